@@ -1,0 +1,262 @@
+//! Ranges: true range, ATR (Wilder) and NATR.
+
+use super::{Bar, Indicator, TaError, check_hlc, check_period, is_zero};
+
+/// max(high − low, |high − prev close|, |low − prev close|), TA-Lib's order of comparisons.
+#[inline]
+pub(crate) fn true_range(high: f64, low: f64, prev_close: f64) -> f64 {
+    let mut tr = high - low;
+    let a = (prev_close - high).abs();
+    if a > tr {
+        tr = a;
+    }
+    let b = (prev_close - low).abs();
+    if b > tr {
+        tr = b;
+    }
+    tr
+}
+
+/// True range; the first value is at index 1 (it needs the previous close).
+#[derive(Debug, Clone, Default)]
+pub struct TrueRange {
+    prev_close: Option<f64>,
+    value: Option<f64>,
+}
+
+impl TrueRange {
+    #[must_use]
+    pub fn new() -> Self {
+        TrueRange::default()
+    }
+}
+
+impl Indicator for TrueRange {
+    type Input = Bar;
+    type Output = f64;
+
+    #[inline]
+    fn update(&mut self, b: Bar) -> Option<f64> {
+        if let Some(pc) = self.prev_close.replace(b.close) {
+            self.value = Some(true_range(b.high, b.low, pc));
+        }
+        self.value
+    }
+
+    fn value(&self) -> Option<f64> {
+        self.value
+    }
+
+    fn reset(&mut self) {
+        *self = TrueRange::default();
+    }
+}
+
+/// Batch true range.
+///
+/// # Errors
+/// When the slices differ in length.
+pub fn trange(high: &[f64], low: &[f64], close: &[f64], out: &mut [f64]) -> Result<(), TaError> {
+    check_hlc(high, low, close, None, out.len())?;
+    if let Some(o) = out.first_mut() {
+        *o = f64::NAN;
+    }
+    for i in 1..high.len() {
+        out[i] = true_range(high[i], low[i], close[i - 1]);
+    }
+    Ok(())
+}
+
+/// Average true range: the mean of the first n true ranges (indices 1…n), then Wilder
+/// smoothing; the first value is at index n.
+#[derive(Debug, Clone)]
+pub struct Atr {
+    n: usize,
+    tr: TrueRange,
+    count: usize,
+    value: Option<f64>,
+}
+
+impl Atr {
+    /// # Errors
+    /// When `n` is 0.
+    pub fn new(n: usize) -> Result<Self, TaError> {
+        check_period("ATR", n, 1)?;
+        Ok(Atr {
+            n,
+            tr: TrueRange::new(),
+            count: 0,
+            value: None,
+        })
+    }
+}
+
+impl Indicator for Atr {
+    type Input = Bar;
+    type Output = f64;
+
+    #[inline]
+    fn update(&mut self, b: Bar) -> Option<f64> {
+        let tr = self.tr.update(b)?;
+        #[allow(clippy::cast_precision_loss)]
+        let nf = self.n as f64;
+        if self.count < self.n {
+            // Accumulate the seed sum in `value`'s place.
+            self.count += 1;
+            let sum = self.value.unwrap_or(0.0) + tr;
+            if self.count == self.n {
+                self.value = Some(sum / nf);
+                return self.value;
+            }
+            self.value = Some(sum);
+            return None;
+        }
+        let prev = self.value.unwrap_or(0.0);
+        self.value = Some((prev * (nf - 1.0) + tr) / nf);
+        self.value
+    }
+
+    fn value(&self) -> Option<f64> {
+        if self.count < self.n {
+            None
+        } else {
+            self.value
+        }
+    }
+
+    fn reset(&mut self) {
+        self.tr.reset();
+        self.count = 0;
+        self.value = None;
+    }
+}
+
+/// Batch ATR.
+///
+/// # Errors
+/// When `n` is 0 or the slices differ in length.
+pub fn atr(
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    n: usize,
+    out: &mut [f64],
+) -> Result<(), TaError> {
+    check_period("ATR", n, 1)?;
+    check_hlc(high, low, close, None, out.len())?;
+    let len = high.len();
+    if len <= n {
+        out.fill(f64::NAN);
+        return Ok(());
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let nf = n as f64;
+    let mut sum = 0.0;
+    for i in 1..=n {
+        sum += true_range(high[i], low[i], close[i - 1]);
+    }
+    out[..n].fill(f64::NAN);
+    let mut prev = sum / nf;
+    out[n] = prev;
+    let m = nf - 1.0;
+    for i in n + 1..len {
+        prev = (prev * m + true_range(high[i], low[i], close[i - 1])) / nf;
+        out[i] = prev;
+    }
+    Ok(())
+}
+
+/// Normalised ATR: ATR / close · 100 (0 when the close is within 1e-8 of zero).
+#[derive(Debug, Clone)]
+pub struct Natr {
+    atr: Atr,
+    value: Option<f64>,
+}
+
+impl Natr {
+    /// # Errors
+    /// When `n` is 0.
+    pub fn new(n: usize) -> Result<Self, TaError> {
+        Ok(Natr {
+            atr: Atr::new(n)?,
+            value: None,
+        })
+    }
+}
+
+#[inline]
+fn natr_of(atr: f64, close: f64) -> f64 {
+    if is_zero(close) {
+        0.0
+    } else {
+        (atr / close) * 100.0
+    }
+}
+
+impl Indicator for Natr {
+    type Input = Bar;
+    type Output = f64;
+
+    #[inline]
+    fn update(&mut self, b: Bar) -> Option<f64> {
+        if let Some(a) = self.atr.update(b) {
+            self.value = Some(natr_of(a, b.close));
+        }
+        self.value
+    }
+
+    fn value(&self) -> Option<f64> {
+        self.value
+    }
+
+    fn reset(&mut self) {
+        self.atr.reset();
+        self.value = None;
+    }
+}
+
+/// Batch NATR.
+///
+/// # Errors
+/// When `n` is 0 or the slices differ in length.
+pub fn natr(
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    n: usize,
+    out: &mut [f64],
+) -> Result<(), TaError> {
+    atr(high, low, close, n, out)?;
+    for (o, &c) in out.iter_mut().zip(close) {
+        if !o.is_nan() {
+            *o = natr_of(*o, c);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::drive;
+    use super::super::testutil::{ohlcv, same};
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn streaming_equals_batch((h, l, c, _v) in ohlcv(), n in 1usize..30) {
+            let len = h.len();
+            let bars: Vec<Bar> = (0..len).map(|i| Bar { high: h[i], low: l[i], close: c[i], volume: 0.0 }).collect();
+            let (mut a, mut b) = (vec![0.0; len], vec![0.0; len]);
+            trange(&h, &l, &c, &mut a).unwrap();
+            drive(TrueRange::new(), bars.iter().copied(), &mut b);
+            for i in 0..len { prop_assert!(same(a[i], b[i]), "trange i={}", i); }
+            atr(&h, &l, &c, n, &mut a).unwrap();
+            drive(Atr::new(n).unwrap(), bars.iter().copied(), &mut b);
+            for i in 0..len { prop_assert!(same(a[i], b[i]), "atr i={} {} {}", i, a[i], b[i]); }
+            natr(&h, &l, &c, n, &mut a).unwrap();
+            drive(Natr::new(n).unwrap(), bars.iter().copied(), &mut b);
+            for i in 0..len { prop_assert!(same(a[i], b[i]), "natr i={}", i); }
+        }
+    }
+}

@@ -1,0 +1,331 @@
+//! Risk series beyond TA-Lib: realised volatility, drawdown, log return over n bars, and the
+//! latest return in units of trailing σ.
+//!
+//! Returns are log returns r_i = ln(close_i / close_{i−1}). Standard deviations of returns
+//! are sample ones (divisor n−1) from running sums. Outputs are in percent.
+
+use super::window::Ring;
+use super::{Indicator, TaError, check_len, check_period, drive};
+
+/// Running Σr and Σr² over the last n returns: sample standard deviation.
+#[derive(Debug, Clone)]
+struct ReturnWindow {
+    n: usize,
+    ring: Ring,
+    sum: f64,
+    sum_sq: f64,
+}
+
+impl ReturnWindow {
+    fn new(n: usize) -> Self {
+        ReturnWindow {
+            n,
+            ring: Ring::new(n),
+            sum: 0.0,
+            sum_sq: 0.0,
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, r: f64) {
+        if let Some(old) = self.ring.push(r) {
+            self.sum -= old;
+            self.sum_sq -= old * old;
+        }
+        self.sum += r;
+        self.sum_sq += r * r;
+    }
+
+    /// Sample σ of the window once full (n ≥ 2).
+    #[inline]
+    fn sigma(&self) -> Option<f64> {
+        if !self.ring.is_full() {
+            return None;
+        }
+        #[allow(clippy::cast_precision_loss)]
+        let nf = self.n as f64;
+        let var = (self.sum_sq - self.sum * self.sum / nf) / (nf - 1.0);
+        Some(var.max(0.0).sqrt())
+    }
+
+    fn clear(&mut self) {
+        self.ring.clear();
+        self.sum = 0.0;
+        self.sum_sq = 0.0;
+    }
+}
+
+/// Annualised realised volatility in percent: sample σ of the last n log returns ×
+/// √(bars per year) × 100. First value at index n (n returns need n+1 closes).
+#[derive(Debug, Clone)]
+pub struct RealizedVol {
+    w: ReturnWindow,
+    scale: f64,
+    prev: Option<f64>,
+    value: Option<f64>,
+}
+
+impl RealizedVol {
+    /// `bars_per_year` annualises (365 for daily bars of a market that never closes, 2190 for 4h).
+    ///
+    /// # Errors
+    /// When `n` is below 2.
+    pub fn new(n: usize, bars_per_year: f64) -> Result<Self, TaError> {
+        check_period("realised volatility", n, 2)?;
+        Ok(RealizedVol {
+            w: ReturnWindow::new(n),
+            scale: bars_per_year.sqrt() * 100.0,
+            prev: None,
+            value: None,
+        })
+    }
+}
+
+impl Indicator for RealizedVol {
+    type Input = f64;
+    type Output = f64;
+
+    #[inline]
+    fn update(&mut self, close: f64) -> Option<f64> {
+        let prev = self.prev.replace(close)?;
+        self.w.push((close / prev).ln());
+        if let Some(s) = self.w.sigma() {
+            self.value = Some(s * self.scale);
+        }
+        self.value
+    }
+
+    fn value(&self) -> Option<f64> {
+        self.value
+    }
+
+    fn reset(&mut self) {
+        self.w.clear();
+        self.prev = None;
+        self.value = None;
+    }
+}
+
+/// Batch realised volatility.
+///
+/// # Errors
+/// When `n` is below 2 or `out` has another length than `close`.
+pub fn realized_vol(
+    close: &[f64],
+    n: usize,
+    bars_per_year: f64,
+    out: &mut [f64],
+) -> Result<(), TaError> {
+    let rv = RealizedVol::new(n, bars_per_year)?;
+    check_len("output", out.len(), close.len())?;
+    drive(rv, close.iter().copied(), out);
+    Ok(())
+}
+
+/// Drawdown from the running highest close, in percent (≤ 0). From index 0.
+#[derive(Debug, Clone, Default)]
+pub struct Drawdown {
+    peak: f64,
+    value: Option<f64>,
+}
+
+impl Drawdown {
+    #[must_use]
+    pub fn new() -> Self {
+        Drawdown::default()
+    }
+
+    /// The highest close so far.
+    #[must_use]
+    pub fn peak(&self) -> Option<f64> {
+        self.value.map(|_| self.peak)
+    }
+}
+
+impl Indicator for Drawdown {
+    type Input = f64;
+    type Output = f64;
+
+    #[inline]
+    fn update(&mut self, close: f64) -> Option<f64> {
+        if self.value.is_none() || close > self.peak {
+            self.peak = close;
+        }
+        self.value = Some((close / self.peak - 1.0) * 100.0);
+        self.value
+    }
+
+    fn value(&self) -> Option<f64> {
+        self.value
+    }
+
+    fn reset(&mut self) {
+        *self = Drawdown::default();
+    }
+}
+
+/// Batch drawdown.
+///
+/// # Errors
+/// When `out` has another length than `close`.
+pub fn drawdown(close: &[f64], out: &mut [f64]) -> Result<(), TaError> {
+    check_len("output", out.len(), close.len())?;
+    drive(Drawdown::new(), close.iter().copied(), out);
+    Ok(())
+}
+
+/// Log return over n bars in percent: 100·ln(close / close₋ₙ). From index n.
+#[derive(Debug, Clone)]
+pub struct LogReturn {
+    ring: Ring,
+    value: Option<f64>,
+}
+
+impl LogReturn {
+    /// # Errors
+    /// When `n` is 0.
+    pub fn new(n: usize) -> Result<Self, TaError> {
+        check_period("return", n, 1)?;
+        Ok(LogReturn {
+            ring: Ring::new(n),
+            value: None,
+        })
+    }
+}
+
+impl Indicator for LogReturn {
+    type Input = f64;
+    type Output = f64;
+
+    #[inline]
+    fn update(&mut self, close: f64) -> Option<f64> {
+        if let Some(base) = self.ring.push(close) {
+            self.value = Some((close / base).ln() * 100.0);
+        }
+        self.value
+    }
+
+    fn value(&self) -> Option<f64> {
+        self.value
+    }
+
+    fn reset(&mut self) {
+        self.ring.clear();
+        self.value = None;
+    }
+}
+
+/// Batch log return over n bars.
+///
+/// # Errors
+/// When `n` is 0 or `out` has another length than `close`.
+pub fn log_return(close: &[f64], n: usize, out: &mut [f64]) -> Result<(), TaError> {
+    let r = LogReturn::new(n)?;
+    check_len("output", out.len(), close.len())?;
+    drive(r, close.iter().copied(), out);
+    Ok(())
+}
+
+/// The latest one-bar log return in units of the sample σ of the n returns before it
+/// (r_i / σ(r_{i−n} … r_{i−1}); zero mean assumed, as is usual for daily moves). First value
+/// at index n+1; no value on a bar whose trailing σ is 0.
+#[derive(Debug, Clone)]
+pub struct ReturnZ {
+    w: ReturnWindow,
+    prev: Option<f64>,
+    value: Option<f64>,
+}
+
+impl ReturnZ {
+    /// # Errors
+    /// When `n` is below 2.
+    pub fn new(n: usize) -> Result<Self, TaError> {
+        check_period("return z-score", n, 2)?;
+        Ok(ReturnZ {
+            w: ReturnWindow::new(n),
+            prev: None,
+            value: None,
+        })
+    }
+}
+
+impl Indicator for ReturnZ {
+    type Input = f64;
+    type Output = f64;
+
+    #[inline]
+    fn update(&mut self, close: f64) -> Option<f64> {
+        let prev = self.prev.replace(close)?;
+        let r = (close / prev).ln();
+        let z = self.w.sigma().filter(|&s| s > 0.0).map(|s| r / s);
+        self.w.push(r);
+        self.value = z;
+        z
+    }
+
+    fn value(&self) -> Option<f64> {
+        self.value
+    }
+
+    fn reset(&mut self) {
+        self.w.clear();
+        self.prev = None;
+        self.value = None;
+    }
+}
+
+/// Batch return z-score.
+///
+/// # Errors
+/// When `n` is below 2 or `out` has another length than `close`.
+pub fn return_z(close: &[f64], n: usize, out: &mut [f64]) -> Result<(), TaError> {
+    let z = ReturnZ::new(n)?;
+    check_len("output", out.len(), close.len())?;
+    drive(z, close.iter().copied(), out);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive_sigma(r: &[f64]) -> f64 {
+        #[allow(clippy::cast_precision_loss)]
+        let n = r.len() as f64;
+        let m = r.iter().sum::<f64>() / n;
+        (r.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+    }
+
+    #[test]
+    fn realised_vol_and_z_match_two_pass_formulas() {
+        let closes: Vec<f64> = (0..60)
+            .map(|i| 100.0 * (1.0 + 0.01 * f64::from(i % 7) - 0.02 * f64::from(i % 3)))
+            .collect();
+        let r: Vec<f64> = closes.windows(2).map(|w| (w[1] / w[0]).ln()).collect();
+        let mut rv = vec![0.0; closes.len()];
+        realized_vol(&closes, 10, 365.0, &mut rv).unwrap();
+        assert!(rv[9].is_nan());
+        let want = naive_sigma(&r[40..50]) * 365f64.sqrt() * 100.0;
+        assert!((rv[50] - want).abs() < 1e-9 * want, "{} {}", rv[50], want);
+        let mut z = vec![0.0; closes.len()];
+        return_z(&closes, 10, &mut z).unwrap();
+        assert!(z[10].is_nan());
+        let want = r[49] / naive_sigma(&r[39..49]);
+        assert!(
+            (z[50] - want).abs() < 1e-9 * want.abs(),
+            "{} {}",
+            z[50],
+            want
+        );
+    }
+
+    #[test]
+    fn drawdown_from_running_high() {
+        let mut out = [0.0; 4];
+        drawdown(&[100.0, 120.0, 90.0, 130.0], &mut out).unwrap();
+        assert_eq!(out, [0.0, 0.0, -25.0, 0.0]);
+        let mut lr = [0.0; 3];
+        log_return(&[100.0, 110.0, 121.0], 2, &mut lr).unwrap();
+        assert!((lr[2] - 100.0 * 1.21f64.ln()).abs() < 1e-12);
+    }
+}

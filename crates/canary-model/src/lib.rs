@@ -1,0 +1,19 @@
+//! Canary's domain types.
+//!
+//! Everything here is plain data with validating constructors: a value of one of these types
+//! is valid by construction. No I/O, no clock, no async runtime (see `ARCHITECTURE.md`).
+//!
+//! - [`Timestamp`]: UTC milliseconds since the Unix epoch, ISO-8601 parse and display.
+//! - [`Timeframe`]: bar durations (1m … 1w) and their UTC alignment.
+//! - [`Symbol`]: an instrument, optionally venue-qualified (`BINANCE:BTCUSDT`).
+//! - [`Candle`]: one OHLCV bar with its invariants checked.
+
+mod candle;
+mod symbol;
+mod time;
+mod timeframe;
+
+pub use candle::{Candle, CandleError, CandleField};
+pub use symbol::{Symbol, SymbolError};
+pub use time::{Timestamp, TimestampError};
+pub use timeframe::{Timeframe, TimeframeError};
