@@ -2,5 +2,7 @@
 //! outputs leave as values, and the same inputs always give the same outputs.
 //!
 //! - [`ta`]: technical indicators, each in a streaming and a batch form, equal to TA-Lib.
+//! - [`resample`]: higher-timeframe bars from lower ones, UTC-aligned, partial buckets flagged.
 
+pub mod resample;
 pub mod ta;

@@ -1,0 +1,29 @@
+# Canary — the two commands that matter are `make run` and `make test`.
+.PHONY: run test lint bench bench-talib ci
+
+# The offline demo: a simulated crash stored under ./demo/ and its watch set.
+run:
+	cargo run --quiet -p canary -- demo --dir demo
+
+# The whole test suite (uses cargo-nextest when installed, else cargo test).
+test:
+	@if command -v cargo-nextest >/dev/null 2>&1; then \
+		cargo nextest run --workspace --no-fail-fast; \
+	else \
+		cargo test --workspace --no-fail-fast; \
+	fi
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --all-targets -- -D warnings
+
+# criterion benchmarks of every indicator and the fused watch set on 10M values.
+bench:
+	cargo bench -p canary-analytics --bench indicators
+
+# Canary against TA-Lib 0.8.2 (PyPI) on the same 10M-value series, ratios printed.
+bench-talib:
+	bash bench/talib.sh
+
+ci:
+	bash .ci/run

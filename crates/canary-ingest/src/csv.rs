@@ -1,0 +1,639 @@
+//! Candle CSV import: Binance kline dumps and header-mapped OHLCV files.
+//!
+//! - **Binance kline CSV** as in Binance's public data dumps: 12 columns (open time, open,
+//!   high, low, close, volume, close time, quote volume, trades, taker buy base, taker buy quote,
+//!   ignore), with or without a header row; open time in ms (µs in the 2025+ spot dumps).
+//! - **Header-mapped OHLCV CSV**: columns matched by name, case-insensitively, with common
+//!   aliases; the time column may be ISO-8601 UTC, unix seconds or unix ms. Base volume
+//!   (`volume`, `volume_btc`, …) is preferred over quote volume. `--map field=COLUMN` overrides.
+//!
+//! Every row is validated (finite numbers, high ≥ max(open, close), low ≤ min(open, close),
+//! volume ≥ 0, time aligned to the timeframe, no duplicate time); the first bad row stops the
+//! import with `FILE:LINE: field: reason`. A `partial` column (1 = the bar was still open when
+//! the file was written) skips those rows; a `simulated` column marks the file as simulated.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use canary_model::{Candle, Timeframe, Timestamp};
+
+/// The fields a candle file provides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Field {
+    Time,
+    Open,
+    High,
+    Low,
+    Close,
+    Volume,
+    QuoteVolume,
+    Trades,
+    Partial,
+    Simulated,
+}
+
+impl Field {
+    const ALL: [Field; 10] = [
+        Field::Time,
+        Field::Open,
+        Field::High,
+        Field::Low,
+        Field::Close,
+        Field::Volume,
+        Field::QuoteVolume,
+        Field::Trades,
+        Field::Partial,
+        Field::Simulated,
+    ];
+
+    /// The name used in `--map` and in messages.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Time => "time",
+            Field::Open => "open",
+            Field::High => "high",
+            Field::Low => "low",
+            Field::Close => "close",
+            Field::Volume => "volume",
+            Field::QuoteVolume => "quote_volume",
+            Field::Trades => "trades",
+            Field::Partial => "partial",
+            Field::Simulated => "simulated",
+        }
+    }
+
+    /// Column names recognised for this field, most preferred first.
+    fn aliases(self) -> &'static [&'static str] {
+        match self {
+            Field::Time => &[
+                "time",
+                "open_time",
+                "open_time_utc",
+                "timestamp",
+                "datetime",
+                "datetime_utc",
+                "date",
+                "date_utc",
+                "time_unix",
+                "unix",
+                "ts",
+                "opentime",
+            ],
+            Field::Open => &["open", "o", "open_price"],
+            Field::High => &["high", "h", "high_price"],
+            Field::Low => &["low", "l", "low_price"],
+            Field::Close => &["close", "c", "close_price"],
+            Field::Volume => &[
+                "volume",
+                "volume_btc",
+                "volume_base",
+                "base_volume",
+                "vol",
+                "volumefrom",
+                "volume_from",
+            ],
+            Field::QuoteVolume => &[
+                "quote_volume",
+                "quote_volume_usdt",
+                "quote_volume_usd",
+                "quote_asset_volume",
+                "volume_usd",
+                "volume_usdt",
+                "volume_quote",
+                "volumeto",
+                "volume_to",
+            ],
+            Field::Trades => &[
+                "trades",
+                "count",
+                "number_of_trades",
+                "trade_count",
+                "num_trades",
+            ],
+            Field::Partial => &["partial", "is_partial"],
+            Field::Simulated => &["simulated"],
+        }
+    }
+
+    fn parse(name: &str) -> Option<Field> {
+        let n = name.trim().to_ascii_lowercase();
+        Field::ALL.into_iter().find(|f| f.name() == n)
+    }
+}
+
+/// How to read a file: a fixed timeframe (else detected from the spacing) and column overrides.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    pub timeframe: Option<Timeframe>,
+    /// `field -> column name` overrides (`--map time=ts,volume=vol_btc`).
+    pub map: Vec<(Field, String)>,
+}
+
+impl ImportOptions {
+    /// Parse `--map time=COL,volume=COL,...`.
+    ///
+    /// # Errors
+    /// An item without `=` or an unknown field name.
+    pub fn parse_map(text: &str) -> Result<Vec<(Field, String)>, String> {
+        let mut out = Vec::new();
+        for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let (f, col) = item
+                .split_once('=')
+                .ok_or_else(|| format!("--map item {item:?} is not FIELD=COLUMN"))?;
+            let field = Field::parse(f).ok_or_else(|| {
+                let names: Vec<_> = Field::ALL.iter().map(|f| f.name()).collect();
+                format!(
+                    "--map: unknown field {f:?}; fields are {}",
+                    names.join(", ")
+                )
+            })?;
+            out.push((field, col.trim().to_string()));
+        }
+        Ok(out)
+    }
+}
+
+/// The layout a file was read with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Binance,
+    Header,
+}
+
+/// One bar read from the file, with its line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Row {
+    pub line: u64,
+    pub candle: Candle,
+}
+
+/// A run of missing bars: `count` bars from `first` to `last` (open times) are absent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gap {
+    pub first: Timestamp,
+    pub last: Timestamp,
+    pub count: u64,
+}
+
+impl fmt::Display for Gap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.count == 1 {
+            write!(f, "{} (1 bar)", self.first)
+        } else {
+            write!(f, "{} → {} ({} bars)", self.first, self.last, self.count)
+        }
+    }
+}
+
+/// A file read and validated, bars in time order.
+#[derive(Debug, Clone)]
+pub struct ParsedCandles {
+    pub format: Format,
+    pub timeframe: Timeframe,
+    pub rows: Vec<Row>,
+    pub gaps: Vec<Gap>,
+    /// Rows skipped because the file marks them partial.
+    pub partial_skipped: usize,
+    /// The file says it holds simulated data.
+    pub simulated: bool,
+}
+
+impl ParsedCandles {
+    /// Missing bars in all gaps.
+    #[must_use]
+    pub fn missing_bars(&self) -> u64 {
+        self.gaps.iter().map(|g| g.count).sum()
+    }
+}
+
+/// Why a file could not be imported. Displays as `FILE:LINE: field: reason`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ImportError {
+    pub path: PathBuf,
+    pub line: Option<u64>,
+    pub field: Option<String>,
+    pub reason: String,
+}
+
+impl fmt::Display for ImportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some(l) = self.line {
+            write!(f, ":{l}")?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, ": {field}")?;
+        }
+        write!(f, ": {}", self.reason)
+    }
+}
+
+/// Where each field sits in a record.
+type Columns = HashMap<Field, usize>;
+
+fn binance_columns() -> Columns {
+    [
+        (Field::Time, 0),
+        (Field::Open, 1),
+        (Field::High, 2),
+        (Field::Low, 3),
+        (Field::Close, 4),
+        (Field::Volume, 5),
+        (Field::QuoteVolume, 7),
+        (Field::Trades, 8),
+    ]
+    .into_iter()
+    .collect()
+}
+
+fn header_columns(header: &[String], opts: &ImportOptions) -> Result<Columns, String> {
+    let lower: Vec<String> = header
+        .iter()
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect();
+    let find = |name: &str| lower.iter().position(|h| h == name);
+    let mut cols = Columns::new();
+    for (field, col) in &opts.map {
+        let i = find(&col.to_ascii_lowercase()).ok_or_else(|| {
+            format!(
+                "--map {}={col}: no column {col:?} in the header ({})",
+                field.name(),
+                header.join(", ")
+            )
+        })?;
+        cols.insert(*field, i);
+    }
+    for field in Field::ALL {
+        if cols.contains_key(&field) {
+            continue;
+        }
+        if let Some(i) = field.aliases().iter().find_map(|a| find(a)) {
+            cols.insert(field, i);
+        } else if field == Field::Volume {
+            // Any other `volume_*` column that is not a quote volume is a base volume.
+            let quote = Field::QuoteVolume.aliases();
+            if let Some(i) = lower
+                .iter()
+                .position(|h| h.starts_with("volume") && !quote.contains(&h.as_str()))
+            {
+                cols.insert(field, i);
+            }
+        }
+    }
+    let missing: Vec<&str> = [
+        Field::Time,
+        Field::Open,
+        Field::High,
+        Field::Low,
+        Field::Close,
+        Field::Volume,
+    ]
+    .into_iter()
+    .filter(|f| !cols.contains_key(f))
+    .map(Field::name)
+    .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "no column for {} in the header ({}); name them with --map {}=COLUMN",
+            missing.join(", "),
+            header.join(", "),
+            missing[0]
+        ));
+    }
+    Ok(cols)
+}
+
+fn looks_numeric(s: &str) -> bool {
+    let s = s.trim();
+    !s.is_empty() && s.parse::<f64>().is_ok()
+}
+
+/// Read and validate a candle file.
+///
+/// # Errors
+/// An unreadable file, an unknown layout, or the first invalid row (with its line and field).
+pub fn read_candles(path: &Path, opts: &ImportOptions) -> Result<ParsedCandles, ImportError> {
+    let err = |line: Option<u64>, field: Option<&str>, reason: String| ImportError {
+        path: path.to_path_buf(),
+        line,
+        field: field.map(str::to_string),
+        reason,
+    };
+    let mut reader = ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(::csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| err(None, None, format!("cannot read the file: {e}")))?;
+    let mut records = reader.records();
+    let first = match records.next() {
+        None => return Err(err(None, None, "the file is empty".into())),
+        Some(r) => r.map_err(|e| err(Some(1), None, format!("not CSV: {e}")))?,
+    };
+    let (format, cols, pending) = if looks_numeric(first.get(0).unwrap_or("")) {
+        if first.len() < 6 {
+            return Err(err(
+                Some(1),
+                None,
+                format!(
+                    "no header row and {} columns: expected a Binance kline CSV (12 columns) or a header naming the columns",
+                    first.len()
+                ),
+            ));
+        }
+        (Format::Binance, binance_columns(), Some(first))
+    } else {
+        let header: Vec<String> = first.iter().map(str::to_string).collect();
+        let lower: Vec<String> = header.iter().map(|h| h.to_ascii_lowercase()).collect();
+        let binance_header =
+            header.len() == 12 && lower[0] == "open_time" && lower[6] == "close_time";
+        let cols = if binance_header && opts.map.is_empty() {
+            binance_columns()
+        } else {
+            header_columns(&header, opts).map_err(|r| err(Some(1), None, r))?
+        };
+        (
+            if binance_header {
+                Format::Binance
+            } else {
+                Format::Header
+            },
+            cols,
+            None,
+        )
+    };
+
+    let mut rows = Vec::new();
+    let mut partial_skipped = 0;
+    let mut simulated = false;
+    for rec in pending.into_iter().map(Ok).chain(records) {
+        let rec = rec.map_err(|e| {
+            let line = e.position().map(::csv::Position::line);
+            err(line, None, format!("not CSV: {e}"))
+        })?;
+        let line = rec.position().map_or(0, ::csv::Position::line);
+        if rec.iter().all(str::is_empty) {
+            continue;
+        }
+        let get = |f: Field| -> Option<&str> { cols.get(&f).and_then(|&i| rec.get(i)) };
+        let required = |f: Field| -> Result<&str, ImportError> {
+            match get(f) {
+                Some(s) if !s.is_empty() => Ok(s),
+                _ => Err(err(Some(line), Some(f.name()), "missing value".into())),
+            }
+        };
+        let number = |f: Field| -> Result<f64, ImportError> {
+            let s = required(f)?;
+            s.parse::<f64>()
+                .map_err(|_| err(Some(line), Some(f.name()), format!("{s:?} is not a number")))
+        };
+        if get(Field::Partial).is_some_and(|s| matches!(s, "1" | "true" | "True" | "TRUE")) {
+            partial_skipped += 1;
+            continue;
+        }
+        if get(Field::Simulated).is_some_and(|s| matches!(s, "1" | "true" | "True" | "TRUE")) {
+            simulated = true;
+        }
+        let t = required(Field::Time)?;
+        let time = Timestamp::parse(t).map_err(|e| err(Some(line), Some("time"), e.to_string()))?;
+        let quote_volume = match get(Field::QuoteVolume).filter(|s| !s.is_empty()) {
+            Some(_) => Some(number(Field::QuoteVolume)?),
+            None => None,
+        };
+        let trades = match get(Field::Trades).filter(|s| !s.is_empty()) {
+            Some(s) => Some(
+                s.parse::<f64>()
+                    .ok()
+                    .filter(|v| v.is_finite() && *v >= 0.0 && v.fract() == 0.0)
+                    .ok_or_else(|| {
+                        err(
+                            Some(line),
+                            Some("trades"),
+                            format!("{s:?} is not a whole number ≥ 0"),
+                        )
+                    })?,
+            ),
+            None => None,
+        };
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let candle = Candle::new(
+            time,
+            number(Field::Open)?,
+            number(Field::High)?,
+            number(Field::Low)?,
+            number(Field::Close)?,
+            number(Field::Volume)?,
+            quote_volume,
+            trades.map(|t| t as u64),
+        )
+        .map_err(|e| err(Some(line), Some(e.field.name()), e.reason))?;
+        rows.push(Row { line, candle });
+    }
+    if rows.is_empty() {
+        return Err(err(None, None, "no bars in the file".into()));
+    }
+    rows.sort_by_key(|r| r.candle.open_time);
+    for w in rows.windows(2) {
+        if w[0].candle.open_time == w[1].candle.open_time {
+            return Err(err(
+                Some(w[0].line.max(w[1].line)),
+                Some("time"),
+                format!(
+                    "{} appears twice (lines {} and {})",
+                    w[0].candle.open_time,
+                    w[0].line.min(w[1].line),
+                    w[0].line.max(w[1].line)
+                ),
+            ));
+        }
+    }
+    let timeframe = match opts.timeframe {
+        Some(tf) => tf,
+        None => detect_timeframe(&rows).map_err(|r| err(None, Some("time"), r))?,
+    };
+    // Report the first misaligned row in file order.
+    if let Some(bad) = rows
+        .iter()
+        .filter(|r| !timeframe.is_aligned(r.candle.open_time))
+        .min_by_key(|r| r.line)
+    {
+        return Err(err(
+            Some(bad.line),
+            Some("time"),
+            format!(
+                "{} is not aligned to {timeframe} bars (expected a bar open time such as {})",
+                bad.candle.open_time,
+                timeframe.floor(bad.candle.open_time)
+            ),
+        ));
+    }
+    let gaps = find_gaps(rows.iter().map(|r| r.candle.open_time), timeframe);
+    Ok(ParsedCandles {
+        format,
+        timeframe,
+        rows,
+        gaps,
+        partial_skipped,
+        simulated,
+    })
+}
+
+/// The timeframe whose duration is the most common spacing between consecutive bars.
+fn detect_timeframe(rows: &[Row]) -> Result<Timeframe, String> {
+    if rows.len() < 2 {
+        return Err("one bar is not enough to detect the timeframe: pass --tf".into());
+    }
+    let mut counts: HashMap<i64, usize> = HashMap::new();
+    for w in rows.windows(2) {
+        *counts
+            .entry(w[1].candle.open_time.millis() - w[0].candle.open_time.millis())
+            .or_default() += 1;
+    }
+    let (&spacing, _) = counts
+        .iter()
+        .max_by_key(|&(&d, &n)| (n, std::cmp::Reverse(d)))
+        .expect("at least one spacing");
+    Timeframe::from_duration_ms(spacing).ok_or_else(|| {
+        format!(
+            "the bars are most often {} s apart, which is no known timeframe (1m 5m 15m 1h 4h 1d 1w): pass --tf",
+            spacing / 1000
+        )
+    })
+}
+
+/// Runs of missing bars between consecutive open times.
+#[must_use]
+pub fn find_gaps(times: impl Iterator<Item = Timestamp>, tf: Timeframe) -> Vec<Gap> {
+    let d = tf.duration_ms();
+    let mut gaps = Vec::new();
+    let mut prev: Option<Timestamp> = None;
+    for t in times {
+        if let Some(p) = prev {
+            let missing = (t.millis() - p.millis()) / d - 1;
+            if missing > 0 {
+                gaps.push(Gap {
+                    first: p.add_millis(d),
+                    last: t.add_millis(-d),
+                    count: u64::try_from(missing).unwrap_or(0),
+                });
+            }
+        }
+        prev = Some(t);
+    }
+    gaps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn file(text: &str) -> tempfile::NamedTempFile {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+        f
+    }
+
+    #[test]
+    fn reads_binance_klines_without_header_and_detects_the_timeframe() {
+        let f = file(
+            "1738368000000,102429.56,102783.71,102111.00,102648.00,1234.5,1738371599999,126000000.1,50000,600.1,61000000.2,0\n\
+             1738371600000,102648.00,102800.00,102300.00,102500.00,1000.0,1738375199999,102000000.0,40000,500.0,51000000.0,0\n\
+             1738382400000,102500.00,102900.00,102400.00,102800.00,900.0,1738385999999,92000000.0,30000,450.0,46000000.0,0\n",
+        );
+        let p = read_candles(f.path(), &ImportOptions::default()).unwrap();
+        assert_eq!(p.format, Format::Binance);
+        assert_eq!(p.timeframe, Timeframe::H1);
+        assert_eq!(p.rows.len(), 3);
+        assert_eq!(p.rows[0].candle.quote_volume, Some(126_000_000.1));
+        assert_eq!(p.rows[0].candle.trades, Some(50000));
+        assert_eq!(p.gaps.len(), 1);
+        assert_eq!(p.gaps[0].count, 2);
+    }
+
+    #[test]
+    fn header_aliases_prefer_base_volume_and_map_overrides() {
+        let text = "datetime_utc,open,high,low,close,volume_usd,volume_btc\n\
+                    2025-05-13 00:00:00,10,11,9,10.5,1000,100\n\
+                    2025-05-13 01:00:00,10.5,11,10,10.8,2000,200\n";
+        let f = file(text);
+        let p = read_candles(f.path(), &ImportOptions::default()).unwrap();
+        assert_eq!(p.rows[0].candle.volume, 100.0);
+        assert_eq!(p.rows[0].candle.quote_volume, Some(1000.0));
+        let opts = ImportOptions {
+            map: ImportOptions::parse_map("volume=volume_usd").unwrap(),
+            ..ImportOptions::default()
+        };
+        assert_eq!(
+            read_candles(f.path(), &opts).unwrap().rows[1].candle.volume,
+            2000.0
+        );
+        assert!(ImportOptions::parse_map("vol=x").is_err());
+    }
+
+    #[test]
+    fn bad_rows_name_file_line_and_field() {
+        let f = file(
+            "time,open,high,low,close,volume\n2026-01-01,10,11,9,10,1\n2026-01-02,10,9,9.5,10,1\n",
+        );
+        let e = read_candles(f.path(), &ImportOptions::default()).unwrap_err();
+        assert_eq!(e.line, Some(3));
+        let msg = e.to_string();
+        assert!(
+            msg.ends_with(":3: high: high 9 is below max(open 10, close 10)"),
+            "{msg}"
+        );
+
+        let f = file("time,open,high,low,close,volume\n2026-01-01,10,11,9,10,x\n");
+        assert!(
+            read_candles(f.path(), &ImportOptions::default())
+                .unwrap_err()
+                .to_string()
+                .contains(":2: volume: \"x\" is not a number")
+        );
+
+        let f = file(
+            "time,open,high,low,close,volume\n2026-01-01T00:00:00Z,10,11,9,10,1\n2026-01-01T04:00:00Z,10,11,9,10,1\n2026-01-01T09:00:00Z,10,11,9,10,1\n",
+        );
+        let opts = ImportOptions {
+            timeframe: Some(Timeframe::H4),
+            ..ImportOptions::default()
+        };
+        let e = read_candles(f.path(), &opts).unwrap_err();
+        assert_eq!((e.line, e.field.as_deref()), (Some(4), Some("time")), "{e}");
+
+        let f = file("when,open,high,low,close\n2026-01-01,10,11,9,10\n");
+        let e = read_candles(f.path(), &ImportOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("no column for time, volume") && e.contains("--map time=COLUMN"),
+            "{e}"
+        );
+
+        let f = file(
+            "time,open,high,low,close,volume\n2026-01-01,10,11,9,10,1\n2026-01-01,10,11,9,10,1\n",
+        );
+        assert!(
+            read_candles(f.path(), &ImportOptions::default())
+                .unwrap_err()
+                .to_string()
+                .contains("appears twice (lines 2 and 3)")
+        );
+    }
+
+    #[test]
+    fn partial_rows_are_skipped_and_simulated_files_are_marked() {
+        let f = file(
+            "time_unix,open,high,low,close,volume_btc,partial,simulated\n1747094400,10,11,9,10,1,0,true\n1747098000,10,11,9,10,1,1,true\n",
+        );
+        let opts = ImportOptions {
+            timeframe: Some(Timeframe::H1),
+            ..ImportOptions::default()
+        };
+        let p = read_candles(f.path(), &opts).unwrap();
+        assert_eq!((p.rows.len(), p.partial_skipped, p.simulated), (1, 1, true));
+    }
+}

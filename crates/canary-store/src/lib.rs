@@ -1,0 +1,155 @@
+//! Canary's point-in-time store.
+//!
+//! One SQLite file in WAL mode; the schema's migrations are embedded in the binary and applied
+//! on open (tracked by `PRAGMA user_version`). Every read takes an optional as-of time and
+//! returns only rows whose `available_at` is at or before it: what was knowable then.
+//!
+//! - [`Store`]: open, migrate, insert candles (one transaction, idempotent), read candles.
+
+mod candles;
+
+pub use candles::{CandleQuery, InsertReport, NewCandle, SeriesInfo, StoredCandle};
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::Connection;
+
+/// The embedded migrations, applied in order; `user_version` is the number applied.
+const MIGRATIONS: &[(&str, &str)] =
+    &[("0001_candles", include_str!("migrations/0001_candles.sql"))];
+
+/// A store error, with what the user can do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot create the database's folder {dir}: {source}")]
+    CreateDir {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "cannot open database {path}: {source} (check the path and its permissions, or pass --db)"
+    )]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error(
+        "database {path} has schema version {found}, newer than this canary knows ({known}): use a newer canary"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("migration {name} failed on {path}: {source}")]
+    Migrate {
+        path: PathBuf,
+        name: &'static str,
+        source: rusqlite::Error,
+    },
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("stored row is invalid ({what}): {reason}")]
+    Corrupt { what: String, reason: String },
+    /// A new bar has the key of a stored one but other values; nothing was written.
+    #[error("{0}")]
+    Conflict(Box<Conflict>),
+}
+
+/// A bar that has the key of a stored bar but other values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{symbol} {timeframe} bar at {open_time} conflicts with the stored bar: stored (source {stored_source}) {stored}, new {new}; nothing was imported"
+)]
+pub struct Conflict {
+    /// Index of the conflicting bar in the batch.
+    pub index: usize,
+    pub symbol: String,
+    pub timeframe: String,
+    pub open_time: String,
+    pub stored_source: String,
+    pub stored: String,
+    pub new: String,
+}
+
+/// An open store.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Open (creating if needed) the database at `path` and bring its schema up to date.
+    ///
+    /// # Errors
+    /// When the file cannot be opened or created, its schema is newer than this build, or a
+    /// migration fails.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                dir: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let open_err = |source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(open_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(open_err)?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// The database file.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let found: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?;
+        #[allow(clippy::cast_possible_wrap)]
+        let known = MIGRATIONS.len() as i64;
+        if found > known {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found,
+                known,
+            });
+        }
+        for (i, (name, sql)) in MIGRATIONS
+            .iter()
+            .enumerate()
+            .skip(usize::try_from(found).unwrap_or(0))
+        {
+            let err = |source| StoreError::Migrate {
+                path: self.path.clone(),
+                name,
+                source,
+            };
+            let tx = self.conn.transaction().map_err(err)?;
+            tx.execute_batch(sql).map_err(err)?;
+            tx.pragma_update(
+                None,
+                "user_version",
+                i64::try_from(i + 1).unwrap_or(i64::MAX),
+            )
+            .map_err(err)?;
+            tx.commit().map_err(err)?;
+        }
+        Ok(())
+    }
+}

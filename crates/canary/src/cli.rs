@@ -1,0 +1,148 @@
+//! Command-line flags (clap derive). Values are parsed into domain types here, so a wrong flag
+//! is reported before any work starts.
+
+use std::path::PathBuf;
+
+use canary_ingest::sim::Scenario;
+use canary_model::{Symbol, Timeframe, Timestamp};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Canary: crypto-market early warning with a published method for every number.
+#[derive(Debug, Parser)]
+#[command(name = "canary", version, about)]
+pub struct Cli {
+    /// The database file (SQLite; created if missing).
+    #[arg(long, global = true, env = "CANARY_DB", default_value = "canary.db")]
+    pub db: PathBuf,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Import candles from a CSV file (Binance kline dump or a header-mapped OHLCV file).
+    Import(ImportArgs),
+    /// Build higher-timeframe bars from stored lower ones (e.g. 4h -> 1d), UTC-aligned.
+    Resample(ResampleArgs),
+    /// Compute indicators from the store or straight from a file.
+    Indicators(IndicatorsArgs),
+    /// Generate a simulated market (deterministic) as CSV or into the store.
+    Simulate(SimulateArgs),
+    /// List the stored series.
+    Series,
+    /// Run the offline demo: a simulated crash, stored and analysed.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The CSV file.
+    pub file: PathBuf,
+    /// The instrument, e.g. BTCUSDT (or BINANCE:BTCUSDT).
+    #[arg(long)]
+    pub symbol: Symbol,
+    /// The bars' timeframe; detected from the spacing of the bars when absent.
+    #[arg(long)]
+    pub tf: Option<Timeframe>,
+    /// The source name stored with each bar (default: the file name; `sim` for simulated files).
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Column overrides: FIELD=COLUMN,... with fields time, open, high, low, close, volume,
+    /// quote_volume, trades.
+    #[arg(long)]
+    pub map: Option<String>,
+    /// Read and validate the file, report what would be imported, store nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ResampleArgs {
+    #[arg(long)]
+    pub symbol: Symbol,
+    /// The stored timeframe to build from.
+    #[arg(long)]
+    pub from: Timeframe,
+    /// The timeframe to build.
+    #[arg(long)]
+    pub to: Timeframe,
+    /// Build as of this time (ISO-8601 UTC); buckets still open then are not stored.
+    /// Default: now.
+    #[arg(long)]
+    pub asof: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct IndicatorsArgs {
+    /// Read stored bars of this instrument (with --tf).
+    #[arg(long, required_unless_present = "input", conflicts_with = "input")]
+    pub symbol: Option<Symbol>,
+    /// The stored timeframe (with --symbol); with --input, overrides detection.
+    #[arg(long)]
+    pub tf: Option<Timeframe>,
+    /// Read bars straight from a CSV file instead of the store.
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+    /// Indicators: e.g. rsi:14,ema:20,macd:12:26:9,bbands:20:2,atr:14; `all` for the 31
+    /// TA-Lib oracle series; `watch` for the watch set.
+    #[arg(long, default_value = "watch")]
+    pub ind: String,
+    /// First bar to print (open time, ISO-8601 UTC). Indicators still use earlier bars.
+    #[arg(long)]
+    pub from: Option<Timestamp>,
+    /// Last bar to print (open time).
+    #[arg(long)]
+    pub to: Option<Timestamp>,
+    /// Only bars available at this time (a 4h bar becomes available at its close).
+    #[arg(long)]
+    pub asof: Option<Timestamp>,
+    /// Print only the last N rows (table output defaults to 20).
+    #[arg(long)]
+    pub last: Option<usize>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    #[arg(long, default_value = "BTCUSDT")]
+    pub symbol: Symbol,
+    #[arg(long, default_value = "4h")]
+    pub tf: Timeframe,
+    /// Number of bars.
+    #[arg(long, default_value_t = 1080)]
+    pub bars: usize,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    #[arg(long, default_value = "crash")]
+    pub scenario: Scenario,
+    /// Open time of the first bar (default 2026-01-01T00:00:00Z).
+    #[arg(long)]
+    pub start: Option<Timestamp>,
+    /// Price of the first open.
+    #[arg(long, default_value_t = 100_000.0)]
+    pub price: f64,
+    /// Write CSV to this file ("-" for standard output, the default).
+    #[arg(long, short, default_value = "-")]
+    pub output: PathBuf,
+    /// Store the bars (source `sim`) instead of writing CSV.
+    #[arg(long)]
+    pub store: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Folder for the demo database (replaced on every run).
+    #[arg(long, default_value = "demo")]
+    pub dir: PathBuf,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}

@@ -1,0 +1,125 @@
+//! `canary demo` (what `make run` runs): simulate a crash, store it in a fresh database under
+//! the demo folder, build daily bars, and print the latest watch set. Works with no network.
+
+use anyhow::{Context, Result};
+use canary_analytics::resample::resample;
+use canary_analytics::ta::{Ohlcv, WatchSetBuffers, watch_set};
+use canary_ingest::sim::{Scenario, SimParams, simulate};
+use canary_model::{Symbol, Timeframe};
+use canary_store::{CandleQuery, NewCandle, Store};
+
+use crate::cli::DemoArgs;
+use crate::output::{SIMULATED, human};
+
+pub fn run(a: &DemoArgs) -> Result<()> {
+    std::fs::create_dir_all(&a.dir)
+        .with_context(|| format!("cannot create {}", a.dir.display()))?;
+    let db = a.dir.join("canary.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let p = db.with_file_name(format!("canary.db{suffix}"));
+        if p.exists() {
+            std::fs::remove_file(&p)
+                .with_context(|| format!("cannot remove the previous demo file {}", p.display()))?;
+        }
+    }
+    let symbol = Symbol::new("BTCUSDT")?;
+    let tf = Timeframe::H4;
+    let params = SimParams {
+        timeframe: tf,
+        bars: 6 * 365,
+        seed: a.seed,
+        scenario: Scenario::Crash,
+        start: SimParams::DEFAULT_START,
+        start_price: 95_000.0,
+    };
+    println!("{SIMULATED}\n");
+    let bars = simulate(&params);
+    let mut store = Store::open(&db)?;
+    let now = super::now();
+    let rows: Vec<NewCandle> = bars
+        .iter()
+        .map(|c| NewCandle {
+            candle: *c,
+            available_at: c.open_time.add_millis(tf.duration_ms()),
+            source_bars: None,
+        })
+        .collect();
+    store.insert_candles(&symbol, tf, "sim", now, &rows, |_| {})?;
+    let last = bars.last().expect("the demo simulates bars");
+    // The crash is the second-to-last day; read the market as a morning-after analysis would,
+    // at 05:00 UTC on the last day: only bars closed by then are known.
+    let asof = Timeframe::D1.floor(last.open_time).add_millis(5 * 3_600_000);
+    let pairs: Vec<_> = rows.iter().map(|r| (r.candle, r.available_at)).collect();
+    let end = last.open_time.add_millis(tf.duration_ms());
+    let daily: Vec<NewCandle> = resample(&pairs, tf, Timeframe::D1, end)?
+        .into_iter()
+        .filter(|r| r.complete)
+        .map(|r| NewCandle {
+            candle: r.candle,
+            available_at: r.available_at,
+            source_bars: Some(r.source_bars),
+        })
+        .collect();
+    store.insert_candles(
+        &symbol,
+        Timeframe::D1,
+        "sim:resample:4h",
+        now,
+        &daily,
+        |_| {},
+    )?;
+    println!(
+        "Simulated {symbol}: {} 4h bars from {} to {} (scenario crash, seed {}), {} daily bars, stored in {}",
+        bars.len(),
+        bars[0].open_time,
+        last.open_time,
+        a.seed,
+        daily.len(),
+        db.display()
+    );
+
+    for tf in [Timeframe::D1, Timeframe::H4] {
+        let stored = store.candles(
+            &symbol,
+            tf,
+            &CandleQuery {
+                asof: Some(asof),
+                ..CandleQuery::default()
+            },
+        )?;
+        let candles: Vec<_> = stored.iter().map(|s| s.candle).collect();
+        let d = Ohlcv::from_candles(&candles);
+        let mut w = WatchSetBuffers::with_len(d.len());
+        watch_set(&d.high, &d.low, &d.close, tf.bars_per_year(), &mut w)?;
+        let i = d.len() - 1;
+        let close = d.close[i];
+        let mut t = crate::output::table();
+        t.set_header(["indicator", "value", "reading"]);
+        for (name, s) in w.columns() {
+            let v = s[i];
+            let reading = match name {
+                "rsi_14" if v < 30.0 => "oversold (< 30)".to_string(),
+                "rsi_14" if v > 70.0 => "overbought (> 70)".to_string(),
+                n if n.starts_with("ema_") || n.starts_with("bb_") => {
+                    format!("close is {:+.2}% from it", (close / v - 1.0) * 100.0)
+                }
+                "atr_14" => format!("{:.2}% of the close", v / close * 100.0),
+                "drawdown" => "% below the highest close so far".to_string(),
+                "rv_30" => "% annualised, last 30 bars".to_string(),
+                _ => String::new(),
+            };
+            t.add_row([name.to_string(), human(v), reading]);
+        }
+        println!(
+            "\nWatch set, {symbol} {tf} (SIMULATED) as of {asof}: last known bar opened {}, close {}",
+            candles[i].open_time,
+            human(close)
+        );
+        println!("{t}");
+    }
+    println!(
+        "\nTry: canary --db {} indicators --symbol BTCUSDT --tf 4h --asof {asof} --ind rsi:14,atr:14,ret:1",
+        db.display()
+    );
+    Ok(())
+}

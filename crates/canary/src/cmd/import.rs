@@ -1,0 +1,112 @@
+//! `canary import`: read and validate a candle CSV, store it in one transaction.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, anyhow};
+use canary_ingest::csv::{ImportOptions, read_candles};
+use canary_store::{NewCandle, Store, StoreError};
+
+use crate::cli::ImportArgs;
+use crate::output::{SIMULATED, progress};
+
+pub fn run(db: &Path, a: &ImportArgs) -> Result<()> {
+    let map = match &a.map {
+        Some(m) => ImportOptions::parse_map(m).map_err(|e| anyhow!(e))?,
+        None => Vec::new(),
+    };
+    let opts = ImportOptions {
+        timeframe: a.tf,
+        map,
+    };
+    let parsed = read_candles(&a.file, &opts)?;
+    let tf = parsed.timeframe;
+    let source = a.source.clone().unwrap_or_else(|| {
+        if parsed.simulated {
+            "sim".to_string()
+        } else {
+            a.file.file_name().map_or_else(
+                || a.file.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            )
+        }
+    });
+    if parsed.simulated {
+        eprintln!("{SIMULATED}");
+    }
+    let rows: Vec<NewCandle> = parsed
+        .rows
+        .iter()
+        .map(|r| NewCandle {
+            candle: r.candle,
+            available_at: r.candle.open_time.add_millis(tf.duration_ms()),
+            source_bars: None,
+        })
+        .collect();
+
+    let gaps = &parsed.gaps;
+    let gap_note = if gaps.is_empty() {
+        String::new()
+    } else {
+        let shown: Vec<String> = gaps.iter().take(5).map(ToString::to_string).collect();
+        format!(
+            "\n{} gaps ({} missing {tf} bars, not filled): {}{}",
+            gaps.len(),
+            parsed.missing_bars(),
+            shown.join("; "),
+            if gaps.len() > 5 {
+                format!("; … {} more", gaps.len() - 5)
+            } else {
+                String::new()
+            }
+        )
+    };
+    let partial_note = if parsed.partial_skipped > 0 {
+        format!(
+            "\nskipped {} bars the file marks partial",
+            parsed.partial_skipped
+        )
+    } else {
+        String::new()
+    };
+    let first = rows.first().map(|r| r.candle.open_time);
+    let last = rows.last().map(|r| r.candle.open_time);
+    let span = match (first, last) {
+        (Some(f), Some(l)) => format!("{f} → {l}"),
+        _ => String::new(),
+    };
+
+    if a.dry_run {
+        println!(
+            "dry run: {} {} bars of {} {tf} ({span}) are valid; nothing stored, {} gaps{gap_note}{partial_note}",
+            rows.len(),
+            tf,
+            a.symbol,
+            gaps.len()
+        );
+        return Ok(());
+    }
+
+    let mut store = Store::open(db)?;
+    let pb = progress(rows.len() as u64, "importing");
+    let report = store
+        .insert_candles(&a.symbol, tf, &source, super::now(), &rows, |n| {
+            pb.set_position(n as u64)
+        })
+        .map_err(|e| match e {
+            StoreError::Conflict(c) => {
+                let line = parsed.rows[c.index].line;
+                anyhow!("{}:{line}: {c}", a.file.display())
+            }
+            e => anyhow!(e),
+        })
+        .with_context(|| format!("importing {} into {}", a.file.display(), db.display()))?;
+    pb.finish_and_clear();
+    println!(
+        "imported {} bars, {} already present, {} gaps ({} {tf} {span}, source {source}){gap_note}{partial_note}",
+        report.inserted,
+        report.present,
+        gaps.len(),
+        a.symbol
+    );
+    Ok(())
+}
