@@ -38,6 +38,7 @@
 //! [`watch`] computes the whole "watch set" in one fused pass.
 
 mod bbands;
+pub mod bench_set;
 mod cci;
 mod dmi;
 mod ma;

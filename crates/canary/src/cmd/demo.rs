@@ -48,7 +48,9 @@ pub fn run(a: &DemoArgs) -> Result<()> {
     let last = bars.last().expect("the demo simulates bars");
     // The crash is the second-to-last day; read the market as a morning-after analysis would,
     // at 05:00 UTC on the last day: only bars closed by then are known.
-    let asof = Timeframe::D1.floor(last.open_time).add_millis(5 * 3_600_000);
+    let asof = Timeframe::D1
+        .floor(last.open_time)
+        .add_millis(5 * 3_600_000);
     let pairs: Vec<_> = rows.iter().map(|r| (r.candle, r.available_at)).collect();
     let end = last.open_time.add_millis(tf.duration_ms());
     let daily: Vec<NewCandle> = resample(&pairs, tf, Timeframe::D1, end)?
