@@ -132,9 +132,49 @@ impl Indicator for Stddev {
 /// # Errors
 /// When `n` is 0 or `out` has another length than `input`.
 pub fn stddev(input: &[f64], n: usize, k: f64, out: &mut [f64]) -> Result<(), TaError> {
-    let sd = Stddev::new(n, k)?;
+    check_period("STDDEV", n, 1)?;
     check_len("output", out.len(), input.len())?;
-    super::drive(sd, input.iter().copied(), out);
+    out[..(n - 1).min(input.len())].fill(f64::NAN);
+    if input.len() < n {
+        return Ok(());
+    }
+    // `Moments::push` without the ring: the window is a slice of the input.
+    #[allow(clippy::cast_precision_loss)]
+    let nf = n as f64;
+    let mut anchor = input[0];
+    let (mut sum, mut sum_sq) = (0.0, 0.0);
+    for &x in &input[..n - 1] {
+        let d = x - anchor;
+        sum += d;
+        sum_sq += d * d;
+    }
+    let mut since_anchor = n - 1;
+    for i in n - 1..input.len() {
+        let x = input[i];
+        if i >= n {
+            let e = input[i - n] - anchor;
+            sum -= e;
+            sum_sq -= e * e;
+        }
+        let d = x - anchor;
+        sum += d;
+        sum_sq += d * d;
+        since_anchor += 1;
+        if since_anchor >= n {
+            anchor = x;
+            let (mut s, mut q) = (0.0, 0.0);
+            for &v in &input[i + 1 - n..=i] {
+                let d = v - x;
+                s += d;
+                q += d * d;
+            }
+            sum = s;
+            sum_sq = q;
+            since_anchor = 0;
+        }
+        let m = sum / nf;
+        out[i] = sigma(sum_sq / nf - m * m) * k;
+    }
     Ok(())
 }
 

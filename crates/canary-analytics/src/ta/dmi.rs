@@ -1,7 +1,8 @@
 //! Directional movement: +DI, −DI and ADX (Wilder), as TA-Lib computes them.
 
+use super::momentum::wilder;
 use super::range::true_range;
-use super::{Bar, Indicator, TaError, bars, check_period, drive, is_zero};
+use super::{Bar, Indicator, TaError, check_hlc, check_period, is_zero};
 
 /// +DI and −DI of one bar.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -45,28 +46,52 @@ impl Dmi {
     #[inline]
     fn step(&mut self, b: Bar) -> Option<f64> {
         let p = self.prev.replace(b)?;
-        let up = b.high - p.high;
-        let down = p.low - b.low;
+        let (pdm, mdm) = directional_moves(b.high - p.high, p.low - b.low);
         let tr = true_range(b.high, b.low, p.close);
         self.count += 1;
-        #[allow(clippy::cast_precision_loss)]
-        let nf = self.n as f64;
         if self.count >= self.n {
-            self.minus_dm -= self.minus_dm / nf;
-            self.plus_dm -= self.plus_dm / nf;
-        }
-        if down > 0.0 && up < down {
-            self.minus_dm += down;
-        } else if up > 0.0 && up > down {
-            self.plus_dm += up;
-        }
-        if self.count >= self.n {
-            self.tr = self.tr - self.tr / nf + tr;
+            let (a, _) = wilder(self.n);
+            self.plus_dm = self.plus_dm * a + pdm;
+            self.minus_dm = self.minus_dm * a + mdm;
+            self.tr = self.tr * a + tr;
             Some(self.tr)
         } else {
+            self.plus_dm += pdm;
+            self.minus_dm += mdm;
             self.tr += tr;
             None
         }
+    }
+}
+
+/// +DM and −DM of one bar from up = high − previous high and down = previous low − low:
+/// only the larger move counts, and only when positive.
+#[inline]
+fn directional_moves(up: f64, down: f64) -> (f64, f64) {
+    let plus = if up > 0.0 && up > down { up } else { 0.0 };
+    let minus = if down > 0.0 && down > up { down } else { 0.0 };
+    (plus, minus)
+}
+
+/// (+DI, −DI) from the Wilder sums; (0, 0) when the true-range sum is within 1e-8 of zero.
+#[inline]
+fn di(plus_dm: f64, minus_dm: f64, tr: f64) -> (f64, f64) {
+    if is_zero(tr) {
+        (0.0, 0.0)
+    } else {
+        let k = 100.0 / tr;
+        (plus_dm * k, minus_dm * k)
+    }
+}
+
+/// DX from the DIs, `None` when their sum is within 1e-8 of zero.
+#[inline]
+fn dx(plus: f64, minus: f64) -> Option<f64> {
+    let sum = minus + plus;
+    if is_zero(sum) {
+        None
+    } else {
+        Some(100.0 * ((minus - plus).abs() / sum))
     }
 }
 
@@ -77,17 +102,8 @@ impl Indicator for Dmi {
     #[inline]
     fn update(&mut self, b: Bar) -> Option<DmiValue> {
         let tr = self.step(b)?;
-        self.value = Some(if is_zero(tr) {
-            DmiValue {
-                plus_di: 0.0,
-                minus_di: 0.0,
-            }
-        } else {
-            DmiValue {
-                plus_di: 100.0 * (self.plus_dm / tr),
-                minus_di: 100.0 * (self.minus_dm / tr),
-            }
-        });
+        let (plus_di, minus_di) = di(self.plus_dm, self.minus_dm, tr);
+        self.value = Some(DmiValue { plus_di, minus_di });
         self.value
     }
 
@@ -139,27 +155,13 @@ impl Indicator for Adx {
     #[inline]
     fn update(&mut self, b: Bar) -> Option<f64> {
         let tr = self.dmi.step(b)?;
-        #[allow(clippy::cast_precision_loss)]
-        let nf = self.n as f64;
+        let (plus_di, minus_di) = di(self.dmi.plus_dm, self.dmi.minus_dm, tr);
+        self.dmi.value = Some(DmiValue { plus_di, minus_di });
+        // TA-Lib skips DX (keeps ADX) when the true-range sum is zero.
         let dx = if is_zero(tr) {
-            self.dmi.value = Some(DmiValue {
-                plus_di: 0.0,
-                minus_di: 0.0,
-            });
             None
         } else {
-            let plus = 100.0 * (self.dmi.plus_dm / tr);
-            let minus = 100.0 * (self.dmi.minus_dm / tr);
-            self.dmi.value = Some(DmiValue {
-                plus_di: plus,
-                minus_di: minus,
-            });
-            let sum = minus + plus;
-            if is_zero(sum) {
-                None
-            } else {
-                Some(100.0 * ((minus - plus).abs() / sum))
-            }
+            dx(plus_di, minus_di)
         };
         if self.dx_count < self.n {
             self.dx_count += 1;
@@ -167,13 +169,16 @@ impl Indicator for Adx {
                 self.adx += dx;
             }
             if self.dx_count == self.n {
+                #[allow(clippy::cast_precision_loss)]
+                let nf = self.n as f64;
                 self.adx /= nf;
                 self.value = Some(self.adx);
             }
             return self.value;
         }
         if let Some(dx) = dx {
-            self.adx = (self.adx * (nf - 1.0) + dx) / nf;
+            let (a, b) = wilder(self.n);
+            self.adx = self.adx * a + dx * b;
         }
         self.value = Some(self.adx);
         self.value
@@ -188,6 +193,71 @@ impl Indicator for Adx {
     }
 }
 
+/// Which series a batch pass writes.
+#[derive(Clone, Copy, PartialEq)]
+enum Which {
+    Plus,
+    Minus,
+    Adx,
+}
+
+/// One batch pass over the bars, the streaming arithmetic without the per-bar state machine.
+fn dmi_batch(
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    n: usize,
+    which: Which,
+    out: &mut [f64],
+) -> Result<(), TaError> {
+    check_period("DMI", n, 1)?;
+    check_hlc(high, low, close, None, out.len())?;
+    let len = high.len();
+    let first = if which == Which::Adx { 2 * n - 1 } else { n };
+    out[..first.min(len)].fill(f64::NAN);
+    if len <= n {
+        return Ok(());
+    }
+    let (mut pdm, mut mdm, mut tr) = (0.0, 0.0, 0.0);
+    for i in 1..n {
+        let (p, m) = directional_moves(high[i] - high[i - 1], low[i - 1] - low[i]);
+        pdm += p;
+        mdm += m;
+        tr += true_range(high[i], low[i], close[i - 1]);
+    }
+    let (a, b) = wilder(n);
+    let mut adx = 0.0;
+    for i in n..len {
+        let (p, m) = directional_moves(high[i] - high[i - 1], low[i - 1] - low[i]);
+        pdm = pdm * a + p;
+        mdm = mdm * a + m;
+        tr = tr * a + true_range(high[i], low[i], close[i - 1]);
+        let (plus, minus) = di(pdm, mdm, tr);
+        match which {
+            Which::Plus => out[i] = plus,
+            Which::Minus => out[i] = minus,
+            Which::Adx => {
+                let dx = if is_zero(tr) { None } else { dx(plus, minus) };
+                if i < 2 * n - 1 {
+                    adx += dx.unwrap_or(0.0);
+                } else if i == 2 * n - 1 {
+                    adx += dx.unwrap_or(0.0);
+                    #[allow(clippy::cast_precision_loss)]
+                    let nf = n as f64;
+                    adx /= nf;
+                    out[i] = adx;
+                } else {
+                    if let Some(dx) = dx {
+                        adx = adx * a + dx * b;
+                    }
+                    out[i] = adx;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Batch +DI.
 ///
 /// # Errors
@@ -199,12 +269,7 @@ pub fn plus_di(
     n: usize,
     out: &mut [f64],
 ) -> Result<(), TaError> {
-    let mut d = Dmi::new(n)?;
-    let it = bars(high, low, close, None, out.len())?;
-    for (o, b) in out.iter_mut().zip(it) {
-        *o = d.update(b).map_or(f64::NAN, |v| v.plus_di);
-    }
-    Ok(())
+    dmi_batch(high, low, close, n, Which::Plus, out)
 }
 
 /// Batch −DI.
@@ -218,12 +283,7 @@ pub fn minus_di(
     n: usize,
     out: &mut [f64],
 ) -> Result<(), TaError> {
-    let mut d = Dmi::new(n)?;
-    let it = bars(high, low, close, None, out.len())?;
-    for (o, b) in out.iter_mut().zip(it) {
-        *o = d.update(b).map_or(f64::NAN, |v| v.minus_di);
-    }
-    Ok(())
+    dmi_batch(high, low, close, n, Which::Minus, out)
 }
 
 /// Batch ADX.
@@ -237,19 +297,35 @@ pub fn adx(
     n: usize,
     out: &mut [f64],
 ) -> Result<(), TaError> {
-    let a = Adx::new(n)?;
-    let it = bars(high, low, close, None, out.len())?;
-    drive(a, it, out);
-    Ok(())
+    dmi_batch(high, low, close, n, Which::Adx, out)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::ohlcv;
+    use super::super::drive;
+    use super::super::testutil::{ohlcv, same};
     use super::*;
     use proptest::prelude::*;
 
     proptest! {
+        #[test]
+        fn streaming_equals_batch((h, l, c, _v) in ohlcv(), n in 1usize..20) {
+            let len = h.len();
+            let bars: Vec<Bar> = (0..len).map(|i| Bar { high: h[i], low: l[i], close: c[i], volume: 0.0 }).collect();
+            let (mut a, mut b) = (vec![0.0; len], vec![0.0; len]);
+            adx(&h, &l, &c, n, &mut a).unwrap();
+            drive(Adx::new(n).unwrap(), bars.iter().copied(), &mut b);
+            for i in 0..len { prop_assert!(same(a[i], b[i]), "adx i={} {} {}", i, a[i], b[i]); }
+            plus_di(&h, &l, &c, n, &mut a).unwrap();
+            minus_di(&h, &l, &c, n, &mut b).unwrap();
+            let mut d = Dmi::new(n).unwrap();
+            for i in 0..len {
+                let v = d.update(bars[i]);
+                prop_assert!(same(a[i], v.map_or(f64::NAN, |v| v.plus_di)), "+di i={}", i);
+                prop_assert!(same(b[i], v.map_or(f64::NAN, |v| v.minus_di)), "-di i={}", i);
+            }
+        }
+
         /// The DIs computed inside ADX are the DIs of `Dmi`, and all stay in [0, 100].
         #[test]
         fn adx_and_dmi_agree((h, l, c, _v) in ohlcv(), n in 1usize..20) {

@@ -1,20 +1,17 @@
 //! Ranges: true range, ATR (Wilder) and NATR.
 
+use super::momentum::wilder;
 use super::{Bar, Indicator, TaError, check_hlc, check_period, is_zero};
 
 /// max(high − low, |high − prev close|, |low − prev close|), TA-Lib's order of comparisons.
 #[inline]
 pub(crate) fn true_range(high: f64, low: f64, prev_close: f64) -> f64 {
-    let mut tr = high - low;
+    // Selects rather than branches: which term wins is data-dependent and unpredictable.
+    let tr = high - low;
     let a = (prev_close - high).abs();
-    if a > tr {
-        tr = a;
-    }
+    let tr = if a > tr { a } else { tr };
     let b = (prev_close - low).abs();
-    if b > tr {
-        tr = b;
-    }
-    tr
+    if b > tr { b } else { tr }
 }
 
 /// True range; the first value is at index 1 (it needs the previous close).
@@ -112,7 +109,8 @@ impl Indicator for Atr {
             return None;
         }
         let prev = self.value.unwrap_or(0.0);
-        self.value = Some((prev * (nf - 1.0) + tr) / nf);
+        let (a, b) = wilder(self.n);
+        self.value = Some(prev * a + tr * b);
         self.value
     }
 
@@ -158,9 +156,9 @@ pub fn atr(
     out[..n].fill(f64::NAN);
     let mut prev = sum / nf;
     out[n] = prev;
-    let m = nf - 1.0;
+    let (a, b) = wilder(n);
     for i in n + 1..len {
-        prev = (prev * m + true_range(high[i], low[i], close[i - 1])) / nf;
+        prev = prev * a + true_range(high[i], low[i], close[i - 1]) * b;
         out[i] = prev;
     }
     Ok(())
@@ -186,11 +184,9 @@ impl Natr {
 
 #[inline]
 fn natr_of(atr: f64, close: f64) -> f64 {
-    if is_zero(close) {
-        0.0
-    } else {
-        (atr / close) * 100.0
-    }
+    // Computed unconditionally, then selected: a select vectorises, a branch does not.
+    let v = (atr / close) * 100.0;
+    if is_zero(close) { 0.0 } else { v }
 }
 
 impl Indicator for Natr {
@@ -226,11 +222,30 @@ pub fn natr(
     n: usize,
     out: &mut [f64],
 ) -> Result<(), TaError> {
-    atr(high, low, close, n, out)?;
-    for (o, &c) in out.iter_mut().zip(close) {
-        if !o.is_nan() {
-            *o = natr_of(*o, c);
-        }
+    check_period("NATR", n, 1)?;
+    check_hlc(high, low, close, None, out.len())?;
+    let len = high.len();
+    if len <= n {
+        out.fill(f64::NAN);
+        return Ok(());
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let nf = n as f64;
+    let mut sum = 0.0;
+    for i in 1..=n {
+        sum += true_range(high[i], low[i], close[i - 1]);
+    }
+    out[..n].fill(f64::NAN);
+    let mut prev = sum / nf;
+    out[n] = prev;
+    let (a, b) = wilder(n);
+    for i in n + 1..len {
+        prev = prev * a + true_range(high[i], low[i], close[i - 1]) * b;
+        out[i] = prev;
+    }
+    // A second, vectorisable pass: the divisions stay off the ATR recurrence.
+    for (o, &c) in out[n..].iter_mut().zip(&close[n..]) {
+        *o = natr_of(*o, c);
     }
     Ok(())
 }

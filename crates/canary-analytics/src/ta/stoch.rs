@@ -1,8 +1,8 @@
 //! Range oscillators: Stochastic (%K, %D) and Williams %R.
 
-use super::ma::Sma;
-use super::window::{Max, Min};
-use super::{Bar, Indicator, TaError, bars, check_period, drive};
+use super::ma::{Sma, sma};
+use super::window::{Max, Min, sliding_extremes};
+use super::{Bar, Indicator, TaError, check_hlc, check_len, check_period};
 
 /// One Stochastic output: slow %K and %D.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -42,14 +42,15 @@ impl Stoch {
     }
 }
 
-/// Fast %K as TA-Lib writes it: (close − lowest) / ((highest − lowest)/100).
+/// Fast %K = 100·(close − lowest)/(highest − lowest), 0 when the range is 0. (TA-Lib
+/// divides the range by 100 first; one division instead of two differs in the last bits only.)
 #[inline]
 fn fast_k(close: f64, highest: f64, lowest: f64) -> f64 {
-    let diff = (highest - lowest) / 100.0;
-    if diff == 0.0 {
+    let range = highest - lowest;
+    if range == 0.0 {
         0.0
     } else {
-        (close - lowest) / diff
+        100.0 * (close - lowest) / range
     }
 }
 
@@ -96,13 +97,28 @@ pub fn stoch(
     out_k: &mut [f64],
     out_d: &mut [f64],
 ) -> Result<(), TaError> {
-    let mut s = Stoch::new(k, slow_k, d)?;
-    super::check_len("%D output", out_d.len(), out_k.len())?;
-    for (i, b) in bars(high, low, close, None, out_k.len())?.enumerate() {
-        let v = s.update(b);
-        out_k[i] = v.map_or(f64::NAN, |v| v.k);
-        out_d[i] = v.map_or(f64::NAN, |v| v.d);
+    check_period("STOCH fastk", k, 1)?;
+    check_period("STOCH slowk", slow_k, 1)?;
+    check_period("STOCH slowd", d, 1)?;
+    check_hlc(high, low, close, None, out_k.len())?;
+    check_len("%D output", out_d.len(), out_k.len())?;
+    let len = high.len();
+    let first = (k + slow_k + d - 3).min(len);
+    if len >= k {
+        // fast %K into out_d, slow %K (its SMA) into out_k, %D (SMA of that) back into out_d.
+        sliding_extremes(high, low, k, |i, hh, ll| {
+            out_d[i] = fast_k(close[i], hh, ll)
+        });
+        let (fast, slow) = (&out_d[k - 1..], &mut out_k[k - 1..]);
+        sma(fast, slow_k, slow)?;
+        if len >= k + slow_k - 1 {
+            let from = k + slow_k - 2;
+            let (slow, dd) = (&out_k[from..], &mut out_d[from..]);
+            sma(slow, d, dd)?;
+        }
     }
+    out_k[..first].fill(f64::NAN);
+    out_d[..first].fill(f64::NAN);
     Ok(())
 }
 
@@ -132,6 +148,18 @@ impl WillR {
     }
 }
 
+/// %R = −100·(highest − close)/(highest − lowest), 0 when the range is 0 (one division; TA-Lib's
+/// two differ in the last bits only).
+#[inline]
+fn willr_of(close: f64, highest: f64, lowest: f64) -> f64 {
+    let range = highest - lowest;
+    if range == 0.0 {
+        0.0
+    } else {
+        -100.0 * (highest - close) / range
+    }
+}
+
 impl Indicator for WillR {
     type Input = Bar;
     type Output = f64;
@@ -144,12 +172,7 @@ impl Indicator for WillR {
         if self.seen < self.n {
             return None;
         }
-        let diff = (highest - lowest) / -100.0;
-        self.value = Some(if diff == 0.0 {
-            0.0
-        } else {
-            (highest - b.close) / diff
-        });
+        self.value = Some(willr_of(b.close, highest, lowest));
         self.value
     }
 
@@ -173,19 +196,41 @@ pub fn willr(
     n: usize,
     out: &mut [f64],
 ) -> Result<(), TaError> {
-    let w = WillR::new(n)?;
-    let it = bars(high, low, close, None, out.len())?;
-    drive(w, it, out);
+    check_period("WILLR", n, 1)?;
+    check_hlc(high, low, close, None, out.len())?;
+    let len = high.len();
+    out[..(n - 1).min(len)].fill(f64::NAN);
+    sliding_extremes(high, low, n, |i, hh, ll| {
+        out[i] = willr_of(close[i], hh, ll)
+    });
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::ohlcv;
+    use super::super::drive;
+    use super::super::testutil::{ohlcv, same};
     use super::*;
     use proptest::prelude::*;
 
     proptest! {
+        #[test]
+        fn streaming_equals_batch((h, l, c, _v) in ohlcv(), k in 1usize..20, sk in 1usize..5, d in 1usize..5) {
+            let len = h.len();
+            let bars: Vec<Bar> = (0..len).map(|i| Bar { high: h[i], low: l[i], close: c[i], volume: 0.0 }).collect();
+            let (mut a, mut b) = (vec![0.0; len], vec![0.0; len]);
+            stoch(&h, &l, &c, k, sk, d, &mut a, &mut b).unwrap();
+            let mut s = Stoch::new(k, sk, d).unwrap();
+            for i in 0..len {
+                let v = s.update(bars[i]);
+                prop_assert!(same(a[i], v.map_or(f64::NAN, |v| v.k)), "%K i={} {} {:?}", i, a[i], v);
+                prop_assert!(same(b[i], v.map_or(f64::NAN, |v| v.d)), "%D i={} {} {:?}", i, b[i], v);
+            }
+            willr(&h, &l, &c, k, &mut a).unwrap();
+            drive(WillR::new(k).unwrap(), bars.iter().copied(), &mut b);
+            for i in 0..len { prop_assert!(same(a[i], b[i]), "willr i={}", i); }
+        }
+
         #[test]
         fn bounded_and_timed_right((h, l, c, _v) in ohlcv(), k in 1usize..20, sk in 1usize..5, d in 1usize..5) {
             let mut s = Stoch::new(k, sk, d).unwrap();

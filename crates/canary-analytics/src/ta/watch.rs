@@ -95,8 +95,8 @@ impl EmaState {
     }
 
     #[inline(always)]
-    fn step(&mut self, i: usize, x: f64) -> f64 {
-        if i + 1 > self.n {
+    fn step<const STEADY: bool>(&mut self, i: usize, x: f64) -> f64 {
+        if STEADY || i + 1 > self.n {
             self.v = (x - self.v) * self.k + self.v;
             self.v
         } else {
@@ -111,11 +111,192 @@ impl EmaState {
     }
 }
 
+/// From this bar on every member of the set is past its lookback (EMA 200 is the longest).
+const STEADY_FROM: usize = 200;
+
+/// The state of every member of the watch set, with the arithmetic of the individual batch
+/// functions. `step::<true>` is the branch-free form valid from [`STEADY_FROM`] on.
+struct Fused {
+    ema: [EmaState; 3],
+    // RSI 14 and ATR 14 (Wilder; seeded over indices 1..=14)
+    gain: f64,
+    loss: f64,
+    atr: f64,
+    wa: f64,
+    wb: f64,
+    // Bollinger 20/2
+    moments: Moments,
+    // MACD 12/26/9: fast EMA seeded over bars 14..=25, slow over 0..=25, signal over 9 lines
+    fsum: f64,
+    ssum: f64,
+    f: f64,
+    s: f64,
+    g: f64,
+    // drawdown
+    peak: f64,
+    // realised volatility 30
+    ring: Ring,
+    rsum: f64,
+    rsq: f64,
+    rv_scale: f64,
+}
+
+const KF: f64 = 2.0 / 13.0;
+const KS: f64 = 2.0 / 27.0;
+const KG: f64 = 2.0 / 10.0;
+
+impl Fused {
+    fn new(bars_per_year: f64) -> Self {
+        let (wa, wb) = super::momentum::wilder(14);
+        Fused {
+            ema: [EmaState::new(20), EmaState::new(50), EmaState::new(200)],
+            gain: 0.0,
+            loss: 0.0,
+            atr: 0.0,
+            wa,
+            wb,
+            moments: Moments::new(20),
+            fsum: 0.0,
+            ssum: 0.0,
+            f: 0.0,
+            s: 0.0,
+            g: 0.0,
+            peak: 0.0,
+            ring: Ring::new(30),
+            rsum: 0.0,
+            rsq: 0.0,
+            rv_scale: bars_per_year.sqrt() * 100.0,
+        }
+    }
+
+    /// One bar: close `x`, its high and low, and the previous close `pc` (unused at i = 0).
+    /// Returns the 13 outputs in [`WatchSetBuffers::columns`] order.
+    #[inline(always)]
+    #[allow(clippy::too_many_lines)]
+    fn step<const STEADY: bool>(&mut self, i: usize, x: f64, h: f64, l: f64, pc: f64) -> [f64; 13] {
+        let nan = f64::NAN;
+        let [e20, e50, e200] = &mut self.ema;
+        let (ema20, ema50, ema200) = (
+            e20.step::<STEADY>(i, x),
+            e50.step::<STEADY>(i, x),
+            e200.step::<STEADY>(i, x),
+        );
+
+        let (rsi, atr) = if STEADY || i > 14 {
+            let d = x - pc;
+            let tr = super::range::true_range(h, l, pc);
+            self.gain = self.gain * self.wa + d.max(0.0) * self.wb;
+            self.loss = self.loss * self.wa + (-d).max(0.0) * self.wb;
+            self.atr = self.atr * self.wa + tr * self.wb;
+            let t = self.gain + self.loss;
+            (
+                if is_zero(t) {
+                    0.0
+                } else {
+                    100.0 * (self.gain / t)
+                },
+                self.atr,
+            )
+        } else if i == 0 {
+            (nan, nan)
+        } else {
+            let d = x - pc;
+            if d < 0.0 {
+                self.loss -= d;
+            } else {
+                self.gain += d;
+            }
+            self.atr += super::range::true_range(h, l, pc);
+            if i == 14 {
+                self.loss /= 14.0;
+                self.gain /= 14.0;
+                self.atr /= 14.0;
+                let t = self.gain + self.loss;
+                (
+                    if is_zero(t) {
+                        0.0
+                    } else {
+                        100.0 * (self.gain / t)
+                    },
+                    self.atr,
+                )
+            } else {
+                (nan, nan)
+            }
+        };
+
+        let (bu, bm, bl) = match self.moments.push(x) {
+            Some((mean, var)) => {
+                let w = if var < 1e-8 { 0.0 } else { var.sqrt() } * 2.0;
+                (mean + w, mean, mean - w)
+            }
+            None => (nan, nan, nan),
+        };
+
+        let (line, signal, hist) = if STEADY || i > 33 {
+            self.f = (x - self.f) * KF + self.f;
+            self.s = (x - self.s) * KS + self.s;
+            let line = self.f - self.s;
+            self.g = (line - self.g) * KG + self.g;
+            (line, self.g, line - self.g)
+        } else if i < 25 {
+            self.ssum += x;
+            if i >= 14 {
+                self.fsum += x;
+            }
+            (nan, nan, nan)
+        } else if i == 25 {
+            self.ssum += x;
+            self.fsum += x;
+            self.f = self.fsum / 12.0;
+            self.s = self.ssum / 26.0;
+            self.g = self.f - self.s;
+            (nan, nan, nan)
+        } else {
+            self.f = (x - self.f) * KF + self.f;
+            self.s = (x - self.s) * KS + self.s;
+            let line = self.f - self.s;
+            if i == 33 {
+                self.g = (self.g + line) / 9.0;
+                (line, self.g, line - self.g)
+            } else {
+                self.g += line;
+                (nan, nan, nan)
+            }
+        };
+
+        if i == 0 || x > self.peak {
+            self.peak = x;
+        }
+        let drawdown = (x / self.peak - 1.0) * 100.0;
+
+        let rv = if !STEADY && i == 0 {
+            nan
+        } else {
+            let r = (x / pc).ln();
+            if let Some(old) = self.ring.push(r) {
+                self.rsum -= old;
+                self.rsq -= old * old;
+            }
+            self.rsum += r;
+            self.rsq += r * r;
+            if STEADY || i >= 30 {
+                let var = (self.rsq - self.rsum * self.rsum / 30.0) / 29.0;
+                var.max(0.0).sqrt() * self.rv_scale
+            } else {
+                nan
+            }
+        };
+        [
+            ema20, ema50, ema200, rsi, atr, bu, bm, bl, line, signal, hist, drawdown, rv,
+        ]
+    }
+}
+
 /// Compute the watch set over bars in one pass. `bars_per_year` annualises the volatility.
 ///
 /// # Errors
 /// When an input slice or an output buffer has another length than `close`.
-#[allow(clippy::too_many_lines)]
 pub fn watch_set(
     high: &[f64],
     low: &[f64],
@@ -129,141 +310,50 @@ pub fn watch_set(
     for (name, col) in out.columns() {
         check_len(name, col.len(), len)?;
     }
-    let (mut e20, mut e50, mut e200) = (EmaState::new(20), EmaState::new(50), EmaState::new(200));
-    // RSI 14
-    let (mut gain, mut loss) = (0.0f64, 0.0f64);
-    // ATR 14
-    let mut atr = 0.0f64;
-    // Bollinger 20/2
-    let mut moments = Moments::new(20);
-    // MACD 12/26/9: fast EMA seeded over bars 14..=25, slow over 0..=25, signal over 9 lines.
-    let (kf, ks, kg) = (2.0 / 13.0, 2.0 / 27.0, 2.0 / 10.0);
-    let (mut fsum, mut ssum, mut f, mut s, mut g) = (0.0f64, 0.0f64, 0.0f64, 0.0f64, 0.0f64);
-    // drawdown
-    let mut peak = 0.0f64;
-    // realised volatility 30
-    let mut ring = Ring::new(30);
-    let (mut rsum, mut rsq) = (0.0f64, 0.0f64);
-    let rv_scale = bars_per_year.sqrt() * 100.0;
-
-    for i in 0..len {
-        let x = close[i];
-        out.ema_20[i] = e20.step(i, x);
-        out.ema_50[i] = e50.step(i, x);
-        out.ema_200[i] = e200.step(i, x);
-
-        // RSI 14 and ATR 14 (both Wilder, first value at index 14)
-        if i == 0 {
-            out.rsi_14[i] = f64::NAN;
-            out.atr_14[i] = f64::NAN;
-        } else {
-            let d = x - close[i - 1];
-            let tr = super::range::true_range(high[i], low[i], close[i - 1]);
-            if i <= 14 {
-                if d < 0.0 {
-                    loss -= d;
-                } else {
-                    gain += d;
-                }
-                atr += tr;
-                if i == 14 {
-                    loss /= 14.0;
-                    gain /= 14.0;
-                    atr /= 14.0;
-                    let t = gain + loss;
-                    out.rsi_14[i] = if is_zero(t) { 0.0 } else { 100.0 * (gain / t) };
-                    out.atr_14[i] = atr;
-                } else {
-                    out.rsi_14[i] = f64::NAN;
-                    out.atr_14[i] = f64::NAN;
-                }
-            } else {
-                loss *= 13.0;
-                gain *= 13.0;
-                if d < 0.0 {
-                    loss -= d;
-                } else {
-                    gain += d;
-                }
-                loss /= 14.0;
-                gain /= 14.0;
-                let t = gain + loss;
-                out.rsi_14[i] = if is_zero(t) { 0.0 } else { 100.0 * (gain / t) };
-                atr = (atr * 13.0 + tr) / 14.0;
-                out.atr_14[i] = atr;
-            }
+    let mut st = Fused::new(bars_per_year);
+    let WatchSetBuffers {
+        ema_20,
+        ema_50,
+        ema_200,
+        rsi_14,
+        atr_14,
+        bb_upper,
+        bb_middle,
+        bb_lower,
+        macd,
+        macd_signal,
+        macd_hist,
+        drawdown,
+        rv_30,
+    } = out;
+    let mut cols: [&mut [f64]; 13] = [
+        &mut ema_20[..len],
+        &mut ema_50[..len],
+        &mut ema_200[..len],
+        &mut rsi_14[..len],
+        &mut atr_14[..len],
+        &mut bb_upper[..len],
+        &mut bb_middle[..len],
+        &mut bb_lower[..len],
+        &mut macd[..len],
+        &mut macd_signal[..len],
+        &mut macd_hist[..len],
+        &mut drawdown[..len],
+        &mut rv_30[..len],
+    ];
+    let (high, low, close) = (&high[..len], &low[..len], &close[..len]);
+    let head = STEADY_FROM.min(len);
+    for i in 0..head {
+        let pc = if i == 0 { close[0] } else { close[i - 1] };
+        let v = st.step::<false>(i, close[i], high[i], low[i], pc);
+        for (c, v) in cols.iter_mut().zip(v) {
+            c[i] = v;
         }
-
-        // Bollinger 20/2
-        if let Some((mean, var)) = moments.push(x) {
-            let w = if var < 1e-8 { 0.0 } else { var.sqrt() } * 2.0;
-            out.bb_upper[i] = mean + w;
-            out.bb_middle[i] = mean;
-            out.bb_lower[i] = mean - w;
-        } else {
-            out.bb_upper[i] = f64::NAN;
-            out.bb_middle[i] = f64::NAN;
-            out.bb_lower[i] = f64::NAN;
-        }
-
-        // MACD 12/26/9
-        if i < 33 {
-            if i < 25 {
-                ssum += x;
-                if i >= 14 {
-                    fsum += x;
-                }
-            } else if i == 25 {
-                ssum += x;
-                fsum += x;
-                f = fsum / 12.0;
-                s = ssum / 26.0;
-                g = f - s;
-            } else {
-                f = (x - f) * kf + f;
-                s = (x - s) * ks + s;
-                g += f - s;
-            }
-            out.macd[i] = f64::NAN;
-            out.macd_signal[i] = f64::NAN;
-            out.macd_hist[i] = f64::NAN;
-        } else {
-            f = (x - f) * kf + f;
-            s = (x - s) * ks + s;
-            let line = f - s;
-            if i == 33 {
-                g = (g + line) / 9.0;
-            } else {
-                g = (line - g) * kg + g;
-            }
-            out.macd[i] = line;
-            out.macd_signal[i] = g;
-            out.macd_hist[i] = line - g;
-        }
-
-        // drawdown from the running high close
-        if i == 0 || x > peak {
-            peak = x;
-        }
-        out.drawdown[i] = (x / peak - 1.0) * 100.0;
-
-        // realised volatility 30 (sample σ of log returns, annualised, %)
-        if i == 0 {
-            out.rv_30[i] = f64::NAN;
-        } else {
-            let r = (x / close[i - 1]).ln();
-            if let Some(old) = ring.push(r) {
-                rsum -= old;
-                rsq -= old * old;
-            }
-            rsum += r;
-            rsq += r * r;
-            out.rv_30[i] = if i >= 30 {
-                let var = (rsq - rsum * rsum / 30.0) / 29.0;
-                var.max(0.0).sqrt() * rv_scale
-            } else {
-                f64::NAN
-            };
+    }
+    for i in head..len {
+        let v = st.step::<true>(i, close[i], high[i], low[i], close[i - 1]);
+        for (c, v) in cols.iter_mut().zip(v) {
+            c[i] = v;
         }
     }
     Ok(())
