@@ -19,21 +19,21 @@ fn sigma(var: f64) -> f64 {
 #[derive(Debug, Clone)]
 pub(crate) struct Moments {
     n: usize,
-    nf: f64,
+    inv_n: f64,
     ring: Ring,
-    anchor: f64,
-    sum: f64,
-    sum_sq: f64,
-    since_anchor: usize,
+    pub(crate) anchor: f64,
+    pub(crate) sum: f64,
+    pub(crate) sum_sq: f64,
+    pub(crate) since_anchor: usize,
 }
 
 impl Moments {
     pub(crate) fn new(n: usize) -> Self {
         #[allow(clippy::cast_precision_loss)]
-        let nf = n as f64;
+        let inv_n = 1.0 / n as f64;
         Moments {
             n,
-            nf,
+            inv_n,
             ring: Ring::new(n),
             anchor: 0.0,
             sum: 0.0,
@@ -72,8 +72,8 @@ impl Moments {
             self.sum_sq = q;
             self.since_anchor = 0;
         }
-        let m = self.sum / self.nf;
-        Some((self.anchor + m, self.sum_sq / self.nf - m * m))
+        let m = self.sum * self.inv_n;
+        Some((self.anchor + m, self.sum_sq * self.inv_n - m * m))
     }
 
     pub(crate) fn clear(&mut self) {
@@ -140,7 +140,7 @@ pub fn stddev(input: &[f64], n: usize, k: f64, out: &mut [f64]) -> Result<(), Ta
     }
     // `Moments::push` without the ring: the window is a slice of the input.
     #[allow(clippy::cast_precision_loss)]
-    let nf = n as f64;
+    let inv_n = 1.0 / n as f64;
     let mut anchor = input[0];
     let (mut sum, mut sum_sq) = (0.0, 0.0);
     for &x in &input[..n - 1] {
@@ -172,8 +172,8 @@ pub fn stddev(input: &[f64], n: usize, k: f64, out: &mut [f64]) -> Result<(), Ta
             sum_sq = q;
             since_anchor = 0;
         }
-        let m = sum / nf;
-        out[i] = sigma(sum_sq / nf - m * m) * k;
+        let m = sum * inv_n;
+        out[i] = sigma(sum_sq * inv_n - m * m) * k;
     }
     Ok(())
 }
@@ -189,7 +189,7 @@ pub struct BbandsValue {
 /// Bollinger bands: SMA n ± k population σ (TA-Lib `BBANDS(n, k, k, SMA)`).
 #[derive(Debug, Clone)]
 pub struct Bbands {
-    m: Moments,
+    pub(crate) m: Moments,
     k: f64,
     value: Option<BbandsValue>,
 }

@@ -84,7 +84,7 @@ pub struct Ema {
     k: f64,
     count: usize,
     sum: f64,
-    value: Option<f64>,
+    pub(crate) value: Option<f64>,
 }
 
 impl Ema {

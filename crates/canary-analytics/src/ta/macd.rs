@@ -25,11 +25,11 @@ pub struct Macd {
     count: usize,
     fast_sum: f64,
     slow_sum: f64,
-    fast_ema: f64,
-    slow_ema: f64,
+    pub(crate) fast_ema: f64,
+    pub(crate) slow_ema: f64,
     signal_count: usize,
     signal_sum: f64,
-    signal_ema: f64,
+    pub(crate) signal_ema: f64,
     value: Option<MacdValue>,
 }
 

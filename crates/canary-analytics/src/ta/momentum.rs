@@ -9,8 +9,8 @@ pub struct Rsi {
     n: usize,
     prev: Option<f64>,
     moves: usize,
-    gain: f64,
-    loss: f64,
+    pub(crate) gain: f64,
+    pub(crate) loss: f64,
     value: Option<f64>,
 }
 

@@ -71,7 +71,7 @@ pub struct Atr {
     n: usize,
     tr: TrueRange,
     count: usize,
-    value: Option<f64>,
+    pub(crate) value: Option<f64>,
 }
 
 impl Atr {

@@ -1,7 +1,7 @@
 //! Risk series beyond TA-Lib: realised volatility, drawdown, log return over n bars, and the
 //! latest return in units of trailing σ.
 //!
-//! Returns are log returns r_i = ln(close_i / close_{i−1}). Standard deviations of returns
+//! Returns are log returns r_i = ln close_i − ln close_{i−1} (one logarithm per bar). Standard deviations of returns
 //! are sample ones (divisor n−1) from running sums. Outputs are in percent.
 
 use super::window::Ring;
@@ -9,11 +9,11 @@ use super::{Indicator, TaError, check_len, check_period, drive};
 
 /// Running Σr and Σr² over the last n returns: sample standard deviation.
 #[derive(Debug, Clone)]
-struct ReturnWindow {
+pub(crate) struct ReturnWindow {
     n: usize,
     ring: Ring,
-    sum: f64,
-    sum_sq: f64,
+    pub(crate) sum: f64,
+    pub(crate) sum_sq: f64,
 }
 
 impl ReturnWindow {
@@ -44,7 +44,9 @@ impl ReturnWindow {
         }
         #[allow(clippy::cast_precision_loss)]
         let nf = self.n as f64;
-        let var = (self.sum_sq - self.sum * self.sum / nf) / (nf - 1.0);
+        // Multiplications by constants rather than divisions: divisions are the slow part.
+        let (inv_n, inv_n1) = (1.0 / nf, 1.0 / (nf - 1.0));
+        let var = (self.sum_sq - self.sum * self.sum * inv_n) * inv_n1;
         Some(var.max(0.0).sqrt())
     }
 
@@ -59,9 +61,9 @@ impl ReturnWindow {
 /// √(bars per year) × 100. First value at index n (n returns need n+1 closes).
 #[derive(Debug, Clone)]
 pub struct RealizedVol {
-    w: ReturnWindow,
+    pub(crate) w: ReturnWindow,
     scale: f64,
-    prev: Option<f64>,
+    pub(crate) prev_ln: Option<f64>,
     value: Option<f64>,
 }
 
@@ -75,7 +77,7 @@ impl RealizedVol {
         Ok(RealizedVol {
             w: ReturnWindow::new(n),
             scale: bars_per_year.sqrt() * 100.0,
-            prev: None,
+            prev_ln: None,
             value: None,
         })
     }
@@ -87,8 +89,9 @@ impl Indicator for RealizedVol {
 
     #[inline]
     fn update(&mut self, close: f64) -> Option<f64> {
-        let prev = self.prev.replace(close)?;
-        self.w.push((close / prev).ln());
+        let ln = close.ln();
+        let prev = self.prev_ln.replace(ln)?;
+        self.w.push(ln - prev);
         if let Some(s) = self.w.sigma() {
             self.value = Some(s * self.scale);
         }
@@ -101,7 +104,7 @@ impl Indicator for RealizedVol {
 
     fn reset(&mut self) {
         self.w.clear();
-        self.prev = None;
+        self.prev_ln = None;
         self.value = None;
     }
 }
@@ -125,7 +128,8 @@ pub fn realized_vol(
 /// Drawdown from the running highest close, in percent (≤ 0). From index 0.
 #[derive(Debug, Clone, Default)]
 pub struct Drawdown {
-    peak: f64,
+    pub(crate) peak: f64,
+    pub(crate) inv_peak: f64,
     value: Option<f64>,
 }
 
@@ -149,9 +153,14 @@ impl Indicator for Drawdown {
     #[inline]
     fn update(&mut self, close: f64) -> Option<f64> {
         if self.value.is_none() || close > self.peak {
+            // A new high: drawdown 0, and the reciprocal is taken once per new high rather than
+            // a division on every bar.
             self.peak = close;
+            self.inv_peak = 1.0 / close;
+            self.value = Some(0.0);
+        } else {
+            self.value = Some((close * self.inv_peak - 1.0) * 100.0);
         }
-        self.value = Some((close / self.peak - 1.0) * 100.0);
         self.value
     }
 
@@ -232,7 +241,7 @@ pub fn log_return(close: &[f64], n: usize, out: &mut [f64]) -> Result<(), TaErro
 #[derive(Debug, Clone)]
 pub struct ReturnZ {
     w: ReturnWindow,
-    prev: Option<f64>,
+    prev_ln: Option<f64>,
     value: Option<f64>,
 }
 
@@ -243,7 +252,7 @@ impl ReturnZ {
         check_period("return z-score", n, 2)?;
         Ok(ReturnZ {
             w: ReturnWindow::new(n),
-            prev: None,
+            prev_ln: None,
             value: None,
         })
     }
@@ -255,8 +264,9 @@ impl Indicator for ReturnZ {
 
     #[inline]
     fn update(&mut self, close: f64) -> Option<f64> {
-        let prev = self.prev.replace(close)?;
-        let r = (close / prev).ln();
+        let ln = close.ln();
+        let prev = self.prev_ln.replace(ln)?;
+        let r = ln - prev;
         let z = self.w.sigma().filter(|&s| s > 0.0).map(|s| r / s);
         self.w.push(r);
         self.value = z;
@@ -269,7 +279,7 @@ impl Indicator for ReturnZ {
 
     fn reset(&mut self) {
         self.w.clear();
-        self.prev = None;
+        self.prev_ln = None;
         self.value = None;
     }
 }

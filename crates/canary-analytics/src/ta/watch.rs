@@ -6,8 +6,6 @@
 //! same arithmetic, in the same order, as the individual batch functions: its outputs are equal
 //! to theirs (a property test checks this). [`WatchSet`] is the streaming form.
 
-use super::bbands::Moments;
-use super::window::Ring;
 use super::{
     Atr, Bar, Bbands, BbandsValue, Drawdown, Ema, Indicator, Macd, MacdValue, RealizedVol, Rsi,
     TaError, check_len, is_zero,
@@ -74,229 +72,22 @@ impl WatchSetBuffers {
     }
 }
 
-/// An EMA's state inside the fused loop (same arithmetic as [`super::ema`]).
-#[derive(Clone, Copy)]
-struct EmaState {
-    n: usize,
-    nf: f64,
-    k: f64,
-    v: f64,
-}
-
-impl EmaState {
-    #[allow(clippy::cast_precision_loss)]
-    fn new(n: usize) -> Self {
-        EmaState {
-            n,
-            nf: n as f64,
-            k: 2.0 / (n as f64 + 1.0),
-            v: 0.0,
-        }
-    }
-
-    #[inline(always)]
-    fn step<const STEADY: bool>(&mut self, i: usize, x: f64) -> f64 {
-        if STEADY || i + 1 > self.n {
-            self.v = (x - self.v) * self.k + self.v;
-            self.v
-        } else {
-            self.v += x;
-            if i + 1 == self.n {
-                self.v /= self.nf;
-                self.v
-            } else {
-                f64::NAN
-            }
-        }
-    }
-}
-
 /// From this bar on every member of the set is past its lookback (EMA 200 is the longest).
 const STEADY_FROM: usize = 200;
 
-/// The state of every member of the watch set, with the arithmetic of the individual batch
-/// functions. `step::<true>` is the branch-free form valid from [`STEADY_FROM`] on.
-struct Fused {
-    ema: [EmaState; 3],
-    // RSI 14 and ATR 14 (Wilder; seeded over indices 1..=14)
-    gain: f64,
-    loss: f64,
-    atr: f64,
-    wa: f64,
-    wb: f64,
-    // Bollinger 20/2
-    moments: Moments,
-    // MACD 12/26/9: fast EMA seeded over bars 14..=25, slow over 0..=25, signal over 9 lines
-    fsum: f64,
-    ssum: f64,
-    f: f64,
-    s: f64,
-    g: f64,
-    // drawdown
-    peak: f64,
-    // realised volatility 30
-    ring: Ring,
-    rsum: f64,
-    rsq: f64,
-    rv_scale: f64,
-}
-
-const KF: f64 = 2.0 / 13.0;
-const KS: f64 = 2.0 / 27.0;
-const KG: f64 = 2.0 / 10.0;
-
-impl Fused {
-    fn new(bars_per_year: f64) -> Self {
-        let (wa, wb) = super::momentum::wilder(14);
-        Fused {
-            ema: [EmaState::new(20), EmaState::new(50), EmaState::new(200)],
-            gain: 0.0,
-            loss: 0.0,
-            atr: 0.0,
-            wa,
-            wb,
-            moments: Moments::new(20),
-            fsum: 0.0,
-            ssum: 0.0,
-            f: 0.0,
-            s: 0.0,
-            g: 0.0,
-            peak: 0.0,
-            ring: Ring::new(30),
-            rsum: 0.0,
-            rsq: 0.0,
-            rv_scale: bars_per_year.sqrt() * 100.0,
-        }
-    }
-
-    /// One bar: close `x`, its high and low, and the previous close `pc` (unused at i = 0).
-    /// Returns the 13 outputs in [`WatchSetBuffers::columns`] order.
-    #[inline(always)]
-    #[allow(clippy::too_many_lines)]
-    fn step<const STEADY: bool>(&mut self, i: usize, x: f64, h: f64, l: f64, pc: f64) -> [f64; 13] {
-        let nan = f64::NAN;
-        let [e20, e50, e200] = &mut self.ema;
-        let (ema20, ema50, ema200) = (
-            e20.step::<STEADY>(i, x),
-            e50.step::<STEADY>(i, x),
-            e200.step::<STEADY>(i, x),
-        );
-
-        let (rsi, atr) = if STEADY || i > 14 {
-            let d = x - pc;
-            let tr = super::range::true_range(h, l, pc);
-            self.gain = self.gain * self.wa + d.max(0.0) * self.wb;
-            self.loss = self.loss * self.wa + (-d).max(0.0) * self.wb;
-            self.atr = self.atr * self.wa + tr * self.wb;
-            let t = self.gain + self.loss;
-            (
-                if is_zero(t) {
-                    0.0
-                } else {
-                    100.0 * (self.gain / t)
-                },
-                self.atr,
-            )
-        } else if i == 0 {
-            (nan, nan)
-        } else {
-            let d = x - pc;
-            if d < 0.0 {
-                self.loss -= d;
-            } else {
-                self.gain += d;
-            }
-            self.atr += super::range::true_range(h, l, pc);
-            if i == 14 {
-                self.loss /= 14.0;
-                self.gain /= 14.0;
-                self.atr /= 14.0;
-                let t = self.gain + self.loss;
-                (
-                    if is_zero(t) {
-                        0.0
-                    } else {
-                        100.0 * (self.gain / t)
-                    },
-                    self.atr,
-                )
-            } else {
-                (nan, nan)
-            }
-        };
-
-        let (bu, bm, bl) = match self.moments.push(x) {
-            Some((mean, var)) => {
-                let w = if var < 1e-8 { 0.0 } else { var.sqrt() } * 2.0;
-                (mean + w, mean, mean - w)
-            }
-            None => (nan, nan, nan),
-        };
-
-        let (line, signal, hist) = if STEADY || i > 33 {
-            self.f = (x - self.f) * KF + self.f;
-            self.s = (x - self.s) * KS + self.s;
-            let line = self.f - self.s;
-            self.g = (line - self.g) * KG + self.g;
-            (line, self.g, line - self.g)
-        } else if i < 25 {
-            self.ssum += x;
-            if i >= 14 {
-                self.fsum += x;
-            }
-            (nan, nan, nan)
-        } else if i == 25 {
-            self.ssum += x;
-            self.fsum += x;
-            self.f = self.fsum / 12.0;
-            self.s = self.ssum / 26.0;
-            self.g = self.f - self.s;
-            (nan, nan, nan)
-        } else {
-            self.f = (x - self.f) * KF + self.f;
-            self.s = (x - self.s) * KS + self.s;
-            let line = self.f - self.s;
-            if i == 33 {
-                self.g = (self.g + line) / 9.0;
-                (line, self.g, line - self.g)
-            } else {
-                self.g += line;
-                (nan, nan, nan)
-            }
-        };
-
-        if i == 0 || x > self.peak {
-            self.peak = x;
-        }
-        let drawdown = (x / self.peak - 1.0) * 100.0;
-
-        let rv = if !STEADY && i == 0 {
-            nan
-        } else {
-            let r = (x / pc).ln();
-            if let Some(old) = self.ring.push(r) {
-                self.rsum -= old;
-                self.rsq -= old * old;
-            }
-            self.rsum += r;
-            self.rsq += r * r;
-            if STEADY || i >= 30 {
-                let var = (self.rsq - self.rsum * self.rsum / 30.0) / 29.0;
-                var.max(0.0).sqrt() * self.rv_scale
-            } else {
-                nan
-            }
-        };
-        [
-            ema20, ema50, ema200, rsi, atr, bu, bm, bl, line, signal, hist, drawdown, rv,
-        ]
-    }
-}
+/// Bars per block of logarithms taken ahead of the main loop.
+const BLOCK: usize = 256;
 
 /// Compute the watch set over bars in one pass. `bars_per_year` annualises the volatility.
 ///
+/// The first [`STEADY_FROM`] bars go through the streaming forms ([`WatchSet`]); the main loop
+/// then carries on from their state with the same arithmetic and no per-indicator state
+/// machines, reading past values from the input (Bollinger's window) and from a block of
+/// logarithms (the returns that leave the volatility window) instead of ring buffers.
+///
 /// # Errors
 /// When an input slice or an output buffer has another length than `close`.
+#[allow(clippy::too_many_lines, clippy::similar_names)]
 pub fn watch_set(
     high: &[f64],
     low: &[f64],
@@ -310,51 +101,161 @@ pub fn watch_set(
     for (name, col) in out.columns() {
         check_len(name, col.len(), len)?;
     }
-    let mut st = Fused::new(bars_per_year);
-    let WatchSetBuffers {
-        ema_20,
-        ema_50,
-        ema_200,
-        rsi_14,
-        atr_14,
-        bb_upper,
-        bb_middle,
-        bb_lower,
-        macd,
-        macd_signal,
-        macd_hist,
-        drawdown,
-        rv_30,
-    } = out;
-    let mut cols: [&mut [f64]; 13] = [
-        &mut ema_20[..len],
-        &mut ema_50[..len],
-        &mut ema_200[..len],
-        &mut rsi_14[..len],
-        &mut atr_14[..len],
-        &mut bb_upper[..len],
-        &mut bb_middle[..len],
-        &mut bb_lower[..len],
-        &mut macd[..len],
-        &mut macd_signal[..len],
-        &mut macd_hist[..len],
-        &mut drawdown[..len],
-        &mut rv_30[..len],
-    ];
     let (high, low, close) = (&high[..len], &low[..len], &close[..len]);
+    let o_e20 = &mut out.ema_20[..len];
+    let o_e50 = &mut out.ema_50[..len];
+    let o_e200 = &mut out.ema_200[..len];
+    let o_rsi = &mut out.rsi_14[..len];
+    let o_atr = &mut out.atr_14[..len];
+    let o_bbu = &mut out.bb_upper[..len];
+    let o_bbm = &mut out.bb_middle[..len];
+    let o_bbl = &mut out.bb_lower[..len];
+    let o_macd = &mut out.macd[..len];
+    let o_sig = &mut out.macd_signal[..len];
+    let o_hist = &mut out.macd_hist[..len];
+    let o_dd = &mut out.drawdown[..len];
+    let o_rv = &mut out.rv_30[..len];
+
+    // The head, through the streaming forms.
+    let mut ws = WatchSet::new(bars_per_year);
     let head = STEADY_FROM.min(len);
     for i in 0..head {
-        let pc = if i == 0 { close[0] } else { close[i - 1] };
-        let v = st.step::<false>(i, close[i], high[i], low[i], pc);
-        for (c, v) in cols.iter_mut().zip(v) {
-            c[i] = v;
-        }
+        let v = ws
+            .update(Bar {
+                high: high[i],
+                low: low[i],
+                close: close[i],
+                volume: 0.0,
+            })
+            .expect("the watch set always yields values");
+        let nan = f64::NAN;
+        o_e20[i] = v.ema_20.unwrap_or(nan);
+        o_e50[i] = v.ema_50.unwrap_or(nan);
+        o_e200[i] = v.ema_200.unwrap_or(nan);
+        o_rsi[i] = v.rsi_14.unwrap_or(nan);
+        o_atr[i] = v.atr_14.unwrap_or(nan);
+        let b = v.bbands.unwrap_or(BbandsValue {
+            upper: nan,
+            middle: nan,
+            lower: nan,
+        });
+        (o_bbu[i], o_bbm[i], o_bbl[i]) = (b.upper, b.middle, b.lower);
+        let m = v.macd.unwrap_or(MacdValue {
+            macd: nan,
+            signal: nan,
+            hist: nan,
+        });
+        (o_macd[i], o_sig[i], o_hist[i]) = (m.macd, m.signal, m.hist);
+        o_dd[i] = v.drawdown.unwrap_or(nan);
+        o_rv[i] = v.rv_30.unwrap_or(nan);
     }
-    for i in head..len {
-        let v = st.step::<true>(i, close[i], high[i], low[i], close[i - 1]);
-        for (c, v) in cols.iter_mut().zip(v) {
-            c[i] = v;
+    if len <= STEADY_FROM {
+        return Ok(());
+    }
+
+    // The state, carried over.
+    let [s20, s50, s200] = &ws.ema;
+    let (mut e20, mut e50, mut e200) = (s20.value.unwrap_or(0.0), s50.value.unwrap_or(0.0), s200.value.unwrap_or(0.0));
+    let (k20, k50, k200) = (2.0 / 21.0, 2.0 / 51.0, 2.0 / 201.0);
+    let (mut gain, mut loss) = (ws.rsi.gain, ws.rsi.loss);
+    let mut atr = ws.atr.value.unwrap_or(0.0);
+    let (wa, wb) = super::momentum::wilder(14);
+    let bm = &ws.bb.m;
+    let (mut anchor, mut bsum, mut bsq, mut since) = (bm.anchor, bm.sum, bm.sum_sq, bm.since_anchor);
+    let (mut f, mut s, mut g) = (ws.macd.fast_ema, ws.macd.slow_ema, ws.macd.signal_ema);
+    let (kf, ks, kg) = (2.0 / 13.0, 2.0 / 27.0, 2.0 / 10.0);
+    let (mut peak, mut inv_peak) = (ws.dd.peak, ws.dd.inv_peak);
+    let (mut rsum, mut rsq) = (ws.rv.w.sum, ws.rv.w.sum_sq);
+    let rv_scale = bars_per_year.sqrt() * 100.0;
+
+    // ln of close[start − 31 + j] at j, for returns leaving the 30-return window.
+    const BACK: usize = 31;
+    let mut lnb = [0.0f64; BACK + BLOCK];
+    for (j, &x) in close[STEADY_FROM - BACK..STEADY_FROM].iter().enumerate() {
+        lnb[j] = x.ln();
+    }
+    let mut start = STEADY_FROM;
+    while start < len {
+        let end = (start + BLOCK).min(len);
+        for (l, &x) in lnb[BACK..].iter_mut().zip(&close[start..end]) {
+            *l = x.ln();
         }
+        for i in start..end {
+            let j = i - start + BACK;
+            let (x, pc) = (close[i], close[i - 1]);
+
+            e20 = (x - e20) * k20 + e20;
+            e50 = (x - e50) * k50 + e50;
+            e200 = (x - e200) * k200 + e200;
+            o_e20[i] = e20;
+            o_e50[i] = e50;
+            o_e200[i] = e200;
+
+            let d = x - pc;
+            gain = gain * wa + d.max(0.0) * wb;
+            loss = loss * wa + (-d).max(0.0) * wb;
+            let t = gain + loss;
+            o_rsi[i] = if is_zero(t) { 0.0 } else { 100.0 * (gain / t) };
+            atr = atr * wa + super::range::true_range(high[i], low[i], pc) * wb;
+            o_atr[i] = atr;
+
+            // Bollinger 20/2: `Moments::push` with the window read from the input.
+            let e = close[i - 20] - anchor;
+            bsum -= e;
+            bsq -= e * e;
+            let dv = x - anchor;
+            bsum += dv;
+            bsq += dv * dv;
+            since += 1;
+            if since >= 20 {
+                anchor = x;
+                let (mut s1, mut q1) = (0.0, 0.0);
+                for &v in &close[i - 19..=i] {
+                    let dd = v - x;
+                    s1 += dd;
+                    q1 += dd * dd;
+                }
+                bsum = s1;
+                bsq = q1;
+                since = 0;
+            }
+            let m = bsum * (1.0 / 20.0);
+            let mean = anchor + m;
+            let var = bsq * (1.0 / 20.0) - m * m;
+            let w = if var < 1e-8 { 0.0 } else { var.sqrt() } * 2.0;
+            o_bbu[i] = mean + w;
+            o_bbm[i] = mean;
+            o_bbl[i] = mean - w;
+
+            f = (x - f) * kf + f;
+            s = (x - s) * ks + s;
+            let line = f - s;
+            g = (line - g) * kg + g;
+            o_macd[i] = line;
+            o_sig[i] = g;
+            o_hist[i] = line - g;
+
+            o_dd[i] = if x > peak {
+                peak = x;
+                inv_peak = 1.0 / x;
+                0.0
+            } else {
+                (x * inv_peak - 1.0) * 100.0
+            };
+
+            let r = lnb[j] - lnb[j - 1];
+            let old = lnb[j - 30] - lnb[j - 31];
+            rsum -= old;
+            rsq -= old * old;
+            rsum += r;
+            rsq += r * r;
+            let rv = (rsq - rsum * rsum * (1.0 / 30.0)) * (1.0 / 29.0);
+            o_rv[i] = rv.max(0.0).sqrt() * rv_scale;
+        }
+        // Keep the last BACK logarithms for the next block.
+        let n = end - start;
+        lnb.copy_within(n..n + BACK, 0);
+        start = end;
     }
     Ok(())
 }
