@@ -155,13 +155,18 @@ pub fn watch_set(
 
     // The state, carried over.
     let [s20, s50, s200] = &ws.ema;
-    let (mut e20, mut e50, mut e200) = (s20.value.unwrap_or(0.0), s50.value.unwrap_or(0.0), s200.value.unwrap_or(0.0));
+    let (mut e20, mut e50, mut e200) = (
+        s20.value.unwrap_or(0.0),
+        s50.value.unwrap_or(0.0),
+        s200.value.unwrap_or(0.0),
+    );
     let (k20, k50, k200) = (2.0 / 21.0, 2.0 / 51.0, 2.0 / 201.0);
     let (mut gain, mut loss) = (ws.rsi.gain, ws.rsi.loss);
     let mut atr = ws.atr.value.unwrap_or(0.0);
     let (wa, wb) = super::momentum::wilder(14);
     let bm = &ws.bb.m;
-    let (mut anchor, mut bsum, mut bsq, mut since) = (bm.anchor, bm.sum, bm.sum_sq, bm.since_anchor);
+    let (mut anchor, mut bsum, mut bsq, mut since) =
+        (bm.anchor, bm.sum, bm.sum_sq, bm.since_anchor);
     let (mut f, mut s, mut g) = (ws.macd.fast_ema, ws.macd.slow_ema, ws.macd.signal_ema);
     let (kf, ks, kg) = (2.0 / 13.0, 2.0 / 27.0, 2.0 / 10.0);
     let (mut peak, mut inv_peak) = (ws.dd.peak, ws.dd.inv_peak);
@@ -177,29 +182,51 @@ pub fn watch_set(
     let mut start = STEADY_FROM;
     while start < len {
         let end = (start + BLOCK).min(len);
-        for (l, &x) in lnb[BACK..].iter_mut().zip(&close[start..end]) {
+        let c = &close[start..end];
+        let pcs = &close[start - 1..end - 1];
+        for (l, &x) in lnb[BACK..].iter_mut().zip(c) {
             *l = x.ln();
         }
-        for i in start..end {
-            let j = i - start + BACK;
-            let (x, pc) = (close[i], close[i - 1]);
-
+        // One tight loop per group of indicators over the block, the block's inputs staying in
+        // L1: few live values per loop (no register spills) and independent recurrences side
+        // by side.
+        for (((&x, a), b), d) in c
+            .iter()
+            .zip(&mut o_e20[start..end])
+            .zip(&mut o_e50[start..end])
+            .zip(&mut o_e200[start..end])
+        {
             e20 = (x - e20) * k20 + e20;
             e50 = (x - e50) * k50 + e50;
             e200 = (x - e200) * k200 + e200;
-            o_e20[i] = e20;
-            o_e50[i] = e50;
-            o_e200[i] = e200;
-
+            (*a, *b, *d) = (e20, e50, e200);
+        }
+        for (((&x, a), b), d) in c
+            .iter()
+            .zip(&mut o_macd[start..end])
+            .zip(&mut o_sig[start..end])
+            .zip(&mut o_hist[start..end])
+        {
+            f = (x - f) * kf + f;
+            s = (x - s) * ks + s;
+            let line = f - s;
+            g = (line - g) * kg + g;
+            (*a, *b, *d) = (line, g, line - g);
+        }
+        let (h, l) = (&high[start..end], &low[start..end]);
+        for k in 0..c.len() {
+            let (x, pc) = (c[k], pcs[k]);
             let d = x - pc;
             gain = gain * wa + d.max(0.0) * wb;
             loss = loss * wa + (-d).max(0.0) * wb;
             let t = gain + loss;
-            o_rsi[i] = if is_zero(t) { 0.0 } else { 100.0 * (gain / t) };
-            atr = atr * wa + super::range::true_range(high[i], low[i], pc) * wb;
-            o_atr[i] = atr;
-
+            o_rsi[start + k] = if is_zero(t) { 0.0 } else { 100.0 * (gain / t) };
+            atr = atr * wa + super::range::true_range(h[k], l[k], pc) * wb;
+            o_atr[start + k] = atr;
+        }
+        for i in start..end {
             // Bollinger 20/2: `Moments::push` with the window read from the input.
+            let x = close[i];
             let e = close[i - 20] - anchor;
             bsum -= e;
             bsq -= e * e;
@@ -226,23 +253,17 @@ pub fn watch_set(
             o_bbu[i] = mean + w;
             o_bbm[i] = mean;
             o_bbl[i] = mean - w;
-
-            f = (x - f) * kf + f;
-            s = (x - s) * ks + s;
-            let line = f - s;
-            g = (line - g) * kg + g;
-            o_macd[i] = line;
-            o_sig[i] = g;
-            o_hist[i] = line - g;
-
-            o_dd[i] = if x > peak {
+        }
+        for k in 0..c.len() {
+            let x = c[k];
+            o_dd[start + k] = if x > peak {
                 peak = x;
                 inv_peak = 1.0 / x;
                 0.0
             } else {
                 (x * inv_peak - 1.0) * 100.0
             };
-
+            let j = k + BACK;
             let r = lnb[j] - lnb[j - 1];
             let old = lnb[j - 30] - lnb[j - 31];
             rsum -= old;
@@ -250,7 +271,7 @@ pub fn watch_set(
             rsum += r;
             rsq += r * r;
             let rv = (rsq - rsum * rsum * (1.0 / 30.0)) * (1.0 / 29.0);
-            o_rv[i] = rv.max(0.0).sqrt() * rv_scale;
+            o_rv[start + k] = rv.max(0.0).sqrt() * rv_scale;
         }
         // Keep the last BACK logarithms for the next block.
         let n = end - start;
