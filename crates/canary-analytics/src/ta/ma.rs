@@ -77,6 +77,13 @@ pub fn sma(input: &[f64], n: usize, out: &mut [f64]) -> Result<(), TaError> {
     Ok(())
 }
 
+/// One EMA step, prev·(1 − k) + x·k: the same value as TA-Lib's (x − prev)·k + prev to within
+/// a few ulps, with a shorter dependency chain (a multiply and an add on `prev`).
+#[inline(always)]
+pub(crate) fn ema_step(prev: f64, x: f64, k: f64) -> f64 {
+    prev * (1.0 - k) + x * k
+}
+
 /// Exponential moving average, k = 2/(n+1), seeded with the simple mean of the first n values.
 #[derive(Debug, Clone)]
 pub struct Ema {
@@ -111,7 +118,7 @@ impl Indicator for Ema {
     #[inline]
     fn update(&mut self, x: f64) -> Option<f64> {
         match self.value {
-            Some(prev) => self.value = Some((x - prev) * self.k + prev),
+            Some(prev) => self.value = Some(ema_step(prev, x, self.k)),
             None => {
                 self.sum += x;
                 self.count += 1;
@@ -153,7 +160,7 @@ pub fn ema(input: &[f64], n: usize, out: &mut [f64]) -> Result<(), TaError> {
     let mut prev = input[..n].iter().sum::<f64>() / nf;
     out[n - 1] = prev;
     for (o, &x) in out[n..].iter_mut().zip(&input[n..]) {
-        prev = (x - prev) * k + prev;
+        prev = ema_step(prev, x, k);
         *o = prev;
     }
     Ok(())

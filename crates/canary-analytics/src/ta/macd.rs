@@ -1,5 +1,6 @@
 //! MACD: fast EMA − slow EMA, its signal EMA and the histogram, seeded as TA-Lib seeds them.
 
+use super::ma::ema_step;
 use super::{Indicator, TaError, check_len, check_period};
 
 /// One MACD output.
@@ -100,8 +101,8 @@ impl Indicator for Macd {
                 self.fast_ema = self.fast_sum / self.fast as f64;
             }
         } else {
-            self.fast_ema = (x - self.fast_ema) * self.k_fast + self.fast_ema;
-            self.slow_ema = (x - self.slow_ema) * self.k_slow + self.slow_ema;
+            self.fast_ema = ema_step(self.fast_ema, x, self.k_fast);
+            self.slow_ema = ema_step(self.slow_ema, x, self.k_slow);
         }
         let line = self.fast_ema - self.slow_ema;
         if self.signal_count < self.signal {
@@ -115,7 +116,7 @@ impl Indicator for Macd {
                 self.signal_ema = self.signal_sum / self.signal as f64;
             }
         } else {
-            self.signal_ema = (line - self.signal_ema) * self.k_signal + self.signal_ema;
+            self.signal_ema = ema_step(self.signal_ema, line, self.k_signal);
         }
         self.value = Some(MacdValue {
             macd: line,
@@ -169,8 +170,8 @@ pub fn macd(
     let (kf, ks, kg) = (m.k_fast, m.k_slow, m.k_signal);
     let mut sig_sum = f - s;
     for &x in &input[start + 1..=first] {
-        f = (x - f) * kf + f;
-        s = (x - s) * ks + s;
+        f = ema_step(f, x, kf);
+        s = ema_step(s, x, ks);
         sig_sum += f - s;
     }
     #[allow(clippy::cast_precision_loss)]
@@ -181,10 +182,10 @@ pub fn macd(
     out_hist[first] = line - g;
     for i in first + 1..input.len() {
         let x = input[i];
-        f = (x - f) * kf + f;
-        s = (x - s) * ks + s;
+        f = ema_step(f, x, kf);
+        s = ema_step(s, x, ks);
         let line = f - s;
-        g = (line - g) * kg + g;
+        g = ema_step(g, line, kg);
         out_macd[i] = line;
         out_signal[i] = g;
         out_hist[i] = line - g;

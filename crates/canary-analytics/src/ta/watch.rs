@@ -6,6 +6,7 @@
 //! same arithmetic, in the same order, as the individual batch functions: its outputs are equal
 //! to theirs (a property test checks this). [`WatchSet`] is the streaming form.
 
+use super::ma::ema_step;
 use super::{
     Atr, Bar, Bbands, BbandsValue, Drawdown, Ema, Indicator, Macd, MacdValue, RealizedVol, Rsi,
     TaError, check_len, is_zero,
@@ -196,9 +197,9 @@ pub fn watch_set(
             .zip(&mut o_e50[start..end])
             .zip(&mut o_e200[start..end])
         {
-            e20 = (x - e20) * k20 + e20;
-            e50 = (x - e50) * k50 + e50;
-            e200 = (x - e200) * k200 + e200;
+            e20 = ema_step(e20, x, k20);
+            e50 = ema_step(e50, x, k50);
+            e200 = ema_step(e200, x, k200);
             (*a, *b, *d) = (e20, e50, e200);
         }
         for (((&x, a), b), d) in c
@@ -207,10 +208,10 @@ pub fn watch_set(
             .zip(&mut o_sig[start..end])
             .zip(&mut o_hist[start..end])
         {
-            f = (x - f) * kf + f;
-            s = (x - s) * ks + s;
+            f = ema_step(f, x, kf);
+            s = ema_step(s, x, ks);
             let line = f - s;
-            g = (line - g) * kg + g;
+            g = ema_step(g, line, kg);
             (*a, *b, *d) = (line, g, line - g);
         }
         let (h, l) = (&high[start..end], &low[start..end]);
