@@ -215,36 +215,11 @@ impl Indicator for Natr {
 ///
 /// # Errors
 /// When `n` is 0 or the slices differ in length.
-pub fn natr(
-    high: &[f64],
-    low: &[f64],
-    close: &[f64],
-    n: usize,
-    out: &mut [f64],
-) -> Result<(), TaError> {
-    check_period("NATR", n, 1)?;
-    check_hlc(high, low, close, None, out.len())?;
-    let len = high.len();
-    if len <= n {
-        out.fill(f64::NAN);
-        return Ok(());
-    }
-    #[allow(clippy::cast_precision_loss)]
-    let nf = n as f64;
-    let mut sum = 0.0;
-    for i in 1..=n {
-        sum += true_range(high[i], low[i], close[i - 1]);
-    }
-    out[..n].fill(f64::NAN);
-    let mut prev = sum / nf;
-    out[n] = prev;
-    let (a, b) = wilder(n);
-    for i in n + 1..len {
-        prev = prev * a + true_range(high[i], low[i], close[i - 1]) * b;
-        out[i] = prev;
-    }
-    // A second, vectorisable pass: the divisions stay off the ATR recurrence.
-    for (o, &c) in out[n..].iter_mut().zip(&close[n..]) {
+pub fn natr(high: &[f64], low: &[f64], close: &[f64], n: usize, out: &mut [f64]) -> Result<(), TaError> {
+    atr(high, low, close, n, out)?;
+    // A second, vectorisable pass: measured faster than dividing inside the ATR recurrence.
+    let from = n.min(out.len());
+    for (o, &c) in out[from..].iter_mut().zip(&close[from..]) {
         *o = natr_of(*o, c);
     }
     Ok(())
