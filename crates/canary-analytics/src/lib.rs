@@ -2,7 +2,14 @@
 //! outputs leave as values, and the same inputs always give the same outputs.
 //!
 //! - [`ta`]: technical indicators, each in a streaming and a batch form, equal to TA-Lib.
+//! - [`levels`]: support/resistance from pivots, volume profile and round numbers; their backtest.
+//! - [`mining`]: Bitcoin protocol facts (subsidy, supply, height from time).
+//! - [`series`]: candles with the names claims need; [`stats`]: market statistics as claims.
 //! - [`resample`]: higher-timeframe bars from lower ones, UTC-aligned, partial buckets flagged.
 
+pub mod levels;
+pub mod mining;
 pub mod resample;
+pub mod series;
+pub mod stats;
 pub mod ta;

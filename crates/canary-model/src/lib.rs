@@ -7,13 +7,17 @@
 //! - [`Timeframe`]: bar durations (1m … 1w) and their UTC alignment.
 //! - [`Symbol`]: an instrument, optionally venue-qualified (`BINANCE:BTCUSDT`).
 //! - [`Candle`]: one OHLCV bar with its invariants checked.
+//! - [`Claim`]: a number with unit, as-of time and provenance; [`ClaimSet`] checks that
+//!   derivations resolve.
 
 mod candle;
+mod claim;
 mod symbol;
 mod time;
 mod timeframe;
 
 pub use candle::{Candle, CandleError, CandleField};
+pub use claim::{Claim, ClaimId, ClaimSet, DanglingInput, Provenance};
 pub use symbol::{Symbol, SymbolError};
 pub use time::{Timestamp, TimestampError};
 pub use timeframe::{Timeframe, TimeframeError};

@@ -31,8 +31,92 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// List the stored series.
     Series,
+    /// Market statistics as of a time: price, changes, moves in σ, drawdowns, volatility,
+    /// RSI, volume, market value change. Every number is a claim (see --format json).
+    Stats(StatsArgs),
+    /// Support and resistance levels per timeframe, with zones, distances and the trapdoor.
+    Levels(LevelsArgs),
+    /// Measure methods on history, walk-forward.
+    Backtest(BacktestArgs),
     /// Run the offline demo: a simulated crash, stored and analysed.
     Demo(DemoArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Json,
+    Md,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    #[arg(long)]
+    pub symbol: Symbol,
+    /// As of this time (ISO-8601 UTC); default now.
+    #[arg(long)]
+    pub asof: Option<Timestamp>,
+    /// The intraday timeframe for the last price, the 24h change and intraday RSI.
+    #[arg(long, default_value = "4h")]
+    pub intraday: Timeframe,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct LevelsArgs {
+    #[arg(long)]
+    pub symbol: Symbol,
+    /// Timeframes, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1d,4h")]
+    pub tf: Vec<Timeframe>,
+    /// As of this time (ISO-8601 UTC); default now.
+    #[arg(long)]
+    pub asof: Option<Timestamp>,
+    /// Bars each side of a swing pivot.
+    #[arg(long, default_value_t = 5)]
+    pub k: usize,
+    /// Bars of history used for pivots and the volume profile.
+    #[arg(long, default_value_t = 730)]
+    pub lookback: usize,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct BacktestArgs {
+    #[command(subcommand)]
+    pub what: BacktestWhat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BacktestWhat {
+    /// Bounce rate at support/resistance zones against random zones of the same width.
+    Levels(BacktestLevelsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BacktestLevelsArgs {
+    #[arg(long)]
+    pub symbol: Symbol,
+    #[arg(long, default_value = "1d")]
+    pub tf: Timeframe,
+    /// First bar (open time) to walk from.
+    #[arg(long)]
+    pub from: Option<Timestamp>,
+    /// Last time to use (bars available then); default now.
+    #[arg(long)]
+    pub to: Option<Timestamp>,
+    #[arg(long, default_value_t = 5)]
+    pub k: usize,
+    #[arg(long, default_value_t = 730)]
+    pub lookback: usize,
+    /// Bars after a touch in which the 1-ATR bounce must happen.
+    #[arg(long, default_value_t = 10)]
+    pub horizon: usize,
+    /// Seed of the random baseline zones.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]

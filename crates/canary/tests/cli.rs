@@ -345,3 +345,215 @@ fn wrong_flags_and_missing_data_get_clear_errors() {
         .unwrap();
     assert!(ok(&out).contains("BTCUSDT"));
 }
+
+fn oracle_value(file: &str, date: &str, column: &str) -> f64 {
+    let (h, rows) = parse_csv(&std::fs::read_to_string(shared(file)).unwrap());
+    let c = h.iter().position(|x| x == column).unwrap();
+    let r = rows.iter().find(|r| r[0] == date).unwrap();
+    r[c].parse().unwrap()
+}
+
+/// Every claim id a document mentions is defined, and every derivation's inputs exist.
+fn assert_claims_resolve(doc: &serde_json::Value, ids: &[&str]) {
+    let claims = doc["claims"].as_object().expect("a claims map");
+    for id in ids {
+        assert!(claims.contains_key(*id), "claim {id} is not defined");
+    }
+    for (id, c) in claims {
+        assert_eq!(c["id"], serde_json::Value::String(id.clone()));
+        if c["provenance"]["kind"] == "derived" {
+            for input in c["provenance"]["inputs"].as_array().unwrap() {
+                assert!(
+                    claims.contains_key(input.as_str().unwrap()),
+                    "{id} derives from undefined {input}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn shared_data_stats_as_of_the_crash_morning() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    import_4h(&db);
+    ok(&canary(
+        &db,
+        &[
+            "resample", "--symbol", "BTCUSDT", "--from", "4h", "--to", "1d",
+        ],
+    ));
+    let out = ok(&canary(
+        &db,
+        &[
+            "stats",
+            "--symbol",
+            "BTCUSDT",
+            "--asof",
+            "2026-02-06T05:00:00Z",
+            "--format",
+            "json",
+        ],
+    ));
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let stat = |k: &str| -> f64 {
+        doc["stats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["key"] == k)
+            .unwrap_or_else(|| panic!("no {k}"))["value"]
+            .as_f64()
+            .unwrap()
+    };
+    assert_eq!(stat("last_price"), 64168.33);
+    assert_eq!(stat("daily_close"), 62909.86);
+    assert!(
+        (stat("daily_move") - -14.0).abs() < 0.05,
+        "{}",
+        stat("daily_move")
+    );
+    assert!(stat("daily_move_sigma_30") < -3.0);
+    let talib = oracle_value(
+        "oracle/talib_btcusdt_binance_1d.csv",
+        "2026-02-05",
+        "rsi_14",
+    );
+    assert!(
+        (stat("rsi14_daily") - talib).abs() <= 1e-9 * talib,
+        "{} vs {talib}",
+        stat("rsi14_daily")
+    );
+    assert!((talib - 15.82).abs() < 0.005);
+    // The supply estimate is labelled as one, and the 24h change erased value.
+    assert!(stat("supply_estimate") > 19.9e6 && stat("supply_estimate") < 20.1e6);
+    assert!(stat("market_value_change_24h") < 0.0);
+    let ids: Vec<&str> = doc["stats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["claim"].as_str().unwrap())
+        .collect();
+    assert_claims_resolve(&doc, &ids);
+    // Nothing after 05:00 is used: every data claim's bar closed by then.
+    for c in doc["claims"].as_object().unwrap().values() {
+        if c["provenance"]["kind"] == "data" {
+            let t = c["provenance"]["time"].as_str().unwrap();
+            assert!(
+                t <= "2026-02-06T00:00:00Z",
+                "{} uses the bar at {t}",
+                c["label"]
+            );
+        }
+    }
+}
+
+#[test]
+fn shared_data_levels_as_of_the_crash_morning() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    import_4h(&db);
+    let out = ok(&canary(
+        &db,
+        &[
+            "levels",
+            "--symbol",
+            "BTCUSDT",
+            "--asof",
+            "2026-02-06T05:00:00Z",
+            "--format",
+            "json",
+        ],
+    ));
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // The range traded before that time, from the 4h file.
+    let text = std::fs::read_to_string(shared("data/btcusdt_binance_4h.csv")).unwrap();
+    let (h, rows) = parse_csv(&text);
+    let (ci, hi, lo) = (
+        0,
+        h.iter().position(|x| x == "high").unwrap(),
+        h.iter().position(|x| x == "low").unwrap(),
+    );
+    let before: Vec<&Vec<String>> = rows
+        .iter()
+        .filter(|r| r[ci].as_str() <= "2026-02-06 00:00:00")
+        .collect();
+    let min = before
+        .iter()
+        .map(|r| r[lo].parse::<f64>().unwrap())
+        .fold(f64::INFINITY, f64::min);
+    let max = before
+        .iter()
+        .map(|r| r[hi].parse::<f64>().unwrap())
+        .fold(0.0, f64::max);
+    let mut ids = vec![];
+    let (mut supports, mut resistances) = (0, 0);
+    for tf in doc["levels"].as_array().unwrap() {
+        assert_eq!(tf["price"], 64168.33);
+        for (side, below) in [("supports", true), ("resistances", false)] {
+            for l in tf[side].as_array().unwrap() {
+                let p = l["price"].as_f64().unwrap();
+                assert_eq!(p < 64168.33, below, "{side} {p}");
+                assert!(
+                    (min..=max).contains(&p),
+                    "{p} outside the traded range {min}..{max}"
+                );
+                assert!(!l["methods"].as_array().unwrap().is_empty());
+                assert!(l["touches"].is_u64() && l["broken_if"].is_string());
+                ids.push(l["claim"].as_str().unwrap().to_string());
+                if below {
+                    supports += 1
+                } else {
+                    resistances += 1
+                }
+            }
+        }
+    }
+    assert!(
+        supports >= 2 && resistances >= 2,
+        "{supports} supports, {resistances} resistances"
+    );
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    assert_claims_resolve(&doc, &ids);
+}
+
+#[test]
+fn shared_data_backtest_levels_measures_hit_rate_against_a_baseline() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    import_4h(&db);
+    let out = ok(&canary(
+        &db,
+        &[
+            "backtest",
+            "levels",
+            "--symbol",
+            "BTCUSDT",
+            "--tf",
+            "1d",
+            "--to",
+            "2026-06-15",
+        ],
+    ));
+    assert!(
+        out.contains("hit rate") && out.contains("baseline") && out.contains("lift"),
+        "{out}"
+    );
+    // Same seed, same figures.
+    assert_eq!(
+        out,
+        ok(&canary(
+            &db,
+            &[
+                "backtest",
+                "levels",
+                "--symbol",
+                "BTCUSDT",
+                "--tf",
+                "1d",
+                "--to",
+                "2026-06-15"
+            ]
+        ))
+    );
+}

@@ -215,7 +215,13 @@ impl Indicator for Natr {
 ///
 /// # Errors
 /// When `n` is 0 or the slices differ in length.
-pub fn natr(high: &[f64], low: &[f64], close: &[f64], n: usize, out: &mut [f64]) -> Result<(), TaError> {
+pub fn natr(
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    n: usize,
+    out: &mut [f64],
+) -> Result<(), TaError> {
     atr(high, low, close, n, out)?;
     // A second, vectorisable pass: measured faster than dividing inside the ATR recurrence.
     let from = n.min(out.len());

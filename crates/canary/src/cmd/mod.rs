@@ -1,10 +1,14 @@
 //! One module per subcommand; `run` dispatches.
 
+mod backtest;
 mod demo;
 mod import;
 mod indicators;
+mod levels;
+mod market;
 mod resample;
 mod simulate;
+mod stats;
 
 use anyhow::Result;
 use canary_model::Timestamp;
@@ -20,6 +24,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Indicators(a) => indicators::run(&cli.db, &a),
         Command::Simulate(a) => simulate::run(&cli.db, &a),
         Command::Series => series(&cli.db),
+        Command::Stats(a) => stats::run(&cli.db, &a),
+        Command::Levels(a) => levels::run(&cli.db, &a),
+        Command::Backtest(a) => backtest::run(&cli.db, &a),
         Command::Demo(a) => demo::run(&a),
     }
 }
