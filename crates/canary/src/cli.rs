@@ -117,6 +117,9 @@ pub struct BacktestLevelsArgs {
     /// Seed of the random baseline zones.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// `table` (text) or `json` (with the figures as claims).
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ReportFormat,
 }
 
 #[derive(Debug, Args)]

@@ -7,7 +7,9 @@ use canary_analytics::levels::{BacktestParams, backtest_levels};
 use canary_store::Store;
 
 use super::market::load;
-use crate::cli::{BacktestArgs, BacktestWhat};
+use canary_model::{Claim, ClaimSet};
+
+use crate::cli::{BacktestArgs, BacktestWhat, ReportFormat};
 use crate::output::{SIMULATED, progress};
 
 pub fn run(db: &Path, a: &BacktestArgs) -> Result<()> {
@@ -29,7 +31,8 @@ pub fn run(db: &Path, a: &BacktestArgs) -> Result<()> {
                     candles.len()
                 );
             }
-            if loaded.simulated {
+            let simulated = loaded.simulated;
+            if simulated {
                 eprintln!("{SIMULATED}");
             }
             let params = BacktestParams {
@@ -45,12 +48,66 @@ pub fn run(db: &Path, a: &BacktestArgs) -> Result<()> {
                 pb.set_position(done as u64);
             });
             pb.finish_and_clear();
+            let first = candles[0].open_time;
+            let last = candles[candles.len() - 1].open_time;
+            if l.format == ReportFormat::Json {
+                let params_kv = [
+                    ("symbol", l.symbol.to_string()),
+                    ("timeframe", l.tf.to_string()),
+                    ("from", first.to_string()),
+                    ("to", last.to_string()),
+                    ("k", params.k.to_string()),
+                    ("lookback_bars", params.lookback.to_string()),
+                    ("horizon_bars", params.horizon.to_string()),
+                    ("seed", params.seed.to_string()),
+                ];
+                let mut claims = ClaimSet::new();
+                #[allow(clippy::cast_precision_loss)]
+                let hit = claims.add(Claim::derived(
+                    format!("level bounce rate ({} touches)", r.touches),
+                    r.hit_rate(),
+                    "fraction",
+                    asof,
+                    "backtest_levels_bounce",
+                    1,
+                    &params_kv,
+                    &[],
+                ));
+                let base = claims.add(Claim::derived(
+                    format!("random-zone bounce rate ({} touches)", r.baseline_touches),
+                    r.baseline_rate(),
+                    "fraction",
+                    asof,
+                    "backtest_levels_baseline",
+                    1,
+                    &params_kv,
+                    &[],
+                ));
+                let lift = claims.add(Claim::derived(
+                    "lift (bounce rate / baseline)",
+                    r.lift(),
+                    "×",
+                    asof,
+                    "ratio",
+                    1,
+                    &[],
+                    &[&hit, &base],
+                ));
+                let doc = serde_json::json!({
+                    "symbol": l.symbol.as_str(), "timeframe": l.tf.as_str(), "from": first.to_string(), "to": last.to_string(),
+                    "simulated": simulated, "bars_tested": r.bars_tested,
+                    "touches": r.touches, "bounces": r.bounces, "hit_rate": r.hit_rate(), "hit_rate_claim": hit,
+                    "baseline_touches": r.baseline_touches, "baseline_bounces": r.baseline_bounces,
+                    "baseline_rate": r.baseline_rate(), "baseline_claim": base, "lift": r.lift(), "lift_claim": lift,
+                    "claims": claims,
+                });
+                println!("{}", serde_json::to_string_pretty(&doc)?);
+                return Ok(());
+            }
             println!(
-                "{} {} {} → {}: {} bars walked forward (k={}, lookback {} bars, bounce = 1 ATR within {} bars, seed {})",
+                "{} {} {first} → {last}: {} bars walked forward (k={}, lookback {} bars, bounce = 1 ATR within {} bars, seed {})",
                 l.symbol,
                 l.tf,
-                candles[0].open_time,
-                candles[candles.len() - 1].open_time,
                 r.bars_tested,
                 params.k,
                 params.lookback,

@@ -119,6 +119,30 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         );
         println!("{t}");
     }
+    println!("\nMarket statistics (SIMULATED), every number a claim (--format json shows them):");
+    super::stats::report(
+        &store,
+        &crate::cli::StatsArgs {
+            symbol: symbol.clone(),
+            asof: Some(asof),
+            intraday: Timeframe::H4,
+            format: crate::cli::ReportFormat::Table,
+        },
+        asof,
+    )?;
+    println!("\nSupport and resistance (SIMULATED):");
+    super::levels::report(
+        &store,
+        &crate::cli::LevelsArgs {
+            symbol: symbol.clone(),
+            tf: vec![Timeframe::D1, Timeframe::H4],
+            asof: Some(asof),
+            k: 5,
+            lookback: 730,
+            format: crate::cli::ReportFormat::Table,
+        },
+        asof,
+    )?;
     println!(
         "\nTry: canary --db {} indicators --symbol BTCUSDT --tf 4h --asof {asof} --ind rsi:14,atr:14,ret:1",
         db.display()

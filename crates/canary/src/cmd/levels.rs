@@ -131,6 +131,11 @@ fn print_table(sym: &str, r: &LevelReport, md: bool) {
 pub fn run(db: &Path, a: &LevelsArgs) -> Result<()> {
     let store = Store::open(db)?;
     let asof = a.asof.unwrap_or_else(super::now);
+    report(&store, a, asof)
+}
+
+/// Compute and print the levels (also used by the demo).
+pub fn report(store: &Store, a: &LevelsArgs, asof: canary_model::Timestamp) -> Result<()> {
     let sym = a.symbol.as_str();
     let mut reports = Vec::new();
     let mut claims = ClaimSet::new();
@@ -141,7 +146,7 @@ pub fn run(db: &Path, a: &LevelsArgs) -> Result<()> {
         .iter()
         .min()
         .ok_or_else(|| anyhow::anyhow!("--tf needs at least one timeframe"))?;
-    let fine = load(&store, &a.symbol, finest, asof)?;
+    let fine = load(store, &a.symbol, finest, asof)?;
     let Some(last) = fine.candles.last() else {
         anyhow::bail!("no {} {finest} bars available as of {asof}", a.symbol);
     };
@@ -160,7 +165,7 @@ pub fn run(db: &Path, a: &LevelsArgs) -> Result<()> {
         asof,
     );
     for tf in &a.tf {
-        let loaded = load(&store, &a.symbol, *tf, asof)?;
+        let loaded = load(store, &a.symbol, *tf, asof)?;
         simulated |= loaded.simulated;
         let bars = Bars {
             symbol: sym,

@@ -15,8 +15,13 @@ use crate::output::{SIMULATED, human};
 pub fn run(db: &Path, a: &StatsArgs) -> Result<()> {
     let store = Store::open(db)?;
     let asof = a.asof.unwrap_or_else(super::now);
-    let intraday = load(&store, &a.symbol, a.intraday, asof)?;
-    let daily = load(&store, &a.symbol, Timeframe::D1, asof)?;
+    report(&store, a, asof)
+}
+
+/// Compute and print the statistics (also used by the demo).
+pub fn report(store: &Store, a: &StatsArgs, asof: canary_model::Timestamp) -> Result<()> {
+    let intraday = load(store, &a.symbol, a.intraday, asof)?;
+    let daily = load(store, &a.symbol, Timeframe::D1, asof)?;
     let simulated = intraday.simulated || daily.simulated;
     let sym = a.symbol.as_str();
     let ib = Bars {
