@@ -1,4 +1,8 @@
-//! Bitcoin mining economics (`../shared/MODELS.md` §1). So far: the protocol facts that other
-//! models need (subsidy schedule, supply, block height estimated from time).
+//! Bitcoin mining economics (`../shared/MODELS.md` §1): protocol facts (`protocol.rs`),
+//! hashprice and machine economics (`hashprice.rs`), difficulty retargets (`difficulty.rs`), Hash Ribbons, Puell and the difficulty
+//! nowcast (`indicators.rs`).
 
+pub mod difficulty;
+pub mod hashprice;
+pub mod indicators;
 pub mod protocol;
