@@ -5,6 +5,7 @@
 //! - [`levels`]: support/resistance from pivots, volume profile and round numbers; their backtest.
 //! - [`mining`]: Bitcoin protocol facts (subsidy, supply, height from time).
 //! - [`series`]: candles with the names claims need; [`stats`]: market statistics as claims.
+//! - [`treasury`]: company cost per BTC, break-evens, coverage, runway, forced selling.
 //! - [`resample`]: higher-timeframe bars from lower ones, UTC-aligned, partial buckets flagged.
 
 pub mod levels;
@@ -13,3 +14,4 @@ pub mod resample;
 pub mod series;
 pub mod stats;
 pub mod ta;
+pub mod treasury;

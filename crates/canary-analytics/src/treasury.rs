@@ -1,0 +1,353 @@
+//! Company models (`MODELS.md` §1.4, §2): cost per BTC mined, break-even prices and margins,
+//! debt-coverage prices, liquidity runway, forced selling and a stress table over prices, for
+//! miners and treasury companies.
+//!
+//! Inputs are optional because filings are incomplete: every output is a [`Figure`], either a
+//! value or the list of inputs it is missing. A missing input never becomes a zero.
+
+use std::fmt;
+
+/// Days per month used to turn daily figures into monthly ones.
+pub const DAYS_PER_MONTH: f64 = 30.4;
+
+/// A debt instrument.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Debt {
+    pub name: String,
+    pub principal_usd: f64,
+    /// Annual coupon in percent; `None` when not reported.
+    pub coupon_pct: Option<f64>,
+    /// Maturity date (ISO), when known.
+    pub maturity: Option<String>,
+    /// Conversion price per share, for convertibles.
+    pub conversion_price_usd: Option<f64>,
+}
+
+/// What a company reports, each figure optional. Units are in the field names.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Company {
+    pub ticker: String,
+    pub name: String,
+    pub btc_held: Option<f64>,
+    /// BTC lent, pledged or otherwise encumbered (not available to sell).
+    pub btc_pledged: Option<f64>,
+    pub cash_usd: Option<f64>,
+    pub debt: Vec<Debt>,
+    pub hashrate_ehs: Option<f64>,
+    pub efficiency_j_per_th: Option<f64>,
+    /// All-in power price.
+    pub power_usd_per_mwh: Option<f64>,
+    /// Fraction of the fleet hashing (default 1 when absent is *not* assumed: it is an input).
+    pub uptime: Option<f64>,
+    pub pool_fee: Option<f64>,
+    /// Site and hosting opex besides power.
+    pub other_direct_usd_per_month: Option<f64>,
+    /// Cash SG&A (excluding stock-based compensation).
+    pub sga_cash_usd_per_month: Option<f64>,
+    pub depreciation_usd_per_month: Option<f64>,
+    /// Committed or maintenance capex.
+    pub capex_usd_per_month: Option<f64>,
+    /// Reported production, used when hash rate or network data are missing.
+    pub btc_mined_per_month: Option<f64>,
+}
+
+/// The network a miner competes in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NetworkState {
+    pub hashrate_ths: f64,
+    /// Subsidy + fees per block.
+    pub reward_btc: f64,
+}
+
+/// A value, or the inputs it needs that are missing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Figure {
+    Value(f64),
+    Missing(Vec<&'static str>),
+}
+
+impl Figure {
+    #[must_use]
+    pub fn value(&self) -> Option<f64> {
+        match self {
+            Figure::Value(v) => Some(*v),
+            Figure::Missing(_) => None,
+        }
+    }
+
+    fn map(self, f: impl FnOnce(f64) -> f64) -> Figure {
+        match self {
+            Figure::Value(v) => Figure::Value(f(v)),
+            m => m,
+        }
+    }
+
+    /// Combine two figures; missing inputs of both are listed.
+    fn zip(self, other: Figure, f: impl FnOnce(f64, f64) -> f64) -> Figure {
+        match (self, other) {
+            (Figure::Value(a), Figure::Value(b)) => Figure::Value(f(a, b)),
+            (Figure::Missing(mut a), Figure::Missing(b)) => {
+                for x in b {
+                    if !a.contains(&x) {
+                        a.push(x);
+                    }
+                }
+                Figure::Missing(a)
+            }
+            (Figure::Missing(a), _) | (_, Figure::Missing(a)) => Figure::Missing(a),
+        }
+    }
+}
+
+impl fmt::Display for Figure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Figure::Value(v) => write!(f, "{v}"),
+            Figure::Missing(m) => write!(f, "missing {}", m.join(", ")),
+        }
+    }
+}
+
+fn need(v: Option<f64>, name: &'static str) -> Figure {
+    v.map_or_else(|| Figure::Missing(vec![name]), Figure::Value)
+}
+
+impl Company {
+    /// Total debt principal (0 when the company reports no debt instruments).
+    #[must_use]
+    pub fn debt_usd(&self) -> f64 {
+        self.debt.iter().map(|d| d.principal_usd).sum()
+    }
+
+    /// Cash interest per month; an instrument without a reported coupon makes it missing.
+    #[must_use]
+    pub fn interest_usd_per_month(&self) -> Figure {
+        let mut total = 0.0;
+        for d in &self.debt {
+            match d.coupon_pct {
+                Some(c) => total += d.principal_usd * c / 100.0 / 12.0,
+                None => return Figure::Missing(vec!["debt coupon"]),
+            }
+        }
+        Figure::Value(total)
+    }
+
+    /// BTC mined per month: from hash rate, uptime and pool fee against the network when those
+    /// are known, else the reported production.
+    #[must_use]
+    pub fn btc_mined_per_month(&self, net: Option<&NetworkState>) -> Figure {
+        if let (Some(h), Some(u), Some(n)) = (self.hashrate_ehs, self.uptime, net) {
+            let fee = self.pool_fee.unwrap_or(0.0);
+            return Figure::Value(h * 1e6 * u / n.hashrate_ths * 144.0 * n.reward_btc * (1.0 - fee) * DAYS_PER_MONTH);
+        }
+        match self.btc_mined_per_month {
+            Some(v) => Figure::Value(v),
+            None => {
+                let mut m = vec![];
+                if self.hashrate_ehs.is_none() {
+                    m.push("hashrate_ehs");
+                }
+                if self.uptime.is_none() {
+                    m.push("uptime");
+                }
+                if net.is_none() {
+                    m.push("network hash rate");
+                }
+                m.push("or btc_mined_per_month");
+                Figure::Missing(m)
+            }
+        }
+    }
+
+    /// Power cost per month: H·e·u·24/1e6 MWh/day × price × days.
+    #[must_use]
+    pub fn power_usd_per_month(&self) -> Figure {
+        need(self.hashrate_ehs, "hashrate_ehs")
+            .zip(need(self.efficiency_j_per_th, "efficiency_j_per_th"), |h, e| h * 1e6 * e * 24.0 / 1e6)
+            .zip(need(self.uptime, "uptime"), |mwh, u| mwh * u)
+            .zip(need(self.power_usd_per_mwh, "power_usd_per_mwh"), |mwh, c| mwh * c * DAYS_PER_MONTH)
+    }
+
+    /// Direct costs per month: power + other site opex.
+    #[must_use]
+    pub fn direct_usd_per_month(&self) -> Figure {
+        self.power_usd_per_month()
+            .zip(need(self.other_direct_usd_per_month, "other_direct_usd_per_month"), |a, b| a + b)
+    }
+
+    /// Cash costs per month: direct + cash SG&A + cash interest.
+    #[must_use]
+    pub fn cash_usd_per_month(&self) -> Figure {
+        self.direct_usd_per_month()
+            .zip(need(self.sga_cash_usd_per_month, "sga_cash_usd_per_month"), |a, b| a + b)
+            .zip(self.interest_usd_per_month(), |a, b| a + b)
+    }
+
+    /// All-in costs per month: cash + depreciation.
+    #[must_use]
+    pub fn all_in_usd_per_month(&self) -> Figure {
+        self.cash_usd_per_month()
+            .zip(need(self.depreciation_usd_per_month, "depreciation_usd_per_month"), |a, b| a + b)
+    }
+
+    /// Break-even prices (USD/BTC): (power only, direct, cash, all-in).
+    #[must_use]
+    pub fn break_evens(&self, net: Option<&NetworkState>) -> [Figure; 4] {
+        let mined = self.btc_mined_per_month(net);
+        [
+            self.power_usd_per_month(),
+            self.direct_usd_per_month(),
+            self.cash_usd_per_month(),
+            self.all_in_usd_per_month(),
+        ]
+        .map(|cost| cost.zip(mined.clone(), |c, m| c / m))
+    }
+
+    /// Debt-coverage price, gross: total debt / BTC held.
+    #[must_use]
+    pub fn coverage_price_gross(&self) -> Figure {
+        need(self.btc_held, "btc_held").map(|b| self.debt_usd() / b)
+    }
+
+    /// Debt-coverage price, net of cash: (debt − cash) / BTC held.
+    #[must_use]
+    pub fn coverage_price_net(&self) -> Figure {
+        need(self.btc_held, "btc_held").zip(need(self.cash_usd, "cash_usd"), |b, c| (self.debt_usd() - c) / b)
+    }
+
+    /// BTC held × price / net debt (> 1: the BTC covers the net debt).
+    #[must_use]
+    pub fn coverage_ratio(&self, price: f64) -> Figure {
+        need(self.btc_held, "btc_held").zip(need(self.cash_usd, "cash_usd"), |b, c| b * price / (self.debt_usd() - c))
+    }
+
+    /// Cash burn per month at a price: cash costs + capex − production × price (negative: the
+    /// company generates cash).
+    #[must_use]
+    pub fn burn_usd_per_month(&self, price: f64, net: Option<&NetworkState>) -> Figure {
+        self.cash_usd_per_month()
+            .zip(need(self.capex_usd_per_month, "capex_usd_per_month"), |a, b| a + b)
+            .zip(self.btc_mined_per_month(net), |c, m| c - m * price)
+    }
+
+    /// Liquidity runway in months at a price: (cash + unencumbered BTC × price × (1 − haircut))
+    /// / burn. `Value(f64::INFINITY)` when self-funding (no burn).
+    #[must_use]
+    pub fn runway_months(&self, price: f64, haircut: f64, net: Option<&NetworkState>) -> Figure {
+        let liquidity = need(self.cash_usd, "cash_usd").zip(need(self.btc_held, "btc_held"), |cash, btc| {
+            cash + (btc - self.btc_pledged.unwrap_or(0.0)).max(0.0) * price * (1.0 - haircut)
+        });
+        liquidity.zip(self.burn_usd_per_month(price, net), |l, b| if b > 0.0 { l / b } else { f64::INFINITY })
+    }
+
+    /// BTC that must be sold per month to pay cash costs at a price (`MODELS.md` §2.4, without
+    /// new financing), and its ratio to production.
+    #[must_use]
+    pub fn forced_selling(&self, price: f64, net: Option<&NetworkState>) -> (Figure, Figure) {
+        let sell = self.cash_usd_per_month().map(|c| (c / price).max(0.0));
+        let ratio = sell.clone().zip(self.btc_mined_per_month(net), |s, m| s / m);
+        (sell, ratio)
+    }
+}
+
+/// Margin at a price for a break-even: 1 − break-even/price.
+#[must_use]
+pub fn margin(break_even: &Figure, price: f64) -> Figure {
+    break_even.clone().map(|b| 1.0 - b / price)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// MODELS.md §1.4 and §2.3: the hypothetical MinerCo.
+    fn minerco() -> Company {
+        Company {
+            ticker: "MINERCO".into(),
+            hashrate_ehs: Some(50.0),
+            efficiency_j_per_th: Some(19.0),
+            uptime: Some(0.95),
+            power_usd_per_mwh: Some(45.0),
+            pool_fee: Some(0.0),
+            other_direct_usd_per_month: Some(4.0e6),
+            sga_cash_usd_per_month: Some(8.0e6),
+            depreciation_usd_per_month: Some(25.0e6),
+            capex_usd_per_month: Some(10.0e6),
+            debt: vec![Debt {
+                name: "term debt".into(),
+                principal_usd: 1.5e9,
+                coupon_pct: Some(3.0),
+                maturity: None,
+                conversion_price_usd: None,
+            }],
+            cash_usd: Some(150e6),
+            btc_held: Some(15_000.0),
+            ..Company::default()
+        }
+    }
+
+    const NET: NetworkState = NetworkState {
+        hashrate_ths: 1e9,
+        reward_btc: 3.155,
+    };
+
+    #[test]
+    fn worked_minerco_break_evens_margins_runway_and_selling() {
+        let c = minerco();
+        let mined = c.btc_mined_per_month(Some(&NET)).value().unwrap();
+        assert!((mined - 656.0).abs() < 0.2, "{mined}");
+        let [power, direct, cash, all_in] = c.break_evens(Some(&NET)).map(|f| f.value().unwrap());
+        assert!((power - 45_166.0).abs() < 5.0, "{power}");
+        assert!((direct - 51_264.0).abs() < 15.0, "{direct}");
+        assert!((cash - 69_174.0).abs() < 15.0, "{cash}");
+        assert!((all_in - 107_282.0).abs() < 20.0, "{all_in}");
+        let m = |b| margin(&Figure::Value(b), 60_000.0).value().unwrap();
+        assert!((m(direct) - 0.146).abs() < 0.001 && (m(cash) - -0.153).abs() < 0.001 && (m(all_in) - -0.788).abs() < 0.001);
+
+        for (price, runway) in [(60_000.0, 59.9), (40_000.0, 23.7), (30_000.0, 15.5)] {
+            let r = c.runway_months(price, 0.10, Some(&NET)).value().unwrap();
+            assert!((r - runway).abs() < 0.1, "{price}: {r}");
+        }
+        assert!((c.burn_usd_per_month(60_000.0, Some(&NET)).value().unwrap() - 16.0e6).abs() < 0.05e6);
+        assert_eq!(c.coverage_price_net().value().unwrap(), 90_000.0);
+        for (price, sell, ratio) in [(60_000.0, 756.0, 1.15), (50_000.0, 908.0, 1.38), (40_000.0, 1_135.0, 1.73)] {
+            let (s, r) = c.forced_selling(price, Some(&NET));
+            assert!((s.value().unwrap() - sell).abs() < 1.0, "{price}");
+            assert!((r.value().unwrap() - ratio).abs() < 0.005, "{price}");
+        }
+    }
+
+    #[test]
+    fn worked_strategy_coverage_price() {
+        let c = Company {
+            ticker: "MSTR".into(),
+            btc_held: Some(714_644.0),
+            cash_usd: Some(0.0),
+            debt: vec![Debt {
+                name: "net debt".into(),
+                principal_usd: 6.0e9,
+                coupon_pct: None,
+                maturity: None,
+                conversion_price_usd: None,
+            }],
+            ..Company::default()
+        };
+        let p = c.coverage_price_net().value().unwrap();
+        assert!((p - 8_396.0).abs() < 0.5, "{p}");
+        assert!((c.coverage_ratio(60_000.0).value().unwrap() - 7.1).abs() < 0.05);
+    }
+
+    #[test]
+    fn missing_inputs_are_named_not_zero() {
+        let c = Company {
+            ticker: "X".into(),
+            hashrate_ehs: Some(10.0),
+            ..Company::default()
+        };
+        match c.break_evens(Some(&NET))[2].clone() {
+            Figure::Missing(m) => assert!(m.contains(&"efficiency_j_per_th") && m.contains(&"uptime"), "{m:?}"),
+            Figure::Value(v) => panic!("computed {v} from missing inputs"),
+        }
+        assert!(matches!(c.coverage_price_gross(), Figure::Missing(_)));
+    }
+}
