@@ -138,7 +138,9 @@ impl Company {
     pub fn btc_mined_per_month(&self, net: Option<&NetworkState>) -> Figure {
         if let (Some(h), Some(u), Some(n)) = (self.hashrate_ehs, self.uptime, net) {
             let fee = self.pool_fee.unwrap_or(0.0);
-            return Figure::Value(h * 1e6 * u / n.hashrate_ths * 144.0 * n.reward_btc * (1.0 - fee) * DAYS_PER_MONTH);
+            return Figure::Value(
+                h * 1e6 * u / n.hashrate_ths * 144.0 * n.reward_btc * (1.0 - fee) * DAYS_PER_MONTH,
+            );
         }
         match self.btc_mined_per_month {
             Some(v) => Figure::Value(v),
@@ -163,31 +165,50 @@ impl Company {
     #[must_use]
     pub fn power_usd_per_month(&self) -> Figure {
         need(self.hashrate_ehs, "hashrate_ehs")
-            .zip(need(self.efficiency_j_per_th, "efficiency_j_per_th"), |h, e| h * 1e6 * e * 24.0 / 1e6)
+            .zip(
+                need(self.efficiency_j_per_th, "efficiency_j_per_th"),
+                |h, e| h * 1e6 * e * 24.0 / 1e6,
+            )
             .zip(need(self.uptime, "uptime"), |mwh, u| mwh * u)
-            .zip(need(self.power_usd_per_mwh, "power_usd_per_mwh"), |mwh, c| mwh * c * DAYS_PER_MONTH)
+            .zip(
+                need(self.power_usd_per_mwh, "power_usd_per_mwh"),
+                |mwh, c| mwh * c * DAYS_PER_MONTH,
+            )
     }
 
     /// Direct costs per month: power + other site opex.
     #[must_use]
     pub fn direct_usd_per_month(&self) -> Figure {
-        self.power_usd_per_month()
-            .zip(need(self.other_direct_usd_per_month, "other_direct_usd_per_month"), |a, b| a + b)
+        self.power_usd_per_month().zip(
+            need(
+                self.other_direct_usd_per_month,
+                "other_direct_usd_per_month",
+            ),
+            |a, b| a + b,
+        )
     }
 
     /// Cash costs per month: direct + cash SG&A + cash interest.
     #[must_use]
     pub fn cash_usd_per_month(&self) -> Figure {
         self.direct_usd_per_month()
-            .zip(need(self.sga_cash_usd_per_month, "sga_cash_usd_per_month"), |a, b| a + b)
+            .zip(
+                need(self.sga_cash_usd_per_month, "sga_cash_usd_per_month"),
+                |a, b| a + b,
+            )
             .zip(self.interest_usd_per_month(), |a, b| a + b)
     }
 
     /// All-in costs per month: cash + depreciation.
     #[must_use]
     pub fn all_in_usd_per_month(&self) -> Figure {
-        self.cash_usd_per_month()
-            .zip(need(self.depreciation_usd_per_month, "depreciation_usd_per_month"), |a, b| a + b)
+        self.cash_usd_per_month().zip(
+            need(
+                self.depreciation_usd_per_month,
+                "depreciation_usd_per_month",
+            ),
+            |a, b| a + b,
+        )
     }
 
     /// Break-even prices (USD/BTC): (power only, direct, cash, all-in).
@@ -212,13 +233,17 @@ impl Company {
     /// Debt-coverage price, net of cash: (debt − cash) / BTC held.
     #[must_use]
     pub fn coverage_price_net(&self) -> Figure {
-        need(self.btc_held, "btc_held").zip(need(self.cash_usd, "cash_usd"), |b, c| (self.debt_usd() - c) / b)
+        need(self.btc_held, "btc_held").zip(need(self.cash_usd, "cash_usd"), |b, c| {
+            (self.debt_usd() - c) / b
+        })
     }
 
     /// BTC held × price / net debt (> 1: the BTC covers the net debt).
     #[must_use]
     pub fn coverage_ratio(&self, price: f64) -> Figure {
-        need(self.btc_held, "btc_held").zip(need(self.cash_usd, "cash_usd"), |b, c| b * price / (self.debt_usd() - c))
+        need(self.btc_held, "btc_held").zip(need(self.cash_usd, "cash_usd"), |b, c| {
+            b * price / (self.debt_usd() - c)
+        })
     }
 
     /// Cash burn per month at a price: cash costs + capex − production × price (negative: the
@@ -226,7 +251,10 @@ impl Company {
     #[must_use]
     pub fn burn_usd_per_month(&self, price: f64, net: Option<&NetworkState>) -> Figure {
         self.cash_usd_per_month()
-            .zip(need(self.capex_usd_per_month, "capex_usd_per_month"), |a, b| a + b)
+            .zip(
+                need(self.capex_usd_per_month, "capex_usd_per_month"),
+                |a, b| a + b,
+            )
             .zip(self.btc_mined_per_month(net), |c, m| c - m * price)
     }
 
@@ -234,10 +262,13 @@ impl Company {
     /// / burn. `Value(f64::INFINITY)` when self-funding (no burn).
     #[must_use]
     pub fn runway_months(&self, price: f64, haircut: f64, net: Option<&NetworkState>) -> Figure {
-        let liquidity = need(self.cash_usd, "cash_usd").zip(need(self.btc_held, "btc_held"), |cash, btc| {
-            cash + (btc - self.btc_pledged.unwrap_or(0.0)).max(0.0) * price * (1.0 - haircut)
-        });
-        liquidity.zip(self.burn_usd_per_month(price, net), |l, b| if b > 0.0 { l / b } else { f64::INFINITY })
+        let liquidity =
+            need(self.cash_usd, "cash_usd").zip(need(self.btc_held, "btc_held"), |cash, btc| {
+                cash + (btc - self.btc_pledged.unwrap_or(0.0)).max(0.0) * price * (1.0 - haircut)
+            });
+        liquidity.zip(self.burn_usd_per_month(price, net), |l, b| {
+            if b > 0.0 { l / b } else { f64::INFINITY }
+        })
     }
 
     /// BTC that must be sold per month to pay cash costs at a price (`MODELS.md` §2.4, without
@@ -245,7 +276,9 @@ impl Company {
     #[must_use]
     pub fn forced_selling(&self, price: f64, net: Option<&NetworkState>) -> (Figure, Figure) {
         let sell = self.cash_usd_per_month().map(|c| (c / price).max(0.0));
-        let ratio = sell.clone().zip(self.btc_mined_per_month(net), |s, m| s / m);
+        let ratio = sell
+            .clone()
+            .zip(self.btc_mined_per_month(net), |s, m| s / m);
         (sell, ratio)
     }
 }
@@ -302,15 +335,25 @@ mod tests {
         assert!((cash - 69_174.0).abs() < 15.0, "{cash}");
         assert!((all_in - 107_282.0).abs() < 20.0, "{all_in}");
         let m = |b| margin(&Figure::Value(b), 60_000.0).value().unwrap();
-        assert!((m(direct) - 0.146).abs() < 0.001 && (m(cash) - -0.153).abs() < 0.001 && (m(all_in) - -0.788).abs() < 0.001);
+        assert!(
+            (m(direct) - 0.146).abs() < 0.001
+                && (m(cash) - -0.153).abs() < 0.001
+                && (m(all_in) - -0.788).abs() < 0.001
+        );
 
         for (price, runway) in [(60_000.0, 59.9), (40_000.0, 23.7), (30_000.0, 15.5)] {
             let r = c.runway_months(price, 0.10, Some(&NET)).value().unwrap();
             assert!((r - runway).abs() < 0.1, "{price}: {r}");
         }
-        assert!((c.burn_usd_per_month(60_000.0, Some(&NET)).value().unwrap() - 16.0e6).abs() < 0.05e6);
+        assert!(
+            (c.burn_usd_per_month(60_000.0, Some(&NET)).value().unwrap() - 16.0e6).abs() < 0.05e6
+        );
         assert_eq!(c.coverage_price_net().value().unwrap(), 90_000.0);
-        for (price, sell, ratio) in [(60_000.0, 756.0, 1.15), (50_000.0, 908.0, 1.38), (40_000.0, 1_135.0, 1.73)] {
+        for (price, sell, ratio) in [
+            (60_000.0, 756.0, 1.15),
+            (50_000.0, 908.0, 1.38),
+            (40_000.0, 1_135.0, 1.73),
+        ] {
             let (s, r) = c.forced_selling(price, Some(&NET));
             assert!((s.value().unwrap() - sell).abs() < 1.0, "{price}");
             assert!((r.value().unwrap() - ratio).abs() < 0.005, "{price}");
@@ -345,7 +388,10 @@ mod tests {
             ..Company::default()
         };
         match c.break_evens(Some(&NET))[2].clone() {
-            Figure::Missing(m) => assert!(m.contains(&"efficiency_j_per_th") && m.contains(&"uptime"), "{m:?}"),
+            Figure::Missing(m) => assert!(
+                m.contains(&"efficiency_j_per_th") && m.contains(&"uptime"),
+                "{m:?}"
+            ),
             Figure::Value(v) => panic!("computed {v} from missing inputs"),
         }
         assert!(matches!(c.coverage_price_gross(), Figure::Missing(_)));

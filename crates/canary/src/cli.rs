@@ -38,8 +38,34 @@ pub enum Command {
     Levels(LevelsArgs),
     /// Measure methods on history, walk-forward.
     Backtest(BacktestArgs),
+    /// Revenue per unit of hash rate (hashprice) and each machine class's shutdown price.
+    Hashprice(HashpriceArgs),
     /// Run the offline demo: a simulated crash, stored and analysed.
     Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HashpriceArgs {
+    /// As of this time (sets the block subsidy by the halving schedule); default now.
+    #[arg(long)]
+    pub asof: Option<Timestamp>,
+    /// BTC price in USD.
+    #[arg(long)]
+    pub price: Option<f64>,
+    /// Network difficulty (hash rate is implied as D·2^32/600).
+    #[arg(long)]
+    pub difficulty: Option<f64>,
+    /// Network hash rate in EH/s (1 EH/s = 1e18 H/s).
+    #[arg(long)]
+    pub hashrate_ehs: Option<f64>,
+    /// Average fees per block in BTC.
+    #[arg(long, default_value_t = 0.0)]
+    pub fees_btc: f64,
+    /// Power prices in USD/MWh for the machine table, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "50")]
+    pub power: Vec<f64>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ReportFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

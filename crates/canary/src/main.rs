@@ -13,6 +13,15 @@ fn main() -> ExitCode {
     let args = cli::Cli::parse();
     match cmd::run(args) {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader went away (`canary ... | head`): not an error worth a message.
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("error: {e}");
             for cause in e.chain().skip(1) {

@@ -557,3 +557,44 @@ fn shared_data_backtest_levels_measures_hit_rate_against_a_baseline() {
         ))
     );
 }
+
+#[test]
+fn hashprice_worked_example_with_claims() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let out = ok(&canary(
+        &db,
+        &[
+            "hashprice",
+            "--price",
+            "60000",
+            "--hashrate-ehs",
+            "1000",
+            "--fees-btc",
+            "0.03",
+            "--asof",
+            "2026-02-06T05:00:00Z",
+            "--format",
+            "json",
+        ],
+    ));
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!((doc["hashprice_usd_per_th_day"].as_f64().unwrap() - 0.02726).abs() < 5e-6);
+    assert!((doc["network_btc_per_day"].as_f64().unwrap() - 454.32).abs() < 1e-9);
+    let s21 = doc["machines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["machine"] == "S21")
+        .unwrap();
+    assert!((s21["shutdown_price_usd"].as_f64().unwrap() - 46_223.0).abs() < 1.0);
+    let ids = [
+        doc["hashprice_claim"].as_str().unwrap(),
+        doc["hashvalue_claim"].as_str().unwrap(),
+    ];
+    assert_claims_resolve(&doc, &ids);
+    let bad = canary(&db, &["hashprice", "--price", "60000"]);
+    assert!(
+        !bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("--hashrate-ehs")
+    );
+}

@@ -34,11 +34,11 @@ pub fn hash_ribbons(days: &[(Timestamp, f64)]) -> Option<Ribbons> {
     let xs: Vec<f64> = days.iter().map(|d| d.1).collect();
     let last = xs.len().checked_sub(1)?;
     let (mut since, mut recovery, mut prev_cap) = (None, None, None::<bool>);
-    for i in 59..=last {
+    for (i, &(day, _)) in days.iter().enumerate().skip(59) {
         let cap = sma_at(&xs, i, 30)? < sma_at(&xs, i, 60)?;
         match (prev_cap, cap) {
-            (Some(false) | None, true) => since = Some(days[i].0),
-            (Some(true), false) => recovery = Some(days[i].0),
+            (Some(false) | None, true) => since = Some(day),
+            (Some(true), false) => recovery = Some(day),
             _ => {}
         }
         prev_cap = Some(cap);

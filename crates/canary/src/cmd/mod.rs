@@ -2,6 +2,7 @@
 
 mod backtest;
 mod demo;
+mod hashprice;
 mod import;
 mod indicators;
 mod levels;
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Stats(a) => stats::run(&cli.db, &a),
         Command::Levels(a) => levels::run(&cli.db, &a),
         Command::Backtest(a) => backtest::run(&cli.db, &a),
+        Command::Hashprice(a) => hashprice::run(&a),
         Command::Demo(a) => demo::run(&a),
     }
 }
