@@ -5,18 +5,24 @@
 //! returns only rows whose `available_at` is at or before it: what was knowable then.
 //!
 //! - [`Store`]: open, migrate, insert candles (one transaction, idempotent), read candles.
+//! - Network series (`network.rs`): the same for hash rate, difficulty, subsidy, fees, fleet
+//!   efficiency.
 
 mod candles;
+mod network;
 
 pub use candles::{CandleQuery, InsertReport, NewCandle, SeriesInfo, StoredCandle};
+pub use network::NetworkPoint;
 
 use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
 
 /// The embedded migrations, applied in order; `user_version` is the number applied.
-const MIGRATIONS: &[(&str, &str)] =
-    &[("0001_candles", include_str!("migrations/0001_candles.sql"))];
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_candles", include_str!("migrations/0001_candles.sql")),
+    ("0002_network", include_str!("migrations/0002_network.sql")),
+];
 
 /// A store error, with what the user can do about it.
 #[derive(Debug, thiserror::Error)]

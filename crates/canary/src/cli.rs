@@ -40,6 +40,9 @@ pub enum Command {
     Backtest(BacktestArgs),
     /// Revenue per unit of hash rate (hashprice) and each machine class's shutdown price.
     Hashprice(HashpriceArgs),
+    /// Bitcoin network: Hash Ribbons, Puell, difficulty nowcast, fleet under water; `network
+    /// import` loads the daily series.
+    Network(NetworkArgs),
     /// Run the offline demo: a simulated crash, stored and analysed.
     Demo(DemoArgs),
 }
@@ -258,4 +261,53 @@ pub struct DemoArgs {
     pub dir: PathBuf,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkArgs {
+    #[command(subcommand)]
+    pub command: Option<NetworkCommand>,
+    /// As of this time (ISO-8601 UTC): only days that had ended; default now.
+    #[arg(long)]
+    pub asof: Option<Timestamp>,
+    /// BTC price in USD for the hashprice (default: the stored daily close of --symbol).
+    #[arg(long)]
+    pub price: Option<f64>,
+    #[arg(long, default_value = "BTCUSDT")]
+    pub symbol: Symbol,
+    /// Average fees per block in BTC for the hashprice.
+    #[arg(long, default_value_t = 0.0)]
+    pub fees_btc: f64,
+    /// Power price in USD/MWh for the fleet-under-water share.
+    #[arg(long, default_value_t = 50.0)]
+    pub power: f64,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NetworkCommand {
+    /// Import a daily network series from CSV (header-mapped like candle files).
+    Import(NetworkImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkImportArgs {
+    /// The CSV file: a time column (ISO-8601 date/time or unix time, one row per UTC day) and
+    /// value columns.
+    pub file: PathBuf,
+    /// What the file holds, and its units: hashrate (H/s), difficulty, subsidy (BTC per day,
+    /// and USD per day when a USD column exists), fleet-efficiency (J/TH: estimate, and lower
+    /// and upper bounds when present), fees (BTC per block).
+    #[arg(long)]
+    pub series: canary_ingest::network::NetworkKind,
+    /// Source name stored with the values (default: the file name).
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Column overrides: time=COL, value=COL or SERIES=COL, comma-separated.
+    #[arg(long)]
+    pub map: Option<String>,
+    /// Validate and report, store nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }

@@ -598,3 +598,96 @@ fn hashprice_worked_example_with_claims() {
         !bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("--hashrate-ehs")
     );
 }
+
+#[test]
+fn shared_data_network_import_and_report_as_of_a_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    for (file, series) in [
+        ("data/network_hashrate_daily.csv", "hashrate"),
+        ("data/network_difficulty_daily_2020-2025.csv", "difficulty"),
+        ("data/network_blockreward_daily.csv", "subsidy"),
+        (
+            "data/network_fleet_efficiency_cbeci_daily.csv",
+            "fleet-efficiency",
+        ),
+    ] {
+        let f = shared(file);
+        let out = ok(&canary(
+            &db,
+            &["network", "import", f.to_str().unwrap(), "--series", series],
+        ));
+        assert!(
+            out.starts_with("imported ") && out.contains(", 0 already present"),
+            "{out}"
+        );
+        let again = ok(&canary(
+            &db,
+            &["network", "import", f.to_str().unwrap(), "--series", series],
+        ));
+        assert!(again.starts_with("imported 0 values"), "{again}");
+    }
+    let out = ok(&canary(
+        &db,
+        &[
+            "network",
+            "--asof",
+            "2025-03-01",
+            "--price",
+            "85000",
+            "--format",
+            "json",
+        ],
+    ));
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let labels: Vec<&str> = doc["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["label"].as_str().unwrap())
+        .collect();
+    for want in [
+        "Hash Ribbons",
+        "Puell Multiple (issuance",
+        "Puell Multiple, halving-adjusted",
+        "projected next difficulty",
+        "share of the network fleet under water",
+    ] {
+        assert!(
+            labels.iter().any(|l| l.starts_with(want)),
+            "{want} missing from {labels:?}"
+        );
+    }
+    let ids: Vec<&str> = doc["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["claim"].as_str().unwrap())
+        .collect();
+    assert_claims_resolve(&doc, &ids);
+    // Only days that had ended by 2025-03-01 00:00.
+    for c in doc["claims"].as_object().unwrap().values() {
+        if c["provenance"]["kind"] == "data" {
+            let t = c["provenance"]["time"].as_str().unwrap();
+            assert!(t < "2025-03-01", "{} uses {t}", c["label"]);
+        }
+    }
+    // A bad row is refused with its line, and nothing of that file is stored.
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "Date,fees\n2025-01-01,0.02\n2025-01-02,abc\n").unwrap();
+    let out = canary(
+        &db,
+        &[
+            "network",
+            "import",
+            bad.to_str().unwrap(),
+            "--series",
+            "fees",
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("bad.csv:3: fees: \"abc\" is not a number"),
+        "{err}"
+    );
+}

@@ -7,6 +7,7 @@ mod import;
 mod indicators;
 mod levels;
 mod market;
+mod network;
 mod resample;
 mod simulate;
 mod stats;
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Levels(a) => levels::run(&cli.db, &a),
         Command::Backtest(a) => backtest::run(&cli.db, &a),
         Command::Hashprice(a) => hashprice::run(&a),
+        Command::Network(a) => network::run(&cli.db, &a),
         Command::Demo(a) => demo::run(&a),
     }
 }

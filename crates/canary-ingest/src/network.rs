@@ -1,0 +1,318 @@
+//! Network-data CSV import: daily hash rate, difficulty, block subsidy, fleet efficiency and
+//! fees. Header-mapped like candle files (names matched case-insensitively, `--map` overrides),
+//! one row per UTC day, each value validated; the first bad row stops the import with
+//! `FILE:LINE: column: reason`. An empty cell means "not reported" and is skipped.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::str::FromStr;
+
+use canary_model::{Timeframe, Timestamp};
+
+use crate::csv::ImportError;
+
+/// Which kind of network file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetworkKind {
+    Hashrate,
+    Difficulty,
+    Subsidy,
+    FleetEfficiency,
+    Fees,
+}
+
+impl FromStr for NetworkKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "hashrate" => Ok(NetworkKind::Hashrate),
+            "difficulty" => Ok(NetworkKind::Difficulty),
+            "subsidy" => Ok(NetworkKind::Subsidy),
+            "fleet-efficiency" => Ok(NetworkKind::FleetEfficiency),
+            "fees" => Ok(NetworkKind::Fees),
+            _ => Err(format!(
+                "unknown series {s:?}: use hashrate, difficulty, subsidy, fleet-efficiency or fees"
+            )),
+        }
+    }
+}
+
+/// One stored series a file kind provides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeriesSpec {
+    /// Name in the store.
+    pub series: &'static str,
+    pub unit: &'static str,
+    /// Column names recognised, most preferred first.
+    pub aliases: &'static [&'static str],
+    pub required: bool,
+}
+
+impl NetworkKind {
+    /// The series this kind of file provides.
+    #[must_use]
+    pub fn series(self) -> &'static [SeriesSpec] {
+        match self {
+            NetworkKind::Hashrate => &[SeriesSpec {
+                series: "hashrate_hs",
+                unit: "H/s",
+                aliases: &["hash rate", "hashrate", "hash_rate", "hashrate_hs", "value"],
+                required: true,
+            }],
+            NetworkKind::Difficulty => &[SeriesSpec {
+                series: "difficulty",
+                unit: "",
+                aliases: &["difficulty", "value"],
+                required: true,
+            }],
+            NetworkKind::Subsidy => &[
+                SeriesSpec {
+                    series: "subsidy_btc",
+                    unit: "BTC/day",
+                    aliases: &["btc", "subsidy_btc", "subsidy", "value"],
+                    required: true,
+                },
+                SeriesSpec {
+                    series: "subsidy_usd",
+                    unit: "USD/day",
+                    aliases: &["usd", "subsidy_usd"],
+                    required: false,
+                },
+            ],
+            NetworkKind::FleetEfficiency => &[
+                SeriesSpec {
+                    series: "fleet_efficiency_estimate_j_per_th",
+                    unit: "J/TH",
+                    aliases: &[
+                        "estimated efficiency, j/th",
+                        "estimate",
+                        "estimated",
+                        "efficiency",
+                        "value",
+                    ],
+                    required: true,
+                },
+                SeriesSpec {
+                    series: "fleet_efficiency_lower_j_per_th",
+                    unit: "J/TH",
+                    aliases: &["lower bound efficiency, j/th", "lower", "lower_bound"],
+                    required: false,
+                },
+                SeriesSpec {
+                    series: "fleet_efficiency_upper_j_per_th",
+                    unit: "J/TH",
+                    aliases: &["upper bound efficiency, j/th", "upper", "upper_bound"],
+                    required: false,
+                },
+            ],
+            NetworkKind::Fees => &[SeriesSpec {
+                series: "fees_btc",
+                unit: "BTC/block",
+                aliases: &["fees_btc", "fees", "fee", "avg_fees_per_block", "value"],
+                required: true,
+            }],
+        }
+    }
+}
+
+const TIME_ALIASES: &[&str] = &["datetime", "date", "time", "timestamp", "day", "date_utc"];
+
+/// One value read: (file line, day, value).
+pub type Value = (u64, Timestamp, f64);
+
+/// Values read from a file: per series, in time order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedNetwork {
+    pub series: Vec<(SeriesSpec, Vec<Value>)>,
+}
+
+/// Read and validate a network file. `map` overrides columns: `time=COL`, `value=COL` (the
+/// first series) or `SERIES=COL`.
+///
+/// # Errors
+/// An unreadable file, a missing column, or the first invalid row.
+pub fn read_network(
+    path: &Path,
+    kind: NetworkKind,
+    map: &[(String, String)],
+) -> Result<ParsedNetwork, ImportError> {
+    let err = |line: Option<u64>, field: Option<&str>, reason: String| ImportError {
+        path: path.to_path_buf(),
+        line,
+        field: field.map(str::to_string),
+        reason,
+    };
+    let mut reader = ::csv::ReaderBuilder::new()
+        .trim(::csv::Trim::All)
+        .flexible(true)
+        .from_path(path)
+        .map_err(|e| err(None, None, format!("cannot read the file: {e}")))?;
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| err(Some(1), None, format!("not CSV: {e}")))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let lower: Vec<String> = header.iter().map(|h| h.to_ascii_lowercase()).collect();
+    let find = |name: &str| lower.iter().position(|h| h == &name.to_ascii_lowercase());
+    let specs = kind.series();
+    let override_for = |key: &str| {
+        map.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, c)| c.as_str())
+    };
+    let col = |key: &str, aliases: &[&str]| -> Result<Option<usize>, ImportError> {
+        if let Some(c) = override_for(key) {
+            return find(c).map(Some).ok_or_else(|| {
+                err(
+                    Some(1),
+                    None,
+                    format!(
+                        "--map {key}={c}: no column {c:?} in the header ({})",
+                        header.join(", ")
+                    ),
+                )
+            });
+        }
+        Ok(aliases.iter().find_map(|a| find(a)))
+    };
+    let time_col = col("time", TIME_ALIASES)?.ok_or_else(|| {
+        err(
+            Some(1),
+            None,
+            format!(
+                "no time column in the header ({}); name it with --map time=COLUMN",
+                header.join(", ")
+            ),
+        )
+    })?;
+    let mut cols = Vec::new();
+    for (i, spec) in specs.iter().enumerate() {
+        let key_col = if i == 0 && override_for("value").is_some() {
+            col("value", spec.aliases)?
+        } else {
+            col(spec.series, spec.aliases)?
+        };
+        match key_col {
+            Some(c) if c != time_col => cols.push((*spec, c)),
+            _ if spec.required => {
+                return Err(err(
+                    Some(1),
+                    None,
+                    format!(
+                        "no {} column ({}) in the header ({}); name it with --map {}=COLUMN",
+                        spec.series,
+                        spec.unit,
+                        header.join(", "),
+                        spec.series
+                    ),
+                ));
+            }
+            _ => {}
+        }
+    }
+    let mut out: Vec<(SeriesSpec, Vec<Value>)> =
+        cols.iter().map(|(s, _)| (*s, Vec::new())).collect();
+    let mut seen: BTreeMap<Timestamp, u64> = BTreeMap::new();
+    for rec in reader.records() {
+        let rec = rec.map_err(|e| {
+            err(
+                e.position().map(::csv::Position::line),
+                None,
+                format!("not CSV: {e}"),
+            )
+        })?;
+        let line = rec.position().map_or(0, ::csv::Position::line);
+        let t_text = rec.get(time_col).unwrap_or("");
+        let t = Timestamp::parse(t_text)
+            .map_err(|e| err(Some(line), Some(&header[time_col]), e.to_string()))?;
+        if !Timeframe::D1.is_aligned(t) {
+            return Err(err(
+                Some(line),
+                Some(&header[time_col]),
+                format!("{t} is not the start of a UTC day (daily series)"),
+            ));
+        }
+        if let Some(first) = seen.insert(t, line) {
+            return Err(err(
+                Some(line),
+                Some(&header[time_col]),
+                format!("{t} appears twice (lines {first} and {line})"),
+            ));
+        }
+        for ((spec, c), (_, values)) in cols.iter().zip(out.iter_mut()) {
+            let text = rec.get(*c).unwrap_or("");
+            if text.is_empty() {
+                continue;
+            }
+            let v: f64 = text.parse().map_err(|_| {
+                err(
+                    Some(line),
+                    Some(&header[*c]),
+                    format!("{text:?} is not a number"),
+                )
+            })?;
+            if !v.is_finite() || v < 0.0 {
+                return Err(err(
+                    Some(line),
+                    Some(&header[*c]),
+                    format!("{v} is not a finite value ≥ 0 ({})", spec.unit),
+                ));
+            }
+            values.push((line, t, v));
+        }
+    }
+    for (_, values) in &mut out {
+        values.sort_by_key(|v| v.1);
+    }
+    if out.iter().all(|(_, v)| v.is_empty()) {
+        return Err(err(None, None, "no values in the file".into()));
+    }
+    Ok(ParsedNetwork { series: out })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn file(text: &str) -> tempfile::NamedTempFile {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+        f
+    }
+
+    #[test]
+    fn reads_subsidy_with_optional_usd_and_names_bad_rows() {
+        let f = file(
+            "\"DateTime\",\"BTC\",\"USD\"\n\"2009-01-03 00:00:00\",50,\n\"2009-01-04 00:00:00\",100,12.5\n",
+        );
+        let p = read_network(f.path(), NetworkKind::Subsidy, &[]).unwrap();
+        assert_eq!(p.series[0].1.len(), 2);
+        assert_eq!(p.series[1].0.series, "subsidy_usd");
+        assert_eq!(p.series[1].1.len(), 1);
+        let f = file("Date,difficulty\n2020-04-11,1.5e13\n2020-04-12,-3\n");
+        let e = read_network(f.path(), NetworkKind::Difficulty, &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.ends_with(":3: difficulty: -3 is not a finite value ≥ 0 ()"),
+            "{e}"
+        );
+        let f = file("Date,difficulty\n2020-04-11T05:00:00Z,1\n");
+        assert!(
+            read_network(f.path(), NetworkKind::Difficulty, &[])
+                .unwrap_err()
+                .to_string()
+                .contains("start of a UTC day")
+        );
+        let f = file("when,x\n2020-04-11,1\n");
+        let e = read_network(
+            f.path(),
+            NetworkKind::Hashrate,
+            &[("time".into(), "when".into()), ("value".into(), "x".into())],
+        )
+        .unwrap();
+        assert_eq!(e.series[0].1[0].2, 1.0);
+    }
+}
