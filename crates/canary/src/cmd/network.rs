@@ -119,13 +119,16 @@ impl Report {
     }
 }
 
+/// The latest value of a stored series as a data claim, with the whole series.
+type Latest = Option<(f64, Claim, Vec<(Timestamp, f64)>)>;
+
 fn last_data(
     store: &Store,
     series: &str,
     unit: &str,
     asof: Timestamp,
     label: &str,
-) -> Result<Option<(f64, Claim, Vec<(Timestamp, f64)>)>> {
+) -> Result<Latest> {
     let values = store.network(series, Some(asof))?;
     let Some(&(t, v)) = values.last() else {
         return Ok(None);
