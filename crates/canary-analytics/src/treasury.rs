@@ -49,6 +49,19 @@ pub struct Company {
     pub capex_usd_per_month: Option<f64>,
     /// Reported production, used when hash rate or network data are missing.
     pub btc_mined_per_month: Option<f64>,
+    /// Reported power (energy) cost per BTC mined, used when it cannot be computed.
+    pub reported_power_cost_per_btc_usd: Option<f64>,
+    /// Reported cash cost per BTC mined, used when it cannot be computed.
+    pub reported_cash_cost_per_btc_usd: Option<f64>,
+}
+
+/// Where a break-even came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Basis {
+    /// Computed from the company's inputs and the network.
+    Computed,
+    /// The company's (or an analyst's) reported cost per BTC.
+    Reported,
 }
 
 /// The network a miner competes in.
@@ -188,21 +201,29 @@ impl Company {
         )
     }
 
-    /// Cash costs per month: direct + cash SG&A + cash interest.
+    /// Cash costs per month: direct + cash SG&A + cash interest; when those inputs are missing,
+    /// the reported cash cost per BTC × BTC mined per month.
     #[must_use]
-    pub fn cash_usd_per_month(&self) -> Figure {
-        self.direct_usd_per_month()
+    pub fn cash_usd_per_month(&self, net: Option<&NetworkState>) -> Figure {
+        let computed = self
+            .direct_usd_per_month()
             .zip(
                 need(self.sga_cash_usd_per_month, "sga_cash_usd_per_month"),
                 |a, b| a + b,
             )
-            .zip(self.interest_usd_per_month(), |a, b| a + b)
+            .zip(self.interest_usd_per_month(), |a, b| a + b);
+        match (&computed, self.reported_cash_cost_per_btc_usd) {
+            (Figure::Missing(_), Some(per_btc)) => {
+                self.btc_mined_per_month(net).map(|m| m * per_btc)
+            }
+            _ => computed,
+        }
     }
 
     /// All-in costs per month: cash + depreciation.
     #[must_use]
     pub fn all_in_usd_per_month(&self) -> Figure {
-        self.cash_usd_per_month().zip(
+        self.cash_usd_per_month(None).zip(
             need(
                 self.depreciation_usd_per_month,
                 "depreciation_usd_per_month",
@@ -211,17 +232,46 @@ impl Company {
         )
     }
 
-    /// Break-even prices (USD/BTC): (power only, direct, cash, all-in).
+    /// Break-even prices (USD/BTC): (power only, direct, cash, all-in), computed from the
+    /// inputs (the cash one falls back on a reported cash cost per BTC).
     #[must_use]
     pub fn break_evens(&self, net: Option<&NetworkState>) -> [Figure; 4] {
         let mined = self.btc_mined_per_month(net);
         [
             self.power_usd_per_month(),
             self.direct_usd_per_month(),
-            self.cash_usd_per_month(),
+            self.cash_usd_per_month(net),
             self.all_in_usd_per_month(),
         ]
         .map(|cost| cost.zip(mined.clone(), |c, m| c / m))
+    }
+
+    /// Power cost per BTC: computed when possible, else the reported figure.
+    #[must_use]
+    pub fn power_cost_per_btc(&self, net: Option<&NetworkState>) -> (Figure, Basis) {
+        let [power, ..] = self.break_evens(net);
+        match (power, self.reported_power_cost_per_btc_usd) {
+            (Figure::Missing(_), Some(r)) => (Figure::Value(r), Basis::Reported),
+            (f, _) => (f, Basis::Computed),
+        }
+    }
+
+    /// Cash break-even (the forced-selling threshold): computed when possible, else the
+    /// reported cash cost per BTC.
+    #[must_use]
+    pub fn cash_break_even(&self, net: Option<&NetworkState>) -> (Figure, Basis) {
+        let computed = self
+            .direct_usd_per_month()
+            .zip(
+                need(self.sga_cash_usd_per_month, "sga_cash_usd_per_month"),
+                |a, b| a + b,
+            )
+            .zip(self.interest_usd_per_month(), |a, b| a + b)
+            .zip(self.btc_mined_per_month(net), |c, m| c / m);
+        match (computed, self.reported_cash_cost_per_btc_usd) {
+            (Figure::Missing(_), Some(r)) => (Figure::Value(r), Basis::Reported),
+            (f, _) => (f, Basis::Computed),
+        }
     }
 
     /// Debt-coverage price, gross: total debt / BTC held.
@@ -250,7 +300,7 @@ impl Company {
     /// company generates cash).
     #[must_use]
     pub fn burn_usd_per_month(&self, price: f64, net: Option<&NetworkState>) -> Figure {
-        self.cash_usd_per_month()
+        self.cash_usd_per_month(net)
             .zip(
                 need(self.capex_usd_per_month, "capex_usd_per_month"),
                 |a, b| a + b,
@@ -275,7 +325,7 @@ impl Company {
     /// new financing), and its ratio to production.
     #[must_use]
     pub fn forced_selling(&self, price: f64, net: Option<&NetworkState>) -> (Figure, Figure) {
-        let sell = self.cash_usd_per_month().map(|c| (c / price).max(0.0));
+        let sell = self.cash_usd_per_month(net).map(|c| (c / price).max(0.0));
         let ratio = sell
             .clone()
             .zip(self.btc_mined_per_month(net), |s, m| s / m);

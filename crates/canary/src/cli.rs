@@ -40,6 +40,12 @@ pub enum Command {
     Backtest(BacktestArgs),
     /// Revenue per unit of hash rate (hashprice) and each machine class's shutdown price.
     Hashprice(HashpriceArgs),
+    /// Public miners under price scenarios: cost per BTC, break-even, margin, coverage,
+    /// runway, forced selling (companies from miners.toml).
+    Miners(MinersArgs),
+    /// Treasury view of one company (or all holding BTC): facts with sources, debt ladder,
+    /// coverage prices and a stress table.
+    Treasury(TreasuryArgs),
     /// Bitcoin network: Hash Ribbons, Puell, difficulty nowcast, fleet under water; `network
     /// import` loads the daily series.
     Network(NetworkArgs),
@@ -310,4 +316,49 @@ pub struct NetworkImportArgs {
     /// Validate and report, store nothing.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TableFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct MinersArgs {
+    /// As of this time (price and network data available then); default now.
+    #[arg(long)]
+    pub asof: Option<Timestamp>,
+    /// BTC price in USD (default: the stored daily close of --symbol as of the time).
+    #[arg(long)]
+    pub price: Option<f64>,
+    #[arg(long, default_value = "BTCUSDT")]
+    pub symbol: Symbol,
+    /// Extra scenario prices, besides spot, −10 % and −20 %.
+    #[arg(long, value_delimiter = ',', default_value = "58000,52000")]
+    pub scenarios: Vec<f64>,
+    /// Company profiles (default: ./miners.toml, else the built-in copy).
+    #[arg(long)]
+    pub profiles: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: TableFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct TreasuryArgs {
+    /// Ticker, e.g. MSTR (default: every company that reports BTC held).
+    #[arg(long)]
+    pub company: Option<String>,
+    #[arg(long)]
+    pub asof: Option<Timestamp>,
+    #[arg(long)]
+    pub price: Option<f64>,
+    #[arg(long, default_value = "BTCUSDT")]
+    pub symbol: Symbol,
+    #[arg(long)]
+    pub profiles: Option<PathBuf>,
+    /// `table` or `json` (`csv` prints JSON here: the view is nested).
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: TableFormat,
 }

@@ -4,6 +4,7 @@
 mod cli;
 mod cmd;
 mod output;
+mod profiles;
 
 use std::process::ExitCode;
 

@@ -691,3 +691,87 @@ fn shared_data_network_import_and_report_as_of_a_date() {
         "{err}"
     );
 }
+
+#[test]
+fn miners_lists_every_profile_with_break_evens_coverage_and_missing_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let profiles = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../miners.toml");
+    let out = ok(&canary(
+        &db,
+        &[
+            "miners",
+            "--price",
+            "60000",
+            "--format",
+            "json",
+            "--profiles",
+            profiles.to_str().unwrap(),
+        ],
+    ));
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let companies = doc["companies"].as_array().unwrap();
+    let tickers: Vec<&str> = companies
+        .iter()
+        .map(|c| c["ticker"].as_str().unwrap())
+        .collect();
+    for t in [
+        "MARA", "RIOT", "CLSK", "IREN", "CORZ", "CIFR", "HUT", "BITF", "WULF", "MSTR",
+    ] {
+        assert!(tickers.contains(&t), "{t} missing");
+    }
+    let get = |t: &str| companies.iter().find(|c| c["ticker"] == t).unwrap();
+    // RIOT: reported cash cost 46,324 → +22.8 % at 60k; coverage from its converts and facility.
+    assert_eq!(get("RIOT")["cash_break_even"]["value"], 46324.0);
+    assert!((get("RIOT")["margin"]["value"].as_f64().unwrap() - 22.79).abs() < 0.01);
+    assert!(get("RIOT")["coverage_price_net"]["value"].is_number());
+    // MSTR: coverage net of the USD reserve; production figures do not apply.
+    let mstr = get("MSTR")["coverage_price_net"]["value"].as_f64().unwrap();
+    assert!((mstr - (8_213_750_000.0 - 2_250_000_000.0) / 714_644.0).abs() < 0.01);
+    assert!(get("MSTR").get("cash_break_even").is_none());
+    // CORZ reports no BTC held: the coverage price is absent and says why.
+    let m = &get("CORZ")["coverage_price_net"];
+    assert!(
+        m["value"].is_null()
+            && m["missing"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x == "btc_held"),
+        "{m}"
+    );
+    let ids: Vec<&str> = vec![get("RIOT")["margin"]["claim"].as_str().unwrap()];
+    assert_claims_resolve(&doc, &ids);
+    // A bad profile file is an error naming the key.
+    let bad = dir.path().join("m.toml");
+    std::fs::write(&bad, "[X]\nname = \"x\"\nkind = \"miner\"\n[X.facts.uptime]\nvalue = 2\nperiod_end = \"2025-01-01\"\nsource = \"s\"\n").unwrap();
+    let out = canary(
+        &db,
+        &[
+            "miners",
+            "--price",
+            "60000",
+            "--profiles",
+            bad.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("X.facts.uptime.value = 2 is impossible")
+    );
+    let t = ok(&canary(
+        &db,
+        &[
+            "treasury",
+            "--company",
+            "MSTR",
+            "--price",
+            "60000",
+            "--profiles",
+            profiles.to_str().unwrap(),
+        ],
+    ));
+    assert!(
+        t.contains("debt-coverage price") && t.contains("2029 Convertible Notes"),
+        "{t}"
+    );
+}

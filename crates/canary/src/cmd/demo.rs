@@ -144,6 +144,20 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         asof,
     )?;
     println!(
+        "\nMiners' stress table at the SIMULATED price (company figures from miners.toml are real):"
+    );
+    super::miners::run_miners(
+        &db,
+        &crate::cli::MinersArgs {
+            asof: Some(asof),
+            price: None,
+            symbol: symbol.clone(),
+            scenarios: vec![58_000.0, 52_000.0],
+            profiles: None,
+            format: crate::cli::TableFormat::Table,
+        },
+    )?;
+    println!(
         "\nTry: canary --db {} indicators --symbol BTCUSDT --tf 4h --asof {asof} --ind rsi:14,atr:14,ret:1",
         db.display()
     );

@@ -7,6 +7,7 @@ mod import;
 mod indicators;
 mod levels;
 mod market;
+mod miners;
 mod network;
 mod resample;
 mod simulate;
@@ -30,6 +31,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Levels(a) => levels::run(&cli.db, &a),
         Command::Backtest(a) => backtest::run(&cli.db, &a),
         Command::Hashprice(a) => hashprice::run(&a),
+        Command::Miners(a) => miners::run_miners(&cli.db, &a),
+        Command::Treasury(a) => miners::run_treasury(&cli.db, &a),
         Command::Network(a) => network::run(&cli.db, &a),
         Command::Demo(a) => demo::run(&a),
     }
