@@ -58,18 +58,21 @@ pub struct HashpriceArgs {
     /// As of this time (sets the block subsidy by the halving schedule); default now.
     #[arg(long)]
     pub asof: Option<Timestamp>,
-    /// BTC price in USD.
+    /// BTC price in USD (default: the stored daily close of --symbol as of the time).
     #[arg(long)]
     pub price: Option<f64>,
-    /// Network difficulty (hash rate is implied as D·2^32/600).
+    /// Network difficulty, hash rate implied as D·2^32/600 (default: the stored difficulty).
     #[arg(long)]
     pub difficulty: Option<f64>,
     /// Network hash rate in EH/s (1 EH/s = 1e18 H/s).
     #[arg(long)]
     pub hashrate_ehs: Option<f64>,
-    /// Average fees per block in BTC.
-    #[arg(long, default_value_t = 0.0)]
-    pub fees_btc: f64,
+    /// Average fees per block in BTC (default: the stored fees series, else 0, said so).
+    #[arg(long)]
+    pub fees_btc: Option<f64>,
+    /// The instrument whose stored daily close is the price when --price is absent.
+    #[arg(long, default_value = "BTCUSDT")]
+    pub symbol: Symbol,
     /// Power prices in USD/MWh for the machine table, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "50")]
     pub power: Vec<f64>,

@@ -672,6 +672,25 @@ fn shared_data_network_import_and_report_as_of_a_date() {
             assert!(t < "2025-03-01", "{} uses {t}", c["label"]);
         }
     }
+    // hashprice takes the stored difficulty when no network flag is given.
+    let hp = ok(&canary(
+        &db,
+        &[
+            "hashprice",
+            "--asof",
+            "2025-03-01",
+            "--price",
+            "85000",
+            "--format",
+            "json",
+        ],
+    ));
+    let hp: serde_json::Value = serde_json::from_str(&hp).unwrap();
+    assert!(
+        (hp["network_hashrate_ehs"].as_f64().unwrap() - 791.48).abs() < 0.01,
+        "{}",
+        hp["network_hashrate_ehs"]
+    );
     // A bad row is refused with its line, and nothing of that file is stored.
     let bad = dir.path().join("bad.csv");
     std::fs::write(&bad, "Date,fees\n2025-01-01,0.02\n2025-01-02,abc\n").unwrap();

@@ -33,18 +33,44 @@ fn input(
     ))
 }
 
-pub fn run(a: &HashpriceArgs) -> Result<()> {
+pub fn run(db: &std::path::Path, a: &HashpriceArgs) -> Result<()> {
     let asof = a.asof.unwrap_or_else(super::now);
-    let Some(price) = a.price else {
-        bail!(
-            "give the BTC price with --price P (USD); reading it from the store comes with network data import"
-        );
-    };
-    if !(price.is_finite() && price > 0.0) {
-        bail!("--price must be a positive number, got {price}");
-    }
     let mut claims = ClaimSet::new();
-    let price_id = input(&mut claims, "BTC price", price, "USD", asof, "--price");
+    // Inputs not given as flags come from the store, as of the time.
+    let stored = || canary_store::Store::open(db);
+    let (price, price_id) = match a.price {
+        Some(p) if p.is_finite() && p > 0.0 => (
+            p,
+            input(&mut claims, "BTC price", p, "USD", asof, "--price"),
+        ),
+        Some(p) => bail!("--price must be a positive number, got {p}"),
+        None => {
+            let rows = stored()?.candles(
+                &a.symbol,
+                canary_model::Timeframe::D1,
+                &canary_store::CandleQuery {
+                    asof: Some(asof),
+                    ..Default::default()
+                },
+            )?;
+            let Some(last) = rows.last() else {
+                bail!(
+                    "no price: give --price P (USD), or store {} daily bars (canary import, canary resample --to 1d)",
+                    a.symbol
+                );
+            };
+            let c = Claim::data(
+                format!("{} daily close", a.symbol),
+                last.candle.close,
+                "USD",
+                asof,
+                format!("{} 1d close", a.symbol),
+                last.source.clone(),
+                last.candle.open_time,
+            );
+            (last.candle.close, claims.add(c))
+        }
+    };
     let (hashrate_ths, net_id) = match (a.hashrate_ehs, a.difficulty) {
         (Some(h), None) if h > 0.0 => (
             h * 1e6,
@@ -75,20 +101,76 @@ pub fn run(a: &HashpriceArgs) -> Result<()> {
             )
         }
         (Some(_), Some(_)) => bail!("give either --hashrate-ehs or --difficulty, not both"),
-        _ => bail!("give the network's --hashrate-ehs H (EH/s) or --difficulty D (positive)"),
+        (None, None) => {
+            let store = stored()?;
+            let Some(&(t, d)) = store.network("difficulty", Some(asof))?.last() else {
+                bail!(
+                    "no network data: give --hashrate-ehs H (EH/s) or --difficulty D, or import difficulty (canary network import FILE --series difficulty)"
+                );
+            };
+            let d_id = claims.add(Claim::data(
+                "difficulty",
+                d,
+                "",
+                asof,
+                "difficulty",
+                store.network_sources("difficulty")?,
+                t,
+            ));
+            let h = hashrate_from_difficulty_hs(d) / 1e12;
+            (
+                h,
+                claims.add(Claim::derived(
+                    "hash rate implied by difficulty (D·2^32/600)",
+                    h / 1e6,
+                    "EH/s",
+                    asof,
+                    "hashrate_from_difficulty",
+                    V,
+                    &[],
+                    &[&d_id],
+                )),
+            )
+        }
+        _ => bail!("--hashrate-ehs and --difficulty must be positive"),
     };
-    let fees = a.fees_btc;
-    if !(fees.is_finite() && fees >= 0.0) {
-        bail!("--fees-btc must be ≥ 0, got {fees}");
-    }
-    let fees_id = input(
-        &mut claims,
-        "fees per block",
-        fees,
-        "BTC",
-        asof,
-        "--fees-btc",
-    );
+    let (fees, fees_id) = match a.fees_btc {
+        Some(f) if f.is_finite() && f >= 0.0 => (
+            f,
+            input(&mut claims, "fees per block", f, "BTC", asof, "--fees-btc"),
+        ),
+        Some(f) => bail!("--fees-btc must be ≥ 0, got {f}"),
+        None => {
+            let store = stored()?;
+            match store.network("fees_btc", Some(asof))?.last() {
+                Some(&(t, f)) => (
+                    f,
+                    claims.add(Claim::data(
+                        "fees per block (daily average)",
+                        f,
+                        "BTC",
+                        asof,
+                        "fees_btc",
+                        store.network_sources("fees_btc")?,
+                        t,
+                    )),
+                ),
+                None => (
+                    0.0,
+                    claims.add(Claim::derived(
+                        "fees per block (none given or stored: 0 assumed)",
+                        0.0,
+                        "BTC",
+                        asof,
+                        "assumption",
+                        V,
+                        &[],
+                        &[],
+                    )),
+                ),
+            }
+        }
+    };
     let height = estimated_height(asof);
     let subsidy = subsidy_btc(height);
     let subsidy_id = claims.add(Claim::derived(
@@ -252,7 +334,7 @@ pub fn run(a: &HashpriceArgs) -> Result<()> {
         }
         ReportFormat::Table | ReportFormat::Md => {
             println!(
-                "At ${} and {} EH/s (difficulty {:.4e}), reward {} + {} BTC fees per block ({:.2} BTC/day for the network):",
+                "At ${} and {:.1} EH/s (difficulty {:.4e}), reward {} + {} BTC fees per block ({:.2} BTC/day for the network):",
                 human(price),
                 hashrate_ths / 1e6,
                 difficulty,

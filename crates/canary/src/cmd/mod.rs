@@ -30,7 +30,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Stats(a) => stats::run(&cli.db, &a),
         Command::Levels(a) => levels::run(&cli.db, &a),
         Command::Backtest(a) => backtest::run(&cli.db, &a),
-        Command::Hashprice(a) => hashprice::run(&a),
+        Command::Hashprice(a) => hashprice::run(&cli.db, &a),
         Command::Miners(a) => miners::run_miners(&cli.db, &a),
         Command::Treasury(a) => miners::run_treasury(&cli.db, &a),
         Command::Network(a) => network::run(&cli.db, &a),
