@@ -7,11 +7,13 @@
 //! - [`Timeframe`]: bar durations (1m … 1w) and their UTC alignment.
 //! - [`Symbol`]: an instrument, optionally venue-qualified (`BINANCE:BTCUSDT`).
 //! - [`Candle`]: one OHLCV bar with its invariants checked.
+//! - [`network`]: Bitcoin network observations (epoch, hash rate, difficulty, block stats).
 //! - [`Claim`]: a number with unit, as-of time and provenance; [`ClaimSet`] checks that
 //!   derivations resolve.
 
 mod candle;
 mod claim;
+pub mod network;
 mod symbol;
 mod time;
 mod timeframe;
