@@ -290,6 +290,9 @@ pub struct NetworkArgs {
     /// Power price in USD/MWh for the fleet-under-water share.
     #[arg(long, default_value_t = 50.0)]
     pub power: f64,
+    /// Read the series fetched from this source (`mempool`, `bitcoind`) instead of imported ones.
+    #[arg(long)]
+    pub source: Option<String>,
     #[arg(long, value_enum, default_value = "table")]
     pub format: ReportFormat,
 }
@@ -298,6 +301,40 @@ pub struct NetworkArgs {
 pub enum NetworkCommand {
     /// Import a daily network series from CSV (header-mapped like candle files).
     Import(NetworkImportArgs),
+    /// Fetch live network data from a mempool instance or a Bitcoin Core node and store it
+    /// under the source's name (`mempool:hashrate_hs`, …; read it with `network --source`).
+    Fetch(NetworkFetchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkFetchArgs {
+    #[command(subcommand)]
+    pub from: FetchFrom,
+    /// Seconds to wait for each answer.
+    #[arg(long, global = true, default_value_t = 20.0)]
+    pub timeout: f64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FetchFrom {
+    /// A mempool.space-compatible REST API: epoch, hash-rate history, recent blocks' fees.
+    Mempool {
+        /// The API root.
+        #[arg(long, default_value = "https://mempool.space/api")]
+        url: String,
+        /// Hash-rate history period: 1m, 3m, 6m, 1y, 2y, 3y, all.
+        #[arg(long, default_value = "3m")]
+        period: String,
+    },
+    /// A Bitcoin Core node's JSON-RPC: tip, difficulty, hash-rate estimate, the tip's fees.
+    Bitcoind {
+        #[arg(long, default_value = "http://127.0.0.1:8332")]
+        url: String,
+        #[arg(long, env = "CANARY_RPC_USER")]
+        user: String,
+        #[arg(long, env = "CANARY_RPC_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -22,6 +22,7 @@ const V: u32 = 1;
 pub fn run(db: &Path, a: &NetworkArgs) -> Result<()> {
     match &a.command {
         Some(NetworkCommand::Import(i)) => import(db, i),
+        Some(NetworkCommand::Fetch(f)) => fetch(db, f),
         None => report(db, a),
     }
 }
@@ -145,6 +146,12 @@ fn last_data(
 fn report(db: &Path, a: &NetworkArgs) -> Result<()> {
     let store = Store::open(db)?;
     let asof = a.asof.unwrap_or_else(super::now);
+    // Fetched series are kept apart per source (vendors are never mixed within a series).
+    let series = |name: &str| {
+        a.source
+            .as_ref()
+            .map_or_else(|| name.to_string(), |src| format!("{src}:{name}"))
+    };
     let mut r = Report {
         claims: ClaimSet::new(),
         rows: Vec::new(),
@@ -155,7 +162,7 @@ fn report(db: &Path, a: &NetworkArgs) -> Result<()> {
     let mut hashrate_now: Option<(f64, ClaimId)> = None;
     match last_data(
         &store,
-        "hashrate_hs",
+        &series("hashrate_hs"),
         "H/s",
         asof,
         "network hash rate (daily)",
@@ -245,7 +252,7 @@ fn report(db: &Path, a: &NetworkArgs) -> Result<()> {
 
     // Difficulty, implied hash rate, nowcast and the next retarget.
     let height = estimated_height(asof);
-    match last_data(&store, "difficulty", "", asof, "difficulty")? {
+    match last_data(&store, &series("difficulty"), "", asof, "difficulty")? {
         Some((d, c, _)) => {
             let d_id = r.add(c, format!("{d:.4e}"));
             let implied = hashrate_from_difficulty_hs(d);
@@ -470,4 +477,128 @@ fn zone(p: f64) -> String {
     } else {
         format!("{p:.2}")
     }
+}
+
+fn fetch(db: &Path, f: &crate::cli::NetworkFetchArgs) -> Result<()> {
+    use canary_ingest::bitcoind::BitcoinRpc;
+    use canary_ingest::mempool::MempoolClient;
+
+    use crate::cli::FetchFrom;
+
+    if !(f.timeout.is_finite() && f.timeout > 0.0) {
+        anyhow::bail!(
+            "--timeout must be a positive number of seconds, got {}",
+            f.timeout
+        );
+    }
+    let timeout = std::time::Duration::from_secs_f64(f.timeout);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let now = super::now();
+    let day = Timeframe::D1.duration_ms();
+    let mut store = Store::open(db)?;
+    match &f.from {
+        FetchFrom::Mempool { url, period } => {
+            let c = MempoolClient::new(url, timeout);
+            let (epoch, (hashrates, difficulties), blocks) = rt.block_on(async {
+                Ok::<_, canary_ingest::source::SourceError>((
+                    c.difficulty_adjustment().await?,
+                    c.hashrate(period).await?,
+                    c.blocks(None).await?,
+                ))
+            })?;
+            let h: Vec<NetworkPoint> = hashrates
+                .iter()
+                .map(|x| NetworkPoint {
+                    time: x.time,
+                    value: x.hashrate_hs,
+                    available_at: x.time.add_millis(day),
+                })
+                .collect();
+            let d: Vec<NetworkPoint> = difficulties
+                .iter()
+                .map(|x| NetworkPoint {
+                    time: x.time,
+                    value: x.difficulty,
+                    available_at: x.time,
+                })
+                .collect();
+            let rep = store.insert_network(
+                &[("mempool:hashrate_hs", &h), ("mempool:difficulty", &d)],
+                url,
+                now,
+            )?;
+            println!(
+                "{url}: epoch {:.1}% done, {} blocks to the retarget at {} (≈ {}), projected {:+.2}% (previous {:+.2}%)",
+                epoch.progress_pct,
+                epoch.remaining_blocks,
+                epoch.next_retarget_height,
+                epoch.estimated_retarget,
+                epoch.projected_change_pct,
+                epoch.previous_change_pct
+            );
+            let fees: Vec<f64> = blocks.iter().filter_map(|b| b.fees_btc).collect();
+            if !fees.is_empty() {
+                #[allow(clippy::cast_precision_loss)]
+                let mean = fees.iter().sum::<f64>() / fees.len() as f64;
+                println!(
+                    "fees over the last {} blocks: {mean:.4} BTC per block on average",
+                    fees.len()
+                );
+            }
+            println!(
+                "stored {} new values ({} already present): mempool:hashrate_hs {} days, mempool:difficulty {} adjustments; read them with `canary network --source mempool`",
+                rep.inserted,
+                rep.present,
+                h.len(),
+                d.len()
+            );
+        }
+        FetchFrom::Bitcoind {
+            url,
+            user,
+            password,
+        } => {
+            let rpc = BitcoinRpc::new(url, user, password, timeout);
+            let (tip, stats) = rt.block_on(async {
+                let tip = rpc.chain_tip().await?;
+                let stats = rpc.block_stats(tip.height).await?;
+                Ok::<_, canary_ingest::source::SourceError>((tip, stats))
+            })?;
+            let t = tip.median_time.unwrap_or(stats.time);
+            let mut series: Vec<(&str, Vec<NetworkPoint>)> = vec![(
+                "bitcoind:difficulty",
+                vec![NetworkPoint {
+                    time: t,
+                    value: tip.difficulty,
+                    available_at: t,
+                }],
+            )];
+            if let Some(h) = tip.hashrate_hs {
+                series.push((
+                    "bitcoind:hashrate_hs",
+                    vec![NetworkPoint {
+                        time: t,
+                        value: h,
+                        available_at: t,
+                    }],
+                ));
+            }
+            let refs: Vec<(&str, &[NetworkPoint])> =
+                series.iter().map(|(s, p)| (*s, p.as_slice())).collect();
+            let rep = store.insert_network(&refs, url, now)?;
+            println!(
+                "{url}: height {}, difficulty {:.4e}, node hash-rate estimate {}, tip fees {} BTC, subsidy {} BTC; stored {} new values",
+                tip.height,
+                tip.difficulty,
+                tip.hashrate_hs
+                    .map_or("n/a".into(), |h| format!("{:.1} EH/s", h / 1e18)),
+                stats.fees_btc.map_or("n/a".into(), |f| format!("{f:.8}")),
+                stats.subsidy_btc.map_or("n/a".into(), |s| s.to_string()),
+                rep.inserted
+            );
+        }
+    }
+    Ok(())
 }
