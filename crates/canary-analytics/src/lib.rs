@@ -2,12 +2,14 @@
 //! outputs leave as values, and the same inputs always give the same outputs.
 //!
 //! - [`ta`]: technical indicators, each in a streaming and a batch form, equal to TA-Lib.
+//! - [`flows`]: labelled entities' outflows by destination kind, z-scores, position ratio.
 //! - [`levels`]: support/resistance from pivots, volume profile and round numbers; their backtest.
 //! - [`mining`]: Bitcoin protocol facts (subsidy, supply, height from time).
 //! - [`series`]: candles with the names claims need; [`stats`]: market statistics as claims.
 //! - [`treasury`]: company cost per BTC, break-evens, coverage, runway, forced selling.
 //! - [`resample`]: higher-timeframe bars from lower ones, UTC-aligned, partial buckets flagged.
 
+pub mod flows;
 pub mod levels;
 pub mod mining;
 pub mod resample;

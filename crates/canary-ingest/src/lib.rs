@@ -4,12 +4,14 @@
 //!
 //! - [`csv`]: Binance kline dumps and header-mapped OHLCV files, validated row by row.
 //! - [`network`]: daily network series (hash rate, difficulty, subsidy, fleet efficiency, fees).
+//! - [`esplora`]: address transactions for entity flows.
 //! - [`mempool`] and [`bitcoind`]: connectors to the mempool.space REST API and Bitcoin Core
 //!   JSON-RPC (`messages.rs`, `parse.rs`, `client.rs` each); [`source`]: their errors.
 //! - [`sim`]: a deterministic GARCH(1,1) / Student-t market for demos, tests and benchmarks.
 
 pub mod bitcoind;
 pub mod csv;
+pub mod esplora;
 pub mod mempool;
 pub mod network;
 pub mod sim;

@@ -211,3 +211,42 @@ async fn bitcoind_success_and_failures() {
         "{e}"
     );
 }
+
+#[tokio::test]
+async fn esplora_address_transactions() {
+    use canary_ingest::esplora::EsploraClient;
+    let addr = "bc1qminer000000000000000000000000000000001";
+    let base = serve(vec![
+        route(
+            "/api/address/bc1qminer000000000000000000000000000000001/txs",
+            200,
+            &payload("esplora_address_txs.json"),
+        ),
+        route("/api/address/bc1qbroken/txs", 200, "[{\"txid\": 5}]"),
+        route(
+            "/api/address/bc1qmissing/txs",
+            400,
+            "Invalid Bitcoin address",
+        ),
+    ]);
+    let c = EsploraClient::new(&format!("{base}/api"), T);
+    let txs = c.address_txs(addr, 3).await.unwrap();
+    assert_eq!(txs.len(), 2, "a short first page ends the walk");
+    assert_eq!(txs[0].inputs[0].address.as_deref(), Some(addr));
+    assert_eq!(txs[0].outputs.len(), 3);
+    assert_eq!(txs[0].time.unwrap().to_string(), "2026-02-05T14:00:00Z");
+    assert!(
+        txs[1].inputs.is_empty(),
+        "a coinbase input has no previous output"
+    );
+    let e = c.address_txs("bc1qbroken", 1).await.unwrap_err();
+    assert!(
+        e.to_string().contains("not a valid transaction list"),
+        "{e}"
+    );
+    let e = c.address_txs("bc1qmissing", 1).await.unwrap_err();
+    assert!(
+        e.to_string().contains("HTTP 400") && e.to_string().contains("Invalid Bitcoin address"),
+        "{e}"
+    );
+}

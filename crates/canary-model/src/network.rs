@@ -53,3 +53,21 @@ pub struct ChainTip {
     pub hashrate_hs: Option<f64>,
     pub median_time: Option<Timestamp>,
 }
+
+/// A transaction as an address API shows it: who paid (each input's previous output) and who
+/// was paid, in satoshis.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChainTx {
+    pub txid: String,
+    /// Block time; `None` while unconfirmed.
+    pub time: Option<Timestamp>,
+    pub inputs: Vec<TxOut>,
+    pub outputs: Vec<TxOut>,
+}
+
+/// An output: the address it pays (none for non-standard scripts) and its value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TxOut {
+    pub address: Option<String>,
+    pub sats: u64,
+}

@@ -5,13 +5,16 @@
 //! returns only rows whose `available_at` is at or before it: what was knowable then.
 //!
 //! - [`Store`]: open, migrate, insert candles (one transaction, idempotent), read candles.
+//! - Entity outflows (`flows.rs`), idempotent by transaction.
 //! - Network series (`network.rs`): the same for hash rate, difficulty, subsidy, fees, fleet
 //!   efficiency.
 
 mod candles;
+mod flows;
 mod network;
 
 pub use candles::{CandleQuery, InsertReport, NewCandle, SeriesInfo, StoredCandle};
+pub use flows::StoredOutflow;
 pub use network::NetworkPoint;
 
 use std::path::{Path, PathBuf};
@@ -22,6 +25,10 @@ use rusqlite::Connection;
 const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_candles", include_str!("migrations/0001_candles.sql")),
     ("0002_network", include_str!("migrations/0002_network.sql")),
+    (
+        "0003_entity_outflows",
+        include_str!("migrations/0003_entity_outflows.sql"),
+    ),
 ];
 
 /// A store error, with what the user can do about it.

@@ -49,6 +49,9 @@ pub enum Command {
     /// Bitcoin network: Hash Ribbons, Puell, difficulty nowcast, fleet under water; `network
     /// import` loads the daily series.
     Network(NetworkArgs),
+    /// Outflows of labelled entities (miners to exchanges and OTC desks); `flows fetch` reads
+    /// their transactions from an Esplora API.
+    Flows(FlowsArgs),
     /// Run the offline demo: a simulated crash, stored and analysed.
     Demo(DemoArgs),
 }
@@ -401,4 +404,41 @@ pub struct TreasuryArgs {
     /// `table` or `json` (`csv` prints JSON here: the view is nested).
     #[arg(long, value_enum, default_value = "table")]
     pub format: TableFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct FlowsArgs {
+    #[command(subcommand)]
+    pub command: Option<FlowsCommand>,
+    /// One entity (default: every entity with stored outflows).
+    #[arg(long)]
+    pub entity: Option<String>,
+    #[arg(long)]
+    pub asof: Option<Timestamp>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FlowsCommand {
+    /// Fetch the labelled entities' transactions and store their outflows.
+    Fetch(FlowsFetchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FlowsFetchArgs {
+    /// The label file (TOML: entity → kind, source, addresses).
+    #[arg(long)]
+    pub labels: PathBuf,
+    /// An Esplora API root (Blockstream's or mempool.space's).
+    #[arg(long, default_value = "https://mempool.space/api")]
+    pub url: String,
+    /// One entity (default: every miner in the label file).
+    #[arg(long)]
+    pub entity: Option<String>,
+    /// Pages of 25 confirmed transactions per address.
+    #[arg(long, default_value_t = 4)]
+    pub pages: usize,
+    #[arg(long, default_value_t = 20.0)]
+    pub timeout: f64,
 }

@@ -2,6 +2,7 @@
 
 mod backtest;
 mod demo;
+mod flows;
 mod hashprice;
 mod import;
 mod indicators;
@@ -34,6 +35,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Miners(a) => miners::run_miners(&cli.db, &a),
         Command::Treasury(a) => miners::run_treasury(&cli.db, &a),
         Command::Network(a) => network::run(&cli.db, &a),
+        Command::Flows(a) => flows::run(&cli.db, &a),
         Command::Demo(a) => demo::run(&a),
     }
 }

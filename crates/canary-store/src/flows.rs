@@ -1,0 +1,156 @@
+//! Entity outflows: insert (one transaction, idempotent by transaction) and point-in-time reads.
+
+use canary_model::Timestamp;
+use rusqlite::{OptionalExtension, params};
+
+use crate::{Conflict, InsertReport, Store, StoreError};
+
+/// One stored outflow.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredOutflow {
+    pub entity: String,
+    pub txid: String,
+    pub destination: String,
+    pub btc: f64,
+    pub time: Timestamp,
+}
+
+impl Store {
+    /// Insert outflows in one transaction; a row already stored with the same amount is
+    /// skipped, a different amount for the same key is refused.
+    ///
+    /// # Errors
+    /// A conflict, or a database error (nothing is written).
+    pub fn insert_outflows(
+        &mut self,
+        rows: &[StoredOutflow],
+        source: &str,
+        ingested_at: Timestamp,
+    ) -> Result<InsertReport, StoreError> {
+        let tx = self.conn.transaction()?;
+        let mut report = InsertReport::default();
+        {
+            let mut get = tx.prepare_cached("SELECT btc, source FROM entity_outflows WHERE entity = ?1 AND txid = ?2 AND destination = ?3")?;
+            let mut put = tx.prepare_cached(
+                "INSERT INTO entity_outflows (entity, txid, destination, btc, time, source, available_at, ingested_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5, ?7)",
+            )?;
+            for (index, r) in rows.iter().enumerate() {
+                let stored: Option<(f64, String)> = get
+                    .query_row(params![r.entity, r.txid, r.destination], |x| {
+                        Ok((x.get(0)?, x.get(1)?))
+                    })
+                    .optional()?;
+                match stored {
+                    Some((b, _)) if b.to_bits() == r.btc.to_bits() => report.present += 1,
+                    Some((b, stored_source)) => {
+                        return Err(StoreError::Conflict(Box::new(Conflict {
+                            index,
+                            symbol: r.entity.clone(),
+                            timeframe: "outflow".into(),
+                            open_time: format!("{} ({})", r.time, r.txid),
+                            stored_source,
+                            stored: format!("{b} BTC to {}", r.destination),
+                            new: format!("{} BTC to {}", r.btc, r.destination),
+                        })));
+                    }
+                    None => {
+                        put.execute(params![
+                            r.entity,
+                            r.txid,
+                            r.destination,
+                            r.btc,
+                            r.time.millis(),
+                            source,
+                            ingested_at.millis()
+                        ])?;
+                        report.inserted += 1;
+                    }
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(report)
+    }
+
+    /// Outflows of an entity in time order, those known at `asof`.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn outflows(
+        &self,
+        entity: &str,
+        asof: Option<Timestamp>,
+    ) -> Result<Vec<StoredOutflow>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT entity, txid, destination, btc, time FROM entity_outflows
+             WHERE entity = ?1 AND available_at <= ?2 ORDER BY time, txid, destination",
+        )?;
+        let rows = stmt.query_map(
+            params![entity, asof.map_or(i64::MAX, Timestamp::millis)],
+            |r| {
+                Ok(StoredOutflow {
+                    entity: r.get(0)?,
+                    txid: r.get(1)?,
+                    destination: r.get(2)?,
+                    btc: r.get(3)?,
+                    time: Timestamp::from_millis(r.get(4)?),
+                })
+            },
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Entities with stored outflows.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn flow_entities(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT DISTINCT entity FROM entity_outflows ORDER BY entity")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outflows_are_idempotent_and_point_in_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("f.db")).unwrap();
+        let row = |txid: &str, btc: f64, t: i64| StoredOutflow {
+            entity: "MARA".into(),
+            txid: txid.into(),
+            destination: "exchange".into(),
+            btc,
+            time: Timestamp::from_millis(t),
+        };
+        let rows = [row("a", 1.0, 10), row("b", 2.0, 20)];
+        let now = Timestamp::from_millis(0);
+        assert_eq!(
+            s.insert_outflows(&rows, "esplora", now).unwrap().inserted,
+            2
+        );
+        assert_eq!(s.insert_outflows(&rows, "esplora", now).unwrap().present, 2);
+        assert!(
+            s.insert_outflows(&[row("c", 3.0, 30), row("a", 9.0, 10)], "esplora", now)
+                .is_err()
+        );
+        assert_eq!(
+            s.outflows("MARA", None).unwrap().len(),
+            2,
+            "the failed insert wrote nothing"
+        );
+        assert_eq!(
+            s.outflows("MARA", Some(Timestamp::from_millis(15)))
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(s.flow_entities().unwrap(), ["MARA"]);
+    }
+}
