@@ -222,11 +222,41 @@ pub fn natr(
     n: usize,
     out: &mut [f64],
 ) -> Result<(), TaError> {
-    atr(high, low, close, n, out)?;
-    // A second, vectorisable pass: measured faster than dividing inside the ATR recurrence.
-    let from = n.min(out.len());
-    for (o, &c) in out[from..].iter_mut().zip(&close[from..]) {
-        *o = natr_of(*o, c);
+    check_period("NATR", n, 1)?;
+    check_hlc(high, low, close, None, out.len())?;
+    let len = high.len();
+    if len <= n {
+        out.fill(f64::NAN);
+        return Ok(());
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let nf = n as f64;
+    let mut sum = 0.0;
+    for i in 1..=n {
+        sum += true_range(high[i], low[i], close[i - 1]);
+    }
+    out[..n].fill(f64::NAN);
+    let mut prev = sum / nf;
+    out[n] = natr_of(prev, close[n]);
+    let (a, b) = wilder(n);
+    // Two bars per step, with both divisions side by side so they can share a vector divide.
+    let mut i = n + 1;
+    while i + 1 < len {
+        let p1 = prev * a + true_range(high[i], low[i], close[i - 1]) * b;
+        let p2 = p1 * a + true_range(high[i + 1], low[i + 1], close[i]) * b;
+        let q = [p1 / close[i], p2 / close[i + 1]];
+        out[i] = if is_zero(close[i]) { 0.0 } else { q[0] * 100.0 };
+        out[i + 1] = if is_zero(close[i + 1]) {
+            0.0
+        } else {
+            q[1] * 100.0
+        };
+        prev = p2;
+        i += 2;
+    }
+    if i < len {
+        prev = prev * a + true_range(high[i], low[i], close[i - 1]) * b;
+        out[i] = natr_of(prev, close[i]);
     }
     Ok(())
 }
