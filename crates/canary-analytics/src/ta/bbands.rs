@@ -48,14 +48,16 @@ impl Moments {
         if self.ring.len() == 0 {
             self.anchor = x;
         }
+        let d = x - self.anchor;
+        // One addition per sum on the dependency chain: the new value less the one leaving.
         if let Some(old) = self.ring.push(x) {
             let e = old - self.anchor;
-            self.sum -= e;
-            self.sum_sq -= e * e;
+            self.sum += d - e;
+            self.sum_sq += d * d - e * e;
+        } else {
+            self.sum += d;
+            self.sum_sq += d * d;
         }
-        let d = x - self.anchor;
-        self.sum += d;
-        self.sum_sq += d * d;
         self.since_anchor += 1;
         if !self.ring.is_full() {
             return None;
@@ -151,14 +153,15 @@ pub fn stddev(input: &[f64], n: usize, k: f64, out: &mut [f64]) -> Result<(), Ta
     let mut since_anchor = n - 1;
     for i in n - 1..input.len() {
         let x = input[i];
+        let d = x - anchor;
         if i >= n {
             let e = input[i - n] - anchor;
-            sum -= e;
-            sum_sq -= e * e;
+            sum += d - e;
+            sum_sq += d * d - e * e;
+        } else {
+            sum += d;
+            sum_sq += d * d;
         }
-        let d = x - anchor;
-        sum += d;
-        sum_sq += d * d;
         since_anchor += 1;
         if since_anchor >= n {
             anchor = x;

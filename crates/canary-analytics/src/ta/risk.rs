@@ -28,12 +28,14 @@ impl ReturnWindow {
 
     #[inline]
     fn push(&mut self, r: f64) {
+        // One addition per sum on the dependency chain: the new return less the one leaving.
         if let Some(old) = self.ring.push(r) {
-            self.sum -= old;
-            self.sum_sq -= old * old;
+            self.sum += r - old;
+            self.sum_sq += r * r - old * old;
+        } else {
+            self.sum += r;
+            self.sum_sq += r * r;
         }
-        self.sum += r;
-        self.sum_sq += r * r;
     }
 
     /// Sample σ of the window once full (n ≥ 2).

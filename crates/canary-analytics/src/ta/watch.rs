@@ -229,11 +229,9 @@ pub fn watch_set(
             // Bollinger 20/2: `Moments::push` with the window read from the input.
             let x = close[i];
             let e = close[i - 20] - anchor;
-            bsum -= e;
-            bsq -= e * e;
             let dv = x - anchor;
-            bsum += dv;
-            bsq += dv * dv;
+            bsum += dv - e;
+            bsq += dv * dv - e * e;
             since += 1;
             if since >= 20 {
                 anchor = x;
@@ -267,10 +265,8 @@ pub fn watch_set(
             let j = k + BACK;
             let r = lnb[j] - lnb[j - 1];
             let old = lnb[j - 30] - lnb[j - 31];
-            rsum -= old;
-            rsq -= old * old;
-            rsum += r;
-            rsq += r * r;
+            rsum += r - old;
+            rsq += r * r - old * old;
             let rv = (rsq - rsum * rsum * (1.0 / 30.0)) * (1.0 / 29.0);
             o_rv[start + k] = rv.max(0.0).sqrt() * rv_scale;
         }
