@@ -1,8 +1,10 @@
-use std::time::Instant;
 use canary_analytics::ta::{WatchSetBuffers, watch_set};
+use std::time::Instant;
 fn main() {
     for n in [4_000usize, 10_000_000] {
-        let c: Vec<f64> = (0..n).map(|i| 60000.0 + ((i * 7919) % 1000) as f64).collect();
+        let c: Vec<f64> = (0..n)
+            .map(|i| 60000.0 + ((i * 7919) % 1000) as f64)
+            .collect();
         let h: Vec<f64> = c.iter().map(|x| x + 5.0).collect();
         let l: Vec<f64> = c.iter().map(|x| x - 5.0).collect();
         let mut w = WatchSetBuffers::with_len(n);

@@ -554,6 +554,24 @@ mod tests {
     }
 
     #[test]
+    fn reads_binance_klines_with_header_and_microsecond_times() {
+        // The 2025+ spot dumps give open times in µs; some dumps carry Binance's header row.
+        let f = file(
+            "open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,taker_buy_quote_volume,ignore\n\
+             1735689600000000,93576.00,94509.42,93489.03,94401.14,1026.11,1735693199999999,96340000.5,120000,500.1,47000000.2,0\n\
+             1735693200000000,94401.14,94500.00,94000.00,94200.00,900.00,1735696799999999,84900000.0,100000,450.0,42000000.0,0\n",
+        );
+        let p = read_candles(f.path(), &ImportOptions::default()).unwrap();
+        assert_eq!(p.format, Format::Binance);
+        assert_eq!(p.timeframe, Timeframe::H1);
+        assert_eq!(
+            p.rows[0].candle.open_time.to_string(),
+            "2025-01-01T00:00:00Z"
+        );
+        assert_eq!(p.rows[1].candle.trades, Some(100_000));
+    }
+
+    #[test]
     fn header_aliases_prefer_base_volume_and_map_overrides() {
         let text = "datetime_utc,open,high,low,close,volume_usd,volume_btc\n\
                     2025-05-13 00:00:00,10,11,9,10.5,1000,100\n\
