@@ -367,6 +367,7 @@ pub fn read_candles(path: &Path, opts: &ImportOptions) -> Result<ParsedCandles, 
 
     let mut rows = Vec::new();
     let mut partial_skipped = 0;
+    let mut partial_times: Vec<Timestamp> = Vec::new();
     let mut simulated = false;
     for rec in pending.into_iter().map(Ok).chain(records) {
         let rec = rec.map_err(|e| {
@@ -391,6 +392,10 @@ pub fn read_candles(path: &Path, opts: &ImportOptions) -> Result<ParsedCandles, 
         };
         if get(Field::Partial).is_some_and(|s| matches!(s, "1" | "true" | "True" | "TRUE")) {
             partial_skipped += 1;
+            // Its time is known, so it is not a gap (the bar was still open when written).
+            if let Some(t) = get(Field::Time).and_then(|t| Timestamp::parse(t).ok()) {
+                partial_times.push(t);
+            }
             continue;
         }
         if get(Field::Simulated).is_some_and(|s| matches!(s, "1" | "true" | "True" | "TRUE")) {
@@ -469,7 +474,14 @@ pub fn read_candles(path: &Path, opts: &ImportOptions) -> Result<ParsedCandles, 
             ),
         ));
     }
-    let gaps = find_gaps(rows.iter().map(|r| r.candle.open_time), timeframe);
+    let mut times: Vec<Timestamp> = rows
+        .iter()
+        .map(|r| r.candle.open_time)
+        .chain(partial_times)
+        .collect();
+    times.sort_unstable();
+    times.dedup();
+    let gaps = find_gaps(times.into_iter(), timeframe);
     Ok(ParsedCandles {
         format,
         timeframe,
@@ -645,13 +657,14 @@ mod tests {
     #[test]
     fn partial_rows_are_skipped_and_simulated_files_are_marked() {
         let f = file(
-            "time_unix,open,high,low,close,volume_btc,partial,simulated\n1747094400,10,11,9,10,1,0,true\n1747098000,10,11,9,10,1,1,true\n",
+            "time_unix,open,high,low,close,volume_btc,partial,simulated\n1747094400,10,11,9,10,1,0,true\n1747098000,10,11,9,10,1,1,true\n1747101600,10,11,9,10,1,0,true\n",
         );
         let opts = ImportOptions {
             timeframe: Some(Timeframe::H1),
             ..ImportOptions::default()
         };
         let p = read_candles(f.path(), &opts).unwrap();
-        assert_eq!((p.rows.len(), p.partial_skipped, p.simulated), (1, 1, true));
+        assert_eq!((p.rows.len(), p.partial_skipped, p.simulated), (2, 1, true));
+        assert!(p.gaps.is_empty(), "a skipped partial bar is not a gap");
     }
 }
