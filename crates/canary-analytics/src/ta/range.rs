@@ -129,6 +129,31 @@ impl Indicator for Atr {
     }
 }
 
+/// Check the inputs, fill the lookback with NaN and return the first ATR (the mean of the
+/// true ranges at indices 1…n); `None` when the series is too short for one.
+fn atr_seed(
+    name: &'static str,
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    n: usize,
+    out: &mut [f64],
+) -> Result<Option<f64>, TaError> {
+    check_period(name, n, 1)?;
+    check_hlc(high, low, close, None, out.len())?;
+    if high.len() <= n {
+        out.fill(f64::NAN);
+        return Ok(None);
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let nf = n as f64;
+    let sum: f64 = (1..=n)
+        .map(|i| true_range(high[i], low[i], close[i - 1]))
+        .sum();
+    out[..n].fill(f64::NAN);
+    Ok(Some(sum / nf))
+}
+
 /// Batch ATR.
 ///
 /// # Errors
@@ -140,24 +165,12 @@ pub fn atr(
     n: usize,
     out: &mut [f64],
 ) -> Result<(), TaError> {
-    check_period("ATR", n, 1)?;
-    check_hlc(high, low, close, None, out.len())?;
-    let len = high.len();
-    if len <= n {
-        out.fill(f64::NAN);
+    let Some(mut prev) = atr_seed("ATR", high, low, close, n, out)? else {
         return Ok(());
-    }
-    #[allow(clippy::cast_precision_loss)]
-    let nf = n as f64;
-    let mut sum = 0.0;
-    for i in 1..=n {
-        sum += true_range(high[i], low[i], close[i - 1]);
-    }
-    out[..n].fill(f64::NAN);
-    let mut prev = sum / nf;
+    };
     out[n] = prev;
     let (a, b) = wilder(n);
-    for i in n + 1..len {
+    for i in n + 1..high.len() {
         prev = prev * a + true_range(high[i], low[i], close[i - 1]) * b;
         out[i] = prev;
     }
@@ -222,21 +235,10 @@ pub fn natr(
     n: usize,
     out: &mut [f64],
 ) -> Result<(), TaError> {
-    check_period("NATR", n, 1)?;
-    check_hlc(high, low, close, None, out.len())?;
-    let len = high.len();
-    if len <= n {
-        out.fill(f64::NAN);
+    let Some(mut prev) = atr_seed("NATR", high, low, close, n, out)? else {
         return Ok(());
-    }
-    #[allow(clippy::cast_precision_loss)]
-    let nf = n as f64;
-    let mut sum = 0.0;
-    for i in 1..=n {
-        sum += true_range(high[i], low[i], close[i - 1]);
-    }
-    out[..n].fill(f64::NAN);
-    let mut prev = sum / nf;
+    };
+    let len = high.len();
     out[n] = natr_of(prev, close[n]);
     let (a, b) = wilder(n);
     // Two bars per step, with both divisions side by side so they can share a vector divide.

@@ -38,38 +38,25 @@ pub fn run(db: &std::path::Path, a: &HashpriceArgs) -> Result<()> {
     let mut claims = ClaimSet::new();
     // Inputs not given as flags come from the store, as of the time.
     let stored = || canary_store::Store::open(db);
-    let (price, price_id) = match a.price {
-        Some(p) if p.is_finite() && p > 0.0 => (
-            p,
-            input(&mut claims, "BTC price", p, "USD", asof, "--price"),
-        ),
-        Some(p) => bail!("--price must be a positive number, got {p}"),
-        None => {
-            let rows = stored()?.candles(
-                &a.symbol,
-                canary_model::Timeframe::D1,
-                &canary_store::CandleQuery {
-                    asof: Some(asof),
-                    ..Default::default()
-                },
-            )?;
-            let Some(last) = rows.last() else {
-                bail!(
-                    "no price: give --price P (USD), or store {} daily bars (canary import, canary resample --to 1d)",
-                    a.symbol
-                );
-            };
-            let c = Claim::data(
-                format!("{} daily close", a.symbol),
-                last.candle.close,
-                "USD",
+    let (price, price_id) =
+        super::market::price_claim(&stored()?, a.price, &a.symbol, asof, &mut claims)?
+            .ok_or_else(|| super::market::no_price(&a.symbol))?;
+    let implied = |claims: &mut ClaimSet, d_id: ClaimId, d: f64| {
+        let h = hashrate_from_difficulty_hs(d) / 1e12;
+        let label = "hash rate implied by difficulty (D·2^32/600)";
+        (
+            h,
+            claims.add(Claim::derived(
+                label,
+                h / 1e6,
+                "EH/s",
                 asof,
-                format!("{} 1d close", a.symbol),
-                last.source.clone(),
-                last.candle.open_time,
-            );
-            (last.candle.close, claims.add(c))
-        }
+                "hashrate_from_difficulty",
+                V,
+                &[],
+                &[&d_id],
+            )),
+        )
     };
     let (hashrate_ths, net_id) = match (a.hashrate_ehs, a.difficulty) {
         (Some(h), None) if h > 0.0 => (
@@ -85,20 +72,7 @@ pub fn run(db: &std::path::Path, a: &HashpriceArgs) -> Result<()> {
         ),
         (None, Some(d)) if d > 0.0 => {
             let d_id = input(&mut claims, "difficulty", d, "", asof, "--difficulty");
-            let h = hashrate_from_difficulty_hs(d) / 1e12;
-            (
-                h,
-                claims.add(Claim::derived(
-                    "hash rate implied by difficulty (D·2^32/600)",
-                    h / 1e6,
-                    "EH/s",
-                    asof,
-                    "hashrate_from_difficulty",
-                    V,
-                    &[],
-                    &[&d_id],
-                )),
-            )
+            implied(&mut claims, d_id, d)
         }
         (Some(_), Some(_)) => bail!("give either --hashrate-ehs or --difficulty, not both"),
         (None, None) => {
@@ -117,20 +91,7 @@ pub fn run(db: &std::path::Path, a: &HashpriceArgs) -> Result<()> {
                 store.network_sources("difficulty")?,
                 t,
             ));
-            let h = hashrate_from_difficulty_hs(d) / 1e12;
-            (
-                h,
-                claims.add(Claim::derived(
-                    "hash rate implied by difficulty (D·2^32/600)",
-                    h / 1e6,
-                    "EH/s",
-                    asof,
-                    "hashrate_from_difficulty",
-                    V,
-                    &[],
-                    &[&d_id],
-                )),
-            )
+            implied(&mut claims, d_id, d)
         }
         _ => bail!("--hashrate-ehs and --difficulty must be positive"),
     };

@@ -68,3 +68,57 @@ pub fn load(store: &Store, symbol: &Symbol, tf: Timeframe, asof: Timestamp) -> R
         }
     )
 }
+
+/// The BTC price to evaluate at, as a claim: the `--price` flag, else the close of the latest
+/// stored daily bar of `symbol` available at `asof`; `None` when there is neither.
+///
+/// # Errors
+/// A `--price` that is not a positive number, or a database error.
+pub fn price_claim(
+    store: &Store,
+    flag: Option<f64>,
+    symbol: &Symbol,
+    asof: Timestamp,
+    claims: &mut canary_model::ClaimSet,
+) -> Result<Option<(f64, canary_model::ClaimId)>> {
+    use canary_model::Claim;
+    if let Some(p) = flag {
+        if !(p.is_finite() && p > 0.0) {
+            bail!("--price must be a positive number, got {p}");
+        }
+        let c = Claim::derived(
+            "BTC price",
+            p,
+            "USD",
+            asof,
+            "user_input",
+            1,
+            &[("flag", "--price".into())],
+            &[],
+        );
+        return Ok(Some((p, claims.add(c))));
+    }
+    let q = CandleQuery {
+        asof: Some(asof),
+        ..CandleQuery::default()
+    };
+    Ok(store.candles(symbol, Timeframe::D1, &q)?.last().map(|s| {
+        let c = Claim::data(
+            format!("{symbol} daily close"),
+            s.candle.close,
+            "USD",
+            asof,
+            format!("{symbol} 1d close"),
+            s.source.clone(),
+            s.candle.open_time,
+        );
+        (s.candle.close, claims.add(c))
+    }))
+}
+
+/// The message when a price is needed and there is none.
+pub fn no_price(symbol: &Symbol) -> anyhow::Error {
+    anyhow::anyhow!(
+        "no price: give --price P (USD), or store {symbol} daily bars (canary import …, then canary resample --to 1d)"
+    )
+}

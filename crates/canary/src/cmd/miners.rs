@@ -5,11 +5,11 @@
 
 use std::path::Path;
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, anyhow};
 use canary_analytics::mining::protocol::{estimated_height, subsidy_btc};
 use canary_analytics::treasury::{Basis, Company, Figure, NetworkState, margin};
-use canary_model::{Claim, ClaimId, ClaimSet, Timeframe, Timestamp};
-use canary_store::{CandleQuery, Store};
+use canary_model::{Claim, ClaimId, ClaimSet, Timestamp};
+use canary_store::Store;
 
 use crate::cli::{MinersArgs, TableFormat, TreasuryArgs};
 use crate::output::human;
@@ -25,46 +25,9 @@ fn price(
     asof: Timestamp,
     claims: &mut ClaimSet,
 ) -> Result<(f64, ClaimId)> {
-    if let Some(p) = flag {
-        if !(p.is_finite() && p > 0.0) {
-            bail!("--price must be a positive number, got {p}");
-        }
-        return Ok((
-            p,
-            claims.add(Claim::derived(
-                "BTC price",
-                p,
-                "USD",
-                asof,
-                "user_input",
-                V,
-                &[("flag", "--price".into())],
-                &[],
-            )),
-        ));
-    }
     let store = Store::open(db)?;
-    let rows = store.candles(
-        symbol,
-        Timeframe::D1,
-        &CandleQuery {
-            asof: Some(asof),
-            ..CandleQuery::default()
-        },
-    )?;
-    let last = rows.last().ok_or_else(|| {
-        anyhow!("no price: give --price P, or store {symbol} daily bars (canary import … then canary resample --to 1d)")
-    })?;
-    let c = Claim::data(
-        format!("{symbol} daily close"),
-        last.candle.close,
-        "USD",
-        asof,
-        format!("{symbol} 1d close"),
-        last.source.clone(),
-        last.candle.open_time,
-    );
-    Ok((last.candle.close, claims.add(c)))
+    super::market::price_claim(&store, flag, symbol, asof, claims)?
+        .ok_or_else(|| super::market::no_price(symbol))
 }
 
 /// The network for production estimates: 7-day mean hash rate as of the time, if stored.

@@ -362,43 +362,7 @@ fn report(db: &Path, a: &NetworkArgs) -> Result<()> {
     }
 
     // Share of the fleet under water at the power price.
-    let price = match a.price {
-        Some(p) => Some((
-            p,
-            r.claims.add(Claim::derived(
-                "BTC price",
-                p,
-                "USD",
-                asof,
-                "user_input",
-                V,
-                &[("flag", "--price".into())],
-                &[],
-            )),
-        )),
-        None => {
-            let rows = store.candles(
-                &a.symbol,
-                Timeframe::D1,
-                &canary_store::CandleQuery {
-                    asof: Some(asof),
-                    ..Default::default()
-                },
-            )?;
-            rows.last().map(|s| {
-                let c = Claim::data(
-                    format!("{} daily close", a.symbol),
-                    s.candle.close,
-                    "USD",
-                    asof,
-                    format!("{} 1d close", a.symbol),
-                    s.source.clone(),
-                    s.candle.open_time,
-                );
-                (s.candle.close, r.claims.add(c))
-            })
-        }
-    };
+    let price = super::market::price_claim(&store, a.price, &a.symbol, asof, &mut r.claims)?;
     let fleet = (
         last_data(
             &store,
