@@ -540,13 +540,7 @@ pub fn find_gaps(times: impl Iterator<Item = Timestamp>, tf: Timeframe) -> Vec<G
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
-
-    fn file(text: &str) -> tempfile::NamedTempFile {
-        let mut f = tempfile::NamedTempFile::new().unwrap();
-        f.write_all(text.as_bytes()).unwrap();
-        f
-    }
+    use crate::test_file as file;
 
     #[test]
     fn reads_binance_klines_without_header_and_detects_the_timeframe() {

@@ -16,3 +16,12 @@ pub mod mempool;
 pub mod network;
 pub mod sim;
 pub mod source;
+
+/// A temporary file holding `text`, for the importers' tests.
+#[cfg(test)]
+pub(crate) fn test_file(text: &str) -> tempfile::NamedTempFile {
+    use std::io::Write;
+    let mut f = tempfile::NamedTempFile::new().expect("a temporary file");
+    f.write_all(text.as_bytes()).expect("writable");
+    f
+}

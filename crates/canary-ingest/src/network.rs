@@ -274,13 +274,7 @@ pub fn read_network(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
-
-    fn file(text: &str) -> tempfile::NamedTempFile {
-        let mut f = tempfile::NamedTempFile::new().unwrap();
-        f.write_all(text.as_bytes()).unwrap();
-        f
-    }
+    use crate::test_file as file;
 
     #[test]
     fn reads_subsidy_with_optional_usd_and_names_bad_rows() {

@@ -116,12 +116,6 @@ impl Candle {
             trades,
         })
     }
-
-    /// Typical price (high + low + close) / 3.
-    #[must_use]
-    pub fn typical(&self) -> f64 {
-        (self.high + self.low + self.close) / 3.0
-    }
 }
 
 #[cfg(test)]

@@ -124,12 +124,6 @@ impl Store {
         Ok(store)
     }
 
-    /// The database file.
-    #[must_use]
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     fn migrate(&mut self) -> Result<(), StoreError> {
         let found: i64 = self
             .conn

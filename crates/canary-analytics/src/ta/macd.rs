@@ -69,12 +69,6 @@ impl Macd {
             value: None,
         })
     }
-
-    /// Index of the first output.
-    #[must_use]
-    pub fn lookback(&self) -> usize {
-        self.slow + self.signal - 2
-    }
 }
 
 impl Indicator for Macd {

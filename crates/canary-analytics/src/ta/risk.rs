@@ -140,12 +140,6 @@ impl Drawdown {
     pub fn new() -> Self {
         Drawdown::default()
     }
-
-    /// The highest close so far.
-    #[must_use]
-    pub fn peak(&self) -> Option<f64> {
-        self.value.map(|_| self.peak)
-    }
 }
 
 impl Indicator for Drawdown {
