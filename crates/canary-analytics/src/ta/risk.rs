@@ -1,9 +1,11 @@
 //! Risk series beyond TA-Lib: realised volatility, drawdown, log return over n bars, and the
 //! latest return in units of trailing σ.
 //!
-//! Returns are log returns r_i = ln close_i − ln close_{i−1} (one logarithm per bar). Standard deviations of returns
+//! Returns are log returns r_i = ln close_i − ln close_{i−1} (one logarithm per bar, taken
+//! with the vectorisable [`super::ln`]). Standard deviations of returns
 //! are sample ones (divisor n−1) from running sums. Outputs are in percent.
 
+use super::ln::{ln, ln_slice};
 use super::window::Ring;
 use super::{Indicator, TaError, check_len, check_period, drive};
 
@@ -91,13 +93,7 @@ impl Indicator for RealizedVol {
 
     #[inline]
     fn update(&mut self, close: f64) -> Option<f64> {
-        let ln = close.ln();
-        let prev = self.prev_ln.replace(ln)?;
-        self.w.push(ln - prev);
-        if let Some(s) = self.w.sigma() {
-            self.value = Some(s * self.scale);
-        }
-        self.value
+        self.update_ln(ln(close))
     }
 
     fn value(&self) -> Option<f64> {
@@ -111,6 +107,32 @@ impl Indicator for RealizedVol {
     }
 }
 
+impl RealizedVol {
+    /// `update` given ln(close).
+    #[inline]
+    fn update_ln(&mut self, ln: f64) -> Option<f64> {
+        let prev = self.prev_ln.replace(ln)?;
+        self.w.push(ln - prev);
+        if let Some(s) = self.w.sigma() {
+            self.value = Some(s * self.scale);
+        }
+        self.value
+    }
+}
+
+/// Drive a return-based indicator over closes with the logarithms taken a chunk at a time
+/// ([`ln_slice`] vectorises; [`ln`] gives the same bits one value at a time).
+fn drive_ln(close: &[f64], out: &mut [f64], mut update_ln: impl FnMut(f64) -> Option<f64>) {
+    let mut logs = [0.0; 256];
+    for (c, o) in close.chunks(256).zip(out.chunks_mut(256)) {
+        let logs = &mut logs[..c.len()];
+        ln_slice(c, logs);
+        for (o, &l) in o.iter_mut().zip(logs.iter()) {
+            *o = update_ln(l).unwrap_or(f64::NAN);
+        }
+    }
+}
+
 /// Batch realised volatility.
 ///
 /// # Errors
@@ -121,9 +143,9 @@ pub fn realized_vol(
     bars_per_year: f64,
     out: &mut [f64],
 ) -> Result<(), TaError> {
-    let rv = RealizedVol::new(n, bars_per_year)?;
+    let mut rv = RealizedVol::new(n, bars_per_year)?;
     check_len("output", out.len(), close.len())?;
-    drive(rv, close.iter().copied(), out);
+    drive_ln(close, out, |l| rv.update_ln(l));
     Ok(())
 }
 
@@ -260,13 +282,7 @@ impl Indicator for ReturnZ {
 
     #[inline]
     fn update(&mut self, close: f64) -> Option<f64> {
-        let ln = close.ln();
-        let prev = self.prev_ln.replace(ln)?;
-        let r = ln - prev;
-        let z = self.w.sigma().filter(|&s| s > 0.0).map(|s| r / s);
-        self.w.push(r);
-        self.value = z;
-        z
+        self.update_ln(ln(close))
     }
 
     fn value(&self) -> Option<f64> {
@@ -280,20 +296,54 @@ impl Indicator for ReturnZ {
     }
 }
 
+impl ReturnZ {
+    /// `update` given ln(close).
+    #[inline]
+    fn update_ln(&mut self, ln: f64) -> Option<f64> {
+        let prev = self.prev_ln.replace(ln)?;
+        let r = ln - prev;
+        let z = self.w.sigma().filter(|&s| s > 0.0).map(|s| r / s);
+        self.w.push(r);
+        self.value = z;
+        z
+    }
+}
+
 /// Batch return z-score.
 ///
 /// # Errors
 /// When `n` is below 2 or `out` has another length than `close`.
 pub fn return_z(close: &[f64], n: usize, out: &mut [f64]) -> Result<(), TaError> {
-    let z = ReturnZ::new(n)?;
+    let mut z = ReturnZ::new(n)?;
     check_len("output", out.len(), close.len())?;
-    drive(z, close.iter().copied(), out);
+    drive_ln(close, out, |l| z.update_ln(l));
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::testutil::{prices, same};
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The batch forms take logarithms a chunk at a time: same bits as streaming.
+        #[test]
+        fn streaming_equals_batch(xs in prices().prop_map(|x| x.repeat(3)), n in 2usize..40) {
+            let len = xs.len();
+            let mut batch = vec![0.0; len];
+            realized_vol(&xs, n, 365.0, &mut batch).unwrap();
+            let mut rv = RealizedVol::new(n, 365.0).unwrap();
+            for i in 0..len {
+                prop_assert!(same(rv.update(xs[i]).unwrap_or(f64::NAN), batch[i]), "rv i={}", i);
+            }
+            return_z(&xs, n, &mut batch).unwrap();
+            let mut z = ReturnZ::new(n).unwrap();
+            for i in 0..len {
+                prop_assert!(same(z.update(xs[i]).unwrap_or(f64::NAN), batch[i]), "z i={}", i);
+            }
+        }
+    }
 
     fn naive_sigma(r: &[f64]) -> f64 {
         #[allow(clippy::cast_precision_loss)]

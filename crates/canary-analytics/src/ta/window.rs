@@ -56,6 +56,13 @@ impl Ring {
         self.buf[self.head]
     }
 
+    /// The newest value held (only meaningful when not empty).
+    #[inline]
+    pub(crate) fn newest(&self) -> f64 {
+        let cap = self.buf.len();
+        self.buf[(self.head + self.len + cap - 1) % cap]
+    }
+
     /// The values held, oldest first.
     pub(crate) fn iter(&self) -> impl Iterator<Item = f64> + '_ {
         let (a, b) = self.buf.split_at(self.head);
