@@ -80,7 +80,7 @@ pub(crate) fn ln(x: f64) -> f64 {
 ///
 /// # Panics
 /// When the slices differ in length.
-#[inline]
+#[inline(always)] // so that it takes the instruction set of the kernel that calls it
 pub(crate) fn ln_slice(xs: &[f64], out: &mut [f64]) {
     assert_eq!(xs.len(), out.len(), "ln_slice: lengths differ");
     for (o, &x) in out.iter_mut().zip(xs) {

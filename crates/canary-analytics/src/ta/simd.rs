@@ -1,11 +1,11 @@
 //! The only unsafe code in Canary: what the fused watch-set kernel needs from the processor
 //! beyond safe Rust, each use small and checked.
 //!
-//! - **AVX2 at run time.** Release builds target the x86-64 baseline (SSE2: two doubles per
-//!   instruction), so that one binary runs on any x86-64 machine. [`with_avx2`] runs a closure
-//!   compiled a second time with AVX2 enabled (four doubles per instruction) when the
-//!   processor has it. Rust never contracts a multiply and an add into one rounding, so both
-//!   compilations give the same bits.
+//! - **Wider vectors at run time.** Release builds target the x86-64 baseline (SSE2: two
+//!   doubles per instruction), so that one binary runs on any x86-64 machine. [`with_simd`]
+//!   runs a closure compiled again for AVX-512 (eight doubles) or AVX2 (four) when the
+//!   processor has them. Rust never contracts a multiply and an add into one rounding and the
+//!   operations are IEEE ones, so every compilation gives the same bits.
 //! - **Stores that bypass the caches.** A long series' outputs (13 × 8 bytes per bar) are
 //!   written once and not read back by the kernel; ordinary stores first read every cache line
 //!   they fill. [`copy_streaming`] writes with non-temporal stores instead, which halves the
@@ -14,15 +14,55 @@
 //! On other architectures these are the plain safe equivalents.
 #![allow(unsafe_code)]
 
-/// Run `f`, compiled with AVX2 enabled when `allowed` and the processor has AVX2.
+/// The widest vector instructions a kernel may be compiled for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Level {
+    /// The x86-64 baseline (SSE2), or whatever the target architecture has.
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "the tests run the baseline on any machine")
+    )]
+    Baseline,
+    /// AVX2: four doubles per instruction.
+    Avx2,
+    /// AVX-512 (F, DQ, VL, BW, CD, as in x86-64-v4): eight doubles, 32 vector registers.
+    Avx512,
+}
+
+/// Run `f` compiled for the widest level up to `max` that the processor has. `f` should be an
+/// `#[inline(always)]` closure calling `#[inline(always)]` code: what is not inlined into it
+/// keeps the baseline instructions.
 #[inline(always)]
-pub(crate) fn with_avx2<R>(allowed: bool, f: impl FnOnce() -> R) -> R {
+pub(crate) fn with_simd<R>(max: Level, f: impl FnOnce() -> R) -> R {
     #[cfg(target_arch = "x86_64")]
-    if allowed && std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: `in_avx2` requires AVX2, and the processor has it (checked just above).
-        return unsafe { in_avx2(f) };
+    {
+        let has = |feature: &str| match feature {
+            "avx512" => {
+                std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx512dq")
+                    && std::arch::is_x86_feature_detected!("avx512vl")
+                    && std::arch::is_x86_feature_detected!("avx512bw")
+                    && std::arch::is_x86_feature_detected!("avx512cd")
+            }
+            _ => std::arch::is_x86_feature_detected!("avx2"),
+        };
+        if max >= Level::Avx512 && has("avx512") {
+            // SAFETY: `in_avx512` requires these AVX-512 subsets; the processor has them
+            // (checked just above).
+            return unsafe { in_avx512(f) };
+        }
+        if max >= Level::Avx2 && has("avx2") {
+            // SAFETY: `in_avx2` requires AVX2; the processor has it (checked just above).
+            return unsafe { in_avx2(f) };
+        }
     }
-    let _ = allowed;
+    let _ = max;
+    f()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx512cd")]
+fn in_avx512<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
@@ -100,8 +140,9 @@ mod tests {
     }
 
     #[test]
-    fn with_avx2_runs_the_closure_either_way() {
-        assert_eq!(with_avx2(true, || 2 + 2), 4);
-        assert_eq!(with_avx2(false, || 2 + 2), 4);
+    fn with_simd_runs_the_closure_at_every_level() {
+        for level in [Level::Baseline, Level::Avx2, Level::Avx512] {
+            assert_eq!(with_simd(level, || 2 + 2), 4);
+        }
     }
 }

@@ -9,7 +9,7 @@
 use super::bbands::{REANCHOR, deviation_sums, sigma};
 use super::ln::ln_slice;
 use super::ma::ema_step;
-use super::simd;
+use super::simd::{self, Level};
 use super::{
     Atr, Bar, Bbands, BbandsValue, Drawdown, Ema, Indicator, Macd, MacdValue, RealizedVol, Rsi,
     TaError, check_len, is_zero,
@@ -127,7 +127,7 @@ const STREAM_FROM: usize = 1 << 16;
 ///
 /// The block's outputs are assembled in a small buffer and then copied out, with stores that
 /// bypass the caches when the series is long (see [`super::simd`]). On x86-64 processors with
-/// AVX2 the same code is compiled a second time for them and chosen at run time; both give
+/// AVX-512 or AVX2 the same code is compiled again for them and chosen at run time; all give
 /// the same bits (no fused multiply-adds: the operations and their order are the same).
 ///
 /// # Errors
@@ -146,18 +146,19 @@ pub fn watch_set(
         check_len(name, col.len(), len)?;
     }
     let path = Path {
-        avx2: true,
+        simd: Level::Avx512,
         stream: len >= STREAM_FROM,
     };
     run(high, low, close, bars_per_year, out, path);
     Ok(())
 }
 
-/// How the kernel runs: with AVX2 where the processor has it, and whether the outputs bypass
-/// the caches. Every path gives the same bits (a test holds them to it).
+/// How the kernel runs: the widest vectors it may use (if the processor has them), and
+/// whether the outputs bypass the caches. Every path gives the same bits (a test holds them to
+/// it).
 #[derive(Debug, Clone, Copy)]
 struct Path {
-    avx2: bool,
+    simd: Level,
     stream: bool,
 }
 
@@ -196,8 +197,8 @@ fn run(
             out: cols,
             stream: path.stream,
         };
-        simd::with_avx2(
-            path.avx2,
+        simd::with_simd(
+            path.simd,
             #[inline(always)]
             || steady(k),
         );
@@ -569,8 +570,8 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// The kernel compiled for AVX2 or for the baseline, with cache-bypassing stores or plain
-    /// ones, gives the same bits.
+    /// The kernel compiled for AVX-512, AVX2 or the baseline, with cache-bypassing stores or
+    /// plain ones, gives the same bits.
     #[test]
     fn every_path_gives_the_same_bits() {
         // a random walk with bursts of volatility, 3,000 bars: many blocks and re-anchorings
@@ -586,12 +587,17 @@ mod tests {
             l.push(p * (1.0 - vol * 0.2));
             c.push(p);
         }
-        let paths = [(false, false), (true, false), (false, true), (true, true)];
+        let mut paths = vec![];
+        for simd in [Level::Baseline, Level::Avx2, Level::Avx512] {
+            for stream in [false, true] {
+                paths.push(Path { simd, stream });
+            }
+        }
         let outs: Vec<WatchSetBuffers> = paths
             .iter()
-            .map(|&(avx2, stream)| {
+            .map(|&path| {
                 let mut w = WatchSetBuffers::with_len(c.len());
-                run(&h, &l, &c, 365.0, &mut w, Path { avx2, stream });
+                run(&h, &l, &c, 365.0, &mut w, path);
                 w
             })
             .collect();
