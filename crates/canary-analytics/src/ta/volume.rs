@@ -1,6 +1,6 @@
 //! Volume indicators: On-Balance Volume and Money Flow Index.
 
-use super::{Bar, Indicator, TaError, bars, check_len, check_period, drive};
+use super::{Bar, Indicator, TaError, bars, check_len, check_period};
 
 /// On-Balance Volume: starts at the first bar's volume, then adds the volume on an up close and
 /// subtracts it on a down close. From index 0.
@@ -156,6 +156,11 @@ impl Indicator for Mfi {
 
 /// Batch MFI.
 ///
+/// The first n + 1 bars go through the streaming form; the rest in blocks of [`MFI_BLOCK`]:
+/// typical prices and signed money flows element-wise (vectorised), then the two running sums
+/// bar by bar in the streaming form's order (the leaving flow subtracted, then the new one
+/// added; adding a zero flow changes nothing), then the ratio element-wise.
+///
 /// # Errors
 /// When `n` is 0 or the slices differ in length.
 pub fn mfi(
@@ -166,14 +171,89 @@ pub fn mfi(
     n: usize,
     out: &mut [f64],
 ) -> Result<(), TaError> {
-    let m = Mfi::new(n)?;
-    let it = bars(high, low, close, Some(volume), out.len())?;
-    drive(m, it, out);
+    let mut m = Mfi::new(n)?;
+    let head = bars(high, low, close, Some(volume), out.len())?.take(n + 1);
+    let len = out.len();
+    for (o, b) in out.iter_mut().zip(head) {
+        *o = m.update(b).unwrap_or(f64::NAN);
+    }
+    if len <= n + 1 {
+        return Ok(());
+    }
+    super::simd::with_simd(
+        super::simd::Level::Avx512,
+        #[inline(always)]
+        || mfi_steady(high, low, close, volume, m, out),
+    );
     Ok(())
+}
+
+/// Bars per block of the batch MFI.
+const MFI_BLOCK: usize = 256;
+
+/// The batch MFI from bar n + 1 on, carrying on from the streaming state `m`.
+#[inline(always)]
+fn mfi_steady(high: &[f64], low: &[f64], close: &[f64], volume: &[f64], m: Mfi, out: &mut [f64]) {
+    let n = m.n;
+    let len = out.len();
+    let (mut pos, mut neg) = (m.pos, m.neg);
+    let mut prev_tp = m.prev_tp.unwrap_or(0.0);
+    // Flows of the n bars before the block (oldest first), then the block's.
+    let mut pf = vec![0.0; n + MFI_BLOCK];
+    let mut nf = vec![0.0; n + MFI_BLOCK];
+    for (k, &(p, q)) in m.flows[m.head..].iter().chain(&m.flows[..m.head]).enumerate() {
+        (pf[k], nf[k]) = (p, q);
+    }
+    let mut tp = [0.0; MFI_BLOCK];
+    let mut start = n + 1;
+    while start < len {
+        let end = (start + MFI_BLOCK).min(len);
+        let bn = end - start;
+        let (h, l, c, v) = (
+            &high[start..end],
+            &low[start..end],
+            &close[start..end],
+            &volume[start..end],
+        );
+        let tp = &mut tp[..bn];
+        for k in 0..bn {
+            tp[k] = (h[k] + l[k] + c[k]) / 3.0;
+        }
+        {
+            let (pf_new, nf_new) = (&mut pf[n..n + bn], &mut nf[n..n + bn]);
+            for k in 0..bn {
+                let before = if k == 0 { prev_tp } else { tp[k - 1] };
+                let d = tp[k] - before;
+                let mf = tp[k] * v[k];
+                pf_new[k] = if d > 0.0 { mf } else { 0.0 };
+                nf_new[k] = if d < 0.0 { mf } else { 0.0 };
+            }
+        }
+        prev_tp = tp[bn - 1];
+        let o = &mut out[start..end];
+        // The sums, kept in `tp` (no longer needed) and `o` for the ratio. The flow leaving
+        // the window at block bar k is n flows back: pf[k].
+        let (pf_all, nf_all) = (&pf[..n + bn], &nf[..n + bn]);
+        for k in 0..bn {
+            pos = (pos - pf_all[k]) + pf_all[n + k];
+            neg = (neg - nf_all[k]) + nf_all[n + k];
+            (tp[k], o[k]) = (pos, neg);
+        }
+        for k in 0..bn {
+            let (p, q) = (tp[k], o[k]);
+            let total = p + q;
+            o[k] = if total < 1.0 { 0.0 } else { 100.0 * (p / total) };
+        }
+        // The last n flows before the next block.
+        pf.copy_within(bn..bn + n, 0);
+        nf.copy_within(bn..bn + n, 0);
+        start = end;
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::drive;
     use super::super::testutil::{ohlcv, same};
     use super::*;
     use proptest::prelude::*;
@@ -187,6 +267,16 @@ mod tests {
             let it = (0..c.len()).map(|i| Bar { high: h[i], low: l[i], close: c[i], volume: v[i] });
             drive(Obv::new(), it, &mut b);
             for i in 0..c.len() { prop_assert!(same(a[i], b[i])); }
+        }
+
+        #[test]
+        fn mfi_streaming_equals_batch((h, l, c, v) in ohlcv().prop_map(|(h, l, c, v)| (h.repeat(3), l.repeat(3), c.repeat(3), v.repeat(3))), n in 1usize..40) {
+            let mut a = vec![0.0; c.len()];
+            let mut b = vec![0.0; c.len()];
+            mfi(&h, &l, &c, &v, n, &mut a).unwrap();
+            let it = (0..c.len()).map(|i| Bar { high: h[i], low: l[i], close: c[i], volume: v[i] });
+            drive(Mfi::new(n).unwrap(), it, &mut b);
+            for i in 0..c.len() { prop_assert!(a[i].to_bits() == b[i].to_bits() || (a[i].is_nan() && b[i].is_nan()), "i={} batch {} streaming {}", i, a[i], b[i]); }
         }
 
         #[test]
