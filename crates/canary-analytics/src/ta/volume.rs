@@ -201,7 +201,11 @@ fn mfi_steady(high: &[f64], low: &[f64], close: &[f64], volume: &[f64], m: Mfi, 
     // Flows of the n bars before the block (oldest first), then the block's.
     let mut pf = vec![0.0; n + MFI_BLOCK];
     let mut nf = vec![0.0; n + MFI_BLOCK];
-    for (k, &(p, q)) in m.flows[m.head..].iter().chain(&m.flows[..m.head]).enumerate() {
+    for (k, &(p, q)) in m.flows[m.head..]
+        .iter()
+        .chain(&m.flows[..m.head])
+        .enumerate()
+    {
         (pf[k], nf[k]) = (p, q);
     }
     let mut tp = [0.0; MFI_BLOCK];
@@ -242,7 +246,11 @@ fn mfi_steady(high: &[f64], low: &[f64], close: &[f64], volume: &[f64], m: Mfi, 
         for k in 0..bn {
             let (p, q) = (tp[k], o[k]);
             let total = p + q;
-            o[k] = if total < 1.0 { 0.0 } else { 100.0 * (p / total) };
+            o[k] = if total < 1.0 {
+                0.0
+            } else {
+                100.0 * (p / total)
+            };
         }
         // The last n flows before the next block.
         pf.copy_within(bn..bn + n, 0);
