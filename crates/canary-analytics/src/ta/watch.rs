@@ -2,9 +2,10 @@
 //! ATR 14, Bollinger 20/2, MACD 12/26/9, drawdown, realised volatility 30), computed in one
 //! fused pass over the bars.
 //!
-//! [`watch_set`] reads each input once and keeps every indicator's state in locals, with the
-//! same arithmetic, in the same order, as the individual batch functions: its outputs are equal
-//! to theirs (a property test checks this). [`WatchSet`] is the streaming form.
+//! [`watch_set`] reads the series once, 64 bars at a time (each block taken in a few passes
+//! while it sits in the L1 cache), and keeps every indicator's state in locals, with the same
+//! arithmetic, in the same order, as the individual batch functions: its outputs are equal to
+//! theirs (a property test checks this). [`WatchSet`] is the streaming form.
 
 use super::bbands::{REANCHOR, deviation_sums, sigma};
 use super::ln::ln_slice;
