@@ -238,6 +238,11 @@ pub(crate) mod testutil {
     }
 
     /// Equal, both NaN, or within relative 1e-12.
+    /// The same bits, or both NaN.
+    pub(crate) fn same_bits(a: f64, b: f64) -> bool {
+        a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
+    }
+
     pub(crate) fn same(a: f64, b: f64) -> bool {
         (a.is_nan() && b.is_nan()) || a == b || (a - b).abs() <= 1e-12 * a.abs().max(b.abs())
     }

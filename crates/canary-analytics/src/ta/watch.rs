@@ -10,6 +10,7 @@
 use super::bbands::{REANCHOR, deviation_sums, sigma};
 use super::ln::ln_slice;
 use super::ma::ema_step;
+use super::range::atr_pair_step;
 use super::simd::{self, Level};
 use super::{
     Atr, Bar, Bbands, BbandsValue, Drawdown, Ema, Indicator, Macd, MacdValue, RealizedVol, Rsi,
@@ -268,7 +269,10 @@ fn steady(k: Steady<'_>) {
     let (mut f, mut s, mut g) = (ws.macd.fast_ema, ws.macd.slow_ema, ws.macd.signal_ema);
     let (kf, ks, kg) = (2.0 / 13.0, 2.0 / 27.0, 2.0 / 10.0);
     let (mut gain, mut loss) = (ws.rsi.gain, ws.rsi.loss);
-    let mut atr = ws.atr.value.unwrap_or(0.0);
+    // ATR before the pair that bar STEADY_FROM (even) ends, and that pair's first term.
+    const _: () = assert!(STEADY_FROM.is_multiple_of(2) && BLOCK.is_multiple_of(2));
+    debug_assert!(!ws.atr.first_of_pair);
+    let (mut anchor_atr, mut first_term) = (ws.atr.anchor, ws.atr.first_term);
     let (wa, wb) = super::momentum::wilder(14);
     let bm = &ws.bb.m;
     let (mut anchor, mut bsum, mut bsq) = (bm.anchor, bm.sum, bm.sum_sq);
@@ -386,8 +390,7 @@ fn steady(k: Steady<'_>) {
             (om[k], os[k]) = (line, g);
             gain = gain * wa + gi[k];
             loss = loss * wa + li[k];
-            atr = atr * wa + oatr[k];
-            (gi[k], li[k], oatr[k]) = (gain, loss, atr);
+            (gi[k], li[k]) = (gain, loss);
         }
         for k in 0..n {
             oh[k] = om[k] - os[k];
@@ -400,15 +403,37 @@ fn steady(k: Steady<'_>) {
         put(&mut out[8][start..end], stream, om);
         put(&mut out[9][start..end], stream, os);
         put(&mut out[10][start..end], stream, oh);
-        for k in 0..n {
-            bsum += bu[k];
-            bsq += bq[k];
-            rsum += ru[k];
-            rsq += rq[k];
-            (bu[k], bq[k], ru[k], rq[k]) = (bsum, bsq, rsum, rsq);
-            pp[k] = peak;
-            let x = c[k];
-            peak = if x > peak { x } else { peak };
+        // The running sums and high, and ATR's smoothing two bars at a time as `Atr` pairs
+        // them: every block starts at an even bar, the second of a pair (bars 15 and 16, 17
+        // and 18, … pair up), so bar k of a pair of bars (k, k + 1) ends a pair and k + 1
+        // starts the next.
+        macro_rules! sums_and_high {
+            ($k:expr) => {{
+                let k = $k;
+                bsum += bu[k];
+                bsq += bq[k];
+                rsum += ru[k];
+                rsq += rq[k];
+                (bu[k], bq[k], ru[k], rq[k]) = (bsum, bsq, rsum, rsq);
+                pp[k] = peak;
+                let x = c[k];
+                peak = if x > peak { x } else { peak };
+            }};
+        }
+        let mut k = 0;
+        while k + 1 < n {
+            sums_and_high!(k);
+            sums_and_high!(k + 1);
+            let (t0, t1) = (oatr[k], oatr[k + 1]);
+            let p0 = atr_pair_step(anchor_atr, first_term, t0, wa);
+            (anchor_atr, first_term) = (p0, t1);
+            (oatr[k], oatr[k + 1]) = (p0, p0 * wa + t1);
+            k += 2;
+        }
+        if k < n {
+            // the series' last bar, the second of a pair
+            sums_and_high!(k);
+            oatr[k] = atr_pair_step(anchor_atr, first_term, oatr[k], wa);
         }
         put(&mut out[4][start..end], stream, oatr);
 
@@ -566,7 +591,7 @@ impl Indicator for WatchSet {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::{ohlcv, same};
+    use super::super::testutil::{ohlcv, same_bits};
     use super::super::{IndicatorSpec, Ohlcv};
     use super::*;
     use proptest::prelude::*;
@@ -637,16 +662,16 @@ mod tests {
             for (name, fused) in w.columns() {
                 let (_, want) = individual.iter().find(|(n, _)| n == name).unwrap();
                 for i in 0..len {
-                    prop_assert!(same(fused[i], want[i]), "{} i={} fused={} individual={}", name, i, fused[i], want[i]);
+                    prop_assert!(same_bits(fused[i], want[i]), "{} i={} fused={} individual={}", name, i, fused[i], want[i]);
                 }
             }
             let mut s = WatchSet::new(365.0);
             for i in 0..len {
                 let v = s.update(Bar { high: h[i], low: l[i], close: c[i], volume: 0.0 }).unwrap();
-                prop_assert!(same(v.rsi_14.unwrap_or(f64::NAN), w.rsi_14[i]));
-                prop_assert!(same(v.macd.map_or(f64::NAN, |m| m.signal), w.macd_signal[i]));
-                prop_assert!(same(v.rv_30.unwrap_or(f64::NAN), w.rv_30[i]));
-                prop_assert!(same(v.ema_200.unwrap_or(f64::NAN), w.ema_200[i]));
+                prop_assert!(same_bits(v.rsi_14.unwrap_or(f64::NAN), w.rsi_14[i]));
+                prop_assert!(same_bits(v.macd.map_or(f64::NAN, |m| m.signal), w.macd_signal[i]));
+                prop_assert!(same_bits(v.rv_30.unwrap_or(f64::NAN), w.rv_30[i]));
+                prop_assert!(same_bits(v.ema_200.unwrap_or(f64::NAN), w.ema_200[i]));
             }
         }
     }
