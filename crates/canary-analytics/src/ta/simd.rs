@@ -24,6 +24,10 @@ pub(crate) enum Level {
     )]
     Baseline,
     /// AVX2: four doubles per instruction.
+    #[cfg_attr(
+        not(any(test, target_arch = "x86_64")),
+        expect(dead_code, reason = "only x86-64 has it")
+    )]
     Avx2,
     /// AVX-512 (F, DQ, VL, BW, CD, as in x86-64-v4): eight doubles, 32 vector registers.
     Avx512,
