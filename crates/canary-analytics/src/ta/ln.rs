@@ -12,9 +12,10 @@
 //! 3. ln x = k·ln2_hi − ((f²/2 − (s·(f²/2 + R) + k·ln2_lo)) − f), ln2_hi having trailing
 //!    zeros so that k·ln2_hi is exact.
 //!
-//! The result is within one ulp of the exact logarithm (the test compares against the
-//! platform's `ln`, which is within half an ulp, on every tenth-of-a-decade and on millions of
-//! random values). Values that are not positive, finite and normal take `f64::ln`. Every
+//! The result is within one ulp of the platform's `ln` (glibc's is within about 0.52 ulp of
+//! the exact value): the tests check every tenth of a decade from 1e-300 to 1e300, the 12,000
+//! values nearest 1, √2/2 and √2, and 40,000 random values per run. Values that are not
+//! positive, finite and normal take `f64::ln`. Every
 //! caller uses this function, so the fused kernel and the individual indicators agree bit for
 //! bit.
 
