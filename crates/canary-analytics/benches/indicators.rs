@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use canary_analytics::ta::Ohlcv;
 use canary_analytics::ta::bench_set::{BENCH_SET, Scratch};
-use canary_ingest::sim::{Scenario, SimParams, simulate};
-use canary_model::Timeframe;
+use canary_ingest::sim::{SimParams, simulate};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 fn series() -> Ohlcv {
@@ -15,14 +14,7 @@ fn series() -> Ohlcv {
         .ok()
         .and_then(|b| b.parse().ok())
         .unwrap_or(10_000_000);
-    Ohlcv::from_candles(&simulate(&SimParams {
-        timeframe: Timeframe::M1,
-        bars,
-        seed: 2026,
-        scenario: Scenario::Calm,
-        start: SimParams::DEFAULT_START,
-        start_price: 60_000.0,
-    }))
+    Ohlcv::from_candles(&simulate(&SimParams::benchmark(bars)))
 }
 
 fn indicators(c: &mut Criterion) {

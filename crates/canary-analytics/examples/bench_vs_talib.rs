@@ -10,8 +10,7 @@ use std::time::Instant;
 
 use canary_analytics::ta::Ohlcv;
 use canary_analytics::ta::bench_set::{BENCH_SET, Scratch};
-use canary_ingest::sim::{Scenario, SimParams, simulate};
-use canary_model::Timeframe;
+use canary_ingest::sim::{SimParams, simulate};
 
 const RUNS: usize = 7;
 
@@ -23,14 +22,7 @@ fn main() {
     let bars: usize = args
         .next()
         .map_or(10_000_000, |b| b.parse().expect("BARS is a whole number"));
-    let candles = simulate(&SimParams {
-        timeframe: Timeframe::M1,
-        bars,
-        seed: 2026,
-        scenario: Scenario::Calm,
-        start: SimParams::DEFAULT_START,
-        start_price: 60_000.0,
-    });
+    let candles = simulate(&SimParams::benchmark(bars));
     let d = Ohlcv::from_candles(&candles);
     drop(candles);
     let mut f = std::io::BufWriter::new(

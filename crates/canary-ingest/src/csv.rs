@@ -217,6 +217,18 @@ pub struct ImportError {
     pub reason: String,
 }
 
+impl ImportError {
+    /// A maker of errors about `path`: `(line, field, reason)` → error.
+    pub(crate) fn about(path: &Path) -> impl Fn(Option<u64>, Option<&str>, String) -> Self + '_ {
+        move |line, field, reason| ImportError {
+            path: path.to_path_buf(),
+            line,
+            field: field.map(str::to_string),
+            reason,
+        }
+    }
+}
+
 impl fmt::Display for ImportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.path.display())?;
@@ -315,12 +327,7 @@ fn looks_numeric(s: &str) -> bool {
 /// # Errors
 /// An unreadable file, an unknown layout, or the first invalid row (with its line and field).
 pub fn read_candles(path: &Path, opts: &ImportOptions) -> Result<ParsedCandles, ImportError> {
-    let err = |line: Option<u64>, field: Option<&str>, reason: String| ImportError {
-        path: path.to_path_buf(),
-        line,
-        field: field.map(str::to_string),
-        reason,
-    };
+    let err = ImportError::about(path);
     let mut reader = ::csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)

@@ -136,12 +136,7 @@ pub fn read_network(
     kind: NetworkKind,
     map: &[(String, String)],
 ) -> Result<ParsedNetwork, ImportError> {
-    let err = |line: Option<u64>, field: Option<&str>, reason: String| ImportError {
-        path: path.to_path_buf(),
-        line,
-        field: field.map(str::to_string),
-        reason,
-    };
+    let err = ImportError::about(path);
     let mut reader = ::csv::ReaderBuilder::new()
         .trim(::csv::Trim::All)
         .flexible(true)

@@ -66,6 +66,20 @@ pub struct SimParams {
 impl SimParams {
     /// The default start: 2026-01-01T00:00:00Z (fixed, so output never depends on the clock).
     pub const DEFAULT_START: Timestamp = Timestamp::from_millis(1_767_225_600_000);
+
+    /// The benchmarks' series (criterion and the TA-Lib comparison time the same one): `bars`
+    /// calm 1-minute bars from $60,000, seed 2026.
+    #[must_use]
+    pub fn benchmark(bars: usize) -> Self {
+        SimParams {
+            timeframe: Timeframe::M1,
+            bars,
+            seed: 2026,
+            scenario: Scenario::Calm,
+            start: SimParams::DEFAULT_START,
+            start_price: 60_000.0,
+        }
+    }
 }
 
 /// xoshiro256** with SplitMix64 seeding.

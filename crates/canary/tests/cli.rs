@@ -372,6 +372,26 @@ fn assert_claims_resolve(doc: &serde_json::Value, ids: &[&str]) {
     }
 }
 
+/// The `claim` of every entry of the document's list `key`.
+fn claims_of<'a>(doc: &'a serde_json::Value, key: &str) -> Vec<&'a str> {
+    doc[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("no list {key}"))
+        .iter()
+        .map(|r| r["claim"].as_str().expect("a claim id"))
+        .collect()
+}
+
+/// Every data claim of the document is of a bar or day that opened at `latest` or before.
+fn assert_data_no_later_than(doc: &serde_json::Value, latest: &str) {
+    for c in doc["claims"].as_object().expect("a claims map").values() {
+        if c["provenance"]["kind"] == "data" {
+            let t = c["provenance"]["time"].as_str().unwrap();
+            assert!(t <= latest, "{} uses the data at {t}", c["label"]);
+        }
+    }
+}
+
 #[test]
 fn shared_data_stats_as_of_the_crash_morning() {
     let dir = tempfile::tempdir().unwrap();
@@ -428,24 +448,9 @@ fn shared_data_stats_as_of_the_crash_morning() {
     // The supply estimate is labelled as one, and the 24h change erased value.
     assert!(stat("supply_estimate") > 19.9e6 && stat("supply_estimate") < 20.1e6);
     assert!(stat("market_value_change_24h") < 0.0);
-    let ids: Vec<&str> = doc["stats"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["claim"].as_str().unwrap())
-        .collect();
-    assert_claims_resolve(&doc, &ids);
+    assert_claims_resolve(&doc, &claims_of(&doc, "stats"));
     // Nothing after 05:00 is used: every data claim's bar closed by then.
-    for c in doc["claims"].as_object().unwrap().values() {
-        if c["provenance"]["kind"] == "data" {
-            let t = c["provenance"]["time"].as_str().unwrap();
-            assert!(
-                t <= "2026-02-06T00:00:00Z",
-                "{} uses the bar at {t}",
-                c["label"]
-            );
-        }
-    }
+    assert_data_no_later_than(&doc, "2026-02-06T00:00:00Z");
 }
 
 #[test]
@@ -658,20 +663,9 @@ fn shared_data_network_import_and_report_as_of_a_date() {
             "{want} missing from {labels:?}"
         );
     }
-    let ids: Vec<&str> = doc["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["claim"].as_str().unwrap())
-        .collect();
-    assert_claims_resolve(&doc, &ids);
+    assert_claims_resolve(&doc, &claims_of(&doc, "rows"));
     // Only days that had ended by 2025-03-01 00:00.
-    for c in doc["claims"].as_object().unwrap().values() {
-        if c["provenance"]["kind"] == "data" {
-            let t = c["provenance"]["time"].as_str().unwrap();
-            assert!(t < "2025-03-01", "{} uses {t}", c["label"]);
-        }
-    }
+    assert_data_no_later_than(&doc, "2025-02-28T00:00:00Z");
     // hashprice takes the stored difficulty when no network flag is given.
     let hp = ok(&canary(
         &db,

@@ -61,22 +61,13 @@ fn load(db: &Path, a: &IndicatorsArgs) -> Result<Loaded> {
     };
     let rows = store.candles(symbol, tf, &q)?;
     if rows.is_empty() {
-        let known: Vec<String> = store
-            .series()?
-            .iter()
-            .map(|s| format!("{} {}", s.symbol, s.timeframe))
-            .collect();
         bail!(
             "no {symbol} {tf} bars in {}{}; stored series: {}",
             db.display(),
             a.asof
                 .map(|t| format!(" available as of {t}"))
                 .unwrap_or_default(),
-            if known.is_empty() {
-                "none".to_string()
-            } else {
-                known.join(", ")
-            }
+            super::market::stored_series(&store)?
         );
     }
     Ok(Loaded {

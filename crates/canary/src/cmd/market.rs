@@ -54,19 +54,25 @@ pub fn load(store: &Store, symbol: &Symbol, tf: Timeframe, asof: Timestamp) -> R
             simulated,
         });
     }
+    bail!(
+        "no {symbol} {tf} bars (nor lower-timeframe bars to build them from) available as of {asof}; stored series: {}",
+        stored_series(store)?
+    )
+}
+
+/// The stored series, for an error that found none to use: `BTCUSDT 4h, BTCUSDT 1d`, or how
+/// to store one.
+pub fn stored_series(store: &Store) -> Result<String> {
     let known: Vec<String> = store
         .series()?
         .iter()
         .map(|s| format!("{} {}", s.symbol, s.timeframe))
         .collect();
-    bail!(
-        "no {symbol} {tf} bars (nor lower-timeframe bars to build them from) available as of {asof}; stored series: {}",
-        if known.is_empty() {
-            "none (canary import FILE --symbol S)".to_string()
-        } else {
-            known.join(", ")
-        }
-    )
+    Ok(if known.is_empty() {
+        "none (canary import FILE --symbol S)".to_string()
+    } else {
+        known.join(", ")
+    })
 }
 
 /// The BTC price to evaluate at, as a claim: the `--price` flag, else the close of the latest
