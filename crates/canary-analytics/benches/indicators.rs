@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use canary_analytics::ta::Ohlcv;
 use canary_analytics::ta::bench_set::{BENCH_SET, Scratch};
-use canary_ingest::sim::{SimParams, simulate};
+use canary_sim::{SimParams, simulate};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 fn series() -> Ohlcv {

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use canary_analytics::ta::Ohlcv;
 use canary_analytics::ta::bench_set::{BENCH_SET, Scratch};
-use canary_ingest::sim::{SimParams, simulate};
+use canary_sim::{SimParams, simulate};
 
 const RUNS: usize = 7;
 

@@ -1,5 +1,4 @@
-//! Canary's sources of market data that need no network: CSV importers and the market
-//! simulator. Each turns its input into model types ([`canary_model::Candle`]) with pure
+//! Canary's sources: CSV importers and the connectors to network-data APIs. Each turns its input into model types ([`canary_model::Candle`]) with pure
 //! functions; storing them is the caller's business.
 //!
 //! - [`csv`]: Binance kline dumps and header-mapped OHLCV files, validated row by row.
@@ -7,14 +6,12 @@
 //! - [`esplora`]: address transactions for entity flows.
 //! - [`mempool`] and [`bitcoind`]: connectors to the mempool.space REST API and Bitcoin Core
 //!   JSON-RPC (`messages.rs`, `parse.rs`, `client.rs` each); [`source`]: their errors.
-//! - [`sim`]: a deterministic GARCH(1,1) / Student-t market for demos, tests and benchmarks.
 
 pub mod bitcoind;
 pub mod csv;
 pub mod esplora;
 pub mod mempool;
 pub mod network;
-pub mod sim;
 pub mod source;
 
 /// A temporary file holding `text`, for the importers' tests.

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use canary_ingest::sim::Scenario;
+use canary_sim::Scenario;
 use canary_model::{Symbol, Timeframe, Timestamp};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 

@@ -4,7 +4,7 @@
 use anyhow::{Context, Result};
 use canary_analytics::resample::resample;
 use canary_analytics::ta::{Ohlcv, WatchSetBuffers, watch_set};
-use canary_ingest::sim::{Scenario, SimParams, simulate};
+use canary_sim::{Scenario, SimParams, simulate};
 use canary_model::{Symbol, Timeframe};
 use canary_store::{CandleQuery, NewCandle, Store};
 

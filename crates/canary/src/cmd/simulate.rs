@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use canary_ingest::sim::{SimParams, simulate, write_csv};
+use canary_sim::{SimParams, simulate, write_csv};
 use canary_store::{NewCandle, Store};
 
 use crate::cli::SimulateArgs;
