@@ -8,6 +8,11 @@ use std::collections::{BTreeMap, HashMap};
 use canary_model::Timestamp;
 use canary_model::network::ChainTx;
 
+/// The latest day's outflow in standard deviations of the previous days (`MODELS.md` §3).
+pub const OUTFLOW_ZSCORE: canary_model::Method = canary_model::Method::new("outflow_zscore", 1);
+/// Miners' Position Index style ratio: the latest day over the 365-day mean.
+pub const POSITION_RATIO: canary_model::Method = canary_model::Method::new("position_ratio", 1);
+
 /// What an entity is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum EntityKind {

@@ -1,12 +1,12 @@
 //! [`Bars`]: a series of candles with the names a claim needs (series, source, timeframe).
 
-use canary_model::{Candle, Claim, Timeframe, Timestamp};
+use canary_model::{Candle, Claim, Symbol, Timeframe, Timestamp};
 
 /// Candles of one instrument and timeframe, in time order, all available at the as-of time.
 #[derive(Debug, Clone, Copy)]
 pub struct Bars<'a> {
     /// The instrument, e.g. `BTCUSDT`.
-    pub symbol: &'a str,
+    pub symbol: &'a Symbol,
     pub timeframe: Timeframe,
     /// Where the bars came from (file name, `sim`, `resample:4h`, …).
     pub source: &'a str,

@@ -4,17 +4,23 @@
 //! number is a [`Claim`]; statistics that cannot be computed (too little history) are listed
 //! as missing with the reason, never printed as zero.
 
-use canary_model::{Claim, ClaimId, ClaimSet, Timestamp};
+use canary_model::{Claim, ClaimId, ClaimSet, Method, Symbol, Timestamp};
 
-use crate::mining::protocol::{estimated_height, supply_btc};
+use crate::mining::protocol::{SUPPLY_FROM_SCHEDULE, estimated_height, supply_btc};
 use crate::series::Bars;
-use crate::ta::{realized_vol, return_z, rsi};
+use crate::ta::{DRAWDOWN, REALIZED_VOL, RETURN_Z, RSI_WILDER, realized_vol, return_z, rsi};
 
-/// Method versions: bump when a formula changes, so old claims stay distinguishable.
-const V: u32 = 1;
+/// Percent change between two closes: (last / then − 1) × 100.
+pub const PCT_CHANGE: Method = Method::new("pct_change", 1);
+/// Share of a history's values at or below the latest, in percent.
+pub const PERCENTILE_RANK: Method = Method::new("percentile_rank", 1);
+/// The latest daily volume over the median of the previous 30 days.
+pub const VOLUME_RATIO: Method = Method::new("volume_ratio", 1);
+/// Market value change: price change × estimated circulating supply.
+pub const MARKET_VALUE_CHANGE: Method = Method::new("market_value_change", 1);
 
 /// One statistic: what it is, its value and the claim behind it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Stat {
     pub key: &'static str,
     pub label: String,
@@ -61,8 +67,12 @@ impl MarketStats {
 
 /// The quote currency of a symbol (`USDT` of `BTCUSDT`), for units.
 #[must_use]
-pub fn quote_unit(symbol: &str) -> &'static str {
-    let s = symbol.rsplit(':').next().unwrap_or(symbol);
+pub fn quote_unit(symbol: &Symbol) -> &'static str {
+    let s = symbol
+        .as_str()
+        .rsplit(':')
+        .next()
+        .unwrap_or(symbol.as_str());
     for q in ["USDT", "USDC", "USD", "EUR", "BTC"] {
         if s.ends_with(q) && s.len() > q.len() {
             return q;
@@ -153,10 +163,7 @@ pub fn market_stats(intraday: &Bars<'_>, daily: &Bars<'_>, asof: Timestamp) -> M
                         pct,
                         "%",
                         asof,
-                        "pct_change",
-                        V,
-                        &[("window", label.to_string())],
-                        &[&last_id, &then_id],
+                        PCT_CHANGE.of(&[&last_id, &then_id]).param("window", label),
                     ),
                     format!("from {then}"),
                 );
@@ -187,14 +194,11 @@ pub fn market_stats(intraday: &Bars<'_>, daily: &Bars<'_>, asof: Timestamp) -> M
                     v,
                     "index 0-100",
                     asof,
-                    "rsi_wilder_talib",
-                    V,
-                    &[
-                        ("n", "14".into()),
-                        ("series", intraday.name()),
-                        ("bars", closes_i.len().to_string()),
-                    ],
-                    &[&last_id],
+                    RSI_WILDER
+                        .of(&[&last_id])
+                        .param("n", "14")
+                        .param("series", intraday.name())
+                        .param("bars", closes_i.len()),
                 ),
                 rsi_state(v),
             );
@@ -233,10 +237,9 @@ pub fn market_stats(intraday: &Bars<'_>, daily: &Bars<'_>, asof: Timestamp) -> M
                 pct,
                 "%",
                 asof,
-                "pct_change",
-                V,
-                &[("window", "1d".into())],
-                &[&d_close_id, &prev_id],
+                PCT_CHANGE
+                    .of(&[&d_close_id, &prev_id])
+                    .param("window", "1d"),
             ),
             "",
         );
@@ -255,10 +258,10 @@ pub fn market_stats(intraday: &Bars<'_>, daily: &Bars<'_>, asof: Timestamp) -> M
                             v,
                             "σ",
                             asof,
-                            "return_z",
-                            V,
-                            &[("n", n.to_string()), ("returns", "log".into())],
-                            &[&move_id],
+                            RETURN_Z
+                                .of(&[&move_id])
+                                .param("n", n)
+                                .param("returns", "log"),
                         ),
                         if v.abs() >= 3.0 { "a ≥ 3σ move" } else { "" },
                     );
@@ -299,10 +302,7 @@ pub fn market_stats(intraday: &Bars<'_>, daily: &Bars<'_>, asof: Timestamp) -> M
                 (last / ath - 1.0) * 100.0,
                 "%",
                 asof,
-                "drawdown",
-                V,
-                &[],
-                &[&last_id, &ath_id],
+                DRAWDOWN.of(&[&last_id, &ath_id]),
             ),
             format!("high {ath}"),
         );
@@ -334,10 +334,7 @@ pub fn market_stats(intraday: &Bars<'_>, daily: &Bars<'_>, asof: Timestamp) -> M
                 (last / h - 1.0) * 100.0,
                 "%",
                 asof,
-                "drawdown",
-                V,
-                &[("window", "90d".into())],
-                &[&last_id, &h_id],
+                DRAWDOWN.of(&[&last_id, &h_id]).param("window", "90d"),
             ),
             format!("high {h}"),
         );
@@ -355,10 +352,10 @@ pub fn market_stats(intraday: &Bars<'_>, daily: &Bars<'_>, asof: Timestamp) -> M
                     now,
                     "%",
                     asof,
-                    "realized_vol",
-                    V,
-                    &[("n", "30".into()), ("annualisation", "365".into())],
-                    &[&d_close_id],
+                    REALIZED_VOL
+                        .of(&[&d_close_id])
+                        .param("n", "30")
+                        .param("annualisation", "365"),
                 ),
                 "",
             );
@@ -378,10 +375,9 @@ pub fn market_stats(intraday: &Bars<'_>, daily: &Bars<'_>, asof: Timestamp) -> M
                         pct,
                         "percentile",
                         asof,
-                        "percentile_rank",
-                        V,
-                        &[("window", format!("{} days", hist.len()))],
-                        &[&rv_id],
+                        PERCENTILE_RANK
+                            .of(&[&rv_id])
+                            .param("window", format!("{} days", hist.len())),
                     ),
                     "",
                 );
@@ -407,14 +403,11 @@ pub fn market_stats(intraday: &Bars<'_>, daily: &Bars<'_>, asof: Timestamp) -> M
                     v,
                     "index 0-100",
                     asof,
-                    "rsi_wilder_talib",
-                    V,
-                    &[
-                        ("n", "14".into()),
-                        ("series", daily.name()),
-                        ("bars", closes.len().to_string()),
-                    ],
-                    &[&d_close_id],
+                    RSI_WILDER
+                        .of(&[&d_close_id])
+                        .param("n", "14")
+                        .param("series", daily.name())
+                        .param("bars", closes.len()),
                 ),
                 rsi_state(v),
             );
@@ -441,10 +434,7 @@ pub fn market_stats(intraday: &Bars<'_>, daily: &Bars<'_>, asof: Timestamp) -> M
                 vol / med,
                 "×",
                 asof,
-                "volume_ratio",
-                V,
-                &[("window", "30d".into())],
-                &[&v_id],
+                VOLUME_RATIO.of(&[&v_id]).param("window", "30d"),
             ),
             format!("median {med:.0}"),
         );
@@ -462,13 +452,10 @@ pub fn market_stats(intraday: &Bars<'_>, daily: &Bars<'_>, asof: Timestamp) -> M
             supply,
             "BTC",
             asof,
-            "supply_from_schedule",
-            V,
-            &[
-                ("estimated_height", height.to_string()),
-                ("anchors", "halving block times".into()),
-            ],
-            &[],
+            SUPPLY_FROM_SCHEDULE
+                .of(&[])
+                .param("estimated_height", height)
+                .param("anchors", "halving block times"),
         ),
         format!("height ≈ {height}"),
     );
@@ -480,10 +467,7 @@ pub fn market_stats(intraday: &Bars<'_>, daily: &Bars<'_>, asof: Timestamp) -> M
                 delta * supply,
                 q,
                 asof,
-                "market_value_change",
-                V,
-                &[],
-                &[&ch_id, &supply_id],
+                MARKET_VALUE_CHANGE.of(&[&ch_id, &supply_id]),
             ),
             if delta < 0.0 { "erased" } else { "added" },
         );

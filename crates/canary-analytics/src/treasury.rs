@@ -7,6 +7,29 @@
 
 use std::fmt;
 
+use canary_model::Method;
+
+/// Power cost per BTC mined (reported, or computed from fleet and power price; §1.4).
+pub const POWER_COST_PER_BTC: Method = Method::new("power_cost_per_btc", 1);
+/// Cash cost per BTC mined: the cash break-even price (§1.4).
+pub const CASH_BREAK_EVEN: Method = Method::new("cash_break_even", 1);
+/// Margin at a price over a break-even: price / break-even − 1.
+pub const MARGIN: Method = Method::new("margin", 1);
+/// Debt over BTC held: the price at which the BTC just covers the debt (§2.1).
+pub const COVERAGE_PRICE_GROSS: Method = Method::new("coverage_price_gross", 1);
+/// (Debt − cash) over BTC held.
+pub const COVERAGE_PRICE_NET: Method = Method::new("coverage_price_net", 1);
+/// BTC value at a price over debt.
+pub const COVERAGE_RATIO: Method = Method::new("coverage_ratio", 1);
+/// Months until cash and haircut BTC run out at a price (§2.3).
+pub const RUNWAY: Method = Method::new("runway", 1);
+/// BTC to sell per month to cover cash costs at a price (§2.4).
+pub const FORCED_SELLING: Method = Method::new("forced_selling", 1);
+/// BTC sold over BTC mined per month.
+pub const SELL_RATIO: Method = Method::new("sell_ratio", 1);
+/// A price scenario, derived from the price it is set against.
+pub const SCENARIO: Method = Method::new("scenario", 1);
+
 /// Days per month used to turn daily figures into monthly ones.
 pub const DAYS_PER_MONTH: f64 = 30.4;
 

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::str::FromStr;
 
+use canary_model::network::NetworkSeries;
 use canary_model::{Timeframe, Timestamp};
 
 use crate::csv::ImportError;
@@ -40,9 +41,7 @@ impl FromStr for NetworkKind {
 /// One stored series a file kind provides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SeriesSpec {
-    /// Name in the store.
-    pub series: &'static str,
-    pub unit: &'static str,
+    pub series: NetworkSeries,
     /// Column names recognised, most preferred first.
     pub aliases: &'static [&'static str],
     pub required: bool,
@@ -54,35 +53,30 @@ impl NetworkKind {
     pub fn series(self) -> &'static [SeriesSpec] {
         match self {
             NetworkKind::Hashrate => &[SeriesSpec {
-                series: "hashrate_hs",
-                unit: "H/s",
+                series: NetworkSeries::HashrateHs,
                 aliases: &["hash rate", "hashrate", "hash_rate", "hashrate_hs", "value"],
                 required: true,
             }],
             NetworkKind::Difficulty => &[SeriesSpec {
-                series: "difficulty",
-                unit: "",
+                series: NetworkSeries::Difficulty,
                 aliases: &["difficulty", "value"],
                 required: true,
             }],
             NetworkKind::Subsidy => &[
                 SeriesSpec {
-                    series: "subsidy_btc",
-                    unit: "BTC/day",
+                    series: NetworkSeries::SubsidyBtc,
                     aliases: &["btc", "subsidy_btc", "subsidy", "value"],
                     required: true,
                 },
                 SeriesSpec {
-                    series: "subsidy_usd",
-                    unit: "USD/day",
+                    series: NetworkSeries::SubsidyUsd,
                     aliases: &["usd", "subsidy_usd"],
                     required: false,
                 },
             ],
             NetworkKind::FleetEfficiency => &[
                 SeriesSpec {
-                    series: "fleet_efficiency_estimate_j_per_th",
-                    unit: "J/TH",
+                    series: NetworkSeries::FleetEfficiencyEstimate,
                     aliases: &[
                         "estimated efficiency, j/th",
                         "estimate",
@@ -93,21 +87,18 @@ impl NetworkKind {
                     required: true,
                 },
                 SeriesSpec {
-                    series: "fleet_efficiency_lower_j_per_th",
-                    unit: "J/TH",
+                    series: NetworkSeries::FleetEfficiencyLower,
                     aliases: &["lower bound efficiency, j/th", "lower", "lower_bound"],
                     required: false,
                 },
                 SeriesSpec {
-                    series: "fleet_efficiency_upper_j_per_th",
-                    unit: "J/TH",
+                    series: NetworkSeries::FleetEfficiencyUpper,
                     aliases: &["upper bound efficiency, j/th", "upper", "upper_bound"],
                     required: false,
                 },
             ],
             NetworkKind::Fees => &[SeriesSpec {
-                series: "fees_btc",
-                unit: "BTC/block",
+                series: NetworkSeries::FeesBtc,
                 aliases: &["fees_btc", "fees", "fee", "avg_fees_per_block", "value"],
                 required: true,
             }],
@@ -186,7 +177,7 @@ pub fn read_network(
         let key_col = if i == 0 && override_for("value").is_some() {
             col("value", spec.aliases)?
         } else {
-            col(spec.series, spec.aliases)?
+            col(spec.series.name(), spec.aliases)?
         };
         match key_col {
             Some(c) if c != time_col => cols.push((*spec, c)),
@@ -197,7 +188,7 @@ pub fn read_network(
                     format!(
                         "no {} column ({}) in the header ({}); name it with --map {}=COLUMN",
                         spec.series,
-                        spec.unit,
+                        spec.series.unit(),
                         header.join(", "),
                         spec.series
                     ),
@@ -251,7 +242,7 @@ pub fn read_network(
                 return Err(err(
                     Some(line),
                     Some(&header[*c]),
-                    format!("{v} is not a finite value ≥ 0 ({})", spec.unit),
+                    format!("{v} is not a finite value ≥ 0 ({})", spec.series.unit()),
                 ));
             }
             values.push((line, t, v));
@@ -278,7 +269,7 @@ mod tests {
         );
         let p = read_network(f.path(), NetworkKind::Subsidy, &[]).unwrap();
         assert_eq!(p.series[0].1.len(), 2);
-        assert_eq!(p.series[1].0.series, "subsidy_usd");
+        assert_eq!(p.series[1].0.series, NetworkSeries::SubsidyUsd);
         assert_eq!(p.series[1].1.len(), 1);
         let f = file("Date,difficulty\n2020-04-11,1.5e13\n2020-04-12,-3\n");
         let e = read_network(f.path(), NetworkKind::Difficulty, &[])

@@ -9,17 +9,20 @@
 //! - [`Candle`]: one OHLCV bar with its invariants checked.
 //! - [`network`]: Bitcoin network observations (epoch, hash rate, difficulty, block stats).
 //! - [`Claim`]: a number with unit, as-of time and provenance; [`ClaimSet`] checks that
-//!   derivations resolve.
+//!   derivations resolve; [`Method`] names a formula and its version.
+//! - [`SourceKind`]: real, simulated or user-supplied data.
 
 mod candle;
 mod claim;
 pub mod network;
+mod source;
 mod symbol;
 mod time;
 mod timeframe;
 
 pub use candle::{Candle, CandleError, CandleField};
-pub use claim::{Claim, ClaimId, ClaimSet, DanglingInput, Provenance};
+pub use claim::{Claim, ClaimId, ClaimSet, DanglingInput, Derivation, Method, Provenance};
+pub use source::{SourceKind, SourceKindError};
 pub use symbol::{Symbol, SymbolError};
 pub use time::{Timestamp, TimestampError};
 pub use timeframe::{Timeframe, TimeframeError};

@@ -71,3 +71,84 @@ pub struct TxOut {
     pub address: Option<String>,
     pub sats: u64,
 }
+
+/// A daily network series as Canary stores it. Fetched series are kept apart per vendor
+/// (`mempool:hashrate_hs`): see [`NetworkSeries::stored_name`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NetworkSeries {
+    /// Network hash rate, H/s.
+    HashrateHs,
+    /// Difficulty (dimensionless).
+    Difficulty,
+    /// Block subsidy issued per day, BTC.
+    SubsidyBtc,
+    /// Block subsidy issued per day, USD at the day's price.
+    SubsidyUsd,
+    /// Average fees per block, BTC.
+    FeesBtc,
+    /// Fleet efficiency (Cambridge CBECI), estimate, J/TH.
+    FleetEfficiencyEstimate,
+    /// Fleet efficiency, lower bound (the most efficient fleet consistent with the data), J/TH.
+    FleetEfficiencyLower,
+    /// Fleet efficiency, upper bound, J/TH.
+    FleetEfficiencyUpper,
+}
+
+impl NetworkSeries {
+    pub const ALL: [NetworkSeries; 8] = [
+        NetworkSeries::HashrateHs,
+        NetworkSeries::Difficulty,
+        NetworkSeries::SubsidyBtc,
+        NetworkSeries::SubsidyUsd,
+        NetworkSeries::FeesBtc,
+        NetworkSeries::FleetEfficiencyEstimate,
+        NetworkSeries::FleetEfficiencyLower,
+        NetworkSeries::FleetEfficiencyUpper,
+    ];
+
+    /// The name in the store (`hashrate_hs`).
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            NetworkSeries::HashrateHs => "hashrate_hs",
+            NetworkSeries::Difficulty => "difficulty",
+            NetworkSeries::SubsidyBtc => "subsidy_btc",
+            NetworkSeries::SubsidyUsd => "subsidy_usd",
+            NetworkSeries::FeesBtc => "fees_btc",
+            NetworkSeries::FleetEfficiencyEstimate => "fleet_efficiency_estimate_j_per_th",
+            NetworkSeries::FleetEfficiencyLower => "fleet_efficiency_lower_j_per_th",
+            NetworkSeries::FleetEfficiencyUpper => "fleet_efficiency_upper_j_per_th",
+        }
+    }
+
+    /// The unit of its values.
+    #[must_use]
+    pub const fn unit(self) -> &'static str {
+        match self {
+            NetworkSeries::HashrateHs => "H/s",
+            NetworkSeries::Difficulty => "",
+            NetworkSeries::SubsidyBtc => "BTC/day",
+            NetworkSeries::SubsidyUsd => "USD/day",
+            NetworkSeries::FeesBtc => "BTC/block",
+            NetworkSeries::FleetEfficiencyEstimate
+            | NetworkSeries::FleetEfficiencyLower
+            | NetworkSeries::FleetEfficiencyUpper => "J/TH",
+        }
+    }
+
+    /// The stored name of this series from a vendor (`mempool:hashrate_hs`), or the imported
+    /// series when `vendor` is `None`.
+    #[must_use]
+    pub fn stored_name(self, vendor: Option<&str>) -> String {
+        match vendor {
+            Some(v) => format!("{v}:{}", self.name()),
+            None => self.name().to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for NetworkSeries {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}

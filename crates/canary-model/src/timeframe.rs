@@ -92,6 +92,13 @@ impl Timeframe {
         Timestamp::from_millis((t.millis() - off).div_euclid(d) * d + off)
     }
 
+    /// The close time of the bar that opened at `open`: the moment it became knowable. Every
+    /// "available at" of a bar is computed here.
+    #[must_use]
+    pub fn close_of(self, open: Timestamp) -> Timestamp {
+        open.add_millis(self.duration_ms())
+    }
+
     /// Whether `t` is the open time of a bar of this timeframe.
     #[must_use]
     pub fn is_aligned(self, t: Timestamp) -> bool {
@@ -162,6 +169,20 @@ mod tests {
             assert_eq!(tf.as_str().parse::<Timeframe>().unwrap(), tf);
         }
         assert!("2h".parse::<Timeframe>().is_err());
+    }
+
+    #[test]
+    fn a_bar_closes_one_duration_after_it_opens() {
+        let open = Timestamp::parse("2026-02-06T04:00:00Z").unwrap();
+        assert_eq!(
+            Timeframe::H4.close_of(open),
+            Timestamp::parse("2026-02-06T08:00:00Z").unwrap()
+        );
+        let monday = Timestamp::parse("2026-02-02").unwrap();
+        assert_eq!(
+            Timeframe::W1.close_of(monday),
+            Timestamp::parse("2026-02-09").unwrap()
+        );
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! Candles: insert (one transaction, idempotent, conflicts refused) and point-in-time reads.
 
+#[cfg(test)]
+use canary_model::SourceKind;
 use canary_model::{Candle, Symbol, Timeframe, Timestamp};
 use rusqlite::{OptionalExtension, params};
 
-use crate::{Store, StoreError};
+use crate::{Source, Store, StoreError};
 
 /// A bar to insert, with the moment it became knowable.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -93,12 +95,13 @@ impl Store {
         &mut self,
         symbol: &Symbol,
         tf: Timeframe,
-        source: &str,
+        source: Source<'_>,
         ingested_at: Timestamp,
         rows: &[NewCandle],
         mut progress: impl FnMut(usize),
     ) -> Result<InsertReport, StoreError> {
         let tx = self.conn.transaction()?;
+        crate::register_source(&tx, source)?;
         let mut report = InsertReport::default();
         {
             let mut get = tx.prepare_cached(
@@ -159,7 +162,7 @@ impl Store {
                             c.volume,
                             c.quote_volume,
                             c.trades.and_then(|t| i64::try_from(t).ok()),
-                            source,
+                            source.name,
                             row.available_at.millis(),
                             ingested_at.millis(),
                             row.source_bars,
@@ -308,19 +311,21 @@ mod tests {
             .collect();
         let now = Timestamp::from_millis(0);
         assert_eq!(
-            s.insert_candles(&sym, tf, "t", now, &rows, |_| {})
+            s.insert_candles(&sym, tf, Source::real("t"), now, &rows, |_| {})
                 .unwrap()
                 .inserted,
             10
         );
-        let again = s.insert_candles(&sym, tf, "t", now, &rows, |_| {}).unwrap();
+        let again = s
+            .insert_candles(&sym, tf, Source::real("t"), now, &rows, |_| {})
+            .unwrap();
         assert_eq!((again.inserted, again.present), (0, 10));
 
         // A batch with one new bar and one conflicting bar writes nothing.
         let mut bad = vec![bar(10 * 3_600_000, 2.0), bar(3 * 3_600_000, 555.0)];
         bad[0].candle.close = 2.5;
         let e = s
-            .insert_candles(&sym, tf, "t2", now, &bad, |_| {})
+            .insert_candles(&sym, tf, Source::real("t2"), now, &bad, |_| {})
             .unwrap_err();
         assert!(matches!(&e, StoreError::Conflict(c) if c.index == 1), "{e}");
         assert!(
@@ -344,5 +349,60 @@ mod tests {
         // Reopening keeps the data and does not re-run migrations.
         let s = Store::open(&dir.path().join("sub/canary.db")).unwrap();
         assert_eq!(s.series().unwrap()[0].bars, 10);
+    }
+
+    #[test]
+    fn a_source_keeps_its_kind() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("k.db")).unwrap();
+        let sym = Symbol::new("BTCUSDT").unwrap();
+        let now = Timestamp::from_millis(0);
+        let rows = [bar(0, 100.0)];
+        s.insert_candles(&sym, Timeframe::H1, Source::sim("sim"), now, &rows, |_| {})
+            .unwrap();
+        let more = [bar(3_600_000, 101.0)];
+        let e = s
+            .insert_candles(&sym, Timeframe::H1, Source::real("sim"), now, &more, |_| {})
+            .unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                StoreError::SourceKind { name, stored: SourceKind::Sim, new: SourceKind::Real } if name == "sim"
+            ),
+            "{e}"
+        );
+        assert_eq!(
+            s.candles(&sym, Timeframe::H1, &CandleQuery::default())
+                .unwrap()
+                .len(),
+            1,
+            "nothing written"
+        );
+        assert_eq!(s.source_kinds().unwrap()["sim"], SourceKind::Sim);
+    }
+
+    #[test]
+    fn databases_from_before_source_kinds_are_classified_on_upgrade() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let c = rusqlite::Connection::open(&path).unwrap();
+            for (_, sql) in &crate::MIGRATIONS[..3] {
+                c.execute_batch(sql).unwrap();
+            }
+            c.pragma_update(None, "user_version", 3).unwrap();
+            for (sym, src) in [("A", "sim"), ("B", "sim:resample:4h"), ("C", "file.csv")] {
+                c.execute(
+                    "INSERT INTO candles VALUES (?1, '1h', 0, 1, 1, 1, 1, 1, NULL, NULL, ?2, 0, 0, NULL)",
+                    rusqlite::params![sym, src],
+                )
+                .unwrap();
+            }
+        }
+        let s = Store::open(&path).unwrap();
+        let kinds = s.source_kinds().unwrap();
+        assert_eq!(kinds["sim"], SourceKind::Sim);
+        assert_eq!(kinds["sim:resample:4h"], SourceKind::Sim);
+        assert_eq!(kinds["file.csv"], SourceKind::Real);
     }
 }

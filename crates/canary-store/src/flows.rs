@@ -3,7 +3,7 @@
 use canary_model::Timestamp;
 use rusqlite::{OptionalExtension, params};
 
-use crate::{Conflict, InsertReport, Store, StoreError};
+use crate::{Conflict, InsertReport, Source, Store, StoreError};
 
 /// One stored outflow.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,10 +24,11 @@ impl Store {
     pub fn insert_outflows(
         &mut self,
         rows: &[StoredOutflow],
-        source: &str,
+        source: Source<'_>,
         ingested_at: Timestamp,
     ) -> Result<InsertReport, StoreError> {
         let tx = self.conn.transaction()?;
+        crate::register_source(&tx, source)?;
         let mut report = InsertReport::default();
         {
             let mut get = tx.prepare_cached("SELECT btc, source FROM entity_outflows WHERE entity = ?1 AND txid = ?2 AND destination = ?3")?;
@@ -61,7 +62,7 @@ impl Store {
                             r.destination,
                             r.btc,
                             r.time.millis(),
-                            source,
+                            source.name,
                             ingested_at.millis()
                         ])?;
                         report.inserted += 1;
@@ -132,13 +133,27 @@ mod tests {
         let rows = [row("a", 1.0, 10), row("b", 2.0, 20)];
         let now = Timestamp::from_millis(0);
         assert_eq!(
-            s.insert_outflows(&rows, "esplora", now).unwrap().inserted,
+            s.insert_outflows(&rows, Source::real("esplora"), now)
+                .unwrap()
+                .inserted,
             2
         );
-        assert_eq!(s.insert_outflows(&rows, "esplora", now).unwrap().present, 2);
+        assert_eq!(
+            s.insert_outflows(&rows, Source::real("esplora"), now)
+                .unwrap()
+                .present,
+            2
+        );
+        let e = s
+            .insert_outflows(
+                &[row("c", 3.0, 30), row("a", 9.0, 10)],
+                Source::real("esplora"),
+                now,
+            )
+            .unwrap_err();
         assert!(
-            s.insert_outflows(&[row("c", 3.0, 30), row("a", 9.0, 10)], "esplora", now)
-                .is_err()
+            matches!(&e, StoreError::Conflict(c) if c.index == 1 && c.symbol == "MARA"),
+            "{e}"
         );
         assert_eq!(
             s.outflows("MARA", None).unwrap().len(),

@@ -19,7 +19,10 @@ pub use network::NetworkPoint;
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::Connection;
+use std::collections::BTreeMap;
+
+use canary_model::SourceKind;
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 /// The embedded migrations, applied in order; `user_version` is the number applied.
 const MIGRATIONS: &[(&str, &str)] = &[
@@ -29,7 +32,33 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0003_entity_outflows",
         include_str!("migrations/0003_entity_outflows.sql"),
     ),
+    ("0004_sources", include_str!("migrations/0004_sources.sql")),
 ];
+
+/// Who wrote a batch of rows: the source's name (a file, an API address, `sim`) and its kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Source<'a> {
+    pub name: &'a str,
+    pub kind: SourceKind,
+}
+
+impl<'a> Source<'a> {
+    #[must_use]
+    pub const fn real(name: &'a str) -> Self {
+        Source {
+            name,
+            kind: SourceKind::Real,
+        }
+    }
+
+    #[must_use]
+    pub const fn sim(name: &'a str) -> Self {
+        Source {
+            name,
+            kind: SourceKind::Sim,
+        }
+    }
+}
 
 /// A store error, with what the user can do about it.
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +93,15 @@ pub enum StoreError {
     Sql(#[from] rusqlite::Error),
     #[error("stored row is invalid ({what}): {reason}")]
     Corrupt { what: String, reason: String },
+    /// A source name already recorded with another kind; nothing was written.
+    #[error(
+        "source {name:?} is recorded as {stored} data, and this write says {new}: give the new data another source name"
+    )]
+    SourceKind {
+        name: String,
+        stored: SourceKind,
+        new: SourceKind,
+    },
     /// A new bar has the key of a stored one but other values; nothing was written.
     #[error("{0}")]
     Conflict(Box<Conflict>),
@@ -124,6 +162,27 @@ impl Store {
         Ok(store)
     }
 
+    /// The kind of every source that has written rows, by name.
+    ///
+    /// # Errors
+    /// A database error, or a kind this build does not know.
+    pub fn source_kinds(&self) -> Result<BTreeMap<String, SourceKind>, StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT name, kind FROM sources")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = BTreeMap::new();
+        for row in rows {
+            let (name, kind) = row?;
+            let kind =
+                kind.parse()
+                    .map_err(|e: canary_model::SourceKindError| StoreError::Corrupt {
+                        what: format!("source {name}"),
+                        reason: e.to_string(),
+                    })?;
+            out.insert(name, kind);
+        }
+        Ok(out)
+    }
+
     fn migrate(&mut self) -> Result<(), StoreError> {
         let found: i64 = self
             .conn
@@ -158,5 +217,32 @@ impl Store {
             tx.commit().map_err(err)?;
         }
         Ok(())
+    }
+}
+
+/// Record a source's kind inside a write transaction, refusing a name already recorded with
+/// another kind.
+fn register_source(tx: &Transaction<'_>, source: Source<'_>) -> Result<(), StoreError> {
+    let stored: Option<String> = tx
+        .query_row(
+            "SELECT kind FROM sources WHERE name = ?1",
+            params![source.name],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match stored {
+        None => {
+            tx.execute(
+                "INSERT INTO sources (name, kind) VALUES (?1, ?2)",
+                params![source.name, source.kind.as_str()],
+            )?;
+            Ok(())
+        }
+        Some(k) if k == source.kind.as_str() => Ok(()),
+        Some(k) => Err(StoreError::SourceKind {
+            name: source.name.to_string(),
+            stored: k.parse().unwrap_or(SourceKind::Real),
+            new: source.kind,
+        }),
     }
 }

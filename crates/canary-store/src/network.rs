@@ -4,7 +4,7 @@
 use canary_model::Timestamp;
 use rusqlite::{OptionalExtension, params};
 
-use crate::{Conflict, InsertReport, Store, StoreError};
+use crate::{Conflict, InsertReport, Source, Store, StoreError};
 
 /// One value of a network series.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -23,10 +23,11 @@ impl Store {
     pub fn insert_network(
         &mut self,
         series: &[(&str, &[NetworkPoint])],
-        source: &str,
+        source: Source<'_>,
         ingested_at: Timestamp,
     ) -> Result<InsertReport, StoreError> {
         let tx = self.conn.transaction()?;
+        crate::register_source(&tx, source)?;
         let mut report = InsertReport::default();
         let mut index = 0;
         {
@@ -62,7 +63,7 @@ impl Store {
                                 name,
                                 p.time.millis(),
                                 p.value,
-                                source,
+                                source.name,
                                 p.available_at.millis(),
                                 ingested_at.millis()
                             ])?;
@@ -128,13 +129,13 @@ mod tests {
             .collect();
         let now = Timestamp::from_millis(0);
         assert_eq!(
-            s.insert_network(&[("difficulty", &pts)], "f", now)
+            s.insert_network(&[("difficulty", &pts)], Source::real("f"), now)
                 .unwrap()
                 .inserted,
             5
         );
         assert_eq!(
-            s.insert_network(&[("difficulty", &pts)], "f", now)
+            s.insert_network(&[("difficulty", &pts)], Source::real("f"), now)
                 .unwrap()
                 .present,
             5
@@ -146,9 +147,17 @@ mod tests {
             value: 1.0,
             available_at: Timestamp::from_millis(10 * day),
         }];
+        let e = s
+            .insert_network(
+                &[("fees_btc", &extra), ("difficulty", &bad)],
+                Source::real("g"),
+                now,
+            )
+            .unwrap_err();
+        // The conflicting value is the fifth difficulty, the sixth value of the batch.
         assert!(
-            s.insert_network(&[("fees_btc", &extra), ("difficulty", &bad)], "g", now)
-                .is_err()
+            matches!(&e, StoreError::Conflict(c) if c.index == 5 && c.symbol == "difficulty" && c.stored_source == "f"),
+            "{e}"
         );
         assert!(
             s.network("fees_btc", None).unwrap().is_empty(),

@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use canary_sim::Scenario;
 use canary_model::{Symbol, Timeframe, Timestamp};
+use canary_sim::Scenario;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Canary: crypto-market early warning with a published method for every number.

@@ -3,9 +3,7 @@
 
 mod cli;
 mod cmd;
-mod labels;
 mod output;
-mod profiles;
 
 use std::process::ExitCode;
 

@@ -207,6 +207,8 @@ fn shared_data_asof_hides_bars_not_yet_closed() {
             "BTCUSDT",
             "--tf",
             "1d",
+            "--asof",
+            "2026-02-06T05:00:00Z",
             "--ind",
             "rsi:14",
             "--format",
@@ -217,6 +219,31 @@ fn shared_data_asof_hides_bars_not_yet_closed() {
     ));
     let last = d.lines().last().unwrap();
     assert!(last.starts_with("2026-02-05T00:00:00Z,15.82"), "{last}");
+    // Without --asof it is now: the stored days end on 5 Feb, and the days since are built
+    // from the 4h bars, which reach 14 June.
+    let now = ok(&canary(
+        &db,
+        &[
+            "indicators",
+            "--symbol",
+            "BTCUSDT",
+            "--tf",
+            "1d",
+            "--ind",
+            "rsi:14",
+            "--format",
+            "csv",
+            "--last",
+            "1",
+        ],
+    ));
+    assert!(
+        now.lines()
+            .last()
+            .unwrap()
+            .starts_with("2026-06-14T00:00:00Z,"),
+        "{now}"
+    );
 }
 
 #[test]
@@ -769,7 +796,7 @@ fn miners_lists_every_profile_with_break_evens_coverage_and_missing_inputs() {
         ],
     );
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("X.facts.uptime.value = 2 is impossible")
+        String::from_utf8_lossy(&out.stderr).contains("X.facts.uptime[0].value = 2 is impossible")
     );
     let t = ok(&canary(
         &db,

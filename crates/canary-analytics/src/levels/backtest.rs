@@ -12,6 +12,15 @@ use super::pivots::pivots;
 use crate::ta::atr;
 
 /// Settings for [`backtest_levels`].
+/// The walk-forward bounce rate at the levels: bounces per touch (this module's doc).
+pub const BOUNCE_RATE: canary_model::Method =
+    canary_model::Method::new("backtest_levels_bounce", 1);
+/// The same rate at random zones of the same widths (permuted distances).
+pub const BASELINE_RATE: canary_model::Method =
+    canary_model::Method::new("backtest_levels_baseline", 1);
+/// One value over another (the lift: bounce rate / baseline rate).
+pub const RATIO: canary_model::Method = canary_model::Method::new("ratio", 1);
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BacktestParams {
     pub k: usize,
@@ -36,7 +45,7 @@ impl Default for BacktestParams {
 }
 
 /// Touches and bounces of real and of random zones.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
 pub struct BacktestReport {
     pub bars_tested: usize,
     pub touches: usize,

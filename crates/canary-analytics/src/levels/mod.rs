@@ -20,19 +20,34 @@ mod backtest;
 mod pivots;
 mod profile;
 
-pub use backtest::{BacktestParams, BacktestReport, backtest_levels};
+pub use backtest::{
+    BASELINE_RATE, BOUNCE_RATE, BacktestParams, BacktestReport, RATIO, backtest_levels,
+};
 pub use pivots::{Pivot, PivotKind, pivots};
 pub use profile::VolumeProfile;
 
 use std::collections::BTreeSet;
 
-use canary_model::{Claim, ClaimId, ClaimSet, Timestamp};
+use canary_model::{Claim, ClaimId, ClaimSet, Method, Timestamp};
 
 use crate::series::Bars;
 use crate::stats::quote_unit;
 use crate::ta::atr;
 
-const V: u32 = 1;
+/// A support or resistance level: the clustered pivots' price (`MODELS.md` §5.1).
+pub const LEVEL: Method = Method::new("level", 1);
+/// A level's zone: its cluster's span widened by a quarter ATR each side.
+pub const LEVEL_ZONE: Method = Method::new("level_zone", 1);
+/// Distance from the price to a level, in percent of the price.
+pub const DISTANCE_PCT: Method = Method::new("distance_pct", 1);
+/// Distance from the price to a level, in ATRs.
+pub const DISTANCE_ATR: Method = Method::new("distance_atr", 1);
+/// A level's strength: touches weighted by recency (e-folding `tau_bars`), scaled to 0–1.
+pub const LEVEL_STRENGTH: Method = Method::new("level_strength", 1);
+/// The number of pivots a level clusters.
+pub const COUNT: Method = Method::new("count", 1);
+/// The trapdoor: the next support below an air pocket of the volume profile.
+pub const TRAPDOOR: Method = Method::new("trapdoor", 1);
 
 /// Settings for [`find_levels`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -65,14 +80,15 @@ impl Default for LevelParams {
 }
 
 /// Below or above the price.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Side {
     Support,
     Resistance,
 }
 
 /// One reported level.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Level {
     pub side: Side,
     pub price: f64,
@@ -90,20 +106,23 @@ pub struct Level {
 }
 
 /// The next support below the nearest one, with the air pocket between them.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Trapdoor {
     pub from: f64,
     pub to: f64,
+    #[serde(rename = "air_pocket")]
     pub pocket: (f64, f64),
     pub claim: ClaimId,
 }
 
 /// Levels of one timeframe as of a time.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct LevelReport {
     pub timeframe: canary_model::Timeframe,
+    #[serde(skip)]
     pub asof: Timestamp,
     pub price: f64,
+    #[serde(rename = "atr_14")]
     pub atr: f64,
     pub supports: Vec<Level>,
     pub resistances: Vec<Level>,
@@ -112,7 +131,9 @@ pub struct LevelReport {
     pub value_area: Option<(f64, f64)>,
     pub air_pockets: Vec<(f64, f64)>,
     /// Price range traded in the bars used.
+    #[serde(rename = "traded_range")]
     pub range: (f64, f64),
+    #[serde(skip)]
     pub claims: ClaimSet,
 }
 
@@ -263,10 +284,10 @@ pub fn find_levels(
         atr,
         q,
         asof,
-        "atr_wilder_talib",
-        V,
-        &[("n", "14".into()), ("series", bars.name())],
-        &[&price_id],
+        crate::ta::ATR_WILDER
+            .of(&[&price_id])
+            .param("n", "14")
+            .param("series", bars.name()),
     ));
 
     let eps = (0.005 * price).max(0.5 * atr);
@@ -427,12 +448,6 @@ pub fn find_levels(
         inputs.push(atr_id.clone());
         let input_refs: Vec<&ClaimId> = inputs.iter().collect();
         let methods: Vec<String> = c.methods.iter().cloned().collect();
-        let params = [
-            ("methods", methods.join(",")),
-            ("k", p.k.to_string()),
-            ("eps", format!("{eps}")),
-            ("lookback_bars", p.lookback.to_string()),
-        ];
         let side_name = if side == Side::Support {
             "support"
         } else {
@@ -443,10 +458,12 @@ pub fn find_levels(
             c.price,
             q,
             asof,
-            "level",
-            V,
-            &params,
-            &input_refs,
+            LEVEL
+                .of(&input_refs)
+                .param("methods", methods.join(","))
+                .param("k", p.k)
+                .param("eps", eps)
+                .param("lookback_bars", p.lookback),
         ));
         for (label, v) in [("zone low", c.lo), ("zone high", c.hi)] {
             claims.add(Claim::derived(
@@ -454,10 +471,7 @@ pub fn find_levels(
                 v,
                 q,
                 asof,
-                "level_zone",
-                V,
-                &[("widen_atr", "0.25".into())],
-                &[&id, &atr_id],
+                LEVEL_ZONE.of(&[&id, &atr_id]).param("widen_atr", "0.25"),
             ));
         }
         let distance_pct = (c.price / price - 1.0) * 100.0;
@@ -467,30 +481,21 @@ pub fn find_levels(
             distance_pct,
             "%",
             asof,
-            "distance_pct",
-            V,
-            &[],
-            &[&id, &price_id],
+            DISTANCE_PCT.of(&[&id, &price_id]),
         ));
         claims.add(Claim::derived(
             format!("{side_name} distance in ATR ({tf})"),
             distance_atr,
             "ATR",
             asof,
-            "distance_atr",
-            V,
-            &[],
-            &[&id, &price_id, &atr_id],
+            DISTANCE_ATR.of(&[&id, &price_id, &atr_id]),
         ));
         claims.add(Claim::derived(
             format!("{side_name} strength ({tf})"),
             c.strength,
             "0-1",
             asof,
-            "level_strength",
-            V,
-            &[("tau_bars", format!("{}", p.tau))],
-            &[&id],
+            LEVEL_STRENGTH.of(&[&id]).param("tau_bars", p.tau),
         ));
         #[allow(clippy::cast_precision_loss)]
         claims.add(Claim::derived(
@@ -498,10 +503,7 @@ pub fn find_levels(
             c.pivots.len() as f64,
             "pivots",
             asof,
-            "count",
-            V,
-            &[],
-            &[&id],
+            COUNT.of(&[&id]),
         ));
         let last_touch = c.pivots.iter().max_by_key(|pv| pv.index);
         let broken_if = match side {
@@ -550,13 +552,10 @@ pub fn find_levels(
                     s2.price,
                     q,
                     asof,
-                    "trapdoor",
-                    V,
-                    &[
-                        ("pocket_low", format!("{lo}")),
-                        ("pocket_high", format!("{hi}")),
-                    ],
-                    &inputs,
+                    TRAPDOOR
+                        .of(&inputs)
+                        .param("pocket_low", format!("{lo}"))
+                        .param("pocket_high", format!("{hi}")),
                 ));
                 Trapdoor {
                     from: s1.price,
@@ -623,7 +622,8 @@ mod tests {
         fn no_look_ahead_and_claims_resolve(steps in proptest::collection::vec((-3.0f64..3.0, 0.0f64..2.0, 0.0f64..2.0), 40..200), cut in 20usize..200) {
             let all = walk(&steps);
             let m = cut.min(all.len());
-            let bars = Bars { symbol: "TESTUSDT", timeframe: Timeframe::D1, source: "test", candles: &all[..m] };
+            let sym = canary_model::Symbol::new("TESTUSDT").unwrap();
+            let bars = Bars { symbol: &sym, timeframe: Timeframe::D1, source: "test", candles: &all[..m] };
             let asof = bars.close_time(m - 1);
             let Ok(r) = find_levels(&bars, &LevelParams::default(), asof, None) else { return Ok(()) };
             prop_assert!(r.claims.check().is_ok());

@@ -3,6 +3,9 @@
 
 use super::protocol::TARGET_BLOCK_SECONDS;
 
+/// Blocks left in the difficulty epoch at a height estimated from the time.
+pub const EPOCH_POSITION: canary_model::Method = canary_model::Method::new("epoch_position", 1);
+
 /// Blocks per difficulty epoch.
 pub const EPOCH_BLOCKS: u64 = 2016;
 

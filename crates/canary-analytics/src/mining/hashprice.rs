@@ -5,6 +5,31 @@
 
 use super::protocol::TARGET_BLOCK_SECONDS;
 
+use canary_model::Method;
+
+/// Hash rate implied by difficulty: D·2³²/600 H/s (`MODELS.md` §1.2).
+pub const HASHRATE_FROM_DIFFICULTY: Method = Method::new("hashrate_from_difficulty", 1);
+/// Network BTC per day: 144 × (subsidy + fees per block).
+pub const NETWORK_BTC_PER_DAY: Method = Method::new("network_btc_per_day", 1);
+/// Hashvalue: BTC earned per TH/s per day.
+pub const HASHVALUE: Method = Method::new("hashvalue", 1);
+/// Hashprice: USD earned per TH/s per day (hashvalue × price).
+pub const HASHPRICE: Method = Method::new("hashprice", 1);
+/// The same quantity in another unit (TH → PH, BTC → sats).
+pub const UNIT_CONVERSION: Method = Method::new("unit_conversion", 1);
+/// Fees' share of the block reward.
+pub const FEE_SHARE: Method = Method::new("fee_share", 1);
+/// A machine class's efficiency from the built-in catalogue ([`MACHINES`]).
+pub const MACHINE_CATALOGUE: Method = Method::new("machine_catalogue", 1);
+/// The price at which a machine's revenue equals its power cost (`MODELS.md` §1.3).
+pub const SHUTDOWN_PRICE: Method = Method::new("shutdown_price", 1);
+/// A machine's gross margin on power at the current hashprice.
+pub const GROSS_MARGIN: Method = Method::new("gross_margin", 1);
+/// The least efficient machine whose revenue covers power at a power price.
+pub const MAX_PROFITABLE_EFFICIENCY: Method = Method::new("max_profitable_efficiency", 1);
+/// Share of the fleet under water: triangular distribution over the fleet-efficiency bounds.
+pub const SHARE_UNDER_WATER: Method = Method::new("share_under_water", 1);
+
 /// 2^32: the expected hashes per unit of difficulty.
 pub const TWO_POW_32: f64 = 4_294_967_296.0;
 /// Blocks per day at the target interval.

@@ -8,6 +8,17 @@ use canary_model::Timestamp;
 use super::hashprice::difficulty_from_hashrate;
 use super::protocol::{estimated_height, subsidy_btc};
 
+/// Hash Ribbons: SMA 30 / SMA 60 of the daily hash rate; below 1 is capitulation.
+pub const HASH_RIBBONS: canary_model::Method = canary_model::Method::new("hash_ribbons", 1);
+/// Puell Multiple: daily issuance in USD over its 365-day mean.
+pub const PUELL: canary_model::Method = canary_model::Method::new("puell", 1);
+/// Puell Multiple with issuance before the last halving halved.
+pub const PUELL_HALVING_ADJUSTED: canary_model::Method =
+    canary_model::Method::new("puell_halving_adjusted", 1);
+/// Next difficulty projected from the recent hash rate.
+pub const DIFFICULTY_NOWCAST: canary_model::Method =
+    canary_model::Method::new("difficulty_nowcast", 1);
+
 fn sma_at(xs: &[f64], i: usize, n: usize) -> Option<f64> {
     #[allow(clippy::cast_precision_loss)]
     (i + 1 >= n).then(|| xs[i + 1 - n..=i].iter().sum::<f64>() / n as f64)

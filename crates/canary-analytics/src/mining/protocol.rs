@@ -4,6 +4,12 @@
 
 use canary_model::Timestamp;
 
+/// Circulating supply from the subsidy schedule at a height estimated from the time.
+pub const SUPPLY_FROM_SCHEDULE: canary_model::Method =
+    canary_model::Method::new("supply_from_schedule", 1);
+/// The block subsidy by the halving schedule at a height estimated from the time.
+pub const SUBSIDY_SCHEDULE: canary_model::Method = canary_model::Method::new("subsidy_schedule", 1);
+
 /// Blocks between halvings.
 pub const HALVING_INTERVAL: u64 = 210_000;
 /// Satoshis per bitcoin.

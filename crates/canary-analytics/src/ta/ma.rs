@@ -3,6 +3,9 @@
 use super::window::Ring;
 use super::{Indicator, TaError, check_len, check_period};
 
+/// Simple moving average: the mean of the last `n` values.
+pub const SMA: canary_model::Method = canary_model::Method::new("sma", 1);
+
 /// Simple moving average over `n` values (running sum, as TA-Lib).
 #[derive(Debug, Clone)]
 pub struct Sma {

@@ -61,14 +61,15 @@ mod window;
 pub use bbands::{Bbands, BbandsValue, Stddev, bbands, stddev};
 pub use cci::{Cci, cci};
 pub use dmi::{Adx, Dmi, DmiValue, adx, minus_di, plus_di};
-pub use ma::{Ema, Sma, Wma, ema, sma, wma};
+pub use ma::{Ema, SMA, Sma, Wma, ema, sma, wma};
 pub use macd::{Macd, MacdValue, macd};
-pub use momentum::{Roc, Rsi, roc, rsi};
-pub use range::{Atr, Natr, TrueRange, atr, natr, trange};
+pub use momentum::{RSI_WILDER, Roc, Rsi, roc, rsi};
+pub use range::{ATR_WILDER, Atr, Natr, TrueRange, atr, natr, trange};
 pub use risk::{
-    Drawdown, LogReturn, RealizedVol, ReturnZ, drawdown, log_return, realized_vol, return_z,
+    DRAWDOWN, Drawdown, LogReturn, REALIZED_VOL, RETURN_Z, RealizedVol, ReturnZ, drawdown,
+    log_return, realized_vol, return_z,
 };
-pub use spec::{IndicatorSpec, Ohlcv, SpecError};
+pub use spec::{INDICATOR, IndicatorSpec, Ohlcv, SpecError};
 pub use stoch::{Stoch, StochValue, WillR, stoch, willr};
 pub use volume::{Mfi, Obv, mfi, obv};
 pub use watch::{WatchSet, WatchSetBuffers, watch_set};

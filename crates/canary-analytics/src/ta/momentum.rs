@@ -3,6 +3,9 @@
 use super::window::Ring;
 use super::{Indicator, TaError, check_len, check_period, is_zero};
 
+/// RSI with Wilder's smoothing, seeded and rounded as TA-Lib does (`MODELS.md` §5.2).
+pub const RSI_WILDER: canary_model::Method = canary_model::Method::new("rsi_wilder_talib", 1);
+
 /// Relative Strength Index, Wilder smoothing seeded with the mean of the first n moves.
 #[derive(Debug, Clone)]
 pub struct Rsi {

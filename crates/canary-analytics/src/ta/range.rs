@@ -3,6 +3,9 @@
 use super::momentum::wilder;
 use super::{Bar, Indicator, TaError, check_hlc, check_period, is_zero};
 
+/// ATR with Wilder's smoothing, seeded as TA-Lib does.
+pub const ATR_WILDER: canary_model::Method = canary_model::Method::new("atr_wilder_talib", 1);
+
 /// max(high − low, |high − prev close|, |low − prev close|), TA-Lib's order of comparisons.
 #[inline]
 pub(crate) fn true_range(high: f64, low: f64, prev_close: f64) -> f64 {

@@ -9,6 +9,13 @@ use super::ln::{ln, ln_slice};
 use super::window::Ring;
 use super::{Indicator, TaError, check_len, check_period, drive};
 
+/// The latest log return in standard deviations of the previous `n` log returns.
+pub const RETURN_Z: canary_model::Method = canary_model::Method::new("return_z", 1);
+/// Realised volatility: the sample standard deviation of `n` log returns, annualised, in %.
+pub const REALIZED_VOL: canary_model::Method = canary_model::Method::new("realized_vol", 1);
+/// Drawdown: the price over a high, minus one, in %.
+pub const DRAWDOWN: canary_model::Method = canary_model::Method::new("drawdown", 1);
+
 /// Running Σr and Σr² over the last n returns: sample standard deviation.
 #[derive(Debug, Clone)]
 pub(crate) struct ReturnWindow {

@@ -85,6 +85,10 @@ pub enum SpecError {
     Params { spec: String, reason: String },
 }
 
+/// An indicator's value, named by its output column (`rsi_14`, `macd_12_26_9_signal`: the
+/// function and its parameters), computed over a series' bars as TA-Lib computes it.
+pub const INDICATOR: canary_model::Method = canary_model::Method::new("ta_indicator", 1);
+
 const KNOWN: &str = "sma, ema, wma, rsi, macd, bbands, stddev, roc, trange, atr, natr, adx, plus_di, minus_di, stoch, willr, cci, obv, mfi, rv, drawdown, ret, retz, all";
 
 fn fmt_num(x: f64) -> String {

@@ -1,14 +1,15 @@
 //! `canary demo` (what `make run` runs): simulate a crash, store it in a fresh database under
-//! the demo folder, build daily bars, and print the latest watch set. Works with no network.
+//! the demo folder, build daily bars, and print what the engine reports on it (watch set,
+//! statistics, levels, miners' stress). Works with no network.
 
-use anyhow::{Context, Result};
+use anyhow::{Context as _, Result};
 use canary_analytics::resample::resample;
-use canary_analytics::ta::{Ohlcv, WatchSetBuffers, watch_set};
+use canary_engine::{Context, IndicatorsParams, LevelsParams, StatsParams};
+use canary_model::{Symbol, Timeframe, Timestamp};
 use canary_sim::{Scenario, SimParams, simulate};
-use canary_model::{Symbol, Timeframe};
-use canary_store::{CandleQuery, NewCandle, Store};
+use canary_store::{NewCandle, Source, Store};
 
-use crate::cli::DemoArgs;
+use crate::cli::{DemoArgs, ReportFormat};
 use crate::output::{SIMULATED, human};
 
 pub fn run(a: &DemoArgs) -> Result<()> {
@@ -29,7 +30,9 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         bars: 6 * 365,
         seed: a.seed,
         scenario: Scenario::Crash,
-        start: SimParams::DEFAULT_START,
+        // A year that ends on the morning after the crash day 2026-02-05, so that the real
+        // company figures of miners.toml are read as published by the demo's time.
+        start: Timestamp::parse("2025-02-07T00:00:00Z")?,
         start_price: 95_000.0,
     };
     println!("{SIMULATED}\n");
@@ -40,11 +43,11 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         .iter()
         .map(|c| NewCandle {
             candle: *c,
-            available_at: c.open_time.add_millis(tf.duration_ms()),
+            available_at: tf.close_of(c.open_time),
             source_bars: None,
         })
         .collect();
-    store.insert_candles(&symbol, tf, "sim", now, &rows, |_| {})?;
+    store.insert_candles(&symbol, tf, Source::sim("sim"), now, &rows, |_| {})?;
     let last = bars.last().expect("the demo simulates bars");
     // The crash is the second-to-last day; read the market as a morning-after analysis would,
     // at 05:00 UTC on the last day: only bars closed by then are known.
@@ -52,7 +55,7 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         .floor(last.open_time)
         .add_millis(5 * 3_600_000);
     let pairs: Vec<_> = rows.iter().map(|r| (r.candle, r.available_at)).collect();
-    let end = last.open_time.add_millis(tf.duration_ms());
+    let end = tf.close_of(last.open_time);
     let daily: Vec<NewCandle> = resample(&pairs, tf, Timeframe::D1, end)?
         .into_iter()
         .filter(|r| r.complete)
@@ -65,7 +68,7 @@ pub fn run(a: &DemoArgs) -> Result<()> {
     store.insert_candles(
         &symbol,
         Timeframe::D1,
-        "sim:resample:4h",
+        Source::sim("sim:resample:4h"),
         now,
         &daily,
         |_| {},
@@ -80,26 +83,31 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         db.display()
     );
 
+    drop(store);
+    let store = Store::open(&db)?;
+    let profiles = canary_engine::facts::Profiles::built_in()?;
+    let ctx = Context::new(&store, asof)
+        .map_err(super::hint)?
+        .with_profiles(&profiles);
     for tf in [Timeframe::D1, Timeframe::H4] {
-        let stored = store.candles(
-            &symbol,
-            tf,
-            &CandleQuery {
-                asof: Some(asof),
-                ..CandleQuery::default()
+        let r = canary_engine::indicators(
+            &ctx,
+            &IndicatorsParams {
+                symbol: symbol.clone(),
+                timeframe: tf,
+                spec: "watch".into(),
+                to: None,
             },
-        )?;
-        let candles: Vec<_> = stored.iter().map(|s| s.candle).collect();
-        let d = Ohlcv::from_candles(&candles);
-        let mut w = WatchSetBuffers::with_len(d.len());
-        watch_set(&d.high, &d.low, &d.close, tf.bars_per_year(), &mut w)?;
-        let i = d.len() - 1;
-        let close = d.close[i];
+        )
+        .map_err(super::hint)?;
+        let b = &r.body;
+        let i = b.times.len() - 1;
+        let close = b.close[i];
         let mut t = crate::output::table();
         t.set_header(["indicator", "value", "reading"]);
-        for (name, s) in w.columns() {
+        for (name, s) in &b.columns {
             let v = s[i];
-            let reading = match name {
+            let reading = match name.as_str() {
                 "rsi_14" if v < 30.0 => "oversold (< 30)".to_string(),
                 "rsi_14" if v > 70.0 => "overbought (> 70)".to_string(),
                 n if n.starts_with("ema_") || n.starts_with("bb_") => {
@@ -110,42 +118,42 @@ pub fn run(a: &DemoArgs) -> Result<()> {
                 "rv_30" => "% annualised, last 30 bars".to_string(),
                 _ => String::new(),
             };
-            t.add_row([name.to_string(), human(v), reading]);
+            t.add_row([name.clone(), human(v), reading]);
         }
         println!(
-            "\nWatch set, {symbol} {tf} (SIMULATED) as of {asof}: last known bar opened {}, close {}",
-            candles[i].open_time,
+            "\nWatch set, {symbol} {tf}{} as of {asof}: last known bar opened {}, close {}",
+            crate::output::sim_tag(&r),
+            b.times[i],
             human(close)
         );
         println!("{t}");
     }
     println!("\nMarket statistics (SIMULATED), every number a claim (--format json shows them):");
-    super::stats::report(
-        &store,
-        &crate::cli::StatsArgs {
+    let stats = canary_engine::stats(
+        &ctx,
+        &StatsParams {
             symbol: symbol.clone(),
-            asof: Some(asof),
             intraday: Timeframe::H4,
-            format: crate::cli::ReportFormat::Table,
         },
-        asof,
-    )?;
+    )
+    .map_err(super::hint)?;
+    super::stats::render(&stats, ReportFormat::Table)?;
     println!("\nSupport and resistance (SIMULATED):");
-    super::levels::report(
-        &store,
-        &crate::cli::LevelsArgs {
+    let levels = canary_engine::levels(
+        &ctx,
+        &LevelsParams {
             symbol: symbol.clone(),
-            tf: vec![Timeframe::D1, Timeframe::H4],
-            asof: Some(asof),
+            timeframes: vec![Timeframe::D1, Timeframe::H4],
             k: 5,
             lookback: 730,
-            format: crate::cli::ReportFormat::Table,
         },
-        asof,
-    )?;
+    )
+    .map_err(super::hint)?;
+    super::levels::render(&levels, ReportFormat::Table)?;
     println!(
-        "\nMiners' stress table at the SIMULATED price (company figures from miners.toml are real):"
+        "\nMiners' stress table at the SIMULATED price (company figures from miners.toml are real, each as published by the time):"
     );
+    drop(ctx);
     super::miners::run_miners(
         &db,
         &crate::cli::MinersArgs {

@@ -1,21 +1,16 @@
-//! `canary flows`: fetch labelled entities' transactions from an Esplora API and report their
-//! outflows by destination kind, with the latest day against the previous 90.
+//! `canary flows`: fetch labelled entities' transactions from an Esplora API and store their
+//! outflows; render the engine's outflow report.
 
 use std::collections::HashSet;
 use std::path::Path;
 
 use anyhow::{Result, bail};
-use canary_analytics::flows::{
-    Destination, EntityKind, Outflow, daily, latest_zscore, outflows, position_ratio,
-};
+use canary_analytics::flows::{EntityKind, outflows};
 use canary_ingest::esplora::EsploraClient;
-use canary_model::{Claim, ClaimSet};
-use canary_store::{Store, StoredOutflow};
+use canary_store::{Source, Store, StoredOutflow};
 
 use crate::cli::{FlowsArgs, FlowsCommand, FlowsFetchArgs, ReportFormat};
-use crate::output::{human, progress};
-
-const V: u32 = 1;
+use crate::output::{human, preamble, print_json, progress};
 
 pub fn run(db: &Path, a: &FlowsArgs) -> Result<()> {
     match &a.command {
@@ -25,7 +20,7 @@ pub fn run(db: &Path, a: &FlowsArgs) -> Result<()> {
 }
 
 fn fetch(db: &Path, f: &FlowsFetchArgs) -> Result<()> {
-    let set = crate::labels::load(&f.labels)?;
+    let set = canary_engine::labels::load(&f.labels)?;
     let targets: Vec<&String> = match &f.entity {
         Some(e) => {
             let Some((name, _)) = set.entities.get_key_value(e) else {
@@ -84,7 +79,7 @@ fn fetch(db: &Path, f: &FlowsFetchArgs) -> Result<()> {
             }
             pb.inc(1);
         }
-        let r = store.insert_outflows(&rows, &f.url, super::now())?;
+        let r = store.insert_outflows(&rows, Source::real(&f.url), super::now())?;
         pb.suspend(|| {
             println!(
                 "{entity}: {} transactions seen, {} outflows ({} new, {} already stored)",
@@ -99,131 +94,14 @@ fn fetch(db: &Path, f: &FlowsFetchArgs) -> Result<()> {
     Ok(())
 }
 
-fn dest(s: &str) -> Destination {
-    match s {
-        "miner" => Destination::Labelled(EntityKind::Miner),
-        "exchange" => Destination::Labelled(EntityKind::Exchange),
-        "otc" => Destination::Labelled(EntityKind::Otc),
-        "custodian" => Destination::Labelled(EntityKind::Custodian),
-        _ => Destination::Unlabelled,
-    }
-}
-
-#[allow(clippy::too_many_lines)]
 fn report(db: &Path, a: &FlowsArgs) -> Result<()> {
-    let store = Store::open(db)?;
-    let asof = a.asof.unwrap_or_else(super::now);
-    let entities = match &a.entity {
-        Some(e) => vec![e.clone()],
-        None => store.flow_entities()?,
-    };
-    if entities.is_empty() {
-        bail!(
-            "no outflows stored in {}: run canary flows fetch --labels FILE first",
-            db.display()
-        );
-    }
-    let mut claims = ClaimSet::new();
-    let mut rows = Vec::new();
-    for e in &entities {
-        let stored = store.outflows(e, Some(asof))?;
-        let all: Vec<Outflow> = stored
-            .iter()
-            .map(|s| Outflow {
-                txid: s.txid.clone(),
-                time: s.time,
-                destination: dest(&s.destination),
-                btc: s.btc,
-            })
-            .collect();
-        let sells: Vec<Outflow> = all
-            .iter()
-            .filter(|o| {
-                matches!(
-                    o.destination,
-                    Destination::Labelled(EntityKind::Exchange | EntityKind::Otc)
-                )
-            })
-            .cloned()
-            .collect();
-        let (d_all, d_sell) = (daily(&all), daily(&sells));
-        let Some(&(last_day, last_all)) = d_all.last() else {
-            rows.push((e.clone(), None));
-            continue;
-        };
-        let input = claims.add(Claim::data(
-            format!("{e} outflows on {}", &last_day.to_string()[..10]),
-            last_all,
-            "BTC",
-            asof,
-            format!("{e} daily outflows"),
-            "esplora transactions classified by canary labels",
-            last_day,
-        ));
-        let sell_last = d_sell
-            .last()
-            .filter(|d| d.0 == last_day)
-            .map_or(0.0, |d| d.1);
-        let z = latest_zscore(&d_all, 90);
-        let z_id = z.map(|z| {
-            claims.add(Claim::derived(
-                format!("{e} latest daily outflow in σ of the previous 90 days"),
-                z,
-                "σ",
-                asof,
-                "outflow_zscore",
-                V,
-                &[("days", "90".into())],
-                &[&input],
-            ))
-        });
-        let ratio = position_ratio(&d_all);
-        let r_id = ratio.map(|r| {
-            claims.add(Claim::derived(
-                format!("{e} position ratio (latest day / 365-day mean)"),
-                r,
-                "×",
-                asof,
-                "position_ratio",
-                V,
-                &[],
-                &[&input],
-            ))
-        });
-        rows.push((
-            e.clone(),
-            Some((
-                last_day,
-                last_all,
-                sell_last,
-                d_all.len(),
-                z,
-                z_id,
-                ratio,
-                r_id,
-                input,
-            )),
-        ));
-    }
-    claims.check()?;
+    let r = super::with_context(db, a.asof, |ctx| {
+        canary_engine::flows(ctx, a.entity.as_deref())
+    })?;
     match a.format {
-        ReportFormat::Json => {
-            let doc = serde_json::json!({
-                "asof": asof.to_string(),
-                "entities": rows.iter().map(|(e, r)| match r {
-                    None => serde_json::json!({"entity": e, "outflows": null}),
-                    Some((day, all, sell, n, z, zid, ratio, rid, input)) => serde_json::json!({
-                        "entity": e, "last_day": day.to_string(), "outflow_btc": all, "outflow_claim": input,
-                        "to_exchanges_and_otc_btc": sell, "days": n,
-                        "zscore_90d": z, "zscore_claim": zid, "position_ratio": ratio, "position_ratio_claim": rid,
-                        "flag": z.is_some_and(|z| z >= 3.0),
-                    }),
-                }).collect::<Vec<_>>(),
-                "claims": claims,
-            });
-            println!("{}", serde_json::to_string_pretty(&doc)?);
-        }
+        ReportFormat::Json => print_json(&r)?,
         ReportFormat::Table | ReportFormat::Md => {
+            preamble(&r);
             let mut t = crate::output::table();
             t.set_header([
                 "entity",
@@ -234,37 +112,40 @@ fn report(db: &Path, a: &FlowsArgs) -> Result<()> {
                 "position ratio",
                 "",
             ]);
-            for (e, r) in &rows {
-                match r {
-                    None => {
-                        t.add_row([
-                            e.clone(),
-                            "no outflows stored".into(),
-                            String::new(),
-                            String::new(),
-                            String::new(),
-                            String::new(),
-                            String::new(),
-                        ]);
-                    }
-                    Some((day, all, sell, n, z, _, ratio, _, _)) => {
-                        t.add_row([
-                            e.clone(),
-                            day.to_string()[..10].to_string(),
-                            human(*all),
-                            human(*sell),
-                            z.map_or(format!("n/a ({n} of 91 days)"), |z| format!("{z:+.1}")),
-                            ratio.map_or("n/a (< 365 days)".into(), |r| format!("{r:.2}×")),
-                            if z.is_some_and(|z| z >= 3.0) {
-                                "FLAG: ≥ 3σ".into()
-                            } else {
-                                String::new()
-                            },
-                        ]);
-                    }
-                }
+            for e in &r.body.entities {
+                let (Some(day), Some(all), Some(sell)) =
+                    (e.last_day, e.outflow_btc, e.to_exchanges_and_otc_btc)
+                else {
+                    t.add_row([
+                        e.entity.clone(),
+                        "no outflows stored".into(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                    ]);
+                    continue;
+                };
+                t.add_row([
+                    e.entity.clone(),
+                    day.to_string()[..10].to_string(),
+                    human(all),
+                    human(sell),
+                    e.zscore_90d
+                        .map_or(format!("n/a ({} of 91 days)", e.days), |z| {
+                            format!("{z:+.1}")
+                        }),
+                    e.position_ratio
+                        .map_or("n/a (< 365 days)".into(), |r| format!("{r:.2}×")),
+                    if e.flag {
+                        "FLAG: ≥ 3σ".into()
+                    } else {
+                        String::new()
+                    },
+                ]);
             }
-            println!("Entity outflows as of {asof}");
+            println!("Entity outflows as of {}", r.as_of);
             println!("{t}");
         }
     }

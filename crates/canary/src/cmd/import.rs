@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, anyhow};
 use canary_ingest::csv::{ImportOptions, read_candles};
-use canary_store::{NewCandle, Store, StoreError};
+use canary_store::{NewCandle, Source, Store, StoreError};
 
 use crate::cli::ImportArgs;
 use crate::output::{SIMULATED, progress};
@@ -38,7 +38,7 @@ pub fn run(db: &Path, a: &ImportArgs) -> Result<()> {
         .iter()
         .map(|r| NewCandle {
             candle: r.candle,
-            available_at: r.candle.open_time.add_millis(tf.duration_ms()),
+            available_at: tf.close_of(r.candle.open_time),
             source_bars: None,
         })
         .collect();
@@ -87,9 +87,14 @@ pub fn run(db: &Path, a: &ImportArgs) -> Result<()> {
     }
 
     let mut store = Store::open(db)?;
+    let kind = if parsed.simulated {
+        Source::sim(&source)
+    } else {
+        Source::real(&source)
+    };
     let pb = progress(rows.len() as u64, "importing");
     let report = store
-        .insert_candles(&a.symbol, tf, &source, super::now(), &rows, |n| {
+        .insert_candles(&a.symbol, tf, kind, super::now(), &rows, |n| {
             pb.set_position(n as u64)
         })
         .map_err(|e| match e {

@@ -1,109 +1,83 @@
-//! `canary indicators`: indicator series from the store or from a file.
+//! `canary indicators`: render the engine's indicator series, over stored bars or a file.
 
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::{Context, Result, anyhow, bail};
-use canary_analytics::ta::{IndicatorSpec, Ohlcv, WatchSetBuffers, watch_set};
+use anyhow::{Context, Result, anyhow};
+use canary_engine::{IndicatorsParams, Input, MarketBars};
 use canary_ingest::csv::{ImportOptions, read_candles};
-use canary_model::{Candle, Timeframe, Timestamp};
-use canary_store::{CandleQuery, Store};
+use canary_model::{SourceKind, Symbol, Timestamp};
 
 use crate::cli::{Format, IndicatorsArgs};
 use crate::output::{SIMULATED, exact, human, json_num};
 
-/// Bars to compute over, where they came from, and whether they are simulated.
-pub struct Loaded {
-    pub candles: Vec<Candle>,
-    pub timeframe: Timeframe,
-    pub origin: String,
-    pub simulated: bool,
-}
-
-fn load(db: &Path, a: &IndicatorsArgs) -> Result<Loaded> {
-    if let Some(file) = &a.input {
-        let parsed = read_candles(
-            file,
-            &ImportOptions {
-                timeframe: a.tf,
-                map: Vec::new(),
-            },
-        )?;
-        let tf = parsed.timeframe;
-        let candles = parsed
-            .rows
-            .iter()
-            .map(|r| r.candle)
-            .filter(|c| {
-                a.asof
-                    .is_none_or(|t| c.open_time.add_millis(tf.duration_ms()) <= t)
-            })
-            .filter(|c| a.to.is_none_or(|t| c.open_time <= t))
-            .collect();
-        return Ok(Loaded {
-            candles,
+/// Bars read straight from a CSV file, as an input the engine takes: only bars closed by
+/// `asof` and opened by `to`.
+fn from_file(file: &Path, a: &IndicatorsArgs, asof: Timestamp) -> Result<Input<MarketBars>> {
+    let parsed = read_candles(
+        file,
+        &ImportOptions {
+            timeframe: a.tf,
+            map: Vec::new(),
+        },
+    )?;
+    let tf = parsed.timeframe;
+    let candles: Vec<_> = parsed
+        .rows
+        .iter()
+        .map(|r| r.candle)
+        .filter(|c| tf.close_of(c.open_time) <= asof)
+        .filter(|c| a.to.is_none_or(|t| c.open_time <= t))
+        .collect();
+    let stem = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let symbol = Symbol::new(&stem).or_else(|_| Symbol::new("FILE"))?;
+    Ok(Input {
+        series: format!("{symbol} {tf}"),
+        source: file.display().to_string(),
+        kind: if parsed.simulated {
+            SourceKind::Sim
+        } else {
+            SourceKind::Real
+        },
+        last_time: candles.last().map(|c| tf.close_of(c.open_time)),
+        warnings: Vec::new(),
+        value: MarketBars {
+            symbol,
             timeframe: tf,
-            origin: file.display().to_string(),
-            simulated: parsed.simulated,
-        });
-    }
-    let symbol = a
-        .symbol
-        .as_ref()
-        .ok_or_else(|| anyhow!("give --symbol S --tf TF, or --input FILE"))?;
-    let tf =
-        a.tf.ok_or_else(|| anyhow!("--symbol needs --tf (one of 1m 5m 15m 1h 4h 1d 1w)"))?;
-    let store = Store::open(db)?;
-    let q = CandleQuery {
-        from: None,
-        to: a.to,
-        asof: a.asof,
-    };
-    let rows = store.candles(symbol, tf, &q)?;
-    if rows.is_empty() {
-        bail!(
-            "no {symbol} {tf} bars in {}{}; stored series: {}",
-            db.display(),
-            a.asof
-                .map(|t| format!(" available as of {t}"))
-                .unwrap_or_default(),
-            super::market::stored_series(&store)?
-        );
-    }
-    Ok(Loaded {
-        simulated: rows.iter().any(|r| r.source.contains("sim")),
-        candles: rows.into_iter().map(|r| r.candle).collect(),
-        timeframe: tf,
-        origin: format!("{symbol} {tf} in {}", db.display()),
+            candles,
+        },
     })
 }
 
-/// Column names and series for `--ind`.
-pub fn compute(spec: &str, d: &Ohlcv, tf: Timeframe) -> Result<Vec<(String, Vec<f64>)>> {
-    if spec.trim().eq_ignore_ascii_case("watch") {
-        let mut w = WatchSetBuffers::with_len(d.len());
-        watch_set(&d.high, &d.low, &d.close, tf.bars_per_year(), &mut w)?;
-        return Ok(w
-            .columns()
-            .iter()
-            .map(|(n, s)| ((*n).to_string(), s.to_vec()))
-            .collect());
-    }
-    let specs = IndicatorSpec::parse_list(spec)?;
-    let mut out = Vec::new();
-    for s in specs {
-        let cols = s.compute(d, tf.bars_per_year())?;
-        out.extend(s.columns().into_iter().zip(cols));
-    }
-    Ok(out)
-}
-
 pub fn run(db: &Path, a: &IndicatorsArgs) -> Result<()> {
-    let loaded = load(db, a)?;
-    let d = Ohlcv::from_candles(&loaded.candles);
-    let series =
-        compute(&a.ind, &d, loaded.timeframe).with_context(|| format!("--ind {}", a.ind))?;
-    let times: Vec<Timestamp> = loaded.candles.iter().map(|c| c.open_time).collect();
+    let asof = a.asof.unwrap_or_else(super::now);
+    let r = if let Some(file) = &a.input {
+        let bars = from_file(file, a, asof)?;
+        canary_engine::indicators_of(&bars, &a.ind, asof)
+            .map_err(super::hint)
+            .with_context(|| format!("--ind {}", a.ind))?
+    } else {
+        let symbol = a
+            .symbol
+            .clone()
+            .ok_or_else(|| anyhow!("give --symbol S --tf TF, or --input FILE"))?;
+        let timeframe =
+            a.tf.ok_or_else(|| anyhow!("--symbol needs --tf (one of 1m 5m 15m 1h 4h 1d 1w)"))?;
+        let p = IndicatorsParams {
+            symbol,
+            timeframe,
+            spec: a.ind.clone(),
+            to: a.to,
+        };
+        super::with_context(db, Some(asof), |ctx| canary_engine::indicators(ctx, &p))
+            .with_context(|| format!("--ind {}", a.ind))?
+    };
+    let body = &r.body;
+    let series = &body.columns;
+    let times = &body.times;
     let mut idx: Vec<usize> = (0..times.len())
         .filter(|&i| a.from.is_none_or(|f| times[i] >= f))
         .collect();
@@ -116,21 +90,26 @@ pub fn run(db: &Path, a: &IndicatorsArgs) -> Result<()> {
     if let Some(n) = last {
         idx = idx.split_off(idx.len().saturating_sub(n));
     }
-    if loaded.simulated {
+    if r.simulated {
         eprintln!("{SIMULATED}");
+    }
+    if a.format != Format::Json {
+        for w in &r.warnings {
+            eprintln!("WARNING {w}");
+        }
     }
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
     match a.format {
         Format::Csv => {
             write!(w, "time")?;
-            for (name, _) in &series {
+            for (name, _) in series {
                 write!(w, ",{name}")?;
             }
             writeln!(w)?;
             for &i in &idx {
                 write!(w, "{}", times[i])?;
-                for (_, s) in &series {
+                for (_, s) in series {
                     write!(w, ",{}", exact(s[i]))?;
                 }
                 writeln!(w)?;
@@ -142,20 +121,23 @@ pub fn run(db: &Path, a: &IndicatorsArgs) -> Result<()> {
                 .map(|&i| {
                     let mut m = serde_json::Map::new();
                     m.insert("time".into(), times[i].to_string().into());
-                    m.insert("close".into(), json_num(d.close[i]));
-                    for (name, s) in &series {
+                    m.insert("close".into(), json_num(body.close[i]));
+                    for (name, s) in series {
                         m.insert(name.clone(), json_num(s[i]));
                     }
                     serde_json::Value::Object(m)
                 })
                 .collect();
             let doc = serde_json::json!({
-                "source": loaded.origin,
-                "timeframe": loaded.timeframe.as_str(),
-                "simulated": loaded.simulated,
-                "asof": a.asof.map(|t| t.to_string()),
+                "as_of": r.as_of,
+                "simulated": r.simulated,
+                "warnings": r.warnings,
+                "source": body.source,
+                "timeframe": body.timeframe,
                 "columns": series.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
                 "rows": rows,
+                "latest": body.latest.iter().map(|(n, id)| serde_json::json!({"column": n, "claim": id})).collect::<Vec<_>>(),
+                "claims": r.claims,
             });
             serde_json::to_writer_pretty(&mut w, &doc)?;
             writeln!(w)?;
@@ -166,16 +148,11 @@ pub fn run(db: &Path, a: &IndicatorsArgs) -> Result<()> {
             header.extend(series.iter().map(|(n, _)| n.clone()));
             t.set_header(header);
             for &i in &idx {
-                let mut row = vec![times[i].to_string(), human(d.close[i])];
+                let mut row = vec![times[i].to_string(), human(body.close[i])];
                 row.extend(series.iter().map(|(_, s)| human(s[i])));
                 t.add_row(row);
             }
-            writeln!(
-                w,
-                "{}{}",
-                loaded.origin,
-                a.asof.map(|t| format!(", as of {t}")).unwrap_or_default()
-            )?;
+            writeln!(w, "{} {}, as of {}", body.source, body.timeframe, r.as_of)?;
             writeln!(w, "{t}")?;
             if idx.len() < total {
                 writeln!(

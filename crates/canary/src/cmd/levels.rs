@@ -1,51 +1,13 @@
-//! `canary levels`: supports, resistances and the trapdoor per timeframe, as claims.
+//! `canary levels`: render the engine's supports, resistances and trapdoor per timeframe.
 
 use std::path::Path;
 
 use anyhow::Result;
-use canary_analytics::levels::{Level, LevelParams, LevelReport, find_levels};
-use canary_analytics::series::Bars;
-use canary_model::ClaimSet;
-use canary_store::Store;
+use canary_analytics::levels::LevelReport;
+use canary_engine::{LevelsBody, LevelsParams, Report};
 
-use super::market::load;
 use crate::cli::{LevelsArgs, ReportFormat};
-use crate::output::{SIMULATED, human};
-
-fn level_json(l: &Level) -> serde_json::Value {
-    serde_json::json!({
-        "price": l.price,
-        "zone": [l.zone.0, l.zone.1],
-        "distance_pct": l.distance_pct,
-        "distance_atr": l.distance_atr,
-        "touches": l.touches,
-        "last_touch": l.last_touch.map(|t| t.to_string()),
-        "last_touch_bars_ago": l.last_touch_bars_ago,
-        "strength": l.strength,
-        "methods": l.methods,
-        "broken_if": l.broken_if,
-        "claim": l.claim,
-    })
-}
-
-fn report_json(r: &LevelReport) -> serde_json::Value {
-    serde_json::json!({
-        "timeframe": r.timeframe.as_str(),
-        "price": r.price,
-        "atr_14": r.atr,
-        "traded_range": [r.range.0, r.range.1],
-        "supports": r.supports.iter().map(level_json).collect::<Vec<_>>(),
-        "resistances": r.resistances.iter().map(level_json).collect::<Vec<_>>(),
-        "trapdoor": r.trapdoor.as_ref().map(|t| serde_json::json!({
-            "from": t.from, "to": t.to, "air_pocket": [t.pocket.0, t.pocket.1], "claim": t.claim,
-        })),
-        "volume_profile": {
-            "poc": r.poc,
-            "value_area": r.value_area.map(|(a, b)| [a, b]),
-            "air_pockets": r.air_pockets.iter().map(|(a, b)| [a, b]).collect::<Vec<_>>(),
-        },
-    })
-}
+use crate::output::{human, preamble, print_json, sim_tag};
 
 fn print_table(sym: &str, r: &LevelReport, md: bool) {
     let rows: Vec<[String; 7]> = r
@@ -129,81 +91,26 @@ fn print_table(sym: &str, r: &LevelReport, md: bool) {
 }
 
 pub fn run(db: &Path, a: &LevelsArgs) -> Result<()> {
-    let store = Store::open(db)?;
-    let asof = a.asof.unwrap_or_else(super::now);
-    report(&store, a, asof)
+    let p = LevelsParams {
+        symbol: a.symbol.clone(),
+        timeframes: a.tf.clone(),
+        k: a.k,
+        lookback: a.lookback,
+    };
+    let r = super::with_context(db, a.asof, |ctx| canary_engine::levels(ctx, &p))?;
+    render(&r, a.format)
 }
 
-/// Compute and print the levels (also used by the demo).
-pub fn report(store: &Store, a: &LevelsArgs, asof: canary_model::Timestamp) -> Result<()> {
-    let sym = a.symbol.as_str();
-    let mut reports = Vec::new();
-    let mut claims = ClaimSet::new();
-    let mut simulated = false;
-    // Levels of every timeframe are placed around the latest price, from the finest one.
-    let finest = *a
-        .tf
-        .iter()
-        .min()
-        .ok_or_else(|| anyhow::anyhow!("--tf needs at least one timeframe"))?;
-    let fine = load(store, &a.symbol, finest, asof)?;
-    let Some(last) = fine.candles.last() else {
-        anyhow::bail!("no {} {finest} bars available as of {asof}", a.symbol);
-    };
-    let fine_bars = Bars {
-        symbol: sym,
-        timeframe: finest,
-        source: &fine.source,
-        candles: &fine.candles,
-    };
-    let current = fine_bars.claim(
-        "last price",
-        "close",
-        fine.candles.len() - 1,
-        last.close,
-        canary_analytics::stats::quote_unit(sym),
-        asof,
-    );
-    for tf in &a.tf {
-        let loaded = load(store, &a.symbol, *tf, asof)?;
-        simulated |= loaded.simulated;
-        let bars = Bars {
-            symbol: sym,
-            timeframe: *tf,
-            source: &loaded.source,
-            candles: &loaded.candles,
-        };
-        let params = LevelParams {
-            k: a.k,
-            lookback: a.lookback,
-            ..LevelParams::default()
-        };
-        let r = find_levels(&bars, &params, asof, Some(&current))?;
-        claims.extend(r.claims.clone());
-        reports.push(r);
-    }
-    claims.check()?;
-    if simulated {
-        eprintln!("{SIMULATED}");
-    }
-    match a.format {
-        ReportFormat::Json => {
-            let doc = serde_json::json!({
-                "symbol": sym,
-                "asof": asof.to_string(),
-                "simulated": simulated,
-                "levels": reports.iter().map(report_json).collect::<Vec<_>>(),
-                "claims": claims,
-            });
-            println!("{}", serde_json::to_string_pretty(&doc)?);
-        }
+/// Print the levels (also used by the demo).
+pub fn render(r: &Report<LevelsBody>, format: ReportFormat) -> Result<()> {
+    let sym = r.body.symbol.as_str();
+    match format {
+        ReportFormat::Json => print_json(r)?,
         ReportFormat::Table | ReportFormat::Md => {
-            println!(
-                "{sym} levels as of {asof}{}\n",
-                if simulated { " (SIMULATED)" } else { "" }
-            );
-            for r in &reports {
-                print_table(sym, r, a.format == ReportFormat::Md);
+            preamble(r);
+            println!("{sym} levels as of {}{}\n", r.as_of, sim_tag(r));
+            for l in &r.body.levels {
+                print_table(sym, l, format == ReportFormat::Md);
             }
         }
     }

@@ -7,7 +7,6 @@ mod hashprice;
 mod import;
 mod indicators;
 mod levels;
-mod market;
 mod miners;
 mod network;
 mod resample;
@@ -15,6 +14,7 @@ mod simulate;
 mod stats;
 
 use anyhow::Result;
+use canary_engine::{Context, EngineError};
 use canary_model::Timestamp;
 use canary_store::Store;
 
@@ -46,6 +46,51 @@ pub fn now() -> Timestamp {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
     Timestamp::from_millis(ms)
+}
+
+/// The engine's error with what a user of this command line can do about it.
+pub fn hint(e: EngineError) -> anyhow::Error {
+    let extra = match &e {
+        EngineError::NoPrice { symbol, .. } => Some(format!(
+            "give --price P (USD), or store {symbol} bars (canary import FILE --symbol {symbol})"
+        )),
+        EngineError::NoNetwork { .. } => {
+            Some("or give --hashrate-ehs H (EH/s) or --difficulty D".to_string())
+        }
+        EngineError::NoBars { .. } => {
+            Some("import bars with canary import FILE --symbol S, or pass --db".to_string())
+        }
+        _ => None,
+    };
+    match extra {
+        Some(x) => anyhow::Error::new(e).context(x),
+        None => anyhow::Error::new(e),
+    }
+}
+
+/// Open the store and a context as of `asof` on it, and run `f`.
+pub fn with_context<T>(
+    db: &std::path::Path,
+    asof: Option<Timestamp>,
+    f: impl FnOnce(&Context<'_>) -> Result<T, EngineError>,
+) -> Result<T> {
+    let store = Store::open(db)?;
+    let ctx = Context::new(&store, asof.unwrap_or_else(now)).map_err(hint)?;
+    f(&ctx).map_err(hint)
+}
+
+/// As [`with_context`], with company facts in the context.
+pub fn with_facts<T>(
+    db: &std::path::Path,
+    asof: Option<Timestamp>,
+    profiles: &canary_engine::facts::Profiles,
+    f: impl FnOnce(&Context<'_>) -> Result<T, EngineError>,
+) -> Result<T> {
+    let store = Store::open(db)?;
+    let ctx = Context::new(&store, asof.unwrap_or_else(now))
+        .map_err(hint)?
+        .with_profiles(profiles);
+    f(&ctx).map_err(hint)
 }
 
 fn series(db: &std::path::Path) -> Result<()> {

@@ -4,7 +4,8 @@ use std::path::Path;
 
 use anyhow::{Result, bail};
 use canary_analytics::resample::{Resampled, resample};
-use canary_store::{CandleQuery, NewCandle, Store};
+use canary_model::SourceKind;
+use canary_store::{CandleQuery, NewCandle, Source, Store};
 
 use crate::cli::ResampleArgs;
 
@@ -29,7 +30,10 @@ pub fn run(db: &Path, a: &ResampleArgs) -> Result<()> {
             a.from
         );
     }
-    let simulated = src.iter().any(|c| c.source == "sim");
+    let kinds = store.source_kinds()?;
+    let simulated = src
+        .iter()
+        .any(|c| kinds.get(&c.source) == Some(&SourceKind::Sim));
     let pairs: Vec<_> = src.iter().map(|c| (c.candle, c.available_at)).collect();
     let built = resample(&pairs, a.from, a.to, asof)?;
     let (complete, partial): (Vec<&Resampled>, Vec<&Resampled>) =
@@ -51,7 +55,12 @@ pub fn run(db: &Path, a: &ResampleArgs) -> Result<()> {
     } else {
         format!("resample:{}", a.from)
     };
-    let report = store.insert_candles(&a.symbol, a.to, &source, super::now(), &rows, |_| {})?;
+    let kind = if simulated {
+        Source::sim(&source)
+    } else {
+        Source::real(&source)
+    };
+    let report = store.insert_candles(&a.symbol, a.to, kind, super::now(), &rows, |_| {})?;
     println!(
         "resampled {} {} bars into {} {} bars: {} new, {} already present, {} built from fewer than {} bars (outages){}",
         src.len(),

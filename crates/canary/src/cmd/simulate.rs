@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use canary_sim::{SimParams, simulate, write_csv};
-use canary_store::{NewCandle, Store};
+use canary_store::{NewCandle, Source, Store};
 
 use crate::cli::SimulateArgs;
 use crate::output::SIMULATED;
@@ -32,12 +32,19 @@ pub fn run(db: &Path, a: &SimulateArgs) -> Result<()> {
             .iter()
             .map(|c| NewCandle {
                 candle: *c,
-                available_at: c.open_time.add_millis(a.tf.duration_ms()),
+                available_at: a.tf.close_of(c.open_time),
                 source_bars: None,
             })
             .collect();
         let mut store = Store::open(db)?;
-        let r = store.insert_candles(&a.symbol, a.tf, "sim", super::now(), &rows, |_| {})?;
+        let r = store.insert_candles(
+            &a.symbol,
+            a.tf,
+            Source::sim("sim"),
+            super::now(),
+            &rows,
+            |_| {},
+        )?;
         println!(
             "stored {} simulated {} {} bars ({} already present) in {} [scenario {}, seed {}]",
             r.inserted,

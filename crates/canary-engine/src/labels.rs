@@ -11,9 +11,17 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
 use canary_analytics::flows::{EntityKind, Labels};
 use serde::Deserialize;
+
+use crate::EngineError;
+
+fn err(origin: &str, message: String) -> EngineError {
+    EngineError::File {
+        origin: origin.to_string(),
+        message,
+    }
+}
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,42 +49,58 @@ fn kind(s: &str) -> Option<EntityKind> {
 }
 
 /// Parse and validate a label file; errors name the entity and key.
-pub fn parse(text: &str, origin: &str) -> Result<LabelSet> {
+///
+/// # Errors
+/// [`EngineError::File`]: TOML that does not parse, an unknown kind, an entity without
+/// addresses or source, an address that is not one, or one labelled twice.
+pub fn parse(text: &str, origin: &str) -> Result<LabelSet, EngineError> {
     let raw: BTreeMap<String, Entity> =
-        toml::from_str(text).with_context(|| format!("{origin}: not a valid label file"))?;
+        toml::from_str(text).map_err(|e| err(origin, format!("not a valid label file: {e}")))?;
     let mut labels = Labels::default();
     let mut entities = BTreeMap::new();
     for (name, e) in raw {
         let Some(k) = kind(&e.kind) else {
-            bail!(
-                "{origin}: {name}.kind = {:?}: use miner, exchange, otc or custodian",
-                e.kind
-            );
+            return Err(err(
+                origin,
+                format!(
+                    "{name}.kind = {:?}: use miner, exchange, otc or custodian",
+                    e.kind
+                ),
+            ));
         };
         if e.addresses.is_empty() {
-            bail!("{origin}: {name}.addresses is empty");
+            return Err(err(origin, format!("{name}.addresses is empty")));
         }
         if e.source.trim().is_empty() {
-            bail!("{origin}: {name}.source is empty: say where the labels come from");
+            return Err(err(
+                origin,
+                format!("{name}.source is empty: say where the labels come from"),
+            ));
         }
         for a in &e.addresses {
             let a = a.trim();
             if a.is_empty() || a.len() > 100 || !a.chars().all(|c| c.is_ascii_alphanumeric()) {
-                bail!("{origin}: {name}.addresses: {a:?} is not a Bitcoin address");
+                return Err(err(
+                    origin,
+                    format!("{name}.addresses: {a:?} is not a Bitcoin address"),
+                ));
             }
-            labels
-                .add(a, &name, k)
-                .map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
+            labels.add(a, &name, k).map_err(|e| err(origin, e))?;
         }
         entities.insert(name, (k, e));
     }
     Ok(LabelSet { entities, labels })
 }
 
-pub fn load(path: &Path) -> Result<LabelSet> {
+/// Read a label file.
+///
+/// # Errors
+/// The file cannot be read, or [`parse`] refuses it.
+pub fn load(path: &Path) -> Result<LabelSet, EngineError> {
+    let origin = path.display().to_string();
     let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the label file {}", path.display()))?;
-    parse(&text, &path.display().to_string())
+        .map_err(|e| err(&origin, format!("cannot read the label file: {e}")))?;
+    parse(&text, &origin)
 }
 
 #[cfg(test)]
@@ -98,13 +122,15 @@ mod tests {
         );
         assert!(e.contains("X.kind"), "{e}");
         let dup = "[A]\nkind = \"miner\"\nsource = \"s\"\naddresses = [\"bc1qa\"]\n[B]\nkind = \"otc\"\nsource = \"s\"\naddresses = [\"bc1qa\"]\n";
-        assert!(format!("{:#}", parse(dup, "l.toml").unwrap_err()).contains("labelled both"));
+        assert!((parse(dup, "l.toml").unwrap_err().to_string()).contains("labelled both"));
+        let e = parse(
+            "[A]\nkind = \"miner\"\nsource = \"s\"\naddresses = [\"a\"]\nextra = 1\n",
+            "l.toml",
+        )
+        .unwrap_err();
         assert!(
-            parse(
-                "[A]\nkind = \"miner\"\nsource = \"s\"\naddresses = [\"a\"]\nextra = 1\n",
-                "l.toml"
-            )
-            .is_err()
+            matches!(&e, EngineError::File { origin, message } if origin == "l.toml" && message.contains("extra")),
+            "{e}"
         );
     }
 }

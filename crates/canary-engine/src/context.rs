@@ -1,0 +1,490 @@
+//! [`Context`]: everything knowable at a time T, from a store and a company-facts file, each
+//! input with its source, its kind (real, simulated, user) and its age at T. This is the one
+//! place where the as-of rule of each kind of data is applied:
+//!
+//! - **bars**: rows with `available_at <= T` (a bar is available at its close); when a lower
+//!   timeframe reaches further than the stored bars of the one asked for, the missing bars are
+//!   built from it (complete buckets only), and a disagreement between the two is a warning;
+//! - **network series**: values whose day had ended by T (for fetched series, whose time had
+//!   passed);
+//! - **company facts**: each figure's latest value *published* by T (filing or release date,
+//!   or a documented filing lag after its period end when the date is unknown);
+//! - **entity outflows**: transactions whose block time is at or before T.
+//!
+//! **Staleness.** Each input has an expected interval: a candle its timeframe, a daily network
+//! series one day, a company figure a quarter. An input whose latest value describes a time
+//! more than [`STALE_INTERVALS`] intervals before T (two quarters for company figures,
+//! [`FACT_STALE_QUARTERS`]) carries a `stale` warning, and every report that uses it shows the
+//! warning. Entity outflows have no expected interval (an entity may simply not move coins)
+//! and are never stale.
+
+use std::collections::BTreeMap;
+
+use canary_analytics::resample::resample;
+use canary_analytics::series::Bars;
+use canary_model::network::NetworkSeries;
+use canary_model::{Candle, SourceKind, Symbol, Timeframe, Timestamp};
+use canary_store::{CandleQuery, Store, StoredCandle, StoredOutflow};
+
+use crate::EngineError;
+use crate::facts::{CompanyAsOf, Profiles};
+use crate::report::{Warning, WarningKind};
+
+const DAY_MS: i64 = 86_400_000;
+
+/// An input is stale when its latest value describes a time more than this many expected
+/// intervals before the as-of time (candles, daily network series).
+pub const STALE_INTERVALS: i64 = 3;
+
+/// A company figure is stale when its period ended more than this many quarters (of 91 days)
+/// before the as-of time: at least one quarterly report has come and gone without it.
+pub const FACT_STALE_QUARTERS: i64 = 2;
+
+/// One input of a report: the value, where it came from and how old it is at T.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Input<T> {
+    pub value: T,
+    /// What it is: `BTCUSDT 1d`, `hashrate_hs`, `MSTR facts`.
+    pub series: String,
+    /// Where it came from: file names, API addresses, `resample:4h`, joined by `+`.
+    pub source: String,
+    pub kind: SourceKind,
+    /// The time its latest value describes (a bar's close, a day's end, a period end).
+    pub last_time: Option<Timestamp>,
+    /// What a report using it must show: stale, sources that disagree, assumed dates.
+    pub warnings: Vec<Warning>,
+}
+
+impl<T> Input<T> {
+    #[must_use]
+    pub fn simulated(&self) -> bool {
+        self.kind == SourceKind::Sim
+    }
+
+    /// Whether a `stale` warning came with it.
+    #[must_use]
+    pub fn is_stale(&self) -> bool {
+        self.warnings.iter().any(|w| w.kind == WarningKind::Stale)
+    }
+}
+
+/// A network series: (day or moment, value), in time order.
+pub type Series = Vec<(Timestamp, f64)>;
+
+/// Bars built from a lower timeframe: which one, the bars, and the sources they came from.
+struct Built {
+    lower: Timeframe,
+    candles: Vec<Candle>,
+    sources: Vec<String>,
+}
+
+/// Bars of one instrument and timeframe.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MarketBars {
+    pub symbol: Symbol,
+    pub timeframe: Timeframe,
+    pub candles: Vec<Candle>,
+}
+
+impl Input<MarketBars> {
+    /// The bars as the analytics take them, named for claims.
+    #[must_use]
+    pub fn bars(&self) -> Bars<'_> {
+        Bars {
+            symbol: &self.value.symbol,
+            timeframe: self.value.timeframe,
+            source: &self.source,
+            candles: &self.value.candles,
+        }
+    }
+}
+
+/// `age` in days, for warnings.
+#[allow(clippy::cast_precision_loss)]
+fn days(ms: i64) -> f64 {
+    (ms as f64 / DAY_MS as f64 * 10.0).round() / 10.0
+}
+
+/// A human age: `5 h`, `3.2 days`.
+fn human_age(ms: i64) -> String {
+    if ms < 2 * DAY_MS {
+        format!("{} h", ms / 3_600_000)
+    } else {
+        format!("{} days", days(ms))
+    }
+}
+
+/// The `stale` warning for an input whose latest value describes `last`, if it is older than
+/// `limit_ms` at `asof`.
+fn staleness(
+    series: &str,
+    last: Timestamp,
+    asof: Timestamp,
+    limit_ms: i64,
+    expected: &str,
+) -> Option<Warning> {
+    let age = asof.millis() - last.millis();
+    (age > limit_ms).then(|| Warning {
+        kind: WarningKind::Stale,
+        series: series.to_string(),
+        last_time: Some(last),
+        age_days: Some(days(age)),
+        message: format!(
+            "{series}: the latest value describes {last}, {} before {asof} (expected every {expected}; stale after {})",
+            human_age(age),
+            human_age(limit_ms)
+        ),
+    })
+}
+
+/// Everything knowable at one time.
+#[derive(Debug)]
+pub struct Context<'a> {
+    store: &'a Store,
+    asof: Timestamp,
+    kinds: BTreeMap<String, SourceKind>,
+    profiles: Option<&'a Profiles>,
+}
+
+impl<'a> Context<'a> {
+    /// A context over `store` as of `asof`.
+    ///
+    /// # Errors
+    /// A database error reading the sources' kinds.
+    pub fn new(store: &'a Store, asof: Timestamp) -> Result<Self, EngineError> {
+        Ok(Context {
+            store,
+            asof,
+            kinds: store.source_kinds()?,
+            profiles: None,
+        })
+    }
+
+    /// The same context with company facts from `profiles`.
+    #[must_use]
+    pub fn with_profiles(mut self, profiles: &'a Profiles) -> Self {
+        self.profiles = Some(profiles);
+        self
+    }
+
+    #[must_use]
+    pub fn asof(&self) -> Timestamp {
+        self.asof
+    }
+
+    #[must_use]
+    pub fn store(&self) -> &'a Store {
+        self.store
+    }
+
+    /// The company facts in use, if any were given.
+    #[must_use]
+    pub fn profiles(&self) -> Option<&'a Profiles> {
+        self.profiles
+    }
+
+    /// The kind of data several sources make: simulated if any is.
+    fn kind_of<'s>(&self, sources: impl IntoIterator<Item = &'s str>) -> SourceKind {
+        let mut kind = SourceKind::Real;
+        for s in sources {
+            match self.kinds.get(s) {
+                Some(SourceKind::Sim) => return SourceKind::Sim,
+                Some(SourceKind::User) => kind = SourceKind::User,
+                _ => {}
+            }
+        }
+        kind
+    }
+
+    /// The stored series, for an error that found none to use: `BTCUSDT 4h, BTCUSDT 1d`, or
+    /// how to store one.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn stored_series(&self) -> Result<String, EngineError> {
+        let known: Vec<String> = self
+            .store
+            .series()?
+            .iter()
+            .map(|s| format!("{} {}", s.symbol, s.timeframe))
+            .collect();
+        Ok(if known.is_empty() {
+            "none (import bars first)".to_string()
+        } else {
+            known.join(", ")
+        })
+    }
+
+    fn stored(&self, symbol: &Symbol, tf: Timeframe) -> Result<Vec<StoredCandle>, EngineError> {
+        let q = CandleQuery {
+            asof: Some(self.asof),
+            ..CandleQuery::default()
+        };
+        Ok(self.store.candles(symbol, tf, &q)?)
+    }
+
+    /// Bars of `tf` built from the freshest stored lower timeframe (complete buckets only),
+    /// with that timeframe and the sources used.
+    fn built(&self, symbol: &Symbol, tf: Timeframe) -> Result<Option<Built>, EngineError> {
+        let mut best: Option<Built> = None;
+        // Nearest lower timeframe first: at equal freshness it is the one kept.
+        for lower in Timeframe::ALL
+            .iter()
+            .rev()
+            .filter(|l| tf.is_multiple_of(**l))
+        {
+            let rows = self.stored(symbol, *lower)?;
+            if rows.is_empty() {
+                continue;
+            }
+            let pairs: Vec<_> = rows.iter().map(|r| (r.candle, r.available_at)).collect();
+            let candles: Vec<Candle> = resample(&pairs, *lower, tf, self.asof)?
+                .into_iter()
+                .filter(|r| r.complete)
+                .map(|r| r.candle)
+                .collect();
+            let Some(last) = candles.last().map(|c| c.open_time) else {
+                continue;
+            };
+            if best
+                .as_ref()
+                .is_none_or(|b| b.candles.last().is_none_or(|c| c.open_time < last))
+            {
+                let mut sources: Vec<String> = rows.iter().map(|r| r.source.clone()).collect();
+                sources.sort_unstable();
+                sources.dedup();
+                best = Some(Built {
+                    lower: *lower,
+                    candles,
+                    sources,
+                });
+            }
+        }
+        Ok(best)
+    }
+
+    /// The bars of `symbol` at `tf` available at T: the stored ones, continued with bars built
+    /// from a lower timeframe where that reaches further (so a daily series stored last month
+    /// does not hide the days since, which the 4h bars know). Where both exist for the same
+    /// bar and differ, a `disagree` warning says so; the stored bar is kept.
+    ///
+    /// # Errors
+    /// [`EngineError::NoBars`] when there are none, stored or buildable; a database error.
+    pub fn bars(&self, symbol: &Symbol, tf: Timeframe) -> Result<Input<MarketBars>, EngineError> {
+        let stored = self.stored(symbol, tf)?;
+        let built = self.built(symbol, tf)?;
+        let series = format!("{symbol} {tf}");
+        let mut warnings = Vec::new();
+        let mut sources: Vec<String> = stored.iter().map(|r| r.source.clone()).collect();
+        sources.sort_unstable();
+        sources.dedup();
+        let mut kind_sources = sources.clone();
+        let mut candles: Vec<Candle> = stored.iter().map(|r| r.candle).collect();
+        if let Some(Built {
+            lower,
+            candles: more,
+            sources: lower_sources,
+        }) = built
+        {
+            let stored_last = candles.last().map(|c| c.open_time);
+            let differ: Vec<(Candle, Candle)> = more
+                .iter()
+                .filter_map(|b| {
+                    let i = stored
+                        .binary_search_by_key(&b.open_time, |r| r.candle.open_time)
+                        .ok()?;
+                    let s = stored[i].candle;
+                    let close = |x: f64, y: f64| (x - y).abs() <= 1e-9 * x.abs().max(y.abs());
+                    let same = close(s.open, b.open)
+                        && close(s.high, b.high)
+                        && close(s.low, b.low)
+                        && close(s.close, b.close);
+                    (!same).then_some((s, *b))
+                })
+                .collect();
+            if let Some((s, b)) = differ.first() {
+                warnings.push(Warning {
+                    kind: WarningKind::Disagree,
+                    series: series.clone(),
+                    last_time: None,
+                    age_days: None,
+                    message: format!(
+                        "{series}: {} stored bars ({}) differ from those built from {lower} bars, e.g. {}: stored close {}, built {}; the stored bars are used",
+                        differ.len(),
+                        sources.join("+"),
+                        s.open_time,
+                        s.close,
+                        b.close
+                    ),
+                });
+            }
+            let newer: Vec<Candle> = more
+                .into_iter()
+                .filter(|c| stored_last.is_none_or(|l| c.open_time > l))
+                .collect();
+            if !newer.is_empty() {
+                sources.push(format!("resample:{lower}"));
+                kind_sources.extend(lower_sources);
+                candles.extend(newer);
+            }
+        }
+        let Some(last) = candles.last() else {
+            return Err(EngineError::NoBars {
+                symbol: symbol.clone(),
+                timeframe: tf,
+                asof: self.asof,
+                stored: self.stored_series()?,
+            });
+        };
+        let last_time = tf.close_of(last.open_time);
+        warnings.extend(staleness(
+            &series,
+            last_time,
+            self.asof,
+            STALE_INTERVALS * tf.duration_ms(),
+            tf.as_str(),
+        ));
+        Ok(Input {
+            kind: self.kind_of(kind_sources.iter().map(String::as_str)),
+            value: MarketBars {
+                symbol: symbol.clone(),
+                timeframe: tf,
+                candles,
+            },
+            series,
+            source: sources.join("+"),
+            last_time: Some(last_time),
+            warnings,
+        })
+    }
+
+    /// A daily network series as of T (`vendor`: a fetched series such as `mempool`'s, kept
+    /// apart from imported ones); `None` when nothing is stored by then.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn network(
+        &self,
+        series: NetworkSeries,
+        vendor: Option<&str>,
+    ) -> Result<Option<Input<Series>>, EngineError> {
+        let name = series.stored_name(vendor);
+        let values = self.store.network(&name, Some(self.asof))?;
+        let Some(&(t, _)) = values.last() else {
+            return Ok(None);
+        };
+        let source = self.store.network_sources(&name)?;
+        // A daily value describes its whole day; a fetched value, its moment.
+        let last_time = if vendor.is_none() {
+            t.add_millis(DAY_MS)
+        } else {
+            t
+        };
+        let warnings = staleness(&name, last_time, self.asof, STALE_INTERVALS * DAY_MS, "day")
+            .into_iter()
+            .collect();
+        Ok(Some(Input {
+            kind: self.kind_of(source.split(',')),
+            value: values,
+            series: name,
+            source,
+            last_time: Some(last_time),
+            warnings,
+        }))
+    }
+
+    /// A company's figures as published by T; `None` without a facts file or for a ticker it
+    /// does not list.
+    #[must_use]
+    pub fn facts(&self, ticker: &str) -> Option<Input<CompanyAsOf>> {
+        let profiles = self.profiles?;
+        let profile = profiles.companies.get(ticker)?;
+        let c = profile.as_of(ticker, self.asof);
+        let series = format!("{ticker} facts");
+        let mut warnings = Vec::new();
+        let limit = FACT_STALE_QUARTERS * 91 * DAY_MS;
+        let old: Vec<String> = c
+            .facts
+            .iter()
+            .map(|(k, f)| (k.name(), f.period_end))
+            .chain(c.debt.iter().map(|d| ("debt", d.period_end)))
+            .filter(|(_, t)| self.asof.millis() - t.millis() > limit)
+            .map(|(k, t)| format!("{k} ({})", &t.to_string()[..10]))
+            .collect();
+        let oldest = c
+            .facts
+            .values()
+            .map(|f| f.period_end)
+            .chain(c.debt.iter().map(|d| d.period_end))
+            .min();
+        if let (false, Some(oldest)) = (old.is_empty(), oldest) {
+            let mut old = old;
+            old.dedup();
+            warnings.push(Warning {
+                kind: WarningKind::Stale,
+                series: series.clone(),
+                last_time: Some(oldest),
+                age_days: Some(days(self.asof.millis() - oldest.millis())),
+                message: format!(
+                    "{ticker}: figures describing periods more than {FACT_STALE_QUARTERS} quarters before {}: {}",
+                    self.asof,
+                    old.join(", ")
+                ),
+            });
+        }
+        let undated: Vec<&str> = c
+            .facts
+            .iter()
+            .filter(|(_, f)| matches!(f.published, crate::facts::Published::Assumed { .. }))
+            .map(|(k, _)| k.name())
+            .chain(
+                c.debt
+                    .iter()
+                    .filter(|d| matches!(d.published, crate::facts::Published::Assumed { .. }))
+                    .map(|d| d.name.as_str()),
+            )
+            .collect();
+        if !undated.is_empty() {
+            warnings.push(Warning {
+                kind: WarningKind::Undated,
+                series: series.clone(),
+                last_time: None,
+                age_days: None,
+                message: format!(
+                    "{ticker}: publication date unknown for {}; each is taken as public a filing lag after its period end (see its citation)",
+                    undated.join(", ")
+                ),
+            });
+        }
+        let last_time = c
+            .facts
+            .values()
+            .map(|f| f.period_end)
+            .chain(c.debt.iter().map(|d| d.period_end))
+            .max();
+        Some(Input {
+            value: c,
+            series,
+            source: profiles.origin.clone(),
+            kind: SourceKind::Real,
+            last_time,
+            warnings,
+        })
+    }
+
+    /// An entity's outflows known at T, in time order.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn outflows(&self, entity: &str) -> Result<Input<Vec<StoredOutflow>>, EngineError> {
+        let rows = self.store.outflows(entity, Some(self.asof))?;
+        Ok(Input {
+            last_time: rows.last().map(|r| r.time),
+            value: rows,
+            series: format!("{entity} outflows"),
+            source: "esplora transactions classified by canary labels".into(),
+            kind: SourceKind::Real,
+            warnings: Vec::new(),
+        })
+    }
+}

@@ -1,0 +1,39 @@
+//! Canary's compose layer: the one place that answers "what was known at T, as claims".
+//!
+//! The binary, a server and the alert engine all call these functions; none of them builds a
+//! claim or reads a table itself.
+//!
+//! - [`Context`] (`context.rs`): everything knowable at T from a store and a company-facts
+//!   file, each [`Input`] with its source, kind and age, and a `stale` warning past its limit.
+//! - [`Report`] (`report.rs`): a body, its [`canary_model::ClaimSet`] (checked to resolve),
+//!   warnings and the simulated flag; [`Draft`] builds one.
+//! - `reports/`: one function per capability — [`stats`], [`levels`], [`backtest_levels`],
+//!   [`indicators`], [`network`], [`hashprice`], [`miners`], [`treasury`], [`flows`].
+//! - [`facts`]: the company-facts file (`miners.toml`), each figure a dated history read as
+//!   published by T; [`labels`]: entity label files for flows.
+//! - [`EngineError`]: why a report could not be made, naming the data, never a CLI flag.
+
+mod context;
+mod error;
+pub mod facts;
+pub mod labels;
+mod report;
+mod reports;
+
+pub use context::{Context, FACT_STALE_QUARTERS, Input, MarketBars, STALE_INTERVALS, Series};
+pub use error::EngineError;
+pub use report::{Draft, Report, Warning, WarningKind};
+pub use reports::backtest::{BacktestBody, BacktestLevelsParams, backtest_levels};
+pub use reports::companies::{
+    CompaniesBody, CompanyBody, FactRow, FigureRow, MinersParams, ScenarioRow, TreasuryParams,
+    miners, treasury,
+};
+pub use reports::flows::{EntityFlows, FlowsBody, flows};
+pub use reports::hashprice::{HashpriceBody, HashpriceParams, MachineRow, hashprice};
+pub use reports::indicators::{
+    IndicatorsBody, IndicatorsParams, indicator_columns, indicators, indicators_of,
+};
+pub use reports::levels::{LevelsBody, LevelsParams, levels};
+pub use reports::network::{NetworkBody, NetworkParams, NetworkRow, network};
+pub use reports::stats::{Missing, StatsBody, StatsParams, stats};
+pub use reports::{Price, price};

@@ -1,0 +1,585 @@
+//! `miners` and `treasury`: the companies of the facts file under price scenarios — cost per
+//! BTC, cash break-even, margin, debt coverage, runway, forced selling
+//! (`canary_analytics::treasury`). Every figure derives from the company's figures *as
+//! published by T*, each cited with its source and publication date; a figure whose inputs
+//! are missing names them instead of a value.
+
+use canary_analytics::mining::protocol::{SUBSIDY_SCHEDULE, estimated_height, subsidy_btc};
+use canary_analytics::ta::SMA;
+use canary_analytics::treasury::{
+    Basis, CASH_BREAK_EVEN, COVERAGE_PRICE_GROSS, COVERAGE_PRICE_NET, COVERAGE_RATIO,
+    FORCED_SELLING, Figure, MARGIN, NetworkState, POWER_COST_PER_BTC, RUNWAY, SCENARIO, SELL_RATIO,
+    margin,
+};
+use canary_model::network::NetworkSeries;
+use canary_model::{Claim, ClaimId, Method, Symbol, Timestamp};
+use serde::Serialize;
+use serde::ser::SerializeMap;
+
+use super::Price;
+use crate::facts::{CompanyAsOf, Kind, Published};
+use crate::{Context, Draft, EngineError, Report};
+
+/// The haircut on BTC counted as liquidity in the runway (`MODELS.md` §2.3).
+pub const RUNWAY_HAIRCUT: f64 = 0.10;
+
+/// What `miners` computes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MinersParams {
+    pub price: Price,
+    pub symbol: Symbol,
+    /// Scenario prices besides spot, −10 % and −20 %.
+    pub scenarios: Vec<f64>,
+}
+
+/// What `treasury` computes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TreasuryParams {
+    pub price: Price,
+    pub symbol: Symbol,
+    /// One ticker; every company holding BTC at T when `None`.
+    pub company: Option<String>,
+    /// Scenario prices besides spot, −10 %, −20 % and the company's net coverage price.
+    pub scenarios: Vec<f64>,
+}
+
+/// A computed figure: its value and claim, or the inputs it lacks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FigureRow {
+    pub key: &'static str,
+    pub label: String,
+    pub unit: &'static str,
+    pub figure: Figure,
+    pub claim: Option<ClaimId>,
+}
+
+impl Serialize for FigureRow {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        match &self.figure {
+            Figure::Value(v) if v.is_finite() => {
+                m.serialize_entry("value", v)?;
+                m.serialize_entry("claim", &self.claim)?;
+            }
+            Figure::Value(_) => {
+                m.serialize_entry("value", &None::<f64>)?;
+                m.serialize_entry("self_funding", &true)?;
+                m.serialize_entry("claim", &self.claim)?;
+            }
+            Figure::Missing(missing) => {
+                m.serialize_entry("value", &None::<f64>)?;
+                m.serialize_entry("missing", missing)?;
+            }
+        }
+        m.end()
+    }
+}
+
+/// The figures at one scenario price.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioRow {
+    pub price: f64,
+    pub figures: Vec<FigureRow>,
+}
+
+impl ScenarioRow {
+    #[must_use]
+    pub fn get(&self, key: &str) -> Option<&FigureRow> {
+        self.figures.iter().find(|f| f.key == key)
+    }
+}
+
+impl Serialize for ScenarioRow {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("price", &self.price)?;
+        for f in &self.figures {
+            m.serialize_entry(f.key, f)?;
+        }
+        m.end()
+    }
+}
+
+/// A company figure in use at T, with its citation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FactRow {
+    pub key: String,
+    pub value: f64,
+    pub unit: String,
+    pub period_end: Timestamp,
+    pub published_at: Timestamp,
+    /// The publication date is unknown and taken as a filing lag after the period end.
+    pub published_assumed: bool,
+    pub source: String,
+    pub claim: ClaimId,
+}
+
+/// A debt instrument in use at T.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DebtRow {
+    pub name: String,
+    pub principal_usd: f64,
+    pub coupon_pct: Option<f64>,
+    pub maturity: Option<String>,
+    pub conversion_price_usd: Option<f64>,
+    pub period_end: Timestamp,
+    pub published_at: Timestamp,
+    pub source: String,
+    pub claim: ClaimId,
+}
+
+/// One company.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompanyBody {
+    pub ticker: String,
+    pub name: String,
+    pub kind: Kind,
+    pub facts: Vec<FactRow>,
+    pub debt: Vec<DebtRow>,
+    pub figures: Vec<FigureRow>,
+    pub scenarios: Vec<ScenarioRow>,
+}
+
+impl CompanyBody {
+    #[must_use]
+    pub fn figure(&self, key: &str) -> Option<&FigureRow> {
+        self.figures.iter().find(|f| f.key == key)
+    }
+}
+
+impl Serialize for CompanyBody {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("ticker", &self.ticker)?;
+        m.serialize_entry("name", &self.name)?;
+        m.serialize_entry("kind", &self.kind)?;
+        m.serialize_entry("facts", &self.facts)?;
+        m.serialize_entry("debt", &self.debt)?;
+        for f in &self.figures {
+            m.serialize_entry(f.key, f)?;
+        }
+        m.serialize_entry("scenarios", &self.scenarios)?;
+        m.end()
+    }
+}
+
+/// The companies evaluated at a price.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CompaniesBody {
+    pub price: f64,
+    pub price_claim: ClaimId,
+    /// Where the company figures came from (`miners.toml`).
+    pub profiles: String,
+    pub companies: Vec<CompanyBody>,
+}
+
+/// The network a miner's production is estimated against: the mean hash rate of the last
+/// seven days and the scheduled subsidy, as claims. `None` without a stored hash rate.
+fn network_state(
+    ctx: &Context<'_>,
+    draft: &mut Draft,
+) -> Result<Option<(NetworkState, Vec<ClaimId>)>, EngineError> {
+    let Some(input) = ctx.network(NetworkSeries::HashrateHs, None)? else {
+        return Ok(None);
+    };
+    if input.value.len() < 7 {
+        return Ok(None);
+    }
+    draft.uses(&input);
+    let asof = ctx.asof();
+    let &(t, v) = input.value.last().expect("seven values");
+    let last = draft.add(Claim::data(
+        "network hash rate (daily)",
+        v,
+        "H/s",
+        asof,
+        &input.series,
+        &input.source,
+        t,
+    ));
+    let week = &input.value[input.value.len() - 7..];
+    let mean = week.iter().map(|x| x.1).sum::<f64>() / 7.0;
+    let mean_id = draft.add(Claim::derived(
+        "network hash rate, mean of the last 7 days",
+        mean,
+        "H/s",
+        asof,
+        SMA.of(&[&last]).param("n", 7),
+    ));
+    let height = estimated_height(asof);
+    let reward = subsidy_btc(height);
+    let reward_id = draft.add(Claim::derived(
+        "block subsidy (schedule at the height estimated from the time)",
+        reward,
+        "BTC",
+        asof,
+        SUBSIDY_SCHEDULE.of(&[]).param("estimated_height", height),
+    ));
+    Ok(Some((
+        NetworkState {
+            hashrate_ths: mean / 1e12,
+            reward_btc: reward,
+        },
+        vec![mean_id, reward_id],
+    )))
+}
+
+fn pct(f: Figure) -> Figure {
+    match f {
+        Figure::Value(v) => Figure::Value(v * 100.0),
+        m => m,
+    }
+}
+
+/// Spot, −10 %, −20 % and the extra prices.
+fn scenario_prices(spot: f64, extra: &[f64]) -> Vec<f64> {
+    let mut v = vec![spot, (spot * 0.9).round(), (spot * 0.8).round()];
+    v.extend_from_slice(extra);
+    v
+}
+
+/// The company's figures at T as data claims, and their rows.
+fn cite(c: &CompanyAsOf, draft: &mut Draft) -> (Vec<FactRow>, Vec<DebtRow>, Vec<ClaimId>) {
+    let asof = draft.as_of;
+    let mut ids = Vec::new();
+    let facts = c
+        .facts
+        .iter()
+        .map(|(k, f)| {
+            let claim = draft.add(c.fact_claim(*k, f, asof));
+            ids.push(claim.clone());
+            FactRow {
+                key: k.name().to_string(),
+                value: f.value,
+                unit: k.unit().to_string(),
+                period_end: f.period_end,
+                published_at: f.published.at(),
+                published_assumed: matches!(f.published, Published::Assumed { .. }),
+                source: f.source.clone(),
+                claim,
+            }
+        })
+        .collect();
+    let debt = c
+        .debt
+        .iter()
+        .map(|d| {
+            let claim = draft.add(c.debt_claim(d, asof));
+            ids.push(claim.clone());
+            DebtRow {
+                name: d.name.clone(),
+                principal_usd: d.principal_usd,
+                coupon_pct: d.coupon_pct,
+                maturity: d.maturity.clone(),
+                conversion_price_usd: d.conversion_price_usd,
+                period_end: d.period_end,
+                published_at: d.published.at(),
+                source: d.source.clone(),
+                claim,
+            }
+        })
+        .collect();
+    (facts, debt, ids)
+}
+
+/// A claim for a computed figure (none when it is missing or infinite).
+fn figure(
+    draft: &mut Draft,
+    key: &'static str,
+    label: String,
+    unit: &'static str,
+    f: Figure,
+    method: Method,
+    inputs: &[ClaimId],
+) -> FigureRow {
+    let claim = f.value().filter(|v| v.is_finite()).map(|v| {
+        let refs: Vec<&ClaimId> = inputs.iter().collect();
+        let c = Claim::derived(label.clone(), v, unit, draft.as_of, method.of(&refs));
+        draft.add(c)
+    });
+    FigureRow {
+        key,
+        label,
+        unit,
+        figure: f,
+        claim,
+    }
+}
+
+/// Everything about one company at a price and its scenarios.
+fn evaluate(
+    c: &CompanyAsOf,
+    draft: &mut Draft,
+    price: (f64, &ClaimId),
+    scenarios: &[f64],
+    net: Option<&(NetworkState, Vec<ClaimId>)>,
+) -> CompanyBody {
+    let (price, price_id) = price;
+    let ticker = &c.ticker;
+    let co = c.company();
+    let miner = c.kind == Kind::Miner;
+    let (facts, debt, fact_ids) = cite(c, draft);
+    let state = net.map(|n| &n.0);
+    // Production figures read the network too.
+    let mut with_net = fact_ids.clone();
+    if miner && let Some((_, ids)) = net {
+        with_net.extend(ids.iter().cloned());
+    }
+    let mut with_price = with_net.clone();
+    with_price.push(price_id.clone());
+    let basis = |b: Basis| {
+        if b == Basis::Reported {
+            "reported"
+        } else {
+            "computed"
+        }
+    };
+    let (power, pb) = co.power_cost_per_btc(state);
+    let (cash_be, cb) = co.cash_break_even(state);
+    let (sell, ratio) = co.forced_selling(price, state);
+    let all = [
+        (
+            "power_cost_per_btc",
+            format!("{ticker} power cost per BTC ({})", basis(pb)),
+            power,
+            "USD/BTC",
+            POWER_COST_PER_BTC,
+            false,
+        ),
+        (
+            "cash_break_even",
+            format!("{ticker} cash break-even ({})", basis(cb)),
+            cash_be.clone(),
+            "USD/BTC",
+            CASH_BREAK_EVEN,
+            false,
+        ),
+        (
+            "margin",
+            format!("{ticker} cash margin at {price}"),
+            pct(margin(&cash_be, price)),
+            "%",
+            MARGIN,
+            true,
+        ),
+        (
+            "coverage_price_gross",
+            format!("{ticker} debt-coverage price, gross"),
+            co.coverage_price_gross(),
+            "USD/BTC",
+            COVERAGE_PRICE_GROSS,
+            false,
+        ),
+        (
+            "coverage_price_net",
+            format!("{ticker} debt-coverage price, net of cash"),
+            co.coverage_price_net(),
+            "USD/BTC",
+            COVERAGE_PRICE_NET,
+            false,
+        ),
+        (
+            "runway_months",
+            format!("{ticker} liquidity runway at {price} (10% haircut)"),
+            co.runway_months(price, RUNWAY_HAIRCUT, state),
+            "months",
+            RUNWAY,
+            true,
+        ),
+        (
+            "forced_selling_btc_per_month",
+            format!("{ticker} BTC to sell per month at {price}"),
+            sell,
+            "BTC/month",
+            FORCED_SELLING,
+            true,
+        ),
+        (
+            "sell_ratio",
+            format!("{ticker} BTC sold / mined at {price}"),
+            ratio,
+            "ratio",
+            SELL_RATIO,
+            true,
+        ),
+    ];
+    let mut figures = Vec::new();
+    for (key, label, f, unit, method, uses_price) in all {
+        let coverage = key.starts_with("coverage");
+        if !miner && !coverage {
+            continue; // production and cost figures do not apply to a treasury company
+        }
+        let inputs = match (uses_price, coverage) {
+            (true, _) => &with_price,
+            (false, true) => &fact_ids,
+            (false, false) => &with_net,
+        };
+        figures.push(figure(draft, key, label, unit, f, method, inputs));
+    }
+    let scenarios = scenarios
+        .iter()
+        .map(|&sp| {
+            let sid = draft.add(Claim::derived(
+                "scenario price",
+                sp,
+                "USD",
+                draft.as_of,
+                SCENARIO.of(&[price_id]),
+            ));
+            let mut ins = with_net.clone();
+            ins.push(sid);
+            let vals = [
+                ("margin", pct(margin(&cash_be, sp)), "%", MARGIN),
+                ("coverage_ratio", co.coverage_ratio(sp), "×", COVERAGE_RATIO),
+                (
+                    "runway_months",
+                    co.runway_months(sp, RUNWAY_HAIRCUT, state),
+                    "months",
+                    RUNWAY,
+                ),
+                (
+                    "forced_selling_btc_per_month",
+                    co.forced_selling(sp, state).0,
+                    "BTC/month",
+                    FORCED_SELLING,
+                ),
+            ];
+            let figures = vals
+                .into_iter()
+                .filter(|(k, ..)| miner || *k == "coverage_ratio")
+                .map(|(k, f, unit, method)| {
+                    figure(
+                        draft,
+                        k,
+                        format!("{ticker} {k} at {sp}"),
+                        unit,
+                        f,
+                        method,
+                        &ins,
+                    )
+                })
+                .collect();
+            ScenarioRow { price: sp, figures }
+        })
+        .collect();
+    CompanyBody {
+        ticker: ticker.clone(),
+        name: c.name.clone(),
+        kind: c.kind,
+        facts,
+        debt,
+        figures,
+        scenarios,
+    }
+}
+
+fn profiles<'a>(ctx: &Context<'a>) -> Result<&'a crate::facts::Profiles, EngineError> {
+    ctx.profiles().ok_or_else(|| {
+        EngineError::Empty(
+            "no company facts given to the context (a facts file such as miners.toml)".into(),
+        )
+    })
+}
+
+fn spot(
+    ctx: &Context<'_>,
+    draft: &mut Draft,
+    price: Price,
+    symbol: &Symbol,
+) -> Result<(f64, ClaimId), EngineError> {
+    super::price(ctx, draft, price, symbol)?.ok_or_else(|| EngineError::NoPrice {
+        symbol: symbol.clone(),
+        asof: ctx.asof(),
+    })
+}
+
+/// Every company of the facts file at the price and its scenarios.
+///
+/// # Errors
+/// No facts file in the context, no price; a database error.
+pub fn miners(ctx: &Context<'_>, p: &MinersParams) -> Result<Report<CompaniesBody>, EngineError> {
+    let profiles = profiles(ctx)?;
+    let mut draft = Draft::new(ctx.asof());
+    let (px, px_id) = spot(ctx, &mut draft, p.price, &p.symbol)?;
+    let net = network_state(ctx, &mut draft)?;
+    let scen = scenario_prices(px, &p.scenarios);
+    let mut companies = Vec::new();
+    for ticker in profiles.companies.keys() {
+        let Some(input) = ctx.facts(ticker) else {
+            continue;
+        };
+        draft.uses(&input);
+        companies.push(evaluate(
+            &input.value,
+            &mut draft,
+            (px, &px_id),
+            &scen,
+            net.as_ref(),
+        ));
+    }
+    draft.finish(CompaniesBody {
+        price: px,
+        price_claim: px_id,
+        profiles: profiles.origin.clone(),
+        companies,
+    })
+}
+
+/// The treasury view: one company, or every company holding BTC at T, each with its net
+/// coverage price among the scenarios.
+///
+/// # Errors
+/// An unknown company, no facts file in the context, no price; a database error.
+pub fn treasury(
+    ctx: &Context<'_>,
+    p: &TreasuryParams,
+) -> Result<Report<CompaniesBody>, EngineError> {
+    let profiles = profiles(ctx)?;
+    let tickers: Vec<String> = match &p.company {
+        Some(t) => {
+            let t = t.to_ascii_uppercase();
+            if !profiles.companies.contains_key(&t) {
+                return Err(EngineError::UnknownCompany {
+                    ticker: t,
+                    origin: profiles.origin.clone(),
+                    known: profiles
+                        .companies
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            }
+            vec![t]
+        }
+        None => profiles.companies.keys().cloned().collect(),
+    };
+    let mut draft = Draft::new(ctx.asof());
+    let (px, px_id) = spot(ctx, &mut draft, p.price, &p.symbol)?;
+    let net = network_state(ctx, &mut draft)?;
+    let mut companies = Vec::new();
+    for t in &tickers {
+        let Some(input) = ctx.facts(t) else { continue };
+        let c = &input.value;
+        if p.company.is_none() && c.fact(crate::facts::FactKey::BtcHeld).is_none() {
+            continue;
+        }
+        draft.uses(&input);
+        let mut scen = scenario_prices(px, &p.scenarios);
+        if let Some(v) = c
+            .company()
+            .coverage_price_net()
+            .value()
+            .filter(|v| *v > 0.0)
+        {
+            scen.push(v.round());
+        }
+        companies.push(evaluate(c, &mut draft, (px, &px_id), &scen, net.as_ref()));
+    }
+    draft.finish(CompaniesBody {
+        price: px,
+        price_claim: px_id,
+        profiles: profiles.origin.clone(),
+        companies,
+    })
+}

@@ -1,0 +1,153 @@
+//! `indicators`: indicator series over an instrument's bars as of T, and the latest value of
+//! each as a claim so that it can be cited.
+
+use canary_analytics::series::Bars;
+use canary_analytics::ta::{INDICATOR, IndicatorSpec, Ohlcv, WatchSetBuffers, watch_set};
+use canary_model::{Claim, ClaimId, Symbol, Timeframe, Timestamp};
+
+use crate::{Context, Draft, EngineError, Input, MarketBars, Report};
+
+/// What to compute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndicatorsParams {
+    pub symbol: Symbol,
+    pub timeframe: Timeframe,
+    /// `rsi:14,ema:20,…`, `all` (the TA-Lib oracle set) or `watch` (the fused watch set).
+    pub spec: String,
+    /// Last bar to use (open time); the latest available when `None`.
+    pub to: Option<Timestamp>,
+}
+
+/// The series: one row per bar, one column per indicator output.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndicatorsBody {
+    /// Where the bars came from.
+    pub source: String,
+    pub timeframe: Timeframe,
+    pub times: Vec<Timestamp>,
+    pub close: Vec<f64>,
+    pub columns: Vec<(String, Vec<f64>)>,
+    /// The claim of each column's latest value (absent where it is not yet defined).
+    pub latest: Vec<(String, Option<ClaimId>)>,
+}
+
+impl serde::Serialize for IndicatorsBody {
+    /// The latest row: the whole series is the renderer's to print.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("source", &self.source)?;
+        m.serialize_entry("timeframe", &self.timeframe)?;
+        m.serialize_entry("time", &self.times.last())?;
+        let latest: Vec<serde_json::Value> = self
+            .columns
+            .iter()
+            .zip(&self.latest)
+            .map(|((name, v), (_, id))| {
+                let x = v.last().copied().filter(|x| x.is_finite());
+                serde_json::json!({"column": name, "value": x, "claim": id})
+            })
+            .collect();
+        m.serialize_entry("latest", &latest)?;
+        m.end()
+    }
+}
+
+/// The columns of `spec` over `d` (`watch`: the fused watch set).
+///
+/// # Errors
+/// A specification that does not parse, or an indicator that refuses its inputs.
+pub fn indicator_columns(
+    spec: &str,
+    d: &Ohlcv,
+    tf: Timeframe,
+) -> Result<Vec<(String, Vec<f64>)>, EngineError> {
+    if spec.trim().eq_ignore_ascii_case("watch") {
+        let mut w = WatchSetBuffers::with_len(d.len());
+        watch_set(&d.high, &d.low, &d.close, tf.bars_per_year(), &mut w)?;
+        return Ok(w
+            .columns()
+            .iter()
+            .map(|(n, s)| ((*n).to_string(), s.to_vec()))
+            .collect());
+    }
+    let mut out = Vec::new();
+    for s in IndicatorSpec::parse_list(spec)? {
+        let cols = s.compute(d, tf.bars_per_year())?;
+        out.extend(s.columns().into_iter().zip(cols));
+    }
+    Ok(out)
+}
+
+/// Indicators over given bars (from the store, or a file read by the caller), as of `asof`.
+///
+/// # Errors
+/// As [`indicator_columns`]; no bars.
+pub fn indicators_of(
+    bars: &Input<MarketBars>,
+    spec: &str,
+    asof: Timestamp,
+) -> Result<Report<IndicatorsBody>, EngineError> {
+    let mut draft = Draft::new(asof);
+    draft.uses(bars);
+    let b: Bars<'_> = bars.bars();
+    let Some(last) = b.candles.len().checked_sub(1) else {
+        return Err(EngineError::Empty(format!(
+            "no {} bars to compute indicators on",
+            bars.series
+        )));
+    };
+    let d = Ohlcv::from_candles(b.candles);
+    let columns = indicator_columns(spec, &d, b.timeframe)?;
+    let close_id = draft.add(b.claim(
+        "close",
+        "close",
+        last,
+        d.close[last],
+        canary_analytics::stats::quote_unit(b.symbol),
+        asof,
+    ));
+    let n = b.candles.len();
+    let latest = columns
+        .iter()
+        .map(|(name, v)| {
+            let id = v.last().filter(|x| x.is_finite()).map(|&x| {
+                draft.add(Claim::derived(
+                    format!("{name} ({})", bars.series),
+                    x,
+                    "",
+                    asof,
+                    INDICATOR
+                        .of(&[&close_id])
+                        .param("column", name)
+                        .param("series", &bars.series)
+                        .param("bars", n),
+                ))
+            });
+            (name.clone(), id)
+        })
+        .collect();
+    draft.finish(IndicatorsBody {
+        source: bars.source.clone(),
+        timeframe: b.timeframe,
+        times: b.candles.iter().map(|c| c.open_time).collect(),
+        close: d.close,
+        columns,
+        latest,
+    })
+}
+
+/// Indicators over the bars the context knows.
+///
+/// # Errors
+/// As [`indicators_of`]; no bars; a database error.
+pub fn indicators(
+    ctx: &Context<'_>,
+    p: &IndicatorsParams,
+) -> Result<Report<IndicatorsBody>, EngineError> {
+    let mut bars = ctx.bars(&p.symbol, p.timeframe)?;
+    if let Some(to) = p.to {
+        bars.value.candles.retain(|c| c.open_time <= to);
+    }
+    indicators_of(&bars, &p.spec, ctx.asof())
+}

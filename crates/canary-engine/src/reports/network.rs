@@ -1,0 +1,419 @@
+//! `network`: the Bitcoin network as of T — hash rate and Hash Ribbons, difficulty, its implied
+//! hash rate and nowcast, the next retarget, the Puell Multiple, hashprice and the share of the
+//! fleet under water at a power price (`canary_analytics::mining`).
+
+use canary_analytics::mining::difficulty::{EPOCH_POSITION, epoch_position};
+use canary_analytics::mining::hashprice::{
+    HASHPRICE, HASHRATE_FROM_DIFFICULTY, Hashprice, MAX_PROFITABLE_EFFICIENCY, SHARE_UNDER_WATER,
+    hashrate_from_difficulty_hs, max_profitable_efficiency, share_under_water,
+};
+use canary_analytics::mining::indicators::{
+    DIFFICULTY_NOWCAST, HASH_RIBBONS, PUELL, PUELL_HALVING_ADJUSTED, difficulty_nowcast,
+    hash_ribbons, puell,
+};
+use canary_analytics::mining::protocol::{estimated_height, subsidy_btc};
+use canary_analytics::ta::SMA;
+use canary_model::network::NetworkSeries;
+use canary_model::{Claim, ClaimId, Symbol, Timestamp};
+use serde::Serialize;
+
+use super::Price;
+use crate::{Context, Draft, EngineError, Input, Report};
+
+/// What to compute.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NetworkParams {
+    /// The BTC price for the hashprice.
+    pub price: Price,
+    /// The instrument whose daily close is the price when none is given.
+    pub symbol: Symbol,
+    /// Average fees per block (BTC) for the hashprice.
+    pub fees_btc: f64,
+    /// Power price (USD/MWh) for the share of the fleet under water.
+    pub power_usd_per_mwh: f64,
+    /// Read the series fetched from this vendor (`mempool`, `bitcoind`) instead of imported
+    /// ones.
+    pub vendor: Option<String>,
+}
+
+/// One reading.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NetworkRow {
+    pub label: String,
+    pub value: f64,
+    pub unit: String,
+    /// The value as people read it (`791.48 EH/s`, `0.42: bottom zone (< 0.5)`).
+    pub reading: String,
+    pub claim: ClaimId,
+}
+
+/// The readings, and what could not be computed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NetworkBody {
+    pub rows: Vec<NetworkRow>,
+    pub missing: Vec<String>,
+}
+
+/// `1,234.56`.
+fn num(x: f64) -> String {
+    let s = format!("{x:.2}");
+    let (int, frac) = s.split_once('.').unwrap_or((&s, ""));
+    let (sign, digits) = int.strip_prefix('-').map_or(("", int), |d| ("-", d));
+    let mut g = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            g.push(',');
+        }
+        g.push(ch);
+    }
+    format!("{sign}{g}.{frac}")
+}
+
+fn zone(p: f64) -> String {
+    if p < 0.5 {
+        format!("{p:.2}: bottom zone (< 0.5)")
+    } else if p > 3.0 {
+        format!("{p:.2}: top zone (> 3)")
+    } else {
+        format!("{p:.2}")
+    }
+}
+
+fn day(t: Timestamp) -> String {
+    t.to_string()[..10].to_string()
+}
+
+struct Builder {
+    draft: Draft,
+    body: NetworkBody,
+}
+
+impl Builder {
+    /// Add a claim shown as a row.
+    fn row(&mut self, c: Claim, reading: String) -> ClaimId {
+        self.body.rows.push(NetworkRow {
+            label: c.label.clone(),
+            value: c.value,
+            unit: c.unit.clone(),
+            reading,
+            claim: c.id.clone(),
+        });
+        self.draft.add(c)
+    }
+
+    /// The latest value of a series as a data claim (the report now depends on the input).
+    fn latest(
+        &mut self,
+        input: &Input<Vec<(Timestamp, f64)>>,
+        label: &str,
+        unit: &str,
+    ) -> (f64, Claim) {
+        self.draft.uses(input);
+        let &(t, v) = input.value.last().expect("a stored series is not empty");
+        let c = Claim::data(
+            label,
+            v,
+            unit,
+            self.draft.as_of,
+            &input.series,
+            &input.source,
+            t,
+        );
+        (v, c)
+    }
+}
+
+/// Hash rate, its 7-day mean and Hash Ribbons; the 7-day mean for the nowcast.
+fn hashrate(
+    b: &mut Builder,
+    input: Option<&Input<Vec<(Timestamp, f64)>>>,
+) -> Option<(f64, ClaimId)> {
+    let asof = b.draft.as_of;
+    let Some(input) = input else {
+        b.body
+            .missing
+            .push("hash rate: none stored (import a daily hash-rate series)".into());
+        return None;
+    };
+    let (v, c) = b.latest(input, "network hash rate (daily)", "H/s");
+    let id = b.row(c, format!("{} EH/s", num(v / 1e18)));
+    let series = &input.value;
+    // The mean of the last 7 days, for the nowcast (one day is ±8 % noise).
+    let week = &series[series.len().saturating_sub(7)..];
+    #[allow(clippy::cast_precision_loss)]
+    let mean7 = week.iter().map(|x| x.1).sum::<f64>() / week.len() as f64;
+    let m7 = b.draft.add(Claim::derived(
+        "network hash rate, mean of the last 7 days",
+        mean7,
+        "H/s",
+        asof,
+        SMA.of(&[&id]).param("n", week.len()),
+    ));
+    match hash_ribbons(series) {
+        Some(rb) => {
+            let s30 = b.row(
+                Claim::derived(
+                    "hash rate SMA 30",
+                    rb.sma30,
+                    "H/s",
+                    asof,
+                    SMA.of(&[&id]).param("n", 30),
+                ),
+                format!("{} EH/s", num(rb.sma30 / 1e18)),
+            );
+            let s60 = b.row(
+                Claim::derived(
+                    "hash rate SMA 60",
+                    rb.sma60,
+                    "H/s",
+                    asof,
+                    SMA.of(&[&id]).param("n", 60),
+                ),
+                format!("{} EH/s", num(rb.sma60 / 1e18)),
+            );
+            let state = if rb.capitulation {
+                format!(
+                    "capitulation since {}",
+                    rb.capitulation_since.map_or("?".into(), day)
+                )
+            } else {
+                format!(
+                    "no capitulation; last recovery {}",
+                    rb.last_recovery.map_or("none in the data".into(), day)
+                )
+            };
+            b.row(
+                Claim::derived(
+                    "Hash Ribbons: SMA 30 / SMA 60 (below 1 = capitulation)",
+                    rb.sma30 / rb.sma60,
+                    "ratio",
+                    asof,
+                    HASH_RIBBONS.of(&[&s30, &s60]).param("day", rb.day),
+                ),
+                state,
+            );
+        }
+        None => b
+            .body
+            .missing
+            .push("Hash Ribbons: need 60 days of hash rate".into()),
+    }
+    Some((mean7, m7))
+}
+
+/// Difficulty, the hash rate it implies, the nowcast, and the next retarget.
+fn difficulty(
+    b: &mut Builder,
+    input: Option<&Input<Vec<(Timestamp, f64)>>>,
+    hashrate7: Option<&(f64, ClaimId)>,
+) {
+    let asof = b.draft.as_of;
+    match input {
+        Some(input) => {
+            let (d, c) = b.latest(input, "difficulty", "");
+            let d_id = b.row(c, format!("{d:.4e}"));
+            let implied = hashrate_from_difficulty_hs(d);
+            b.row(
+                Claim::derived(
+                    "hash rate implied by difficulty (D·2^32/600)",
+                    implied,
+                    "H/s",
+                    asof,
+                    HASHRATE_FROM_DIFFICULTY.of(&[&d_id]),
+                ),
+                format!("{} EH/s", num(implied / 1e18)),
+            );
+            if let Some((h7, h7_id)) = hashrate7 {
+                let (next, change) = difficulty_nowcast(d, *h7);
+                b.row(
+                    Claim::derived(
+                        "projected next difficulty (nowcast)",
+                        next,
+                        "",
+                        asof,
+                        DIFFICULTY_NOWCAST.of(&[&d_id, h7_id]),
+                    ),
+                    format!("{next:.4e} ({:+.2}%)", change * 100.0),
+                );
+            }
+        }
+        None => b
+            .body
+            .missing
+            .push("difficulty: none stored (import a daily difficulty series)".into()),
+    }
+    let height = estimated_height(asof);
+    let (left, next_h) = epoch_position(height);
+    #[allow(clippy::cast_precision_loss)]
+    b.row(
+        Claim::derived(
+            "blocks to the next retarget (height estimated from the time)",
+            left as f64,
+            "blocks",
+            asof,
+            EPOCH_POSITION
+                .of(&[])
+                .param("estimated_height", height)
+                .param("next_retarget_height", next_h),
+        ),
+        format!(
+            "{left} (≈ {:.1} days, retarget at block {next_h})",
+            left as f64 / 144.0
+        ),
+    );
+}
+
+fn puell_multiple(b: &mut Builder, input: Option<&Input<Vec<(Timestamp, f64)>>>) {
+    let asof = b.draft.as_of;
+    let Some(input) = input else {
+        b.body
+            .missing
+            .push("Puell: no subsidy in USD stored (import the daily block-reward series)".into());
+        return;
+    };
+    let (_, c) = b.latest(input, "subsidy issued (USD)", "USD/day");
+    let id = b.draft.add(c);
+    match puell(&input.value) {
+        Some(p) => {
+            b.row(
+                Claim::derived(
+                    "Puell Multiple (issuance USD / 365-day mean)",
+                    p.puell,
+                    "ratio",
+                    asof,
+                    PUELL.of(&[&id]).param("day", p.day),
+                ),
+                zone(p.puell),
+            );
+            b.row(
+                Claim::derived(
+                    "Puell Multiple, halving-adjusted",
+                    p.halving_adjusted,
+                    "ratio",
+                    asof,
+                    PUELL_HALVING_ADJUSTED.of(&[&id]).param("day", p.day),
+                ),
+                zone(p.halving_adjusted),
+            );
+        }
+        None => b
+            .body
+            .missing
+            .push("Puell: needs 365 days of subsidy in USD".into()),
+    }
+}
+
+/// The network report as of the context's time.
+///
+/// # Errors
+/// A given price that is not positive, fees or a power price out of range; a database error.
+pub fn network(ctx: &Context<'_>, p: &NetworkParams) -> Result<Report<NetworkBody>, EngineError> {
+    if !(p.fees_btc.is_finite() && p.fees_btc >= 0.0) {
+        return Err(EngineError::param("fees_btc", p.fees_btc, "must be ≥ 0"));
+    }
+    if !(p.power_usd_per_mwh.is_finite() && p.power_usd_per_mwh >= 0.0) {
+        return Err(EngineError::param(
+            "power_usd_per_mwh",
+            p.power_usd_per_mwh,
+            "must be ≥ 0",
+        ));
+    }
+    let asof = ctx.asof();
+    let vendor = p.vendor.as_deref();
+    let mut b = Builder {
+        draft: Draft::new(asof),
+        body: NetworkBody {
+            rows: Vec::new(),
+            missing: Vec::new(),
+        },
+    };
+    let h_in = ctx.network(NetworkSeries::HashrateHs, vendor)?;
+    let hashrate7 = hashrate(&mut b, h_in.as_ref());
+    let d_in = ctx.network(NetworkSeries::Difficulty, vendor)?;
+    difficulty(&mut b, d_in.as_ref(), hashrate7.as_ref());
+    let s_in = ctx.network(NetworkSeries::SubsidyUsd, None)?;
+    puell_multiple(&mut b, s_in.as_ref());
+
+    // Share of the fleet under water at the power price.
+    let price = super::price(ctx, &mut b.draft, p.price, &p.symbol)?;
+    let fleet = [
+        (
+            NetworkSeries::FleetEfficiencyLower,
+            "fleet efficiency, lower bound",
+        ),
+        (
+            NetworkSeries::FleetEfficiencyEstimate,
+            "fleet efficiency, estimate",
+        ),
+        (
+            NetworkSeries::FleetEfficiencyUpper,
+            "fleet efficiency, upper bound",
+        ),
+    ]
+    .into_iter()
+    .map(|(s, label)| Ok(ctx.network(s, None)?.map(|i| (i, label))))
+    .collect::<Result<Vec<_>, EngineError>>()?;
+    match (price, &hashrate7, fleet.as_slice()) {
+        (Some((px, px_id)), Some((h, h_id)), [Some(lo), Some(est), Some(hi)]) => {
+            let sub = subsidy_btc(estimated_height(asof));
+            let hp = Hashprice::from_hashrate(h / 1e12, sub, p.fees_btc, px);
+            let hp_id = b.row(
+                Claim::derived(
+                    "hashprice (subsidy by schedule + given fees)",
+                    hp.usd_per_th_day,
+                    "USD/TH/day",
+                    asof,
+                    HASHPRICE
+                        .of(&[&px_id, h_id])
+                        .param("subsidy_btc", sub)
+                        .param("fees_btc", p.fees_btc),
+                ),
+                format!(
+                    "${:.5}/TH/day (${:.2}/PH/day)",
+                    hp.usd_per_th_day,
+                    hp.usd_per_ph_day()
+                ),
+            );
+            let power_id = super::given(&mut b.draft, "power price", p.power_usd_per_mwh, "USD/MWh", "power_usd_per_mwh");
+            let emax = max_profitable_efficiency(hp.usd_per_th_day, p.power_usd_per_mwh, 0.0);
+            let emax_id = b.row(
+                Claim::derived(
+                    "least efficient machine covering power",
+                    emax,
+                    "J/TH",
+                    asof,
+                    MAX_PROFITABLE_EFFICIENCY.of(&[&hp_id, &power_id]),
+                ),
+                format!("{emax:.1} J/TH at ${}/MWh", p.power_usd_per_mwh),
+            );
+            let mut vals = Vec::new();
+            let mut ids = Vec::new();
+            for (input, label) in [lo, est, hi] {
+                let (v, c) = b.latest(input, label, "J/TH");
+                vals.push(v);
+                ids.push(b.draft.add(c));
+            }
+            let share = share_under_water(vals[0], vals[1], vals[2], emax);
+            b.row(
+                Claim::derived(
+                    "share of the network fleet under water (triangular over the fleet-efficiency bounds)",
+                    share * 100.0,
+                    "%",
+                    asof,
+                    SHARE_UNDER_WATER.of(&[&emax_id, &ids[0], &ids[1], &ids[2]]),
+                ),
+                format!(
+                    "{:.0}% (fleet {:.1} / {:.1} / {:.1} J/TH)",
+                    share * 100.0,
+                    vals[0],
+                    vals[1],
+                    vals[2]
+                ),
+            );
+        }
+        _ => b.body.missing.push(
+            "fleet under water: needs a price (given, or daily bars stored), hash rate and the three fleet-efficiency series".into(),
+        ),
+    }
+    b.draft.finish(b.body)
+}
