@@ -322,8 +322,11 @@ impl<'a> Context<'a> {
                 .into_iter()
                 .filter(|c| stored_last.is_none_or(|l| c.open_time > l))
                 .collect();
+            let built_name = format!("resample:{lower}");
+            if !newer.is_empty() && !sources.contains(&built_name) {
+                sources.push(built_name);
+            }
             if !newer.is_empty() {
-                sources.push(format!("resample:{lower}"));
                 kind_sources.extend(lower_sources);
                 candles.extend(newer);
             }

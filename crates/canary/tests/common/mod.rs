@@ -1,0 +1,134 @@
+//! Helpers shared by the binary's end-to-end tests: running `canary` on a database, the shared
+//! data files (a missing one fails the test, naming it), CSV and claim checks.
+#![allow(dead_code)] // each test file uses its own subset
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn shared(rel: &str) -> PathBuf {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared")
+        .join(rel);
+    assert!(
+        p.exists(),
+        "missing shared data file {} (the repository expects ../shared beside it)",
+        p.display()
+    );
+    p
+}
+
+pub fn canary(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_canary"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("CANARY_DB")
+        .output()
+        .expect("the canary binary runs")
+}
+
+pub fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "canary failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+pub fn import_4h(db: &Path) -> String {
+    let f = shared("data/btcusdt_binance_4h.csv");
+    ok(&canary(
+        db,
+        &["import", f.to_str().unwrap(), "--symbol", "BTCUSDT"],
+    ))
+}
+
+pub fn parse_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let h = r.headers().unwrap().iter().map(str::to_string).collect();
+    let rows = r
+        .records()
+        .map(|x| x.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    (h, rows)
+}
+
+pub fn oracle_value(file: &str, date: &str, column: &str) -> f64 {
+    let (h, rows) = parse_csv(&std::fs::read_to_string(shared(file)).unwrap());
+    let c = h.iter().position(|x| x == column).unwrap();
+    let r = rows.iter().find(|r| r[0] == date).unwrap();
+    r[c].parse().unwrap()
+}
+
+/// Every claim id a document mentions is defined, and every derivation's inputs exist.
+pub fn assert_claims_resolve(doc: &serde_json::Value, ids: &[&str]) {
+    let claims = doc["claims"].as_object().expect("a claims map");
+    for id in ids {
+        assert!(claims.contains_key(*id), "claim {id} is not defined");
+    }
+    for (id, c) in claims {
+        assert_eq!(c["id"], serde_json::Value::String(id.clone()));
+        if c["provenance"]["kind"] == "derived" {
+            for input in c["provenance"]["inputs"].as_array().unwrap() {
+                assert!(
+                    claims.contains_key(input.as_str().unwrap()),
+                    "{id} derives from undefined {input}"
+                );
+            }
+        }
+    }
+}
+
+/// The `claim` of every entry of the document's list `key`.
+pub fn claims_of<'a>(doc: &'a serde_json::Value, key: &str) -> Vec<&'a str> {
+    doc[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("no list {key}"))
+        .iter()
+        .map(|r| r["claim"].as_str().expect("a claim id"))
+        .collect()
+}
+
+/// Every data claim of the document is of a bar or day that opened at `latest` or before.
+pub fn assert_data_no_later_than(doc: &serde_json::Value, latest: &str) {
+    for c in doc["claims"].as_object().expect("a claims map").values() {
+        if c["provenance"]["kind"] == "data" {
+            let t = c["provenance"]["time"].as_str().unwrap();
+            assert!(t <= latest, "{} uses the data at {t}", c["label"]);
+        }
+    }
+}
+
+/// Import the shared network series (hash rate, difficulty, block reward, fleet efficiency).
+pub fn import_network(db: &Path) {
+    for (file, series) in [
+        ("data/network_hashrate_daily.csv", "hashrate"),
+        ("data/network_difficulty_daily_2020-2025.csv", "difficulty"),
+        ("data/network_blockreward_daily.csv", "subsidy"),
+        (
+            "data/network_fleet_efficiency_cbeci_daily.csv",
+            "fleet-efficiency",
+        ),
+    ] {
+        let f = shared(file);
+        ok(&canary(
+            db,
+            &["network", "import", f.to_str().unwrap(), "--series", series],
+        ));
+    }
+}
+
+/// A JSON report as every report must be: `as_of` (the time asked for), `simulated`, a
+/// `warnings` list and `claims` in which every derivation resolves.
+pub fn assert_report(doc: &serde_json::Value, asof: &str) -> Vec<serde_json::Value> {
+    assert_eq!(doc["as_of"], asof, "as_of of {doc}");
+    assert!(doc["simulated"].is_boolean(), "simulated missing");
+    assert!(
+        doc["claims"].as_object().is_some_and(|c| !c.is_empty()),
+        "no claims"
+    );
+    assert_claims_resolve(doc, &[]);
+    doc["warnings"].as_array().expect("a warnings list").clone()
+}

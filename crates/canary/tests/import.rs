@@ -1,0 +1,160 @@
+//! `canary import`, `resample` and `simulate` end to end.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn shared_data_import_is_idempotent_and_a_bad_row_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let first = import_4h(&db);
+    assert!(
+        first.starts_with("imported 18506 bars, 0 already present, 8 gaps"),
+        "{first}"
+    );
+    assert!(
+        first.contains("2018-02-08T04:00:00Z → 2018-02-09T04:00:00Z (7 bars)"),
+        "{first}"
+    );
+    let again = import_4h(&db);
+    assert!(
+        again.starts_with("imported 0 bars, 18506 already present"),
+        "{again}"
+    );
+
+    // A copy whose line 1001 has its high below its low (and a new bar appended) is refused
+    // whole: the new bar is not stored either.
+    let text = std::fs::read_to_string(shared("data/btcusdt_binance_4h.csv")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let f: Vec<&str> = lines[1000].split(',').collect();
+    let (low, high) = (f[3].to_string(), f[2].to_string());
+    lines[1000] = [f[0], f[1], &low, &high, f[4], f[5], f[6], f[7]].join(",");
+    lines.push("2026-06-15 00:00:00,100,110,90,105,1,100,1".into());
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, lines.join("\n")).unwrap();
+    let before = ok(&canary(&db, &["series"]));
+    let out = canary(
+        &db,
+        &["import", bad.to_str().unwrap(), "--symbol", "BTCUSDT"],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.csv:1001: high:"), "{err}");
+    assert_eq!(ok(&canary(&db, &["series"])), before);
+
+    // A bar that conflicts with a stored one is refused, naming the line and both values.
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let f: Vec<String> = lines[5].split(',').map(str::to_string).collect();
+    lines[5] = format!(
+        "{},{},{},{},{},{},{},{}",
+        f[0], f[1], f[2], f[3], f[4], "1.5", f[6], f[7]
+    );
+    std::fs::write(&bad, lines.join("\n")).unwrap();
+    let out = canary(
+        &db,
+        &["import", bad.to_str().unwrap(), "--symbol", "BTCUSDT"],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("bad.csv:6:") && err.contains("V 1.5"),
+        "{err}"
+    );
+}
+
+#[test]
+fn shared_data_daily_bars_resampled_from_4h_equal_the_daily_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    import_4h(&db);
+    let out = ok(&canary(
+        &db,
+        &[
+            "resample", "--symbol", "BTCUSDT", "--from", "4h", "--to", "1d",
+        ],
+    ));
+    assert!(out.contains("into 3087 1d bars: 3087 new"), "{out}");
+
+    let built = canary_store::Store::open(&db).unwrap();
+    let sym = canary_model::Symbol::new("BTCUSDT").unwrap();
+    let days = built
+        .candles(&sym, canary_model::Timeframe::D1, &Default::default())
+        .unwrap();
+    let text = std::fs::read_to_string(shared("data/btcusdt_binance_1d.csv")).unwrap();
+    let (h, rows) = parse_csv(&text);
+    assert_eq!(rows.len(), 3087);
+    assert_eq!(days.len(), rows.len());
+    let col = |n: &str| h.iter().position(|x| x == n).unwrap();
+    for (d, r) in days.iter().zip(&rows) {
+        let c = &d.candle;
+        let day = &c.open_time.to_string()[..10];
+        assert_eq!(day, r[col("date_utc")]);
+        let f = |n: &str| r[col(n)].parse::<f64>().unwrap();
+        assert_eq!(
+            (c.open, c.high, c.low, c.close),
+            (f("open"), f("high"), f("low"), f("close")),
+            "{day}"
+        );
+        assert!(
+            (c.volume - f("volume_btc")).abs() <= 1e-9 * f("volume_btc"),
+            "{day} volume"
+        );
+        let qv = c.quote_volume.unwrap();
+        assert!(
+            (qv - f("quote_volume_usdt")).abs() <= 1e-9 * f("quote_volume_usdt"),
+            "{day} quote volume"
+        );
+        assert_eq!(c.trades, Some(f("trades") as u64), "{day}");
+        assert_eq!(d.source_bars, Some(f("bars_4h") as u32), "{day}");
+        assert_eq!(d.available_at, c.open_time.add_millis(86_400_000));
+    }
+}
+
+#[test]
+fn simulate_is_deterministic_importable_and_marked() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let args = [
+        "simulate",
+        "--tf",
+        "1h",
+        "--bars",
+        "300",
+        "--seed",
+        "9",
+        "--scenario",
+        "calm",
+    ];
+    let a = canary(&db, &args);
+    let b = canary(&db, &args);
+    assert_eq!(ok(&a), ok(&b));
+    assert!(String::from_utf8_lossy(&a.stderr).contains("SIMULATED"));
+    let csv_path = dir.path().join("sim.csv");
+    std::fs::write(&csv_path, &a.stdout).unwrap();
+    let imp = ok(&canary(
+        &db,
+        &["import", csv_path.to_str().unwrap(), "--symbol", "SIMUSDT"],
+    ));
+    assert!(
+        imp.contains("imported 300 bars") && imp.contains("source sim"),
+        "{imp}"
+    );
+    let out = canary(
+        &db,
+        &[
+            "indicators",
+            "--symbol",
+            "SIMUSDT",
+            "--tf",
+            "1h",
+            "--format",
+            "json",
+            "--last",
+            "1",
+        ],
+    );
+    let doc: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
+    assert_eq!(doc["simulated"], true);
+    assert!(doc["rows"][0]["rsi_14"].is_number());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SIMULATED"));
+}

@@ -1,0 +1,170 @@
+//! `canary indicators` end to end: point in time, the TA-Lib oracle from a file, errors.
+
+mod common;
+
+use common::*;
+use std::process::Command;
+
+#[test]
+fn shared_data_asof_hides_bars_not_yet_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    import_4h(&db);
+    let out = ok(&canary(
+        &db,
+        &[
+            "indicators",
+            "--symbol",
+            "BTCUSDT",
+            "--tf",
+            "4h",
+            "--asof",
+            "2026-02-06T05:00:00Z",
+            "--ind",
+            "rsi:14",
+            "--format",
+            "csv",
+        ],
+    ));
+    let last = out.lines().last().unwrap();
+    assert!(last.starts_with("2026-02-06T00:00:00Z,"), "{last}");
+    // Resampling as of that time stores 5 Feb but not the still-open 6 Feb.
+    let r = ok(&canary(
+        &db,
+        &[
+            "resample",
+            "--symbol",
+            "BTCUSDT",
+            "--from",
+            "4h",
+            "--to",
+            "1d",
+            "--asof",
+            "2026-02-06T05:00:00Z",
+        ],
+    ));
+    assert!(r.contains("1 bucket still open"), "{r}");
+    let d = ok(&canary(
+        &db,
+        &[
+            "indicators",
+            "--symbol",
+            "BTCUSDT",
+            "--tf",
+            "1d",
+            "--asof",
+            "2026-02-06T05:00:00Z",
+            "--ind",
+            "rsi:14",
+            "--format",
+            "csv",
+            "--last",
+            "1",
+        ],
+    ));
+    let last = d.lines().last().unwrap();
+    assert!(last.starts_with("2026-02-05T00:00:00Z,15.82"), "{last}");
+    // Without --asof it is now: the stored days end on 5 Feb, and the days since are built
+    // from the 4h bars, which reach 14 June.
+    let now = ok(&canary(
+        &db,
+        &[
+            "indicators",
+            "--symbol",
+            "BTCUSDT",
+            "--tf",
+            "1d",
+            "--ind",
+            "rsi:14",
+            "--format",
+            "csv",
+            "--last",
+            "1",
+        ],
+    ));
+    assert!(
+        now.lines()
+            .last()
+            .unwrap()
+            .starts_with("2026-06-14T00:00:00Z,"),
+        "{now}"
+    );
+}
+
+#[test]
+fn shared_data_indicators_from_a_file_equal_talib_column_by_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = shared("data/btcusdt_binance_1d.csv");
+    let out = ok(&canary(
+        &dir.path().join("unused.db"),
+        &[
+            "indicators",
+            "--input",
+            input.to_str().unwrap(),
+            "--ind",
+            "all",
+            "--format",
+            "csv",
+        ],
+    ));
+    let (h, rows) = parse_csv(&out);
+    let (oh, orows) =
+        parse_csv(&std::fs::read_to_string(shared("oracle/talib_btcusdt_binance_1d.csv")).unwrap());
+    assert_eq!(h[0], "time");
+    assert_eq!(&h[1..], &oh[1..], "same columns, same order as the oracle");
+    assert_eq!(rows.len(), orows.len());
+    assert_eq!(rows[0][0], "2018-01-01T00:00:00Z");
+    for (r, o) in rows.iter().zip(&orows) {
+        for j in 1..h.len() {
+            let (a, b) = (&r[j], &o[j]);
+            if b.is_empty() {
+                assert!(a.is_empty(), "{} at {}: ours {a}, TA-Lib empty", h[j], r[0]);
+            } else {
+                let (a, b): (f64, f64) = (a.parse().unwrap(), b.parse().unwrap());
+                assert!(
+                    (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+                    "{} at {}: ours {a}, TA-Lib {b}",
+                    h[j],
+                    r[0]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn wrong_flags_and_missing_data_get_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let out = canary(&db, &["indicators", "--symbol", "BTCUSDT", "--tf", "4h"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("no BTCUSDT 4h bars"),
+        "{err}"
+    );
+    let out = canary(&db, &["indicators", "--symbol", "BTCUSDT", "--tf", "2h"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown timeframe"));
+    let out = canary(&db, &["simulate", "--bars", "10", "--store"]);
+    ok(&out);
+    let out = canary(
+        &db,
+        &[
+            "indicators",
+            "--symbol",
+            "BTCUSDT",
+            "--tf",
+            "4h",
+            "--ind",
+            "rsi:0",
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("rsi:0"), "{err}");
+    // --db is accepted after the subcommand too.
+    let out = Command::new(env!("CARGO_BIN_EXE_canary"))
+        .args(["series", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(ok(&out).contains("BTCUSDT"));
+}

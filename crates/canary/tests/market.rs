@@ -1,0 +1,260 @@
+//! `canary stats`, `levels` and `backtest levels` end to end on the real data.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn shared_data_stats_as_of_the_crash_morning() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    import_4h(&db);
+    ok(&canary(
+        &db,
+        &[
+            "resample", "--symbol", "BTCUSDT", "--from", "4h", "--to", "1d",
+        ],
+    ));
+    let out = ok(&canary(
+        &db,
+        &[
+            "stats",
+            "--symbol",
+            "BTCUSDT",
+            "--asof",
+            "2026-02-06T05:00:00Z",
+            "--format",
+            "json",
+        ],
+    ));
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let stat = |k: &str| -> f64 {
+        doc["stats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["key"] == k)
+            .unwrap_or_else(|| panic!("no {k}"))["value"]
+            .as_f64()
+            .unwrap()
+    };
+    assert_eq!(stat("last_price"), 64168.33);
+    assert_eq!(stat("daily_close"), 62909.86);
+    assert!(
+        (stat("daily_move") - -14.0).abs() < 0.05,
+        "{}",
+        stat("daily_move")
+    );
+    assert!(stat("daily_move_sigma_30") < -3.0);
+    let talib = oracle_value(
+        "oracle/talib_btcusdt_binance_1d.csv",
+        "2026-02-05",
+        "rsi_14",
+    );
+    assert!(
+        (stat("rsi14_daily") - talib).abs() <= 1e-9 * talib,
+        "{} vs {talib}",
+        stat("rsi14_daily")
+    );
+    assert!((talib - 15.82).abs() < 0.005);
+    // The supply estimate is labelled as one, and the 24h change erased value.
+    assert!(stat("supply_estimate") > 19.9e6 && stat("supply_estimate") < 20.1e6);
+    assert!(stat("market_value_change_24h") < 0.0);
+    assert_claims_resolve(&doc, &claims_of(&doc, "stats"));
+    // Nothing after 05:00 is used: every data claim's bar closed by then.
+    assert_data_no_later_than(&doc, "2026-02-06T00:00:00Z");
+}
+
+#[test]
+fn shared_data_levels_as_of_the_crash_morning() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    import_4h(&db);
+    let out = ok(&canary(
+        &db,
+        &[
+            "levels",
+            "--symbol",
+            "BTCUSDT",
+            "--asof",
+            "2026-02-06T05:00:00Z",
+            "--format",
+            "json",
+        ],
+    ));
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // The range traded before that time, from the 4h file.
+    let text = std::fs::read_to_string(shared("data/btcusdt_binance_4h.csv")).unwrap();
+    let (h, rows) = parse_csv(&text);
+    let (ci, hi, lo) = (
+        0,
+        h.iter().position(|x| x == "high").unwrap(),
+        h.iter().position(|x| x == "low").unwrap(),
+    );
+    let before: Vec<&Vec<String>> = rows
+        .iter()
+        .filter(|r| r[ci].as_str() <= "2026-02-06 00:00:00")
+        .collect();
+    let min = before
+        .iter()
+        .map(|r| r[lo].parse::<f64>().unwrap())
+        .fold(f64::INFINITY, f64::min);
+    let max = before
+        .iter()
+        .map(|r| r[hi].parse::<f64>().unwrap())
+        .fold(0.0, f64::max);
+    let mut ids = vec![];
+    let (mut supports, mut resistances) = (0, 0);
+    for tf in doc["levels"].as_array().unwrap() {
+        assert_eq!(tf["price"], 64168.33);
+        for (side, below) in [("supports", true), ("resistances", false)] {
+            for l in tf[side].as_array().unwrap() {
+                let p = l["price"].as_f64().unwrap();
+                assert_eq!(p < 64168.33, below, "{side} {p}");
+                assert!(
+                    (min..=max).contains(&p),
+                    "{p} outside the traded range {min}..{max}"
+                );
+                assert!(!l["methods"].as_array().unwrap().is_empty());
+                assert!(l["touches"].is_u64() && l["broken_if"].is_string());
+                ids.push(l["claim"].as_str().unwrap().to_string());
+                if below {
+                    supports += 1
+                } else {
+                    resistances += 1
+                }
+            }
+        }
+    }
+    assert!(
+        supports >= 2 && resistances >= 2,
+        "{supports} supports, {resistances} resistances"
+    );
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    assert_claims_resolve(&doc, &ids);
+}
+
+#[test]
+fn shared_data_backtest_levels_measures_hit_rate_against_a_baseline() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    import_4h(&db);
+    let out = ok(&canary(
+        &db,
+        &[
+            "backtest",
+            "levels",
+            "--symbol",
+            "BTCUSDT",
+            "--tf",
+            "1d",
+            "--to",
+            "2026-06-15",
+        ],
+    ));
+    assert!(
+        out.contains("hit rate") && out.contains("baseline") && out.contains("lift"),
+        "{out}"
+    );
+    // Same seed, same figures.
+    assert_eq!(
+        out,
+        ok(&canary(
+            &db,
+            &[
+                "backtest",
+                "levels",
+                "--symbol",
+                "BTCUSDT",
+                "--tf",
+                "1d",
+                "--to",
+                "2026-06-15"
+            ]
+        ))
+    );
+}
+
+/// Regression: daily bars stored up to February hid the 4h bars of the months since, and
+/// `stats` as of June printed February's close as the latest.
+#[test]
+fn shared_data_stats_use_the_freshest_daily_bars() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    import_4h(&db);
+    ok(&canary(
+        &db,
+        &[
+            "resample",
+            "--symbol",
+            "BTCUSDT",
+            "--from",
+            "4h",
+            "--to",
+            "1d",
+            "--asof",
+            "2026-02-06T05:00:00Z",
+        ],
+    ));
+    let out = ok(&canary(
+        &db,
+        &[
+            "stats",
+            "--symbol",
+            "BTCUSDT",
+            "--asof",
+            "2026-06-01T00:00:00Z",
+            "--format",
+            "json",
+        ],
+    ));
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let warnings = assert_report(&doc, "2026-06-01T00:00:00Z");
+    assert!(
+        warnings.is_empty(),
+        "stored and built days agree: {warnings:?}"
+    );
+    let stat = |k: &str| {
+        doc["stats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["key"] == k)
+            .unwrap_or_else(|| panic!("no {k}"))
+            .clone()
+    };
+    assert_eq!(stat("last_price")["value"], 73_674.39);
+    assert_eq!(stat("daily_close")["value"], 73_674.39);
+    assert_eq!(stat("daily_close")["note"], "day 2026-05-31");
+    assert_data_no_later_than(&doc, "2026-05-31T20:00:00Z");
+}
+
+#[test]
+fn shared_data_stale_bars_are_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    import_4h(&db);
+    // The 4h file ends on 14 June 2026: a month later its bars are stale.
+    let out = ok(&canary(
+        &db,
+        &[
+            "stats",
+            "--symbol",
+            "BTCUSDT",
+            "--asof",
+            "2026-07-15T00:00:00Z",
+            "--format",
+            "json",
+        ],
+    ));
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let warnings = assert_report(&doc, "2026-07-15T00:00:00Z");
+    for series in ["BTCUSDT 4h", "BTCUSDT 1d"] {
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w["kind"] == "stale" && w["series"] == series),
+            "{series}: {warnings:?}"
+        );
+    }
+}
