@@ -491,3 +491,170 @@ impl<'a> Context<'a> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use canary_store::{NetworkPoint, NewCandle, Source};
+
+    const H: i64 = 3_600_000;
+
+    fn t(s: &str) -> Timestamp {
+        Timestamp::parse(s).unwrap()
+    }
+
+    fn bar(open: Timestamp, close: f64, tf: Timeframe) -> NewCandle {
+        NewCandle {
+            candle: Candle::new(
+                open,
+                close,
+                close + 1.0,
+                close - 1.0,
+                close,
+                1.0,
+                None,
+                None,
+            )
+            .unwrap(),
+            available_at: tf.close_of(open),
+            source_bars: None,
+        }
+    }
+
+    /// 4h bars from 1 Jan 2026 for `days` days, closing at 100, 101, …; the first `stored`
+    /// days also stored as daily bars (closing like their last 4h bar, or `+ skew`).
+    fn store(dir: &std::path::Path, days: i64, stored: i64, skew: f64, kind: Source<'_>) -> Store {
+        let mut s = Store::open(&dir.join("c.db")).unwrap();
+        let sym = Symbol::new("BTCUSDT").unwrap();
+        let start = t("2026-01-01");
+        let h4: Vec<NewCandle> = (0..days * 6)
+            .map(|i| {
+                #[allow(clippy::cast_precision_loss)]
+                let close = 100.0 + i as f64;
+                bar(start.add_millis(i * 4 * H), close, Timeframe::H4)
+            })
+            .collect();
+        s.insert_candles(&sym, Timeframe::H4, kind, start, &h4, |_| {})
+            .unwrap();
+        let d1: Vec<NewCandle> = (0..stored)
+            .map(|d| {
+                let day = h4[usize::try_from(d * 6).unwrap()..usize::try_from(d * 6 + 6).unwrap()]
+                    .iter()
+                    .map(|b| b.candle)
+                    .collect::<Vec<_>>();
+                let mut c = day[0];
+                c.high = day.iter().map(|b| b.high).fold(f64::MIN, f64::max);
+                c.low = day.iter().map(|b| b.low).fold(f64::MAX, f64::min);
+                c.close = day[5].close + skew;
+                c.high = c.high.max(c.close);
+                c.volume = 6.0;
+                NewCandle {
+                    candle: c,
+                    available_at: Timeframe::D1.close_of(c.open_time),
+                    source_bars: Some(6),
+                }
+            })
+            .collect();
+        s.insert_candles(
+            &sym,
+            Timeframe::D1,
+            Source::real("daily.csv"),
+            start,
+            &d1,
+            |_| {},
+        )
+        .unwrap();
+        s
+    }
+
+    #[test]
+    fn stored_days_are_continued_by_days_built_from_lower_bars() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path(), 10, 4, 0.0, Source::real("h4.csv"));
+        let sym = Symbol::new("BTCUSDT").unwrap();
+        // 10 Jan 05:00: days 1–9 are closed; 1–4 stored, 5–9 built from 4h bars.
+        let ctx = Context::new(&s, t("2026-01-10T05:00:00Z")).unwrap();
+        let d = ctx.bars(&sym, Timeframe::D1).unwrap();
+        assert_eq!(d.value.candles.len(), 9);
+        assert_eq!(d.value.candles[8].open_time, t("2026-01-09"));
+        assert_eq!(d.source, "daily.csv+resample:4h");
+        assert_eq!(d.last_time, Some(t("2026-01-10")));
+        assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+        assert!(!d.simulated());
+        // The 4h bar that closes at 08:00 is not known at 05:00.
+        let h = ctx.bars(&sym, Timeframe::H4).unwrap();
+        assert_eq!(
+            h.value.candles.last().unwrap().open_time,
+            t("2026-01-10T00:00:00Z")
+        );
+    }
+
+    #[test]
+    fn stored_bars_that_differ_from_built_ones_are_kept_and_flagged() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path(), 6, 3, 0.5, Source::real("h4.csv"));
+        let sym = Symbol::new("BTCUSDT").unwrap();
+        let ctx = Context::new(&s, t("2026-01-07")).unwrap();
+        let d = ctx.bars(&sym, Timeframe::D1).unwrap();
+        let w = &d.warnings[0];
+        assert_eq!(w.kind, WarningKind::Disagree);
+        assert!(w.message.contains("3 stored bars"), "{}", w.message);
+        // Stored closes (with the skew) are kept, built ones follow.
+        assert_eq!(d.value.candles[0].close, 105.5);
+        assert_eq!(d.value.candles[5].close, 135.0);
+    }
+
+    #[test]
+    fn old_bars_and_series_are_stale_and_simulated_sources_say_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = store(dir.path(), 3, 0, 0.0, Source::sim("generated"));
+        let sym = Symbol::new("BTCUSDT").unwrap();
+        // The last 4h bar closes at 4 Jan 00:00; 12 h later it is not yet stale, after it is.
+        let fresh = Context::new(&s, t("2026-01-04T12:00:00Z")).unwrap();
+        let b = fresh.bars(&sym, Timeframe::H4).unwrap();
+        assert!(!b.is_stale() && b.simulated());
+        let later = Context::new(&s, t("2026-01-04T12:00:01Z")).unwrap();
+        let b = later.bars(&sym, Timeframe::H4).unwrap();
+        assert!(b.is_stale(), "{:?}", b.warnings);
+        assert_eq!(b.warnings[0].last_time, Some(t("2026-01-04")));
+
+        let day = Timeframe::D1.duration_ms();
+        let pts: Vec<NetworkPoint> = (0..5)
+            .map(|i| NetworkPoint {
+                time: t("2026-01-01").add_millis(i * day),
+                value: 1.0,
+                available_at: t("2026-01-02").add_millis(i * day),
+            })
+            .collect();
+        s.insert_network(
+            &[("difficulty", &pts)],
+            Source::real("d.csv"),
+            t("2026-01-01"),
+        )
+        .unwrap();
+        let at = |x: &str| {
+            Context::new(&s, t(x))
+                .unwrap()
+                .network(NetworkSeries::Difficulty, None)
+                .unwrap()
+        };
+        // The last day (5 Jan) ends on 6 Jan; stale after 9 Jan.
+        assert!(!at("2026-01-09").unwrap().is_stale());
+        assert!(at("2026-01-09T00:00:01Z").unwrap().is_stale());
+        assert!(at("2026-01-01").is_none(), "nothing had ended by then");
+    }
+
+    #[test]
+    fn no_bars_name_the_stored_series() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path(), 2, 0, 0.0, Source::real("h4.csv"));
+        let ctx = Context::new(&s, t("2026-01-03")).unwrap();
+        let e = ctx
+            .bars(&Symbol::new("ETHUSDT").unwrap(), Timeframe::D1)
+            .unwrap_err();
+        assert!(
+            matches!(&e, EngineError::NoBars { stored, .. } if stored == "BTCUSDT 4h"),
+            "{e}"
+        );
+    }
+}
