@@ -67,7 +67,7 @@ pub fn resample(
                 r.available_at = r.available_at.max(*avail);
             }
             _ => {
-                let close_time = bucket.add_millis(to.duration_ms());
+                let close_time = to.close_of(bucket);
                 out.push(Resampled {
                     candle: Candle {
                         open_time: bucket,
@@ -82,7 +82,7 @@ pub fn resample(
         }
     }
     for r in &mut out {
-        r.complete = r.candle.open_time.add_millis(to.duration_ms()) <= asof;
+        r.complete = to.close_of(r.candle.open_time) <= asof;
     }
     Ok(out)
 }

@@ -23,9 +23,7 @@ impl Bars<'_> {
     /// The close time of bar `i` (when it became known).
     #[must_use]
     pub fn close_time(&self, i: usize) -> Timestamp {
-        self.candles[i]
-            .open_time
-            .add_millis(self.timeframe.duration_ms())
+        self.timeframe.close_of(self.candles[i].open_time)
     }
 
     /// A data claim for a field of bar `i` (`close`, `high`, …) with the given value.
@@ -53,10 +51,10 @@ impl Bars<'_> {
     /// Index of the last bar whose close time is at or before `t`.
     #[must_use]
     pub fn last_closed_by(&self, t: Timestamp) -> Option<usize> {
-        let d = self.timeframe.duration_ms();
+        let tf = self.timeframe;
         let n = self
             .candles
-            .partition_point(|c| c.open_time.add_millis(d) <= t);
+            .partition_point(|c| tf.close_of(c.open_time) <= t);
         n.checked_sub(1)
     }
 }

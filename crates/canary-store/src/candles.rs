@@ -49,8 +49,8 @@ pub struct InsertReport {
 /// One stored series: symbol, timeframe, bar count, first and last open time, sources.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeriesInfo {
-    pub symbol: String,
-    pub timeframe: String,
+    pub symbol: Symbol,
+    pub timeframe: Timeframe,
     pub bars: u64,
     pub first: Timestamp,
     pub last: Timestamp,
@@ -264,16 +264,34 @@ impl Store {
              FROM candles GROUP BY symbol, timeframe ORDER BY symbol, timeframe",
         )?;
         let rows = stmt.query_map([], |r| {
-            Ok(SeriesInfo {
-                symbol: r.get(0)?,
-                timeframe: r.get(1)?,
-                bars: r.get::<_, i64>(2)?.try_into().unwrap_or(0),
-                first: Timestamp::from_millis(r.get(3)?),
-                last: Timestamp::from_millis(r.get(4)?),
-                sources: r.get(5)?,
-            })
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, String>(5)?,
+            ))
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut out = Vec::new();
+        for row in rows {
+            let (symbol, timeframe, bars, first, last, sources) = row?;
+            let corrupt = |reason: String| StoreError::Corrupt {
+                what: format!("series {symbol} {timeframe}"),
+                reason,
+            };
+            out.push(SeriesInfo {
+                symbol: Symbol::new(&symbol).map_err(|e| corrupt(e.to_string()))?,
+                timeframe: timeframe
+                    .parse()
+                    .map_err(|e: canary_model::TimeframeError| corrupt(e.to_string()))?,
+                bars: bars.try_into().unwrap_or(0),
+                first: Timestamp::from_millis(first),
+                last: Timestamp::from_millis(last),
+                sources,
+            });
+        }
+        Ok(out)
     }
 }
 

@@ -68,9 +68,7 @@ pub enum StoreError {
         dir: PathBuf,
         source: std::io::Error,
     },
-    #[error(
-        "cannot open database {path}: {source} (check the path and its permissions, or pass --db)"
-    )]
+    #[error("cannot open database {path}: {source} (check the path and its permissions)")]
     Open {
         path: PathBuf,
         source: rusqlite::Error,

@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{Result, bail};
 use canary_analytics::flows::{EntityKind, outflows};
 use canary_ingest::esplora::EsploraClient;
-use canary_store::{Source, Store, StoredOutflow};
+use canary_store::{Source, StoredOutflow};
 
 use crate::cli::{FlowsArgs, FlowsCommand, FlowsFetchArgs, ReportFormat};
 use crate::output::{human, preamble, print_json, progress};
@@ -55,7 +55,7 @@ fn fetch(db: &Path, f: &FlowsFetchArgs) -> Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let mut store = Store::open(db)?;
+    let mut store = super::open(db)?;
     let total: usize = targets
         .iter()
         .map(|t| set.entities[*t].1.addresses.len())

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, anyhow};
 use canary_ingest::csv::{ImportOptions, read_candles};
-use canary_store::{NewCandle, Source, Store, StoreError};
+use canary_store::{NewCandle, Source, StoreError};
 
 use crate::cli::ImportArgs;
 use crate::output::{SIMULATED, progress};
@@ -86,7 +86,7 @@ pub fn run(db: &Path, a: &ImportArgs) -> Result<()> {
         return Ok(());
     }
 
-    let mut store = Store::open(db)?;
+    let mut store = super::open(db)?;
     let kind = if parsed.simulated {
         Source::sim(&source)
     } else {

@@ -68,13 +68,29 @@ pub fn hint(e: EngineError) -> anyhow::Error {
     }
 }
 
+/// Open the database, saying how to name another one when it cannot be opened.
+pub fn open(db: &std::path::Path) -> Result<Store> {
+    Store::open(db).map_err(|e| {
+        let open = matches!(
+            e,
+            canary_store::StoreError::Open { .. } | canary_store::StoreError::CreateDir { .. }
+        );
+        let e = anyhow::Error::new(e);
+        if open {
+            e.context("pass --db PATH or set CANARY_DB to use another database")
+        } else {
+            e
+        }
+    })
+}
+
 /// Open the store and a context as of `asof` on it, and run `f`.
 pub fn with_context<T>(
     db: &std::path::Path,
     asof: Option<Timestamp>,
     f: impl FnOnce(&Context<'_>) -> Result<T, EngineError>,
 ) -> Result<T> {
-    let store = Store::open(db)?;
+    let store = open(db)?;
     let ctx = Context::new(&store, asof.unwrap_or_else(now)).map_err(hint)?;
     f(&ctx).map_err(hint)
 }
@@ -86,7 +102,7 @@ pub fn with_facts<T>(
     profiles: &canary_engine::facts::Profiles,
     f: impl FnOnce(&Context<'_>) -> Result<T, EngineError>,
 ) -> Result<T> {
-    let store = Store::open(db)?;
+    let store = open(db)?;
     let ctx = Context::new(&store, asof.unwrap_or_else(now))
         .map_err(hint)?
         .with_profiles(profiles);
@@ -94,7 +110,7 @@ pub fn with_facts<T>(
 }
 
 fn series(db: &std::path::Path) -> Result<()> {
-    let store = Store::open(db)?;
+    let store = open(db)?;
     let list = store.series()?;
     if list.is_empty() {
         println!(
@@ -107,8 +123,8 @@ fn series(db: &std::path::Path) -> Result<()> {
     t.set_header(["symbol", "tf", "bars", "first", "last", "sources"]);
     for s in list {
         t.add_row([
-            s.symbol,
-            s.timeframe,
+            s.symbol.to_string(),
+            s.timeframe.to_string(),
             s.bars.to_string(),
             s.first.to_string(),
             s.last.to_string(),

@@ -8,7 +8,7 @@ use canary_engine::NetworkParams;
 use canary_ingest::network::read_network;
 use canary_model::Timeframe;
 use canary_model::network::NetworkSeries;
-use canary_store::{NetworkPoint, Source, Store, StoreError};
+use canary_store::{NetworkPoint, Source, StoreError};
 
 use crate::cli::{NetworkArgs, NetworkCommand, NetworkImportArgs, ReportFormat};
 use crate::output::{preamble, print_json, sim_tag};
@@ -78,7 +78,7 @@ fn import(db: &Path, a: &NetworkImportArgs) -> Result<()> {
         println!("dry run: valid, nothing stored; {}", summary.join("; "));
         return Ok(());
     }
-    let mut store = Store::open(db)?;
+    let mut store = super::open(db)?;
     let refs: Vec<(&str, &[NetworkPoint])> = points
         .iter()
         .map(|(s, p)| (s.name(), p.as_slice()))
@@ -152,7 +152,7 @@ fn fetch(db: &Path, f: &crate::cli::NetworkFetchArgs) -> Result<()> {
         .enable_all()
         .build()?;
     let now = super::now();
-    let mut store = Store::open(db)?;
+    let mut store = super::open(db)?;
     match &f.from {
         FetchFrom::Mempool { url, period } => {
             let c = MempoolClient::new(url, timeout);

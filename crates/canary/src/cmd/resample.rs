@@ -5,12 +5,12 @@ use std::path::Path;
 use anyhow::{Result, bail};
 use canary_analytics::resample::{Resampled, resample};
 use canary_model::SourceKind;
-use canary_store::{CandleQuery, NewCandle, Source, Store};
+use canary_store::{CandleQuery, NewCandle, Source};
 
 use crate::cli::ResampleArgs;
 
 pub fn run(db: &Path, a: &ResampleArgs) -> Result<()> {
-    let mut store = Store::open(db)?;
+    let mut store = super::open(db)?;
     let asof = a.asof.unwrap_or_else(super::now);
     let src = store.candles(
         &a.symbol,

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use canary_sim::{SimParams, simulate, write_csv};
-use canary_store::{NewCandle, Source, Store};
+use canary_store::{NewCandle, Source};
 
 use crate::cli::SimulateArgs;
 use crate::output::SIMULATED;
@@ -36,7 +36,7 @@ pub fn run(db: &Path, a: &SimulateArgs) -> Result<()> {
                 source_bars: None,
             })
             .collect();
-        let mut store = Store::open(db)?;
+        let mut store = super::open(db)?;
         let r = store.insert_candles(
             &a.symbol,
             a.tf,
