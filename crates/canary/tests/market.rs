@@ -59,7 +59,7 @@ fn shared_data_stats_as_of_the_crash_morning() {
         ("rsi14_daily", 15.820042290401084),
         ("volume_vs_median30", 6.577719988842444),
         ("supply_estimate", 19_983_243.75),
-        ("market_value_change_24h", -140_980_185_996.74997),
+        ("market_value_change_24h", -140_980_185_996.749_97),
     ];
     for (k, want) in expected {
         let got = stat(k);
