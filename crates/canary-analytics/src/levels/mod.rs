@@ -240,12 +240,326 @@ fn last_atr(bars: &Bars<'_>) -> Option<f64> {
     out.last().copied().filter(|x| x.is_finite())
 }
 
+/// The volume profile's findings over the window.
+struct ProfileFindings {
+    profile: Option<VolumeProfile>,
+    poc: Option<f64>,
+    value_area: Option<(f64, f64)>,
+    air_pockets: Vec<(f64, f64)>,
+}
+
+/// Confirm or add high-volume nodes and the point of control as candidates; the profile's
+/// point of control, value area and air pockets.
+fn profile_candidates(
+    cands: &mut Vec<Candidate>,
+    window: &[canary_model::Candle],
+    bin: f64,
+    atr: f64,
+    range: (f64, f64),
+) -> ProfileFindings {
+    let profile = VolumeProfile::build(window, bin);
+    let mut found = ProfileFindings {
+        profile: None,
+        poc: None,
+        value_area: None,
+        air_pockets: Vec::new(),
+    };
+    if let Some(prof) = &profile {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let r = ((0.5 * atr / bin).round() as usize).max(2);
+        // A bin's middle can lie just beyond the traded range: keep node prices inside it.
+        let inside = |x: f64| x.clamp(range.0, range.1);
+        for node in prof.high_volume_nodes(r) {
+            confirm_or_add(cands, inside(prof.price(node)), atr, "vp_hvn", false);
+        }
+        let poc = inside(prof.price(prof.poc()));
+        found.poc = Some(poc);
+        confirm_or_add(cands, poc, atr, "vp_poc", false);
+        let (a, b) = prof.value_area(0.7);
+        found.value_area = Some((prof.price(a) - bin / 2.0, prof.price(b) + bin / 2.0));
+        found.air_pockets = prof.air_pockets(r, 3);
+    }
+    found.profile = profile;
+    found
+}
+
+/// Confirm or add the round numbers inside the traded range within 30 % of the price.
+fn round_candidates(cands: &mut Vec<Candidate>, price: f64, atr: f64, range: (f64, f64)) {
+    let step = round_step(price);
+    let mut r = (range.0 / step).ceil() * step;
+    while r <= range.1 {
+        if (r / price - 1.0).abs() <= 0.3 {
+            confirm_or_add(cands, r, atr, "round_number", true);
+        }
+        r += step;
+    }
+}
+
+/// Merge candidates whose prices are within the clustering tolerance `eps`: price weighted by
+/// pivots (plus one each), zones and evidence united.
+fn merge(mut cands: Vec<Candidate>, eps: f64) -> Vec<Candidate> {
+    cands.sort_by(|a, b| a.price.total_cmp(&b.price));
+    let mut merged: Vec<Candidate> = Vec::new();
+    for c in cands {
+        match merged.last_mut() {
+            Some(m) if c.price - m.price <= eps => {
+                #[allow(clippy::cast_precision_loss)]
+                let (wm, wc) = ((m.pivots.len() + 1) as f64, (c.pivots.len() + 1) as f64);
+                m.price = (m.price * wm + c.price * wc) / (wm + wc);
+                m.lo = m.lo.min(c.lo);
+                m.hi = m.hi.max(c.hi);
+                m.pivots.extend(c.pivots);
+                m.methods.extend(c.methods);
+                m.round |= c.round;
+            }
+            _ => merged.push(c),
+        }
+    }
+    merged
+}
+
+/// Strength in 0–1: the mean of touches (log), recency (pivots decayed with e-folding `tau`
+/// bars) and the share of the profile's volume inside the zone, each scaled by its maximum
+/// over the candidates; plus 0.05 for a round number.
+fn score(merged: &mut [Candidate], last: usize, tau: f64, profile: Option<&VolumeProfile>) {
+    #[allow(clippy::cast_precision_loss)]
+    let comps: Vec<[f64; 3]> = merged
+        .iter()
+        .map(|c| {
+            let touches = (1.0 + c.pivots.len() as f64).ln();
+            let recency: f64 = c
+                .pivots
+                .iter()
+                .map(|pv| (-((last - pv.index) as f64) / tau).exp())
+                .sum();
+            let vol_share = profile.map_or(0.0, |prof| {
+                let total = prof.total();
+                if total <= 0.0 {
+                    return 0.0;
+                }
+                (0..prof.volume.len())
+                    .filter(|&i| (c.lo..=c.hi).contains(&prof.price(i)))
+                    .map(|i| prof.volume[i])
+                    .sum::<f64>()
+                    / total
+            });
+            [touches, recency, vol_share]
+        })
+        .collect();
+    let maxes: [f64; 3] = std::array::from_fn(|j| comps.iter().map(|c| c[j]).fold(0.0, f64::max));
+    for (c, comp) in merged.iter_mut().zip(&comps) {
+        let s: f64 = (0..3)
+            .map(|j| {
+                if maxes[j] > 0.0 {
+                    comp[j] / maxes[j]
+                } else {
+                    0.0
+                }
+            })
+            .sum::<f64>()
+            / 3.0;
+        c.strength = (s + if c.round { 0.05 } else { 0.0 }).min(1.0);
+    }
+}
+
+/// The candidates on one side of the price, nearest first: those with evidence beyond a round
+/// number (two pivots, a volume node, or two methods agreeing) or strong enough on their own.
+/// When nothing on a side has that evidence (price beyond every pivot, as after a crash to new
+/// lows), the weaker candidates there (round numbers inside the traded range) are shown rather
+/// than nothing; their methods say what they are.
+fn side(merged: &[Candidate], price: f64, below: bool, min_strength: f64) -> Vec<&Candidate> {
+    let keep = |c: &Candidate| {
+        c.pivots.len() >= 2
+            || c.methods.len() >= 2
+            || c.methods.iter().any(|m| m.starts_with("vp_"))
+            || c.strength >= min_strength
+    };
+    let on_side = |c: &&Candidate| {
+        if below {
+            c.price < price
+        } else {
+            c.price > price
+        }
+    };
+    let mut v: Vec<&Candidate> = merged.iter().filter(on_side).filter(|c| keep(c)).collect();
+    if v.is_empty() {
+        v = merged.iter().filter(on_side).collect();
+    }
+    if below {
+        v.sort_by(|a, b| b.price.total_cmp(&a.price));
+    } else {
+        v.sort_by(|a, b| a.price.total_cmp(&b.price));
+    }
+    v
+}
+
+/// What reporting a level needs besides the candidate.
+struct Reporter<'a> {
+    bars: &'a Bars<'a>,
+    p: &'a LevelParams,
+    asof: Timestamp,
+    quote: &'static str,
+    price: f64,
+    price_id: ClaimId,
+    atr: f64,
+    atr_id: ClaimId,
+    eps: f64,
+}
+
+impl Reporter<'_> {
+    /// A candidate as a reported level, with claims for its price (from its pivots and the
+    /// ATR), zone, distances, strength and touches.
+    fn level(&self, c: &Candidate, side: Side, claims: &mut ClaimSet) -> Level {
+        let (bars, tf, q, asof, atr) = (
+            self.bars,
+            self.bars.timeframe,
+            self.quote,
+            self.asof,
+            self.atr,
+        );
+        let last = bars.candles.len() - 1;
+        let mut inputs: Vec<ClaimId> = c
+            .pivots
+            .iter()
+            .map(|pv| {
+                let field = if pv.kind == PivotKind::High {
+                    "high"
+                } else {
+                    "low"
+                };
+                claims.add(bars.claim(format!("pivot {field}"), field, pv.index, pv.price, q, asof))
+            })
+            .collect();
+        inputs.push(self.atr_id.clone());
+        let input_refs: Vec<&ClaimId> = inputs.iter().collect();
+        let methods: Vec<String> = c.methods.iter().cloned().collect();
+        let side_name = if side == Side::Support {
+            "support"
+        } else {
+            "resistance"
+        };
+        let id = claims.add(Claim::derived(
+            format!("{side_name} ({tf})"),
+            c.price,
+            q,
+            asof,
+            LEVEL
+                .of(&input_refs)
+                .param("methods", methods.join(","))
+                .param("k", self.p.k)
+                .param("eps", self.eps)
+                .param("lookback_bars", self.p.lookback),
+        ));
+        for (label, v) in [("zone low", c.lo), ("zone high", c.hi)] {
+            claims.add(Claim::derived(
+                format!("{side_name} {label} ({tf})"),
+                v,
+                q,
+                asof,
+                LEVEL_ZONE
+                    .of(&[&id, &self.atr_id])
+                    .param("widen_atr", "0.25"),
+            ));
+        }
+        let distance_pct = (c.price / self.price - 1.0) * 100.0;
+        let distance_atr = (c.price - self.price) / atr;
+        claims.add(Claim::derived(
+            format!("{side_name} distance ({tf})"),
+            distance_pct,
+            "%",
+            asof,
+            DISTANCE_PCT.of(&[&id, &self.price_id]),
+        ));
+        claims.add(Claim::derived(
+            format!("{side_name} distance in ATR ({tf})"),
+            distance_atr,
+            "ATR",
+            asof,
+            DISTANCE_ATR.of(&[&id, &self.price_id, &self.atr_id]),
+        ));
+        claims.add(Claim::derived(
+            format!("{side_name} strength ({tf})"),
+            c.strength,
+            "0-1",
+            asof,
+            LEVEL_STRENGTH.of(&[&id]).param("tau_bars", self.p.tau),
+        ));
+        #[allow(clippy::cast_precision_loss)]
+        claims.add(Claim::derived(
+            format!("{side_name} touches ({tf})"),
+            c.pivots.len() as f64,
+            "pivots",
+            asof,
+            COUNT.of(&[&id]),
+        ));
+        let last_touch = c.pivots.iter().max_by_key(|pv| pv.index);
+        let broken_if = match side {
+            Side::Support => format!("{tf} close < {:.2} (zone low − 0.5 ATR)", c.lo - 0.5 * atr),
+            Side::Resistance => {
+                format!("{tf} close > {:.2} (zone high + 0.5 ATR)", c.hi + 0.5 * atr)
+            }
+        };
+        Level {
+            side,
+            price: c.price,
+            zone: (c.lo, c.hi),
+            touches: c.pivots.len(),
+            last_touch: last_touch.map(|pv| pv.time),
+            last_touch_bars_ago: last_touch.map(|pv| last - pv.index),
+            strength: c.strength,
+            methods,
+            distance_pct,
+            distance_atr,
+            broken_if,
+            claim: id,
+        }
+    }
+
+    /// The trapdoor: when an air pocket lies between the nearest support and the next one, a
+    /// break of the first may fall through to the second.
+    fn trapdoor(
+        &self,
+        below: &[&Candidate],
+        supports: &[Level],
+        air_pockets: &[(f64, f64)],
+        claims: &mut ClaimSet,
+    ) -> Option<Trapdoor> {
+        let (&s1, &s2) = (below.first()?, below.get(1)?);
+        let &(lo, hi) = air_pockets
+            .iter()
+            .find(|&&(lo, hi)| lo < s1.lo && hi > s2.hi)?;
+        let ids: Vec<&ClaimId> = supports.iter().take(2).map(|l| &l.claim).collect();
+        let id = claims.add(Claim::derived(
+            format!(
+                "trapdoor: next support below an air pocket ({})",
+                self.bars.timeframe
+            ),
+            s2.price,
+            self.quote,
+            self.asof,
+            TRAPDOOR
+                .of(&ids)
+                .param("pocket_low", lo)
+                .param("pocket_high", hi),
+        ));
+        Some(Trapdoor {
+            from: s1.price,
+            to: s2.price,
+            pocket: (lo.max(s2.hi), hi.min(s1.lo)),
+            claim: id,
+        })
+    }
+}
+
 /// Compute the levels of `bars` (all available at `asof`). `current` is the latest price
 /// (e.g. from a finer timeframe) to place levels around; by default the last close of `bars`.
 ///
+/// Steps: the ATR; pivots in the lookback window clustered into candidates; volume-profile
+/// nodes and round numbers confirming them or added; candidates merged within the tolerance;
+/// strength; the nearest on each side reported; the trapdoor.
+///
 /// # Errors
 /// Fewer bars than the ATR and pivots need.
-#[allow(clippy::too_many_lines)]
 pub fn find_levels(
     bars: &Bars<'_>,
     p: &LevelParams,
@@ -300,7 +614,6 @@ pub fn find_levels(
         })
         .collect();
     let mut cands = cluster(&piv, eps, atr, p.k);
-
     let range = (
         window.iter().map(|c| c.low).fold(f64::INFINITY, f64::min),
         window
@@ -308,266 +621,36 @@ pub fn find_levels(
             .map(|c| c.high)
             .fold(f64::NEG_INFINITY, f64::max),
     );
-    let bin = price * p.bin_pct / 100.0;
-    let profile = VolumeProfile::build(window, bin);
-    let (mut poc, mut value_area, mut air_pockets) = (None, None, Vec::new());
-    if let Some(prof) = &profile {
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let r = ((0.5 * atr / bin).round() as usize).max(2);
-        // A bin's middle can lie just beyond the traded range: keep node prices inside it.
-        let inside = |x: f64| x.clamp(range.0, range.1);
-        for node in prof.high_volume_nodes(r) {
-            confirm_or_add(&mut cands, inside(prof.price(node)), atr, "vp_hvn", false);
-        }
-        let poc_bin = prof.poc();
-        poc = Some(inside(prof.price(poc_bin)));
-        confirm_or_add(
-            &mut cands,
-            inside(prof.price(poc_bin)),
-            atr,
-            "vp_poc",
-            false,
-        );
-        let (a, b) = prof.value_area(0.7);
-        value_area = Some((prof.price(a) - bin / 2.0, prof.price(b) + bin / 2.0));
-        air_pockets = prof.air_pockets(r, 3);
-    }
-    let step = round_step(price);
-    let mut r = (range.0 / step).ceil() * step;
-    while r <= range.1 {
-        if (r / price - 1.0).abs() <= 0.3 {
-            confirm_or_add(&mut cands, r, atr, "round_number", true);
-        }
-        r += step;
-    }
-
-    // Merge candidates whose prices are within the clustering tolerance.
-    cands.sort_by(|a, b| a.price.total_cmp(&b.price));
-    let mut merged: Vec<Candidate> = Vec::new();
-    for c in cands {
-        match merged.last_mut() {
-            Some(m) if c.price - m.price <= eps => {
-                #[allow(clippy::cast_precision_loss)]
-                let (wm, wc) = ((m.pivots.len() + 1) as f64, (c.pivots.len() + 1) as f64);
-                m.price = (m.price * wm + c.price * wc) / (wm + wc);
-                m.lo = m.lo.min(c.lo);
-                m.hi = m.hi.max(c.hi);
-                m.pivots.extend(c.pivots);
-                m.methods.extend(c.methods);
-                m.round |= c.round;
-            }
-            _ => merged.push(c),
-        }
-    }
-
-    // Strength.
-    #[allow(clippy::cast_precision_loss)]
-    let comps: Vec<[f64; 3]> = merged
-        .iter()
-        .map(|c| {
-            let touches = (1.0 + c.pivots.len() as f64).ln();
-            let recency: f64 = c
-                .pivots
-                .iter()
-                .map(|pv| (-((last - pv.index) as f64) / p.tau).exp())
-                .sum();
-            let vol_share = profile.as_ref().map_or(0.0, |prof| {
-                let total = prof.total();
-                if total <= 0.0 {
-                    return 0.0;
-                }
-                (0..prof.volume.len())
-                    .filter(|&i| (c.lo..=c.hi).contains(&prof.price(i)))
-                    .map(|i| prof.volume[i])
-                    .sum::<f64>()
-                    / total
-            });
-            [touches, recency, vol_share]
-        })
-        .collect();
-    let maxes: [f64; 3] = std::array::from_fn(|j| comps.iter().map(|c| c[j]).fold(0.0, f64::max));
-    for (c, comp) in merged.iter_mut().zip(&comps) {
-        let s: f64 = (0..3)
-            .map(|j| {
-                if maxes[j] > 0.0 {
-                    comp[j] / maxes[j]
-                } else {
-                    0.0
-                }
-            })
-            .sum::<f64>()
-            / 3.0;
-        c.strength = (s + if c.round { 0.05 } else { 0.0 }).min(1.0);
-    }
-
-    // Reported: levels with evidence beyond a round number (two pivots, a volume node, or two
-    // methods agreeing), or strong enough on their own.
-    let keep = |c: &Candidate| {
-        c.pivots.len() >= 2
-            || c.methods.len() >= 2
-            || c.methods.iter().any(|m| m.starts_with("vp_"))
-            || c.strength >= p.min_strength
-    };
-    // Nearest first. When nothing on a side has that evidence (price beyond every pivot, as
-    // after a crash to new lows), the weaker candidates there (round numbers inside the traded
-    // range) are shown rather than nothing; their methods say what they are.
-    let side = |below_price: bool| -> Vec<&Candidate> {
-        let on_side = |c: &&Candidate| {
-            if below_price {
-                c.price < price
-            } else {
-                c.price > price
-            }
-        };
-        let mut v: Vec<&Candidate> = merged.iter().filter(on_side).filter(|c| keep(c)).collect();
-        if v.is_empty() {
-            v = merged.iter().filter(on_side).collect();
-        }
-        if below_price {
-            v.sort_by(|a, b| b.price.total_cmp(&a.price));
-        } else {
-            v.sort_by(|a, b| a.price.total_cmp(&b.price));
-        }
-        v
-    };
-    let (below, above) = (side(true), side(false));
-
-    let report_level = |c: &Candidate, side: Side, claims: &mut ClaimSet| -> Level {
-        let mut inputs: Vec<ClaimId> = c
-            .pivots
-            .iter()
-            .map(|pv| {
-                let field = if pv.kind == PivotKind::High {
-                    "high"
-                } else {
-                    "low"
-                };
-                claims.add(bars.claim(format!("pivot {field}"), field, pv.index, pv.price, q, asof))
-            })
-            .collect();
-        inputs.push(atr_id.clone());
-        let input_refs: Vec<&ClaimId> = inputs.iter().collect();
-        let methods: Vec<String> = c.methods.iter().cloned().collect();
-        let side_name = if side == Side::Support {
-            "support"
-        } else {
-            "resistance"
-        };
-        let id = claims.add(Claim::derived(
-            format!("{side_name} ({tf})"),
-            c.price,
-            q,
-            asof,
-            LEVEL
-                .of(&input_refs)
-                .param("methods", methods.join(","))
-                .param("k", p.k)
-                .param("eps", eps)
-                .param("lookback_bars", p.lookback),
-        ));
-        for (label, v) in [("zone low", c.lo), ("zone high", c.hi)] {
-            claims.add(Claim::derived(
-                format!("{side_name} {label} ({tf})"),
-                v,
-                q,
-                asof,
-                LEVEL_ZONE.of(&[&id, &atr_id]).param("widen_atr", "0.25"),
-            ));
-        }
-        let distance_pct = (c.price / price - 1.0) * 100.0;
-        let distance_atr = (c.price - price) / atr;
-        claims.add(Claim::derived(
-            format!("{side_name} distance ({tf})"),
-            distance_pct,
-            "%",
-            asof,
-            DISTANCE_PCT.of(&[&id, &price_id]),
-        ));
-        claims.add(Claim::derived(
-            format!("{side_name} distance in ATR ({tf})"),
-            distance_atr,
-            "ATR",
-            asof,
-            DISTANCE_ATR.of(&[&id, &price_id, &atr_id]),
-        ));
-        claims.add(Claim::derived(
-            format!("{side_name} strength ({tf})"),
-            c.strength,
-            "0-1",
-            asof,
-            LEVEL_STRENGTH.of(&[&id]).param("tau_bars", p.tau),
-        ));
-        #[allow(clippy::cast_precision_loss)]
-        claims.add(Claim::derived(
-            format!("{side_name} touches ({tf})"),
-            c.pivots.len() as f64,
-            "pivots",
-            asof,
-            COUNT.of(&[&id]),
-        ));
-        let last_touch = c.pivots.iter().max_by_key(|pv| pv.index);
-        let broken_if = match side {
-            Side::Support => format!("{tf} close < {:.2} (zone low − 0.5 ATR)", c.lo - 0.5 * atr),
-            Side::Resistance => {
-                format!("{tf} close > {:.2} (zone high + 0.5 ATR)", c.hi + 0.5 * atr)
-            }
-        };
-        Level {
-            side,
-            price: c.price,
-            zone: (c.lo, c.hi),
-            touches: c.pivots.len(),
-            last_touch: last_touch.map(|pv| pv.time),
-            last_touch_bars_ago: last_touch.map(|pv| last - pv.index),
-            strength: c.strength,
-            methods,
-            distance_pct,
-            distance_atr,
-            broken_if,
-            claim: id,
-        }
+    let found = profile_candidates(&mut cands, window, price * p.bin_pct / 100.0, atr, range);
+    round_candidates(&mut cands, price, atr, range);
+    let mut merged = merge(cands, eps);
+    score(&mut merged, last, p.tau, found.profile.as_ref());
+    let (below, above) = (
+        side(&merged, price, true, p.min_strength),
+        side(&merged, price, false, p.min_strength),
+    );
+    let reporter = Reporter {
+        bars,
+        p,
+        asof,
+        quote: q,
+        price,
+        price_id,
+        atr,
+        atr_id,
+        eps,
     };
     let supports: Vec<Level> = below
         .iter()
         .take(p.per_side)
-        .map(|c| report_level(c, Side::Support, &mut claims))
+        .map(|c| reporter.level(c, Side::Support, &mut claims))
         .collect();
     let resistances: Vec<Level> = above
         .iter()
         .take(p.per_side)
-        .map(|c| report_level(c, Side::Resistance, &mut claims))
+        .map(|c| reporter.level(c, Side::Resistance, &mut claims))
         .collect();
-
-    let trapdoor = if below.len() >= 2 {
-        let (s1, s2) = (below[0], below[1]);
-        air_pockets
-            .iter()
-            .find(|&&(lo, hi)| lo < s1.lo && hi > s2.hi)
-            .map(|&(lo, hi)| {
-                let from_id = supports.first().map(|l| l.claim.clone());
-                let to_id = supports.get(1).map(|l| l.claim.clone());
-                let inputs: Vec<&ClaimId> = from_id.iter().chain(to_id.iter()).collect();
-                let id = claims.add(Claim::derived(
-                    format!("trapdoor: next support below an air pocket ({tf})"),
-                    s2.price,
-                    q,
-                    asof,
-                    TRAPDOOR
-                        .of(&inputs)
-                        .param("pocket_low", format!("{lo}"))
-                        .param("pocket_high", format!("{hi}")),
-                ));
-                Trapdoor {
-                    from: s1.price,
-                    to: s2.price,
-                    pocket: (lo.max(s2.hi), hi.min(s1.lo)),
-                    claim: id,
-                }
-            })
-    } else {
-        None
-    };
-
+    let trapdoor = reporter.trapdoor(&below, &supports, &found.air_pockets, &mut claims);
     Ok(LevelReport {
         timeframe: tf,
         asof,
@@ -576,9 +659,9 @@ pub fn find_levels(
         supports,
         resistances,
         trapdoor,
-        poc,
-        value_area,
-        air_pockets,
+        poc: found.poc,
+        value_area: found.value_area,
+        air_pockets: found.air_pockets,
         range,
         claims,
     })
@@ -612,6 +695,147 @@ mod tests {
                 .unwrap()
             })
             .collect()
+    }
+
+    fn cand(price: f64, pivots: usize, methods: &[&str], round: bool) -> Candidate {
+        Candidate {
+            price,
+            lo: price - 1.0,
+            hi: price + 1.0,
+            pivots: (0..pivots)
+                .map(|i| Pivot {
+                    kind: PivotKind::Low,
+                    index: i,
+                    time: Timestamp::from_millis(0),
+                    price,
+                    volume: 1.0,
+                    confirmed_at: i + 5,
+                })
+                .collect(),
+            methods: methods.iter().map(|m| (*m).to_string()).collect(),
+            round,
+            strength: 0.0,
+        }
+    }
+
+    #[test]
+    fn candidates_within_the_tolerance_merge_weighted_by_pivots() {
+        let merged = merge(
+            vec![
+                cand(100.0, 3, &["pivot_cluster(k=5)"], false),
+                cand(104.0, 0, &["round_number"], true),
+                cand(120.0, 1, &["vp_hvn"], false),
+            ],
+            5.0,
+        );
+        assert_eq!(merged.len(), 2);
+        // Weights 3 + 1 and 0 + 1: (100·4 + 104·1) / 5.
+        assert!((merged[0].price - 100.8).abs() < 1e-12);
+        assert_eq!((merged[0].lo, merged[0].hi), (99.0, 105.0));
+        assert!(merged[0].round && merged[0].methods.len() == 2);
+    }
+
+    #[test]
+    fn strength_weighs_touches_recency_and_volume() {
+        let mut c = vec![cand(100.0, 4, &["p"], false), cand(110.0, 1, &["p"], true)];
+        score(&mut c, 10, 50.0, None);
+        // The first has the most touches and the most recency: 2/3 of the maximum (no volume).
+        assert!(
+            (c[0].strength - 2.0 / 3.0).abs() < 1e-12,
+            "{}",
+            c[0].strength
+        );
+        assert!(c[1].strength < c[0].strength);
+        let touches = 2f64.ln() / 5f64.ln();
+        let recency = (-10.0f64 / 50.0).exp()
+            / (0..4)
+                .map(|i| (-f64::from(10 - i) / 50.0).exp())
+                .sum::<f64>();
+        let want = (touches + recency) / 3.0 + 0.05;
+        assert!(
+            (c[1].strength - want).abs() < 1e-12,
+            "{} vs {want}",
+            c[1].strength
+        );
+    }
+
+    #[test]
+    fn a_side_lists_evidence_nearest_first_and_falls_back_to_round_numbers() {
+        let merged = vec![
+            cand(90.0, 2, &["p"], false),
+            cand(95.0, 0, &["round_number"], true),
+            cand(97.0, 1, &["vp_hvn"], false),
+            cand(110.0, 0, &["round_number"], true),
+        ];
+        let below: Vec<f64> = side(&merged, 100.0, true, 0.9)
+            .iter()
+            .map(|c| c.price)
+            .collect();
+        assert_eq!(below, [97.0, 90.0], "the lone round number has no evidence");
+        let above: Vec<f64> = side(&merged, 100.0, false, 0.9)
+            .iter()
+            .map(|c| c.price)
+            .collect();
+        assert_eq!(
+            above,
+            [110.0],
+            "nothing else above: the round number is shown"
+        );
+    }
+
+    #[test]
+    fn a_trapdoor_needs_an_air_pocket_between_the_first_two_supports() {
+        let sym = canary_model::Symbol::new("TESTUSDT").unwrap();
+        let candles = walk(&[(1.0, 1.0, 1.0); 20]);
+        let bars = Bars {
+            symbol: &sym,
+            timeframe: Timeframe::D1,
+            source: "test",
+            candles: &candles,
+        };
+        let asof = Timestamp::from_millis(0);
+        let mut claims = ClaimSet::new();
+        let price_id = claims.add(bars.claim("p", "close", 19, 100.0, "USDT", asof));
+        let atr_id = claims.add(Claim::derived(
+            "atr",
+            2.0,
+            "USDT",
+            asof,
+            crate::ta::ATR_WILDER.of(&[&price_id]),
+        ));
+        let p = LevelParams::default();
+        let r = Reporter {
+            bars: &bars,
+            p: &p,
+            asof,
+            quote: "USDT",
+            price: 100.0,
+            price_id,
+            atr: 2.0,
+            atr_id,
+            eps: 1.0,
+        };
+        let (s1, s2) = (cand(95.0, 2, &["p"], false), cand(80.0, 2, &["p"], false));
+        let below = [&s1, &s2];
+        let supports: Vec<Level> = below
+            .iter()
+            .map(|c| r.level(c, Side::Support, &mut claims))
+            .collect();
+        // A pocket from 82 to 93 lies between 81 (s2's zone top) and 94 (s1's zone bottom).
+        let t = r
+            .trapdoor(&below, &supports, &[(82.0, 93.0)], &mut claims)
+            .expect("a trapdoor");
+        assert_eq!((t.from, t.to, t.pocket), (95.0, 80.0, (82.0, 93.0)));
+        assert!(claims.check().is_ok());
+        // A pocket that does not separate them is not one.
+        assert!(
+            r.trapdoor(&below, &supports, &[(96.0, 99.0)], &mut claims)
+                .is_none()
+        );
+        assert!(
+            r.trapdoor(&below[..1], &supports, &[(82.0, 93.0)], &mut claims)
+                .is_none()
+        );
     }
 
     proptest! {
