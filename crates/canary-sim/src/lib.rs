@@ -143,74 +143,143 @@ fn round_to(x: f64, decimals: i32) -> f64 {
     (x * k).round() / k
 }
 
+/// The GARCH(1,1) variance process of a scenario, per bar.
+struct Garch {
+    omega: f64,
+    alpha: f64,
+    beta: f64,
+    long_run_var: f64,
+    drift_per_bar: f64,
+}
+
+impl Garch {
+    fn of(scenario: Scenario, tf: Timeframe) -> Self {
+        let dt_years = 1.0 / tf.bars_per_year();
+        let (annual_vol, annual_drift) = match scenario {
+            Scenario::Calm => (0.45, 0.0),
+            Scenario::Trend => (0.60, 0.60),
+            Scenario::Crash => (0.60, 0.0),
+        };
+        let (alpha, beta) = (0.08, 0.90);
+        let long_run_var = annual_vol * annual_vol * dt_years;
+        Garch {
+            omega: long_run_var * (1.0 - alpha - beta),
+            alpha,
+            beta,
+            long_run_var,
+            drift_per_bar: annual_drift * dt_years,
+        }
+    }
+}
+
+/// Where the crash scenario's drift and crash fall: the crash on the second-to-last UTC day,
+/// a drift of −0.5 %/day over the 30 days before it.
+struct CrashWindow {
+    enabled: bool,
+    start: i64,
+    end: i64,
+    /// ln(0.85) is shared by this many bars.
+    bars: f64,
+    bars_per_day: i64,
+}
+
+impl CrashWindow {
+    #[allow(clippy::cast_precision_loss)]
+    fn of(p: &SimParams, start: Timestamp) -> Self {
+        let d = p.timeframe.duration_ms();
+        let bars_per_day = (86_400_000 / d).max(1);
+        let end_time = start.millis() + d * i64::try_from(p.bars).unwrap_or(0);
+        let crash_start = Timeframe::D1
+            .floor(Timestamp::from_millis(end_time))
+            .millis()
+            - 2 * 86_400_000;
+        CrashWindow {
+            enabled: p.scenario == Scenario::Crash,
+            start: crash_start,
+            end: crash_start + 86_400_000.max(d),
+            bars: if d >= 86_400_000 {
+                1.0
+            } else {
+                bars_per_day as f64
+            },
+            bars_per_day,
+        }
+    }
+
+    fn crashing(&self, t: i64) -> bool {
+        self.enabled && t >= self.start && t < self.end
+    }
+
+    fn drifting(&self, t: i64) -> bool {
+        self.enabled && t < self.start && t >= self.start - 30 * 86_400_000
+    }
+}
+
+/// One bar from its open, log return and volatility: wicks beyond open and close, volume
+/// rising with |r|/σ, prices to cents, volume to 10⁻⁶.
+fn bar(rng: &mut Rng, t: i64, open: f64, r: f64, sigma: f64, base_volume: f64) -> Candle {
+    let close = open * r.exp();
+    let wick = |rng: &mut Rng| (rng.normal().abs() * sigma * 0.5).exp();
+    let high = open.max(close) * wick(rng);
+    let low = open.min(close) / wick(rng);
+    let activity = 1.0 + 3.0 * r.abs() / sigma.max(1e-12);
+    let volume = base_volume * activity * (0.3 * rng.normal()).exp();
+    let (open_r, close_r) = (round_to(open, 2), round_to(close, 2));
+    let high_r = round_to(high, 2).max(open_r).max(close_r);
+    let low_r = round_to(low, 2).min(open_r).min(close_r).max(0.01);
+    let volume_r = round_to(volume, 6);
+    let quote = round_to(volume_r * (high_r + low_r + close_r) / 3.0, 2);
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let trades = (volume_r * 40.0).round() as u64;
+    Candle::new(
+        Timestamp::from_millis(t),
+        open_r,
+        high_r,
+        low_r,
+        close_r,
+        volume_r,
+        Some(quote),
+        Some(trades),
+    )
+    .expect("simulated bars are consistent by construction")
+}
+
 /// Simulate `p.bars` bars.
 #[must_use]
-#[allow(clippy::too_many_lines)]
 pub fn simulate(p: &SimParams) -> Vec<Candle> {
     let mut rng = Rng::new(p.seed);
     let tf = p.timeframe;
-    let dt_years = 1.0 / tf.bars_per_year();
-    let (annual_vol, annual_drift) = match p.scenario {
-        Scenario::Calm => (0.45, 0.0),
-        Scenario::Trend => (0.60, 0.60),
-        Scenario::Crash => (0.60, 0.0),
-    };
-    let (alpha, beta) = (0.08, 0.90);
-    let long_run_var = annual_vol * annual_vol * dt_years;
-    let omega = long_run_var * (1.0 - alpha - beta);
-    let bars_per_day = (86_400_000 / tf.duration_ms()).max(1);
-
-    // The crash day: the second-to-last UTC day of the series.
+    let g = Garch::of(p.scenario, tf);
     let start = tf.floor(p.start);
     let d = tf.duration_ms();
-    let end_time = start.millis() + d * i64::try_from(p.bars).unwrap_or(0);
-    let crash_day_start = Timeframe::D1
-        .floor(Timestamp::from_millis(end_time))
-        .millis()
-        - 2 * 86_400_000;
-    let crash_day_end = crash_day_start + 86_400_000.max(d);
-    let in_crash =
-        |t: i64| p.scenario == Scenario::Crash && t >= crash_day_start && t < crash_day_end;
-    let drifting = |t: i64| {
-        p.scenario == Scenario::Crash
-            && t < crash_day_start
-            && t >= crash_day_start - 30 * 86_400_000
-    };
-    let crash_bars = if d >= 86_400_000 {
-        1.0
-    } else {
-        bars_per_day as f64
-    };
-
-    let base_volume_per_day = 20_000.0;
+    let crash = CrashWindow::of(p, start);
     #[allow(clippy::cast_precision_loss)]
-    let base_volume = base_volume_per_day / bars_per_day as f64
+    let base_volume = 20_000.0 / crash.bars_per_day as f64
         * if d > 86_400_000 {
             (d / 86_400_000) as f64
         } else {
             1.0
         };
-
     let mut out = Vec::with_capacity(p.bars);
-    let mut var = long_run_var;
+    let mut var = g.long_run_var;
     let mut last_shock: f64 = 0.0;
     let mut price = p.start_price;
     for i in 0..p.bars {
         let t = start.millis() + d * i64::try_from(i).unwrap_or(0);
-        var = omega + alpha * last_shock * last_shock + beta * var;
+        var = g.omega + g.alpha * last_shock * last_shock + g.beta * var;
         let sigma = var.sqrt();
         let eps = rng.student_t4();
-        let mut mu = annual_drift * dt_years;
-        if drifting(t) {
+        let mut mu = g.drift_per_bar;
+        if crash.drifting(t) {
             #[allow(clippy::cast_precision_loss)]
-            let per_bar = (0.995f64).ln() / bars_per_day as f64;
+            let per_bar = (0.995f64).ln() / crash.bars_per_day as f64;
             mu += per_bar;
         }
         let mut shock = sigma * eps;
         let mut volume_boost = 1.0;
-        if in_crash(t) {
+        if crash.crashing(t) {
             // The day's bars share ln(0.85); keep a little noise so the path is not a staircase.
-            mu = 0.85f64.ln() / crash_bars;
+            mu = 0.85f64.ln() / crash.bars;
             shock *= 0.3;
             volume_boost = 4.0;
             // Each crash bar feeds GARCH a 2σ shock, so volatility stays high afterwards.
@@ -218,34 +287,16 @@ pub fn simulate(p: &SimParams) -> Vec<Candle> {
         } else {
             last_shock = shock;
         }
-        let r = mu + shock;
-        let open = price;
-        let close = open * r.exp();
-        let wick = |rng: &mut Rng| (rng.normal().abs() * sigma * 0.5).exp();
-        let high = open.max(close) * wick(&mut rng);
-        let low = open.min(close) / wick(&mut rng);
-        let activity = 1.0 + 3.0 * r.abs() / sigma.max(1e-12);
-        let volume = base_volume * volume_boost * activity * (0.3 * rng.normal()).exp();
-        let (open_r, close_r) = (round_to(open, 2), round_to(close, 2));
-        let high_r = round_to(high, 2).max(open_r).max(close_r);
-        let low_r = round_to(low, 2).min(open_r).min(close_r).max(0.01);
-        let volume_r = round_to(volume, 6);
-        let quote = round_to(volume_r * (high_r + low_r + close_r) / 3.0, 2);
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let trades = (volume_r * 40.0).round() as u64;
-        let candle = Candle::new(
-            Timestamp::from_millis(t),
-            open_r,
-            high_r,
-            low_r,
-            close_r,
-            volume_r,
-            Some(quote),
-            Some(trades),
-        )
-        .expect("simulated bars are consistent by construction");
+        let candle = bar(
+            &mut rng,
+            t,
+            price,
+            mu + shock,
+            sigma,
+            base_volume * volume_boost,
+        );
+        price = candle.close;
         out.push(candle);
-        price = close_r;
     }
     out
 }
