@@ -339,39 +339,7 @@ pub fn read_candles(path: &Path, opts: &ImportOptions) -> Result<ParsedCandles, 
         None => return Err(err(None, None, "the file is empty".into())),
         Some(r) => r.map_err(|e| err(Some(1), None, format!("not CSV: {e}")))?,
     };
-    let (format, cols, pending) = if looks_numeric(first.get(0).unwrap_or("")) {
-        if first.len() < 6 {
-            return Err(err(
-                Some(1),
-                None,
-                format!(
-                    "no header row and {} columns: expected a Binance kline CSV (12 columns) or a header naming the columns",
-                    first.len()
-                ),
-            ));
-        }
-        (Format::Binance, binance_columns(), Some(first))
-    } else {
-        let header: Vec<String> = first.iter().map(str::to_string).collect();
-        let lower: Vec<String> = header.iter().map(|h| h.to_ascii_lowercase()).collect();
-        let binance_header =
-            header.len() == 12 && lower[0] == "open_time" && lower[6] == "close_time";
-        let cols = if binance_header && opts.map.is_empty() {
-            binance_columns()
-        } else {
-            header_columns(&header, opts).map_err(|r| err(Some(1), None, r))?
-        };
-        (
-            if binance_header {
-                Format::Binance
-            } else {
-                Format::Header
-            },
-            cols,
-            None,
-        )
-    };
-
+    let (format, cols, pending) = layout(first, opts).map_err(|r| err(Some(1), None, r))?;
     let mut rows = Vec::new();
     let mut partial_skipped = 0;
     let mut partial_times: Vec<Timestamp> = Vec::new();
@@ -382,105 +350,29 @@ pub fn read_candles(path: &Path, opts: &ImportOptions) -> Result<ParsedCandles, 
             err(line, None, format!("not CSV: {e}"))
         })?;
         let line = rec.position().map_or(0, ::csv::Position::line);
-        if rec.iter().all(str::is_empty) {
-            continue;
-        }
-        let get = |f: Field| -> Option<&str> { cols.get(&f).and_then(|&i| rec.get(i)) };
-        let required = |f: Field| -> Result<&str, ImportError> {
-            match get(f) {
-                Some(s) if !s.is_empty() => Ok(s),
-                _ => Err(err(Some(line), Some(f.name()), "missing value".into())),
+        match parse_row(&rec, &cols).map_err(|(field, reason)| err(Some(line), field, reason))? {
+            Parsed::Blank => {}
+            Parsed::Partial(t) => {
+                partial_skipped += 1;
+                // Its time is known, so it is not a gap (the bar was still open when written).
+                partial_times.extend(t);
             }
-        };
-        let number = |f: Field| -> Result<f64, ImportError> {
-            let s = required(f)?;
-            s.parse::<f64>()
-                .map_err(|_| err(Some(line), Some(f.name()), format!("{s:?} is not a number")))
-        };
-        if get(Field::Partial).is_some_and(|s| matches!(s, "1" | "true" | "True" | "TRUE")) {
-            partial_skipped += 1;
-            // Its time is known, so it is not a gap (the bar was still open when written).
-            if let Some(t) = get(Field::Time).and_then(|t| Timestamp::parse(t).ok()) {
-                partial_times.push(t);
+            Parsed::Bar { candle, sim } => {
+                simulated |= sim;
+                rows.push(Row { line, candle });
             }
-            continue;
         }
-        if get(Field::Simulated).is_some_and(|s| matches!(s, "1" | "true" | "True" | "TRUE")) {
-            simulated = true;
-        }
-        let t = required(Field::Time)?;
-        let time = Timestamp::parse(t).map_err(|e| err(Some(line), Some("time"), e.to_string()))?;
-        let quote_volume = match get(Field::QuoteVolume).filter(|s| !s.is_empty()) {
-            Some(_) => Some(number(Field::QuoteVolume)?),
-            None => None,
-        };
-        let trades = match get(Field::Trades).filter(|s| !s.is_empty()) {
-            Some(s) => Some(
-                s.parse::<f64>()
-                    .ok()
-                    .filter(|v| v.is_finite() && *v >= 0.0 && v.fract() == 0.0)
-                    .ok_or_else(|| {
-                        err(
-                            Some(line),
-                            Some("trades"),
-                            format!("{s:?} is not a whole number ≥ 0"),
-                        )
-                    })?,
-            ),
-            None => None,
-        };
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let candle = Candle::new(
-            time,
-            number(Field::Open)?,
-            number(Field::High)?,
-            number(Field::Low)?,
-            number(Field::Close)?,
-            number(Field::Volume)?,
-            quote_volume,
-            trades.map(|t| t as u64),
-        )
-        .map_err(|e| err(Some(line), Some(e.field.name()), e.reason))?;
-        rows.push(Row { line, candle });
     }
     if rows.is_empty() {
         return Err(err(None, None, "no bars in the file".into()));
     }
     rows.sort_by_key(|r| r.candle.open_time);
-    for w in rows.windows(2) {
-        if w[0].candle.open_time == w[1].candle.open_time {
-            return Err(err(
-                Some(w[0].line.max(w[1].line)),
-                Some("time"),
-                format!(
-                    "{} appears twice (lines {} and {})",
-                    w[0].candle.open_time,
-                    w[0].line.min(w[1].line),
-                    w[0].line.max(w[1].line)
-                ),
-            ));
-        }
-    }
+    check_unique(&rows).map_err(|(line, r)| err(Some(line), Some("time"), r))?;
     let timeframe = match opts.timeframe {
         Some(tf) => tf,
         None => detect_timeframe(&rows).map_err(|r| err(None, Some("time"), r))?,
     };
-    // Report the first misaligned row in file order.
-    if let Some(bad) = rows
-        .iter()
-        .filter(|r| !timeframe.is_aligned(r.candle.open_time))
-        .min_by_key(|r| r.line)
-    {
-        return Err(err(
-            Some(bad.line),
-            Some("time"),
-            format!(
-                "{} is not aligned to {timeframe} bars (expected a bar open time such as {})",
-                bad.candle.open_time,
-                timeframe.floor(bad.candle.open_time)
-            ),
-        ));
-    }
+    check_aligned(&rows, timeframe).map_err(|(line, r)| err(Some(line), Some("time"), r))?;
     let mut times: Vec<Timestamp> = rows
         .iter()
         .map(|r| r.candle.open_time)
@@ -497,6 +389,144 @@ pub fn read_candles(path: &Path, opts: &ImportOptions) -> Result<ParsedCandles, 
         partial_skipped,
         simulated,
     })
+}
+
+/// The file's layout from its first record: a Binance kline dump (with or without its header)
+/// or a header naming the columns; the first record when it is already a bar.
+fn layout(
+    first: ::csv::StringRecord,
+    opts: &ImportOptions,
+) -> Result<(Format, Columns, Option<::csv::StringRecord>), String> {
+    if looks_numeric(first.get(0).unwrap_or("")) {
+        if first.len() < 6 {
+            return Err(format!(
+                "no header row and {} columns: expected a Binance kline CSV (12 columns) or a header naming the columns",
+                first.len()
+            ));
+        }
+        return Ok((Format::Binance, binance_columns(), Some(first)));
+    }
+    let header: Vec<String> = first.iter().map(str::to_string).collect();
+    let lower: Vec<String> = header.iter().map(|h| h.to_ascii_lowercase()).collect();
+    let binance_header = header.len() == 12 && lower[0] == "open_time" && lower[6] == "close_time";
+    let cols = if binance_header && opts.map.is_empty() {
+        binance_columns()
+    } else {
+        header_columns(&header, opts)?
+    };
+    let format = if binance_header {
+        Format::Binance
+    } else {
+        Format::Header
+    };
+    Ok((format, cols, None))
+}
+
+/// What one record holds.
+#[derive(Debug, Clone, PartialEq)]
+enum Parsed {
+    /// Every cell empty.
+    Blank,
+    /// A bar the file marks partial (still open when written), with its time if readable.
+    Partial(Option<Timestamp>),
+    /// A validated bar, and whether the file marks it simulated.
+    Bar { candle: Candle, sim: bool },
+}
+
+fn flag(s: &str) -> bool {
+    matches!(s, "1" | "true" | "True" | "TRUE")
+}
+
+/// One record as a bar; an error names the field (if one) and the reason.
+fn parse_row(
+    rec: &::csv::StringRecord,
+    cols: &Columns,
+) -> Result<Parsed, (Option<&'static str>, String)> {
+    if rec.iter().all(str::is_empty) {
+        return Ok(Parsed::Blank);
+    }
+    let get = |f: Field| -> Option<&str> { cols.get(&f).and_then(|&i| rec.get(i)) };
+    let required = |f: Field| match get(f) {
+        Some(s) if !s.is_empty() => Ok(s),
+        _ => Err((Some(f.name()), "missing value".to_string())),
+    };
+    let number = |f: Field| -> Result<f64, (Option<&'static str>, String)> {
+        let s = required(f)?;
+        s.parse::<f64>()
+            .map_err(|_| (Some(f.name()), format!("{s:?} is not a number")))
+    };
+    if get(Field::Partial).is_some_and(flag) {
+        return Ok(Parsed::Partial(
+            get(Field::Time).and_then(|t| Timestamp::parse(t).ok()),
+        ));
+    }
+    let time =
+        Timestamp::parse(required(Field::Time)?).map_err(|e| (Some("time"), e.to_string()))?;
+    let quote_volume = match get(Field::QuoteVolume).filter(|s| !s.is_empty()) {
+        Some(_) => Some(number(Field::QuoteVolume)?),
+        None => None,
+    };
+    let trades = match get(Field::Trades).filter(|s| !s.is_empty()) {
+        Some(s) => Some(
+            s.parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite() && *v >= 0.0 && v.fract() == 0.0)
+                .ok_or_else(|| (Some("trades"), format!("{s:?} is not a whole number ≥ 0")))?,
+        ),
+        None => None,
+    };
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let candle = Candle::new(
+        time,
+        number(Field::Open)?,
+        number(Field::High)?,
+        number(Field::Low)?,
+        number(Field::Close)?,
+        number(Field::Volume)?,
+        quote_volume,
+        trades.map(|t| t as u64),
+    )
+    .map_err(|e| (Some(e.field.name()), e.reason))?;
+    Ok(Parsed::Bar {
+        candle,
+        sim: get(Field::Simulated).is_some_and(flag),
+    })
+}
+
+/// Rows sorted by time: the later line of two with the same time, and why.
+fn check_unique(rows: &[Row]) -> Result<(), (u64, String)> {
+    for w in rows.windows(2) {
+        if w[0].candle.open_time == w[1].candle.open_time {
+            let (a, b) = (w[0].line.min(w[1].line), w[0].line.max(w[1].line));
+            return Err((
+                b,
+                format!(
+                    "{} appears twice (lines {a} and {b})",
+                    w[0].candle.open_time
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The first row in file order whose time is not a bar open time of `tf`, and why.
+fn check_aligned(rows: &[Row], tf: Timeframe) -> Result<(), (u64, String)> {
+    match rows
+        .iter()
+        .filter(|r| !tf.is_aligned(r.candle.open_time))
+        .min_by_key(|r| r.line)
+    {
+        Some(bad) => Err((
+            bad.line,
+            format!(
+                "{} is not aligned to {tf} bars (expected a bar open time such as {})",
+                bad.candle.open_time,
+                tf.floor(bad.candle.open_time)
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The timeframe whose duration is the most common spacing between consecutive bars.
@@ -547,6 +577,111 @@ pub fn find_gaps(times: impl Iterator<Item = Timestamp>, tf: Timeframe) -> Vec<G
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn rec(cells: &[&str]) -> ::csv::StringRecord {
+        ::csv::StringRecord::from(cells.to_vec())
+    }
+
+    #[test]
+    fn a_row_is_a_bar_a_partial_bar_a_blank_or_an_error_naming_its_field() {
+        let header: Vec<String> = [
+            "time",
+            "open",
+            "high",
+            "low",
+            "close",
+            "volume",
+            "partial",
+            "trades",
+            "simulated",
+        ]
+        .iter()
+        .map(|s| (*s).to_string())
+        .collect();
+        let cols = header_columns(&header, &ImportOptions::default()).unwrap();
+        let bar = parse_row(
+            &rec(&["2026-01-01", "10", "11", "9", "10", "1", "0", "7", "true"]),
+            &cols,
+        )
+        .unwrap();
+        assert!(matches!(bar, Parsed::Bar { sim: true, candle } if candle.trades == Some(7)));
+        assert_eq!(
+            parse_row(
+                &rec(&["2026-01-01", "", "", "", "", "", "1", "", ""]),
+                &cols
+            )
+            .unwrap(),
+            Parsed::Partial(Some(Timestamp::parse("2026-01-01").unwrap()))
+        );
+        assert_eq!(
+            parse_row(&rec(&["", "", "", "", "", "", "", "", ""]), &cols).unwrap(),
+            Parsed::Blank
+        );
+        let e = parse_row(
+            &rec(&["2026-01-01", "10", "x", "9", "10", "1", "0", "", ""]),
+            &cols,
+        )
+        .unwrap_err();
+        assert_eq!(e, (Some("high"), "\"x\" is not a number".to_string()));
+        let e = parse_row(
+            &rec(&["2026-01-01", "10", "11", "9", "10", "1", "0", "2.5", ""]),
+            &cols,
+        )
+        .unwrap_err();
+        assert_eq!(e.0, Some("trades"));
+        let e = parse_row(
+            &rec(&["2026-01-01", "10", "9", "9.5", "10", "1", "0", "", ""]),
+            &cols,
+        )
+        .unwrap_err();
+        assert_eq!(e.0, Some("high"), "{e:?}");
+    }
+
+    #[test]
+    fn duplicate_and_misaligned_times_name_the_line() {
+        let c = |t: &str| {
+            Candle::new(
+                Timestamp::parse(t).unwrap(),
+                1.0,
+                1.0,
+                1.0,
+                1.0,
+                1.0,
+                None,
+                None,
+            )
+            .unwrap()
+        };
+        let rows = vec![
+            Row {
+                line: 7,
+                candle: c("2026-01-01T00:00:00Z"),
+            },
+            Row {
+                line: 3,
+                candle: c("2026-01-01T00:00:00Z"),
+            },
+        ];
+        assert_eq!(check_unique(&rows).unwrap_err().0, 7);
+        let rows = vec![
+            Row {
+                line: 2,
+                candle: c("2026-01-01T00:00:00Z"),
+            },
+            Row {
+                line: 5,
+                candle: c("2026-01-01T05:00:00Z"),
+            },
+            Row {
+                line: 4,
+                candle: c("2026-01-01T06:00:00Z"),
+            },
+        ];
+        let (line, reason) = check_aligned(&rows, Timeframe::H4).unwrap_err();
+        assert_eq!(line, 4, "the first bad row in file order");
+        assert!(reason.contains("such as 2026-01-01T04:00:00Z"), "{reason}");
+        assert!(check_aligned(&rows, Timeframe::H1).is_ok());
+    }
     use crate::test_file as file;
 
     #[test]
