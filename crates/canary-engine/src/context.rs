@@ -495,7 +495,7 @@ impl<'a> Context<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use canary_store::{NetworkPoint, NewCandle, Source};
+    use canary_store::{NetworkPoint, NewCandle, Revisions, Source};
 
     const H: i64 = 3_600_000;
 
@@ -534,8 +534,16 @@ mod tests {
                 bar(start.add_millis(i * 4 * H), close, Timeframe::H4)
             })
             .collect();
-        s.insert_candles(&sym, Timeframe::H4, kind, start, &h4, |_| {})
-            .unwrap();
+        s.insert_candles(
+            &sym,
+            Timeframe::H4,
+            kind,
+            start,
+            &h4,
+            Revisions::Keep,
+            |_| {},
+        )
+        .unwrap();
         let d1: Vec<NewCandle> = (0..stored)
             .map(|d| {
                 let day = h4[usize::try_from(d * 6).unwrap()..usize::try_from(d * 6 + 6).unwrap()]
@@ -561,6 +569,7 @@ mod tests {
             Source::real("daily.csv"),
             start,
             &d1,
+            Revisions::Keep,
             |_| {},
         )
         .unwrap();
@@ -630,6 +639,7 @@ mod tests {
             &[("difficulty", &pts)],
             Source::real("d.csv"),
             t("2026-01-01"),
+            Revisions::Keep,
         )
         .unwrap();
         let at = |x: &str| {

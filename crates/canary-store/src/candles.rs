@@ -3,8 +3,9 @@
 #[cfg(test)]
 use canary_model::SourceKind;
 use canary_model::{Candle, Symbol, Timeframe, Timestamp};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 
+use crate::write::{self, Record, Revisions, Stored};
 use crate::{Source, Store, StoreError};
 
 /// A bar to insert, with the moment it became knowable.
@@ -40,10 +41,12 @@ pub struct CandleQuery {
 /// What an insert did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct InsertReport {
-    /// New bars written.
+    /// New rows written.
     pub inserted: usize,
-    /// Bars already stored with identical values (skipped).
+    /// Rows already stored with identical values (skipped).
     pub present: usize,
+    /// Rows stored with other values before, kept as new versions.
+    pub revised: usize,
 }
 
 /// One stored series: symbol, timeframe, bar count, first and last open time, sources.
@@ -83,14 +86,111 @@ fn same_values(a: &Candle, b: &Candle) -> bool {
         && a.trades == b.trades
 }
 
+/// A bar of one series, as the write routine sees it.
+struct CandleRecord<'a> {
+    symbol: &'a Symbol,
+    tf: Timeframe,
+    row: &'a NewCandle,
+}
+
+impl Record for CandleRecord<'_> {
+    type Values = Candle;
+    const VERSIONED: bool = true;
+
+    fn latest(&self, tx: &Transaction<'_>) -> rusqlite::Result<Option<Stored<Candle>>> {
+        let c = &self.row.candle;
+        tx.prepare_cached(
+            "SELECT open, high, low, close, volume, quote_volume, trades, source, available_at
+             FROM candles WHERE symbol = ?1 AND timeframe = ?2 AND open_time = ?3
+             ORDER BY available_at DESC LIMIT 1",
+        )?
+        .query_row(
+            params![self.symbol.as_str(), self.tf.as_str(), c.open_time.millis()],
+            |r| {
+                Ok(Stored {
+                    values: Candle {
+                        open_time: c.open_time,
+                        open: r.get(0)?,
+                        high: r.get(1)?,
+                        low: r.get(2)?,
+                        close: r.get(3)?,
+                        volume: r.get(4)?,
+                        quote_volume: r.get(5)?,
+                        trades: r
+                            .get::<_, Option<i64>>(6)?
+                            .and_then(|t| u64::try_from(t).ok()),
+                    },
+                    source: r.get(7)?,
+                    available_at: r.get(8)?,
+                })
+            },
+        )
+        .optional()
+    }
+
+    fn same(&self, stored: &Candle) -> bool {
+        same_values(stored, &self.row.candle)
+    }
+
+    fn available_at(&self) -> i64 {
+        self.row.available_at.millis()
+    }
+
+    fn put(
+        &self,
+        tx: &Transaction<'_>,
+        source: &str,
+        available_at: i64,
+        ingested_at: i64,
+    ) -> rusqlite::Result<()> {
+        let c = &self.row.candle;
+        tx.prepare_cached(
+            "INSERT INTO candles (symbol, timeframe, open_time, open, high, low, close, volume,
+                quote_volume, trades, source, available_at, ingested_at, source_bars)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        )?
+        .execute(params![
+            self.symbol.as_str(),
+            self.tf.as_str(),
+            c.open_time.millis(),
+            c.open,
+            c.high,
+            c.low,
+            c.close,
+            c.volume,
+            c.quote_volume,
+            c.trades.and_then(|t| i64::try_from(t).ok()),
+            source,
+            available_at,
+            ingested_at,
+            self.row.source_bars,
+        ])?;
+        Ok(())
+    }
+
+    fn describe(&self, stored: &Candle) -> (String, String, String) {
+        (
+            format!(
+                "{} {} bar at {}",
+                self.symbol, self.tf, self.row.candle.open_time
+            ),
+            describe(stored),
+            describe(&self.row.candle),
+        )
+    }
+}
+
 impl Store {
     /// Insert bars of one series in a single transaction. A bar already stored with the same
-    /// values is counted as present and skipped; one stored with other values aborts the whole
-    /// insert ([`StoreError::Conflict`], naming both) and nothing is written. `progress` is
-    /// called with the number of bars handled so far, every few thousand bars.
+    /// values is counted as present and skipped; one stored with other values is a revision
+    /// (with [`Revisions::Keep`]: a new version, available from `ingested_at`) or aborts the
+    /// whole insert ([`Revisions::Refuse`]: [`StoreError::Conflict`], naming both), and then
+    /// nothing is written. `progress` is called with the number of bars handled so far, every
+    /// few thousand bars.
     ///
     /// # Errors
     /// A conflict, or a database error (the transaction is rolled back).
+    #[allow(clippy::too_many_arguments)] // each is one fact of the write; a struct would only rename them
     pub fn insert_candles(
         &mut self,
         symbol: &Symbol,
@@ -98,85 +198,21 @@ impl Store {
         source: Source<'_>,
         ingested_at: Timestamp,
         rows: &[NewCandle],
-        mut progress: impl FnMut(usize),
+        revisions: Revisions,
+        progress: impl FnMut(usize),
     ) -> Result<InsertReport, StoreError> {
         let tx = self.conn.transaction()?;
         crate::register_source(&tx, source)?;
-        let mut report = InsertReport::default();
-        {
-            let mut get = tx.prepare_cached(
-                "SELECT open, high, low, close, volume, quote_volume, trades, source
-                 FROM candles WHERE symbol = ?1 AND timeframe = ?2 AND open_time = ?3",
-            )?;
-            let mut put = tx.prepare_cached(
-                "INSERT INTO candles (symbol, timeframe, open_time, open, high, low, close, volume,
-                    quote_volume, trades, source, available_at, ingested_at, source_bars)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-            )?;
-            for (index, row) in rows.iter().enumerate() {
-                let c = &row.candle;
-                let stored = get
-                    .query_row(
-                        params![symbol.as_str(), tf.as_str(), c.open_time.millis()],
-                        |r| {
-                            Ok((
-                                Candle {
-                                    open_time: c.open_time,
-                                    open: r.get(0)?,
-                                    high: r.get(1)?,
-                                    low: r.get(2)?,
-                                    close: r.get(3)?,
-                                    volume: r.get(4)?,
-                                    quote_volume: r.get(5)?,
-                                    trades: r
-                                        .get::<_, Option<i64>>(6)?
-                                        .and_then(|t| u64::try_from(t).ok()),
-                                },
-                                r.get::<_, String>(7)?,
-                            ))
-                        },
-                    )
-                    .optional()?;
-                match stored {
-                    Some((s, _)) if same_values(&s, c) => report.present += 1,
-                    Some((s, stored_source)) => {
-                        return Err(StoreError::Conflict(Box::new(crate::Conflict {
-                            index,
-                            symbol: symbol.to_string(),
-                            timeframe: tf.to_string(),
-                            open_time: c.open_time.to_string(),
-                            stored_source,
-                            stored: describe(&s),
-                            new: describe(c),
-                        })));
-                    }
-                    None => {
-                        put.execute(params![
-                            symbol.as_str(),
-                            tf.as_str(),
-                            c.open_time.millis(),
-                            c.open,
-                            c.high,
-                            c.low,
-                            c.close,
-                            c.volume,
-                            c.quote_volume,
-                            c.trades.and_then(|t| i64::try_from(t).ok()),
-                            source.name,
-                            row.available_at.millis(),
-                            ingested_at.millis(),
-                            row.source_bars,
-                        ])?;
-                        report.inserted += 1;
-                    }
-                }
-                if index % 4096 == 4095 {
-                    progress(index + 1);
-                }
-            }
-        }
+        let records = rows.iter().map(|row| CandleRecord { symbol, tf, row });
+        let report = write::insert(
+            &tx,
+            records,
+            source.name,
+            ingested_at.millis(),
+            revisions,
+            progress,
+        )?;
         tx.commit()?;
-        progress(rows.len());
         Ok(report)
     }
 
@@ -191,11 +227,14 @@ impl Store {
         q: &CandleQuery,
     ) -> Result<Vec<StoredCandle>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
+            // The latest version of each bar available at the time (SQLite returns the other
+            // columns of the row that holds the MAX).
             "SELECT open_time, open, high, low, close, volume, quote_volume, trades, source,
-                    available_at, ingested_at, source_bars
+                    MAX(available_at), ingested_at, source_bars
              FROM candles
              WHERE symbol = ?1 AND timeframe = ?2 AND open_time >= ?3 AND open_time <= ?4
                AND available_at <= ?5
+             GROUP BY open_time
              ORDER BY open_time",
         )?;
         let rows = stmt.query_map(
@@ -260,7 +299,7 @@ impl Store {
     /// A database error.
     pub fn series(&self) -> Result<Vec<SeriesInfo>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT symbol, timeframe, COUNT(*), MIN(open_time), MAX(open_time), GROUP_CONCAT(DISTINCT source)
+            "SELECT symbol, timeframe, COUNT(DISTINCT open_time), MIN(open_time), MAX(open_time), GROUP_CONCAT(DISTINCT source)
              FROM candles GROUP BY symbol, timeframe ORDER BY symbol, timeframe",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -329,13 +368,29 @@ mod tests {
             .collect();
         let now = Timestamp::from_millis(0);
         assert_eq!(
-            s.insert_candles(&sym, tf, Source::real("t"), now, &rows, |_| {})
-                .unwrap()
-                .inserted,
+            s.insert_candles(
+                &sym,
+                tf,
+                Source::real("t"),
+                now,
+                &rows,
+                Revisions::Refuse,
+                |_| {}
+            )
+            .unwrap()
+            .inserted,
             10
         );
         let again = s
-            .insert_candles(&sym, tf, Source::real("t"), now, &rows, |_| {})
+            .insert_candles(
+                &sym,
+                tf,
+                Source::real("t"),
+                now,
+                &rows,
+                Revisions::Refuse,
+                |_| {},
+            )
             .unwrap();
         assert_eq!((again.inserted, again.present), (0, 10));
 
@@ -343,7 +398,15 @@ mod tests {
         let mut bad = vec![bar(10 * 3_600_000, 2.0), bar(3 * 3_600_000, 555.0)];
         bad[0].candle.close = 2.5;
         let e = s
-            .insert_candles(&sym, tf, Source::real("t2"), now, &bad, |_| {})
+            .insert_candles(
+                &sym,
+                tf,
+                Source::real("t2"),
+                now,
+                &bad,
+                Revisions::Refuse,
+                |_| {},
+            )
             .unwrap_err();
         assert!(matches!(&e, StoreError::Conflict(c) if c.index == 1), "{e}");
         assert!(
@@ -370,17 +433,112 @@ mod tests {
     }
 
     #[test]
+    fn a_revision_is_a_new_version_seen_from_its_ingest_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("r.db")).unwrap();
+        let sym = Symbol::new("BTCUSDT").unwrap();
+        let tf = Timeframe::H1;
+        let h = 3_600_000;
+        let rows: Vec<_> = (0..5).map(|i| bar(i * h, 100.0 + i as f64)).collect();
+        let first = Timestamp::from_millis(10 * h);
+        s.insert_candles(
+            &sym,
+            tf,
+            Source::real("a"),
+            first,
+            &rows,
+            Revisions::Keep,
+            |_| {},
+        )
+        .unwrap();
+        // A day later bar 2 is re-imported with another close (and bar 3 unchanged).
+        let later = Timestamp::from_millis(34 * h);
+        let fixed = [bar(2 * h, 150.0), bar(3 * h, 103.0)];
+        let r = s
+            .insert_candles(
+                &sym,
+                tf,
+                Source::real("b"),
+                later,
+                &fixed,
+                Revisions::Keep,
+                |_| {},
+            )
+            .unwrap();
+        assert_eq!((r.inserted, r.present, r.revised), (0, 1, 1));
+        let close_at = |t: i64| {
+            let q = CandleQuery {
+                asof: Some(Timestamp::from_millis(t)),
+                ..CandleQuery::default()
+            };
+            let got = s.candles(&sym, tf, &q).unwrap();
+            (
+                got.len(),
+                got.get(2).map(|c| (c.candle.close, c.source.clone())),
+            )
+        };
+        // Before the revision was ingested the first version is what was known.
+        assert_eq!(close_at(20 * h), (5, Some((102.0, "a".to_string()))));
+        assert_eq!(close_at(34 * h), (5, Some((150.0, "b".to_string()))));
+        assert_eq!(s.series().unwrap()[0].bars, 5, "versions are not bars");
+        // Importing the revision again changes nothing; refusing revisions names both values.
+        let again = s
+            .insert_candles(
+                &sym,
+                tf,
+                Source::real("b"),
+                later,
+                &fixed,
+                Revisions::Keep,
+                |_| {},
+            )
+            .unwrap();
+        assert_eq!((again.present, again.revised), (2, 0));
+        let e = s
+            .insert_candles(
+                &sym,
+                tf,
+                Source::real("a"),
+                later,
+                &[bar(2 * h, 102.0)],
+                Revisions::Refuse,
+                |_| {},
+            )
+            .unwrap_err();
+        assert!(
+            matches!(&e, StoreError::Conflict(c) if c.what == "BTCUSDT 1h bar at 1970-01-01T02:00:00Z" && c.stored.contains("C 150") && c.new.contains("C 102")),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn a_source_keeps_its_kind() {
         let dir = tempfile::tempdir().unwrap();
         let mut s = Store::open(&dir.path().join("k.db")).unwrap();
         let sym = Symbol::new("BTCUSDT").unwrap();
         let now = Timestamp::from_millis(0);
         let rows = [bar(0, 100.0)];
-        s.insert_candles(&sym, Timeframe::H1, Source::sim("sim"), now, &rows, |_| {})
-            .unwrap();
+        s.insert_candles(
+            &sym,
+            Timeframe::H1,
+            Source::sim("sim"),
+            now,
+            &rows,
+            Revisions::Refuse,
+            |_| {},
+        )
+        .unwrap();
         let more = [bar(3_600_000, 101.0)];
         let e = s
-            .insert_candles(&sym, Timeframe::H1, Source::real("sim"), now, &more, |_| {})
+            .insert_candles(
+                &sym,
+                Timeframe::H1,
+                Source::real("sim"),
+                now,
+                &more,
+                Revisions::Refuse,
+                |_| {},
+            )
             .unwrap_err();
         assert!(
             matches!(

@@ -1,9 +1,10 @@
 //! Entity outflows: insert (one transaction, idempotent by transaction) and point-in-time reads.
 
 use canary_model::Timestamp;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 
-use crate::{Conflict, InsertReport, Source, Store, StoreError};
+use crate::write::{self, Record, Revisions, Stored};
+use crate::{InsertReport, Source, Store, StoreError};
 
 /// One stored outflow.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,9 +16,74 @@ pub struct StoredOutflow {
     pub time: Timestamp,
 }
 
+impl Record for &StoredOutflow {
+    type Values = f64;
+    /// A transaction's outflow does not change: a different amount is an error.
+    const VERSIONED: bool = false;
+
+    fn latest(&self, tx: &Transaction<'_>) -> rusqlite::Result<Option<Stored<f64>>> {
+        tx.prepare_cached(
+            "SELECT btc, source, available_at FROM entity_outflows
+             WHERE entity = ?1 AND txid = ?2 AND destination = ?3",
+        )?
+        .query_row(params![self.entity, self.txid, self.destination], |x| {
+            Ok(Stored {
+                values: x.get(0)?,
+                source: x.get(1)?,
+                available_at: x.get(2)?,
+            })
+        })
+        .optional()
+    }
+
+    fn same(&self, stored: &f64) -> bool {
+        stored.to_bits() == self.btc.to_bits()
+    }
+
+    fn available_at(&self) -> i64 {
+        // Known from its block time.
+        self.time.millis()
+    }
+
+    fn put(
+        &self,
+        tx: &Transaction<'_>,
+        source: &str,
+        available_at: i64,
+        ingested_at: i64,
+    ) -> rusqlite::Result<()> {
+        tx.prepare_cached(
+            "INSERT INTO entity_outflows (entity, txid, destination, btc, time, source, available_at, ingested_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?
+        .execute(params![
+            self.entity,
+            self.txid,
+            self.destination,
+            self.btc,
+            self.time.millis(),
+            source,
+            available_at,
+            ingested_at
+        ])?;
+        Ok(())
+    }
+
+    fn describe(&self, stored: &f64) -> (String, String, String) {
+        (
+            format!(
+                "{} outflow in transaction {} at {}",
+                self.entity, self.txid, self.time
+            ),
+            format!("{stored} BTC to {}", self.destination),
+            format!("{} BTC to {}", self.btc, self.destination),
+        )
+    }
+}
+
 impl Store {
     /// Insert outflows in one transaction; a row already stored with the same amount is
-    /// skipped, a different amount for the same key is refused.
+    /// skipped, a different amount for the same key is refused (a transaction is not revised).
     ///
     /// # Errors
     /// A conflict, or a database error (nothing is written).
@@ -29,47 +95,14 @@ impl Store {
     ) -> Result<InsertReport, StoreError> {
         let tx = self.conn.transaction()?;
         crate::register_source(&tx, source)?;
-        let mut report = InsertReport::default();
-        {
-            let mut get = tx.prepare_cached("SELECT btc, source FROM entity_outflows WHERE entity = ?1 AND txid = ?2 AND destination = ?3")?;
-            let mut put = tx.prepare_cached(
-                "INSERT INTO entity_outflows (entity, txid, destination, btc, time, source, available_at, ingested_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5, ?7)",
-            )?;
-            for (index, r) in rows.iter().enumerate() {
-                let stored: Option<(f64, String)> = get
-                    .query_row(params![r.entity, r.txid, r.destination], |x| {
-                        Ok((x.get(0)?, x.get(1)?))
-                    })
-                    .optional()?;
-                match stored {
-                    Some((b, _)) if b.to_bits() == r.btc.to_bits() => report.present += 1,
-                    Some((b, stored_source)) => {
-                        return Err(StoreError::Conflict(Box::new(Conflict {
-                            index,
-                            symbol: r.entity.clone(),
-                            timeframe: "outflow".into(),
-                            open_time: format!("{} ({})", r.time, r.txid),
-                            stored_source,
-                            stored: format!("{b} BTC to {}", r.destination),
-                            new: format!("{} BTC to {}", r.btc, r.destination),
-                        })));
-                    }
-                    None => {
-                        put.execute(params![
-                            r.entity,
-                            r.txid,
-                            r.destination,
-                            r.btc,
-                            r.time.millis(),
-                            source.name,
-                            ingested_at.millis()
-                        ])?;
-                        report.inserted += 1;
-                    }
-                }
-            }
-        }
+        let report = write::insert(
+            &tx,
+            rows,
+            source.name,
+            ingested_at.millis(),
+            Revisions::Refuse,
+            |_| {},
+        )?;
         tx.commit()?;
         Ok(report)
     }
@@ -152,7 +185,7 @@ mod tests {
             )
             .unwrap_err();
         assert!(
-            matches!(&e, StoreError::Conflict(c) if c.index == 1 && c.symbol == "MARA"),
+            matches!(&e, StoreError::Conflict(c) if c.index == 1 && c.what.starts_with("MARA outflow in transaction a")),
             "{e}"
         );
         assert_eq!(

@@ -12,10 +12,12 @@
 mod candles;
 mod flows;
 mod network;
+mod write;
 
 pub use candles::{CandleQuery, InsertReport, NewCandle, SeriesInfo, StoredCandle};
 pub use flows::StoredOutflow;
 pub use network::NetworkPoint;
+pub use write::Revisions;
 
 use std::path::{Path, PathBuf};
 
@@ -33,6 +35,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("migrations/0003_entity_outflows.sql"),
     ),
     ("0004_sources", include_str!("migrations/0004_sources.sql")),
+    (
+        "0005_revisions",
+        include_str!("migrations/0005_revisions.sql"),
+    ),
 ];
 
 /// Who wrote a batch of rows: the source's name (a file, an API address, `sim`) and its kind.
@@ -100,22 +106,22 @@ pub enum StoreError {
         stored: SourceKind,
         new: SourceKind,
     },
-    /// A new bar has the key of a stored one but other values; nothing was written.
+    /// A new row has the key of a stored one but other values, and may not revise it;
+    /// nothing was written.
     #[error("{0}")]
     Conflict(Box<Conflict>),
 }
 
-/// A bar that has the key of a stored bar but other values.
+/// A row that has the key of a stored row but other values.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "{symbol} {timeframe} bar at {open_time} conflicts with the stored bar: stored (source {stored_source}) {stored}, new {new}; nothing was imported"
+    "{what} conflicts with the stored one: stored (source {stored_source}) {stored}, new {new}; nothing was written"
 )]
 pub struct Conflict {
-    /// Index of the conflicting bar in the batch.
+    /// Index of the conflicting row in the batch.
     pub index: usize,
-    pub symbol: String,
-    pub timeframe: String,
-    pub open_time: String,
+    /// What the row is: `BTCUSDT 4h bar at 2026-02-06T00:00:00Z`, `difficulty on …`.
+    pub what: String,
     pub stored_source: String,
     pub stored: String,
     pub new: String,

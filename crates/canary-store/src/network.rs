@@ -2,9 +2,10 @@
 //! reads, with the same guarantees as candles.
 
 use canary_model::Timestamp;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 
-use crate::{Conflict, InsertReport, Source, Store, StoreError};
+use crate::write::{self, Record, Revisions, Stored};
+use crate::{InsertReport, Source, Store, StoreError};
 
 /// One value of a network series.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -12,6 +13,70 @@ pub struct NetworkPoint {
     pub time: Timestamp,
     pub value: f64,
     pub available_at: Timestamp,
+}
+
+/// A value of one network series, as the write routine sees it.
+struct PointRecord<'a> {
+    series: &'a str,
+    point: &'a NetworkPoint,
+}
+
+impl Record for PointRecord<'_> {
+    type Values = f64;
+    const VERSIONED: bool = true;
+
+    fn latest(&self, tx: &Transaction<'_>) -> rusqlite::Result<Option<Stored<f64>>> {
+        tx.prepare_cached(
+            "SELECT value, source, available_at FROM network_points WHERE series = ?1 AND time = ?2
+             ORDER BY available_at DESC LIMIT 1",
+        )?
+        .query_row(params![self.series, self.point.time.millis()], |r| {
+            Ok(Stored {
+                values: r.get(0)?,
+                source: r.get(1)?,
+                available_at: r.get(2)?,
+            })
+        })
+        .optional()
+    }
+
+    fn same(&self, stored: &f64) -> bool {
+        stored.to_bits() == self.point.value.to_bits()
+    }
+
+    fn available_at(&self) -> i64 {
+        self.point.available_at.millis()
+    }
+
+    fn put(
+        &self,
+        tx: &Transaction<'_>,
+        source: &str,
+        available_at: i64,
+        ingested_at: i64,
+    ) -> rusqlite::Result<()> {
+        tx.prepare_cached(
+            "INSERT INTO network_points (series, time, value, source, available_at, ingested_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![
+            self.series,
+            self.point.time.millis(),
+            self.point.value,
+            source,
+            available_at,
+            ingested_at
+        ])?;
+        Ok(())
+    }
+
+    fn describe(&self, stored: &f64) -> (String, String, String) {
+        (
+            format!("{} value at {}", self.series, self.point.time),
+            stored.to_string(),
+            self.point.value.to_string(),
+        )
+    }
 }
 
 impl Store {
@@ -25,55 +90,24 @@ impl Store {
         series: &[(&str, &[NetworkPoint])],
         source: Source<'_>,
         ingested_at: Timestamp,
+        revisions: Revisions,
     ) -> Result<InsertReport, StoreError> {
         let tx = self.conn.transaction()?;
         crate::register_source(&tx, source)?;
-        let mut report = InsertReport::default();
-        let mut index = 0;
-        {
-            let mut get = tx.prepare_cached(
-                "SELECT value, source FROM network_points WHERE series = ?1 AND time = ?2",
-            )?;
-            let mut put = tx.prepare_cached(
-                "INSERT INTO network_points (series, time, value, source, available_at, ingested_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
-            for (name, points) in series {
-                for p in *points {
-                    let stored: Option<(f64, String)> = get
-                        .query_row(params![name, p.time.millis()], |r| {
-                            Ok((r.get(0)?, r.get(1)?))
-                        })
-                        .optional()?;
-                    match stored {
-                        Some((v, _)) if v.to_bits() == p.value.to_bits() => report.present += 1,
-                        Some((v, stored_source)) => {
-                            return Err(StoreError::Conflict(Box::new(Conflict {
-                                index,
-                                symbol: (*name).to_string(),
-                                timeframe: "network".into(),
-                                open_time: p.time.to_string(),
-                                stored_source,
-                                stored: v.to_string(),
-                                new: p.value.to_string(),
-                            })));
-                        }
-                        None => {
-                            put.execute(params![
-                                name,
-                                p.time.millis(),
-                                p.value,
-                                source.name,
-                                p.available_at.millis(),
-                                ingested_at.millis()
-                            ])?;
-                            report.inserted += 1;
-                        }
-                    }
-                    index += 1;
-                }
-            }
-        }
+        let records = series.iter().flat_map(|(name, points)| {
+            points.iter().map(move |point| PointRecord {
+                series: name,
+                point,
+            })
+        });
+        let report = write::insert(
+            &tx,
+            records,
+            source.name,
+            ingested_at.millis(),
+            revisions,
+            |_| {},
+        )?;
         tx.commit()?;
         Ok(report)
     }
@@ -88,7 +122,9 @@ impl Store {
         asof: Option<Timestamp>,
     ) -> Result<Vec<(Timestamp, f64)>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT time, value FROM network_points WHERE series = ?1 AND available_at <= ?2 ORDER BY time",
+            // The latest version of each value available at the time.
+            "SELECT time, value, MAX(available_at) FROM network_points
+             WHERE series = ?1 AND available_at <= ?2 GROUP BY time ORDER BY time",
         )?;
         let rows = stmt.query_map(
             params![series, asof.map_or(i64::MAX, Timestamp::millis)],
@@ -129,15 +165,25 @@ mod tests {
             .collect();
         let now = Timestamp::from_millis(0);
         assert_eq!(
-            s.insert_network(&[("difficulty", &pts)], Source::real("f"), now)
-                .unwrap()
-                .inserted,
+            s.insert_network(
+                &[("difficulty", &pts)],
+                Source::real("f"),
+                now,
+                Revisions::Refuse
+            )
+            .unwrap()
+            .inserted,
             5
         );
         assert_eq!(
-            s.insert_network(&[("difficulty", &pts)], Source::real("f"), now)
-                .unwrap()
-                .present,
+            s.insert_network(
+                &[("difficulty", &pts)],
+                Source::real("f"),
+                now,
+                Revisions::Refuse
+            )
+            .unwrap()
+            .present,
             5
         );
         let mut bad = pts.clone();
@@ -152,11 +198,12 @@ mod tests {
                 &[("fees_btc", &extra), ("difficulty", &bad)],
                 Source::real("g"),
                 now,
+                Revisions::Refuse,
             )
             .unwrap_err();
         // The conflicting value is the fifth difficulty, the sixth value of the batch.
         assert!(
-            matches!(&e, StoreError::Conflict(c) if c.index == 5 && c.symbol == "difficulty" && c.stored_source == "f"),
+            matches!(&e, StoreError::Conflict(c) if c.index == 5 && c.what.starts_with("difficulty value at") && c.stored_source == "f"),
             "{e}"
         );
         assert!(

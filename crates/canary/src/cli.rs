@@ -183,6 +183,10 @@ pub struct ImportArgs {
     /// Read and validate the file, report what would be imported, store nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Refuse bars that differ from stored ones (by default they are stored as revisions,
+    /// seen by reads as of their import time onwards).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]
@@ -359,6 +363,10 @@ pub struct NetworkImportArgs {
     /// Validate and report, store nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Refuse values that differ from stored ones (by default they are stored as revisions,
+    /// seen by reads as of their import time onwards).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

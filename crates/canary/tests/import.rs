@@ -10,7 +10,7 @@ fn shared_data_import_is_idempotent_and_a_bad_row_changes_nothing() {
     let db = dir.path().join("c.db");
     let first = import_4h(&db);
     assert!(
-        first.starts_with("imported 18506 bars, 0 already present, 8 gaps"),
+        first.starts_with("imported 18506 bars, 0 already present, 0 revised, 8 gaps"),
         "{first}"
     );
     assert!(
@@ -43,7 +43,8 @@ fn shared_data_import_is_idempotent_and_a_bad_row_changes_nothing() {
     assert!(err.contains("bad.csv:1001: high:"), "{err}");
     assert_eq!(ok(&canary(&db, &["series"])), before);
 
-    // A bar that conflicts with a stored one is refused, naming the line and both values.
+    // A bar that differs from a stored one: with --strict it is refused, naming the line and
+    // both values; by default it is stored as a revision, seen from its import time on.
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     let f: Vec<String> = lines[5].split(',').map(str::to_string).collect();
     lines[5] = format!(
@@ -53,13 +54,57 @@ fn shared_data_import_is_idempotent_and_a_bad_row_changes_nothing() {
     std::fs::write(&bad, lines.join("\n")).unwrap();
     let out = canary(
         &db,
-        &["import", bad.to_str().unwrap(), "--symbol", "BTCUSDT"],
+        &[
+            "import",
+            bad.to_str().unwrap(),
+            "--symbol",
+            "BTCUSDT",
+            "--strict",
+        ],
     );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         !out.status.success() && err.contains("bad.csv:6:") && err.contains("V 1.5"),
         "{err}"
     );
+    assert_eq!(ok(&canary(&db, &["series"])), before);
+    let obv = |asof: Option<&str>| {
+        let mut args = vec![
+            "indicators",
+            "--symbol",
+            "BTCUSDT",
+            "--tf",
+            "4h",
+            "--ind",
+            "obv",
+            "--format",
+            "csv",
+            "--to",
+            "2018-01-01T16:00:00Z",
+            "--last",
+            "1",
+        ];
+        if let Some(t) = asof {
+            args.extend(["--asof", t]);
+        }
+        ok(&canary(&db, &args)).lines().last().unwrap().to_string()
+    };
+    let (old_then, old_now) = (obv(Some("2026-06-15T00:00:00Z")), obv(None));
+    assert_eq!(old_then, old_now);
+    let out = ok(&canary(
+        &db,
+        &["import", bad.to_str().unwrap(), "--symbol", "BTCUSDT"],
+    ));
+    assert!(
+        out.starts_with("imported 0 bars, 18505 already present, 1 revised"),
+        "{out}"
+    );
+    assert_eq!(
+        obv(Some("2026-06-15T00:00:00Z")),
+        old_then,
+        "the past is not rewritten"
+    );
+    assert_ne!(obv(None), old_now, "the revision is seen now");
 }
 
 #[test]

@@ -7,7 +7,7 @@ use canary_analytics::resample::resample;
 use canary_engine::{Context, IndicatorsParams, LevelsParams, StatsParams};
 use canary_model::{Symbol, Timeframe, Timestamp};
 use canary_sim::{Scenario, SimParams, simulate};
-use canary_store::{NewCandle, Source, Store};
+use canary_store::{NewCandle, Revisions, Source, Store};
 
 use crate::cli::{DemoArgs, ReportFormat};
 use crate::output::{SIMULATED, human};
@@ -47,7 +47,15 @@ pub fn run(a: &DemoArgs) -> Result<()> {
             source_bars: None,
         })
         .collect();
-    store.insert_candles(&symbol, tf, Source::sim("sim"), now, &rows, |_| {})?;
+    store.insert_candles(
+        &symbol,
+        tf,
+        Source::sim("sim"),
+        now,
+        &rows,
+        Revisions::Keep,
+        |_| {},
+    )?;
     let last = bars.last().expect("the demo simulates bars");
     // The crash is the second-to-last day; read the market as a morning-after analysis would,
     // at 05:00 UTC on the last day: only bars closed by then are known.
@@ -71,6 +79,7 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         Source::sim("sim:resample:4h"),
         now,
         &daily,
+        Revisions::Keep,
         |_| {},
     )?;
     println!(

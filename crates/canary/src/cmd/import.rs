@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, anyhow};
 use canary_ingest::csv::{ImportOptions, read_candles};
-use canary_store::{NewCandle, Source, StoreError};
+use canary_store::{NewCandle, Revisions, Source, StoreError};
 
 use crate::cli::ImportArgs;
 use crate::output::{SIMULATED, progress};
@@ -94,24 +94,43 @@ pub fn run(db: &Path, a: &ImportArgs) -> Result<()> {
     };
     let pb = progress(rows.len() as u64, "importing");
     let report = store
-        .insert_candles(&a.symbol, tf, kind, super::now(), &rows, |n| {
-            pb.set_position(n as u64)
-        })
+        .insert_candles(
+            &a.symbol,
+            tf,
+            kind,
+            super::now(),
+            &rows,
+            revisions(a.strict),
+            |n| pb.set_position(n as u64),
+        )
         .map_err(|e| match e {
             StoreError::Conflict(c) => {
                 let line = parsed.rows[c.index].line;
-                anyhow!("{}:{line}: {c}", a.file.display())
+                anyhow!(
+                    "{}:{line}: {c} (without --strict it is stored as a revision)",
+                    a.file.display()
+                )
             }
             e => anyhow!(e),
         })
         .with_context(|| format!("importing {} into {}", a.file.display(), db.display()))?;
     pb.finish_and_clear();
     println!(
-        "imported {} bars, {} already present, {} gaps ({} {tf} {span}, source {source}){gap_note}{partial_note}",
+        "imported {} bars, {} already present, {} revised, {} gaps ({} {tf} {span}, source {source}){gap_note}{partial_note}",
         report.inserted,
         report.present,
+        report.revised,
         gaps.len(),
         a.symbol
     );
     Ok(())
+}
+
+/// Whether differing rows are refused (`--strict`) or stored as revisions.
+pub fn revisions(strict: bool) -> Revisions {
+    if strict {
+        Revisions::Refuse
+    } else {
+        Revisions::Keep
+    }
 }

@@ -8,7 +8,7 @@ use canary_engine::NetworkParams;
 use canary_ingest::network::read_network;
 use canary_model::Timeframe;
 use canary_model::network::NetworkSeries;
-use canary_store::{NetworkPoint, Source, StoreError};
+use canary_store::{NetworkPoint, Revisions, Source, StoreError};
 
 use crate::cli::{NetworkArgs, NetworkCommand, NetworkImportArgs, ReportFormat};
 use crate::output::{preamble, print_json, sim_tag};
@@ -84,7 +84,12 @@ fn import(db: &Path, a: &NetworkImportArgs) -> Result<()> {
         .map(|(s, p)| (s.name(), p.as_slice()))
         .collect();
     let r = store
-        .insert_network(&refs, Source::real(&source), super::now())
+        .insert_network(
+            &refs,
+            Source::real(&source),
+            super::now(),
+            super::import::revisions(a.strict),
+        )
         .map_err(|e| match e {
             StoreError::Conflict(c) => {
                 // Find the line of the conflicting value.
@@ -94,14 +99,18 @@ fn import(db: &Path, a: &NetworkImportArgs) -> Result<()> {
                     .flat_map(|(_, v)| v.iter())
                     .nth(c.index)
                     .map_or(0, |v| v.0);
-                anyhow!("{}:{line}: {c}", a.file.display())
+                anyhow!(
+                    "{}:{line}: {c} (without --strict it is stored as a revision)",
+                    a.file.display()
+                )
             }
             e => anyhow!(e),
         })?;
     println!(
-        "imported {} values, {} already present (source {source}); {}",
+        "imported {} values, {} already present, {} revised (source {source}); {}",
         r.inserted,
         r.present,
+        r.revised,
         summary.join("; ")
     );
     Ok(())
@@ -183,7 +192,12 @@ fn fetch(db: &Path, f: &crate::cli::NetworkFetchArgs) -> Result<()> {
                 NetworkSeries::HashrateHs.stored_name(Some("mempool")),
                 NetworkSeries::Difficulty.stored_name(Some("mempool")),
             );
-            let rep = store.insert_network(&[(&hs, &h), (&ds, &d)], Source::real(url), now)?;
+            let rep = store.insert_network(
+                &[(&hs, &h), (&ds, &d)],
+                Source::real(url),
+                now,
+                Revisions::Keep,
+            )?;
             println!(
                 "{url}: epoch {:.1}% done, {} blocks to the retarget at {} (≈ {}), projected {:+.2}% (previous {:+.2}%)",
                 epoch.progress_pct,
@@ -244,7 +258,7 @@ fn fetch(db: &Path, f: &crate::cli::NetworkFetchArgs) -> Result<()> {
                 .iter()
                 .map(|(s, p)| (s.as_str(), p.as_slice()))
                 .collect();
-            let rep = store.insert_network(&refs, Source::real(url), now)?;
+            let rep = store.insert_network(&refs, Source::real(url), now, Revisions::Keep)?;
             println!(
                 "{url}: height {}, difficulty {:.4e}, node hash-rate estimate {}, tip fees {} BTC, subsidy {} BTC; stored {} new values",
                 tip.height,

@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::{Result, bail};
 use canary_analytics::resample::{Resampled, resample};
 use canary_model::SourceKind;
-use canary_store::{CandleQuery, NewCandle, Source};
+use canary_store::{CandleQuery, NewCandle, Revisions, Source};
 
 use crate::cli::ResampleArgs;
 
@@ -60,7 +60,15 @@ pub fn run(db: &Path, a: &ResampleArgs) -> Result<()> {
     } else {
         Source::real(&source)
     };
-    let report = store.insert_candles(&a.symbol, a.to, kind, super::now(), &rows, |_| {})?;
+    let report = store.insert_candles(
+        &a.symbol,
+        a.to,
+        kind,
+        super::now(),
+        &rows,
+        Revisions::Keep,
+        |_| {},
+    )?;
     println!(
         "resampled {} {} bars into {} {} bars: {} new, {} already present, {} built from fewer than {} bars (outages){}",
         src.len(),

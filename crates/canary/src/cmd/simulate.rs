@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use canary_sim::{SimParams, simulate, write_csv};
-use canary_store::{NewCandle, Source};
+use canary_store::{NewCandle, Revisions, Source};
 
 use crate::cli::SimulateArgs;
 use crate::output::SIMULATED;
@@ -43,6 +43,7 @@ pub fn run(db: &Path, a: &SimulateArgs) -> Result<()> {
             Source::sim("sim"),
             super::now(),
             &rows,
+            Revisions::Keep,
             |_| {},
         )?;
         println!(
