@@ -56,28 +56,124 @@ pub enum Command {
     Demo(DemoArgs),
 }
 
-#[derive(Debug, Args)]
-pub struct HashpriceArgs {
-    /// As of this time (sets the block subsidy by the halving schedule); default now.
+/// The time a report is as of.
+#[derive(Debug, Clone, Args)]
+pub struct AsOf {
+    /// As of this time (ISO-8601 UTC, e.g. 2026-02-06T05:00:00Z): only what was knowable then
+    /// is used (bars that had closed, days that had ended, figures that had been published).
+    /// Default: now.
     #[arg(long)]
     pub asof: Option<Timestamp>,
-    /// BTC price in USD (default: the stored daily close of --symbol as of the time).
-    #[arg(long)]
+}
+
+/// The BTC price a valuation uses.
+#[derive(Debug, Clone, Args)]
+pub struct Valuation {
+    /// BTC price in USD (default: the daily close of --symbol as of the time).
+    #[arg(long, value_parser = positive, allow_negative_numbers = true)]
     pub price: Option<f64>,
-    /// Network difficulty, hash rate implied as D·2^32/600 (default: the stored difficulty).
-    #[arg(long)]
-    pub difficulty: Option<f64>,
-    /// Network hash rate in EH/s (1 EH/s = 1e18 H/s).
-    #[arg(long)]
-    pub hashrate_ehs: Option<f64>,
-    /// Average fees per block in BTC (default: the stored fees series, else 0, said so).
-    #[arg(long)]
-    pub fees_btc: Option<f64>,
-    /// The instrument whose stored daily close is the price when --price is absent.
+    /// The instrument whose daily close is the price when --price is absent.
     #[arg(long, default_value = "BTCUSDT")]
     pub symbol: Symbol,
+}
+
+fn number(s: &str) -> Result<f64, String> {
+    let x: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number"))?;
+    if x.is_finite() {
+        Ok(x)
+    } else {
+        Err(format!("{s} is not a finite number"))
+    }
+}
+
+/// A number > 0.
+fn positive(s: &str) -> Result<f64, String> {
+    let x = number(s)?;
+    if x > 0.0 {
+        Ok(x)
+    } else {
+        Err(format!("{x} must be greater than 0"))
+    }
+}
+
+/// A number ≥ 0.
+fn non_negative(s: &str) -> Result<f64, String> {
+    let x = number(s)?;
+    if x >= 0.0 {
+        Ok(x)
+    } else {
+        Err(format!("{x} must be 0 or more"))
+    }
+}
+
+/// Seconds to wait: more than 0, at most an hour.
+fn seconds(s: &str) -> Result<f64, String> {
+    let x = positive(s)?;
+    if x <= 3600.0 {
+        Ok(x)
+    } else {
+        Err(format!("{x} s is more than an hour"))
+    }
+}
+
+/// A whole number in `lo..=hi`.
+fn whole(s: &str, lo: usize, hi: usize) -> Result<usize, String> {
+    let n: usize = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a whole number"))?;
+    if (lo..=hi).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!("{n} is outside {lo}..={hi}"))
+    }
+}
+
+/// Bars each side of a pivot: 1 to 50.
+fn pivot_k(s: &str) -> Result<usize, String> {
+    whole(s, 1, 50)
+}
+
+/// Bars of history for levels: 30 to 100,000.
+fn lookback(s: &str) -> Result<usize, String> {
+    whole(s, 30, 100_000)
+}
+
+/// Bars after a touch: 1 to 500.
+fn horizon(s: &str) -> Result<usize, String> {
+    whole(s, 1, 500)
+}
+
+/// Bars to simulate: 1 to 10 million.
+fn sim_bars(s: &str) -> Result<usize, String> {
+    whole(s, 1, 10_000_000)
+}
+
+/// Pages of transactions per address: 1 to 100.
+fn pages(s: &str) -> Result<usize, String> {
+    whole(s, 1, 100)
+}
+
+#[derive(Debug, Args)]
+pub struct HashpriceArgs {
+    #[command(flatten)]
+    pub at: AsOf,
+    /// Network difficulty, hash rate implied as D·2^32/600 (default: the stored difficulty).
+    #[arg(long, value_parser = positive, allow_negative_numbers = true, conflicts_with = "hashrate_ehs")]
+    pub difficulty: Option<f64>,
+    /// Network hash rate in EH/s (1 EH/s = 1e18 H/s).
+    #[arg(long, value_parser = positive, allow_negative_numbers = true)]
+    pub hashrate_ehs: Option<f64>,
+    /// Average fees per block in BTC (default: the stored fees series, else 0, said so).
+    #[arg(long, value_parser = non_negative, allow_negative_numbers = true)]
+    pub fees_btc: Option<f64>,
+    #[command(flatten)]
+    pub value: Valuation,
     /// Power prices in USD/MWh for the machine table, comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "50")]
+    #[arg(long, value_delimiter = ',', default_value = "50", value_parser = non_negative, allow_negative_numbers = true)]
     pub power: Vec<f64>,
     #[arg(long, value_enum, default_value = "table")]
     pub format: ReportFormat,
@@ -94,9 +190,8 @@ pub enum ReportFormat {
 pub struct StatsArgs {
     #[arg(long)]
     pub symbol: Symbol,
-    /// As of this time (ISO-8601 UTC); default now.
-    #[arg(long)]
-    pub asof: Option<Timestamp>,
+    #[command(flatten)]
+    pub at: AsOf,
     /// The intraday timeframe for the last price, the 24h change and intraday RSI.
     #[arg(long, default_value = "4h")]
     pub intraday: Timeframe,
@@ -111,14 +206,13 @@ pub struct LevelsArgs {
     /// Timeframes, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "1d,4h")]
     pub tf: Vec<Timeframe>,
-    /// As of this time (ISO-8601 UTC); default now.
-    #[arg(long)]
-    pub asof: Option<Timestamp>,
-    /// Bars each side of a swing pivot.
-    #[arg(long, default_value_t = 5)]
+    #[command(flatten)]
+    pub at: AsOf,
+    /// Bars each side of a swing pivot (1 to 50).
+    #[arg(long, default_value_t = 5, value_parser = pivot_k)]
     pub k: usize,
-    /// Bars of history used for pivots and the volume profile.
-    #[arg(long, default_value_t = 730)]
+    /// Bars of history used for pivots and the volume profile (30 to 100,000).
+    #[arg(long, default_value_t = 730, value_parser = lookback)]
     pub lookback: usize,
     #[arg(long, value_enum, default_value = "table")]
     pub format: ReportFormat,
@@ -148,12 +242,14 @@ pub struct BacktestLevelsArgs {
     /// Last time to use (bars available then); default now.
     #[arg(long)]
     pub to: Option<Timestamp>,
-    #[arg(long, default_value_t = 5)]
+    /// Bars each side of a swing pivot (1 to 50).
+    #[arg(long, default_value_t = 5, value_parser = pivot_k)]
     pub k: usize,
-    #[arg(long, default_value_t = 730)]
+    /// Bars of history used for pivots and the volume profile (30 to 100,000).
+    #[arg(long, default_value_t = 730, value_parser = lookback)]
     pub lookback: usize,
-    /// Bars after a touch in which the 1-ATR bounce must happen.
-    #[arg(long, default_value_t = 10)]
+    /// Bars after a touch in which the 1-ATR bounce must happen (1 to 500).
+    #[arg(long, default_value_t = 10, value_parser = horizon)]
     pub horizon: usize,
     /// Seed of the random baseline zones.
     #[arg(long, default_value_t = 42)]
@@ -233,9 +329,8 @@ pub struct IndicatorsArgs {
     /// Last bar to print (open time).
     #[arg(long)]
     pub to: Option<Timestamp>,
-    /// Only bars available at this time (a 4h bar becomes available at its close).
-    #[arg(long)]
-    pub asof: Option<Timestamp>,
+    #[command(flatten)]
+    pub at: AsOf,
     /// Print only the last N rows (table output defaults to 20).
     #[arg(long)]
     pub last: Option<usize>,
@@ -249,8 +344,8 @@ pub struct SimulateArgs {
     pub symbol: Symbol,
     #[arg(long, default_value = "4h")]
     pub tf: Timeframe,
-    /// Number of bars.
-    #[arg(long, default_value_t = 1080)]
+    /// Number of bars (1 to 10 million).
+    #[arg(long, default_value_t = 1080, value_parser = sim_bars)]
     pub bars: usize,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -260,7 +355,7 @@ pub struct SimulateArgs {
     #[arg(long)]
     pub start: Option<Timestamp>,
     /// Price of the first open.
-    #[arg(long, default_value_t = 100_000.0)]
+    #[arg(long, default_value_t = 100_000.0, value_parser = positive, allow_negative_numbers = true)]
     pub price: f64,
     /// Write CSV to this file ("-" for standard output, the default).
     #[arg(long, short, default_value = "-")]
@@ -283,19 +378,15 @@ pub struct DemoArgs {
 pub struct NetworkArgs {
     #[command(subcommand)]
     pub command: Option<NetworkCommand>,
-    /// As of this time (ISO-8601 UTC): only days that had ended; default now.
-    #[arg(long)]
-    pub asof: Option<Timestamp>,
-    /// BTC price in USD for the hashprice (default: the stored daily close of --symbol).
-    #[arg(long)]
-    pub price: Option<f64>,
-    #[arg(long, default_value = "BTCUSDT")]
-    pub symbol: Symbol,
+    #[command(flatten)]
+    pub at: AsOf,
+    #[command(flatten)]
+    pub value: Valuation,
     /// Average fees per block in BTC for the hashprice.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = non_negative, allow_negative_numbers = true)]
     pub fees_btc: f64,
     /// Power price in USD/MWh for the fleet-under-water share.
-    #[arg(long, default_value_t = 50.0)]
+    #[arg(long, default_value_t = 50.0, value_parser = non_negative, allow_negative_numbers = true)]
     pub power: f64,
     /// Read the series fetched from this source (`mempool`, `bitcoind`) instead of imported ones.
     #[arg(long)]
@@ -317,8 +408,8 @@ pub enum NetworkCommand {
 pub struct NetworkFetchArgs {
     #[command(subcommand)]
     pub from: FetchFrom,
-    /// Seconds to wait for each answer.
-    #[arg(long, global = true, default_value_t = 20.0)]
+    /// Seconds to wait for each answer (at most 3600).
+    #[arg(long, global = true, default_value_t = 20.0, value_parser = seconds)]
     pub timeout: f64,
 }
 
@@ -378,16 +469,12 @@ pub enum TableFormat {
 
 #[derive(Debug, Args)]
 pub struct MinersArgs {
-    /// As of this time (price and network data available then); default now.
-    #[arg(long)]
-    pub asof: Option<Timestamp>,
-    /// BTC price in USD (default: the stored daily close of --symbol as of the time).
-    #[arg(long)]
-    pub price: Option<f64>,
-    #[arg(long, default_value = "BTCUSDT")]
-    pub symbol: Symbol,
+    #[command(flatten)]
+    pub at: AsOf,
+    #[command(flatten)]
+    pub value: Valuation,
     /// Extra scenario prices, besides spot, −10 % and −20 %.
-    #[arg(long, value_delimiter = ',', default_value = "58000,52000")]
+    #[arg(long, value_delimiter = ',', default_value = "58000,52000", value_parser = positive, allow_negative_numbers = true)]
     pub scenarios: Vec<f64>,
     /// Company profiles (default: ./miners.toml, else the built-in copy).
     #[arg(long)]
@@ -401,12 +488,10 @@ pub struct TreasuryArgs {
     /// Ticker, e.g. MSTR (default: every company that reports BTC held).
     #[arg(long)]
     pub company: Option<String>,
-    #[arg(long)]
-    pub asof: Option<Timestamp>,
-    #[arg(long)]
-    pub price: Option<f64>,
-    #[arg(long, default_value = "BTCUSDT")]
-    pub symbol: Symbol,
+    #[command(flatten)]
+    pub at: AsOf,
+    #[command(flatten)]
+    pub value: Valuation,
     #[arg(long)]
     pub profiles: Option<PathBuf>,
     /// `table` or `json` (`csv` prints JSON here: the view is nested).
@@ -421,8 +506,8 @@ pub struct FlowsArgs {
     /// One entity (default: every entity with stored outflows).
     #[arg(long)]
     pub entity: Option<String>,
-    #[arg(long)]
-    pub asof: Option<Timestamp>,
+    #[command(flatten)]
+    pub at: AsOf,
     #[arg(long, value_enum, default_value = "table")]
     pub format: ReportFormat,
 }
@@ -444,9 +529,10 @@ pub struct FlowsFetchArgs {
     /// One entity (default: every miner in the label file).
     #[arg(long)]
     pub entity: Option<String>,
-    /// Pages of 25 confirmed transactions per address.
-    #[arg(long, default_value_t = 4)]
+    /// Pages of 25 confirmed transactions per address (1 to 100).
+    #[arg(long, default_value_t = 4, value_parser = pages)]
     pub pages: usize,
-    #[arg(long, default_value_t = 20.0)]
+    /// Seconds to wait for each answer (at most 3600).
+    #[arg(long, default_value_t = 20.0, value_parser = seconds)]
     pub timeout: f64,
 }

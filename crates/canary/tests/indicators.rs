@@ -168,3 +168,84 @@ fn wrong_flags_and_missing_data_get_clear_errors() {
         .unwrap();
     assert!(ok(&out).contains("BTCUSDT"));
 }
+
+#[test]
+fn flags_out_of_range_are_refused_before_any_work_naming_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    for (args, flag, reason) in [
+        (
+            vec!["levels", "--symbol", "X", "--k", "0"],
+            "--k",
+            "outside 1..=50",
+        ),
+        (
+            vec!["levels", "--symbol", "X", "--lookback", "5"],
+            "--lookback",
+            "outside 30..=100000",
+        ),
+        (
+            vec!["backtest", "levels", "--symbol", "X", "--horizon", "0"],
+            "--horizon",
+            "outside 1..=500",
+        ),
+        (
+            vec!["hashprice", "--price", "-5"],
+            "--price",
+            "must be greater than 0",
+        ),
+        (
+            vec!["hashprice", "--price", "NaN"],
+            "--price",
+            "not a finite number",
+        ),
+        (
+            vec!["hashprice", "--fees-btc", "-1"],
+            "--fees-btc",
+            "must be 0 or more",
+        ),
+        (
+            vec!["hashprice", "--power", "50,-3"],
+            "--power",
+            "must be 0 or more",
+        ),
+        (
+            vec!["hashprice", "--difficulty", "1", "--hashrate-ehs", "2"],
+            "--difficulty",
+            "cannot be used with",
+        ),
+        (
+            vec!["miners", "--scenarios", "58000,0"],
+            "--scenarios",
+            "must be greater than 0",
+        ),
+        (
+            vec!["simulate", "--bars", "0"],
+            "--bars",
+            "outside 1..=10000000",
+        ),
+        (
+            vec!["simulate", "--price", "0"],
+            "--price",
+            "must be greater than 0",
+        ),
+        (
+            vec!["network", "fetch", "--timeout", "0", "mempool"],
+            "--timeout",
+            "must be greater than 0",
+        ),
+        (
+            vec!["flows", "fetch", "--labels", "l.toml", "--pages", "101"],
+            "--pages",
+            "outside 1..=100",
+        ),
+    ] {
+        let out = canary(&db, &args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains(flag) && err.contains(reason),
+            "{args:?}: {err}"
+        );
+    }
+    assert!(!db.exists(), "a refused flag touches no database");
+}

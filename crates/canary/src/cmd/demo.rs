@@ -166,9 +166,11 @@ pub fn run(a: &DemoArgs) -> Result<()> {
     super::miners::run_miners(
         &db,
         &crate::cli::MinersArgs {
-            asof: Some(asof),
-            price: None,
-            symbol: symbol.clone(),
+            at: crate::cli::AsOf { asof: Some(asof) },
+            value: crate::cli::Valuation {
+                price: None,
+                symbol: symbol.clone(),
+            },
             scenarios: vec![58_000.0, 52_000.0],
             profiles: None,
             format: crate::cli::TableFormat::Table,

@@ -45,12 +45,6 @@ fn fetch(db: &Path, f: &FlowsFetchArgs) -> Result<()> {
             f.labels.display()
         );
     }
-    if !(f.timeout.is_finite() && f.timeout > 0.0) {
-        bail!(
-            "--timeout must be a positive number of seconds, got {}",
-            f.timeout
-        );
-    }
     let client = EsploraClient::new(&f.url, std::time::Duration::from_secs_f64(f.timeout));
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -95,7 +89,7 @@ fn fetch(db: &Path, f: &FlowsFetchArgs) -> Result<()> {
 }
 
 fn report(db: &Path, a: &FlowsArgs) -> Result<()> {
-    let r = super::with_context(db, a.asof, |ctx| {
+    let r = super::with_context(db, a.at.asof, |ctx| {
         canary_engine::flows(ctx, a.entity.as_deref())
     })?;
     match a.format {

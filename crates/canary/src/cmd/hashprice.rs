@@ -8,14 +8,14 @@ use crate::output::{human, preamble, print_json};
 
 pub fn run(db: &std::path::Path, a: &HashpriceArgs) -> Result<()> {
     let p = HashpriceParams {
-        price: a.price.into(),
-        symbol: a.symbol.clone(),
+        price: a.value.price.into(),
+        symbol: a.value.symbol.clone(),
         hashrate_ehs: a.hashrate_ehs,
         difficulty: a.difficulty,
         fees_btc: a.fees_btc,
         power_usd_per_mwh: a.power.clone(),
     };
-    let r = super::with_context(db, a.asof, |ctx| canary_engine::hashprice(ctx, &p))?;
+    let r = super::with_context(db, a.at.asof, |ctx| canary_engine::hashprice(ctx, &p))?;
     if a.format == ReportFormat::Json {
         return print_json(&r);
     }

@@ -53,7 +53,7 @@ fn from_file(file: &Path, a: &IndicatorsArgs, asof: Timestamp) -> Result<Input<M
 }
 
 pub fn run(db: &Path, a: &IndicatorsArgs) -> Result<()> {
-    let asof = a.asof.unwrap_or_else(super::now);
+    let asof = a.at.asof.unwrap_or_else(super::now);
     let r = if let Some(file) = &a.input {
         let bars = from_file(file, a, asof)?;
         canary_engine::indicators_of(&bars, &a.ind, asof)

@@ -97,7 +97,7 @@ pub fn run(db: &Path, a: &LevelsArgs) -> Result<()> {
         k: a.k,
         lookback: a.lookback,
     };
-    let r = super::with_context(db, a.asof, |ctx| canary_engine::levels(ctx, &p))?;
+    let r = super::with_context(db, a.at.asof, |ctx| canary_engine::levels(ctx, &p))?;
     render(&r, a.format)
 }
 

@@ -52,11 +52,13 @@ fn usd(v: f64) -> String {
 pub fn run_miners(db: &Path, a: &MinersArgs) -> Result<()> {
     let profiles = profiles(a.profiles.as_deref())?;
     let p = MinersParams {
-        price: a.price.into(),
-        symbol: a.symbol.clone(),
+        price: a.value.price.into(),
+        symbol: a.value.symbol.clone(),
         scenarios: a.scenarios.clone(),
     };
-    let r = super::with_facts(db, a.asof, &profiles, |ctx| canary_engine::miners(ctx, &p))?;
+    let r = super::with_facts(db, a.at.asof, &profiles, |ctx| {
+        canary_engine::miners(ctx, &p)
+    })?;
     let companies = &r.body.companies;
     match a.format {
         TableFormat::Json => print_json(&r)?,
@@ -228,12 +230,12 @@ fn print_company(c: &CompanyBody, origin: &str) {
 pub fn run_treasury(db: &Path, a: &TreasuryArgs) -> Result<()> {
     let profiles = profiles(a.profiles.as_deref())?;
     let p = TreasuryParams {
-        price: a.price.into(),
-        symbol: a.symbol.clone(),
+        price: a.value.price.into(),
+        symbol: a.value.symbol.clone(),
         company: a.company.clone(),
         scenarios: vec![58_000.0, 52_000.0],
     };
-    let r = super::with_facts(db, a.asof, &profiles, |ctx| {
+    let r = super::with_facts(db, a.at.asof, &profiles, |ctx| {
         canary_engine::treasury(ctx, &p)
     })?;
     if a.format != TableFormat::Table {

@@ -118,13 +118,13 @@ fn import(db: &Path, a: &NetworkImportArgs) -> Result<()> {
 
 fn report(db: &Path, a: &NetworkArgs) -> Result<()> {
     let p = NetworkParams {
-        price: a.price.into(),
-        symbol: a.symbol.clone(),
+        price: a.value.price.into(),
+        symbol: a.value.symbol.clone(),
         fees_btc: a.fees_btc,
         power_usd_per_mwh: a.power,
         vendor: a.source.clone(),
     };
-    let r = super::with_context(db, a.asof, |ctx| canary_engine::network(ctx, &p))?;
+    let r = super::with_context(db, a.at.asof, |ctx| canary_engine::network(ctx, &p))?;
     match a.format {
         ReportFormat::Json => print_json(&r)?,
         ReportFormat::Table | ReportFormat::Md => {
@@ -150,12 +150,6 @@ fn fetch(db: &Path, f: &crate::cli::NetworkFetchArgs) -> Result<()> {
 
     use crate::cli::FetchFrom;
 
-    if !(f.timeout.is_finite() && f.timeout > 0.0) {
-        anyhow::bail!(
-            "--timeout must be a positive number of seconds, got {}",
-            f.timeout
-        );
-    }
     let timeout = std::time::Duration::from_secs_f64(f.timeout);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use canary_sim::{SimParams, simulate, write_csv};
 use canary_store::{NewCandle, Revisions, Source};
 
@@ -11,12 +11,6 @@ use crate::cli::SimulateArgs;
 use crate::output::SIMULATED;
 
 pub fn run(db: &Path, a: &SimulateArgs) -> Result<()> {
-    if a.bars == 0 {
-        bail!("--bars must be at least 1");
-    }
-    if !(a.price.is_finite() && a.price > 0.0) {
-        bail!("--price must be a positive number, got {}", a.price);
-    }
     let params = SimParams {
         timeframe: a.tf,
         bars: a.bars,

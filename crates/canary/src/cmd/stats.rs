@@ -13,7 +13,7 @@ pub fn run(db: &Path, a: &StatsArgs) -> Result<()> {
         symbol: a.symbol.clone(),
         intraday: a.intraday,
     };
-    let r = super::with_context(db, a.asof, |ctx| canary_engine::stats(ctx, &p))?;
+    let r = super::with_context(db, a.at.asof, |ctx| canary_engine::stats(ctx, &p))?;
     render(&r, a.format)
 }
 
