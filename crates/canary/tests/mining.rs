@@ -195,6 +195,11 @@ fn miners_lists_every_profile_with_break_evens_coverage_and_missing_inputs() {
                 .any(|x| x == "btc_held"),
         "{m}"
     );
+    // CLSK: reported cash cost × the fiscal year's production / 12 (10-K of 2025-11-25).
+    let sell = get("CLSK")["forced_selling_btc_per_month"]["value"]
+        .as_f64()
+        .unwrap();
+    assert!((sell - 67_743.0 * 656.08 / 60_000.0).abs() < 1e-6, "{sell}");
     let ids: Vec<&str> = vec![get("RIOT")["margin"]["claim"].as_str().unwrap()];
     assert_claims_resolve(&doc, &ids);
     // A bad profile file is an error naming the key.
