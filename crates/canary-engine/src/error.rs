@@ -24,9 +24,7 @@ pub enum EngineError {
     #[error("no {symbol} price as of {asof}: no daily close stored by then, and none given")]
     NoPrice { symbol: Symbol, asof: Timestamp },
     /// A report needs the network's hash rate and there is none.
-    #[error(
-        "no network difficulty stored as of {asof}, and no hash rate or difficulty given (import difficulty with `network import FILE --series difficulty`)"
-    )]
+    #[error("no network difficulty stored as of {asof}, and no hash rate or difficulty given")]
     NoNetwork { asof: Timestamp },
     /// A parameter outside its range.
     #[error("{name} = {value}: {reason}")]

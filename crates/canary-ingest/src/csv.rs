@@ -141,11 +141,11 @@ impl ImportOptions {
         for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             let (f, col) = item
                 .split_once('=')
-                .ok_or_else(|| format!("--map item {item:?} is not FIELD=COLUMN"))?;
+                .ok_or_else(|| format!("column map item {item:?} is not FIELD=COLUMN"))?;
             let field = Field::parse(f).ok_or_else(|| {
                 let names: Vec<_> = Field::ALL.iter().map(|f| f.name()).collect();
                 format!(
-                    "--map: unknown field {f:?}; fields are {}",
+                    "column map: unknown field {f:?}; fields are {}",
                     names.join(", ")
                 )
             })?;
@@ -270,7 +270,7 @@ fn header_columns(header: &[String], opts: &ImportOptions) -> Result<Columns, St
     for (field, col) in &opts.map {
         let i = find(&col.to_ascii_lowercase()).ok_or_else(|| {
             format!(
-                "--map {}={col}: no column {col:?} in the header ({})",
+                "column map {}={col}: no column {col:?} in the header ({})",
                 field.name(),
                 header.join(", ")
             )
@@ -308,7 +308,7 @@ fn header_columns(header: &[String], opts: &ImportOptions) -> Result<Columns, St
     .collect();
     if !missing.is_empty() {
         return Err(format!(
-            "no column for {} in the header ({}); name them with --map {}=COLUMN",
+            "no column for {} in the header ({}); name them in the column map ({}=COLUMN)",
             missing.join(", "),
             header.join(", "),
             missing[0]
@@ -532,7 +532,7 @@ fn check_aligned(rows: &[Row], tf: Timeframe) -> Result<(), (u64, String)> {
 /// The timeframe whose duration is the most common spacing between consecutive bars.
 fn detect_timeframe(rows: &[Row]) -> Result<Timeframe, String> {
     if rows.len() < 2 {
-        return Err("one bar is not enough to detect the timeframe: pass --tf".into());
+        return Err("one bar is not enough to detect the timeframe: give the timeframe".into());
     }
     let mut counts: HashMap<i64, usize> = HashMap::new();
     for w in rows.windows(2) {
@@ -546,7 +546,7 @@ fn detect_timeframe(rows: &[Row]) -> Result<Timeframe, String> {
         .expect("at least one spacing");
     Timeframe::from_duration_ms(spacing).ok_or_else(|| {
         format!(
-            "the bars are most often {} s apart, which is no known timeframe (1m 5m 15m 1h 4h 1d 1w): pass --tf",
+            "the bars are most often {} s apart, which is no known timeframe (1m 5m 15m 1h 4h 1d 1w): give the timeframe",
             spacing / 1000
         )
     })
@@ -775,7 +775,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("no column for time, volume") && e.contains("--map time=COLUMN"),
+            e.contains("no column for time, volume") && e.contains("column map (time=COLUMN"),
             "{e}"
         );
 

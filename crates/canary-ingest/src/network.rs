@@ -154,7 +154,7 @@ pub fn read_network(
                     Some(1),
                     None,
                     format!(
-                        "--map {key}={c}: no column {c:?} in the header ({})",
+                        "column map {key}={c}: no column {c:?} in the header ({})",
                         header.join(", ")
                     ),
                 )
@@ -167,7 +167,7 @@ pub fn read_network(
             Some(1),
             None,
             format!(
-                "no time column in the header ({}); name it with --map time=COLUMN",
+                "no time column in the header ({}); name it in the column map (time=COLUMN)",
                 header.join(", ")
             ),
         )
@@ -186,7 +186,7 @@ pub fn read_network(
                     Some(1),
                     None,
                     format!(
-                        "no {} column ({}) in the header ({}); name it with --map {}=COLUMN",
+                        "no {} column ({}) in the header ({}); name it in the column map ({}=COLUMN)",
                         spec.series,
                         spec.series.unit(),
                         header.join(", "),

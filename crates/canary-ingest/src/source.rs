@@ -45,7 +45,7 @@ impl fmt::Display for SourceError {
         match &self.kind {
             SourceErrorKind::Timeout(d) => write!(
                 f,
-                "{a}: no answer within {} s (is the host up? raise --timeout)",
+                "{a}: no answer within {} s (is the host up? raise the timeout)",
                 d.as_secs_f64()
             ),
             SourceErrorKind::Connect(e) => write!(

@@ -59,7 +59,9 @@ fn fetch(db: &Path, f: &FlowsFetchArgs) -> Result<()> {
         let mut rows = Vec::new();
         let mut seen = HashSet::new();
         for addr in &set.entities[entity].1.addresses {
-            let txs = rt.block_on(client.address_txs(addr, f.pages))?;
+            let txs = rt
+                .block_on(client.address_txs(addr, f.pages))
+                .map_err(super::ingest_hint)?;
             for tx in txs.iter().filter(|t| seen.insert(t.txid.clone())) {
                 for o in outflows(tx, entity, &set.labels) {
                     rows.push(StoredOutflow {

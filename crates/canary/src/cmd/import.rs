@@ -11,14 +11,14 @@ use crate::output::{SIMULATED, progress};
 
 pub fn run(db: &Path, a: &ImportArgs) -> Result<()> {
     let map = match &a.map {
-        Some(m) => ImportOptions::parse_map(m).map_err(|e| anyhow!(e))?,
+        Some(m) => ImportOptions::parse_map(m).map_err(|e| anyhow!("--map: {e}"))?,
         None => Vec::new(),
     };
     let opts = ImportOptions {
         timeframe: a.tf,
         map,
     };
-    let parsed = read_candles(&a.file, &opts)?;
+    let parsed = read_candles(&a.file, &opts).map_err(super::ingest_hint)?;
     let tf = parsed.timeframe;
     let source = a.source.clone().unwrap_or_else(|| {
         if parsed.simulated {

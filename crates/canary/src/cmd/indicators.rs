@@ -20,7 +20,8 @@ fn from_file(file: &Path, a: &IndicatorsArgs, asof: Timestamp) -> Result<Input<M
             timeframe: a.tf,
             map: Vec::new(),
         },
-    )?;
+    )
+    .map_err(super::ingest_hint)?;
     let tf = parsed.timeframe;
     let candles: Vec<_> = parsed
         .rows

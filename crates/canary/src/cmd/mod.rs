@@ -54,18 +54,43 @@ pub fn hint(e: EngineError) -> anyhow::Error {
         EngineError::NoPrice { symbol, .. } => Some(format!(
             "give --price P (USD), or store {symbol} bars (canary import FILE --symbol {symbol})"
         )),
-        EngineError::NoNetwork { .. } => {
-            Some("or give --hashrate-ehs H (EH/s) or --difficulty D".to_string())
-        }
+        EngineError::NoNetwork { .. } => Some(
+            "give --hashrate-ehs H (EH/s) or --difficulty D, or import difficulty (canary network import FILE --series difficulty)"
+                .to_string(),
+        ),
         EngineError::NoBars { .. } => {
             Some("import bars with canary import FILE --symbol S, or pass --db".to_string())
         }
         _ => None,
     };
     match extra {
-        Some(x) => anyhow::Error::new(e).context(x),
+        Some(x) => with_hint(e, &x),
         None => anyhow::Error::new(e),
     }
+}
+
+/// An importer's error with the flags that fix what it names: `--map` for the column map,
+/// `--tf` for the timeframe, `--timeout` for a slow host.
+pub fn ingest_hint(e: impl std::error::Error + Send + Sync + 'static) -> anyhow::Error {
+    let text = e.to_string();
+    let hint = if text.contains("column map") {
+        Some("name columns with --map FIELD=COLUMN,...")
+    } else if text.contains("give the timeframe") {
+        Some("give the timeframe with --tf")
+    } else if text.contains("raise the timeout") {
+        Some("raise it with --timeout SECONDS")
+    } else {
+        None
+    };
+    match hint {
+        Some(h) => with_hint(e, h),
+        None => anyhow::Error::new(e),
+    }
+}
+
+/// The error, then what to do about it on the next line.
+fn with_hint(e: impl std::fmt::Display, hint: &str) -> anyhow::Error {
+    anyhow::anyhow!("{e}\n  hint: {hint}")
 }
 
 /// Open the database, saying how to name another one when it cannot be opened.
@@ -75,11 +100,10 @@ pub fn open(db: &std::path::Path) -> Result<Store> {
             e,
             canary_store::StoreError::Open { .. } | canary_store::StoreError::CreateDir { .. }
         );
-        let e = anyhow::Error::new(e);
         if open {
-            e.context("pass --db PATH or set CANARY_DB to use another database")
+            with_hint(e, "pass --db PATH or set CANARY_DB to use another database")
         } else {
-            e
+            anyhow::Error::new(e)
         }
     })
 }

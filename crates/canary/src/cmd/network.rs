@@ -34,7 +34,7 @@ fn import(db: &Path, a: &NetworkImportArgs) -> Result<()> {
             .collect::<Result<Vec<_>>>()?,
         None => Vec::new(),
     };
-    let parsed = read_network(&a.file, a.series, &map)?;
+    let parsed = read_network(&a.file, a.series, &map).map_err(super::ingest_hint)?;
     let source = a.source.clone().unwrap_or_else(|| {
         a.file.file_name().map_or_else(
             || a.file.display().to_string(),
@@ -159,13 +159,15 @@ fn fetch(db: &Path, f: &crate::cli::NetworkFetchArgs) -> Result<()> {
     match &f.from {
         FetchFrom::Mempool { url, period } => {
             let c = MempoolClient::new(url, timeout);
-            let (epoch, (hashrates, difficulties), blocks) = rt.block_on(async {
-                Ok::<_, canary_ingest::source::SourceError>((
-                    c.difficulty_adjustment().await?,
-                    c.hashrate(period).await?,
-                    c.blocks(None).await?,
-                ))
-            })?;
+            let (epoch, (hashrates, difficulties), blocks) = rt
+                .block_on(async {
+                    Ok::<_, canary_ingest::source::SourceError>((
+                        c.difficulty_adjustment().await?,
+                        c.hashrate(period).await?,
+                        c.blocks(None).await?,
+                    ))
+                })
+                .map_err(super::ingest_hint)?;
             let h: Vec<NetworkPoint> = hashrates
                 .iter()
                 .map(|x| NetworkPoint {
@@ -224,11 +226,13 @@ fn fetch(db: &Path, f: &crate::cli::NetworkFetchArgs) -> Result<()> {
             password,
         } => {
             let rpc = BitcoinRpc::new(url, user, password, timeout);
-            let (tip, stats) = rt.block_on(async {
-                let tip = rpc.chain_tip().await?;
-                let stats = rpc.block_stats(tip.height).await?;
-                Ok::<_, canary_ingest::source::SourceError>((tip, stats))
-            })?;
+            let (tip, stats) = rt
+                .block_on(async {
+                    let tip = rpc.chain_tip().await?;
+                    let stats = rpc.block_stats(tip.height).await?;
+                    Ok::<_, canary_ingest::source::SourceError>((tip, stats))
+                })
+                .map_err(super::ingest_hint)?;
             let t = tip.median_time.unwrap_or(stats.time);
             let mut series: Vec<(String, Vec<NetworkPoint>)> = vec![(
                 NetworkSeries::Difficulty.stored_name(Some("bitcoind")),
