@@ -51,6 +51,8 @@ pub struct Input<T> {
     pub kind: SourceKind,
     /// The time its latest value describes (a bar's close, a day's end, a period end).
     pub last_time: Option<Timestamp>,
+    /// How long before the as-of time that was, in milliseconds.
+    pub age_ms: Option<i64>,
     /// What a report using it must show: stale, sources that disagree, assumed dates.
     pub warnings: Vec<Warning>,
 }
@@ -357,6 +359,7 @@ impl<'a> Context<'a> {
             series,
             source: sources.join("+"),
             last_time: Some(last_time),
+            age_ms: Some(self.asof.millis() - last_time.millis()),
             warnings,
         })
     }
@@ -392,6 +395,7 @@ impl<'a> Context<'a> {
             series: name,
             source,
             last_time: Some(last_time),
+            age_ms: Some(self.asof.millis() - last_time.millis()),
             warnings,
         }))
     }
@@ -470,6 +474,7 @@ impl<'a> Context<'a> {
             series,
             source: profiles.origin.clone(),
             kind: SourceKind::Real,
+            age_ms: last_time.map(|t| self.asof.millis() - t.millis()),
             last_time,
             warnings,
         })
@@ -481,8 +486,10 @@ impl<'a> Context<'a> {
     /// A database error.
     pub fn outflows(&self, entity: &str) -> Result<Input<Vec<StoredOutflow>>, EngineError> {
         let rows = self.store.outflows(entity, Some(self.asof))?;
+        let last_time = rows.last().map(|r| r.time);
         Ok(Input {
-            last_time: rows.last().map(|r| r.time),
+            last_time,
+            age_ms: last_time.map(|t| self.asof.millis() - t.millis()),
             value: rows,
             series: format!("{entity} outflows"),
             source: "esplora transactions classified by canary labels".into(),
@@ -588,6 +595,7 @@ mod tests {
         assert_eq!(d.value.candles[8].open_time, t("2026-01-09"));
         assert_eq!(d.source, "daily.csv+resample:4h");
         assert_eq!(d.last_time, Some(t("2026-01-10")));
+        assert_eq!(d.age_ms, Some(5 * H));
         assert!(d.warnings.is_empty(), "{:?}", d.warnings);
         assert!(!d.simulated());
         // The 4h bar that closes at 08:00 is not known at 05:00.

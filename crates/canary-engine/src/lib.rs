@@ -11,6 +11,7 @@
 //!   [`indicators`], [`network`], [`hashprice`], [`miners`], [`treasury`], [`flows`].
 //! - [`facts`]: the company-facts file (`miners.toml`), each figure a dated history read as
 //!   published by T; [`labels`]: entity label files for flows.
+//! - [`resample_stored`]: higher-timeframe bars built from stored lower ones, stored.
 //! - [`EngineError`]: why a report could not be made, naming the data, never a CLI flag.
 
 mod context;
@@ -19,6 +20,7 @@ pub mod facts;
 pub mod labels;
 mod report;
 mod reports;
+mod resample;
 
 pub use context::{Context, FACT_STALE_QUARTERS, Input, MarketBars, STALE_INTERVALS, Series};
 pub use error::EngineError;
@@ -37,3 +39,4 @@ pub use reports::levels::{LevelsBody, LevelsParams, levels};
 pub use reports::network::{NetworkBody, NetworkParams, NetworkRow, network};
 pub use reports::stats::{Missing, StatsBody, StatsParams, stats};
 pub use reports::{Price, price};
+pub use resample::{Resampled, resample_stored};

@@ -3,7 +3,6 @@
 //! statistics, levels, miners' stress). Works with no network.
 
 use anyhow::{Context as _, Result};
-use canary_analytics::resample::resample;
 use canary_engine::{Context, IndicatorsParams, LevelsParams, StatsParams};
 use canary_model::{Symbol, Timeframe, Timestamp};
 use canary_sim::{Scenario, SimParams, simulate};
@@ -62,33 +61,22 @@ pub fn run(a: &DemoArgs) -> Result<()> {
     let asof = Timeframe::D1
         .floor(last.open_time)
         .add_millis(5 * 3_600_000);
-    let pairs: Vec<_> = rows.iter().map(|r| (r.candle, r.available_at)).collect();
-    let end = tf.close_of(last.open_time);
-    let daily: Vec<NewCandle> = resample(&pairs, tf, Timeframe::D1, end)?
-        .into_iter()
-        .filter(|r| r.complete)
-        .map(|r| NewCandle {
-            candle: r.candle,
-            available_at: r.available_at,
-            source_bars: Some(r.source_bars),
-        })
-        .collect();
-    store.insert_candles(
+    let daily = canary_engine::resample_stored(
+        &mut store,
         &symbol,
+        tf,
         Timeframe::D1,
-        Source::sim("sim:resample:4h"),
+        tf.close_of(last.open_time),
         now,
-        &daily,
-        Revisions::Keep,
-        |_| {},
-    )?;
+    )
+    .map_err(super::hint)?;
     println!(
         "Simulated {symbol}: {} 4h bars from {} to {} (scenario crash, seed {}), {} daily bars, stored in {}",
         bars.len(),
         bars[0].open_time,
         last.open_time,
         a.seed,
-        daily.len(),
+        daily.built,
         db.display()
     );
 

@@ -44,6 +44,9 @@ fn from_file(file: &Path, a: &IndicatorsArgs, asof: Timestamp) -> Result<Input<M
             SourceKind::Real
         },
         last_time: candles.last().map(|c| tf.close_of(c.open_time)),
+        age_ms: candles
+            .last()
+            .map(|c| asof.millis() - tf.close_of(c.open_time).millis()),
         warnings: Vec::new(),
         value: MarketBars {
             symbol,
