@@ -332,8 +332,10 @@ pub fn read_candles(path: &Path, opts: &ImportOptions) -> Result<ParsedCandles, 
         .has_headers(false)
         .flexible(true)
         .trim(::csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| err(None, None, format!("cannot read the file: {e}")))?;
+        .from_reader(
+            crate::lines::open(path)
+                .map_err(|e| err(None, None, format!("cannot read the file: {e}")))?,
+        );
     let mut records = reader.records();
     let first = match records.next() {
         None => return Err(err(None, None, "the file is empty".into())),
@@ -683,6 +685,37 @@ mod tests {
         assert!(check_aligned(&rows, Timeframe::H1).is_ok());
     }
     use crate::test_file as file;
+
+    /// The line an error names, for a file whose rows end with `eol`.
+    fn error_line(rows: &[&str], eol: &str) -> Option<u64> {
+        let f = file(&(rows.join(eol) + eol));
+        read_candles(f.path(), &ImportOptions::default())
+            .unwrap_err()
+            .line
+    }
+
+    #[test]
+    fn errors_name_the_physical_line_with_lf_crlf_and_quoted_newlines() {
+        let bad = "2026-01-03,10,9,9.5,10,1,z";
+        let good = |d: u32| format!("2026-01-0{d},10,11,9,10,1,z");
+        let (g1, g2) = (good(1), good(2));
+        for eol in ["\n", "\r\n"] {
+            let rows = ["time,open,high,low,close,volume,note", &g1, &g2, bad];
+            assert_eq!(error_line(&rows, eol), Some(4), "{eol:?}");
+            // A quoted note spanning two lines moves every later row down one line.
+            let quoted = format!("2026-01-02,10,11,9,10,1,\"two{eol}lines\"");
+            let rows = ["time,open,high,low,close,volume,note", &g1, &quoted, bad];
+            assert_eq!(error_line(&rows, eol), Some(5), "{eol:?}");
+            // Binance dumps without a header.
+            let k = |t: &str, h: &str| format!("{t},10,{h},9,10,1,0,1,1,1,1,0");
+            let (a, b, c) = (
+                k("1767225600000", "11"),
+                k("1767229200000", "11"),
+                k("1767232800000", "9"),
+            );
+            assert_eq!(error_line(&[&a, &b, &c], eol), Some(3), "{eol:?}");
+        }
+    }
 
     #[test]
     fn reads_binance_klines_without_header_and_detects_the_timeframe() {

@@ -2,6 +2,7 @@
 //! functions; storing them is the caller's business.
 //!
 //! - [`csv`]: Binance kline dumps and header-mapped OHLCV files, validated row by row.
+//! - [`lines`]: CSV files read so that errors name the physical line (LF, CRLF, quoted newlines).
 //! - [`network`]: daily network series (hash rate, difficulty, subsidy, fleet efficiency, fees).
 //! - [`esplora`]: address transactions for entity flows.
 //! - [`mempool`] and [`bitcoind`]: connectors to the mempool.space REST API and Bitcoin Core
@@ -10,6 +11,7 @@
 pub mod bitcoind;
 pub mod csv;
 pub mod esplora;
+pub mod lines;
 pub mod mempool;
 pub mod network;
 pub mod source;

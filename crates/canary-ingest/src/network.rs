@@ -131,8 +131,10 @@ pub fn read_network(
     let mut reader = ::csv::ReaderBuilder::new()
         .trim(::csv::Trim::All)
         .flexible(true)
-        .from_path(path)
-        .map_err(|e| err(None, None, format!("cannot read the file: {e}")))?;
+        .from_reader(
+            crate::lines::open(path)
+                .map_err(|e| err(None, None, format!("cannot read the file: {e}")))?,
+        );
     let header: Vec<String> = reader
         .headers()
         .map_err(|e| err(Some(1), None, format!("not CSV: {e}")))?
@@ -261,6 +263,23 @@ pub fn read_network(
 mod tests {
     use super::*;
     use crate::test_file as file;
+
+    #[test]
+    fn errors_name_the_physical_line_with_lf_crlf_and_quoted_newlines() {
+        for eol in ["\n", "\r\n"] {
+            let text = [
+                "Date,difficulty,note",
+                "2025-01-01,1.5,a",
+                &format!("2025-01-02,2.5,\"two{eol}lines\""),
+                "2025-01-03,-1,c",
+            ]
+            .join(eol)
+                + eol;
+            let f = file(&text);
+            let e = read_network(f.path(), NetworkKind::Difficulty, &[]).unwrap_err();
+            assert_eq!(e.line, Some(5), "{eol:?}: {e}");
+        }
+    }
 
     #[test]
     fn reads_subsidy_with_optional_usd_and_names_bad_rows() {

@@ -203,3 +203,32 @@ fn simulate_is_deterministic_importable_and_marked() {
     assert!(doc["rows"][0]["rsi_14"].is_number());
     assert!(String::from_utf8_lossy(&out.stderr).contains("SIMULATED"));
 }
+
+/// Regression: errors in files with CRLF line ends named the line before the bad one.
+#[test]
+fn shared_data_a_bad_row_in_a_crlf_file_is_named_by_its_physical_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let text = std::fs::read_to_string(shared("data/btcusdt_binance_4h.csv")).unwrap();
+    assert!(
+        text.contains("\r\n"),
+        "the shared 4h file ends its lines with CRLF"
+    );
+    let mut lines: Vec<String> = text.split("\r\n").map(str::to_string).collect();
+    let f: Vec<String> = lines[99].split(',').map(str::to_string).collect();
+    // Line 100: high below low.
+    lines[99] = [&f[0], &f[1], &f[3], &f[2], &f[4], &f[5], &f[6], &f[7]]
+        .map(String::as_str)
+        .join(",");
+    let bad = dir.path().join("crlf.csv");
+    std::fs::write(&bad, lines.join("\r\n")).unwrap();
+    let out = canary(
+        &db,
+        &["import", bad.to_str().unwrap(), "--symbol", "BTCUSDT"],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("crlf.csv:100: high:"),
+        "{err}"
+    );
+}
