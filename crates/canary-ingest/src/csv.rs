@@ -123,12 +123,64 @@ impl Field {
     }
 }
 
-/// How to read a file: a fixed timeframe (else detected from the spacing) and column overrides.
+/// The times an import accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeRange {
+    /// Nothing before this (default 2009-01-03, the day of Bitcoin's genesis block).
+    pub earliest: Timestamp,
+    /// The caller's wall clock: nothing opening later than one bar after it (data from the
+    /// future is an error). `None`: no upper limit.
+    pub now: Option<Timestamp>,
+}
+
+impl TimeRange {
+    /// 2009-01-03T00:00:00Z.
+    pub const GENESIS_DAY: Timestamp = Timestamp::from_millis(1_230_940_800_000);
+
+    /// From the genesis day to one bar after `now`.
+    #[must_use]
+    pub fn until(now: Timestamp) -> Self {
+        TimeRange {
+            earliest: Self::GENESIS_DAY,
+            now: Some(now),
+        }
+    }
+
+    /// Why `t`, the open time of a bar of `bar_ms`, is out of range, if it is.
+    #[must_use]
+    pub fn refuse(&self, t: Timestamp, bar_ms: i64) -> Option<String> {
+        if t < self.earliest {
+            return Some(format!(
+                "{t} is before {}, the earliest time accepted",
+                self.earliest
+            ));
+        }
+        match self.now {
+            Some(now) if t.millis() > now.millis().saturating_add(bar_ms) => Some(format!(
+                "{t} is in the future (now is {now}): a bar cannot open more than one bar length after now"
+            )),
+            _ => None,
+        }
+    }
+}
+
+impl Default for TimeRange {
+    fn default() -> Self {
+        TimeRange {
+            earliest: Self::GENESIS_DAY,
+            now: None,
+        }
+    }
+}
+
+/// How to read a file: a fixed timeframe (else detected from the spacing), column overrides
+/// and the times accepted.
 #[derive(Debug, Clone, Default)]
 pub struct ImportOptions {
     pub timeframe: Option<Timeframe>,
     /// `field -> column name` overrides (`--map time=ts,volume=vol_btc`).
     pub map: Vec<(Field, String)>,
+    pub range: TimeRange,
 }
 
 impl ImportOptions {
@@ -370,11 +422,17 @@ pub fn read_candles(path: &Path, opts: &ImportOptions) -> Result<ParsedCandles, 
     }
     rows.sort_by_key(|r| r.candle.open_time);
     check_unique(&rows).map_err(|(line, r)| err(Some(line), Some("time"), r))?;
+    // Times out of range first (with the longest bar until the timeframe is known): a bar
+    // dated in the year 3000 is the error, not the spacing it makes.
+    check_range(&rows, opts.timeframe.unwrap_or(Timeframe::W1), &opts.range)
+        .map_err(|(line, r)| err(Some(line), Some("time"), r))?;
     let timeframe = match opts.timeframe {
         Some(tf) => tf,
         None => detect_timeframe(&rows).map_err(|r| err(None, Some("time"), r))?,
     };
     check_aligned(&rows, timeframe).map_err(|(line, r)| err(Some(line), Some("time"), r))?;
+    check_range(&rows, timeframe, &opts.range)
+        .map_err(|(line, r)| err(Some(line), Some("time"), r))?;
     let mut times: Vec<Timestamp> = rows
         .iter()
         .map(|r| r.candle.open_time)
@@ -510,6 +568,22 @@ fn check_unique(rows: &[Row]) -> Result<(), (u64, String)> {
         }
     }
     Ok(())
+}
+
+/// The first row in file order whose time is out of `range`, and why.
+fn check_range(rows: &[Row], tf: Timeframe, range: &TimeRange) -> Result<(), (u64, String)> {
+    match rows
+        .iter()
+        .filter_map(|r| {
+            range
+                .refuse(r.candle.open_time, tf.duration_ms())
+                .map(|why| (r.line, why))
+        })
+        .min_by_key(|(line, _)| *line)
+    {
+        Some(bad) => Err(bad),
+        None => Ok(()),
+    }
 }
 
 /// The first row in file order whose time is not a bar open time of `tf`, and why.
@@ -692,6 +766,54 @@ mod tests {
         read_candles(f.path(), &ImportOptions::default())
             .unwrap_err()
             .line
+    }
+
+    #[test]
+    fn bars_before_the_genesis_day_or_from_the_future_are_refused() {
+        let now = Timestamp::parse("2026-02-06T05:00:00Z").unwrap();
+        let opts = ImportOptions {
+            range: TimeRange::until(now),
+            ..ImportOptions::default()
+        };
+        let read = |rows: &[&str]| {
+            let f = file(&(String::from("time,open,high,low,close,volume\n") + &rows.join("\n")));
+            read_candles(f.path(), &opts)
+        };
+        for (rows, line, why) in [
+            (
+                vec!["3000-01-01,1,1,1,1,1", "3000-01-02,1,1,1,1,1"],
+                2,
+                "in the future",
+            ),
+            (
+                vec!["1960-01-01,1,1,1,1,1", "1960-01-02,1,1,1,1,1"],
+                2,
+                "before 2009-01-03",
+            ),
+            (
+                vec![
+                    "2026-02-05,1,1,1,1,1",
+                    "9999-12-31,1,1,1,1,1",
+                    "2026-02-04,1,1,1,1,1",
+                ],
+                3,
+                "in the future",
+            ),
+        ] {
+            let e = read(&rows).unwrap_err();
+            assert_eq!(
+                (e.line, e.field.as_deref()),
+                (Some(line), Some("time")),
+                "{e}"
+            );
+            assert!(e.to_string().contains(why), "{e}");
+        }
+        // The bar open now (4h bar from 04:00) and the next one are accepted.
+        let ok = read(&[
+            "2026-02-06T04:00:00Z,1,1,1,1,1",
+            "2026-02-06T08:00:00Z,1,1,1,1,1",
+        ]);
+        assert!(ok.is_ok(), "{ok:?}");
     }
 
     #[test]

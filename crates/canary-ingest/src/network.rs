@@ -126,6 +126,7 @@ pub fn read_network(
     path: &Path,
     kind: NetworkKind,
     map: &[(String, String)],
+    range: &crate::csv::TimeRange,
 ) -> Result<ParsedNetwork, ImportError> {
     let err = ImportError::about(path);
     let mut reader = ::csv::ReaderBuilder::new()
@@ -214,6 +215,9 @@ pub fn read_network(
         let t_text = rec.get(time_col).unwrap_or("");
         let t = Timestamp::parse(t_text)
             .map_err(|e| err(Some(line), Some(&header[time_col]), e.to_string()))?;
+        if let Some(why) = range.refuse(t, Timeframe::D1.duration_ms()) {
+            return Err(err(Some(line), Some(&header[time_col]), why));
+        }
         if !Timeframe::D1.is_aligned(t) {
             return Err(err(
                 Some(line),
@@ -262,6 +266,7 @@ pub fn read_network(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::csv::TimeRange;
     use crate::test_file as file;
 
     #[test]
@@ -276,7 +281,13 @@ mod tests {
             .join(eol)
                 + eol;
             let f = file(&text);
-            let e = read_network(f.path(), NetworkKind::Difficulty, &[]).unwrap_err();
+            let e = read_network(
+                f.path(),
+                NetworkKind::Difficulty,
+                &[],
+                &TimeRange::default(),
+            )
+            .unwrap_err();
             assert_eq!(e.line, Some(5), "{eol:?}: {e}");
         }
     }
@@ -286,32 +297,70 @@ mod tests {
         let f = file(
             "\"DateTime\",\"BTC\",\"USD\"\n\"2009-01-03 00:00:00\",50,\n\"2009-01-04 00:00:00\",100,12.5\n",
         );
-        let p = read_network(f.path(), NetworkKind::Subsidy, &[]).unwrap();
+        let p = read_network(f.path(), NetworkKind::Subsidy, &[], &TimeRange::default()).unwrap();
         assert_eq!(p.series[0].1.len(), 2);
         assert_eq!(p.series[1].0.series, NetworkSeries::SubsidyUsd);
         assert_eq!(p.series[1].1.len(), 1);
         let f = file("Date,difficulty\n2020-04-11,1.5e13\n2020-04-12,-3\n");
-        let e = read_network(f.path(), NetworkKind::Difficulty, &[])
-            .unwrap_err()
-            .to_string();
+        let e = read_network(
+            f.path(),
+            NetworkKind::Difficulty,
+            &[],
+            &TimeRange::default(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(
             e.ends_with(":3: difficulty: -3 is not a finite value ≥ 0 ()"),
             "{e}"
         );
         let f = file("Date,difficulty\n2020-04-11T05:00:00Z,1\n");
         assert!(
-            read_network(f.path(), NetworkKind::Difficulty, &[])
-                .unwrap_err()
-                .to_string()
-                .contains("start of a UTC day")
+            read_network(
+                f.path(),
+                NetworkKind::Difficulty,
+                &[],
+                &TimeRange::default()
+            )
+            .unwrap_err()
+            .to_string()
+            .contains("start of a UTC day")
         );
         let f = file("when,x\n2020-04-11,1\n");
         let e = read_network(
             f.path(),
             NetworkKind::Hashrate,
             &[("time".into(), "when".into()), ("value".into(), "x".into())],
+            &TimeRange::default(),
         )
         .unwrap();
         assert_eq!(e.series[0].1[0].2, 1.0);
+    }
+
+    #[test]
+    fn days_before_the_genesis_day_or_after_now_are_refused() {
+        let now = Timestamp::parse("2026-02-06T05:00:00Z").unwrap();
+        let range = TimeRange::until(now);
+        for (text, line, why) in [
+            (
+                "Date,difficulty\n2009-01-03,1\n2008-12-31,1\n",
+                3,
+                "before 2009-01-03",
+            ),
+            (
+                "Date,difficulty\n2026-02-07,1\n2026-02-08,1\n",
+                3,
+                "in the future",
+            ),
+            ("Date,difficulty\n1960-01-01,1\n", 2, "before"),
+        ] {
+            let e =
+                read_network(file(text).path(), NetworkKind::Difficulty, &[], &range).unwrap_err();
+            assert_eq!(e.line, Some(line), "{e}");
+            assert!(
+                e.to_string().contains(why) && e.to_string().contains("Date"),
+                "{e}"
+            );
+        }
     }
 }

@@ -80,6 +80,40 @@ impl SimParams {
             start_price: 60_000.0,
         }
     }
+
+    /// The open time of the last bar.
+    #[must_use]
+    pub fn last_open(&self) -> Timestamp {
+        let d = self.timeframe.duration_ms();
+        let n = i64::try_from(self.bars.saturating_sub(1)).unwrap_or(i64::MAX);
+        Timestamp::from_millis(
+            self.timeframe
+                .floor(self.start)
+                .millis()
+                .saturating_add(n.saturating_mul(d)),
+        )
+    }
+
+    /// Why these bars would leave the times Canary accepts (from `earliest` to one bar after
+    /// `now`), if they would.
+    #[must_use]
+    pub fn out_of_range(&self, earliest: Timestamp, now: Timestamp) -> Option<String> {
+        let first = self.timeframe.floor(self.start);
+        let last = self.last_open();
+        let limit = now.millis().saturating_add(self.timeframe.duration_ms());
+        if first < earliest {
+            Some(format!(
+                "the first bar would open at {first}, before {earliest}"
+            ))
+        } else if last.millis() > limit {
+            Some(format!(
+                "the last of {} {} bars would open at {last}, after now ({now}) plus one bar",
+                self.bars, self.timeframe
+            ))
+        } else {
+            None
+        }
+    }
 }
 
 /// xoshiro256** with SplitMix64 seeding.

@@ -283,6 +283,10 @@ pub struct ImportArgs {
     /// seen by reads as of their import time onwards).
     #[arg(long)]
     pub strict: bool,
+    /// Refuse bars that open before this time (bars after the wall clock plus one bar are
+    /// always refused).
+    #[arg(long, default_value = "2009-01-03")]
+    pub earliest: Timestamp,
 }
 
 #[derive(Debug, Args)]
@@ -458,6 +462,9 @@ pub struct NetworkImportArgs {
     /// seen by reads as of their import time onwards).
     #[arg(long)]
     pub strict: bool,
+    /// Refuse days before this one (days after today are always refused).
+    #[arg(long, default_value = "2009-01-03")]
+    pub earliest: Timestamp,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -232,3 +232,53 @@ fn shared_data_a_bad_row_in_a_crlf_file_is_named_by_its_physical_line() {
         "{err}"
     );
 }
+
+#[test]
+fn times_out_of_range_are_refused_naming_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let f = dir.path().join("t.csv");
+    for (rows, needle) in [
+        (
+            "3000-01-01,10,11,9,10,1\n3000-01-02,10,11,9,10,1\n",
+            "t.csv:2: time: 3000-01-01T00:00:00Z is in the future",
+        ),
+        (
+            "2026-01-01,10,11,9,10,1\n9999-01-02,10,11,9,10,1\n",
+            "t.csv:3: time: 9999-01-02T00:00:00Z is in the future",
+        ),
+        (
+            "1960-01-01,10,11,9,10,1\n1960-01-02,10,11,9,10,1\n",
+            "t.csv:2: time: 1960-01-01T00:00:00Z is before 2009-01-03",
+        ),
+    ] {
+        std::fs::write(&f, format!("time,open,high,low,close,volume\n{rows}")).unwrap();
+        let out = canary(&db, &["import", f.to_str().unwrap(), "--symbol", "X"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains(needle), "{err}");
+    }
+    // The earliest time is configurable.
+    std::fs::write(
+        &f,
+        "time,open,high,low,close,volume\n2008-01-01,10,11,9,10,1\n2008-01-02,10,11,9,10,1\n",
+    )
+    .unwrap();
+    let out = canary(&db, &["import", f.to_str().unwrap(), "--symbol", "X"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--earliest"));
+    ok(&canary(
+        &db,
+        &[
+            "import",
+            f.to_str().unwrap(),
+            "--symbol",
+            "X",
+            "--earliest",
+            "2008-01-01",
+        ],
+    ));
+    // The simulator refuses bars that would leave the range.
+    for start in ["9999-12-30", "2008-06-01"] {
+        let out = canary(&db, &["simulate", "--start", start, "--bars", "3"]);
+        assert!(!out.status.success() && out.stdout.is_empty(), "{start}");
+    }
+}

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow};
-use canary_ingest::csv::{ImportOptions, read_candles};
+use canary_ingest::csv::{ImportOptions, TimeRange, read_candles};
 use canary_store::{NewCandle, Revisions, Source, StoreError};
 
 use crate::cli::ImportArgs;
@@ -17,6 +17,10 @@ pub fn run(db: &Path, a: &ImportArgs) -> Result<()> {
     let opts = ImportOptions {
         timeframe: a.tf,
         map,
+        range: TimeRange {
+            earliest: a.earliest,
+            now: Some(super::now()),
+        },
     };
     let parsed = read_candles(&a.file, &opts).map_err(super::ingest_hint)?;
     let tf = parsed.timeframe;

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, anyhow};
 use canary_engine::{IndicatorsParams, Input, MarketBars};
-use canary_ingest::csv::{ImportOptions, read_candles};
+use canary_ingest::csv::{ImportOptions, TimeRange, read_candles};
 use canary_model::{SourceKind, Symbol, Timestamp};
 
 use crate::cli::{Format, IndicatorsArgs};
@@ -19,6 +19,7 @@ fn from_file(file: &Path, a: &IndicatorsArgs, asof: Timestamp) -> Result<Input<M
         &ImportOptions {
             timeframe: a.tf,
             map: Vec::new(),
+            range: TimeRange::until(super::now()),
         },
     )
     .map_err(super::ingest_hint)?;

@@ -75,6 +75,8 @@ pub fn ingest_hint(e: impl std::error::Error + Send + Sync + 'static) -> anyhow:
     let text = e.to_string();
     let hint = if text.contains("column map") {
         Some("name columns with --map FIELD=COLUMN,...")
+    } else if text.contains("the earliest time accepted") {
+        Some("accept earlier bars with --earliest TIME")
     } else if text.contains("give the timeframe") {
         Some("give the timeframe with --tf")
     } else if text.contains("raise the timeout") {

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use anyhow::{Result, anyhow};
 use canary_engine::NetworkParams;
+use canary_ingest::csv::TimeRange;
 use canary_ingest::network::read_network;
 use canary_model::Timeframe;
 use canary_model::network::NetworkSeries;
@@ -34,7 +35,11 @@ fn import(db: &Path, a: &NetworkImportArgs) -> Result<()> {
             .collect::<Result<Vec<_>>>()?,
         None => Vec::new(),
     };
-    let parsed = read_network(&a.file, a.series, &map).map_err(super::ingest_hint)?;
+    let range = TimeRange {
+        earliest: a.earliest,
+        now: Some(super::now()),
+    };
+    let parsed = read_network(&a.file, a.series, &map, &range).map_err(super::ingest_hint)?;
     let source = a.source.clone().unwrap_or_else(|| {
         a.file.file_name().map_or_else(
             || a.file.display().to_string(),

@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use canary_ingest::csv::TimeRange;
 use canary_sim::{SimParams, simulate, write_csv};
 use canary_store::{NewCandle, Revisions, Source};
 
@@ -19,6 +20,9 @@ pub fn run(db: &Path, a: &SimulateArgs) -> Result<()> {
         start: a.start.unwrap_or(SimParams::DEFAULT_START),
         start_price: a.price,
     };
+    if let Some(why) = params.out_of_range(TimeRange::GENESIS_DAY, super::now()) {
+        anyhow::bail!("{why}: choose another --start or fewer --bars");
+    }
     let bars = simulate(&params);
     eprintln!("{SIMULATED}");
     if a.store {
