@@ -201,7 +201,7 @@ impl Store {
         revisions: Revisions,
         progress: impl FnMut(usize),
     ) -> Result<InsertReport, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.begin_write()?;
         crate::register_source(&tx, source)?;
         let records = rows.iter().map(|row| CandleRecord { symbol, tf, row });
         let report = write::insert(

@@ -93,7 +93,7 @@ impl Store {
         source: Source<'_>,
         ingested_at: Timestamp,
     ) -> Result<InsertReport, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.begin_write()?;
         crate::register_source(&tx, source)?;
         let report = write::insert(
             &tx,

@@ -106,6 +106,14 @@ pub enum StoreError {
         stored: SourceKind,
         new: SourceKind,
     },
+    /// Another writer held the database longer than the wait limit; nothing was written.
+    #[error(
+        "database {path} is being written by another process and was not free after {waited_s:.1} s; nothing was written (try again, or wait longer)"
+    )]
+    Busy { path: PathBuf, waited_s: f64 },
+    /// A command that only reads was given a database that does not exist.
+    #[error("no database at {path} (import data first)")]
+    Missing { path: PathBuf },
     /// A new row has the key of a stored one but other values, and may not revise it;
     /// nothing was written.
     #[error("{0}")]
@@ -127,11 +135,30 @@ pub struct Conflict {
     pub new: String,
 }
 
+/// How a writer waits for another writer to finish.
+#[derive(Debug, Clone, Copy)]
+pub struct WriteWait {
+    /// Give up after this long.
+    pub limit: std::time::Duration,
+    /// Called once when the wait passes a second (a progress note for the user).
+    pub note: Option<fn(&Path, std::time::Duration)>,
+}
+
+impl Default for WriteWait {
+    fn default() -> Self {
+        WriteWait {
+            limit: std::time::Duration::from_secs(60),
+            note: None,
+        }
+    }
+}
+
 /// An open store.
 #[derive(Debug)]
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    wait: WriteWait,
 }
 
 impl Store {
@@ -156,14 +183,70 @@ impl Store {
             .map_err(open_err)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(open_err)?;
+        // Readers never wait in WAL mode; writers wait in `begin_write`.
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(open_err)?;
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
+            wait: WriteWait::default(),
         };
         store.migrate()?;
         Ok(store)
+    }
+
+    /// Open a database that must already exist (for commands that only read).
+    ///
+    /// # Errors
+    /// [`StoreError::Missing`] when there is no file at `path`; otherwise as [`Store::open`].
+    pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
+        if !path.is_file() {
+            return Err(StoreError::Missing {
+                path: path.to_path_buf(),
+            });
+        }
+        Store::open(path)
+    }
+
+    /// An empty store in memory (for reports whose inputs are all given).
+    ///
+    /// # Errors
+    /// A migration error (never for this build's schema).
+    pub fn in_memory() -> Result<Store, StoreError> {
+        Store::open(Path::new(":memory:"))
+    }
+
+    /// How writes wait for another writer.
+    pub fn set_write_wait(&mut self, wait: WriteWait) {
+        self.wait = wait;
+    }
+
+    /// Begin a write transaction holding the write lock from the start (`BEGIN IMMEDIATE`),
+    /// waiting while another process writes: a deferred transaction that upgrades later
+    /// fails at once instead. A note is given once the wait passes a second.
+    fn begin_write(&self) -> Result<Transaction<'_>, StoreError> {
+        let start = std::time::Instant::now();
+        let first = std::time::Duration::from_secs(1).min(self.wait.limit);
+        self.conn.busy_timeout(first)?;
+        let mut attempt =
+            Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate);
+        if is_busy(&attempt) {
+            if let Some(note) = self.wait.note {
+                note(&self.path, start.elapsed());
+            }
+            self.conn
+                .busy_timeout(self.wait.limit.saturating_sub(start.elapsed()))?;
+            attempt =
+                Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate);
+        }
+        self.conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        match attempt {
+            Err(e) if is_busy_error(&e) => Err(StoreError::Busy {
+                path: self.path.clone(),
+                waited_s: start.elapsed().as_secs_f64(),
+            }),
+            other => Ok(other?),
+        }
     }
 
     /// The kind of every source that has written rows, by name.
@@ -210,7 +293,14 @@ impl Store {
                 name,
                 source,
             };
-            let tx = self.conn.transaction().map_err(err)?;
+            let tx = self.begin_write()?;
+            // Another process may have applied it while this one waited.
+            let now: i64 = tx
+                .pragma_query_value(None, "user_version", |r| r.get(0))
+                .map_err(err)?;
+            if now > i64::try_from(i).unwrap_or(i64::MAX) {
+                continue;
+            }
             tx.execute_batch(sql).map_err(err)?;
             tx.pragma_update(
                 None,
@@ -248,5 +338,63 @@ fn register_source(tx: &Transaction<'_>, source: Source<'_>) -> Result<(), Store
             stored: k.parse().unwrap_or(SourceKind::Real),
             new: source.kind,
         }),
+    }
+}
+
+fn is_busy_error(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+fn is_busy<T>(r: &Result<T, rusqlite::Error>) -> bool {
+    r.as_ref().err().is_some_and(is_busy_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    static NOTED: AtomicBool = AtomicBool::new(false);
+
+    fn note(_: &Path, _: std::time::Duration) {
+        NOTED.store(true, Ordering::SeqCst);
+    }
+
+    #[test]
+    fn a_writer_waits_for_another_then_gives_up_writing_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let holder = Store::open(&path).unwrap();
+        let mut waiter = Store::open(&path).unwrap();
+        waiter.set_write_wait(WriteWait {
+            limit: std::time::Duration::from_millis(1500),
+            note: Some(note),
+        });
+        let tx = holder.begin_write().unwrap();
+        let start = std::time::Instant::now();
+        let e = waiter
+            .insert_outflows(
+                &[StoredOutflow {
+                    entity: "M".into(),
+                    txid: "t".into(),
+                    destination: "exchange".into(),
+                    btc: 1.0,
+                    time: canary_model::Timestamp::from_millis(0),
+                }],
+                Source::real("s"),
+                canary_model::Timestamp::from_millis(0),
+            )
+            .unwrap_err();
+        assert!(matches!(e, StoreError::Busy { .. }), "{e}");
+        assert!(start.elapsed() >= std::time::Duration::from_millis(1400));
+        assert!(NOTED.load(Ordering::SeqCst), "a note after a second");
+        // Readers are not blocked by the writer.
+        assert!(waiter.flow_entities().unwrap().is_empty());
+        drop(tx);
+        // Once the lock is free the write goes through.
+        assert!(waiter.flow_entities().is_ok());
     }
 }

@@ -92,7 +92,7 @@ impl Store {
         ingested_at: Timestamp,
         revisions: Revisions,
     ) -> Result<InsertReport, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.begin_write()?;
         crate::register_source(&tx, source)?;
         let records = series.iter().flat_map(|(name, points)| {
             points.iter().map(move |point| PointRecord {

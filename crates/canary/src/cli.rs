@@ -11,9 +11,15 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "canary", version, about)]
 pub struct Cli {
-    /// The database file (SQLite; created if missing).
+    /// The database file (SQLite). Commands that store data create it; commands that only
+    /// read refuse a missing one.
     #[arg(long, global = true, env = "CANARY_DB", default_value = "canary.db")]
     pub db: PathBuf,
+
+    /// Seconds a command that writes waits while another process writes the same database
+    /// (at most 3600).
+    #[arg(long, global = true, env = "CANARY_WAIT", default_value_t = 60.0, value_parser = seconds)]
+    pub wait: f64,
 
     #[command(subcommand)]
     pub command: Command,

@@ -282,3 +282,104 @@ fn times_out_of_range_are_refused_naming_line_and_field() {
         assert!(!out.status.success() && out.stdout.is_empty(), "{start}");
     }
 }
+
+#[test]
+fn shared_data_writers_started_together_wait_for_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let h1 = shared("data/btcusd_cryptocompare_1h_2025-05_2025-11.csv");
+    ok(&canary(
+        &db,
+        &["import", h1.to_str().unwrap(), "--symbol", "BTCUSD"],
+    ));
+    let (h4, d1) = (
+        shared("data/btcusdt_binance_4h.csv"),
+        shared("data/btcusdt_binance_1d.csv"),
+    );
+    let spawn = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_canary"))
+            .arg("--db")
+            .arg(&db)
+            .args(["--wait", "300"])
+            .args(args)
+            .env_remove("CANARY_DB")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let children = [
+        spawn(&["import", h4.to_str().unwrap(), "--symbol", "BTCUSDT"]),
+        spawn(&[
+            "import",
+            d1.to_str().unwrap(),
+            "--symbol",
+            "BINANCE:BTCUSDT",
+        ]),
+        spawn(&[
+            "resample", "--symbol", "BTCUSD", "--from", "1h", "--to", "4h",
+        ]),
+        spawn(&["import", h4.to_str().unwrap(), "--symbol", "BTCUSDT"]),
+    ];
+    for c in children {
+        ok(&c.wait_with_output().unwrap());
+    }
+    let series = ok(&canary(&db, &["series"]));
+    let bars = |sym: &str, tf: &str| -> u64 {
+        series
+            .lines()
+            .find(|l| {
+                l.split_whitespace().nth(1) == Some(sym) && l.split_whitespace().nth(2) == Some(tf)
+            })
+            .unwrap_or_else(|| panic!("no {sym} {tf} in {series}"))
+            .split_whitespace()
+            .nth(3)
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(
+        bars("BTCUSDT", "4h"),
+        18506,
+        "every bar once, whichever import came second"
+    );
+    assert!(bars("BINANCE:BTCUSDT", "1d") > 3000);
+    assert!(bars("BTCUSD", "4h") > 1000);
+}
+
+#[test]
+fn commands_that_only_read_refuse_a_missing_database_and_create_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("nowhere/x.db");
+    for args in [
+        vec!["series"],
+        vec!["stats", "--symbol", "BTCUSDT"],
+        vec!["levels", "--symbol", "BTCUSDT"],
+        vec!["indicators", "--symbol", "BTCUSDT", "--tf", "4h"],
+        vec!["network"],
+        vec!["hashprice", "--hashrate-ehs", "900"],
+        vec!["miners"],
+        vec!["flows"],
+    ] {
+        let out = canary(&db, &args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains("no database at") && err.contains("nowhere/x.db"),
+            "{args:?}: {err}"
+        );
+    }
+    // A report whose inputs are all given needs no database.
+    ok(&canary(
+        &db,
+        &[
+            "hashprice",
+            "--price",
+            "60000",
+            "--hashrate-ehs",
+            "900",
+            "--fees-btc",
+            "0.03",
+        ],
+    ));
+    assert!(!dir.path().join("nowhere").exists(), "nothing created");
+}

@@ -139,13 +139,19 @@ fn wrong_flags_and_missing_data_get_clear_errors() {
     let out = canary(&db, &["indicators", "--symbol", "BTCUSDT", "--tf", "4h"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        !out.status.success() && err.contains("no BTCUSDT 4h bars"),
+        !out.status.success() && err.contains("no database at"),
         "{err}"
     );
     let out = canary(&db, &["indicators", "--symbol", "BTCUSDT", "--tf", "2h"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown timeframe"));
     let out = canary(&db, &["simulate", "--bars", "10", "--store"]);
     ok(&out);
+    let out = canary(&db, &["indicators", "--symbol", "ETHUSDT", "--tf", "4h"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("no ETHUSDT 4h bars") && err.contains("BTCUSDT 4h"),
+        "{err}"
+    );
     let out = canary(
         &db,
         &[

@@ -15,7 +15,7 @@ pub fn run(db: &std::path::Path, a: &HashpriceArgs) -> Result<()> {
         fees_btc: a.fees_btc,
         power_usd_per_mwh: a.power.clone(),
     };
-    let r = super::with_context(db, a.at.asof, |ctx| canary_engine::hashprice(ctx, &p))?;
+    let r = super::with_context_or_none(db, a.at.asof, |ctx| canary_engine::hashprice(ctx, &p))?;
     if a.format == ReportFormat::Json {
         return print_json(&r);
     }

@@ -20,8 +20,12 @@ use canary_store::Store;
 
 use crate::cli::{Cli, Command};
 
+/// How long writers wait for another writer (the global `--wait`), set once at start.
+static WAIT: std::sync::OnceLock<std::time::Duration> = std::sync::OnceLock::new();
+
 /// Run a parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
+    let _ = WAIT.set(std::time::Duration::from_secs_f64(cli.wait));
     match cli.command {
         Command::Import(a) => import::run(&cli.db, &a),
         Command::Resample(a) => resample::run(&cli.db, &a),
@@ -95,48 +99,110 @@ fn with_hint(e: impl std::fmt::Display, hint: &str) -> anyhow::Error {
     anyhow::anyhow!("{e}\n  hint: {hint}")
 }
 
-/// Open the database, saying how to name another one when it cannot be opened.
-pub fn open(db: &std::path::Path) -> Result<Store> {
-    Store::open(db).map_err(|e| {
-        let open = matches!(
-            e,
-            canary_store::StoreError::Open { .. } | canary_store::StoreError::CreateDir { .. }
-        );
-        if open {
+/// A store error, with how to name another database when that is the problem.
+fn store_hint(e: canary_store::StoreError) -> anyhow::Error {
+    use canary_store::StoreError as E;
+    match e {
+        E::Open { .. } | E::CreateDir { .. } => {
             with_hint(e, "pass --db PATH or set CANARY_DB to use another database")
-        } else {
-            anyhow::Error::new(e)
         }
-    })
+        E::Missing { .. } => with_hint(e, "import data first, or pass --db PATH"),
+        E::Busy { .. } => with_hint(e, "wait longer with --wait SECONDS"),
+        e => anyhow::Error::new(e),
+    }
 }
 
-/// Open the store and a context as of `asof` on it, and run `f`.
+/// Note a writer waiting for another one, once, on standard error.
+fn waiting(db: &std::path::Path, after: std::time::Duration) {
+    eprintln!(
+        "waiting for another process writing {} ({:.1} s so far)…",
+        db.display(),
+        after.as_secs_f64()
+    );
+}
+
+/// Open (creating if needed) the database for a command that writes; its writes wait for
+/// other writers up to `--wait`.
+pub fn open(db: &std::path::Path) -> Result<Store> {
+    let mut store = Store::open(db).map_err(store_hint)?;
+    store.set_write_wait(canary_store::WriteWait {
+        limit: WAIT
+            .get()
+            .copied()
+            .unwrap_or(std::time::Duration::from_secs(60)),
+        note: Some(waiting),
+    });
+    Ok(store)
+}
+
+/// Open the database for a command that only reads: a missing one is refused.
+pub fn open_existing(db: &std::path::Path) -> Result<Store> {
+    Store::open_existing(db).map_err(store_hint)
+}
+
+/// Open the database to read it for a report, and run `f` on a context as of `asof`; a
+/// missing database is refused.
 pub fn with_context<T>(
     db: &std::path::Path,
     asof: Option<Timestamp>,
     f: impl FnOnce(&Context<'_>) -> Result<T, EngineError>,
 ) -> Result<T> {
-    let store = open(db)?;
+    let store = open_existing(db)?;
     let ctx = Context::new(&store, asof.unwrap_or_else(now)).map_err(hint)?;
     f(&ctx).map_err(hint)
 }
 
-/// As [`with_context`], with company facts in the context.
+/// As [`with_context`] for reports that can run on given inputs alone (a price, a hash
+/// rate): without a database they run on an empty store in memory, and an error for want of
+/// stored data names the missing database.
+pub fn with_context_or_none<T>(
+    db: &std::path::Path,
+    asof: Option<Timestamp>,
+    f: impl FnOnce(&Context<'_>) -> Result<T, EngineError>,
+) -> Result<T> {
+    with_store(db, |store| {
+        let ctx = Context::new(store, asof.unwrap_or_else(now))?;
+        f(&ctx)
+    })
+}
+
+fn with_store<T>(
+    db: &std::path::Path,
+    f: impl FnOnce(&Store) -> Result<T, EngineError>,
+) -> Result<T> {
+    if db.is_file() {
+        let store = open_existing(db)?;
+        return f(&store).map_err(hint);
+    }
+    let store = Store::in_memory().map_err(store_hint)?;
+    f(&store).map_err(|e| match e {
+        EngineError::NoBars { .. }
+        | EngineError::NoPrice { .. }
+        | EngineError::NoNetwork { .. }
+        | EngineError::Empty(_) => anyhow::anyhow!(
+            "{:#}\n  and there is no database at {} to read it from (import data first, or pass --db)",
+            hint(e),
+            db.display()
+        ),
+        e => hint(e),
+    })
+}
+
+/// As [`with_context_or_none`], with company facts in the context.
 pub fn with_facts<T>(
     db: &std::path::Path,
     asof: Option<Timestamp>,
     profiles: &canary_engine::facts::Profiles,
     f: impl FnOnce(&Context<'_>) -> Result<T, EngineError>,
 ) -> Result<T> {
-    let store = open(db)?;
-    let ctx = Context::new(&store, asof.unwrap_or_else(now))
-        .map_err(hint)?
-        .with_profiles(profiles);
-    f(&ctx).map_err(hint)
+    with_store(db, |store| {
+        let ctx = Context::new(store, asof.unwrap_or_else(now))?.with_profiles(profiles);
+        f(&ctx)
+    })
 }
 
 fn series(db: &std::path::Path) -> Result<()> {
-    let store = open(db)?;
+    let store = open_existing(db)?;
     let list = store.series()?;
     if list.is_empty() {
         println!(
