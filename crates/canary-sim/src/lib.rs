@@ -215,11 +215,13 @@ struct CrashWindow {
     /// ln(0.85) is shared by this many bars.
     bars: f64,
     bars_per_day: i64,
+    /// The shock each crash bar feeds GARCH, in σ ([`CrashWindow::shock_sigmas`]).
+    shock_sigmas: f64,
 }
 
 impl CrashWindow {
     #[allow(clippy::cast_precision_loss)]
-    fn of(p: &SimParams, start: Timestamp) -> Self {
+    fn of(p: &SimParams, start: Timestamp, g: &Garch) -> Self {
         let d = p.timeframe.duration_ms();
         let bars_per_day = (86_400_000 / d).max(1);
         let end_time = start.millis() + d * i64::try_from(p.bars).unwrap_or(0);
@@ -227,17 +229,26 @@ impl CrashWindow {
             .floor(Timestamp::from_millis(end_time))
             .millis()
             - 2 * 86_400_000;
+        let bars = if d >= 86_400_000 {
+            1.0
+        } else {
+            bars_per_day as f64
+        };
         CrashWindow {
+            shock_sigmas: Self::shock_sigmas(g, bars),
             enabled: p.scenario == Scenario::Crash,
             start: crash_start,
             end: crash_start + 86_400_000.max(d),
-            bars: if d >= 86_400_000 {
-                1.0
-            } else {
-                bars_per_day as f64
-            },
+            bars,
             bars_per_day,
         }
+    }
+
+    /// The shock, in σ, each crash bar feeds GARCH: m with (α·m² + β)ⁿ = (α·2² + β)⁶ over the
+    /// day's n crash bars, the effect of six 2σ shocks on 4h bars.
+    fn shock_sigmas(g: &Garch, n: f64) -> f64 {
+        let day = (g.alpha * 4.0 + g.beta).powi(6);
+        ((day.powf(1.0 / n) - g.beta) / g.alpha).sqrt()
     }
 
     fn crashing(&self, t: i64) -> bool {
@@ -258,7 +269,8 @@ fn bar(rng: &mut Rng, t: i64, open: f64, r: f64, sigma: f64, base_volume: f64) -
     let low = open.min(close) / wick(rng);
     let activity = 1.0 + 3.0 * r.abs() / sigma.max(1e-12);
     let volume = base_volume * activity * (0.3 * rng.normal()).exp();
-    let (open_r, close_r) = (round_to(open, 2), round_to(close, 2));
+    // `open` is the previous close, already in cents: rounding it again can move a huge price.
+    let (open_r, close_r) = (open, round_to(close, 2));
     let high_r = round_to(high, 2).max(open_r).max(close_r);
     let low_r = round_to(low, 2).min(open_r).min(close_r).max(0.01);
     let volume_r = round_to(volume, 6);
@@ -286,7 +298,7 @@ pub fn simulate(p: &SimParams) -> Vec<Candle> {
     let g = Garch::of(p.scenario, tf);
     let start = tf.floor(p.start);
     let d = tf.duration_ms();
-    let crash = CrashWindow::of(p, start);
+    let crash = CrashWindow::of(p, start, &g);
     #[allow(clippy::cast_precision_loss)]
     let base_volume = 20_000.0 / crash.bars_per_day as f64
         * if d > 86_400_000 {
@@ -297,7 +309,7 @@ pub fn simulate(p: &SimParams) -> Vec<Candle> {
     let mut out = Vec::with_capacity(p.bars);
     let mut var = g.long_run_var;
     let mut last_shock: f64 = 0.0;
-    let mut price = p.start_price;
+    let mut price = round_to(p.start_price, 2);
     for i in 0..p.bars {
         let t = start.millis() + d * i64::try_from(i).unwrap_or(0);
         var = g.omega + g.alpha * last_shock * last_shock + g.beta * var;
@@ -316,8 +328,9 @@ pub fn simulate(p: &SimParams) -> Vec<Candle> {
             mu = 0.85f64.ln() / crash.bars;
             shock *= 0.3;
             volume_boost = 4.0;
-            // Each crash bar feeds GARCH a 2σ shock, so volatility stays high afterwards.
-            last_shock = 2.0 * sigma;
+            // Each crash bar feeds GARCH a shock sized so that the day multiplies the variance
+            // by the same factor whatever the bar length: volatility stays high afterwards.
+            last_shock = crash.shock_sigmas * sigma;
         } else {
             last_shock = shock;
         }
@@ -444,5 +457,31 @@ mod tests {
         #[allow(clippy::cast_precision_loss)]
         let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
         assert!(mean(&big) > 1.5 * mean(&small));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(96))]
+
+        /// Every scenario on every timeframe, at any length and seed, gives valid bars (the
+        /// constructor checks them) that follow each other: no panic, no zero or infinite
+        /// price.
+        #[test]
+        fn every_simulated_bar_is_valid(
+            tf in proptest::sample::select(Timeframe::ALL.to_vec()),
+            scenario in proptest::sample::select(vec![Scenario::Calm, Scenario::Trend, Scenario::Crash]),
+            bars in 1usize..4000,
+            seed in proptest::prelude::any::<u64>(),
+        ) {
+            let p = SimParams { timeframe: tf, bars, seed, scenario, start: SimParams::DEFAULT_START, start_price: 100_000.0 };
+            let out = simulate(&p);
+            proptest::prop_assert_eq!(out.len(), bars);
+            for w in out.windows(2) {
+                proptest::prop_assert_eq!(w[1].open, w[0].close);
+                proptest::prop_assert_eq!(w[1].open_time, tf.close_of(w[0].open_time));
+            }
+            for c in &out {
+                proptest::prop_assert!(c.close.is_finite() && c.close > 0.0 && c.high.is_finite(), "{c:?}");
+            }
+        }
     }
 }

@@ -383,3 +383,24 @@ fn commands_that_only_read_refuse_a_missing_database_and_create_nothing() {
     ));
     assert!(!dir.path().join("nowhere").exists(), "nothing created");
 }
+
+/// Regression: the crash scenario on bars shorter than an hour over about two days panicked
+/// ("0 is not a positive price").
+#[test]
+fn simulate_crash_on_short_bars_gives_valid_bars() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    for (tf, bars) in [
+        ("1m", "3000"),
+        ("15m", "200"),
+        ("5m", "1000"),
+        ("1w", "300"),
+    ] {
+        let out = ok(&canary(&db, &["simulate", "--tf", tf, "--bars", bars]));
+        assert_eq!(
+            out.lines().count(),
+            bars.parse::<usize>().unwrap() + 1,
+            "{tf}"
+        );
+    }
+}
