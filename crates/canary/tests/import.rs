@@ -396,7 +396,16 @@ fn simulate_crash_on_short_bars_gives_valid_bars() {
         ("5m", "1000"),
         ("1w", "300"),
     ] {
-        let out = ok(&canary(&db, &["simulate", "--tf", tf, "--bars", bars]));
+        let args = [
+            "simulate",
+            "--tf",
+            tf,
+            "--bars",
+            bars,
+            "--start",
+            "2020-01-06",
+        ];
+        let out = ok(&canary(&db, &args));
         assert_eq!(
             out.lines().count(),
             bars.parse::<usize>().unwrap() + 1,
