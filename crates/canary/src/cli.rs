@@ -125,6 +125,44 @@ fn seconds(s: &str) -> Result<f64, String> {
     }
 }
 
+/// A number in `lo..=hi`.
+fn between(s: &str, lo: f64, hi: f64) -> Result<f64, String> {
+    let x = number(s)?;
+    if (lo..=hi).contains(&x) {
+        Ok(x)
+    } else {
+        Err(format!("{x} is outside {lo}..={hi}"))
+    }
+}
+
+/// Network hash rate in EH/s: 1e-6 (1 TH/s) to 1e6.
+fn hashrate_ehs(s: &str) -> Result<f64, String> {
+    between(s, 1e-6, 1e6)
+}
+
+/// Network difficulty: 1 to 1e18.
+fn difficulty(s: &str) -> Result<f64, String> {
+    between(s, 1.0, 1e18)
+}
+
+/// A power price in USD/MWh: above 0, at most 10,000.
+fn power_price(s: &str) -> Result<f64, String> {
+    let x = positive(s)?;
+    if x <= 10_000.0 {
+        Ok(x)
+    } else {
+        Err(format!("{x} USD/MWh is more than 10,000"))
+    }
+}
+
+/// An indicator list (`rsi:14,macd:12:26:9`, `all` or `watch`), checked before any work.
+fn indicator_list(s: &str) -> Result<String, String> {
+    if !s.trim().eq_ignore_ascii_case("watch") {
+        canary_analytics::ta::IndicatorSpec::parse_list(s).map_err(|e| e.to_string())?;
+    }
+    Ok(s.to_string())
+}
+
 /// A whole number in `lo..=hi`.
 fn whole(s: &str, lo: usize, hi: usize) -> Result<usize, String> {
     let n: usize = s
@@ -168,10 +206,10 @@ pub struct HashpriceArgs {
     #[command(flatten)]
     pub at: AsOf,
     /// Network difficulty, hash rate implied as D·2^32/600 (default: the stored difficulty).
-    #[arg(long, value_parser = positive, allow_negative_numbers = true, conflicts_with = "hashrate_ehs")]
+    #[arg(long, value_parser = difficulty, allow_negative_numbers = true, conflicts_with = "hashrate_ehs")]
     pub difficulty: Option<f64>,
     /// Network hash rate in EH/s (1 EH/s = 1e18 H/s).
-    #[arg(long, value_parser = positive, allow_negative_numbers = true)]
+    #[arg(long, value_parser = hashrate_ehs, allow_negative_numbers = true)]
     pub hashrate_ehs: Option<f64>,
     /// Average fees per block in BTC (default: the stored fees series, else 0, said so).
     #[arg(long, value_parser = non_negative, allow_negative_numbers = true)]
@@ -179,7 +217,7 @@ pub struct HashpriceArgs {
     #[command(flatten)]
     pub value: Valuation,
     /// Power prices in USD/MWh for the machine table, comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "50", value_parser = non_negative, allow_negative_numbers = true)]
+    #[arg(long, value_delimiter = ',', default_value = "50", value_parser = power_price, allow_negative_numbers = true)]
     pub power: Vec<f64>,
     #[arg(long, value_enum, default_value = "table")]
     pub format: ReportFormat,
@@ -331,7 +369,7 @@ pub struct IndicatorsArgs {
     pub input: Option<PathBuf>,
     /// Indicators: e.g. rsi:14,ema:20,macd:12:26:9,bbands:20:2,atr:14; `all` for the 31
     /// TA-Lib oracle series; `watch` for the watch set.
-    #[arg(long, default_value = "watch")]
+    #[arg(long, default_value = "watch", value_parser = indicator_list)]
     pub ind: String,
     /// First bar to print (open time, ISO-8601 UTC). Indicators still use earlier bars.
     #[arg(long)]
@@ -396,7 +434,7 @@ pub struct NetworkArgs {
     #[arg(long, default_value_t = 0.0, value_parser = non_negative, allow_negative_numbers = true)]
     pub fees_btc: f64,
     /// Power price in USD/MWh for the fleet-under-water share.
-    #[arg(long, default_value_t = 50.0, value_parser = non_negative, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 50.0, value_parser = power_price, allow_negative_numbers = true)]
     pub power: f64,
     /// Read the series fetched from this source (`mempool`, `bitcoind`) instead of imported ones.
     #[arg(long)]

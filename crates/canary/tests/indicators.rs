@@ -213,7 +213,42 @@ fn flags_out_of_range_are_refused_before_any_work_naming_the_flag() {
         (
             vec!["hashprice", "--power", "50,-3"],
             "--power",
+            "must be greater than 0",
+        ),
+        (
+            vec!["hashprice", "--power", "0"],
+            "--power",
+            "must be greater than 0",
+        ),
+        (
+            vec!["network", "--power", "0"],
+            "--power",
+            "must be greater than 0",
+        ),
+        (
+            vec!["hashprice", "--hashrate-ehs", "1e-30"],
+            "--hashrate-ehs",
+            "outside",
+        ),
+        (
+            vec!["hashprice", "--difficulty", "0.5"],
+            "--difficulty",
+            "outside",
+        ),
+        (
+            vec!["network", "--fees-btc=-5"],
+            "--fees-btc",
             "must be 0 or more",
+        ),
+        (
+            vec!["miners", "--scenarios=-5,0"],
+            "--scenarios",
+            "must be greater than 0",
+        ),
+        (
+            vec!["indicators", "--input", "x.csv", "--ind", "macd:26:12:9"],
+            "macd:26:12:9",
+            "must be shorter",
         ),
         (
             vec!["hashprice", "--difficulty", "1", "--hashrate-ehs", "2"],

@@ -89,6 +89,9 @@ pub enum SpecError {
 /// function and its parameters), computed over a series' bars as TA-Lib computes it.
 pub const INDICATOR: canary_model::Method = canary_model::Method::new("ta_indicator", 1);
 
+/// The longest period an indicator takes.
+const MAX_PERIOD: usize = 100_000;
+
 const KNOWN: &str = "sma, ema, wma, rsi, macd, bbands, stddev, roc, trange, atr, natr, adx, plus_di, minus_di, stoch, willr, cci, obv, mfi, rv, drawdown, ret, retz, all";
 
 fn fmt_num(x: f64) -> String {
@@ -173,9 +176,9 @@ impl IndicatorSpec {
             match params.get(i) {
                 None => Ok(default),
                 Some(p) => match p.trim().parse::<usize>() {
-                    Ok(v) if v >= 1 => Ok(v),
+                    Ok(v) if (1..=MAX_PERIOD).contains(&v) => Ok(v),
                     _ => Err(bad(format!(
-                        "parameter {} ({p:?}) must be a whole number ≥ 1",
+                        "parameter {} ({p:?}) must be a whole number from 1 to {MAX_PERIOD}",
                         i + 1
                     ))),
                 },
@@ -185,9 +188,9 @@ impl IndicatorSpec {
             match params.get(i) {
                 None => Ok(default),
                 Some(p) => match p.trim().parse::<f64>() {
-                    Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+                    Ok(v) if v.is_finite() && v > 0.0 && v <= 100.0 => Ok(v),
                     _ => Err(bad(format!(
-                        "parameter {} ({p:?}) must be a positive number",
+                        "parameter {} ({p:?}) must be a number above 0, at most 100",
                         i + 1
                     ))),
                 },
@@ -227,6 +230,9 @@ impl IndicatorSpec {
         }
         match spec {
             Rv(1) | RetZ(1) => Err(bad("the window must be at least 2 returns".into())),
+            Macd(f, s, _) if f >= s => Err(bad(format!(
+                "the fast period ({f}, first) must be shorter than the slow one ({s}, second)"
+            ))),
             _ => Ok(spec),
         }
     }
@@ -348,9 +354,26 @@ mod tests {
             Err(SpecError::Unknown(_))
         ));
         let e = IndicatorSpec::parse("rsi:0").unwrap_err().to_string();
-        assert!(e.contains("rsi:0") && e.contains("≥ 1"), "{e}");
+        assert!(e.contains("rsi:0") && e.contains("from 1 to"), "{e}");
         assert!(IndicatorSpec::parse("rsi:14:3").is_err());
         assert!(IndicatorSpec::parse("bbands:20:-1").is_err());
         assert!(IndicatorSpec::parse("rv:1").is_err());
+    }
+
+    #[test]
+    fn specifications_that_would_mislead_are_refused() {
+        for (spec, why) in [
+            ("macd:26:12:9", "fast period (26, first) must be shorter"),
+            ("macd:12:12:9", "must be shorter"),
+            ("rsi:0", "from 1 to 100000"),
+            ("rsi:1000000", "from 1 to 100000"),
+            ("bbands:20:0", "above 0"),
+            ("bbands:20:1e9", "at most 100"),
+            ("rv:1", "at least 2 returns"),
+            ("ema:5:5", "at most 1 parameter"),
+        ] {
+            let e = IndicatorSpec::parse_list(spec).unwrap_err().to_string();
+            assert!(e.contains(why) && e.contains(spec), "{spec}: {e}");
+        }
     }
 }
