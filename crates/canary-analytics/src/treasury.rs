@@ -180,20 +180,10 @@ impl Company {
         }
         match self.btc_mined_per_month {
             Some(v) => Figure::Value(v),
-            None => {
-                let mut m = vec![];
-                if self.hashrate_ehs.is_none() {
-                    m.push("hashrate_ehs");
-                }
-                if self.uptime.is_none() {
-                    m.push("uptime");
-                }
-                if net.is_none() {
-                    m.push("network hash rate");
-                }
-                m.push("or btc_mined_per_month");
-                Figure::Missing(m)
-            }
+            // Either input set would do: name the reported figure, and what would compute it.
+            None => Figure::Missing(vec![
+                "btc_mined_per_month (or hashrate_ehs, uptime and the network hash rate)",
+            ]),
         }
     }
 

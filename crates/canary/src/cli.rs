@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use canary_model::{Symbol, Timeframe, Timestamp};
 use canary_sim::Scenario;
+use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Canary: crypto-market early warning with a published method for every number.
@@ -15,6 +16,10 @@ pub struct Cli {
     /// read refuse a missing one.
     #[arg(long, global = true, env = "CANARY_DB", default_value = "canary.db")]
     pub db: PathBuf,
+
+    /// Print tables at full width instead of fitting them to the terminal.
+    #[arg(long, global = true)]
+    pub wide: bool,
 
     /// Seconds a command that writes waits while another process writes the same database
     /// (at most 3600).
@@ -219,6 +224,7 @@ pub struct HashpriceArgs {
     /// Power prices in USD/MWh for the machine table, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "50", value_parser = power_price, allow_negative_numbers = true)]
     pub power: Vec<f64>,
+    /// Output: a table for people, or json (every number with its claim), md, csv where listed.
     #[arg(long, value_enum, default_value = "table")]
     pub format: ReportFormat,
 }
@@ -232,6 +238,7 @@ pub enum ReportFormat {
 
 #[derive(Debug, Args)]
 pub struct StatsArgs {
+    /// The instrument, e.g. BTCUSDT.
     #[arg(long)]
     pub symbol: Symbol,
     #[command(flatten)]
@@ -239,12 +246,14 @@ pub struct StatsArgs {
     /// The intraday timeframe for the last price, the 24h change and intraday RSI.
     #[arg(long, default_value = "4h")]
     pub intraday: Timeframe,
+    /// Output: a table for people, or json (every number with its claim), md, csv where listed.
     #[arg(long, value_enum, default_value = "table")]
     pub format: ReportFormat,
 }
 
 #[derive(Debug, Args)]
 pub struct LevelsArgs {
+    /// The instrument, e.g. BTCUSDT.
     #[arg(long)]
     pub symbol: Symbol,
     /// Timeframes, comma-separated.
@@ -258,6 +267,7 @@ pub struct LevelsArgs {
     /// Bars of history used for pivots and the volume profile (30 to 100,000).
     #[arg(long, default_value_t = 730, value_parser = lookback)]
     pub lookback: usize,
+    /// Output: a table for people, or json (every number with its claim), md, csv where listed.
     #[arg(long, value_enum, default_value = "table")]
     pub format: ReportFormat,
 }
@@ -276,8 +286,10 @@ pub enum BacktestWhat {
 
 #[derive(Debug, Args)]
 pub struct BacktestLevelsArgs {
+    /// The instrument, e.g. BTCUSDT.
     #[arg(long)]
     pub symbol: Symbol,
+    /// The timeframe whose levels are tested.
     #[arg(long, default_value = "1d")]
     pub tf: Timeframe,
     /// First bar (open time) to walk from.
@@ -335,6 +347,7 @@ pub struct ImportArgs {
 
 #[derive(Debug, Args)]
 pub struct ResampleArgs {
+    /// The instrument whose bars are resampled.
     #[arg(long)]
     pub symbol: Symbol,
     /// The stored timeframe to build from.
@@ -382,22 +395,34 @@ pub struct IndicatorsArgs {
     /// Print only the last N rows (table output defaults to 20).
     #[arg(long)]
     pub last: Option<usize>,
+    /// Output: a table for people, or json (every number with its claim), md, csv where listed.
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
 }
 
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
-    #[arg(long, default_value = "BTCUSDT")]
-    pub symbol: Symbol,
+    /// The instrument the bars are stored under with --store (default BTCUSDT; naming it is
+    /// required when real bars of BTCUSDT are stored).
+    #[arg(long)]
+    pub symbol: Option<Symbol>,
+    /// The bars' timeframe.
     #[arg(long, default_value = "4h")]
     pub tf: Timeframe,
     /// Number of bars (1 to 10 million).
     #[arg(long, default_value_t = 1080, value_parser = sim_bars)]
     pub bars: usize,
+    /// Seed of the generator: the same seed gives the same bars.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    #[arg(long, default_value = "crash")]
+    /// The market: calm (no drift, 45 % volatility), trend (+60 %/year) or crash (a drift down
+    /// then a −15 % day, the second-to-last).
+    #[arg(
+        long,
+        default_value = "crash",
+        value_parser = clap::builder::PossibleValuesParser::new(["calm", "trend", "crash"])
+            .map(|s| s.parse::<Scenario>().expect("a listed scenario"))
+    )]
     pub scenario: Scenario,
     /// Open time of the first bar (default 2026-01-01T00:00:00Z).
     #[arg(long)]
@@ -418,6 +443,7 @@ pub struct DemoArgs {
     /// Folder for the demo database (replaced on every run).
     #[arg(long, default_value = "demo")]
     pub dir: PathBuf,
+    /// Seed of the simulated market.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
 }
@@ -439,6 +465,7 @@ pub struct NetworkArgs {
     /// Read the series fetched from this source (`mempool`, `bitcoind`) instead of imported ones.
     #[arg(long)]
     pub source: Option<String>,
+    /// Output: a table for people, or json (every number with its claim), md, csv where listed.
     #[arg(long, value_enum, default_value = "table")]
     pub format: ReportFormat,
 }
@@ -474,10 +501,13 @@ pub enum FetchFrom {
     },
     /// A Bitcoin Core node's JSON-RPC: tip, difficulty, hash-rate estimate, the tip's fees.
     Bitcoind {
+        /// The node's JSON-RPC address.
         #[arg(long, default_value = "http://127.0.0.1:8332")]
         url: String,
+        /// The RPC user (rpcuser in bitcoin.conf).
         #[arg(long, env = "CANARY_RPC_USER")]
         user: String,
+        /// The RPC password (better given in the environment than on the command line).
         #[arg(long, env = "CANARY_RPC_PASSWORD", hide_env_values = true)]
         password: String,
     },
@@ -530,6 +560,7 @@ pub struct MinersArgs {
     /// Company profiles (default: ./miners.toml, else the built-in copy).
     #[arg(long)]
     pub profiles: Option<PathBuf>,
+    /// Output: a table for people, or json (every number with its claim), md, csv where listed.
     #[arg(long, value_enum, default_value = "table")]
     pub format: TableFormat,
 }
@@ -543,6 +574,7 @@ pub struct TreasuryArgs {
     pub at: AsOf,
     #[command(flatten)]
     pub value: Valuation,
+    /// Company figures (default: ./miners.toml, else the built-in copy).
     #[arg(long)]
     pub profiles: Option<PathBuf>,
     /// `table` or `json` (`csv` prints JSON here: the view is nested).
@@ -559,6 +591,7 @@ pub struct FlowsArgs {
     pub entity: Option<String>,
     #[command(flatten)]
     pub at: AsOf,
+    /// Output: a table for people, or json (every number with its claim), md, csv where listed.
     #[arg(long, value_enum, default_value = "table")]
     pub format: ReportFormat,
 }
@@ -572,7 +605,20 @@ pub enum FlowsCommand {
 #[derive(Debug, Args)]
 pub struct FlowsFetchArgs {
     /// The label file (TOML: entity → kind, source, addresses).
-    #[arg(long)]
+    ///
+    /// One table per entity: its kind (miner, exchange, otc or custodian), where the labels
+    /// come from, and its addresses. An address may belong to one entity only.
+    ///
+    ///     [MARA]
+    ///     kind = "miner"
+    ///     source = "MARA's published wallet list, 2025-11"
+    ///     addresses = ["bc1q…", "3…"]
+    ///
+    ///     [Coinbase]
+    ///     kind = "exchange"
+    ///     source = "…"
+    ///     addresses = ["…"]
+    #[arg(long, verbatim_doc_comment)]
     pub labels: PathBuf,
     /// An Esplora API root (Blockstream's or mempool.space's).
     #[arg(long, default_value = "https://mempool.space/api")]
@@ -586,4 +632,36 @@ pub struct FlowsFetchArgs {
     /// Seconds to wait for each answer (at most 3600).
     #[arg(long, default_value_t = 20.0, value_parser = seconds)]
     pub timeout: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Every option and argument of every command says what it is in `--help`.
+    #[test]
+    fn every_option_has_a_help_line() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for a in cmd.get_arguments() {
+                let id = a.get_id().as_str();
+                if matches!(id, "help" | "version") {
+                    continue;
+                }
+                if a.get_help().is_none() && a.get_long_help().is_none() {
+                    missing.push(format!("{path} --{id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                if sub.get_about().is_none() {
+                    missing.push(format!("{path} {} (no about)", sub.get_name()));
+                }
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "canary", &mut missing);
+        assert!(missing.is_empty(), "no help for: {}", missing.join("; "));
+        Cli::command().debug_assert();
+    }
 }

@@ -413,3 +413,63 @@ fn simulate_crash_on_short_bars_gives_valid_bars() {
         );
     }
 }
+
+#[test]
+fn simulated_bars_are_not_stored_beside_real_ones_unless_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let f = dir.path().join("real.csv");
+    std::fs::write(
+        &f,
+        "time,open,high,low,close,volume\n2026-01-01,10,11,9,10,1\n2026-01-02,10,11,9,10,1\n",
+    )
+    .unwrap();
+    ok(&canary(
+        &db,
+        &["import", f.to_str().unwrap(), "--symbol", "BTCUSDT"],
+    ));
+    let out = canary(&db, &["simulate", "--store", "--bars", "10"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success()
+            && err.contains("holds real bars (BTCUSDT 1d)")
+            && err.contains("--symbol"),
+        "{err}"
+    );
+    ok(&canary(
+        &db,
+        &[
+            "simulate",
+            "--store",
+            "--bars",
+            "10",
+            "--symbol",
+            "SIM:BTCUSDT",
+        ],
+    ));
+}
+
+#[test]
+fn the_demo_says_simulated_once_and_ends_with_a_command_that_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_canary"))
+        .args(["demo", "--dir"])
+        .arg(dir.path().join("demo"))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stdout = ok(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("SIMULATED DATA").count(), 1, "{stderr}");
+    let hint = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Try: "))
+        .expect("a closing hint");
+    let words: Vec<&str> = hint.split_whitespace().collect();
+    let again = std::process::Command::new(words[0])
+        .args(&words[1..])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(ok(&again).contains("rsi_14"));
+}

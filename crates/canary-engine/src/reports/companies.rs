@@ -231,10 +231,12 @@ fn pct(f: Figure) -> Figure {
     }
 }
 
-/// Spot, −10 %, −20 % and the extra prices.
+/// Spot, −10 %, −20 % and the extra prices, highest first, each once.
 fn scenario_prices(spot: f64, extra: &[f64]) -> Vec<f64> {
     let mut v = vec![spot, (spot * 0.9).round(), (spot * 0.8).round()];
     v.extend_from_slice(extra);
+    v.sort_by(|a, b| b.total_cmp(a));
+    v.dedup();
     v
 }
 

@@ -374,7 +374,13 @@ pub fn network(ctx: &Context<'_>, p: &NetworkParams) -> Result<Report<NetworkBod
                     hp.usd_per_ph_day()
                 ),
             );
-            let power_id = super::given(&mut b.draft, "power price", p.power_usd_per_mwh, "USD/MWh", "power_usd_per_mwh");
+            let power_id = super::given(
+                &mut b.draft,
+                "power price",
+                p.power_usd_per_mwh,
+                "USD/MWh",
+                "power_usd_per_mwh",
+            );
             let emax = max_profitable_efficiency(hp.usd_per_th_day, p.power_usd_per_mwh, 0.0);
             let emax_id = b.row(
                 Claim::derived(
@@ -411,9 +417,28 @@ pub fn network(ctx: &Context<'_>, p: &NetworkParams) -> Result<Report<NetworkBod
                 ),
             );
         }
-        _ => b.body.missing.push(
-            "fleet under water: needs a price (given, or daily bars stored), hash rate and the three fleet-efficiency series".into(),
-        ),
+        (price, hashrate, fleet) => {
+            let mut lacking = Vec::new();
+            if price.is_none() {
+                lacking.push("a price (none given, no daily bars stored)".to_string());
+            }
+            if hashrate.is_none() {
+                lacking.push("the hash rate".to_string());
+            }
+            let absent: Vec<&str> = fleet
+                .iter()
+                .zip(["lower bound", "estimate", "upper bound"])
+                .filter(|(f, _)| f.is_none())
+                .map(|(_, n)| n)
+                .collect();
+            if !absent.is_empty() {
+                lacking.push(format!("the fleet-efficiency {}", absent.join(", ")));
+            }
+            b.body.missing.push(format!(
+                "fleet under water: needs {}",
+                lacking.join(" and ")
+            ));
+        }
     }
     b.draft.finish(b.body)
 }

@@ -9,7 +9,7 @@ use canary_sim::{Scenario, SimParams, simulate};
 use canary_store::{NewCandle, Revisions, Source, Store};
 
 use crate::cli::{DemoArgs, ReportFormat};
-use crate::output::{SIMULATED, human};
+use crate::output::human;
 
 pub fn run(a: &DemoArgs) -> Result<()> {
     std::fs::create_dir_all(&a.dir)
@@ -34,7 +34,7 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         start: Timestamp::parse("2025-02-07T00:00:00Z")?,
         start_price: 95_000.0,
     };
-    println!("{SIMULATED}\n");
+    crate::output::banner();
     let bars = simulate(&params);
     let mut store = Store::open(&db)?;
     let now = super::now();
@@ -165,8 +165,24 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         },
     )?;
     println!(
-        "\nTry: canary --db {} indicators --symbol BTCUSDT --tf 4h --asof {asof} --ind rsi:14,atr:14,ret:1",
+        "\nTry: {} --db {} indicators --symbol BTCUSDT --tf 4h --asof {asof} --ind rsi:14,atr:14,ret:1",
+        this_program(),
         db.display()
     );
     Ok(())
+}
+
+/// How to run this program again from the current folder: its path relative to it when it is
+/// below it (`target/debug/canary` under `make run`), else its full path.
+fn this_program() -> String {
+    let Ok(exe) = std::env::current_exe() else {
+        return "canary".into();
+    };
+    let rel = std::env::current_dir()
+        .ok()
+        .and_then(|d| exe.strip_prefix(d).ok().map(std::path::Path::to_path_buf));
+    match rel {
+        Some(r) => format!("./{}", r.display()),
+        None => exe.display().to_string(),
+    }
 }

@@ -7,7 +7,7 @@ use canary_ingest::csv::{ImportOptions, TimeRange, read_candles};
 use canary_store::{NewCandle, Revisions, Source, StoreError};
 
 use crate::cli::ImportArgs;
-use crate::output::{SIMULATED, progress};
+use crate::output::progress;
 
 pub fn run(db: &Path, a: &ImportArgs) -> Result<()> {
     let map = match &a.map {
@@ -35,7 +35,7 @@ pub fn run(db: &Path, a: &ImportArgs) -> Result<()> {
         }
     });
     if parsed.simulated {
-        eprintln!("{SIMULATED}");
+        crate::output::banner();
     }
     let rows: Vec<NewCandle> = parsed
         .rows

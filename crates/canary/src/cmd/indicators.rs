@@ -9,7 +9,7 @@ use canary_ingest::csv::{ImportOptions, TimeRange, read_candles};
 use canary_model::{SourceKind, Symbol, Timestamp};
 
 use crate::cli::{Format, IndicatorsArgs};
-use crate::output::{SIMULATED, exact, human, json_num};
+use crate::output::{exact, human, json_num};
 
 /// Bars read straight from a CSV file, as an input the engine takes: only bars closed by
 /// `asof` and opened by `to`.
@@ -96,7 +96,7 @@ pub fn run(db: &Path, a: &IndicatorsArgs) -> Result<()> {
         idx = idx.split_off(idx.len().saturating_sub(n));
     }
     if r.simulated {
-        eprintln!("{SIMULATED}");
+        crate::output::banner();
     }
     if a.format != Format::Json {
         for w in &r.warnings {

@@ -42,7 +42,12 @@ fn missing_note<'a>(ticker: &str, figures: impl Iterator<Item = &'a FigureRow>) 
             }
         }
     }
-    (!all.is_empty()).then(|| format!("{ticker}: n/a for want of {}", all.join(", ")))
+    (!all.is_empty()).then(|| {
+        format!(
+            "{ticker}: n/a without {} (none published by the time)",
+            all.join("; ")
+        )
+    })
 }
 
 fn usd(v: f64) -> String {
@@ -149,7 +154,7 @@ pub fn run_miners(db: &Path, a: &MinersArgs) -> Result<()> {
 /// CSV carries no banner lines on standard output: warnings go to standard error.
 fn preamble_csv<B>(r: &canary_engine::Report<B>) {
     if r.simulated {
-        eprintln!("{}", crate::output::SIMULATED);
+        crate::output::banner();
     }
     for w in &r.warnings {
         eprintln!("WARNING {w}");

@@ -26,6 +26,7 @@ static WAIT: std::sync::OnceLock<std::time::Duration> = std::sync::OnceLock::new
 /// Run a parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     let _ = WAIT.set(std::time::Duration::from_secs_f64(cli.wait));
+    crate::output::WIDE.store(cli.wide, std::sync::atomic::Ordering::Relaxed);
     match cli.command {
         Command::Import(a) => import::run(&cli.db, &a),
         Command::Resample(a) => resample::run(&cli.db, &a),

@@ -5,11 +5,11 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use canary_ingest::csv::TimeRange;
+use canary_model::Symbol;
 use canary_sim::{SimParams, simulate, write_csv};
 use canary_store::{NewCandle, Revisions, Source};
 
 use crate::cli::SimulateArgs;
-use crate::output::SIMULATED;
 
 pub fn run(db: &Path, a: &SimulateArgs) -> Result<()> {
     let params = SimParams {
@@ -24,7 +24,7 @@ pub fn run(db: &Path, a: &SimulateArgs) -> Result<()> {
         anyhow::bail!("{why}: choose another --start or fewer --bars");
     }
     let bars = simulate(&params);
-    eprintln!("{SIMULATED}");
+    crate::output::banner();
     if a.store {
         let rows: Vec<NewCandle> = bars
             .iter()
@@ -35,8 +35,16 @@ pub fn run(db: &Path, a: &SimulateArgs) -> Result<()> {
             })
             .collect();
         let mut store = super::open(db)?;
+        let symbol = match &a.symbol {
+            Some(s) => s.clone(),
+            None => {
+                let s = Symbol::new("BTCUSDT")?;
+                refuse_beside_real(&store, &s)?;
+                s
+            }
+        };
         let r = store.insert_candles(
-            &a.symbol,
+            &symbol,
             a.tf,
             Source::sim("sim"),
             super::now(),
@@ -47,7 +55,7 @@ pub fn run(db: &Path, a: &SimulateArgs) -> Result<()> {
         println!(
             "stored {} simulated {} {} bars ({} already present) in {} [scenario {}, seed {}]",
             r.inserted,
-            a.symbol,
+            symbol,
             a.tf,
             r.present,
             db.display(),
@@ -74,4 +82,29 @@ pub fn run(db: &Path, a: &SimulateArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Simulated bars under the default symbol would sit beside real ones: refuse unless the user
+/// names the symbol.
+fn refuse_beside_real(store: &canary_store::Store, symbol: &Symbol) -> Result<()> {
+    let kinds = store.source_kinds()?;
+    let real: Vec<String> = store
+        .series()?
+        .into_iter()
+        .filter(|s| &s.symbol == symbol)
+        .filter(|s| {
+            s.sources
+                .split(',')
+                .any(|src| kinds.get(src) != Some(&canary_model::SourceKind::Sim))
+        })
+        .map(|s| format!("{} {}", s.symbol, s.timeframe))
+        .collect();
+    if real.is_empty() {
+        Ok(())
+    } else {
+        anyhow::bail!(
+            "the database holds real bars ({}): simulated bars would sit beside them; name the simulated series with --symbol (e.g. --symbol SIM:BTCUSDT)",
+            real.join(", ")
+        )
+    }
 }
