@@ -1,5 +1,5 @@
 # Canary — the two commands that matter are `make run` and `make test`.
-.PHONY: run test lint bench bench-talib ci
+.PHONY: run test lint bench bench-talib crash ci
 
 # The offline demo: a simulated crash stored under ./demo/ and its watch set.
 run:
@@ -24,6 +24,11 @@ bench:
 # Canary against TA-Lib 0.8.2 (PyPI) on the same 10M-value series, ratios printed.
 bench-talib:
 	bash bench/talib.sh
+
+# SIGKILL during import, resample and network import, 100 times each: integrity and
+# all-or-nothing checked, counts printed (see bench/README.md).
+crash:
+	bash bench/crash.sh
 
 ci:
 	bash .ci/run
