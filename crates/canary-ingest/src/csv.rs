@@ -379,15 +379,27 @@ fn looks_numeric(s: &str) -> bool {
 /// # Errors
 /// An unreadable file, an unknown layout, or the first invalid row (with its line and field).
 pub fn read_candles(path: &Path, opts: &ImportOptions) -> Result<ParsedCandles, ImportError> {
-    let err = ImportError::about(path);
+    let file = crate::lines::open(path)
+        .map_err(|e| ImportError::about(path)(None, None, format!("cannot read the file: {e}")))?;
+    read_candles_from(file, path, opts)
+}
+
+/// As [`read_candles`], from any reader (`origin` names it in errors; lines are counted as
+/// they come, so give CRLF input through [`crate::lines::CrlfAsLf`]).
+///
+/// # Errors
+/// As [`read_candles`].
+pub fn read_candles_from(
+    input: impl std::io::Read,
+    origin: &Path,
+    opts: &ImportOptions,
+) -> Result<ParsedCandles, ImportError> {
+    let err = ImportError::about(origin);
     let mut reader = ::csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .trim(::csv::Trim::All)
-        .from_reader(
-            crate::lines::open(path)
-                .map_err(|e| err(None, None, format!("cannot read the file: {e}")))?,
-        );
+        .from_reader(input);
     let mut records = reader.records();
     let first = match records.next() {
         None => return Err(err(None, None, "the file is empty".into())),

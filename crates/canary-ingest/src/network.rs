@@ -128,14 +128,28 @@ pub fn read_network(
     map: &[(String, String)],
     range: &crate::csv::TimeRange,
 ) -> Result<ParsedNetwork, ImportError> {
+    let file = crate::lines::open(path)
+        .map_err(|e| ImportError::about(path)(None, None, format!("cannot read the file: {e}")))?;
+    read_network_from(file, path, kind, map, range)
+}
+
+/// As [`read_network`], from any reader (`origin` names it in errors).
+///
+/// # Errors
+/// As [`read_network`].
+pub fn read_network_from(
+    input: impl std::io::Read,
+    origin: &Path,
+    kind: NetworkKind,
+    map: &[(String, String)],
+    range: &crate::csv::TimeRange,
+) -> Result<ParsedNetwork, ImportError> {
+    let path = origin;
     let err = ImportError::about(path);
     let mut reader = ::csv::ReaderBuilder::new()
         .trim(::csv::Trim::All)
         .flexible(true)
-        .from_reader(
-            crate::lines::open(path)
-                .map_err(|e| err(None, None, format!("cannot read the file: {e}")))?,
-        );
+        .from_reader(input);
     let header: Vec<String> = reader
         .headers()
         .map_err(|e| err(Some(1), None, format!("not CSV: {e}")))?

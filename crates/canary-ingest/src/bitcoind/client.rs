@@ -5,9 +5,9 @@ use std::time::Duration;
 use canary_model::network::{BlockStats, ChainTip};
 use serde::de::DeserializeOwned;
 
-use super::messages::{self, BlockchainInfo, Envelope, MiningInfo};
-use super::parse::{parse_block_stats, parse_chain_tip};
-use crate::source::{SourceError, SourceErrorKind};
+use super::messages::{self, BlockchainInfo, MiningInfo};
+use super::parse::{parse_block_stats, parse_chain_tip, rpc_result};
+use crate::source::SourceError;
 
 /// A client of one node's RPC endpoint (`http://127.0.0.1:8332`).
 #[derive(Debug, Clone)]
@@ -53,48 +53,7 @@ impl BitcoinRpc {
             .text()
             .await
             .map_err(|e| SourceError::from_reqwest(&address, &e, self.timeout))?;
-        if status.as_u16() == 401 {
-            return Err(SourceError::new(
-                address,
-                SourceErrorKind::Http {
-                    status: 401,
-                    body: "unauthorised: check the RPC user and password".into(),
-                },
-            ));
-        }
-        // Bitcoin Core answers RPC errors with HTTP 500 and the error in the envelope.
-        match serde_json::from_str::<Envelope<T>>(&body) {
-            Ok(Envelope { error: Some(e), .. }) => Err(SourceError::new(
-                address,
-                SourceErrorKind::Remote(format!("{} (code {})", e.message, e.code)),
-            )),
-            Ok(Envelope {
-                result: Some(r), ..
-            }) if status.is_success() => Ok(r),
-            _ if !status.is_success() => Err(SourceError::new(
-                address,
-                SourceErrorKind::Http {
-                    status: status.as_u16(),
-                    body,
-                },
-            )),
-            Ok(_) => Err(SourceError::new(
-                address,
-                SourceErrorKind::Malformed {
-                    what,
-                    detail: "no result".into(),
-                    body,
-                },
-            )),
-            Err(e) => Err(SourceError::new(
-                address,
-                SourceErrorKind::Malformed {
-                    what,
-                    detail: e.to_string(),
-                    body,
-                },
-            )),
-        }
+        rpc_result(&address, status.as_u16(), body, what)
     }
 
     /// The chain tip with the node's hash-rate estimate.

@@ -7,4 +7,4 @@ mod messages;
 mod parse;
 
 pub use client::BitcoinRpc;
-pub use parse::{parse_block_stats, parse_chain_tip};
+pub use parse::{block_stats_from, chain_tip_from, parse_block_stats, parse_chain_tip, rpc_result};

@@ -4,9 +4,8 @@ use std::time::Duration;
 
 use canary_model::network::ChainTx;
 
-use super::messages::Tx;
-use super::parse::parse_txs;
-use crate::source::{SourceError, decode, get_text};
+use super::parse::page_from;
+use crate::source::{SourceError, get_text};
 
 /// A client of one Esplora API root (`https://blockstream.info/api`, `https://mempool.space/api`).
 #[derive(Debug, Clone)]
@@ -40,22 +39,12 @@ impl EsploraClient {
         let mut url = format!("{}/address/{address}/txs", self.base);
         for _ in 0..pages.max(1) {
             let body = get_text(&self.http, &url, self.timeout).await?;
-            let page: Vec<Tx> = decode(&url, "transaction list", &body)?;
-            let Some(last_confirmed) = page
-                .iter()
-                .rev()
-                .find(|t| t.status.confirmed)
-                .map(|t| t.txid.clone())
-            else {
-                out.extend(parse_txs(&page));
+            let page = page_from(&url, &body)?;
+            out.extend(page.txs);
+            let (Some(last), true) = (page.last_confirmed, page.full) else {
                 break;
             };
-            let full = page.iter().filter(|t| t.status.confirmed).count() >= 25;
-            out.extend(parse_txs(&page));
-            if !full {
-                break;
-            }
-            url = format!("{}/address/{address}/txs/chain/{last_confirmed}", self.base);
+            url = format!("{}/address/{address}/txs/chain/{last}", self.base);
         }
         // A transaction can appear on the first page and on a chain page.
         let mut seen = std::collections::HashSet::new();

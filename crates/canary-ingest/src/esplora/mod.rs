@@ -7,4 +7,4 @@ mod messages;
 mod parse;
 
 pub use client::EsploraClient;
-pub use parse::parse_txs;
+pub use parse::{TxPage, page_from, parse_txs};

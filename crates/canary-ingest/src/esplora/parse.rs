@@ -35,3 +35,30 @@ pub fn parse_txs(txs: &[Tx]) -> Vec<ChainTx> {
         })
         .collect()
 }
+
+/// One page of an address's transactions (`/address/…/txs`, `/address/…/txs/chain/…`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TxPage {
+    pub txs: Vec<ChainTx>,
+    /// The last confirmed transaction on the page: where the next page starts.
+    pub last_confirmed: Option<String>,
+    /// The page holds a full 25 confirmed transactions: there may be more.
+    pub full: bool,
+}
+
+/// A page of transactions from a response body.
+///
+/// # Errors
+/// A body that is not a transaction list, naming `address`.
+pub fn page_from(address: &str, body: &str) -> Result<TxPage, crate::source::SourceError> {
+    let page: Vec<Tx> = crate::source::decode(address, "transaction list", body)?;
+    Ok(TxPage {
+        last_confirmed: page
+            .iter()
+            .rev()
+            .find(|t| t.status.confirmed)
+            .map(|t| t.txid.clone()),
+        full: page.iter().filter(|t| t.status.confirmed).count() >= 25,
+        txs: parse_txs(&page),
+    })
+}

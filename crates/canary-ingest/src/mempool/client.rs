@@ -4,9 +4,8 @@ use std::time::Duration;
 
 use canary_model::network::{BlockStats, DifficultyEpoch, DifficultySample, HashrateSample};
 
-use super::messages::{Block, DifficultyAdjustment, Hashrate};
-use super::parse::{parse_blocks, parse_difficulty_adjustment, parse_hashrate};
-use crate::source::{SourceError, decode, get_text};
+use super::parse::{blocks_from, difficulty_adjustment_from, hashrate_from};
+use crate::source::{SourceError, get_text};
 
 /// A client of one mempool instance (`https://mempool.space/api` or a self-hosted one).
 #[derive(Debug, Clone)]
@@ -34,8 +33,7 @@ impl MempoolClient {
     pub async fn difficulty_adjustment(&self) -> Result<DifficultyEpoch, SourceError> {
         let url = format!("{}/v1/difficulty-adjustment", self.base);
         let body = get_text(&self.http, &url, self.timeout).await?;
-        let m: DifficultyAdjustment = decode(&url, "difficulty adjustment", &body)?;
-        Ok(parse_difficulty_adjustment(&m))
+        difficulty_adjustment_from(&url, &body)
     }
 
     /// Hash-rate history and difficulty adjustments over a period (`1m`, `3m`, `1y`, `all`, …).
@@ -48,8 +46,7 @@ impl MempoolClient {
     ) -> Result<(Vec<HashrateSample>, Vec<DifficultySample>), SourceError> {
         let url = format!("{}/v1/mining/hashrate/{period}", self.base);
         let body = get_text(&self.http, &url, self.timeout).await?;
-        let m: Hashrate = decode(&url, "hash-rate history", &body)?;
-        Ok(parse_hashrate(&m))
+        hashrate_from(&url, &body)
     }
 
     /// The latest blocks (about 15), or those below `start_height`.
@@ -62,7 +59,6 @@ impl MempoolClient {
             None => format!("{}/v1/blocks", self.base),
         };
         let body = get_text(&self.http, &url, self.timeout).await?;
-        let m: Vec<Block> = decode(&url, "block list", &body)?;
-        Ok(parse_blocks(&m))
+        blocks_from(&url, &body)
     }
 }

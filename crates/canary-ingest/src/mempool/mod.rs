@@ -9,4 +9,7 @@ mod messages;
 mod parse;
 
 pub use client::MempoolClient;
-pub use parse::{parse_blocks, parse_difficulty_adjustment, parse_hashrate};
+pub use parse::{
+    blocks_from, difficulty_adjustment_from, hashrate_from, parse_blocks,
+    parse_difficulty_adjustment, parse_hashrate,
+};

@@ -69,3 +69,40 @@ pub fn parse_blocks(m: &[Block]) -> Vec<BlockStats> {
     out.sort_by_key(|b| b.height);
     out
 }
+
+/// The difficulty epoch from a `/v1/difficulty-adjustment` response body.
+///
+/// # Errors
+/// A body that is not that payload, naming `address`.
+pub fn difficulty_adjustment_from(
+    address: &str,
+    body: &str,
+) -> Result<DifficultyEpoch, crate::source::SourceError> {
+    let m: super::messages::DifficultyAdjustment =
+        crate::source::decode(address, "difficulty adjustment", body)?;
+    Ok(parse_difficulty_adjustment(&m))
+}
+
+/// Hash-rate samples and difficulty adjustments from a `/v1/mining/hashrate/…` body.
+///
+/// # Errors
+/// A body that is not that payload, naming `address`.
+pub fn hashrate_from(
+    address: &str,
+    body: &str,
+) -> Result<(Vec<HashrateSample>, Vec<DifficultySample>), crate::source::SourceError> {
+    let m: super::messages::Hashrate = crate::source::decode(address, "hash-rate history", body)?;
+    Ok(parse_hashrate(&m))
+}
+
+/// Block figures from a `/v1/blocks` body.
+///
+/// # Errors
+/// A body that is not that payload, naming `address`.
+pub fn blocks_from(
+    address: &str,
+    body: &str,
+) -> Result<Vec<BlockStats>, crate::source::SourceError> {
+    let m: Vec<super::messages::Block> = crate::source::decode(address, "block list", body)?;
+    Ok(parse_blocks(&m))
+}
