@@ -1,5 +1,5 @@
 # Canary — the two commands that matter are `make run` and `make test`.
-.PHONY: run test lint bench bench-talib crash ci
+.PHONY: run test lint bench bench-talib crash fuzz ci
 
 # The offline demo: a simulated crash stored under ./demo/ and its watch set.
 run:
@@ -29,6 +29,11 @@ bench-talib:
 # all-or-nothing checked, counts printed (see bench/README.md).
 crash:
 	bash bench/crash.sh
+
+# A smoke run of every fuzz target (60 s each; fuzz/run.sh SECONDS for longer; figures in
+# fuzz/README.md). Needs the nightly toolchain; installs cargo-fuzz if missing.
+fuzz:
+	bash fuzz/run.sh 60
 
 ci:
 	bash .ci/run

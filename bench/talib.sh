@@ -13,6 +13,7 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check "TA-Lib==0.8.2" numpy
+echo "processor: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs) ($(nproc) cores); $(date -u +%Y-%m-%d)"
 echo "building and timing Canary ($bars bars)..." >&2
 cargo run --quiet --release -p canary-analytics --example bench_vs_talib -- "$out/series.bin" "$bars" > "$out/canary.tsv"
 echo "timing TA-Lib..." >&2

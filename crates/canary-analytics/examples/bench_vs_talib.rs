@@ -2,14 +2,19 @@
 //! series to a file, so that `bench/talib.sh` can time TA-Lib on exactly the same input.
 //!
 //! Usage: `bench_vs_talib SERIES_FILE [BARS]`. Prints `name<TAB>ns per element` (the best of
-//! several runs). The file holds a little-endian u64 bar count, then high, low, close and
+//! several runs); the fused watch set on each of its paths (`WATCH/avx2+stream`, …) and as
+//! the engine runs it (`WATCH`: the calibrated path, or the one `CANARY_SIMD` /
+//! `CANARY_STREAM` name, printed third). The file holds a little-endian u64 bar count, then high, low, close and
 //! volume as little-endian f64 arrays.
 
 use std::io::Write;
 use std::time::Instant;
 
-use canary_analytics::ta::Ohlcv;
 use canary_analytics::ta::bench_set::{BENCH_SET, Scratch};
+use canary_analytics::ta::{
+    Ohlcv, STREAM_FROM, WatchPath, WatchSetBuffers, calibrate_stream, calibrate_tier,
+    watch_set_with,
+};
 use canary_sim::{SimParams, simulate};
 
 const RUNS: usize = 7;
@@ -37,15 +42,52 @@ fn main() {
     f.flush().unwrap();
 
     let mut scratch = Scratch::new(bars);
+    #[allow(clippy::cast_precision_loss)]
+    let per_bar = |secs: f64| secs * 1e9 / bars as f64;
     for (name, run) in BENCH_SET {
+        if *name == "WATCH" {
+            continue; // timed below, on each path and on the calibrated one
+        }
         let mut best = f64::INFINITY;
         for _ in 0..RUNS {
             let t = Instant::now();
             run(&d, &mut scratch).expect("valid parameters");
             best = best.min(t.elapsed().as_secs_f64());
         }
-        #[allow(clippy::cast_precision_loss)]
-        let ns = best * 1e9 / bars as f64;
-        println!("{name}\t{ns:.4}");
+        println!("{name}\t{:.4}", per_bar(best));
     }
+    // The fused watch set on every path (`CANARY_SIMD` / `CANARY_STREAM` pick one for the
+    // WATCH row instead of the calibration, as they do in the engine).
+    let mut w = WatchSetBuffers::with_len(bars);
+    let mut time_path = |path: WatchPath| {
+        let mut best = f64::INFINITY;
+        for _ in 0..RUNS {
+            let t = Instant::now();
+            watch_set_with(&d.high, &d.low, &d.close, 365.0, &mut w, path).expect("lengths");
+            best = best.min(t.elapsed().as_secs_f64());
+        }
+        best
+    };
+    for path in WatchPath::all() {
+        println!("WATCH/{path}\t{:.4}", per_bar(time_path(path)));
+    }
+    let env = |k: &str| std::env::var(k).ok();
+    let chosen = match (env("CANARY_SIMD"), env("CANARY_STREAM")) {
+        (None, None) => {
+            let timer = |f: &mut dyn FnMut()| {
+                let t = Instant::now();
+                f();
+                t.elapsed()
+            };
+            let simd = calibrate_tier(timer);
+            WatchPath {
+                simd,
+                stream: bars >= STREAM_FROM && calibrate_stream(timer, simd),
+            }
+        }
+        (a, b) => {
+            WatchPath::parse(a.as_deref(), b.as_deref()).expect("CANARY_SIMD / CANARY_STREAM")
+        }
+    };
+    println!("WATCH\t{:.4}\t{chosen}", per_bar(time_path(chosen)));
 }

@@ -12,6 +12,7 @@
 //! - [`facts`]: the company-facts file (`miners.toml`), each figure a dated history read as
 //!   published by T; [`labels`]: entity label files for flows.
 //! - [`resample_stored`]: higher-timeframe bars built from stored lower ones, stored.
+//! - [`tuning`]: the fused watch-set kernel's path on this processor (overrides, calibration).
 //! - [`EngineError`]: why a report could not be made, naming the data, never a CLI flag.
 
 mod context;
@@ -21,6 +22,7 @@ pub mod labels;
 mod report;
 mod reports;
 mod resample;
+pub mod tuning;
 
 pub use context::{Context, FACT_STALE_QUARTERS, Input, MarketBars, STALE_INTERVALS, Series};
 pub use error::EngineError;

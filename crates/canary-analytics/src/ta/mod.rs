@@ -72,7 +72,10 @@ pub use risk::{
 pub use spec::{INDICATOR, IndicatorSpec, Ohlcv, SpecError};
 pub use stoch::{Stoch, StochValue, WillR, stoch, willr};
 pub use volume::{Mfi, Obv, mfi, obv};
-pub use watch::{WatchSet, WatchSetBuffers, watch_set};
+pub use watch::{
+    STREAM_FROM, Simd, TIER_BARS, WatchPath, WatchSet, WatchSetBuffers, calibrate_stream,
+    calibrate_tier, watch_set, watch_set_with,
+};
 
 /// One streaming indicator: feed inputs in time order with [`update`](Indicator::update).
 pub trait Indicator {

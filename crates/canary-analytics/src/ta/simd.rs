@@ -18,10 +18,6 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Level {
     /// The x86-64 baseline (SSE2), or whatever the target architecture has.
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "the tests run the baseline on any machine")
-    )]
     Baseline,
     /// AVX2: four doubles per instruction.
     #[cfg_attr(

@@ -110,9 +110,10 @@ const BLOCK: usize = 64;
 /// Returns a block reads back from before its start: the volatility window's 30 plus one.
 const BACK: usize = 31;
 
-/// From this many bars on (13 outputs of 8 bytes: about 7 MB, more than a core's L2 cache)
-/// the outputs are written with stores that bypass the caches.
-const STREAM_FROM: usize = 1 << 16;
+/// From this many bars on (13 outputs of 8 bytes: about 109 MB, more than any processor's
+/// last-level cache) the outputs may be written with stores that bypass the caches, when the
+/// path asks for it. Below it the outputs stay in a cache, where such stores only cost.
+pub const STREAM_FROM: usize = 1 << 20;
 
 /// Compute the watch set over bars in one pass. `bars_per_year` annualises the volatility.
 ///
@@ -141,6 +142,22 @@ pub fn watch_set(
     bars_per_year: f64,
     out: &mut WatchSetBuffers,
 ) -> Result<(), TaError> {
+    watch_set_with(high, low, close, bars_per_year, out, WatchPath::PLAIN)
+}
+
+/// [`watch_set`] on a chosen path (see [`WatchPath`]; [`calibrate`] measures which is
+/// fastest on this processor). Every path gives the same bits.
+///
+/// # Errors
+/// As [`watch_set`].
+pub fn watch_set_with(
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    bars_per_year: f64,
+    out: &mut WatchSetBuffers,
+    path: WatchPath,
+) -> Result<(), TaError> {
     let len = close.len();
     check_len("high", high.len(), len)?;
     check_len("low", low.len(), len)?;
@@ -148,11 +165,171 @@ pub fn watch_set(
         check_len(name, col.len(), len)?;
     }
     let path = Path {
-        simd: Level::Avx512,
-        stream: len >= STREAM_FROM,
+        simd: match path.simd {
+            Simd::Baseline => Level::Baseline,
+            Simd::Avx2 => Level::Avx2,
+            Simd::Avx512 => Level::Avx512,
+        },
+        stream: path.stream && len >= STREAM_FROM,
     };
     run(high, low, close, bars_per_year, out, path);
     Ok(())
+}
+
+/// The widest vector instructions the kernel may use; a processor without them runs the next
+/// narrower tier it has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Simd {
+    /// The x86-64 baseline (SSE2): any x86-64 processor.
+    Baseline,
+    /// AVX2 when the processor has it.
+    Avx2,
+    /// AVX-512 when the processor has it, else AVX2.
+    Avx512,
+}
+
+/// How the fused kernel runs: its widest vector tier, and whether a long series' outputs are
+/// written with stores that bypass the caches (from 65,536 bars). Which is fastest depends on
+/// the processor (streaming stores halve memory traffic on some, and cost more than they save
+/// on others); every path gives the same bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct WatchPath {
+    pub simd: Simd,
+    pub stream: bool,
+}
+
+impl WatchPath {
+    /// The default without measuring: the widest tier, ordinary stores.
+    pub const PLAIN: WatchPath = WatchPath {
+        simd: Simd::Avx512,
+        stream: false,
+    };
+
+    /// Every path, widest tier first.
+    #[must_use]
+    pub fn all() -> [WatchPath; 6] {
+        let p = |simd, stream| WatchPath { simd, stream };
+        [
+            p(Simd::Avx512, false),
+            p(Simd::Avx512, true),
+            p(Simd::Avx2, false),
+            p(Simd::Avx2, true),
+            p(Simd::Baseline, false),
+            p(Simd::Baseline, true),
+        ]
+    }
+
+    /// A path from its names as in `CANARY_SIMD` (`baseline`, `avx2`, `avx512`) and
+    /// `CANARY_STREAM` (`0`, `1`); an absent part takes [`WatchPath::PLAIN`]'s.
+    ///
+    /// # Errors
+    /// A name that is none of these.
+    pub fn parse(simd: Option<&str>, stream: Option<&str>) -> Result<WatchPath, String> {
+        let simd = match simd.map(str::trim) {
+            None => Self::PLAIN.simd,
+            Some("baseline") => Simd::Baseline,
+            Some("avx2") => Simd::Avx2,
+            Some("avx512") => Simd::Avx512,
+            Some(x) => return Err(format!("{x:?}: use baseline, avx2 or avx512")),
+        };
+        let stream = match stream.map(str::trim) {
+            None => Self::PLAIN.stream,
+            Some("0") => false,
+            Some("1") => true,
+            Some(x) => return Err(format!("{x:?}: use 0 or 1")),
+        };
+        Ok(WatchPath { simd, stream })
+    }
+}
+
+impl std::fmt::Display for WatchPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let simd = match self.simd {
+            Simd::Baseline => "baseline",
+            Simd::Avx2 => "avx2",
+            Simd::Avx512 => "avx512",
+        };
+        write!(f, "{simd}{}", if self.stream { "+stream" } else { "" })
+    }
+}
+
+/// Bars of the series that chooses the vector tier: small enough to stay in cache, where
+/// the tiers differ most.
+pub const TIER_BARS: usize = 1 << 14;
+
+/// A calibration series of `n` bars: a wavy walk (no randomness needed, only work).
+fn calibration_series(n: usize) -> [Vec<f64>; 3] {
+    let (mut h, mut l, mut c) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+    let mut p = 60_000.0f64;
+    for i in 0..n {
+        #[allow(clippy::cast_precision_loss)]
+        let x = i as f64;
+        p *= 1.0 + 0.002 * (x * 0.37).sin() + 0.001 * (x * 0.011).cos();
+        c[i] = p;
+        h[i] = p * 1.001;
+        l[i] = p * 0.999;
+    }
+    [h, l, c]
+}
+
+/// The best of `reps` timings of `path` on `series`.
+fn best_time(
+    time: &mut impl FnMut(&mut dyn FnMut()) -> std::time::Duration,
+    series: &[Vec<f64>; 3],
+    out: &mut WatchSetBuffers,
+    path: WatchPath,
+    reps: usize,
+) -> std::time::Duration {
+    let [h, l, c] = series;
+    (0..reps)
+        .map(|_| {
+            time(&mut || {
+                watch_set_with(h, l, c, 365.0, out, path).expect("equal lengths");
+            })
+        })
+        .min()
+        .unwrap_or_default()
+}
+
+/// The fastest vector tier on this processor, timed on a [`TIER_BARS`]-bar series. `time`
+/// runs the closure it is given and says how long it took (the caller owns the clock: this
+/// crate reads none). A narrower tier is chosen over a wider one only when it is at least 5 %
+/// faster, so that noise never trades a tier for a slower one.
+pub fn calibrate_tier(mut time: impl FnMut(&mut dyn FnMut()) -> std::time::Duration) -> Simd {
+    let series = calibration_series(TIER_BARS);
+    let mut out = WatchSetBuffers::with_len(TIER_BARS);
+    let mut chosen: Option<(Simd, std::time::Duration)> = None;
+    for simd in [Simd::Avx512, Simd::Avx2, Simd::Baseline] {
+        let path = WatchPath {
+            simd,
+            stream: false,
+        };
+        let t = best_time(&mut time, &series, &mut out, path, 5);
+        if chosen.is_none_or(|(_, best)| t.as_secs_f64() < 0.95 * best.as_secs_f64()) {
+            chosen = Some((simd, t));
+        }
+    }
+    chosen.map_or(Simd::Avx512, |c| c.0)
+}
+
+/// Whether stores that bypass the caches are faster on this processor for a long series (of
+/// [`STREAM_FROM`] bars, out of every cache) at tier `simd`; only when at least 5 % faster.
+pub fn calibrate_stream(
+    mut time: impl FnMut(&mut dyn FnMut()) -> std::time::Duration,
+    simd: Simd,
+) -> bool {
+    let series = calibration_series(STREAM_FROM);
+    let mut out = WatchSetBuffers::with_len(STREAM_FROM);
+    let plain = WatchPath {
+        simd,
+        stream: false,
+    };
+    let stream = WatchPath { simd, stream: true };
+    // Once each first: the outputs' pages are touched before anything is timed.
+    best_time(&mut time, &series, &mut out, plain, 1);
+    let tp = best_time(&mut time, &series, &mut out, plain, 3);
+    let ts = best_time(&mut time, &series, &mut out, stream, 3);
+    ts.as_secs_f64() < 0.95 * tp.as_secs_f64()
 }
 
 /// How the kernel runs: the widest vectors it may use (if the processor has them), and
@@ -595,6 +772,32 @@ mod tests {
     use super::super::{IndicatorSpec, Ohlcv};
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn paths_parse_from_their_names_and_calibration_keeps_the_widest_unless_clearly_slower() {
+        assert_eq!(WatchPath::parse(None, None), Ok(WatchPath::PLAIN));
+        let p = WatchPath::parse(Some("avx2"), Some("1")).unwrap();
+        assert_eq!(
+            (p.simd, p.stream, p.to_string().as_str()),
+            (Simd::Avx2, true, "avx2+stream")
+        );
+        assert!(WatchPath::parse(Some("sse"), None).is_err());
+        assert!(WatchPath::parse(None, Some("yes")).is_err());
+        // Every tier timed equal: the widest stays.
+        let same = calibrate_tier(|f| {
+            f();
+            std::time::Duration::from_millis(10)
+        });
+        assert_eq!(same, Simd::Avx512);
+        // Each later timing 10 % below the one before: the last tier tried is chosen.
+        let mut t = 100.0;
+        let faster = calibrate_tier(|f| {
+            f();
+            t *= 0.9;
+            std::time::Duration::from_secs_f64(t)
+        });
+        assert_eq!(faster, Simd::Baseline);
+    }
 
     /// The kernel compiled for AVX-512, AVX2 or the baseline, with cache-bypassing stores or
     /// plain ones, gives the same bits.

@@ -2,7 +2,7 @@
 //! each as a claim so that it can be cited.
 
 use canary_analytics::series::Bars;
-use canary_analytics::ta::{INDICATOR, IndicatorSpec, Ohlcv, WatchSetBuffers, watch_set};
+use canary_analytics::ta::{INDICATOR, IndicatorSpec, Ohlcv, WatchSetBuffers, watch_set_with};
 use canary_model::{Claim, ClaimId, Symbol, Timeframe, Timestamp};
 
 use crate::{Context, Draft, EngineError, Input, MarketBars, Report};
@@ -64,7 +64,8 @@ pub fn indicator_columns(
 ) -> Result<Vec<(String, Vec<f64>)>, EngineError> {
     if spec.trim().eq_ignore_ascii_case("watch") {
         let mut w = WatchSetBuffers::with_len(d.len());
-        watch_set(&d.high, &d.low, &d.close, tf.bars_per_year(), &mut w)?;
+        let path = crate::tuning::watch_path(d.len())?;
+        watch_set_with(&d.high, &d.low, &d.close, tf.bars_per_year(), &mut w, path)?;
         return Ok(w
             .columns()
             .iter()

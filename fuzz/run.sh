@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Run every fuzz target: `fuzz/run.sh [SECONDS] [RUNS]` (default 60 s each, the smoke run of
+# `make fuzz`). Corpora start from seeds: heads of the shared data files, the repository's
+# miners.toml, and the connectors' recorded payloads; they are kept under fuzz/corpus (not
+# committed). A crash stops the run and leaves its input under fuzz/artifacts/TARGET/.
+set -euo pipefail
+cd "$(dirname "$0")"
+secs="${1:-60}"
+runs="${2:--1}"
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+data=../../shared/data
+seed() { mkdir -p "corpus/$1"; cp "$2" "corpus/$1/$3" 2>/dev/null || true; }
+for f in btcusdt_binance_4h btcusdt_binance_1d btcusd_cryptocompare_1h_2025-05_2025-11 btcusd_bitstamp_close_daily_2012-2026; do
+    [ -f "$data/$f.csv" ] && head -c 4000 "$data/$f.csv" > "/tmp/canary-seed-$f" && seed candles_csv "/tmp/canary-seed-$f" "$f"
+done
+for f in network_hashrate_daily network_difficulty_daily_2020-2025 network_blockreward_daily network_fleet_efficiency_cbeci_daily; do
+    [ -f "$data/$f.csv" ] && head -c 3000 "$data/$f.csv" > "/tmp/canary-seed-$f" && seed network_csv "/tmp/canary-seed-$f" "$f"
+done
+seed facts_toml ../miners.toml miners.toml
+printf '[MARA]\nkind = "miner"\nsource = "s"\naddresses = ["bc1qa"]\n[CB]\nkind = "exchange"\nsource = "s"\naddresses = ["bc1qb"]\n' > /tmp/canary-seed-labels
+seed labels_toml /tmp/canary-seed-labels labels
+printf 'rsi:14,ema:20,macd:12:26:9,bbands:20:2,atr:14,stoch:14:3:3,mfi:14,retz:30' > /tmp/canary-seed-ind
+seed indicator_spec /tmp/canary-seed-ind ind
+printf '2026-02-06T05:00:00Z' > /tmp/canary-seed-t1; seed timestamp /tmp/canary-seed-t1 t1
+printf '1770354000000' > /tmp/canary-seed-t2; seed timestamp /tmp/canary-seed-t2 t2
+for f in ../crates/canary-ingest/tests/data/*.json; do
+    [ -f "$f" ] && seed connectors "$f" "$(basename "$f")"
+done
+cargo +nightly fuzz build
+for t in candles_csv network_csv facts_toml labels_toml indicator_spec timestamp connectors; do
+    echo "== $t"
+    cargo +nightly fuzz run "$t" "corpus/$t" -- -max_total_time="$secs" -runs="$runs" \
+        -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 2>&1 |
+        grep -E 'stat::number_of_executed_units|stat::peak_rss_mb|Done|SUMMARY|crash-' || true
+done
