@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run every fuzz target: `fuzz/run.sh [SECONDS] [RUNS]` (default 60 s each, the smoke run of
-# `make fuzz`). Corpora start from seeds: heads of the shared data files, the repository's
+# `make fuzz`; TARGETS="a b" for some of them). Corpora start from seeds: heads of the shared data files, the repository's
 # miners.toml, and the connectors' recorded payloads; they are kept under fuzz/corpus (not
 # committed). A crash stops the run and leaves its input under fuzz/artifacts/TARGET/.
 set -euo pipefail
@@ -27,7 +27,7 @@ for f in ../crates/canary-ingest/tests/data/*.json; do
     [ -f "$f" ] && seed connectors "$f" "$(basename "$f")"
 done
 cargo +nightly fuzz build
-for t in candles_csv network_csv facts_toml labels_toml indicator_spec timestamp connectors; do
+for t in ${TARGETS:-candles_csv network_csv facts_toml labels_toml indicator_spec timestamp connectors}; do
     echo "== $t"
     cargo +nightly fuzz run "$t" "corpus/$t" -- -max_total_time="$secs" -runs="$runs" \
         -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 2>&1 |
