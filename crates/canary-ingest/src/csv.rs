@@ -394,57 +394,17 @@ pub fn read_candles_from(
     origin: &Path,
     opts: &ImportOptions,
 ) -> Result<ParsedCandles, ImportError> {
-    let err = ImportError::about(origin);
-    let mut reader = ::csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .trim(::csv::Trim::All)
-        .from_reader(input);
-    let mut records = reader.records();
-    let first = match records.next() {
-        None => return Err(err(None, None, "the file is empty".into())),
-        Some(r) => r.map_err(|e| err(Some(1), None, format!("not CSV: {e}")))?,
-    };
-    let (format, cols, pending) = layout(first, opts).map_err(|r| err(Some(1), None, r))?;
+    let mut stream = CandleStream::open(input, origin, opts)?;
     let mut rows = Vec::new();
-    let mut partial_skipped = 0;
-    let mut partial_times: Vec<Timestamp> = Vec::new();
-    let mut simulated = false;
-    for rec in pending.into_iter().map(Ok).chain(records) {
-        let rec = rec.map_err(|e| {
-            let line = e.position().map(::csv::Position::line);
-            err(line, None, format!("not CSV: {e}"))
-        })?;
-        let line = rec.position().map_or(0, ::csv::Position::line);
-        match parse_row(&rec, &cols).map_err(|(field, reason)| err(Some(line), field, reason))? {
-            Parsed::Blank => {}
-            Parsed::Partial(t) => {
-                partial_skipped += 1;
-                // Its time is known, so it is not a gap (the bar was still open when written).
-                partial_times.extend(t);
-            }
-            Parsed::Bar { candle, sim } => {
-                simulated |= sim;
-                rows.push(Row { line, candle });
-            }
-        }
+    while let Some(row) = stream.next_row() {
+        rows.push(row?);
     }
-    if rows.is_empty() {
-        return Err(err(None, None, "no bars in the file".into()));
-    }
+    let (format, timeframe, simulated) = (stream.format(), stream.timeframe(), stream.simulated());
+    let partial_times = std::mem::take(&mut stream.partial_times);
+    let partial_skipped = stream.partial_skipped;
     rows.sort_by_key(|r| r.candle.open_time);
-    check_unique(&rows).map_err(|(line, r)| err(Some(line), Some("time"), r))?;
-    // Times out of range first (with the longest bar until the timeframe is known): a bar
-    // dated in the year 3000 is the error, not the spacing it makes.
-    check_range(&rows, opts.timeframe.unwrap_or(Timeframe::W1), &opts.range)
-        .map_err(|(line, r)| err(Some(line), Some("time"), r))?;
-    let timeframe = match opts.timeframe {
-        Some(tf) => tf,
-        None => detect_timeframe(&rows).map_err(|r| err(None, Some("time"), r))?,
-    };
-    check_aligned(&rows, timeframe).map_err(|(line, r)| err(Some(line), Some("time"), r))?;
-    check_range(&rows, timeframe, &opts.range)
-        .map_err(|(line, r)| err(Some(line), Some("time"), r))?;
+    check_unique(&rows)
+        .map_err(|(line, r)| ImportError::about(origin)(Some(line), Some("time"), r))?;
     let mut times: Vec<Timestamp> = rows
         .iter()
         .map(|r| r.candle.open_time)
@@ -461,6 +421,267 @@ pub fn read_candles_from(
         partial_skipped,
         simulated,
     })
+}
+
+/// Bars read before the timeframe is decided (it is detected from their spacing).
+pub const HEAD_BARS: usize = 1024;
+
+/// What a stream of bars held, once read to the end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamSummary {
+    pub bars: u64,
+    /// Rows skipped because the file marks them partial.
+    pub partial_skipped: usize,
+    pub first: Option<Timestamp>,
+    pub last: Option<Timestamp>,
+    /// The gaps, when the rows came in time order (else `None`: find them in what was stored).
+    pub gaps: Option<Vec<Gap>>,
+}
+
+/// A candle file read row by row, in flat memory: its layout from the first record, its
+/// timeframe from the first [`HEAD_BARS`] bars (or as given), then each row parsed and checked
+/// (values, time range, alignment, simulated marking like the head's) as it comes. Rows out of
+/// time order are allowed; a time repeated on consecutive rows is an error here, one repeated
+/// further apart is left to the writer (the store refuses a key written twice in one batch).
+pub struct CandleStream<R: std::io::Read> {
+    origin: PathBuf,
+    records: ::csv::StringRecordsIntoIter<R>,
+    cols: Columns,
+    format: Format,
+    timeframe: Timeframe,
+    simulated: bool,
+    range: TimeRange,
+    head: std::vec::IntoIter<Row>,
+    partial_times: Vec<Timestamp>,
+    partial_skipped: usize,
+    /// The previous time in file order (bars and partial rows) and its line.
+    prev: Option<(Timestamp, u64)>,
+    sorted: bool,
+    gaps: Vec<Gap>,
+    bars: u64,
+    first: Option<Timestamp>,
+    last: Option<Timestamp>,
+}
+
+impl<R: std::io::Read> fmt::Debug for CandleStream<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CandleStream")
+            .field("origin", &self.origin)
+            .field("timeframe", &self.timeframe)
+            .field("bars", &self.bars)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: std::io::Read> CandleStream<R> {
+    /// Read the layout and the head, and decide the timeframe.
+    ///
+    /// # Errors
+    /// An empty or unknown layout, the first bad row of the head, no bars, or a timeframe that
+    /// cannot be detected.
+    pub fn open(input: R, origin: &Path, opts: &ImportOptions) -> Result<Self, ImportError> {
+        let err = ImportError::about(origin);
+        let reader = ::csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .trim(::csv::Trim::All)
+            .from_reader(input);
+        let mut records = reader.into_records();
+        let first = match records.next() {
+            None => return Err(err(None, None, "the file is empty".into())),
+            Some(r) => r.map_err(|e| err(Some(1), None, format!("not CSV: {e}")))?,
+        };
+        let (format, cols, pending) = layout(first, opts).map_err(|r| err(Some(1), None, r))?;
+        let mut s = CandleStream {
+            origin: origin.to_path_buf(),
+            records,
+            cols,
+            format,
+            timeframe: opts.timeframe.unwrap_or(Timeframe::W1),
+            simulated: false,
+            range: opts.range,
+            head: Vec::new().into_iter(),
+            partial_times: Vec::new(),
+            partial_skipped: 0,
+            prev: None,
+            sorted: true,
+            gaps: Vec::new(),
+            bars: 0,
+            first: None,
+            last: None,
+        };
+        // The head, raw (in file order), with the first record when it is a bar.
+        let mut head: Vec<(Row, bool)> = Vec::new();
+        if let Some(rec) = pending {
+            s.raw(&rec, &mut head)?;
+        }
+        while head.len() < HEAD_BARS {
+            let Some(rec) = s.records.next() else { break };
+            let rec = rec.map_err(|e| s.not_csv(&e))?;
+            s.raw(&rec, &mut head)?;
+        }
+        if head.is_empty() {
+            return Err(err(None, None, "no bars in the file".into()));
+        }
+        s.simulated = head[0].1;
+        let rows: Vec<Row> = head.into_iter().map(|(r, _)| r).collect();
+        // Times out of range first (with the longest bar until the timeframe is known): a bar
+        // dated in the year 3000 is the error, not the spacing it makes.
+        check_range(&rows, s.timeframe, &s.range)
+            .map_err(|(line, r)| err(Some(line), Some("time"), r))?;
+        if opts.timeframe.is_none() {
+            let mut sorted = rows.clone();
+            sorted.sort_by_key(|r| r.candle.open_time);
+            check_unique(&sorted).map_err(|(line, r)| err(Some(line), Some("time"), r))?;
+            s.timeframe = detect_timeframe(&sorted).map_err(|r| err(None, Some("time"), r))?;
+        }
+        s.head = rows.into_iter();
+        Ok(s)
+    }
+
+    #[must_use]
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    #[must_use]
+    pub fn timeframe(&self) -> Timeframe {
+        self.timeframe
+    }
+
+    /// The file marks its bars simulated (decided by its first bar; the rest must agree).
+    #[must_use]
+    pub fn simulated(&self) -> bool {
+        self.simulated
+    }
+
+    fn not_csv(&self, e: &::csv::Error) -> ImportError {
+        let line = e.position().map(::csv::Position::line);
+        ImportError::about(&self.origin)(line, None, format!("not CSV: {e}"))
+    }
+
+    /// Parse one record into `head` (bars only; partial rows counted and remembered).
+    fn raw(
+        &mut self,
+        rec: &::csv::StringRecord,
+        head: &mut Vec<(Row, bool)>,
+    ) -> Result<(), ImportError> {
+        let line = rec.position().map_or(0, ::csv::Position::line);
+        match parse_row(rec, &self.cols).map_err(|(field, reason)| {
+            ImportError::about(&self.origin)(Some(line), field, reason)
+        })? {
+            Parsed::Blank => {}
+            Parsed::Partial(t) => self.partial(t),
+            Parsed::Bar { candle, sim } => head.push((Row { line, candle }, sim)),
+        }
+        Ok(())
+    }
+
+    fn partial(&mut self, t: Option<Timestamp>) {
+        self.partial_skipped += 1;
+        // Its time is known, so it is not a gap (the bar was still open when written).
+        if let Some(t) = t {
+            self.partial_times.push(t);
+            self.follow(t, 0);
+        }
+    }
+
+    /// Track order and gaps with the next time in file order.
+    fn follow(&mut self, t: Timestamp, line: u64) -> Option<(u64, u64)> {
+        let mut repeated = None;
+        if let Some((p, pline)) = self.prev {
+            if t == p && line != 0 && pline != 0 {
+                repeated = Some((pline, line));
+            } else if t < p {
+                self.sorted = false;
+            } else if self.sorted {
+                self.gaps
+                    .extend(find_gaps([p, t].into_iter(), self.timeframe));
+            }
+        }
+        self.prev = Some((t, line));
+        repeated
+    }
+
+    fn fail(&self, line: u64, field: &str, reason: String) -> ImportError {
+        ImportError {
+            path: self.origin.clone(),
+            line: Some(line),
+            field: Some(field.to_string()),
+            reason,
+        }
+    }
+
+    /// Check a bar against the timeframe, range and marking, and account for it.
+    fn accept(&mut self, row: &Row, sim: Option<bool>) -> Result<(), ImportError> {
+        let t = row.candle.open_time;
+        if let Some(why) = self.range.refuse(t, self.timeframe.duration_ms()) {
+            return Err(self.fail(row.line, "time", why));
+        }
+        if !self.timeframe.is_aligned(t) {
+            let why = format!(
+                "{t} is not aligned to {} bars (expected a bar open time such as {})",
+                self.timeframe,
+                self.timeframe.floor(t)
+            );
+            return Err(self.fail(row.line, "time", why));
+        }
+        if sim.is_some_and(|sim| sim != self.simulated) {
+            let why = "the file mixes simulated and real bars".to_string();
+            return Err(self.fail(row.line, "simulated", why));
+        }
+        if let Some((a, b)) = self.follow(t, row.line) {
+            return Err(self.fail(b, "time", format!("{t} appears twice (lines {a} and {b})")));
+        }
+        self.bars += 1;
+        self.first = Some(self.first.map_or(t, |f| f.min(t)));
+        self.last = Some(self.last.map_or(t, |l| l.max(t)));
+        Ok(())
+    }
+
+    /// The next bar, checked; `None` at the end of the file.
+    pub fn next_row(&mut self) -> Option<Result<Row, ImportError>> {
+        if let Some(row) = self.head.next() {
+            return Some(self.accept(&row, None).map(|()| row));
+        }
+        loop {
+            let rec = match self.records.next()? {
+                Ok(rec) => rec,
+                Err(e) => return Some(Err(self.not_csv(&e))),
+            };
+            let line = rec.position().map_or(0, ::csv::Position::line);
+            let parsed = match parse_row(&rec, &self.cols) {
+                Ok(p) => p,
+                Err((field, reason)) => {
+                    return Some(Err(ImportError::about(&self.origin)(
+                        Some(line),
+                        field,
+                        reason,
+                    )));
+                }
+            };
+            match parsed {
+                Parsed::Blank => {}
+                Parsed::Partial(t) => self.partial(t),
+                Parsed::Bar { candle, sim } => {
+                    let row = Row { line, candle };
+                    return Some(self.accept(&row, Some(sim)).map(|()| row));
+                }
+            }
+        }
+    }
+
+    /// What was read, once [`CandleStream::next_row`] has returned `None`.
+    #[must_use]
+    pub fn summary(&self) -> StreamSummary {
+        StreamSummary {
+            bars: self.bars,
+            partial_skipped: self.partial_skipped,
+            first: self.first,
+            last: self.last,
+            gaps: self.sorted.then(|| self.gaps.clone()),
+        }
+    }
 }
 
 /// The file's layout from its first record: a Binance kline dump (with or without its header)
@@ -594,25 +815,6 @@ fn check_range(rows: &[Row], tf: Timeframe, range: &TimeRange) -> Result<(), (u6
         .min_by_key(|(line, _)| *line)
     {
         Some(bad) => Err(bad),
-        None => Ok(()),
-    }
-}
-
-/// The first row in file order whose time is not a bar open time of `tf`, and why.
-fn check_aligned(rows: &[Row], tf: Timeframe) -> Result<(), (u64, String)> {
-    match rows
-        .iter()
-        .filter(|r| !tf.is_aligned(r.candle.open_time))
-        .min_by_key(|r| r.line)
-    {
-        Some(bad) => Err((
-            bad.line,
-            format!(
-                "{} is not aligned to {tf} bars (expected a bar open time such as {})",
-                bad.candle.open_time,
-                tf.floor(bad.candle.open_time)
-            ),
-        )),
         None => Ok(()),
     }
 }
@@ -751,24 +953,27 @@ mod tests {
             },
         ];
         assert_eq!(check_unique(&rows).unwrap_err().0, 7);
-        let rows = vec![
-            Row {
-                line: 2,
-                candle: c("2026-01-01T00:00:00Z"),
-            },
-            Row {
-                line: 5,
-                candle: c("2026-01-01T05:00:00Z"),
-            },
-            Row {
-                line: 4,
-                candle: c("2026-01-01T06:00:00Z"),
-            },
-        ];
-        let (line, reason) = check_aligned(&rows, Timeframe::H4).unwrap_err();
-        assert_eq!(line, 4, "the first bad row in file order");
-        assert!(reason.contains("such as 2026-01-01T04:00:00Z"), "{reason}");
-        assert!(check_aligned(&rows, Timeframe::H1).is_ok());
+        let read = |text: &str, tf| {
+            let f = file(text);
+            let opts = ImportOptions {
+                timeframe: tf,
+                ..ImportOptions::default()
+            };
+            read_candles_from(std::fs::File::open(f.path()).unwrap(), f.path(), &opts)
+        };
+        // The first misaligned bar in file order, with a timeframe given.
+        let text = "time,open,high,low,close,volume\n2026-01-01T00:00:00Z,1,1,1,1,1\n2026-01-01T05:00:00Z,1,1,1,1,1\n2026-01-01T06:00:00Z,1,1,1,1,1\n";
+        let e = read(text, Some(Timeframe::H4)).unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+        assert!(e.reason.contains("such as 2026-01-01T04:00:00Z"), "{e}");
+        assert!(read(text, Some(Timeframe::H1)).is_ok());
+        // A time repeated further apart than on consecutive rows.
+        let text = "time,open,high,low,close,volume\n2026-01-01,1,1,1,1,1\n2026-01-02,1,1,1,1,1\n2026-01-01,1,1,1,1,1\n";
+        let e = read(text, None).unwrap_err();
+        assert!(
+            e.reason.contains("appears twice") && e.line == Some(4),
+            "{e}"
+        );
     }
     use crate::test_file as file;
 

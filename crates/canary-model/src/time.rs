@@ -118,7 +118,8 @@ impl Timestamp {
             .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
             && !t[1..].contains('-')
         {
-            return Self::parse_unix(t).ok_or_else(|| err("not a number"));
+            return Self::parse_unix(t)
+                .ok_or_else(|| err("not a number, or a unix time beyond the year 9999"));
         }
         Self::parse_iso(t).map_err(err)
     }
@@ -136,9 +137,20 @@ impl Timestamp {
         } else {
             v / 1000.0
         };
+        // Only times that print as a four-digit year (and so read back) are times.
+        let (lo, hi) = (Self::EARLIEST_TEXT.0 as f64, Self::LATEST_TEXT.0 as f64);
+        let ms = ms.round();
+        if !(lo..=hi).contains(&ms) {
+            return None;
+        }
         #[allow(clippy::cast_possible_truncation)]
-        Some(Timestamp(ms.round() as i64))
+        Some(Timestamp(ms as i64))
     }
+
+    /// 0000-01-01T00:00:00Z, the earliest time written with a four-digit year.
+    const EARLIEST_TEXT: Timestamp = Timestamp(-62_167_219_200_000);
+    /// 9999-12-31T23:59:59.999Z, the latest.
+    const LATEST_TEXT: Timestamp = Timestamp(253_402_300_799_999);
 
     fn parse_iso(t: &str) -> Result<Self, &'static str> {
         let b = t.as_bytes();
@@ -272,6 +284,19 @@ impl<'de> Deserialize<'de> for Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression (found by fuzzing): a unix time in microseconds beyond the year 9999 was
+    /// accepted, and printed as a five-digit year that did not read back.
+    #[test]
+    fn parsed_times_read_back_and_unix_times_beyond_9999_are_refused() {
+        assert!(Timestamp::parse("2177030175400007030").is_err());
+        assert!(Timestamp::parse("1e300").is_err());
+        assert!(Timestamp::parse("-99999999999999999").is_err());
+        for text in ["253402300799999", "-62167219200", "1770354000000", "0"] {
+            let t = Timestamp::parse(text).unwrap();
+            assert_eq!(Timestamp::parse(&t.to_string()), Ok(t), "{text}");
+        }
+    }
     use proptest::prelude::*;
 
     #[test]

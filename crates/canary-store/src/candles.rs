@@ -5,7 +5,7 @@ use canary_model::SourceKind;
 use canary_model::{Candle, Symbol, Timeframe, Timestamp};
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use crate::write::{self, Record, Revisions, Stored};
+use crate::write::{self, Record, Revisions, Stored, Target, WriteError};
 use crate::{Source, Store, StoreError};
 
 /// A bar to insert, with the moment it became knowable.
@@ -90,7 +90,7 @@ fn same_values(a: &Candle, b: &Candle) -> bool {
 struct CandleRecord<'a> {
     symbol: &'a Symbol,
     tf: Timeframe,
-    row: &'a NewCandle,
+    row: NewCandle,
 }
 
 impl Record for CandleRecord<'_> {
@@ -100,7 +100,8 @@ impl Record for CandleRecord<'_> {
     fn latest(&self, tx: &Transaction<'_>) -> rusqlite::Result<Option<Stored<Candle>>> {
         let c = &self.row.candle;
         tx.prepare_cached(
-            "SELECT open, high, low, close, volume, quote_volume, trades, source, available_at
+            "SELECT open, high, low, close, volume, quote_volume, trades, source, available_at,
+                    ingested_at
              FROM candles WHERE symbol = ?1 AND timeframe = ?2 AND open_time = ?3
              ORDER BY available_at DESC LIMIT 1",
         )?
@@ -122,6 +123,7 @@ impl Record for CandleRecord<'_> {
                     },
                     source: r.get(7)?,
                     available_at: r.get(8)?,
+                    ingested_at: r.get(9)?,
                 })
             },
         )
@@ -184,12 +186,12 @@ impl Store {
     /// Insert bars of one series in a single transaction. A bar already stored with the same
     /// values is counted as present and skipped; one stored with other values is a revision
     /// (with [`Revisions::Keep`]: a new version, available from `ingested_at`) or aborts the
-    /// whole insert ([`Revisions::Refuse`]: [`StoreError::Conflict`], naming both), and then
-    /// nothing is written. `progress` is called with the number of bars handled so far, every
-    /// few thousand bars.
+    /// whole insert ([`Revisions::Refuse`]: [`StoreError::Conflict`], naming both, its `index`
+    /// the bar's position), and then nothing is written. `progress` is called with the number
+    /// of bars handled so far, every few thousand bars.
     ///
     /// # Errors
-    /// A conflict, or a database error (the transaction is rolled back).
+    /// A conflict, a bar given twice, or a database error (the transaction is rolled back).
     #[allow(clippy::too_many_arguments)] // each is one fact of the write; a struct would only rename them
     pub fn insert_candles(
         &mut self,
@@ -201,19 +203,90 @@ impl Store {
         revisions: Revisions,
         progress: impl FnMut(usize),
     ) -> Result<InsertReport, StoreError> {
+        let tagged = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| Ok::<_, std::convert::Infallible>((i as u64, *r)));
+        self.insert_candles_from(symbol, tf, source, ingested_at, tagged, revisions, progress)
+            .map_err(write::unwrap_store)
+    }
+
+    /// [`Store::insert_candles`] from a stream of tagged bars (a file line and its bar, as they
+    /// are read): memory stays flat whatever the number of bars, and the whole stream is one
+    /// transaction. An input error stops the write and comes back as
+    /// [`WriteError::Input`]; conflicts and duplicates carry the bar's tag. Into a series that
+    /// holds no bars yet, each bar is inserted without looking first.
+    ///
+    /// # Errors
+    /// The stream's first error, a conflict, a bar given twice, or a database error; nothing
+    /// is written.
+    #[allow(clippy::too_many_arguments)]
+    pub fn insert_candles_from<E>(
+        &mut self,
+        symbol: &Symbol,
+        tf: Timeframe,
+        source: Source<'_>,
+        ingested_at: Timestamp,
+        rows: impl IntoIterator<Item = Result<(u64, NewCandle), E>>,
+        revisions: Revisions,
+        progress: impl FnMut(usize),
+    ) -> Result<InsertReport, WriteError<E>> {
         let tx = self.begin_write()?;
         crate::register_source(&tx, source)?;
-        let records = rows.iter().map(|row| CandleRecord { symbol, tf, row });
+        let held: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM candles WHERE symbol = ?1 AND timeframe = ?2)",
+            params![symbol.as_str(), tf.as_str()],
+            |r| r.get(0),
+        )?;
+        let target = if held {
+            Target::Existing
+        } else {
+            Target::Fresh
+        };
+        let records = rows
+            .into_iter()
+            .map(|r| r.map(|(tag, row)| (tag, CandleRecord { symbol, tf, row })));
         let report = write::insert(
             &tx,
             records,
             source.name,
-            ingested_at.millis(),
+            crate::stamp(&tx, ingested_at)?,
             revisions,
+            target,
             progress,
         )?;
         tx.commit()?;
         Ok(report)
+    }
+
+    /// Call `f` with the open time of every stored bar of a series from `from` to `to`
+    /// (inclusive), in order, whatever its version: the times a gap report reads.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn for_each_open_time(
+        &self,
+        symbol: &Symbol,
+        tf: Timeframe,
+        from: Timestamp,
+        to: Timestamp,
+        mut f: impl FnMut(Timestamp),
+    ) -> Result<(), StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT DISTINCT open_time FROM candles
+             WHERE symbol = ?1 AND timeframe = ?2 AND open_time BETWEEN ?3 AND ?4
+             ORDER BY open_time",
+        )?;
+        let mut rows = stmt.query(params![
+            symbol.as_str(),
+            tf.as_str(),
+            from.millis(),
+            to.millis()
+        ])?;
+        while let Some(r) = rows.next()? {
+            f(Timestamp::from_millis(r.get(0)?));
+        }
+        Ok(())
     }
 
     /// Bars of one series in open-time order, as of `q.asof`.
@@ -508,6 +581,66 @@ mod tests {
         assert!(
             matches!(&e, StoreError::Conflict(c) if c.what == "BTCUSDT 1h bar at 1970-01-01T02:00:00Z" && c.stored.contains("C 150") && c.new.contains("C 102")),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn a_bar_given_twice_in_one_write_is_refused_naming_its_tag() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("d.db")).unwrap();
+        let sym = Symbol::new("BTCUSDT").unwrap();
+        let h = 3_600_000;
+        let now = Timestamp::from_millis(0);
+        // Into an empty series (inserted without looking first) and into one that holds bars.
+        for round in 0..2 {
+            let rows = [(10, bar(0, 10.0)), (11, bar(h, 20.0)), (12, bar(0, 10.0))];
+            let e = s
+                .insert_candles_from(
+                    &sym,
+                    Timeframe::H1,
+                    Source::real("f"),
+                    now,
+                    rows.iter().map(|&(t, b)| Ok::<_, String>((t, b))),
+                    Revisions::Keep,
+                    |_| {},
+                )
+                .unwrap_err();
+            assert!(
+                matches!(&e, WriteError::Store(StoreError::Duplicate { tag: 12, .. })),
+                "round {round}: {e}"
+            );
+            if round == 0 {
+                s.insert_candles(
+                    &sym,
+                    Timeframe::H1,
+                    Source::real("f"),
+                    now,
+                    &[bar(5 * h, 90.0)],
+                    Revisions::Keep,
+                    |_| {},
+                )
+                .unwrap();
+            }
+        }
+        // An input error stops the write; nothing of it is stored.
+        let rows = vec![Ok((1, bar(7 * h, 10.0))), Err("line 2: bad".to_string())];
+        let e = s
+            .insert_candles_from(
+                &sym,
+                Timeframe::H1,
+                Source::real("f"),
+                now,
+                rows,
+                Revisions::Keep,
+                |_| {},
+            )
+            .unwrap_err();
+        assert!(matches!(&e, WriteError::Input(m) if m == "line 2: bad"));
+        assert_eq!(
+            s.candles(&sym, Timeframe::H1, &CandleQuery::default())
+                .unwrap()
+                .len(),
+            1
         );
     }
 

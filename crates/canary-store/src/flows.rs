@@ -3,7 +3,7 @@
 use canary_model::Timestamp;
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use crate::write::{self, Record, Revisions, Stored};
+use crate::write::{self, Record, Revisions, Stored, Target, unwrap_store};
 use crate::{InsertReport, Source, Store, StoreError};
 
 /// One stored outflow.
@@ -23,7 +23,7 @@ impl Record for &StoredOutflow {
 
     fn latest(&self, tx: &Transaction<'_>) -> rusqlite::Result<Option<Stored<f64>>> {
         tx.prepare_cached(
-            "SELECT btc, source, available_at FROM entity_outflows
+            "SELECT btc, source, available_at, ingested_at FROM entity_outflows
              WHERE entity = ?1 AND txid = ?2 AND destination = ?3",
         )?
         .query_row(params![self.entity, self.txid, self.destination], |x| {
@@ -31,6 +31,7 @@ impl Record for &StoredOutflow {
                 values: x.get(0)?,
                 source: x.get(1)?,
                 available_at: x.get(2)?,
+                ingested_at: x.get(3)?,
             })
         })
         .optional()
@@ -95,14 +96,20 @@ impl Store {
     ) -> Result<InsertReport, StoreError> {
         let tx = self.begin_write()?;
         crate::register_source(&tx, source)?;
+        let tagged = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| Ok::<_, std::convert::Infallible>((i as u64, r)));
         let report = write::insert(
             &tx,
-            rows,
+            tagged,
             source.name,
-            ingested_at.millis(),
+            crate::stamp(&tx, ingested_at)?,
             Revisions::Refuse,
+            Target::Existing,
             |_| {},
-        )?;
+        )
+        .map_err(unwrap_store)?;
         tx.commit()?;
         Ok(report)
     }

@@ -17,7 +17,7 @@ mod write;
 pub use candles::{CandleQuery, InsertReport, NewCandle, SeriesInfo, StoredCandle};
 pub use flows::StoredOutflow;
 pub use network::NetworkPoint;
-pub use write::Revisions;
+pub use write::{Revisions, WriteError};
 
 use std::path::{Path, PathBuf};
 
@@ -38,6 +38,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0005_revisions",
         include_str!("migrations/0005_revisions.sql"),
+    ),
+    (
+        "0006_write_stamps",
+        include_str!("migrations/0006_write_stamps.sql"),
     ),
 ];
 
@@ -106,6 +110,9 @@ pub enum StoreError {
         stored: SourceKind,
         new: SourceKind,
     },
+    /// A batch names the same key twice; nothing was written.
+    #[error("{what} appears twice in what was written; nothing was written")]
+    Duplicate { tag: u64, what: String },
     /// Another writer held the database longer than the wait limit; nothing was written.
     #[error(
         "database {path} is being written by another process and was not free after {waited_s:.1} s; nothing was written (try again, or wait longer)"
@@ -126,8 +133,8 @@ pub enum StoreError {
     "{what} conflicts with the stored one: stored (source {stored_source}) {stored}, new {new}; nothing was written"
 )]
 pub struct Conflict {
-    /// Index of the conflicting row in the batch.
-    pub index: usize,
+    /// The caller's tag of the conflicting row (its position in the batch, or its file line).
+    pub index: u64,
     /// What the row is: `BTCUSDT 4h bar at 2026-02-06T00:00:00Z`, `difficulty on …`.
     pub what: String,
     pub stored_source: String,
@@ -312,6 +319,15 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// The `ingested_at` of the rows a write transaction stores: `now`, or one millisecond after
+/// the previous batch's stamp if that is not earlier, so that every batch's stamp is its own.
+fn stamp(tx: &Transaction<'_>, now: canary_model::Timestamp) -> Result<i64, StoreError> {
+    let last: i64 = tx.query_row("SELECT last FROM write_stamps", [], |r| r.get(0))?;
+    let at = now.millis().max(last + 1);
+    tx.execute("UPDATE write_stamps SET last = ?1", params![at])?;
+    Ok(at)
 }
 
 /// Record a source's kind inside a write transaction, refusing a name already recorded with

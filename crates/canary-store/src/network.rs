@@ -4,7 +4,7 @@
 use canary_model::Timestamp;
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use crate::write::{self, Record, Revisions, Stored};
+use crate::write::{self, Record, Revisions, Stored, Target, unwrap_store};
 use crate::{InsertReport, Source, Store, StoreError};
 
 /// One value of a network series.
@@ -27,14 +27,15 @@ impl Record for PointRecord<'_> {
 
     fn latest(&self, tx: &Transaction<'_>) -> rusqlite::Result<Option<Stored<f64>>> {
         tx.prepare_cached(
-            "SELECT value, source, available_at FROM network_points WHERE series = ?1 AND time = ?2
-             ORDER BY available_at DESC LIMIT 1",
+            "SELECT value, source, available_at, ingested_at FROM network_points
+             WHERE series = ?1 AND time = ?2 ORDER BY available_at DESC LIMIT 1",
         )?
         .query_row(params![self.series, self.point.time.millis()], |r| {
             Ok(Stored {
                 values: r.get(0)?,
                 source: r.get(1)?,
                 available_at: r.get(2)?,
+                ingested_at: r.get(3)?,
             })
         })
         .optional()
@@ -94,20 +95,26 @@ impl Store {
     ) -> Result<InsertReport, StoreError> {
         let tx = self.begin_write()?;
         crate::register_source(&tx, source)?;
-        let records = series.iter().flat_map(|(name, points)| {
-            points.iter().map(move |point| PointRecord {
-                series: name,
-                point,
+        let records = series
+            .iter()
+            .flat_map(|(name, points)| {
+                points.iter().map(move |point| PointRecord {
+                    series: name,
+                    point,
+                })
             })
-        });
+            .enumerate()
+            .map(|(i, r)| Ok::<_, std::convert::Infallible>((i as u64, r)));
         let report = write::insert(
             &tx,
             records,
             source.name,
-            ingested_at.millis(),
+            crate::stamp(&tx, ingested_at)?,
             revisions,
+            Target::Existing,
             |_| {},
-        )?;
+        )
+        .map_err(unwrap_store)?;
         tx.commit()?;
         Ok(report)
     }

@@ -23,6 +23,7 @@ pub(crate) struct Stored<V> {
     pub values: V,
     pub source: String,
     pub available_at: i64,
+    pub ingested_at: i64,
 }
 
 /// A row a table knows how to compare and write.
@@ -50,47 +51,109 @@ pub(crate) trait Record {
     fn describe(&self, stored: &Self::Values) -> (String, String, String);
 }
 
-/// Insert `rows` in the open transaction (the caller commits). `progress` is called with the
-/// number of rows handled, every few thousand.
-pub(crate) fn insert<R: Record>(
+/// Why a streamed write stopped; nothing was written.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError<E> {
+    /// The rows' own source failed (a bad line of a file): its error.
+    #[error("{0}")]
+    Input(E),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl<E> From<rusqlite::Error> for WriteError<E> {
+    fn from(e: rusqlite::Error) -> Self {
+        WriteError::Store(StoreError::Sql(e))
+    }
+}
+
+/// Whether the batch writes into keys nothing was stored under before it: then each row is
+/// inserted at once, and a key met twice is a duplicate within the batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Target {
+    Fresh,
+    Existing,
+}
+
+fn is_constraint(e: &rusqlite::Error) -> bool {
+    e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation)
+}
+
+/// Insert tagged rows in the open transaction (the caller commits). A tag is the caller's
+/// name for a row (its position, or its file line) and comes back in errors. `progress` is
+/// called with the number of rows handled, every few thousand.
+pub(crate) fn insert<R: Record, E>(
     tx: &Transaction<'_>,
-    rows: impl IntoIterator<Item = R>,
+    rows: impl IntoIterator<Item = Result<(u64, R), E>>,
     source: &str,
     ingested_at: i64,
     revisions: Revisions,
+    target: Target,
     mut progress: impl FnMut(usize),
-) -> Result<InsertReport, StoreError> {
+) -> Result<InsertReport, WriteError<E>> {
     let mut report = InsertReport::default();
-    let mut index = 0;
+    let mut handled = 0;
     for row in rows {
-        match row.latest(tx)? {
-            Some(s) if row.same(&s.values) => report.present += 1,
-            Some(s) if R::VERSIONED && revisions == Revisions::Keep => {
-                // Known from its ingest time, and always after the version it revises.
-                let at = row.available_at().max(ingested_at).max(s.available_at + 1);
-                row.put(tx, source, at, ingested_at)?;
-                report.revised += 1;
+        let (tag, row) = row.map_err(WriteError::Input)?;
+        if target == Target::Fresh {
+            match row.put(tx, source, row.available_at(), ingested_at) {
+                Ok(()) => report.inserted += 1,
+                Err(e) if is_constraint(&e) => {
+                    return Err(duplicate(tx, &row, tag)?.into());
+                }
+                Err(e) => return Err(e.into()),
             }
-            Some(s) => {
-                let (what, stored, new) = row.describe(&s.values);
-                return Err(StoreError::Conflict(Box::new(Conflict {
-                    index,
-                    what,
-                    stored_source: s.source,
-                    stored,
-                    new,
-                })));
-            }
-            None => {
-                row.put(tx, source, row.available_at(), ingested_at)?;
-                report.inserted += 1;
+        } else {
+            match row.latest(tx)? {
+                Some(s) if s.ingested_at == ingested_at && s.source == source => {
+                    return Err(duplicate(tx, &row, tag)?.into());
+                }
+                Some(s) if row.same(&s.values) => report.present += 1,
+                Some(s) if R::VERSIONED && revisions == Revisions::Keep => {
+                    // Known from its ingest time, and always after the version it revises.
+                    let at = row.available_at().max(ingested_at).max(s.available_at + 1);
+                    row.put(tx, source, at, ingested_at)?;
+                    report.revised += 1;
+                }
+                Some(s) => {
+                    let (what, stored, new) = row.describe(&s.values);
+                    return Err(StoreError::Conflict(Box::new(Conflict {
+                        index: tag,
+                        what,
+                        stored_source: s.source,
+                        stored,
+                        new,
+                    }))
+                    .into());
+                }
+                None => {
+                    row.put(tx, source, row.available_at(), ingested_at)?;
+                    report.inserted += 1;
+                }
             }
         }
-        index += 1;
-        if index % 4096 == 0 {
-            progress(index);
+        handled += 1;
+        if handled % 4096 == 0 {
+            progress(handled);
         }
     }
-    progress(index);
+    progress(handled);
     Ok(report)
+}
+
+/// The error for a row whose key this batch has already written.
+fn duplicate<R: Record>(tx: &Transaction<'_>, row: &R, tag: u64) -> Result<StoreError, StoreError> {
+    let what = match row.latest(tx)? {
+        Some(s) => row.describe(&s.values).0,
+        None => "a row".to_string(),
+    };
+    Ok(StoreError::Duplicate { tag, what })
+}
+
+/// The store error of a write whose input cannot fail.
+pub(crate) fn unwrap_store(e: WriteError<std::convert::Infallible>) -> StoreError {
+    match e {
+        WriteError::Store(e) => e,
+        WriteError::Input(never) => match never {},
+    }
 }

@@ -60,6 +60,16 @@ pub fn progress(len: u64, what: &str) -> ProgressBar {
 /// Print tables at their full width (`--wide`) instead of fitting them to the terminal.
 pub static WIDE: AtomicBool = AtomicBool::new(false);
 
+/// A counter on standard error for work of unknown length, drawn only on a terminal.
+pub fn counter(what: &str) -> ProgressBar {
+    let pb = ProgressBar::new_spinner();
+    pb.set_style(
+        ProgressStyle::with_template("{msg} {pos} rows ({per_sec})").expect("valid template"),
+    );
+    pb.set_message(what.to_string());
+    pb
+}
+
 /// A table in the style every command uses: on a terminal it fits the width, wrapping long
 /// cells (`--wide` prints every column at full width).
 pub fn table() -> comfy_table::Table {

@@ -1,13 +1,13 @@
-//! `canary import`: read and validate a candle CSV, store it in one transaction.
+//! `canary import`: read and validate a candle CSV as it streams in, and store it in one
+//! transaction (a bad row stops it and nothing of the file is stored).
 
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow};
-use canary_ingest::csv::{ImportOptions, TimeRange, read_candles};
-use canary_store::{NewCandle, Revisions, Source, StoreError};
+use canary_ingest::csv::{CandleStream, ImportOptions, TimeRange, find_gaps};
+use canary_store::{NewCandle, Revisions, Source, StoreError, WriteError};
 
 use crate::cli::ImportArgs;
-use crate::output::progress;
 
 pub fn run(db: &Path, a: &ImportArgs) -> Result<()> {
     let map = match &a.map {
@@ -22,10 +22,13 @@ pub fn run(db: &Path, a: &ImportArgs) -> Result<()> {
             now: Some(super::now()),
         },
     };
-    let parsed = read_candles(&a.file, &opts).map_err(super::ingest_hint)?;
-    let tf = parsed.timeframe;
+    let file = canary_ingest::lines::open(&a.file)
+        .with_context(|| format!("cannot read {}", a.file.display()))?;
+    let mut stream = CandleStream::open(file, &a.file, &opts).map_err(super::ingest_hint)?;
+    let tf = stream.timeframe();
+    let simulated = stream.simulated();
     let source = a.source.clone().unwrap_or_else(|| {
-        if parsed.simulated {
+        if simulated {
             "sim".to_string()
         } else {
             a.file.file_name().map_or_else(
@@ -34,28 +37,90 @@ pub fn run(db: &Path, a: &ImportArgs) -> Result<()> {
             )
         }
     });
-    if parsed.simulated {
+    if simulated {
         crate::output::banner();
     }
-    let rows: Vec<NewCandle> = parsed
-        .rows
-        .iter()
-        .map(|r| NewCandle {
-            candle: r.candle,
-            available_at: tf.close_of(r.candle.open_time),
-            source_bars: None,
-        })
-        .collect();
-
-    let gaps = &parsed.gaps;
+    let pb = crate::output::counter("importing");
+    let (report, summary) = if a.dry_run {
+        let mut n = 0u64;
+        while let Some(row) = stream.next_row() {
+            row.map_err(super::ingest_hint)?;
+            n += 1;
+            if n.is_multiple_of(65_536) {
+                pb.set_position(n);
+            }
+        }
+        (None, stream.summary())
+    } else {
+        let mut store = super::open(db)?;
+        let kind = if simulated {
+            Source::sim(&source)
+        } else {
+            Source::real(&source)
+        };
+        let rows = std::iter::from_fn(|| stream.next_row()).map(|r| {
+            r.map(|row| {
+                (
+                    row.line,
+                    NewCandle {
+                        candle: row.candle,
+                        available_at: tf.close_of(row.candle.open_time),
+                        source_bars: None,
+                    },
+                )
+            })
+        });
+        let report = store
+            .insert_candles_from(
+                &a.symbol,
+                tf,
+                kind,
+                super::now(),
+                rows,
+                revisions(a.strict),
+                |n| pb.set_position(n as u64),
+            )
+            .map_err(|e| match e {
+                WriteError::Input(e) => super::ingest_hint(e),
+                WriteError::Store(StoreError::Conflict(c)) => anyhow!(
+                    "{}:{}: {c} (without --strict it is stored as a revision)",
+                    a.file.display(),
+                    c.index
+                ),
+                WriteError::Store(StoreError::Duplicate { tag, what }) => anyhow!(
+                    "{}:{tag}: time: {what} appears twice in the file; nothing was stored",
+                    a.file.display()
+                ),
+                WriteError::Store(e) => anyhow!(e),
+            })
+            .with_context(|| format!("importing {} into {}", a.file.display(), db.display()))?;
+        let mut summary = stream.summary();
+        if summary.gaps.is_none()
+            && let (Some(first), Some(last)) = (summary.first, summary.last)
+        {
+            // Rows out of time order: the gaps are read back from what is stored.
+            let mut prev: Option<canary_model::Timestamp> = None;
+            let mut gaps = Vec::new();
+            store.for_each_open_time(&a.symbol, tf, first, last, |t| {
+                if let Some(p) = prev {
+                    gaps.extend(find_gaps([p, t].into_iter(), tf));
+                }
+                prev = Some(t);
+            })?;
+            summary.gaps = Some(gaps);
+        }
+        (Some(report), summary)
+    };
+    pb.finish_and_clear();
+    let gaps = summary.gaps.clone().unwrap_or_default();
+    let missing: u64 = gaps.iter().map(|g| g.count).sum();
     let gap_note = if gaps.is_empty() {
         String::new()
     } else {
         let shown: Vec<String> = gaps.iter().take(5).map(ToString::to_string).collect();
         format!(
-            "\n{} gaps ({} missing {tf} bars, not filled): {}{}",
+            "\n{} gaps ({missing} missing {tf} bars, not filled): {}{}",
             gaps.len(),
-            parsed.missing_bars(),
             shown.join("; "),
             if gaps.len() > 5 {
                 format!("; … {} more", gaps.len() - 5)
@@ -64,69 +129,35 @@ pub fn run(db: &Path, a: &ImportArgs) -> Result<()> {
             }
         )
     };
-    let partial_note = if parsed.partial_skipped > 0 {
+    let partial_note = if summary.partial_skipped > 0 {
         format!(
             "\nskipped {} bars the file marks partial",
-            parsed.partial_skipped
+            summary.partial_skipped
         )
     } else {
         String::new()
     };
-    let first = rows.first().map(|r| r.candle.open_time);
-    let last = rows.last().map(|r| r.candle.open_time);
-    let span = match (first, last) {
+    let span = match (summary.first, summary.last) {
         (Some(f), Some(l)) => format!("{f} → {l}"),
         _ => String::new(),
     };
-
-    if a.dry_run {
-        println!(
+    match report {
+        None => println!(
             "dry run: {} {} bars of {} {tf} ({span}) are valid; nothing stored, {} gaps{gap_note}{partial_note}",
-            rows.len(),
+            summary.bars,
             tf,
             a.symbol,
             gaps.len()
-        );
-        return Ok(());
+        ),
+        Some(report) => println!(
+            "imported {} bars, {} already present, {} revised, {} gaps ({} {tf} {span}, source {source}){gap_note}{partial_note}",
+            report.inserted,
+            report.present,
+            report.revised,
+            gaps.len(),
+            a.symbol
+        ),
     }
-
-    let mut store = super::open(db)?;
-    let kind = if parsed.simulated {
-        Source::sim(&source)
-    } else {
-        Source::real(&source)
-    };
-    let pb = progress(rows.len() as u64, "importing");
-    let report = store
-        .insert_candles(
-            &a.symbol,
-            tf,
-            kind,
-            super::now(),
-            &rows,
-            revisions(a.strict),
-            |n| pb.set_position(n as u64),
-        )
-        .map_err(|e| match e {
-            StoreError::Conflict(c) => {
-                let line = parsed.rows[c.index].line;
-                anyhow!(
-                    "{}:{line}: {c} (without --strict it is stored as a revision)",
-                    a.file.display()
-                )
-            }
-            e => anyhow!(e),
-        })
-        .with_context(|| format!("importing {} into {}", a.file.display(), db.display()))?;
-    pb.finish_and_clear();
-    println!(
-        "imported {} bars, {} already present, {} revised, {} gaps ({} {tf} {span}, source {source}){gap_note}{partial_note}",
-        report.inserted,
-        report.present,
-        report.revised,
-        gaps.len(),
-        a.symbol
-    );
     Ok(())
 }
 

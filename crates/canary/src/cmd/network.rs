@@ -102,7 +102,7 @@ fn import(db: &Path, a: &NetworkImportArgs) -> Result<()> {
                     .series
                     .iter()
                     .flat_map(|(_, v)| v.iter())
-                    .nth(c.index)
+                    .nth(usize::try_from(c.index).unwrap_or(usize::MAX))
                     .map_or(0, |v| v.0);
                 anyhow!(
                     "{}:{line}: {c} (without --strict it is stored as a revision)",
