@@ -107,9 +107,11 @@ fn days(ms: i64) -> f64 {
     (ms as f64 / DAY_MS as f64 * 10.0).round() / 10.0
 }
 
-/// A human age: `5 h`, `3.2 days`.
+/// A human age: `12 min`, `5 h`, `3.2 days`.
 fn human_age(ms: i64) -> String {
-    if ms < 2 * DAY_MS {
+    if ms < 3_600_000 {
+        format!("{} min", ms / 60_000)
+    } else if ms < 2 * DAY_MS {
         format!("{} h", ms / 3_600_000)
     } else {
         format!("{} days", days(ms))
@@ -217,9 +219,15 @@ impl<'a> Context<'a> {
         })
     }
 
-    fn stored(&self, symbol: &Symbol, tf: Timeframe) -> Result<Vec<StoredCandle>, EngineError> {
+    fn stored(
+        &self,
+        symbol: &Symbol,
+        tf: Timeframe,
+        last: Option<usize>,
+    ) -> Result<Vec<StoredCandle>, EngineError> {
         let q = CandleQuery {
             asof: Some(self.asof),
+            last,
             ..CandleQuery::default()
         };
         Ok(self.store.candles(symbol, tf, &q)?)
@@ -227,7 +235,12 @@ impl<'a> Context<'a> {
 
     /// Bars of `tf` built from the freshest stored lower timeframe (complete buckets only),
     /// with that timeframe and the sources used.
-    fn built(&self, symbol: &Symbol, tf: Timeframe) -> Result<Option<Built>, EngineError> {
+    fn built(
+        &self,
+        symbol: &Symbol,
+        tf: Timeframe,
+        last: Option<usize>,
+    ) -> Result<Option<Built>, EngineError> {
         let mut best: Option<Built> = None;
         // Nearest lower timeframe first: at equal freshness it is the one kept.
         for lower in Timeframe::ALL
@@ -235,7 +248,9 @@ impl<'a> Context<'a> {
             .rev()
             .filter(|l| tf.is_multiple_of(**l))
         {
-            let rows = self.stored(symbol, *lower)?;
+            // Enough lower bars for `last` higher ones, and the bucket still open.
+            let per = usize::try_from(tf.duration_ms() / lower.duration_ms()).unwrap_or(1);
+            let rows = self.stored(symbol, *lower, last.map(|n| (n + 2) * per))?;
             if rows.is_empty() {
                 continue;
             }
@@ -273,8 +288,31 @@ impl<'a> Context<'a> {
     /// # Errors
     /// [`EngineError::NoBars`] when there are none, stored or buildable; a database error.
     pub fn bars(&self, symbol: &Symbol, tf: Timeframe) -> Result<Input<MarketBars>, EngineError> {
-        let stored = self.stored(symbol, tf)?;
-        let built = self.built(symbol, tf)?;
+        self.bars_limited(symbol, tf, None)
+    }
+
+    /// As [`Context::bars`], only the latest `n` bars: a long series is not read whole when the
+    /// end of it is all that is needed.
+    ///
+    /// # Errors
+    /// As [`Context::bars`].
+    pub fn last_bars(
+        &self,
+        symbol: &Symbol,
+        tf: Timeframe,
+        n: usize,
+    ) -> Result<Input<MarketBars>, EngineError> {
+        self.bars_limited(symbol, tf, Some(n))
+    }
+
+    fn bars_limited(
+        &self,
+        symbol: &Symbol,
+        tf: Timeframe,
+        last: Option<usize>,
+    ) -> Result<Input<MarketBars>, EngineError> {
+        let stored = self.stored(symbol, tf, last)?;
+        let built = self.built(symbol, tf, last)?;
         let series = format!("{symbol} {tf}");
         let mut warnings = Vec::new();
         let mut sources: Vec<String> = stored.iter().map(|r| r.source.clone()).collect();
@@ -332,6 +370,11 @@ impl<'a> Context<'a> {
                 kind_sources.extend(lower_sources);
                 candles.extend(newer);
             }
+        }
+        if let Some(n) = last
+            && candles.len() > n
+        {
+            candles.drain(..candles.len() - n);
         }
         let Some(last) = candles.last() else {
             return Err(EngineError::NoBars {

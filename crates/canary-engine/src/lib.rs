@@ -35,7 +35,7 @@ pub use reports::companies::{
 pub use reports::flows::{EntityFlows, FlowsBody, flows};
 pub use reports::hashprice::{HashpriceBody, HashpriceParams, MachineRow, hashprice};
 pub use reports::indicators::{
-    IndicatorsBody, IndicatorsParams, indicator_columns, indicators, indicators_of,
+    IndicatorsBody, IndicatorsParams, indicator_columns, indicators, indicators_of, warmup,
 };
 pub use reports::levels::{LevelsBody, LevelsParams, levels};
 pub use reports::network::{NetworkBody, NetworkParams, NetworkRow, network};

@@ -36,6 +36,8 @@ pub struct CandleQuery {
     pub to: Option<Timestamp>,
     /// Only bars with `available_at <= asof`.
     pub asof: Option<Timestamp>,
+    /// Only the latest this many of those bars (still returned in open-time order).
+    pub last: Option<usize>,
 }
 
 /// What an insert did.
@@ -299,17 +301,26 @@ impl Store {
         tf: Timeframe,
         q: &CandleQuery,
     ) -> Result<Vec<StoredCandle>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            // The latest version of each bar available at the time (SQLite returns the other
-            // columns of the row that holds the MAX).
+        // The latest version of each bar available at the time (SQLite returns the other
+        // columns of the row that holds the MAX); with `last`, the newest bars first, reversed
+        // below.
+        let mut stmt = self.conn.prepare_cached(if q.last.is_some() {
             "SELECT open_time, open, high, low, close, volume, quote_volume, trades, source,
                     MAX(available_at), ingested_at, source_bars
              FROM candles
              WHERE symbol = ?1 AND timeframe = ?2 AND open_time >= ?3 AND open_time <= ?4
                AND available_at <= ?5
              GROUP BY open_time
-             ORDER BY open_time",
-        )?;
+             ORDER BY open_time DESC LIMIT ?6"
+        } else {
+            "SELECT open_time, open, high, low, close, volume, quote_volume, trades, source,
+                    MAX(available_at), ingested_at, source_bars
+             FROM candles
+             WHERE symbol = ?1 AND timeframe = ?2 AND open_time >= ?3 AND open_time <= ?4
+               AND available_at <= ?5 AND ?6 >= 0
+             GROUP BY open_time
+             ORDER BY open_time"
+        })?;
         let rows = stmt.query_map(
             params![
                 symbol.as_str(),
@@ -317,6 +328,7 @@ impl Store {
                 q.from.map_or(i64::MIN, Timestamp::millis),
                 q.to.map_or(i64::MAX, Timestamp::millis),
                 q.asof.map_or(i64::MAX, Timestamp::millis),
+                q.last.map_or(0, |n| i64::try_from(n).unwrap_or(i64::MAX)),
             ],
             |r| {
                 Ok((
@@ -362,6 +374,9 @@ impl Store {
                 ingested_at: Timestamp::from_millis(ingested),
                 source_bars,
             });
+        }
+        if q.last.is_some() {
+            out.reverse();
         }
         Ok(out)
     }
@@ -499,6 +514,15 @@ mod tests {
         let got = s.candles(&sym, tf, &q).unwrap();
         assert_eq!(got.last().unwrap().candle.open_time.millis(), 4 * 3_600_000);
         assert!(got.iter().all(|c| c.available_at <= q.asof.unwrap()));
+        // The latest three of those, in time order.
+        let last3 = s
+            .candles(&sym, tf, &CandleQuery { last: Some(3), ..q })
+            .unwrap();
+        let times: Vec<i64> = last3
+            .iter()
+            .map(|c| c.candle.open_time.millis() / 3_600_000)
+            .collect();
+        assert_eq!(times, [2, 3, 4]);
         drop(s);
         // Reopening keeps the data and does not re-run migrations.
         let s = Store::open(&dir.path().join("sub/canary.db")).unwrap();

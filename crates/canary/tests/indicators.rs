@@ -290,3 +290,78 @@ fn flags_out_of_range_are_refused_before_any_work_naming_the_flag() {
     }
     assert!(!db.exists(), "a refused flag touches no database");
 }
+
+/// `--last N` reads only the bars the indicators need, and gives the whole history's values.
+#[test]
+fn shared_data_the_last_rows_read_only_what_they_need_and_equal_the_full_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    import_4h(&db);
+    let ind =
+        "rsi:14,ema:200,macd:12:26:9,bbands:20:2,atr:14,adx:14,stoch:14:3:3,cci:20,mfi:14,rv:30";
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "indicators",
+            "--symbol",
+            "BTCUSDT",
+            "--tf",
+            "4h",
+            "--asof",
+            "2026-02-06T05:00:00Z",
+            "--ind",
+            ind,
+            "--format",
+            "csv",
+        ];
+        args.extend(extra);
+        parse_csv(&ok(&canary(&db, &args)))
+    };
+    let (h, windowed) = run(&["--last", "3"]);
+    let (h2, full) = run(&[]);
+    assert_eq!(h, h2);
+    let full = &full[full.len() - 3..];
+    assert_eq!(windowed.len(), 3);
+    for (w, f) in windowed.iter().zip(full) {
+        assert_eq!(w[0], f[0], "same bars");
+        for (c, (a, b)) in h.iter().zip(w.iter().zip(f)).skip(1) {
+            let (a, b): (f64, f64) = (a.parse().unwrap(), b.parse().unwrap());
+            assert!(
+                (a - b).abs() <= 1e-9 * b.abs(),
+                "{c} at {}: {a} vs {b}",
+                w[0]
+            );
+        }
+    }
+    // The JSON names the first bar read: not the first of the file.
+    let out = ok(&canary(
+        &db,
+        &[
+            "indicators",
+            "--symbol",
+            "BTCUSDT",
+            "--tf",
+            "4h",
+            "--asof",
+            "2026-02-06T05:00:00Z",
+            "--ind",
+            "rsi:14",
+            "--format",
+            "json",
+            "--last",
+            "1",
+        ],
+    ));
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let claim = doc["claims"]
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|c| c["provenance"]["method"] == "ta_indicator")
+        .unwrap();
+    let bars: usize = claim["provenance"]["params"]["bars"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(bars < 1000, "{bars} bars read for one RSI value");
+}

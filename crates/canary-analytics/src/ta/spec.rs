@@ -278,6 +278,41 @@ impl IndicatorSpec {
         }
     }
 
+    /// Bars before a given one that the indicator needs for its value there to equal the
+    /// value computed from the whole history: the lookback for windowed indicators, plus, for
+    /// exponential ones (EMA, Wilder's averages), the bars after which an older bar's weight is
+    /// below 2⁻⁵³ of the value. `None` for indicators that depend on the whole history (OBV's
+    /// running total, the drawdown's running high). The values agree to 1e-9 relative, the
+    /// tolerance against TA-Lib (running sums carry rounding from where the series starts).
+    #[must_use]
+    pub fn warmup(&self) -> Option<usize> {
+        use IndicatorSpec::*;
+        // Bars for an exponential weight (1 − α)^k to fall below 2^-53.
+        let converge = |alpha: f64| -> usize {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let k = (53.0 * std::f64::consts::LN_2 / -(1.0 - alpha).ln()).ceil() as usize;
+            k
+        };
+        #[allow(clippy::cast_precision_loss)]
+        let ema = |n: usize| n + converge(2.0 / (n as f64 + 1.0));
+        #[allow(clippy::cast_precision_loss)]
+        let wilder = |n: usize| n + 1 + converge(1.0 / n as f64);
+        Some(match *self {
+            Sma(n) | Wma(n) | Willr(n) | Cci(n) => n,
+            Stddev(n, _) | Bbands(n, _) => n,
+            Roc(n) | Ret(n) => n + 1,
+            Trange => 2,
+            Ema(n) => ema(n),
+            Macd(f, s, g) => ema(f.max(s)) + ema(g),
+            Rsi(n) | Atr(n) | Natr(n) | PlusDi(n) | MinusDi(n) => wilder(n),
+            Adx(n) => 2 * wilder(n),
+            Stoch(k, s, d) => k + s + d,
+            Mfi(n) => n + 1,
+            Rv(n) | RetZ(n) => n + 2,
+            Obv | Drawdown => return None,
+        })
+    }
+
     /// Compute the indicator over `data`: one column per name in [`columns`](Self::columns),
     /// each as long as the series, NaN in the lookback. `bars_per_year` annualises `rv`.
     ///
@@ -375,5 +410,53 @@ mod tests {
             let e = IndicatorSpec::parse_list(spec).unwrap_err().to_string();
             assert!(e.contains(why) && e.contains(spec), "{spec}: {e}");
         }
+    }
+
+    /// Computed over only the bars [`IndicatorSpec::warmup`] asks for, each indicator's last
+    /// values equal those computed over the whole history, to 1e-9 relative (the tolerance
+    /// every indicator is held to against TA-Lib: running sums carry rounding from the start).
+    #[test]
+    fn the_warmup_window_gives_the_whole_historys_values() {
+        let n = 20_000;
+        let (mut p, mut seed) = (60_000.0f64, 11u64);
+        let mut d = Ohlcv::default();
+        for _ in 0..n {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            #[allow(clippy::cast_precision_loss)]
+            let u = (seed >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+            let o = p;
+            p *= 1.0 + 0.02 * u;
+            d.open.push(o);
+            d.high.push(o.max(p) * 1.003);
+            d.low.push(o.min(p) * 0.997);
+            d.close.push(p);
+            d.volume.push(100.0 + 50.0 * u);
+        }
+        let tail = |d: &Ohlcv, k: usize| Ohlcv {
+            open: d.open[n - k..].to_vec(),
+            high: d.high[n - k..].to_vec(),
+            low: d.low[n - k..].to_vec(),
+            close: d.close[n - k..].to_vec(),
+            volume: d.volume[n - k..].to_vec(),
+        };
+        let last = 5;
+        for spec in IndicatorSpec::oracle_set() {
+            let Some(w) = spec.warmup() else {
+                continue;
+            };
+            let full = spec.compute(&d, 2190.0).unwrap();
+            let part = spec.compute(&tail(&d, last + w), 2190.0).unwrap();
+            for (name, (f, p)) in spec.columns().iter().zip(full.iter().zip(&part)) {
+                for j in 1..=last {
+                    let (a, b) = (f[f.len() - j], p[p.len() - j]);
+                    assert!(
+                        (a - b).abs() <= 1e-9 * a.abs().max(1e-300),
+                        "{name}: {a} from all bars, {b} from the last {}",
+                        last + w
+                    );
+                }
+            }
+        }
+        assert_eq!(IndicatorSpec::Obv.warmup(), None);
     }
 }

@@ -16,6 +16,23 @@ pub struct IndicatorsParams {
     pub spec: String,
     /// Last bar to use (open time); the latest available when `None`.
     pub to: Option<Timestamp>,
+    /// Only the last this many rows are wanted: then only the bars their values need are read
+    /// (see [`IndicatorSpec::warmup`]), not the whole series.
+    pub last: Option<usize>,
+}
+
+/// Bars before the first wanted row that `spec` needs; `None` when it needs the whole
+/// history (or does not parse).
+#[must_use]
+pub fn warmup(spec: &str) -> Option<usize> {
+    if spec.trim().eq_ignore_ascii_case("watch") {
+        return None; // the drawdown reads the whole history
+    }
+    IndicatorSpec::parse_list(spec)
+        .ok()?
+        .iter()
+        .map(IndicatorSpec::warmup)
+        .try_fold(0, |m, w| w.map(|w| m.max(w)))
 }
 
 /// The series: one row per bar, one column per indicator output.
@@ -122,7 +139,8 @@ pub fn indicators_of(
                         .of(&[&close_id])
                         .param("column", name)
                         .param("series", &bars.series)
-                        .param("bars", n),
+                        .param("bars", n)
+                        .param("from", b.candles[0].open_time),
                 ))
             });
             (name.clone(), id)
@@ -146,7 +164,14 @@ pub fn indicators(
     ctx: &Context<'_>,
     p: &IndicatorsParams,
 ) -> Result<Report<IndicatorsBody>, EngineError> {
-    let mut bars = ctx.bars(&p.symbol, p.timeframe)?;
+    let window = match (p.to, p.last) {
+        (None, Some(n)) => warmup(&p.spec).map(|w| n.saturating_add(w)),
+        _ => None,
+    };
+    let mut bars = match window {
+        Some(w) => ctx.last_bars(&p.symbol, p.timeframe, w)?,
+        None => ctx.bars(&p.symbol, p.timeframe)?,
+    };
     if let Some(to) = p.to {
         bars.value.candles.retain(|c| c.open_time <= to);
     }

@@ -94,6 +94,7 @@ pub fn run(a: &DemoArgs) -> Result<()> {
                 timeframe: tf,
                 spec: "watch".into(),
                 to: None,
+                last: None,
             },
         )
         .map_err(super::hint)?;

@@ -59,6 +59,11 @@ fn from_file(file: &Path, a: &IndicatorsArgs, asof: Timestamp) -> Result<Input<M
 
 pub fn run(db: &Path, a: &IndicatorsArgs) -> Result<()> {
     let asof = a.at.asof.unwrap_or_else(super::now);
+    let shown_last = a.last.or(if a.format == Format::Table {
+        Some(20)
+    } else {
+        None
+    });
     let r = if let Some(file) = &a.input {
         let bars = from_file(file, a, asof)?;
         canary_engine::indicators_of(&bars, &a.ind, asof)
@@ -76,6 +81,8 @@ pub fn run(db: &Path, a: &IndicatorsArgs) -> Result<()> {
             timeframe,
             spec: a.ind.clone(),
             to: a.to,
+            // Only the rows printed are needed, unless --from asks for earlier ones.
+            last: if a.from.is_none() { shown_last } else { None },
         };
         super::with_context(db, Some(asof), |ctx| canary_engine::indicators(ctx, &p))
             .with_context(|| format!("--ind {}", a.ind))?
@@ -86,11 +93,7 @@ pub fn run(db: &Path, a: &IndicatorsArgs) -> Result<()> {
     let mut idx: Vec<usize> = (0..times.len())
         .filter(|&i| a.from.is_none_or(|f| times[i] >= f))
         .collect();
-    let last = a.last.or(if a.format == Format::Table {
-        Some(20)
-    } else {
-        None
-    });
+    let last = shown_last;
     let total = idx.len();
     if let Some(n) = last {
         idx = idx.split_off(idx.len().saturating_sub(n));
