@@ -1,5 +1,5 @@
 # Canary — the two commands that matter are `make run` and `make test`.
-.PHONY: run test lint bench bench-talib crash fuzz ci
+.PHONY: run test lint bench bench-talib bench-import bench-asof crash fuzz ci
 
 # The offline demo: a simulated crash stored under ./demo/ and its watch set.
 run:
@@ -24,6 +24,14 @@ bench:
 # Canary against TA-Lib 0.8.2 (PyPI) on the same 10M-value series, ratios printed.
 bench-talib:
 	bash bench/talib.sh
+
+# canary import against sqlite3's .import on a 5M-bar file: time, memory, bytes per bar.
+bench-import:
+	bash bench/import.sh
+
+# As-of reads of the 5M-bar store: the last RSI, and every row.
+bench-asof:
+	bash bench/asof.sh
 
 # SIGKILL during import, resample and network import, 100 times each: integrity and
 # all-or-nothing checked, counts printed (see bench/README.md).
