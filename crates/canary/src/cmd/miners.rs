@@ -44,7 +44,7 @@ fn missing_note<'a>(ticker: &str, figures: impl Iterator<Item = &'a FigureRow>) 
     }
     (!all.is_empty()).then(|| {
         format!(
-            "{ticker}: n/a without {} (none published by the time)",
+            "{ticker}: n/a without {} (not in the facts file as of the time)",
             all.join("; ")
         )
     })
