@@ -28,16 +28,7 @@ fn shared_data_stats_as_of_the_crash_morning() {
         ],
     ));
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let stat = |k: &str| -> f64 {
-        doc["stats"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["key"] == k)
-            .unwrap_or_else(|| panic!("no {k}"))["value"]
-            .as_f64()
-            .unwrap()
-    };
+    let stat = |k: &str| -> f64 { stat(&doc, k)["value"].as_f64().unwrap() };
     // Every statistic, worked out from the 4h file by a separate script (Python's statistics
     // module; daily bars as UTC days of complete 4h bars; the σ move as the latest log return
     // over the sample σ of the previous n; supply at the height estimated at 600 s per block
@@ -285,18 +276,9 @@ fn shared_data_stats_use_the_freshest_daily_bars() {
         warnings.is_empty(),
         "stored and built days agree: {warnings:?}"
     );
-    let stat = |k: &str| {
-        doc["stats"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["key"] == k)
-            .unwrap_or_else(|| panic!("no {k}"))
-            .clone()
-    };
-    assert_eq!(stat("last_price")["value"], 73_674.39);
-    assert_eq!(stat("daily_close")["value"], 73_674.39);
-    assert_eq!(stat("daily_close")["note"], "day 2026-05-31");
+    assert_eq!(stat(&doc, "last_price")["value"], 73_674.39);
+    assert_eq!(stat(&doc, "daily_close")["value"], 73_674.39);
+    assert_eq!(stat(&doc, "daily_close")["note"], "day 2026-05-31");
     assert_data_no_later_than(&doc, "2026-05-31T20:00:00Z");
 }
 

@@ -132,3 +132,13 @@ pub fn assert_report(doc: &serde_json::Value, asof: &str) -> Vec<serde_json::Val
     assert_claims_resolve(doc, &[]);
     doc["warnings"].as_array().expect("a warnings list").clone()
 }
+
+/// The statistic `key` of a `stats --format json` report.
+pub fn stat<'a>(doc: &'a serde_json::Value, key: &str) -> &'a serde_json::Value {
+    doc["stats"]
+        .as_array()
+        .expect("a stats list")
+        .iter()
+        .find(|s| s["key"] == key)
+        .unwrap_or_else(|| panic!("no {key} in the stats"))
+}
