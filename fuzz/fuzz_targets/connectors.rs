@@ -16,8 +16,17 @@ fuzz_target!(|data: &[u8]| {
         1 => drop(mempool::hashrate_from(a, &body)),
         2 => drop(mempool::blocks_from(a, &body)),
         3 => drop(bitcoind::block_stats_from(a, 200, body)),
-        4 => drop(bitcoind::chain_tip_from(a, (200, body.clone()), (500, body))),
-        5 => drop(bitcoind::rpc_result::<f64>(a, 500, body, "getnetworkhashps result")),
+        4 => drop(bitcoind::chain_tip_from(
+            a,
+            (200, body.clone()),
+            (500, body),
+        )),
+        5 => drop(bitcoind::rpc_result::<f64>(
+            a,
+            500,
+            body,
+            "getnetworkhashps result",
+        )),
         _ => drop(esplora::page_from(a, &body)),
     }
 });

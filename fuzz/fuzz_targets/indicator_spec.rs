@@ -13,7 +13,9 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let n = 60;
-    let close: Vec<f64> = (0..n).map(|i| 100.0 + (i as f64 * 0.7).sin() * 5.0).collect();
+    let close: Vec<f64> = (0..n)
+        .map(|i| 100.0 + (i as f64 * 0.7).sin() * 5.0)
+        .collect();
     let d = Ohlcv {
         open: close.clone(),
         high: close.iter().map(|c| c + 1.0).collect(),

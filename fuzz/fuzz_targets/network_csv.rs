@@ -18,7 +18,13 @@ fuzz_target!(|data: &[u8]| {
         _ => NetworkKind::Fees,
     };
     let origin = std::path::Path::new("fuzz.csv");
-    if let Ok(p) = read_network_from(CrlfAsLf::new(rest), origin, kind, &[], &TimeRange::default()) {
+    if let Ok(p) = read_network_from(
+        CrlfAsLf::new(rest),
+        origin,
+        kind,
+        &[],
+        &TimeRange::default(),
+    ) {
         for (_, values) in &p.series {
             for &(_, _, v) in values {
                 assert!(v.is_finite() && v >= 0.0);
