@@ -473,3 +473,53 @@ fn the_demo_says_simulated_once_and_ends_with_a_command_that_runs() {
         .unwrap();
     assert!(ok(&again).contains("rsi_14"));
 }
+
+#[test]
+fn files_out_of_time_order_import_with_their_gaps_read_from_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let f = dir.path().join("u.csv");
+    std::fs::write(
+        &f,
+        "time,open,high,low,close,volume\n2026-01-02,10,11,9,10,1\n2026-01-01,10,11,9,10,1\n2026-01-05,10,11,9,10,1\n",
+    )
+    .unwrap();
+    let dry = ok(&canary(
+        &db,
+        &["import", f.to_str().unwrap(), "--symbol", "X", "--dry-run"],
+    ));
+    assert!(dry.contains("out of time order"), "{dry}");
+    let out = ok(&canary(
+        &db,
+        &["import", f.to_str().unwrap(), "--symbol", "X"],
+    ));
+    assert!(
+        out.contains("imported 3 bars")
+            && out.contains("2026-01-03T00:00:00Z → 2026-01-04T00:00:00Z (2 bars)"),
+        "{out}"
+    );
+    // A time repeated far apart in an unsorted file is refused when stored, naming its line.
+    let mut text = String::from("time,open,high,low,close,volume\n");
+    for d in (1..=1200).rev() {
+        let day = canary_day(d);
+        text.push_str(&format!("{day},10,11,9,10,1\n"));
+    }
+    text.push_str(&format!("{},10,11,9,10,1\n", canary_day(600)));
+    std::fs::write(&f, text).unwrap();
+    let out = canary(&db, &["import", f.to_str().unwrap(), "--symbol", "Y"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("u.csv:1202: time:") && err.contains("appears twice"),
+        "{err}"
+    );
+    assert!(
+        !ok(&canary(&db, &["series"])).contains(" Y "),
+        "nothing of it stored"
+    );
+}
+
+/// Day `d` after 2020-01-01 as `YYYY-MM-DD`.
+fn canary_day(d: i64) -> String {
+    canary_model::Timestamp::from_millis(1_577_836_800_000 + d * 86_400_000).to_string()[..10]
+        .to_string()
+}

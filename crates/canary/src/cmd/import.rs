@@ -142,6 +142,10 @@ pub fn run(db: &Path, a: &ImportArgs) -> Result<()> {
         _ => String::new(),
     };
     match report {
+        None if summary.gaps.is_none() => println!(
+            "dry run: {} {} bars of {} {tf} ({span}) are valid row by row; nothing stored. The rows are out of time order: a time repeated far apart, and the gaps, are found when the file is stored{partial_note}",
+            summary.bars, tf, a.symbol,
+        ),
         None => println!(
             "dry run: {} {} bars of {} {tf} ({span}) are valid; nothing stored, {} gaps{gap_note}{partial_note}",
             summary.bars,
