@@ -43,6 +43,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0006_write_stamps",
         include_str!("migrations/0006_write_stamps.sql"),
     ),
+    (
+        "0007_drop_candles_available",
+        include_str!("migrations/0007_drop_candles_available.sql"),
+    ),
 ];
 
 /// Who wrote a batch of rows: the source's name (a file, an API address, `sim`) and its kind.
