@@ -103,12 +103,12 @@ def main():
     # The base for resample: the 4h bars imported.
     base = os.path.join(work, "base.db")
     run(binary, base, ["import", h4, "--symbol", "BTCUSDT"])
-    full_4h = count(base, "SELECT COUNT(*) FROM candles WHERE timeframe = '4h'")
+    full_4h = count(base, "SELECT COUNT(*) FROM candles c JOIN series s ON s.id = c.series_id WHERE s.timeframe = '4h'")
     resample_args = ["resample", "--symbol", "BTCUSDT", "--from", "4h", "--to", "1d"]
     probe = os.path.join(work, "probe.db")
     shutil.copy(base, probe)
     t_resample = duration(binary, probe, resample_args)
-    full_1d = count(probe, "SELECT COUNT(*) FROM candles WHERE timeframe = '1d'")
+    full_1d = count(probe, "SELECT COUNT(*) FROM candles c JOIN series s ON s.id = c.series_id WHERE s.timeframe = '1d'")
     os.remove(probe)
     probe = os.path.join(work, "probe2.db")
     t_import = duration(binary, probe, ["import", h4, "--symbol", "BTCUSDT"])
@@ -118,9 +118,9 @@ def main():
 
     cases = [
         ("import", None, ["import", h4, "--symbol", "BTCUSDT"],
-         "SELECT COUNT(*) FROM candles WHERE timeframe = '4h'", full_4h, t_import),
+         "SELECT COUNT(*) FROM candles c JOIN series s ON s.id = c.series_id WHERE s.timeframe = '4h'", full_4h, t_import),
         ("resample", base, resample_args,
-         "SELECT COUNT(*) FROM candles WHERE timeframe = '1d'", full_1d, t_resample),
+         "SELECT COUNT(*) FROM candles c JOIN series s ON s.id = c.series_id WHERE s.timeframe = '1d'", full_1d, t_resample),
         ("network import", None, net_args,
          "SELECT COUNT(*) FROM network_points", full_net, t_net),
     ]

@@ -92,6 +92,7 @@ fn same_values(a: &Candle, b: &Candle) -> bool {
 struct CandleRecord<'a> {
     symbol: &'a Symbol,
     tf: Timeframe,
+    series_id: i64,
     row: NewCandle,
 }
 
@@ -104,31 +105,28 @@ impl Record for CandleRecord<'_> {
         tx.prepare_cached(
             "SELECT open, high, low, close, volume, quote_volume, trades, source, available_at,
                     ingested_at
-             FROM candles WHERE symbol = ?1 AND timeframe = ?2 AND open_time = ?3
+             FROM candles WHERE series_id = ?1 AND open_time = ?2
              ORDER BY available_at DESC LIMIT 1",
         )?
-        .query_row(
-            params![self.symbol.as_str(), self.tf.as_str(), c.open_time.millis()],
-            |r| {
-                Ok(Stored {
-                    values: Candle {
-                        open_time: c.open_time,
-                        open: r.get(0)?,
-                        high: r.get(1)?,
-                        low: r.get(2)?,
-                        close: r.get(3)?,
-                        volume: r.get(4)?,
-                        quote_volume: r.get(5)?,
-                        trades: r
-                            .get::<_, Option<i64>>(6)?
-                            .and_then(|t| u64::try_from(t).ok()),
-                    },
-                    source: r.get(7)?,
-                    available_at: r.get(8)?,
-                    ingested_at: r.get(9)?,
-                })
-            },
-        )
+        .query_row(params![self.series_id, c.open_time.millis()], |r| {
+            Ok(Stored {
+                values: Candle {
+                    open_time: c.open_time,
+                    open: r.get(0)?,
+                    high: r.get(1)?,
+                    low: r.get(2)?,
+                    close: r.get(3)?,
+                    volume: r.get(4)?,
+                    quote_volume: r.get(5)?,
+                    trades: r
+                        .get::<_, Option<i64>>(6)?
+                        .and_then(|t| u64::try_from(t).ok()),
+                },
+                source: r.get(7)?,
+                available_at: r.get(8)?,
+                ingested_at: r.get(9)?,
+            })
+        })
         .optional()
     }
 
@@ -149,13 +147,12 @@ impl Record for CandleRecord<'_> {
     ) -> rusqlite::Result<()> {
         let c = &self.row.candle;
         tx.prepare_cached(
-            "INSERT INTO candles (symbol, timeframe, open_time, open, high, low, close, volume,
+            "INSERT INTO candles (series_id, open_time, open, high, low, close, volume,
                 quote_volume, trades, source, available_at, ingested_at, source_bars)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         )?
         .execute(params![
-            self.symbol.as_str(),
-            self.tf.as_str(),
+            self.series_id,
             c.open_time.millis(),
             c.open,
             c.high,
@@ -235,9 +232,18 @@ impl Store {
     ) -> Result<InsertReport, WriteError<E>> {
         let tx = self.begin_write()?;
         crate::register_source(&tx, source)?;
-        let held: bool = tx.query_row(
-            "SELECT EXISTS (SELECT 1 FROM candles WHERE symbol = ?1 AND timeframe = ?2)",
+        tx.execute(
+            "INSERT OR IGNORE INTO series (symbol, timeframe) VALUES (?1, ?2)",
             params![symbol.as_str(), tf.as_str()],
+        )?;
+        let series_id: i64 = tx.query_row(
+            "SELECT id FROM series WHERE symbol = ?1 AND timeframe = ?2",
+            params![symbol.as_str(), tf.as_str()],
+            |r| r.get(0),
+        )?;
+        let held: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM candles WHERE series_id = ?1)",
+            params![series_id],
             |r| r.get(0),
         )?;
         let target = if held {
@@ -245,9 +251,19 @@ impl Store {
         } else {
             Target::Fresh
         };
-        let records = rows
-            .into_iter()
-            .map(|r| r.map(|(tag, row)| (tag, CandleRecord { symbol, tf, row })));
+        let records = rows.into_iter().map(|r| {
+            r.map(|(tag, row)| {
+                (
+                    tag,
+                    CandleRecord {
+                        symbol,
+                        tf,
+                        series_id,
+                        row,
+                    },
+                )
+            })
+        });
         let report = write::insert(
             &tx,
             records,
@@ -276,7 +292,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT DISTINCT open_time FROM candles
-             WHERE symbol = ?1 AND timeframe = ?2 AND open_time BETWEEN ?3 AND ?4
+             WHERE series_id = (SELECT id FROM series WHERE symbol = ?1 AND timeframe = ?2) AND open_time BETWEEN ?3 AND ?4
              ORDER BY open_time",
         )?;
         let mut rows = stmt.query(params![
@@ -308,7 +324,8 @@ impl Store {
             "SELECT open_time, open, high, low, close, volume, quote_volume, trades, source,
                     MAX(available_at), ingested_at, source_bars
              FROM candles
-             WHERE symbol = ?1 AND timeframe = ?2 AND open_time >= ?3 AND open_time <= ?4
+             WHERE series_id = (SELECT id FROM series WHERE symbol = ?1 AND timeframe = ?2)
+               AND open_time >= ?3 AND open_time <= ?4
                AND available_at <= ?5
              GROUP BY open_time
              ORDER BY open_time DESC LIMIT ?6"
@@ -316,7 +333,8 @@ impl Store {
             "SELECT open_time, open, high, low, close, volume, quote_volume, trades, source,
                     MAX(available_at), ingested_at, source_bars
              FROM candles
-             WHERE symbol = ?1 AND timeframe = ?2 AND open_time >= ?3 AND open_time <= ?4
+             WHERE series_id = (SELECT id FROM series WHERE symbol = ?1 AND timeframe = ?2)
+               AND open_time >= ?3 AND open_time <= ?4
                AND available_at <= ?5 AND ?6 >= 0
              GROUP BY open_time
              ORDER BY open_time"
@@ -387,8 +405,10 @@ impl Store {
     /// A database error.
     pub fn series(&self) -> Result<Vec<SeriesInfo>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT symbol, timeframe, COUNT(DISTINCT open_time), MIN(open_time), MAX(open_time), GROUP_CONCAT(DISTINCT source)
-             FROM candles GROUP BY symbol, timeframe ORDER BY symbol, timeframe",
+            "SELECT s.symbol, s.timeframe, COUNT(DISTINCT c.open_time), MIN(c.open_time),
+                    MAX(c.open_time), GROUP_CONCAT(DISTINCT c.source)
+             FROM candles c JOIN series s ON s.id = c.series_id
+             GROUP BY c.series_id ORDER BY s.symbol, s.timeframe",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok((

@@ -47,6 +47,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0007_drop_candles_available",
         include_str!("migrations/0007_drop_candles_available.sql"),
     ),
+    (
+        "0008_series_ids",
+        include_str!("migrations/0008_series_ids.sql"),
+    ),
 ];
 
 /// Who wrote a batch of rows: the source's name (a file, an API address, `sim`) and its kind.
