@@ -110,21 +110,6 @@ impl Draft {
         }
     }
 
-    /// Mark the report as built from simulated data.
-    pub fn mark_simulated(&mut self) {
-        self.simulated = true;
-    }
-
-    /// Take in another report's claims, warnings and flag (a report that composes another).
-    pub fn absorb<B>(&mut self, other: Report<B>) -> B {
-        self.claims.extend(other.claims);
-        self.simulated |= other.simulated;
-        for w in other.warnings {
-            self.warn(w);
-        }
-        other.body
-    }
-
     /// The finished report.
     ///
     /// # Errors

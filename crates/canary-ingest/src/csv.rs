@@ -252,12 +252,10 @@ pub struct ParsedCandles {
     pub simulated: bool,
 }
 
-impl ParsedCandles {
-    /// Missing bars in all gaps.
-    #[must_use]
-    pub fn missing_bars(&self) -> u64 {
-        self.gaps.iter().map(|g| g.count).sum()
-    }
+/// Missing bars in all `gaps`.
+#[must_use]
+pub fn missing_bars(gaps: &[Gap]) -> u64 {
+    gaps.iter().map(|g| g.count).sum()
 }
 
 /// Why a file could not be imported. Displays as `FILE:LINE: field: reason`.

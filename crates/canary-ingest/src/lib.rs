@@ -1,7 +1,9 @@
-//! Canary's sources: CSV importers and the connectors to network-data APIs. Each turns its input into model types ([`canary_model::Candle`]) with pure
-//! functions; storing them is the caller's business.
+//! Canary's sources: CSV importers and the connectors to network-data APIs. Each turns its
+//! input into model types ([`canary_model::Candle`]) with pure functions; storing them is the
+//! caller's business.
 //!
-//! - [`csv`]: Binance kline dumps and header-mapped OHLCV files, validated row by row.
+//! - [`csv`]: Binance kline dumps and header-mapped OHLCV files, validated row by row and
+//!   streamed ([`csv::CandleStream`]), within an accepted time range.
 //! - [`lines`]: CSV files read so that errors name the physical line (LF, CRLF, quoted newlines).
 //! - [`network`]: daily network series (hash rate, difficulty, subsidy, fleet efficiency, fees).
 //! - [`esplora`]: address transactions for entity flows.

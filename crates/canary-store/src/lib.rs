@@ -4,10 +4,14 @@
 //! on open (tracked by `PRAGMA user_version`). Every read takes an optional as-of time and
 //! returns only rows whose `available_at` is at or before it: what was knowable then.
 //!
-//! - [`Store`]: open, migrate, insert candles (one transaction, idempotent), read candles.
-//! - Entity outflows (`flows.rs`), idempotent by transaction.
-//! - Network series (`network.rs`): the same for hash rate, difficulty, subsidy, fees, fleet
-//!   efficiency.
+//! - [`Store`]: open (or refuse a missing file for readers), migrate, take the write lock and
+//!   wait for another writer ([`WriteWait`]), record each source's kind ([`Source`]).
+//! - Candles (`candles.rs`): streamed inserts in one transaction, point-in-time reads of the
+//!   latest version of each bar (or the last N), bars keyed by an integer series id.
+//! - `write.rs`: the one write routine: present, revised ([`Revisions`]) or conflicting rows,
+//!   a key written twice in one batch refused.
+//! - Entity outflows (`flows.rs`), idempotent by transaction; network series (`network.rs`):
+//!   the same as candles for hash rate, difficulty, subsidy, fees, fleet efficiency.
 
 mod candles;
 mod flows;

@@ -128,10 +128,11 @@ pub const STREAM_FROM: usize = 1 << 20;
 /// 3. element-wise again: RSI, Bollinger's bands, volatility, drawdown, MACD's histogram
 ///    (the divisions and square roots, several at a time).
 ///
-/// The block's outputs are assembled in a small buffer and then copied out, with stores that
-/// bypass the caches when the series is long (see [`super::simd`]). On x86-64 processors with
-/// AVX-512 or AVX2 the same code is compiled again for them and chosen at run time; all give
-/// the same bits (no fused multiply-adds: the operations and their order are the same).
+/// The block's outputs are assembled in a small buffer and then copied out. This function runs
+/// the plain path (the widest vector tier the processor has, ordinary stores);
+/// [`watch_set_with`] takes another, such as stores that bypass the caches for series of
+/// [`STREAM_FROM`] bars or more (see [`super::simd`]). All paths give the same bits (no fused
+/// multiply-adds: the operations and their order are the same).
 ///
 /// # Errors
 /// When an input slice or an output buffer has another length than `close`.

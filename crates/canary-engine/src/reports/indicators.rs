@@ -48,28 +48,6 @@ pub struct IndicatorsBody {
     pub latest: Vec<(String, Option<ClaimId>)>,
 }
 
-impl serde::Serialize for IndicatorsBody {
-    /// The latest row: the whole series is the renderer's to print.
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("source", &self.source)?;
-        m.serialize_entry("timeframe", &self.timeframe)?;
-        m.serialize_entry("time", &self.times.last())?;
-        let latest: Vec<serde_json::Value> = self
-            .columns
-            .iter()
-            .zip(&self.latest)
-            .map(|((name, v), (_, id))| {
-                let x = v.last().copied().filter(|x| x.is_finite());
-                serde_json::json!({"column": name, "value": x, "claim": id})
-            })
-            .collect();
-        m.serialize_entry("latest", &latest)?;
-        m.end()
-    }
-}
-
 /// The columns of `spec` over `d` (`watch`: the fused watch set).
 ///
 /// # Errors

@@ -31,14 +31,6 @@ pub struct StatsBody {
     pub missing: Vec<Missing>,
 }
 
-impl StatsBody {
-    /// The statistic with this key.
-    #[must_use]
-    pub fn get(&self, key: &str) -> Option<&Stat> {
-        self.stats.iter().find(|s| s.key == key)
-    }
-}
-
 /// Market statistics as of the context's time.
 ///
 /// # Errors

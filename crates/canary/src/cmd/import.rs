@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow};
-use canary_ingest::csv::{CandleStream, ImportOptions, TimeRange, find_gaps};
+use canary_ingest::csv::{CandleStream, ImportOptions, TimeRange, find_gaps, missing_bars};
 use canary_store::{NewCandle, Revisions, Source, StoreError, WriteError};
 
 use crate::cli::ImportArgs;
@@ -113,7 +113,7 @@ pub fn run(db: &Path, a: &ImportArgs) -> Result<()> {
     };
     pb.finish_and_clear();
     let gaps = summary.gaps.clone().unwrap_or_default();
-    let missing: u64 = gaps.iter().map(|g| g.count).sum();
+    let missing = missing_bars(&gaps);
     let gap_note = if gaps.is_empty() {
         String::new()
     } else {
