@@ -11,10 +11,12 @@
 //! - [`Claim`]: a number with unit, as-of time and provenance; [`ClaimSet`] checks that
 //!   derivations resolve; [`Method`] names a formula and its version.
 //! - [`SourceKind`]: real, simulated or user-supplied data.
+//! - [`news`]: news items, their sentiment and tags, and stories.
 
 mod candle;
 mod claim;
 pub mod network;
+pub mod news;
 mod source;
 mod symbol;
 mod time;

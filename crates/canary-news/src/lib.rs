@@ -1,0 +1,9 @@
+//! Canary's news intelligence, as pure functions over [`canary_model::news`] types: no I/O,
+//! no clock (feeds are fetched by `canary-ingest`, items stored by `canary-store`, read as of
+//! a time by `canary-engine`).
+//!
+//! - [`text`]: HTML to text, canonical URLs, words, content hashes, SimHash.
+//! - [`sentiment`]: VADER's method with Canary's crypto-market terms.
+
+pub mod sentiment;
+pub mod text;
