@@ -4,6 +4,8 @@
 //!
 //! - [`text`]: HTML to text, canonical URLs, words, content hashes, SimHash.
 //! - [`sentiment`]: VADER's method with Canary's crypto-market terms.
+//! - [`tags`]: the tagging dictionary (assets, companies, exchanges, topics) and relevance.
 
 pub mod sentiment;
+pub mod tags;
 pub mod text;
