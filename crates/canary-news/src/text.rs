@@ -176,14 +176,23 @@ pub fn outlet_of(url: &str) -> Option<String> {
 }
 
 /// The words of a text in lower case: runs of letters and digits (apostrophes inside a word
-/// dropped, so `Strategy's` is `strategys`; `$87` is `87`).
+/// dropped, so `Strategy's` is `strategys`; `$87` is `87`; a point or comma between digits
+/// kept as part of a number, the comma dropped: `$1.45B` is `1.45b`, `60,000` is `60000`).
 #[must_use]
 pub fn words(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
-    for c in text.chars() {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
         if c.is_alphanumeric() {
             cur.extend(c.to_lowercase());
+        } else if (c == '.' || c == ',')
+            && cur.chars().last().is_some_and(|l| l.is_ascii_digit())
+            && chars.peek().is_some_and(char::is_ascii_digit)
+        {
+            if c == '.' {
+                cur.push('.');
+            }
         } else if (c == '\'' || c == '’') && !cur.is_empty() {
             // inside a word: skip
         } else if !cur.is_empty() {
@@ -309,6 +318,10 @@ mod tests {
         assert_eq!(
             words("Strategy's $8K: BTC—needs to fall!"),
             ["strategys", "8k", "btc", "needs", "to", "fall"]
+        );
+        assert_eq!(
+            words("$1.45B, 60,000 coins. 3.5% up"),
+            ["1.45b", "60000", "coins", "3.5", "up"]
         );
         assert_eq!(
             content_hash("Bitcoin  FALLS!"),
