@@ -10,17 +10,22 @@
 //!   latest version of each bar (or the last N), bars keyed by an integer series id.
 //! - `write.rs`: the one write routine: present, revised ([`Revisions`]) or conflicting rows,
 //!   a key written twice in one batch refused.
+//! - News (`news.rs`, migration 0009): items stored once, copies marked with the item they
+//!   copy (`canary_news::dedup`), read as of T; the feeds to poll with their validators and
+//!   back-off.
 //! - Entity outflows (`flows.rs`), idempotent by transaction; network series (`network.rs`):
 //!   the same as candles for hash rate, difficulty, subsidy, fees, fleet efficiency.
 
 mod candles;
 mod flows;
 mod network;
+mod news;
 mod write;
 
 pub use candles::{CandleQuery, InsertReport, NewCandle, SeriesInfo, StoredCandle};
 pub use flows::StoredOutflow;
 pub use network::NetworkPoint;
+pub use news::{Feed, FeedPoll, NewsInsertReport, NewsQuery};
 pub use write::{Revisions, WriteError};
 
 use std::path::{Path, PathBuf};
@@ -55,6 +60,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0008_series_ids",
         include_str!("migrations/0008_series_ids.sql"),
     ),
+    ("0009_news", include_str!("migrations/0009_news.sql")),
 ];
 
 /// Who wrote a batch of rows: the source's name (a file, an API address, `sim`) and its kind.
