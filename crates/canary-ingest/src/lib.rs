@@ -6,6 +6,8 @@
 //!   streamed ([`csv::CandleStream`]), within an accepted time range.
 //! - [`lines`]: CSV files read so that errors name the physical line (LF, CRLF, quoted newlines).
 //! - [`network`]: daily network series (hash rate, difficulty, subsidy, fleet efficiency, fees).
+//! - [`news`]: headline files (CSV, JSON) and feeds (RSS, Atom, JSON Feed) with a poller's
+//!   client (conditional requests, redirects, timeout, size cap).
 //! - [`esplora`]: address transactions for entity flows.
 //! - [`mempool`] and [`bitcoind`]: connectors to the mempool.space REST API and Bitcoin Core
 //!   JSON-RPC (`messages.rs`, `parse.rs`, `client.rs` each); [`source`]: their errors.
@@ -16,6 +18,7 @@ pub mod esplora;
 pub mod lines;
 pub mod mempool;
 pub mod network;
+pub mod news;
 pub mod source;
 
 /// A temporary file holding `text`, for the importers' tests.

@@ -28,6 +28,8 @@ pub enum SourceErrorKind {
     },
     /// The server answered with an application error (JSON-RPC `error`).
     Remote(String),
+    /// The answer is larger than the limit set for it.
+    TooLarge { limit: u64 },
 }
 
 fn snippet(s: &str) -> String {
@@ -63,12 +65,16 @@ impl fmt::Display for SourceError {
                 )
             }
             SourceErrorKind::Remote(e) => write!(f, "{a}: the server answered with an error: {e}"),
+            SourceErrorKind::TooLarge { limit } => write!(
+                f,
+                "{a}: the answer is larger than {limit} bytes, the limit (raise it if this is really a feed)"
+            ),
         }
     }
 }
 
 impl SourceError {
-    pub(crate) fn new(address: impl Into<String>, kind: SourceErrorKind) -> Self {
+    pub fn new(address: impl Into<String>, kind: SourceErrorKind) -> Self {
         SourceError {
             address: address.into(),
             kind,

@@ -41,12 +41,47 @@ pub fn html_to_text(html: &str) -> String {
                 None => rest = "",
             }
         }
-        // Block-level tags and line breaks separate words.
-        out.push(' ');
+        // Block-level tags and line breaks separate words; inline ones (b, a, span) do not.
+        if BLOCK_TAGS.contains(&name.as_str()) {
+            out.push(' ');
+        }
     }
     push_decoded(&mut out, rest);
     collapse_whitespace(&out)
 }
+
+const BLOCK_TAGS: &[&str] = &[
+    "p",
+    "br",
+    "div",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "tr",
+    "td",
+    "th",
+    "table",
+    "blockquote",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "hr",
+    "img",
+    "figure",
+    "figcaption",
+    "pre",
+    "dd",
+    "dt",
+    "script",
+    "style",
+];
 
 fn push_decoded(out: &mut String, text: &str) {
     let mut rest = text;
