@@ -9,22 +9,25 @@
 //!   passed);
 //! - **company facts**: each figure's latest value *published* by T (filing or release date,
 //!   or a documented filing lag after its period end when the date is unknown);
-//! - **entity outflows**: transactions whose block time is at or before T.
+//! - **entity outflows**: transactions whose block time is at or before T;
+//! - **news**: items first seen (or published, when earlier) at or before T.
 //!
 //! **Staleness.** Each input has an expected interval: a candle its timeframe, a daily network
 //! series one day, a company figure a quarter. An input whose latest value describes a time
 //! more than [`STALE_INTERVALS`] intervals before T (two quarters for company figures,
 //! [`FACT_STALE_QUARTERS`]) carries a `stale` warning, and every report that uses it shows the
 //! warning. Entity outflows have no expected interval (an entity may simply not move coins)
-//! and are never stale.
+//! and are never stale. News is stale when its latest item is more than [`NEWS_STALE_MS`]
+//! old: the feeds have stopped, and the news shown is not today's.
 
 use std::collections::BTreeMap;
 
 use canary_analytics::resample::resample;
 use canary_analytics::series::Bars;
 use canary_model::network::NetworkSeries;
+use canary_model::news::NewsItem;
 use canary_model::{Candle, SourceKind, Symbol, Timeframe, Timestamp};
-use canary_store::{CandleQuery, Store, StoredCandle, StoredOutflow};
+use canary_store::{CandleQuery, NewsQuery, Store, StoredCandle, StoredOutflow};
 
 use crate::EngineError;
 use crate::facts::{CompanyAsOf, Profiles};
@@ -39,6 +42,9 @@ pub const STALE_INTERVALS: i64 = 3;
 /// A company figure is stale when its period ended more than this many quarters (of 91 days)
 /// before the as-of time: at least one quarterly report has come and gone without it.
 pub const FACT_STALE_QUARTERS: i64 = 2;
+
+/// News is stale when its latest item was first seen this long before the as-of time.
+pub const NEWS_STALE_MS: i64 = 3 * DAY_MS;
 
 /// One input of a report: the value, where it came from and how old it is at T.
 #[derive(Debug, Clone, PartialEq)]
@@ -520,6 +526,57 @@ impl<'a> Context<'a> {
             age_ms: last_time.map(|t| self.asof.millis() - t.millis()),
             last_time,
             warnings,
+        })
+    }
+
+    /// News items known at T that became available within `lookback_ms` before it, oldest
+    /// first, with a `stale` warning when the latest is older than [`NEWS_STALE_MS`] (or none
+    /// is stored at all within the lookback).
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn news(&self, lookback_ms: i64) -> Result<Input<Vec<NewsItem>>, EngineError> {
+        let items = self.store.news(NewsQuery {
+            asof: Some(self.asof),
+            since: Some(self.asof.add_millis(-lookback_ms)),
+            limit: None,
+        })?;
+        let last_time = items.last().map(|i| i.available_at);
+        let age_ms = last_time.map(|t| self.asof.millis() - t.millis());
+        let mut warnings = Vec::new();
+        if age_ms.is_none_or(|a| a > NEWS_STALE_MS) {
+            #[allow(clippy::cast_precision_loss)]
+            let age_days = age_ms.map(|a| a as f64 / DAY_MS as f64);
+            warnings.push(Warning {
+                kind: WarningKind::Stale,
+                series: "news".into(),
+                last_time,
+                age_days,
+                message: match last_time {
+                    Some(t) => format!(
+                        "the latest news item was first seen at {t}, {:.1} days before {}: poll the feeds or import newer headlines",
+                        age_days.unwrap_or(0.0),
+                        self.asof
+                    ),
+                    None => format!(
+                        "no news items in the {:.0} days before {}: add feeds and poll them, or import headlines",
+                        lookback_ms as f64 / DAY_MS as f64,
+                        self.asof
+                    ),
+                },
+            });
+        }
+        let sources: std::collections::BTreeSet<&str> =
+            items.iter().map(|i| i.source.as_str()).collect();
+        let kind = self.kind_of(sources.iter().copied());
+        Ok(Input {
+            series: "news".into(),
+            source: sources.into_iter().collect::<Vec<_>>().join("+"),
+            kind,
+            last_time,
+            age_ms,
+            warnings,
+            value: items,
         })
     }
 

@@ -8,9 +8,11 @@
 //! - [`Report`] (`report.rs`): a body, its [`canary_model::ClaimSet`] (checked to resolve),
 //!   warnings and the simulated flag; [`Draft`] builds one.
 //! - `reports/`: one function per capability — [`stats`], [`levels`], [`backtest_levels`],
-//!   [`indicators`], [`network`], [`hashprice`], [`miners`], [`treasury`], [`flows`].
+//!   [`indicators`], [`network`], [`hashprice`], [`miners`], [`treasury`], [`flows`],
+//!   [`news`] and [`stories`] (with [`news_dictionary`]).
 //! - [`facts`]: the company-facts file (`miners.toml`), each figure a dated history read as
 //!   published by T; [`labels`]: entity label files for flows.
+//! - [`news_poll`]: polling the stored feeds on their schedules, storing new items.
 //! - [`resample_stored`]: higher-timeframe bars built from stored lower ones, stored.
 //! - [`tuning`]: the fused watch-set kernel's path on this processor (overrides, calibration).
 //! - [`EngineError`]: why a report could not be made, naming the data, never a CLI flag.
@@ -19,12 +21,15 @@ mod context;
 mod error;
 pub mod facts;
 pub mod labels;
+pub mod news_poll;
 mod report;
 mod reports;
 mod resample;
 pub mod tuning;
 
-pub use context::{Context, FACT_STALE_QUARTERS, Input, MarketBars, STALE_INTERVALS, Series};
+pub use context::{
+    Context, FACT_STALE_QUARTERS, Input, MarketBars, NEWS_STALE_MS, STALE_INTERVALS, Series,
+};
 pub use error::EngineError;
 pub use report::{Draft, Report, Warning, WarningKind};
 pub use reports::backtest::{BacktestBody, BacktestLevelsParams, backtest_levels};
@@ -39,6 +44,10 @@ pub use reports::indicators::{
 };
 pub use reports::levels::{LevelsBody, LevelsParams, levels};
 pub use reports::network::{NetworkBody, NetworkParams, NetworkRow, network};
+pub use reports::news::{
+    NewsBody, NewsParams, NewsRow, StoriesBody, StoriesParams, StoryRow, news, news_dictionary,
+    stories,
+};
 pub use reports::stats::{Missing, StatsBody, StatsParams, stats};
 pub use reports::{Price, price};
 pub use resample::{Resampled, resample_stored};

@@ -8,6 +8,7 @@ pub mod hashprice;
 pub mod indicators;
 pub mod levels;
 pub mod network;
+pub mod news;
 pub mod stats;
 
 use canary_model::{Claim, ClaimId, Method, Symbol, Timeframe};
