@@ -57,6 +57,8 @@ pub enum EngineError {
     Indicator(#[from] canary_analytics::ta::TaError),
     #[error(transparent)]
     Spec(#[from] canary_analytics::ta::SpecError),
+    #[error(transparent)]
+    Search(#[from] canary_search::SearchError),
 }
 
 impl EngineError {

@@ -45,8 +45,8 @@ pub use reports::indicators::{
 pub use reports::levels::{LevelsBody, LevelsParams, levels};
 pub use reports::network::{NetworkBody, NetworkParams, NetworkRow, network};
 pub use reports::news::{
-    NewsBody, NewsParams, NewsRow, StoriesBody, StoriesParams, StoryRow, news, news_dictionary,
-    stories,
+    NewsBody, NewsParams, NewsRow, SearchParams, StoriesBody, StoriesParams, StoryRow, news,
+    news_dictionary, news_search, stories, sync_news_index,
 };
 pub use reports::stats::{Missing, StatsBody, StatsParams, stats};
 pub use reports::{Price, price};

@@ -95,7 +95,7 @@ const BOOSTERS_DOWN: &[&str] = &[
 
 /// The merged lexicon: VADER's, then Canary's terms over it. Phrases are keyed by their
 /// words joined with single spaces.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Lexicon {
     terms: HashMap<String, f64>,
     /// The longest phrase, in words.

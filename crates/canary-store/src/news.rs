@@ -307,6 +307,27 @@ impl Store {
         Ok(out)
     }
 
+    /// Items written after write stamp `stamp` (for an index catching up), oldest write
+    /// first, and the latest stamp among them (`stamp` itself when there are none).
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn news_written_after(&self, stamp: i64) -> Result<(Vec<NewsItem>, i64), StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {ITEM_COLUMNS}, ingested_at FROM news_items WHERE ingested_at > ?1
+             ORDER BY ingested_at, id"
+        ))?;
+        let mut last = stamp;
+        let mut out = Vec::new();
+        let rows = stmt.query_map(params![stamp], |r| Ok((item_of(r)?, r.get::<_, i64>(10)?)))?;
+        for row in rows {
+            let (item, at) = row?;
+            last = last.max(at);
+            out.push(item);
+        }
+        Ok((out, last))
+    }
+
     /// How many items are stored.
     ///
     /// # Errors

@@ -485,3 +485,153 @@ pub fn stories(
         method: method_name(STORIES),
     })
 }
+
+/// What to search for.
+#[derive(Debug, Clone, Default)]
+pub struct SearchParams {
+    /// Words (with [`SearchParams::related`] unset).
+    pub text: String,
+    /// Instead of words: the items related to this one.
+    pub related: Option<String>,
+    pub lookback_ms: Option<i64>,
+    pub tag: Option<String>,
+    pub outlet: Option<String>,
+    pub sentiment: Option<Label>,
+    pub limit: usize,
+}
+
+/// Related items rank by BM25 likeness, times one plus the share of tags they have in common
+/// (Jaccard), times `exp(-|Δt| / 7 days)`.
+const RELATED_DECAY_MS: f64 = 7.0 * 86_400_000.0;
+
+/// Bring the search index up to the store: add every item written since it was last synced.
+///
+/// # Errors
+/// A database or index error.
+pub fn sync_news_index(
+    store: &canary_store::Store,
+    index: &mut canary_search::NewsIndex,
+) -> Result<usize, EngineError> {
+    let (items, stamp) = store.news_written_after(index.synced_to()?)?;
+    if !items.is_empty() {
+        index.add(&items, stamp)?;
+    }
+    Ok(items.len())
+}
+
+/// Search the news known at T (the index is synced first): by words, or the items related
+/// to one; filtered by time, outlet, tag and sentiment. Rows carry their search score in
+/// `relevance` (BM25; for related items, the combined score above).
+///
+/// # Errors
+/// An item id the index does not know; a database or index error.
+pub fn news_search(
+    ctx: &Context<'_>,
+    index: &mut canary_search::NewsIndex,
+    dict: &Dictionary,
+    lex: &Lexicon,
+    p: &SearchParams,
+) -> Result<Report<NewsBody>, EngineError> {
+    sync_news_index(ctx.store(), index)?;
+    let asof = ctx.asof();
+    let q = canary_search::SearchQuery {
+        text: p.text.clone(),
+        asof: Some(asof),
+        since: p.lookback_ms.map(|l| asof.add_millis(-l)),
+        outlet: p.outlet.clone(),
+        // Tag and sentiment filters come after: fetch enough to fill the page.
+        limit: (p.limit * 10).clamp(50, 2_000),
+    };
+    let mut draft = Draft::new(asof);
+    let (hits, origin) = match &p.related {
+        Some(id) => {
+            let origin = ctx
+                .store()
+                .news_by_ids(std::slice::from_ref(id))?
+                .into_iter()
+                .next()
+                .filter(|i| i.available_at <= asof)
+                .ok_or_else(|| {
+                    EngineError::Empty(format!("no news item {id} known as of {asof}"))
+                })?;
+            (index.more_like(id, &q)?, Some(origin))
+        }
+        None => (index.search(&q)?, None),
+    };
+    let ids: Vec<String> = hits.iter().map(|h| h.id.clone()).collect();
+    let items: BTreeMap<String, NewsItem> = ctx
+        .store()
+        .news_by_ids(&ids)?
+        .into_iter()
+        .map(|i| (i.id.clone(), i))
+        .collect();
+    let origin_tags: BTreeSet<Tag> = origin
+        .as_ref()
+        .map(|o| dict.tag(&text_of(o)).into_iter().collect())
+        .unwrap_or_default();
+    let tag = p.tag.as_deref().map(str::to_lowercase);
+    let mut scratch = Draft::new(asof);
+    let mut scored: Vec<(f64, NewsItem)> = Vec::new();
+    // An item and its copies share a root: the item they copy, or themselves.
+    let root = |i: &NewsItem| i.duplicate_of.clone().unwrap_or_else(|| i.id.clone());
+    let mut seen_roots: BTreeSet<String> = BTreeSet::new();
+    let mut also: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for h in &hits {
+        let Some(item) = items.get(&h.id) else {
+            continue;
+        };
+        // Copies of the item asked about are the same story, not related news.
+        if origin.as_ref().is_some_and(|o| root(item) == root(o)) {
+            continue;
+        }
+        // One row per text: later hits of the same root add their outlet.
+        if !seen_roots.insert(root(item)) {
+            also.entry(root(item)).or_default().push(item.outlet.clone());
+            continue;
+        }
+        let r = row(&mut scratch, dict, lex, item, None, None);
+        if tag
+            .as_deref()
+            .is_some_and(|t| !r.tags.iter().any(|x| x.name.to_lowercase() == t))
+        {
+            continue;
+        }
+        if p.sentiment.is_some_and(|s| s != r.sentiment.label) {
+            continue;
+        }
+        let score = match &origin {
+            Some(o) => {
+                let mine: BTreeSet<Tag> = r.tags.iter().cloned().collect();
+                let union = mine.union(&origin_tags).count();
+                #[allow(clippy::cast_precision_loss)]
+                let shared = if union == 0 {
+                    0.0
+                } else {
+                    mine.intersection(&origin_tags).count() as f64 / union as f64
+                };
+                #[allow(clippy::cast_precision_loss)]
+                let dt = (item.available_at.millis() - o.available_at.millis()).abs() as f64;
+                h.score * (1.0 + shared) * (-dt / RELATED_DECAY_MS).exp()
+            }
+            None => h.score,
+        };
+        scored.push((score, item.clone()));
+    }
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.id.cmp(&b.1.id)));
+    scored.truncate(p.limit);
+    let rows = scored
+        .into_iter()
+        .map(|(score, item)| {
+            let mut r = row(&mut draft, dict, lex, &item, None, None);
+            r.relevance = Some(score);
+            r.also_in = also.get(&root(&item)).cloned().unwrap_or_default();
+            r
+        })
+        .collect();
+    draft.finish(NewsBody {
+        items: rows,
+        known: hits.len(),
+        dictionary: dict.version.clone(),
+        sentiment_method: method_name(SENTIMENT),
+    })
+}

@@ -296,6 +296,58 @@ pub fn read_headlines(
     }
 }
 
+/// Read a labelled headline CSV (a title column and a `label` column: bullish, bearish or
+/// neutral; positive/negative accepted) for evaluating the sentiment.
+///
+/// # Errors
+/// `FILE:LINE: field: reason` for a missing column, an empty title or an unknown label.
+pub fn read_labelled(path: &Path) -> Result<Vec<(String, canary_model::news::Label)>, ImportError> {
+    let err = ImportError::about(path);
+    let f = std::fs::File::open(path).map_err(|e| err(None, None, format!("cannot open: {e}")))?;
+    let mut r = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(crate::lines::CrlfAsLf::new(f));
+    let header: Vec<String> = r
+        .headers()
+        .map_err(|e| err(Some(1), None, e.to_string()))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let title = position(&header, TITLE).ok_or_else(|| {
+        err(
+            Some(1),
+            None,
+            format!("no title column in ({})", header.join(", ")),
+        )
+    })?;
+    let label = position(&header, &["label", "sentiment", "truth"]).ok_or_else(|| {
+        err(
+            Some(1),
+            None,
+            format!("no label column in ({})", header.join(", ")),
+        )
+    })?;
+    let mut out = Vec::new();
+    for rec in r.records() {
+        let rec =
+            rec.map_err(|e| err(e.position().map(csv::Position::line), None, e.to_string()))?;
+        let line = rec.position().map(csv::Position::line);
+        let t = rec.get(title).unwrap_or("").trim();
+        if t.is_empty() {
+            return Err(err(line, Some(&header[title]), "empty".into()));
+        }
+        let l =
+            rec.get(label)
+                .unwrap_or("")
+                .parse()
+                .map_err(|e: canary_model::news::LabelError| {
+                    err(line, Some(&header[label]), e.to_string())
+                })?;
+        out.push((t.to_string(), l));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

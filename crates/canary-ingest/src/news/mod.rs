@@ -8,4 +8,4 @@ pub mod file;
 
 pub use client::{DEFAULT_MAX_BYTES, FeedClient, Fetched};
 pub use feed::{NotAFeed, items_from};
-pub use file::{read_headlines, read_headlines_csv, read_headlines_json};
+pub use file::{read_headlines, read_headlines_csv, read_headlines_json, read_labelled};

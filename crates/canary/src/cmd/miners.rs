@@ -13,7 +13,7 @@ use crate::cli::{MinersArgs, TableFormat, TreasuryArgs};
 use crate::output::{human, preamble, print_json, sim_tag};
 
 /// The facts file: the given one, else `./miners.toml`, else the built-in copy.
-fn profiles(path: Option<&Path>) -> Result<Profiles> {
+pub(super) fn profiles(path: Option<&Path>) -> Result<Profiles> {
     let default = Path::new("miners.toml");
     Ok(match path.or_else(|| default.exists().then_some(default)) {
         Some(p) => Profiles::read(p)?,

@@ -9,6 +9,7 @@ mod indicators;
 mod levels;
 mod miners;
 mod network;
+mod news;
 mod resample;
 mod simulate;
 mod stats;
@@ -41,6 +42,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Treasury(a) => miners::run_treasury(&cli.db, &a),
         Command::Network(a) => network::run(&cli.db, &a),
         Command::Flows(a) => flows::run(&cli.db, &a),
+        Command::News(a) => news::run(&cli.db, &a),
         Command::Demo(a) => demo::run(&a),
     }
 }
