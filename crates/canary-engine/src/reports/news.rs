@@ -586,7 +586,9 @@ pub fn news_search(
         }
         // One row per text: later hits of the same root add their outlet.
         if !seen_roots.insert(root(item)) {
-            also.entry(root(item)).or_default().push(item.outlet.clone());
+            also.entry(root(item))
+                .or_default()
+                .push(item.outlet.clone());
             continue;
         }
         let r = row(&mut scratch, dict, lex, item, None, None);
