@@ -87,6 +87,8 @@ struct TopicEntry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Word {
     text: String,
+    /// `text` in lower case: the key of the document's word index.
+    key: String,
     case: bool,
     prefix: bool,
 }
@@ -106,11 +108,8 @@ fn term_of(raw: &str, exact: bool) -> Option<Term> {
         .into_iter()
         .enumerate()
         .map(|(i, w)| Word {
-            text: if case {
-                w.to_string()
-            } else {
-                w.to_lowercase()
-            },
+            key: w.to_lowercase(),
+            text: if case { w.clone() } else { w.to_lowercase() },
             case,
             prefix: prefix && i + 1 == n,
         })
@@ -390,17 +389,13 @@ impl Doc {
 
     fn has(&self, term: &Term) -> bool {
         let first = &term[0];
-        let starts: Vec<usize> = if first.prefix {
-            (0..self.lower.len()).collect()
-        } else {
-            self.at
-                .get(&first.text.to_lowercase())
-                .cloned()
-                .unwrap_or_default()
-        };
-        starts
-            .into_iter()
-            .any(|s| term.iter().enumerate().all(|(k, w)| self.word_at(s + k, w)))
+        let matches_at = |s: usize| term.iter().enumerate().all(|(k, w)| self.word_at(s + k, w));
+        if first.prefix {
+            return (0..self.lower.len()).any(matches_at);
+        }
+        self.at
+            .get(&first.key)
+            .is_some_and(|starts| starts.iter().any(|&s| matches_at(s)))
     }
 }
 
