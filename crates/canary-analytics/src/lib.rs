@@ -7,12 +7,14 @@
 //! - [`mining`]: Bitcoin protocol facts (subsidy, supply, height from time).
 //! - [`series`]: candles with the names claims need; [`stats`]: market statistics as claims.
 //! - [`treasury`]: company cost per BTC, break-evens, coverage, runway, forced selling.
+//! - [`score`]: Risk, Threat, Pulse and label from a published methodology, with the waterfall.
 //! - [`resample`]: higher-timeframe bars from lower ones, UTC-aligned, partial buckets flagged.
 
 pub mod flows;
 pub mod levels;
 pub mod mining;
 pub mod resample;
+pub mod score;
 pub mod series;
 pub mod stats;
 pub mod ta;
