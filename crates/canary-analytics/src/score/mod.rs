@@ -9,6 +9,9 @@
 //! (share of the weight present) and each component's contribution. Nothing here reads a
 //! clock or a store: the same inputs give the same outputs, to the bit.
 
+pub mod inputs;
+pub mod validate;
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,513 @@
+//! Validating a score (`MODELS.md` §6.4): the event it should foresee, a calibration fitted
+//! walk-forward with purging and an embargo, and the figures that say how well it did —
+//! AUC with a block-bootstrap interval, Brier score and skill, reliability, deciles and the
+//! noise-to-signal ratio of threshold signals.
+
+use canary_model::Method;
+
+/// Isotonic calibration (pool-adjacent-violators), fitted walk-forward.
+pub const ISOTONIC: Method = Method::new("isotonic_walk_forward", 1);
+
+/// The event after day `i`: the largest fall from its close to the lowest low of the next
+/// `h` days, as a fraction (0.12 = 12 %), and the close-to-close return over them. `None`
+/// when fewer than `h` days follow.
+#[must_use]
+pub fn forward(close: &[f64], low: &[f64], i: usize, h: usize) -> Option<(f64, f64)> {
+    if i + h >= close.len() {
+        return None;
+    }
+    let min_low = low[i + 1..=i + h]
+        .iter()
+        .copied()
+        .fold(f64::INFINITY, f64::min);
+    Some((
+        (1.0 - min_low / close[i]).max(0.0),
+        close[i + h] / close[i] - 1.0,
+    ))
+}
+
+/// A monotone non-decreasing step function from score to probability.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Isotonic {
+    /// Each block's highest score and its probability, ascending.
+    blocks: Vec<(f64, f64)>,
+}
+
+impl Isotonic {
+    /// Fit by pool-adjacent-violators on `(score, event)` pairs (ties pooled first). `None`
+    /// without points.
+    #[must_use]
+    pub fn fit(points: &[(f64, bool)]) -> Option<Isotonic> {
+        let mut p: Vec<(f64, bool)> = points.iter().copied().filter(|x| x.0.is_finite()).collect();
+        if p.is_empty() {
+            return None;
+        }
+        p.sort_by(|a, b| a.0.total_cmp(&b.0));
+        // Blocks: (max score, sum of events, count).
+        let mut blocks: Vec<(f64, f64, f64)> = Vec::new();
+        for (x, y) in p {
+            let y = if y { 1.0 } else { 0.0 };
+            match blocks.last_mut() {
+                Some(b) if b.0 == x => {
+                    b.1 += y;
+                    b.2 += 1.0;
+                }
+                _ => blocks.push((x, y, 1.0)),
+            }
+            while blocks.len() >= 2 {
+                let n = blocks.len();
+                let (a, b) = (blocks[n - 2], blocks[n - 1]);
+                if a.1 / a.2 > b.1 / b.2 {
+                    blocks[n - 2] = (b.0, a.1 + b.1, a.2 + b.2);
+                    blocks.pop();
+                } else {
+                    break;
+                }
+            }
+        }
+        Some(Isotonic {
+            blocks: blocks.into_iter().map(|(x, s, n)| (x, s / n)).collect(),
+        })
+    }
+
+    /// The probability of a score: that of the first block whose highest score reaches it
+    /// (the last block's beyond).
+    #[must_use]
+    pub fn predict(&self, x: f64) -> f64 {
+        let i = self.blocks.partition_point(|b| b.0 < x);
+        self.blocks[i.min(self.blocks.len() - 1)].1
+    }
+}
+
+/// Walk-forward probabilities: for each block of `refit_every` days, a calibration fitted
+/// only on days whose event window closed more than `embargo` days before the block
+/// starts (purged: day `j` trains a block starting at `s` only if `j + h + embargo < s`),
+/// and from at least `min_train` such days with at least `min_events` events. Also the
+/// training base rate each probability can be compared with. `None` where no calibration
+/// could be fitted yet, or the day has no score.
+#[must_use]
+#[allow(clippy::too_many_arguments)]
+pub fn walk_forward(
+    scores: &[f64],
+    events: &[Option<bool>],
+    h: usize,
+    embargo: usize,
+    refit_every: usize,
+    min_train: usize,
+    min_events: usize,
+) -> Vec<Option<(f64, f64)>> {
+    let n = scores.len();
+    let mut out = vec![None; n];
+    let mut start = 0;
+    while start < n {
+        let end = (start + refit_every.max(1)).min(n);
+        let train: Vec<(f64, bool)> = (0..n)
+            .take_while(|&j| j + h + embargo < start)
+            .filter_map(|j| events[j].map(|e| (scores[j], e)))
+            .filter(|p| p.0.is_finite())
+            .collect();
+        let k = train.iter().filter(|p| p.1).count();
+        if train.len() >= min_train
+            && k >= min_events
+            && let Some(iso) = Isotonic::fit(&train)
+        {
+            #[allow(clippy::cast_precision_loss)]
+            let base = k as f64 / train.len() as f64;
+            for i in start..end {
+                if scores[i].is_finite() {
+                    out[i] = Some((iso.predict(scores[i]), base));
+                }
+            }
+        }
+        start = end;
+    }
+    out
+}
+
+/// ROC AUC (Mann–Whitney, ties counted half). `None` without both classes.
+#[must_use]
+pub fn auc(scores: &[f64], events: &[bool]) -> Option<f64> {
+    let mut idx: Vec<usize> = (0..scores.len()).collect();
+    idx.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    let (mut rank_sum, mut pos) = (0.0, 0usize);
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && scores[idx[j + 1]] == scores[idx[i]] {
+            j += 1;
+        }
+        #[allow(clippy::cast_precision_loss)]
+        let mid = (i + j) as f64 / 2.0 + 1.0;
+        for &k in &idx[i..=j] {
+            if events[k] {
+                rank_sum += mid;
+                pos += 1;
+            }
+        }
+        i = j + 1;
+    }
+    let neg = scores.len() - pos;
+    if pos == 0 || neg == 0 {
+        return None;
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let (p, q) = (pos as f64, neg as f64);
+    Some((rank_sum - p * (p + 1.0) / 2.0) / (p * q))
+}
+
+/// A deterministic generator (SplitMix64) for the bootstrap.
+#[derive(Debug, Clone)]
+pub struct SplitMix(u64);
+
+impl SplitMix {
+    #[must_use]
+    pub const fn new(seed: u64) -> Self {
+        SplitMix(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        #[allow(clippy::cast_possible_truncation)]
+        let r = (self.next_u64() % n as u64) as usize;
+        r
+    }
+}
+
+/// The `q` quantile (linear interpolation) of sorted values.
+#[must_use]
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let pos = q * (sorted.len() - 1) as f64;
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - pos.floor())
+}
+
+/// A moving-block bootstrap of the AUC of `a` and of its gain over `b` on the same days:
+/// `reps` resamples of blocks of `block` consecutive days. The (lo, hi) quantiles at
+/// `level` (0.90 for a 90 % interval) of AUC(a) and of AUC(a) − AUC(b).
+#[must_use]
+pub fn bootstrap_auc(
+    a: &[f64],
+    b: &[f64],
+    events: &[bool],
+    block: usize,
+    reps: usize,
+    level: f64,
+    seed: u64,
+) -> Option<((f64, f64), (f64, f64))> {
+    let n = events.len();
+    let block = block.clamp(1, n.max(1));
+    if n < 2 * block {
+        return None;
+    }
+    let mut rng = SplitMix::new(seed);
+    let (mut aucs, mut gains) = (Vec::with_capacity(reps), Vec::with_capacity(reps));
+    let (mut sa, mut sb, mut se) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for _ in 0..reps {
+        sa.clear();
+        sb.clear();
+        se.clear();
+        while se.len() < n {
+            let s = rng.below(n - block + 1);
+            for k in s..s + block {
+                sa.push(a[k]);
+                sb.push(b[k]);
+                se.push(events[k]);
+            }
+        }
+        if let (Some(x), Some(y)) = (auc(&sa, &se), auc(&sb, &se)) {
+            aucs.push(x);
+            gains.push(x - y);
+        }
+    }
+    if aucs.len() < reps / 2 {
+        return None;
+    }
+    aucs.sort_by(f64::total_cmp);
+    gains.sort_by(f64::total_cmp);
+    let t = (1.0 - level) / 2.0;
+    Some((
+        (quantile(&aucs, t), quantile(&aucs, 1.0 - t)),
+        (quantile(&gains, t), quantile(&gains, 1.0 - t)),
+    ))
+}
+
+/// The Brier score of probabilities against events.
+#[must_use]
+pub fn brier(p: &[f64], events: &[bool]) -> f64 {
+    #[allow(clippy::cast_precision_loss)]
+    let n = p.len().max(1) as f64;
+    p.iter()
+        .zip(events)
+        .map(|(p, &e)| (p - if e { 1.0 } else { 0.0 }).powi(2))
+        .sum::<f64>()
+        / n
+}
+
+/// One row of a reliability table: forecasts in `[lo, hi)`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ReliabilityRow {
+    pub lo: f64,
+    pub hi: f64,
+    pub count: usize,
+    pub mean_forecast: f64,
+    pub observed: f64,
+}
+
+/// Reliability in `bins` equal bins of the forecast (empty bins left out).
+#[must_use]
+pub fn reliability(p: &[f64], events: &[bool], bins: usize) -> Vec<ReliabilityRow> {
+    #[allow(clippy::cast_precision_loss)]
+    let width = 1.0 / bins as f64;
+    (0..bins)
+        .filter_map(|b| {
+            #[allow(clippy::cast_precision_loss)]
+            let lo = b as f64 * width;
+            let hi = lo + width;
+            let idx: Vec<usize> = (0..p.len())
+                .filter(|&i| p[i] >= lo && (p[i] < hi || (b + 1 == bins && p[i] <= 1.0)))
+                .collect();
+            if idx.is_empty() {
+                return None;
+            }
+            #[allow(clippy::cast_precision_loss)]
+            let n = idx.len() as f64;
+            Some(ReliabilityRow {
+                lo,
+                hi,
+                count: idx.len(),
+                mean_forecast: idx.iter().map(|&i| p[i]).sum::<f64>() / n,
+                observed: idx.iter().filter(|&&i| events[i]).count() as f64 / n,
+            })
+        })
+        .collect()
+}
+
+/// One decile of a score: its range, the event rate, the mean forward return and the
+/// median forward drawdown.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct DecileRow {
+    pub decile: usize,
+    pub lo: f64,
+    pub hi: f64,
+    pub count: usize,
+    pub event_rate: f64,
+    pub mean_forward_return: f64,
+    pub median_forward_drawdown: f64,
+}
+
+/// Deciles of `score` (by rank) against the outcomes.
+#[must_use]
+pub fn deciles(
+    score: &[f64],
+    events: &[bool],
+    fwd_return: &[f64],
+    fwd_dd: &[f64],
+) -> Vec<DecileRow> {
+    let mut idx: Vec<usize> = (0..score.len()).collect();
+    idx.sort_by(|&a, &b| score[a].total_cmp(&score[b]).then(a.cmp(&b)));
+    let n = idx.len();
+    (0..10)
+        .filter_map(|d| {
+            let part = &idx[d * n / 10..(d + 1) * n / 10];
+            if part.is_empty() {
+                return None;
+            }
+            #[allow(clippy::cast_precision_loss)]
+            let m = part.len() as f64;
+            let mut dds: Vec<f64> = part.iter().map(|&i| fwd_dd[i]).collect();
+            dds.sort_by(f64::total_cmp);
+            Some(DecileRow {
+                decile: d + 1,
+                lo: score[part[0]],
+                hi: score[part[part.len() - 1]],
+                count: part.len(),
+                event_rate: part.iter().filter(|&&i| events[i]).count() as f64 / m,
+                mean_forward_return: part.iter().map(|&i| fwd_return[i]).sum::<f64>() / m,
+                median_forward_drawdown: quantile(&dds, 0.5),
+            })
+        })
+        .collect()
+}
+
+/// Threshold signals (Kaminsky, Lizondo & Reinhart 1998): a signal on each day the level is
+/// at least `k`; hit rate = signalled events / events, false-alarm rate = signalled
+/// non-events / non-events, NSR = false-alarm rate / hit rate (lower is better; ≥ 1 is no
+/// better than noise).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SignalRow {
+    pub threshold: u8,
+    pub signals: usize,
+    pub hit_rate: f64,
+    pub false_alarm_rate: f64,
+    pub nsr: Option<f64>,
+}
+
+/// The signal table for levels 1–5.
+#[must_use]
+pub fn signals(levels: &[u8], events: &[bool]) -> Vec<SignalRow> {
+    let pos = events.iter().filter(|&&e| e).count();
+    let neg = events.len() - pos;
+    (1..=5u8)
+        .map(|k| {
+            let on = |i: &usize| levels[*i] >= k;
+            let hits = (0..events.len()).filter(|i| events[*i] && on(i)).count();
+            let fa = (0..events.len()).filter(|i| !events[*i] && on(i)).count();
+            #[allow(clippy::cast_precision_loss)]
+            let (hr, far) = (
+                if pos > 0 {
+                    hits as f64 / pos as f64
+                } else {
+                    f64::NAN
+                },
+                if neg > 0 {
+                    fa as f64 / neg as f64
+                } else {
+                    f64::NAN
+                },
+            );
+            SignalRow {
+                threshold: k,
+                signals: hits + fa,
+                hit_rate: hr,
+                false_alarm_rate: far,
+                nsr: (hr > 0.0).then(|| far / hr),
+            }
+        })
+        .collect()
+}
+
+/// Independent episodes among event days: runs of events separated by more than `gap`
+/// days without one.
+#[must_use]
+pub fn episodes(events: &[bool], gap: usize) -> usize {
+    let mut n = 0;
+    let mut last: Option<usize> = None;
+    for (i, &e) in events.iter().enumerate() {
+        if e {
+            if last.is_none_or(|l| i - l > gap) {
+                n += 1;
+            }
+            last = Some(i);
+        }
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn isotonic_pools_violators() {
+        let iso = Isotonic::fit(&[(1.0, false), (2.0, true), (3.0, false), (4.0, true)]).unwrap();
+        assert_eq!(iso.predict(1.0), 0.0);
+        assert_eq!(iso.predict(2.5), 0.5);
+        assert_eq!(iso.predict(3.0), 0.5);
+        assert_eq!(iso.predict(9.0), 1.0);
+        assert_eq!(iso.predict(-9.0), 0.0);
+    }
+
+    #[test]
+    fn auc_of_perfect_random_and_tied_scores() {
+        assert_eq!(
+            auc(&[1.0, 2.0, 3.0, 4.0], &[false, false, true, true]),
+            Some(1.0)
+        );
+        assert_eq!(
+            auc(&[4.0, 3.0, 2.0, 1.0], &[false, false, true, true]),
+            Some(0.0)
+        );
+        assert_eq!(
+            auc(&[1.0, 1.0, 1.0, 1.0], &[false, true, false, true]),
+            Some(0.5)
+        );
+        assert_eq!(auc(&[1.0, 2.0], &[true, true]), None);
+    }
+
+    #[test]
+    fn forward_drawdown_uses_the_next_days_lows() {
+        let close = [100.0, 101.0, 95.0, 99.0];
+        let low = [99.0, 90.0, 94.0, 98.0];
+        let (dd, ret) = forward(&close, &low, 0, 3).unwrap();
+        assert!((dd - 0.10).abs() < 1e-12 && (ret + 0.01).abs() < 1e-12);
+        assert_eq!(forward(&close, &low, 1, 3), None);
+    }
+
+    #[test]
+    fn calibration_never_sees_the_future() {
+        // Events on the first half only: were the second half's labels leaking into the
+        // fit, its probabilities would change when they change.
+        let n = 400;
+        #[allow(clippy::cast_precision_loss)]
+        let scores: Vec<f64> = (0..n).map(|i| ((i * 37) % 100) as f64).collect();
+        let ev = |flip: bool| -> Vec<Option<bool>> {
+            (0..n)
+                .map(|i| Some(if i < 300 { scores[i] > 70.0 } else { flip }))
+                .collect()
+        };
+        let (a, b) = (
+            walk_forward(&scores, &ev(false), 7, 7, 30, 50, 5),
+            walk_forward(&scores, &ev(true), 7, 7, 30, 50, 5),
+        );
+        // Days before 300 + 7 + 7 are fitted only on labels before 300: identical.
+        for i in 0..315 {
+            assert_eq!(a[i], b[i], "day {i}");
+        }
+        assert!(
+            a[..60].iter().all(Option::is_none),
+            "too little training at the start"
+        );
+        assert!(a[100].is_some());
+    }
+
+    #[test]
+    fn signals_and_episodes() {
+        let levels = [1, 5, 5, 1, 3];
+        let events = [false, true, true, false, false];
+        let s = signals(&levels, &events);
+        assert_eq!(s[4].hit_rate, 1.0);
+        assert_eq!(s[4].false_alarm_rate, 0.0);
+        assert_eq!(s[0].nsr, Some(1.0));
+        assert_eq!(
+            episodes(
+                &[
+                    true, true, false, false, true, false, false, false, false, false, true
+                ],
+                3
+            ),
+            2
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn isotonic_is_monotone_and_within_0_1(pts in proptest::collection::vec((0.0f64..100.0, any::<bool>()), 1..200)) {
+            let iso = Isotonic::fit(&pts).unwrap();
+            let mut prev = -1.0;
+            for x in 0..=100 {
+                let p = iso.predict(f64::from(x));
+                prop_assert!((0.0..=1.0).contains(&p));
+                prop_assert!(p >= prev);
+                prev = p;
+            }
+        }
+    }
+}
