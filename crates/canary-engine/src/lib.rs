@@ -9,7 +9,8 @@
 //!   warnings and the simulated flag; [`Draft`] builds one.
 //! - `reports/`: one function per capability — [`stats`], [`levels`], [`backtest_levels`],
 //!   [`indicators`], [`network`], [`hashprice`], [`miners`], [`treasury`], [`flows`],
-//!   [`news`] and [`stories`] (with [`news_dictionary`]).
+//!   [`news`] and [`stories`] (with [`news_dictionary`]), [`score`], [`score_history`] and
+//!   [`backtest_scores`].
 //! - [`facts`]: the company-facts file (`miners.toml`), each figure a dated history read as
 //!   published by T; [`labels`]: entity label files for flows.
 //! - [`news_poll`]: polling the stored feeds on their schedules, storing new items.
@@ -47,6 +48,10 @@ pub use reports::network::{NetworkBody, NetworkParams, NetworkRow, network};
 pub use reports::news::{
     NewsBody, NewsParams, NewsRow, SearchParams, StoriesBody, StoriesParams, StoryRow, news,
     news_dictionary, news_search, stories, sync_news_index,
+};
+pub use reports::score::{
+    BacktestScoresParams, ComponentRow, HistoryBody, HistoryRow, Probability, ScoreBacktestBody,
+    ScoreBody, ScoreParams, TrackRecord, backtest_scores, score, score_history,
 };
 pub use reports::stats::{Missing, StatsBody, StatsParams, stats};
 pub use reports::{Price, price};

@@ -63,6 +63,9 @@ pub enum Command {
     /// Outflows of labelled entities (miners to exchanges and OTC desks); `flows fetch` reads
     /// their transactions from an Esplora API.
     Flows(FlowsArgs),
+    /// Risk (0-100, band, Threat 1-5), Pulse (0-100, label) and the 7-day drawdown probability
+    /// as of a time, with each component's contribution; or the daily history (--from/--to).
+    Score(ScoreArgs),
     /// News: feeds and headline files, deduplicated, tagged, scored for sentiment and
     /// relevance, grouped into stories, searchable.
     News(NewsArgs),
@@ -285,6 +288,93 @@ pub struct BacktestArgs {
 pub enum BacktestWhat {
     /// Bounce rate at support/resistance zones against random zones of the same width.
     Levels(BacktestLevelsArgs),
+    /// The scores' track record, walk-forward: AUC, Brier skill, reliability, deciles and
+    /// noise-to-signal against two baselines.
+    Scores(BacktestScoresArgs),
+}
+
+/// A fraction given as a percentage (`10%` or `10`), from 0.5 % to 90 %.
+fn percent(s: &str) -> Result<f64, String> {
+    let t = s.trim().trim_end_matches('%');
+    let x: f64 = t
+        .parse()
+        .map_err(|_| format!("{s:?} is not a percentage: write e.g. 10%"))?;
+    if (0.5..=90.0).contains(&x) {
+        Ok(x / 100.0)
+    } else {
+        Err(format!("{s:?} must be between 0.5% and 90%"))
+    }
+}
+
+/// A horizon in days (`7d` or `7`), 1 to 90.
+fn horizon_days(s: &str) -> Result<usize, String> {
+    let t = s.trim().trim_end_matches('d');
+    whole(t, 1, 90)
+}
+
+/// The methodology and the event its probability is of.
+#[derive(Debug, Clone, Args)]
+pub struct ScoreMethod {
+    /// The methodology file (TOML, the layout of the built-in one); default: built in.
+    #[arg(long)]
+    pub method: Option<PathBuf>,
+    /// The probability's horizon (days, 1 to 90).
+    #[arg(long, default_value = "7d", value_parser = horizon_days)]
+    pub horizon: usize,
+    /// The probability's fall (from the close to the lowest low within the horizon).
+    #[arg(long, default_value = "10%", value_parser = percent)]
+    pub drawdown: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// The instrument, e.g. BTCUSDT.
+    #[arg(long)]
+    pub symbol: Symbol,
+    #[command(flatten)]
+    pub at: AsOf,
+    /// With --format csv: the daily history from this day (bar open time).
+    #[arg(long)]
+    pub from: Option<Timestamp>,
+    /// With --format csv: the daily history up to this day.
+    #[arg(long)]
+    pub to: Option<Timestamp>,
+    /// The asset the news components read news about.
+    #[arg(long, default_value = "BTC")]
+    pub asset: String,
+    #[command(flatten)]
+    pub method: ScoreMethod,
+    #[command(flatten)]
+    pub vocabulary: Vocabulary,
+    /// Output: a table for people, json (every number with its claim), md, or csv (the
+    /// daily history).
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct BacktestScoresArgs {
+    /// The instrument, e.g. BTCUSDT (its daily bars).
+    #[arg(long)]
+    pub symbol: Symbol,
+    /// First day evaluated (open time); earlier days still train the calibration.
+    #[arg(long)]
+    pub from: Option<Timestamp>,
+    /// Last time whose data is used (default now).
+    #[arg(long)]
+    pub to: Option<Timestamp>,
+    #[command(flatten)]
+    pub method: ScoreMethod,
+    /// Moving-block bootstrap resamples (100 to 100,000).
+    #[arg(long, default_value_t = 1000, value_parser = reps)]
+    pub reps: usize,
+    /// `md` (the report as Markdown), `table` (the same, as text) or `json`.
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: ReportFormat,
+}
+
+fn reps(s: &str) -> Result<usize, String> {
+    whole(s, 100, 100_000)
 }
 
 #[derive(Debug, Args)]

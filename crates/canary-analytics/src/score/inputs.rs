@@ -70,7 +70,7 @@ pub fn market_inputs(bars: &[Candle]) -> Vec<(&'static str, Vec<f64>)> {
     if ta::realized_vol(&close, 30, 365.0, &mut rv).is_err() {
         rv = nan();
     }
-    out.push(("realised_vol_30d", rv.iter().map(|v| v * 100.0).collect()));
+    out.push(("realised_vol_30d", rv));
 
     let mut rsi = nan();
     if ta::rsi(&close, 14, &mut rsi).is_err() {

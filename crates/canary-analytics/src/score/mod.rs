@@ -12,8 +12,6 @@
 pub mod inputs;
 pub mod validate;
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 const BUILT_IN: &str = include_str!("methodology.toml");
@@ -321,19 +319,15 @@ pub struct Scores {
     pub rationale: String,
 }
 
-fn composite(m: &Methodology, kind: ScoreKind, values: &BTreeMap<&str, Option<f64>>) -> Composite {
+fn composite(m: &Methodology, kind: ScoreKind, values: &[Option<f64>]) -> Composite {
     let comps: Vec<&Component> = m.components.iter().filter(|c| c.score == kind).collect();
     let total: f64 = comps.iter().map(|c| c.weight).sum();
-    let present: Vec<(&Component, f64)> = comps
+    let present: Vec<(&Component, f64)> = m
+        .components
         .iter()
-        .filter_map(|c| {
-            values
-                .get(c.key.as_str())
-                .copied()
-                .flatten()
-                .filter(|v| v.is_finite())
-                .map(|v| (*c, v.clamp(0.0, 1.0)))
-        })
+        .zip(values.iter().chain(std::iter::repeat(&None)))
+        .filter(|(c, _)| c.score == kind)
+        .filter_map(|(c, v)| v.filter(|v| v.is_finite()).map(|v| (c, v.clamp(0.0, 1.0))))
         .collect();
     let w: f64 = present.iter().map(|(c, _)| c.weight).sum();
     let missing = comps
@@ -399,6 +393,20 @@ fn pulse_label(m: &Methodology, pulse: f64) -> canary_model::news::Label {
     }
 }
 
+/// `1st`, `2nd`, `3rd`, `11th`, `91st` for a percentage rounded to a whole number.
+fn ordinal(x: f64) -> String {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let n = x.round().clamp(0.0, 100.0) as u32;
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
 fn rationale(m: &Methodology, risk: &Composite, pulse: &Composite, label: Option<&str>) -> String {
     let top = |c: &Composite| -> Vec<String> {
         let mut v: Vec<&Contribution> = c.contributions.iter().collect();
@@ -411,7 +419,7 @@ fn rationale(m: &Methodology, risk: &Composite, pulse: &Composite, label: Option
         v.iter()
             .take(2)
             .filter(|x| x.pull.abs() >= 1.0)
-            .map(|x| format!("{} at the {:.0}th percentile", x.label, 100.0 * x.value))
+            .map(|x| format!("{} at the {} percentile", x.label, ordinal(100.0 * x.value)))
             .collect()
     };
     let mut parts = Vec::new();
@@ -439,10 +447,10 @@ fn rationale(m: &Methodology, risk: &Composite, pulse: &Composite, label: Option
     }
 }
 
-/// Score from each input key's normalised value (`None`: no data). Keys the methodology
-/// does not name are ignored; keys it names that are absent count as missing.
+/// Score from each component's normalised value, in the methodology's order (`None`: no
+/// data; components beyond the slice count as missing).
 #[must_use]
-pub fn score(m: &Methodology, values: &BTreeMap<&str, Option<f64>>) -> Scores {
+pub fn score(m: &Methodology, values: &[Option<f64>]) -> Scores {
     let risk = composite(m, ScoreKind::Risk, values);
     let pulse = composite(m, ScoreKind::Pulse, values);
     let (band_name, threat) = match risk.value {
@@ -527,21 +535,21 @@ mod tests {
     #[test]
     fn missing_components_lower_coverage_not_the_range() {
         let m = m();
-        let all: BTreeMap<&str, Option<f64>> =
-            m.keys().into_iter().map(|k| (k, Some(1.0))).collect();
+        let all = vec![Some(1.0); m.components.len()];
         let s = score(&m, &all);
         assert!((s.risk.value.unwrap() - 100.0).abs() < 1e-9);
         assert_eq!(s.threat, Some(5));
         assert_eq!(s.band.as_deref(), Some("Extreme High"));
         assert!((s.risk.coverage - 1.0).abs() < 1e-12);
+        let at = |k: &str| m.components.iter().position(|c| c.key == k).unwrap();
         let mut some = all.clone();
-        some.insert("funding_z", None);
-        some.remove("liquidated_share_oi");
+        some[at("funding_z")] = None;
+        some[at("liquidated_share_oi")] = None;
         let s = score(&m, &some);
         assert!((s.risk.value.unwrap() - 100.0).abs() < 1e-9);
         assert!(s.risk.coverage < 1.0);
         assert_eq!(s.risk.missing, ["funding_z", "liquidated_share_oi"]);
-        let none = score(&m, &BTreeMap::new());
+        let none = score(&m, &[]);
         assert_eq!((none.risk.value, none.threat), (None, None));
         assert_eq!(none.rationale, "no component had data");
     }
@@ -549,10 +557,15 @@ mod tests {
     #[test]
     fn the_rationale_names_the_largest_pulls() {
         let m = m();
-        let mut v: BTreeMap<&str, Option<f64>> =
-            m.keys().into_iter().map(|k| (k, Some(0.5))).collect();
-        v.insert("drawdown_90d", Some(0.99));
-        v.insert("news_sentiment", Some(0.1));
+        let mut v = vec![Some(0.5); m.components.len()];
+        for (i, c) in m.components.iter().enumerate() {
+            if c.key == "drawdown_90d" {
+                v[i] = Some(0.99);
+            }
+            if c.key == "news_sentiment" && c.score == ScoreKind::Pulse {
+                v[i] = Some(0.1);
+            }
+        }
         let s = score(&m, &v);
         assert!(
             s.rationale
@@ -568,16 +581,12 @@ mod tests {
     proptest! {
         #[test]
         fn scores_stay_in_range_and_risk_is_monotone(
-            vals in proptest::collection::vec(proptest::option::of(0.0f64..=1.0), 17),
-            which in 0usize..17,
+            vals in proptest::collection::vec(proptest::option::of(0.0f64..=1.0), 1..20),
+            which in 0usize..40,
             bump in 0.0f64..=1.0,
         ) {
             let m = m();
-            let keys = m.keys();
-            let mut v: BTreeMap<&str, Option<f64>> = BTreeMap::new();
-            for (k, x) in keys.iter().zip(vals.iter().cycle()) {
-                v.insert(k, *x);
-            }
+            let v: Vec<Option<f64>> = vals.iter().cycle().take(m.components.len()).copied().collect();
             let s = score(&m, &v);
             for c in [&s.risk, &s.pulse] {
                 if let Some(x) = c.value {
@@ -588,12 +597,11 @@ mod tests {
             if let Some(t) = s.threat {
                 prop_assert!((1..=5).contains(&t));
             }
-            // Raising one present input never lowers Risk if it only feeds Risk in the
-            // direction it is normalised for (the normalised value is "more risk").
-            let k = keys[which % keys.len()];
-            if let Some(Some(x)) = v.get(k).copied() {
+            // Raising one present risk component (others fixed) never lowers Risk.
+            let k = which % m.components.len();
+            if let Some(x) = v[k] && m.components[k].score == ScoreKind::Risk {
                 let mut up = v.clone();
-                up.insert(k, Some((x + bump).min(1.0)));
+                up[k] = Some((x + bump).min(1.0));
                 let s2 = score(&m, &up);
                 prop_assert!(s2.risk.value.unwrap() >= s.risk.value.unwrap() - 1e-9);
             }

@@ -34,8 +34,8 @@ pub struct Isotonic {
 }
 
 impl Isotonic {
-    /// Fit by pool-adjacent-violators on `(score, event)` pairs (ties pooled first). `None`
-    /// without points.
+    /// Fit by pool-adjacent-violators on `(score, event)` pairs (ties pooled first), each
+    /// block's probability by the rule of succession. `None` without points.
     #[must_use]
     pub fn fit(points: &[(f64, bool)]) -> Option<Isotonic> {
         let mut p: Vec<(f64, bool)> = points.iter().copied().filter(|x| x.0.is_finite()).collect();
@@ -65,8 +65,26 @@ impl Isotonic {
                 }
             }
         }
+        // Each block's rate with Laplace's rule of succession, (events + 1) / (days + 2): a
+        // block of a few days all with (or all without) an event is not a certainty. The
+        // smoothing can reorder small blocks, so the smoothed rates are pooled once more
+        // (weighted by days + 2) to stay non-decreasing.
+        let mut pooled: Vec<(f64, f64, f64)> = Vec::with_capacity(blocks.len());
+        for (x, s, n) in blocks {
+            pooled.push((x, s + 1.0, n + 2.0));
+            while pooled.len() >= 2 {
+                let k = pooled.len();
+                let (a, b) = (pooled[k - 2], pooled[k - 1]);
+                if a.1 / a.2 > b.1 / b.2 {
+                    pooled[k - 2] = (b.0, a.1 + b.1, a.2 + b.2);
+                    pooled.pop();
+                } else {
+                    break;
+                }
+            }
+        }
         Some(Isotonic {
-            blocks: blocks.into_iter().map(|(x, s, n)| (x, s / n)).collect(),
+            blocks: pooled.into_iter().map(|(x, s, n)| (x, s / n)).collect(),
         })
     }
 
@@ -418,11 +436,12 @@ mod tests {
     #[test]
     fn isotonic_pools_violators() {
         let iso = Isotonic::fit(&[(1.0, false), (2.0, true), (3.0, false), (4.0, true)]).unwrap();
-        assert_eq!(iso.predict(1.0), 0.0);
+        // Blocks {1}: 0/1, {2, 3}: 1/2, {4}: 1/1, each (events + 1) / (days + 2).
+        assert_eq!(iso.predict(1.0), 1.0 / 3.0);
         assert_eq!(iso.predict(2.5), 0.5);
         assert_eq!(iso.predict(3.0), 0.5);
-        assert_eq!(iso.predict(9.0), 1.0);
-        assert_eq!(iso.predict(-9.0), 0.0);
+        assert_eq!(iso.predict(9.0), 2.0 / 3.0);
+        assert_eq!(iso.predict(-9.0), 1.0 / 3.0);
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod indicators;
 pub mod levels;
 pub mod network;
 pub mod news;
+pub mod score;
 pub mod stats;
 
 use canary_model::{Claim, ClaimId, Method, Symbol, Timeframe};

@@ -9,7 +9,10 @@ use crate::cli::{BacktestArgs, BacktestWhat, ReportFormat};
 use crate::output::{preamble, print_json, progress};
 
 pub fn run(db: &Path, a: &BacktestArgs) -> Result<()> {
-    let BacktestWhat::Levels(l) = &a.what;
+    let l = match &a.what {
+        BacktestWhat::Levels(l) => l,
+        BacktestWhat::Scores(s) => return super::score::backtest(db, s),
+    };
     let p = BacktestLevelsParams {
         symbol: l.symbol.clone(),
         timeframe: l.tf,

@@ -11,6 +11,7 @@ mod miners;
 mod network;
 mod news;
 mod resample;
+mod score;
 mod simulate;
 mod stats;
 
@@ -42,6 +43,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Treasury(a) => miners::run_treasury(&cli.db, &a),
         Command::Network(a) => network::run(&cli.db, &a),
         Command::Flows(a) => flows::run(&cli.db, &a),
+        Command::Score(a) => score::run(&cli.db, &a),
         Command::News(a) => news::run(&cli.db, &a),
         Command::Demo(a) => demo::run(&a),
     }

@@ -57,7 +57,7 @@ fn lexicon(path: Option<&Path>) -> Result<Cow<'static, Lexicon>> {
 }
 
 /// The dictionary (built-in, the facts file's companies, the user's file) and the lexicon.
-fn vocabulary(v: &Vocabulary) -> Result<(Dictionary, Cow<'static, Lexicon>)> {
+pub(super) fn vocabulary(v: &Vocabulary) -> Result<(Dictionary, Cow<'static, Lexicon>)> {
     let profiles = super::miners::profiles(v.profiles.as_deref())?;
     let user = match &v.dictionary {
         Some(p) => Some((
