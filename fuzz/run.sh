@@ -26,8 +26,13 @@ printf '1770354000000' > /tmp/canary-seed-t2; seed timestamp /tmp/canary-seed-t2
 for f in ../crates/canary-ingest/tests/data/*.json; do
     [ -f "$f" ] && seed connectors "$f" "$(basename "$f")"
 done
+for f in ../crates/canary-ingest/tests/data/feeds/*; do
+    [ -f "$f" ] && seed news_feed "$f" "$(basename "$f")"
+done
+[ -f "$data/news_2026-02-05_sources.csv" ] && { printf '\x00'; cat "$data/news_2026-02-05_sources.csv"; } > /tmp/canary-seed-h1 && seed headlines /tmp/canary-seed-h1 sources_csv
+printf '\x01[{"id":"1","title":"BTC up","published":"2026-02-05T10:00:00Z","link":"https://a.com/x"}]' > /tmp/canary-seed-h2 && seed headlines /tmp/canary-seed-h2 json
 cargo +nightly fuzz build
-for t in ${TARGETS:-candles_csv network_csv facts_toml labels_toml indicator_spec timestamp connectors}; do
+for t in ${TARGETS:-candles_csv network_csv facts_toml labels_toml indicator_spec timestamp connectors news_feed headlines}; do
     echo "== $t"
     cargo +nightly fuzz run "$t" "corpus/$t" -- -max_total_time="$secs" -runs="$runs" \
         -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 2>&1 |

@@ -278,6 +278,23 @@ pub fn normalise(
     }
 }
 
+/// Every component's normalised value on day `i` of its raw daily series (`series(key)`, the
+/// days before `i` its history), in the methodology's order.
+#[must_use]
+pub fn normalise_day<'a>(
+    m: &Methodology,
+    series: impl Fn(&str) -> Option<&'a [f64]>,
+    i: usize,
+) -> Vec<Option<f64>> {
+    m.components
+        .iter()
+        .map(|c| {
+            let s = series(&c.key)?;
+            normalise(c, *s.get(i)?, &s[..i], m.window_days, m.min_history_days)
+        })
+        .collect()
+}
+
 /// One component's part in a score.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Contribution {

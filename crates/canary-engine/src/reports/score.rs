@@ -18,7 +18,7 @@ use canary_analytics::score::validate::{
     episodes, forward, reliability, signals, walk_forward,
 };
 use canary_analytics::score::{
-    Methodology, Normalise, ScoreKind, Scores, band, normalise, score as compose,
+    Methodology, ScoreKind, Scores, band, normalise_day, score as compose,
 };
 use canary_model::network::NetworkSeries;
 use canary_model::{Claim, ClaimId, Method, Symbol, Timeframe, Timestamp};
@@ -257,17 +257,7 @@ fn daily_inputs(
 
 /// Each component's normalised value on day `i` (from the days before it).
 fn normalised_at(m: &Methodology, d: &Daily, i: usize) -> Vec<Option<f64>> {
-    m.components
-        .iter()
-        .map(|c| {
-            let series = d.raw.get(&c.key)?;
-            let x = series[i];
-            match c.normalise {
-                Normalise::Level | Normalise::LevelSigned => normalise(c, x, &[], 0, 0),
-                _ => normalise(c, x, &series[..i], m.window_days, m.min_history_days),
-            }
-        })
-        .collect()
+    normalise_day(m, |k| d.raw.get(k).map(Vec::as_slice), i)
 }
 
 fn missing_reason(m: &Methodology, d: &Daily, key: &str, i: usize) -> String {

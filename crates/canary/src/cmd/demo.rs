@@ -166,6 +166,30 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         },
     )?;
     println!(
+        "\nScores of the SIMULATED market (the method is real; news and derivatives are absent):"
+    );
+    super::score::run(
+        &db,
+        &crate::cli::ScoreArgs {
+            symbol: symbol.clone(),
+            at: crate::cli::AsOf { asof: Some(asof) },
+            from: None,
+            to: None,
+            asset: "BTC".into(),
+            method: crate::cli::ScoreMethod {
+                method: None,
+                horizon: 7,
+                drawdown: 0.10,
+            },
+            vocabulary: crate::cli::Vocabulary {
+                dictionary: None,
+                lexicon: None,
+                profiles: None,
+            },
+            format: crate::cli::ListFormat::Table,
+        },
+    )?;
+    println!(
         "\nTry: {} --db {} indicators --symbol BTCUSDT --tf 4h --asof {asof} --ind rsi:14,atr:14,ret:1",
         this_program(),
         db.display()

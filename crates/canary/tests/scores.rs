@@ -1,0 +1,179 @@
+//! `canary score` and `canary backtest scores` on the real daily bars and the headlines of
+//! 2026-02-05: the waterfall as of the morning after the crash, with the components that had
+//! data and their coverage; the probability fitted only on what was known; determinism; the
+//! daily history; the track record.
+
+mod common;
+
+use std::path::Path;
+
+use common::{assert_report, canary, ok, parse_csv, shared};
+
+const ASOF: &str = "2026-02-06T05:00:00Z";
+
+fn store(db: &Path) {
+    let d = shared("data/btcusdt_binance_1d.csv");
+    ok(&canary(
+        db,
+        &["import", d.to_str().unwrap(), "--symbol", "BTCUSDT"],
+    ));
+    let n = shared("data/news_2026-02-05_sources.csv");
+    ok(&canary(db, &["news", "import", n.to_str().unwrap()]));
+}
+
+#[test]
+fn shared_data_score_as_of_the_crash_shows_its_waterfall() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    store(&db);
+    let args = [
+        "score", "--symbol", "BTCUSDT", "--asof", ASOF, "--format", "json",
+    ];
+    let text = ok(&canary(&db, &args));
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_report(&doc, ASOF);
+    assert_eq!(doc["method"], "canary-risk-pulse v1");
+    assert_eq!(doc["day"], "2026-02-05T00:00:00Z");
+    let risk = doc["risk"].as_f64().unwrap();
+    assert!((80.0..=100.0).contains(&risk), "risk {risk}");
+    assert_eq!(doc["threat"], 5);
+    assert_eq!(doc["band"], "Extreme High");
+    assert_eq!(doc["label"], "bearish");
+    // Derivatives data is absent, so its components are missing and coverage is partial.
+    let comps = doc["components"].as_array().unwrap();
+    let get = |k: &str, s: &str| {
+        comps
+            .iter()
+            .find(|c| c["key"] == k && c["score"] == s)
+            .unwrap()
+    };
+    assert!(get("funding_z", "risk")["missing"].is_string());
+    assert!(get("liquidated_share_oi", "risk")["missing"].is_string());
+    assert!(get("realised_vol_30d", "risk")["value"].is_number());
+    // The day's news counts: the four bearish items about bitcoin.
+    let news = get("news_sentiment", "risk");
+    assert!(news["raw"].as_f64().unwrap() < -0.5, "{news}");
+    let cov = doc["risk_coverage"].as_f64().unwrap();
+    assert!(cov > 0.4 && cov < 1.0, "{cov}");
+    // Risk derives from the normalised components, each from its raw value.
+    let claims = &doc["claims"];
+    let r = &claims[doc["risk_claim"].as_str().unwrap()];
+    assert_eq!(r["provenance"]["method"], "score_composite");
+    let first = r["provenance"]["inputs"][0].as_str().unwrap();
+    assert_eq!(claims[first]["provenance"]["method"], "score_normalise");
+    // The probability was fitted on days whose 7-day windows had closed by the time.
+    let p = &doc["probability"];
+    let v = p["value"].as_f64().unwrap();
+    assert!(v > 0.0 && v < 1.0);
+    let fit_to = p["fit_to"].as_str().unwrap();
+    assert!(fit_to <= "2026-01-29T00:00:00Z", "{fit_to}");
+    // The same inputs give the same bytes.
+    assert_eq!(ok(&canary(&db, &args)), text);
+    // The table says the same, with the missing components named.
+    let t = ok(&canary(
+        &db,
+        &["score", "--symbol", "BTCUSDT", "--asof", ASOF],
+    ));
+    assert!(
+        t.contains("Threat 5/5") && t.contains("missing: no data stored for it"),
+        "{t}"
+    );
+}
+
+#[test]
+fn shared_data_score_history_and_track_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    store(&db);
+    let csv = ok(&canary(
+        &db,
+        &[
+            "score",
+            "--symbol",
+            "BTCUSDT",
+            "--asof",
+            ASOF,
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-02-05",
+            "--format",
+            "csv",
+        ],
+    ));
+    let (h, rows) = parse_csv(&csv);
+    assert_eq!(h[..5], ["day", "risk", "threat", "pulse", "label"]);
+    assert_eq!(rows.len(), 36);
+    assert_eq!(rows[35][0], "2026-02-05T00:00:00Z");
+    // The history's last day is the score as of the next morning.
+    let last_risk: f64 = rows[35][1].parse().unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&ok(&canary(
+        &db,
+        &[
+            "score", "--symbol", "BTCUSDT", "--asof", ASOF, "--format", "json",
+        ],
+    )))
+    .unwrap();
+    assert!((doc["risk"].as_f64().unwrap() - last_risk).abs() < 1e-3);
+
+    let md = ok(&canary(
+        &db,
+        &[
+            "backtest", "scores", "--symbol", "BTCUSDT", "--to", ASOF, "--reps", "200",
+        ],
+    ));
+    for part in [
+        "# Track record of canary-risk-pulse v1",
+        "independent episodes",
+        "30-day realised volatility percentile",
+        "## Reliability",
+        "## Deciles of Risk",
+        "NSR",
+    ] {
+        assert!(md.contains(part), "{part} missing from\n{md}");
+    }
+    let doc: serde_json::Value = serde_json::from_str(&ok(&canary(
+        &db,
+        &[
+            "backtest", "scores", "--symbol", "BTCUSDT", "--to", ASOF, "--reps", "200", "--format",
+            "json",
+        ],
+    )))
+    .unwrap();
+    assert_report(&doc, ASOF);
+    assert!(doc["days"].as_u64().unwrap() > 2000);
+    let auc = doc["score"]["auc"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&auc));
+    assert!(doc["last_day"].as_str().unwrap() < ASOF);
+}
+
+#[test]
+fn score_flags_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    for bad in [
+        ["--drawdown", "0%"],
+        ["--drawdown", "x"],
+        ["--horizon", "0d"],
+        ["--horizon", "400"],
+    ] {
+        let o = canary(&db, &["score", "--symbol", "BTCUSDT", bad[0], bad[1]]);
+        assert!(!o.status.success(), "{bad:?} accepted");
+    }
+    let m = dir.path().join("m.toml");
+    std::fs::write(&m, "id = \"x\"\n").unwrap();
+    let o = canary(
+        &db,
+        &[
+            "score",
+            "--symbol",
+            "BTCUSDT",
+            "--method",
+            m.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("m.toml"),
+        "{o:?}"
+    );
+}
