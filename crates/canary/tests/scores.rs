@@ -126,8 +126,9 @@ fn shared_data_score_history_and_track_record() {
         "# Track record of canary-risk-pulse v1",
         "independent episodes",
         "30-day realised volatility percentile",
-        "## Reliability",
-        "## Deciles of Risk",
+        "Reliability of its probability",
+        "Deciles:",
+        "## 90-day drawdown percentile",
         "NSR",
     ] {
         assert!(md.contains(part), "{part} missing from\n{md}");

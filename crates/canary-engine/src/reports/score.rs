@@ -602,6 +602,8 @@ pub struct TrackRecord {
     pub brier_skill: f64,
     pub reliability: Vec<ReliabilityRow>,
     pub deciles: Vec<DecileRow>,
+    /// The score's Threat levels (its value in the methodology's Risk bands) as signals.
+    pub signals: Vec<SignalRow>,
 }
 
 /// The walk-forward track record.
@@ -623,7 +625,6 @@ pub struct ScoreBacktestBody {
     pub embargo_days: usize,
     pub score: TrackRecord,
     pub baselines: Vec<TrackRecord>,
-    pub signals: Vec<SignalRow>,
     pub components_present: BTreeMap<String, f64>,
     pub record_claim: ClaimId,
 }
@@ -651,7 +652,6 @@ pub fn backtest_scores(
     let n = d.opens.len();
     let (h, x) = (p.horizon_days, p.drawdown);
     let mut risk = vec![f64::NAN; n];
-    let mut threat = vec![0u8; n];
     let mut base_rv = vec![f64::NAN; n];
     let mut base_dd = vec![f64::NAN; n];
     let rv_c = m
@@ -671,7 +671,6 @@ pub fn backtest_scores(
         let s = compose(m, &v);
         if let Some(r) = s.risk.value {
             risk[i] = r;
-            threat[i] = band(m, r).1;
             for c in &s.risk.contributions {
                 *present.entry(c.key.clone()).or_default() += 1;
             }
@@ -744,6 +743,7 @@ pub fn backtest_scores(
             },
             reliability: reliability(&pp, &e, 10),
             deciles: deciles(s, &e, &fr, &fd),
+            signals: signals(&s.iter().map(|&v| band(m, v).1).collect::<Vec<u8>>(), &e),
         }
     };
     let score = record(&format!("Risk ({})", m.name()), &risk_s, &pr, boot, true);
@@ -757,7 +757,6 @@ pub fn backtest_scores(
         ),
         record("90-day drawdown percentile", &dd_s, &pd, boot_dd, false),
     ];
-    let lv: Vec<u8> = days.iter().map(|&i| threat[i]).collect();
     #[allow(clippy::cast_precision_loss)]
     let components_present = present
         .into_iter()
@@ -800,7 +799,6 @@ pub fn backtest_scores(
         embargo_days: embargo,
         score,
         baselines,
-        signals: signals(&lv, &e),
         components_present,
         record_claim,
     })

@@ -192,6 +192,51 @@ fn record_lines(t: &TrackRecord) -> String {
     )
 }
 
+fn print_details(t: &TrackRecord) {
+    println!("\n## {}\n", t.name);
+    println!("Reliability of its probability:\n");
+    println!("| forecast | days | mean forecast | observed |");
+    println!("|---|---|---|---|");
+    for row in &t.reliability {
+        println!(
+            "| {:.1}–{:.1} | {} | {:.3} | {:.3} |",
+            row.lo, row.hi, row.count, row.mean_forecast, row.observed
+        );
+    }
+    println!("\nDeciles:\n");
+    println!(
+        "| decile | score | days | event rate | mean return over the horizon | median max drawdown |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for d in &t.deciles {
+        println!(
+            "| {} | {:.0}–{:.0} | {} | {:.1}% | {:+.2}% | {:.1}% |",
+            d.decile,
+            d.lo,
+            d.hi,
+            d.count,
+            d.event_rate * 100.0,
+            d.mean_forward_return * 100.0,
+            d.median_forward_drawdown * 100.0
+        );
+    }
+    println!(
+        "\nAs a signal, by the Risk bands' levels (noise-to-signal, Kaminsky–Lizondo–Reinhart):\n"
+    );
+    println!("| signal when level ≥ | days signalled | hit rate | false-alarm rate | NSR |");
+    println!("|---|---|---|---|---|");
+    for s in &t.signals {
+        println!(
+            "| {} | {} | {:.1}% | {:.1}% | {} |",
+            s.threshold,
+            s.signals,
+            s.hit_rate * 100.0,
+            s.false_alarm_rate * 100.0,
+            opt(s.nsr, 2)
+        );
+    }
+}
+
 pub fn backtest(db: &Path, a: &BacktestScoresArgs) -> Result<()> {
     let p = ScoreParams {
         symbol: a.symbol.clone(),
@@ -255,42 +300,8 @@ pub fn backtest(db: &Path, a: &BacktestScoresArgs) -> Result<()> {
     for bl in &x.baselines {
         println!("{}", record_lines(bl));
     }
-    println!("\n## Reliability of Risk's probability\n");
-    println!("| forecast | days | mean forecast | observed |");
-    println!("|---|---|---|---|");
-    for row in &x.score.reliability {
-        println!(
-            "| {:.1}–{:.1} | {} | {:.3} | {:.3} |",
-            row.lo, row.hi, row.count, row.mean_forecast, row.observed
-        );
-    }
-    println!("\n## Deciles of Risk\n");
-    println!("| decile | Risk | days | event rate | mean 7-day return | median max drawdown |");
-    println!("|---|---|---|---|---|---|");
-    for d in &x.score.deciles {
-        println!(
-            "| {} | {:.0}–{:.0} | {} | {:.1}% | {:+.2}% | {:.1}% |",
-            d.decile,
-            d.lo,
-            d.hi,
-            d.count,
-            d.event_rate * 100.0,
-            d.mean_forward_return * 100.0,
-            d.median_forward_drawdown * 100.0
-        );
-    }
-    println!("\n## Threat level as a signal (noise-to-signal, Kaminsky–Lizondo–Reinhart)\n");
-    println!("| signal when Threat ≥ | days signalled | hit rate | false-alarm rate | NSR |");
-    println!("|---|---|---|---|---|");
-    for s in &x.signals {
-        println!(
-            "| {} | {} | {:.1}% | {:.1}% | {} |",
-            s.threshold,
-            s.signals,
-            s.hit_rate * 100.0,
-            s.false_alarm_rate * 100.0,
-            opt(s.nsr, 2)
-        );
+    for t in std::iter::once(&x.score).chain(&x.baselines) {
+        print_details(t);
     }
     println!("\n## Components with data (share of days)\n");
     for (k, v) in &x.components_present {
