@@ -373,6 +373,10 @@ pub struct BacktestScoresArgs {
     pub format: ReportFormat,
 }
 
+fn seeds(s: &str) -> Result<u64, String> {
+    whole(s, 1, 100).map(|n| n as u64)
+}
+
 fn reps(s: &str) -> Result<usize, String> {
     whole(s, 100, 100_000)
 }
@@ -397,12 +401,20 @@ pub struct BacktestLevelsArgs {
     /// Bars of history used for pivots and the volume profile (30 to 100,000).
     #[arg(long, default_value_t = 730, value_parser = lookback)]
     pub lookback: usize,
-    /// Bars after a touch in which the 1-ATR bounce must happen (1 to 500).
+    /// Bars from a touch in which its outcome (bounce, break) is decided (1 to 500).
     #[arg(long, default_value_t = 10, value_parser = horizon)]
     pub horizon: usize,
-    /// Seed of the random baseline zones.
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
+    /// Seeds of the random baseline zones, pooled (1 to 100).
+    #[arg(long, default_value_t = 20, value_parser = seeds)]
+    pub seeds: u64,
+    /// Bootstrap resamples for the lift's interval (100 to 100,000).
+    #[arg(long, default_value_t = 1000, value_parser = reps)]
+    pub reps: usize,
+    /// Which level is tested on each side: the nearest reported (nearest), or the nearest
+    /// with two pivots (touched), a volume node (volume), two methods (confluence) or
+    /// strength ≥ 0.5 (strong).
+    #[arg(long, value_enum, default_value = "nearest")]
+    pub variant: LevelVariant,
     /// `table` (text) or `json` (with the figures as claims).
     #[arg(long, value_enum, default_value = "table")]
     pub format: ReportFormat,
@@ -764,6 +776,15 @@ fn limit(s: &str) -> Result<usize, String> {
 
 fn feed_bytes(s: &str) -> Result<u64, String> {
     whole(s, 1024, 1 << 30).map(|n| n as u64)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LevelVariant {
+    Nearest,
+    Touched,
+    Volume,
+    Confluence,
+    Strong,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -21,7 +21,8 @@ mod pivots;
 mod profile;
 
 pub use backtest::{
-    BASELINE_RATE, BOUNCE_RATE, BacktestParams, BacktestReport, RATIO, backtest_levels,
+    BASELINE_RATE, BOUNCE_RATE, BacktestParams, BacktestReport, Outcome, RATIO, Tally, Variant,
+    Zone, backtest_levels, entered, first_tested, outcome,
 };
 pub use pivots::{Pivot, PivotKind, pivots};
 pub use profile::VolumeProfile;

@@ -1,7 +1,9 @@
 //! `backtest_levels`: the walk-forward bounce rate at support/resistance levels against random
 //! zones of the same widths (`canary_analytics::levels::backtest`), as claims.
 
-use canary_analytics::levels::{BASELINE_RATE, BOUNCE_RATE, BacktestParams, RATIO};
+use canary_analytics::levels::{
+    BASELINE_RATE, BOUNCE_RATE, BacktestParams, LevelParams, RATIO, Tally, Variant,
+};
 use canary_model::{Claim, ClaimId, Derivation, Symbol, Timeframe, Timestamp};
 use serde::Serialize;
 
@@ -16,10 +18,16 @@ pub struct BacktestLevelsParams {
     pub from: Option<Timestamp>,
     pub k: usize,
     pub lookback: usize,
-    /// Bars after a touch in which the 1-ATR bounce must happen.
+    /// Bars from a touch in which its outcome is decided.
     pub horizon: usize,
-    /// Seed of the random baseline zones.
-    pub seed: u64,
+    /// Seeds of the random baseline zones (1..=seeds), pooled.
+    pub seeds: u64,
+    /// Bootstrap resamples for the lift's interval.
+    pub reps: usize,
+    /// Which reported level is tested on each side.
+    pub variant: Variant,
+    /// Levels reported per side that the variant chooses from.
+    pub per_side: usize,
 }
 
 /// The fewest bars a backtest runs on.
@@ -36,18 +44,23 @@ pub struct BacktestBody {
     pub k: usize,
     pub lookback: usize,
     pub horizon: usize,
-    pub seed: u64,
+    pub seeds: u64,
+    pub variant: &'static str,
     pub bars_tested: usize,
-    pub touches: usize,
-    pub bounces: usize,
+    /// Touches, bounces and breaks at the levels, and at the random zones (pooled).
+    pub levels: Tally,
     pub hit_rate: f64,
     pub hit_rate_claim: ClaimId,
-    pub baseline_touches: usize,
-    pub baseline_bounces: usize,
+    pub baseline: Tally,
     pub baseline_rate: f64,
     pub baseline_claim: ClaimId,
     pub lift: f64,
     pub lift_claim: ClaimId,
+    /// 90 % moving-block bootstrap interval of the lift.
+    pub lift_interval: Option<(f64, f64)>,
+    /// The lift against each seed's baseline alone: lowest and highest.
+    pub lift_by_seed: (f64, f64),
+    pub mean_zone_atr: f64,
 }
 
 /// Walk forward over the bars available at the context's time; `progress(done, total)` is
@@ -79,42 +92,55 @@ pub fn backtest_levels(
         )));
     }
     let params = BacktestParams {
-        k: p.k,
-        lookback: p.lookback,
+        levels: LevelParams {
+            k: p.k,
+            lookback: p.lookback,
+            per_side: p.per_side,
+            ..LevelParams::default()
+        },
+        variant: p.variant,
         horizon: p.horizon,
-        seed: p.seed,
+        seeds: p.seeds,
+        reps: p.reps,
         ..BacktestParams::default()
     };
-    let r = canary_analytics::levels::backtest_levels(&candles, &params, progress);
+    let r = canary_analytics::levels::backtest_levels(
+        &p.symbol,
+        p.timeframe,
+        &candles,
+        &params,
+        progress,
+    );
     let (first, last) = (candles[0].open_time, candles[candles.len() - 1].open_time);
     let with_params = |d: Derivation| {
         d.param("symbol", &p.symbol)
             .param("timeframe", p.timeframe)
             .param("from", first)
             .param("to", last)
-            .param("k", params.k)
-            .param("lookback_bars", params.lookback)
+            .param("k", params.levels.k)
+            .param("lookback_bars", params.levels.lookback)
             .param("horizon_bars", params.horizon)
-            .param("seed", params.seed)
+            .param("seeds", params.seeds)
+            .param("variant", params.variant.name())
     };
     let asof = ctx.asof();
     let hit = draft.add(Claim::derived(
-        format!("level bounce rate ({} touches)", r.touches),
-        r.hit_rate(),
+        format!("level bounce rate ({} touches)", r.levels.touches),
+        r.levels.rate(),
         "fraction",
         asof,
         with_params(BOUNCE_RATE.of(&[])),
     ));
     let base = draft.add(Claim::derived(
-        format!("random-zone bounce rate ({} touches)", r.baseline_touches),
-        r.baseline_rate(),
+        format!("random-zone bounce rate ({} touches)", r.baseline.touches),
+        r.baseline.rate(),
         "fraction",
         asof,
         with_params(BASELINE_RATE.of(&[])),
     ));
     let lift = draft.add(Claim::derived(
         "lift (bounce rate / baseline)",
-        r.lift(),
+        r.lift,
         "×",
         asof,
         RATIO.of(&[&hit, &base]),
@@ -124,20 +150,22 @@ pub fn backtest_levels(
         timeframe: p.timeframe,
         from: first,
         to: last,
-        k: params.k,
-        lookback: params.lookback,
+        k: params.levels.k,
+        lookback: params.levels.lookback,
         horizon: params.horizon,
-        seed: params.seed,
+        seeds: params.seeds,
+        variant: params.variant.name(),
         bars_tested: r.bars_tested,
-        touches: r.touches,
-        bounces: r.bounces,
-        hit_rate: r.hit_rate(),
+        levels: r.levels,
+        hit_rate: r.levels.rate(),
         hit_rate_claim: hit,
-        baseline_touches: r.baseline_touches,
-        baseline_bounces: r.baseline_bounces,
-        baseline_rate: r.baseline_rate(),
+        baseline: r.baseline,
+        baseline_rate: r.baseline.rate(),
         baseline_claim: base,
-        lift: r.lift(),
+        lift: r.lift,
         lift_claim: lift,
+        lift_interval: r.lift_interval,
+        lift_by_seed: r.lift_by_seed,
+        mean_zone_atr: r.mean_zone_atr,
     })
 }

@@ -5,7 +5,9 @@ use std::path::Path;
 use anyhow::Result;
 use canary_engine::BacktestLevelsParams;
 
-use crate::cli::{BacktestArgs, BacktestWhat, ReportFormat};
+use canary_analytics::levels::Variant;
+
+use crate::cli::{BacktestArgs, BacktestWhat, LevelVariant, ReportFormat};
 use crate::output::{preamble, print_json, progress};
 
 pub fn run(db: &Path, a: &BacktestArgs) -> Result<()> {
@@ -20,7 +22,16 @@ pub fn run(db: &Path, a: &BacktestArgs) -> Result<()> {
         k: l.k,
         lookback: l.lookback,
         horizon: l.horizon,
-        seed: l.seed,
+        seeds: l.seeds,
+        reps: l.reps,
+        variant: match l.variant {
+            LevelVariant::Nearest => Variant::Nearest,
+            LevelVariant::Touched => Variant::Touched,
+            LevelVariant::Volume => Variant::Volume,
+            LevelVariant::Confluence => Variant::Confluence,
+            LevelVariant::Strong => Variant::Strong,
+        },
+        per_side: 10,
     };
     let pb = progress(0, "walking forward");
     let r = super::with_context(db, l.to, |ctx| {
@@ -37,18 +48,38 @@ pub fn run(db: &Path, a: &BacktestArgs) -> Result<()> {
     preamble(&r);
     let b = &r.body;
     println!(
-        "{} {} {} → {}: {} bars walked forward (k={}, lookback {} bars, bounce = 1 ATR within {} bars, seed {})",
-        b.symbol, b.timeframe, b.from, b.to, b.bars_tested, b.k, b.lookback, b.horizon, b.seed
+        "{} {} {} → {}: {} bars walked forward (variant {}, k={}, lookback {} bars, outcome within {} bars, {} baseline seeds)",
+        b.symbol,
+        b.timeframe,
+        b.from,
+        b.to,
+        b.bars_tested,
+        b.variant,
+        b.k,
+        b.lookback,
+        b.horizon,
+        b.seeds
     );
+    let line = |name: &str, t: &canary_analytics::levels::Tally| {
+        println!(
+            "{name}: {} touches, {} bounces ({:.1}%), {} breaks ({:.1}%)",
+            t.touches,
+            t.bounces,
+            t.rate() * 100.0,
+            t.breaks,
+            100.0 * t.breaks as f64 / t.touches.max(1) as f64
+        );
+    };
+    line("levels", &b.levels);
+    line("random zones (ATR-scaled, pooled)", &b.baseline);
     println!(
-        "levels: {} touches, {} bounces, hit rate {:.1}%\nrandom zones (same width, permuted distances): {} touches, {} bounces, baseline {:.1}%\nlift {:.2}",
-        b.touches,
-        b.bounces,
-        b.hit_rate * 100.0,
-        b.baseline_touches,
-        b.baseline_bounces,
-        b.baseline_rate * 100.0,
-        b.lift
+        "lift {:.3}, 90% interval {}, by seed {:.3}–{:.3}; mean zone width {:.2} ATR",
+        b.lift,
+        b.lift_interval
+            .map_or_else(|| "n/a".into(), |(a, c)| format!("[{a:.3}, {c:.3}]")),
+        b.lift_by_seed.0,
+        b.lift_by_seed.1,
+        b.mean_zone_atr
     );
     Ok(())
 }
