@@ -19,6 +19,7 @@
 mod backtest;
 mod pivots;
 mod profile;
+pub mod watch;
 
 pub use backtest::{
     BASELINE_RATE, BOUNCE_RATE, BacktestParams, BacktestReport, Outcome, RATIO, Tally, Variant,
