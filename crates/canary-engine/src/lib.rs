@@ -10,7 +10,7 @@
 //! - `reports/`: one function per capability — [`stats`], [`levels`], [`backtest_levels`],
 //!   [`indicators`], [`network`], [`hashprice`], [`miners`], [`treasury`], [`flows`],
 //!   [`news`] and [`stories`] (with [`news_dictionary`]), [`score`], [`score_history`] and
-//!   [`backtest_scores`].
+//!   [`backtest_scores`], [`watch`].
 //! - [`facts`]: the company-facts file (`miners.toml`), each figure a dated history read as
 //!   published by T; [`labels`]: entity label files for flows.
 //! - [`news_poll`]: polling the stored feeds on their schedules, storing new items.
@@ -54,5 +54,8 @@ pub use reports::score::{
     ScoreBody, ScoreParams, TrackRecord, backtest_scores, score, score_history,
 };
 pub use reports::stats::{Missing, StatsBody, StatsParams, stats};
+pub use reports::watch::{
+    MomentumRow, TrapdoorRow, TriggerRow, WatchBody, WatchLevelRow, WatchParams, watch,
+};
 pub use reports::{Price, price};
 pub use resample::{Resampled, resample_stored};

@@ -63,6 +63,9 @@ pub enum Command {
     /// Outflows of labelled entities (miners to exchanges and OTC desks); `flows fetch` reads
     /// their transactions from an Esplora API.
     Flows(FlowsArgs),
+    /// The Watch: price, nearest support, trapdoor and resistance agreed across timeframes,
+    /// with their triggers, and the momentum line.
+    Watch(WatchArgs),
     /// Risk (0-100, band, Threat 1-5), Pulse (0-100, label) and the 7-day drawdown probability
     /// as of a time, with each component's contribution; or the daily history (--from/--to).
     Score(ScoreArgs),
@@ -324,6 +327,31 @@ pub struct ScoreMethod {
     /// The probability's fall (from the close to the lowest low within the horizon).
     #[arg(long, default_value = "10%", value_parser = percent)]
     pub drawdown: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// The instrument, e.g. BTCUSDT.
+    #[arg(long)]
+    pub symbol: Symbol,
+    #[command(flatten)]
+    pub at: AsOf,
+    /// Timeframes whose levels are merged, comma-separated; the finest gives the price and
+    /// the momentum line.
+    #[arg(long, value_delimiter = ',', default_value = "1d,4h")]
+    pub tf: Vec<Timeframe>,
+    /// Bars each side of a swing pivot (1 to 50).
+    #[arg(long, default_value_t = 5, value_parser = pivot_k)]
+    pub k: usize,
+    /// Bars of each timeframe's levels (30 to 100,000).
+    #[arg(long, default_value_t = 730, value_parser = lookback)]
+    pub lookback: usize,
+    /// Days of the long daily volume profile that judges the trapdoor (30 to 100,000).
+    #[arg(long, default_value_t = 1095, value_parser = lookback)]
+    pub profile_days: usize,
+    /// Output: a table for people, json (every number with its claim), or md.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ReportFormat,
 }
 
 #[derive(Debug, Args)]

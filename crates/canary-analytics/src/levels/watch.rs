@@ -12,9 +12,10 @@
 //!   timeframe and `reclaimed_if` a close back above its zone; a resistance is `broken_if` a
 //!   close above its zone by 0.5 ATR and `reclaimed_if` (lost again) a close back below it.
 //! - **The trapdoor** is the nearest support below the first whose way down is thin: the
-//!   volume traded per price bin between the two zones, in a long daily volume profile, is
-//!   less than [`THIN_SHARE`] of the profile's mean. The candidates are the merged supports
-//!   and the long profile's own high-volume nodes (the far past the 4h view does not see).
+//!   volume traded per price bin between the two zones, in the recent daily volume profile
+//!   (prices it never reached count as empty), is less than [`THIN_SHARE`] of that
+//!   profile's mean. The candidates are the merged supports and the high-volume nodes of a
+//!   longer daily profile (the shelves of the far past that the 4h view does not see).
 //! - **Momentum**: RSI 14 on the finest timeframe of the Watch (its closes confirm a
 //!   trigger first), its state, its change over the last day, and a divergence with price.
 
@@ -199,24 +200,34 @@ pub fn merge(
 }
 
 /// The mean volume per bin between `lo` and `hi`, over the profile's mean per traded bin.
+/// Prices the profile never reached count as bins with no volume: nothing traded there in
+/// its window, so nothing there holds the price. `None` for an empty gap or profile.
 #[must_use]
 pub fn gap_share(profile: &VolumeProfile, lo: f64, hi: f64) -> Option<f64> {
-    let bins: Vec<f64> = (0..profile.volume.len())
-        .filter(|&i| {
-            let p = profile.price(i);
-            p > lo && p < hi
-        })
-        .map(|i| profile.volume[i])
-        .collect();
-    if bins.is_empty() {
+    let w = profile.width;
+    if hi.is_nan() || lo.is_nan() || hi <= lo || w <= 0.0 {
         return None;
     }
     let traded = profile.volume.iter().filter(|v| **v > 0.0).count().max(1);
     #[allow(clippy::cast_precision_loss)]
     let mean = profile.total() / traded as f64;
+    if mean <= 0.0 {
+        return None;
+    }
+    let (mut sum, mut bins) = (0.0, 0usize);
+    let mut x = lo + w / 2.0;
+    while x < hi {
+        let i = ((x - profile.origin) / w).floor();
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        if i >= 0.0 && (i as usize) < profile.volume.len() {
+            sum += profile.volume[i as usize];
+        }
+        bins += 1;
+        x += w;
+    }
     #[allow(clippy::cast_precision_loss)]
-    let here = bins.iter().sum::<f64>() / bins.len() as f64;
-    (mean > 0.0).then(|| here / mean)
+    let here = sum / bins.max(1) as f64;
+    Some(here / mean)
 }
 
 /// The trapdoor below `support`: the nearest of `candidates` (below it) whose gap up to it is
@@ -374,6 +385,8 @@ mod tests {
             })
             .collect();
         let prof = VolumeProfile::build(&bars, 0.5).unwrap();
+        // Below the traded range: empty.
+        assert_eq!(gap_share(&prof, 60.0, 70.0), Some(0.0));
         let (sup, _, _) = merge(
             vec![
                 m(Timeframe::D1, Side::Support, 94.0, 96.0, 0.5),

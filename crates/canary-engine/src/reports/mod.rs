@@ -11,6 +11,7 @@ pub mod network;
 pub mod news;
 pub mod score;
 pub mod stats;
+pub mod watch;
 
 use canary_model::{Claim, ClaimId, Method, Symbol, Timeframe};
 

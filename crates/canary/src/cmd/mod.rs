@@ -14,6 +14,7 @@ mod resample;
 mod score;
 mod simulate;
 mod stats;
+mod watch;
 
 use anyhow::Result;
 use canary_engine::{Context, EngineError};
@@ -43,6 +44,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Treasury(a) => miners::run_treasury(&cli.db, &a),
         Command::Network(a) => network::run(&cli.db, &a),
         Command::Flows(a) => flows::run(&cli.db, &a),
+        Command::Watch(a) => watch::run(&cli.db, &a),
         Command::Score(a) => score::run(&cli.db, &a),
         Command::News(a) => news::run(&cli.db, &a),
         Command::Demo(a) => demo::run(&a),

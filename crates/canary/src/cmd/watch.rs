@@ -1,0 +1,128 @@
+//! `canary watch`: render the engine's Watch.
+
+use std::path::Path;
+
+use anyhow::Result;
+use canary_engine::{WatchLevelRow, WatchParams};
+
+use crate::cli::{ReportFormat, WatchArgs};
+use crate::output::{human, preamble, print_json, sim_tag, table};
+
+fn row(name: &str, l: &WatchLevelRow, extra: &str) -> [String; 8] {
+    [
+        name.to_string(),
+        human(l.price),
+        format!("{}–{}", human(l.zone.0), human(l.zone.1)),
+        format!("{:+.1}% / {:+.1} ATR", l.distance_pct, l.distance_atr),
+        format!("{:.2}", l.strength),
+        l.timeframes
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+        format!(
+            "broken if {}; reclaimed if {}",
+            l.broken_if.rule, l.reclaimed_if.rule
+        ),
+        format!("{}{extra}", l.methods.join(", ")),
+    ]
+}
+
+pub fn run(db: &Path, a: &WatchArgs) -> Result<()> {
+    let p = WatchParams {
+        symbol: a.symbol.clone(),
+        timeframes: a.tf.clone(),
+        k: a.k,
+        lookback: a.lookback,
+        profile_days: a.profile_days,
+        recent_days: 365,
+    };
+    let r = super::with_context(db, a.at.asof, |ctx| canary_engine::watch(ctx, &p))?;
+    if a.format == ReportFormat::Json {
+        return print_json(&r);
+    }
+    preamble(&r);
+    let b = &r.body;
+    let md = a.format == ReportFormat::Md;
+    let title = format!(
+        "Watch {} as of {}{}: price {} ({} close of {})",
+        b.symbol,
+        r.as_of,
+        sim_tag(&r),
+        human(b.price),
+        b.price_timeframe,
+        b.price_bar
+    );
+    let mut rows = Vec::new();
+    if let Some(l) = &b.resistance {
+        rows.push(row("resistance", l, ""));
+    }
+    if let Some(l) = &b.testing {
+        rows.push(row("testing (price inside)", l, ""));
+    }
+    if let Some(l) = &b.support {
+        rows.push(row("support", l, ""));
+    }
+    if let Some(t) = &b.trapdoor {
+        rows.push(row(
+            "trapdoor",
+            &t.level,
+            &format!(
+                "; thin gap {}–{} ({:.0}% of the mean volume)",
+                human(t.gap.0),
+                human(t.gap.1),
+                t.gap_volume_share * 100.0
+            ),
+        ));
+    }
+    let head = [
+        "",
+        "level",
+        "zone",
+        "distance",
+        "strength",
+        "timeframes",
+        "triggers",
+        "methods",
+    ];
+    if md {
+        println!("## {title}\n");
+        println!("| {} |", head.join(" | "));
+        println!("|{}", "---|".repeat(head.len()));
+        for r in &rows {
+            println!("| {} |", r.join(" | "));
+        }
+    } else {
+        println!("{title}");
+        let mut t = table();
+        t.set_header(head);
+        for r in rows {
+            t.add_row(r);
+        }
+        println!("{t}");
+    }
+    if b.support.is_none() {
+        println!("no support below the price in the bars used");
+    }
+    if b.resistance.is_none() {
+        println!("no resistance above the price in the bars used");
+    }
+    if let Some(m) = &b.momentum {
+        let m0 = &m.momentum;
+        println!(
+            "{}Momentum: RSI 14 ({}) {:.1}, {}{}{} ({})",
+            if md { "\n- " } else { "" },
+            m0.timeframe,
+            m0.rsi,
+            m0.state,
+            m0.change_1d
+                .map(|c| format!(", {c:+.1} over the last day"))
+                .unwrap_or_default(),
+            m0.divergence
+                .map(|d| format!(", {d} divergence with price"))
+                .unwrap_or_default(),
+            m.rule
+        );
+    }
+    Ok(())
+}
