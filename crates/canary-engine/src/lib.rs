@@ -55,7 +55,8 @@ pub use reports::score::{
 };
 pub use reports::stats::{Missing, StatsBody, StatsParams, stats};
 pub use reports::watch::{
-    MomentumRow, TrapdoorRow, TriggerRow, WatchBody, WatchLevelRow, WatchParams, watch,
+    Fired, MomentumRow, TrapdoorRow, TriggerRow, WatchBody, WatchHistoryBody, WatchHistoryParams,
+    WatchHistoryRow, WatchLevelRow, WatchParams, watch, watch_history,
 };
 pub use reports::{Price, price};
 pub use resample::{Resampled, resample_stored};

@@ -346,9 +346,23 @@ pub struct WatchArgs {
     /// Bars of each timeframe's levels (30 to 100,000).
     #[arg(long, default_value_t = 730, value_parser = lookback)]
     pub lookback: usize,
-    /// Days of the long daily volume profile that judges the trapdoor (30 to 100,000).
+    /// Days of the long daily volume profile whose nodes are the trapdoor's shelves (30 to
+    /// 100,000).
     #[arg(long, default_value_t = 1095, value_parser = lookback)]
     pub profile_days: usize,
+    /// Instead of one Watch: the Watch at every step from --from to --asof, and which of its
+    /// triggers fired within --horizon, and how price moved a week after.
+    #[arg(long, requires = "from")]
+    pub history: bool,
+    /// With --history: the first as-of time.
+    #[arg(long)]
+    pub from: Option<Timestamp>,
+    /// With --history: the time between two as-of times (e.g. 1d, 7d).
+    #[arg(long, default_value = "7d", value_parser = duration_ms)]
+    pub step: i64,
+    /// With --history: how long after each as-of time a trigger may fire.
+    #[arg(long, default_value = "14d", value_parser = duration_ms)]
+    pub horizon: i64,
     /// Output: a table for people, json (every number with its claim), or md.
     #[arg(long, value_enum, default_value = "table")]
     pub format: ReportFormat,

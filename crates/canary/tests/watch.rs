@@ -59,3 +59,42 @@ fn shared_data_watch_the_morning_after_the_crash() {
         "{t}"
     );
 }
+
+#[test]
+fn shared_data_watch_history_shows_triggers_that_fired_before_the_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.db");
+    import_4h(&db);
+    let text = ok(&canary(
+        &db,
+        &[
+            "watch",
+            "--symbol",
+            "BTCUSDT",
+            "--history",
+            "--from",
+            "2026-01-26",
+            "--step",
+            "7d",
+            "--asof",
+            "2026-03-01T00:00:00Z",
+            "--format",
+            "json",
+        ],
+    ));
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_report(&doc, "2026-03-01T00:00:00Z");
+    let rows = doc["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 5);
+    // The Watch of 2026-01-26 had its support break on 2026-02-01, 12 % lower a week later,
+    // and the trapdoor reached on the crash day.
+    let first = &rows[0];
+    assert_eq!(first["asof"], "2026-01-26T00:00:00Z");
+    assert_eq!(first["support_broken"]["fired_at"], "2026-02-01T00:00:00Z");
+    assert!(first["support_broken"]["followed_pct"].as_f64().unwrap() < -10.0);
+    assert_eq!(first["trapdoor_reached_at"], "2026-02-05T20:00:00Z");
+    // Nothing is judged on bars after the report's time: the last row's move a week after
+    // its firing is not known yet.
+    let last = rows.last().unwrap();
+    assert!(last["support_broken"]["followed_pct"].is_null());
+}

@@ -369,3 +369,213 @@ pub fn watch(ctx: &Context<'_>, p: &WatchParams) -> Result<Report<WatchBody>, En
         momentum,
     })
 }
+
+/// What `watch_history` walks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchHistoryParams {
+    pub watch: WatchParams,
+    pub from: Timestamp,
+    pub to: Timestamp,
+    /// Between two as-of times.
+    pub step_ms: i64,
+    /// How long after an as-of time a trigger may fire.
+    pub horizon_ms: i64,
+    /// How long after a firing the move that followed is measured.
+    pub follow_ms: i64,
+}
+
+/// What became of one trigger.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Fired {
+    pub rule: String,
+    pub line: f64,
+    /// The close time of the bar that crossed the line, if one did within the horizon.
+    pub fired_at: Option<Timestamp>,
+    /// The daily close `follow` after the firing over the firing bar's close − 1, %.
+    pub followed_pct: Option<f64>,
+}
+
+/// One as-of time of the history.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WatchHistoryRow {
+    pub asof: Timestamp,
+    pub price: f64,
+    pub support_broken: Option<Fired>,
+    pub resistance_broken: Option<Fired>,
+    /// The trapdoor's zone top, and when a low first reached it within the horizon.
+    pub trapdoor: Option<f64>,
+    pub trapdoor_reached_at: Option<Timestamp>,
+}
+
+/// The history.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WatchHistoryBody {
+    pub symbol: Symbol,
+    pub rows: Vec<WatchHistoryRow>,
+    pub horizon_days: f64,
+    pub follow_days: f64,
+    pub history_claim: ClaimId,
+}
+
+/// When a close of `bars` (open time, close) after `after` and closing by `until` first
+/// crossed the trigger, and the daily close `follow_ms` later relative to that close.
+fn fired(
+    t: &TriggerRow,
+    bars: &[canary_model::Candle],
+    daily: &[canary_model::Candle],
+    after: Timestamp,
+    until: Timestamp,
+    follow_ms: i64,
+) -> Fired {
+    let tf = t.timeframe;
+    let hit = bars.iter().find(|b| {
+        let close_at = tf.close_of(b.open_time);
+        close_at > after
+            && close_at <= until
+            && if t.comparison == "<" {
+                b.close < t.line
+            } else {
+                b.close > t.line
+            }
+    });
+    let fired_at = hit.map(|b| tf.close_of(b.open_time));
+    let followed_pct = hit.and_then(|b| {
+        let target = tf.close_of(b.open_time).add_millis(follow_ms);
+        daily
+            .iter()
+            .find(|d| Timeframe::D1.close_of(d.open_time) >= target)
+            .map(|d| 100.0 * (d.close / b.close - 1.0))
+    });
+    Fired {
+        rule: t.rule.clone(),
+        line: t.line,
+        fired_at,
+        followed_pct,
+    }
+}
+
+/// For each as-of time from `from` to `to`, the Watch as it was then and what became of its
+/// triggers: which fired within the horizon, and how price moved in the `follow` after.
+/// The Watch at each time sees only what was known then; the outcomes use the bars known at
+/// the context's time.
+///
+/// # Errors
+/// As [`watch`], at any of the times; a database error.
+pub fn watch_history(
+    ctx: &Context<'_>,
+    p: &WatchHistoryParams,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<Report<WatchHistoryBody>, EngineError> {
+    if p.step_ms <= 0 || p.from > p.to {
+        return Err(EngineError::param(
+            "step",
+            p.step_ms,
+            "give a positive step and a start before the end",
+        ));
+    }
+    let mut draft = Draft::new(ctx.asof());
+    let store = ctx.store();
+    let daily = ctx.bars(&p.watch.symbol, Timeframe::D1)?;
+    draft.uses(&daily);
+    let mut by_tf: Vec<(Timeframe, Vec<canary_model::Candle>)> = Vec::new();
+    for tf in &p.watch.timeframes {
+        by_tf.push((*tf, ctx.bars(&p.watch.symbol, *tf)?.value.candles));
+    }
+    let bars_of = |tf: Timeframe| {
+        by_tf
+            .iter()
+            .find(|(t, _)| *t == tf)
+            .map_or(&[][..], |(_, b)| b.as_slice())
+    };
+    let times: Vec<Timestamp> = std::iter::successors(Some(p.from), |t| {
+        Some(t.add_millis(p.step_ms)).filter(|n| *n <= p.to)
+    })
+    .collect();
+    let mut rows = Vec::with_capacity(times.len());
+    for (i, &t) in times.iter().enumerate() {
+        progress(i, times.len());
+        let then = Context::new(store, t)?;
+        let w = watch(&then, &p.watch)?.body;
+        let until = t.add_millis(p.horizon_ms).min(ctx.asof());
+        let d = &daily.value.candles;
+        let support_broken = w.support.as_ref().map(|s| {
+            fired(
+                &s.broken_if,
+                bars_of(s.broken_if.timeframe),
+                d,
+                t,
+                until,
+                p.follow_ms,
+            )
+        });
+        let resistance_broken = w.resistance.as_ref().map(|r| {
+            fired(
+                &r.broken_if,
+                bars_of(r.broken_if.timeframe),
+                d,
+                t,
+                until,
+                p.follow_ms,
+            )
+        });
+        let finest = bars_of(w.price_timeframe);
+        let trapdoor = w.trapdoor.as_ref().map(|x| x.level.zone.1);
+        let trapdoor_reached_at = trapdoor.and_then(|top| {
+            finest
+                .iter()
+                .find(|b| {
+                    let c = w.price_timeframe.close_of(b.open_time);
+                    c > t && c <= until && b.low <= top
+                })
+                .map(|b| w.price_timeframe.close_of(b.open_time))
+        });
+        rows.push(WatchHistoryRow {
+            asof: t,
+            price: w.price,
+            support_broken,
+            resistance_broken,
+            trapdoor,
+            trapdoor_reached_at,
+        });
+    }
+    progress(times.len(), times.len());
+    let src = draft.add(Claim::data(
+        format!("{} bars as of {}", p.watch.symbol, ctx.asof()),
+        1.0,
+        "series",
+        ctx.asof(),
+        format!("{} 1d", p.watch.symbol),
+        &daily.source,
+        p.to,
+    ));
+    #[allow(clippy::cast_precision_loss)]
+    let history_claim = draft.add(Claim::derived(
+        "Watch triggers fired",
+        rows.iter()
+            .filter(|r| {
+                r.support_broken
+                    .as_ref()
+                    .is_some_and(|f| f.fired_at.is_some())
+                    || r.resistance_broken
+                        .as_ref()
+                        .is_some_and(|f| f.fired_at.is_some())
+            })
+            .count() as f64,
+        "as-of times",
+        ctx.asof(),
+        WATCH_TRIGGER
+            .of(&[&src])
+            .param("from", p.from)
+            .param("to", p.to)
+            .param("step_ms", p.step_ms)
+            .param("horizon_ms", p.horizon_ms),
+    ));
+    #[allow(clippy::cast_precision_loss)]
+    draft.finish(WatchHistoryBody {
+        symbol: p.watch.symbol.clone(),
+        rows,
+        horizon_days: p.horizon_ms as f64 / 86_400_000.0,
+        follow_days: p.follow_ms as f64 / 86_400_000.0,
+        history_claim,
+    })
+}

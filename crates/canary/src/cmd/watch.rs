@@ -28,6 +28,93 @@ fn row(name: &str, l: &WatchLevelRow, extra: &str) -> [String; 8] {
     ]
 }
 
+fn history(db: &Path, a: &WatchArgs, p: WatchParams) -> Result<()> {
+    let now = a.at.asof.unwrap_or_else(super::now);
+    let Some(from) = a.from else {
+        anyhow::bail!("--history needs --from TIME");
+    };
+    let hp = canary_engine::WatchHistoryParams {
+        watch: p,
+        from,
+        to: now,
+        step_ms: a.step,
+        horizon_ms: a.horizon,
+        follow_ms: 7 * 86_400_000,
+    };
+    let pb = crate::output::progress(0, "building past Watches");
+    let r = super::with_context(db, Some(now), |ctx| {
+        canary_engine::watch_history(ctx, &hp, |d, t| {
+            pb.set_length(t as u64);
+            pb.set_position(d as u64);
+        })
+    });
+    pb.finish_and_clear();
+    let r = r?;
+    if a.format == ReportFormat::Json {
+        return print_json(&r);
+    }
+    preamble(&r);
+    let f = |x: &Option<canary_engine::Fired>| match x {
+        None => ("n/a".to_string(), String::new(), String::new()),
+        Some(x) => (
+            x.rule.clone(),
+            x.fired_at
+                .map_or_else(|| "no".into(), |t| t.to_string()[..16].replace('T', " ")),
+            x.followed_pct
+                .map_or_else(String::new, |v| format!("{v:+.1}%")),
+        ),
+    };
+    let mut t = table();
+    t.set_header([
+        "as of",
+        "price",
+        "support broken if",
+        "fired",
+        "+7d",
+        "resistance broken if",
+        "fired",
+        "+7d",
+        "trapdoor reached",
+    ]);
+    let (mut fired_s, mut fired_r) = (0, 0);
+    for row in &r.body.rows {
+        let (s, sf, sp) = f(&row.support_broken);
+        let (rr, rf, rp) = f(&row.resistance_broken);
+        fired_s += usize::from(
+            row.support_broken
+                .as_ref()
+                .is_some_and(|x| x.fired_at.is_some()),
+        );
+        fired_r += usize::from(
+            row.resistance_broken
+                .as_ref()
+                .is_some_and(|x| x.fired_at.is_some()),
+        );
+        t.add_row([
+            row.asof.to_string()[..10].to_string(),
+            human(row.price),
+            s,
+            sf,
+            sp,
+            rr,
+            rf,
+            rp,
+            row.trapdoor_reached_at
+                .map_or_else(String::new, |t| t.to_string()[..10].to_string()),
+        ]);
+    }
+    println!(
+        "Watch history of {} (triggers within {:.0} days of each as-of time; the move 7 days after a firing)",
+        r.body.symbol, r.body.horizon_days
+    );
+    println!("{t}");
+    println!(
+        "{} as-of times: support broken after {fired_s}, resistance broken after {fired_r}",
+        r.body.rows.len()
+    );
+    Ok(())
+}
+
 pub fn run(db: &Path, a: &WatchArgs) -> Result<()> {
     let p = WatchParams {
         symbol: a.symbol.clone(),
@@ -37,6 +124,9 @@ pub fn run(db: &Path, a: &WatchArgs) -> Result<()> {
         profile_days: a.profile_days,
         recent_days: 365,
     };
+    if a.history {
+        return history(db, a, p);
+    }
     let r = super::with_context(db, a.at.asof, |ctx| canary_engine::watch(ctx, &p))?;
     if a.format == ReportFormat::Json {
         return print_json(&r);
