@@ -454,7 +454,8 @@ pub struct BacktestLevelsArgs {
     pub reps: usize,
     /// Which level is tested on each side: the nearest reported (nearest), or the nearest
     /// with two pivots (touched), a volume node (volume), two methods (confluence) or
-    /// strength ≥ 0.5 (strong).
+    /// strength ≥ 0.5 (strong); the nearest with ± 0.5 ATR zones (atr-zone); the nearest
+    /// anchored VWAP (avwap).
     #[arg(long, value_enum, default_value = "nearest")]
     pub variant: LevelVariant,
     /// `table` (text) or `json` (with the figures as claims).
@@ -827,6 +828,8 @@ pub enum LevelVariant {
     Volume,
     Confluence,
     Strong,
+    AtrZone,
+    Avwap,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -43,15 +43,21 @@ pub enum Variant {
     Confluence,
     /// The nearest with strength at least 0.5.
     Strong,
+    /// The nearest, with zones of ± 0.5 ATR around each level instead of its pivots' span.
+    AtrZone,
+    /// The nearest anchored VWAP (from the window's highest high or lowest low).
+    Avwap,
 }
 
 impl Variant {
-    pub const ALL: [Variant; 5] = [
+    pub const ALL: [Variant; 7] = [
         Variant::Nearest,
         Variant::Touched,
         Variant::Volume,
         Variant::Confluence,
         Variant::Strong,
+        Variant::AtrZone,
+        Variant::Avwap,
     ];
 
     #[must_use]
@@ -62,6 +68,8 @@ impl Variant {
             Variant::Volume => "volume",
             Variant::Confluence => "confluence",
             Variant::Strong => "strong",
+            Variant::AtrZone => "atr_zone",
+            Variant::Avwap => "avwap",
         }
     }
 
@@ -72,6 +80,24 @@ impl Variant {
             Variant::Volume => l.methods.iter().any(|m| m.starts_with("vp_")),
             Variant::Confluence => l.methods.len() >= 2,
             Variant::Strong => l.strength >= 0.5,
+            Variant::AtrZone => true,
+            Variant::Avwap => l.methods.iter().any(|m| m.starts_with("avwap")),
+        }
+    }
+
+    /// The level settings the variant builds its levels with.
+    #[must_use]
+    pub fn levels(self, base: LevelParams) -> LevelParams {
+        match self {
+            Variant::AtrZone => LevelParams {
+                zone_atr: Some(0.5),
+                ..base
+            },
+            Variant::Avwap => LevelParams {
+                avwap: true,
+                ..base
+            },
+            _ => base,
         }
     }
 }
@@ -266,7 +292,14 @@ pub fn backtest_levels(
     if n >= start + p.horizon + 2 {
         let total = n - p.horizon - 1 - start;
         for (done, t) in (start..n - p.horizon - 1).enumerate() {
-            if let Some(tb) = zones_at(symbol, tf, candles, t, &p.levels, p.variant) {
+            if let Some(tb) = zones_at(
+                symbol,
+                tf,
+                candles,
+                t,
+                &p.variant.levels(p.levels),
+                p.variant,
+            ) {
                 tests.push(tb);
             }
             if done % 256 == 0 {

@@ -66,6 +66,12 @@ pub struct LevelParams {
     pub tau: f64,
     /// Candidates weaker than this are not reported (unless they hold two or more pivots).
     pub min_strength: f64,
+    /// Zones of ± this many ATR around each level instead of its pivots' span ± 0.25 ATR
+    /// (a variant measured by the backtest; off by default).
+    pub zone_atr: Option<f64>,
+    /// Anchored VWAPs from the window's highest high and lowest low as candidates (a variant
+    /// measured by the backtest; off by default).
+    pub avwap: bool,
 }
 
 impl Default for LevelParams {
@@ -77,6 +83,8 @@ impl Default for LevelParams {
             per_side: 3,
             tau: 60.0,
             min_strength: 0.25,
+            zone_atr: None,
+            avwap: false,
         }
     }
 }
@@ -294,6 +302,33 @@ fn round_candidates(cands: &mut Vec<Candidate>, price: f64, atr: f64, range: (f6
             confirm_or_add(cands, r, atr, "round_number", true);
         }
         r += step;
+    }
+}
+
+/// The volume-weighted mean typical price from bar `from` to the end of `window`.
+fn anchored_vwap(window: &[canary_model::Candle], from: usize) -> Option<f64> {
+    let (mut pv, mut v) = (0.0, 0.0);
+    for c in &window[from..] {
+        let typical = (c.high + c.low + c.close) / 3.0;
+        pv += typical * c.volume;
+        v += c.volume;
+    }
+    (v > 0.0).then(|| pv / v)
+}
+
+/// Confirm or add the VWAPs anchored at the window's highest high and lowest low.
+fn avwap_candidates(
+    cands: &mut Vec<Candidate>,
+    window: &[canary_model::Candle],
+    atr: f64,
+    range: (f64, f64),
+) {
+    let hi = (0..window.len()).max_by(|&a, &b| window[a].high.total_cmp(&window[b].high));
+    let lo = (0..window.len()).min_by(|&a, &b| window[a].low.total_cmp(&window[b].low));
+    for (anchor, name) in [(hi, "avwap_from_high"), (lo, "avwap_from_low")] {
+        if let Some(v) = anchor.and_then(|i| anchored_vwap(window, i)) {
+            confirm_or_add(cands, v.clamp(range.0, range.1), atr, name, false);
+        }
     }
 }
 
@@ -625,7 +660,16 @@ pub fn find_levels(
     );
     let found = profile_candidates(&mut cands, window, price * p.bin_pct / 100.0, atr, range);
     round_candidates(&mut cands, price, atr, range);
+    if p.avwap {
+        avwap_candidates(&mut cands, window, atr, range);
+    }
     let mut merged = merge(cands, eps);
+    if let Some(h) = p.zone_atr {
+        for c in &mut merged {
+            c.lo = c.price - h * atr;
+            c.hi = c.price + h * atr;
+        }
+    }
     score(&mut merged, last, p.tau, found.profile.as_ref());
     let (below, above) = (
         side(&merged, price, true, p.min_strength),
@@ -783,6 +827,47 @@ mod tests {
             [110.0],
             "nothing else above: the round number is shown"
         );
+    }
+
+    #[test]
+    fn the_measured_variants_change_zones_and_add_anchored_vwaps() {
+        let sym = canary_model::Symbol::new("TESTUSDT").unwrap();
+        // Up, down, up: swing pivots on both sides of the last price.
+        let mut steps = vec![(2.0, 1.0, 1.0); 30];
+        steps.extend(vec![(-2.0, 1.0, 1.0); 30]);
+        steps.extend(vec![(1.5, 1.0, 1.0); 20]);
+        let candles = walk(&steps);
+        let bars = Bars {
+            symbol: &sym,
+            timeframe: Timeframe::D1,
+            source: "test",
+            candles: &candles,
+        };
+        let asof = Timestamp::from_millis(0);
+        let atr_zone = LevelParams {
+            zone_atr: Some(0.5),
+            ..LevelParams::default()
+        };
+        let r = find_levels(&bars, &atr_zone, asof, None).unwrap();
+        for l in r.supports.iter().chain(&r.resistances) {
+            assert!(((l.zone.1 - l.zone.0) - r.atr).abs() < 1e-9, "{l:?}");
+        }
+        let with_vwap = LevelParams {
+            avwap: true,
+            per_side: 20,
+            ..LevelParams::default()
+        };
+        let r = find_levels(&bars, &with_vwap, asof, None).unwrap();
+        assert!(
+            r.supports
+                .iter()
+                .chain(&r.resistances)
+                .any(|l| l.methods.iter().any(|m| m.starts_with("avwap"))),
+            "{:?}",
+            r.supports
+        );
+        // The VWAP from the lowest low: (h + l + c) / 3 weighted by volume, inside the range.
+        assert!(anchored_vwap(&candles, 0).unwrap() > 0.0);
     }
 
     #[test]

@@ -30,6 +30,8 @@ pub fn run(db: &Path, a: &BacktestArgs) -> Result<()> {
             LevelVariant::Volume => Variant::Volume,
             LevelVariant::Confluence => Variant::Confluence,
             LevelVariant::Strong => Variant::Strong,
+            LevelVariant::AtrZone => Variant::AtrZone,
+            LevelVariant::Avwap => Variant::Avwap,
         },
         per_side: 10,
     };
