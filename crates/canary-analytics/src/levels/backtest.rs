@@ -444,6 +444,7 @@ pub fn first_tested(candles: &[Candle], p: &BacktestParams) -> Option<Timestamp>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     const H: i64 = 86_400_000;
 
@@ -518,6 +519,25 @@ mod tests {
                 bar(i64::try_from(i).unwrap(), o, h, l, price)
             })
             .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        /// Whatever follows bar t, the zones tested at t are the same.
+        #[test]
+        fn zones_at_t_ignore_every_later_bar(cut in 60usize..250, seed in 0u64..1000, scale in 0.2f64..5.0) {
+            let sym = Symbol::new("TEST").unwrap();
+            let c = walk(260, 7);
+            let mut other = c[..=cut].to_vec();
+            other.extend(walk(260, seed)[cut + 1..].iter().enumerate().map(|(i, b)| {
+                bar(i64::try_from(cut + 1 + i).unwrap(), b.open * scale, b.high * scale, b.low * scale, b.close * scale)
+            }));
+            let lp = LevelParams { lookback: 200, ..LevelParams::default() };
+            prop_assert_eq!(
+                zones_at(&sym, Timeframe::D1, &c, cut, &lp, Variant::Nearest),
+                zones_at(&sym, Timeframe::D1, &other, cut, &lp, Variant::Nearest)
+            );
+        }
     }
 
     #[test]

@@ -436,5 +436,36 @@ mod tests {
                 prop_assert!(w[0].zone.1 > w[1].zone.1);
             }
         }
+
+        #[test]
+        fn the_trapdoor_is_below_the_support(
+            zones in proptest::collection::vec((50.0f64..150.0, 0.1f64..8.0), 2..20),
+            vols in proptest::collection::vec((40.0f64..160.0, 0.5f64..20.0, 0.0f64..100.0), 5..60),
+            price in 100.0f64..150.0,
+        ) {
+            let ms: Vec<Member> = zones
+                .iter()
+                .map(|&(lo, w)| m(Timeframe::D1, Side::Support, lo, lo + w, 0.5))
+                .collect();
+            let bars: Vec<Candle> = vols
+                .iter()
+                .enumerate()
+                .map(|(i, &(lo, w, v))| {
+                    Candle::new(
+                        canary_model::Timestamp::from_millis(i64::try_from(i).unwrap() * 86_400_000),
+                        lo, lo + w, lo, lo + w, v, None, None,
+                    )
+                    .unwrap()
+                })
+                .collect();
+            let (sup, _, _) = merge(ms, price);
+            if let (Some(s1), Some(prof)) = (sup.first(), VolumeProfile::build(&bars, 0.5)) {
+                if let Some((t, gap, share)) = trapdoor(s1, &sup[1..], &prof) {
+                    prop_assert!(t.zone.1 < s1.zone.0);
+                    prop_assert!(gap.0 == t.zone.1 && gap.1 == s1.zone.0);
+                    prop_assert!(share < THIN_SHARE);
+                }
+            }
+        }
     }
 }
