@@ -459,12 +459,12 @@ mod tests {
                 })
                 .collect();
             let (sup, _, _) = merge(ms, price);
-            if let (Some(s1), Some(prof)) = (sup.first(), VolumeProfile::build(&bars, 0.5)) {
-                if let Some((t, gap, share)) = trapdoor(s1, &sup[1..], &prof) {
-                    prop_assert!(t.zone.1 < s1.zone.0);
-                    prop_assert!(gap.0 == t.zone.1 && gap.1 == s1.zone.0);
-                    prop_assert!(share < THIN_SHARE);
-                }
+            if let (Some(s1), Some(prof)) = (sup.first(), VolumeProfile::build(&bars, 0.5))
+                && let Some((t, gap, share)) = trapdoor(s1, &sup[1..], &prof)
+            {
+                prop_assert!(t.zone.1 < s1.zone.0);
+                prop_assert!(gap.0 == t.zone.1 && gap.1 == s1.zone.0);
+                prop_assert!(share < THIN_SHARE);
             }
         }
     }
