@@ -11,6 +11,8 @@
 //!   [`indicators`], [`network`], [`hashprice`], [`miners`], [`treasury`], [`flows`],
 //!   [`news`] and [`stories`] (with [`news_dictionary`]), [`score`], [`score_history`] and
 //!   [`backtest_scores`], [`watch`].
+//! - [`analysis`]: the analysis composed from the reports, rendered as Markdown, HTML, JSON,
+//!   every number grounded in a claim.
 //! - [`facts`]: the company-facts file (`miners.toml`), each figure a dated history read as
 //!   published by T; [`labels`]: entity label files for flows.
 //! - [`news_poll`]: polling the stored feeds on their schedules, storing new items.
@@ -18,6 +20,7 @@
 //! - [`tuning`]: the fused watch-set kernel's path on this processor (overrides, calibration).
 //! - [`EngineError`]: why a report could not be made, naming the data, never a CLI flag.
 
+pub mod analysis;
 mod context;
 mod error;
 pub mod facts;

@@ -101,6 +101,11 @@ impl Draft {
         }
     }
 
+    /// Mark the report as built from simulated data (a composite of reports that were).
+    pub fn mark_simulated(&mut self) {
+        self.simulated = true;
+    }
+
     /// Record what an input brings to every report that uses it: its warnings and whether it
     /// is simulated.
     pub fn uses<T>(&mut self, input: &crate::Input<T>) {

@@ -63,6 +63,10 @@ pub enum Command {
     /// Outflows of labelled entities (miners to exchanges and OTC desks); `flows fetch` reads
     /// their transactions from an Esplora API.
     Flows(FlowsArgs),
+    /// The analysis: a scored, sourced market analysis as of a time (label, Pulse, Risk,
+    /// Threat, what happened, context, the score in words, Watch, risks, opportunities, Take,
+    /// sources), every number traced to a claim.
+    Analyze(AnalyzeArgs),
     /// The Watch: price, nearest support, trapdoor and resistance agreed across timeframes,
     /// with their triggers, and the momentum line.
     Watch(WatchArgs),
@@ -327,6 +331,47 @@ pub struct ScoreMethod {
     /// The probability's fall (from the close to the lowest low within the horizon).
     #[arg(long, default_value = "10%", value_parser = percent)]
     pub drawdown: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AnalysisTopic {
+    /// Price, scores, Watch and news lead.
+    Market,
+    /// Miner economics, debt and flows lead.
+    Miners,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AnalysisFormat {
+    Md,
+    Html,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// The instrument, e.g. BTCUSDT.
+    #[arg(long)]
+    pub symbol: Symbol,
+    /// The angle.
+    #[arg(long, value_enum, default_value = "market")]
+    pub topic: AnalysisTopic,
+    #[command(flatten)]
+    pub at: AsOf,
+    /// The asset the news is about.
+    #[arg(long, default_value = "BTC")]
+    pub asset: String,
+    /// The score methodology file (default: built in).
+    #[arg(long)]
+    pub method: Option<PathBuf>,
+    #[command(flatten)]
+    pub vocabulary: Vocabulary,
+    /// Output: Markdown, one self-contained HTML page, or JSON with every claim.
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: AnalysisFormat,
+    /// Write to this file instead of standard output.
+    #[arg(long, short = 'o')]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

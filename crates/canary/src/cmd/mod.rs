@@ -1,5 +1,6 @@
 //! One module per subcommand; `run` dispatches.
 
+mod analyze;
 mod backtest;
 mod demo;
 mod flows;
@@ -44,6 +45,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Treasury(a) => miners::run_treasury(&cli.db, &a),
         Command::Network(a) => network::run(&cli.db, &a),
         Command::Flows(a) => flows::run(&cli.db, &a),
+        Command::Analyze(a) => analyze::run(&cli.db, &a),
         Command::Watch(a) => watch::run(&cli.db, &a),
         Command::Score(a) => score::run(&cli.db, &a),
         Command::News(a) => news::run(&cli.db, &a),
