@@ -86,7 +86,11 @@ fn shared_data_the_miners_analysis_of_the_crash() {
     // The Ethereum item is no source of a miners' analysis.
     assert!(!md.contains("Vitalik"), "{md}");
     // RSI equals TA-Lib's (the oracle's daily RSI 14 of 2026-02-05, to the decimal shown).
-    let rsi = common::oracle_value("oracle/talib_btcusdt_binance_1d.csv", "2026-02-05", "rsi_14");
+    let rsi = common::oracle_value(
+        "oracle/talib_btcusdt_binance_1d.csv",
+        "2026-02-05",
+        "rsi_14",
+    );
     assert!(md.contains(&format!("Daily RSI 14: {rsi:.1}.")), "{rsi}");
 
     // Every number of the Markdown resolves to a claim in the JSON form.
