@@ -145,49 +145,58 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// Wrap each grounded number of `text` (escaped) in a span whose title is its claim.
+/// A marker without digits for the `i`-th number: letters only, so that no later number
+/// can match inside it.
+fn marker(mut i: usize) -> String {
+    let mut s = String::from("\u{1}");
+    loop {
+        s.push(char::from(b'a' + u8::try_from(i % 26).unwrap_or(0)));
+        i /= 26;
+        if i == 0 {
+            break;
+        }
+    }
+    s.push('\u{2}');
+    s
+}
+
+/// Wrap each grounded number of `text` (escaped) in a span whose title is its claim: every
+/// number is first replaced by a marker (longest first), then the markers by the spans, so
+/// that no span is ever matched again.
 fn annotate(text: &str, a: &Analysis, claims: &ClaimSet) -> String {
     let mut out = esc(text);
     let mut seen = std::collections::BTreeSet::new();
     let mut numbers: Vec<&super::text::Grounded> = a.numbers.iter().collect();
     numbers.sort_by_key(|n| std::cmp::Reverse(n.text.len()));
+    let mut spans = Vec::new();
     for n in numbers {
         if !seen.insert(n.text.clone()) {
+            continue;
+        }
+        let needle = esc(&n.text);
+        if !out.contains(&needle) {
             continue;
         }
         let title = claims.get(&n.claim).map_or_else(
             || n.claim.to_string(),
             |c| {
                 let how = match &c.provenance {
-                    canary_model::Provenance::Data {
-                        series,
-                        source,
-                        time,
-                    } => {
+                    canary_model::Provenance::Data { series, source, time } => {
                         format!("data: {series}, {source}, {time}")
                     }
-                    canary_model::Provenance::Derived {
-                        method, version, ..
-                    } => {
+                    canary_model::Provenance::Derived { method, version, .. } => {
                         format!("{method} v{version}")
                     }
                 };
-                format!(
-                    "{} = {} {} ({how}; claim {})",
-                    c.label, c.value, c.unit, c.id
-                )
+                format!("{} = {} {} ({how}; claim {})", c.label, c.value, c.unit, c.id)
             },
         );
-        let needle = esc(&n.text);
-        let marker = format!("\u{1}{}\u{2}", seen.len());
-        out = out.replace(&needle, &marker);
-        out = out.replace(
-            &marker,
-            &format!(
-                "<span class=\"n\" title=\"{}\">{needle}</span>",
-                esc(&title)
-            ),
-        );
+        let m = marker(spans.len());
+        out = out.replace(&needle, &m);
+        spans.push((m, format!("<span class=\"n\" title=\"{}\">{needle}</span>", esc(&title))));
+    }
+    for (m, span) in spans {
+        out = out.replace(&m, &span);
     }
     out
 }

@@ -189,6 +189,27 @@ pub fn run(a: &DemoArgs) -> Result<()> {
             format: crate::cli::ListFormat::Table,
         },
     )?;
+    let analysis = |format, out| crate::cli::AnalyzeArgs {
+        symbol: symbol.clone(),
+        topic: crate::cli::AnalysisTopic::Market,
+        at: crate::cli::AsOf { asof: Some(asof) },
+        asset: "BTC".into(),
+        method: None,
+        vocabulary: crate::cli::Vocabulary {
+            dictionary: None,
+            lexicon: None,
+            profiles: None,
+        },
+        format,
+        out,
+    };
+    let page = a.dir.join("analysis.html");
+    super::analyze::run(&db, &analysis(crate::cli::AnalysisFormat::Html, Some(page.clone())))?;
+    println!(
+        "\nThe analysis of the SIMULATED crash (also written to {}):\n",
+        page.display()
+    );
+    super::analyze::run(&db, &analysis(crate::cli::AnalysisFormat::Md, None))?;
     println!(
         "\nTry: {} --db {} indicators --symbol BTCUSDT --tf 4h --asof {asof} --ind rsi:14,atr:14,ret:1",
         this_program(),
