@@ -13,15 +13,18 @@
 //! - News (`news.rs`, migration 0009): items stored once, copies marked with the item they
 //!   copy (`canary_news::dedup`), read as of T; the feeds to poll with their validators and
 //!   back-off.
+//! - Analyses (`analyses.rs`, migration 0010): append-only by content id, with versions.
 //! - Entity outflows (`flows.rs`), idempotent by transaction; network series (`network.rs`):
 //!   the same as candles for hash rate, difficulty, subsidy, fees, fleet efficiency.
 
+mod analyses;
 mod candles;
 mod flows;
 mod network;
 mod news;
 mod write;
 
+pub use analyses::StoredAnalysis;
 pub use candles::{CandleQuery, InsertReport, NewCandle, SeriesInfo, StoredCandle};
 pub use flows::StoredOutflow;
 pub use network::NetworkPoint;
@@ -61,6 +64,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("migrations/0008_series_ids.sql"),
     ),
     ("0009_news", include_str!("migrations/0009_news.sql")),
+    (
+        "0010_analyses",
+        include_str!("migrations/0010_analyses.sql"),
+    ),
 ];
 
 /// Who wrote a batch of rows: the source's name (a file, an API address, `sim`) and its kind.

@@ -67,6 +67,8 @@ pub enum Command {
     /// Threat, what happened, context, the score in words, Watch, risks, opportunities, Take,
     /// sources), every number traced to a claim.
     Analyze(AnalyzeArgs),
+    /// Stored analyses: list, show, history of versions.
+    Analyses(AnalysesArgs),
     /// The Watch: price, nearest support, trapdoor and resistance agreed across timeframes,
     /// with their triggers, and the momentum line.
     Watch(WatchArgs),
@@ -372,6 +374,42 @@ pub struct AnalyzeArgs {
     /// Write to this file instead of standard output.
     #[arg(long, short = 'o')]
     pub out: Option<PathBuf>,
+    /// Do not store the analysis in the database (it is stored by default, once per content).
+    #[arg(long)]
+    pub no_store: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AnalysesArgs {
+    #[command(subcommand)]
+    pub command: AnalysesCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AnalysesCommand {
+    /// The stored analyses, newest first.
+    List(AnalysesListArgs),
+    /// One stored analysis, as it was written.
+    Show(AnalysesShowArgs),
+    /// Every version of the analysis of the same symbol, topic and time, and what changed
+    /// between them.
+    History(AnalysesShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AnalysesListArgs {
+    /// Only analyses with this tag.
+    #[arg(long)]
+    pub tag: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AnalysesShowArgs {
+    /// The analysis id (or a unique beginning of it).
+    pub id: String,
+    /// Markdown or JSON.
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: AnalysisFormat,
 }
 
 #[derive(Debug, Args)]

@@ -194,3 +194,41 @@ fn shared_data_the_analysis_ignores_what_came_after_its_time() {
     assert_eq!(ma, mb);
     assert!(!ma.contains("rally as hashprice"));
 }
+
+#[test]
+fn shared_data_analyses_are_stored_once_and_versions_show_what_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("v.db");
+    import(&db, &shared("data/btcusdt_binance_4h.csv"));
+    analyze(&db, "md");
+    analyze(&db, "md");
+    let list = ok(&canary(
+        &db,
+        &["analyses", "list", "--tag", "bitcoin-miners", "--wide"],
+    ));
+    let ids: Vec<&str> = list
+        .split_whitespace()
+        .filter(|w| w.len() == 17 && w.starts_with('a'))
+        .collect();
+    assert_eq!(ids.len(), 1, "{list}");
+    // A headline of that night, imported later: a new version of the same analysis.
+    let late = dir.path().join("late.csv");
+    std::fs::write(
+        &late,
+        "id,published_at,source,title\nz9,2026-02-06T02:00:00Z,theblock.co,Bitcoin miners sell more BTC as hashprice sinks\n",
+    )
+    .unwrap();
+    ok(&canary(&db, &["news", "import", late.to_str().unwrap()]));
+    let md = analyze(&db, "md");
+    assert!(md.contains("Bitcoin miners sell more BTC as hashprice sinks"));
+    let history = ok(&canary(&db, &["analyses", "history", ids[0]]));
+    assert!(history.starts_with("2 versions"), "{history}");
+    assert!(
+        history.contains("+ - theblock.co, 2026-02-06: Bitcoin miners sell more BTC"),
+        "{history}"
+    );
+    // The stored text is the text as written.
+    let shown = ok(&canary(&db, &["analyses", "show", ids[0]]));
+    assert!(shown.starts_with("# Bitcoin miners under pressure"));
+    assert!(!shown.contains("sell more BTC"));
+}

@@ -181,19 +181,34 @@ fn annotate(text: &str, a: &Analysis, claims: &ClaimSet) -> String {
             || n.claim.to_string(),
             |c| {
                 let how = match &c.provenance {
-                    canary_model::Provenance::Data { series, source, time } => {
+                    canary_model::Provenance::Data {
+                        series,
+                        source,
+                        time,
+                    } => {
                         format!("data: {series}, {source}, {time}")
                     }
-                    canary_model::Provenance::Derived { method, version, .. } => {
+                    canary_model::Provenance::Derived {
+                        method, version, ..
+                    } => {
                         format!("{method} v{version}")
                     }
                 };
-                format!("{} = {} {} ({how}; claim {})", c.label, c.value, c.unit, c.id)
+                format!(
+                    "{} = {} {} ({how}; claim {})",
+                    c.label, c.value, c.unit, c.id
+                )
             },
         );
         let m = marker(spans.len());
         out = out.replace(&needle, &m);
-        spans.push((m, format!("<span class=\"n\" title=\"{}\">{needle}</span>", esc(&title))));
+        spans.push((
+            m,
+            format!(
+                "<span class=\"n\" title=\"{}\">{needle}</span>",
+                esc(&title)
+            ),
+        ));
     }
     for (m, span) in spans {
         out = out.replace(&m, &span);

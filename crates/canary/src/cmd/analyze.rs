@@ -43,11 +43,102 @@ pub fn run(db: &Path, a: &AnalyzeArgs) -> Result<()> {
             serde_json::to_string_pretty(&r)? + "\n"
         }
     };
+    if !a.no_store {
+        let md = render::markdown_checked(&r.body, r.as_of, r.simulated)?;
+        let mut store = super::open(db)?;
+        store.insert_analysis(
+            &canary_store::StoredAnalysis {
+                id: r.body.id.clone(),
+                symbol: r.body.symbol.to_string(),
+                topic: r.body.topic_slug.to_string(),
+                as_of: r.as_of,
+                version: r.body.version.clone(),
+                headline: r.body.headline.clone(),
+                label: r.body.label.map(|l| l.to_string()),
+                tags: r.body.tags.clone(),
+                markdown: md,
+                json: serde_json::to_string_pretty(&r)? + "\n",
+                created_at: super::now(),
+            },
+            super::now(),
+        )?;
+    }
     match &a.out {
         Some(f) => {
             std::fs::write(f, &text).with_context(|| format!("cannot write {}", f.display()))?
         }
         None => print!("{text}"),
+    }
+    Ok(())
+}
+
+/// `canary analyses list|show|history`.
+pub fn stored(db: &Path, a: &crate::cli::AnalysesArgs) -> Result<()> {
+    use crate::cli::AnalysesCommand;
+    let store = super::open_existing(db)?;
+    let find = |id: &str| -> Result<canary_store::StoredAnalysis> {
+        store
+            .analysis(id)?
+            .ok_or_else(|| anyhow::anyhow!("no analysis {id} (canary analyses list shows them)"))
+    };
+    match &a.command {
+        AnalysesCommand::List(l) => {
+            let all = store.analyses(l.tag.as_deref())?;
+            if all.is_empty() {
+                println!("no analyses stored: write one with canary analyze --symbol S");
+                return Ok(());
+            }
+            let mut t = crate::output::table();
+            t.set_header(["id", "as of", "topic", "label", "headline", "tags"]);
+            for x in all {
+                t.add_row([
+                    x.id.clone(),
+                    x.as_of.to_string(),
+                    x.topic.clone(),
+                    x.label.clone().unwrap_or_default(),
+                    x.headline.clone(),
+                    x.tags.join(" "),
+                ]);
+            }
+            println!("{t}");
+        }
+        AnalysesCommand::Show(s) => {
+            let x = find(&s.id)?;
+            match s.format {
+                AnalysisFormat::Json => print!("{}", x.json),
+                _ => print!("{}", x.markdown),
+            }
+        }
+        AnalysesCommand::History(s) => {
+            let x = find(&s.id)?;
+            let versions = store.analysis_versions(&x)?;
+            println!(
+                "{} versions of the {} analysis of {} as of {}",
+                versions.len(),
+                x.topic,
+                x.symbol,
+                x.as_of
+            );
+            for (i, v) in versions.iter().enumerate() {
+                println!("\n{}. {} (written {})", i + 1, v.id, v.created_at);
+                if i > 0 {
+                    let before: Vec<&str> = versions[i - 1].markdown.lines().collect();
+                    let after: Vec<&str> = v.markdown.lines().collect();
+                    for l in before
+                        .iter()
+                        .filter(|l| !after.contains(l) && !l.trim().is_empty())
+                    {
+                        println!("  - {l}");
+                    }
+                    for l in after
+                        .iter()
+                        .filter(|l| !before.contains(l) && !l.trim().is_empty())
+                    {
+                        println!("  + {l}");
+                    }
+                }
+            }
+        }
     }
     Ok(())
 }

@@ -202,9 +202,13 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         },
         format,
         out,
+        no_store: false,
     };
     let page = a.dir.join("analysis.html");
-    super::analyze::run(&db, &analysis(crate::cli::AnalysisFormat::Html, Some(page.clone())))?;
+    super::analyze::run(
+        &db,
+        &analysis(crate::cli::AnalysisFormat::Html, Some(page.clone())),
+    )?;
     println!(
         "\nThe analysis of the SIMULATED crash (also written to {}):\n",
         page.display()

@@ -46,6 +46,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Network(a) => network::run(&cli.db, &a),
         Command::Flows(a) => flows::run(&cli.db, &a),
         Command::Analyze(a) => analyze::run(&cli.db, &a),
+        Command::Analyses(a) => analyze::stored(&cli.db, &a),
         Command::Watch(a) => watch::run(&cli.db, &a),
         Command::Score(a) => score::run(&cli.db, &a),
         Command::News(a) => news::run(&cli.db, &a),
