@@ -1,7 +1,8 @@
-//! The whole Watch as of a time on the real data (`../shared/data/btcusdt_binance_4h.csv`,
+//! The whole Watch, and the whole analysis, as of a time on the real data (`../shared/data/btcusdt_binance_4h.csv`,
 //! the daily bars built from it by the context): reading the bars from the store, the levels
-//! of 1d and 4h, merging, the trapdoor's profiles, the momentum line and the claims. Target
-//! (issue 12): under 50 ms. `docs/levels.md` records the figure and the processor.
+//! of 1d and 4h, merging, the trapdoor's profiles, the momentum line and the claims. Targets:
+//! the Watch under 50 ms (issue 12; `docs/levels.md`), the miners' analysis with the shared
+//! headlines and the built-in company facts under 100 ms (issue 13; `docs/analysis.md`).
 
 use std::path::Path;
 
@@ -45,11 +46,40 @@ fn bench(c: &mut Criterion) {
             |_| {},
         )
         .expect("stored");
-    let p = WatchParams::new(sym);
+    let p = WatchParams::new(sym.clone());
     c.bench_function("watch_btcusdt_1d_4h_asof_2026_02_06", |b| {
         b.iter(|| {
             let ctx = Context::new(&store, asof).expect("a context");
             watch(&ctx, &p).expect("a watch")
+        });
+    });
+    let news = file.with_file_name("news_2026-02-05_sources.csv");
+    let items = canary_ingest::news::read_headlines(
+        &news,
+        asof,
+        &canary_ingest::csv::TimeRange::until(asof),
+    )
+    .expect("the shared headlines read");
+    store
+        .insert_news(&items, Source::real("news.csv"), asof)
+        .expect("stored");
+    let profiles = canary_engine::facts::Profiles::built_in().expect("the built-in facts");
+    let dict = canary_engine::news_dictionary(Some(&profiles), None).expect("a dictionary");
+    let lex = canary_news::sentiment::Lexicon::built_in();
+    let ap = canary_engine::analysis::AnalyzeParams {
+        symbol: sym,
+        asset: "BTC".into(),
+        topic: canary_engine::analysis::Topic::Miners,
+        method: canary_analytics::score::Methodology::built_in(),
+    };
+    c.bench_function("analyze_miners_btcusdt_asof_2026_02_06", |b| {
+        b.iter(|| {
+            let ctx = Context::new(&store, asof)
+                .expect("a context")
+                .with_profiles(&profiles);
+            let r = canary_engine::analysis::analyze(&ctx, &ap, &dict, lex).expect("an analysis");
+            canary_engine::analysis::render::markdown_checked(&r.body, r.as_of, r.simulated)
+                .expect("grounded")
         });
     });
 }

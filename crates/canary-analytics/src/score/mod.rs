@@ -278,6 +278,65 @@ pub fn normalise(
     }
 }
 
+/// A component's normalised value on every day of its raw daily series, each from the days
+/// before it: the same values as [`normalise`] day by day, computed with a sorted trailing
+/// window (percentiles) or running sums (z-scores) instead of a scan per day.
+#[must_use]
+pub fn normalise_series(
+    c: &Component,
+    series: &[f64],
+    window: usize,
+    min_history: usize,
+) -> Vec<Option<f64>> {
+    match c.normalise {
+        Normalise::Level | Normalise::LevelSigned => {
+            series.iter().map(|&x| normalise(c, x, &[], 0, 0)).collect()
+        }
+        Normalise::Zscore => (0..series.len())
+            .map(|i| normalise(c, series[i], &series[..i], window, min_history))
+            .collect(),
+        Normalise::Percentile => {
+            let sign = match c.direction {
+                Direction::Higher => 1.0,
+                Direction::Lower => -1.0,
+            };
+            // The finite values of the trailing window, signed, kept sorted.
+            let mut sorted: Vec<f64> = Vec::with_capacity(window + 1);
+            let mut out = Vec::with_capacity(series.len());
+            for i in 0..series.len() {
+                if i > 0 {
+                    let add = series[i - 1];
+                    if add.is_finite() {
+                        let v = sign * add;
+                        let at = sorted.partition_point(|x| *x < v);
+                        sorted.insert(at, v);
+                    }
+                    if i > window {
+                        let drop = series[i - 1 - window];
+                        if drop.is_finite() {
+                            let v = sign * drop;
+                            let at = sorted.partition_point(|x| *x < v);
+                            sorted.remove(at);
+                        }
+                    }
+                }
+                let x = series[i];
+                out.push(if !x.is_finite() || sorted.len() < min_history {
+                    None
+                } else {
+                    let me = sign * x;
+                    let below = sorted.partition_point(|v| *v < me);
+                    let upto = sorted.partition_point(|v| *v <= me);
+                    #[allow(clippy::cast_precision_loss)]
+                    let p = (below as f64 + 0.5 * (upto - below) as f64) / sorted.len() as f64;
+                    Some(p)
+                });
+            }
+            out
+        }
+    }
+}
+
 /// Every component's normalised value on day `i` of its raw daily series (`series(key)`, the
 /// days before `i` its history), in the methodology's order.
 #[must_use]
@@ -596,6 +655,28 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn the_series_normalisation_equals_the_daily_one(
+            xs in proptest::collection::vec(proptest::option::of(-50.0f64..50.0), 1..300),
+            window in 30usize..120,
+            lower in any::<bool>(),
+        ) {
+            let series: Vec<f64> = xs.iter().map(|x| x.map_or(f64::NAN, |v| (v * 4.0).round() / 4.0)).collect();
+            let c = Component {
+                key: "k".into(),
+                score: ScoreKind::Risk,
+                label: "k".into(),
+                direction: if lower { Direction::Lower } else { Direction::Higher },
+                normalise: Normalise::Percentile,
+                winsorise: None,
+                weight: 1.0,
+            };
+            let fast = normalise_series(&c, &series, window, 10);
+            for i in 0..series.len() {
+                prop_assert_eq!(fast[i], normalise(&c, series[i], &series[..i], window, 10), "day {}", i);
+            }
+        }
+
         #[test]
         fn scores_stay_in_range_and_risk_is_monotone(
             vals in proptest::collection::vec(proptest::option::of(0.0f64..=1.0), 1..20),

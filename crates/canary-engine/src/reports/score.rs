@@ -18,7 +18,7 @@ use canary_analytics::score::validate::{
     episodes, forward, reliability, signals, walk_forward,
 };
 use canary_analytics::score::{
-    Methodology, ScoreKind, Scores, band, normalise_day, score as compose,
+    Methodology, ScoreKind, Scores, band, normalise_series, score as compose,
 };
 use canary_model::network::NetworkSeries;
 use canary_model::{Claim, ClaimId, Method, Symbol, Timeframe, Timestamp};
@@ -119,6 +119,8 @@ struct Daily {
     /// Inputs whose source a claim names: key → (series, source).
     sources: BTreeMap<String, (String, String)>,
     bars_source: String,
+    /// Each component's normalised value on every day, in the methodology's order.
+    norm: Vec<Vec<Option<f64>>>,
 }
 
 fn daily_inputs(
@@ -245,6 +247,17 @@ fn daily_inputs(
             }
         }
     }
+    let m = &p.method;
+    let norm = m
+        .components
+        .iter()
+        .map(|c| {
+            raw.get(&c.key).map_or_else(
+                || vec![None; opens.len()],
+                |s| normalise_series(c, s, m.window_days, m.min_history_days),
+            )
+        })
+        .collect();
     Ok(Daily {
         opens,
         close: bars.iter().map(|b| b.close).collect(),
@@ -252,12 +265,13 @@ fn daily_inputs(
         raw,
         sources,
         bars_source: input.source.clone(),
+        norm,
     })
 }
 
 /// Each component's normalised value on day `i` (from the days before it).
-fn normalised_at(m: &Methodology, d: &Daily, i: usize) -> Vec<Option<f64>> {
-    normalise_day(m, |k| d.raw.get(k).map(Vec::as_slice), i)
+fn normalised_at(_m: &Methodology, d: &Daily, i: usize) -> Vec<Option<f64>> {
+    d.norm.iter().map(|col| col[i]).collect()
 }
 
 fn missing_reason(m: &Methodology, d: &Daily, key: &str, i: usize) -> String {
