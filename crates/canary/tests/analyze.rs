@@ -232,3 +232,41 @@ fn shared_data_analyses_are_stored_once_and_versions_show_what_changed() {
     assert!(shown.starts_with("# Bitcoin miners under pressure"));
     assert!(!shown.contains("sell more BTC"));
 }
+
+/// The rendered text of a fixed scenario: the simulator's crash (seed 7), analysed the
+/// morning after. A change of wording or figures shows here as a snapshot difference.
+#[test]
+fn the_simulated_crash_reads_as_it_did() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    ok(&canary(
+        &db,
+        &[
+            "simulate",
+            "--tf",
+            "4h",
+            "--bars",
+            "2190",
+            "--seed",
+            "7",
+            "--scenario",
+            "crash",
+            "--start",
+            "2025-02-07T00:00:00Z",
+            "--store",
+        ],
+    ));
+    let md = ok(&canary(
+        &db,
+        &[
+            "analyze",
+            "--symbol",
+            "BTCUSDT",
+            "--asof",
+            "2026-02-06T05:00:00Z",
+            "--no-store",
+        ],
+    ));
+    assert!(md.contains("SIMULATED DATA"));
+    insta::assert_snapshot!("simulated_crash_analysis", md);
+}
