@@ -78,8 +78,13 @@ fn bench(c: &mut Criterion) {
                 .expect("a context")
                 .with_profiles(&profiles);
             let r = canary_engine::analysis::analyze(&ctx, &ap, &dict, lex).expect("an analysis");
-            canary_engine::analysis::render::markdown_checked(&r.body, r.as_of, r.simulated)
-                .expect("grounded")
+            canary_engine::analysis::render::markdown_checked(
+                &r.body,
+                r.as_of,
+                r.simulated,
+                &canary_engine::analysis::render::Templates::default(),
+            )
+            .expect("grounded")
         });
     });
 }

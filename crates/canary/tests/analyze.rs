@@ -115,7 +115,8 @@ fn shared_data_the_miners_analysis_of_the_crash() {
         .collect();
     terms.extend(
         [
-            "RSI 14", "24 h", "7-day", "30-day", "90-day", "1d", "4h", "of 5", "10%", "7 days",
+            "RSI 14", "24 h", "7-day", "30-day", "90-day", "1d", "4h", "of 5", "of 100", "10%",
+            "7 days",
         ]
         .map(String::from),
     );
@@ -269,4 +270,70 @@ fn the_simulated_crash_reads_as_it_did() {
     ));
     assert!(md.contains("SIMULATED DATA"));
     insta::assert_snapshot!("simulated_crash_analysis", md);
+}
+
+#[test]
+fn your_own_templates_render_but_cannot_invent_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    ok(&canary(
+        &db,
+        &[
+            "simulate",
+            "--tf",
+            "4h",
+            "--bars",
+            "800",
+            "--seed",
+            "3",
+            "--scenario",
+            "crash",
+            "--store",
+        ],
+    ));
+    let tpl = dir.path().join("tpl");
+    std::fs::create_dir_all(&tpl).unwrap();
+    std::fs::write(
+        tpl.join("analysis.md.j2"),
+        "{{ a.headline }} — {{ a.scores_line }}\n",
+    )
+    .unwrap();
+    let args = |extra: &[&str]| {
+        let mut v = vec![
+            "analyze",
+            "--symbol",
+            "BTCUSDT",
+            "--no-store",
+            "--templates",
+            tpl.to_str().unwrap(),
+        ];
+        v.extend_from_slice(extra);
+        v.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let a = args(&[]);
+    let out = ok(&canary(
+        &db,
+        &a.iter().map(String::as_str).collect::<Vec<_>>(),
+    ));
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(out.contains("Pulse"), "{out}");
+    // A number the claims do not hold is refused, whoever wrote the template.
+    std::fs::write(
+        tpl.join("analysis.md.j2"),
+        "{{ a.headline }}: up 987.65% tomorrow\n",
+    )
+    .unwrap();
+    let e = canary(&db, &a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(!e.status.success());
+    assert!(
+        String::from_utf8_lossy(&e.stderr).contains("\"987.65\""),
+        "{e:?}"
+    );
+    // A template that does not parse names itself.
+    std::fs::write(tpl.join("analysis.md.j2"), "{{ a.headline \n").unwrap();
+    let e = canary(&db, &a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        String::from_utf8_lossy(&e.stderr).contains("template analysis.md.j2"),
+        "{e:?}"
+    );
 }

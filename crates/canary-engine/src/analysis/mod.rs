@@ -397,9 +397,8 @@ pub fn analyze(
                 "low"
             };
             t.push_str(&format!(
-                " Volatility is {regime}: 30-day realised volatility stands at the {}{} percentile of two years.",
-                w.num(v.value, 0, &v.claim),
-                ordinal_suffix(v.value)
+                " Volatility is {regime}: 30-day realised volatility stands at the {} percentile of two years.",
+                w.ordinal(v.value, &v.claim)
             ));
         }
         if !t.is_empty() {
@@ -454,11 +453,10 @@ pub fn analyze(
                         && m.normalise == canary_analytics::score::Normalise::Percentile
                 });
                 Some(if percentile {
-                    let n = w.num(v, 0, vc);
                     format!(
-                        "{} (at the {n}{} percentile of its history)",
+                        "{} (at the {} percentile of its history)",
                         c.label,
-                        ordinal_suffix(v)
+                        w.ordinal(v, vc)
                     )
                 } else {
                     format!("{} (scoring {} of 100)", c.label, w.num(v, 0, vc))
@@ -730,19 +728,6 @@ pub fn analyze(
     let md = render::markdown(&a, asof, simulated);
     a.id = content_id(&md, &draft.claims);
     draft.finish(a)
-}
-
-/// `st`, `nd`, `rd` or `th` for a percentage rounded to a whole number.
-fn ordinal_suffix(x: f64) -> &'static str {
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let n = x.round().clamp(0.0, 100.0) as u32;
-    match (n % 10, n % 100) {
-        (_, 11..=13) => "th",
-        (1, _) => "st",
-        (2, _) => "nd",
-        (3, _) => "rd",
-        _ => "th",
-    }
 }
 
 fn capitalise(s: &str) -> String {

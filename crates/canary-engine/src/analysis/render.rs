@@ -2,88 +2,90 @@
 //! asset; each number shows its claim on hover). Both are checked: a numeral the claims do
 //! not account for makes rendering fail.
 
-use std::fmt::Write as _;
-
 use canary_model::{ClaimSet, Timestamp};
 
-use super::text::{Ungrounded, check_grounding};
+use super::text::{Ungrounded, check_grounding, replace_whole};
 use super::{Analysis, published};
 
 const SIM_NOTE: &str =
     "SIMULATED DATA: this analysis reads Canary's market simulator, not a real market.";
 
-/// The Markdown form (not checked: see [`markdown_checked`]).
+/// The page templates (minijinja): the shipped ones, or the user's.
+#[derive(Debug, Clone)]
+pub struct Templates {
+    pub markdown: String,
+    pub html: String,
+}
+
+impl Default for Templates {
+    fn default() -> Self {
+        Templates {
+            markdown: include_str!("templates/analysis.md.j2").to_string(),
+            html: include_str!("templates/analysis.html.j2").to_string(),
+        }
+    }
+}
+
+/// A template that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("template {name}: {source}")]
+    Template {
+        name: &'static str,
+        source: minijinja::Error,
+    },
+    #[error(transparent)]
+    Ungrounded(#[from] Ungrounded),
+}
+
+fn env(name: &'static str, source: &str) -> Result<minijinja::Environment<'static>, RenderError> {
+    let mut env = minijinja::Environment::new();
+    env.set_syntax(
+        minijinja::syntax::SyntaxConfig::builder()
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .keep_trailing_newline(true)
+            .build()
+            .expect("a valid syntax"),
+    );
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.add_template_owned(name, source.to_string())
+        .map_err(|source| RenderError::Template { name, source })?;
+    Ok(env)
+}
+
+fn context(a: &Analysis, asof: Timestamp, simulated: bool) -> minijinja::Value {
+    minijinja::context! {
+        a => minijinja::Value::from(minijinja::value::Serde(a)),
+        simulated => simulated,
+        sim_note => SIM_NOTE,
+        published => published(asof),
+        label => a.label.map_or("neutral", |l| l.as_str()),
+        css => CSS,
+    }
+}
+
+/// The Markdown form (not checked: see [`markdown_checked`]), from the shipped template.
 #[must_use]
 pub fn markdown(a: &Analysis, asof: Timestamp, simulated: bool) -> String {
-    let mut s = String::new();
-    let _ = writeln!(s, "# {}\n", a.headline);
-    if simulated {
-        let _ = writeln!(s, "> **{SIM_NOTE}**\n");
-    }
-    let _ = writeln!(
-        s,
-        "*{} / {} · {} · as of {} · {}*\n",
-        a.category,
-        a.topic_slug,
-        a.symbol,
-        published(asof),
-        a.read_time
-    );
-    let _ = writeln!(s, "**{}**\n", a.scores_line);
-    let _ = writeln!(s, "{}\n", a.summary);
-    for sec in &a.sections {
-        if sec.paragraphs.is_empty() {
-            continue;
-        }
-        let _ = writeln!(s, "## {}\n", sec.title);
-        if sec.key == "watch" && !a.watch.is_empty() {
-            let _ = writeln!(
-                s,
-                "| | level | zone | distance | trigger |\n|---|---|---|---|---|"
-            );
-            for r in &a.watch {
-                let _ = writeln!(
-                    s,
-                    "| {} | {} | {} | {} | {} |",
-                    r.what, r.level, r.zone, r.distance, r.trigger
-                );
-            }
-            s.push('\n');
-            for p in sec
-                .paragraphs
-                .iter()
-                .filter(|p| p.starts_with("Momentum") || p.starts_with("Daily RSI"))
-            {
-                let _ = writeln!(s, "{p}\n");
-            }
-            continue;
-        }
-        for p in &sec.paragraphs {
-            let _ = writeln!(s, "{p}\n");
-        }
-    }
-    let _ = writeln!(s, "## Take\n\n{}\n", a.take);
-    if !a.sources.is_empty() {
-        let _ = writeln!(s, "## Sources ({})\n", a.sources.len());
-        for src in &a.sources {
-            match &src.url {
-                Some(u) => {
-                    let _ = writeln!(s, "- {}, {}: [{}]({u})", src.outlet, src.date, src.title);
-                }
-                None => {
-                    let _ = writeln!(s, "- {}, {}: {}", src.outlet, src.date, src.title);
-                }
-            }
-        }
-        s.push('\n');
-    }
-    let _ = writeln!(s, "Tags: {}\n", a.tags.join(", "));
-    let _ = writeln!(
-        s,
-        "---\n*{} · analysis {} · every number is a claim: `canary analyze --format json` lists them with their data and formulas.*",
-        a.version, a.id
-    );
-    s
+    markdown_with(a, asof, simulated, &Templates::default()).unwrap_or_default()
+}
+
+/// The Markdown form from the given template (not checked).
+///
+/// # Errors
+/// A template that does not parse or render.
+pub fn markdown_with(
+    a: &Analysis,
+    asof: Timestamp,
+    simulated: bool,
+    t: &Templates,
+) -> Result<String, RenderError> {
+    const NAME: &str = "analysis.md.j2";
+    let e = env(NAME, &t.markdown)?;
+    e.get_template(NAME)
+        .and_then(|tpl| tpl.render(context(a, asof, simulated)))
+        .map_err(|source| RenderError::Template { name: NAME, source })
 }
 
 /// Terms of the page itself that carry digits: the dateline, the version, the id, the
@@ -125,17 +127,26 @@ fn quoted(p: &str) -> Vec<String> {
 /// The Markdown form, refused if a number in it has no claim.
 ///
 /// # Errors
-/// [`Ungrounded`], naming the numeral.
+/// A template error, or [`Ungrounded`] naming the numeral.
 pub fn markdown_checked(
     a: &Analysis,
     asof: Timestamp,
     simulated: bool,
-) -> Result<String, Ungrounded> {
-    let md = markdown(a, asof, simulated);
+    t: &Templates,
+) -> Result<String, RenderError> {
+    let md = markdown_with(a, asof, simulated, t)?;
     let terms = page_terms(a, asof);
     let refs: Vec<&str> = terms.iter().map(String::as_str).collect();
     check_grounding(&md, &a.numbers, &refs)?;
     Ok(md)
+}
+
+/// Every numeral of a rendered page must be grounded: the numbers, the page's terms.
+fn check_page(text: &str, a: &Analysis, asof: Timestamp) -> Result<(), Ungrounded> {
+    let terms = page_terms(a, asof);
+    let mut refs: Vec<&str> = terms.iter().map(String::as_str).collect();
+    refs.push(CSS);
+    check_grounding(text, &a.numbers, &refs)
 }
 
 fn esc(s: &str) -> String {
@@ -160,21 +171,14 @@ fn marker(mut i: usize) -> String {
     s
 }
 
-/// Wrap each grounded number of `text` (escaped) in a span whose title is its claim: every
-/// number is first replaced by a marker (longest first), then the markers by the spans, so
-/// that no span is ever matched again.
-fn annotate(text: &str, a: &Analysis, claims: &ClaimSet) -> String {
-    let mut out = esc(text);
+/// The spans of the numbers: (escaped text, span), longest first.
+fn spans(a: &Analysis, claims: &ClaimSet) -> Vec<(String, String)> {
     let mut seen = std::collections::BTreeSet::new();
     let mut numbers: Vec<&super::text::Grounded> = a.numbers.iter().collect();
     numbers.sort_by_key(|n| std::cmp::Reverse(n.text.len()));
-    let mut spans = Vec::new();
+    let mut out = Vec::new();
     for n in numbers {
         if !seen.insert(n.text.clone()) {
-            continue;
-        }
-        let needle = esc(&n.text);
-        if !out.contains(&needle) {
             continue;
         }
         let title = claims.get(&n.claim).map_or_else(
@@ -200,120 +204,66 @@ fn annotate(text: &str, a: &Analysis, claims: &ClaimSet) -> String {
                 )
             },
         );
-        let m = marker(spans.len());
-        out = out.replace(&needle, &m);
-        spans.push((
-            m,
+        let needle = esc(&n.text);
+        out.push((
+            needle.clone(),
             format!(
                 "<span class=\"n\" title=\"{}\">{needle}</span>",
                 esc(&title)
             ),
         ));
     }
-    for (m, span) in spans {
-        out = out.replace(&m, &span);
+    out
+}
+
+/// Escape `text` and wrap each number in its span: every number is first replaced by a
+/// marker (longest first, whole numbers only), then the markers by the spans, so that no span
+/// is matched again.
+fn annotate(text: &str, spans: &[(String, String)]) -> String {
+    let mut out = esc(text);
+    let mut used = Vec::new();
+    for (needle, span) in spans {
+        if out.contains(needle.as_str()) {
+            let m = marker(used.len());
+            let next = replace_whole(&out, needle, &m);
+            if next != out {
+                out = next;
+                used.push((m, span));
+            }
+        }
+    }
+    for (m, span) in used {
+        out = out.replace(&m, span);
     }
     out
 }
 
 const CSS: &str = "body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;color:#1d2330;line-height:1.55}h1{font-size:1.7rem;line-height:1.25;margin-bottom:.3rem}.meta{color:#5b6475;font-size:.9rem}.scores{display:flex;gap:.6rem;flex-wrap:wrap;margin:1rem 0}.chip{border-radius:.4rem;padding:.3rem .7rem;font-weight:600;background:#eef1f6}.bearish{background:#fde8e8;color:#9b1c1c}.bullish{background:#e3f7ea;color:#166534}.neutral{background:#eef1f6}.sim{background:#fff3cd;border:1px solid #e0b000;padding:.6rem;border-radius:.4rem}h2{font-size:1.15rem;margin-top:1.8rem;border-bottom:1px solid #e3e6ec;padding-bottom:.2rem}table{border-collapse:collapse;width:100%;font-size:.92rem}td,th{border-bottom:1px solid #e3e6ec;padding:.35rem .4rem;text-align:left}.n{border-bottom:1px dotted #8a93a6;cursor:help}.take{background:#f5f7fb;border-left:4px solid #3b5bdb;padding:.7rem 1rem}.tags span{display:inline-block;background:#eef1f6;border-radius:1rem;padding:.1rem .6rem;margin:.1rem;font-size:.85rem}footer{color:#5b6475;font-size:.85rem;margin-top:2rem}";
 
-/// The HTML page, refused if a number in its Markdown form has no claim.
+/// The HTML page from the given template, refused if a number in its Markdown form or on
+/// the page has no claim.
 ///
 /// # Errors
-/// [`Ungrounded`], naming the numeral.
+/// A template error, or [`Ungrounded`] naming the numeral.
 pub fn html(
     a: &Analysis,
     claims: &ClaimSet,
     asof: Timestamp,
     simulated: bool,
-) -> Result<String, Ungrounded> {
-    markdown_checked(a, asof, simulated)?;
-    let t = |s: &str| annotate(s, a, claims);
-    let mut h = String::new();
-    let label = a.label.map_or("neutral", |l| l.as_str());
-    let _ = write!(
-        h,
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{}</title><style>{CSS}</style></head><body>",
-        esc(&a.headline)
-    );
-    if simulated {
-        let _ = write!(h, "<p class=\"sim\">{}</p>", esc(SIM_NOTE));
-    }
-    let _ = write!(
-        h,
-        "<header><h1>{}</h1><div class=\"meta\">{} / {} · {} · as of {} · {}</div>",
-        t(&a.headline),
-        esc(a.category),
-        esc(a.topic_slug),
-        esc(a.symbol.as_str()),
-        esc(&published(asof)),
-        t(&a.read_time)
-    );
-    let _ = write!(
-        h,
-        "<div class=\"scores\"><span class=\"chip {label}\">{}</span></div><p>{}</p></header>",
-        t(&a.scores_line),
-        t(&a.summary)
-    );
-    for sec in &a.sections {
-        if sec.paragraphs.is_empty() {
-            continue;
-        }
-        let _ = write!(h, "<section><h2>{}</h2>", esc(sec.title));
-        if sec.key == "watch" && !a.watch.is_empty() {
-            h.push_str("<table><tr><th></th><th>level</th><th>zone</th><th>distance</th><th>trigger</th></tr>");
-            for r in &a.watch {
-                let _ = write!(
-                    h,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                    esc(r.what),
-                    t(&r.level),
-                    t(&r.zone),
-                    t(&r.distance),
-                    t(&r.trigger)
-                );
-            }
-            h.push_str("</table>");
-            for p in sec
-                .paragraphs
-                .iter()
-                .filter(|p| p.starts_with("Momentum") || p.starts_with("Daily RSI"))
-            {
-                let _ = write!(h, "<p>{}</p>", t(p));
-            }
-        } else {
-            for p in &sec.paragraphs {
-                let _ = write!(h, "<p>{}</p>", t(p));
-            }
-        }
-        h.push_str("</section>");
-    }
-    let _ = write!(
-        h,
-        "<section><h2>Take</h2><p class=\"take\">{}</p></section>",
-        t(&a.take)
-    );
-    if !a.sources.is_empty() {
-        let _ = write!(h, "<section><h2>Sources ({})</h2><ul>", a.sources.len());
-        for s in &a.sources {
-            let title = match &s.url {
-                Some(u) => format!("<a href=\"{}\">{}</a>", esc(u), esc(&s.title)),
-                None => esc(&s.title),
-            };
-            let _ = write!(h, "<li>{}, {}: {title}</li>", esc(&s.outlet), t(&s.date));
-        }
-        h.push_str("</ul></section>");
-    }
-    let _ = write!(h, "<p class=\"tags\">");
-    for tag in &a.tags {
-        let _ = write!(h, "<span>{}</span>", esc(tag));
-    }
-    let _ = writeln!(
-        h,
-        "</p><footer>{} · analysis {} · hover a number for its claim; <code>canary analyze --format json</code> lists every claim with its data and formula.</footer></body></html>",
-        esc(&a.version),
-        esc(&a.id)
-    );
-    Ok(h)
+    t: &Templates,
+) -> Result<String, RenderError> {
+    const NAME: &str = "analysis.html.j2";
+    markdown_checked(a, asof, simulated, t)?;
+    let mut e = env(NAME, &t.html)?;
+    let sp = spans(a, claims);
+    e.add_filter("ann", move |s: String| {
+        minijinja::Value::from_safe_string(annotate(&s, &sp))
+    });
+    let page = e
+        .get_template(NAME)
+        .and_then(|tpl| tpl.render(context(a, asof, simulated)))
+        .map_err(|source| RenderError::Template { name: NAME, source })?;
+    // The page's text, without its markup, must be grounded too.
+    check_page(&canary_news::text::html_to_text(&page), a, asof)?;
+    Ok(page)
 }

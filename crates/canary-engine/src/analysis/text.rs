@@ -16,7 +16,7 @@ pub struct Grounded {
 /// Names with digits that are not data: indicator names, windows, scales.
 pub const TERMS: &[&str] = &[
     "RSI 14", "EMA 50", "24 h", "24-hour", "7-day", "30-day", "90-day", "1d", "4h", "of 5",
-    "0-100", "10%", "7 days",
+    "0-100", "10%", "7 days", "of 100",
 ];
 
 /// Writes numbers and remembers their claims.
@@ -100,6 +100,20 @@ impl Writer {
         self.keep(thousands(v, decimals), claim)
     }
 
+    /// A whole number as an ordinal: `91st`, `2nd`, `13th`.
+    pub fn ordinal(&mut self, v: f64, claim: &ClaimId) -> String {
+        #[allow(clippy::cast_possible_truncation)]
+        let n = v.round() as i64;
+        let suffix = match (n.rem_euclid(10), n.rem_euclid(100)) {
+            (_, 11..=13) => "th",
+            (1, _) => "st",
+            (2, _) => "nd",
+            (3, _) => "rd",
+            _ => "th",
+        };
+        self.keep(format!("{n}{suffix}"), claim)
+    }
+
     /// `-4.3σ`.
     pub fn sigma(&mut self, v: f64, claim: &ClaimId) -> String {
         self.keep(format!("{}σ", thousands(v, 1)), claim)
@@ -115,6 +129,31 @@ impl Writer {
         let s = t.to_string();
         self.keep(format!("{} {} UTC", &s[..10], &s[11..16]), claim)
     }
+}
+
+/// Replace whole occurrences of `needle` (not inside a longer number or word) by `with`.
+pub fn replace_whole(text: &str, needle: &str, with: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while let Some(k) = text[i..].find(needle) {
+        let at = i + k;
+        let end = at + needle.len();
+        let prev = text[..at].chars().last();
+        let mut after = text[end..].chars();
+        let (next, next2) = (after.next(), after.next());
+        let glued_before = prev.is_some_and(|c| c.is_ascii_alphanumeric() || c == '.' || c == ',');
+        let glued_after = next.is_some_and(|c| c.is_ascii_alphanumeric())
+            || (matches!(next, Some('.' | ',')) && next2.is_some_and(|c| c.is_ascii_digit()));
+        out.push_str(&text[i..at]);
+        out.push_str(if glued_before || glued_after {
+            needle
+        } else {
+            with
+        });
+        i = end;
+    }
+    out.push_str(&text[i..]);
+    out
 }
 
 /// The numerals of a text: runs of digits with `,` or `.` between digits.
@@ -164,7 +203,7 @@ pub fn check_grounding(
     for p in pieces {
         if !p.is_empty() {
             // The same number of characters, so that positions still match the text.
-            rest = rest.replace(p, &"#".repeat(p.chars().count()));
+            rest = replace_whole(&rest, p, &"#".repeat(p.chars().count()));
         }
     }
     if let Some(n) = numerals(&rest).into_iter().next() {

@@ -8,6 +8,31 @@ use canary_engine::analysis::{AnalyzeParams, Topic, analyze, render};
 
 use crate::cli::{AnalysisFormat, AnalysisTopic, AnalyzeArgs};
 
+/// The page templates: the shipped ones, with any of `dir`'s (`analysis.md.j2`,
+/// `analysis.html.j2`) in their place.
+fn templates(dir: Option<&Path>) -> Result<render::Templates> {
+    let mut t = render::Templates::default();
+    if let Some(d) = dir {
+        if !d.is_dir() {
+            anyhow::bail!(
+                "no folder {} (give a folder holding analysis.md.j2 and/or analysis.html.j2)",
+                d.display()
+            );
+        }
+        for (name, slot) in [
+            ("analysis.md.j2", &mut t.markdown),
+            ("analysis.html.j2", &mut t.html),
+        ] {
+            let f = d.join(name);
+            if f.is_file() {
+                *slot = std::fs::read_to_string(&f)
+                    .with_context(|| format!("cannot read the template {}", f.display()))?;
+            }
+        }
+    }
+    Ok(t)
+}
+
 pub fn run(db: &Path, a: &AnalyzeArgs) -> Result<()> {
     let (dict, lex) = super::news::vocabulary(&a.vocabulary)?;
     let method = match &a.method {
@@ -27,6 +52,7 @@ pub fn run(db: &Path, a: &AnalyzeArgs) -> Result<()> {
         },
         method,
     };
+    let templates = templates(a.templates.as_deref())?;
     let profiles = super::miners::profiles(a.vocabulary.profiles.as_deref())?;
     super::open_existing(db)?;
     let r = super::with_facts(db, a.at.asof, &profiles, |ctx| {
@@ -36,15 +62,15 @@ pub fn run(db: &Path, a: &AnalyzeArgs) -> Result<()> {
         crate::output::banner();
     }
     let text = match a.format {
-        AnalysisFormat::Md => render::markdown_checked(&r.body, r.as_of, r.simulated)?,
-        AnalysisFormat::Html => render::html(&r.body, &r.claims, r.as_of, r.simulated)?,
+        AnalysisFormat::Md => render::markdown_checked(&r.body, r.as_of, r.simulated, &templates)?,
+        AnalysisFormat::Html => render::html(&r.body, &r.claims, r.as_of, r.simulated, &templates)?,
         AnalysisFormat::Json => {
-            render::markdown_checked(&r.body, r.as_of, r.simulated)?;
+            render::markdown_checked(&r.body, r.as_of, r.simulated, &templates)?;
             serde_json::to_string_pretty(&r)? + "\n"
         }
     };
     if !a.no_store {
-        let md = render::markdown_checked(&r.body, r.as_of, r.simulated)?;
+        let md = render::markdown_checked(&r.body, r.as_of, r.simulated, &templates)?;
         let mut store = super::open(db)?;
         store.insert_analysis(
             &canary_store::StoredAnalysis {

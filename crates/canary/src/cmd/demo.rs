@@ -203,6 +203,7 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         format,
         out,
         no_store: false,
+        templates: None,
     };
     let page = a.dir.join("analysis.html");
     super::analyze::run(
