@@ -234,29 +234,34 @@ fn shared_data_analyses_are_stored_once_and_versions_show_what_changed() {
     assert!(!shown.contains("sell more BTC"));
 }
 
+/// Store the simulator's crash: `bars` 4h bars of `seed`, from `start` if given.
+fn simulate(db: &Path, bars: usize, seed: u64, start: Option<&str>) {
+    let (bars, seed) = (bars.to_string(), seed.to_string());
+    let mut args = vec![
+        "simulate",
+        "--tf",
+        "4h",
+        "--bars",
+        &bars,
+        "--seed",
+        &seed,
+        "--scenario",
+        "crash",
+        "--store",
+    ];
+    if let Some(s) = start {
+        args.extend(["--start", s]);
+    }
+    ok(&canary(db, &args));
+}
+
 /// The rendered text of a fixed scenario: the simulator's crash (seed 7), analysed the
 /// morning after. A change of wording or figures shows here as a snapshot difference.
 #[test]
 fn the_simulated_crash_reads_as_it_did() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("s.db");
-    ok(&canary(
-        &db,
-        &[
-            "simulate",
-            "--tf",
-            "4h",
-            "--bars",
-            "2190",
-            "--seed",
-            "7",
-            "--scenario",
-            "crash",
-            "--start",
-            "2025-02-07T00:00:00Z",
-            "--store",
-        ],
-    ));
+    simulate(&db, 2190, 7, Some("2025-02-07T00:00:00Z"));
     let md = ok(&canary(
         &db,
         &[
@@ -276,21 +281,7 @@ fn the_simulated_crash_reads_as_it_did() {
 fn your_own_templates_render_but_cannot_invent_numbers() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("s.db");
-    ok(&canary(
-        &db,
-        &[
-            "simulate",
-            "--tf",
-            "4h",
-            "--bars",
-            "800",
-            "--seed",
-            "3",
-            "--scenario",
-            "crash",
-            "--store",
-        ],
-    ));
+    simulate(&db, 800, 3, None);
     let tpl = dir.path().join("tpl");
     std::fs::create_dir_all(&tpl).unwrap();
     std::fs::write(
