@@ -201,7 +201,20 @@ fn shared_data_analyses_are_stored_once_and_versions_show_what_changed() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("v.db");
     import(&db, &shared("data/btcusdt_binance_4h.csv"));
-    analyze(&db, "md");
+    // An earlier analysis (of the market, two days before) becomes a related one.
+    ok(&canary(
+        &db,
+        &[
+            "analyze",
+            "--symbol",
+            "BTCUSDT",
+            "--asof",
+            "2026-02-04T05:00:00Z",
+        ],
+    ));
+    let first = analyze(&db, "md");
+    assert!(first.contains("\nRelated: Bitcoin "), "{first}");
+    assert!(first.contains("(2026-02-04, `a"), "{first}");
     analyze(&db, "md");
     let list = ok(&canary(
         &db,

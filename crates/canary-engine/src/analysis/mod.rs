@@ -74,6 +74,18 @@ pub struct SourceRef {
     pub claim: ClaimId,
 }
 
+/// An earlier analysis that bears on this one.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RelatedRef {
+    pub id: String,
+    pub headline: String,
+    pub date: String,
+    pub shared_tags: Vec<String>,
+}
+
+/// How many related analyses an analysis lists.
+pub const RELATED: usize = 3;
+
 /// A row of the Watch table.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WatchRow {
@@ -108,6 +120,8 @@ pub struct Analysis {
     pub take: String,
     pub sources: Vec<SourceRef>,
     pub tags: Vec<String>,
+    /// Earlier analyses (written for a time before this one) that share the most tags.
+    pub related: Vec<RelatedRef>,
     pub read_time: String,
     /// Every number in the text with its claim.
     pub numbers: Vec<Grounded>,
@@ -694,6 +708,42 @@ pub fn analyze(
             .param("words_per_minute", 200),
     ));
     let read_time = format!("{} min read", w.num(minutes, 0, &read_claim));
+    let tag_list: Vec<String> = tags.into_iter().collect();
+    // Related: earlier analyses (time before this one) by tags shared, then recency.
+    let mut related: Vec<(usize, Timestamp, RelatedRef)> = ctx
+        .store()
+        .analyses(None)?
+        .into_iter()
+        .filter(|x| x.as_of < asof)
+        .filter_map(|x| {
+            let shared: Vec<String> = x
+                .tags
+                .iter()
+                .filter(|t| tag_list.contains(t))
+                .cloned()
+                .collect();
+            (!shared.is_empty()).then(|| {
+                (
+                    shared.len(),
+                    x.as_of,
+                    RelatedRef {
+                        id: x.id.clone(),
+                        headline: x.headline.clone(),
+                        date: x.as_of.to_string()[..10].to_string(),
+                        shared_tags: shared,
+                    },
+                )
+            })
+        })
+        .collect();
+    related.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.id.cmp(&b.2.id)));
+    let mut seen_subjects = BTreeSet::new();
+    let related: Vec<RelatedRef> = related
+        .into_iter()
+        .map(|r| r.2)
+        .filter(|r| seen_subjects.insert(r.headline.clone()))
+        .take(RELATED)
+        .collect();
     let mut a = Analysis {
         id: String::new(),
         version: format!("{} v{}", ANALYSIS.id, ANALYSIS.version),
@@ -714,7 +764,8 @@ pub fn analyze(
         watch: watch_rows,
         take,
         sources,
-        tags: tags.into_iter().collect(),
+        tags: tag_list,
+        related,
         read_time,
         numbers: w.numbers,
         terms: s.components.iter().map(|c| c.label.clone()).collect(),

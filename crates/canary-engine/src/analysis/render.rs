@@ -99,6 +99,12 @@ fn page_terms(a: &Analysis, asof: Timestamp) -> Vec<String> {
     ];
     t.extend(a.tags.iter().cloned());
     t.extend(a.terms.iter().cloned());
+    // Earlier analyses are cited as written, by headline, date and id.
+    t.extend(
+        a.related
+            .iter()
+            .flat_map(|r| [r.headline.clone(), r.date.clone(), r.id.clone()]),
+    );
     t.extend(a.sources.iter().flat_map(|s| {
         [
             s.title.clone(),
