@@ -341,3 +341,30 @@ fn your_own_templates_render_but_cannot_invent_numbers() {
         "{e:?}"
     );
 }
+
+#[test]
+fn shared_data_an_analysis_from_daily_bars_alone_says_what_it_lacks() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    let d = shared("data/btcusdt_binance_1d.csv");
+    ok(&canary(
+        &db,
+        &["import", d.to_str().unwrap(), "--symbol", "BTCUSDT"],
+    ));
+    let md = ok(&canary(
+        &db,
+        &[
+            "analyze",
+            "--symbol",
+            "BTCUSDT",
+            "--asof",
+            ASOF,
+            "--no-store",
+        ],
+    ));
+    assert!(
+        md.contains("Built without: BTCUSDT 4h, news (no data at the time)."),
+        "{md}"
+    );
+    assert!(md.contains("| Support |"), "{md}");
+}

@@ -162,11 +162,17 @@ pub fn analyze(
 ) -> Result<Report<Analysis>, EngineError> {
     let asof = ctx.asof();
     let mut draft = Draft::new(asof);
+    // The 4h bars give the last price and the 24 h change; daily bars do when there are none.
+    let intraday = if ctx.bars(&p.symbol, Timeframe::H4).is_ok() {
+        Timeframe::H4
+    } else {
+        Timeframe::D1
+    };
     let stats = crate::stats(
         ctx,
         &StatsParams {
             symbol: p.symbol.clone(),
-            intraday: Timeframe::H4,
+            intraday,
         },
     )?;
     let score = crate::score(
@@ -421,20 +427,32 @@ pub fn analyze(
     }
     if let Some(m) = &miners {
         context.extend(miners_context(&m.body, &mut w));
-        let stale: BTreeSet<&str> = m
-            .warnings
+    }
+    // Old inputs (a latest value, too old) and absent ones (none at all) are named apart.
+    let named = |pick: &dyn Fn(&Warning) -> bool| -> Vec<&str> {
+        let set: BTreeSet<&str> = warnings
             .iter()
-            .chain(&score.warnings)
-            .filter(|x| x.kind == crate::WarningKind::Stale)
+            .filter(|x| pick(x))
             .map(|x| x.series.as_str())
             .collect();
-        let stale: Vec<&str> = stale.into_iter().collect();
-        if !stale.is_empty() {
-            context.push(format!(
-                "Some inputs are old and are used as the latest known, not as current: {}.",
-                stale.join(", ")
-            ));
-        }
+        set.into_iter().collect()
+    };
+    let stale = named(&|x| x.kind == crate::WarningKind::Stale && x.last_time.is_some());
+    if !stale.is_empty() {
+        context.push(format!(
+            "Some inputs are old and are used as the latest known, not as current: {}.",
+            stale.join(", ")
+        ));
+    }
+    let absent = named(&|x| {
+        x.kind == crate::WarningKind::Assumed
+            || (x.kind == crate::WarningKind::Stale && x.last_time.is_none())
+    });
+    if !absent.is_empty() {
+        context.push(format!(
+            "Built without: {} (no data at the time).",
+            absent.join(", ")
+        ));
     }
 
     // Analysis: the waterfall in words.

@@ -212,15 +212,40 @@ fn member_claims(w: &WatchLevel, reported: &[(Timeframe, Side, f64, ClaimId)]) -
 /// # Errors
 /// No timeframe, too few bars, no bars; a database error.
 pub fn watch(ctx: &Context<'_>, p: &WatchParams) -> Result<Report<WatchBody>, EngineError> {
-    let Some(&finest) = p.timeframes.iter().min() else {
+    if p.timeframes.is_empty() {
         return Err(EngineError::param(
             "timeframes",
             "none",
             "give at least one timeframe",
         ));
-    };
+    }
     let asof = ctx.asof();
     let mut draft = Draft::new(asof);
+    // The timeframes with bars at T; a missing one is said, not fatal, while one is left.
+    let mut tfs = Vec::new();
+    let mut first_err = None;
+    for tf in &p.timeframes {
+        match ctx.bars(&p.symbol, *tf) {
+            Ok(_) => tfs.push(*tf),
+            Err(e @ EngineError::NoBars { .. }) => {
+                draft.warn(crate::Warning {
+                    kind: crate::WarningKind::Assumed,
+                    series: format!("{} {tf}", p.symbol),
+                    last_time: None,
+                    age_days: None,
+                    message: format!(
+                        "no {} {tf} bars as of {asof}: the Watch is built without that timeframe",
+                        p.symbol
+                    ),
+                });
+                first_err.get_or_insert(e);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let Some(&finest) = tfs.iter().min() else {
+        return Err(first_err.expect("a timeframe was asked for"));
+    };
     let fine = ctx.bars(&p.symbol, finest)?;
     draft.uses(&fine);
     let fb = fine.bars();
@@ -231,7 +256,7 @@ pub fn watch(ctx: &Context<'_>, p: &WatchParams) -> Result<Report<WatchBody>, En
     let price_id = draft.add(current.clone());
     let mut members = Vec::new();
     let mut reported = Vec::new();
-    for tf in &p.timeframes {
+    for tf in &tfs {
         let bars = ctx.bars(&p.symbol, *tf)?;
         draft.uses(&bars);
         let lp = LevelParams {
