@@ -71,6 +71,7 @@ fn bench(c: &mut Criterion) {
         asset: "BTC".into(),
         topic: canary_engine::analysis::Topic::Miners,
         method: canary_analytics::score::Methodology::built_in(),
+        templates: canary_engine::analysis::render::Templates::default(),
     };
     c.bench_function("analyze_miners_btcusdt_asof_2026_02_06", |b| {
         b.iter(|| {

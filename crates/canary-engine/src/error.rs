@@ -59,6 +59,9 @@ pub enum EngineError {
     Spec(#[from] canary_analytics::ta::SpecError),
     #[error(transparent)]
     Search(#[from] canary_search::SearchError),
+    /// A page or sentence template that cannot be used.
+    #[error(transparent)]
+    Render(#[from] crate::analysis::render::RenderError),
 }
 
 impl EngineError {

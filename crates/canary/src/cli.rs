@@ -377,9 +377,9 @@ pub struct AnalyzeArgs {
     /// Do not store the analysis in the database (it is stored by default, once per content).
     #[arg(long)]
     pub no_store: bool,
-    /// A folder with your own page templates (minijinja): analysis.md.j2 and/or
-    /// analysis.html.j2, in place of the shipped ones. Every number they show must still come
-    /// from the analysis's claims.
+    /// A folder with your own templates (minijinja): analysis.md.j2, analysis.html.j2 (the
+    /// pages) and/or phrases.j2 (the sentences, one macro each), in place of the shipped ones.
+    /// Every number they show must still come from the analysis's claims.
     #[arg(long)]
     pub templates: Option<PathBuf>,
 }

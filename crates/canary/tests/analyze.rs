@@ -321,6 +321,28 @@ fn your_own_templates_render_but_cannot_invent_numbers() {
     ));
     assert_eq!(out.lines().count(), 1, "{out}");
     assert!(out.contains("Pulse"), "{out}");
+    // The sentences are the user's too: the shipped phrases with one macro reworded.
+    std::fs::remove_file(tpl.join("analysis.md.j2")).unwrap();
+    let shipped = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../canary-engine/src/analysis/templates/phrases.j2"),
+    )
+    .unwrap();
+    let mine = shipped.replace(
+        "Defensive while {{ name }} stays below",
+        "Stay careful while {{ name }} trades under",
+    );
+    assert_ne!(mine, shipped);
+    std::fs::write(tpl.join("phrases.j2"), mine).unwrap();
+    let out = ok(&canary(
+        &db,
+        &a.iter().map(String::as_str).collect::<Vec<_>>(),
+    ));
+    assert!(
+        out.contains("Stay careful while Bitcoin trades under $"),
+        "{out}"
+    );
+    std::fs::remove_file(tpl.join("phrases.j2")).unwrap();
     // A number the claims do not hold is refused, whoever wrote the template.
     std::fs::write(
         tpl.join("analysis.md.j2"),

@@ -4,6 +4,7 @@
 //! reports, written through [`text::Writer`] and checked by [`text::check_grounding`]; the
 //! phrasing is chosen from the claims by fixed rules, so the same inputs give the same text.
 
+pub mod phrases;
 pub mod render;
 pub mod text;
 
@@ -54,6 +55,8 @@ pub struct AnalyzeParams {
     pub asset: String,
     pub topic: Topic,
     pub method: Methodology,
+    /// The page and sentence templates.
+    pub templates: render::Templates,
 }
 
 /// A section: a title and paragraphs.
@@ -269,6 +272,9 @@ pub fn analyze(
     let s: &ScoreBody = &score.body;
     let wb: &WatchBody = &watch.body;
 
+    let ph = phrases::Phrases::new(&p.templates.phrases)?;
+    let v = |s: &str| minijinja::Value::from(s);
+    let list = |l: Vec<String>| minijinja::Value::from(l);
     let headline = match (price, ch24) {
         (Some(px), Some(ch)) => {
             let verb = word_for_move(ch.value);
@@ -276,78 +282,67 @@ pub fn analyze(
                 w.usd(px.value, &px.claim),
                 w.pct(ch.value.abs(), &ch.claim, false),
             );
-            match p.topic {
-                Topic::Miners => {
-                    format!("Bitcoin miners under pressure as {name} {verb} {chs} to {pxs}")
-                }
-                Topic::Market => format!("{name} {verb} {chs} to {pxs}"),
-            }
+            let topic = match p.topic {
+                Topic::Miners => "miners",
+                Topic::Market => "market",
+            };
+            ph.say("headline", &[v(topic), v(&name), v(verb), v(&chs), v(&pxs)])?
         }
-        _ => format!("{name}: the market as of {}", &asof.to_string()[..10]),
+        _ => ph.say("headline_plain", &[v(&name), v(&asof.to_string()[..10])])?,
     };
 
     let scores_line = match (s.risk, &s.risk_claim, s.pulse, &s.pulse_claim) {
         (Some(r), Some(rc), Some(pu), Some(pc)) => {
             let label = s.label.map_or("neutral", Label::as_str);
             let threat = match (s.threat, &s.threat_claim) {
-                (Some(t), Some(tc)) => format!(", Threat {} of 5", w.num(f64::from(t), 0, tc)),
+                (Some(t), Some(tc)) => w.num(f64::from(t), 0, tc),
                 _ => String::new(),
             };
-            format!(
-                "{} · Pulse {} · Risk {} ({}){threat}",
-                capitalise(label),
-                w.num(pu, 0, pc),
-                w.num(r, 0, rc),
-                s.band.clone().unwrap_or_default()
-            )
+            let (pulse, risk) = (w.num(pu, 0, pc), w.num(r, 0, rc));
+            ph.say(
+                "scores_line",
+                &[
+                    v(&capitalise(label)),
+                    v(&pulse),
+                    v(&risk),
+                    v(&s.band.clone().unwrap_or_default()),
+                    v(&threat),
+                ],
+            )?
         }
         _ => "Scores: not enough data".into(),
     };
-    let prob_text = s.probability.as_ref().map(|pr| {
-        format!(
-            "a {} chance of a further 10% fall within 7 days",
-            w.share(pr.value, &pr.claim)
-        )
-    });
     let summary = {
         let label = s.label.map_or("neutral", Label::as_str);
-        let mut t = format!("Canary reads {name} as {label}");
-        if let (Some(r), Some(rc)) = (s.risk, &s.risk_claim) {
-            t.push_str(&format!(
-                ", with Risk at {} ({})",
-                w.num(r, 0, rc),
-                s.band.clone().unwrap_or_default()
-            ));
-        }
-        if let Some(pt) = &prob_text {
-            t.push_str(&format!(" and {pt}"));
-        }
-        t.push('.');
-        t
+        let risk = match (s.risk, &s.risk_claim) {
+            (Some(r), Some(rc)) => w.num(r, 0, rc),
+            _ => String::new(),
+        };
+        let prob = s
+            .probability
+            .as_ref()
+            .map_or_else(String::new, |pr| w.share(pr.value, &pr.claim));
+        ph.say(
+            "summary",
+            &[
+                v(&name),
+                v(label),
+                v(&risk),
+                v(&s.band.clone().unwrap_or_default()),
+                v(&prob),
+            ],
+        )?
     };
 
     // What happened.
     let mut happened = Vec::new();
     if let (Some(px), Some(ch)) = (price, ch24) {
-        let mut t = format!(
-            "{name} trades at {}, {} over 24 h",
-            w.usd(px.value, &px.claim),
-            w.pct(ch.value, &ch.claim, true)
-        );
-        if let Some(sg) = sigma {
-            t.push_str(&format!(
-                "; the last daily move was {} against its 90-day history",
-                w.sigma(sg.value, &sg.claim)
-            ));
-        }
-        if let Some(e) = erased.filter(|e| e.value < 0.0) {
-            t.push_str(&format!(
-                ", erasing about {} of market value",
-                w.usd_big(-e.value, &e.claim)
-            ));
-        }
-        t.push('.');
-        happened.push(t);
+        let (pxs, chs) = (w.usd(px.value, &px.claim), w.pct(ch.value, &ch.claim, true));
+        let sg = sigma.map_or_else(String::new, |sg| w.sigma(sg.value, &sg.claim));
+        let er = erased
+            .filter(|e| e.value < 0.0)
+            .map_or_else(String::new, |e| w.usd_big(-e.value, &e.claim));
+        happened.push(ph.say("moved", &[v(&name), v(&pxs), v(&chs), v(&sg), v(&er)])?);
     }
     let mut sources = Vec::new();
     let mut tags: BTreeSet<String> = BTreeSet::from([p.asset.clone(), p.topic.slug().to_string()]);
@@ -355,23 +350,25 @@ pub fn analyze(
         let mut parts = Vec::new();
         for st in &stories.body.stories {
             let first = &st.members[0];
-            let outlets = st.story.outlets.join(", ");
-            parts.push(format!(
-                "\"{}\" ({}, {})",
-                st.story.title,
-                outlets,
-                w.date(
-                    first.item.published_at.unwrap_or(first.item.available_at),
-                    &first.item_claim
-                )
-            ));
+            let date = w.date(
+                first.item.published_at.unwrap_or(first.item.available_at),
+                &first.item_claim,
+            );
+            parts.push(ph.say(
+                "story",
+                &[
+                    v(&st.story.title),
+                    v(&st.story.outlets.join(", ")),
+                    v(&date),
+                ],
+            )?);
             for t in &st.tags {
                 if t.kind == canary_model::news::TagKind::Topic {
                     tags.insert(t.name.clone());
                 }
             }
         }
-        happened.push(format!("In the news: {}.", parts.join("; ")));
+        happened.push(ph.say("in_the_news", &[list(parts)])?);
     }
     for r in &news.body.items {
         sources.push(SourceRef {
@@ -394,65 +391,49 @@ pub fn analyze(
     // Context.
     let mut context = Vec::new();
     {
-        let mut t = String::new();
+        let mut t = Vec::new();
         if let Some(d) = dd90 {
-            t.push_str(&format!(
-                "Price sits {} below its 90-day high",
-                w.pct(-d.value, &d.claim, false)
-            ));
-            if let Some(a) = dd_ath {
-                t.push_str(&format!(
-                    " and {} below its all-time high",
-                    w.pct(-a.value, &a.claim, false)
-                ));
-            }
-            t.push('.');
+            let high = w.pct(-d.value, &d.claim, false);
+            let ath = dd_ath.map_or_else(String::new, |a| w.pct(-a.value, &a.claim, false));
+            t.push(ph.say("drawdown", &[v(&high), v(&ath)])?);
         }
-        if let Some(v) = rvp {
-            let regime = if v.value >= 80.0 {
+        if let Some(x) = rvp {
+            let regime = if x.value >= 80.0 {
                 "high"
-            } else if v.value >= 40.0 {
+            } else if x.value >= 40.0 {
                 "middling"
             } else {
                 "low"
             };
-            t.push_str(&format!(
-                " Volatility is {regime}: 30-day realised volatility stands at the {} percentile of two years.",
-                w.ordinal(v.value, &v.claim)
-            ));
+            let o = w.ordinal(x.value, &x.claim);
+            t.push(ph.say("volatility", &[v(regime), v(&o)])?);
         }
         if !t.is_empty() {
-            context.push(t.trim().to_string());
+            context.push(t.join(" "));
         }
     }
     if let Some(m) = &miners {
-        context.extend(miners_context(&m.body, &mut w));
+        context.extend(miners_context(&m.body, &mut w, &ph)?);
     }
     // Old inputs (a latest value, too old) and absent ones (none at all) are named apart.
-    let named = |pick: &dyn Fn(&Warning) -> bool| -> Vec<&str> {
+    let named = |pick: &dyn Fn(&Warning) -> bool| -> Vec<String> {
         let set: BTreeSet<&str> = warnings
             .iter()
             .filter(|x| pick(x))
             .map(|x| x.series.as_str())
             .collect();
-        set.into_iter().collect()
+        set.into_iter().map(str::to_string).collect()
     };
     let stale = named(&|x| x.kind == crate::WarningKind::Stale && x.last_time.is_some());
     if !stale.is_empty() {
-        context.push(format!(
-            "Some inputs are old and are used as the latest known, not as current: {}.",
-            stale.join(", ")
-        ));
+        context.push(ph.say("stale", &[list(stale)])?);
     }
     let absent = named(&|x| {
         x.kind == crate::WarningKind::Assumed
             || (x.kind == crate::WarningKind::Stale && x.last_time.is_none())
     });
     if !absent.is_empty() {
-        context.push(format!(
-            "Built without: {} (no data at the time).",
-            absent.join(", ")
-        ));
+        context.push(ph.say("absent", &[list(absent)])?);
     }
 
     // Analysis: the waterfall in words.
@@ -473,43 +454,37 @@ pub fn analyze(
                 .total_cmp(&a.pull.unwrap_or(0.0).abs())
                 .then(a.key.cmp(&b.key))
         });
-        let parts: Vec<String> = rows
-            .iter()
-            .take(3)
-            .filter_map(|c| {
-                let vc = c.value_claim.as_ref()?;
-                let v = 100.0 * c.value?;
-                let percentile = p.method.components.iter().any(|m| {
-                    m.key == c.key
-                        && m.score == c.score
-                        && m.normalise == canary_analytics::score::Normalise::Percentile
-                });
-                Some(if percentile {
-                    format!(
-                        "{} (at the {} percentile of its history)",
-                        c.label,
-                        w.ordinal(v, vc)
-                    )
-                } else {
-                    format!("{} (scoring {} of 100)", c.label, w.num(v, 0, vc))
-                })
-            })
-            .collect();
+        let mut parts = Vec::new();
+        for c in rows.iter().take(3) {
+            let (Some(vc), Some(x)) = (c.value_claim.as_ref(), c.value) else {
+                continue;
+            };
+            let x = 100.0 * x;
+            let percentile = p.method.components.iter().any(|m| {
+                m.key == c.key
+                    && m.score == c.score
+                    && m.normalise == canary_analytics::score::Normalise::Percentile
+            });
+            parts.push(if percentile {
+                let o = w.ordinal(x, vc);
+                ph.say("driver_percentile", &[v(&c.label), v(&o)])?
+            } else {
+                let n = w.num(x, 0, vc);
+                ph.say("driver_score", &[v(&c.label), v(&n)])?
+            });
+        }
         if !parts.is_empty() {
-            analysis.push(format!("{name_k} is driven most by {}.", parts.join(", ")));
+            analysis.push(ph.say("drivers", &[v(name_k), list(parts)])?);
         }
     }
-    let missing: Vec<&str> = s
+    let missing: Vec<String> = s
         .components
         .iter()
         .filter(|c| c.missing.is_some() && c.score == canary_analytics::score::ScoreKind::Risk)
-        .map(|c| c.label.as_str())
+        .map(|c| c.label.clone())
         .collect();
     if !missing.is_empty() {
-        analysis.push(format!(
-            "Left out for want of data: {}; the score rests on the components that had data.",
-            missing.join("; ")
-        ));
+        analysis.push(ph.say("left_out", &[list(missing)])?);
     }
 
     // The Watch.
@@ -528,12 +503,12 @@ pub fn analyze(
     };
     if let Some(sup) = &wb.support {
         let (lv, zone, dist) = lvl(&mut w, sup);
-        let trig = format!(
-            "broken on a {} close below {}",
-            sup.broken_if.timeframe,
-            w.usd(sup.broken_if.line, &sup.broken_if.claim)
-        );
-        watch_text.push(format!("Support: {zone} ({dist}), {trig}."));
+        let line = w.usd(sup.broken_if.line, &sup.broken_if.claim);
+        let trig = ph.say(
+            "support_trigger",
+            &[v(&sup.broken_if.timeframe.to_string()), v(&line)],
+        )?;
+        watch_text.push(ph.say("watch_support", &[v(&zone), v(&dist), v(&trig)])?);
         watch_rows.push(WatchRow {
             what: "Support",
             level: lv,
@@ -544,17 +519,13 @@ pub fn analyze(
     }
     if let Some(t) = &wb.trapdoor {
         let (lv, zone, dist) = lvl(&mut w, &t.level);
-        let trig = if t.gap_volume_share < 0.05 {
-            "the gap above it barely traded in the last year".to_string()
+        let share = if t.gap_volume_share < 0.05 {
+            String::new()
         } else {
-            format!(
-                "the gap above it traded {} of the usual volume",
-                w.share(t.gap_volume_share, &t.trapdoor_claim)
-            )
+            w.share(t.gap_volume_share, &t.trapdoor_claim)
         };
-        watch_text.push(format!(
-            "Trapdoor: {zone} ({dist}) if support breaks; {trig}."
-        ));
+        let trig = ph.say("trapdoor_gap", &[v(&share)])?;
+        watch_text.push(ph.say("watch_trapdoor", &[v(&zone), v(&dist), v(&trig)])?);
         watch_rows.push(WatchRow {
             what: "Trapdoor",
             level: lv,
@@ -565,12 +536,12 @@ pub fn analyze(
     }
     if let Some(r) = &wb.resistance {
         let (lv, zone, dist) = lvl(&mut w, r);
-        let trig = format!(
-            "reclaimed on a {} close above {}",
-            r.broken_if.timeframe,
-            w.usd(r.broken_if.line, &r.broken_if.claim)
-        );
-        watch_text.push(format!("Resistance: {zone} ({dist}), {trig}."));
+        let line = w.usd(r.broken_if.line, &r.broken_if.claim);
+        let trig = ph.say(
+            "resistance_trigger",
+            &[v(&r.broken_if.timeframe.to_string()), v(&line)],
+        )?;
+        watch_text.push(ph.say("watch_resistance", &[v(&zone), v(&dist), v(&trig)])?);
         watch_rows.push(WatchRow {
             what: "Resistance",
             level: lv,
@@ -580,99 +551,91 @@ pub fn analyze(
         });
     }
     if let Some(m) = &wb.momentum {
-        let mut t = format!(
-            "Momentum: {} RSI 14 at {}, {}",
-            m.momentum.timeframe,
-            w.num(m.momentum.rsi, 1, &m.claim),
-            m.momentum.state
-        );
-        if let Some(d) = m.momentum.divergence {
-            t.push_str(&format!(", with a {d} divergence"));
-        }
-        t.push('.');
-        watch_text.push(t);
+        let rsi = w.num(m.momentum.rsi, 1, &m.claim);
+        watch_text.push(ph.say(
+            "momentum",
+            &[
+                v(&m.momentum.timeframe.to_string()),
+                v(&rsi),
+                v(m.momentum.state),
+                v(m.momentum.divergence.unwrap_or("")),
+            ],
+        )?);
     }
     if let Some(rd) = rsi_d {
-        watch_text.push(format!("Daily RSI 14: {}.", w.num(rd.value, 1, &rd.claim)));
+        let rsi = w.num(rd.value, 1, &rd.claim);
+        watch_text.push(ph.say("daily_rsi", &[v(&rsi)])?);
     }
 
     // Risks, opportunities and the Take.
     let mut risks = Vec::new();
     let mut opportunities = Vec::new();
-    if let (Some(sup), Some(t)) = (&wb.support, &wb.trapdoor) {
-        risks.push(format!(
-            "A {} close below {} opens the way to the trapdoor near {}, through a thinly traded gap.",
-            sup.broken_if.timeframe,
-            w.usd(sup.broken_if.line, &sup.broken_if.claim),
-            w.usd(t.level.price, &t.level.claim)
-        ));
-    } else if let Some(sup) = &wb.support {
-        risks.push(format!(
-            "A {} close below {} breaks the nearest support.",
-            sup.broken_if.timeframe,
-            w.usd(sup.broken_if.line, &sup.broken_if.claim)
-        ));
+    if let Some(sup) = &wb.support {
+        let tf = sup.broken_if.timeframe.to_string();
+        let line = w.usd(sup.broken_if.line, &sup.broken_if.claim);
+        risks.push(match &wb.trapdoor {
+            Some(t) => {
+                let td = w.usd(t.level.price, &t.level.claim);
+                ph.say("risk_trapdoor", &[v(&tf), v(&line), v(&td)])?
+            }
+            None => ph.say("risk_support", &[v(&tf), v(&line)])?,
+        });
     }
     if let Some(m) = &miners {
-        let under: Vec<String> = m
-            .body
-            .companies
-            .iter()
-            .filter_map(|c| {
-                let f = c.figures.iter().find(|f| f.key == "margin")?;
-                let v = f.figure.value().filter(|v| *v < 0.0)?;
-                Some(format!(
-                    "{} ({})",
-                    c.ticker,
-                    w.pct(v, f.claim.as_ref()?, true)
-                ))
-            })
-            .collect();
+        let mut under = Vec::new();
+        for c in &m.body.companies {
+            let Some(f) = c.figures.iter().find(|f| f.key == "margin") else {
+                continue;
+            };
+            if let (Some(x), Some(id)) = (f.figure.value().filter(|x| *x < 0.0), f.claim.as_ref()) {
+                under.push(format!("{} ({})", c.ticker, w.pct(x, id, true)));
+            }
+        }
         if !under.is_empty() {
-            risks.push(format!(
-                "Miners with a negative cash margin at this price may sell more of their coins: {}.",
-                under.join(", ")
-            ));
+            risks.push(ph.say("risk_miners", &[list(under)])?);
         }
     }
     if let Some(m) = &wb.momentum
         && m.momentum.state == "oversold"
     {
-        opportunities.push(format!(
-            "{} RSI 14 is oversold at {}: selling is stretched, and a reflex rally is common from such readings.",
-            m.momentum.timeframe,
-            w.num(m.momentum.rsi, 1, &m.claim)
-        ));
+        let rsi = w.num(m.momentum.rsi, 1, &m.claim);
+        opportunities.push(ph.say(
+            "opportunity_oversold",
+            &[v(&m.momentum.timeframe.to_string()), v(&rsi)],
+        )?);
     }
     if let Some(r) = &wb.resistance {
-        opportunities.push(format!(
-            "A {} close above {} would reclaim resistance and turn the picture.",
-            r.broken_if.timeframe,
-            w.usd(r.broken_if.line, &r.broken_if.claim)
-        ));
+        let line = w.usd(r.broken_if.line, &r.broken_if.claim);
+        opportunities.push(ph.say(
+            "opportunity_reclaim",
+            &[v(&r.broken_if.timeframe.to_string()), v(&line)],
+        )?);
     }
     let take = match (s.label, &wb.support, &wb.resistance) {
-        (Some(Label::Bearish), _, Some(r)) => format!(
-            "Defensive while {name} stays below {}; the view is wrong on a {} close above {}.",
-            w.usd(r.zone.0, &r.claim),
-            r.broken_if.timeframe,
-            w.usd(r.broken_if.line, &r.broken_if.claim)
-        ),
-        (Some(Label::Bullish), Some(sup), _) => format!(
-            "Constructive while {name} holds {}; the view is wrong on a {} close below {}.",
-            w.usd(sup.zone.1, &sup.claim),
-            sup.broken_if.timeframe,
-            w.usd(sup.broken_if.line, &sup.broken_if.claim)
-        ),
-        (_, Some(sup), Some(r)) => format!(
-            "Neutral between {} and {}; a {} close below {} or above {} decides.",
-            w.usd(sup.zone.1, &sup.claim),
-            w.usd(r.zone.0, &r.claim),
-            sup.broken_if.timeframe,
-            w.usd(sup.broken_if.line, &sup.broken_if.claim),
-            w.usd(r.broken_if.line, &r.broken_if.claim)
-        ),
-        _ => "No stance: the levels needed to set one are missing.".to_string(),
+        (Some(Label::Bearish), _, Some(r)) => {
+            stance(&ph, &mut w, "take_bearish", &name, r, r.zone.0)?
+        }
+        (Some(Label::Bullish), Some(sup), _) => {
+            stance(&ph, &mut w, "take_bullish", &name, sup, sup.zone.1)?
+        }
+        (_, Some(sup), Some(r)) => {
+            let (low, high) = (w.usd(sup.zone.1, &sup.claim), w.usd(r.zone.0, &r.claim));
+            let (below, above) = (
+                w.usd(sup.broken_if.line, &sup.broken_if.claim),
+                w.usd(r.broken_if.line, &r.broken_if.claim),
+            );
+            ph.say(
+                "take_neutral",
+                &[
+                    v(&low),
+                    v(&high),
+                    v(&sup.broken_if.timeframe.to_string()),
+                    v(&below),
+                    v(&above),
+                ],
+            )?
+        }
+        _ => ph.say("take_none", &[])?,
     };
 
     let sections = vec![
@@ -725,7 +688,8 @@ pub fn analyze(
             .param("words", words)
             .param("words_per_minute", 200),
     ));
-    let read_time = format!("{} min read", w.num(minutes, 0, &read_claim));
+    let mins = w.num(minutes, 0, &read_claim);
+    let read_time = ph.say("read_time", &[v(&mins)])?;
     let tag_list: Vec<String> = tags.into_iter().collect();
     // Related: earlier analyses (time before this one) by tags shared, then recency.
     let mut related: Vec<(usize, Timestamp, RelatedRef)> = ctx
@@ -806,8 +770,37 @@ fn capitalise(s: &str) -> String {
     })
 }
 
+/// A one-sided Take: a stance while price stays on the level's side, wrong on its trigger.
+fn stance(
+    ph: &phrases::Phrases,
+    w: &mut Writer,
+    macro_name: &str,
+    name: &str,
+    l: &crate::WatchLevelRow,
+    edge: f64,
+) -> Result<String, EngineError> {
+    let (level, line) = (
+        w.usd(edge, &l.claim),
+        w.usd(l.broken_if.line, &l.broken_if.claim),
+    );
+    let v = |s: &str| minijinja::Value::from(s);
+    Ok(ph.say(
+        macro_name,
+        &[
+            v(name),
+            v(&level),
+            v(&l.broken_if.timeframe.to_string()),
+            v(&line),
+        ],
+    )?)
+}
+
 /// The miners' stress in sentences: cash break-evens and margins, coverage prices.
-fn miners_context(m: &CompaniesBody, w: &mut Writer) -> Vec<String> {
+fn miners_context(
+    m: &CompaniesBody,
+    w: &mut Writer,
+    ph: &phrases::Phrases,
+) -> Result<Vec<String>, EngineError> {
     let mut out = Vec::new();
     let fig = |c: &crate::CompanyBody, key: &str| {
         c.figures.iter().find(|f| f.key == key).and_then(|f| {
@@ -824,11 +817,11 @@ fn miners_context(m: &CompaniesBody, w: &mut Writer) -> Vec<String> {
         }
     }
     if !be.is_empty() {
-        out.push(format!(
-            "Miners' cash break-even prices, as last published: {}; at {} that is the line between earning and burning cash.",
-            be.join(", "),
-            w.usd(m.price, &m.price_claim)
-        ));
+        let price = w.usd(m.price, &m.price_claim);
+        out.push(ph.say(
+            "break_evens",
+            &[minijinja::Value::from(be), minijinja::Value::from(price)],
+        )?);
     }
     let mut cov = Vec::new();
     for c in &m.companies {
@@ -837,12 +830,9 @@ fn miners_context(m: &CompaniesBody, w: &mut Writer) -> Vec<String> {
         }
     }
     if !cov.is_empty() {
-        out.push(format!(
-            "Debt-coverage prices, net of cash (where BTC holdings would just cover net debt): {}.",
-            cov.join(", ")
-        ));
+        out.push(ph.say("coverage", &[minijinja::Value::from(cov)])?);
     }
-    out
+    Ok(out)
 }
 
 /// `a` and 16 hex digits: FNV-1a of the Markdown and the claim ids.

@@ -15,6 +15,8 @@ const SIM_NOTE: &str =
 pub struct Templates {
     pub markdown: String,
     pub html: String,
+    /// The sentence macros.
+    pub phrases: String,
 }
 
 impl Default for Templates {
@@ -22,6 +24,7 @@ impl Default for Templates {
         Templates {
             markdown: include_str!("templates/analysis.md.j2").to_string(),
             html: include_str!("templates/analysis.html.j2").to_string(),
+            phrases: include_str!("templates/phrases.j2").to_string(),
         }
     }
 }

@@ -9,19 +9,20 @@ use canary_engine::analysis::{AnalyzeParams, Topic, analyze, render};
 use crate::cli::{AnalysisFormat, AnalysisTopic, AnalyzeArgs};
 
 /// The page templates: the shipped ones, with any of `dir`'s (`analysis.md.j2`,
-/// `analysis.html.j2`) in their place.
+/// `analysis.html.j2`, `phrases.j2`) in their place.
 fn templates(dir: Option<&Path>) -> Result<render::Templates> {
     let mut t = render::Templates::default();
     if let Some(d) = dir {
         if !d.is_dir() {
             anyhow::bail!(
-                "no folder {} (give a folder holding analysis.md.j2 and/or analysis.html.j2)",
+                "no folder {} (give a folder holding analysis.md.j2, analysis.html.j2 and/or phrases.j2)",
                 d.display()
             );
         }
         for (name, slot) in [
             ("analysis.md.j2", &mut t.markdown),
             ("analysis.html.j2", &mut t.html),
+            ("phrases.j2", &mut t.phrases),
         ] {
             let f = d.join(name);
             if f.is_file() {
@@ -43,6 +44,7 @@ pub fn run(db: &Path, a: &AnalyzeArgs) -> Result<()> {
             Methodology::parse(&text, &p.display().to_string())?
         }
     };
+    let templates = templates(a.templates.as_deref())?;
     let p = AnalyzeParams {
         symbol: a.symbol.clone(),
         asset: a.asset.to_uppercase(),
@@ -51,8 +53,8 @@ pub fn run(db: &Path, a: &AnalyzeArgs) -> Result<()> {
             AnalysisTopic::Miners => Topic::Miners,
         },
         method,
+        templates: templates.clone(),
     };
-    let templates = templates(a.templates.as_deref())?;
     let profiles = super::miners::profiles(a.vocabulary.profiles.as_deref())?;
     super::open_existing(db)?;
     let r = super::with_facts(db, a.at.asof, &profiles, |ctx| {
