@@ -78,7 +78,8 @@ fn bench(c: &mut Criterion) {
             let ctx = Context::new(&store, asof)
                 .expect("a context")
                 .with_profiles(&profiles);
-            let r = canary_engine::analysis::analyze(&ctx, &ap, &dict, lex).expect("an analysis");
+            let r =
+                canary_engine::analysis::analyze(&ctx, &ap, &dict, lex, None).expect("an analysis");
             canary_engine::analysis::render::markdown_checked(
                 &r.body,
                 r.as_of,

@@ -390,3 +390,28 @@ fn shared_data_an_analysis_from_daily_bars_alone_says_what_it_lacks() {
     );
     assert!(md.contains("| Support |"), "{md}");
 }
+
+#[test]
+fn shared_data_related_news_comes_from_the_index_and_is_not_cited_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    import(&db, &shared("data/btcusdt_binance_4h.csv"));
+    let day = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../canary-news/tests/data/news_day.csv");
+    ok(&canary(&db, &["news", "import", day.to_str().unwrap()]));
+    let md = analyze(&db, "md");
+    let line = md
+        .lines()
+        .find(|l| l.starts_with("Related news: "))
+        .unwrap_or_else(|| panic!("{md}"));
+    // Each related item is cited once: not among the sources.
+    let sources: Vec<&str> = md.lines().filter(|l| l.starts_with("- ")).collect();
+    for item in line.trim_start_matches("Related news: ").split("; ") {
+        let title = item.split(": ").nth(1).unwrap();
+        assert!(
+            !sources.iter().any(|s| s.contains(title)),
+            "{title} is a source too"
+        );
+    }
+    assert!(dir.path().join("r.db.search").is_dir());
+}

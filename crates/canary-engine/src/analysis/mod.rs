@@ -125,6 +125,9 @@ pub struct Analysis {
     pub tags: Vec<String>,
     /// Earlier analyses (written for a time before this one) that share the most tags.
     pub related: Vec<RelatedRef>,
+    /// News related to the lead story that the analysis does not cite (BM25 likeness in the
+    /// news index, known at T).
+    pub related_news: Vec<SourceRef>,
     pub read_time: String,
     /// Every number in the text with its claim.
     pub numbers: Vec<Grounded>,
@@ -162,6 +165,7 @@ pub fn analyze(
     p: &AnalyzeParams,
     dict: &Dictionary,
     lex: &Lexicon,
+    index: Option<&mut canary_search::NewsIndex>,
 ) -> Result<Report<Analysis>, EngineError> {
     let asof = ctx.asof();
     let mut draft = Draft::new(asof);
@@ -691,6 +695,61 @@ pub fn analyze(
     let mins = w.num(minutes, 0, &read_claim);
     let read_time = ph.say("read_time", &[v(&mins)])?;
     let tag_list: Vec<String> = tags.into_iter().collect();
+    // Related news: items like the lead story's first item, not cited, known at T.
+    let mut related_news = Vec::new();
+    if let (Some(ix), Some(lead)) = (index, stories.body.stories.first()) {
+        let cited: BTreeSet<&str> = sources
+            .iter()
+            .map(|s| s.title.as_str())
+            .chain(
+                stories
+                    .body
+                    .stories
+                    .iter()
+                    .flat_map(|st| st.members.iter().map(|m| m.item.title.as_str())),
+            )
+            .collect();
+        let r = crate::news_search(
+            ctx,
+            ix,
+            dict,
+            lex,
+            &crate::SearchParams {
+                related: Some(lead.members[0].item.id.clone()),
+                lookback_ms: Some(7 * 86_400_000),
+                limit: 10,
+                ..crate::SearchParams::default()
+            },
+        )?;
+        draft.claims.extend(r.claims.clone());
+        let topic = match p.topic {
+            Topic::Miners => Some("bitcoin-miners"),
+            Topic::Market => None,
+        };
+        // Related news must bear on the asset and topic as much as the sources do.
+        let relevant = |x: &&crate::NewsRow| {
+            canary_news::tags::relevance(dict, &x.tags, &p.asset, topic).score >= 0.5
+        };
+        for row in r
+            .body
+            .items
+            .iter()
+            .filter(|x| !cited.contains(x.item.title.as_str()))
+            .filter(relevant)
+            .take(RELATED)
+        {
+            related_news.push(SourceRef {
+                outlet: row.item.outlet.clone(),
+                date: w.date(
+                    row.item.published_at.unwrap_or(row.item.available_at),
+                    &row.item_claim,
+                ),
+                title: row.item.title.clone(),
+                url: row.item.url.clone(),
+                claim: row.item_claim.clone(),
+            });
+        }
+    }
     // Related: earlier analyses (time before this one) by tags shared, then recency.
     let mut related: Vec<(usize, Timestamp, RelatedRef)> = ctx
         .store()
@@ -748,6 +807,7 @@ pub fn analyze(
         sources,
         tags: tag_list,
         related,
+        related_news,
         read_time,
         numbers: w.numbers,
         terms: s.components.iter().map(|c| c.label.clone()).collect(),

@@ -108,6 +108,13 @@ fn page_terms(a: &Analysis, asof: Timestamp) -> Vec<String> {
             .iter()
             .flat_map(|r| [r.headline.clone(), r.date.clone(), r.id.clone()]),
     );
+    t.extend(a.related_news.iter().flat_map(|s| {
+        [
+            s.title.clone(),
+            s.url.clone().unwrap_or_default(),
+            s.outlet.clone(),
+        ]
+    }));
     t.extend(a.sources.iter().flat_map(|s| {
         [
             s.title.clone(),

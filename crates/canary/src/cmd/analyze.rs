@@ -57,8 +57,10 @@ pub fn run(db: &Path, a: &AnalyzeArgs) -> Result<()> {
     };
     let profiles = super::miners::profiles(a.vocabulary.profiles.as_deref())?;
     super::open_existing(db)?;
+    // The news index (a cache beside the database) finds related news.
+    let mut index = canary_search::NewsIndex::open(&super::news::index_dir(db))?;
     let r = super::with_facts(db, a.at.asof, &profiles, |ctx| {
-        analyze(ctx, &p, &dict, &lex)
+        analyze(ctx, &p, &dict, &lex, Some(&mut index))
     })?;
     if r.simulated {
         crate::output::banner();

@@ -481,7 +481,7 @@ fn stories(db: &Path, a: &StoriesArgs) -> Result<()> {
 }
 
 /// The search index of a database: a folder beside it (`canary.db.search`).
-fn index_dir(db: &Path) -> PathBuf {
+pub(super) fn index_dir(db: &Path) -> PathBuf {
     let mut s = db.as_os_str().to_owned();
     s.push(".search");
     PathBuf::from(s)
