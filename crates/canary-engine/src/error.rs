@@ -59,6 +59,9 @@ pub enum EngineError {
     Spec(#[from] canary_analytics::ta::SpecError),
     #[error(transparent)]
     Search(#[from] canary_search::SearchError),
+    /// An alert rule that does not parse (its message points at the column).
+    #[error(transparent)]
+    Rule(#[from] canary_alerts::rule::ParseError),
     /// A page or sentence template that cannot be used.
     #[error(transparent)]
     Render(#[from] crate::analysis::render::RenderError),

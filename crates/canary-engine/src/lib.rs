@@ -36,6 +36,7 @@ pub use context::{
 };
 pub use error::EngineError;
 pub use report::{Draft, Report, Warning, WarningKind};
+pub use reports::alerts::{AlertBacktestBody, AlertBacktestParams, Firing, alerts_backtest};
 pub use reports::backtest::{BacktestBody, BacktestLevelsParams, backtest_levels};
 pub use reports::companies::{
     CompaniesBody, CompanyBody, FactRow, FigureRow, MinersParams, ScenarioRow, TreasuryParams,

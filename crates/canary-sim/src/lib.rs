@@ -270,7 +270,9 @@ fn bar(rng: &mut Rng, t: i64, open: f64, r: f64, sigma: f64, base_volume: f64) -
     let activity = 1.0 + 3.0 * r.abs() / sigma.max(1e-12);
     let volume = base_volume * activity * (0.3 * rng.normal()).exp();
     // `open` is the previous close, already in cents: rounding it again can move a huge price.
-    let (open_r, close_r) = (open, round_to(close, 2));
+    // A close never rounds below one cent (a long crash path of thousands of bars can reach
+    // fractions of a cent, which would round to a price of zero).
+    let (open_r, close_r) = (open, round_to(close, 2).max(0.01));
     let high_r = round_to(high, 2).max(open_r).max(close_r);
     let low_r = round_to(low, 2).min(open_r).min(close_r).max(0.01);
     let volume_r = round_to(volume, 6);
@@ -457,6 +459,21 @@ mod tests {
         #[allow(clippy::cast_precision_loss)]
         let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
         assert!(mean(&big) > 1.5 * mean(&small));
+    }
+
+    /// Found by the property test below: a daily crash path of 1,809 bars fell to fractions
+    /// of a cent and rounded to a close of zero.
+    #[test]
+    fn a_long_crash_never_reaches_zero() {
+        let p = SimParams {
+            timeframe: Timeframe::D1,
+            bars: 1809,
+            seed: 13_299_995_506_316_839_437,
+            scenario: Scenario::Crash,
+            start: SimParams::DEFAULT_START,
+            start_price: 100_000.0,
+        };
+        assert!(simulate(&p).iter().all(|c| c.close >= 0.01));
     }
 
     proptest::proptest! {

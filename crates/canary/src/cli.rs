@@ -69,6 +69,9 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// Stored analyses: list, show, history of versions.
     Analyses(AnalysesArgs),
+    /// Alert rules: `alerts backtest RULE` runs one over history through the alert state
+    /// machine and shows every firing and what followed.
+    Alerts(AlertsArgs),
     /// The Watch: price, nearest support, trapdoor and resistance agreed across timeframes,
     /// with their triggers, and the momentum line.
     Watch(WatchArgs),
@@ -382,6 +385,73 @@ pub struct AnalyzeArgs {
     /// Every number they show must still come from the analysis's claims.
     #[arg(long)]
     pub templates: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct AlertsArgs {
+    #[command(subcommand)]
+    pub command: AlertsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// Run a rule over history, at every bar close of its timeframe, through the same state
+    /// machine as live alerts: each firing, firings per month, and what followed.
+    Backtest(AlertBacktestArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AlertFrequency {
+    /// On entering Firing (and on resolving with --notify-resolved).
+    Transition,
+    /// The first firing only.
+    Once,
+    /// Every bar close while the condition holds (subject to --cooldown).
+    EveryClose,
+}
+
+#[derive(Debug, Args)]
+pub struct AlertBacktestArgs {
+    /// The rule, e.g. "BTCUSDT.close < 58000", "crosses_below(BTCUSDT.close, watch.support)",
+    /// "BTCUSDT.rsi14.1d < 30", "threat(BTCUSDT) >= 4", "risk(BTCUSDT) rises_by 15 within 24h";
+    /// join with and / or / not.
+    pub rule: String,
+    /// First bar close evaluated.
+    #[arg(long)]
+    pub from: Timestamp,
+    /// Last time whose data is used (default now).
+    #[arg(long)]
+    pub to: Option<Timestamp>,
+    /// The timeframe whose bar closes evaluate the rule.
+    #[arg(long, default_value = "1d")]
+    pub tf: Timeframe,
+    /// Consecutive evaluations the condition must hold before firing (1 to 1000).
+    #[arg(long = "for", default_value_t = 1, value_parser = evals)]
+    pub for_evals: usize,
+    /// No new firing until this long after the last one (e.g. 24h, 3d).
+    #[arg(long, value_parser = duration_ms)]
+    pub cooldown: Option<i64>,
+    /// Hysteresis: how far back past its threshold a compared value must go before the rule
+    /// re-arms (in the value's unit, e.g. 500 for a price).
+    #[arg(long, default_value_t = 0.0, value_parser = non_negative, allow_negative_numbers = true)]
+    pub band: f64,
+    /// When to notify: on entering Firing (transition), the first firing only (once), or at
+    /// every bar close while the condition holds (every-close).
+    #[arg(long, value_enum, default_value = "transition")]
+    pub frequency: AlertFrequency,
+    /// Also notify when the condition stops holding.
+    #[arg(long)]
+    pub notify_resolved: bool,
+    /// How long after a firing the move that followed is measured.
+    #[arg(long, default_value = "7d", value_parser = duration_ms)]
+    pub follow: i64,
+    /// `table` or `json`.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ReportFormat,
+}
+
+fn evals(s: &str) -> Result<usize, String> {
+    whole(s, 1, 1000)
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,7 @@
 //! One function per capability, each taking a [`Context`] and returning a [`crate::Report`].
 //! Shared here: the price a report evaluates at.
 
+pub mod alerts;
 pub mod backtest;
 pub mod companies;
 pub mod flows;

@@ -1,0 +1,340 @@
+//! `alerts_backtest`: an alert rule run over history through the same evaluation and state
+//! machine the live engine uses (`canary_alerts`), at every bar close of its timeframe, each
+//! value as it was known then (the Watch's levels as known when the bar began); every firing
+//! with what followed.
+
+use std::collections::BTreeMap;
+
+use canary_alerts::eval::{Evaluator, Values};
+use canary_alerts::rule::{BarField, IndicatorKind, ScoreKind, Series, WatchLevel, parse};
+use canary_alerts::state::{Alert, Notice, Policy, fingerprint};
+use canary_model::{Candle, Claim, ClaimId, Method, Symbol, Timeframe, Timestamp};
+use canary_news::sentiment::Lexicon;
+use canary_news::tags::Dictionary;
+use serde::Serialize;
+
+use crate::{Context, Draft, EngineError, Report, ScoreParams, WatchParams};
+
+/// The alert backtest.
+pub const ALERT_BACKTEST: Method = Method::new("alert_backtest", 1);
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct AlertBacktestParams {
+    pub rule: String,
+    /// The timeframe whose bar closes evaluate the rule.
+    pub timeframe: Timeframe,
+    pub from: Timestamp,
+    pub policy: Policy,
+    /// How long after a firing the move that followed is measured.
+    pub follow_ms: i64,
+    /// For rules that read scores: the methodology.
+    pub score: Option<ScoreParams>,
+}
+
+/// One notification the rule would have sent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Firing {
+    pub notice: Notice,
+    /// The values the rule read at that bar close.
+    pub values: BTreeMap<String, f64>,
+    /// The close at the firing and the close `follow` later, as a return (%), and the largest
+    /// fall from the firing close to the lowest low within `follow` (%).
+    pub forward_return_pct: Option<f64>,
+    pub forward_drawdown_pct: Option<f64>,
+}
+
+/// The backtest.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlertBacktestBody {
+    pub rule: String,
+    pub fingerprint: String,
+    pub timeframe: Timeframe,
+    pub evaluations: usize,
+    pub no_data: usize,
+    pub firings: Vec<Firing>,
+    /// Firings per calendar month (`2026-02`).
+    pub per_month: BTreeMap<String, usize>,
+    pub follow_days: f64,
+    pub claim: ClaimId,
+}
+
+fn name(s: &Series) -> String {
+    match s {
+        Series::Bar { symbol, field, tf } => format!(
+            "{symbol}.{}{}",
+            format!("{field:?}").to_lowercase(),
+            tf.map(|t| format!(".{t}")).unwrap_or_default()
+        ),
+        Series::Indicator {
+            symbol,
+            kind,
+            period,
+            tf,
+        } => format!(
+            "{symbol}.{}{period}{}",
+            format!("{kind:?}").to_lowercase(),
+            tf.map(|t| format!(".{t}")).unwrap_or_default()
+        ),
+        Series::Score { symbol, kind } => {
+            format!("{}({symbol})", format!("{kind:?}").to_lowercase())
+        }
+        Series::Watch { level } => format!("watch.{}", format!("{level:?}").to_lowercase()),
+    }
+}
+
+/// A series of values by close time: the latest known at each evaluation time.
+struct Known(Vec<(Timestamp, f64)>);
+
+impl Known {
+    fn at(&self, t: Timestamp) -> Option<f64> {
+        let i = self.0.partition_point(|(c, _)| *c <= t);
+        i.checked_sub(1)
+            .map(|k| self.0[k].1)
+            .filter(|x| x.is_finite())
+    }
+}
+
+fn indicator(kind: IndicatorKind, period: usize, bars: &[Candle]) -> Vec<f64> {
+    let close: Vec<f64> = bars.iter().map(|b| b.close).collect();
+    let mut out = vec![f64::NAN; close.len()];
+    let ok = match kind {
+        IndicatorKind::Rsi => canary_analytics::ta::rsi(&close, period, &mut out),
+        IndicatorKind::Ema => canary_analytics::ta::ema(&close, period, &mut out),
+        IndicatorKind::Sma => canary_analytics::ta::sma(&close, period, &mut out),
+        IndicatorKind::Atr => {
+            let h: Vec<f64> = bars.iter().map(|b| b.high).collect();
+            let l: Vec<f64> = bars.iter().map(|b| b.low).collect();
+            canary_analytics::ta::atr(&h, &l, &close, period, &mut out)
+        }
+    };
+    if ok.is_err() {
+        out.fill(f64::NAN);
+    }
+    out
+}
+
+/// Run `rule` over the bar closes of its timeframe from `from` to the context's time.
+///
+/// # Errors
+/// A rule that does not parse (the message points at the column), no bars, a database error.
+pub fn alerts_backtest(
+    ctx: &Context<'_>,
+    p: &AlertBacktestParams,
+    dict: &Dictionary,
+    lex: &Lexicon,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<Report<AlertBacktestBody>, EngineError> {
+    let expr = parse(&p.rule)?;
+    let symbol: Symbol = expr.symbol().cloned().ok_or_else(|| EngineError::Param {
+        name: "rule",
+        value: p.rule.clone(),
+        reason: "name a symbol (e.g. BTCUSDT.close), so that the rule knows what it watches".into(),
+    })?;
+    let asof = ctx.asof();
+    let mut draft = Draft::new(asof);
+    let main = ctx.bars(&symbol, p.timeframe)?;
+    draft.uses(&main);
+    let bars = main.value.candles.clone();
+    // Each series the rule reads, as known at each close.
+    let mut known: BTreeMap<Series, Known> = BTreeMap::new();
+    let mut wants_watch = Vec::new();
+    for s in expr.series() {
+        if known.contains_key(s) {
+            continue;
+        }
+        let k = match s {
+            Series::Bar { symbol, field, tf } => {
+                let tf = tf.unwrap_or(p.timeframe);
+                let b = ctx.bars(symbol, tf)?;
+                draft.uses(&b);
+                Known(
+                    b.value
+                        .candles
+                        .iter()
+                        .map(|c| {
+                            let v = match field {
+                                BarField::Open => c.open,
+                                BarField::High => c.high,
+                                BarField::Low => c.low,
+                                BarField::Close => c.close,
+                                BarField::Volume => c.volume,
+                            };
+                            (tf.close_of(c.open_time), v)
+                        })
+                        .collect(),
+                )
+            }
+            Series::Indicator {
+                symbol,
+                kind,
+                period,
+                tf,
+            } => {
+                let tf = tf.unwrap_or(p.timeframe);
+                let b = ctx.bars(symbol, tf)?;
+                draft.uses(&b);
+                let v = indicator(*kind, *period, &b.value.candles);
+                Known(
+                    b.value
+                        .candles
+                        .iter()
+                        .zip(v)
+                        .map(|(c, x)| (tf.close_of(c.open_time), x))
+                        .collect(),
+                )
+            }
+            Series::Score { symbol, kind } => {
+                let sp = ScoreParams {
+                    symbol: symbol.clone(),
+                    ..p.score.clone().ok_or_else(|| EngineError::Param {
+                        name: "rule",
+                        value: p.rule.clone(),
+                        reason: "a rule on scores needs the score methodology".into(),
+                    })?
+                };
+                let h = crate::score_history(ctx, &sp, dict, lex, None, None)?;
+                Known(
+                    h.body
+                        .days
+                        .iter()
+                        .filter_map(|d| {
+                            let v = match kind {
+                                ScoreKind::Risk => d.risk?,
+                                ScoreKind::Pulse => d.pulse?,
+                                ScoreKind::Threat => f64::from(d.threat?),
+                            };
+                            Some((Timeframe::D1.close_of(d.day), v))
+                        })
+                        .collect(),
+                )
+            }
+            Series::Watch { level } => {
+                wants_watch.push((s.clone(), *level));
+                continue;
+            }
+        };
+        known.insert(s.clone(), k);
+    }
+    let times: Vec<(usize, Timestamp)> = bars
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (i, p.timeframe.close_of(c.open_time)))
+        .filter(|(_, t)| *t >= p.from && *t <= asof)
+        .collect();
+    let fp = fingerprint(&p.rule, symbol.as_str());
+    let mut ev = Evaluator::new(expr);
+    let mut alert = Alert::new(fp.clone());
+    let mut firings = Vec::new();
+    let mut no_data = 0;
+    let mut watch_before: Vec<(Series, f64)> = Vec::new();
+    for (k, &(i, t)) in times.iter().enumerate() {
+        progress(k, times.len());
+        let mut values = Values::new();
+        for (s, kn) in &known {
+            if let Some(x) = kn.at(t) {
+                values.insert(s.clone(), x);
+            }
+        }
+        if !wants_watch.is_empty() {
+            // The Watch known before this bar closed (built at the previous close): a close
+            // that breaks a support breaks the one known when the bar began.
+            values.extend(watch_before.iter().map(|(s, x)| (s.clone(), *x)));
+            let then = Context::new(ctx.store(), t)?;
+            watch_before.clear();
+            if let Ok(w) = crate::watch(&then, &WatchParams::new(symbol.clone())) {
+                for (s, level) in &wants_watch {
+                    let l = match level {
+                        WatchLevel::Support => w.body.support.as_ref().map(|x| x.price),
+                        WatchLevel::Resistance => w.body.resistance.as_ref().map(|x| x.price),
+                        WatchLevel::Trapdoor => w.body.trapdoor.as_ref().map(|x| x.level.price),
+                    };
+                    if let Some(x) = l {
+                        watch_before.push((s.clone(), x));
+                    }
+                }
+            }
+        }
+        let outcome = ev.evaluate(t, &values);
+        if outcome == canary_alerts::eval::Outcome::NoData {
+            no_data += 1;
+        }
+        let margin = ev.margin(&values);
+        for n in alert.step(&p.policy, t, &outcome, margin) {
+            let close = bars[i].close;
+            let until = t.add_millis(p.follow_ms);
+            let after: Vec<&Candle> = bars[i + 1..]
+                .iter()
+                .take_while(|c| p.timeframe.close_of(c.open_time) <= until)
+                .collect();
+            let complete = after.last().is_some_and(|c| {
+                p.timeframe
+                    .close_of(c.open_time)
+                    .add_millis(p.timeframe.duration_ms())
+                    > until
+            });
+            let forward_return_pct = complete
+                .then(|| after.last().map(|c| 100.0 * (c.close / close - 1.0)))
+                .flatten();
+            let forward_drawdown_pct = complete.then(|| {
+                let low = after.iter().map(|c| c.low).fold(f64::INFINITY, f64::min);
+                100.0 * (1.0 - low / close).max(0.0)
+            });
+            firings.push(Firing {
+                notice: n,
+                values: values.iter().map(|(s, x)| (name(s), *x)).collect(),
+                forward_return_pct,
+                forward_drawdown_pct,
+            });
+        }
+    }
+    progress(times.len(), times.len());
+    let mut per_month: BTreeMap<String, usize> = BTreeMap::new();
+    for f in &firings {
+        if let Notice::Fired { at } = f.notice {
+            *per_month
+                .entry(at.to_string()[..7].to_string())
+                .or_default() += 1;
+        }
+    }
+    let src = draft.add(Claim::data(
+        format!("{symbol} {} bars as of {asof}", p.timeframe),
+        1.0,
+        "series",
+        asof,
+        format!("{symbol} {}", p.timeframe),
+        &main.source,
+        bars.last().map_or(asof, |c| c.open_time),
+    ));
+    #[allow(clippy::cast_precision_loss)]
+    let fired = firings
+        .iter()
+        .filter(|f| matches!(f.notice, Notice::Fired { .. }))
+        .count() as f64;
+    let claim = draft.add(Claim::derived(
+        format!("firings of `{}`", p.rule),
+        fired,
+        "firings",
+        asof,
+        ALERT_BACKTEST
+            .of(&[&src])
+            .param("rule", &p.rule)
+            .param("timeframe", p.timeframe)
+            .param("from", p.from)
+            .param("for_evals", p.policy.for_evals)
+            .param("cooldown_ms", p.policy.cooldown_ms)
+            .param("band", p.policy.band),
+    ));
+    #[allow(clippy::cast_precision_loss)]
+    draft.finish(AlertBacktestBody {
+        rule: p.rule.clone(),
+        fingerprint: fp,
+        timeframe: p.timeframe,
+        evaluations: times.len(),
+        no_data,
+        firings,
+        per_month,
+        follow_days: p.follow_ms as f64 / 86_400_000.0,
+        claim,
+    })
+}
