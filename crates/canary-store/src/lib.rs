@@ -13,10 +13,13 @@
 //! - News (`news.rs`, migration 0009): items stored once, copies marked with the item they
 //!   copy (`canary_news::dedup`), read as of T; the feeds to poll with their validators and
 //!   back-off.
+//! - Alerts (`alerts.rs`, migration 0011): rules by owner, state after each evaluation and
+//!   the notices it produced saved together, deliveries with attempts and latency.
 //! - Analyses (`analyses.rs`, migration 0010): append-only by content id, with versions.
 //! - Entity outflows (`flows.rs`), idempotent by transaction; network series (`network.rs`):
 //!   the same as candles for hash rate, difficulty, subsidy, fees, fleet efficiency.
 
+mod alerts;
 mod analyses;
 mod candles;
 mod flows;
@@ -24,6 +27,7 @@ mod network;
 mod news;
 mod write;
 
+pub use alerts::{Delivery, StoredAlertState, StoredRule};
 pub use analyses::StoredAnalysis;
 pub use candles::{CandleQuery, InsertReport, NewCandle, SeriesInfo, StoredCandle};
 pub use flows::StoredOutflow;
@@ -68,6 +72,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0010_analyses",
         include_str!("migrations/0010_analyses.sql"),
     ),
+    ("0011_alerts", include_str!("migrations/0011_alerts.sql")),
 ];
 
 /// Who wrote a batch of rows: the source's name (a file, an API address, `sim`) and its kind.

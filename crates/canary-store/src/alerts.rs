@@ -1,0 +1,287 @@
+//! Alert rules, their state after each evaluation, and the deliveries of their notices.
+
+use canary_model::Timestamp;
+use rusqlite::{OptionalExtension, params};
+
+use crate::{Store, StoreError};
+
+/// A stored rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRule {
+    pub id: i64,
+    /// SHA-256 of the owner's token, hex.
+    pub owner: String,
+    pub rule: String,
+    pub timeframe: String,
+    /// JSON of the policy.
+    pub policy: String,
+    /// JSON of the channel.
+    pub channel: String,
+    pub created_at: Timestamp,
+}
+
+/// A rule's state after its last evaluation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAlertState {
+    pub rule_id: i64,
+    pub fingerprint: String,
+    /// JSON of the alert.
+    pub alert: String,
+    pub evaluated_to: Timestamp,
+}
+
+/// A notice to deliver, and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub idempotency_key: String,
+    pub rule_id: i64,
+    /// JSON of the notice.
+    pub notice: String,
+    pub late: bool,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub latency_ms: Option<i64>,
+    pub created_at: Timestamp,
+    pub delivered_at: Option<Timestamp>,
+}
+
+impl Store {
+    /// Add a rule; its id.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn add_rule(
+        &mut self,
+        owner: &str,
+        rule: &str,
+        timeframe: &str,
+        policy: &str,
+        channel: &str,
+        now: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let tx = self.begin_write()?;
+        tx.execute(
+            "INSERT INTO alert_rules (owner, rule, timeframe, policy, channel, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![owner, rule, timeframe, policy, channel, now.millis()],
+        )?;
+        let id = tx.last_insert_rowid();
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// The active rules of an owner (every owner's with `None`), by id.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn rules(&self, owner: Option<&str>) -> Result<Vec<StoredRule>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, owner, rule, timeframe, policy, channel, created_at FROM alert_rules
+             WHERE active = 1 AND (?1 IS NULL OR owner = ?1) ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![owner], |r| {
+            Ok(StoredRule {
+                id: r.get(0)?,
+                owner: r.get(1)?,
+                rule: r.get(2)?,
+                timeframe: r.get(3)?,
+                policy: r.get(4)?,
+                channel: r.get(5)?,
+                created_at: Timestamp::from_millis(r.get(6)?),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Remove an owner's rule (it stays in the log of deliveries): whether it was theirs.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn remove_rule(&mut self, owner: &str, id: i64) -> Result<bool, StoreError> {
+        let tx = self.begin_write()?;
+        let n = tx.execute(
+            "UPDATE alert_rules SET active = 0 WHERE id = ?1 AND owner = ?2 AND active = 1",
+            params![id, owner],
+        )?;
+        tx.commit()?;
+        Ok(n > 0)
+    }
+
+    /// A rule's state after its last evaluation, if it has been evaluated.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn alert_state(&self, rule_id: i64) -> Result<Option<StoredAlertState>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT rule_id, fingerprint, alert, evaluated_to FROM alert_state WHERE rule_id = ?1",
+            )?
+            .query_row(params![rule_id], |r| {
+                Ok(StoredAlertState {
+                    rule_id: r.get(0)?,
+                    fingerprint: r.get(1)?,
+                    alert: r.get(2)?,
+                    evaluated_to: Timestamp::from_millis(r.get(3)?),
+                })
+            })
+            .optional()?)
+    }
+
+    /// Store a rule's new state and the notices it produced, in one transaction: either both
+    /// or neither, so that a crash between them can neither lose nor repeat a notice. A notice
+    /// already recorded (same idempotency key) is not recorded again.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn save_evaluation(
+        &mut self,
+        state: &StoredAlertState,
+        notices: &[(String, String, bool)],
+        now: Timestamp,
+    ) -> Result<usize, StoreError> {
+        let tx = self.begin_write()?;
+        tx.execute(
+            "INSERT INTO alert_state (rule_id, fingerprint, alert, evaluated_to)
+             VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (rule_id) DO UPDATE SET fingerprint = ?2, alert = ?3, evaluated_to = ?4",
+            params![
+                state.rule_id,
+                state.fingerprint,
+                state.alert,
+                state.evaluated_to.millis()
+            ],
+        )?;
+        let mut new = 0;
+        for (key, notice, late) in notices {
+            new += tx.execute(
+                "INSERT OR IGNORE INTO alert_deliveries
+                    (idempotency_key, rule_id, notice, late, status, created_at)
+                 VALUES (?1, ?2, ?3, ?4, 'pending', ?5)",
+                params![key, state.rule_id, notice, late, now.millis()],
+            )?;
+        }
+        tx.commit()?;
+        Ok(new)
+    }
+
+    /// Deliveries not yet delivered (pending or failed earlier), oldest first.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn undelivered(&self) -> Result<Vec<Delivery>, StoreError> {
+        self.deliveries("WHERE status != 'delivered' ORDER BY created_at, idempotency_key")
+    }
+
+    /// Every delivery of a rule (all with `None`), newest first.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn delivery_log(&self, rule_id: Option<i64>) -> Result<Vec<Delivery>, StoreError> {
+        match rule_id {
+            Some(id) => self.deliveries(&format!(
+                "WHERE rule_id = {id} ORDER BY created_at DESC, idempotency_key"
+            )),
+            None => self.deliveries("ORDER BY created_at DESC, idempotency_key"),
+        }
+    }
+
+    fn deliveries(&self, tail: &str) -> Result<Vec<Delivery>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT idempotency_key, rule_id, notice, late, status, attempts, last_error,
+                    latency_ms, created_at, delivered_at FROM alert_deliveries {tail}"
+        ))?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Delivery {
+                idempotency_key: r.get(0)?,
+                rule_id: r.get(1)?,
+                notice: r.get(2)?,
+                late: r.get(3)?,
+                status: r.get(4)?,
+                attempts: r.get(5)?,
+                last_error: r.get(6)?,
+                latency_ms: r.get(7)?,
+                created_at: Timestamp::from_millis(r.get(8)?),
+                delivered_at: r.get::<_, Option<i64>>(9)?.map(Timestamp::from_millis),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Record one delivery attempt: delivered (with its latency) or failed (with why).
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn record_attempt(
+        &mut self,
+        key: &str,
+        outcome: Result<i64, String>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let tx = self.begin_write()?;
+        match outcome {
+            Ok(latency) => tx.execute(
+                "UPDATE alert_deliveries SET status = 'delivered', attempts = attempts + 1,
+                    latency_ms = ?2, delivered_at = ?3, last_error = NULL
+                 WHERE idempotency_key = ?1",
+                params![key, latency, now.millis()],
+            )?,
+            Err(e) => tx.execute(
+                "UPDATE alert_deliveries SET status = 'failed', attempts = attempts + 1,
+                    last_error = ?2 WHERE idempotency_key = ?1",
+                params![key, e],
+            )?,
+        };
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_belong_to_their_owner_and_notices_are_recorded_once() {
+        let mut s = Store::in_memory().unwrap();
+        let now = Timestamp::from_millis(1_800_000_000_000);
+        let a = s
+            .add_rule("alice", "BTCUSDT.close < 1", "1d", "{}", "{}", now)
+            .unwrap();
+        let b = s
+            .add_rule("bob", "BTCUSDT.close > 1", "1d", "{}", "{}", now)
+            .unwrap();
+        assert_eq!(s.rules(Some("alice")).unwrap().len(), 1);
+        assert_eq!(s.rules(None).unwrap().len(), 2);
+        assert!(
+            !s.remove_rule("alice", b).unwrap(),
+            "bob's rule is not alice's"
+        );
+        assert!(s.remove_rule("bob", b).unwrap());
+        assert_eq!(s.rules(None).unwrap().len(), 1);
+
+        let st = StoredAlertState {
+            rule_id: a,
+            fingerprint: "f1".into(),
+            alert: "{}".into(),
+            evaluated_to: now,
+        };
+        let n = vec![("f1:fired:1".to_string(), "{}".to_string(), false)];
+        assert_eq!(s.save_evaluation(&st, &n, now).unwrap(), 1);
+        // The same notice again (a replay after a crash): not recorded twice.
+        assert_eq!(s.save_evaluation(&st, &n, now).unwrap(), 0);
+        assert_eq!(s.alert_state(a).unwrap().unwrap().evaluated_to, now);
+        assert_eq!(s.undelivered().unwrap().len(), 1);
+        s.record_attempt("f1:fired:1", Err("HTTP 500".into()), now)
+            .unwrap();
+        assert_eq!(s.undelivered().unwrap()[0].attempts, 1);
+        s.record_attempt("f1:fired:1", Ok(12), now).unwrap();
+        assert!(s.undelivered().unwrap().is_empty());
+        let log = s.delivery_log(Some(a)).unwrap();
+        assert_eq!(
+            (log[0].status.as_str(), log[0].attempts, log[0].latency_ms),
+            ("delivered", 2, Some(12))
+        );
+    }
+}
