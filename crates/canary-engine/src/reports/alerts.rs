@@ -114,6 +114,165 @@ fn indicator(kind: IndicatorKind, period: usize, bars: &[Candle]) -> Vec<f64> {
     out
 }
 
+/// What a rule reads, prepared once: each series as known at each close of its timeframe.
+pub(crate) struct RuleInputs {
+    pub symbol: Symbol,
+    /// The bars of the rule's timeframe (for evaluation times and what followed).
+    pub bars: Vec<Candle>,
+    pub source: String,
+    known: BTreeMap<Series, Known>,
+    wants_watch: Vec<(Series, WatchLevel)>,
+    /// The Watch's levels known before the next close (built at the previous one).
+    watch_before: Vec<(Series, f64)>,
+}
+
+impl RuleInputs {
+    #[allow(clippy::too_many_arguments)] // each is one input of the rule's values
+    pub(crate) fn prepare(
+        ctx: &Context<'_>,
+        expr: &canary_alerts::rule::Expr,
+        symbol: &Symbol,
+        timeframe: Timeframe,
+        score: Option<&ScoreParams>,
+        dict: &Dictionary,
+        lex: &Lexicon,
+        draft: &mut Draft,
+    ) -> Result<RuleInputs, EngineError> {
+        let main = ctx.bars(symbol, timeframe)?;
+        draft.uses(&main);
+        let bars = main.value.candles.clone();
+        let mut known: BTreeMap<Series, Known> = BTreeMap::new();
+        let mut wants_watch = Vec::new();
+        for s in expr.series() {
+            if known.contains_key(s) {
+                continue;
+            }
+            let k = match s {
+                Series::Bar { symbol, field, tf } => {
+                    let tf = tf.unwrap_or(timeframe);
+                    let b = ctx.bars(symbol, tf)?;
+                    draft.uses(&b);
+                    Known(
+                        b.value
+                            .candles
+                            .iter()
+                            .map(|c| {
+                                let v = match field {
+                                    BarField::Open => c.open,
+                                    BarField::High => c.high,
+                                    BarField::Low => c.low,
+                                    BarField::Close => c.close,
+                                    BarField::Volume => c.volume,
+                                };
+                                (tf.close_of(c.open_time), v)
+                            })
+                            .collect(),
+                    )
+                }
+                Series::Indicator {
+                    symbol,
+                    kind,
+                    period,
+                    tf,
+                } => {
+                    let tf = tf.unwrap_or(timeframe);
+                    let b = ctx.bars(symbol, tf)?;
+                    draft.uses(&b);
+                    let v = indicator(*kind, *period, &b.value.candles);
+                    Known(
+                        b.value
+                            .candles
+                            .iter()
+                            .zip(v)
+                            .map(|(c, x)| (tf.close_of(c.open_time), x))
+                            .collect(),
+                    )
+                }
+                Series::Score { symbol, kind } => {
+                    let sp = ScoreParams {
+                        symbol: symbol.clone(),
+                        ..score.cloned().ok_or_else(|| EngineError::Param {
+                            name: "rule",
+                            value: format!("{kind:?}({symbol})"),
+                            reason: "a rule on scores needs the score methodology".into(),
+                        })?
+                    };
+                    let h = crate::score_history(ctx, &sp, dict, lex, None, None)?;
+                    Known(
+                        h.body
+                            .days
+                            .iter()
+                            .filter_map(|d| {
+                                let v = match kind {
+                                    ScoreKind::Risk => d.risk?,
+                                    ScoreKind::Pulse => d.pulse?,
+                                    ScoreKind::Threat => f64::from(d.threat?),
+                                };
+                                Some((Timeframe::D1.close_of(d.day), v))
+                            })
+                            .collect(),
+                    )
+                }
+                Series::Watch { level } => {
+                    wants_watch.push((s.clone(), *level));
+                    continue;
+                }
+            };
+            known.insert(s.clone(), k);
+        }
+        Ok(RuleInputs {
+            symbol: symbol.clone(),
+            bars,
+            source: main.source.clone(),
+            known,
+            wants_watch,
+            watch_before: Vec::new(),
+        })
+    }
+
+    /// The values at close `t` (call in time order: the Watch's levels are those built at
+    /// the previous call).
+    pub(crate) fn values(
+        &mut self,
+        ctx: &Context<'_>,
+        t: Timestamp,
+    ) -> Result<Values, EngineError> {
+        let mut values = Values::new();
+        for (s, kn) in &self.known {
+            if let Some(x) = kn.at(t) {
+                values.insert(s.clone(), x);
+            }
+        }
+        if !self.wants_watch.is_empty() {
+            values.extend(self.watch_before.iter().map(|(s, x)| (s.clone(), *x)));
+            let then = Context::new(ctx.store(), t)?;
+            self.watch_before.clear();
+            if let Ok(w) = crate::watch(&then, &WatchParams::new(self.symbol.clone())) {
+                for (s, level) in &self.wants_watch {
+                    let l = match level {
+                        WatchLevel::Support => w.body.support.as_ref().map(|x| x.price),
+                        WatchLevel::Resistance => w.body.resistance.as_ref().map(|x| x.price),
+                        WatchLevel::Trapdoor => w.body.trapdoor.as_ref().map(|x| x.level.price),
+                    };
+                    if let Some(x) = l {
+                        self.watch_before.push((s.clone(), x));
+                    }
+                }
+            }
+        }
+        Ok(values)
+    }
+}
+
+/// The symbol a rule watches: the first it names.
+fn rule_symbol(rule: &str, expr: &canary_alerts::rule::Expr) -> Result<Symbol, EngineError> {
+    expr.symbol().cloned().ok_or_else(|| EngineError::Param {
+        name: "rule",
+        value: rule.to_string(),
+        reason: "name a symbol (e.g. BTCUSDT.close), so that the rule knows what it watches".into(),
+    })
+}
+
 /// Run `rule` over the bar closes of its timeframe from `from` to the context's time.
 ///
 /// # Errors
@@ -126,96 +285,20 @@ pub fn alerts_backtest(
     mut progress: impl FnMut(usize, usize),
 ) -> Result<Report<AlertBacktestBody>, EngineError> {
     let expr = parse(&p.rule)?;
-    let symbol: Symbol = expr.symbol().cloned().ok_or_else(|| EngineError::Param {
-        name: "rule",
-        value: p.rule.clone(),
-        reason: "name a symbol (e.g. BTCUSDT.close), so that the rule knows what it watches".into(),
-    })?;
+    let symbol = rule_symbol(&p.rule, &expr)?;
     let asof = ctx.asof();
     let mut draft = Draft::new(asof);
-    let main = ctx.bars(&symbol, p.timeframe)?;
-    draft.uses(&main);
-    let bars = main.value.candles.clone();
-    // Each series the rule reads, as known at each close.
-    let mut known: BTreeMap<Series, Known> = BTreeMap::new();
-    let mut wants_watch = Vec::new();
-    for s in expr.series() {
-        if known.contains_key(s) {
-            continue;
-        }
-        let k = match s {
-            Series::Bar { symbol, field, tf } => {
-                let tf = tf.unwrap_or(p.timeframe);
-                let b = ctx.bars(symbol, tf)?;
-                draft.uses(&b);
-                Known(
-                    b.value
-                        .candles
-                        .iter()
-                        .map(|c| {
-                            let v = match field {
-                                BarField::Open => c.open,
-                                BarField::High => c.high,
-                                BarField::Low => c.low,
-                                BarField::Close => c.close,
-                                BarField::Volume => c.volume,
-                            };
-                            (tf.close_of(c.open_time), v)
-                        })
-                        .collect(),
-                )
-            }
-            Series::Indicator {
-                symbol,
-                kind,
-                period,
-                tf,
-            } => {
-                let tf = tf.unwrap_or(p.timeframe);
-                let b = ctx.bars(symbol, tf)?;
-                draft.uses(&b);
-                let v = indicator(*kind, *period, &b.value.candles);
-                Known(
-                    b.value
-                        .candles
-                        .iter()
-                        .zip(v)
-                        .map(|(c, x)| (tf.close_of(c.open_time), x))
-                        .collect(),
-                )
-            }
-            Series::Score { symbol, kind } => {
-                let sp = ScoreParams {
-                    symbol: symbol.clone(),
-                    ..p.score.clone().ok_or_else(|| EngineError::Param {
-                        name: "rule",
-                        value: p.rule.clone(),
-                        reason: "a rule on scores needs the score methodology".into(),
-                    })?
-                };
-                let h = crate::score_history(ctx, &sp, dict, lex, None, None)?;
-                Known(
-                    h.body
-                        .days
-                        .iter()
-                        .filter_map(|d| {
-                            let v = match kind {
-                                ScoreKind::Risk => d.risk?,
-                                ScoreKind::Pulse => d.pulse?,
-                                ScoreKind::Threat => f64::from(d.threat?),
-                            };
-                            Some((Timeframe::D1.close_of(d.day), v))
-                        })
-                        .collect(),
-                )
-            }
-            Series::Watch { level } => {
-                wants_watch.push((s.clone(), *level));
-                continue;
-            }
-        };
-        known.insert(s.clone(), k);
-    }
+    let mut inputs = RuleInputs::prepare(
+        ctx,
+        &expr,
+        &symbol,
+        p.timeframe,
+        p.score.as_ref(),
+        dict,
+        lex,
+        &mut draft,
+    )?;
+    let bars = inputs.bars.clone();
     let times: Vec<(usize, Timestamp)> = bars
         .iter()
         .enumerate()
@@ -227,34 +310,9 @@ pub fn alerts_backtest(
     let mut alert = Alert::new(fp.clone());
     let mut firings = Vec::new();
     let mut no_data = 0;
-    let mut watch_before: Vec<(Series, f64)> = Vec::new();
     for (k, &(i, t)) in times.iter().enumerate() {
         progress(k, times.len());
-        let mut values = Values::new();
-        for (s, kn) in &known {
-            if let Some(x) = kn.at(t) {
-                values.insert(s.clone(), x);
-            }
-        }
-        if !wants_watch.is_empty() {
-            // The Watch known before this bar closed (built at the previous close): a close
-            // that breaks a support breaks the one known when the bar began.
-            values.extend(watch_before.iter().map(|(s, x)| (s.clone(), *x)));
-            let then = Context::new(ctx.store(), t)?;
-            watch_before.clear();
-            if let Ok(w) = crate::watch(&then, &WatchParams::new(symbol.clone())) {
-                for (s, level) in &wants_watch {
-                    let l = match level {
-                        WatchLevel::Support => w.body.support.as_ref().map(|x| x.price),
-                        WatchLevel::Resistance => w.body.resistance.as_ref().map(|x| x.price),
-                        WatchLevel::Trapdoor => w.body.trapdoor.as_ref().map(|x| x.level.price),
-                    };
-                    if let Some(x) = l {
-                        watch_before.push((s.clone(), x));
-                    }
-                }
-            }
-        }
+        let values = inputs.values(ctx, t)?;
         let outcome = ev.evaluate(t, &values);
         if outcome == canary_alerts::eval::Outcome::NoData {
             no_data += 1;
@@ -303,7 +361,7 @@ pub fn alerts_backtest(
         "series",
         asof,
         format!("{symbol} {}", p.timeframe),
-        &main.source,
+        &inputs.source,
         bars.last().map_or(asof, |c| c.open_time),
     ));
     #[allow(clippy::cast_precision_loss)]
