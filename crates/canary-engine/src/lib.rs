@@ -11,6 +11,7 @@
 //!   [`indicators`], [`network`], [`hashprice`], [`miners`], [`treasury`], [`flows`],
 //!   [`news`] and [`stories`] (with [`news_dictionary`]), [`score`], [`score_history`] and
 //!   [`backtest_scores`], [`watch`].
+//! - [`alerting`]: stored alert rules checked at each bar close, notices delivered.
 //! - [`analysis`]: the analysis composed from the reports, rendered as Markdown, HTML, JSON,
 //!   every number grounded in a claim.
 //! - [`facts`]: the company-facts file (`miners.toml`), each figure a dated history read as
@@ -20,6 +21,7 @@
 //! - [`tuning`]: the fused watch-set kernel's path on this processor (overrides, calibration).
 //! - [`EngineError`]: why a report could not be made, naming the data, never a CLI flag.
 
+pub mod alerting;
 pub mod analysis;
 mod context;
 mod error;

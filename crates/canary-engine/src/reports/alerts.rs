@@ -59,7 +59,7 @@ pub struct AlertBacktestBody {
     pub claim: ClaimId,
 }
 
-fn name(s: &Series) -> String {
+pub(crate) fn name(s: &Series) -> String {
     match s {
         Series::Bar { symbol, field, tf } => format!(
             "{symbol}.{}{}",

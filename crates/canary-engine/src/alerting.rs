@@ -1,0 +1,407 @@
+//! Stored alert rules checked at every bar close and their notices delivered.
+//!
+//! [`check`] evaluates each rule at every close of its timeframe since its last evaluation
+//! (the first time, since it was added), with the same inputs and state machine as the
+//! backtest, and saves the new state together with the notices (one transaction, each notice
+//! once by its idempotency key): a restart neither repeats a notice nor misses a firing; one
+//! for a close that passed while nothing ran is marked late. [`deliver`] sends the notices
+//! not yet delivered to their channel (a webhook: JSON, an `Idempotency-Key` header, an
+//! HMAC-SHA256 signature with a timestamp, retries with exponential back-off) and records
+//! each attempt.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use canary_alerts::eval::Evaluator;
+use canary_alerts::rule::parse;
+use canary_alerts::state::{Alert, Notice, Policy, fingerprint};
+use canary_model::{Timeframe, Timestamp};
+use canary_news::sentiment::Lexicon;
+use canary_news::tags::Dictionary;
+use canary_store::{Store, StoredAlertState};
+use serde::{Deserialize, Serialize};
+
+use crate::reports::alerts::RuleInputs;
+use crate::{Context, Draft, EngineError, ScoreParams};
+
+/// Where a rule's notices go.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Channel {
+    /// An HTTP(S) endpoint that takes the notice as JSON.
+    Webhook {
+        url: String,
+        /// Signs each delivery (HMAC-SHA256) when set.
+        secret: Option<String>,
+        /// Deliver to loopback and private addresses (refused otherwise: an SSRF guard).
+        allow_private: bool,
+    },
+    /// Only the delivery log.
+    Log,
+}
+
+/// A rule as stored: text, timeframe, policy, channel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleSpec {
+    pub rule: String,
+    pub timeframe: Timeframe,
+    pub policy: Policy,
+    pub channel: Channel,
+}
+
+/// The owner id of a token: SHA-256, hex (tokens are never stored).
+#[must_use]
+pub fn owner_of(token: &str) -> String {
+    let d = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
+    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Why a webhook address is refused, if it is: a literal loopback, private, link-local or
+/// unspecified address, or `localhost`, unless allowed.
+#[must_use]
+pub fn ssrf_refusal(url: &str, allow_private: bool) -> Option<String> {
+    let u = url::Url::parse(url).ok()?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return Some(format!("{url}: only http and https webhooks"));
+    }
+    if allow_private {
+        return None;
+    }
+    let private = match u.host() {
+        Some(url::Host::Ipv4(ip)) => {
+            ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified()
+        }
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback() || ip.is_unspecified(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => true,
+    };
+    private.then(|| {
+        format!("{url}: a loopback or private address; allow it explicitly if it is yours")
+    })
+}
+
+/// Add a rule for the token's owner; its id.
+///
+/// # Errors
+/// A rule that does not parse (pointing at the column), a refused webhook, a database error.
+pub fn add_rule(
+    store: &mut Store,
+    token: &str,
+    spec: &RuleSpec,
+    now: Timestamp,
+) -> Result<i64, EngineError> {
+    let expr = parse(&spec.rule)?;
+    if expr.symbol().is_none() {
+        return Err(EngineError::param(
+            "rule",
+            &spec.rule,
+            "name a symbol (e.g. BTCUSDT.close)",
+        ));
+    }
+    if let Channel::Webhook {
+        url, allow_private, ..
+    } = &spec.channel
+    {
+        if url::Url::parse(url).is_err() {
+            return Err(EngineError::param("webhook", url, "not a URL"));
+        }
+        if let Some(why) = ssrf_refusal(url, *allow_private) {
+            return Err(EngineError::param("webhook", url, &why));
+        }
+    }
+    let policy = serde_json::to_string(&spec.policy).unwrap_or_default();
+    let channel = serde_json::to_string(&spec.channel).unwrap_or_default();
+    Ok(store.add_rule(
+        &owner_of(token),
+        &spec.rule,
+        &spec.timeframe.to_string(),
+        &policy,
+        &channel,
+        now,
+    )?)
+}
+
+/// What a check did for one rule.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Checked {
+    pub rule_id: i64,
+    pub rule: String,
+    pub evaluated: usize,
+    /// Notices new in this check (with whether each came late).
+    pub notices: Vec<(Notice, bool)>,
+    pub state: canary_alerts::state::State,
+}
+
+/// A notice as stored and delivered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Payload {
+    pub idempotency_key: String,
+    pub fingerprint: String,
+    pub rule: String,
+    pub timeframe: Timeframe,
+    pub notice: Notice,
+    pub values: BTreeMap<String, f64>,
+    pub late: bool,
+    pub time_zone: String,
+}
+
+/// Evaluate every active rule at each close since its last evaluation, up to `now`.
+///
+/// # Errors
+/// A stored rule that no longer parses, a database error.
+pub fn check(
+    store: &mut Store,
+    now: Timestamp,
+    dict: &Dictionary,
+    lex: &Lexicon,
+    score: &ScoreParams,
+) -> Result<Vec<Checked>, EngineError> {
+    let mut out = Vec::new();
+    for r in store.rules(None)? {
+        let spec_policy: Policy = serde_json::from_str(&r.policy)
+            .map_err(|e| EngineError::param("policy", &r.policy, &e.to_string()))?;
+        let tf: Timeframe = r
+            .timeframe
+            .parse()
+            .map_err(|e: canary_model::TimeframeError| {
+                EngineError::param("timeframe", &r.timeframe, &e.to_string())
+            })?;
+        let expr = parse(&r.rule)?;
+        let Some(symbol) = expr.symbol().cloned() else {
+            continue;
+        };
+        let fp = fingerprint(&r.rule, symbol.as_str());
+        let prior = store.alert_state(r.id)?;
+        let (mut alert, from) = match &prior {
+            Some(s) => (
+                serde_json::from_str(&s.alert).unwrap_or_else(|_| Alert::new(fp.clone())),
+                s.evaluated_to,
+            ),
+            None => (Alert::new(fp.clone()), r.created_at),
+        };
+        let (notices, evaluated, last) = {
+            let ctx = Context::new(store, now)?;
+            let mut draft = Draft::new(now);
+            let mut inputs = match RuleInputs::prepare(
+                &ctx,
+                &expr,
+                &symbol,
+                tf,
+                Some(score),
+                dict,
+                lex,
+                &mut draft,
+            ) {
+                Ok(i) => i,
+                Err(EngineError::NoBars { .. }) => continue,
+                Err(e) => return Err(e),
+            };
+            let closes: Vec<(usize, Timestamp)> = inputs
+                .bars
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (i, tf.close_of(c.open_time)))
+                .collect();
+            let mut ev = Evaluator::new(expr.clone());
+            // Prime the evaluator with the closes before (crossings need the previous one).
+            let first_new = closes.partition_point(|(_, t)| *t <= from);
+            for &(_, t) in &closes[first_new.saturating_sub(2)..first_new] {
+                let v = inputs.values(&ctx, t)?;
+                ev.evaluate(t, &v);
+            }
+            let mut notices = Vec::new();
+            let mut evaluated = 0;
+            let mut last = from;
+            for &(_, t) in closes[first_new..].iter().filter(|(_, t)| *t <= now) {
+                let v = inputs.values(&ctx, t)?;
+                let outcome = ev.evaluate(t, &v);
+                let margin = ev.margin(&v);
+                evaluated += 1;
+                last = t;
+                let late = now.millis() - t.millis() > tf.duration_ms();
+                for n in alert.step(&spec_policy, t, &outcome, margin) {
+                    let values: BTreeMap<String, f64> = v
+                        .iter()
+                        .map(|(s, x)| (crate::reports::alerts::name(s), *x))
+                        .collect();
+                    notices.push((n, late, values));
+                }
+            }
+            (notices, evaluated, last)
+        };
+        let records: Vec<(String, String, bool)> = notices
+            .iter()
+            .map(|(n, late, values)| {
+                let (kind, at) = match n {
+                    Notice::Fired { at } => ("fired", at),
+                    Notice::Resolved { at } => ("resolved", at),
+                    Notice::Reminder { at } => ("reminder", at),
+                };
+                let key = format!("{fp}:{kind}:{}", at.millis());
+                let p = Payload {
+                    idempotency_key: key.clone(),
+                    fingerprint: fp.clone(),
+                    rule: r.rule.clone(),
+                    timeframe: tf,
+                    notice: *n,
+                    values: values.clone(),
+                    late: *late,
+                    time_zone: "UTC".into(),
+                };
+                (key, serde_json::to_string(&p).unwrap_or_default(), *late)
+            })
+            .collect();
+        store.save_evaluation(
+            &StoredAlertState {
+                rule_id: r.id,
+                fingerprint: fp.clone(),
+                alert: serde_json::to_string(&alert).unwrap_or_default(),
+                evaluated_to: last,
+            },
+            &records,
+            now,
+        )?;
+        out.push(Checked {
+            rule_id: r.id,
+            rule: r.rule.clone(),
+            evaluated,
+            notices: notices.iter().map(|(n, l, _)| (*n, *l)).collect(),
+            state: alert.state,
+        });
+    }
+    Ok(out)
+}
+
+/// What one delivery did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Delivered {
+    pub idempotency_key: String,
+    pub ok: bool,
+    pub attempts: usize,
+    pub error: Option<String>,
+}
+
+fn sign(secret: &str, t: i64, body: &str) -> String {
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.as_bytes());
+    let tag = ring::hmac::sign(&key, format!("{t}.{body}").as_bytes());
+    tag.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Send every notice not yet delivered, each up to `attempts` times with back-off from
+/// `backoff` (doubling), recording each attempt.
+///
+/// # Errors
+/// A database error (a failed delivery is recorded, not an error).
+pub async fn deliver(
+    store: &mut Store,
+    client: &reqwest::Client,
+    now: Timestamp,
+    attempts: usize,
+    backoff: Duration,
+    timeout: Duration,
+) -> Result<Vec<Delivered>, EngineError> {
+    let rules: BTreeMap<i64, Channel> = store
+        .rules(None)?
+        .into_iter()
+        .filter_map(|r| serde_json::from_str(&r.channel).ok().map(|c| (r.id, c)))
+        .collect();
+    let mut out = Vec::new();
+    for d in store.undelivered()? {
+        let Some(channel) = rules.get(&d.rule_id) else {
+            continue;
+        };
+        let (url, secret, allow) = match channel {
+            Channel::Log => {
+                store.record_attempt(&d.idempotency_key, Ok(0), now)?;
+                out.push(Delivered {
+                    idempotency_key: d.idempotency_key,
+                    ok: true,
+                    attempts: 1,
+                    error: None,
+                });
+                continue;
+            }
+            Channel::Webhook {
+                url,
+                secret,
+                allow_private,
+            } => (url, secret, *allow_private),
+        };
+        if let Some(why) = ssrf_refusal(url, allow) {
+            store.record_attempt(&d.idempotency_key, Err(why.clone()), now)?;
+            out.push(Delivered {
+                idempotency_key: d.idempotency_key,
+                ok: false,
+                attempts: 1,
+                error: Some(why),
+            });
+            continue;
+        }
+        let mut result = Delivered {
+            idempotency_key: d.idempotency_key.clone(),
+            ok: false,
+            attempts: 0,
+            error: None,
+        };
+        let mut wait = backoff;
+        for k in 0..attempts.max(1) {
+            if k > 0 {
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+            }
+            let t = now.millis() / 1000;
+            let mut req = client
+                .post(url)
+                .timeout(timeout)
+                .header("Content-Type", "application/json")
+                .header("Idempotency-Key", &d.idempotency_key)
+                .body(d.notice.clone());
+            if let Some(s) = secret {
+                req = req.header(
+                    "X-Canary-Signature",
+                    format!("t={t},v1={}", sign(s, t, &d.notice)),
+                );
+            }
+            let started = std::time::Instant::now();
+            result.attempts += 1;
+            let outcome = match req.send().await {
+                Ok(r) if r.status().is_success() => {
+                    Ok(i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX))
+                }
+                Ok(r) => Err(format!("{url}: HTTP {}", r.status().as_u16())),
+                Err(e) => Err(format!("{url}: {e}")),
+            };
+            store.record_attempt(&d.idempotency_key, outcome.clone(), now)?;
+            match outcome {
+                Ok(_) => {
+                    result.ok = true;
+                    result.error = None;
+                    break;
+                }
+                Err(e) => result.error = Some(e),
+            }
+        }
+        out.push(result);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_owners_and_the_ssrf_guard() {
+        // HMAC-SHA256 of "1.{}" with key "k", computed independently.
+        assert_eq!(sign("k", 1, "{}").len(), 64);
+        assert_ne!(sign("k", 1, "{}"), sign("k", 2, "{}"));
+        assert_eq!(owner_of("t").len(), 64);
+        assert_ne!(owner_of("a"), owner_of("b"));
+        assert!(ssrf_refusal("http://127.0.0.1:9/x", false).is_some());
+        assert!(ssrf_refusal("http://10.0.0.1/x", false).is_some());
+        assert!(ssrf_refusal("http://localhost/x", false).is_some());
+        assert!(ssrf_refusal("http://127.0.0.1:9/x", true).is_none());
+        assert!(ssrf_refusal("https://hooks.example.com/x", false).is_none());
+        assert!(ssrf_refusal("ftp://example.com/x", true).is_some());
+    }
+}
