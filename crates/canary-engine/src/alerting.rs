@@ -349,7 +349,10 @@ pub async fn deliver(
                 tokio::time::sleep(wait).await;
                 wait *= 2;
             }
-            let t = now.millis() / 1000;
+            // The signature's timestamp is the sending time, so a receiver can refuse replays.
+            let t = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
             let mut req = client
                 .post(url)
                 .timeout(timeout)
@@ -392,8 +395,11 @@ mod tests {
 
     #[test]
     fn signatures_owners_and_the_ssrf_guard() {
-        // HMAC-SHA256 of "1.{}" with key "k", computed independently.
-        assert_eq!(sign("k", 1, "{}").len(), 64);
+        // HMAC-SHA256 of "1.{}" under the key "k", computed with Python's hmac module.
+        assert_eq!(
+            sign("k", 1, "{}"),
+            "3dd49b2593d0f9a349e9e71c4bde3e2b862c2be4003fe9b4ba81332029310158"
+        );
         assert_ne!(sign("k", 1, "{}"), sign("k", 2, "{}"));
         assert_eq!(owner_of("t").len(), 64);
         assert_ne!(owner_of("a"), owner_of("b"));

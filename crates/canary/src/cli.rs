@@ -398,6 +398,115 @@ pub enum AlertsCommand {
     /// Run a rule over history, at every bar close of its timeframe, through the same state
     /// machine as live alerts: each firing, firings per month, and what followed.
     Backtest(AlertBacktestArgs),
+    /// Add a rule (yours: your token owns it), notifying a webhook or only the log.
+    Add(AlertAddArgs),
+    /// Your rules with their state.
+    List(AlertTokenArgs),
+    /// Remove one of your rules.
+    Rm(AlertRmArgs),
+    /// Evaluate every rule at each bar close since its last check and deliver the notices
+    /// (run it after each import, or from cron; a restart repeats nothing and misses nothing).
+    Check(AlertCheckArgs),
+    /// The deliveries: what was sent where, attempts, status and latency.
+    Log(AlertLogArgs),
+}
+
+/// The token that owns rules (its hash is stored, never the token).
+#[derive(Debug, Clone, Args)]
+pub struct AlertTokenArgs {
+    /// Your token (or CANARY_TOKEN); rules of other tokens are not yours to list or remove.
+    #[arg(
+        long,
+        env = "CANARY_TOKEN",
+        default_value = "local",
+        hide_env_values = true
+    )]
+    pub token: String,
+}
+
+/// How a rule notifies.
+#[derive(Debug, Clone, Args)]
+pub struct AlertPolicyArgs {
+    /// Consecutive evaluations the condition must hold before firing (1 to 1000).
+    #[arg(long = "for", default_value_t = 1, value_parser = evals)]
+    pub for_evals: usize,
+    /// No new firing until this long after the last one (e.g. 24h, 3d).
+    #[arg(long, value_parser = duration_ms)]
+    pub cooldown: Option<i64>,
+    /// Hysteresis: how far back past its threshold a compared value must go before the rule
+    /// re-arms (in the value's unit, e.g. 500 for a price).
+    #[arg(long, default_value_t = 0.0, value_parser = non_negative, allow_negative_numbers = true)]
+    pub band: f64,
+    /// When to notify: on entering Firing (transition), the first firing only (once), or at
+    /// every bar close while the condition holds (every-close).
+    #[arg(long, value_enum, default_value = "transition")]
+    pub frequency: AlertFrequency,
+    /// Also notify when the condition stops holding.
+    #[arg(long)]
+    pub notify_resolved: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AlertAddArgs {
+    /// The rule (see `alerts backtest --help`).
+    pub rule: String,
+    /// The timeframe whose bar closes evaluate the rule.
+    #[arg(long, default_value = "1d")]
+    pub tf: Timeframe,
+    #[command(flatten)]
+    pub policy: AlertPolicyArgs,
+    /// Deliver notices to this webhook (JSON, with an Idempotency-Key header); without it,
+    /// notices go to the delivery log only.
+    #[arg(long)]
+    pub webhook: Option<String>,
+    /// Sign deliveries with HMAC-SHA256 of "timestamp.body" under this secret
+    /// (X-Canary-Signature: t=..., v1=...).
+    #[arg(long, env = "CANARY_WEBHOOK_SECRET", hide_env_values = true)]
+    pub secret: Option<String>,
+    /// Allow a webhook on a loopback or private address (refused by default).
+    #[arg(long)]
+    pub allow_private: bool,
+    /// Evaluate bar closes from this time (default now); an earlier time replays history
+    /// through the rule at the next check, its notices marked late.
+    #[arg(long)]
+    pub since: Option<Timestamp>,
+    #[command(flatten)]
+    pub owner: AlertTokenArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AlertRmArgs {
+    /// The rule's id, as listed.
+    pub id: i64,
+    #[command(flatten)]
+    pub owner: AlertTokenArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AlertCheckArgs {
+    /// Check as of this time (default now).
+    #[arg(long)]
+    pub asof: Option<Timestamp>,
+    /// Attempts per delivery (1 to 20), with back-off doubling from --backoff.
+    #[arg(long, default_value_t = 4, value_parser = attempts)]
+    pub attempts: usize,
+    /// The first back-off between attempts, in seconds (at most 3600).
+    #[arg(long, default_value_t = 0.5, value_parser = seconds)]
+    pub backoff: f64,
+    /// Seconds to wait for a receiver (at most 3600).
+    #[arg(long, default_value_t = 10.0, value_parser = seconds)]
+    pub timeout: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct AlertLogArgs {
+    /// Only this rule's deliveries.
+    #[arg(long)]
+    pub rule: Option<i64>,
+}
+
+fn attempts(s: &str) -> Result<usize, String> {
+    whole(s, 1, 20)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -129,3 +129,104 @@ fn rules_that_do_not_parse_point_at_the_column() {
         "{o:?}"
     );
 }
+
+/// Stored rules checked as of successive times, the way cron would run `alerts check`: a
+/// receiver that fails three times then succeeds gets the notice once, recorded as delivered
+/// after four attempts, signed; a check that finds nothing new sends nothing; a firing that
+/// happened while nothing checked is delivered once, marked late.
+#[test]
+fn stored_rules_deliver_each_notice_once_signed_and_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("a.db");
+    import_4h(&db);
+    let (base, got) = common::receiver(3);
+    let hook = format!("{base}/hook");
+    let add = |extra: &[&str]| {
+        let mut a = vec![
+            "alerts",
+            "add",
+            "BTCUSDT.rsi14.1d < 30",
+            "--webhook",
+            &hook,
+            "--secret",
+            "s3cret",
+            "--since",
+            "2026-01-25T00:00:00Z",
+            "--token",
+            "alice",
+        ];
+        a.extend_from_slice(extra);
+        canary(&db, &a)
+    };
+    // Loopback is refused unless allowed (the SSRF guard).
+    let refused = add(&[]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("loopback or private"),
+        "{refused:?}"
+    );
+    assert!(ok(&add(&["--allow-private"])).contains("rule 1 added"));
+    let check = |asof: &str| {
+        ok(&canary(
+            &db,
+            &["alerts", "check", "--asof", asof, "--backoff", "0.01"],
+        ))
+    };
+    let first = check("2026-02-01T12:00:00Z");
+    assert!(
+        first.contains("fired at 2026-02-01T00:00:00Z\n"),
+        "not late: {first}"
+    );
+    assert!(first.contains("1 notices delivered, 0 failed"), "{first}");
+    {
+        let g = got.lock().unwrap();
+        assert_eq!(g.len(), 4, "three failures, then the delivery");
+        let keys: std::collections::BTreeSet<_> = g
+            .iter()
+            .map(|r| r.headers["idempotency-key"].clone())
+            .collect();
+        assert_eq!(keys.len(), 1, "every attempt carries the same key");
+        let r = &g[3];
+        assert!(r.line.starts_with("POST /hook"), "{}", r.line);
+        let body: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(body["notice"]["kind"], "fired");
+        assert_eq!(body["rule"], "BTCUSDT.rsi14.1d < 30");
+        assert_eq!(body["time_zone"], "UTC");
+        assert!(body["values"]["BTCUSDT.rsi14.1d"].as_f64().unwrap() < 30.0);
+        // X-Canary-Signature: t=SECONDS,v1=HMAC-SHA256(secret, "SECONDS.body"), in hex.
+        let sig = &r.headers["x-canary-signature"];
+        let (t, v1) = sig
+            .strip_prefix("t=")
+            .and_then(|x| x.split_once(",v1="))
+            .unwrap();
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, b"s3cret");
+        let tag = ring::hmac::sign(&key, format!("{t}.{}", r.body).as_bytes());
+        let hex: String = tag.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(v1, hex);
+    }
+    // Again at the same time, as after a restart: nothing repeats.
+    let again = check("2026-02-01T12:00:00Z");
+    assert!(again.contains("0 notices delivered"), "{again}");
+    assert_eq!(got.lock().unwrap().len(), 4);
+    // Nothing checked from then until the 20th: the firing of the 13th comes once, late.
+    let later = check("2026-02-20T00:00:00Z");
+    assert!(
+        later.contains("fired at 2026-02-13T00:00:00Z (late"),
+        "{later}"
+    );
+    assert!(later.contains("1 notices delivered"), "{later}");
+    assert_eq!(got.lock().unwrap().len(), 5);
+    let log = ok(&canary(&db, &["alerts", "log"]));
+    assert!(log.contains("late") && log.contains("delivered"), "{log}");
+    // Rules belong to their token: bob sees none and cannot remove alice's.
+    let bob = ok(&canary(&db, &["alerts", "list", "--token", "bob"]));
+    assert!(bob.contains("no rules"), "{bob}");
+    assert!(
+        !canary(&db, &["alerts", "rm", "1", "--token", "bob"])
+            .status
+            .success()
+    );
+    let alice = ok(&canary(&db, &["alerts", "list", "--token", "alice"]));
+    assert!(alice.contains("BTCUSDT.rsi14.1d < 30"), "{alice}");
+    ok(&canary(&db, &["alerts", "rm", "1", "--token", "alice"]));
+}

@@ -10,8 +10,10 @@ use canary_engine::{AlertBacktestParams, ScoreParams};
 use crate::cli::{AlertFrequency, AlertsArgs, AlertsCommand, ReportFormat};
 use crate::output::{preamble, print_json, progress, table};
 
-pub fn run(db: &Path, a: &AlertsArgs) -> Result<()> {
-    let AlertsCommand::Backtest(b) = &a.command;
+fn run(db: &Path, a: &AlertsArgs) -> Result<()> {
+    let AlertsCommand::Backtest(b) = &a.command else {
+        unreachable!("manage dispatches the other commands");
+    };
     let (dict, lex) = super::news::vocabulary(&crate::cli::Vocabulary {
         dictionary: None,
         lexicon: None,
@@ -35,13 +37,7 @@ pub fn run(db: &Path, a: &AlertsArgs) -> Result<()> {
             expires_at: None,
         },
         follow_ms: b.follow,
-        score: Some(ScoreParams {
-            symbol: canary_model::Symbol::new("BTCUSDT")?,
-            method: Methodology::built_in(),
-            asset: "BTC".into(),
-            horizon_days: 7,
-            drawdown: 0.10,
-        }),
+        score: Some(score_params()?),
     };
     let pb = progress(0, "evaluating the rule at every bar close");
     let r = super::with_context(db, b.to, |ctx| {
@@ -104,4 +100,199 @@ pub fn run(db: &Path, a: &AlertsArgs) -> Result<()> {
         x.follow_days
     );
     Ok(())
+}
+
+fn policy(p: &crate::cli::AlertPolicyArgs) -> Policy {
+    Policy {
+        for_evals: p.for_evals,
+        cooldown_ms: p.cooldown.unwrap_or(0),
+        band: p.band,
+        frequency: match p.frequency {
+            AlertFrequency::Transition => Frequency::Transition,
+            AlertFrequency::Once => Frequency::Once,
+            AlertFrequency::EveryClose => Frequency::EveryClose,
+        },
+        notify_resolved: p.notify_resolved,
+        repeat_ms: None,
+        expires_at: None,
+    }
+}
+
+fn score_params() -> Result<ScoreParams> {
+    Ok(ScoreParams {
+        symbol: canary_model::Symbol::new("BTCUSDT")?,
+        method: Methodology::built_in(),
+        asset: "BTC".into(),
+        horizon_days: 7,
+        drawdown: 0.10,
+    })
+}
+
+pub fn manage(db: &Path, a: &AlertsArgs) -> Result<()> {
+    use crate::cli::AlertsCommand as C;
+    use canary_engine::alerting::{Channel, RuleSpec, add_rule, owner_of};
+    match &a.command {
+        C::Backtest(_) => run(db, a),
+        C::Add(x) => {
+            let channel = match &x.webhook {
+                Some(url) => Channel::Webhook {
+                    url: url.clone(),
+                    secret: x.secret.clone(),
+                    allow_private: x.allow_private,
+                },
+                None => Channel::Log,
+            };
+            let spec = RuleSpec {
+                rule: x.rule.clone(),
+                timeframe: x.tf,
+                policy: policy(&x.policy),
+                channel,
+            };
+            let mut store = super::open(db)?;
+            let id = add_rule(
+                &mut store,
+                &x.owner.token,
+                &spec,
+                x.since.unwrap_or_else(super::now),
+            )
+            .map_err(super::hint)?;
+            println!("rule {id} added: `{}` on {} closes", x.rule, x.tf);
+            Ok(())
+        }
+        C::List(t) => {
+            let store = super::open_existing(db)?;
+            let rules = store.rules(Some(&owner_of(&t.token)))?;
+            if rules.is_empty() {
+                println!("no rules: add one with canary alerts add RULE");
+                return Ok(());
+            }
+            let mut tb = table();
+            tb.set_header(["id", "rule", "tf", "state", "evaluated to", "channel"]);
+            for r in rules {
+                let st = store.alert_state(r.id)?;
+                let state = st
+                    .as_ref()
+                    .and_then(|s| serde_json::from_str::<serde_json::Value>(&s.alert).ok())
+                    .map_or_else(
+                        || "not checked yet".into(),
+                        |v| v["state"]["state"].as_str().unwrap_or("").to_string(),
+                    );
+                let channel: serde_json::Value =
+                    serde_json::from_str(&r.channel).unwrap_or_default();
+                tb.add_row([
+                    r.id.to_string(),
+                    r.rule.clone(),
+                    r.timeframe.clone(),
+                    state,
+                    st.map_or_else(String::new, |s| s.evaluated_to.to_string()),
+                    channel["url"].as_str().unwrap_or("log").to_string(),
+                ]);
+            }
+            println!("{tb}");
+            Ok(())
+        }
+        C::Rm(x) => {
+            let mut store = super::open_existing(db)?;
+            if store.remove_rule(&owner_of(&x.owner.token), x.id)? {
+                println!("rule {} removed (its deliveries stay in the log)", x.id);
+                Ok(())
+            } else {
+                anyhow::bail!("no rule {} of yours (canary alerts list shows them)", x.id)
+            }
+        }
+        C::Check(x) => {
+            let (dict, lex) = super::news::vocabulary(&crate::cli::Vocabulary {
+                dictionary: None,
+                lexicon: None,
+                profiles: None,
+            })?;
+            let now = x.asof.unwrap_or_else(super::now);
+            let mut store = super::open(db)?;
+            let checked =
+                canary_engine::alerting::check(&mut store, now, &dict, &lex, &score_params()?)
+                    .map_err(super::hint)?;
+            for c in &checked {
+                for (n, late) in &c.notices {
+                    let (kind, at) = match n {
+                        Notice::Fired { at } => ("fired", at),
+                        Notice::Resolved { at } => ("resolved", at),
+                        Notice::Reminder { at } => ("reminder", at),
+                    };
+                    println!(
+                        "rule {} `{}`: {kind} at {at}{}",
+                        c.rule_id,
+                        c.rule,
+                        if *late {
+                            " (late: nothing was checking then)"
+                        } else {
+                            ""
+                        }
+                    );
+                }
+            }
+            let evaluated: usize = checked.iter().map(|c| c.evaluated).sum();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let client = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()?;
+            let sent = rt
+                .block_on(canary_engine::alerting::deliver(
+                    &mut store,
+                    &client,
+                    now,
+                    x.attempts,
+                    std::time::Duration::from_secs_f64(x.backoff),
+                    std::time::Duration::from_secs_f64(x.timeout),
+                ))
+                .map_err(super::hint)?;
+            let failed: Vec<_> = sent.iter().filter(|d| !d.ok).collect();
+            println!(
+                "{} rules checked ({evaluated} bar closes), {} notices delivered, {} failed",
+                checked.len(),
+                sent.len() - failed.len(),
+                failed.len()
+            );
+            for f in &failed {
+                println!(
+                    "  {} after {} attempts: {}",
+                    f.idempotency_key,
+                    f.attempts,
+                    f.error.clone().unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
+        C::Log(x) => {
+            let store = super::open_existing(db)?;
+            let log = store.delivery_log(x.rule)?;
+            if log.is_empty() {
+                println!("no deliveries yet");
+                return Ok(());
+            }
+            let mut tb = table();
+            tb.set_header([
+                "rule", "notice", "late", "status", "attempts", "latency", "error",
+            ]);
+            for d in log {
+                let p: serde_json::Value = serde_json::from_str(&d.notice).unwrap_or_default();
+                tb.add_row([
+                    d.rule_id.to_string(),
+                    format!(
+                        "{} at {}",
+                        p["notice"]["kind"].as_str().unwrap_or(""),
+                        p["notice"]["at"].as_str().unwrap_or("")
+                    ),
+                    if d.late { "late".into() } else { String::new() },
+                    d.status.clone(),
+                    d.attempts.to_string(),
+                    d.latency_ms.map_or_else(String::new, |l| format!("{l} ms")),
+                    d.last_error.clone().unwrap_or_default(),
+                ]);
+            }
+            println!("{tb}");
+            Ok(())
+        }
+    }
 }

@@ -48,7 +48,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Flows(a) => flows::run(&cli.db, &a),
         Command::Analyze(a) => analyze::run(&cli.db, &a),
         Command::Analyses(a) => analyze::stored(&cli.db, &a),
-        Command::Alerts(a) => alerts::run(&cli.db, &a),
+        Command::Alerts(a) => alerts::manage(&cli.db, &a),
         Command::Watch(a) => watch::run(&cli.db, &a),
         Command::Score(a) => score::run(&cli.db, &a),
         Command::News(a) => news::run(&cli.db, &a),

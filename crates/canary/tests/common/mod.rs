@@ -142,3 +142,75 @@ pub fn stat<'a>(doc: &'a serde_json::Value, key: &str) -> &'a serde_json::Value 
         .find(|s| s["key"] == key)
         .unwrap_or_else(|| panic!("no {key} in the stats"))
 }
+
+/// A request a loopback receiver got: method and path, headers (names lower-cased), body.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub line: String,
+    pub headers: std::collections::BTreeMap<String, String>,
+    pub body: String,
+}
+
+/// An HTTP receiver on loopback that answers 503 to its first `fail_first` requests and 200
+/// after; every request is recorded. Its base URL and the record.
+pub fn receiver(fail_first: usize) -> (String, std::sync::Arc<std::sync::Mutex<Vec<Received>>>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Received>::new()));
+    let record = got.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            let head_end = loop {
+                if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    break Some(p);
+                }
+                match s.read(&mut chunk) {
+                    Ok(0) | Err(_) => break None,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+            };
+            let Some(head_end) = head_end else { continue };
+            let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+            let mut lines = head.split("\r\n");
+            let line = lines.next().unwrap_or_default().to_string();
+            let headers: std::collections::BTreeMap<String, String> = lines
+                .filter_map(|l| l.split_once(':'))
+                .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+                .collect();
+            let len: usize = headers
+                .get("content-length")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            while buf.len() < head_end + 4 + len {
+                match s.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+            }
+            let body = String::from_utf8_lossy(&buf[head_end + 4..]).to_string();
+            let n = {
+                let mut g = record.lock().unwrap();
+                g.push(Received {
+                    line,
+                    headers,
+                    body,
+                });
+                g.len()
+            };
+            let status = if n <= fail_first {
+                "503 Service Unavailable"
+            } else {
+                "200 OK"
+            };
+            let _ = s.write_all(
+                format!("HTTP/1.1 {status}\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+                    .as_bytes(),
+            );
+        }
+    });
+    (format!("http://{addr}"), got)
+}
