@@ -129,6 +129,8 @@ pub struct Checked {
     pub evaluated: usize,
     /// Notices new in this check (with whether each came late).
     pub notices: Vec<(Notice, bool)>,
+    /// How many of them fell in a silence (logged, not sent).
+    pub silenced: usize,
     pub state: canary_alerts::state::State,
 }
 
@@ -142,6 +144,9 @@ pub struct Payload {
     pub notice: Notice,
     pub values: BTreeMap<String, f64>,
     pub late: bool,
+    /// A test notice sent by `alerts test`, not a firing.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub test: bool,
     pub time_zone: String,
 }
 
@@ -172,6 +177,7 @@ pub fn check(
         };
         let fp = fingerprint(&r.rule, symbol.as_str());
         let prior = store.alert_state(r.id)?;
+        let silences = store.silences(r.id)?;
         let (mut alert, from) = match &prior {
             Some(s) => (
                 serde_json::from_str(&s.alert).unwrap_or_else(|_| Alert::new(fp.clone())),
@@ -229,7 +235,7 @@ pub fn check(
             }
             (notices, evaluated, last)
         };
-        let records: Vec<(String, String, bool)> = notices
+        let records: Vec<(String, String, bool, bool)> = notices
             .iter()
             .map(|(n, late, values)| {
                 let (kind, at) = match n {
@@ -246,11 +252,21 @@ pub fn check(
                     notice: *n,
                     values: values.clone(),
                     late: *late,
+                    test: false,
                     time_zone: "UTC".into(),
                 };
-                (key, serde_json::to_string(&p).unwrap_or_default(), *late)
+                let silenced = silences
+                    .iter()
+                    .any(|s| s.starts_at <= *at && *at < s.ends_at);
+                (
+                    key,
+                    serde_json::to_string(&p).unwrap_or_default(),
+                    *late,
+                    silenced,
+                )
             })
             .collect();
+        let silenced = records.iter().filter(|r| r.3).count();
         store.save_evaluation(
             &StoredAlertState {
                 rule_id: r.id,
@@ -266,10 +282,64 @@ pub fn check(
             rule: r.rule.clone(),
             evaluated,
             notices: notices.iter().map(|(n, l, _)| (*n, *l)).collect(),
+            silenced,
             state: alert.state,
         });
     }
     Ok(out)
+}
+
+/// Queue a test notice for one of the token's rules (sent by the next [`deliver`] with
+/// `only` set to the key returned): what the channel will receive, marked as a test.
+///
+/// # Errors
+/// A rule that is not the token's, a database error.
+pub fn queue_test(
+    store: &mut Store,
+    token: &str,
+    rule_id: i64,
+    now: Timestamp,
+) -> Result<String, EngineError> {
+    let Some(r) = store
+        .rules(Some(&owner_of(token)))?
+        .into_iter()
+        .find(|r| r.id == rule_id)
+    else {
+        return Err(EngineError::param(
+            "rule",
+            rule_id.to_string(),
+            "no rule of yours has this id (alerts list shows them)",
+        ));
+    };
+    let tf: Timeframe = r
+        .timeframe
+        .parse()
+        .map_err(|e: canary_model::TimeframeError| {
+            EngineError::param("timeframe", &r.timeframe, &e.to_string())
+        })?;
+    let symbol = parse(&r.rule)?
+        .symbol()
+        .map_or_else(String::new, |s| s.as_str().to_string());
+    let fp = fingerprint(&r.rule, &symbol);
+    let key = format!("{fp}:test:{}", now.millis());
+    let p = Payload {
+        idempotency_key: key.clone(),
+        fingerprint: fp,
+        rule: r.rule,
+        timeframe: tf,
+        notice: Notice::Fired { at: now },
+        values: BTreeMap::new(),
+        late: false,
+        test: true,
+        time_zone: "UTC".into(),
+    };
+    store.queue_notice(
+        &key,
+        rule_id,
+        &serde_json::to_string(&p).unwrap_or_default(),
+        now,
+    )?;
+    Ok(key)
 }
 
 /// What one delivery did.
@@ -287,7 +357,7 @@ fn sign(secret: &str, t: i64, body: &str) -> String {
     tag.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Send every notice not yet delivered, each up to `attempts` times with back-off from
+/// Send every notice not yet delivered (or only the one keyed `only`), each up to `attempts` times with back-off from
 /// `backoff` (doubling), recording each attempt.
 ///
 /// # Errors
@@ -299,6 +369,7 @@ pub async fn deliver(
     attempts: usize,
     backoff: Duration,
     timeout: Duration,
+    only: Option<&str>,
 ) -> Result<Vec<Delivered>, EngineError> {
     let rules: BTreeMap<i64, Channel> = store
         .rules(None)?
@@ -307,6 +378,9 @@ pub async fn deliver(
         .collect();
     let mut out = Vec::new();
     for d in store.undelivered()? {
+        if only.is_some_and(|k| k != d.idempotency_key) {
+            continue;
+        }
         let Some(channel) = rules.get(&d.rule_id) else {
             continue;
         };

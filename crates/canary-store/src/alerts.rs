@@ -46,7 +46,91 @@ pub struct Delivery {
     pub delivered_at: Option<Timestamp>,
 }
 
+/// A silence of a rule's notices over `[starts_at, ends_at)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Silence {
+    pub id: i64,
+    pub rule_id: i64,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    pub comment: String,
+}
+
 impl Store {
+    /// Silence an owner's rule over `[starts, ends)`: the silence's id, or `None` when the
+    /// rule is not the owner's.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn add_silence(
+        &mut self,
+        owner: &str,
+        rule_id: i64,
+        starts: Timestamp,
+        ends: Timestamp,
+        comment: &str,
+        now: Timestamp,
+    ) -> Result<Option<i64>, StoreError> {
+        let tx = self.begin_write()?;
+        let n = tx.execute(
+            "INSERT INTO alert_silences (owner, rule_id, starts_at, ends_at, comment, created_at)
+             SELECT owner, id, ?3, ?4, ?5, ?6 FROM alert_rules
+             WHERE id = ?2 AND owner = ?1 AND active = 1",
+            params![
+                owner,
+                rule_id,
+                starts.millis(),
+                ends.millis(),
+                comment,
+                now.millis()
+            ],
+        )?;
+        let id = (n > 0).then(|| tx.last_insert_rowid());
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// End an owner's silences of a rule that are still running at `now`: how many.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn lift_silences(
+        &mut self,
+        owner: &str,
+        rule_id: i64,
+        now: Timestamp,
+    ) -> Result<usize, StoreError> {
+        let tx = self.begin_write()?;
+        let n = tx.execute(
+            "UPDATE alert_silences SET ends_at = MAX(starts_at, ?3)
+             WHERE owner = ?1 AND rule_id = ?2 AND ends_at > ?3",
+            params![owner, rule_id, now.millis()],
+        )?;
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// A rule's silences, by start.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn silences(&self, rule_id: i64) -> Result<Vec<Silence>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, rule_id, starts_at, ends_at, comment FROM alert_silences
+             WHERE rule_id = ?1 ORDER BY starts_at, id",
+        )?;
+        let rows = stmt.query_map(params![rule_id], |r| {
+            Ok(Silence {
+                id: r.get(0)?,
+                rule_id: r.get(1)?,
+                starts_at: Timestamp::from_millis(r.get(2)?),
+                ends_at: Timestamp::from_millis(r.get(3)?),
+                comment: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     /// Add a rule; its id.
     ///
     /// # Errors
@@ -129,16 +213,17 @@ impl Store {
             .optional()?)
     }
 
-    /// Store a rule's new state and the notices it produced, in one transaction: either both
-    /// or neither, so that a crash between them can neither lose nor repeat a notice. A notice
-    /// already recorded (same idempotency key) is not recorded again.
+    /// Store a rule's new state and the notices it produced (key, JSON, late, silenced), in
+    /// one transaction: either both or neither, so that a crash between them can neither lose
+    /// nor repeat a notice. A notice already recorded (same idempotency key) is not recorded
+    /// again; a silenced one is logged as such and never sent.
     ///
     /// # Errors
     /// A database error.
     pub fn save_evaluation(
         &mut self,
         state: &StoredAlertState,
-        notices: &[(String, String, bool)],
+        notices: &[(String, String, bool, bool)],
         now: Timestamp,
     ) -> Result<usize, StoreError> {
         let tx = self.begin_write()?;
@@ -154,16 +239,39 @@ impl Store {
             ],
         )?;
         let mut new = 0;
-        for (key, notice, late) in notices {
+        for (key, notice, late, silenced) in notices {
+            let status = if *silenced { "silenced" } else { "pending" };
             new += tx.execute(
                 "INSERT OR IGNORE INTO alert_deliveries
                     (idempotency_key, rule_id, notice, late, status, created_at)
-                 VALUES (?1, ?2, ?3, ?4, 'pending', ?5)",
-                params![key, state.rule_id, notice, late, now.millis()],
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![key, state.rule_id, notice, late, status, now.millis()],
             )?;
         }
         tx.commit()?;
         Ok(new)
+    }
+
+    /// Queue one notice for delivery outside an evaluation (a test notice): whether it was new.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn queue_notice(
+        &mut self,
+        key: &str,
+        rule_id: i64,
+        notice: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let tx = self.begin_write()?;
+        let n = tx.execute(
+            "INSERT OR IGNORE INTO alert_deliveries
+                (idempotency_key, rule_id, notice, late, status, created_at)
+             VALUES (?1, ?2, ?3, 0, 'pending', ?4)",
+            params![key, rule_id, notice, now.millis()],
+        )?;
+        tx.commit()?;
+        Ok(n > 0)
     }
 
     /// Deliveries not yet delivered (pending or failed earlier), oldest first.
@@ -171,7 +279,9 @@ impl Store {
     /// # Errors
     /// A database error.
     pub fn undelivered(&self) -> Result<Vec<Delivery>, StoreError> {
-        self.deliveries("WHERE status != 'delivered' ORDER BY created_at, idempotency_key")
+        self.deliveries(
+            "WHERE status IN ('pending', 'failed') ORDER BY created_at, idempotency_key",
+        )
     }
 
     /// Every delivery of a rule (all with `None`), newest first.
@@ -267,7 +377,7 @@ mod tests {
             alert: "{}".into(),
             evaluated_to: now,
         };
-        let n = vec![("f1:fired:1".to_string(), "{}".to_string(), false)];
+        let n = vec![("f1:fired:1".to_string(), "{}".to_string(), false, false)];
         assert_eq!(s.save_evaluation(&st, &n, now).unwrap(), 1);
         // The same notice again (a replay after a crash): not recorded twice.
         assert_eq!(s.save_evaluation(&st, &n, now).unwrap(), 0);
@@ -283,5 +393,31 @@ mod tests {
             (log[0].status.as_str(), log[0].attempts, log[0].latency_ms),
             ("delivered", 2, Some(12))
         );
+        // A silenced notice is logged and never offered for delivery.
+        let q = vec![("f1:fired:2".to_string(), "{}".to_string(), false, true)];
+        assert_eq!(s.save_evaluation(&st, &q, now).unwrap(), 1);
+        assert!(s.undelivered().unwrap().is_empty());
+    }
+
+    #[test]
+    fn silences_belong_to_the_rule_owner_and_can_be_lifted() {
+        let mut s = Store::in_memory().unwrap();
+        let t = |h: i64| Timestamp::from_millis(1_800_000_000_000 + h * 3_600_000);
+        let a = s
+            .add_rule("alice", "BTCUSDT.close < 1", "1d", "{}", "{}", t(0))
+            .unwrap();
+        assert_eq!(s.add_silence("bob", a, t(0), t(6), "", t(0)).unwrap(), None);
+        let id = s
+            .add_silence("alice", a, t(0), t(6), "maintenance", t(0))
+            .unwrap();
+        assert!(id.is_some());
+        assert_eq!(s.lift_silences("bob", a, t(2)).unwrap(), 0);
+        assert_eq!(s.lift_silences("alice", a, t(2)).unwrap(), 1);
+        let sil = s.silences(a).unwrap();
+        assert_eq!(
+            (sil[0].ends_at, sil[0].comment.as_str()),
+            (t(2), "maintenance")
+        );
+        assert_eq!(s.lift_silences("alice", a, t(3)).unwrap(), 0);
     }
 }

@@ -13,7 +13,7 @@
 //! - News (`news.rs`, migration 0009): items stored once, copies marked with the item they
 //!   copy (`canary_news::dedup`), read as of T; the feeds to poll with their validators and
 //!   back-off.
-//! - Alerts (`alerts.rs`, migration 0011): rules by owner, state after each evaluation and
+//! - Alerts (`alerts.rs`, migrations 0011 and 0012): rules by owner, silences, state after each evaluation and
 //!   the notices it produced saved together, deliveries with attempts and latency.
 //! - Analyses (`analyses.rs`, migration 0010): append-only by content id, with versions.
 //! - Entity outflows (`flows.rs`), idempotent by transaction; network series (`network.rs`):
@@ -27,7 +27,7 @@ mod network;
 mod news;
 mod write;
 
-pub use alerts::{Delivery, StoredAlertState, StoredRule};
+pub use alerts::{Delivery, Silence, StoredAlertState, StoredRule};
 pub use analyses::StoredAnalysis;
 pub use candles::{CandleQuery, InsertReport, NewCandle, SeriesInfo, StoredCandle};
 pub use flows::StoredOutflow;
@@ -73,6 +73,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("migrations/0010_analyses.sql"),
     ),
     ("0011_alerts", include_str!("migrations/0011_alerts.sql")),
+    (
+        "0012_alert_silences",
+        include_str!("migrations/0012_alert_silences.sql"),
+    ),
 ];
 
 /// Who wrote a batch of rows: the source's name (a file, an API address, `sim`) and its kind.

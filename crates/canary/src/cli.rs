@@ -409,6 +409,59 @@ pub enum AlertsCommand {
     Check(AlertCheckArgs),
     /// The deliveries: what was sent where, attempts, status and latency.
     Log(AlertLogArgs),
+    /// Send a test notice of one of your rules to its channel now (marked as a test).
+    Test(AlertTestArgs),
+    /// Mute one of your rules' notices for a while (it is still evaluated; notices due
+    /// meanwhile are logged as silenced), or lift its silences.
+    Silence(AlertSilenceArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AlertTestArgs {
+    /// The rule's id, as listed.
+    pub id: i64,
+    #[command(flatten)]
+    pub owner: AlertTokenArgs,
+    #[command(flatten)]
+    pub send: AlertSendArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("span").required(true).args(["duration", "until", "lift"])))]
+pub struct AlertSilenceArgs {
+    /// The rule's id, as listed.
+    pub id: i64,
+    /// For how long from --from (e.g. 2h, 3d).
+    #[arg(long = "for", value_parser = duration_ms)]
+    pub duration: Option<i64>,
+    /// Until this time.
+    #[arg(long)]
+    pub until: Option<Timestamp>,
+    /// From this time (default now).
+    #[arg(long)]
+    pub from: Option<Timestamp>,
+    /// Why (shown in the list).
+    #[arg(long, default_value = "")]
+    pub comment: String,
+    /// End the rule's running silences now.
+    #[arg(long)]
+    pub lift: bool,
+    #[command(flatten)]
+    pub owner: AlertTokenArgs,
+}
+
+/// How deliveries are attempted.
+#[derive(Debug, Clone, Args)]
+pub struct AlertSendArgs {
+    /// Attempts per delivery (1 to 20), with back-off doubling from --backoff.
+    #[arg(long, default_value_t = 4, value_parser = attempts)]
+    pub attempts: usize,
+    /// The first back-off between attempts, in seconds (at most 3600).
+    #[arg(long, default_value_t = 0.5, value_parser = seconds)]
+    pub backoff: f64,
+    /// Seconds to wait for a receiver (at most 3600).
+    #[arg(long, default_value_t = 10.0, value_parser = seconds)]
+    pub timeout: f64,
 }
 
 /// The token that owns rules (its hash is stored, never the token).
@@ -487,15 +540,8 @@ pub struct AlertCheckArgs {
     /// Check as of this time (default now).
     #[arg(long)]
     pub asof: Option<Timestamp>,
-    /// Attempts per delivery (1 to 20), with back-off doubling from --backoff.
-    #[arg(long, default_value_t = 4, value_parser = attempts)]
-    pub attempts: usize,
-    /// The first back-off between attempts, in seconds (at most 3600).
-    #[arg(long, default_value_t = 0.5, value_parser = seconds)]
-    pub backoff: f64,
-    /// Seconds to wait for a receiver (at most 3600).
-    #[arg(long, default_value_t = 10.0, value_parser = seconds)]
-    pub timeout: f64,
+    #[command(flatten)]
+    pub send: AlertSendArgs,
 }
 
 #[derive(Debug, Args)]

@@ -230,3 +230,75 @@ fn stored_rules_deliver_each_notice_once_signed_and_retried() {
     assert!(alice.contains("BTCUSDT.rsi14.1d < 30"), "{alice}");
     ok(&canary(&db, &["alerts", "rm", "1", "--token", "alice"]));
 }
+
+/// A silence mutes the notices due inside it (logged as silenced, never sent) while the rule
+/// goes on being evaluated; a test notice reaches the channel at once, marked as a test.
+#[test]
+fn silences_mute_notices_and_tests_reach_the_channel() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("a.db");
+    import_4h(&db);
+    let (base, got) = common::receiver(0);
+    let hook = format!("{base}/hook");
+    ok(&canary(
+        &db,
+        &[
+            "alerts",
+            "add",
+            "BTCUSDT.rsi14.1d < 30",
+            "--webhook",
+            &hook,
+            "--allow-private",
+            "--since",
+            "2026-01-25T00:00:00Z",
+        ],
+    ));
+    let silence = |token: &str| {
+        canary(
+            &db,
+            &[
+                "alerts",
+                "silence",
+                "1",
+                "--from",
+                "2026-01-31T00:00:00Z",
+                "--for",
+                "2d",
+                "--comment",
+                "known crash",
+                "--token",
+                token,
+            ],
+        )
+    };
+    assert!(!silence("mallory").status.success());
+    assert!(ok(&silence("local")).contains("until 2026-02-02T00:00:00Z"));
+    let out = ok(&canary(
+        &db,
+        &["alerts", "check", "--asof", "2026-02-20T00:00:00Z"],
+    ));
+    assert!(
+        out.contains("1 notices delivered, 0 failed, 1 silenced"),
+        "{out}"
+    );
+    let sent: Vec<serde_json::Value> = got
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["notice"]["at"], "2026-02-13T00:00:00Z");
+    let log = ok(&canary(&db, &["alerts", "log"]));
+    assert!(log.contains("silenced"), "{log}");
+    // A test notice: delivered now, flagged as a test.
+    assert!(ok(&canary(&db, &["alerts", "test", "1"])).contains("delivered"));
+    let g = got.lock().unwrap();
+    let t: serde_json::Value = serde_json::from_str(&g[1].body).unwrap();
+    assert_eq!(t["test"], true);
+    assert!(
+        !canary(&db, &["alerts", "test", "1", "--token", "mallory"])
+            .status
+            .success()
+    );
+}

@@ -177,6 +177,15 @@ pub fn manage(db: &Path, a: &AlertsArgs) -> Result<()> {
                         || "not checked yet".into(),
                         |v| v["state"]["state"].as_str().unwrap_or("").to_string(),
                     );
+                let now = super::now();
+                let state = match store
+                    .silences(r.id)?
+                    .iter()
+                    .find(|s| s.starts_at <= now && now < s.ends_at)
+                {
+                    Some(s) => format!("{state}, silenced until {}", s.ends_at),
+                    None => state,
+                };
                 let channel: serde_json::Value =
                     serde_json::from_str(&r.channel).unwrap_or_default();
                 tb.add_row([
@@ -231,38 +240,59 @@ pub fn manage(db: &Path, a: &AlertsArgs) -> Result<()> {
                 }
             }
             let evaluated: usize = checked.iter().map(|c| c.evaluated).sum();
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            let client = reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()?;
-            let sent = rt
-                .block_on(canary_engine::alerting::deliver(
-                    &mut store,
-                    &client,
-                    now,
-                    x.attempts,
-                    std::time::Duration::from_secs_f64(x.backoff),
-                    std::time::Duration::from_secs_f64(x.timeout),
-                ))
-                .map_err(super::hint)?;
-            let failed: Vec<_> = sent.iter().filter(|d| !d.ok).collect();
+            let silenced: usize = checked.iter().map(|c| c.silenced).sum();
+            let sent = send(&mut store, &x.send, now, None)?;
+            let failed = sent.iter().filter(|d| !d.ok).count();
             println!(
-                "{} rules checked ({evaluated} bar closes), {} notices delivered, {} failed",
+                "{} rules checked ({evaluated} bar closes), {} notices delivered, {failed} failed{}",
                 checked.len(),
-                sent.len() - failed.len(),
-                failed.len()
+                sent.len() - failed,
+                if silenced > 0 {
+                    format!(", {silenced} silenced")
+                } else {
+                    String::new()
+                }
             );
-            for f in &failed {
-                println!(
-                    "  {} after {} attempts: {}",
-                    f.idempotency_key,
-                    f.attempts,
-                    f.error.clone().unwrap_or_default()
-                );
-            }
             Ok(())
+        }
+        C::Test(x) => {
+            let mut store = super::open_existing(db)?;
+            let now = super::now();
+            let key = canary_engine::alerting::queue_test(&mut store, &x.owner.token, x.id, now)
+                .map_err(super::hint)?;
+            let sent = send(&mut store, &x.send, now, Some(&key))?;
+            if sent.iter().all(|d| d.ok) {
+                println!("test notice of rule {} delivered", x.id);
+                Ok(())
+            } else {
+                anyhow::bail!("the test notice of rule {} was not delivered", x.id)
+            }
+        }
+        C::Silence(x) => {
+            let mut store = super::open_existing(db)?;
+            let owner = owner_of(&x.owner.token);
+            let now = super::now();
+            if x.lift {
+                let n = store.lift_silences(&owner, x.id, now)?;
+                println!("{n} silences of rule {} lifted", x.id);
+                return Ok(());
+            }
+            let from = x.from.unwrap_or(now);
+            let until = match (x.until, x.duration) {
+                (Some(t), _) => t,
+                (None, Some(d)) => canary_model::Timestamp::from_millis(from.millis() + d),
+                (None, None) => unreachable!("clap requires --for, --until or --lift"),
+            };
+            if until <= from {
+                anyhow::bail!("--until {until} is not after --from {from}");
+            }
+            match store.add_silence(&owner, x.id, from, until, &x.comment, now)? {
+                Some(_) => {
+                    println!("rule {} silenced from {from} until {until}", x.id);
+                    Ok(())
+                }
+                None => anyhow::bail!("no rule {} of yours (canary alerts list shows them)", x.id),
+            }
         }
         C::Log(x) => {
             let store = super::open_existing(db)?;
@@ -295,4 +325,39 @@ pub fn manage(db: &Path, a: &AlertsArgs) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Deliver what is pending (or only the notice keyed `only`), printing each failure.
+fn send(
+    store: &mut canary_store::Store,
+    a: &crate::cli::AlertSendArgs,
+    now: canary_model::Timestamp,
+    only: Option<&str>,
+) -> Result<Vec<canary_engine::alerting::Delivered>> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let sent = rt
+        .block_on(canary_engine::alerting::deliver(
+            store,
+            &client,
+            now,
+            a.attempts,
+            std::time::Duration::from_secs_f64(a.backoff),
+            std::time::Duration::from_secs_f64(a.timeout),
+            only,
+        ))
+        .map_err(super::hint)?;
+    for f in sent.iter().filter(|d| !d.ok) {
+        println!(
+            "  {} not delivered after {} attempts: {}",
+            f.idempotency_key,
+            f.attempts,
+            f.error.clone().unwrap_or_default()
+        );
+    }
+    Ok(sent)
 }
