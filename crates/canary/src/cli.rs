@@ -398,8 +398,9 @@ pub enum AlertsCommand {
     /// Run a rule over history, at every bar close of its timeframe, through the same state
     /// machine as live alerts: each firing, firings per month, and what followed.
     Backtest(AlertBacktestArgs),
-    /// Add a rule (yours: your token owns it), notifying a webhook or only the log.
-    Add(AlertAddArgs),
+    /// Add a rule (yours: your token owns it), notifying a webhook, Slack, Discord, Telegram,
+    /// email, or only the log.
+    Add(Box<AlertAddArgs>),
     /// Your rules with their state.
     List(AlertTokenArgs),
     /// Remove one of your rules.
@@ -500,6 +501,8 @@ pub struct AlertPolicyArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("channel").multiple(false)
+    .args(["webhook", "slack", "discord", "telegram_chat", "email"])))]
 pub struct AlertAddArgs {
     /// The rule (see `alerts backtest --help`).
     pub rule: String,
@@ -516,7 +519,41 @@ pub struct AlertAddArgs {
     /// (X-Canary-Signature: t=..., v1=...).
     #[arg(long, env = "CANARY_WEBHOOK_SECRET", hide_env_values = true)]
     pub secret: Option<String>,
-    /// Allow a webhook on a loopback or private address (refused by default).
+    /// Deliver to a Slack incoming webhook.
+    #[arg(long)]
+    pub slack: Option<String>,
+    /// Deliver to a Discord webhook (mentions disabled).
+    #[arg(long)]
+    pub discord: Option<String>,
+    /// Deliver to this Telegram chat id through a bot (needs --telegram-token); group ids
+    /// are negative.
+    #[arg(long, requires = "telegram_token", allow_hyphen_values = true)]
+    pub telegram_chat: Option<String>,
+    /// The Telegram bot's token (or CANARY_TELEGRAM_TOKEN).
+    #[arg(long, env = "CANARY_TELEGRAM_TOKEN", hide_env_values = true)]
+    pub telegram_token: Option<String>,
+    /// The Telegram Bot API's address.
+    #[arg(long, default_value = canary_engine::alerting::channels::TELEGRAM_API)]
+    pub telegram_api: String,
+    /// Email notices to this address (repeat for more; needs --smtp and --smtp-from).
+    #[arg(long, requires_all = ["smtp", "smtp_from"])]
+    pub email: Vec<String>,
+    /// The SMTP relay, HOST:PORT; mail goes only over STARTTLS.
+    #[arg(long)]
+    pub smtp: Option<String>,
+    /// The sender's address.
+    #[arg(long)]
+    pub smtp_from: Option<String>,
+    /// The relay's user name (AUTH PLAIN, inside TLS).
+    #[arg(long, requires = "smtp_password")]
+    pub smtp_user: Option<String>,
+    /// The relay's password (or CANARY_SMTP_PASSWORD).
+    #[arg(long, env = "CANARY_SMTP_PASSWORD", hide_env_values = true)]
+    pub smtp_password: Option<String>,
+    /// A PEM file of CA certificates to trust for the relay, besides the usual roots.
+    #[arg(long)]
+    pub smtp_ca: Option<PathBuf>,
+    /// Allow a channel on a loopback or private address (refused by default).
     #[arg(long)]
     pub allow_private: bool,
     /// Evaluate bar closes from this time (default now); an earlier time replays history

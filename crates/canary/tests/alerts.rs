@@ -302,3 +302,145 @@ fn silences_mute_notices_and_tests_reach_the_channel() {
             .success()
     );
 }
+
+/// Slack-, Discord- and Telegram-shaped receivers on loopback, for three rules of the same
+/// text (each delivers: the idempotency key is per rule): each gets its own JSON with the
+/// formatting escaped; Telegram's rate-limit reply is waited out as told; more than ten
+/// notices for one Telegram chat arrive as one digest.
+#[test]
+fn chat_channels_get_escaped_paced_and_digested_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("a.db");
+    import_4h(&db);
+    let (base, got) = common::receiver_with(|_, r| {
+        let telegram = r.line.contains("/sendMessage");
+        let first_to_chat_7 =
+            r.body.contains("\"chat_id\":\"-1007\"") && !r.headers.contains_key("x-seen");
+        if telegram
+            && first_to_chat_7
+            && RATE_LIMITED.swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            return (
+                "429 Too Many Requests".into(),
+                r#"{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 1","parameters":{"retry_after":1}}"#.into(),
+            );
+        }
+        ("200 OK".into(), r#"{"ok":true,"result":{}}"#.into())
+    });
+    let add = |rule: &str, tf: &str, extra: &[&str]| {
+        let mut a = vec![
+            "alerts",
+            "add",
+            rule,
+            "--tf",
+            tf,
+            "--allow-private",
+            "--since",
+            "2026-01-30T00:00:00Z",
+        ];
+        a.extend_from_slice(extra);
+        ok(&canary(&db, &a));
+    };
+    let rsi = "BTCUSDT.rsi14.1d < 30";
+    let (slack_url, discord_url) = (format!("{base}/slack"), format!("{base}/discord"));
+    add(rsi, "1d", &["--slack", &slack_url]);
+    add(rsi, "1d", &["--discord", &discord_url]);
+    add(
+        rsi,
+        "1d",
+        &[
+            "--telegram-chat",
+            "-1007",
+            "--telegram-token",
+            "123:ABC",
+            "--telegram-api",
+            &base,
+        ],
+    );
+    // Every 4h close from the 30th: more than ten notices for chat 42.
+    add(
+        "BTCUSDT.close > 1",
+        "4h",
+        &[
+            "--frequency",
+            "every-close",
+            "--telegram-chat",
+            "42",
+            "--telegram-token",
+            "123:ABC",
+            "--telegram-api",
+            &base,
+        ],
+    );
+    let started = std::time::Instant::now();
+    let out = ok(&canary(
+        &db,
+        &[
+            "alerts",
+            "check",
+            "--asof",
+            "2026-02-01T12:00:00Z",
+            "--backoff",
+            "0.01",
+        ],
+    ));
+    assert!(out.contains("0 failed"), "{out}");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(1),
+        "the 429 was waited out"
+    );
+    let g = got.lock().unwrap();
+    let to = |path: &str| -> Vec<serde_json::Value> {
+        g.iter()
+            .filter(|r| r.line.contains(path))
+            .map(|r| serde_json::from_str(&r.body).unwrap())
+            .collect()
+    };
+    let slack = to("/slack");
+    assert_eq!(slack.len(), 1);
+    let t = slack[0]["text"].as_str().unwrap();
+    assert!(
+        t.starts_with("*Canary: BTCUSDT.rsi14.1d &lt; 30 fired*\n"),
+        "{t}"
+    );
+    let discord = to("/discord");
+    assert_eq!(discord.len(), 1);
+    assert_eq!(
+        discord[0]["allowed_mentions"]["parse"],
+        serde_json::json!([])
+    );
+    assert!(
+        discord[0]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("**Canary: ")
+    );
+    let tg = to("/bot123:ABC/sendMessage");
+    let chat7: Vec<_> = tg.iter().filter(|m| m["chat_id"] == "-1007").collect();
+    assert_eq!(chat7.len(), 2, "the rate-limited attempt, then the message");
+    assert_eq!(chat7[1]["parse_mode"], "MarkdownV2");
+    let text = chat7[1]["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("*Canary: BTCUSDT\\.rsi14\\.1d < 30 fired*\n"),
+        "{text}"
+    );
+    assert!(text.contains("2026\\-02\\-01 00:00:00 UTC"), "{text}");
+    let chat42: Vec<_> = tg.iter().filter(|m| m["chat_id"] == "42").collect();
+    assert_eq!(chat42.len(), 1, "one digest");
+    let digest = chat42[0]["text"].as_str().unwrap();
+    let n: usize = digest
+        .strip_prefix("*Canary: ")
+        .and_then(|s| s.split_once(' '))
+        .and_then(|(n, _)| n.parse().ok())
+        .unwrap();
+    assert!(n > 10 && digest.lines().count() == n + 1, "{digest}");
+    drop(g);
+    // Every notice the digest carried is recorded as delivered.
+    let log = ok(&canary(&db, &["alerts", "log", "--rule", "4"]));
+    assert_eq!(log.matches("delivered").count(), n, "{log}");
+    // The bot token never appears in the log.
+    let all = ok(&canary(&db, &["alerts", "log"]));
+    assert!(!all.contains("123:ABC"), "{all}");
+}
+
+static RATE_LIMITED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);

@@ -134,13 +134,44 @@ pub fn manage(db: &Path, a: &AlertsArgs) -> Result<()> {
     match &a.command {
         C::Backtest(_) => run(db, a),
         C::Add(x) => {
-            let channel = match &x.webhook {
-                Some(url) => Channel::Webhook {
+            let allow_private = x.allow_private;
+            let channel = if let Some(url) = &x.webhook {
+                Channel::Webhook {
                     url: url.clone(),
                     secret: x.secret.clone(),
-                    allow_private: x.allow_private,
-                },
-                None => Channel::Log,
+                    allow_private,
+                }
+            } else if let Some(url) = &x.slack {
+                Channel::Slack {
+                    url: url.clone(),
+                    allow_private,
+                }
+            } else if let Some(url) = &x.discord {
+                Channel::Discord {
+                    url: url.clone(),
+                    allow_private,
+                }
+            } else if let Some(chat) = &x.telegram_chat {
+                Channel::Telegram {
+                    api: x.telegram_api.clone(),
+                    bot_token: x.telegram_token.clone().unwrap_or_default(),
+                    chat_id: chat.clone(),
+                    allow_private,
+                }
+            } else if !x.email.is_empty() {
+                Channel::Email {
+                    smtp: canary_engine::alerting::smtp::Smtp {
+                        server: x.smtp.clone().unwrap_or_default(),
+                        from: x.smtp_from.clone().unwrap_or_default(),
+                        to: x.email.clone(),
+                        username: x.smtp_user.clone(),
+                        password: x.smtp_password.clone(),
+                        ca: x.smtp_ca.clone(),
+                    },
+                    allow_private,
+                }
+            } else {
+                Channel::Log
             };
             let spec = RuleSpec {
                 rule: x.rule.clone(),
@@ -194,7 +225,7 @@ pub fn manage(db: &Path, a: &AlertsArgs) -> Result<()> {
                     r.timeframe.clone(),
                     state,
                     st.map_or_else(String::new, |s| s.evaluated_to.to_string()),
-                    channel["url"].as_str().unwrap_or("log").to_string(),
+                    channel_name(&channel),
                 ]);
             }
             println!("{tb}");
@@ -360,4 +391,29 @@ fn send(
         );
     }
     Ok(sent)
+}
+
+/// A channel as listed (no secret shown).
+fn channel_name(c: &serde_json::Value) -> String {
+    match c["type"].as_str().unwrap_or("log") {
+        "webhook" => c["url"].as_str().unwrap_or("").to_string(),
+        "slack" | "discord" => format!(
+            "{} {}",
+            c["type"].as_str().unwrap_or(""),
+            c["url"].as_str().unwrap_or("")
+        ),
+        "telegram" => format!("telegram chat {}", c["chat_id"].as_str().unwrap_or("")),
+        "email" => format!(
+            "email {}",
+            c["smtp"]["to"]
+                .as_array()
+                .map(|a| a
+                    .iter()
+                    .filter_map(|x| x.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "))
+                .unwrap_or_default()
+        ),
+        other => other.to_string(),
+    }
 }

@@ -154,6 +154,20 @@ pub struct Received {
 /// An HTTP receiver on loopback that answers 503 to its first `fail_first` requests and 200
 /// after; every request is recorded. Its base URL and the record.
 pub fn receiver(fail_first: usize) -> (String, std::sync::Arc<std::sync::Mutex<Vec<Received>>>) {
+    receiver_with(move |n, _| {
+        if n <= fail_first {
+            ("503 Service Unavailable".into(), "unavailable".into())
+        } else {
+            ("200 OK".into(), "ok".into())
+        }
+    })
+}
+
+/// An HTTP receiver on loopback answering each request (numbered from 1) as `respond` says:
+/// status line and body. Its base URL and the record of every request.
+pub fn receiver_with(
+    respond: impl Fn(usize, &Received) -> (String, String) + Send + 'static,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<Received>>>) {
     use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
@@ -192,23 +206,23 @@ pub fn receiver(fail_first: usize) -> (String, std::sync::Arc<std::sync::Mutex<V
                 }
             }
             let body = String::from_utf8_lossy(&buf[head_end + 4..]).to_string();
+            let r = Received {
+                line,
+                headers,
+                body,
+            };
             let n = {
                 let mut g = record.lock().unwrap();
-                g.push(Received {
-                    line,
-                    headers,
-                    body,
-                });
+                g.push(r.clone());
                 g.len()
             };
-            let status = if n <= fail_first {
-                "503 Service Unavailable"
-            } else {
-                "200 OK"
-            };
+            let (status, answer) = respond(n, &r);
             let _ = s.write_all(
-                format!("HTTP/1.1 {status}\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
-                    .as_bytes(),
+                format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                    answer.len()
+                )
+                .as_bytes(),
             );
         }
     });

@@ -21,24 +21,13 @@ use canary_news::tags::Dictionary;
 use canary_store::{Store, StoredAlertState};
 use serde::{Deserialize, Serialize};
 
+pub mod channels;
+pub mod smtp;
+
+pub use channels::Channel;
+
 use crate::reports::alerts::RuleInputs;
 use crate::{Context, Draft, EngineError, ScoreParams};
-
-/// Where a rule's notices go.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Channel {
-    /// An HTTP(S) endpoint that takes the notice as JSON.
-    Webhook {
-        url: String,
-        /// Signs each delivery (HMAC-SHA256) when set.
-        secret: Option<String>,
-        /// Deliver to loopback and private addresses (refused otherwise: an SSRF guard).
-        allow_private: bool,
-    },
-    /// Only the delivery log.
-    Log,
-}
 
 /// A rule as stored: text, timeframe, policy, channel.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -61,13 +50,15 @@ pub fn owner_of(token: &str) -> String {
 #[must_use]
 pub fn ssrf_refusal(url: &str, allow_private: bool) -> Option<String> {
     let u = url::Url::parse(url).ok()?;
-    if !matches!(u.scheme(), "http" | "https") {
+    if !matches!(u.scheme(), "http" | "https" | "smtp") {
         return Some(format!("{url}: only http and https webhooks"));
     }
     if allow_private {
         return None;
     }
     let private = match u.host() {
+        // An SMTP relay's host, written smtp://host:port.
+        _ if u.scheme() == "smtp" => host_is_private(u.host_str().unwrap_or("")),
         Some(url::Host::Ipv4(ip)) => {
             ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified()
         }
@@ -78,6 +69,26 @@ pub fn ssrf_refusal(url: &str, allow_private: bool) -> Option<String> {
     private.then(|| {
         format!("{url}: a loopback or private address; allow it explicitly if it is yours")
     })
+}
+
+fn host_is_private(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    match h.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => {
+            ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified()
+        }
+        Ok(std::net::IpAddr::V6(ip)) => ip.is_loopback() || ip.is_unspecified(),
+        Err(_) => h.eq_ignore_ascii_case("localhost"),
+    }
+}
+
+/// Whether an email address is one we can put in a header and an SMTP command as it is.
+fn plain_address(a: &str) -> bool {
+    a.contains('@')
+        && !a.starts_with('@')
+        && !a.ends_with('@')
+        && a.chars()
+            .all(|c| c.is_ascii_graphic() && !"<>,;\"\\()[]".contains(c))
 }
 
 /// Add a rule for the token's owner; its id.
@@ -98,15 +109,40 @@ pub fn add_rule(
             "name a symbol (e.g. BTCUSDT.close)",
         ));
     }
-    if let Channel::Webhook {
-        url, allow_private, ..
-    } = &spec.channel
-    {
-        if url::Url::parse(url).is_err() {
-            return Err(EngineError::param("webhook", url, "not a URL"));
+    if let Channel::Email { smtp, .. } = &spec.channel {
+        for a in smtp.to.iter().chain([&smtp.from]) {
+            if !plain_address(a) {
+                return Err(EngineError::param(
+                    "email",
+                    a,
+                    "not a plain address like name@example.org",
+                ));
+            }
         }
-        if let Some(why) = ssrf_refusal(url, *allow_private) {
-            return Err(EngineError::param("webhook", url, &why));
+        if smtp.to.is_empty() {
+            return Err(EngineError::param("email", "", "no recipient"));
+        }
+        if !smtp.server.contains(':') {
+            return Err(EngineError::param(
+                "smtp",
+                &smtp.server,
+                "write HOST:PORT (587 for submission)",
+            ));
+        }
+        if let Some(ca) = smtp.ca.as_ref().filter(|ca| !ca.is_file()) {
+            return Err(EngineError::param(
+                "smtp-ca",
+                ca.display().to_string(),
+                "no such file",
+            ));
+        }
+    }
+    if let Some((url, allow_private)) = spec.channel.address() {
+        if url::Url::parse(&url).is_err() {
+            return Err(EngineError::param("channel", &url, "not a URL"));
+        }
+        if let Some(why) = ssrf_refusal(&url, allow_private) {
+            return Err(EngineError::param("channel", &url, &why));
         }
     }
     let policy = serde_json::to_string(&spec.policy).unwrap_or_default();
@@ -132,6 +168,16 @@ pub struct Checked {
     /// How many of them fell in a silence (logged, not sent).
     pub silenced: usize,
     pub state: canary_alerts::state::State,
+}
+
+impl Payload {
+    /// The time of its notice.
+    #[must_use]
+    pub fn notice_at(&self) -> Timestamp {
+        match self.notice {
+            Notice::Fired { at } | Notice::Resolved { at } | Notice::Reminder { at } => at,
+        }
+    }
 }
 
 /// A notice as stored and delivered.
@@ -243,7 +289,8 @@ pub fn check(
                     Notice::Resolved { at } => ("resolved", at),
                     Notice::Reminder { at } => ("reminder", at),
                 };
-                let key = format!("{fp}:{kind}:{}", at.millis());
+                // Per rule: two rules of the same text (other channels, other owners) each deliver.
+                let key = format!("{fp}:{}:{kind}:{}", r.id, at.millis());
                 let p = Payload {
                     idempotency_key: key.clone(),
                     fingerprint: fp.clone(),
@@ -321,7 +368,7 @@ pub fn queue_test(
         .symbol()
         .map_or_else(String::new, |s| s.as_str().to_string());
     let fp = fingerprint(&r.rule, &symbol);
-    let key = format!("{fp}:test:{}", now.millis());
+    let key = format!("{fp}:{rule_id}:test:{}", now.millis());
     let p = Payload {
         idempotency_key: key.clone(),
         fingerprint: fp,
@@ -357,8 +404,16 @@ fn sign(secret: &str, t: i64, body: &str) -> String {
     tag.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Send every notice not yet delivered (or only the one keyed `only`), each up to `attempts` times with back-off from
-/// `backoff` (doubling), recording each attempt.
+/// More notices than this for one Telegram chat in one delivery go as one digest.
+pub const DIGEST_AFTER: usize = 10;
+/// The least time between two messages to one Telegram chat (the Bot API's FAQ: about one
+/// message per second in a chat).
+pub const CHAT_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Send every notice not yet delivered (or only the one keyed `only`), each up to `attempts`
+/// times with back-off from `backoff` (doubling, or as long as a rate limit asks), recording
+/// each attempt. Messages to one Telegram chat are paced; past [`DIGEST_AFTER`] they go as one
+/// digest, recorded against each notice it carries.
 ///
 /// # Errors
 /// A database error (a failed delivery is recorded, not an error).
@@ -376,7 +431,9 @@ pub async fn deliver(
         .into_iter()
         .filter_map(|r| serde_json::from_str(&r.channel).ok().map(|c| (r.id, c)))
         .collect();
-    let mut out = Vec::new();
+    // Each send: the channel, the notices it carries (one, or a digest's), JSON, text.
+    let mut sends: Vec<(Channel, Vec<String>, String, String)> = Vec::new();
+    let mut chats: BTreeMap<String, (Channel, Vec<Payload>)> = BTreeMap::new();
     for d in store.undelivered()? {
         if only.is_some_and(|k| k != d.idempotency_key) {
             continue;
@@ -384,83 +441,158 @@ pub async fn deliver(
         let Some(channel) = rules.get(&d.rule_id) else {
             continue;
         };
-        let (url, secret, allow) = match channel {
-            Channel::Log => {
-                store.record_attempt(&d.idempotency_key, Ok(0), now)?;
-                out.push(Delivered {
-                    idempotency_key: d.idempotency_key,
-                    ok: true,
-                    attempts: 1,
-                    error: None,
-                });
-                continue;
-            }
-            Channel::Webhook {
-                url,
-                secret,
-                allow_private,
-            } => (url, secret, *allow_private),
+        let Ok(p) = serde_json::from_str::<Payload>(&d.notice) else {
+            store.record_attempt(
+                &d.idempotency_key,
+                Err("the stored notice does not read as a notice".into()),
+                now,
+            )?;
+            continue;
         };
-        if let Some(why) = ssrf_refusal(url, allow) {
-            store.record_attempt(&d.idempotency_key, Err(why.clone()), now)?;
-            out.push(Delivered {
-                idempotency_key: d.idempotency_key,
-                ok: false,
-                attempts: 1,
-                error: Some(why),
-            });
+        if let Some(chat) = channel.chat() {
+            chats
+                .entry(chat)
+                .or_insert_with(|| (channel.clone(), Vec::new()))
+                .1
+                .push(p);
             continue;
         }
-        let mut result = Delivered {
-            idempotency_key: d.idempotency_key.clone(),
-            ok: false,
-            attempts: 0,
-            error: None,
+        let text = match channel {
+            Channel::Email { smtp, .. } => channels::email(smtp, &p, &rfc2822(now)),
+            _ => channels::chat_text(channel, &p),
         };
-        let mut wait = backoff;
-        for k in 0..attempts.max(1) {
-            if k > 0 {
-                tokio::time::sleep(wait).await;
-                wait *= 2;
+        sends.push((channel.clone(), vec![d.idempotency_key], d.notice, text));
+    }
+    let mut paced = Vec::new();
+    for (_, (channel, ps)) in chats {
+        if ps.len() > DIGEST_AFTER {
+            let keys = ps.iter().map(|p| p.idempotency_key.clone()).collect();
+            paced.push((
+                channel.clone(),
+                keys,
+                String::new(),
+                channels::telegram_digest(&ps),
+            ));
+        } else {
+            for p in ps {
+                let text = channels::chat_text(&channel, &p);
+                let json = serde_json::to_string(&p).unwrap_or_default();
+                paced.push((channel.clone(), vec![p.idempotency_key], json, text));
             }
+        }
+    }
+    let mut out = Vec::new();
+    let mut last_to_chat: BTreeMap<String, std::time::Instant> = BTreeMap::new();
+    for (channel, keys, json, text) in sends.into_iter().chain(paced) {
+        if let Some(t) = channel.chat().and_then(|c| last_to_chat.get(&c).copied()) {
+            tokio::time::sleep(CHAT_INTERVAL.saturating_sub(t.elapsed())).await;
+        }
+        let r = send_one(
+            client, &channel, &keys[0], &json, &text, attempts, backoff, timeout,
+        )
+        .await;
+        if let Some(chat) = channel.chat() {
+            last_to_chat.insert(chat, std::time::Instant::now());
+        }
+        for (i, outcome) in r.outcomes.iter().enumerate() {
+            for k in &keys {
+                // A digest's attempts count against each notice it carries.
+                store.record_attempt(k, outcome.clone(), now)?;
+                if i + 1 == r.outcomes.len() {
+                    out.push(Delivered {
+                        idempotency_key: k.clone(),
+                        ok: outcome.is_ok(),
+                        attempts: r.outcomes.len(),
+                        error: outcome.clone().err(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+struct Sent {
+    outcomes: Vec<Result<i64, String>>,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn send_one(
+    client: &reqwest::Client,
+    channel: &Channel,
+    key: &str,
+    json: &str,
+    text: &str,
+    attempts: usize,
+    backoff: Duration,
+    timeout: Duration,
+) -> Sent {
+    let mut outcomes = Vec::new();
+    if let Some(why) = channel
+        .address()
+        .and_then(|(url, allow)| ssrf_refusal(&url, allow))
+    {
+        return Sent {
+            outcomes: vec![Err(why)],
+        };
+    }
+    let mut wait = backoff;
+    let mut asked: Option<Duration> = None;
+    for k in 0..attempts.max(1) {
+        if k > 0 {
+            tokio::time::sleep(asked.take().unwrap_or(wait)).await;
+            wait *= 2;
+        }
+        let mut headers = vec![("Idempotency-Key", key.to_string())];
+        if let Channel::Webhook {
+            secret: Some(secret),
+            ..
+        } = channel
+        {
             // The signature's timestamp is the sending time, so a receiver can refuse replays.
             let t = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-            let mut req = client
-                .post(url)
-                .timeout(timeout)
-                .header("Content-Type", "application/json")
-                .header("Idempotency-Key", &d.idempotency_key)
-                .body(d.notice.clone());
-            if let Some(s) = secret {
-                req = req.header(
-                    "X-Canary-Signature",
-                    format!("t={t},v1={}", sign(s, t, &d.notice)),
-                );
+            headers.push((
+                "X-Canary-Signature",
+                format!("t={t},v1={}", sign(secret, t, json)),
+            ));
+        }
+        match channels::attempt(client, channel, json, text, &headers, timeout).await {
+            Ok(ms) => {
+                outcomes.push(Ok(ms));
+                break;
             }
-            let started = std::time::Instant::now();
-            result.attempts += 1;
-            let outcome = match req.send().await {
-                Ok(r) if r.status().is_success() => {
-                    Ok(i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX))
-                }
-                Ok(r) => Err(format!("{url}: HTTP {}", r.status().as_u16())),
-                Err(e) => Err(format!("{url}: {e}")),
-            };
-            store.record_attempt(&d.idempotency_key, outcome.clone(), now)?;
-            match outcome {
-                Ok(_) => {
-                    result.ok = true;
-                    result.error = None;
+            Err(f) => {
+                outcomes.push(Err(f.error));
+                if f.permanent {
                     break;
                 }
-                Err(e) => result.error = Some(e),
+                asked = f.retry_after;
             }
         }
-        out.push(result);
     }
-    Ok(out)
+    Sent { outcomes }
+}
+
+/// An RFC 5322 date.
+fn rfc2822(t: Timestamp) -> String {
+    let s = t.to_string(); // 2026-02-01T00:00:00Z
+    let date = s.get(..10).unwrap_or("");
+    let time = s.get(11..19).unwrap_or("00:00:00");
+    let mut it = date.split('-').map(|x| x.parse::<i64>().unwrap_or(0));
+    let (y, m, d) = (
+        it.next().unwrap_or(1970),
+        it.next().unwrap_or(1),
+        it.next().unwrap_or(1),
+    );
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    let day = DAYS[usize::try_from(t.millis().div_euclid(86_400_000).rem_euclid(7)).unwrap_or(0)];
+    let month = MONTHS[usize::try_from(m - 1).unwrap_or(0).min(11)];
+    format!("{day}, {d} {month} {y} {time} +0000")
 }
 
 #[cfg(test)]
@@ -483,5 +615,14 @@ mod tests {
         assert!(ssrf_refusal("http://127.0.0.1:9/x", true).is_none());
         assert!(ssrf_refusal("https://hooks.example.com/x", false).is_none());
         assert!(ssrf_refusal("ftp://example.com/x", true).is_some());
+        assert!(ssrf_refusal("smtp://127.0.0.1:25", false).is_some());
+        assert!(ssrf_refusal("smtp://mail.example.org:587", false).is_none());
+        assert!(plain_address("ops@example.org"));
+        assert!(!plain_address("ops@example.org\r\nBcc: x@y"));
+        assert!(!plain_address("<ops@example.org>"));
+        assert_eq!(
+            rfc2822(Timestamp::from_millis(1_769_904_000_000)),
+            "Sun, 1 Feb 2026 00:00:00 +0000"
+        );
     }
 }
