@@ -5,9 +5,12 @@
 run:
 	cargo run --quiet -p canary -- demo --dir demo
 
-# The whole test suite (uses cargo-nextest when installed, else cargo test).
+# The whole test suite (uses cargo-nextest when installed, else cargo test). The email-alert
+# test starts a real SMTP server: scripts/test-python.sh makes .venv-test for it (PyPI).
 test:
-	@if command -v cargo-nextest >/dev/null 2>&1; then \
+	@CANARY_TEST_PYTHON="$$(bash scripts/test-python.sh)" || exit 1; \
+	export CANARY_TEST_PYTHON; \
+	if command -v cargo-nextest >/dev/null 2>&1; then \
 		cargo nextest run --workspace --no-fail-fast; \
 	else \
 		cargo test --workspace --no-fail-fast; \

@@ -444,3 +444,101 @@ fn chat_channels_get_escaped_paced_and_digested_messages() {
 }
 
 static RATE_LIMITED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// A real SMTP server (aiosmtpd, started by the test; STARTTLS and AUTH required) gets the
+/// email of a firing: the envelope, the subject, the notice as JSON. A wrong password is a
+/// failed delivery that names the step and the server's reply.
+#[test]
+fn the_smtp_receiver_gets_the_email_over_starttls() {
+    struct Smtpd(std::process::Child);
+    impl Drop for Smtpd {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let python = std::env::var("CANARY_TEST_PYTHON").expect(
+        "CANARY_TEST_PYTHON is not set: run `make test`, which installs aiosmtpd and trustme \
+         in .venv-test and points it there",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mail = dir.path().join("mail");
+    std::fs::create_dir(&mail).unwrap();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_receiver.py");
+    let mut child = std::process::Command::new(&python)
+        .arg(&script)
+        .arg(&mail)
+        .arg("pw-1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{python}: {e}"));
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let _smtpd = Smtpd(child);
+    let port: u16 = line.trim().parse().unwrap_or_else(|_| panic!("{line:?}"));
+    let server = format!("127.0.0.1:{port}");
+    let ca = mail.join("ca.pem");
+    let db = dir.path().join("a.db");
+    import_4h(&db);
+    for password in ["wrong", "pw-1"] {
+        ok(&canary(
+            &db,
+            &[
+                "alerts",
+                "add",
+                "BTCUSDT.rsi14.1d < 30",
+                "--email",
+                "ops@example.org",
+                "--email",
+                "risk@example.org",
+                "--smtp",
+                &server,
+                "--smtp-from",
+                "canary@example.org",
+                "--smtp-user",
+                "canary",
+                "--smtp-password",
+                password,
+                "--smtp-ca",
+                ca.to_str().unwrap(),
+                "--allow-private",
+                "--since",
+                "2026-01-25T00:00:00Z",
+            ],
+        ));
+    }
+    let out = ok(&canary(
+        &db,
+        &[
+            "alerts",
+            "check",
+            "--asof",
+            "2026-02-01T12:00:00Z",
+            "--attempts",
+            "1",
+        ],
+    ));
+    assert!(out.contains("1 notices delivered, 1 failed"), "{out}");
+    assert!(out.contains("AUTH: 535"), "{out}");
+    let eml = std::fs::read_to_string(mail.join("1.eml")).unwrap();
+    assert!(
+        eml.contains("X-Envelope-From: canary@example.org\r\n"),
+        "{eml}"
+    );
+    assert!(
+        eml.contains("X-Envelope-To: ops@example.org,risk@example.org\r\n"),
+        "{eml}"
+    );
+    assert!(eml.contains("X-Authenticated: True\r\n"), "{eml}");
+    assert!(
+        eml.contains("Subject: Canary: BTCUSDT.rsi14.1d < 30 fired\r\n"),
+        "{eml}"
+    );
+    assert!(eml.contains("\"idempotency_key\""), "{eml}");
+    assert!(!mail.join("2.eml").exists());
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The Python the tests start real servers with (an SMTP server for the email alerts):
+# a virtual environment at .venv-test with aiosmtpd and trustme from PyPI. Prints its python.
+# Installs Debian's python3-venv first when the system Python cannot make one.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=.venv-test
+DEPS=(aiosmtpd==1.4.6 trustme==1.2.1)
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import aiosmtpd, trustme' 2>/dev/null; then
+    if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' 2>/dev/null; then
+        echo "test-python: installing python3-venv (Debian)" >&2
+        SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+        $SUDO apt-get install -y -q python3-venv >&2
+    fi
+    rm -rf "$VENV"
+    python3 -m venv "$VENV" >&2
+    "$VENV/bin/pip" install --quiet "${DEPS[@]}" >&2
+fi
+echo "$PWD/$VENV/bin/python"
