@@ -12,6 +12,8 @@
 //!   [`news`] and [`stories`] (with [`news_dictionary`]), [`score`], [`score_history`] and
 //!   [`backtest_scores`], [`watch`].
 //! - [`alerting`]: stored alert rules checked at each bar close, notices delivered.
+//! - [`runtime`]: the live engine: sources, per-symbol processors building bars with
+//!   streaming indicators, alert checks at each close, every event stored for replay.
 //! - [`analysis`]: the analysis composed from the reports, rendered as Markdown, HTML, JSON,
 //!   every number grounded in a claim.
 //! - [`facts`]: the company-facts file (`miners.toml`), each figure a dated history read as
@@ -31,6 +33,7 @@ pub mod news_poll;
 mod report;
 mod reports;
 mod resample;
+pub mod runtime;
 pub mod tuning;
 
 pub use context::{

@@ -1,12 +1,13 @@
 //! [`Candle`]: one OHLCV bar whose invariants hold by construction.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::time::Timestamp;
 
 /// One OHLCV bar, keyed by its open time. `volume` is in the base asset (BTC of BTCUSDT),
 /// `quote_volume` in the quote asset when the source has it.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "RawCandle")]
 pub struct Candle {
     pub open_time: Timestamp,
     pub open: f64,
@@ -50,6 +51,36 @@ impl CandleField {
 pub struct CandleError {
     pub field: CandleField,
     pub reason: String,
+}
+
+/// A candle as read from JSON, validated by [`Candle::new`] before it becomes one.
+#[derive(Deserialize)]
+struct RawCandle {
+    open_time: Timestamp,
+    open: f64,
+    high: f64,
+    low: f64,
+    close: f64,
+    volume: f64,
+    quote_volume: Option<f64>,
+    trades: Option<u64>,
+}
+
+impl TryFrom<RawCandle> for Candle {
+    type Error = String;
+    fn try_from(r: RawCandle) -> Result<Self, String> {
+        Candle::new(
+            r.open_time,
+            r.open,
+            r.high,
+            r.low,
+            r.close,
+            r.volume,
+            r.quote_volume,
+            r.trades,
+        )
+        .map_err(|e| format!("{:?}: {}", e.field, e.reason))
+    }
 }
 
 impl Candle {

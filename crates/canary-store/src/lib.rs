@@ -15,6 +15,8 @@
 //!   back-off.
 //! - Alerts (`alerts.rs`, migrations 0011 and 0012): rules by owner, silences, state after each evaluation and
 //!   the notices it produced saved together, deliveries with attempts and latency.
+//! - Events (`events.rs`, migration 0013): what the live engine took in, in order, each with
+//!   when Canary had it, so that a live day replays exactly.
 //! - Analyses (`analyses.rs`, migration 0010): append-only by content id, with versions.
 //! - Entity outflows (`flows.rs`), idempotent by transaction; network series (`network.rs`):
 //!   the same as candles for hash rate, difficulty, subsidy, fees, fleet efficiency.
@@ -22,6 +24,7 @@
 mod alerts;
 mod analyses;
 mod candles;
+mod events;
 mod flows;
 mod network;
 mod news;
@@ -30,6 +33,7 @@ mod write;
 pub use alerts::{Delivery, Silence, StoredAlertState, StoredRule};
 pub use analyses::StoredAnalysis;
 pub use candles::{CandleQuery, InsertReport, NewCandle, SeriesInfo, StoredCandle};
+pub use events::{NewEvent, StoredEvent};
 pub use flows::StoredOutflow;
 pub use network::NetworkPoint;
 pub use news::{Feed, FeedPoll, NewsInsertReport, NewsQuery};
@@ -77,6 +81,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0012_alert_silences",
         include_str!("migrations/0012_alert_silences.sql"),
     ),
+    ("0013_events", include_str!("migrations/0013_events.sql")),
 ];
 
 /// Who wrote a batch of rows: the source's name (a file, an API address, `sim`) and its kind.

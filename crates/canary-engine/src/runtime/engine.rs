@@ -1,0 +1,394 @@
+//! The engine loop: events in order, bars stored at each close, alert rules checked then, the
+//! delivery task woken; a graceful end stores what was taken and sends what is pending.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use canary_model::{SourceKind, Symbol, Timeframe};
+use canary_news::sentiment::Lexicon;
+use canary_news::tags::Dictionary;
+use canary_store::{NewCandle, NewEvent, Revisions, Source, Store};
+use tokio::sync::{Notify, mpsc};
+
+use super::{Clock, Closed, Event, Processor, Stamped};
+use crate::alerting::{self, Checked};
+use crate::{EngineError, ScoreParams};
+
+/// A symbol and the timeframes to build for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Market {
+    pub symbol: Symbol,
+    pub timeframes: Vec<Timeframe>,
+}
+
+/// How alert rules are checked and their notices sent.
+pub struct AlertSettings {
+    pub score: ScoreParams,
+    pub dictionary: Dictionary,
+    pub lexicon: Lexicon,
+    pub attempts: usize,
+    pub backoff: Duration,
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for AlertSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AlertSettings")
+            .field("attempts", &self.attempts)
+            .field("backoff", &self.backoff)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the engine runs.
+#[derive(Debug)]
+pub struct EngineSettings {
+    /// The database (the delivery task opens its own connection to it).
+    pub db: PathBuf,
+    pub markets: Vec<Market>,
+    /// The kind of each source by name (bars from a simulated source are stored as such);
+    /// a source not named is real.
+    pub source_kinds: BTreeMap<String, SourceKind>,
+    /// Check the stored alert rules at each close (and deliver), or only build bars.
+    pub alerts: Option<AlertSettings>,
+    /// Store events at least this often when no bar closes.
+    pub flush_every: Duration,
+}
+
+/// What the engine reports as it runs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// A bar closed and was stored.
+    Bar(Closed),
+    /// A rule produced a notice (delivered by the delivery task).
+    Notice {
+        rule_id: i64,
+        rule: String,
+        notice: canary_alerts::state::Notice,
+        late: bool,
+    },
+    /// A source's own event: a gap, a reconnection, silence.
+    System(Event),
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub events: u64,
+    pub bars: u64,
+    pub notices: u64,
+    pub delivered: u64,
+    pub failed_deliveries: u64,
+    /// Input that came after its bar had closed (dropped, counted).
+    pub late_input: u64,
+    /// Events for a symbol the engine does not run (dropped, counted).
+    pub unknown_symbol: u64,
+}
+
+/// The engine: processors per symbol, the store, and the clock.
+#[allow(missing_debug_implementations)] // holds a store connection and a clock object
+pub struct Engine {
+    settings: EngineSettings,
+    store: Store,
+    clock: Arc<dyn Clock>,
+    processors: BTreeMap<Symbol, Processor>,
+    /// The source that last fed each symbol (bars the clock closes are stored as its).
+    fed_by: BTreeMap<Symbol, String>,
+    events: Vec<NewEvent>,
+    bars: Vec<(String, Closed)>,
+    last_flush: std::time::Instant,
+    summary: Summary,
+}
+
+impl Engine {
+    /// An engine over the database of `settings`.
+    ///
+    /// # Errors
+    /// A market without timeframes or whose higher timeframes are not multiples of its
+    /// lowest; a database that cannot be opened.
+    pub fn new(settings: EngineSettings, clock: Arc<dyn Clock>) -> Result<Self, EngineError> {
+        let mut processors = BTreeMap::new();
+        for m in &settings.markets {
+            let Some(base) = m.timeframes.iter().min_by_key(|t| t.duration_ms()) else {
+                return Err(EngineError::param(
+                    "timeframes",
+                    m.symbol.as_str(),
+                    "name at least one timeframe",
+                ));
+            };
+            if let Some(bad) = m.timeframes.iter().find(|t| !t.is_multiple_of(*base)) {
+                return Err(EngineError::param(
+                    "timeframes",
+                    bad.to_string(),
+                    &format!("not a multiple of the lowest, {base}"),
+                ));
+            }
+            processors.insert(
+                m.symbol.clone(),
+                Processor::new(m.symbol.clone(), m.timeframes.clone()),
+            );
+        }
+        let store = Store::open(&settings.db)?;
+        Ok(Self {
+            settings,
+            store,
+            clock,
+            processors,
+            fed_by: BTreeMap::new(),
+            events: Vec::new(),
+            bars: Vec::new(),
+            last_flush: std::time::Instant::now(),
+            summary: Summary::default(),
+        })
+    }
+
+    /// Run until every source has finished (their senders dropped), then store what was
+    /// taken and send what is pending. Outputs go to `out` when given (a slow reader slows
+    /// the engine, as a slow engine slows its sources).
+    ///
+    /// # Errors
+    /// A database error; a stored rule that no longer parses.
+    pub async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<Stamped>,
+        out: Option<mpsc::Sender<Output>>,
+    ) -> Result<Summary, EngineError> {
+        let wake = Arc::new(Notify::new());
+        let delivered = Arc::new(std::sync::Mutex::new((0_u64, 0_u64)));
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let delivery = self.settings.alerts.as_ref().map(|a| {
+            let db = self.settings.db.clone();
+            let (attempts, backoff, timeout) = (a.attempts, a.backoff, a.timeout);
+            let (wake, clock, delivered, done) = (
+                wake.clone(),
+                self.clock.clone(),
+                delivered.clone(),
+                done.clone(),
+            );
+            tokio::spawn(async move {
+                deliveries(db, attempts, backoff, timeout, wake, clock, delivered, done).await
+            })
+        });
+        let mut closed = Vec::new();
+        let mut outputs = Vec::new();
+        let result = async {
+            while let Some(s) = rx.recv().await {
+                self.take(s, &mut closed, &mut outputs)?;
+                self.after_event(&mut closed, &mut outputs, &wake)?;
+                if let Some(o) = &out {
+                    for x in outputs.drain(..) {
+                        if o.send(x).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+                outputs.clear();
+            }
+            self.flush()?;
+            Ok::<_, EngineError>(())
+        }
+        .await;
+        done.store(true, std::sync::atomic::Ordering::Release);
+        wake.notify_one();
+        if let Some(d) = delivery {
+            d.await
+                .map_err(|e| EngineError::param("delivery", "task", &e.to_string()))??;
+        }
+        result?;
+        let (ok, failed) = *delivered.lock().expect("not poisoned");
+        self.summary.delivered = ok;
+        self.summary.failed_deliveries = failed;
+        self.summary.late_input = self.processors.values().map(Processor::late).sum();
+        Ok(self.summary)
+    }
+
+    fn take(
+        &mut self,
+        s: Stamped,
+        closed: &mut Vec<Closed>,
+        outputs: &mut Vec<Output>,
+    ) -> Result<(), EngineError> {
+        self.clock.observe(s.available_at);
+        self.summary.events += 1;
+        let e = &s.event;
+        self.events.push(NewEvent {
+            source: e.source().to_string(),
+            kind: e.kind().to_string(),
+            symbol: e.symbol().map(|x| x.as_str().to_string()),
+            event_time: e.time(),
+            available_at: s.available_at,
+            payload: serde_json::to_string(e).unwrap_or_default(),
+        });
+        let source = e.source().to_string();
+        if let Some(sym) = e.symbol() {
+            self.fed_by.insert(sym.clone(), source.clone());
+        }
+        let before = closed.len();
+        match &s.event {
+            Event::Trade {
+                symbol,
+                time,
+                price,
+                qty,
+                ..
+            } => match self.processors.get_mut(symbol) {
+                Some(p) => p.trade(*time, *price, *qty, closed),
+                None => self.summary.unknown_symbol += 1,
+            },
+            Event::Bar {
+                symbol,
+                timeframe,
+                candle,
+                ..
+            } => match self.processors.get_mut(symbol) {
+                Some(p) if p.base() == *timeframe => p.bar(*candle, closed),
+                // A bar of a timeframe the market does not take in: stored as it is.
+                Some(_) => closed.push(Closed {
+                    symbol: symbol.clone(),
+                    timeframe: *timeframe,
+                    candle: *candle,
+                    source_bars: None,
+                    rsi14: None,
+                }),
+                None => self.summary.unknown_symbol += 1,
+            },
+            other => outputs.push(Output::System(other.clone())),
+        }
+        for c in &closed[before..] {
+            self.bars.push((source.clone(), c.clone()));
+        }
+        Ok(())
+    }
+
+    fn after_event(
+        &mut self,
+        closed: &mut Vec<Closed>,
+        outputs: &mut Vec<Output>,
+        wake: &Notify,
+    ) -> Result<(), EngineError> {
+        let now = self.clock.now();
+        let before = closed.len();
+        for p in self.processors.values_mut() {
+            p.tick(now, closed);
+        }
+        for c in &closed[before..] {
+            let source = self.fed_by.get(&c.symbol).cloned().unwrap_or_default();
+            self.bars.push((source, c.clone()));
+        }
+        if closed.is_empty() {
+            if self.last_flush.elapsed() >= self.settings.flush_every {
+                self.flush()?;
+            }
+            return Ok(());
+        }
+        self.flush()?;
+        self.summary.bars += closed.len() as u64;
+        outputs.extend(closed.drain(..).map(Output::Bar));
+        if let Some(a) = &self.settings.alerts {
+            let checked: Vec<Checked> =
+                alerting::check(&mut self.store, now, &a.dictionary, &a.lexicon, &a.score)?;
+            for c in checked {
+                for (n, late) in c.notices {
+                    self.summary.notices += 1;
+                    outputs.push(Output::Notice {
+                        rule_id: c.rule_id,
+                        rule: c.rule.clone(),
+                        notice: n,
+                        late,
+                    });
+                }
+            }
+            wake.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Store the events and bars taken since the last flush.
+    fn flush(&mut self) -> Result<(), EngineError> {
+        self.last_flush = std::time::Instant::now();
+        let now = self.clock.now();
+        self.store.append_events(&self.events)?;
+        self.events.clear();
+        let mut by_series: BTreeMap<(String, Symbol, Timeframe), Vec<NewCandle>> = BTreeMap::new();
+        for (source, c) in self.bars.drain(..) {
+            let available_at = now.max(c.timeframe.close_of(c.candle.open_time));
+            by_series
+                .entry((source, c.symbol.clone(), c.timeframe))
+                .or_default()
+                .push(NewCandle {
+                    candle: c.candle,
+                    available_at,
+                    source_bars: c.source_bars,
+                });
+        }
+        for ((source, symbol, tf), rows) in by_series {
+            let kind = self
+                .settings
+                .source_kinds
+                .get(&source)
+                .copied()
+                .unwrap_or(SourceKind::Real);
+            self.store.insert_candles(
+                &symbol,
+                tf,
+                Source {
+                    name: &source,
+                    kind,
+                },
+                now,
+                &rows,
+                Revisions::Keep,
+                |_| {},
+            )?;
+        }
+        Ok(())
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn deliveries(
+    db: PathBuf,
+    attempts: usize,
+    backoff: Duration,
+    timeout: Duration,
+    wake: Arc<Notify>,
+    clock: Arc<dyn Clock>,
+    delivered: Arc<std::sync::Mutex<(u64, u64)>>,
+    done: Arc<std::sync::atomic::AtomicBool>,
+) -> Result<(), EngineError> {
+    let mut store = Store::open(&db)?;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| EngineError::param("http client", "", &e.to_string()))?;
+    loop {
+        wake.notified().await;
+        let finished = done.load(std::sync::atomic::Ordering::Acquire);
+        let sent = alerting::deliver(
+            &mut store,
+            &client,
+            clock.now(),
+            attempts,
+            backoff,
+            timeout,
+            None,
+        )
+        .await?;
+        {
+            let mut d = delivered.lock().expect("not poisoned");
+            for s in &sent {
+                if s.ok {
+                    d.0 += 1;
+                } else {
+                    d.1 += 1;
+                }
+            }
+        }
+        if finished {
+            return Ok(());
+        }
+    }
+}

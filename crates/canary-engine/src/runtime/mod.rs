@@ -1,0 +1,166 @@
+//! The live engine: events in, bars and alerts out, with the same computations as `--asof`.
+//!
+//! Sources (an exchange stream, a bar file replayed, the simulator, the events stored by an
+//! earlier run) send [`Stamped`] events into one bounded channel: a slow engine slows its
+//! sources down, and no queue grows without bound. The engine owns the store. Per symbol, a
+//! [`Processor`] turns trades and bars into closed bars of every configured timeframe with
+//! streaming indicators (the same structs that `indicators --asof` runs in batch). At each
+//! bar close the engine stores the events and bars taken so far, then checks the stored alert
+//! rules as of that moment ([`crate::alerting::check`], the path `canary alerts check` takes)
+//! and wakes the delivery task, which sends from its own connection so that a slow receiver
+//! never holds the engine. Every event is stored with when Canary had it, so the run replays
+//! from the store exactly ([`sources::stored_events`]).
+//!
+//! Time comes from a [`Clock`]: the wall clock live, or, in a replay, the availability time of
+//! the latest event, so a replay at any speed does what the live run did.
+
+pub mod candles;
+pub mod engine;
+pub mod processor;
+pub mod sources;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use canary_model::{Candle, Symbol, Timeframe, Timestamp};
+use serde::{Deserialize, Serialize};
+
+pub use engine::{AlertSettings, Engine, EngineSettings, Market, Output, Summary};
+pub use processor::{Closed, Processor};
+
+/// What the engine takes in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    /// One trade.
+    Trade {
+        source: String,
+        symbol: Symbol,
+        time: Timestamp,
+        price: f64,
+        qty: f64,
+    },
+    /// A closed bar (an exchange's final kline, a bar file, the simulator).
+    Bar {
+        source: String,
+        symbol: Symbol,
+        timeframe: Timeframe,
+        candle: Candle,
+    },
+    /// A source knows it missed data over `[from, to)` (filled by backfill when it can).
+    Gap {
+        source: String,
+        symbol: Symbol,
+        from: Timestamp,
+        to: Timestamp,
+    },
+    /// A source's connection came back.
+    Reconnected { source: String, time: Timestamp },
+    /// A source has been silent longer than it should.
+    Stale {
+        source: String,
+        time: Timestamp,
+        silent_ms: i64,
+    },
+}
+
+impl Event {
+    /// The source that sent it.
+    #[must_use]
+    pub fn source(&self) -> &str {
+        match self {
+            Self::Trade { source, .. }
+            | Self::Bar { source, .. }
+            | Self::Gap { source, .. }
+            | Self::Reconnected { source, .. }
+            | Self::Stale { source, .. } => source,
+        }
+    }
+
+    /// Its kind, as stored.
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Trade { .. } => "trade",
+            Self::Bar { .. } => "bar",
+            Self::Gap { .. } => "gap",
+            Self::Reconnected { .. } => "reconnected",
+            Self::Stale { .. } => "stale",
+        }
+    }
+
+    /// The symbol it is about, if one.
+    #[must_use]
+    pub fn symbol(&self) -> Option<&Symbol> {
+        match self {
+            Self::Trade { symbol, .. } | Self::Bar { symbol, .. } | Self::Gap { symbol, .. } => {
+                Some(symbol)
+            }
+            _ => None,
+        }
+    }
+
+    /// Its own time (a trade's, a bar's close, a gap's start).
+    #[must_use]
+    pub fn time(&self) -> Timestamp {
+        match self {
+            Self::Trade { time, .. }
+            | Self::Reconnected { time, .. }
+            | Self::Stale { time, .. } => *time,
+            Self::Bar {
+                timeframe, candle, ..
+            } => timeframe.close_of(candle.open_time),
+            Self::Gap { from, .. } => *from,
+        }
+    }
+}
+
+/// An event and when Canary had it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stamped {
+    pub event: Event,
+    pub available_at: Timestamp,
+}
+
+/// Where the engine's time comes from.
+pub trait Clock: Send + Sync {
+    /// Now.
+    fn now(&self) -> Timestamp;
+    /// An event available at `t` was taken (a replay clock moves to it; the wall clock
+    /// does not).
+    fn observe(&self, _t: Timestamp) {}
+}
+
+/// The wall clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WallClock;
+
+impl Clock for WallClock {
+    fn now(&self) -> Timestamp {
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        Timestamp::from_millis(ms)
+    }
+}
+
+/// A replay's clock: the availability time of the latest event taken (never going back).
+#[derive(Debug, Clone, Default)]
+pub struct ReplayClock(Arc<AtomicI64>);
+
+impl ReplayClock {
+    /// A clock starting at `t`.
+    #[must_use]
+    pub fn starting(t: Timestamp) -> Self {
+        Self(Arc::new(AtomicI64::new(t.millis())))
+    }
+}
+
+impl Clock for ReplayClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::from_millis(self.0.load(Ordering::Acquire))
+    }
+    fn observe(&self, t: Timestamp) {
+        self.0.fetch_max(t.millis(), Ordering::AcqRel);
+    }
+}

@@ -1,0 +1,163 @@
+//! One symbol's processor: trades or bars in, closed bars of every configured timeframe out,
+//! each with its streaming indicators.
+
+use canary_analytics::ta::{Indicator, Rsi};
+use canary_model::{Candle, Symbol, Timeframe, Timestamp};
+
+use super::candles::{CandleBuilder, Piece};
+
+/// A bar that closed, with its streaming indicators.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Closed {
+    pub symbol: Symbol,
+    pub timeframe: Timeframe,
+    pub candle: Candle,
+    /// For a bar built from lower bars: how many (a short count means missing lower bars).
+    pub source_bars: Option<u32>,
+    /// RSI 14 of the timeframe's closes (Wilder, as TA-Lib), once past its lookback.
+    pub rsi14: Option<f64>,
+}
+
+#[derive(Debug)]
+struct Lane {
+    builder: CandleBuilder,
+    rsi: Rsi,
+}
+
+/// Trades or bars of one symbol into bars of each of its timeframes, lowest first: the lowest
+/// is built from trades (or taken as it comes, from bars of that timeframe); each higher one
+/// from the closed bars of the lowest.
+#[derive(Debug)]
+pub struct Processor {
+    pub symbol: Symbol,
+    lanes: Vec<Lane>,
+}
+
+impl Processor {
+    /// # Panics
+    /// With no timeframe (the engine's settings are checked before).
+    #[must_use]
+    pub fn new(symbol: Symbol, mut timeframes: Vec<Timeframe>) -> Self {
+        timeframes.sort_by_key(|t| t.duration_ms());
+        timeframes.dedup();
+        assert!(!timeframes.is_empty(), "a processor needs a timeframe");
+        let lanes = timeframes
+            .into_iter()
+            .map(|tf| Lane {
+                builder: CandleBuilder::new(tf),
+                rsi: Rsi::new(14).expect("14 is a valid period"),
+            })
+            .collect();
+        Self { symbol, lanes }
+    }
+
+    /// The lowest timeframe (the one bars come in at).
+    #[must_use]
+    pub fn base(&self) -> Timeframe {
+        self.lanes[0].builder.timeframe
+    }
+
+    /// The timeframes, lowest first.
+    pub fn timeframes(&self) -> impl Iterator<Item = Timeframe> + '_ {
+        self.lanes.iter().map(|l| l.builder.timeframe)
+    }
+
+    /// Take one trade; closed bars go to `out`.
+    pub fn trade(&mut self, time: Timestamp, price: f64, qty: f64, out: &mut Vec<Closed>) {
+        if let Some((c, _)) = self.lanes[0].builder.push(Piece::trade(time, price, qty)) {
+            self.closed(0, c, None, out);
+        }
+    }
+
+    /// Take a closed bar of the base timeframe (from a source that sends bars, not trades);
+    /// closed bars go to `out`, this one first.
+    pub fn bar(&mut self, candle: Candle, out: &mut Vec<Closed>) {
+        self.closed(0, candle, None, out);
+    }
+
+    /// Close every bar whose close time has come by `now`.
+    pub fn tick(&mut self, now: Timestamp, out: &mut Vec<Closed>) {
+        for i in 0..self.lanes.len() {
+            if let Some((c, n)) = self.lanes[i].builder.close_due(now) {
+                self.closed(i, c, (i > 0).then_some(n), out);
+            }
+        }
+    }
+
+    /// Late input dropped so far (trades or bars after their bucket closed).
+    #[must_use]
+    pub fn late(&self) -> u64 {
+        self.lanes.iter().map(|l| l.builder.late).sum()
+    }
+
+    fn closed(
+        &mut self,
+        i: usize,
+        candle: Candle,
+        source_bars: Option<u32>,
+        out: &mut Vec<Closed>,
+    ) {
+        self.emit(i, candle, source_bars, out);
+        if i == 0 {
+            // Every higher timeframe is built from the base bars (each is a multiple of it).
+            let piece = Piece::bar(&candle);
+            for j in 1..self.lanes.len() {
+                if let Some((c, n)) = self.lanes[j].builder.push(piece) {
+                    self.emit(j, c, Some(n), out);
+                }
+            }
+        }
+    }
+
+    fn emit(&mut self, i: usize, candle: Candle, source_bars: Option<u32>, out: &mut Vec<Closed>) {
+        let lane = &mut self.lanes[i];
+        lane.rsi.update(candle.close);
+        out.push(Closed {
+            symbol: self.symbol.clone(),
+            timeframe: lane.builder.timeframe,
+            candle,
+            source_bars,
+            rsi14: lane.rsi.value(),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trades_become_bars_of_every_timeframe() {
+        let sym = Symbol::new("BTCUSDT").unwrap();
+        let mut p = Processor::new(sym, vec!["1h".parse().unwrap(), "1m".parse().unwrap()]);
+        assert_eq!(p.base().to_string(), "1m");
+        let t0 = 1_769_904_000_000_i64;
+        let mut out = Vec::new();
+        // One trade every 30 s for two hours, price rising by 1 each time.
+        for k in 0..240_i64 {
+            let t = Timestamp::from_millis(t0 + k * 30_000);
+            p.tick(t, &mut out);
+            p.trade(t, 100.0 + k as f64, 0.5, &mut out);
+        }
+        p.tick(Timestamp::from_millis(t0 + 7_200_000), &mut out);
+        let minutes: Vec<_> = out
+            .iter()
+            .filter(|c| c.timeframe.to_string() == "1m")
+            .collect();
+        let hours: Vec<_> = out
+            .iter()
+            .filter(|c| c.timeframe.to_string() == "1h")
+            .collect();
+        assert_eq!((minutes.len(), hours.len()), (120, 2));
+        assert_eq!(minutes[0].candle.close, 101.0);
+        assert_eq!(minutes[0].candle.volume, 1.0);
+        assert_eq!(
+            (hours[0].candle.open, hours[0].candle.close),
+            (100.0, 219.0)
+        );
+        assert_eq!(hours[0].source_bars, Some(60));
+        // A rising series: RSI 100 once past its lookback of 14 closes.
+        assert_eq!(minutes[13].rsi14, None);
+        assert_eq!(minutes[14].rsi14, Some(100.0));
+    }
+}

@@ -1,0 +1,111 @@
+//! Sources that need no network: bars replayed (from a file, or the simulator) and the
+//! events an earlier run stored. Each sends into the engine's bounded channel and waits when
+//! it is full; `speed` paces by the events' own times (0: as fast as the engine takes them).
+
+use std::time::Duration;
+
+use canary_model::{Candle, Symbol, Timeframe, Timestamp};
+use canary_store::StoredEvent;
+use tokio::sync::{mpsc, watch};
+
+use super::{Event, Stamped};
+use crate::EngineError;
+
+/// Why a source stopped early.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stopped {
+    /// The engine is gone (its receiver dropped).
+    EngineGone,
+    /// Shutdown was asked for.
+    Shutdown,
+}
+
+async fn pace(
+    speed: f64,
+    prev: Option<Timestamp>,
+    t: Timestamp,
+    stop: &mut watch::Receiver<bool>,
+) -> Result<(), Stopped> {
+    if *stop.borrow() {
+        return Err(Stopped::Shutdown);
+    }
+    let Some(prev) = prev.filter(|_| speed > 0.0) else {
+        return Ok(());
+    };
+    let gap_ms = (t.millis() - prev.millis()).max(0) as f64 / speed;
+    let wait = Duration::from_secs_f64((gap_ms / 1000.0).min(3600.0));
+    tokio::select! {
+        () = tokio::time::sleep(wait) => Ok(()),
+        _ = stop.changed() => Err(Stopped::Shutdown),
+    }
+}
+
+/// Send closed bars in order, each available at its close.
+///
+/// # Errors
+/// Why it stopped before the last bar.
+pub async fn bars(
+    source: &str,
+    symbol: &Symbol,
+    timeframe: Timeframe,
+    candles: &[Candle],
+    speed: f64,
+    tx: &mpsc::Sender<Stamped>,
+    mut stop: watch::Receiver<bool>,
+) -> Result<usize, Stopped> {
+    let mut prev = None;
+    for c in candles {
+        let close = timeframe.close_of(c.open_time);
+        pace(speed, prev, close, &mut stop).await?;
+        prev = Some(close);
+        let s = Stamped {
+            event: Event::Bar {
+                source: source.to_string(),
+                symbol: symbol.clone(),
+                timeframe,
+                candle: *c,
+            },
+            available_at: close,
+        };
+        tx.send(s).await.map_err(|_| Stopped::EngineGone)?;
+    }
+    Ok(candles.len())
+}
+
+/// The stored events of an earlier run as the engine took them, each available when it was
+/// then.
+///
+/// # Errors
+/// A stored event that does not read (naming its sequence number).
+pub fn parse_stored(rows: &[StoredEvent]) -> Result<Vec<Stamped>, EngineError> {
+    rows.iter()
+        .map(|r| {
+            serde_json::from_str::<Event>(&r.payload)
+                .map(|event| Stamped {
+                    event,
+                    available_at: r.available_at,
+                })
+                .map_err(|e| EngineError::param("event", r.seq.to_string(), &e.to_string()))
+        })
+        .collect()
+}
+
+/// Send stored events again, in their order.
+///
+/// # Errors
+/// Why it stopped before the last event.
+pub async fn replay(
+    events: Vec<Stamped>,
+    speed: f64,
+    tx: &mpsc::Sender<Stamped>,
+    mut stop: watch::Receiver<bool>,
+) -> Result<usize, Stopped> {
+    let n = events.len();
+    let mut prev = None;
+    for s in events {
+        pace(speed, prev, s.available_at, &mut stop).await?;
+        prev = Some(s.available_at);
+        tx.send(s).await.map_err(|_| Stopped::EngineGone)?;
+    }
+    Ok(n)
+}
