@@ -81,6 +81,9 @@ pub enum Command {
     /// News: feeds and headline files, deduplicated, tagged, scored for sentiment and
     /// relevance, grouped into stories, searchable.
     News(NewsArgs),
+    /// Run the engine: its sources (canary.toml) into bars of every timeframe, alert rules
+    /// checked at each close and their notices delivered, every event stored for replay.
+    Run(RunArgs),
     /// Run the offline demo: a simulated crash, stored and analysed.
     Demo(DemoArgs),
 }
@@ -934,6 +937,16 @@ pub struct SimulateArgs {
     /// Store the bars (source `sim`) instead of writing CSV.
     #[arg(long)]
     pub store: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The engine's configuration: markets, sources, alerts (see docs/engine.md).
+    #[arg(long, default_value = "canary.toml")]
+    pub config: PathBuf,
+    /// Print only notices, source events and the summary (not every bar close).
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

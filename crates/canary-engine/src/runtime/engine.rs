@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use canary_model::{SourceKind, Symbol, Timeframe};
+use canary_model::{SourceKind, Symbol, Timeframe, Timestamp};
 use canary_news::sentiment::Lexicon;
 use canary_news::tags::Dictionary;
-use canary_store::{NewCandle, NewEvent, Revisions, Source, Store};
+use canary_store::{CandleQuery, NewCandle, NewEvent, Revisions, Source, Store};
 use tokio::sync::{Notify, mpsc};
 
 use super::{Clock, Closed, Event, Processor, Stamped};
@@ -119,7 +119,11 @@ impl Engine {
                     "name at least one timeframe",
                 ));
             };
-            if let Some(bad) = m.timeframes.iter().find(|t| !t.is_multiple_of(*base)) {
+            if let Some(bad) = m
+                .timeframes
+                .iter()
+                .find(|t| *t != base && !t.is_multiple_of(*base))
+            {
                 return Err(EngineError::param(
                     "timeframes",
                     bad.to_string(),
@@ -132,6 +136,10 @@ impl Engine {
             );
         }
         let store = Store::open(&settings.db)?;
+        let now = clock.now();
+        for p in processors.values_mut() {
+            warm(&store, p, now)?;
+        }
         Ok(Self {
             settings,
             store,
@@ -346,6 +354,38 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+/// Resume a processor from what the store holds at `now`.
+fn warm(store: &Store, p: &mut Processor, now: Timestamp) -> Result<(), EngineError> {
+    let q = CandleQuery {
+        asof: Some(now),
+        to: None,
+        from: None,
+        last: None,
+    };
+    let mut closes = Vec::new();
+    for tf in p.timeframes().collect::<Vec<_>>() {
+        let bars = store.candles(&p.symbol, tf, &q)?;
+        closes.push(
+            bars.iter()
+                .filter(|b| tf.close_of(b.candle.open_time) <= now)
+                .map(|b| b.candle.close)
+                .collect::<Vec<_>>(),
+        );
+    }
+    let widest = p.timeframes().last().unwrap_or(p.base());
+    let base = store.candles(
+        &p.symbol,
+        p.base(),
+        &CandleQuery {
+            from: Some(widest.floor(now)),
+            ..q
+        },
+    )?;
+    let base: Vec<_> = base.into_iter().map(|b| b.candle).collect();
+    p.warm(&closes, &base, now);
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -15,8 +15,10 @@
 //! the latest event, so a replay at any speed does what the live run did.
 
 pub mod candles;
+pub mod config;
 pub mod engine;
 pub mod processor;
+pub mod runner;
 pub mod sources;
 
 use std::sync::Arc;
@@ -27,6 +29,7 @@ use serde::{Deserialize, Serialize};
 
 pub use engine::{AlertSettings, Engine, EngineSettings, Market, Output, Summary};
 pub use processor::{Closed, Processor};
+pub use runner::run;
 
 /// What the engine takes in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

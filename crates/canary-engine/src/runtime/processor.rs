@@ -84,6 +84,29 @@ impl Processor {
         }
     }
 
+    /// Resume after a restart: each timeframe's stored closes (oldest first) for its
+    /// indicators, and the stored base bars of each higher timeframe's open bucket at `now`,
+    /// so that a bar begun before the restart closes whole.
+    pub fn warm(&mut self, closes: &[Vec<f64>], base_bars: &[Candle], now: Timestamp) {
+        for (lane, cs) in self.lanes.iter_mut().zip(closes) {
+            lane.rsi.reset();
+            for c in cs {
+                lane.rsi.update(*c);
+            }
+        }
+        let base = self.base();
+        for lane in self.lanes.iter_mut().skip(1) {
+            let tf = lane.builder.timeframe;
+            let bucket = tf.floor(now);
+            for c in base_bars
+                .iter()
+                .filter(|c| c.open_time >= bucket && base.close_of(c.open_time) <= now)
+            {
+                let _ = lane.builder.push(Piece::bar(c));
+            }
+        }
+    }
+
     /// Late input dropped so far (trades or bars after their bucket closed).
     #[must_use]
     pub fn late(&self) -> u64 {

@@ -1,6 +1,7 @@
 //! Sources that need no network: bars replayed (from a file, or the simulator) and the
-//! events an earlier run stored. Each sends into the engine's bounded channel and waits when
-//! it is full; `speed` paces by the events' own times (0: as fast as the engine takes them).
+//! events an earlier run stored, merged in availability order and sent into the engine's
+//! bounded channel (waiting when it is full); `speed` paces them by their own times (0: as
+//! fast as the engine takes them).
 
 use std::time::Duration;
 
@@ -40,36 +41,26 @@ async fn pace(
     }
 }
 
-/// Send closed bars in order, each available at its close.
-///
-/// # Errors
-/// Why it stopped before the last bar.
-pub async fn bars(
+/// Closed bars as events, each available at its close.
+#[must_use]
+pub fn bar_events(
     source: &str,
     symbol: &Symbol,
     timeframe: Timeframe,
     candles: &[Candle],
-    speed: f64,
-    tx: &mpsc::Sender<Stamped>,
-    mut stop: watch::Receiver<bool>,
-) -> Result<usize, Stopped> {
-    let mut prev = None;
-    for c in candles {
-        let close = timeframe.close_of(c.open_time);
-        pace(speed, prev, close, &mut stop).await?;
-        prev = Some(close);
-        let s = Stamped {
+) -> Vec<Stamped> {
+    candles
+        .iter()
+        .map(|c| Stamped {
             event: Event::Bar {
                 source: source.to_string(),
                 symbol: symbol.clone(),
                 timeframe,
                 candle: *c,
             },
-            available_at: close,
-        };
-        tx.send(s).await.map_err(|_| Stopped::EngineGone)?;
-    }
-    Ok(candles.len())
+            available_at: timeframe.close_of(c.open_time),
+        })
+        .collect()
 }
 
 /// The stored events of an earlier run as the engine took them, each available when it was
@@ -90,11 +81,11 @@ pub fn parse_stored(rows: &[StoredEvent]) -> Result<Vec<Stamped>, EngineError> {
         .collect()
 }
 
-/// Send stored events again, in their order.
+/// Send events in their order, paced by their availability times at `speed`.
 ///
 /// # Errors
 /// Why it stopped before the last event.
-pub async fn replay(
+pub async fn play(
     events: Vec<Stamped>,
     speed: f64,
     tx: &mpsc::Sender<Stamped>,

@@ -118,7 +118,7 @@ fn policy(p: &crate::cli::AlertPolicyArgs) -> Policy {
     }
 }
 
-fn score_params() -> Result<ScoreParams> {
+pub(crate) fn score_params() -> Result<ScoreParams> {
     Ok(ScoreParams {
         symbol: canary_model::Symbol::new("BTCUSDT")?,
         method: Methodology::built_in(),

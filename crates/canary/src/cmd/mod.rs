@@ -4,6 +4,7 @@ mod alerts;
 mod analyze;
 mod backtest;
 mod demo;
+mod engine;
 mod flows;
 mod hashprice;
 mod import;
@@ -52,6 +53,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Watch(a) => watch::run(&cli.db, &a),
         Command::Score(a) => score::run(&cli.db, &a),
         Command::News(a) => news::run(&cli.db, &a),
+        Command::Run(a) => engine::run(&cli.db, &a),
         Command::Demo(a) => demo::run(&a),
     }
 }

@@ -1,0 +1,335 @@
+//! `canary.toml`: the markets the engine builds, its sources, and how alerts are sent.
+//!
+//! ```toml
+//! speed = 0                          # 0: as fast as the engine takes them; 3600: an hour a second
+//!
+//! [[market]]
+//! symbol = "BTCUSDT"
+//! timeframes = ["4h", "1d"]          # the lowest is what sources send; the others are built
+//!
+//! [[source]]                         # a bar file replayed (any layout `canary import` reads)
+//! type = "bars"
+//! path = "btcusdt_4h.csv"            # relative to this file
+//! symbol = "BTCUSDT"
+//! from = "2026-02-05T00:00:00Z"      # bars closing after this time…
+//! to = "2026-02-07T00:00:00Z"        # …up to and including this one
+//!
+//! [[source]]                         # Canary's market simulator (stored as simulated)
+//! type = "simulator"
+//! symbol = "SIMUSDT"
+//! timeframe = "1m"
+//! bars = 1440
+//! scenario = "crash"
+//! seed = 7
+//!
+//! [[source]]                         # the events an earlier run stored, replayed
+//! type = "events"
+//! db = "recorded.db"                 # had after `from`, up to and including `to`
+//! from = "2026-02-05T00:00:00Z"
+//! to = "2026-02-07T00:00:00Z"
+//!
+//! [alerts]
+//! check = true                       # check the stored rules at each bar close
+//! attempts = 4
+//! backoff_secs = 0.5
+//! timeout_secs = 10
+//! ```
+//!
+//! Every field is checked when the file is read; an error names the file, the source and the
+//! field.
+
+use std::path::{Path, PathBuf};
+
+use canary_model::{Symbol, Timeframe, Timestamp};
+use canary_sim::{Scenario, SimParams};
+use serde::Deserialize;
+
+use crate::EngineError;
+
+/// The whole file.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Pacing of the events by their own times: 0 takes them as fast as the engine can,
+    /// 3600 plays an hour a second.
+    #[serde(default)]
+    pub speed: f64,
+    #[serde(rename = "market", default)]
+    pub markets: Vec<MarketConfig>,
+    #[serde(rename = "source", default)]
+    pub sources: Vec<SourceConfig>,
+    #[serde(default)]
+    pub alerts: AlertsConfig,
+}
+
+/// One `[[market]]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarketConfig {
+    pub symbol: Symbol,
+    pub timeframes: Vec<Timeframe>,
+}
+
+/// One `[[source]]`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SourceConfig {
+    Bars {
+        path: PathBuf,
+        symbol: Symbol,
+        name: Option<String>,
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+    },
+    Simulator {
+        symbol: Symbol,
+        timeframe: Timeframe,
+        bars: usize,
+        #[serde(default = "crash")]
+        scenario: String,
+        #[serde(default = "seven")]
+        seed: u64,
+        start: Option<Timestamp>,
+        #[serde(default = "sixty_thousand")]
+        start_price: f64,
+    },
+    Events {
+        /// The database of the run to replay (not the one the engine writes to).
+        db: PathBuf,
+        from: Timestamp,
+        to: Timestamp,
+    },
+}
+
+fn crash() -> String {
+    "crash".into()
+}
+fn seven() -> u64 {
+    7
+}
+fn sixty_thousand() -> f64 {
+    60_000.0
+}
+
+/// `[alerts]`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertsConfig {
+    #[serde(default = "yes")]
+    pub check: bool,
+    #[serde(default = "four")]
+    pub attempts: usize,
+    #[serde(default = "half")]
+    pub backoff_secs: f64,
+    #[serde(default = "ten")]
+    pub timeout_secs: f64,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        Self {
+            check: true,
+            attempts: 4,
+            backoff_secs: 0.5,
+            timeout_secs: 10.0,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+fn four() -> usize {
+    4
+}
+fn half() -> f64 {
+    0.5
+}
+fn ten() -> f64 {
+    10.0
+}
+
+impl Config {
+    /// Read and check a config file; relative paths in it are taken from its folder.
+    ///
+    /// # Errors
+    /// An unreadable file, TOML that does not parse or names an unknown field, a value out
+    /// of range: each naming the file and the field.
+    pub fn load(path: &Path) -> Result<Self, EngineError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            EngineError::param("config", path.display().to_string(), &e.to_string())
+        })?;
+        let mut c: Config = toml::from_str(&text).map_err(|e| {
+            EngineError::param(
+                "config",
+                path.display().to_string(),
+                e.to_string().trim_end(),
+            )
+        })?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        for s in &mut c.sources {
+            if let SourceConfig::Bars { path: p, .. } | SourceConfig::Events { db: p, .. } = s
+                && p.is_relative()
+            {
+                *p = dir.join(&*p);
+            }
+        }
+        c.check(path)?;
+        Ok(c)
+    }
+
+    fn check(&self, path: &Path) -> Result<(), EngineError> {
+        let at = |what: String, why: &str| {
+            Err(EngineError::param(
+                "config",
+                format!("{}: {what}", path.display()),
+                why,
+            ))
+        };
+        if self.markets.is_empty() {
+            return at("[[market]]".into(), "name at least one market");
+        }
+        if self.sources.is_empty() {
+            return at("[[source]]".into(), "name at least one source");
+        }
+        if !(0.0..=1e9).contains(&self.speed) {
+            return at("speed".into(), "0 (no pacing) to 1e9");
+        }
+        for (i, s) in self.sources.iter().enumerate() {
+            let n = i + 1;
+            match s {
+                SourceConfig::Bars {
+                    path: p, symbol, ..
+                } => {
+                    if !p.is_file() {
+                        return at(format!("source {n}: path {}", p.display()), "no such file");
+                    }
+                    if !self.markets.iter().any(|m| &m.symbol == symbol) {
+                        return at(
+                            format!("source {n}: symbol {symbol}"),
+                            "no [[market]] has it",
+                        );
+                    }
+                }
+                SourceConfig::Simulator {
+                    symbol,
+                    bars,
+                    scenario,
+                    start_price,
+                    ..
+                } => {
+                    if !(1..=10_000_000).contains(bars) {
+                        return at(format!("source {n}: bars"), "1 to 10,000,000");
+                    }
+                    if scenario.parse::<Scenario>().is_err() {
+                        return at(
+                            format!("source {n}: scenario {scenario:?}"),
+                            "calm, trend or crash",
+                        );
+                    }
+                    if !(start_price.is_finite() && *start_price > 0.0) {
+                        return at(format!("source {n}: start_price"), "a positive price");
+                    }
+                    if !self.markets.iter().any(|m| &m.symbol == symbol) {
+                        return at(
+                            format!("source {n}: symbol {symbol}"),
+                            "no [[market]] has it",
+                        );
+                    }
+                }
+                SourceConfig::Events { db, from, to } => {
+                    if to <= from {
+                        return at(format!("source {n}: to"), "must be after from");
+                    }
+                    if !db.is_file() {
+                        return at(
+                            format!("source {n}: db {}", db.display()),
+                            "no such database",
+                        );
+                    }
+                }
+            }
+        }
+        let a = &self.alerts;
+        if !(1..=20).contains(&a.attempts) {
+            return at("alerts.attempts".into(), "1 to 20");
+        }
+        if !(0.0..=3600.0).contains(&a.backoff_secs) {
+            return at("alerts.backoff_secs".into(), "0 to 3600");
+        }
+        if !(0.001..=3600.0).contains(&a.timeout_secs) {
+            return at("alerts.timeout_secs".into(), "0.001 to 3600");
+        }
+        Ok(())
+    }
+
+    /// The simulator's parameters for a simulator source.
+    #[must_use]
+    pub fn sim_params(s: &SourceConfig) -> Option<SimParams> {
+        match s {
+            SourceConfig::Simulator {
+                timeframe,
+                bars,
+                scenario,
+                seed,
+                start,
+                start_price,
+                ..
+            } => Some(SimParams {
+                timeframe: *timeframe,
+                bars: *bars,
+                seed: *seed,
+                scenario: scenario.parse().ok()?,
+                start: start.unwrap_or(SimParams::DEFAULT_START),
+                start_price: *start_price,
+            }),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_config_is_checked_field_by_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("canary.toml");
+        std::fs::write(dir.path().join("bars.csv"), "x").unwrap();
+        let write = |text: &str| {
+            std::fs::write(&f, text).unwrap();
+            Config::load(&f)
+        };
+        let market = "[[market]]\nsymbol = \"BTCUSDT\"\ntimeframes = [\"4h\", \"1d\"]\n";
+        let good = write(&format!(
+            "{market}[[source]]\ntype = \"bars\"\npath = \"bars.csv\"\nsymbol = \"BTCUSDT\"\n"
+        ))
+        .unwrap();
+        match &good.sources[0] {
+            SourceConfig::Bars { path, .. } => assert_eq!(path, &dir.path().join("bars.csv")),
+            other => panic!("{other:?}"),
+        }
+        assert!(good.alerts.check);
+        let err = |text: String| write(&text).unwrap_err().to_string();
+        let e = err(format!(
+            "{market}[[source]]\ntype = \"bars\"\npath = \"nope.csv\"\nsymbol = \"BTCUSDT\"\n"
+        ));
+        assert!(
+            e.contains("source 1: path") && e.contains("no such file"),
+            "{e}"
+        );
+        let e = err(format!(
+            "{market}[[source]]\ntype = \"simulator\"\nsymbol = \"BTCUSDT\"\ntimeframe = \"1m\"\nbars = 0\n"
+        ));
+        assert!(e.contains("source 1: bars"), "{e}");
+        let e = err(format!(
+            "{market}[[source]]\ntype = \"bars\"\npath = \"bars.csv\"\nsymbol = \"BTCUSDT\"\nsped = 1\n"
+        ));
+        assert!(e.contains("sped"), "{e}");
+        let e = err(format!(
+            "{market}[[source]]\ntype = \"bars\"\npath = \"bars.csv\"\nsymbol = \"ETHUSDT\"\n"
+        ));
+        assert!(e.contains("no [[market]] has it"), "{e}");
+    }
+}

@@ -1,0 +1,137 @@
+//! `canary run`: the engine on the sources of a config file, printing bar closes, notices and
+//! source events as they come; Ctrl-C stops the sources, and the engine stores what it took
+//! and sends what is pending before it exits.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Result;
+use canary_alerts::state::Notice;
+use canary_engine::runtime::config::{Config, SourceConfig};
+use canary_engine::runtime::{AlertSettings, Event, Output};
+use tokio::sync::{mpsc, watch};
+
+use crate::cli::RunArgs;
+
+pub fn run(db: &Path, a: &RunArgs) -> Result<()> {
+    let config = Config::load(&a.config).map_err(super::hint)?;
+    run_config(db, &config, a.quiet)
+}
+
+/// Run a loaded config (`canary demo --live` builds its own).
+pub fn run_config(db: &Path, config: &Config, quiet: bool) -> Result<()> {
+    if config
+        .sources
+        .iter()
+        .any(|s| matches!(s, SourceConfig::Simulator { .. }))
+    {
+        crate::output::banner();
+    }
+    let (dictionary, lexicon) = super::news::vocabulary(&crate::cli::Vocabulary {
+        dictionary: None,
+        lexicon: None,
+        profiles: None,
+    })?;
+    let alerts = AlertSettings {
+        score: super::alerts::score_params()?,
+        dictionary,
+        lexicon: lexicon.into_owned(),
+        attempts: config.alerts.attempts,
+        backoff: Duration::from_secs_f64(config.alerts.backoff_secs),
+        timeout: Duration::from_secs_f64(config.alerts.timeout_secs),
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let summary = rt.block_on(async {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("stopping: storing what was taken, sending what is pending");
+                let _ = stop_tx.send(true);
+            }
+        });
+        let (otx, mut orx) = mpsc::channel::<Output>(256);
+        let printer = tokio::spawn(async move {
+            while let Some(o) = orx.recv().await {
+                print(&o, quiet);
+            }
+        });
+        let s = canary_engine::runtime::run(config, db, Some(alerts), Some(otx), stop_rx).await;
+        let _ = printer.await;
+        s
+    });
+    let s = summary.map_err(super::hint)?;
+    println!(
+        "{} events, {} bars closed and stored, {} notices ({} delivered, {} failed){}{}",
+        s.events,
+        s.bars,
+        s.notices,
+        s.delivered,
+        s.failed_deliveries,
+        if s.late_input > 0 {
+            format!(", {} late inputs dropped", s.late_input)
+        } else {
+            String::new()
+        },
+        if s.unknown_symbol > 0 {
+            format!(
+                ", {} events for symbols with no [[market]]",
+                s.unknown_symbol
+            )
+        } else {
+            String::new()
+        }
+    );
+    Ok(())
+}
+
+fn print(o: &Output, quiet: bool) {
+    match o {
+        Output::Bar(c) if !quiet => println!(
+            "{} {} bar closed {}: {}{}{}",
+            c.symbol,
+            c.timeframe,
+            c.timeframe.close_of(c.candle.open_time),
+            crate::output::human(c.candle.close),
+            c.rsi14
+                .map_or_else(String::new, |r| format!(", RSI14 {r:.1}")),
+            match c.source_bars {
+                Some(n) => format!(" (from {n} bars)"),
+                None => String::new(),
+            }
+        ),
+        Output::Bar(_) => {}
+        Output::Notice {
+            rule_id,
+            rule,
+            notice,
+            late,
+        } => {
+            let (kind, at) = match notice {
+                Notice::Fired { at } => ("FIRED", at),
+                Notice::Resolved { at } => ("resolved", at),
+                Notice::Reminder { at } => ("still firing", at),
+            };
+            println!(
+                "alert: rule {rule_id} `{rule}` {kind} at {at}{}",
+                if *late { " (late)" } else { "" }
+            );
+        }
+        Output::System(e) => match e {
+            Event::Gap {
+                source,
+                symbol,
+                from,
+                to,
+            } => println!("{source}: gap in {symbol} from {from} to {to}"),
+            Event::Reconnected { source, time } => println!("{source}: reconnected at {time}"),
+            Event::Stale {
+                source,
+                time,
+                silent_ms,
+            } => println!("{source}: silent for {} s at {time}", silent_ms / 1000),
+            _ => {}
+        },
+    }
+}
