@@ -957,6 +957,23 @@ pub struct DemoArgs {
     /// Seed of the simulated market.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Play the crash's last days through the live engine instead (bars closing, alert
+    /// rules firing), at accelerated time; stored in DIR/live.db.
+    #[arg(long)]
+    pub live: bool,
+    /// With --live: how many times faster than real time (57600: a 4h bar every 0.25 s;
+    /// 0: as fast as the engine goes).
+    #[arg(long, default_value_t = 57_600.0, value_parser = speed)]
+    pub speed: f64,
+}
+
+fn speed(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    if (0.0..=1e9).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{v} is outside 0 to 1e9"))
+    }
 }
 
 #[derive(Debug, Args)]

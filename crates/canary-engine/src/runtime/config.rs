@@ -21,7 +21,7 @@
 //! bars = 1440
 //! scenario = "crash"
 //! seed = 7
-//!
+//! from = "2026-01-10T00:00:00Z"      # optional: only bars closing after it
 //! [[source]]                         # the events an earlier run stored, replayed
 //! type = "events"
 //! db = "recorded.db"                 # had after `from`, up to and including `to`
@@ -92,6 +92,8 @@ pub enum SourceConfig {
         start: Option<Timestamp>,
         #[serde(default = "sixty_thousand")]
         start_price: f64,
+        /// Only the bars closing after this time (the ones before stored as history).
+        from: Option<Timestamp>,
     },
     Events {
         /// The database of the run to replay (not the one the engine writes to).

@@ -65,15 +65,14 @@ pub fn gather(
                 kinds.insert(name.clone(), kind);
                 all.extend(bar_events(&name, symbol, tf, &candles));
             }
-            SourceConfig::Simulator { symbol, .. } => {
+            SourceConfig::Simulator { symbol, from, .. } => {
                 let p = Config::sim_params(s).expect("checked when read");
                 kinds.insert("sim".into(), SourceKind::Sim);
-                all.extend(bar_events(
-                    "sim",
-                    symbol,
-                    p.timeframe,
-                    &canary_sim::simulate(&p),
-                ));
+                let bars: Vec<_> = canary_sim::simulate(&p)
+                    .into_iter()
+                    .filter(|c| from.is_none_or(|f| p.timeframe.close_of(c.open_time) > f))
+                    .collect();
+                all.extend(bar_events("sim", symbol, p.timeframe, &bars));
             }
             SourceConfig::Events {
                 db: recorded,

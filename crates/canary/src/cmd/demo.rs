@@ -2,6 +2,8 @@
 //! the demo folder, build daily bars, and print what the engine reports on it (watch set,
 //! statistics, levels, miners' stress). Works with no network.
 
+use std::path::{Path, PathBuf};
+
 use anyhow::{Context as _, Result};
 use canary_engine::{Context, IndicatorsParams, LevelsParams, StatsParams};
 use canary_model::{Symbol, Timeframe, Timestamp};
@@ -11,29 +13,42 @@ use canary_store::{NewCandle, Revisions, Source, Store};
 use crate::cli::{DemoArgs, ReportFormat};
 use crate::output::human;
 
-pub fn run(a: &DemoArgs) -> Result<()> {
-    std::fs::create_dir_all(&a.dir)
-        .with_context(|| format!("cannot create {}", a.dir.display()))?;
-    let db = a.dir.join("canary.db");
+/// A fresh database `name` under the demo folder (the previous one removed).
+fn fresh_db(dir: &Path, name: &str) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let db = dir.join(name);
     for suffix in ["", "-wal", "-shm"] {
-        let p = db.with_file_name(format!("canary.db{suffix}"));
+        let p = db.with_file_name(format!("{name}{suffix}"));
         if p.exists() {
             std::fs::remove_file(&p)
                 .with_context(|| format!("cannot remove the previous demo file {}", p.display()))?;
         }
     }
-    let symbol = Symbol::new("BTCUSDT")?;
-    let tf = Timeframe::H4;
-    let params = SimParams {
-        timeframe: tf,
+    Ok(db)
+}
+
+/// The demo's market: a year of 4h bars that ends on the morning after a crash.
+fn crash_year(seed: u64) -> Result<SimParams> {
+    Ok(SimParams {
+        timeframe: Timeframe::H4,
         bars: 6 * 365,
-        seed: a.seed,
+        seed,
         scenario: Scenario::Crash,
         // A year that ends on the morning after the crash day 2026-02-05, so that the real
         // company figures of miners.toml are read as published by the demo's time.
         start: Timestamp::parse("2025-02-07T00:00:00Z")?,
         start_price: 95_000.0,
-    };
+    })
+}
+
+pub fn run(a: &DemoArgs) -> Result<()> {
+    if a.live {
+        return live(a);
+    }
+    let db = fresh_db(&a.dir, "canary.db")?;
+    let symbol = Symbol::new("BTCUSDT")?;
+    let tf = Timeframe::H4;
+    let params = crash_year(a.seed)?;
     crate::output::banner();
     let bars = simulate(&params);
     let mut store = Store::open(&db)?;
@@ -236,4 +251,97 @@ fn this_program() -> String {
         Some(r) => format!("./{}", r.display()),
         None => exe.display().to_string(),
     }
+}
+
+/// `demo --live`: the crash year's history stored, then its last five days played through
+/// the live engine at accelerated time, with three alert rules notifying the log.
+fn live(a: &DemoArgs) -> Result<()> {
+    use canary_engine::alerting::{Channel, RuleSpec, add_rule};
+    use canary_engine::runtime::config::{AlertsConfig, Config, MarketConfig, SourceConfig};
+
+    let db = fresh_db(&a.dir, "live.db")?;
+    let symbol = Symbol::new("BTCUSDT")?;
+    let params = crash_year(a.seed)?;
+    let tf = params.timeframe;
+    let bars = simulate(&params);
+    let last = bars.last().expect("the demo simulates bars");
+    let cut = Timestamp::from_millis(tf.close_of(last.open_time).millis() - 5 * 86_400_000);
+    crate::output::banner();
+    let history: Vec<NewCandle> = bars
+        .iter()
+        .filter(|c| tf.close_of(c.open_time) <= cut)
+        .map(|c| NewCandle {
+            candle: *c,
+            available_at: tf.close_of(c.open_time),
+            source_bars: None,
+        })
+        .collect();
+    let mut store = Store::open(&db)?;
+    let now = super::now();
+    store.insert_candles(
+        &symbol,
+        tf,
+        Source::sim("sim"),
+        now,
+        &history,
+        Revisions::Keep,
+        |_| {},
+    )?;
+    canary_engine::resample_stored(&mut store, &symbol, tf, Timeframe::D1, cut, now)
+        .map_err(super::hint)?;
+    for (rule, rule_tf) in [
+        ("crosses_below(BTCUSDT.close, watch.support)", Timeframe::H4),
+        ("BTCUSDT.rsi14.1d < 30", Timeframe::D1),
+        ("threat(BTCUSDT) >= 4", Timeframe::D1),
+    ] {
+        let spec = RuleSpec {
+            rule: rule.into(),
+            timeframe: rule_tf,
+            policy: canary_alerts::state::Policy {
+                for_evals: 1,
+                cooldown_ms: 0,
+                band: 0.0,
+                frequency: canary_alerts::state::Frequency::Transition,
+                // A crossing holds for one close only: its "resolved" would be noise.
+                notify_resolved: !rule.starts_with("crosses"),
+                repeat_ms: None,
+                expires_at: None,
+            },
+            channel: Channel::Log,
+        };
+        add_rule(&mut store, "demo", &spec, cut).map_err(super::hint)?;
+    }
+    drop(store);
+    println!(
+        "Simulated {symbol}: {} 4h bars of history to {cut} stored in {}; the last five days now \
+         play through the live engine at {}x, with three alert rules (a support break, daily \
+         RSI under 30, threat 4 or more):\n",
+        history.len(),
+        db.display(),
+        a.speed
+    );
+    let config = Config {
+        speed: a.speed,
+        markets: vec![MarketConfig {
+            symbol: symbol.clone(),
+            timeframes: vec![Timeframe::H4, Timeframe::D1],
+        }],
+        sources: vec![SourceConfig::Simulator {
+            symbol,
+            timeframe: tf,
+            bars: params.bars,
+            scenario: params.scenario.to_string(),
+            seed: params.seed,
+            start: Some(params.start),
+            start_price: params.start_price,
+            from: Some(cut),
+        }],
+        alerts: AlertsConfig::default(),
+    };
+    super::engine::run_config(&db, &config, false)?;
+    println!(
+        "\nThe rules and their notices stay in {0}: canary --db {0} alerts log",
+        db.display()
+    );
+    Ok(())
 }
