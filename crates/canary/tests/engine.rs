@@ -190,3 +190,24 @@ fn a_config_that_does_not_hold_names_the_field() {
     );
     assert!(!db.exists(), "nothing written");
 }
+
+#[test]
+fn the_live_demo_plays_the_simulated_crash_through_the_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_canary"))
+        .args(["demo", "--live", "--speed", "0", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let out = ok(&o);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("SIMULATED DATA"),
+        "{o:?}"
+    );
+    assert!(out.contains("30 events, 35 bars closed and stored"), "{out}");
+    assert!(
+        out.contains("alert: rule 2 `BTCUSDT.rsi14.1d < 30` FIRED at 2026-02-06T00:00:00Z"),
+        "{out}"
+    );
+    assert!(dir.path().join("live.db").exists());
+}
