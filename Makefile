@@ -1,5 +1,5 @@
 # Canary — the two commands that matter are `make run` and `make test`.
-.PHONY: run test lint bench bench-talib bench-import bench-asof crash fuzz ci
+.PHONY: run test lint bench bench-talib bench-import bench-asof bench-engine crash fuzz ci
 
 # The offline demo: a simulated crash stored under ./demo/ and its watch set.
 run:
@@ -27,6 +27,11 @@ bench:
 # Canary against TA-Lib 0.8.2 (PyPI) on the same 10M-value series, ratios printed.
 bench-talib:
 	bash bench/talib.sh
+
+# The live engine: trade -> bars -> indicators -> rules per second on one core (goal 5M), the
+# whole engine with storage, and bar close -> webhook latency p50/p99 on loopback.
+bench-engine:
+	cargo bench -p canary-engine --bench engine
 
 # canary import against sqlite3's .import on a 5M-bar file: time, memory, bytes per bar.
 bench-import:

@@ -204,7 +204,10 @@ fn the_live_demo_plays_the_simulated_crash_through_the_engine() {
         String::from_utf8_lossy(&o.stderr).contains("SIMULATED DATA"),
         "{o:?}"
     );
-    assert!(out.contains("30 events, 35 bars closed and stored"), "{out}");
+    assert!(
+        out.contains("30 events, 35 bars closed and stored"),
+        "{out}"
+    );
     assert!(
         out.contains("alert: rule 2 `BTCUSDT.rsi14.1d < 30` FIRED at 2026-02-06T00:00:00Z"),
         "{out}"
