@@ -11,7 +11,10 @@
 //! - [`esplora`]: address transactions for entity flows.
 //! - [`mempool`] and [`bitcoind`]: connectors to the mempool.space REST API and Bitcoin Core
 //!   JSON-RPC (`messages.rs`, `parse.rs`, `client.rs` each); [`source`]: their errors.
+//! - [`binance`]: the Binance spot kline stream (WebSocket) with REST backfill of any gap.
+//! - [`tls`]: the TLS client configuration of Canary's own connections.
 
+pub mod binance;
 pub mod bitcoind;
 pub mod csv;
 pub mod esplora;
@@ -20,6 +23,7 @@ pub mod mempool;
 pub mod network;
 pub mod news;
 pub mod source;
+pub mod tls;
 
 /// A temporary file holding `text`, for the importers' tests.
 #[cfg(test)]

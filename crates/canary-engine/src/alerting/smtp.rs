@@ -4,16 +4,13 @@
 //! bundled web roots, plus a CA file of the user's for a private relay.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
-use tokio_rustls::rustls;
-use tokio_rustls::rustls::pki_types::pem::PemObject;
-use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
+use tokio_rustls::rustls::pki_types::ServerName;
 
 /// Where and as whom mail is sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,27 +114,6 @@ async fn command<S: AsyncBufRead + AsyncWrite + Unpin>(
     }
 }
 
-fn tls_config(cfg: &Smtp) -> Result<rustls::ClientConfig, String> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    if let Some(ca) = &cfg.ca {
-        let certs = CertificateDer::pem_file_iter(ca)
-            .map_err(|e| format!("{}: {e}", ca.display()))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| format!("{}: {e}", ca.display()))?;
-        if certs.is_empty() {
-            return Err(format!("{}: no PEM certificate in it", ca.display()));
-        }
-        for c in certs {
-            roots.add(c).map_err(|e| format!("{}: {e}", ca.display()))?;
-        }
-    }
-    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())
-        .map(|b| b.with_root_certificates(roots).with_no_client_auth())
-}
-
 /// Send one message to every recipient, within `timeout` overall.
 ///
 /// # Errors
@@ -168,7 +144,8 @@ async fn session(cfg: &Smtp, message: &str) -> Result<(), String> {
     }
     let name =
         ServerName::try_from(cfg.host().to_string()).map_err(|e| format!("{}: {e}", cfg.host()))?;
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(tls_config(cfg)?));
+    let connector =
+        tokio_rustls::TlsConnector::from(canary_ingest::tls::client_config(cfg.ca.as_deref())?);
     let tls = connector
         .connect(name, plain.into_inner())
         .await

@@ -24,106 +24,12 @@ pub mod sources;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use canary_model::{Candle, Symbol, Timeframe, Timestamp};
-use serde::{Deserialize, Serialize};
+use canary_model::Timestamp;
+pub use canary_model::event::{Event, Stamped};
 
 pub use engine::{AlertSettings, Engine, EngineSettings, Market, Output, Summary};
 pub use processor::{Closed, Processor};
 pub use runner::run;
-
-/// What the engine takes in.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Event {
-    /// One trade.
-    Trade {
-        source: String,
-        symbol: Symbol,
-        time: Timestamp,
-        price: f64,
-        qty: f64,
-    },
-    /// A closed bar (an exchange's final kline, a bar file, the simulator).
-    Bar {
-        source: String,
-        symbol: Symbol,
-        timeframe: Timeframe,
-        candle: Candle,
-    },
-    /// A source knows it missed data over `[from, to)` (filled by backfill when it can).
-    Gap {
-        source: String,
-        symbol: Symbol,
-        from: Timestamp,
-        to: Timestamp,
-    },
-    /// A source's connection came back.
-    Reconnected { source: String, time: Timestamp },
-    /// A source has been silent longer than it should.
-    Stale {
-        source: String,
-        time: Timestamp,
-        silent_ms: i64,
-    },
-}
-
-impl Event {
-    /// The source that sent it.
-    #[must_use]
-    pub fn source(&self) -> &str {
-        match self {
-            Self::Trade { source, .. }
-            | Self::Bar { source, .. }
-            | Self::Gap { source, .. }
-            | Self::Reconnected { source, .. }
-            | Self::Stale { source, .. } => source,
-        }
-    }
-
-    /// Its kind, as stored.
-    #[must_use]
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Self::Trade { .. } => "trade",
-            Self::Bar { .. } => "bar",
-            Self::Gap { .. } => "gap",
-            Self::Reconnected { .. } => "reconnected",
-            Self::Stale { .. } => "stale",
-        }
-    }
-
-    /// The symbol it is about, if one.
-    #[must_use]
-    pub fn symbol(&self) -> Option<&Symbol> {
-        match self {
-            Self::Trade { symbol, .. } | Self::Bar { symbol, .. } | Self::Gap { symbol, .. } => {
-                Some(symbol)
-            }
-            _ => None,
-        }
-    }
-
-    /// Its own time (a trade's, a bar's close, a gap's start).
-    #[must_use]
-    pub fn time(&self) -> Timestamp {
-        match self {
-            Self::Trade { time, .. }
-            | Self::Reconnected { time, .. }
-            | Self::Stale { time, .. } => *time,
-            Self::Bar {
-                timeframe, candle, ..
-            } => timeframe.close_of(candle.open_time),
-            Self::Gap { from, .. } => *from,
-        }
-    }
-}
-
-/// An event and when Canary had it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Stamped {
-    pub event: Event,
-    pub available_at: Timestamp,
-}
 
 /// Where the engine's time comes from.
 pub trait Clock: Send + Sync {

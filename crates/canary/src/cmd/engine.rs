@@ -131,6 +131,12 @@ fn print(o: &Output, quiet: bool) {
                 time,
                 silent_ms,
             } => println!("{source}: silent for {} s at {time}", silent_ms / 1000),
+            Event::Malformed {
+                source,
+                time,
+                payload,
+                error,
+            } => println!("{source}: skipped an unreadable message at {time} ({error}): {payload}"),
             _ => {}
         },
     }
