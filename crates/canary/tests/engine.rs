@@ -214,3 +214,179 @@ fn the_live_demo_plays_the_simulated_crash_through_the_engine() {
     );
     assert!(dir.path().join("live.db").exists());
 }
+
+/// `canary run` on a live Binance source (a loopback server speaking its WebSocket and REST
+/// protocols): the stream drops after three closed minutes, the engine's source reconnects and
+/// fetches the missing minutes by REST, and after Ctrl-C the store holds every minute once,
+/// with no hole.
+#[test]
+fn a_live_binance_stream_dropped_and_resumed_leaves_no_hole() {
+    use futures_util::SinkExt;
+    use std::io::{BufRead, Read, Write};
+    const MIN: i64 = 60_000;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    // If a minute is about to turn, wait for it: the test names minutes from now.
+    let into_minute = now.rem_euclid(MIN);
+    if into_minute > 45_000 {
+        std::thread::sleep(std::time::Duration::from_millis(
+            (MIN - into_minute + 500) as u64,
+        ));
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let t = move |k: i64| (now.div_euclid(MIN) - k) * MIN;
+    let row = |open: i64| {
+        let o = 60_000.0 + (open / MIN % 89) as f64;
+        (o, o + 4.0, o - 4.0, o + 2.0)
+    };
+    let frame = move |open: i64| {
+        let (o, h, l, c) = row(open);
+        format!(
+            r#"{{"stream":"btcusdt@kline_1m","data":{{"e":"kline","E":{},"s":"BTCUSDT","k":{{"t":{open},"T":{},"s":"BTCUSDT","i":"1m","f":1,"L":2,"o":"{o}","c":"{c}","h":"{h}","l":"{l}","v":"1.5","n":2,"x":true,"q":"90000.0","V":"1.0","Q":"60000.0","B":"0"}}}}}}"#,
+            open + MIN,
+            open + MIN - 1
+        )
+    };
+    // REST: /api/v3/klines for the range asked.
+    let rest = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let rest_addr = rest.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for s in rest.incoming() {
+            let Ok(mut s) = s else { continue };
+            let mut buf = [0u8; 4096];
+            let n = s.read(&mut buf).unwrap_or(0);
+            let line = String::from_utf8_lossy(&buf[..n])
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string();
+            let q = |k: &str| -> i64 {
+                line.split(['?', '&', ' '])
+                    .find_map(|p| p.strip_prefix(&format!("{k}=")))
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0)
+            };
+            let mut rows = Vec::new();
+            let mut m = q("startTime");
+            while m <= q("endTime") {
+                let (o, h, l, c) = row(m);
+                rows.push(format!(
+                    r#"[{m},"{o}","{h}","{l}","{c}","1.5",{},"90000.0",2,"1.0","60000.0","0"]"#,
+                    m + MIN - 1
+                ));
+                m += MIN;
+            }
+            let body = format!("[{}]", rows.join(","));
+            let _ = s.write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+                .as_bytes(),
+            );
+        }
+    });
+    // WebSocket: three closed minutes, then a drop; the next connection only repeats t-1.
+    let ws = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let ws_addr = ws.local_addr().unwrap();
+    ws.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(ws).unwrap();
+            let mut n = 0;
+            let mut held = Vec::new();
+            while let Ok((tcp, _)) = listener.accept().await {
+                n += 1;
+                let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+                if n == 1 {
+                    for k in [5, 4, 3] {
+                        ws.send(tokio_tungstenite::tungstenite::Message::text(frame(t(k))))
+                            .await
+                            .unwrap();
+                    }
+                    drop(ws);
+                } else {
+                    ws.send(tokio_tungstenite::tungstenite::Message::text(frame(t(1))))
+                        .await
+                        .unwrap();
+                    held.push(ws);
+                }
+            }
+        });
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("live.db");
+    let cfg = dir.path().join("live.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[[market]]\nsymbol = \"BTCUSDT\"\ntimeframes = [\"1m\", \"5m\"]\n\n\
+             [[source]]\ntype = \"binance\"\nsymbols = [\"BTCUSDT\"]\nws = \"ws://{ws_addr}\"\n\
+             rest = \"http://{rest_addr}\"\n"
+        ),
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_canary"))
+        .arg("--db")
+        .arg(&db)
+        .args(["run", "--config"])
+        .arg(&cfg)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    let last_close = iso(t(1) + MIN);
+    for l in lines.by_ref() {
+        let l = l.unwrap();
+        let done = l.starts_with("BTCUSDT 1m bar closed") && l.contains(&last_close);
+        seen.push(l);
+        if done {
+            break;
+        }
+    }
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    seen.extend(lines.map_while(Result::ok));
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let out = seen.join("\n");
+    assert!(status.success(), "{out}\n{err}");
+    assert!(err.contains("stopping"), "{err}");
+    assert!(out.contains("binance: reconnected at"), "{out}");
+    assert!(
+        out.contains(&format!("binance: gap in BTCUSDT from {}", iso(t(2)))),
+        "{out}"
+    );
+    let series = ok(&canary(&db, &["series"]));
+    let row = series
+        .lines()
+        .find(|l| l.contains(" 1m "))
+        .unwrap_or_else(|| panic!("{series}"));
+    assert!(
+        row.contains(" 5 ") && row.contains(&iso(t(5))) && row.contains(&iso(t(1))),
+        "five minutes, t-5 to t-1, no hole: {series}"
+    );
+}
+
+fn iso(ms: i64) -> String {
+    canary_model::Timestamp::from_millis(ms).to_string()
+}

@@ -95,6 +95,21 @@ pub enum SourceConfig {
         /// Only the bars closing after this time (the ones before stored as history).
         from: Option<Timestamp>,
     },
+    /// Binance spot klines, live (WebSocket, with REST backfill of any gap).
+    Binance {
+        symbols: Vec<Symbol>,
+        /// The kline interval (default: the markets' lowest timeframe).
+        timeframe: Option<Timeframe>,
+        #[serde(default = "binance_ws")]
+        ws: String,
+        #[serde(default = "binance_rest")]
+        rest: String,
+        /// No message for this long: a stale event and a new connection.
+        #[serde(default = "sixty")]
+        stale_after_secs: f64,
+        /// A PEM file of CA certificates trusted besides the web roots.
+        ca: Option<PathBuf>,
+    },
     Events {
         /// The database of the run to replay (not the one the engine writes to).
         db: PathBuf,
@@ -103,6 +118,15 @@ pub enum SourceConfig {
     },
 }
 
+fn binance_ws() -> String {
+    canary_ingest::binance::WS_BASE.into()
+}
+fn binance_rest() -> String {
+    canary_ingest::binance::REST_BASE.into()
+}
+fn sixty() -> f64 {
+    60.0
+}
 fn crash() -> String {
     "crash".into()
 }
@@ -151,6 +175,14 @@ fn ten() -> f64 {
     10.0
 }
 
+impl SourceConfig {
+    /// Whether it streams live (on the wall clock) rather than replaying.
+    #[must_use]
+    pub fn is_live(&self) -> bool {
+        matches!(self, Self::Binance { .. })
+    }
+}
+
 impl Config {
     /// Read and check a config file; relative paths in it are taken from its folder.
     ///
@@ -170,7 +202,9 @@ impl Config {
         })?;
         let dir = path.parent().unwrap_or(Path::new("."));
         for s in &mut c.sources {
-            if let SourceConfig::Bars { path: p, .. } | SourceConfig::Events { db: p, .. } = s
+            if let SourceConfig::Bars { path: p, .. }
+            | SourceConfig::Events { db: p, .. }
+            | SourceConfig::Binance { ca: Some(p), .. } = s
                 && p.is_relative()
             {
                 *p = dir.join(&*p);
@@ -239,6 +273,51 @@ impl Config {
                         );
                     }
                 }
+                SourceConfig::Binance {
+                    symbols,
+                    timeframe,
+                    ws,
+                    rest,
+                    stale_after_secs,
+                    ca,
+                } => {
+                    if symbols.is_empty() {
+                        return at(format!("source {n}: symbols"), "name at least one");
+                    }
+                    for sym in symbols {
+                        let Some(m) = self.markets.iter().find(|m| &m.symbol == sym) else {
+                            return at(format!("source {n}: symbol {sym}"), "no [[market]] has it");
+                        };
+                        let base = m.timeframes.iter().min_by_key(|t| t.duration_ms());
+                        if let (Some(tf), Some(base)) = (timeframe, base)
+                            && tf != base
+                        {
+                            return at(
+                                format!("source {n}: timeframe {tf}"),
+                                &format!("the market's lowest timeframe is {base}"),
+                            );
+                        }
+                    }
+                    for (field, u, schemes) in
+                        [("ws", ws, ["ws", "wss"]), ("rest", rest, ["http", "https"])]
+                    {
+                        match url::Url::parse(u) {
+                            Ok(x) if schemes.contains(&x.scheme()) => {}
+                            _ => {
+                                return at(
+                                    format!("source {n}: {field} {u:?}"),
+                                    &format!("a {} or {} URL", schemes[0], schemes[1]),
+                                );
+                            }
+                        }
+                    }
+                    if !(0.1..=86_400.0).contains(stale_after_secs) {
+                        return at(format!("source {n}: stale_after_secs"), "0.1 to 86400");
+                    }
+                    if let Some(ca) = ca.as_ref().filter(|p| !p.is_file()) {
+                        return at(format!("source {n}: ca {}", ca.display()), "no such file");
+                    }
+                }
                 SourceConfig::Events { db, from, to } => {
                     if to <= from {
                         return at(format!("source {n}: to"), "must be after from");
@@ -251,6 +330,13 @@ impl Config {
                     }
                 }
             }
+        }
+        let live = self.sources.iter().filter(|s| s.is_live()).count();
+        if live > 0 && live < self.sources.len() {
+            return at(
+                "[[source]]".into(),
+                "live sources run on the wall clock, replays on their own: run them apart",
+            );
         }
         let a = &self.alerts;
         if !(1..=20).contains(&a.attempts) {
