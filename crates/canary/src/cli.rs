@@ -501,6 +501,13 @@ pub struct AlertPolicyArgs {
     /// Also notify when the condition stops holding.
     #[arg(long)]
     pub notify_resolved: bool,
+    /// While firing, remind this often (e.g. 4h, 1d; at a bar close at least this long after
+    /// the last notice).
+    #[arg(long, value_parser = duration_ms)]
+    pub repeat: Option<i64>,
+    /// The rule expires at this time: no notice after it.
+    #[arg(long)]
+    pub expires: Option<Timestamp>,
 }
 
 #[derive(Debug, Args)]
@@ -620,23 +627,8 @@ pub struct AlertBacktestArgs {
     /// The timeframe whose bar closes evaluate the rule.
     #[arg(long, default_value = "1d")]
     pub tf: Timeframe,
-    /// Consecutive evaluations the condition must hold before firing (1 to 1000).
-    #[arg(long = "for", default_value_t = 1, value_parser = evals)]
-    pub for_evals: usize,
-    /// No new firing until this long after the last one (e.g. 24h, 3d).
-    #[arg(long, value_parser = duration_ms)]
-    pub cooldown: Option<i64>,
-    /// Hysteresis: how far back past its threshold a compared value must go before the rule
-    /// re-arms (in the value's unit, e.g. 500 for a price).
-    #[arg(long, default_value_t = 0.0, value_parser = non_negative, allow_negative_numbers = true)]
-    pub band: f64,
-    /// When to notify: on entering Firing (transition), the first firing only (once), or at
-    /// every bar close while the condition holds (every-close).
-    #[arg(long, value_enum, default_value = "transition")]
-    pub frequency: AlertFrequency,
-    /// Also notify when the condition stops holding.
-    #[arg(long)]
-    pub notify_resolved: bool,
+    #[command(flatten)]
+    pub policy: AlertPolicyArgs,
     /// How long after a firing the move that followed is measured.
     #[arg(long, default_value = "7d", value_parser = duration_ms)]
     pub follow: i64,

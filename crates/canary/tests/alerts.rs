@@ -542,3 +542,49 @@ fn the_smtp_receiver_gets_the_email_over_starttls() {
     assert!(eml.contains("\"idempotency_key\""), "{eml}");
     assert!(!mail.join("2.eml").exists());
 }
+
+/// Reminders every `--repeat` while firing; nothing after `--expires`.
+#[test]
+fn shared_data_reminders_repeat_and_rules_expire() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("a.db");
+    import_4h(&db);
+    let notices = |extra: &[&str]| -> Vec<(String, String)> {
+        let mut a = vec![
+            "alerts",
+            "backtest",
+            "BTCUSDT.close < 80000",
+            "--from",
+            "2026-01-25",
+            "--to",
+            "2026-02-10T00:00:00Z",
+            "--format",
+            "json",
+        ];
+        a.extend_from_slice(extra);
+        let doc: serde_json::Value = serde_json::from_str(&ok(&canary(&db, &a))).unwrap();
+        doc["firings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["notice"]["kind"].as_str().unwrap().to_string(),
+                    f["notice"]["at"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let n = notices(&["--repeat", "3d"]);
+    let at: Vec<(&str, &str)> = n.iter().map(|(k, t)| (k.as_str(), &t[..10])).collect();
+    assert_eq!(
+        at,
+        [
+            ("fired", "2026-02-01"),
+            ("reminder", "2026-02-04"),
+            ("reminder", "2026-02-07"),
+            ("reminder", "2026-02-10")
+        ]
+    );
+    assert!(notices(&["--expires", "2026-01-28T00:00:00Z"]).is_empty());
+}

@@ -23,19 +23,7 @@ fn run(db: &Path, a: &AlertsArgs) -> Result<()> {
         rule: b.rule.clone(),
         timeframe: b.tf,
         from: b.from,
-        policy: Policy {
-            for_evals: b.for_evals,
-            cooldown_ms: b.cooldown.unwrap_or(0),
-            band: b.band,
-            frequency: match b.frequency {
-                AlertFrequency::Transition => Frequency::Transition,
-                AlertFrequency::Once => Frequency::Once,
-                AlertFrequency::EveryClose => Frequency::EveryClose,
-            },
-            notify_resolved: b.notify_resolved,
-            repeat_ms: None,
-            expires_at: None,
-        },
+        policy: policy(&b.policy),
         follow_ms: b.follow,
         score: Some(score_params()?),
     };
@@ -113,8 +101,8 @@ fn policy(p: &crate::cli::AlertPolicyArgs) -> Policy {
             AlertFrequency::EveryClose => Frequency::EveryClose,
         },
         notify_resolved: p.notify_resolved,
-        repeat_ms: None,
-        expires_at: None,
+        repeat_ms: p.repeat,
+        expires_at: p.expires,
     }
 }
 
