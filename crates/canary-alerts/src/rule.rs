@@ -12,11 +12,15 @@
 //!          | "watch" "." ("support" | "resistance" | "trapdoor")
 //! call    := ("crosses" | "crosses_above" | "crosses_below") "(" operand "," operand ")"
 //!          | ("risk" | "threat" | "pulse") "(" SYMBOL ")"
+//!          | "outflow" "(" ENTITY "," DESTINATION "," duration ")"   BTC over the window
 //! number  := 58000 | 58k | 1.5M | 2B | -3.5
 //! ```
 //!
 //! Fields: `open`, `high`, `low`, `close`, `volume`, and indicators `rsiN`, `emaN`, `smaN`,
 //! `atrN`. `watch.*` is the Watch of the rule's symbol (the first one the rule names).
+//! `outflow(MARA, exchange, 24h)` is the BTC an entity's labelled addresses sent over the
+//! trailing window to a kind of destination (exchange, otc, custodian, miner, unlabelled, any),
+//! counting only transactions known by the evaluation time.
 
 use std::fmt;
 
@@ -42,7 +46,16 @@ pub enum Series {
     Score { symbol: Symbol, kind: ScoreKind },
     /// A level of the symbol's Watch.
     Watch { level: WatchLevel },
+    /// BTC an entity sent over a trailing window, to one kind of destination (`None`: any).
+    Outflow {
+        entity: String,
+        destination: Option<String>,
+        window_ms: i64,
+    },
 }
+
+/// The destination kinds `outflow` takes (`any` for all).
+pub const DESTINATIONS: [&str; 6] = ["exchange", "otc", "custodian", "miner", "unlabelled", "any"];
 
 /// Bar fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -426,6 +439,9 @@ impl Parser {
             self.expect(&Tok::RParen, "`)`")?;
             return Ok(Expr::Crosses(Box::new(a), Box::new(b), c));
         }
+        if name == "outflow" {
+            return self.outflow();
+        }
         let kind = match name {
             "risk" => ScoreKind::Risk,
             "threat" => ScoreKind::Threat,
@@ -433,7 +449,7 @@ impl Parser {
             _ => {
                 self.i = name_at;
                 return Err(self.err(format!(
-                    "unknown function {name}: use crosses, crosses_above, crosses_below, risk, threat or pulse"
+                    "unknown function {name}: use crosses, crosses_above, crosses_below, risk, threat, pulse or outflow"
                 )));
             }
         };
@@ -446,6 +462,42 @@ impl Parser {
         };
         self.expect(&Tok::RParen, "`)`")?;
         Ok(Expr::Series(Series::Score { symbol, kind }))
+    }
+
+    /// `outflow(ENTITY, DESTINATION, WINDOW)`, after its `(`.
+    fn outflow(&mut self) -> Result<Expr, ParseError> {
+        let Tok::Ident(entity) = self.next() else {
+            self.back();
+            return Err(self.err("expected an entity, e.g. outflow(MARA, exchange, 24h)"));
+        };
+        self.expect(&Tok::Comma, "`,` and a destination")?;
+        let Tok::Ident(dest) = self.next() else {
+            self.back();
+            return Err(self.err(
+                "expected a destination: exchange, otc, custodian, miner, unlabelled or any",
+            ));
+        };
+        if !DESTINATIONS.contains(&dest.as_str()) {
+            self.back();
+            return Err(self.err(format!(
+                "unknown destination {dest}: use exchange, otc, custodian, miner, unlabelled or any"
+            )));
+        }
+        self.expect(&Tok::Comma, "`,` and a window (e.g. 24h)")?;
+        let window_ms = match self.next() {
+            Tok::Ident(w) => duration_ms(&w).filter(|ms| *ms > 0),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            self.back();
+            self.err("expected a window such as 24h or 7d")
+        })?;
+        self.expect(&Tok::RParen, "`)`")?;
+        Ok(Expr::Series(Series::Outflow {
+            entity,
+            destination: (dest != "any").then_some(dest),
+            window_ms,
+        }))
     }
 
     fn series(&mut self, head: &str) -> Result<Expr, ParseError> {
@@ -588,6 +640,15 @@ impl Expr {
         }
     }
 
+    /// The symbol whose bar closes evaluate the rule: the first it names, or BTCUSDT for a
+    /// rule that names none (one on outflows only).
+    #[must_use]
+    pub fn clock_symbol(&self) -> Symbol {
+        self.symbol()
+            .cloned()
+            .unwrap_or_else(|| Symbol::new("BTCUSDT").expect("a valid symbol"))
+    }
+
     /// The first symbol the rule names (the Watch's symbol).
     #[must_use]
     pub fn symbol(&self) -> Option<&Symbol> {
@@ -595,7 +656,7 @@ impl Expr {
             Series::Bar { symbol, .. }
             | Series::Indicator { symbol, .. }
             | Series::Score { symbol, .. } => Some(symbol),
-            Series::Watch { .. } => None,
+            Series::Watch { .. } | Series::Outflow { .. } => None,
         })
     }
 }
@@ -606,6 +667,27 @@ mod tests {
 
     fn sym() -> Symbol {
         Symbol::new("BTCUSDT").unwrap()
+    }
+
+    #[test]
+    fn outflows_parse_and_their_errors_point_at_the_column() {
+        assert_eq!(
+            parse("outflow(MARA, exchange, 24h) > 50").unwrap(),
+            Expr::Compare(
+                Box::new(Expr::Series(Series::Outflow {
+                    entity: "MARA".into(),
+                    destination: Some("exchange".into()),
+                    window_ms: 86_400_000
+                })),
+                Cmp::Gt,
+                Box::new(Expr::Num(50.0))
+            )
+        );
+        let e = parse("outflow(MARA, bank, 24h) > 50").unwrap_err();
+        assert_eq!(e.column, 15, "{e}");
+        assert!(e.message.contains("unknown destination bank"));
+        let e = parse("outflow(MARA, any, soon) > 50").unwrap_err();
+        assert!(e.message.contains("window"), "{e}");
     }
 
     #[test]

@@ -101,14 +101,7 @@ pub fn add_rule(
     spec: &RuleSpec,
     now: Timestamp,
 ) -> Result<i64, EngineError> {
-    let expr = parse(&spec.rule)?;
-    if expr.symbol().is_none() {
-        return Err(EngineError::param(
-            "rule",
-            &spec.rule,
-            "name a symbol (e.g. BTCUSDT.close)",
-        ));
-    }
+    parse(&spec.rule)?;
     if let Channel::Email { smtp, .. } = &spec.channel {
         for a in smtp.to.iter().chain([&smtp.from]) {
             if !plain_address(a) {
@@ -218,9 +211,7 @@ pub fn check(
                 EngineError::param("timeframe", &r.timeframe, &e.to_string())
             })?;
         let expr = parse(&r.rule)?;
-        let Some(symbol) = expr.symbol().cloned() else {
-            continue;
-        };
+        let symbol = expr.clock_symbol();
         let fp = fingerprint(&r.rule, symbol.as_str());
         let prior = store.alert_state(r.id)?;
         let silences = store.silences(r.id)?;
@@ -364,9 +355,7 @@ pub fn queue_test(
         .map_err(|e: canary_model::TimeframeError| {
             EngineError::param("timeframe", &r.timeframe, &e.to_string())
         })?;
-    let symbol = parse(&r.rule)?
-        .symbol()
-        .map_or_else(String::new, |s| s.as_str().to_string());
+    let symbol = parse(&r.rule)?.clock_symbol().as_str().to_string();
     let fp = fingerprint(&r.rule, &symbol);
     let key = format!("{fp}:{rule_id}:test:{}", now.millis());
     let p = Payload {

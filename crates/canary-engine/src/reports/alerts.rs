@@ -80,6 +80,25 @@ pub(crate) fn name(s: &Series) -> String {
             format!("{}({symbol})", format!("{kind:?}").to_lowercase())
         }
         Series::Watch { level } => format!("watch.{}", format!("{level:?}").to_lowercase()),
+        Series::Outflow {
+            entity,
+            destination,
+            window_ms,
+        } => format!(
+            "outflow({entity}, {}, {})",
+            destination.as_deref().unwrap_or("any"),
+            window(*window_ms)
+        ),
+    }
+}
+
+fn window(ms: i64) -> String {
+    if ms % 86_400_000 == 0 {
+        format!("{}d", ms / 86_400_000)
+    } else if ms % 3_600_000 == 0 {
+        format!("{}h", ms / 3_600_000)
+    } else {
+        format!("{}m", ms / 60_000)
     }
 }
 
@@ -217,6 +236,40 @@ impl RuleInputs {
                     wants_watch.push((s.clone(), *level));
                     continue;
                 }
+                Series::Outflow {
+                    entity,
+                    destination,
+                    window_ms,
+                } => {
+                    // Known at each close: the transactions confirmed in the window before it
+                    // (an outflow is known from its block time).
+                    let input = ctx.outflows(entity)?;
+                    draft.uses(&input);
+                    let flows = input.value;
+                    if flows.is_empty() {
+                        return Err(EngineError::Empty(format!(
+                            "no outflows of {entity} stored: fetch them first (flows fetch with a label file)"
+                        )));
+                    }
+                    let flows: Vec<_> = flows
+                        .into_iter()
+                        .filter(|f| destination.as_ref().is_none_or(|d| &f.destination == d))
+                        .collect();
+                    Known(
+                        bars.iter()
+                            .map(|c| {
+                                let t = timeframe.close_of(c.open_time);
+                                let from = t.millis() - window_ms;
+                                let sum: f64 = flows
+                                    .iter()
+                                    .filter(|f| f.time.millis() > from && f.time <= t)
+                                    .map(|f| f.btc)
+                                    .sum();
+                                (t, sum)
+                            })
+                            .collect(),
+                    )
+                }
             };
             known.insert(s.clone(), k);
         }
@@ -264,15 +317,6 @@ impl RuleInputs {
     }
 }
 
-/// The symbol a rule watches: the first it names.
-fn rule_symbol(rule: &str, expr: &canary_alerts::rule::Expr) -> Result<Symbol, EngineError> {
-    expr.symbol().cloned().ok_or_else(|| EngineError::Param {
-        name: "rule",
-        value: rule.to_string(),
-        reason: "name a symbol (e.g. BTCUSDT.close), so that the rule knows what it watches".into(),
-    })
-}
-
 /// Run `rule` over the bar closes of its timeframe from `from` to the context's time.
 ///
 /// # Errors
@@ -285,7 +329,7 @@ pub fn alerts_backtest(
     mut progress: impl FnMut(usize, usize),
 ) -> Result<Report<AlertBacktestBody>, EngineError> {
     let expr = parse(&p.rule)?;
-    let symbol = rule_symbol(&p.rule, &expr)?;
+    let symbol = expr.clock_symbol();
     let asof = ctx.asof();
     let mut draft = Draft::new(asof);
     let mut inputs = RuleInputs::prepare(
