@@ -10,6 +10,7 @@
 //! operand := number | "(" rule ")" | series | call
 //! series  := SYMBOL "." field ("." timeframe)?      BTCUSDT.close, BTCUSDT.rsi14.1d
 //!          | "watch" "." ("support" | "resistance" | "trapdoor")
+//!          | "analysis" "." "tag" "==" STRING                 a new analysis with the tag
 //! call    := ("crosses" | "crosses_above" | "crosses_below") "(" operand "," operand ")"
 //!          | ("risk" | "threat" | "pulse") "(" SYMBOL ")"
 //!          | "outflow" "(" ENTITY "," DESTINATION "," duration ")"   BTC over the window
@@ -46,6 +47,8 @@ pub enum Series {
     Score { symbol: Symbol, kind: ScoreKind },
     /// A level of the symbol's Watch.
     Watch { level: WatchLevel },
+    /// Analyses stored with a tag since the previous close of the rule's timeframe.
+    AnalysisTag { tag: String },
     /// BTC an entity sent over a trailing window, to one kind of destination (`None`: any).
     Outflow {
         entity: String,
@@ -151,6 +154,8 @@ impl fmt::Display for ParseError {
 enum Tok {
     Num(f64),
     Ident(String),
+    /// A double-quoted string.
+    Str(String),
     Op(&'static str),
     LParen,
     RParen,
@@ -204,6 +209,16 @@ impl Lexer<'_> {
                 ')' => out.push((col, Tok::RParen)),
                 ',' => out.push((col, Tok::Comma)),
                 '.' => out.push((col, Tok::Dot)),
+                '"' => {
+                    let start = self.i + 1;
+                    let Some(len) = self.chars[start..].iter().position(|x| x.1 == '"') else {
+                        return Err(self.err(col, "a string that does not end: close it with \""));
+                    };
+                    let w: String = self.chars[start..start + len].iter().map(|x| x.1).collect();
+                    out.push((col, Tok::Str(w)));
+                    self.i = start + len + 1;
+                    continue;
+                }
                 _ if c.is_ascii_digit() || (c == '-' && self.peek_digit()) => {
                     let start = self.i;
                     self.i += 1;
@@ -507,6 +522,26 @@ impl Parser {
             self.back();
             return Err(self.err("expected a field after `.`"));
         };
+        if head == "analysis" {
+            if field != "tag" {
+                self.back();
+                return Err(self.err("analysis has tag: analysis.tag == \"bitcoin-miners\""));
+            }
+            if !matches!(self.next(), Tok::Op("==")) {
+                self.back();
+                return Err(self.err("expected == and a tag in quotes"));
+            }
+            let Tok::Str(tag) = self.next() else {
+                self.back();
+                return Err(self.err("expected a tag in quotes, e.g. \"bitcoin-miners\""));
+            };
+            // True when an analysis with the tag was stored since the previous close.
+            return Ok(Expr::Compare(
+                Box::new(Expr::Series(Series::AnalysisTag { tag })),
+                Cmp::Gt,
+                Box::new(Expr::Num(0.0)),
+            ));
+        }
         if head == "watch" {
             let level = match field.as_str() {
                 "support" => WatchLevel::Support,
@@ -656,7 +691,7 @@ impl Expr {
             Series::Bar { symbol, .. }
             | Series::Indicator { symbol, .. }
             | Series::Score { symbol, .. } => Some(symbol),
-            Series::Watch { .. } | Series::Outflow { .. } => None,
+            Series::Watch { .. } | Series::Outflow { .. } | Series::AnalysisTag { .. } => None,
         })
     }
 }
@@ -667,6 +702,32 @@ mod tests {
 
     fn sym() -> Symbol {
         Symbol::new("BTCUSDT").unwrap()
+    }
+
+    #[test]
+    fn analysis_tags_parse() {
+        assert_eq!(
+            parse("analysis.tag == \"bitcoin-miners\"").unwrap(),
+            Expr::Compare(
+                Box::new(Expr::Series(Series::AnalysisTag {
+                    tag: "bitcoin-miners".into()
+                })),
+                Cmp::Gt,
+                Box::new(Expr::Num(0.0))
+            )
+        );
+        assert!(
+            parse("analysis.tag == \"open")
+                .unwrap_err()
+                .message
+                .contains("does not end")
+        );
+        assert!(
+            parse("analysis.tag == miners")
+                .unwrap_err()
+                .message
+                .contains("in quotes")
+        );
     }
 
     #[test]

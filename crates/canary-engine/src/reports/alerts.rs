@@ -80,6 +80,7 @@ pub(crate) fn name(s: &Series) -> String {
             format!("{}({symbol})", format!("{kind:?}").to_lowercase())
         }
         Series::Watch { level } => format!("watch.{}", format!("{level:?}").to_lowercase()),
+        Series::AnalysisTag { tag } => format!("analyses tagged {tag}"),
         Series::Outflow {
             entity,
             destination,
@@ -235,6 +236,28 @@ impl RuleInputs {
                 Series::Watch { level } => {
                     wants_watch.push((s.clone(), *level));
                     continue;
+                }
+                Series::AnalysisTag { tag } => {
+                    // Known from when it was stored: those stored since the previous close.
+                    let stored: Vec<Timestamp> = ctx
+                        .store()
+                        .analyses(Some(tag))?
+                        .into_iter()
+                        .map(|a| a.created_at)
+                        .collect();
+                    let len = timeframe.duration_ms();
+                    Known(
+                        bars.iter()
+                            .map(|c| {
+                                let t = timeframe.close_of(c.open_time);
+                                let n = stored
+                                    .iter()
+                                    .filter(|s| s.millis() > t.millis() - len && **s <= t)
+                                    .count();
+                                (t, n as f64)
+                            })
+                            .collect(),
+                    )
                 }
                 Series::Outflow {
                     entity,
@@ -439,4 +462,107 @@ pub fn alerts_backtest(
         follow_days: p.follow_ms as f64 / 86_400_000.0,
         claim,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use canary_alerts::state::Frequency;
+    use canary_store::{NewCandle, Revisions, Source, Store, StoredAnalysis};
+
+    /// `analysis.tag == "…"` fires at the first close after an analysis with the tag was
+    /// stored (known from when it was stored, not from the time it is about).
+    #[test]
+    fn a_new_analysis_with_the_tag_fires_at_the_next_close() {
+        let mut store = Store::in_memory().unwrap();
+        let start = Timestamp::parse("2026-01-01T00:00:00Z").unwrap();
+        let tf = Timeframe::H4;
+        let bars = canary_sim::simulate(&canary_sim::SimParams {
+            timeframe: tf,
+            bars: 60,
+            seed: 1,
+            scenario: canary_sim::Scenario::Calm,
+            start,
+            start_price: 60_000.0,
+        });
+        let rows: Vec<NewCandle> = bars
+            .iter()
+            .map(|c| NewCandle {
+                candle: *c,
+                available_at: tf.close_of(c.open_time),
+                source_bars: None,
+            })
+            .collect();
+        let sym = Symbol::new("BTCUSDT").unwrap();
+        store
+            .insert_candles(
+                &sym,
+                tf,
+                Source::sim("sim"),
+                start,
+                &rows,
+                Revisions::Keep,
+                |_| {},
+            )
+            .unwrap();
+        let analysis = |id: &str, tags: &[&str]| StoredAnalysis {
+            id: id.into(),
+            symbol: "BTCUSDT".into(),
+            topic: "bitcoin-miners".into(),
+            // About an earlier time: what counts is when it was stored.
+            as_of: start,
+            version: "analysis v1".into(),
+            headline: "h".into(),
+            label: None,
+            tags: tags.iter().map(|t| (*t).to_string()).collect(),
+            markdown: String::new(),
+            json: "{}".into(),
+            created_at: start,
+        };
+        let stored_at = Timestamp::parse("2026-01-03T05:30:00Z").unwrap();
+        store
+            .insert_analysis(&analysis("a1", &["bitcoin-miners", "btc"]), stored_at)
+            .unwrap();
+        store
+            .insert_analysis(
+                &analysis("a2", &["eth"]),
+                Timestamp::parse("2026-01-04T01:00:00Z").unwrap(),
+            )
+            .unwrap();
+        let ctx = Context::new(&store, Timestamp::parse("2026-01-08T00:00:00Z").unwrap()).unwrap();
+        let p = AlertBacktestParams {
+            rule: "analysis.tag == \"bitcoin-miners\"".into(),
+            timeframe: tf,
+            from: start,
+            policy: Policy {
+                for_evals: 1,
+                cooldown_ms: 0,
+                band: 0.0,
+                frequency: Frequency::Transition,
+                notify_resolved: false,
+                repeat_ms: None,
+                expires_at: None,
+            },
+            follow_ms: 86_400_000,
+            score: None,
+        };
+        let r = alerts_backtest(
+            &ctx,
+            &p,
+            &Dictionary::built_in(),
+            Lexicon::built_in(),
+            |_, _| {},
+        )
+        .unwrap();
+        let fired: Vec<String> = r
+            .body
+            .firings
+            .iter()
+            .map(|f| match f.notice {
+                Notice::Fired { at } => at.to_string(),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(fired, ["2026-01-03T08:00:00Z"]);
+    }
 }
