@@ -62,6 +62,9 @@ pub enum EngineError {
     /// An alert rule that does not parse (its message points at the column).
     #[error(transparent)]
     Rule(#[from] canary_alerts::rule::ParseError),
+    /// A remote source failed (its address and what to do).
+    #[error(transparent)]
+    Source(#[from] canary_ingest::source::SourceError),
     /// A page or sentence template that cannot be used.
     #[error(transparent)]
     Render(#[from] crate::analysis::render::RenderError),

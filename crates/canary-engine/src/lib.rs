@@ -19,6 +19,7 @@
 //! - [`facts`]: the company-facts file (`miners.toml`), each figure a dated history read as
 //!   published by T; [`labels`]: entity label files for flows.
 //! - [`news_poll`]: polling the stored feeds on their schedules, storing new items.
+//! - [`network_fetch`]: network data fetched from a mempool instance and stored.
 //! - [`resample_stored`]: higher-timeframe bars built from stored lower ones, stored.
 //! - [`tuning`]: the fused watch-set kernel's path on this processor (overrides, calibration).
 //! - [`EngineError`]: why a report could not be made, naming the data, never a CLI flag.
@@ -29,6 +30,7 @@ mod context;
 mod error;
 pub mod facts;
 pub mod labels;
+pub mod network_fetch;
 pub mod news_poll;
 mod report;
 mod reports;

@@ -79,6 +79,9 @@ pub fn hint(e: EngineError) -> anyhow::Error {
         EngineError::NoBars { .. } => {
             Some("import bars with canary import FILE --symbol S, or pass --db".to_string())
         }
+        EngineError::Source(s) if s.to_string().contains("raise the timeout") => {
+            Some("raise it with --timeout SECONDS".to_string())
+        }
         _ => None,
     };
     match extra {

@@ -151,7 +151,6 @@ fn report(db: &Path, a: &NetworkArgs) -> Result<()> {
 
 fn fetch(db: &Path, f: &crate::cli::NetworkFetchArgs) -> Result<()> {
     use canary_ingest::bitcoind::BitcoinRpc;
-    use canary_ingest::mempool::MempoolClient;
 
     use crate::cli::FetchFrom;
 
@@ -163,42 +162,12 @@ fn fetch(db: &Path, f: &crate::cli::NetworkFetchArgs) -> Result<()> {
     let mut store = super::open(db)?;
     match &f.from {
         FetchFrom::Mempool { url, period } => {
-            let c = MempoolClient::new(url, timeout);
-            let (epoch, (hashrates, difficulties), blocks) = rt
-                .block_on(async {
-                    Ok::<_, canary_ingest::source::SourceError>((
-                        c.difficulty_adjustment().await?,
-                        c.hashrate(period).await?,
-                        c.blocks(None).await?,
-                    ))
-                })
-                .map_err(super::ingest_hint)?;
-            let h: Vec<NetworkPoint> = hashrates
-                .iter()
-                .map(|x| NetworkPoint {
-                    time: x.time,
-                    value: x.hashrate_hs,
-                    available_at: Timeframe::D1.close_of(x.time),
-                })
-                .collect();
-            let d: Vec<NetworkPoint> = difficulties
-                .iter()
-                .map(|x| NetworkPoint {
-                    time: x.time,
-                    value: x.difficulty,
-                    available_at: x.time,
-                })
-                .collect();
-            let (hs, ds) = (
-                NetworkSeries::HashrateHs.stored_name(Some("mempool")),
-                NetworkSeries::Difficulty.stored_name(Some("mempool")),
-            );
-            let rep = store.insert_network(
-                &[(&hs, &h), (&ds, &d)],
-                Source::real(url),
-                now,
-                Revisions::Keep,
-            )?;
+            let f = rt
+                .block_on(canary_engine::network_fetch::fetch_mempool(
+                    &mut store, url, period, timeout, now,
+                ))
+                .map_err(super::hint)?;
+            let epoch = &f.epoch;
             println!(
                 "{url}: epoch {:.1}% done, {} blocks to the retarget at {} (≈ {}), projected {:+.2}% (previous {:+.2}%)",
                 epoch.progress_pct,
@@ -208,21 +177,15 @@ fn fetch(db: &Path, f: &crate::cli::NetworkFetchArgs) -> Result<()> {
                 epoch.projected_change_pct,
                 epoch.previous_change_pct
             );
-            let fees: Vec<f64> = blocks.iter().filter_map(|b| b.fees_btc).collect();
-            if !fees.is_empty() {
-                #[allow(clippy::cast_precision_loss)]
-                let mean = fees.iter().sum::<f64>() / fees.len() as f64;
+            if let Some(mean) = f.mean_fees_btc {
                 println!(
                     "fees over the last {} blocks: {mean:.4} BTC per block on average",
-                    fees.len()
+                    f.blocks
                 );
             }
             println!(
                 "stored {} new values ({} already present): mempool:hashrate_hs {} days, mempool:difficulty {} adjustments; read them with `canary network --source mempool`",
-                rep.inserted,
-                rep.present,
-                h.len(),
-                d.len()
+                f.insert.inserted, f.insert.present, f.hashrate_days, f.adjustments
             );
         }
         FetchFrom::Bitcoind {
