@@ -390,3 +390,119 @@ fn a_live_binance_stream_dropped_and_resumed_leaves_no_hole() {
 fn iso(ms: i64) -> String {
     canary_model::Timestamp::from_millis(ms).to_string()
 }
+
+/// `canary run` with schedules only: the stored feeds polled and network data fetched from a
+/// mempool instance (loopback servers serving payloads recorded from the public docs), until
+/// Ctrl-C.
+#[test]
+fn schedules_poll_feeds_and_fetch_network_data_until_stopped() {
+    use std::io::{BufRead, Read, Write};
+    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../canary-ingest/tests/data");
+    let file = |name: &str| std::fs::read(data.join(name)).unwrap();
+    let routes: Vec<(&str, &str, Vec<u8>)> = vec![
+        (
+            "/api/v1/difficulty-adjustment",
+            "application/json",
+            file("mempool_difficulty_adjustment.json"),
+        ),
+        (
+            "/api/v1/mining/hashrate/",
+            "application/json",
+            file("mempool_hashrate_3d.json"),
+        ),
+        (
+            "/api/v1/blocks",
+            "application/json",
+            file("mempool_blocks.json"),
+        ),
+        ("/rss", "application/rss+xml", file("feeds/rss2.xml")),
+    ];
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for s in listener.incoming() {
+            let Ok(mut s) = s else { continue };
+            let mut buf = [0u8; 8192];
+            let n = s.read(&mut buf).unwrap_or(0);
+            let line = String::from_utf8_lossy(&buf[..n])
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string();
+            let path = line.split(' ').nth(1).unwrap_or("");
+            match routes.iter().find(|(p, _, _)| path.starts_with(p)) {
+                Some((_, ctype, body)) => {
+                    let _ = s.write_all(
+                        format!("HTTP/1.1 200 OK\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len())
+                            .as_bytes(),
+                    );
+                    let _ = s.write_all(body);
+                }
+                None => {
+                    let _ = s.write_all(
+                        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    );
+                }
+            }
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    ok(&canary(
+        &db,
+        &["news", "feeds", "add", &format!("http://{addr}/rss")],
+    ));
+    let cfg = dir.path().join("jobs.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[[market]]\nsymbol = \"BTCUSDT\"\ntimeframes = [\"1d\"]\n\n\
+             [[schedule]]\ntype = \"news\"\nevery_secs = 600\n\n\
+             [[schedule]]\ntype = \"mempool\"\nurl = \"http://{addr}/api\"\nevery_secs = 600\n"
+        ),
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_canary"))
+        .arg("--db")
+        .arg(&db)
+        .args(["run", "--config"])
+        .arg(&cfg)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    for l in lines.by_ref() {
+        seen.push(l.unwrap());
+        let done = |p: &str| seen.iter().any(|l| l.starts_with(p));
+        if done("news: ") && done("mempool ") {
+            break;
+        }
+    }
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    seen.extend(lines.map_while(Result::ok));
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let out = seen.join("\n");
+    assert!(status.success(), "{out}\n{err}");
+    assert!(out.contains("news: 1 feeds due, 2 new items"), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with(&format!("mempool http://{addr}/api: "))
+                && l.contains("new network values")),
+        "{out}"
+    );
+    // Stored: polling again finds them already there.
+    let again = ok(&canary(&db, &["news", "poll", "--all"]));
+    assert!(again.contains("0 new"), "{again}");
+}

@@ -28,6 +28,15 @@
 //! from = "2026-02-05T00:00:00Z"
 //! to = "2026-02-07T00:00:00Z"
 //!
+//! [[schedule]]                       # beside live sources: the stored feeds polled
+//! type = "news"
+//! every_secs = 300
+//!
+//! [[schedule]]                       # network data fetched from a mempool instance
+//! type = "mempool"
+//! url = "https://mempool.space/api"
+//! every_secs = 3600
+//!
 //! [alerts]
 //! check = true                       # check the stored rules at each bar close
 //! attempts = 4
@@ -58,6 +67,9 @@ pub struct Config {
     pub markets: Vec<MarketConfig>,
     #[serde(rename = "source", default)]
     pub sources: Vec<SourceConfig>,
+    /// Jobs run on the wall clock beside live sources: feeds polled, network data fetched.
+    #[serde(rename = "schedule", default)]
+    pub schedules: Vec<ScheduleConfig>,
     #[serde(default)]
     pub alerts: AlertsConfig,
 }
@@ -135,6 +147,68 @@ fn seven() -> u64 {
 }
 fn sixty_thousand() -> f64 {
     60_000.0
+}
+
+/// One `[[schedule]]`: a job run every `every_secs` (first at start).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ScheduleConfig {
+    /// Poll the stored feeds that are due (`canary news feeds add` stores them).
+    News {
+        #[serde(default = "five_minutes")]
+        every_secs: f64,
+        #[serde(default = "thirty")]
+        timeout_secs: f64,
+    },
+    /// Fetch network data from a mempool instance.
+    Mempool {
+        #[serde(default = "mempool_url")]
+        url: String,
+        /// The hash-rate history fetched: `1m`, `3m`, `1y`, `all`.
+        #[serde(default = "one_month")]
+        period: String,
+        #[serde(default = "an_hour")]
+        every_secs: f64,
+        #[serde(default = "thirty")]
+        timeout_secs: f64,
+    },
+}
+
+impl ScheduleConfig {
+    /// The job's name in outputs.
+    #[must_use]
+    pub fn name(&self) -> String {
+        match self {
+            Self::News { .. } => "news".into(),
+            Self::Mempool { url, .. } => format!("mempool {url}"),
+        }
+    }
+
+    /// How often it runs.
+    #[must_use]
+    pub fn every(&self) -> std::time::Duration {
+        match self {
+            Self::News { every_secs, .. } | Self::Mempool { every_secs, .. } => {
+                std::time::Duration::from_secs_f64(*every_secs)
+            }
+        }
+    }
+}
+
+fn five_minutes() -> f64 {
+    300.0
+}
+fn an_hour() -> f64 {
+    3600.0
+}
+fn thirty() -> f64 {
+    30.0
+}
+fn one_month() -> String {
+    "1m".into()
+}
+fn mempool_url() -> String {
+    "https://mempool.space/api".into()
 }
 
 /// `[alerts]`.
@@ -225,8 +299,40 @@ impl Config {
         if self.markets.is_empty() {
             return at("[[market]]".into(), "name at least one market");
         }
-        if self.sources.is_empty() {
-            return at("[[source]]".into(), "name at least one source");
+        if self.sources.is_empty() && self.schedules.is_empty() {
+            return at("[[source]]".into(), "name at least one source or schedule");
+        }
+        for (i, j) in self.schedules.iter().enumerate() {
+            let n = i + 1;
+            let (every, timeout) = match j {
+                ScheduleConfig::News {
+                    every_secs,
+                    timeout_secs,
+                }
+                | ScheduleConfig::Mempool {
+                    every_secs,
+                    timeout_secs,
+                    ..
+                } => (*every_secs, *timeout_secs),
+            };
+            if !(1.0..=604_800.0).contains(&every) {
+                return at(format!("schedule {n}: every_secs"), "1 to 604800 (a week)");
+            }
+            if !(0.1..=3600.0).contains(&timeout) {
+                return at(format!("schedule {n}: timeout_secs"), "0.1 to 3600");
+            }
+            if let ScheduleConfig::Mempool { url, period, .. } = j {
+                if !matches!(url::Url::parse(url), Ok(u) if matches!(u.scheme(), "http" | "https"))
+                {
+                    return at(format!("schedule {n}: url {url:?}"), "an http or https URL");
+                }
+                if !["1m", "3m", "6m", "1y", "2y", "3y", "all"].contains(&period.as_str()) {
+                    return at(
+                        format!("schedule {n}: period {period:?}"),
+                        "1m, 3m, 6m, 1y, 2y, 3y or all",
+                    );
+                }
+            }
         }
         if !(0.0..=1e9).contains(&self.speed) {
             return at("speed".into(), "0 (no pacing) to 1e9");
@@ -332,10 +438,11 @@ impl Config {
             }
         }
         let live = self.sources.iter().filter(|s| s.is_live()).count();
-        if live > 0 && live < self.sources.len() {
+        let replays = self.sources.len() - live;
+        if replays > 0 && (live > 0 || !self.schedules.is_empty()) {
             return at(
                 "[[source]]".into(),
-                "live sources run on the wall clock, replays on their own: run them apart",
+                "live sources and schedules run on the wall clock, replays on their own: run them apart",
             );
         }
         let a = &self.alerts;

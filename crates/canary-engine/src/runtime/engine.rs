@@ -72,6 +72,11 @@ pub enum Output {
     },
     /// A source's own event: a gap, a reconnection, silence.
     System(Event),
+    /// A scheduled job ran (what it did, or why it failed).
+    Job {
+        name: String,
+        result: Result<String, String>,
+    },
 }
 
 /// What a run did.

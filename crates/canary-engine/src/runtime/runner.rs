@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use canary_ingest::binance::BinanceStream;
+use canary_ingest::binance::{BinanceStream, Ended};
 use canary_ingest::csv::{ImportOptions, read_candles};
 use canary_model::{SourceKind, Timestamp};
 use canary_store::{CandleQuery, Store};
 use tokio::sync::{mpsc, watch};
 
-use super::config::{Config, SourceConfig};
+use super::config::{Config, ScheduleConfig, SourceConfig};
 use super::engine::{AlertSettings, Engine, EngineSettings, Market, Output, Summary};
 use super::sources::{bar_events, parse_stored, play};
 use super::{Clock, ReplayClock, Stamped, WallClock};
@@ -138,7 +138,7 @@ pub async fn run(
     out: Option<mpsc::Sender<Output>>,
     stop: watch::Receiver<bool>,
 ) -> Result<Summary, EngineError> {
-    if config.sources.iter().any(SourceConfig::is_live) {
+    if config.sources.iter().any(SourceConfig::is_live) || !config.schedules.is_empty() {
         return run_live(config, db, alerts, out, stop).await;
     }
     let (events, source_kinds) = gather(config, db)?;
@@ -234,10 +234,110 @@ async fn run_live(
             stream.run(&tx, now, last, stop).await
         }));
     }
-    drop(tx);
+    for job in &config.schedules {
+        let (job, stop, clock, out) = (job.clone(), stop.clone(), clock.clone(), out.clone());
+        let db = db.to_path_buf();
+        tasks.push(tokio::spawn(async move {
+            schedule(job, db, clock, out, stop).await;
+            Ended::Shutdown
+        }));
+    }
+    // The engine runs until shutdown, whether or not a source is sending.
+    let mut until = stop.clone();
+    tasks.push(tokio::spawn(async move {
+        while !*until.borrow() {
+            if until.changed().await.is_err() {
+                break;
+            }
+        }
+        drop(tx);
+        Ended::Shutdown
+    }));
     let summary = engine.run(rx, out).await?;
     for t in tasks {
         let _ = t.await;
     }
     Ok(summary)
+}
+
+/// Run one scheduled job at start and then every period, each run on its own connection to
+/// the database (a writer waits for the engine's writes), until shutdown.
+async fn schedule(
+    job: ScheduleConfig,
+    db: std::path::PathBuf,
+    clock: Arc<WallClock>,
+    out: Option<mpsc::Sender<Output>>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let result = run_job(&job, &db, clock.now()).await;
+        if let Some(o) = &out {
+            let _ = o
+                .send(Output::Job {
+                    name: job.name(),
+                    result,
+                })
+                .await;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(job.every()) => {}
+            _ = stop.changed() => return,
+        }
+        if *stop.borrow() {
+            return;
+        }
+    }
+}
+
+async fn run_job(
+    job: &ScheduleConfig,
+    db: &std::path::Path,
+    now: Timestamp,
+) -> Result<String, String> {
+    let mut store = Store::open(db).map_err(|e| e.to_string())?;
+    match job {
+        ScheduleConfig::News { timeout_secs, .. } => {
+            let client = canary_ingest::news::FeedClient::new(
+                Duration::from_secs_f64(*timeout_secs),
+                canary_ingest::news::DEFAULT_MAX_BYTES,
+            );
+            let outcomes = crate::news_poll::poll_feeds(&mut store, &client, now, false, |_| {})
+                .await
+                .map_err(|e| e.to_string())?;
+            let failed: Vec<String> = outcomes
+                .iter()
+                .filter_map(|o| o.result.as_ref().err().cloned())
+                .collect();
+            let new: usize = outcomes
+                .iter()
+                .filter_map(|o| o.result.as_ref().ok().map(|p| p.new_items))
+                .sum();
+            let text = format!("{} feeds due, {new} new items", outcomes.len());
+            if failed.is_empty() {
+                Ok(text)
+            } else {
+                Err(format!("{text}; failed: {}", failed.join("; ")))
+            }
+        }
+        ScheduleConfig::Mempool {
+            url,
+            period,
+            timeout_secs,
+            ..
+        } => {
+            let f = crate::network_fetch::fetch_mempool(
+                &mut store,
+                url,
+                period,
+                Duration::from_secs_f64(*timeout_secs),
+                now,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            Ok(format!(
+                "{} new network values ({} hash-rate days, {} adjustments), epoch {:.1}% done",
+                f.insert.inserted, f.hashrate_days, f.adjustments, f.epoch.progress_pct
+            ))
+        }
+    }
 }

@@ -336,6 +336,7 @@ fn live(a: &DemoArgs) -> Result<()> {
             start_price: params.start_price,
             from: Some(cut),
         }],
+        schedules: Vec::new(),
         alerts: AlertsConfig::default(),
     };
     super::engine::run_config(&db, &config, false)?;

@@ -118,6 +118,10 @@ fn print(o: &Output, quiet: bool) {
                 if *late { " (late)" } else { "" }
             );
         }
+        Output::Job { name, result } => match result {
+            Ok(what) => println!("{name}: {what}"),
+            Err(why) => println!("{name}: FAILED {why}"),
+        },
         Output::System(e) => match e {
             Event::Gap {
                 source,
