@@ -12,7 +12,8 @@
 //! - [`mempool`] and [`bitcoind`]: connectors to the mempool.space REST API and Bitcoin Core
 //!   JSON-RPC (`messages.rs`, `parse.rs`, `client.rs` each); [`source`]: their errors.
 //! - [`binance`]: the Binance spot kline stream (WebSocket) with REST backfill of any gap.
-//! - [`tls`]: the TLS client configuration of Canary's own connections.
+//! - [`tls`]: the TLS client configuration of Canary's own connections; [`ws`]: WebSocket
+//!   connections over it.
 
 pub mod binance;
 pub mod bitcoind;
@@ -24,6 +25,7 @@ pub mod network;
 pub mod news;
 pub mod source;
 pub mod tls;
+pub mod ws;
 
 /// A temporary file holding `text`, for the importers' tests.
 #[cfg(test)]

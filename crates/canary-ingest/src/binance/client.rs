@@ -15,8 +15,6 @@ use std::time::Duration;
 use canary_model::event::{Event, Stamped};
 use canary_model::{Candle, Symbol, Timeframe, Timestamp};
 use futures_util::StreamExt;
-use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -175,40 +173,7 @@ impl Run<'_> {
         reconnection: bool,
     ) -> Result<Option<Ended>, String> {
         let url = self.cfg.url();
-        let u = url::Url::parse(&url).map_err(|e| format!("{url}: {e}"))?;
-        let host = u.host_str().unwrap_or("").to_string();
-        let port = u.port_or_known_default().unwrap_or(443);
-        let tcp = tokio::time::timeout(self.cfg.timeout, TcpStream::connect((host.as_str(), port)))
-            .await
-            .map_err(|_| format!("{url}: no connection within {:?}", self.cfg.timeout))?
-            .map_err(|e| format!("{url}: cannot connect: {e}"))?;
-        if u.scheme() == "wss" {
-            let tls = canary_tls(self.cfg.ca.as_deref(), &host, tcp)
-                .await
-                .map_err(|e| format!("{url}: TLS: {e}"))?;
-            self.stream(&url, tls, stop, reconnection).await
-        } else {
-            self.stream(&url, tcp, stop, reconnection).await
-        }
-    }
-
-    async fn stream<S: AsyncRead + AsyncWrite + Unpin>(
-        &mut self,
-        url: &str,
-        io: S,
-        stop: &mut watch::Receiver<bool>,
-        reconnection: bool,
-    ) -> Result<Option<Ended>, String> {
-        let (mut ws, _) =
-            tokio::time::timeout(self.cfg.timeout, tokio_tungstenite::client_async(url, io))
-                .await
-                .map_err(|_| {
-                    format!(
-                        "{url}: no WebSocket handshake within {:?}",
-                        self.cfg.timeout
-                    )
-                })?
-                .map_err(|e| format!("{url}: WebSocket handshake: {e}"))?;
+        let mut ws = crate::ws::connect(&url, self.cfg.timeout, self.cfg.ca.as_deref()).await?;
         let name = self.cfg.name.clone();
         if reconnection
             && let Err(e) = self
@@ -403,18 +368,4 @@ impl Run<'_> {
 enum Backfill {
     Ended(Ended),
     Failed(String),
-}
-
-async fn canary_tls(
-    ca: Option<&std::path::Path>,
-    host: &str,
-    tcp: TcpStream,
-) -> Result<tokio_rustls::client::TlsStream<TcpStream>, String> {
-    let config = crate::tls::client_config(ca)?;
-    let name = tokio_rustls::rustls::pki_types::ServerName::try_from(host.to_string())
-        .map_err(|e| format!("{host}: {e}"))?;
-    tokio_rustls::TlsConnector::from(config)
-        .connect(name, tcp)
-        .await
-        .map_err(|e| e.to_string())
 }
