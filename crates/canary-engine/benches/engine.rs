@@ -119,6 +119,7 @@ fn settings(db: &std::path::Path, alerts: Option<AlertSettings>) -> EngineSettin
                 .to_vec(),
         }],
         source_kinds: BTreeMap::new(),
+        crosschecks: Vec::new(),
         alerts,
         flush_every: Duration::from_secs(1),
     }

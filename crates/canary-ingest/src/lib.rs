@@ -11,12 +11,14 @@
 //! - [`esplora`]: address transactions for entity flows.
 //! - [`mempool`] and [`bitcoind`]: connectors to the mempool.space REST API and Bitcoin Core
 //!   JSON-RPC (`messages.rs`, `parse.rs`, `client.rs` each); [`source`]: their errors.
-//! - [`binance`]: the Binance spot kline stream (WebSocket) with REST backfill of any gap.
+//! - [`binance`]: the Binance spot kline stream (WebSocket) with REST backfill of any gap;
+//!   [`coinbase`]: the Coinbase Exchange matches channel (trades), a second venue.
 //! - [`tls`]: the TLS client configuration of Canary's own connections; [`ws`]: WebSocket
 //!   connections over it.
 
 pub mod binance;
 pub mod bitcoind;
+pub mod coinbase;
 pub mod csv;
 pub mod esplora;
 pub mod lines;

@@ -67,6 +67,9 @@ pub struct Config {
     pub markets: Vec<MarketConfig>,
     #[serde(rename = "source", default)]
     pub sources: Vec<SourceConfig>,
+    /// Pairs of markets whose bars are compared at each close (two venues of one asset).
+    #[serde(rename = "crosscheck", default)]
+    pub crosschecks: Vec<CrossCheckConfig>,
     /// Jobs run on the wall clock beside live sources: feeds polled, network data fetched.
     #[serde(rename = "schedule", default)]
     pub schedules: Vec<ScheduleConfig>,
@@ -122,6 +125,16 @@ pub enum SourceConfig {
         /// A PEM file of CA certificates trusted besides the web roots.
         ca: Option<PathBuf>,
     },
+    /// Coinbase Exchange trades, live (the matches channel), a second venue.
+    Coinbase {
+        /// Product ids and the market symbol each feeds: `{ "BTC-USD" = "BTCUSD" }`.
+        products: std::collections::BTreeMap<String, Symbol>,
+        #[serde(default = "coinbase_ws")]
+        ws: String,
+        #[serde(default = "thirty")]
+        stale_after_secs: f64,
+        ca: Option<PathBuf>,
+    },
     Events {
         /// The database of the run to replay (not the one the engine writes to).
         db: PathBuf,
@@ -132,6 +145,9 @@ pub enum SourceConfig {
 
 fn binance_ws() -> String {
     canary_ingest::binance::WS_BASE.into()
+}
+fn coinbase_ws() -> String {
+    canary_ingest::coinbase::WS_BASE.into()
 }
 fn binance_rest() -> String {
     canary_ingest::binance::REST_BASE.into()
@@ -147,6 +163,18 @@ fn seven() -> u64 {
 }
 fn sixty_thousand() -> f64 {
     60_000.0
+}
+
+/// One `[[crosscheck]]`: the closes of `a` and `b` on `timeframe` compared at each bar both
+/// have; a difference above `max_diff_pct` is reported.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrossCheckConfig {
+    pub a: Symbol,
+    pub b: Symbol,
+    pub timeframe: Timeframe,
+    #[serde(default = "half")]
+    pub max_diff_pct: f64,
 }
 
 /// One `[[schedule]]`: a job run every `every_secs` (first at start).
@@ -253,7 +281,7 @@ impl SourceConfig {
     /// Whether it streams live (on the wall clock) rather than replaying.
     #[must_use]
     pub fn is_live(&self) -> bool {
-        matches!(self, Self::Binance { .. })
+        matches!(self, Self::Binance { .. } | Self::Coinbase { .. })
     }
 }
 
@@ -278,7 +306,8 @@ impl Config {
         for s in &mut c.sources {
             if let SourceConfig::Bars { path: p, .. }
             | SourceConfig::Events { db: p, .. }
-            | SourceConfig::Binance { ca: Some(p), .. } = s
+            | SourceConfig::Binance { ca: Some(p), .. }
+            | SourceConfig::Coinbase { ca: Some(p), .. } = s
                 && p.is_relative()
             {
                 *p = dir.join(&*p);
@@ -424,6 +453,33 @@ impl Config {
                         return at(format!("source {n}: ca {}", ca.display()), "no such file");
                     }
                 }
+                SourceConfig::Coinbase {
+                    products,
+                    ws,
+                    stale_after_secs,
+                    ca,
+                } => {
+                    if products.is_empty() {
+                        return at(format!("source {n}: products"), "name at least one");
+                    }
+                    for (product, sym) in products {
+                        if !self.markets.iter().any(|m| &m.symbol == sym) {
+                            return at(
+                                format!("source {n}: products.{product} = {sym}"),
+                                "no [[market]] has it",
+                            );
+                        }
+                    }
+                    if !matches!(url::Url::parse(ws), Ok(u) if matches!(u.scheme(), "ws" | "wss")) {
+                        return at(format!("source {n}: ws {ws:?}"), "a ws or wss URL");
+                    }
+                    if !(0.1..=86_400.0).contains(stale_after_secs) {
+                        return at(format!("source {n}: stale_after_secs"), "0.1 to 86400");
+                    }
+                    if let Some(ca) = ca.as_ref().filter(|p| !p.is_file()) {
+                        return at(format!("source {n}: ca {}", ca.display()), "no such file");
+                    }
+                }
                 SourceConfig::Events { db, from, to } => {
                     if to <= from {
                         return at(format!("source {n}: to"), "must be after from");
@@ -444,6 +500,27 @@ impl Config {
                 "[[source]]".into(),
                 "live sources and schedules run on the wall clock, replays on their own: run them apart",
             );
+        }
+        for (i, c) in self.crosschecks.iter().enumerate() {
+            let n = i + 1;
+            for sym in [&c.a, &c.b] {
+                if !self
+                    .markets
+                    .iter()
+                    .any(|m| &m.symbol == sym && m.timeframes.contains(&c.timeframe))
+                {
+                    return at(
+                        format!("crosscheck {n}: {sym} {}", c.timeframe),
+                        "no [[market]] builds it",
+                    );
+                }
+            }
+            if !(c.max_diff_pct > 0.0 && c.max_diff_pct <= 100.0) {
+                return at(
+                    format!("crosscheck {n}: max_diff_pct"),
+                    "above 0, at most 100",
+                );
+            }
         }
         let a = &self.alerts;
         if !(1..=20).contains(&a.attempts) {

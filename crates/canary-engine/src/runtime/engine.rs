@@ -43,6 +43,16 @@ impl std::fmt::Debug for AlertSettings {
     }
 }
 
+/// Two markets of one asset whose closes on a timeframe are compared at each bar both have.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CrossCheck {
+    pub a: Symbol,
+    pub b: Symbol,
+    pub timeframe: Timeframe,
+    /// A larger difference between the closes (in % of b's) is reported.
+    pub max_diff_pct: f64,
+}
+
 /// What the engine runs.
 #[derive(Debug)]
 pub struct EngineSettings {
@@ -52,6 +62,7 @@ pub struct EngineSettings {
     /// The kind of each source by name (bars from a simulated source are stored as such);
     /// a source not named is real.
     pub source_kinds: BTreeMap<String, SourceKind>,
+    pub crosschecks: Vec<CrossCheck>,
     /// Check the stored alert rules at each close (and deliver), or only build bars.
     pub alerts: Option<AlertSettings>,
     /// Store events at least this often when no bar closes.
@@ -72,6 +83,14 @@ pub enum Output {
     },
     /// A source's own event: a gap, a reconnection, silence.
     System(Event),
+    /// Two venues' closes of one bar differ by more than their cross-check allows.
+    Divergence {
+        check: CrossCheck,
+        open_time: Timestamp,
+        close_a: f64,
+        close_b: f64,
+        diff_pct: f64,
+    },
     /// A scheduled job ran (what it did, or why it failed).
     Job {
         name: String,
@@ -102,6 +121,8 @@ pub struct Engine {
     processors: BTreeMap<Symbol, Processor>,
     /// The source that last fed each symbol (bars the clock closes are stored as its).
     fed_by: BTreeMap<Symbol, String>,
+    /// Recent closes of the cross-checked series, by open time.
+    recent: BTreeMap<(Symbol, Timeframe), BTreeMap<Timestamp, f64>>,
     events: Vec<NewEvent>,
     bars: Vec<(String, Closed)>,
     last_flush: std::time::Instant,
@@ -151,6 +172,7 @@ impl Engine {
             clock,
             processors,
             fed_by: BTreeMap::new(),
+            recent: BTreeMap::new(),
             events: Vec::new(),
             bars: Vec::new(),
             last_flush: std::time::Instant::now(),
@@ -299,6 +321,7 @@ impl Engine {
         }
         self.flush()?;
         self.summary.bars += closed.len() as u64;
+        self.cross_check(closed, outputs);
         outputs.extend(closed.drain(..).map(Output::Bar));
         if let Some(a) = &self.settings.alerts {
             let checked: Vec<Checked> =
@@ -317,6 +340,57 @@ impl Engine {
             wake.notify_one();
         }
         Ok(())
+    }
+
+    /// Compare each closed bar with the other venue's close of the same bar, if it is in.
+    fn cross_check(&mut self, closed: &[Closed], outputs: &mut Vec<Output>) {
+        for c in closed {
+            let checks: Vec<CrossCheck> = self
+                .settings
+                .crosschecks
+                .iter()
+                .filter(|x| x.timeframe == c.timeframe && (x.a == c.symbol || x.b == c.symbol))
+                .cloned()
+                .collect();
+            if checks.is_empty() {
+                continue;
+            }
+            let mine = self
+                .recent
+                .entry((c.symbol.clone(), c.timeframe))
+                .or_default();
+            mine.insert(c.candle.open_time, c.candle.close);
+            // A few hours of bars are enough to meet the other venue's.
+            while mine.len() > 64 {
+                mine.pop_first();
+            }
+            for x in checks {
+                let other = if x.a == c.symbol { &x.b } else { &x.a };
+                let Some(theirs) = self
+                    .recent
+                    .get(&(other.clone(), c.timeframe))
+                    .and_then(|m| m.get(&c.candle.open_time))
+                    .copied()
+                else {
+                    continue;
+                };
+                let (close_a, close_b) = if x.a == c.symbol {
+                    (c.candle.close, theirs)
+                } else {
+                    (theirs, c.candle.close)
+                };
+                let diff_pct = (close_a / close_b - 1.0) * 100.0;
+                if diff_pct.abs() > x.max_diff_pct {
+                    outputs.push(Output::Divergence {
+                        check: x,
+                        open_time: c.candle.open_time,
+                        close_a,
+                        close_b,
+                        diff_pct,
+                    });
+                }
+            }
+        }
     }
 
     /// Store the events and bars taken since the last flush.
@@ -435,5 +509,110 @@ async fn deliveries(
         if finished {
             return Ok(());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::ReplayClock;
+    use canary_model::Candle;
+
+    /// Two venues' 1m closes: within the allowed difference nothing is said; past it, a
+    /// divergence naming both closes, once both bars are in (in either order).
+    #[test]
+    fn cross_checked_venues_report_a_divergence() {
+        let dir = tempfile::tempdir().unwrap();
+        let m1: Timeframe = "1m".parse().unwrap();
+        let (a, b) = (
+            Symbol::new("BTCUSDT").unwrap(),
+            Symbol::new("BTCUSD").unwrap(),
+        );
+        let settings = EngineSettings {
+            db: dir.path().join("x.db"),
+            markets: vec![
+                Market {
+                    symbol: a.clone(),
+                    timeframes: vec![m1],
+                },
+                Market {
+                    symbol: b.clone(),
+                    timeframes: vec![m1],
+                },
+            ],
+            source_kinds: BTreeMap::new(),
+            crosschecks: vec![CrossCheck {
+                a: a.clone(),
+                b: b.clone(),
+                timeframe: m1,
+                max_diff_pct: 0.5,
+            }],
+            alerts: None,
+            flush_every: Duration::from_secs(1),
+        };
+        let t0 = Timestamp::parse("2026-02-05T20:00:00Z").unwrap();
+        let clock = Arc::new(ReplayClock::starting(t0));
+        let engine = Engine::new(settings, clock).unwrap();
+        let bar = |sym: &Symbol, minute: i64, close: f64| Stamped {
+            event: Event::Bar {
+                source: "test".into(),
+                symbol: sym.clone(),
+                timeframe: m1,
+                candle: Candle::new(
+                    Timestamp::from_millis(t0.millis() + minute * 60_000),
+                    close,
+                    close,
+                    close,
+                    close,
+                    1.0,
+                    None,
+                    None,
+                )
+                .unwrap(),
+            },
+            available_at: Timestamp::from_millis(t0.millis() + (minute + 1) * 60_000),
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let outputs = rt.block_on(async move {
+            let (tx, rx) = mpsc::channel(16);
+            let (otx, mut orx) = mpsc::channel(64);
+            for s in [
+                bar(&a, 0, 62_900.0),
+                bar(&b, 0, 62_950.0), // 0.08% apart
+                bar(&b, 1, 62_000.0),
+                bar(&a, 1, 62_500.0), // 0.81% apart, a after b
+            ] {
+                tx.send(s).await.unwrap();
+            }
+            drop(tx);
+            engine.run(rx, Some(otx)).await.unwrap();
+            let mut v = Vec::new();
+            while let Some(o) = orx.recv().await {
+                v.push(o);
+            }
+            v
+        });
+        let d: Vec<_> = outputs
+            .iter()
+            .filter_map(|o| match o {
+                Output::Divergence {
+                    open_time,
+                    close_a,
+                    close_b,
+                    diff_pct,
+                    ..
+                } => Some((open_time.to_string(), *close_a, *close_b, *diff_pct)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(d.len(), 1, "{outputs:?}");
+        assert_eq!(
+            (d[0].0.as_str(), d[0].1, d[0].2),
+            ("2026-02-05T20:01:00Z", 62_500.0, 62_000.0)
+        );
+        assert!((d[0].3 - 0.806_451_6).abs() < 1e-6);
     }
 }

@@ -6,13 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use canary_ingest::binance::{BinanceStream, Ended};
+use canary_ingest::coinbase::CoinbaseStream;
 use canary_ingest::csv::{ImportOptions, read_candles};
 use canary_model::{SourceKind, Timestamp};
 use canary_store::{CandleQuery, Store};
 use tokio::sync::{mpsc, watch};
 
 use super::config::{Config, ScheduleConfig, SourceConfig};
-use super::engine::{AlertSettings, Engine, EngineSettings, Market, Output, Summary};
+use super::engine::{AlertSettings, CrossCheck, Engine, EngineSettings, Market, Output, Summary};
 use super::sources::{bar_events, parse_stored, play};
 use super::{Clock, ReplayClock, Stamped, WallClock};
 use crate::EngineError;
@@ -76,7 +77,7 @@ pub fn gather(
                 all.extend(bar_events("sim", symbol, p.timeframe, &bars));
             }
             // Live: started by `run`, not gathered.
-            SourceConfig::Binance { .. } => {}
+            SourceConfig::Binance { .. } | SourceConfig::Coinbase { .. } => {}
             SourceConfig::Events {
                 db: recorded,
                 from,
@@ -120,6 +121,16 @@ fn settings(
             })
             .collect(),
         source_kinds,
+        crosschecks: config
+            .crosschecks
+            .iter()
+            .map(|c| CrossCheck {
+                a: c.a.clone(),
+                b: c.b.clone(),
+                timeframe: c.timeframe,
+                max_diff_pct: c.max_diff_pct,
+            })
+            .collect(),
         alerts: alerts.filter(|_| config.alerts.check),
         flush_every: Duration::from_secs(1),
     }
@@ -224,6 +235,34 @@ async fn run_live(
             ));
         }
     }
+    let coinbase: Vec<CoinbaseStream> = config
+        .sources
+        .iter()
+        .filter_map(|s| match s {
+            SourceConfig::Coinbase {
+                products,
+                ws,
+                stale_after_secs,
+                ca,
+            } => Some(CoinbaseStream {
+                name: "coinbase".into(),
+                ws: ws.clone(),
+                products: products
+                    .iter()
+                    .map(|(p, s)| (p.clone(), s.clone()))
+                    .collect(),
+                stale_after: Duration::from_secs_f64(*stale_after_secs),
+                reconnect_min: Duration::from_secs(1),
+                reconnect_max: Duration::from_secs(60),
+                timeout: Duration::from_secs(10),
+                ca: ca.clone(),
+            }),
+            _ => None,
+        })
+        .collect();
+    if !coinbase.is_empty() {
+        kinds.insert("coinbase".to_string(), SourceKind::Real);
+    }
     let engine = Engine::new(settings(config, db, alerts, kinds), clock.clone())?;
     let (tx, rx) = mpsc::channel(CHANNEL);
     let mut tasks = Vec::new();
@@ -233,6 +272,13 @@ async fn run_live(
         tasks.push(tokio::spawn(async move {
             stream.run(&tx, now, last, stop).await
         }));
+    }
+    for stream in coinbase {
+        let (tx, stop, clock) = (tx.clone(), stop.clone(), clock.clone());
+        let now: canary_ingest::binance::Now = Arc::new(move || clock.now());
+        tasks.push(tokio::spawn(
+            async move { stream.run(&tx, now, stop).await },
+        ));
     }
     for job in &config.schedules {
         let (job, stop, clock, out) = (job.clone(), stop.clone(), clock.clone(), out.clone());

@@ -337,6 +337,7 @@ fn live(a: &DemoArgs) -> Result<()> {
             from: Some(cut),
         }],
         schedules: Vec::new(),
+        crosschecks: Vec::new(),
         alerts: AlertsConfig::default(),
     };
     super::engine::run_config(&db, &config, false)?;

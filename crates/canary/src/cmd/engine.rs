@@ -118,6 +118,21 @@ fn print(o: &Output, quiet: bool) {
                 if *late { " (late)" } else { "" }
             );
         }
+        Output::Divergence {
+            check,
+            open_time,
+            close_a,
+            close_b,
+            diff_pct,
+        } => println!(
+            "cross-check, {} bar {open_time}: {} closed at {}, {} at {} ({diff_pct:+.2}%, over {}%)",
+            check.timeframe,
+            check.a,
+            crate::output::human(*close_a),
+            check.b,
+            crate::output::human(*close_b),
+            check.max_diff_pct
+        ),
         Output::Job { name, result } => match result {
             Ok(what) => println!("{name}: {what}"),
             Err(why) => println!("{name}: FAILED {why}"),
