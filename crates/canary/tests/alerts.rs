@@ -271,6 +271,17 @@ fn silences_mute_notices_and_tests_reach_the_channel() {
             ],
         )
     };
+    // A rule whose data is missing is that rule's error; the others are checked.
+    ok(&canary(
+        &db,
+        &[
+            "alerts",
+            "add",
+            "outflow(NOBODY, any, 24h) > 1",
+            "--since",
+            "2026-01-25T00:00:00Z",
+        ],
+    ));
     assert!(!silence("mallory").status.success());
     assert!(ok(&silence("local")).contains("until 2026-02-02T00:00:00Z"));
     let out = ok(&canary(
@@ -279,6 +290,10 @@ fn silences_mute_notices_and_tests_reach_the_channel() {
     ));
     assert!(
         out.contains("1 notices delivered, 0 failed, 1 silenced"),
+        "{out}"
+    );
+    assert!(
+        out.contains("rule 2 `outflow(NOBODY, any, 24h) > 1`: could not be checked: no outflows of NOBODY stored"),
         "{out}"
     );
     let sent: Vec<serde_json::Value> = got

@@ -161,6 +161,9 @@ pub struct Checked {
     /// How many of them fell in a silence (logged, not sent).
     pub silenced: usize,
     pub state: canary_alerts::state::State,
+    /// Why the rule could not be checked (its data is missing, it no longer parses): it keeps
+    /// its state and is tried again at the next check.
+    pub error: Option<String>,
 }
 
 impl Payload {
@@ -202,129 +205,150 @@ pub fn check(
 ) -> Result<Vec<Checked>, EngineError> {
     let mut out = Vec::new();
     for r in store.rules(None)? {
-        let spec_policy: Policy = serde_json::from_str(&r.policy)
-            .map_err(|e| EngineError::param("policy", &r.policy, &e.to_string()))?;
-        let tf: Timeframe = r
-            .timeframe
-            .parse()
-            .map_err(|e: canary_model::TimeframeError| {
-                EngineError::param("timeframe", &r.timeframe, &e.to_string())
-            })?;
-        let expr = parse(&r.rule)?;
-        let symbol = expr.clock_symbol();
-        let fp = fingerprint(&r.rule, symbol.as_str());
-        let prior = store.alert_state(r.id)?;
-        let silences = store.silences(r.id)?;
-        let (mut alert, from) = match &prior {
-            Some(s) => (
-                serde_json::from_str(&s.alert).unwrap_or_else(|_| Alert::new(fp.clone())),
-                s.evaluated_to,
-            ),
-            None => (Alert::new(fp.clone()), r.created_at),
-        };
-        let (notices, evaluated, last) = {
-            let ctx = Context::new(store, now)?;
-            let mut draft = Draft::new(now);
-            let mut inputs = match RuleInputs::prepare(
-                &ctx,
-                &expr,
-                &symbol,
-                tf,
-                Some(score),
-                dict,
-                lex,
-                &mut draft,
-            ) {
-                Ok(i) => i,
-                Err(EngineError::NoBars { .. }) => continue,
-                Err(e) => return Err(e),
-            };
-            let closes: Vec<(usize, Timestamp)> = inputs
-                .bars
-                .iter()
-                .enumerate()
-                .map(|(i, c)| (i, tf.close_of(c.open_time)))
-                .collect();
-            let mut ev = Evaluator::new(expr.clone());
-            // Prime the evaluator with the closes before (crossings need the previous one).
-            let first_new = closes.partition_point(|(_, t)| *t <= from);
-            for &(_, t) in &closes[first_new.saturating_sub(2)..first_new] {
-                let v = inputs.values(&ctx, t)?;
-                ev.evaluate(t, &v);
-            }
-            let mut notices = Vec::new();
-            let mut evaluated = 0;
-            let mut last = from;
-            for &(_, t) in closes[first_new..].iter().filter(|(_, t)| *t <= now) {
-                let v = inputs.values(&ctx, t)?;
-                let outcome = ev.evaluate(t, &v);
-                let margin = ev.margin(&v);
-                evaluated += 1;
-                last = t;
-                let late = now.millis() - t.millis() > tf.duration_ms();
-                for n in alert.step(&spec_policy, t, &outcome, margin) {
-                    let values: BTreeMap<String, f64> = v
-                        .iter()
-                        .map(|(s, x)| (crate::reports::alerts::name(s), *x))
-                        .collect();
-                    notices.push((n, late, values));
-                }
-            }
-            (notices, evaluated, last)
-        };
-        let records: Vec<(String, String, bool, bool)> = notices
-            .iter()
-            .map(|(n, late, values)| {
-                let (kind, at) = match n {
-                    Notice::Fired { at } => ("fired", at),
-                    Notice::Resolved { at } => ("resolved", at),
-                    Notice::Reminder { at } => ("reminder", at),
-                };
-                // Per rule: two rules of the same text (other channels, other owners) each deliver.
-                let key = format!("{fp}:{}:{kind}:{}", r.id, at.millis());
-                let p = Payload {
-                    idempotency_key: key.clone(),
-                    fingerprint: fp.clone(),
-                    rule: r.rule.clone(),
-                    timeframe: tf,
-                    notice: *n,
-                    values: values.clone(),
-                    late: *late,
-                    test: false,
-                    time_zone: "UTC".into(),
-                };
-                let silenced = silences
-                    .iter()
-                    .any(|s| s.starts_at <= *at && *at < s.ends_at);
-                (
-                    key,
-                    serde_json::to_string(&p).unwrap_or_default(),
-                    *late,
-                    silenced,
-                )
-            })
-            .collect();
-        let silenced = records.iter().filter(|r| r.3).count();
-        store.save_evaluation(
-            &StoredAlertState {
+        match check_rule(store, &r, now, dict, lex, score) {
+            Ok(Some(c)) => out.push(c),
+            Ok(None) => {}
+            // The database failing stops the check; a rule failing is that rule's error state
+            // (its state is not moved, so the next check tries the same closes again).
+            Err(EngineError::Store(e)) => return Err(EngineError::Store(e)),
+            Err(e) => out.push(Checked {
                 rule_id: r.id,
-                fingerprint: fp.clone(),
-                alert: serde_json::to_string(&alert).unwrap_or_default(),
-                evaluated_to: last,
-            },
-            &records,
-            now,
-        )?;
-        out.push(Checked {
-            rule_id: r.id,
-            rule: r.rule.clone(),
-            evaluated,
-            notices: notices.iter().map(|(n, l, _)| (*n, *l)).collect(),
-            silenced,
-            state: alert.state,
-        });
+                rule: r.rule.clone(),
+                evaluated: 0,
+                notices: Vec::new(),
+                silenced: 0,
+                state: canary_alerts::state::State::Normal,
+                error: Some(e.to_string()),
+            }),
+        }
     }
     Ok(out)
+}
+
+/// Check one rule: `None` when its symbol has no bars yet.
+fn check_rule(
+    store: &mut Store,
+    r: &canary_store::StoredRule,
+    now: Timestamp,
+    dict: &Dictionary,
+    lex: &Lexicon,
+    score: &ScoreParams,
+) -> Result<Option<Checked>, EngineError> {
+    let spec_policy: Policy = serde_json::from_str(&r.policy)
+        .map_err(|e| EngineError::param("policy", &r.policy, &e.to_string()))?;
+    let tf: Timeframe = r
+        .timeframe
+        .parse()
+        .map_err(|e: canary_model::TimeframeError| {
+            EngineError::param("timeframe", &r.timeframe, &e.to_string())
+        })?;
+    let expr = parse(&r.rule)?;
+    let symbol = expr.clock_symbol();
+    let fp = fingerprint(&r.rule, symbol.as_str());
+    let prior = store.alert_state(r.id)?;
+    let silences = store.silences(r.id)?;
+    let (mut alert, from) = match &prior {
+        Some(s) => (
+            serde_json::from_str(&s.alert).unwrap_or_else(|_| Alert::new(fp.clone())),
+            s.evaluated_to,
+        ),
+        None => (Alert::new(fp.clone()), r.created_at),
+    };
+    let (notices, evaluated, last) = {
+        let ctx = Context::new(store, now)?;
+        let mut draft = Draft::new(now);
+        let mut inputs =
+            match RuleInputs::prepare(&ctx, &expr, &symbol, tf, Some(score), dict, lex, &mut draft)
+            {
+                Ok(i) => i,
+                Err(EngineError::NoBars { .. }) => return Ok(None),
+                Err(e) => return Err(e),
+            };
+        let closes: Vec<(usize, Timestamp)> = inputs
+            .bars
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (i, tf.close_of(c.open_time)))
+            .collect();
+        let mut ev = Evaluator::new(expr.clone());
+        // Prime the evaluator with the closes before (crossings need the previous one).
+        let first_new = closes.partition_point(|(_, t)| *t <= from);
+        for &(_, t) in &closes[first_new.saturating_sub(2)..first_new] {
+            let v = inputs.values(&ctx, t)?;
+            ev.evaluate(t, &v);
+        }
+        let mut notices = Vec::new();
+        let mut evaluated = 0;
+        let mut last = from;
+        for &(_, t) in closes[first_new..].iter().filter(|(_, t)| *t <= now) {
+            let v = inputs.values(&ctx, t)?;
+            let outcome = ev.evaluate(t, &v);
+            let margin = ev.margin(&v);
+            evaluated += 1;
+            last = t;
+            let late = now.millis() - t.millis() > tf.duration_ms();
+            for n in alert.step(&spec_policy, t, &outcome, margin) {
+                let values: BTreeMap<String, f64> = v
+                    .iter()
+                    .map(|(s, x)| (crate::reports::alerts::name(s), *x))
+                    .collect();
+                notices.push((n, late, values));
+            }
+        }
+        (notices, evaluated, last)
+    };
+    let records: Vec<(String, String, bool, bool)> = notices
+        .iter()
+        .map(|(n, late, values)| {
+            let (kind, at) = match n {
+                Notice::Fired { at } => ("fired", at),
+                Notice::Resolved { at } => ("resolved", at),
+                Notice::Reminder { at } => ("reminder", at),
+            };
+            // Per rule: two rules of the same text (other channels, other owners) each deliver.
+            let key = format!("{fp}:{}:{kind}:{}", r.id, at.millis());
+            let p = Payload {
+                idempotency_key: key.clone(),
+                fingerprint: fp.clone(),
+                rule: r.rule.clone(),
+                timeframe: tf,
+                notice: *n,
+                values: values.clone(),
+                late: *late,
+                test: false,
+                time_zone: "UTC".into(),
+            };
+            let silenced = silences
+                .iter()
+                .any(|s| s.starts_at <= *at && *at < s.ends_at);
+            (
+                key,
+                serde_json::to_string(&p).unwrap_or_default(),
+                *late,
+                silenced,
+            )
+        })
+        .collect();
+    let silenced = records.iter().filter(|r| r.3).count();
+    store.save_evaluation(
+        &StoredAlertState {
+            rule_id: r.id,
+            fingerprint: fp.clone(),
+            alert: serde_json::to_string(&alert).unwrap_or_default(),
+            evaluated_to: last,
+        },
+        &records,
+        now,
+    )?;
+    Ok(Some(Checked {
+        rule_id: r.id,
+        rule: r.rule.clone(),
+        evaluated,
+        notices: notices.iter().map(|(n, l, _)| (*n, *l)).collect(),
+        silenced,
+        state: alert.state,
+        error: None,
+    }))
 }
 
 /// Queue a test notice for one of the token's rules (sent by the next [`deliver`] with

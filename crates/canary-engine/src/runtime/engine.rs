@@ -81,6 +81,12 @@ pub enum Output {
         notice: canary_alerts::state::Notice,
         late: bool,
     },
+    /// A rule could not be checked (it keeps its state and is tried at the next close).
+    RuleError {
+        rule_id: i64,
+        rule: String,
+        error: String,
+    },
     /// A source's own event: a gap, a reconnection, silence.
     System(Event),
     /// Two venues' closes of one bar differ by more than their cross-check allows.
@@ -327,6 +333,13 @@ impl Engine {
             let checked: Vec<Checked> =
                 alerting::check(&mut self.store, now, &a.dictionary, &a.lexicon, &a.score)?;
             for c in checked {
+                if let Some(error) = c.error {
+                    outputs.push(Output::RuleError {
+                        rule_id: c.rule_id,
+                        rule: c.rule.clone(),
+                        error,
+                    });
+                }
                 for (n, late) in c.notices {
                     self.summary.notices += 1;
                     outputs.push(Output::Notice {

@@ -240,6 +240,9 @@ pub fn manage(db: &Path, a: &AlertsArgs) -> Result<()> {
                 canary_engine::alerting::check(&mut store, now, &dict, &lex, &score_params()?)
                     .map_err(super::hint)?;
             for c in &checked {
+                if let Some(e) = &c.error {
+                    println!("rule {} `{}`: could not be checked: {e}", c.rule_id, c.rule);
+                }
                 for (n, late) in &c.notices {
                     let (kind, at) = match n {
                         Notice::Fired { at } => ("fired", at),

@@ -133,6 +133,11 @@ fn print(o: &Output, quiet: bool) {
             crate::output::human(*close_b),
             check.max_diff_pct
         ),
+        Output::RuleError {
+            rule_id,
+            rule,
+            error,
+        } => println!("alert: rule {rule_id} `{rule}` could not be checked: {error}"),
         Output::Job { name, result } => match result {
             Ok(what) => println!("{name}: {what}"),
             Err(why) => println!("{name}: FAILED {why}"),
