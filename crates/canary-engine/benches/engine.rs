@@ -121,6 +121,7 @@ fn settings(db: &std::path::Path, alerts: Option<AlertSettings>) -> EngineSettin
         source_kinds: BTreeMap::new(),
         crosschecks: Vec::new(),
         alerts,
+        system: None,
         flush_every: Duration::from_secs(1),
     }
 }

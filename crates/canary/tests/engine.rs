@@ -326,12 +326,16 @@ fn a_live_binance_stream_dropped_and_resumed_leaves_no_hole() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("live.db");
     let cfg = dir.path().join("live.toml");
+    // Notices about the source go to a webhook of their own.
+    let (sys, sys_got) = common::receiver(0);
     std::fs::write(
         &cfg,
         format!(
             "[[market]]\nsymbol = \"BTCUSDT\"\ntimeframes = [\"1m\", \"5m\"]\n\n\
              [[source]]\ntype = \"binance\"\nsymbols = [\"BTCUSDT\"]\nws = \"ws://{ws_addr}\"\n\
-             rest = \"http://{rest_addr}\"\n"
+             rest = \"http://{rest_addr}\"\n\n\
+             [alerts.system]\nevents = [\"gap\", \"reconnected\"]\n\
+             channel = {{ type = \"webhook\", url = \"{sys}/system\", allow_private = true }}\n"
         ),
     )
     .unwrap();
@@ -375,6 +379,26 @@ fn a_live_binance_stream_dropped_and_resumed_leaves_no_hole() {
     assert!(
         out.contains(&format!("binance: gap in BTCUSDT from {}", iso(t(2)))),
         "{out}"
+    );
+    // The gap and the reconnection reached the system webhook, each once.
+    let notices: Vec<serde_json::Value> = sys_got
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect();
+    let rules: Vec<&str> = notices
+        .iter()
+        .map(|n| n["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(notices.len(), 2, "{rules:?}");
+    assert!(notices.iter().all(|n| n["system"] == true));
+    assert!(rules.contains(&"binance: reconnected"), "{rules:?}");
+    assert!(
+        rules
+            .iter()
+            .any(|r| r.starts_with(&format!("binance: gap in BTCUSDT from {}", iso(t(2))))),
+        "{rules:?}"
     );
     let series = ok(&canary(&db, &["series"]));
     let row = series

@@ -17,6 +17,10 @@ use super::smtp::{self, Smtp};
 /// The Telegram Bot API's address.
 pub const TELEGRAM_API: &str = "https://api.telegram.org";
 
+fn telegram_api() -> String {
+    TELEGRAM_API.into()
+}
+
 /// Where a rule's notices go.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -27,22 +31,37 @@ pub enum Channel {
         /// Signs each delivery (HMAC-SHA256) when set.
         secret: Option<String>,
         /// Deliver to loopback and private addresses (refused otherwise: an SSRF guard).
+        #[serde(default)]
         allow_private: bool,
     },
     /// A Slack incoming webhook.
-    Slack { url: String, allow_private: bool },
+    Slack {
+        url: String,
+        #[serde(default)]
+        allow_private: bool,
+    },
     /// A Discord webhook.
-    Discord { url: String, allow_private: bool },
+    Discord {
+        url: String,
+        #[serde(default)]
+        allow_private: bool,
+    },
     /// A Telegram chat, through a bot.
     Telegram {
         /// The Bot API's base address ([`TELEGRAM_API`] unless testing or proxied).
+        #[serde(default = "telegram_api")]
         api: String,
         bot_token: String,
         chat_id: String,
+        #[serde(default)]
         allow_private: bool,
     },
     /// Email over SMTP with STARTTLS.
-    Email { smtp: Smtp, allow_private: bool },
+    Email {
+        smtp: Smtp,
+        #[serde(default)]
+        allow_private: bool,
+    },
     /// Only the delivery log.
     Log,
 }
@@ -93,11 +112,18 @@ pub fn words(p: &Payload) -> (String, Vec<String>) {
         Notice::Resolved { at } => ("resolved", at),
         Notice::Reminder { at } => ("still firing", at),
     };
+    let when = at.to_string().trim_end_matches('Z').replace('T', " ");
+    if p.system {
+        let mut lines = vec![format!("at {when} UTC")];
+        for (k, v) in &p.values {
+            lines.push(format!("{k} = {}", number(*v)));
+        }
+        return (format!("Canary: {}", p.rule), lines);
+    }
     let title = format!("Canary: {} {what}", p.rule);
     let mut lines = vec![format!(
-        "at {} UTC, {} bar close{}",
-        at.to_string().trim_end_matches('Z').replace('T', " "),
-        p.timeframe,
+        "at {when} UTC, {} bar close{}",
+        p.timeframe.map_or_else(String::new, |t| t.to_string()),
         if p.late {
             " (late: nothing was checking then)"
         } else {

@@ -181,15 +181,60 @@ impl Payload {
 pub struct Payload {
     pub idempotency_key: String,
     pub fingerprint: String,
+    /// The rule's text (for a system notice: what happened, e.g. `binance: silent for 60 s`).
     pub rule: String,
-    pub timeframe: Timeframe,
+    /// The timeframe whose close the rule was checked at (none for a system notice).
+    #[serde(default)]
+    pub timeframe: Option<Timeframe>,
     pub notice: Notice,
     pub values: BTreeMap<String, f64>,
     pub late: bool,
     /// A test notice sent by `alerts test`, not a firing.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub test: bool,
+    /// A notice about a source (silence, a gap, venues diverging), not a rule.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub system: bool,
     pub time_zone: String,
+}
+
+/// The rule id system notices are recorded under (no rule has it).
+pub const SYSTEM_RULE: i64 = 0;
+
+/// Queue a notice about a source (`kind`: stale, gap, reconnected, malformed, divergence)
+/// for the system channel, once per source, kind and time.
+///
+/// # Errors
+/// A database error.
+pub fn queue_system(
+    store: &mut Store,
+    kind: &str,
+    source: &str,
+    what: &str,
+    at: Timestamp,
+    values: BTreeMap<String, f64>,
+    now: Timestamp,
+) -> Result<String, EngineError> {
+    let key = format!("system:{kind}:{source}:{}", at.millis());
+    let p = Payload {
+        idempotency_key: key.clone(),
+        fingerprint: format!("system:{kind}:{source}"),
+        rule: what.to_string(),
+        timeframe: None,
+        notice: Notice::Fired { at },
+        values,
+        late: false,
+        test: false,
+        system: true,
+        time_zone: "UTC".into(),
+    };
+    store.queue_notice(
+        &key,
+        SYSTEM_RULE,
+        &serde_json::to_string(&p).unwrap_or_default(),
+        now,
+    )?;
+    Ok(key)
 }
 
 /// Evaluate every active rule at each close since its last evaluation, up to `now`.
@@ -311,11 +356,12 @@ fn check_rule(
                 idempotency_key: key.clone(),
                 fingerprint: fp.clone(),
                 rule: r.rule.clone(),
-                timeframe: tf,
+                timeframe: Some(tf),
                 notice: *n,
                 values: values.clone(),
                 late: *late,
                 test: false,
+                system: false,
                 time_zone: "UTC".into(),
             };
             let silenced = silences
@@ -386,11 +432,12 @@ pub fn queue_test(
         idempotency_key: key.clone(),
         fingerprint: fp,
         rule: r.rule,
-        timeframe: tf,
+        timeframe: Some(tf),
         notice: Notice::Fired { at: now },
         values: BTreeMap::new(),
         late: false,
         test: true,
+        system: false,
         time_zone: "UTC".into(),
     };
     store.queue_notice(
@@ -417,13 +464,23 @@ fn sign(secret: &str, t: i64, body: &str) -> String {
     tag.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// How deliveries are attempted: up to `attempts` times, the first back-off `backoff`
+/// (doubling), each attempt within `timeout`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sending {
+    pub attempts: usize,
+    pub backoff: Duration,
+    pub timeout: Duration,
+}
+
 /// More notices than this for one Telegram chat in one delivery go as one digest.
 pub const DIGEST_AFTER: usize = 10;
 /// The least time between two messages to one Telegram chat (the Bot API's FAQ: about one
 /// message per second in a chat).
 pub const CHAT_INTERVAL: Duration = Duration::from_secs(1);
 
-/// Send every notice not yet delivered (or only the one keyed `only`), each up to `attempts`
+/// Send every notice not yet delivered (or only the one keyed `only`; system notices only
+/// with a `system` channel), each up to `attempts`
 /// times with back-off from `backoff` (doubling, or as long as a rate limit asks), recording
 /// each attempt. Messages to one Telegram chat are paced; past [`DIGEST_AFTER`] they go as one
 /// digest, recorded against each notice it carries.
@@ -434,16 +491,25 @@ pub async fn deliver(
     store: &mut Store,
     client: &reqwest::Client,
     now: Timestamp,
-    attempts: usize,
-    backoff: Duration,
-    timeout: Duration,
+    sending: &Sending,
     only: Option<&str>,
+    system: Option<&Channel>,
 ) -> Result<Vec<Delivered>, EngineError> {
-    let rules: BTreeMap<i64, Channel> = store
+    let Sending {
+        attempts,
+        backoff,
+        timeout,
+    } = *sending;
+    let mut rules: BTreeMap<i64, Channel> = store
         .rules(None)?
         .into_iter()
         .filter_map(|r| serde_json::from_str(&r.channel).ok().map(|c| (r.id, c)))
         .collect();
+    // System notices go to the system channel of the engine that delivers (kept pending for
+    // it by `alerts check`, which has none).
+    if let Some(c) = system {
+        rules.insert(SYSTEM_RULE, c.clone());
+    }
     // Each send: the channel, the notices it carries (one, or a digest's), JSON, text.
     let mut sends: Vec<(Channel, Vec<String>, String, String)> = Vec::new();
     let mut chats: BTreeMap<String, (Channel, Vec<Payload>)> = BTreeMap::new();

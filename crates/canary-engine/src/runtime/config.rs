@@ -251,7 +251,28 @@ pub struct AlertsConfig {
     pub backoff_secs: f64,
     #[serde(default = "ten")]
     pub timeout_secs: f64,
+    /// Notices about the sources themselves.
+    pub system: Option<SystemConfig>,
 }
+
+/// `[alerts.system]`: where notices about the sources go, and which.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SystemConfig {
+    /// As a rule's channel: `{ type = "webhook", url = "…", secret = "…" }`, `slack`,
+    /// `discord`, `telegram`, `email`.
+    pub channel: crate::alerting::Channel,
+    /// `stale`, `gap`, `reconnected`, `malformed`, `divergence`.
+    #[serde(default = "system_events")]
+    pub events: Vec<String>,
+}
+
+fn system_events() -> Vec<String> {
+    vec!["stale".into(), "divergence".into()]
+}
+
+/// The event kinds a system notice can be about.
+pub const SYSTEM_EVENTS: [&str; 5] = ["stale", "gap", "reconnected", "malformed", "divergence"];
 
 impl Default for AlertsConfig {
     fn default() -> Self {
@@ -260,6 +281,7 @@ impl Default for AlertsConfig {
             attempts: 4,
             backoff_secs: 0.5,
             timeout_secs: 10.0,
+            system: None,
         }
     }
 }
@@ -531,6 +553,25 @@ impl Config {
         }
         if !(0.001..=3600.0).contains(&a.timeout_secs) {
             return at("alerts.timeout_secs".into(), "0.001 to 3600");
+        }
+        if let Some(sys) = &a.system {
+            if let Some(bad) = sys
+                .events
+                .iter()
+                .find(|e| !SYSTEM_EVENTS.contains(&e.as_str()))
+            {
+                return at(
+                    format!("alerts.system.events {bad:?}"),
+                    "stale, gap, reconnected, malformed or divergence",
+                );
+            }
+            if let Some(why) = sys
+                .channel
+                .address()
+                .and_then(|(url, allow)| crate::alerting::ssrf_refusal(&url, allow))
+            {
+                return at("alerts.system.channel".into(), &why);
+            }
         }
         Ok(())
     }

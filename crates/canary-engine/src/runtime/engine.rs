@@ -53,6 +53,14 @@ pub struct CrossCheck {
     pub max_diff_pct: f64,
 }
 
+/// Where notices about the sources go, and which.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SystemAlerts {
+    pub channel: crate::alerting::Channel,
+    /// Event kinds notified: `stale`, `gap`, `reconnected`, `malformed`, `divergence`.
+    pub kinds: Vec<String>,
+}
+
 /// What the engine runs.
 #[derive(Debug)]
 pub struct EngineSettings {
@@ -63,6 +71,8 @@ pub struct EngineSettings {
     /// a source not named is real.
     pub source_kinds: BTreeMap<String, SourceKind>,
     pub crosschecks: Vec<CrossCheck>,
+    /// Notices about the sources (silence, gaps, divergence), when configured.
+    pub system: Option<SystemAlerts>,
     /// Check the stored alert rules at each close (and deliver), or only build bars.
     pub alerts: Option<AlertSettings>,
     /// Store events at least this often when no bar closes.
@@ -129,6 +139,10 @@ pub struct Engine {
     fed_by: BTreeMap<Symbol, String>,
     /// Recent closes of the cross-checked series, by open time.
     recent: BTreeMap<(Symbol, Timeframe), BTreeMap<Timestamp, f64>>,
+    /// Wakes the delivery task.
+    wake: Arc<Notify>,
+    /// Divergences found at this close, to notify.
+    divergences: Vec<(CrossCheck, Timestamp, f64, f64, f64)>,
     events: Vec<NewEvent>,
     bars: Vec<(String, Closed)>,
     last_flush: std::time::Instant,
@@ -179,6 +193,8 @@ impl Engine {
             processors,
             fed_by: BTreeMap::new(),
             recent: BTreeMap::new(),
+            wake: Arc::new(Notify::new()),
+            divergences: Vec::new(),
             events: Vec::new(),
             bars: Vec::new(),
             last_flush: std::time::Instant::now(),
@@ -197,21 +213,29 @@ impl Engine {
         mut rx: mpsc::Receiver<Stamped>,
         out: Option<mpsc::Sender<Output>>,
     ) -> Result<Summary, EngineError> {
-        let wake = Arc::new(Notify::new());
+        let wake = self.wake.clone();
         let delivered = Arc::new(std::sync::Mutex::new((0_u64, 0_u64)));
         let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let delivery = self.settings.alerts.as_ref().map(|a| {
+        let system_channel = self.settings.system.as_ref().map(|s| s.channel.clone());
+        let delivery = (self.settings.alerts.is_some() || system_channel.is_some()).then(|| {
+            let a = self.settings.alerts.as_ref();
             let db = self.settings.db.clone();
-            let (attempts, backoff, timeout) = (a.attempts, a.backoff, a.timeout);
+            let system_channel = system_channel.clone();
+            let send = Send {
+                sending: crate::alerting::Sending {
+                    attempts: a.map_or(4, |a| a.attempts),
+                    backoff: a.map_or(Duration::from_millis(500), |a| a.backoff),
+                    timeout: a.map_or(Duration::from_secs(10), |a| a.timeout),
+                },
+                system: system_channel,
+            };
             let (wake, clock, delivered, done) = (
                 wake.clone(),
                 self.clock.clone(),
                 delivered.clone(),
                 done.clone(),
             );
-            tokio::spawn(async move {
-                deliveries(db, attempts, backoff, timeout, wake, clock, delivered, done).await
-            })
+            tokio::spawn(async move { deliveries(db, send, wake, clock, delivered, done).await })
         });
         let mut closed = Vec::new();
         let mut outputs = Vec::new();
@@ -296,7 +320,10 @@ impl Engine {
                 }),
                 None => self.summary.unknown_symbol += 1,
             },
-            other => outputs.push(Output::System(other.clone())),
+            other => {
+                self.notify_system(other)?;
+                outputs.push(Output::System(other.clone()));
+            }
         }
         for c in &closed[before..] {
             self.bars.push((source.clone(), c.clone()));
@@ -328,6 +355,33 @@ impl Engine {
         self.flush()?;
         self.summary.bars += closed.len() as u64;
         self.cross_check(closed, outputs);
+        for (x, open_time, close_a, close_b, diff_pct) in std::mem::take(&mut self.divergences) {
+            if self
+                .settings
+                .system
+                .as_ref()
+                .is_some_and(|s| s.kinds.iter().any(|k| k == "divergence"))
+            {
+                let values = BTreeMap::from([
+                    (x.a.as_str().to_string(), close_a),
+                    (x.b.as_str().to_string(), close_b),
+                    ("difference %".to_string(), diff_pct),
+                ]);
+                crate::alerting::queue_system(
+                    &mut self.store,
+                    "divergence",
+                    &format!("{}/{}", x.a, x.b),
+                    &format!(
+                        "{} and {} closes differ by {diff_pct:+.2}% ({} bar of {open_time})",
+                        x.a, x.b, x.timeframe
+                    ),
+                    x.timeframe.close_of(open_time),
+                    values,
+                    now,
+                )?;
+                self.wake.notify_one();
+            }
+        }
         outputs.extend(closed.drain(..).map(Output::Bar));
         if let Some(a) = &self.settings.alerts {
             let checked: Vec<Checked> =
@@ -352,6 +406,43 @@ impl Engine {
             }
             wake.notify_one();
         }
+        Ok(())
+    }
+
+    /// Queue a notice about a source for the system channel, if its kind is notified.
+    fn notify_system(&mut self, e: &Event) -> Result<(), EngineError> {
+        let Some(sys) = &self.settings.system else {
+            return Ok(());
+        };
+        if !sys.kinds.iter().any(|k| k == e.kind()) {
+            return Ok(());
+        }
+        let what = match e {
+            Event::Stale {
+                source, silent_ms, ..
+            } => format!("{source}: silent for {} s", silent_ms / 1000),
+            Event::Gap {
+                source,
+                symbol,
+                from,
+                to,
+            } => format!("{source}: gap in {symbol} from {from} to {to}"),
+            Event::Reconnected { source, .. } => format!("{source}: reconnected"),
+            Event::Malformed { source, error, .. } => {
+                format!("{source}: an unreadable message ({error})")
+            }
+            Event::Trade { .. } | Event::Bar { .. } => return Ok(()),
+        };
+        crate::alerting::queue_system(
+            &mut self.store,
+            e.kind(),
+            e.source(),
+            &what,
+            e.time(),
+            BTreeMap::new(),
+            self.clock.now(),
+        )?;
+        self.wake.notify_one();
         Ok(())
     }
 
@@ -394,6 +485,13 @@ impl Engine {
                 };
                 let diff_pct = (close_a / close_b - 1.0) * 100.0;
                 if diff_pct.abs() > x.max_diff_pct {
+                    self.divergences.push((
+                        x.clone(),
+                        c.candle.open_time,
+                        close_a,
+                        close_b,
+                        diff_pct,
+                    ));
                     outputs.push(Output::Divergence {
                         check: x,
                         open_time: c.candle.open_time,
@@ -480,12 +578,15 @@ fn warm(store: &Store, p: &mut Processor, now: Timestamp) -> Result<(), EngineEr
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
+/// How the delivery task sends.
+struct Send {
+    sending: crate::alerting::Sending,
+    system: Option<crate::alerting::Channel>,
+}
+
 async fn deliveries(
     db: PathBuf,
-    attempts: usize,
-    backoff: Duration,
-    timeout: Duration,
+    send: Send,
     wake: Arc<Notify>,
     clock: Arc<dyn Clock>,
     delivered: Arc<std::sync::Mutex<(u64, u64)>>,
@@ -503,10 +604,9 @@ async fn deliveries(
             &mut store,
             &client,
             clock.now(),
-            attempts,
-            backoff,
-            timeout,
+            &send.sending,
             None,
+            send.system.as_ref(),
         )
         .await?;
         {
@@ -561,8 +661,13 @@ mod tests {
                 max_diff_pct: 0.5,
             }],
             alerts: None,
+            system: Some(SystemAlerts {
+                channel: crate::alerting::Channel::Log,
+                kinds: vec!["divergence".into()],
+            }),
             flush_every: Duration::from_secs(1),
         };
+        let db = settings.db.clone();
         let t0 = Timestamp::parse("2026-02-05T20:00:00Z").unwrap();
         let clock = Arc::new(ReplayClock::starting(t0));
         let engine = Engine::new(settings, clock).unwrap();
@@ -627,5 +732,21 @@ mod tests {
             ("2026-02-05T20:01:00Z", 62_500.0, 62_000.0)
         );
         assert!((d[0].3 - 0.806_451_6).abs() < 1e-6);
+        // Notified once on the system channel, with both closes.
+        let log = Store::open(&db)
+            .unwrap()
+            .delivery_log(Some(crate::alerting::SYSTEM_RULE))
+            .unwrap();
+        assert_eq!(log.len(), 1);
+        assert_eq!(log[0].status, "delivered");
+        let p: crate::alerting::Payload = serde_json::from_str(&log[0].notice).unwrap();
+        assert!(
+            p.system
+                && p.rule
+                    .contains("BTCUSDT and BTCUSD closes differ by +0.81%"),
+            "{}",
+            p.rule
+        );
+        assert_eq!(p.values["BTCUSD"], 62_000.0);
     }
 }

@@ -13,7 +13,9 @@ use canary_store::{CandleQuery, Store};
 use tokio::sync::{mpsc, watch};
 
 use super::config::{Config, ScheduleConfig, SourceConfig};
-use super::engine::{AlertSettings, CrossCheck, Engine, EngineSettings, Market, Output, Summary};
+use super::engine::{
+    AlertSettings, CrossCheck, Engine, EngineSettings, Market, Output, Summary, SystemAlerts,
+};
 use super::sources::{bar_events, parse_stored, play};
 use super::{Clock, ReplayClock, Stamped, WallClock};
 use crate::EngineError;
@@ -132,6 +134,10 @@ fn settings(
             })
             .collect(),
         alerts: alerts.filter(|_| config.alerts.check),
+        system: config.alerts.system.as_ref().map(|s| SystemAlerts {
+            channel: s.channel.clone(),
+            kinds: s.events.clone(),
+        }),
         flush_every: Duration::from_secs(1),
     }
 }

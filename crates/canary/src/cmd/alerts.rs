@@ -367,10 +367,13 @@ fn send(
             store,
             &client,
             now,
-            a.attempts,
-            std::time::Duration::from_secs_f64(a.backoff),
-            std::time::Duration::from_secs_f64(a.timeout),
+            &canary_engine::alerting::Sending {
+                attempts: a.attempts,
+                backoff: std::time::Duration::from_secs_f64(a.backoff),
+                timeout: std::time::Duration::from_secs_f64(a.timeout),
+            },
             only,
+            None,
         ))
         .map_err(super::hint)?;
     for f in sent.iter().filter(|d| !d.ok) {
