@@ -41,6 +41,10 @@ pub struct Policy {
     pub notify_resolved: bool,
     pub repeat_ms: Option<i64>,
     pub expires_at: Option<Timestamp>,
+    /// Evaluated on every trade against the bar still open (values provisional, notices
+    /// labelled intrabar), firing at most once per bar; otherwise at bar close only.
+    #[serde(default)]
+    pub intrabar: bool,
 }
 
 impl Default for Policy {
@@ -53,6 +57,7 @@ impl Default for Policy {
             notify_resolved: false,
             repeat_ms: None,
             expires_at: None,
+            intrabar: false,
         }
     }
 }

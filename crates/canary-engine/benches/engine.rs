@@ -77,6 +77,7 @@ fn processor_path(ts: &[(Timestamp, f64, f64)]) -> (f64, usize) {
         notify_resolved: false,
         repeat_ms: None,
         expires_at: None,
+        intrabar: false,
     };
     let close_key = Series::Bar {
         symbol: sym.clone(),
@@ -233,6 +234,7 @@ fn latency(closes: usize) -> (f64, f64, usize) {
                 notify_resolved: false,
                 repeat_ms: None,
                 expires_at: None,
+                intrabar: false,
             },
             channel: Channel::Webhook {
                 url: hook,

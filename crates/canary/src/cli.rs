@@ -566,6 +566,11 @@ pub struct AlertAddArgs {
     /// Allow a channel on a loopback or private address (refused by default).
     #[arg(long)]
     pub allow_private: bool,
+    /// Evaluate on every trade against the bar still open (provisional values, notices
+    /// labelled intrabar), at most once per bar, in `canary run` on a market fed by trades;
+    /// for rules on bar fields and rsi14 of one symbol. Default: at bar close only.
+    #[arg(long)]
+    pub intrabar: bool,
     /// Evaluate bar closes from this time (default now); an earlier time replays history
     /// through the rule at the next check, its notices marked late.
     #[arg(long)]

@@ -122,8 +122,13 @@ pub fn words(p: &Payload) -> (String, Vec<String>) {
     }
     let title = format!("Canary: {} {what}", p.rule);
     let mut lines = vec![format!(
-        "at {when} UTC, {} bar close{}",
+        "at {when} UTC, {} bar {}{}",
         p.timeframe.map_or_else(String::new, |t| t.to_string()),
+        if p.intrabar {
+            "still open (intrabar: provisional values)"
+        } else {
+            "close"
+        },
         if p.late {
             " (late: nothing was checking then)"
         } else {

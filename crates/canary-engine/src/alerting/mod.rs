@@ -91,6 +91,27 @@ fn plain_address(a: &str) -> bool {
             .all(|c| c.is_ascii_graphic() && !"<>,;\"\\()[]".contains(c))
 }
 
+/// Why a rule cannot be evaluated intrabar, if it cannot: it must read only bar fields and
+/// RSI 14 of one symbol (what the engine holds for the bar still open).
+#[must_use]
+pub fn intrabar_refusal(expr: &canary_alerts::rule::Expr) -> Option<String> {
+    use canary_alerts::rule::{IndicatorKind, Series};
+    let symbol = expr.symbol()?;
+    let ok = expr.series().iter().all(|s| match s {
+        Series::Bar { symbol: x, .. } => x == symbol,
+        Series::Indicator {
+            symbol: x,
+            kind: IndicatorKind::Rsi,
+            period: 14,
+            ..
+        } => x == symbol,
+        _ => false,
+    });
+    (!ok).then(|| {
+        "intrabar rules read bar fields and rsi14 of one symbol (scores, the Watch, outflows and analyses are known at bar close)".to_string()
+    })
+}
+
 /// Add a rule for the token's owner; its id.
 ///
 /// # Errors
@@ -101,7 +122,12 @@ pub fn add_rule(
     spec: &RuleSpec,
     now: Timestamp,
 ) -> Result<i64, EngineError> {
-    parse(&spec.rule)?;
+    let expr = parse(&spec.rule)?;
+    if spec.policy.intrabar
+        && let Some(why) = intrabar_refusal(&expr)
+    {
+        return Err(EngineError::param("rule", &spec.rule, &why));
+    }
     if let Channel::Email { smtp, .. } = &spec.channel {
         for a in smtp.to.iter().chain([&smtp.from]) {
             if !plain_address(a) {
@@ -195,6 +221,9 @@ pub struct Payload {
     /// A notice about a source (silence, a gap, venues diverging), not a rule.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub system: bool,
+    /// Evaluated on a trade against the bar still open: its values are provisional.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub intrabar: bool,
     pub time_zone: String,
 }
 
@@ -226,6 +255,7 @@ pub fn queue_system(
         late: false,
         test: false,
         system: true,
+        intrabar: false,
         time_zone: "UTC".into(),
     };
     store.queue_notice(
@@ -250,6 +280,10 @@ pub fn check(
 ) -> Result<Vec<Checked>, EngineError> {
     let mut out = Vec::new();
     for r in store.rules(None)? {
+        // Intrabar rules are the live engine's, trade by trade.
+        if serde_json::from_str::<Policy>(&r.policy).is_ok_and(|p| p.intrabar) {
+            continue;
+        }
         match check_rule(store, &r, now, dict, lex, score) {
             Ok(Some(c)) => out.push(c),
             Ok(None) => {}
@@ -362,6 +396,7 @@ fn check_rule(
                 late: *late,
                 test: false,
                 system: false,
+                intrabar: false,
                 time_zone: "UTC".into(),
             };
             let silenced = silences
@@ -438,6 +473,7 @@ pub fn queue_test(
         late: false,
         test: true,
         system: false,
+        intrabar: false,
         time_zone: "UTC".into(),
     };
     store.queue_notice(

@@ -542,6 +542,7 @@ mod tests {
                 notify_resolved: false,
                 repeat_ms: None,
                 expires_at: None,
+                intrabar: false,
             },
             follow_ms: 86_400_000,
             score: None,

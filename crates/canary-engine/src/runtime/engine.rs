@@ -90,6 +90,8 @@ pub enum Output {
         rule: String,
         notice: canary_alerts::state::Notice,
         late: bool,
+        /// Evaluated against the bar still open.
+        intrabar: bool,
     },
     /// A rule could not be checked (it keeps its state and is tried at the next close).
     RuleError {
@@ -112,6 +114,20 @@ pub enum Output {
         name: String,
         result: Result<String, String>,
     },
+}
+
+/// A rule evaluated on every trade, with its running state.
+#[derive(Debug)]
+struct IntrabarRule {
+    rule: String,
+    symbol: Symbol,
+    timeframe: Timeframe,
+    fingerprint: String,
+    policy: canary_alerts::state::Policy,
+    evaluator: canary_alerts::eval::Evaluator,
+    /// The open time of the bar it last fired in (once per bar), and when.
+    fired_bar: Option<Timestamp>,
+    last_fired: Option<Timestamp>,
 }
 
 /// What a run did.
@@ -141,6 +157,8 @@ pub struct Engine {
     recent: BTreeMap<(Symbol, Timeframe), BTreeMap<Timestamp, f64>>,
     /// Wakes the delivery task.
     wake: Arc<Notify>,
+    /// Rules evaluated on every trade, by rule id.
+    intrabar: BTreeMap<i64, IntrabarRule>,
     /// Divergences found at this close, to notify.
     divergences: Vec<(CrossCheck, Timestamp, f64, f64, f64)>,
     events: Vec<NewEvent>,
@@ -186,7 +204,7 @@ impl Engine {
         for p in processors.values_mut() {
             warm(&store, p, now)?;
         }
-        Ok(Self {
+        let mut engine = Self {
             settings,
             store,
             clock,
@@ -195,11 +213,14 @@ impl Engine {
             recent: BTreeMap::new(),
             wake: Arc::new(Notify::new()),
             divergences: Vec::new(),
+            intrabar: BTreeMap::new(),
             events: Vec::new(),
             bars: Vec::new(),
             last_flush: std::time::Instant::now(),
             summary: Summary::default(),
-        })
+        };
+        engine.load_intrabar()?;
+        Ok(engine)
     }
 
     /// Run until every source has finished (their senders dropped), then store what was
@@ -300,7 +321,11 @@ impl Engine {
                 qty,
                 ..
             } => match self.processors.get_mut(symbol) {
-                Some(p) => p.trade(*time, *price, *qty, closed),
+                Some(p) => {
+                    p.trade(*time, *price, *qty, closed);
+                    let symbol = symbol.clone();
+                    self.evaluate_intrabar(&symbol, *time, outputs)?;
+                }
                 None => self.summary.unknown_symbol += 1,
             },
             Event::Bar {
@@ -383,6 +408,10 @@ impl Engine {
             }
         }
         outputs.extend(closed.drain(..).map(Output::Bar));
+        if self.settings.alerts.is_some() {
+            // Rules added while running are taken from the next close on.
+            self.load_intrabar()?;
+        }
         if let Some(a) = &self.settings.alerts {
             let checked: Vec<Checked> =
                 alerting::check(&mut self.store, now, &a.dictionary, &a.lexicon, &a.score)?;
@@ -401,10 +430,157 @@ impl Engine {
                         rule: c.rule.clone(),
                         notice: n,
                         late,
+                        intrabar: false,
                     });
                 }
             }
             wake.notify_one();
+        }
+        Ok(())
+    }
+
+    /// The stored intrabar rules, keeping the state of those already running.
+    fn load_intrabar(&mut self) -> Result<(), EngineError> {
+        if self.settings.alerts.is_none() {
+            return Ok(());
+        }
+        let mut seen = Vec::new();
+        for r in self.store.rules(None)? {
+            let Ok(policy) = serde_json::from_str::<canary_alerts::state::Policy>(&r.policy) else {
+                continue;
+            };
+            if !policy.intrabar {
+                continue;
+            }
+            seen.push(r.id);
+            if self.intrabar.contains_key(&r.id) {
+                continue;
+            }
+            let (Ok(expr), Ok(tf)) = (
+                canary_alerts::rule::parse(&r.rule),
+                r.timeframe.parse::<Timeframe>(),
+            ) else {
+                continue;
+            };
+            let symbol = expr.clock_symbol();
+            let fingerprint = canary_alerts::state::fingerprint(&r.rule, symbol.as_str());
+            self.intrabar.insert(
+                r.id,
+                IntrabarRule {
+                    rule: r.rule.clone(),
+                    symbol,
+                    timeframe: tf,
+                    evaluator: canary_alerts::eval::Evaluator::new(expr),
+                    fingerprint,
+                    policy,
+                    fired_bar: None,
+                    last_fired: None,
+                },
+            );
+        }
+        self.intrabar.retain(|id, _| seen.contains(id));
+        Ok(())
+    }
+
+    /// Evaluate the intrabar rules of `symbol` after a trade at `t`, against the bars still
+    /// open; a firing at most once per bar, its notice queued and labelled intrabar.
+    fn evaluate_intrabar(
+        &mut self,
+        symbol: &Symbol,
+        t: Timestamp,
+        outputs: &mut Vec<Output>,
+    ) -> Result<(), EngineError> {
+        use canary_alerts::rule::{BarField, Series};
+        use canary_alerts::state::Notice;
+        let Some(p) = self.processors.get(symbol) else {
+            return Ok(());
+        };
+        let now = self.clock.now();
+        let mut queued = false;
+        for (id, r) in self
+            .intrabar
+            .iter_mut()
+            .filter(|(_, r)| &r.symbol == symbol)
+        {
+            let Some((bar, _)) = p.intrabar(r.timeframe) else {
+                continue;
+            };
+            let mut values = canary_alerts::eval::Values::new();
+            for s in r.evaluator.expr.series() {
+                let v = match s {
+                    Series::Bar { field, tf, .. } => {
+                        p.intrabar(tf.unwrap_or(r.timeframe))
+                            .map(|(c, _)| match field {
+                                BarField::Open => c.open,
+                                BarField::High => c.high,
+                                BarField::Low => c.low,
+                                BarField::Close => c.close,
+                                BarField::Volume => c.volume,
+                            })
+                    }
+                    Series::Indicator { tf, .. } => p
+                        .intrabar(tf.unwrap_or(r.timeframe))
+                        .and_then(|(_, rsi)| rsi),
+                    _ => None,
+                };
+                if let Some(v) = v {
+                    values.insert(s.clone(), v);
+                }
+            }
+            // TradingView's "once per bar": the first trade of a bar that meets the condition
+            // fires; the rest of that bar is quiet; cooldown and expiry hold.
+            let outcome = r.evaluator.evaluate(t, &values);
+            let cooled = r
+                .last_fired
+                .is_none_or(|l| t.millis() - l.millis() >= r.policy.cooldown_ms);
+            let expired = r.policy.expires_at.is_some_and(|e| t >= e);
+            if outcome != canary_alerts::eval::Outcome::True
+                || r.fired_bar == Some(bar.open_time)
+                || !cooled
+                || expired
+            {
+                continue;
+            }
+            r.fired_bar = Some(bar.open_time);
+            r.last_fired = Some(t);
+            let n = Notice::Fired { at: t };
+            // Once per bar, across restarts too: the key names the bar.
+            let key = format!("{}:{id}:intrabar:{}", r.fingerprint, bar.open_time.millis());
+            let payload = crate::alerting::Payload {
+                idempotency_key: key.clone(),
+                fingerprint: r.fingerprint.clone(),
+                rule: r.rule.clone(),
+                timeframe: Some(r.timeframe),
+                notice: n,
+                values: values
+                    .iter()
+                    .map(|(s, x)| (crate::reports::alerts::name(s), *x))
+                    .collect(),
+                late: false,
+                test: false,
+                system: false,
+                intrabar: true,
+                time_zone: "UTC".into(),
+            };
+            if self.store.queue_notice(
+                &key,
+                *id,
+                &serde_json::to_string(&payload).unwrap_or_default(),
+                now,
+            )? {
+                queued = true;
+                self.summary.notices += 1;
+                outputs.push(Output::Notice {
+                    rule_id: *id,
+                    rule: r.rule.clone(),
+                    notice: n,
+                    late: false,
+                    intrabar: true,
+                });
+            }
+        }
+        if queued {
+            self.wake.notify_one();
         }
         Ok(())
     }
@@ -628,6 +804,7 @@ async fn deliveries(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ScoreParams;
     use crate::runtime::ReplayClock;
     use canary_model::Candle;
 
@@ -748,5 +925,115 @@ mod tests {
             p.rule
         );
         assert_eq!(p.values["BTCUSD"], 62_000.0);
+    }
+
+    /// An intrabar rule fires on the trade that crosses its line, at most once per bar, and
+    /// again in the next bar; it is refused on what only a close knows.
+    #[test]
+    fn intrabar_rules_fire_on_trades_once_per_bar() {
+        use crate::alerting::{Channel, RuleSpec, add_rule};
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("i.db");
+        let m1: Timeframe = "1m".parse().unwrap();
+        let t0 = Timestamp::parse("2026-02-05T20:00:00Z").unwrap();
+        let at = |s: i64| Timestamp::from_millis(t0.millis() + s * 1000);
+        {
+            let mut store = Store::open(&db).unwrap();
+            let spec = |rule: &str| RuleSpec {
+                rule: rule.into(),
+                timeframe: m1,
+                policy: canary_alerts::state::Policy {
+                    intrabar: true,
+                    ..Default::default()
+                },
+                channel: Channel::Log,
+            };
+            add_rule(&mut store, "t", &spec("BTCUSD.close < 62000"), t0).unwrap();
+            let e = add_rule(&mut store, "t", &spec("threat(BTCUSD) >= 4"), t0).unwrap_err();
+            assert!(
+                e.to_string().contains("intrabar rules read bar fields"),
+                "{e}"
+            );
+        }
+        let sym = Symbol::new("BTCUSD").unwrap();
+        let settings = EngineSettings {
+            db: db.clone(),
+            markets: vec![Market {
+                symbol: sym.clone(),
+                timeframes: vec![m1],
+            }],
+            source_kinds: BTreeMap::new(),
+            crosschecks: Vec::new(),
+            alerts: Some(AlertSettings {
+                score: ScoreParams {
+                    symbol: sym.clone(),
+                    method: canary_analytics::score::Methodology::built_in(),
+                    asset: "BTC".into(),
+                    horizon_days: 7,
+                    drawdown: 0.10,
+                },
+                dictionary: Dictionary::built_in(),
+                lexicon: Lexicon::built_in().clone(),
+                attempts: 1,
+                backoff: Duration::from_millis(1),
+                timeout: Duration::from_secs(1),
+            }),
+            system: None,
+            flush_every: Duration::from_secs(1),
+        };
+        let engine = Engine::new(settings, Arc::new(ReplayClock::starting(t0))).unwrap();
+        let trade = |s: i64, price: f64| Stamped {
+            event: Event::Trade {
+                source: "test".into(),
+                symbol: sym.clone(),
+                time: at(s),
+                price,
+                qty: 0.1,
+            },
+            available_at: at(s),
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let notices = rt.block_on(async move {
+            let (tx, rx) = mpsc::channel(16);
+            let (otx, mut orx) = mpsc::channel(64);
+            for s in [
+                trade(0, 62_500.0),
+                trade(10, 61_900.0), // crosses: fires
+                trade(20, 61_800.0),
+                trade(30, 62_100.0), // back above
+                trade(40, 61_950.0), // below again, same bar: quiet
+                trade(61, 61_900.0), // the next bar: fires
+            ] {
+                tx.send(s).await.unwrap();
+            }
+            drop(tx);
+            engine.run(rx, Some(otx)).await.unwrap();
+            let mut v = Vec::new();
+            while let Some(o) = orx.recv().await {
+                if let Output::Notice {
+                    notice, intrabar, ..
+                } = o
+                {
+                    v.push((notice, intrabar));
+                }
+            }
+            v
+        });
+        use canary_alerts::state::Notice;
+        assert_eq!(
+            notices,
+            [
+                (Notice::Fired { at: at(10) }, true),
+                (Notice::Fired { at: at(61) }, true)
+            ]
+        );
+        let log = Store::open(&db).unwrap().delivery_log(Some(1)).unwrap();
+        assert_eq!(log.len(), 2);
+        assert!(log.iter().all(|d| d.status == "delivered"));
+        let p: crate::alerting::Payload = serde_json::from_str(&log[0].notice).unwrap();
+        assert!(p.intrabar);
     }
 }

@@ -107,6 +107,48 @@ impl Processor {
         }
     }
 
+    /// The bar of `tf` still open (what trades have made of it so far) and RSI 14 as if it
+    /// closed now: the provisional values intrabar rules read.
+    #[must_use]
+    pub fn intrabar(&self, tf: Timeframe) -> Option<(Candle, Option<f64>)> {
+        let i = self.lanes.iter().position(|l| l.builder.timeframe == tf)?;
+        let base = self.lanes[0].builder.open_bar();
+        let bar = if i == 0 {
+            base?
+        } else {
+            // The closed base bars of the bucket so far, and the base bar still open.
+            match (self.lanes[i].builder.open_bar(), base) {
+                (Some(h), Some(b)) if tf.floor(b.open_time) == h.open_time => Candle::new(
+                    h.open_time,
+                    h.open,
+                    h.high.max(b.high),
+                    h.low.min(b.low),
+                    b.close,
+                    h.volume + b.volume,
+                    Some(h.quote_volume.unwrap_or(0.0) + b.quote_volume.unwrap_or(0.0)),
+                    Some(h.trades.unwrap_or(0) + b.trades.unwrap_or(0)),
+                )
+                .ok()?,
+                (Some(h), _) => h,
+                (None, Some(b)) => Candle::new(
+                    tf.floor(b.open_time),
+                    b.open,
+                    b.high,
+                    b.low,
+                    b.close,
+                    b.volume,
+                    b.quote_volume,
+                    b.trades,
+                )
+                .ok()?,
+                (None, None) => return None,
+            }
+        };
+        let mut rsi = self.lanes[i].rsi.clone();
+        let value = rsi.update(bar.close);
+        Some((bar, value))
+    }
+
     /// Late input dropped so far (trades or bars after their bucket closed).
     #[must_use]
     pub fn late(&self) -> u64 {
@@ -182,5 +224,34 @@ mod tests {
         // A rising series: RSI 100 once past its lookback of 14 closes.
         assert_eq!(minutes[13].rsi14, None);
         assert_eq!(minutes[14].rsi14, Some(100.0));
+    }
+
+    #[test]
+    fn the_open_bar_of_each_timeframe_is_seen_intrabar() {
+        let sym = Symbol::new("BTCUSDT").unwrap();
+        let mut p = Processor::new(sym, vec!["1m".parse().unwrap(), "1h".parse().unwrap()]);
+        let t0 = 1_769_904_000_000_i64;
+        let mut out = Vec::new();
+        for k in 0..150_i64 {
+            p.trade(
+                Timestamp::from_millis(t0 + k * 30_000),
+                100.0 - k as f64 * 0.1,
+                1.0,
+                &mut out,
+            );
+        }
+        // 74.5 minutes in: the 1m bar 01:14 holds two trades; the 1h bar 01:00 holds 14 closed
+        // minutes and the open one.
+        let (m, m_rsi) = p.intrabar("1m".parse().unwrap()).unwrap();
+        assert_eq!(
+            (m.open_time.millis(), m.close),
+            (t0 + 74 * 60_000, 100.0 - 149.0 * 0.1)
+        );
+        assert_eq!(m_rsi, Some(0.0), "falling all along");
+        let (h, _) = p.intrabar("1h".parse().unwrap()).unwrap();
+        assert_eq!(h.open_time.millis(), t0 + 3_600_000);
+        assert_eq!(h.close, m.close);
+        assert_eq!(h.volume, 30.0);
+        assert!(p.intrabar("4h".parse().unwrap()).is_none());
     }
 }

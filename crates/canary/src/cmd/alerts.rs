@@ -103,6 +103,7 @@ fn policy(p: &crate::cli::AlertPolicyArgs) -> Policy {
         notify_resolved: p.notify_resolved,
         repeat_ms: p.repeat,
         expires_at: p.expires,
+        intrabar: false,
     }
 }
 
@@ -164,7 +165,10 @@ pub fn manage(db: &Path, a: &AlertsArgs) -> Result<()> {
             let spec = RuleSpec {
                 rule: x.rule.clone(),
                 timeframe: x.tf,
-                policy: policy(&x.policy),
+                policy: Policy {
+                    intrabar: x.intrabar,
+                    ..policy(&x.policy)
+                },
                 channel,
             };
             let mut store = super::open(db)?;

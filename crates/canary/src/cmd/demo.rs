@@ -306,6 +306,7 @@ fn live(a: &DemoArgs) -> Result<()> {
                 notify_resolved: !rule.starts_with("crosses"),
                 repeat_ms: None,
                 expires_at: None,
+                intrabar: false,
             },
             channel: Channel::Log,
         };

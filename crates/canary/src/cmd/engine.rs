@@ -107,6 +107,7 @@ fn print(o: &Output, quiet: bool) {
             rule,
             notice,
             late,
+            intrabar,
         } => {
             let (kind, at) = match notice {
                 Notice::Fired { at } => ("FIRED", at),
@@ -114,8 +115,13 @@ fn print(o: &Output, quiet: bool) {
                 Notice::Reminder { at } => ("still firing", at),
             };
             println!(
-                "alert: rule {rule_id} `{rule}` {kind} at {at}{}",
-                if *late { " (late)" } else { "" }
+                "alert: rule {rule_id} `{rule}` {kind} at {at}{}{}",
+                if *late { " (late)" } else { "" },
+                if *intrabar {
+                    " (intrabar, on the bar still open)"
+                } else {
+                    ""
+                }
             );
         }
         Output::Divergence {
