@@ -52,7 +52,8 @@ pub use reports::companies::{
 pub use reports::flows::{EntityFlows, FlowsBody, flows};
 pub use reports::hashprice::{HashpriceBody, HashpriceParams, MachineRow, hashprice};
 pub use reports::indicators::{
-    IndicatorsBody, IndicatorsParams, indicator_columns, indicators, indicators_of, warmup,
+    IndicatorsBody, IndicatorsParams, indicator_columns, indicators, indicators_json,
+    indicators_of, warmup,
 };
 pub use reports::levels::{LevelsBody, LevelsParams, levels};
 pub use reports::network::{NetworkBody, NetworkParams, NetworkRow, network};

@@ -84,6 +84,9 @@ pub enum Command {
     /// Run the engine: its sources (canary.toml) into bars of every timeframe, alert rules
     /// checked at each close and their notices delivered, every event stored for replay.
     Run(RunArgs),
+    /// Serve the HTTP API (/api/v1: every report as of ?asof=, analyses, alert rules; the
+    /// OpenAPI document at /api/v1/openapi.json).
+    Serve(ServeArgs),
     /// Run the offline demo: a simulated crash, stored and analysed.
     Demo(DemoArgs),
 }
@@ -934,6 +937,28 @@ pub struct SimulateArgs {
     /// Store the bars (source `sim`) instead of writing CSV.
     #[arg(long)]
     pub store: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Listen here (port 0: any free port, printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: std::net::SocketAddr,
+    /// Allow an address other than loopback (the API has no TLS: put a proxy in front).
+    #[arg(long)]
+    pub public: bool,
+    /// Answer cross-origin requests from this origin (CORS is off without it).
+    #[arg(long)]
+    pub cors_origin: Option<String>,
+    /// Requests per minute per token, or per client address without one (1 to 1000000).
+    #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub rate: u32,
+    /// Seconds a report may take (at most 3600).
+    #[arg(long, default_value_t = 10.0, value_parser = seconds)]
+    pub timeout: f64,
+    /// The largest request body, in bytes (1 to 16777216).
+    #[arg(long, default_value_t = 65_536, value_parser = clap::value_parser!(u32).range(1..=16_777_216))]
+    pub max_body: u32,
 }
 
 #[derive(Debug, Args)]

@@ -40,11 +40,6 @@ pub fn exact(x: f64) -> String {
     }
 }
 
-/// A number for JSON: null for NaN.
-pub fn json_num(x: f64) -> serde_json::Value {
-    serde_json::Number::from_f64(x).map_or(serde_json::Value::Null, serde_json::Value::Number)
-}
-
 /// A progress bar on standard error, drawn only when it is a terminal.
 pub fn progress(len: u64, what: &str) -> ProgressBar {
     let pb = ProgressBar::new(len);

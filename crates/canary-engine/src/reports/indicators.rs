@@ -155,3 +155,37 @@ pub fn indicators(
     }
     indicators_of(&bars, &p.spec, ctx.asof())
 }
+
+/// The indicators report as JSON: one row per bar (`time`, `close` and each column; a value
+/// not yet defined is null) for the rows `idx`, the latest value's claim of each column, and
+/// the claims. The command line and the HTTP API both answer this.
+#[must_use]
+pub fn indicators_json(r: &Report<IndicatorsBody>, idx: &[usize]) -> serde_json::Value {
+    let num = |x: f64| {
+        serde_json::Number::from_f64(x).map_or(serde_json::Value::Null, serde_json::Value::Number)
+    };
+    let b = &r.body;
+    let rows: Vec<serde_json::Value> = idx
+        .iter()
+        .map(|&i| {
+            let mut m = serde_json::Map::new();
+            m.insert("time".into(), b.times[i].to_string().into());
+            m.insert("close".into(), num(b.close[i]));
+            for (name, s) in &b.columns {
+                m.insert(name.clone(), num(s[i]));
+            }
+            serde_json::Value::Object(m)
+        })
+        .collect();
+    serde_json::json!({
+        "as_of": r.as_of,
+        "simulated": r.simulated,
+        "warnings": r.warnings,
+        "source": b.source,
+        "timeframe": b.timeframe,
+        "columns": b.columns.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
+        "rows": rows,
+        "latest": b.latest.iter().map(|(n, id)| serde_json::json!({"column": n, "claim": id})).collect::<Vec<_>>(),
+        "claims": r.claims,
+    })
+}

@@ -9,7 +9,7 @@ use canary_ingest::csv::{ImportOptions, TimeRange, read_candles};
 use canary_model::{SourceKind, Symbol, Timestamp};
 
 use crate::cli::{Format, IndicatorsArgs};
-use crate::output::{exact, human, json_num};
+use crate::output::{exact, human};
 
 /// Bars read straight from a CSV file, as an input the engine takes: only bars closed by
 /// `asof` and opened by `to`.
@@ -124,29 +124,7 @@ pub fn run(db: &Path, a: &IndicatorsArgs) -> Result<()> {
             }
         }
         Format::Json => {
-            let rows: Vec<serde_json::Value> = idx
-                .iter()
-                .map(|&i| {
-                    let mut m = serde_json::Map::new();
-                    m.insert("time".into(), times[i].to_string().into());
-                    m.insert("close".into(), json_num(body.close[i]));
-                    for (name, s) in series {
-                        m.insert(name.clone(), json_num(s[i]));
-                    }
-                    serde_json::Value::Object(m)
-                })
-                .collect();
-            let doc = serde_json::json!({
-                "as_of": r.as_of,
-                "simulated": r.simulated,
-                "warnings": r.warnings,
-                "source": body.source,
-                "timeframe": body.timeframe,
-                "columns": series.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
-                "rows": rows,
-                "latest": body.latest.iter().map(|(n, id)| serde_json::json!({"column": n, "claim": id})).collect::<Vec<_>>(),
-                "claims": r.claims,
-            });
+            let doc = canary_engine::indicators_json(&r, &idx);
             serde_json::to_writer_pretty(&mut w, &doc)?;
             writeln!(w)?;
         }

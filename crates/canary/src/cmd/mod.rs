@@ -54,6 +54,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Score(a) => score::run(&cli.db, &a),
         Command::News(a) => news::run(&cli.db, &a),
         Command::Run(a) => engine::run(&cli.db, &a),
+        Command::Serve(a) => serve(&cli.db, &a),
         Command::Demo(a) => demo::run(&a),
     }
 }
@@ -241,5 +242,33 @@ fn series(db: &std::path::Path) -> Result<()> {
         ]);
     }
     println!("{t}");
+    Ok(())
+}
+
+/// `canary serve`: the HTTP API on the database until Ctrl-C.
+fn serve(db: &std::path::Path, a: &crate::cli::ServeArgs) -> Result<()> {
+    let mut config = canary_server::ServerConfig::new(db.to_path_buf());
+    config.addr = a.addr;
+    config.public = a.public;
+    config.cors_origin.clone_from(&a.cors_origin);
+    config.rate_per_minute = a.rate;
+    config.timeout = std::time::Duration::from_secs_f64(a.timeout);
+    config.max_body = a.max_body as usize;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(canary_server::serve(
+        config,
+        |addr| {
+            println!(
+                "serving http://{addr} (API at /api/v1, its OpenAPI document at /api/v1/openapi.json); Ctrl-C stops"
+            );
+        },
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+            eprintln!("stopping: finishing the requests in flight");
+        },
+    ))?;
     Ok(())
 }

@@ -1,0 +1,830 @@
+//! `/api/v1`: one route per engine report, the stored analyses, and the token's alert rules.
+//! Every report route takes `asof` (ISO-8601 UTC; default now) and answers the engine's
+//! report as JSON with its claims; series routes also answer CSV (`format=csv`). The OpenAPI
+//! document (`/api/v1/openapi.json`) is generated from these definitions.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get};
+use canary_alerts::state::Policy;
+use canary_engine::{Context, EngineError};
+use canary_model::{Symbol, Timeframe, Timestamp};
+use canary_store::Store;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+use crate::{AppState, Problem, bearer};
+
+/// An engine report: its time, whether any input was simulated, warnings, the body's fields
+/// (flattened beside these) and every claim its numbers resolve to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportDoc {
+    pub as_of: String,
+    pub simulated: bool,
+    pub warnings: Vec<serde_json::Value>,
+    pub claims: serde_json::Value,
+}
+
+/// The routes.
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/api/v1/health", get(health))
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/series", get(series))
+        .route("/api/v1/candles", get(candles))
+        .route("/api/v1/indicators", get(indicators))
+        .route("/api/v1/stats", get(stats))
+        .route("/api/v1/watch", get(watch))
+        .route("/api/v1/score", get(score))
+        .route("/api/v1/network", get(network))
+        .route("/api/v1/miners", get(miners))
+        .route("/api/v1/treasury", get(treasury))
+        .route("/api/v1/news", get(news))
+        .route("/api/v1/stories", get(stories))
+        .route("/api/v1/analyses", get(analyses))
+        .route("/api/v1/analyses/{id}", get(analysis))
+        .route("/api/v1/analyses/{id}/history", get(analysis_history))
+        .route("/api/v1/alerts/rules", get(rules).post(add_rule))
+        .route("/api/v1/alerts/rules/{id}", delete(remove_rule))
+        .route("/api/v1/alerts/deliveries", get(deliveries))
+        .fallback(|| async {
+            Problem::new(
+                StatusCode::NOT_FOUND,
+                "no such route: /api/v1/openapi.json lists them",
+            )
+        })
+}
+
+/// The OpenAPI document of the routes.
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(
+        title = "Canary API",
+        description = "Crypto-market early warning: every report as of a time, every number a claim."
+    ),
+    paths(
+        health,
+        series,
+        candles,
+        indicators,
+        stats,
+        watch,
+        score,
+        network,
+        miners,
+        treasury,
+        news,
+        stories,
+        analyses,
+        analysis,
+        analysis_history,
+        rules,
+        add_rule,
+        remove_rule,
+        deliveries
+    ),
+    components(schemas(
+        Problem,
+        ReportDoc,
+        NewRule,
+        RuleRow,
+        DeliveryRow,
+        SeriesRow,
+        AnalysisRow
+    ))
+)]
+pub struct ApiDoc;
+
+async fn openapi() -> Response {
+    Json(ApiDoc::openapi()).into_response()
+}
+
+fn parse_time(name: &str, v: Option<&str>) -> Result<Option<Timestamp>, Problem> {
+    v.map(|t| {
+        Timestamp::parse(t).map_err(|e| {
+            Problem::param(
+                name,
+                t,
+                &format!("{e} (ISO-8601 UTC, e.g. 2026-02-06T05:00:00Z)"),
+            )
+        })
+    })
+    .transpose()
+}
+
+fn parse_symbol(v: Option<&str>) -> Result<Symbol, Problem> {
+    let s = v.unwrap_or("BTCUSDT");
+    Symbol::new(s).map_err(|e| Problem::param("symbol", s, &e.to_string()))
+}
+
+fn parse_tf(name: &str, v: Option<&str>, default: &str) -> Result<Timeframe, Problem> {
+    let s = v.unwrap_or(default);
+    s.parse()
+        .map_err(|e: canary_model::TimeframeError| Problem::param(name, s, &e.to_string()))
+}
+
+fn now() -> Timestamp {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    Timestamp::from_millis(ms)
+}
+
+/// Run `f` on a context as of `asof` (default now), off the async threads, within the time
+/// limit.
+async fn with_context<T: Send + 'static>(
+    s: &AppState,
+    asof: Option<Timestamp>,
+    f: impl FnOnce(&Context<'_>, &AppState) -> Result<T, EngineError> + Send + 'static,
+) -> Result<T, Problem> {
+    let state = s.clone();
+    let limit = s.config.timeout;
+    let job = tokio::task::spawn_blocking(move || {
+        let store = Store::open_existing(&state.config.db)?;
+        let ctx = Context::new(&store, asof.unwrap_or_else(now))?.with_profiles(&state.profiles);
+        f(&ctx, &state).map_err(Problem::from)
+    });
+    match tokio::time::timeout(limit, job).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => Err(Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            e.to_string(),
+        )),
+        Err(_) => Err(Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("the report took longer than {} s", limit.as_secs_f64()),
+        )),
+    }
+}
+
+/// Run `f` on the store, off the async threads.
+async fn with_store<T: Send + 'static>(
+    s: &AppState,
+    f: impl FnOnce(&mut Store) -> Result<T, Problem> + Send + 'static,
+) -> Result<T, Problem> {
+    let db = s.config.db.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut store = Store::open_existing(&db)?;
+        f(&mut store)
+    })
+    .await
+    .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+}
+
+fn csv_response(text: String) -> Response {
+    ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], text).into_response()
+}
+
+fn want_csv(format: Option<&str>) -> Result<bool, Problem> {
+    match format.unwrap_or("json") {
+        "json" => Ok(false),
+        "csv" => Ok(true),
+        other => Err(Problem::param("format", other, "json or csv")),
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+struct Health {
+    status: String,
+    version: String,
+}
+
+/// The server is up.
+#[utoipa::path(get, path = "/api/v1/health", responses((status = 200, body = Health)))]
+async fn health() -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    })
+}
+
+/// A stored series.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SeriesRow {
+    symbol: String,
+    timeframe: String,
+    bars: u64,
+    first: String,
+    last: String,
+    sources: String,
+}
+
+/// The stored bar series.
+#[utoipa::path(get, path = "/api/v1/series", responses((status = 200, body = [SeriesRow])))]
+async fn series(State(s): State<AppState>) -> Result<Json<Vec<SeriesRow>>, Problem> {
+    with_store(&s, |store| {
+        Ok(store
+            .series()?
+            .into_iter()
+            .map(|x| SeriesRow {
+                symbol: x.symbol.to_string(),
+                timeframe: x.timeframe.to_string(),
+                bars: x.bars,
+                first: x.first.to_string(),
+                last: x.last.to_string(),
+                sources: x.sources,
+            })
+            .collect())
+    })
+    .await
+    .map(Json)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+struct SeriesQuery {
+    /// Default BTCUSDT.
+    symbol: Option<String>,
+    /// Default 1d.
+    tf: Option<String>,
+    /// ISO-8601 UTC; default now.
+    asof: Option<String>,
+    /// Only the last N bars (1 to 100000).
+    last: Option<usize>,
+    /// `json` (default) or `csv`.
+    format: Option<String>,
+}
+
+fn check_last(last: Option<usize>) -> Result<Option<usize>, Problem> {
+    match last {
+        Some(n) if !(1..=100_000).contains(&n) => {
+            Err(Problem::param("last", &n.to_string(), "1 to 100000"))
+        }
+        other => Ok(other),
+    }
+}
+
+/// Bars as known at `asof`.
+#[utoipa::path(get, path = "/api/v1/candles", params(SeriesQuery),
+    responses((status = 200, description = "JSON, or CSV with format=csv"), (status = 404, body = Problem)))]
+async fn candles(
+    State(s): State<AppState>,
+    Query(q): Query<SeriesQuery>,
+) -> Result<Response, Problem> {
+    let symbol = parse_symbol(q.symbol.as_deref())?;
+    let tf = parse_tf("tf", q.tf.as_deref(), "1d")?;
+    let asof = parse_time("asof", q.asof.as_deref())?;
+    let last = check_last(q.last)?;
+    let csv = want_csv(q.format.as_deref())?;
+    let (source, asof, bars) = with_context(&s, asof, move |ctx, _| {
+        let b = ctx.bars(&symbol, tf)?;
+        let n = b.value.candles.len();
+        let keep = last.map_or(0, |l| n.saturating_sub(l));
+        Ok((
+            b.source.clone(),
+            ctx.asof(),
+            b.value.candles[keep..].to_vec(),
+        ))
+    })
+    .await?;
+    if csv {
+        let mut t = String::from("open_time,open,high,low,close,volume\n");
+        for c in &bars {
+            t.push_str(&format!(
+                "{},{},{},{},{},{}\n",
+                c.open_time, c.open, c.high, c.low, c.close, c.volume
+            ));
+        }
+        return Ok(csv_response(t));
+    }
+    Ok(Json(serde_json::json!({
+        "as_of": asof,
+        "symbol": q.symbol.unwrap_or_else(|| "BTCUSDT".into()),
+        "timeframe": tf,
+        "source": source,
+        "candles": bars,
+    }))
+    .into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+struct IndicatorsQuery {
+    symbol: Option<String>,
+    tf: Option<String>,
+    /// `rsi:14,ema:20,…`, `watch` (default) or `all`.
+    ind: Option<String>,
+    asof: Option<String>,
+    /// Only the last N rows (default 200).
+    last: Option<usize>,
+    format: Option<String>,
+}
+
+/// Indicators of the bars known at `asof`, with their claims.
+#[utoipa::path(get, path = "/api/v1/indicators", params(IndicatorsQuery),
+    responses((status = 200, body = ReportDoc), (status = 400, body = Problem), (status = 404, body = Problem)))]
+async fn indicators(
+    State(s): State<AppState>,
+    Query(q): Query<IndicatorsQuery>,
+) -> Result<Response, Problem> {
+    let last = check_last(q.last)?.unwrap_or(200);
+    let p = canary_engine::IndicatorsParams {
+        symbol: parse_symbol(q.symbol.as_deref())?,
+        timeframe: parse_tf("tf", q.tf.as_deref(), "1d")?,
+        spec: q.ind.clone().unwrap_or_else(|| "watch".into()),
+        to: None,
+        last: Some(last),
+    };
+    let asof = parse_time("asof", q.asof.as_deref())?;
+    let csv = want_csv(q.format.as_deref())?;
+    let r = with_context(&s, asof, move |ctx, _| canary_engine::indicators(ctx, &p)).await?;
+    // The bars read for the warm-up are not rows.
+    let n = r.body.times.len();
+    let rows: Vec<usize> = (n.saturating_sub(last)..n).collect();
+    if csv {
+        let b = &r.body;
+        let mut t = String::from("time,close");
+        for (name, _) in &b.columns {
+            t.push(',');
+            t.push_str(name);
+        }
+        t.push('\n');
+        for &i in &rows {
+            t.push_str(&format!("{},{}", b.times[i], b.close[i]));
+            for (_, col) in &b.columns {
+                let v = col[i];
+                if v.is_finite() {
+                    t.push_str(&format!(",{v}"));
+                } else {
+                    t.push(',');
+                }
+            }
+            t.push('\n');
+        }
+        return Ok(csv_response(t));
+    }
+    Ok(Json(canary_engine::indicators_json(&r, &rows)).into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+struct AtQuery {
+    /// Default BTCUSDT.
+    symbol: Option<String>,
+    /// ISO-8601 UTC; default now.
+    asof: Option<String>,
+}
+
+/// Market statistics as of `asof`.
+#[utoipa::path(get, path = "/api/v1/stats", params(AtQuery),
+    responses((status = 200, body = ReportDoc), (status = 404, body = Problem)))]
+async fn stats(State(s): State<AppState>, Query(q): Query<AtQuery>) -> Result<Response, Problem> {
+    let p = canary_engine::StatsParams {
+        symbol: parse_symbol(q.symbol.as_deref())?,
+        intraday: Timeframe::H4,
+    };
+    let asof = parse_time("asof", q.asof.as_deref())?;
+    let r = with_context(&s, asof, move |ctx, _| canary_engine::stats(ctx, &p)).await?;
+    Ok(Json(r).into_response())
+}
+
+/// The Watch (support, trapdoor, resistance, triggers) as of `asof`.
+#[utoipa::path(get, path = "/api/v1/watch", params(AtQuery),
+    responses((status = 200, body = ReportDoc), (status = 404, body = Problem)))]
+async fn watch(State(s): State<AppState>, Query(q): Query<AtQuery>) -> Result<Response, Problem> {
+    let p = canary_engine::WatchParams::new(parse_symbol(q.symbol.as_deref())?);
+    let asof = parse_time("asof", q.asof.as_deref())?;
+    let r = with_context(&s, asof, move |ctx, _| canary_engine::watch(ctx, &p)).await?;
+    Ok(Json(r).into_response())
+}
+
+fn score_params(symbol: Symbol) -> canary_engine::ScoreParams {
+    let asset = symbol
+        .as_str()
+        .trim_end_matches("USDT")
+        .trim_end_matches("USD")
+        .to_string();
+    canary_engine::ScoreParams {
+        symbol,
+        method: canary_analytics::score::Methodology::built_in(),
+        asset,
+        horizon_days: 7,
+        drawdown: 0.10,
+    }
+}
+
+/// Risk, Threat, Pulse and the label with their waterfall, as of `asof`.
+#[utoipa::path(get, path = "/api/v1/score", params(AtQuery),
+    responses((status = 200, body = ReportDoc), (status = 404, body = Problem)))]
+async fn score(State(s): State<AppState>, Query(q): Query<AtQuery>) -> Result<Response, Problem> {
+    let p = score_params(parse_symbol(q.symbol.as_deref())?);
+    let asof = parse_time("asof", q.asof.as_deref())?;
+    let r = with_context(&s, asof, move |ctx, st| {
+        canary_engine::score(ctx, &p, &st.dictionary, &st.lexicon)
+    })
+    .await?;
+    Ok(Json(r).into_response())
+}
+
+/// Network series, hashprice and the fleet's margins as of `asof`.
+#[utoipa::path(get, path = "/api/v1/network", params(AtQuery),
+    responses((status = 200, body = ReportDoc), (status = 404, body = Problem)))]
+async fn network(State(s): State<AppState>, Query(q): Query<AtQuery>) -> Result<Response, Problem> {
+    let p = canary_engine::NetworkParams {
+        price: canary_engine::Price::Stored,
+        symbol: parse_symbol(q.symbol.as_deref())?,
+        fees_btc: 0.0,
+        power_usd_per_mwh: 50.0,
+        vendor: None,
+    };
+    let asof = parse_time("asof", q.asof.as_deref())?;
+    let r = with_context(&s, asof, move |ctx, _| canary_engine::network(ctx, &p)).await?;
+    Ok(Json(r).into_response())
+}
+
+/// The miners' break-evens, debt coverage and stress as of `asof` (company figures as
+/// published by then).
+#[utoipa::path(get, path = "/api/v1/miners", params(AtQuery),
+    responses((status = 200, body = ReportDoc), (status = 404, body = Problem)))]
+async fn miners(State(s): State<AppState>, Query(q): Query<AtQuery>) -> Result<Response, Problem> {
+    let p = canary_engine::MinersParams {
+        price: canary_engine::Price::Stored,
+        symbol: parse_symbol(q.symbol.as_deref())?,
+        scenarios: Vec::new(),
+    };
+    let asof = parse_time("asof", q.asof.as_deref())?;
+    let r = with_context(&s, asof, move |ctx, _| canary_engine::miners(ctx, &p)).await?;
+    Ok(Json(r).into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+struct TreasuryQuery {
+    symbol: Option<String>,
+    asof: Option<String>,
+    /// One ticker (default: every company holding BTC).
+    company: Option<String>,
+}
+
+/// Treasury companies' holdings, coverage and forced-selling prices as of `asof`.
+#[utoipa::path(get, path = "/api/v1/treasury", params(TreasuryQuery),
+    responses((status = 200, body = ReportDoc), (status = 404, body = Problem)))]
+async fn treasury(
+    State(s): State<AppState>,
+    Query(q): Query<TreasuryQuery>,
+) -> Result<Response, Problem> {
+    let p = canary_engine::TreasuryParams {
+        price: canary_engine::Price::Stored,
+        symbol: parse_symbol(q.symbol.as_deref())?,
+        company: q.company.clone(),
+        scenarios: Vec::new(),
+    };
+    let asof = parse_time("asof", q.asof.as_deref())?;
+    let r = with_context(&s, asof, move |ctx, _| canary_engine::treasury(ctx, &p)).await?;
+    Ok(Json(r).into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+struct NewsQuery {
+    asof: Option<String>,
+    /// Only items with this tag (a ticker, an exchange, a topic slug).
+    tag: Option<String>,
+    /// Score and order by relevance to this asset (e.g. BTC)…
+    asset: Option<String>,
+    /// …and topic (e.g. bitcoin-miners).
+    topic: Option<String>,
+    /// At most this many (1 to 500, default 50).
+    limit: Option<usize>,
+}
+
+fn check_limit(limit: Option<usize>, default: usize) -> Result<usize, Problem> {
+    match limit {
+        Some(n) if !(1..=500).contains(&n) => {
+            Err(Problem::param("limit", &n.to_string(), "1 to 500"))
+        }
+        Some(n) => Ok(n),
+        None => Ok(default),
+    }
+}
+
+/// News items known at `asof` (the week before), tagged, scored and cited as claims.
+#[utoipa::path(get, path = "/api/v1/news", params(NewsQuery),
+    responses((status = 200, body = ReportDoc), (status = 400, body = Problem)))]
+async fn news(State(s): State<AppState>, Query(q): Query<NewsQuery>) -> Result<Response, Problem> {
+    let p = canary_engine::NewsParams {
+        tag: q.tag.clone(),
+        asset: q.asset.clone(),
+        topic: q.topic.clone(),
+        limit: check_limit(q.limit, 50)?,
+        ..canary_engine::NewsParams::default()
+    };
+    let asof = parse_time("asof", q.asof.as_deref())?;
+    let r = with_context(&s, asof, move |ctx, st| {
+        canary_engine::news(ctx, &st.dictionary, &st.lexicon, &p)
+    })
+    .await?;
+    Ok(Json(r).into_response())
+}
+
+/// Stories (items about one event, clustered) known at `asof`.
+#[utoipa::path(get, path = "/api/v1/stories", params(NewsQuery),
+    responses((status = 200, body = ReportDoc), (status = 400, body = Problem)))]
+async fn stories(
+    State(s): State<AppState>,
+    Query(q): Query<NewsQuery>,
+) -> Result<Response, Problem> {
+    let p = canary_engine::StoriesParams {
+        asset: q.asset.clone(),
+        topic: q.topic.clone(),
+        limit: check_limit(q.limit, 20)?,
+        ..canary_engine::StoriesParams::default()
+    };
+    let asof = parse_time("asof", q.asof.as_deref())?;
+    let r = with_context(&s, asof, move |ctx, st| {
+        canary_engine::stories(ctx, &st.dictionary, &st.lexicon, &p)
+    })
+    .await?;
+    Ok(Json(r).into_response())
+}
+
+/// A stored analysis, listed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AnalysisRow {
+    id: String,
+    symbol: String,
+    topic: String,
+    as_of: String,
+    version: String,
+    headline: String,
+    label: Option<String>,
+    tags: Vec<String>,
+    created_at: String,
+}
+
+fn row(a: &canary_store::StoredAnalysis) -> AnalysisRow {
+    AnalysisRow {
+        id: a.id.clone(),
+        symbol: a.symbol.clone(),
+        topic: a.topic.clone(),
+        as_of: a.as_of.to_string(),
+        version: a.version.clone(),
+        headline: a.headline.clone(),
+        label: a.label.clone(),
+        tags: a.tags.clone(),
+        created_at: a.created_at.to_string(),
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+struct AnalysesQuery {
+    /// Only analyses with this tag.
+    tag: Option<String>,
+}
+
+/// Stored analyses, newest first.
+#[utoipa::path(get, path = "/api/v1/analyses", params(AnalysesQuery),
+    responses((status = 200, body = [AnalysisRow])))]
+async fn analyses(
+    State(s): State<AppState>,
+    Query(q): Query<AnalysesQuery>,
+) -> Result<Json<Vec<AnalysisRow>>, Problem> {
+    with_store(&s, move |store| {
+        Ok(store.analyses(q.tag.as_deref())?.iter().map(row).collect())
+    })
+    .await
+    .map(Json)
+}
+
+fn find(store: &Store, id: &str) -> Result<canary_store::StoredAnalysis, Problem> {
+    store.analysis(id)?.ok_or_else(|| {
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            format!("no analysis {id} (GET /api/v1/analyses lists them; an id prefix works)"),
+        )
+    })
+}
+
+/// One stored analysis, as `canary analyze --format json` wrote it (an id prefix is enough).
+#[utoipa::path(get, path = "/api/v1/analyses/{id}", params(("id" = String, Path)),
+    responses((status = 200, description = "The analysis JSON with its claims"), (status = 404, body = Problem)))]
+async fn analysis(State(s): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
+    let json = with_store(&s, move |store| Ok(find(store, &id)?.json)).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
+}
+
+/// Every version of an analysis (same symbol, topic and time), oldest first.
+#[utoipa::path(get, path = "/api/v1/analyses/{id}/history", params(("id" = String, Path)),
+    responses((status = 200, body = [AnalysisRow]), (status = 404, body = Problem)))]
+async fn analysis_history(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<AnalysisRow>>, Problem> {
+    with_store(&s, move |store| {
+        let a = find(store, &id)?;
+        Ok(store.analysis_versions(&a)?.iter().map(row).collect())
+    })
+    .await
+    .map(Json)
+}
+
+fn token(headers: &HeaderMap) -> Result<String, Problem> {
+    bearer(headers).ok_or_else(|| {
+        Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "alert rules belong to a token: send Authorization: Bearer TOKEN",
+        )
+    })
+}
+
+/// A rule as listed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RuleRow {
+    id: i64,
+    rule: String,
+    timeframe: String,
+    policy: serde_json::Value,
+    /// The channel (secrets left out).
+    channel: serde_json::Value,
+    created_at: String,
+}
+
+fn redacted(channel: &str) -> serde_json::Value {
+    let mut v: serde_json::Value = serde_json::from_str(channel).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        for k in ["secret", "bot_token"] {
+            if o.contains_key(k) {
+                o.insert(k.into(), serde_json::Value::String("***".into()));
+            }
+        }
+        if let Some(smtp) = o.get_mut("smtp").and_then(|x| x.as_object_mut())
+            && smtp.contains_key("password")
+        {
+            smtp.insert("password".into(), serde_json::Value::String("***".into()));
+        }
+    }
+    v
+}
+
+/// The token's alert rules.
+#[utoipa::path(get, path = "/api/v1/alerts/rules",
+    responses((status = 200, body = [RuleRow]), (status = 401, body = Problem)),
+    security(("bearer" = [])))]
+async fn rules(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<RuleRow>>, Problem> {
+    let owner = canary_engine::alerting::owner_of(&token(&headers)?);
+    with_store(&s, move |store| {
+        Ok(store
+            .rules(Some(&owner))?
+            .into_iter()
+            .map(|r| RuleRow {
+                id: r.id,
+                rule: r.rule,
+                timeframe: r.timeframe,
+                policy: serde_json::from_str(&r.policy).unwrap_or_default(),
+                channel: redacted(&r.channel),
+                created_at: r.created_at.to_string(),
+            })
+            .collect())
+    })
+    .await
+    .map(Json)
+}
+
+/// A rule to add.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewRule {
+    /// The rule, e.g. `BTCUSDT.rsi14.1d < 30`.
+    rule: String,
+    /// The timeframe whose closes evaluate it (default 1d).
+    timeframe: Option<String>,
+    /// The policy (`for_evals`, `cooldown_ms`, `band`, `frequency`, `notify_resolved`,
+    /// `repeat_ms`, `expires_at`, `intrabar`); defaults when left out.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    policy: Option<serde_json::Value>,
+    /// The channel: `{"type": "webhook", "url": …, "secret": …}`, `slack`, `discord`,
+    /// `telegram`, `email`, or `{"type": "log"}` (default).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    channel: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+struct Added {
+    id: i64,
+}
+
+/// Add an alert rule for the token.
+#[utoipa::path(post, path = "/api/v1/alerts/rules", request_body = NewRule,
+    responses((status = 201, body = Added), (status = 400, body = Problem), (status = 401, body = Problem)),
+    security(("bearer" = [])))]
+async fn add_rule(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<NewRule>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, Problem> {
+    let token = token(&headers)?;
+    let Json(n) = body.map_err(|e| Problem::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let timeframe = parse_tf("timeframe", n.timeframe.as_deref(), "1d")?;
+    let policy: Policy = match n.policy {
+        Some(p) => serde_json::from_value(merge_default_policy(p))
+            .map_err(|e| Problem::param("policy", "…", &e.to_string()))?,
+        None => Policy::default(),
+    };
+    let channel: canary_engine::alerting::Channel = match n.channel {
+        Some(c) => {
+            serde_json::from_value(c).map_err(|e| Problem::param("channel", "…", &e.to_string()))?
+        }
+        None => canary_engine::alerting::Channel::Log,
+    };
+    let spec = canary_engine::alerting::RuleSpec {
+        rule: n.rule,
+        timeframe,
+        policy,
+        channel,
+    };
+    let id = with_store(&s, move |store| {
+        canary_engine::alerting::add_rule(store, &token, &spec, now()).map_err(Problem::from)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(Added { id })).into_response())
+}
+
+/// The policy's fields over its defaults.
+fn merge_default_policy(p: serde_json::Value) -> serde_json::Value {
+    let mut base = serde_json::to_value(Policy::default()).unwrap_or_default();
+    if let (Some(b), Some(o)) = (base.as_object_mut(), p.as_object()) {
+        for (k, v) in o {
+            b.insert(k.clone(), v.clone());
+        }
+        return base;
+    }
+    p
+}
+
+/// Remove one of the token's rules.
+#[utoipa::path(delete, path = "/api/v1/alerts/rules/{id}", params(("id" = i64, Path)),
+    responses((status = 204), (status = 404, body = Problem), (status = 401, body = Problem)),
+    security(("bearer" = [])))]
+async fn remove_rule(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Response, Problem> {
+    let owner = canary_engine::alerting::owner_of(&token(&headers)?);
+    let removed = with_store(&s, move |store| Ok(store.remove_rule(&owner, id)?)).await?;
+    if removed {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            format!("no rule {id} of this token (GET /api/v1/alerts/rules lists them)"),
+        ))
+    }
+}
+
+/// A delivery of a notice.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryRow {
+    rule_id: i64,
+    idempotency_key: String,
+    #[schema(value_type = Object)]
+    notice: serde_json::Value,
+    late: bool,
+    status: String,
+    attempts: i64,
+    last_error: Option<String>,
+    latency_ms: Option<i64>,
+    created_at: String,
+    delivered_at: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+struct DeliveriesQuery {
+    /// Only this rule's.
+    rule: Option<i64>,
+}
+
+/// Deliveries of the token's rules, newest first.
+#[utoipa::path(get, path = "/api/v1/alerts/deliveries", params(DeliveriesQuery),
+    responses((status = 200, body = [DeliveryRow]), (status = 401, body = Problem)),
+    security(("bearer" = [])))]
+async fn deliveries(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<DeliveriesQuery>,
+) -> Result<Json<Vec<DeliveryRow>>, Problem> {
+    let owner = canary_engine::alerting::owner_of(&token(&headers)?);
+    with_store(&s, move |store| {
+        let mine: Vec<i64> = store.rules(Some(&owner))?.iter().map(|r| r.id).collect();
+        Ok(store
+            .delivery_log(q.rule)?
+            .into_iter()
+            .filter(|d| mine.contains(&d.rule_id))
+            .map(|d| DeliveryRow {
+                rule_id: d.rule_id,
+                idempotency_key: d.idempotency_key,
+                notice: serde_json::from_str(&d.notice).unwrap_or_default(),
+                late: d.late,
+                status: d.status,
+                attempts: d.attempts,
+                last_error: d.last_error,
+                latency_ms: d.latency_ms,
+                created_at: d.created_at.to_string(),
+                delivered_at: d.delivered_at.map(|t| t.to_string()),
+            })
+            .collect())
+    })
+    .await
+    .map(Json)
+}
