@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# The Python the tests start real servers with (an SMTP server for the email alerts):
-# a virtual environment at .venv-test with aiosmtpd and trustme from PyPI. Prints its python.
+# The Python the tests start real servers and tools with (an SMTP server for the email
+# alerts, the OpenAPI validator):
+# a virtual environment at .venv-test with aiosmtpd, trustme and openapi-spec-validator from
+# PyPI. Prints its python.
 # Installs Debian's python3-venv first when the system Python cannot make one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=.venv-test
-DEPS=(aiosmtpd==1.4.6 trustme==1.2.1)
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import aiosmtpd, trustme' 2>/dev/null; then
+DEPS=(aiosmtpd==1.4.6 trustme==1.2.1 openapi-spec-validator==0.9.0)
+# Made again when the pinned list changes (it is recorded in the environment).
+if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$VENV/.deps" 2>/dev/null)" != "${DEPS[*]}" ]; then
     if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' 2>/dev/null; then
         echo "test-python: installing python3-venv (Debian)" >&2
         SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
@@ -15,5 +18,6 @@ if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import aiosmtpd, trus
     rm -rf "$VENV"
     python3 -m venv "$VENV" >&2
     "$VENV/bin/pip" install --quiet "${DEPS[@]}" >&2
+    echo "${DEPS[*]}" > "$VENV/.deps"
 fi
 echo "$PWD/$VENV/bin/python"

@@ -714,7 +714,7 @@ async fn add_rule(
     body: Result<Json<NewRule>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, Problem> {
     let token = token(&headers)?;
-    let Json(n) = body.map_err(|e| Problem::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let Json(n) = body.map_err(|e| Problem::new(e.status(), e.body_text()))?;
     let timeframe = parse_tf("timeframe", n.timeframe.as_deref(), "1d")?;
     let policy: Policy = match n.policy {
         Some(p) => serde_json::from_value(merge_default_policy(p))

@@ -1,0 +1,373 @@
+//! `canary serve` end to end: every route of /api/v1 on the real data as of the crash
+//! morning, the analysis `canary analyze` stored served as it was written, alert rules owned by
+//! their token, the limits (rate, body, CORS, loopback), errors as problem+json, and the
+//! OpenAPI document listing every route and valid by the OpenAPI 3 schema.
+
+mod common;
+
+use std::io::BufRead;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use common::{assert_report, canary, import_4h, import_network, ok, shared};
+
+const ASOF: &str = "2026-02-06T05:00:00Z";
+
+/// A `canary serve` child on a free loopback port; stopped with Ctrl-C when dropped.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(db: &Path, extra: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_canary"))
+            .arg("--db")
+            .arg(db)
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no address in {line:?}"))
+            .to_string();
+        Server { child, base: addr }
+    }
+
+    fn get(&self, path: &str) -> reqwest::blocking::Response {
+        reqwest::blocking::get(format!("{}{path}", self.base)).unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+fn json(r: reqwest::blocking::Response) -> serde_json::Value {
+    let status = r.status();
+    let text = r.text().unwrap();
+    assert!(status.is_success(), "{status}: {text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+fn problem(r: reqwest::blocking::Response, status: u16) -> String {
+    assert_eq!(r.status().as_u16(), status);
+    assert_eq!(
+        r.headers()["content-type"].to_str().unwrap(),
+        "application/problem+json"
+    );
+    let p: serde_json::Value = serde_json::from_str(&r.text().unwrap()).unwrap();
+    assert_eq!(p["status"], status);
+    p["detail"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn shared_data_every_report_route_answers_as_of_the_crash_morning() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    import_4h(&db);
+    import_network(&db);
+    let n = shared("data/news_2026-02-05_sources.csv");
+    ok(&canary(&db, &["news", "import", n.to_str().unwrap()]));
+    let s = Server::start(&db, &[]);
+    assert_eq!(json(s.get("/api/v1/health"))["status"], "ok");
+    let series = json(s.get("/api/v1/series"));
+    assert!(
+        series
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["timeframe"] == "4h")
+    );
+    // Every report: as of the time asked, claims resolving.
+    for route in [
+        "stats", "watch", "score", "network", "miners", "treasury", "news", "stories",
+    ] {
+        let doc = json(s.get(&format!("/api/v1/{route}?asof={ASOF}")));
+        assert_report(&doc, ASOF);
+    }
+    // The same numbers as the command line.
+    let served = json(s.get(&format!("/api/v1/stats?asof={ASOF}")));
+    let cli: serde_json::Value = serde_json::from_str(&ok(&canary(
+        &db,
+        &[
+            "stats", "--symbol", "BTCUSDT", "--asof", ASOF, "--format", "json",
+        ],
+    )))
+    .unwrap();
+    assert_eq!(served, cli);
+    let score = json(s.get(&format!("/api/v1/score?asof={ASOF}")));
+    assert!(score["risk"].as_f64().unwrap() > 80.0);
+    // Indicators and candles, JSON and CSV, only bars known at the time.
+    let ind = json(s.get(&format!(
+        "/api/v1/indicators?tf=4h&ind=rsi:14&last=2&asof={ASOF}"
+    )));
+    let rows = ind["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1]["time"], "2026-02-06T00:00:00Z");
+    assert!((rows[1]["rsi_14"].as_f64().unwrap() - 18.7).abs() < 0.05);
+    let csv = s
+        .get(&format!(
+            "/api/v1/candles?tf=4h&last=2&asof={ASOF}&format=csv"
+        ))
+        .text()
+        .unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert!(
+        csv.lines()
+            .last()
+            .unwrap()
+            .starts_with("2026-02-06T00:00:00Z,62909.87,"),
+        "{csv}"
+    );
+    let candles = json(s.get(&format!("/api/v1/candles?tf=1d&last=1&asof={ASOF}")));
+    assert_eq!(candles["candles"][0]["open_time"], "2026-02-05T00:00:00Z");
+    let ind_csv = s
+        .get(&format!(
+            "/api/v1/indicators?tf=1d&ind=rsi:14&last=1&asof={ASOF}&format=csv"
+        ))
+        .text()
+        .unwrap();
+    assert!(
+        ind_csv.starts_with("time,close,rsi_14\n2026-02-05T00:00:00Z,62909.86,15.8"),
+        "{ind_csv}"
+    );
+    // Errors that say what to change.
+    let d = problem(s.get("/api/v1/stats?asof=yesterday"), 400);
+    assert!(
+        d.contains("asof=yesterday") && d.contains("ISO-8601"),
+        "{d}"
+    );
+    let d = problem(s.get("/api/v1/candles?tf=7x"), 400);
+    assert!(d.starts_with("tf=7x"), "{d}");
+    let d = problem(s.get("/api/v1/stats?symbol=ETHUSDT"), 404);
+    assert!(d.contains("ETHUSDT"), "{d}");
+    let d = problem(s.get("/api/v1/indicators?ind=nope:3"), 400);
+    assert!(d.contains("nope"), "{d}");
+    problem(s.get("/api/v1/candles?format=xml"), 400);
+    problem(s.get("/api/v1/nothing"), 404);
+}
+
+#[test]
+fn shared_data_the_served_analysis_is_the_one_analyze_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("a.db");
+    import_4h(&db);
+    import_network(&db);
+    let n = shared("data/news_2026-02-05_sources.csv");
+    ok(&canary(&db, &["news", "import", n.to_str().unwrap()]));
+    let written: serde_json::Value = serde_json::from_str(&ok(&canary(
+        &db,
+        &[
+            "analyze", "--symbol", "BTCUSDT", "--topic", "miners", "--asof", ASOF, "--format",
+            "json",
+        ],
+    )))
+    .unwrap();
+    let s = Server::start(&db, &[]);
+    let list = json(s.get("/api/v1/analyses?tag=bitcoin-miners"));
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0]["as_of"], ASOF);
+    let id = list[0]["id"].as_str().unwrap();
+    let served = json(s.get(&format!("/api/v1/analyses/{id}")));
+    assert_eq!(served, written, "the same analysis, number for number");
+    // An id prefix is enough; the history lists its versions.
+    let again = json(s.get(&format!("/api/v1/analyses/{}", &id[..10])));
+    assert_eq!(again, written);
+    let history = json(s.get(&format!("/api/v1/analyses/{id}/history")));
+    assert_eq!(history.as_array().unwrap().len(), 1);
+    assert!(
+        json(s.get("/api/v1/analyses?tag=eth"))
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    problem(s.get("/api/v1/analyses/ffffffff"), 404);
+}
+
+#[test]
+fn alert_rules_belong_to_their_token_over_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    import_4h(&db);
+    let s = Server::start(&db, &["--max-body", "2048"]);
+    let client = reqwest::blocking::Client::new();
+    let post = |token: Option<&str>, body: &str| {
+        let mut r = client
+            .post(format!("{}/api/v1/alerts/rules", s.base))
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r.send().unwrap()
+    };
+    let rule = r#"{"rule": "BTCUSDT.rsi14.1d < 30", "channel": {"type": "webhook", "url": "https://hooks.example.org/x", "secret": "s3cret"}, "policy": {"cooldown_ms": 86400000}}"#;
+    let d = problem(post(None, rule), 401);
+    assert!(d.contains("Bearer"), "{d}");
+    let added = post(Some("alice"), rule);
+    assert_eq!(added.status().as_u16(), 201);
+    let id = json(added)["id"].as_i64().unwrap();
+    let get = |token: &str, path: &str| {
+        client
+            .get(format!("{}{path}", s.base))
+            .bearer_auth(token)
+            .send()
+            .unwrap()
+    };
+    let mine = json(get("alice", "/api/v1/alerts/rules"));
+    assert_eq!(mine[0]["id"], id);
+    assert_eq!(mine[0]["policy"]["cooldown_ms"], 86_400_000);
+    assert_eq!(
+        mine[0]["channel"]["secret"], "***",
+        "secrets are not served"
+    );
+    assert!(
+        json(get("bob", "/api/v1/alerts/rules"))
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let del = |token: &str| {
+        client
+            .delete(format!("{}/api/v1/alerts/rules/{id}", s.base))
+            .bearer_auth(token)
+            .send()
+            .unwrap()
+    };
+    problem(del("bob"), 404);
+    assert!(
+        json(get("alice", "/api/v1/alerts/deliveries"))
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // A rule that does not parse, a private webhook, a body that is not JSON, one too large.
+    let d = problem(post(Some("alice"), r#"{"rule": "BTCUSDT.clos < 3"}"#), 400);
+    assert!(d.contains("column 9"), "{d}");
+    let d = problem(
+        post(
+            Some("alice"),
+            r#"{"rule": "BTCUSDT.close < 3", "channel": {"type": "webhook", "url": "http://127.0.0.1:9/x"}}"#,
+        ),
+        400,
+    );
+    assert!(d.contains("loopback or private"), "{d}");
+    problem(post(Some("alice"), "{"), 400);
+    let big = format!(r#"{{"rule": "{}"}}"#, "x".repeat(4096));
+    assert_eq!(post(Some("alice"), &big).status().as_u16(), 413);
+    assert_eq!(del("alice").status().as_u16(), 204);
+    assert!(
+        json(get("alice", "/api/v1/alerts/rules"))
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn limits_cors_and_the_listening_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("l.db");
+    import_4h(&db);
+    {
+        let s = Server::start(&db, &["--rate", "3"]);
+        for _ in 0..3 {
+            let r = s.get("/api/v1/health");
+            assert_eq!(r.status().as_u16(), 200);
+            assert!(
+                r.headers().get("access-control-allow-origin").is_none(),
+                "CORS is off"
+            );
+        }
+        let r = s.get("/api/v1/health");
+        assert!(r.headers().contains_key("retry-after"));
+        let d = problem(r, 429);
+        assert!(d.contains("more than 3 requests a minute"), "{d}");
+    }
+    {
+        let s = Server::start(&db, &["--cors-origin", "https://dash.example.org"]);
+        let r = s.get("/api/v1/health");
+        assert_eq!(
+            r.headers()["access-control-allow-origin"],
+            "https://dash.example.org"
+        );
+    }
+    let o = canary(&db, &["serve", "--addr", "0.0.0.0:0"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not a loopback address"));
+    let missing = dir.path().join("none.db");
+    let o = canary(&missing, &["serve", "--addr", "127.0.0.1:0"]);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("no database there"),
+        "{o:?}"
+    );
+}
+
+#[test]
+fn the_openapi_document_lists_every_route_and_is_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("o.db");
+    import_4h(&db);
+    let s = Server::start(&db, &[]);
+    let doc = json(s.get("/api/v1/openapi.json"));
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths: Vec<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    for p in [
+        "/api/v1/health",
+        "/api/v1/series",
+        "/api/v1/candles",
+        "/api/v1/indicators",
+        "/api/v1/stats",
+        "/api/v1/watch",
+        "/api/v1/score",
+        "/api/v1/network",
+        "/api/v1/miners",
+        "/api/v1/treasury",
+        "/api/v1/news",
+        "/api/v1/stories",
+        "/api/v1/analyses",
+        "/api/v1/analyses/{id}",
+        "/api/v1/analyses/{id}/history",
+        "/api/v1/alerts/rules",
+        "/api/v1/alerts/rules/{id}",
+        "/api/v1/alerts/deliveries",
+    ] {
+        assert!(paths.contains(&p), "{p} missing from {paths:?}");
+    }
+    // Validated by openapi-spec-validator (PyPI), installed in .venv-test by make test.
+    let python = std::env::var("CANARY_TEST_PYTHON").expect(
+        "CANARY_TEST_PYTHON is not set: run `make test`, which installs the validator in .venv-test",
+    );
+    let file = dir.path().join("openapi.json");
+    std::fs::write(&file, serde_json::to_string(&doc).unwrap()).unwrap();
+    let out = Command::new(&python)
+        .args(["-c", "import sys, json; from openapi_spec_validator import validate; validate(json.load(open(sys.argv[1]))); print('valid')"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("valid"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
