@@ -49,6 +49,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/api/v1/alerts/rules", get(rules).post(add_rule))
         .route("/api/v1/alerts/rules/{id}", delete(remove_rule))
         .route("/api/v1/alerts/deliveries", get(deliveries))
+        .route("/api/v1/stream", get(stream))
         .fallback(|| async {
             Problem::new(
                 StatusCode::NOT_FOUND,
@@ -827,4 +828,62 @@ async fn deliveries(
     })
     .await
     .map(Json)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+struct StreamQuery {
+    /// Only these kinds, comma-separated: bar, score, notice, system, divergence, job,
+    /// rule_error (default all).
+    kinds: Option<String>,
+}
+
+/// What the engine running beside the server reports, as it happens (Server-Sent Events:
+/// `event: bar|score|notice|…`, `data: JSON`). A client too slow for the stream gets a
+/// `lagged` event with the number it missed; nothing queues without bound.
+#[utoipa::path(get, path = "/api/v1/stream", params(StreamQuery),
+    responses((status = 200, description = "text/event-stream"), (status = 404, body = Problem)))]
+async fn stream(
+    State(s): State<AppState>,
+    Query(q): Query<StreamQuery>,
+) -> Result<Response, Problem> {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    use tokio::sync::broadcast::error::RecvError;
+    let Some(live) = &s.live else {
+        return Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            "no engine runs beside this server: start it with canary serve --run canary.toml",
+        ));
+    };
+    let kinds: Option<Vec<String>> = q
+        .kinds
+        .map(|k| k.split(',').map(|x| x.trim().to_string()).collect());
+    let rx = live.subscribe();
+    let events = futures_util::stream::unfold(rx, move |mut rx| {
+        let kinds = kinds.clone();
+        async move {
+            loop {
+                match rx.recv().await {
+                    Ok(line) => {
+                        let kind = serde_json::from_str::<serde_json::Value>(&line)
+                            .ok()
+                            .and_then(|v| v["kind"].as_str().map(str::to_string))
+                            .unwrap_or_default();
+                        if kinds.as_ref().is_some_and(|k| !k.contains(&kind)) {
+                            continue;
+                        }
+                        let e = Event::default().event(kind).data(&*line);
+                        return Some((Ok::<_, std::convert::Infallible>(e), rx));
+                    }
+                    Err(RecvError::Lagged(n)) => {
+                        let e = Event::default().event("lagged").data(n.to_string());
+                        return Some((Ok(e), rx));
+                    }
+                    Err(RecvError::Closed) => return None,
+                }
+            }
+        }
+    });
+    Ok(Sse::new(events)
+        .keep_alive(KeepAlive::default())
+        .into_response())
 }

@@ -68,6 +68,8 @@ pub struct AppState {
     pub profiles: Arc<Profiles>,
     pub dictionary: Arc<Dictionary>,
     pub lexicon: Arc<Lexicon>,
+    /// What the engine running beside the server reports, as JSON lines (`/api/v1/stream`).
+    pub live: Option<tokio::sync::broadcast::Sender<Arc<str>>>,
     buckets: Arc<Mutex<HashMap<String, (f64, Instant)>>>,
 }
 
@@ -91,6 +93,7 @@ impl AppState {
             profiles: Arc::new(Profiles::built_in()?),
             dictionary: Arc::new(Dictionary::built_in()),
             lexicon: Arc::new(Lexicon::built_in().clone()),
+            live: None,
             buckets: Arc::new(Mutex::new(HashMap::new())),
         })
     }
@@ -203,12 +206,14 @@ pub enum ServeError {
 }
 
 /// Listen on `config.addr` until `stop` resolves; `ready` gets the address bound (port 0
-/// picks a free one).
+/// picks a free one). `live` carries what an engine running beside the server reports, for
+/// `/api/v1/stream`.
 ///
 /// # Errors
 /// A non-loopback address not allowed, no database, an address in use.
 pub async fn serve(
     config: ServerConfig,
+    live: Option<tokio::sync::broadcast::Sender<Arc<str>>>,
     ready: impl FnOnce(SocketAddr),
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
@@ -225,7 +230,9 @@ pub async fn serve(
             error: e.to_string(),
         })?;
     ready(listener.local_addr()?);
-    let app = router(AppState::new(config)?);
+    let mut state = AppState::new(config)?;
+    state.live = live;
+    let app = router(state);
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

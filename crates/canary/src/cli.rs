@@ -959,6 +959,10 @@ pub struct ServeArgs {
     /// The largest request body, in bytes (1 to 16777216).
     #[arg(long, default_value_t = 65_536, value_parser = clap::value_parser!(u32).range(1..=16_777_216))]
     pub max_body: u32,
+    /// Also run the engine on this config (as `canary run`), its bars, scores, alerts and
+    /// source events streamed at /api/v1/stream.
+    #[arg(long)]
+    pub run: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

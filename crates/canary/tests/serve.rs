@@ -371,3 +371,97 @@ fn the_openapi_document_lists_every_route_and_is_valid() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `canary serve --run`: the engine replays the crash beside the server and its bars, daily
+/// scores and alert notices reach a client of /api/v1/stream as they happen; without an
+/// engine the stream is a 404 that says how to start one.
+#[test]
+fn shared_data_the_engine_beside_the_server_streams_bars_scores_and_alerts() {
+    use std::io::Read as _;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("live.db");
+    // The bars before the window stored; the window replayed by the engine.
+    let text = std::fs::read_to_string(shared("data/btcusdt_binance_4h.csv")).unwrap();
+    let pre: String = text
+        .lines()
+        .enumerate()
+        .filter(|(i, l)| *i == 0 || l.get(..10).is_some_and(|d| d < "2026-02-05"))
+        .map(|(_, l)| format!("{l}\n"))
+        .collect();
+    let pre_file = dir.path().join("pre.csv");
+    std::fs::write(&pre_file, pre).unwrap();
+    ok(&canary(
+        &db,
+        &["import", pre_file.to_str().unwrap(), "--symbol", "BTCUSDT"],
+    ));
+    ok(&canary(
+        &db,
+        &[
+            "resample", "--symbol", "BTCUSDT", "--from", "4h", "--to", "1d",
+        ],
+    ));
+    ok(&canary(
+        &db,
+        &[
+            "alerts",
+            "add",
+            "BTCUSDT.rsi14.1d < 30",
+            "--since",
+            "2026-02-05T00:00:00Z",
+        ],
+    ));
+    {
+        let plain = Server::start(&db, &[]);
+        let d = problem(plain.get("/api/v1/stream"), 404);
+        assert!(d.contains("--run"), "{d}");
+    }
+    let cfg = dir.path().join("run.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "speed = 28800\n[[market]]\nsymbol = \"BTCUSDT\"\ntimeframes = [\"4h\", \"1d\"]\n\n\
+             [[source]]\ntype = \"bars\"\npath = {:?}\nsymbol = \"BTCUSDT\"\n\
+             from = \"2026-02-05T00:00:00Z\"\nto = \"2026-02-07T00:00:00Z\"\n",
+            shared("data/btcusdt_binance_4h.csv")
+        ),
+    )
+    .unwrap();
+    let s = Server::start(&db, &["--run", cfg.to_str().unwrap()]);
+    let mut r = reqwest::blocking::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .unwrap()
+        .get(format!("{}/api/v1/stream?kinds=bar,score,notice", s.base))
+        .send()
+        .unwrap();
+    assert_eq!(r.headers()["content-type"], "text/event-stream");
+    let mut text = String::new();
+    let mut buf = [0u8; 4096];
+    while !text.contains("event: notice") {
+        let n = r.read(&mut buf).unwrap();
+        assert!(n > 0, "the stream ended: {text}");
+        text.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    let events: Vec<(&str, serde_json::Value)> = text
+        .split("\n\n")
+        .filter_map(|block| {
+            let kind = block.lines().find_map(|l| l.strip_prefix("event: "))?;
+            let data = block.lines().find_map(|l| l.strip_prefix("data: "))?;
+            Some((kind, serde_json::from_str(data).ok()?))
+        })
+        .collect();
+    let score = events
+        .iter()
+        .find(|(k, _)| *k == "score")
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(score.1["day"], "2026-02-05T00:00:00Z");
+    assert_eq!(score.1["threat"], 5);
+    let notice = events.iter().find(|(k, _)| *k == "notice").unwrap();
+    assert_eq!(notice.1["rule"], "BTCUSDT.rsi14.1d < 30");
+    assert_eq!(notice.1["notice"]["at"], "2026-02-06T00:00:00Z");
+    assert!(
+        events
+            .iter()
+            .any(|(k, v)| *k == "bar" && v["timeframe"] == "1d")
+    );
+}

@@ -44,7 +44,7 @@ impl std::fmt::Debug for AlertSettings {
 }
 
 /// Two markets of one asset whose closes on a timeframe are compared at each bar both have.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct CrossCheck {
     pub a: Symbol,
     pub b: Symbol,
@@ -79,11 +79,21 @@ pub struct EngineSettings {
     pub flush_every: Duration,
 }
 
-/// What the engine reports as it runs.
-#[derive(Debug, Clone, PartialEq)]
+/// What the engine reports as it runs (as JSON: `{"kind": "bar", …}`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Output {
     /// A bar closed and was stored.
     Bar(Closed),
+    /// The daily scores after a daily close (a change of Risk, Threat, Pulse or label).
+    Score {
+        symbol: Symbol,
+        day: Timestamp,
+        risk: Option<f64>,
+        threat: Option<u8>,
+        pulse: Option<f64>,
+        label: Option<String>,
+    },
     /// A rule produced a notice (delivered by the delivery task).
     Notice {
         rule_id: i64,
@@ -100,7 +110,7 @@ pub enum Output {
         error: String,
     },
     /// A source's own event: a gap, a reconnection, silence.
-    System(Event),
+    System(#[serde(serialize_with = "system_event")] Event),
     /// Two venues' closes of one bar differ by more than their cross-check allows.
     Divergence {
         check: CrossCheck,
@@ -114,6 +124,14 @@ pub enum Output {
         name: String,
         result: Result<String, String>,
     },
+}
+
+/// A source's event inside an output tagged `system`: under `event`.
+fn system_event<S: serde::Serializer>(e: &Event, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut m = s.serialize_map(Some(1))?;
+    m.serialize_entry("event", e)?;
+    m.end()
 }
 
 /// A rule evaluated on every trade, with its running state.
@@ -380,6 +398,38 @@ impl Engine {
         self.flush()?;
         self.summary.bars += closed.len() as u64;
         self.cross_check(closed, outputs);
+        // The daily scores after each daily close.
+        let mut scores = Vec::new();
+        if let Some(a) = &self.settings.alerts {
+            let days: Vec<Symbol> = closed
+                .iter()
+                .filter(|c| c.timeframe == Timeframe::D1)
+                .map(|c| c.symbol.clone())
+                .collect();
+            for symbol in days {
+                let p = crate::ScoreParams {
+                    asset: symbol
+                        .as_str()
+                        .trim_end_matches("USDT")
+                        .trim_end_matches("USD")
+                        .to_string(),
+                    symbol: symbol.clone(),
+                    ..a.score.clone()
+                };
+                let ctx = crate::Context::new(&self.store, now)?;
+                // A market without enough history has no score yet: nothing to say.
+                if let Ok(r) = crate::score(&ctx, &p, &a.dictionary, &a.lexicon) {
+                    scores.push(Output::Score {
+                        symbol,
+                        day: r.body.day,
+                        risk: r.body.risk,
+                        threat: r.body.threat,
+                        pulse: r.body.pulse,
+                        label: r.body.label.map(|l| format!("{l:?}")),
+                    });
+                }
+            }
+        }
         for (x, open_time, close_a, close_b, diff_pct) in std::mem::take(&mut self.divergences) {
             if self
                 .settings
@@ -408,6 +458,7 @@ impl Engine {
             }
         }
         outputs.extend(closed.drain(..).map(Output::Bar));
+        outputs.append(&mut scores);
         if self.settings.alerts.is_some() {
             // Rules added while running are taken from the next close on.
             self.load_intrabar()?;

@@ -7,7 +7,7 @@ use canary_model::{Candle, Symbol, Timeframe, Timestamp};
 use super::candles::{CandleBuilder, Piece};
 
 /// A bar that closed, with its streaming indicators.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Closed {
     pub symbol: Symbol,
     pub timeframe: Timeframe,

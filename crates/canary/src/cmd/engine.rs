@@ -27,19 +27,7 @@ pub fn run_config(db: &Path, config: &Config, quiet: bool) -> Result<()> {
     {
         crate::output::banner();
     }
-    let (dictionary, lexicon) = super::news::vocabulary(&crate::cli::Vocabulary {
-        dictionary: None,
-        lexicon: None,
-        profiles: None,
-    })?;
-    let alerts = AlertSettings {
-        score: super::alerts::score_params()?,
-        dictionary,
-        lexicon: lexicon.into_owned(),
-        attempts: config.alerts.attempts,
-        backoff: Duration::from_secs_f64(config.alerts.backoff_secs),
-        timeout: Duration::from_secs_f64(config.alerts.timeout_secs),
-    };
+    let alerts = alert_settings(config)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -84,6 +72,23 @@ pub fn run_config(db: &Path, config: &Config, quiet: bool) -> Result<()> {
         }
     );
     Ok(())
+}
+
+/// How the engine checks and sends alerts, from the config's `[alerts]`.
+pub fn alert_settings(config: &Config) -> Result<AlertSettings> {
+    let (dictionary, lexicon) = super::news::vocabulary(&crate::cli::Vocabulary {
+        dictionary: None,
+        lexicon: None,
+        profiles: None,
+    })?;
+    Ok(AlertSettings {
+        score: super::alerts::score_params()?,
+        dictionary,
+        lexicon: lexicon.into_owned(),
+        attempts: config.alerts.attempts,
+        backoff: Duration::from_secs_f64(config.alerts.backoff_secs),
+        timeout: Duration::from_secs_f64(config.alerts.timeout_secs),
+    })
 }
 
 fn print(o: &Output, quiet: bool) {
@@ -144,6 +149,20 @@ fn print(o: &Output, quiet: bool) {
             rule,
             error,
         } => println!("alert: rule {rule_id} `{rule}` could not be checked: {error}"),
+        Output::Score {
+            symbol,
+            day,
+            risk,
+            threat,
+            pulse,
+            label,
+        } => println!(
+            "{symbol} scores for {day}: Risk {}, Threat {}, Pulse {}, {}",
+            risk.map_or_else(|| "n/a".into(), |r| format!("{r:.0}")),
+            threat.map_or_else(|| "n/a".into(), |t| t.to_string()),
+            pulse.map_or_else(|| "n/a".into(), |p| format!("{p:.0}")),
+            label.as_deref().unwrap_or("no label")
+        ),
         Output::Job { name, result } => match result {
             Ok(what) => println!("{name}: {what}"),
             Err(why) => println!("{name}: FAILED {why}"),

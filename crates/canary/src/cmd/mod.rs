@@ -254,21 +254,64 @@ fn serve(db: &std::path::Path, a: &crate::cli::ServeArgs) -> Result<()> {
     config.rate_per_minute = a.rate;
     config.timeout = std::time::Duration::from_secs_f64(a.timeout);
     config.max_body = a.max_body as usize;
+    let engine_config = a
+        .run
+        .as_ref()
+        .map(|p| canary_engine::runtime::config::Config::load(p).map_err(hint))
+        .transpose()?;
+    let alerts = engine_config
+        .as_ref()
+        .map(engine::alert_settings)
+        .transpose()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
-    rt.block_on(canary_server::serve(
-        config,
-        |addr| {
-            println!(
-                "serving http://{addr} (API at /api/v1, its OpenAPI document at /api/v1/openapi.json); Ctrl-C stops"
-            );
-        },
-        async {
-            let _ = tokio::signal::ctrl_c().await;
-            eprintln!("stopping: finishing the requests in flight");
-        },
-    ))?;
+    rt.block_on(async move {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        // The engine beside the server: its outputs broadcast to /api/v1/stream (bounded:
+        // a slow client is told how many it missed).
+        let (live, engine) = match engine_config {
+            Some(c) => {
+                let (btx, _) = tokio::sync::broadcast::channel::<std::sync::Arc<str>>(1024);
+                let (otx, mut orx) = tokio::sync::mpsc::channel(256);
+                let to_clients = btx.clone();
+                tokio::spawn(async move {
+                    while let Some(o) = orx.recv().await {
+                        if let Ok(line) = serde_json::to_string(&o) {
+                            let _ = to_clients.send(line.into());
+                        }
+                    }
+                });
+                let db = db.to_path_buf();
+                let stop = stop_rx.clone();
+                let task = tokio::spawn(async move {
+                    canary_engine::runtime::run(&c, &db, alerts, Some(otx), stop).await
+                });
+                (Some(btx), Some(task))
+            }
+            None => (None, None),
+        };
+        canary_server::serve(
+            config,
+            live,
+            |addr| {
+                println!(
+                    "serving http://{addr} (API at /api/v1, its OpenAPI document at /api/v1/openapi.json){}; Ctrl-C stops",
+                    if engine.is_some() { ", the engine's stream at /api/v1/stream" } else { "" }
+                );
+            },
+            async move {
+                let _ = tokio::signal::ctrl_c().await;
+                eprintln!("stopping: finishing the requests in flight");
+                let _ = stop_tx.send(true);
+            },
+        )
+        .await?;
+        if let Some(t) = engine {
+            t.await?.map_err(hint)?;
+        }
+        Ok::<_, anyhow::Error>(())
+    })?;
     Ok(())
 }
