@@ -4,6 +4,8 @@
 //!
 //! - [`api`]: the `/api/v1` routes and the OpenAPI document generated from them.
 //! - [`problem`]: errors as `application/problem+json`, each saying what to change.
+//! - A cache of reports asked for an explicit `asof`, keyed by the request and the store's
+//!   data version (a write changes it), bounded to [`CACHE_ENTRIES`].
 //! - Limits: a body size limit, a time limit per report, a rate limit per token (or per
 //!   client address without one), CORS off unless an origin is configured, and a listening
 //!   address on loopback unless another is explicitly allowed.
@@ -71,6 +73,46 @@ pub struct AppState {
     /// What the engine running beside the server reports, as JSON lines (`/api/v1/stream`).
     pub live: Option<tokio::sync::broadcast::Sender<Arc<str>>>,
     buckets: Arc<Mutex<HashMap<String, (f64, Instant)>>>,
+    cache: Arc<Mutex<Cache>>,
+}
+
+/// Reports answered for an explicit `asof`, by request and data version: the same question on
+/// the same data gets the same bytes without recomputing; a write to the store changes the
+/// version, so nothing stale is served. Bounded: the oldest entry goes first.
+#[derive(Debug, Default)]
+struct Cache {
+    entries: HashMap<String, (axum::body::Bytes, HeaderValue, u64)>,
+    clock: u64,
+}
+
+/// Entries the report cache keeps.
+pub const CACHE_ENTRIES: usize = 512;
+/// The largest report the cache keeps, in bytes.
+pub const CACHE_MAX_BYTES: usize = 4 * 1024 * 1024;
+
+impl Cache {
+    fn get(&mut self, key: &str) -> Option<(axum::body::Bytes, HeaderValue)> {
+        self.clock += 1;
+        let clock = self.clock;
+        self.entries.get_mut(key).map(|e| {
+            e.2 = clock;
+            (e.0.clone(), e.1.clone())
+        })
+    }
+
+    fn put(&mut self, key: String, body: axum::body::Bytes, ctype: HeaderValue) {
+        self.clock += 1;
+        if self.entries.len() >= CACHE_ENTRIES
+            && let Some(oldest) = self
+                .entries
+                .iter()
+                .min_by_key(|(_, e)| e.2)
+                .map(|(k, _)| k.clone())
+        {
+            self.entries.remove(&oldest);
+        }
+        self.entries.insert(key, (body, ctype, self.clock));
+    }
 }
 
 impl std::fmt::Debug for AppState {
@@ -95,6 +137,7 @@ impl AppState {
             lexicon: Arc::new(Lexicon::built_in().clone()),
             live: None,
             buckets: Arc::new(Mutex::new(HashMap::new())),
+            cache: Arc::new(Mutex::new(Cache::default())),
         })
     }
 
@@ -163,6 +206,72 @@ async fn limits(
     r
 }
 
+/// Report routes whose answers for an explicit `asof` are cached.
+const CACHED: [&str; 11] = [
+    "/api/v1/candles",
+    "/api/v1/indicators",
+    "/api/v1/stats",
+    "/api/v1/watch",
+    "/api/v1/score",
+    "/api/v1/network",
+    "/api/v1/miners",
+    "/api/v1/treasury",
+    "/api/v1/news",
+    "/api/v1/stories",
+    "/api/v1/series",
+];
+
+async fn cache(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let uri = req.uri().clone();
+    let cacheable = req.method() == Method::GET
+        && CACHED.contains(&uri.path())
+        && uri
+            .query()
+            .is_some_and(|q| q.split('&').any(|p| p.starts_with("asof=")));
+    if !cacheable {
+        return next.run(req).await;
+    }
+    let db = s.config.db.clone();
+    let version = tokio::task::spawn_blocking(move || {
+        canary_store::Store::open_existing(&db).and_then(|st| st.data_version())
+    })
+    .await;
+    let Ok(Ok(version)) = version else {
+        return next.run(req).await;
+    };
+    let key = format!("{version} {uri}");
+    let hit = s.cache.lock().expect("not poisoned").get(&key);
+    if let Some((body, ctype)) = hit {
+        let mut r = body.into_response();
+        r.headers_mut().insert(header::CONTENT_TYPE, ctype);
+        r.headers_mut()
+            .insert("x-cache", HeaderValue::from_static("hit"));
+        return r;
+    }
+    let r = next.run(req).await;
+    if r.status() != StatusCode::OK {
+        return r;
+    }
+    let (mut parts, body) = r.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, CACHE_MAX_BYTES).await else {
+        return Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "a report too large to send",
+        )
+        .into_response();
+    };
+    if let Some(ctype) = parts.headers.get(header::CONTENT_TYPE).cloned() {
+        s.cache
+            .lock()
+            .expect("not poisoned")
+            .put(key, bytes.clone(), ctype);
+    }
+    parts
+        .headers
+        .insert("x-cache", HeaderValue::from_static("miss"));
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
 fn cors(r: &mut Response, origin: &str) {
     let h = r.headers_mut();
     if let Ok(v) = HeaderValue::from_str(origin) {
@@ -183,6 +292,7 @@ fn cors(r: &mut Response, origin: &str) {
 pub fn router(state: AppState) -> axum::Router {
     let max_body = state.config.max_body;
     api::routes()
+        .layer(axum::middleware::from_fn_with_state(state.clone(), cache))
         .layer(axum::middleware::from_fn_with_state(state.clone(), limits))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .with_state(state)

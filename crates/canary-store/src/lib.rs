@@ -366,6 +366,23 @@ impl Store {
 
 /// The `ingested_at` of the rows a write transaction stores: `now`, or one millisecond after
 /// the previous batch's stamp if that is not earlier, so that every batch's stamp is its own.
+impl Store {
+    /// A value that changes whenever data a report reads changes (bars, network series,
+    /// outflows, news, analyses): a cache of reports keyed on it never serves a stale one.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn data_version(&self) -> Result<String, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT (SELECT last FROM write_stamps) || ':' ||
+                    (SELECT COUNT(*) || '/' || IFNULL(MAX(ingested_at), 0) FROM news_items) || ':' ||
+                    (SELECT COUNT(*) || '/' || IFNULL(MAX(created_at), 0) FROM analyses)",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+}
+
 fn stamp(tx: &Transaction<'_>, now: canary_model::Timestamp) -> Result<i64, StoreError> {
     let last: i64 = tx.query_row("SELECT last FROM write_stamps", [], |r| r.get(0))?;
     let at = now.millis().max(last + 1);

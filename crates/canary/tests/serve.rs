@@ -465,3 +465,41 @@ fn shared_data_the_engine_beside_the_server_streams_bars_scores_and_alerts() {
             .any(|(k, v)| *k == "bar" && v["timeframe"] == "1d")
     );
 }
+
+/// A report asked for an explicit `asof` is computed once and then served from the cache,
+/// byte for byte, until a write to the store changes what it could read.
+#[test]
+fn shared_data_reports_are_cached_until_the_data_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    import_4h(&db);
+    let s = Server::start(&db, &[]);
+    let path = "/api/v1/stats?asof=2026-02-06T05:00:00Z";
+    let first = s.get(path);
+    assert_eq!(first.headers()["x-cache"], "miss");
+    let first = first.text().unwrap();
+    let second = s.get(path);
+    assert_eq!(second.headers()["x-cache"], "hit");
+    assert_eq!(second.text().unwrap(), first);
+    // Without asof (now), nothing is cached.
+    assert!(s.get("/api/v1/series").headers().get("x-cache").is_none());
+    // A bar stored later: the same question is computed again.
+    let extra = dir.path().join("extra.csv");
+    std::fs::write(
+        &extra,
+        "open_time_utc,open,high,low,close,volume_btc,quote_volume_usdt,trades\n2026-03-20 00:00:00,70000,70100,69900,70050,10,700000,100\n",
+    )
+    .unwrap();
+    ok(&canary(
+        &db,
+        &[
+            "import",
+            extra.to_str().unwrap(),
+            "--symbol",
+            "BTCUSDT",
+            "--tf",
+            "4h",
+        ],
+    ));
+    assert_eq!(s.get(path).headers()["x-cache"], "miss");
+}
