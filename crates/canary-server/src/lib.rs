@@ -3,6 +3,7 @@
 //! its own: every route opens the store, builds the engine's `Context` and calls a report.
 //!
 //! - [`api`]: the `/api/v1` routes and the OpenAPI document generated from them.
+//! - [`pages`]: the feed of analyses and each analysis's page, rendered on the server.
 //! - [`problem`]: errors as `application/problem+json`, each saying what to change.
 //! - A cache of reports asked for an explicit `asof`, keyed by the request and the store's
 //!   data version (a write changes it), bounded to [`CACHE_ENTRIES`].
@@ -11,6 +12,7 @@
 //!   address on loopback unless another is explicitly allowed.
 
 pub mod api;
+pub mod pages;
 pub mod problem;
 
 use std::collections::HashMap;
@@ -292,6 +294,7 @@ fn cors(r: &mut Response, origin: &str) {
 pub fn router(state: AppState) -> axum::Router {
     let max_body = state.config.max_body;
     api::routes()
+        .merge(pages::routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), cache))
         .layer(axum::middleware::from_fn_with_state(state.clone(), limits))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))

@@ -19,10 +19,12 @@ pub struct StoredAnalysis {
     pub markdown: String,
     pub json: String,
     pub created_at: Timestamp,
+    /// The HTML page as rendered when stored (none for analyses stored before pages).
+    pub html: Option<String>,
 }
 
 const COLUMNS: &str =
-    "id, symbol, topic, as_of, version, headline, label, tags, markdown, json, created_at";
+    "id, symbol, topic, as_of, version, headline, label, tags, markdown, json, created_at, html";
 
 fn of(r: &Row<'_>) -> rusqlite::Result<StoredAnalysis> {
     Ok(StoredAnalysis {
@@ -41,6 +43,7 @@ fn of(r: &Row<'_>) -> rusqlite::Result<StoredAnalysis> {
         markdown: r.get(8)?,
         json: r.get(9)?,
         created_at: Timestamp::from_millis(r.get(10)?),
+        html: r.get(11)?,
     })
 }
 
@@ -68,7 +71,7 @@ impl Store {
         }
         let at = stamp(&tx, now)?;
         tx.execute(
-            &format!("INSERT INTO analyses ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
+            &format!("INSERT INTO analyses ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"),
             params![
                 a.id,
                 a.symbol,
@@ -80,7 +83,8 @@ impl Store {
                 a.tags.join(" "),
                 a.markdown,
                 a.json,
-                at
+                at,
+                a.html
             ],
         )?;
         tx.commit()?;
@@ -156,6 +160,7 @@ mod tests {
             markdown: md.into(),
             json: "{}".into(),
             created_at: Timestamp::from_millis(0),
+            html: Some("<p>h</p>".into()),
         }
     }
 

@@ -17,7 +17,8 @@
 //!   the notices it produced saved together, deliveries with attempts and latency.
 //! - Events (`events.rs`, migration 0013): what the live engine took in, in order, each with
 //!   when Canary had it, so that a live day replays exactly.
-//! - Analyses (`analyses.rs`, migration 0010): append-only by content id, with versions.
+//! - Analyses (`analyses.rs`, migrations 0010 and 0014): append-only by content id, with
+//!   versions and the HTML page as rendered when stored.
 //! - Entity outflows (`flows.rs`), idempotent by transaction; network series (`network.rs`):
 //!   the same as candles for hash rate, difficulty, subsidy, fees, fleet efficiency.
 
@@ -82,6 +83,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("migrations/0012_alert_silences.sql"),
     ),
     ("0013_events", include_str!("migrations/0013_events.sql")),
+    (
+        "0014_analysis_html",
+        include_str!("migrations/0014_analysis_html.sql"),
+    ),
 ];
 
 /// Who wrote a batch of rows: the source's name (a file, an API address, `sim`) and its kind.

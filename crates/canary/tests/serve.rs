@@ -197,6 +197,52 @@ fn shared_data_the_served_analysis_is_the_one_analyze_wrote() {
             .is_empty()
     );
     problem(s.get("/api/v1/analyses/ffffffff"), 404);
+
+    // The pages: the feed lists it with its scores; its page is the HTML analyze renders.
+    let headline = written["headline"].as_str().unwrap();
+    let feed = s.get("/").text().unwrap();
+    assert!(
+        feed.contains(headline) && feed.contains(&format!("/analyses/{id}")),
+        "{feed}"
+    );
+    assert!(
+        feed.contains("Threat 5/5") && feed.contains("bearish"),
+        "{feed}"
+    );
+    assert!(feed.contains(r#"data-theme="auto""#));
+    let dark = s.get("/?tag=bitcoin-miners&theme=dark").text().unwrap();
+    assert!(dark.contains(r#"data-theme="dark""#) && dark.contains(headline));
+    let none = s.get("/?q=ethereum+layer").text().unwrap();
+    assert!(
+        !none.contains(headline) && none.contains("No analyses match"),
+        "{none}"
+    );
+    let asset = s.get("/?asset=btc").text().unwrap();
+    assert!(asset.contains(headline));
+    let page = s.get(&format!("/analyses/{id}"));
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    let page = page.text().unwrap();
+    let html = ok(&canary(
+        &db,
+        &[
+            "analyze",
+            "--symbol",
+            "BTCUSDT",
+            "--topic",
+            "miners",
+            "--asof",
+            ASOF,
+            "--format",
+            "html",
+            "--no-store",
+        ],
+    ));
+    assert_eq!(page, html, "the page is the analysis as rendered");
+    assert!(
+        page.contains(r#"class="n""#),
+        "numbers carry their claims on hover"
+    );
+    problem(s.get("/analyses/ffffffff"), 404);
 }
 
 #[test]

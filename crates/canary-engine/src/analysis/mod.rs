@@ -923,3 +923,38 @@ pub fn published(asof: Timestamp) -> String {
 pub fn used_claims(a: &Analysis) -> BTreeSet<ClaimId> {
     a.numbers.iter().map(|n| n.claim.clone()).collect()
 }
+
+/// Store an analysis (once by its id) with its Markdown, its HTML page and its JSON, all
+/// rendered from `templates` and checked for grounding: whether it was new.
+///
+/// # Errors
+/// A rendering that is not grounded, a database error.
+pub fn store(
+    store: &mut canary_store::Store,
+    r: &Report<Analysis>,
+    templates: &render::Templates,
+    now: Timestamp,
+) -> Result<bool, EngineError> {
+    let err = |e: render::RenderError| EngineError::param("analysis", &r.body.id, &e.to_string());
+    let markdown =
+        render::markdown_checked(&r.body, r.as_of, r.simulated, templates).map_err(err)?;
+    let html = render::html(&r.body, &r.claims, r.as_of, r.simulated, templates).map_err(err)?;
+    let json = serde_json::to_string_pretty(r).unwrap_or_default() + "\n";
+    Ok(store.insert_analysis(
+        &canary_store::StoredAnalysis {
+            id: r.body.id.clone(),
+            symbol: r.body.symbol.to_string(),
+            topic: r.body.topic_slug.to_string(),
+            as_of: r.as_of,
+            version: r.body.version.clone(),
+            headline: r.body.headline.clone(),
+            label: r.body.label.map(|l| l.to_string()),
+            tags: r.body.tags.clone(),
+            markdown,
+            json,
+            created_at: now,
+            html: Some(html),
+        },
+        now,
+    )?)
+}

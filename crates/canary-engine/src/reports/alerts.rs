@@ -518,6 +518,7 @@ mod tests {
             markdown: String::new(),
             json: "{}".into(),
             created_at: start,
+            html: None,
         };
         let stored_at = Timestamp::parse("2026-01-03T05:30:00Z").unwrap();
         store

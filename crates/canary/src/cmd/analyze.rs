@@ -74,24 +74,9 @@ pub fn run(db: &Path, a: &AnalyzeArgs) -> Result<()> {
         }
     };
     if !a.no_store {
-        let md = render::markdown_checked(&r.body, r.as_of, r.simulated, &templates)?;
         let mut store = super::open(db)?;
-        store.insert_analysis(
-            &canary_store::StoredAnalysis {
-                id: r.body.id.clone(),
-                symbol: r.body.symbol.to_string(),
-                topic: r.body.topic_slug.to_string(),
-                as_of: r.as_of,
-                version: r.body.version.clone(),
-                headline: r.body.headline.clone(),
-                label: r.body.label.map(|l| l.to_string()),
-                tags: r.body.tags.clone(),
-                markdown: md,
-                json: serde_json::to_string_pretty(&r)? + "\n",
-                created_at: super::now(),
-            },
-            super::now(),
-        )?;
+        canary_engine::analysis::store(&mut store, &r, &templates, super::now())
+            .map_err(super::hint)?;
     }
     match &a.out {
         Some(f) => {
