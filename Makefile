@@ -1,9 +1,12 @@
 # Canary — the two commands that matter are `make run` and `make test`.
 .PHONY: run test lint bench bench-talib bench-import bench-asof bench-engine bench-load crash fuzz ci
 
-# The offline demo: a simulated crash stored under ./demo/ and its watch set.
+# The offline demo: a simulated crash stored under ./demo/, its reports and its analysis; then
+# served at http://127.0.0.1:8080 (the feed, the analysis page, the API and a live simulated
+# stream) until Ctrl-C.
 run:
 	cargo run --quiet -p canary -- demo --dir demo
+	cargo run --quiet -p canary -- --db demo/canary.db serve --run demo/live.toml
 
 # The whole test suite (uses cargo-nextest when installed, else cargo test). The email-alert
 # test starts a real SMTP server: scripts/test-python.sh makes .venv-test for it (PyPI).

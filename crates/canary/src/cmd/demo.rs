@@ -230,13 +230,42 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         page.display()
     );
     super::analyze::run(&db, &analysis(crate::cli::AnalysisFormat::Md, None))?;
+    // The engine config `make run` serves beside the API: a simulated market played at a
+    // minute a second, its bars and scores on /api/v1/stream.
+    let live = a.dir.join("live.toml");
+    std::fs::write(&live, LIVE_TOML)
+        .with_context(|| format!("cannot write {}", live.display()))?;
     println!(
         "\nTry: {} --db {} indicators --symbol BTCUSDT --tf 4h --asof {asof} --ind rsi:14,atr:14,ret:1",
         this_program(),
         db.display()
     );
+    println!(
+        "Serve it: {} --db {} serve --run {}",
+        this_program(),
+        db.display(),
+        live.display()
+    );
     Ok(())
 }
+
+/// A simulated market for the live stream of the served demo (SIMULATED: a calm week of
+/// minute bars played at a minute a second).
+const LIVE_TOML: &str = "# The demo's live stream: SIMULATED minute bars, played at a minute a second.
+speed = 60
+
+[[market]]
+symbol = \"SIMUSDT\"
+timeframes = [\"1m\", \"1h\"]
+
+[[source]]
+type = \"simulator\"
+symbol = \"SIMUSDT\"
+timeframe = \"1m\"
+bars = 10080
+scenario = \"calm\"
+seed = 42
+";
 
 /// How to run this program again from the current folder: its path relative to it when it is
 /// below it (`target/debug/canary` under `make run`), else its full path.

@@ -263,6 +263,16 @@ fn serve(db: &std::path::Path, a: &crate::cli::ServeArgs) -> Result<()> {
         .as_ref()
         .map(engine::alert_settings)
         .transpose()?;
+    if engine_config.as_ref().is_some_and(|c| {
+        c.sources.iter().any(|s| {
+            matches!(
+                s,
+                canary_engine::runtime::config::SourceConfig::Simulator { .. }
+            )
+        })
+    }) {
+        crate::output::banner();
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
