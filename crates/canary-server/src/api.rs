@@ -388,7 +388,7 @@ async fn watch(State(s): State<AppState>, Query(q): Query<AtQuery>) -> Result<Re
     Ok(Json(r).into_response())
 }
 
-fn score_params(symbol: Symbol) -> canary_engine::ScoreParams {
+pub(crate) fn score_params(symbol: Symbol) -> canary_engine::ScoreParams {
     let asset = symbol
         .as_str()
         .trim_end_matches("USDT")
@@ -432,13 +432,38 @@ async fn network(State(s): State<AppState>, Query(q): Query<AtQuery>) -> Result<
     Ok(Json(r).into_response())
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+struct PricedQuery {
+    /// Default BTCUSDT.
+    symbol: Option<String>,
+    /// ISO-8601 UTC; default now.
+    asof: Option<String>,
+    /// A BTC price (USD) to compute at instead of the latest daily close (a scenario).
+    price: Option<f64>,
+}
+
+fn price_param(p: Option<f64>) -> Result<canary_engine::Price, Problem> {
+    match p {
+        Some(x) if !(x.is_finite() && x > 0.0 && x < 1e9) => Err(Problem::param(
+            "price",
+            &x.to_string(),
+            "a positive USD price below 1e9",
+        )),
+        Some(x) => Ok(canary_engine::Price::Given(x)),
+        None => Ok(canary_engine::Price::Stored),
+    }
+}
+
 /// The miners' break-evens, debt coverage and stress as of `asof` (company figures as
-/// published by then).
-#[utoipa::path(get, path = "/api/v1/miners", params(AtQuery),
-    responses((status = 200, body = ReportDoc), (status = 404, body = Problem)))]
-async fn miners(State(s): State<AppState>, Query(q): Query<AtQuery>) -> Result<Response, Problem> {
+/// published by then), at the stored price or a given one.
+#[utoipa::path(get, path = "/api/v1/miners", params(PricedQuery),
+    responses((status = 200, body = ReportDoc), (status = 400, body = Problem), (status = 404, body = Problem)))]
+async fn miners(
+    State(s): State<AppState>,
+    Query(q): Query<PricedQuery>,
+) -> Result<Response, Problem> {
     let p = canary_engine::MinersParams {
-        price: canary_engine::Price::Stored,
+        price: price_param(q.price)?,
         symbol: parse_symbol(q.symbol.as_deref())?,
         scenarios: Vec::new(),
     };

@@ -13,13 +13,20 @@ use crate::{AppState, Problem};
 
 const LAYOUT: &str = include_str!("../templates/layout.html.j2");
 const FEED: &str = include_str!("../templates/feed.html.j2");
+const DASHBOARD: &str = include_str!("../templates/dashboard.html.j2");
+const DASHBOARD_JS: &str = include_str!("../templates/dashboard.js");
+/// TradingView's lightweight-charts, vendored at build time (empty when the build had no npm).
+const CHARTS_JS: &str = include_str!(concat!(env!("OUT_DIR"), "/lightweight-charts.js"));
 
 fn env() -> minijinja::Environment<'static> {
     let mut e = minijinja::Environment::new();
-    e.add_template("layout.html.j2", LAYOUT)
-        .expect("the layout template parses");
-    e.add_template("feed.html.j2", FEED)
-        .expect("the feed template parses");
+    for (name, text) in [
+        ("layout.html.j2", LAYOUT),
+        ("feed.html.j2", FEED),
+        ("dashboard.html.j2", DASHBOARD),
+    ] {
+        e.add_template(name, text).expect("a shipped template parses");
+    }
     e
 }
 
@@ -28,6 +35,234 @@ pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/", axum::routing::get(feed))
         .route("/analyses/{id}", axum::routing::get(analysis_page))
+        .route("/dashboard", axum::routing::get(dashboard))
+        .route("/assets/{name}", axum::routing::get(asset))
+}
+
+async fn asset(Path(name): Path<String>) -> Response {
+    let body = match name.as_str() {
+        "lightweight-charts.js" if !CHARTS_JS.is_empty() => CHARTS_JS,
+        "dashboard.js" => DASHBOARD_JS,
+        _ => {
+            return Problem::new(StatusCode::NOT_FOUND, format!("no asset {name}"))
+                .into_response();
+        }
+    };
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// A number as people read it: thousands separated, two decimals under 1,000.
+fn human(x: f64) -> String {
+    if !x.is_finite() {
+        return "n/a".into();
+    }
+    let s = if x.abs() >= 1000.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.2}")
+    };
+    let (int, frac) = s.split_once('.').map_or((s.as_str(), ""), |(a, b)| (a, b));
+    let (sign, digits) = int.strip_prefix('-').map_or(("", int), |d| ("-", d));
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if frac.is_empty() {
+        format!("{sign}{out}")
+    } else {
+        format!("{sign}{out}.{frac}")
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct DashQuery {
+    symbol: Option<String>,
+    tf: Option<String>,
+    asof: Option<String>,
+    theme: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct Dash {
+    as_of: String,
+    simulated: bool,
+    watch: Vec<serde_json::Value>,
+    watch_error: String,
+    momentum: String,
+    score: Option<serde_json::Value>,
+    score_error: String,
+    miners: Vec<serde_json::Value>,
+    miners_error: String,
+    price: f64,
+    price_text: String,
+    price_min: f64,
+    price_max: f64,
+    stories: Vec<serde_json::Value>,
+    stories_error: String,
+}
+
+#[allow(clippy::too_many_lines)] // one page: each part computed, or why not
+fn dash(
+    ctx: &canary_engine::Context<'_>,
+    st: &AppState,
+    symbol: &canary_model::Symbol,
+) -> Dash {
+    let mut d = Dash {
+        as_of: ctx.asof().to_string(),
+        ..Dash::default()
+    };
+    match canary_engine::watch(ctx, &canary_engine::WatchParams::new(symbol.clone())) {
+        Ok(r) => {
+            d.simulated |= r.simulated;
+            let j = serde_json::to_value(&r).unwrap_or_default();
+            for name in ["support", "trapdoor", "resistance"] {
+                let l = &j[name];
+                if l.is_null() {
+                    continue;
+                }
+                d.watch.push(serde_json::json!({
+                    "name": name,
+                    "price": human(l["price"].as_f64().unwrap_or(f64::NAN)),
+                    "zone": format!("{} – {}", human(l["zone"][0].as_f64().unwrap_or(f64::NAN)), human(l["zone"][1].as_f64().unwrap_or(f64::NAN))),
+                    "distance": format!("{:+.1}%", l["distance_pct"].as_f64().unwrap_or(f64::NAN)),
+                    "rule": l["broken_if"]["rule"].as_str().unwrap_or(""),
+                }));
+            }
+            let m = &j["momentum"];
+            if let Some(rsi) = m["rsi"].as_f64() {
+                d.momentum = format!(
+                    "RSI 14 ({}) {:.1}: {}",
+                    m["timeframe"].as_str().unwrap_or(""),
+                    rsi,
+                    m["state"].as_str().unwrap_or("")
+                );
+            }
+        }
+        Err(e) => d.watch_error = format!("No Watch: {e}"),
+    }
+    let sp = crate::api::score_params(symbol.clone());
+    match canary_engine::score(ctx, &sp, &st.dictionary, &st.lexicon) {
+        Ok(r) => {
+            d.simulated |= r.simulated;
+            let b = &r.body;
+            d.score = Some(serde_json::json!({
+                "label": b.label.map_or_else(|| "Neutral".to_string(), |l| l.to_string()),
+                "pulse": b.pulse.map_or_else(|| "n/a".into(), |p| format!("{p:.0}")),
+                "risk": b.risk.map_or_else(|| "n/a".into(), |p| format!("{p:.0}")),
+                "band": b.band.clone(),
+                "threat": b.threat.map_or_else(|| "n/a".into(), |t| t.to_string()),
+                "day": b.day.to_string(),
+            }));
+        }
+        Err(e) => d.score_error = format!("No scores: {e}"),
+    }
+    let mp = canary_engine::MinersParams {
+        price: canary_engine::Price::Stored,
+        symbol: symbol.clone(),
+        scenarios: Vec::new(),
+    };
+    match canary_engine::miners(ctx, &mp) {
+        Ok(r) => {
+            let j = serde_json::to_value(&r).unwrap_or_default();
+            d.price = j["price"].as_f64().unwrap_or(0.0).round();
+            d.price_text = human(d.price);
+            d.price_min = (d.price * 0.5 / 100.0).round() * 100.0;
+            d.price_max = (d.price * 1.5 / 100.0).round() * 100.0;
+            for c in j["companies"].as_array().into_iter().flatten() {
+                let be = c["cash_break_even"]["value"].as_f64();
+                let mg = c["margin"]["value"].as_f64();
+                d.miners.push(serde_json::json!({
+                    "ticker": c["ticker"],
+                    "break_even": be.map_or_else(|| "n/a".into(), human),
+                    "margin": mg.map_or_else(|| "n/a".into(), |m| format!("{m:.1}%")),
+                    "status": match be {
+                        None => "n/a",
+                        Some(b) if d.price < b => "under water",
+                        Some(_) => "above break-even",
+                    },
+                }));
+            }
+        }
+        Err(e) => d.miners_error = format!("No miners' figures: {e}"),
+    }
+    let sp = canary_engine::StoriesParams {
+        limit: 8,
+        ..canary_engine::StoriesParams::default()
+    };
+    match canary_engine::stories(ctx, &st.dictionary, &st.lexicon, &sp) {
+        Ok(r) if !r.body.stories.is_empty() => {
+            for row in &r.body.stories {
+                d.stories.push(serde_json::json!({
+                    "title": row.story.title,
+                    "sources": row.story.outlets.len(),
+                    "first_seen": row.story.first_seen.to_string(),
+                }));
+            }
+        }
+        Ok(_) => d.stories_error = "No stories in the week before.".into(),
+        Err(e) => d.stories_error = format!("No stories: {e}"),
+    }
+    d
+}
+
+async fn dashboard(
+    State(s): State<AppState>,
+    Query(q): Query<DashQuery>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, Problem> {
+    let symbol = q.symbol.clone().unwrap_or_else(|| "BTCUSDT".into());
+    let sym = canary_model::Symbol::new(&symbol)
+        .map_err(|e| Problem::param("symbol", &symbol, &e.to_string()))?;
+    let tf = q.tf.clone().unwrap_or_else(|| "4h".into());
+    tf.parse::<canary_model::Timeframe>()
+        .map_err(|e| Problem::param("tf", &tf, &e.to_string()))?;
+    let asof_text = q.asof.clone().unwrap_or_default();
+    let asof = if asof_text.is_empty() {
+        None
+    } else {
+        Some(canary_model::Timestamp::parse(&asof_text).map_err(|e| {
+            Problem::param("asof", &asof_text, &format!("{e} (ISO-8601 UTC)"))
+        })?)
+    };
+    let state = s.clone();
+    let d = tokio::task::spawn_blocking(move || -> Result<Dash, Problem> {
+        let store = canary_store::Store::open_existing(&state.config.db)?;
+        let now = canary_model::Timestamp::parse(&now_text()).map_err(|e| {
+            Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+        })?;
+        let ctx = canary_engine::Context::new(&store, asof.unwrap_or(now))?
+            .with_profiles(&state.profiles);
+        Ok(dash(&ctx, &state, &sym))
+    })
+    .await
+    .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
+    let page = env()
+        .get_template("dashboard.html.j2")
+        .and_then(|t| {
+            t.render(minijinja::context! {
+                symbol => symbol,
+                tf => tf,
+                asof => asof_text,
+                live => s.live.is_some(),
+                charts => !CHARTS_JS.is_empty(),
+                theme => theme(q.theme.as_deref()),
+                query_without_theme => without_theme(raw.as_deref()),
+                rendered_at => now_text(),
+                ..minijinja::Value::from(minijinja::value::Serde(&d))
+            })
+        })
+        .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    Ok(Html(page).into_response())
 }
 
 #[derive(Debug, Deserialize)]
