@@ -9,10 +9,14 @@ run:
 	cargo run --quiet -p canary -- --db demo/canary.db serve --run demo/live.toml
 
 # The whole test suite (uses cargo-nextest when installed, else cargo test). The email-alert
-# test starts a real SMTP server: scripts/test-python.sh makes .venv-test for it (PyPI).
+# test starts a real SMTP server and the API test validates the OpenAPI document:
+# scripts/test-python.sh makes .venv-test for them (PyPI). The browser tests drive chromium
+# (Debian) with playwright-core (npm): scripts/test-browser.sh installs them.
 test:
 	@CANARY_TEST_PYTHON="$$(bash scripts/test-python.sh)" || exit 1; \
+	BROWSER="$$(bash scripts/test-browser.sh)" || exit 1; \
 	export CANARY_TEST_PYTHON; \
+	export CANARY_CHROMIUM="$${BROWSER% *}" CANARY_NODE_MODULES="$${BROWSER#* }"; \
 	if command -v cargo-nextest >/dev/null 2>&1; then \
 		cargo nextest run --workspace --no-fail-fast; \
 	else \

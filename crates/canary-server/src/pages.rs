@@ -25,7 +25,8 @@ fn env() -> minijinja::Environment<'static> {
         ("feed.html.j2", FEED),
         ("dashboard.html.j2", DASHBOARD),
     ] {
-        e.add_template(name, text).expect("a shipped template parses");
+        e.add_template(name, text)
+            .expect("a shipped template parses");
     }
     e
 }
@@ -37,6 +38,11 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/analyses/{id}", axum::routing::get(analysis_page))
         .route("/dashboard", axum::routing::get(dashboard))
         .route("/assets/{name}", axum::routing::get(asset))
+        // Browsers ask for it; there is none.
+        .route(
+            "/favicon.ico",
+            axum::routing::get(|| async { StatusCode::NO_CONTENT }),
+        )
 }
 
 async fn asset(Path(name): Path<String>) -> Response {
@@ -44,8 +50,7 @@ async fn asset(Path(name): Path<String>) -> Response {
         "lightweight-charts.js" if !CHARTS_JS.is_empty() => CHARTS_JS,
         "dashboard.js" => DASHBOARD_JS,
         _ => {
-            return Problem::new(StatusCode::NOT_FOUND, format!("no asset {name}"))
-                .into_response();
+            return Problem::new(StatusCode::NOT_FOUND, format!("no asset {name}")).into_response();
         }
     };
     (
@@ -112,11 +117,7 @@ struct Dash {
 }
 
 #[allow(clippy::too_many_lines)] // one page: each part computed, or why not
-fn dash(
-    ctx: &canary_engine::Context<'_>,
-    st: &AppState,
-    symbol: &canary_model::Symbol,
-) -> Dash {
+fn dash(ctx: &canary_engine::Context<'_>, st: &AppState, symbol: &canary_model::Symbol) -> Dash {
     let mut d = Dash {
         as_of: ctx.asof().to_string(),
         ..Dash::default()
@@ -195,8 +196,11 @@ fn dash(
         }
         Err(e) => d.miners_error = format!("No miners' figures: {e}"),
     }
+    // The stories that bear on the symbol's asset, most relevant first.
     let sp = canary_engine::StoriesParams {
         limit: 8,
+        asset: Some(crate::api::score_params(symbol.clone()).asset),
+        min_relevance: 0.2,
         ..canary_engine::StoriesParams::default()
     };
     match canary_engine::stories(ctx, &st.dictionary, &st.lexicon, &sp) {
@@ -230,16 +234,16 @@ async fn dashboard(
     let asof = if asof_text.is_empty() {
         None
     } else {
-        Some(canary_model::Timestamp::parse(&asof_text).map_err(|e| {
-            Problem::param("asof", &asof_text, &format!("{e} (ISO-8601 UTC)"))
-        })?)
+        Some(
+            canary_model::Timestamp::parse(&asof_text)
+                .map_err(|e| Problem::param("asof", &asof_text, &format!("{e} (ISO-8601 UTC)")))?,
+        )
     };
     let state = s.clone();
     let d = tokio::task::spawn_blocking(move || -> Result<Dash, Problem> {
         let store = canary_store::Store::open_existing(&state.config.db)?;
-        let now = canary_model::Timestamp::parse(&now_text()).map_err(|e| {
-            Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
-        })?;
+        let now = canary_model::Timestamp::parse(&now_text())
+            .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
         let ctx = canary_engine::Context::new(&store, asof.unwrap_or(now))?
             .with_profiles(&state.profiles);
         Ok(dash(&ctx, &state, &sym))

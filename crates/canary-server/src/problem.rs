@@ -48,6 +48,7 @@ impl From<EngineError> for Problem {
             | EngineError::NoPrice { .. }
             | EngineError::NoNetwork { .. }
             | EngineError::Empty(_)
+            | EngineError::Levels(_)
             | EngineError::UnknownCompany { .. } => StatusCode::NOT_FOUND,
             EngineError::Param { .. }
             | EngineError::Rule(_)

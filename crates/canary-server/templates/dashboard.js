@@ -35,7 +35,8 @@
         window.canary.bars = c.candles.length;
         const ind = await get(`/api/v1/indicators?symbol=${symbol}&tf=${tf}&ind=rsi:14&last=500${at}`);
         rsi.setData(ind.rows.filter((r) => r.rsi_14 !== null).map((r) => ({ time: t(r.time), value: r.rsi_14 })));
-        try {
+        // The server already knows whether there is a Watch to draw.
+        if (el.dataset.watch === "true") try {
           const w = await get(`/api/v1/watch?symbol=${symbol}${at}`);
           const colors = { support: "#166534", trapdoor: "#9b1c1c", resistance: "#b45309" };
           for (const name of ["support", "trapdoor", "resistance"]) {
@@ -80,7 +81,7 @@
         try {
           const m = await get(`/api/v1/miners?symbol=${symbol}&price=${slider.value}${at}`);
           const rows = m.companies.map((c) => {
-            const be = c.cash_break_even.value, mg = c.margin.value;
+            const be = (c.cash_break_even || {}).value ?? null, mg = (c.margin || {}).value ?? null;
             const status = be === null ? "n/a" : (Number(slider.value) < be ? "under water" : "above break-even");
             return `<tr><td>${c.ticker}</td><td>${be === null ? "n/a" : Math.round(be).toLocaleString("en-US")}</td><td>${mg === null ? "n/a" : mg.toFixed(1) + "%"}</td><td>${status}</td></tr>`;
           });

@@ -233,8 +233,7 @@ pub fn run(a: &DemoArgs) -> Result<()> {
     // The engine config `make run` serves beside the API: a simulated market played at a
     // minute a second, its bars and scores on /api/v1/stream.
     let live = a.dir.join("live.toml");
-    std::fs::write(&live, LIVE_TOML)
-        .with_context(|| format!("cannot write {}", live.display()))?;
+    std::fs::write(&live, LIVE_TOML).with_context(|| format!("cannot write {}", live.display()))?;
     println!(
         "\nTry: {} --db {} indicators --symbol BTCUSDT --tf 4h --asof {asof} --ind rsi:14,atr:14,ret:1",
         this_program(),
@@ -251,7 +250,8 @@ pub fn run(a: &DemoArgs) -> Result<()> {
 
 /// A simulated market for the live stream of the served demo (SIMULATED: a calm week of
 /// minute bars played at a minute a second).
-const LIVE_TOML: &str = "# The demo's live stream: SIMULATED minute bars, played at a minute a second.
+const LIVE_TOML: &str =
+    "# The demo's live stream: SIMULATED minute bars, played at a minute a second.
 speed = 60
 
 [[market]]

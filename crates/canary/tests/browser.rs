@@ -1,0 +1,95 @@
+//! The pages in a real browser: Debian's chromium driven by playwright-core (npm), both
+//! installed by `make test` (scripts/test-browser.sh). The real data stored with its miners'
+//! analysis of the crash morning, `canary serve` with a live simulated market beside it, and
+//! `tests/browser/pages.mjs` checking the feed, the analysis page (sections, claims on hover),
+//! the dashboard (the Watch on the chart, the miners' slider) and its live updates.
+//! Screenshots of each page go to target/browser-screenshots.
+
+mod common;
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use common::{canary, import_4h, import_network, ok, shared};
+
+#[test]
+fn shared_data_the_pages_in_a_browser() {
+    let chromium = std::env::var("CANARY_CHROMIUM").expect(
+        "CANARY_CHROMIUM is not set: run `make test`, which installs chromium and playwright-core",
+    );
+    let modules = std::env::var("CANARY_NODE_MODULES")
+        .expect("CANARY_NODE_MODULES is not set: run `make test`");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("b.db");
+    import_4h(&db);
+    import_network(&db);
+    let n = shared("data/news_2026-02-05_sources.csv");
+    ok(&canary(&db, &["news", "import", n.to_str().unwrap()]));
+    let doc: serde_json::Value = serde_json::from_str(&ok(&canary(
+        &db,
+        &[
+            "analyze",
+            "--symbol",
+            "BTCUSDT",
+            "--topic",
+            "miners",
+            "--asof",
+            "2026-02-06T05:00:00Z",
+            "--format",
+            "json",
+        ],
+    )))
+    .unwrap();
+    let id = doc["id"].as_str().unwrap().to_string();
+    let live = dir.path().join("live.toml");
+    std::fs::write(
+        &live,
+        "speed = 120\n[[market]]\nsymbol = \"SIMUSDT\"\ntimeframes = [\"1m\"]\n\n\
+         [[source]]\ntype = \"simulator\"\nsymbol = \"SIMUSDT\"\ntimeframe = \"1m\"\nbars = 2000\nscenario = \"calm\"\n",
+    )
+    .unwrap();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_canary"))
+        .arg("--db")
+        .arg(&db)
+        .args(["serve", "--addr", "127.0.0.1:0", "--run"])
+        .arg(&live)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("{line:?}"))
+        .to_string();
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../browser-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser/pages.mjs");
+    let out = Command::new("node")
+        .arg(&script)
+        .arg(&base)
+        .arg(&id)
+        .arg(&shots)
+        .env("CANARY_CHROMIUM", &chromium)
+        .env("CANARY_NODE_MODULES", &modules)
+        .output()
+        .expect("node runs");
+    let _ = Command::new("kill")
+        .args(["-INT", &server.id().to_string()])
+        .status();
+    let _ = server.wait();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.ends_with("ok\n"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for png in ["feed.png", "analysis.png", "dashboard.png", "live.png"] {
+        assert!(shots.join(png).metadata().unwrap().len() > 10_000, "{png}");
+    }
+}

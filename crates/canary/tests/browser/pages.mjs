@@ -1,0 +1,85 @@
+// Canary's pages in a real browser (chromium through playwright-core): the feed lists the
+// analysis, its page shows its sections with each number's claim on hover, the dashboard
+// draws the Watch's levels on its chart and updates from the live stream. A screenshot of
+// each page goes to OUTDIR.
+//
+// Usage: node pages.mjs BASE_URL ANALYSIS_ID OUTDIR   (CANARY_CHROMIUM: the browser)
+import { createRequire } from "node:module";
+import path from "node:path";
+
+const require = createRequire(path.join(process.env.CANARY_NODE_MODULES, "x.js"));
+const { chromium } = require("playwright-core");
+const [base, id, out] = process.argv.slice(2);
+const fail = (what) => { console.error("FAILED: " + what); process.exit(1); };
+
+const browser = await chromium.launch({
+  executablePath: process.env.CANARY_CHROMIUM,
+  args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+});
+const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+const errors = [];
+page.on("pageerror", (e) => errors.push(e.message));
+page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+
+// The feed.
+await page.goto(base + "/");
+const cards = await page.locator("article.card").count();
+if (cards < 1) fail("the feed lists no analysis");
+const first = await page.locator("article.card h2 a").first().getAttribute("href");
+if (first !== "/analyses/" + id) fail("the feed's first analysis is " + first);
+await page.screenshot({ path: path.join(out, "feed.png"), fullPage: true });
+console.log("feed: " + cards + " analyses");
+
+// The analysis page: its sections, every number with its claim on hover.
+await page.goto(base + "/analyses/" + id);
+const sections = await page.locator("h2").allTextContents();
+for (const s of ["Watch", "Take"]) {
+  if (!sections.some((h) => h.includes(s))) fail("no section " + s + " in " + sections.join(" | "));
+}
+const numbers = page.locator(".n");
+const n = await numbers.count();
+if (n < 10) fail("only " + n + " numbers carry claims");
+await numbers.first().hover();
+const title = await numbers.first().getAttribute("title");
+if (!title || !/claim|c[0-9a-f]{16}/.test(title)) fail("the first number's hover says " + title);
+await page.screenshot({ path: path.join(out, "analysis.png"), fullPage: true });
+console.log("analysis: " + sections.length + " sections, " + n + " numbers with claims; hover: " + title.slice(0, 80));
+
+// The dashboard as of the crash morning: the chart with the Watch's levels.
+await page.goto(base + "/dashboard?symbol=BTCUSDT&tf=4h&asof=2026-02-06T05:00:00Z");
+await page.waitForFunction(() => window.canary && window.canary.ready, null, { timeout: 30000 });
+const state = await page.evaluate(() => window.canary);
+if (state.bars < 100) {
+  const note = await page.locator("#chart-note").textContent();
+  const charts = await page.locator("#chart").getAttribute("data-charts");
+  fail("the chart has " + state.bars + " bars (note: " + note + "; data-charts " + charts + "; errors " + errors.join("; ") + ")");
+}
+const names = state.levels.map((l) => l.name).sort().join(",");
+if (names !== "resistance,support,trapdoor") fail("the chart's levels are " + names);
+if (!(await page.locator("#chart canvas").count())) fail("no chart drawn");
+// The price slider recomputes the miners through the API.
+const slider = page.locator("#price");
+if (await slider.count()) {
+  await slider.fill("90000");
+  try {
+    await page.waitForFunction(() => document.getElementById("miners").dataset.price === "90000", null, { timeout: 15000 });
+  } catch (e) {
+    fail("the miners were not recomputed at 90,000 (slider " + (await slider.inputValue()) + ", note: " +
+      (await page.locator("#chart-note").textContent()) + "; errors " + errors.join("; ") + ")");
+  }
+  const rows = await page.locator("#miners tr").allTextContents();
+  if (!rows.some((r) => r.includes("above break-even"))) fail("at 90,000 no miner is above break-even: " + rows.join(" | "));
+}
+await page.screenshot({ path: path.join(out, "dashboard.png"), fullPage: true });
+console.log("dashboard: " + state.bars + " bars, levels " + names);
+
+// The live dashboard: the simulated market's bars arrive from the stream.
+await page.goto(base + "/dashboard?symbol=SIMUSDT&tf=1m");
+await page.waitForFunction(() => window.canary && window.canary.live >= 2, null, { timeout: 30000 });
+const live = await page.evaluate(() => window.canary.live);
+await page.screenshot({ path: path.join(out, "live.png"), fullPage: true });
+console.log("live: " + live + " bars from the stream");
+
+if (errors.length) fail("the pages logged errors: " + errors.join("; "));
+await browser.close();
+console.log("ok");
