@@ -48,6 +48,15 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/api/v1/analyses/{id}/history", get(analysis_history))
         .route("/api/v1/alerts/rules", get(rules).post(add_rule))
         .route("/api/v1/alerts/rules/{id}", delete(remove_rule))
+        .route(
+            "/api/v1/alerts/rules/{id}/test",
+            axum::routing::post(test_rule),
+        )
+        .route(
+            "/api/v1/alerts/rules/{id}/silence",
+            axum::routing::post(silence_rule),
+        )
+        .route("/api/v1/alerts/backtest", axum::routing::post(backtest))
         .route("/api/v1/alerts/deliveries", get(deliveries))
         .route("/api/v1/stream", get(stream))
         .fallback(|| async {
@@ -84,7 +93,11 @@ pub fn routes() -> axum::Router<AppState> {
         rules,
         add_rule,
         remove_rule,
-        deliveries
+        test_rule,
+        silence_rule,
+        backtest,
+        deliveries,
+        stream
     ),
     components(schemas(
         Problem,
@@ -93,7 +106,9 @@ pub fn routes() -> axum::Router<AppState> {
         RuleRow,
         DeliveryRow,
         SeriesRow,
-        AnalysisRow
+        AnalysisRow,
+        Backtest,
+        SilenceFor
     ))
 )]
 pub struct ApiDoc;
@@ -723,6 +738,9 @@ pub struct NewRule {
     #[serde(default)]
     #[schema(value_type = Object)]
     channel: Option<serde_json::Value>,
+    /// Evaluate closes from this time (ISO-8601 UTC; default now): an earlier time replays
+    /// history through the rule at its first check.
+    since: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -742,11 +760,9 @@ async fn add_rule(
     let token = token(&headers)?;
     let Json(n) = body.map_err(|e| Problem::new(e.status(), e.body_text()))?;
     let timeframe = parse_tf("timeframe", n.timeframe.as_deref(), "1d")?;
-    let policy: Policy = match n.policy {
-        Some(p) => serde_json::from_value(merge_default_policy(p))
-            .map_err(|e| Problem::param("policy", "…", &e.to_string()))?,
-        None => Policy::default(),
-    };
+    let policy = policy_of(n.policy)?;
+    let since =
+        parse_time("since", n.since.as_deref().filter(|x| !x.is_empty()))?.unwrap_or_else(now);
     let channel: canary_engine::alerting::Channel = match n.channel {
         Some(c) => {
             serde_json::from_value(c).map_err(|e| Problem::param("channel", "…", &e.to_string()))?
@@ -760,7 +776,7 @@ async fn add_rule(
         channel,
     };
     let id = with_store(&s, move |store| {
-        canary_engine::alerting::add_rule(store, &token, &spec, now()).map_err(Problem::from)
+        canary_engine::alerting::add_rule(store, &token, &spec, since).map_err(Problem::from)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(Added { id })).into_response())
@@ -911,4 +927,158 @@ async fn stream(
     Ok(Sse::new(events)
         .keep_alive(KeepAlive::default())
         .into_response())
+}
+
+fn policy_of(p: Option<serde_json::Value>) -> Result<Policy, Problem> {
+    match p {
+        Some(p) => serde_json::from_value(merge_default_policy(p))
+            .map_err(|e| Problem::param("policy", "…", &e.to_string())),
+        None => Ok(Policy::default()),
+    }
+}
+
+/// A rule to try on history.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Backtest {
+    /// The rule, e.g. `crosses_below(BTCUSDT.close, watch.support)`.
+    rule: String,
+    /// The timeframe whose closes evaluate it (default 1d).
+    timeframe: Option<String>,
+    /// The first close evaluated (ISO-8601 UTC).
+    from: String,
+    /// The last time whose data is used (default now).
+    to: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    policy: Option<serde_json::Value>,
+}
+
+/// How a rule would have fired over history, through the same state machine as live
+/// alerts: each firing with what followed, and firings per month. No token needed: it stores
+/// nothing.
+#[utoipa::path(post, path = "/api/v1/alerts/backtest", request_body = Backtest,
+    responses((status = 200, body = ReportDoc), (status = 400, body = Problem)))]
+async fn backtest(
+    State(s): State<AppState>,
+    body: Result<Json<Backtest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, Problem> {
+    let Json(b) = body.map_err(|e| Problem::new(e.status(), e.body_text()))?;
+    let from = parse_time("from", Some(&b.from))?.unwrap_or_else(now);
+    let to = parse_time("to", b.to.as_deref())?;
+    let p = canary_engine::AlertBacktestParams {
+        rule: b.rule.clone(),
+        timeframe: parse_tf("timeframe", b.timeframe.as_deref(), "1d")?,
+        from,
+        policy: policy_of(b.policy)?,
+        follow_ms: 7 * 86_400_000,
+        score: Some(score_params(
+            canary_alerts::rule::parse(&b.rule)
+                .map(|e| e.clock_symbol())
+                .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, e.to_string()))?,
+        )),
+    };
+    let r = with_context(&s, to, move |ctx, st| {
+        canary_engine::alerts_backtest(ctx, &p, &st.dictionary, &st.lexicon, |_, _| {})
+    })
+    .await?;
+    Ok(Json(r).into_response())
+}
+
+/// Send a test notice of one of the token's rules to its channel now.
+#[utoipa::path(post, path = "/api/v1/alerts/rules/{id}/test", params(("id" = i64, Path)),
+    responses((status = 200, description = "The delivery"), (status = 404, body = Problem), (status = 401, body = Problem)),
+    security(("bearer" = [])))]
+async fn test_rule(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Response, Problem> {
+    let token = token(&headers)?;
+    let key = with_store(&s, move |store| {
+        canary_engine::alerting::queue_test(store, &token, id, now()).map_err(|e| match e {
+            EngineError::Param { .. } => Problem::new(
+                StatusCode::NOT_FOUND,
+                format!("no rule {id} of this token (GET /api/v1/alerts/rules lists them)"),
+            ),
+            other => Problem::from(other),
+        })
+    })
+    .await?;
+    let db = s.config.db.clone();
+    let sent = tokio::task::spawn_blocking(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+        let mut store = Store::open_existing(&db)?;
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+        rt.block_on(canary_engine::alerting::deliver(
+            &mut store,
+            &client,
+            now(),
+            &canary_engine::alerting::Sending {
+                attempts: 2,
+                backoff: std::time::Duration::from_millis(200),
+                timeout: std::time::Duration::from_secs(5),
+            },
+            Some(&key),
+            None,
+        ))
+        .map_err(Problem::from)
+    })
+    .await
+    .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
+    Ok(Json(serde_json::json!({ "deliveries": sent })).into_response())
+}
+
+/// How long to silence a rule.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SilenceFor {
+    /// Seconds from now (1 to 31536000).
+    seconds: u64,
+    #[serde(default)]
+    comment: String,
+}
+
+/// Silence one of the token's rules for a while (it is still evaluated; its notices are
+/// logged as silenced).
+#[utoipa::path(post, path = "/api/v1/alerts/rules/{id}/silence", params(("id" = i64, Path)),
+    request_body = SilenceFor,
+    responses((status = 200, description = "The silence"), (status = 404, body = Problem), (status = 401, body = Problem)),
+    security(("bearer" = [])))]
+async fn silence_rule(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    body: Result<Json<SilenceFor>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, Problem> {
+    let owner = canary_engine::alerting::owner_of(&token(&headers)?);
+    let Json(b) = body.map_err(|e| Problem::new(e.status(), e.body_text()))?;
+    if !(1..=31_536_000).contains(&b.seconds) {
+        return Err(Problem::param(
+            "seconds",
+            &b.seconds.to_string(),
+            "1 to 31536000",
+        ));
+    }
+    let from = now();
+    let until =
+        Timestamp::from_millis(from.millis() + i64::try_from(b.seconds).unwrap_or(0) * 1000);
+    let added = with_store(&s, move |store| {
+        Ok(store.add_silence(&owner, id, from, until, &b.comment, from)?)
+    })
+    .await?;
+    match added {
+        Some(silence) => Ok(Json(serde_json::json!({
+            "silence": silence, "rule": id, "from": from, "until": until
+        }))
+        .into_response()),
+        None => Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            format!("no rule {id} of this token (GET /api/v1/alerts/rules lists them)"),
+        )),
+    }
 }

@@ -15,6 +15,8 @@ const LAYOUT: &str = include_str!("../templates/layout.html.j2");
 const FEED: &str = include_str!("../templates/feed.html.j2");
 const DASHBOARD: &str = include_str!("../templates/dashboard.html.j2");
 const DASHBOARD_JS: &str = include_str!("../templates/dashboard.js");
+const ALERTS: &str = include_str!("../templates/alerts.html.j2");
+const ALERTS_JS: &str = include_str!("../templates/alerts.js");
 /// TradingView's lightweight-charts, vendored at build time (empty when the build had no npm).
 const CHARTS_JS: &str = include_str!(concat!(env!("OUT_DIR"), "/lightweight-charts.js"));
 
@@ -24,6 +26,7 @@ fn env() -> minijinja::Environment<'static> {
         ("layout.html.j2", LAYOUT),
         ("feed.html.j2", FEED),
         ("dashboard.html.j2", DASHBOARD),
+        ("alerts.html.j2", ALERTS),
     ] {
         e.add_template(name, text)
             .expect("a shipped template parses");
@@ -37,6 +40,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/", axum::routing::get(feed))
         .route("/analyses/{id}", axum::routing::get(analysis_page))
         .route("/dashboard", axum::routing::get(dashboard))
+        .route("/alerts", axum::routing::get(alerts_page))
         .route("/assets/{name}", axum::routing::get(asset))
         // Browsers ask for it; there is none.
         .route(
@@ -49,6 +53,7 @@ async fn asset(Path(name): Path<String>) -> Response {
     let body = match name.as_str() {
         "lightweight-charts.js" if !CHARTS_JS.is_empty() => CHARTS_JS,
         "dashboard.js" => DASHBOARD_JS,
+        "alerts.js" => ALERTS_JS,
         _ => {
             return Problem::new(StatusCode::NOT_FOUND, format!("no asset {name}")).into_response();
         }
@@ -409,4 +414,61 @@ async fn analysis_page(
     .await
     .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
     Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct AlertsQuery {
+    rule: Option<String>,
+    tf: Option<String>,
+    symbol: Option<String>,
+    theme: Option<String>,
+}
+
+/// The alerts page: templates, the backtest, the token's rules and deliveries (the script
+/// works through /api/v1).
+async fn alerts_page(
+    Query(q): Query<AlertsQuery>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, Problem> {
+    let sym = q.symbol.clone().unwrap_or_else(|| "BTCUSDT".into());
+    let templates: Vec<serde_json::Value> = [
+        ("Daily RSI below 30", format!("{sym}.rsi14.1d < 30"), "1d"),
+        (
+            "A close below the Watch's support",
+            format!("crosses_below({sym}.close, watch.support)"),
+            "4h",
+        ),
+        (
+            "A close above the Watch's resistance",
+            format!("crosses_above({sym}.close, watch.resistance)"),
+            "4h",
+        ),
+        ("Threat 4 or more", format!("threat({sym}) >= 4"), "1d"),
+        (
+            "Risk up 15 within a day",
+            format!("risk({sym}) rises_by 15 within 24h"),
+            "1d",
+        ),
+    ]
+    .into_iter()
+    .map(|(name, rule, tf)| serde_json::json!({ "name": name, "rule": rule, "tf": tf }))
+    .collect();
+    let year_ago = canary_model::Timestamp::parse(&now_text())
+        .map(|t| canary_model::Timestamp::from_millis(t.millis() - 365 * 86_400_000))
+        .map_or_else(|_| String::new(), |t| t.to_string());
+    let page = env()
+        .get_template("alerts.html.j2")
+        .and_then(|t| {
+            t.render(minijinja::context! {
+                templates => minijinja::Value::from(minijinja::value::Serde(&templates)),
+                rule => q.rule.unwrap_or_default(),
+                tf => q.tf.unwrap_or_else(|| "1d".into()),
+                backtest_from => year_ago,
+                theme => theme(q.theme.as_deref()),
+                query_without_theme => without_theme(raw.as_deref()),
+                rendered_at => now_text(),
+            })
+        })
+        .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    Ok(Html(page).into_response())
 }

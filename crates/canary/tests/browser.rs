@@ -2,7 +2,9 @@
 //! installed by `make test` (scripts/test-browser.sh). The real data stored with its miners'
 //! analysis of the crash morning, `canary serve` with a live simulated market beside it, and
 //! `tests/browser/pages.mjs` checking the feed, the analysis page (sections, claims on hover),
-//! the dashboard (the Watch on the chart, the miners' slider) and its live updates.
+//! the dashboard (the Watch on the chart, the miners' slider) and its live updates, and an
+//! alert created in the page from a level, tried on history, saved and delivered to a webhook
+//! receiver on loopback.
 //! Screenshots of each page go to target/browser-screenshots.
 
 mod common;
@@ -70,11 +72,13 @@ fn shared_data_the_pages_in_a_browser() {
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../browser-screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser/pages.mjs");
+    let (hook, got) = common::receiver(0);
     let out = Command::new("node")
         .arg(&script)
         .arg(&base)
         .arg(&id)
         .arg(&shots)
+        .arg(&hook)
         .env("CANARY_CHROMIUM", &chromium)
         .env("CANARY_NODE_MODULES", &modules)
         .output()
@@ -89,7 +93,18 @@ fn shared_data_the_pages_in_a_browser() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    for png in ["feed.png", "analysis.png", "dashboard.png", "live.png"] {
+    for png in [
+        "feed.png",
+        "analysis.png",
+        "dashboard.png",
+        "alerts.png",
+        "live.png",
+    ] {
         assert!(shots.join(png).metadata().unwrap().len() > 10_000, "{png}");
     }
+    // The rule created in the page was delivered to the webhook.
+    let got = got.lock().unwrap();
+    let body: serde_json::Value = serde_json::from_str(&got[0].body).unwrap();
+    assert!(got[0].line.starts_with("POST /browser"), "{}", got[0].line);
+    assert_eq!(body["rule"], "SIMUSDT.close > 0");
 }

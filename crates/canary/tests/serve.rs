@@ -316,13 +316,62 @@ fn alert_rules_belong_to_their_token_over_http() {
     problem(post(Some("alice"), "{"), 400);
     let big = format!(r#"{{"rule": "{}"}}"#, "x".repeat(4096));
     assert_eq!(post(Some("alice"), &big).status().as_u16(), 413);
-    assert_eq!(del("alice").status().as_u16(), 204);
-    assert!(
-        json(get("alice", "/api/v1/alerts/rules"))
-            .as_array()
+    // A rule on the log channel: its test notice is delivered now; a silence for an hour.
+    let logged = json(post(Some("alice"), r#"{"rule": "BTCUSDT.close < 3"}"#))["id"]
+        .as_i64()
+        .unwrap();
+    let act = |token: &str, what: &str, body: &str| {
+        client
+            .post(format!("{}/api/v1/alerts/rules/{logged}/{what}", s.base))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
             .unwrap()
-            .is_empty()
+    };
+    let tested = json(act("alice", "test", ""));
+    assert_eq!(tested["deliveries"][0]["ok"], true, "{tested}");
+    problem(act("bob", "test", ""), 404);
+    let silenced = json(act("alice", "silence", r#"{"seconds": 3600}"#));
+    assert_eq!(silenced["rule"], logged);
+    problem(act("bob", "silence", r#"{"seconds": 3600}"#), 404);
+    problem(act("alice", "silence", r#"{"seconds": 0}"#), 400);
+    let log = json(get("alice", "/api/v1/alerts/deliveries"));
+    assert_eq!(log[0]["notice"]["test"], true);
+    // A backtest needs no token and stores nothing.
+    let bt = json(
+        client
+            .post(format!("{}/api/v1/alerts/backtest", s.base))
+            .header("content-type", "application/json")
+            .body(r#"{"rule": "BTCUSDT.rsi14.1d < 30", "from": "2025-10-01T00:00:00Z", "to": "2026-03-01T00:00:00Z"}"#)
+            .send()
+            .unwrap(),
     );
+    let fired: Vec<&str> = bt["firings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["notice"]["at"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fired,
+        [
+            "2025-11-18T00:00:00Z",
+            "2025-11-20T00:00:00Z",
+            "2026-02-01T00:00:00Z",
+            "2026-02-13T00:00:00Z"
+        ],
+        "the same firings as canary alerts backtest"
+    );
+    assert_eq!(del("alice").status().as_u16(), 204);
+    let left = json(get("alice", "/api/v1/alerts/rules"));
+    let ids: Vec<i64> = left
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, [logged], "only the removed rule is gone");
 }
 
 #[test]
@@ -397,6 +446,10 @@ fn the_openapi_document_lists_every_route_and_is_valid() {
         "/api/v1/alerts/rules",
         "/api/v1/alerts/rules/{id}",
         "/api/v1/alerts/deliveries",
+        "/api/v1/alerts/rules/{id}/test",
+        "/api/v1/alerts/rules/{id}/silence",
+        "/api/v1/alerts/backtest",
+        "/api/v1/stream",
     ] {
         assert!(paths.contains(&p), "{p} missing from {paths:?}");
     }
