@@ -208,8 +208,9 @@ async fn limits(
     r
 }
 
-/// Report routes whose answers for an explicit `asof` are cached.
-const CACHED: [&str; 11] = [
+/// Report routes (and pages) whose answers for an explicit `asof` are cached.
+const CACHED: [&str; 12] = [
+    "/dashboard",
     "/api/v1/candles",
     "/api/v1/indicators",
     "/api/v1/stats",
