@@ -17,6 +17,7 @@ const DASHBOARD: &str = include_str!("../templates/dashboard.html.j2");
 const DASHBOARD_JS: &str = include_str!("../templates/dashboard.js");
 const ALERTS: &str = include_str!("../templates/alerts.html.j2");
 const ALERTS_JS: &str = include_str!("../templates/alerts.js");
+const ANALYSIS_JS: &str = include_str!("../templates/analysis.js");
 /// TradingView's lightweight-charts, vendored at build time (empty when the build had no npm).
 const CHARTS_JS: &str = include_str!(concat!(env!("OUT_DIR"), "/lightweight-charts.js"));
 
@@ -54,6 +55,7 @@ async fn asset(Path(name): Path<String>) -> Response {
         "lightweight-charts.js" if !CHARTS_JS.is_empty() => CHARTS_JS,
         "dashboard.js" => DASHBOARD_JS,
         "alerts.js" => ALERTS_JS,
+        "analysis.js" => ANALYSIS_JS,
         _ => {
             return Problem::new(StatusCode::NOT_FOUND, format!("no asset {name}")).into_response();
         }
@@ -401,7 +403,17 @@ async fn analysis_page(
                 format!("no analysis {id}: the feed at / lists them"),
             )
         })?;
-        a.html.ok_or_else(|| {
+        let charts = format!(
+            r#"<section id="canary-charts" data-symbol="{}" data-asof="{}"><h2>Charts</h2><p id="charts-note" class="meta"><noscript>The charts need JavaScript; every number is in the text above.</noscript></p><div id="price-chart" style="height:360px"></div><h3>Risk, component by component</h3><div id="waterfall"></div></section><style>.wf-row{{display:flex;align-items:center;gap:.5rem;font-size:.85rem;margin:.15rem 0}}.wf-label{{flex:0 0 45%}}.wf-track{{position:relative;flex:1;height:.9rem;background:#eef1f6}}.wf-bar{{position:absolute;top:0;bottom:0;background:#9b1c1c}}.wf-pts{{flex:0 0 3.5rem;text-align:right}}.wf-out{{font-size:.8rem;color:#5b6475}}</style><script src="/assets/lightweight-charts.js"></script><script src="/assets/analysis.js"></script>"#,
+            a.symbol, a.as_of
+        );
+        a.html
+            .map(|h| match h.rfind("</body>") {
+                // The charts go under the analysis as it was rendered.
+                Some(i) => format!("{}{charts}{}", &h[..i], &h[i..]),
+                None => h,
+            })
+            .ok_or_else(|| {
             Problem::new(
                 StatusCode::NOT_FOUND,
                 format!(

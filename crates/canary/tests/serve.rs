@@ -237,7 +237,15 @@ fn shared_data_the_served_analysis_is_the_one_analyze_wrote() {
             "--no-store",
         ],
     ));
-    assert_eq!(page, html, "the page is the analysis as rendered");
+    // The analysis as rendered, with the charts under it.
+    let end = html.rfind("</body>").unwrap();
+    assert!(
+        page.starts_with(&html[..end]) && page.ends_with(&html[end..]),
+        "the page is the analysis as rendered"
+    );
+    assert!(page.contains(
+        r#"<section id="canary-charts" data-symbol="BTCUSDT" data-asof="2026-02-06T05:00:00Z">"#
+    ));
     assert!(
         page.contains(r#"class="n""#),
         "numbers carry their claims on hover"

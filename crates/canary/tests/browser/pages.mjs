@@ -42,8 +42,15 @@ if (n < 10) fail("only " + n + " numbers carry claims");
 await numbers.first().hover();
 const title = await numbers.first().getAttribute("title");
 if (!title || !/claim|c[0-9a-f]{16}/.test(title)) fail("the first number's hover says " + title);
+// Under it, the price with the Watch as of its time and the Risk waterfall.
+await page.waitForFunction(() => window.canary && window.canary.ready, null, { timeout: 30000 });
+const charts = await page.evaluate(() => window.canary);
+if (charts.levels.length !== 3) fail("the analysis's chart has levels " + charts.levels.join(","));
+if (charts.components < 3) fail("the waterfall has " + charts.components + " components");
+if ((await page.locator("#waterfall .wf-bar").count()) !== charts.components) fail("the waterfall's bars");
 await page.screenshot({ path: path.join(out, "analysis.png"), fullPage: true });
-console.log("analysis: " + sections.length + " sections, " + n + " numbers with claims; hover: " + title.slice(0, 80));
+console.log("analysis: " + sections.length + " sections, " + n + " numbers with claims; hover: " + title.slice(0, 80) +
+  "; chart levels " + charts.levels.join(",") + ", waterfall of " + charts.components);
 
 // The dashboard as of the crash morning: the chart with the Watch's levels.
 await page.goto(base + "/dashboard?symbol=BTCUSDT&tf=4h&asof=2026-02-06T05:00:00Z");
