@@ -339,7 +339,7 @@ async fn feed(
             .map(str::to_lowercase)
             .collect();
         let asset = asset.map(|a| a.to_uppercase()).filter(|a| !a.is_empty());
-        Ok(store
+        let mut found: Vec<canary_store::StoredAnalysis> = store
             .analyses(tag.as_deref().filter(|t| !t.is_empty()))?
             .into_iter()
             .filter(|a| {
@@ -347,10 +347,12 @@ async fn feed(
                     .as_ref()
                     .is_none_or(|x| a.symbol.starts_with(x.as_str()))
             })
-            .filter(|a| {
-                let text = format!("{} {}", a.headline, a.tags.join(" ")).to_lowercase();
-                words.iter().all(|w| text.contains(w.as_str()))
-            })
+            .collect();
+        if !words.is_empty() {
+            found = search(found, &words.join(" "))?;
+        }
+        Ok(found
+            .into_iter()
             .map(|a| {
                 let j: serde_json::Value = serde_json::from_str(&a.json).unwrap_or_default();
                 let num = |k: &str| j[k].as_f64().map(|x| format!("{x:.0}"));
@@ -388,6 +390,44 @@ async fn feed(
         })
         .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     Ok(Html(page).into_response())
+}
+
+/// The analyses that match `text` (BM25 over headline, tags and text, with tantivy), best
+/// first: an index in memory of the analyses given (a feed holds few enough).
+fn search(
+    analyses: Vec<canary_store::StoredAnalysis>,
+    text: &str,
+) -> Result<Vec<canary_store::StoredAnalysis>, Problem> {
+    let err = |e: canary_search::SearchError| {
+        Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+    };
+    let mut index = canary_search::NewsIndex::in_memory().map_err(err)?;
+    let docs: Vec<canary_model::news::NewsItem> = analyses
+        .iter()
+        .map(|a| canary_model::news::NewsItem {
+            id: a.id.clone(),
+            outlet: "canary".into(),
+            source: "analyses".into(),
+            url: None,
+            title: a.headline.clone(),
+            summary: format!("{} {}", a.tags.join(" "), a.markdown),
+            published_at: Some(a.as_of),
+            available_at: a.created_at,
+            language: None,
+            duplicate_of: None,
+        })
+        .collect();
+    index.add(&docs, 0).map_err(err)?;
+    let hits = index
+        .search(&canary_search::SearchQuery {
+            text: text.to_string(),
+            limit: analyses.len().max(1),
+            ..canary_search::SearchQuery::default()
+        })
+        .map_err(err)?;
+    let mut by_id: std::collections::HashMap<String, canary_store::StoredAnalysis> =
+        analyses.into_iter().map(|a| (a.id.clone(), a)).collect();
+    Ok(hits.iter().filter_map(|h| by_id.remove(&h.id)).collect())
 }
 
 async fn analysis_page(

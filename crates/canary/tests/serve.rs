@@ -217,6 +217,9 @@ fn shared_data_the_served_analysis_is_the_one_analyze_wrote() {
         !none.contains(headline) && none.contains("No analyses match"),
         "{none}"
     );
+    // Search (BM25 over headline, tags and text): words from its text find it.
+    let found = s.get("/?q=break-even+prices").text().unwrap();
+    assert!(found.contains(headline), "{found}");
     let asset = s.get("/?asset=btc").text().unwrap();
     assert!(asset.contains(headline));
     let page = s.get(&format!("/analyses/{id}"));
