@@ -59,6 +59,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/api/v1/alerts/backtest", axum::routing::post(backtest))
         .route("/api/v1/alerts/deliveries", get(deliveries))
         .route("/api/v1/stream", get(stream))
+        .route("/api/v1/ws", get(websocket))
         .fallback(|| async {
             Problem::new(
                 StatusCode::NOT_FOUND,
@@ -97,7 +98,8 @@ pub fn routes() -> axum::Router<AppState> {
         silence_rule,
         backtest,
         deliveries,
-        stream
+        stream,
+        websocket
     ),
     components(schemas(
         Problem,
@@ -1081,4 +1083,56 @@ async fn silence_rule(
             format!("no rule {id} of this token (GET /api/v1/alerts/rules lists them)"),
         )),
     }
+}
+
+/// The same stream over a WebSocket: one text message per output (`{"kind": "bar", …}`),
+/// filtered by `kinds`; a client too slow for it gets `{"kind": "lagged", "missed": N}`.
+#[utoipa::path(get, path = "/api/v1/ws", params(StreamQuery),
+    responses((status = 101, description = "Switching to the WebSocket protocol"), (status = 404, body = Problem)))]
+async fn websocket(
+    State(s): State<AppState>,
+    Query(q): Query<StreamQuery>,
+    ws: axum::extract::ws::WebSocketUpgrade,
+) -> Result<Response, Problem> {
+    use axum::extract::ws::Message;
+    use tokio::sync::broadcast::error::RecvError;
+    let Some(live) = &s.live else {
+        return Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            "no engine runs beside this server: start it with canary serve --run canary.toml",
+        ));
+    };
+    let kinds: Option<Vec<String>> = q
+        .kinds
+        .map(|k| k.split(',').map(|x| x.trim().to_string()).collect());
+    let mut rx = live.subscribe();
+    Ok(ws.on_upgrade(move |mut socket| async move {
+        loop {
+            tokio::select! {
+                m = rx.recv() => {
+                    let text = match m {
+                        Ok(line) => {
+                            let kind = serde_json::from_str::<serde_json::Value>(&line)
+                                .ok()
+                                .and_then(|v| v["kind"].as_str().map(str::to_string))
+                                .unwrap_or_default();
+                            if kinds.as_ref().is_some_and(|k| !k.contains(&kind)) {
+                                continue;
+                            }
+                            line.to_string()
+                        }
+                        Err(RecvError::Lagged(n)) => format!(r#"{{"kind":"lagged","missed":{n}}}"#),
+                        Err(RecvError::Closed) => break,
+                    };
+                    if socket.send(Message::Text(text.into())).await.is_err() {
+                        break;
+                    }
+                }
+                incoming = socket.recv() => match incoming {
+                    Some(Ok(Message::Close(_)) | Err(_)) | None => break,
+                    _ => {}
+                },
+            }
+        }
+    }))
 }

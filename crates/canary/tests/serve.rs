@@ -537,6 +537,34 @@ fn shared_data_the_engine_beside_the_server_streams_bars_scores_and_alerts() {
     )
     .unwrap();
     let s = Server::start(&db, &["--run", cfg.to_str().unwrap()]);
+    // The same stream over a WebSocket, read beside the Server-Sent Events.
+    let ws_url = format!(
+        "{}/api/v1/ws?kinds=score,notice",
+        s.base.replace("http://", "ws://")
+    );
+    let ws_reader = std::thread::spawn(move || {
+        use futures_util::StreamExt;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let (mut ws, _) = tokio_tungstenite::connect_async(ws_url).await.unwrap();
+            let mut kinds = Vec::new();
+            while let Some(Ok(m)) = ws.next().await {
+                if let tokio_tungstenite::tungstenite::Message::Text(t) = m {
+                    let v: serde_json::Value = serde_json::from_str(&t).unwrap();
+                    let kind = v["kind"].as_str().unwrap().to_string();
+                    let done = kind == "notice";
+                    kinds.push(kind);
+                    if done {
+                        break;
+                    }
+                }
+            }
+            kinds
+        })
+    });
     let mut r = reqwest::blocking::Client::builder()
         .timeout(std::time::Duration::from_secs(60))
         .build()
@@ -573,6 +601,12 @@ fn shared_data_the_engine_beside_the_server_streams_bars_scores_and_alerts() {
         events
             .iter()
             .any(|(k, v)| *k == "bar" && v["timeframe"] == "1d")
+    );
+    let ws_kinds = ws_reader.join().unwrap();
+    assert_eq!(
+        ws_kinds,
+        ["score", "notice"],
+        "only the kinds asked for, over the WebSocket"
     );
 }
 
