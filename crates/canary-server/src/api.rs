@@ -38,6 +38,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/api/v1/stats", get(stats))
         .route("/api/v1/watch", get(watch))
         .route("/api/v1/score", get(score))
+        .route("/api/v1/score/history", get(score_history))
         .route("/api/v1/network", get(network))
         .route("/api/v1/miners", get(miners))
         .route("/api/v1/treasury", get(treasury))
@@ -46,6 +47,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/api/v1/analyses", get(analyses))
         .route("/api/v1/analyses/{id}", get(analysis))
         .route("/api/v1/analyses/{id}/history", get(analysis_history))
+        .route("/api/v1/analyses/{id}/related", get(analysis_related))
         .route("/api/v1/alerts/rules", get(rules).post(add_rule))
         .route("/api/v1/alerts/rules/{id}", delete(remove_rule))
         .route(
@@ -91,6 +93,8 @@ pub fn routes() -> axum::Router<AppState> {
         analyses,
         analysis,
         analysis_history,
+        analysis_related,
+        score_history,
         rules,
         add_rule,
         remove_rule,
@@ -1135,4 +1139,66 @@ async fn websocket(
             }
         }
     }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+struct HistoryQuery {
+    /// Default BTCUSDT.
+    symbol: Option<String>,
+    /// ISO-8601 UTC; default now.
+    asof: Option<String>,
+    /// Days back from `asof` (1 to 3650, default 180).
+    days: Option<i64>,
+    /// `json` (default) or `csv`.
+    format: Option<String>,
+}
+
+/// Risk, Threat, Pulse and the label day by day, each as known that day (the same method as
+/// the score).
+#[utoipa::path(get, path = "/api/v1/score/history", params(HistoryQuery),
+    responses((status = 200, body = ReportDoc), (status = 400, body = Problem), (status = 404, body = Problem)))]
+async fn score_history(
+    State(s): State<AppState>,
+    Query(q): Query<HistoryQuery>,
+) -> Result<Response, Problem> {
+    let days = q.days.unwrap_or(180);
+    if !(1..=3650).contains(&days) {
+        return Err(Problem::param("days", &days.to_string(), "1 to 3650"));
+    }
+    let p = score_params(parse_symbol(q.symbol.as_deref())?);
+    let asof = parse_time("asof", q.asof.as_deref())?;
+    let csv = want_csv(q.format.as_deref())?;
+    let r = with_context(&s, asof, move |ctx, st| {
+        let from = Timestamp::from_millis(ctx.asof().millis() - days * 86_400_000);
+        canary_engine::score_history(ctx, &p, &st.dictionary, &st.lexicon, Some(from), None)
+    })
+    .await?;
+    if csv {
+        let mut t = String::from("day,risk,threat,pulse,label\n");
+        let opt = |x: Option<f64>| x.map_or_else(String::new, |v| format!("{v:.2}"));
+        for d in &r.body.days {
+            t.push_str(&format!(
+                "{},{},{},{},{}\n",
+                d.day,
+                opt(d.risk),
+                d.threat.map_or_else(String::new, |x| x.to_string()),
+                opt(d.pulse),
+                d.label.map_or_else(String::new, |l| l.to_string())
+            ));
+        }
+        return Ok(csv_response(t));
+    }
+    Ok(Json(r).into_response())
+}
+
+/// The earlier analyses an analysis lists as related (sharing its tags), as it stored them.
+#[utoipa::path(get, path = "/api/v1/analyses/{id}/related", params(("id" = String, Path)),
+    responses((status = 200, description = "The related analyses"), (status = 404, body = Problem)))]
+async fn analysis_related(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let json = with_store(&s, move |store| Ok(find(store, &id)?.json)).await?;
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+    Ok(Json(v["related"].clone()).into_response())
 }

@@ -209,8 +209,9 @@ async fn limits(
 }
 
 /// Report routes (and pages) whose answers for an explicit `asof` are cached.
-const CACHED: [&str; 12] = [
+const CACHED: [&str; 13] = [
     "/dashboard",
+    "/api/v1/score/history",
     "/api/v1/candles",
     "/api/v1/indicators",
     "/api/v1/stats",

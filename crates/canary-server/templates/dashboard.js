@@ -50,6 +50,17 @@
         } catch (e) { say("No Watch: " + e.message); }
         chart.timeScale().fitContent();
         rsiChart.timeScale().fitContent();
+        // Scores over time: Risk and Pulse as known each day.
+        try {
+          const h = await get(`/api/v1/score/history?symbol=${symbol}&days=365${at}`);
+          const sc = L.createChart(document.getElementById("scores-chart"), opts);
+          const risk = sc.addSeries(L.LineSeries, { color: "#9b1c1c", lineWidth: 1, title: "Risk" });
+          const pulse = sc.addSeries(L.LineSeries, { color: "#3b5bdb", lineWidth: 1, title: "Pulse" });
+          risk.setData(h.days.filter((d) => d.risk !== null).map((d) => ({ time: t(d.day), value: d.risk })));
+          pulse.setData(h.days.filter((d) => d.pulse !== null).map((d) => ({ time: t(d.day), value: d.pulse })));
+          sc.timeScale().fitContent();
+          window.canary.scoreDays = h.days.length;
+        } catch (e) { say("No scores over time: " + e.message); }
         window.canary.ready = true;
       } catch (e) { say(e.message); window.canary.ready = true; }
     })();

@@ -111,6 +111,20 @@ fn shared_data_every_report_route_answers_as_of_the_crash_morning() {
     assert_eq!(served, cli);
     let score = json(s.get(&format!("/api/v1/score?asof={ASOF}")));
     assert!(score["risk"].as_f64().unwrap() > 80.0);
+    // Scores over time, each day as known then: the last is the score above.
+    let history = json(s.get(&format!("/api/v1/score/history?days=30&asof={ASOF}")));
+    assert_report(&history, ASOF);
+    let days = history["days"].as_array().unwrap();
+    assert!(days.len() >= 29, "{}", days.len());
+    assert_eq!(days.last().unwrap()["risk"], score["risk"]);
+    let csv = s
+        .get(&format!(
+            "/api/v1/score/history?days=3&asof={ASOF}&format=csv"
+        ))
+        .text()
+        .unwrap();
+    assert!(csv.starts_with("day,risk,threat,pulse,label\n"), "{csv}");
+    problem(s.get("/api/v1/score/history?days=0"), 400);
     // Indicators and candles, JSON and CSV, only bars known at the time.
     let ind = json(s.get(&format!(
         "/api/v1/indicators?tf=4h&ind=rsi:14&last=2&asof={ASOF}"
@@ -190,6 +204,10 @@ fn shared_data_the_served_analysis_is_the_one_analyze_wrote() {
     assert_eq!(again, written);
     let history = json(s.get(&format!("/api/v1/analyses/{id}/history")));
     assert_eq!(history.as_array().unwrap().len(), 1);
+    assert_eq!(
+        json(s.get(&format!("/api/v1/analyses/{id}/related"))),
+        written["related"]
+    );
     assert!(
         json(s.get("/api/v1/analyses?tag=eth"))
             .as_array()
@@ -461,6 +479,9 @@ fn the_openapi_document_lists_every_route_and_is_valid() {
         "/api/v1/alerts/rules/{id}/silence",
         "/api/v1/alerts/backtest",
         "/api/v1/stream",
+        "/api/v1/ws",
+        "/api/v1/score/history",
+        "/api/v1/analyses/{id}/related",
     ] {
         assert!(paths.contains(&p), "{p} missing from {paths:?}");
     }

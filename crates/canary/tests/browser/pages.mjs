@@ -61,6 +61,7 @@ if (state.bars < 100) {
   const charts = await page.locator("#chart").getAttribute("data-charts");
   fail("the chart has " + state.bars + " bars (note: " + note + "; data-charts " + charts + "; errors " + errors.join("; ") + ")");
 }
+if (!(state.scoreDays > 300)) fail("the scores over time have " + state.scoreDays + " days");
 const names = state.levels.map((l) => l.name).sort().join(",");
 if (names !== "resistance,support,trapdoor") fail("the chart's levels are " + names);
 if (!(await page.locator("#chart canvas").count())) fail("no chart drawn");
