@@ -146,6 +146,25 @@ fn shared_data_score_history_and_track_record() {
     let auc = doc["score"]["auc"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&auc));
     assert!(doc["last_day"].as_str().unwrap() < ASOF);
+    // The candidates are judged on the same days, against volatility calibrated as they are.
+    let c = doc["candidates"].as_array().unwrap();
+    assert_eq!(c.len(), 4);
+    assert!(
+        c[0]["name"]
+            .as_str()
+            .unwrap()
+            .contains("logistic calibration")
+    );
+    assert_eq!(
+        c[0]["auc"], doc["score"]["auc"],
+        "calibration keeps the ranking"
+    );
+    for t in [&doc["score"], &c[0], &c[3]] {
+        let g = t["brier_gain_interval"].as_array().unwrap();
+        assert!(g[0].as_f64().unwrap() <= g[1].as_f64().unwrap());
+    }
+    assert!(c[1]["brier_gain_interval"].is_null());
+    assert!(md.contains("weights learned walk-forward"));
 }
 
 #[test]

@@ -97,49 +97,181 @@ impl Isotonic {
     }
 }
 
-/// Walk-forward probabilities: for each block of `refit_every` days, a calibration fitted
-/// only on days whose event window closed more than `embargo` days before the block
-/// starts (purged: day `j` trains a block starting at `s` only if `j + h + embargo < s`),
-/// and from at least `min_train` such days with at least `min_events` events. Also the
-/// training base rate each probability can be compared with. `None` where no calibration
-/// could be fitted yet, or the day has no score.
+/// Walk-forward probabilities from an isotonic calibration of `scores`, refitted as
+/// `purge` says. Also the training base rate each probability can be compared with. `None`
+/// where no calibration could be fitted yet, or the day has no score.
 #[must_use]
-#[allow(clippy::too_many_arguments)]
 pub fn walk_forward(
     scores: &[f64],
     events: &[Option<bool>],
-    h: usize,
-    embargo: usize,
-    refit_every: usize,
-    min_train: usize,
-    min_events: usize,
+    purge: &Purge,
 ) -> Vec<Option<(f64, f64)>> {
-    let n = scores.len();
-    let mut out = vec![None; n];
-    let mut start = 0;
-    while start < n {
-        let end = (start + refit_every.max(1)).min(n);
-        let train: Vec<(f64, bool)> = (0..n)
-            .take_while(|&j| j + h + embargo < start)
-            .filter_map(|j| events[j].map(|e| (scores[j], e)))
-            .filter(|p| p.0.is_finite())
-            .collect();
-        let k = train.iter().filter(|p| p.1).count();
-        if train.len() >= min_train
-            && k >= min_events
-            && let Some(iso) = Isotonic::fit(&train)
-        {
-            #[allow(clippy::cast_precision_loss)]
-            let base = k as f64 / train.len() as f64;
-            for i in start..end {
-                if scores[i].is_finite() {
-                    out[i] = Some((iso.predict(scores[i]), base));
+    purge.run(
+        events,
+        |j| scores[j].is_finite(),
+        |days| {
+            let train: Vec<(f64, bool)> = days
+                .iter()
+                .map(|&j| (scores[j], events[j] == Some(true)))
+                .collect();
+            Isotonic::fit(&train)
+        },
+        |iso, i| iso.predict(scores[i]),
+    )
+}
+
+/// The walk-forward protocol shared by the calibrations: for each block of `refit_every`
+/// days, a fit only on days whose event window (`h` days) closed more than `embargo` days
+/// before the block starts (purged: day `j` trains a block starting at `s` only if
+/// `j + h + embargo < s`), from at least `min_train` such days with at least `min_events`
+/// events.
+#[derive(Debug, Clone, Copy)]
+pub struct Purge {
+    pub h: usize,
+    pub embargo: usize,
+    pub refit_every: usize,
+    pub min_train: usize,
+    pub min_events: usize,
+}
+
+impl Purge {
+    /// For each block of days, `fit` on the purged usable days before it (with a label), and
+    /// `predict` each usable day of the block with the fit and the training base rate.
+    fn run<M>(
+        &self,
+        events: &[Option<bool>],
+        usable: impl Fn(usize) -> bool,
+        fit: impl Fn(&[usize]) -> Option<M>,
+        predict: impl Fn(&M, usize) -> f64,
+    ) -> Vec<Option<(f64, f64)>> {
+        let n = events.len();
+        let mut out = vec![None; n];
+        let mut start = 0;
+        while start < n {
+            let end = (start + self.refit_every.max(1)).min(n);
+            let train: Vec<usize> = (0..n)
+                .take_while(|&j| j + self.h + self.embargo < start)
+                .filter(|&j| events[j].is_some() && usable(j))
+                .collect();
+            let k = train.iter().filter(|&&j| events[j] == Some(true)).count();
+            if train.len() >= self.min_train
+                && k >= self.min_events
+                && let Some(model) = fit(&train)
+            {
+                #[allow(clippy::cast_precision_loss)]
+                let base = k as f64 / train.len() as f64;
+                for i in (start..end).filter(|&i| usable(i)) {
+                    out[i] = Some((predict(&model, i), base));
+                }
+            }
+            start = end;
+        }
+        out
+    }
+}
+
+/// A logistic regression with an L2 penalty, fitted by Newton's method: the weights (the
+/// intercept first) of P(event) = 1 / (1 + e^-(w0 + w·x)).
+fn logistic_fit(x: &[Vec<f64>], y: &[bool], l2: f64) -> Option<Vec<f64>> {
+    let k = x.first()?.len() + 1;
+    let mut w = vec![0.0; k];
+    for _ in 0..50 {
+        let mut g = vec![0.0; k];
+        let mut hm = vec![vec![0.0; k]; k];
+        for (row, &yi) in x.iter().zip(y) {
+            let z = w[0] + row.iter().zip(&w[1..]).map(|(a, b)| a * b).sum::<f64>();
+            let p = 1.0 / (1.0 + (-z).exp());
+            let r = p - if yi { 1.0 } else { 0.0 };
+            let v = (p * (1.0 - p)).max(1e-9);
+            let f: Vec<f64> = std::iter::once(1.0).chain(row.iter().copied()).collect();
+            for ((ga, ha), fa) in g.iter_mut().zip(&mut hm).zip(&f) {
+                *ga += r * fa;
+                for (hab, fb) in ha.iter_mut().zip(&f) {
+                    *hab += v * fa * fb;
                 }
             }
         }
-        start = end;
+        // The intercept is not penalised.
+        for a in 1..k {
+            g[a] += l2 * w[a];
+            hm[a][a] += l2;
+        }
+        let step = solve(hm, g)?;
+        let mut moved: f64 = 0.0;
+        for a in 0..k {
+            w[a] -= step[a];
+            moved = moved.max(step[a].abs());
+        }
+        if moved < 1e-9 {
+            break;
+        }
     }
-    out
+    w.iter().all(|v| v.is_finite()).then_some(w)
+}
+
+/// Solve `a x = b` by Gaussian elimination with partial pivoting.
+fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
+    let n = b.len();
+    for c in 0..n {
+        let p = (c..n).max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs()))?;
+        if a[p][c].abs() < 1e-12 {
+            return None;
+        }
+        a.swap(c, p);
+        b.swap(c, p);
+        let (top, rest) = a.split_at_mut(c + 1);
+        let pivot = &top[c];
+        for (off, row) in rest.iter_mut().enumerate() {
+            let f = row[c] / pivot[c];
+            for (x, p) in row[c..].iter_mut().zip(&pivot[c..]) {
+                *x -= f * p;
+            }
+            b[c + 1 + off] -= f * b[c];
+        }
+    }
+    let mut x = vec![0.0; n];
+    for r in (0..n).rev() {
+        let s: f64 = (r + 1..n).map(|k| a[r][k] * x[k]).sum();
+        x[r] = (b[r] - s) / a[r][r];
+    }
+    Some(x)
+}
+
+/// Walk-forward probabilities from components whose weights are learned: a logistic
+/// regression (L2 penalty `l2`) refitted as `purge` says. A component without a
+/// value on a day counts as its neutral middle, 0.5; a day without features (an empty row)
+/// is neither trained on nor scored. Also the training base rate.
+#[must_use]
+pub fn walk_forward_logistic(
+    features: &[Vec<f64>],
+    events: &[Option<bool>],
+    purge: &Purge,
+    l2: f64,
+) -> Vec<Option<(f64, f64)>> {
+    let clean = |row: &Vec<f64>| -> Vec<f64> {
+        row.iter()
+            .map(|v| if v.is_finite() { *v } else { 0.5 })
+            .collect()
+    };
+    let width = features.iter().map(Vec::len).max().unwrap_or(0);
+    purge.run(
+        events,
+        |j| width > 0 && features[j].len() == width,
+        |days| {
+            let xs: Vec<Vec<f64>> = days.iter().map(|&j| clean(&features[j])).collect();
+            let ys: Vec<bool> = days.iter().map(|&j| events[j] == Some(true)).collect();
+            logistic_fit(&xs, &ys, l2)
+        },
+        |w, i| {
+            let z = w[0]
+                + clean(&features[i])
+                    .iter()
+                    .zip(&w[1..])
+                    .map(|(a, b)| a * b)
+                    .sum::<f64>();
+            1.0 / (1.0 + (-z).exp())
+        },
+    )
 }
 
 /// ROC AUC (Mann–Whitney, ties counted half). `None` without both classes.
@@ -232,23 +364,12 @@ pub fn bootstrap_auc(
     }
     let mut rng = SplitMix::new(seed);
     let (mut aucs, mut gains) = (Vec::with_capacity(reps), Vec::with_capacity(reps));
-    let (mut sa, mut sb, mut se) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
+    let mut idx = Vec::with_capacity(n + block);
     for _ in 0..reps {
-        sa.clear();
-        sb.clear();
-        se.clear();
-        while se.len() < n {
-            let s = rng.below(n - block + 1);
-            for k in s..s + block {
-                sa.push(a[k]);
-                sb.push(b[k]);
-                se.push(events[k]);
-            }
-        }
+        resample_blocks(&mut rng, n, block, &mut idx);
+        let sa: Vec<f64> = idx.iter().map(|&k| a[k]).collect();
+        let sb: Vec<f64> = idx.iter().map(|&k| b[k]).collect();
+        let se: Vec<bool> = idx.iter().map(|&k| events[k]).collect();
         if let (Some(x), Some(y)) = (auc(&sa, &se), auc(&sb, &se)) {
             aucs.push(x);
             gains.push(x - y);
@@ -264,6 +385,49 @@ pub fn bootstrap_auc(
         (quantile(&aucs, t), quantile(&aucs, 1.0 - t)),
         (quantile(&gains, t), quantile(&gains, 1.0 - t)),
     ))
+}
+
+/// One moving-block resample of `0..n`: blocks of `block` consecutive indices from random
+/// starts until at least `n` are drawn.
+fn resample_blocks(rng: &mut SplitMix, n: usize, block: usize, out: &mut Vec<usize>) {
+    out.clear();
+    while out.len() < n {
+        let s = rng.below(n - block + 1);
+        out.extend(s..s + block);
+    }
+}
+
+/// A moving-block bootstrap, as [`bootstrap_auc`], of the Brier gain of probabilities `pa`
+/// over `pb` on the same days: the (lo, hi) quantiles at `level` of Brier(b) − Brier(a), so
+/// that an interval above zero says `a` forecasts better.
+#[must_use]
+pub fn bootstrap_brier_gain(
+    pa: &[f64],
+    pb: &[f64],
+    events: &[bool],
+    block: usize,
+    reps: usize,
+    level: f64,
+    seed: u64,
+) -> Option<(f64, f64)> {
+    let n = events.len();
+    let block = block.clamp(1, n.max(1));
+    if n < 2 * block || reps == 0 {
+        return None;
+    }
+    let mut rng = SplitMix::new(seed);
+    let mut gains = Vec::with_capacity(reps);
+    let mut idx = Vec::with_capacity(n + block);
+    for _ in 0..reps {
+        resample_blocks(&mut rng, n, block, &mut idx);
+        let se: Vec<bool> = idx.iter().map(|&k| events[k]).collect();
+        let sa: Vec<f64> = idx.iter().map(|&k| pa[k]).collect();
+        let sb: Vec<f64> = idx.iter().map(|&k| pb[k]).collect();
+        gains.push(brier(&sb, &se) - brier(&sa, &se));
+    }
+    gains.sort_by(f64::total_cmp);
+    let t = (1.0 - level) / 2.0;
+    Some((quantile(&gains, t), quantile(&gains, 1.0 - t)))
 }
 
 /// The Brier score of probabilities against events.
@@ -431,6 +595,64 @@ pub fn episodes(events: &[bool], gap: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const P: Purge = Purge {
+        h: 7,
+        embargo: 7,
+        refit_every: 30,
+        min_train: 365,
+        min_events: 5,
+    };
+    const P50: Purge = Purge { min_train: 50, ..P };
+
+    #[test]
+    fn brier_gain_interval_sides_with_the_better_forecast() {
+        let mut r = SplitMix(11);
+        let n = 2000;
+        let truth: Vec<f64> = (0..n).map(|_| r.below(1000) as f64 / 1000.0).collect();
+        let e: Vec<bool> = truth
+            .iter()
+            .map(|&t| (r.below(1000) as f64 / 1000.0) < t)
+            .collect();
+        let flat = vec![0.5; n];
+        let (lo, hi) = bootstrap_brier_gain(&truth, &flat, &e, 30, 300, 0.90, 1).unwrap();
+        assert!(lo > 0.0 && hi > lo, "[{lo}, {hi}]");
+        let (lo, hi) = bootstrap_brier_gain(&flat, &truth, &e, 30, 300, 0.90, 1).unwrap();
+        assert!(hi < 0.0, "[{lo}, {hi}]");
+        // The same forecast against itself gains exactly nothing.
+        assert_eq!(
+            bootstrap_brier_gain(&truth, &truth, &e, 30, 300, 0.90, 1),
+            Some((0.0, 0.0))
+        );
+    }
+
+    #[test]
+    fn learned_weights_find_the_informative_component_from_the_past_only() {
+        // Two components: the first raises the event's odds, the second is noise.
+        let mut r = SplitMix(7);
+        let n = 3000;
+        let features: Vec<Vec<f64>> = (0..n)
+            .map(|_| vec![r.below(1000) as f64 / 1000.0, r.below(1000) as f64 / 1000.0])
+            .collect();
+        let events: Vec<Option<bool>> = features
+            .iter()
+            .map(|f| Some((r.below(1000) as f64 / 1000.0) < 0.05 + 0.4 * f[0]))
+            .collect();
+        let p = walk_forward_logistic(&features, &events, &P, 1.0);
+        let (s, e): (Vec<f64>, Vec<bool>) = (0..n)
+            .filter_map(|i| p[i].map(|x| (x.0, events[i].unwrap_or(false))))
+            .unzip();
+        assert!(auc(&s, &e).unwrap() > 0.65, "{:?}", auc(&s, &e));
+        // Nothing before the first year of training days (plus the purge).
+        assert!(p[..372].iter().all(Option::is_none));
+        // Changing labels after a day changes no probability up to that day.
+        let mut later = events.clone();
+        for e in &mut later[2000..] {
+            *e = Some(true);
+        }
+        let q = walk_forward_logistic(&features, &later, &P, 1.0);
+        assert_eq!(p[..2000], q[..2000]);
+    }
     use proptest::prelude::*;
 
     #[test]
@@ -483,8 +705,8 @@ mod tests {
                 .collect()
         };
         let (a, b) = (
-            walk_forward(&scores, &ev(false), 7, 7, 30, 50, 5),
-            walk_forward(&scores, &ev(true), 7, 7, 30, 50, 5),
+            walk_forward(&scores, &ev(false), &P50),
+            walk_forward(&scores, &ev(true), &P50),
         );
         // Days before 300 + 7 + 7 are fitted only on labels before 300: identical.
         for i in 0..315 {

@@ -14,8 +14,9 @@ use canary_analytics::score::inputs::{
     SCORE_INPUT, align, market_inputs, ribbons_series, stress_series,
 };
 use canary_analytics::score::validate::{
-    DecileRow, ISOTONIC, Isotonic, ReliabilityRow, SignalRow, auc, bootstrap_auc, brier, deciles,
-    episodes, forward, reliability, signals, walk_forward,
+    DecileRow, ISOTONIC, Isotonic, Purge, ReliabilityRow, SignalRow, auc, bootstrap_auc,
+    bootstrap_brier_gain, brier, deciles, episodes, forward, reliability, signals, walk_forward,
+    walk_forward_logistic,
 };
 use canary_analytics::score::{
     Methodology, ScoreKind, Scores, band, normalise_series, score as compose,
@@ -290,6 +291,9 @@ fn events(d: &Daily, h: usize, x: f64) -> Vec<Option<bool>> {
         .map(|i| forward(&d.close, &d.low, i, h).map(|(dd, _)| dd >= x))
         .collect()
 }
+
+/// The L2 penalty of the learned-weights candidate, fixed before it was run.
+const LEARNED_L2: f64 = 1.0;
 
 /// The scores as of T, with the waterfall and the calibrated probability.
 ///
@@ -614,6 +618,9 @@ pub struct TrackRecord {
     /// Brier of the training base rate, and the skill against it.
     pub brier_reference: f64,
     pub brier_skill: f64,
+    /// 90 % interval of the volatility baseline's Brier minus this one's, the baseline
+    /// calibrated the same way (above zero: this forecasts better). Not for the baselines.
+    pub brier_gain_interval: Option<(f64, f64)>,
     pub reliability: Vec<ReliabilityRow>,
     pub deciles: Vec<DecileRow>,
     /// The score's Threat levels (its value in the methodology's Risk bands) as signals.
@@ -639,6 +646,8 @@ pub struct ScoreBacktestBody {
     pub embargo_days: usize,
     pub score: TrackRecord,
     pub baselines: Vec<TrackRecord>,
+    /// Methods tried against the score on the same days, not (yet) the published method.
+    pub candidates: Vec<TrackRecord>,
     pub components_present: BTreeMap<String, f64>,
     pub record_claim: ClaimId,
 }
@@ -676,6 +685,10 @@ pub fn backtest_scores(
         .components
         .iter()
         .position(|c| c.key == "drawdown_90d" && c.score == ScoreKind::Risk);
+    let risk_keys: Vec<usize> = (0..m.components.len())
+        .filter(|&k| m.components[k].score == ScoreKind::Risk)
+        .collect();
+    let mut features = vec![Vec::new(); n];
     let mut present: BTreeMap<String, usize> = BTreeMap::new();
     for i in 0..n {
         if i % 64 == 0 {
@@ -683,6 +696,10 @@ pub fn backtest_scores(
         }
         let v = normalised_at(m, &d, i);
         let s = compose(m, &v);
+        features[i] = risk_keys
+            .iter()
+            .map(|&k| v[k].unwrap_or(f64::NAN))
+            .collect();
         if let Some(r) = s.risk.value {
             risk[i] = r;
             for c in &s.risk.contributions {
@@ -700,13 +717,55 @@ pub fn backtest_scores(
     let ev = events(&d, h, x);
     let fwd: Vec<Option<(f64, f64)>> = (0..n).map(|i| forward(&d.close, &d.low, i, h)).collect();
     let embargo = h;
-    let wf = |s: &[f64]| walk_forward(s, &ev, h, embargo, b.refit_days, 365, 5);
+    let purge = Purge {
+        h,
+        embargo,
+        refit_every: b.refit_days,
+        min_train: 365,
+        min_events: 5,
+    };
+    let wf = |s: &[f64]| walk_forward(s, &ev, &purge);
     let (pr, pv, pd) = (wf(&risk), wf(&base_rv), wf(&base_dd));
+    // Candidates, judged on the same days: each series calibrated by a logistic fit (Platt
+    // scaling) instead of isotonic, and Risk's components with weights learned walk-forward.
+    let platt = |s: &[f64]| {
+        let x: Vec<Vec<f64>> = s
+            .iter()
+            .map(|v| {
+                if v.is_finite() {
+                    vec![v / 100.0]
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
+        walk_forward_logistic(&x, &ev, &purge, 0.0)
+    };
+    let (qr, qv, qd) = (platt(&risk), platt(&base_rv), platt(&base_dd));
+    // The learned candidate scores only the days Risk scores.
+    for i in 0..n {
+        if !risk[i].is_finite() {
+            features[i].clear();
+        }
+    }
+    let pl = walk_forward_logistic(&features, &ev, &purge, LEARNED_L2);
+    let learned: Vec<f64> = pl
+        .iter()
+        .map(|p| p.map_or(f64::NAN, |p| 100.0 * p.0))
+        .collect();
     let in_range =
         |i: usize| b.from.is_none_or(|f| d.opens[i] >= f) && b.to.is_none_or(|t| d.opens[i] <= t);
     let days: Vec<usize> = (0..n)
         .filter(|&i| {
-            in_range(i) && ev[i].is_some() && pr[i].is_some() && pv[i].is_some() && pd[i].is_some()
+            in_range(i)
+                && ev[i].is_some()
+                && pr[i].is_some()
+                && pv[i].is_some()
+                && pd[i].is_some()
+                && pl[i].is_some()
+                && qr[i].is_some()
+                && qv[i].is_some()
+                && qd[i].is_some()
         })
         .collect();
     let e: Vec<bool> = days.iter().map(|&i| ev[i].unwrap_or(false)).collect();
@@ -735,12 +794,27 @@ pub fn backtest_scores(
     let boot = bootstrap_auc(&risk_s, &rv_s, &e, b.block_days, b.reps, 0.90, 0x00ca_7a21);
     let boot_rv = bootstrap_auc(&rv_s, &rv_s, &e, b.block_days, b.reps, 0.90, 0x00ca_7a22);
     let boot_dd = bootstrap_auc(&dd_s, &rv_s, &e, b.block_days, b.reps, 0.90, 0x00ca_7a23);
+    let learned_s = col(&learned);
+    let boot_l = bootstrap_auc(
+        &learned_s,
+        &rv_s,
+        &e,
+        b.block_days,
+        b.reps,
+        0.90,
+        0x00ca_7a24,
+    );
     let record = |name: &str,
                   s: &[f64],
                   w: &[Option<(f64, f64)>],
                   boot: Option<((f64, f64), (f64, f64))>,
-                  gain: bool| {
+                  vs: Option<&[Option<(f64, f64)>]>| {
+        let gain = vs.is_some();
         let (pp, base) = probs(w);
+        let brier_gain_interval = vs.and_then(|v| {
+            let (pv, _) = probs(v);
+            bootstrap_brier_gain(&pp, &pv, &e, b.block_days, b.reps, 0.90, 0x00ca_7a25)
+        });
         let br = brier(&pp, &e);
         let bref = brier(&base, &e);
         TrackRecord {
@@ -755,21 +829,52 @@ pub fn backtest_scores(
             } else {
                 f64::NAN
             },
+            brier_gain_interval,
             reliability: reliability(&pp, &e, 10),
             deciles: deciles(s, &e, &fr, &fd),
             signals: signals(&s.iter().map(|&v| band(m, v).1).collect::<Vec<u8>>(), &e),
         }
     };
-    let score = record(&format!("Risk ({})", m.name()), &risk_s, &pr, boot, true);
+    let score = record(
+        &format!("Risk ({})", m.name()),
+        &risk_s,
+        &pr,
+        boot,
+        Some(&pv),
+    );
     let baselines = vec![
         record(
             "30-day realised volatility percentile",
             &rv_s,
             &pv,
             boot_rv,
-            false,
+            None,
         ),
-        record("90-day drawdown percentile", &dd_s, &pd, boot_dd, false),
+        record("90-day drawdown percentile", &dd_s, &pd, boot_dd, None),
+    ];
+    let candidates = vec![
+        record("Risk, logistic calibration", &risk_s, &qr, boot, Some(&qv)),
+        record(
+            "30-day realised volatility percentile, logistic calibration",
+            &rv_s,
+            &qv,
+            boot_rv,
+            None,
+        ),
+        record(
+            "90-day drawdown percentile, logistic calibration",
+            &dd_s,
+            &qd,
+            boot_dd,
+            None,
+        ),
+        record(
+            "Risk's components, weights learned walk-forward (logistic, L2 1)",
+            &learned_s,
+            &pl,
+            boot_l,
+            Some(&qv),
+        ),
     ];
     #[allow(clippy::cast_precision_loss)]
     let components_present = present
@@ -813,6 +918,7 @@ pub fn backtest_scores(
         embargo_days: embargo,
         score,
         baselines,
+        candidates,
         components_present,
         record_claim,
     })

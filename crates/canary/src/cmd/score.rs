@@ -181,14 +181,16 @@ fn interval(i: Option<(f64, f64)>) -> String {
 
 fn record_lines(t: &TrackRecord) -> String {
     format!(
-        "| {} | {} | {} | {} | {:.4} | {:.4} | {:+.3} |",
+        "| {} | {} | {} | {} | {:.4} | {:.4} | {:+.4} | {} |",
         t.name,
         opt(t.auc, 3),
         interval(t.auc_interval),
         interval(t.auc_gain_interval),
         t.brier,
         t.brier_reference,
-        t.brier_skill
+        t.brier_skill,
+        t.brier_gain_interval
+            .map_or_else(|| "n/a".into(), |(a, b)| format!("[{a:+.4}, {b:+.4}]"))
     )
 }
 
@@ -293,14 +295,17 @@ pub fn backtest(db: &Path, a: &BacktestScoresArgs) -> Result<()> {
         r.as_of
     );
     println!(
-        "| series | AUC | AUC 90% CI | AUC gain over volatility, 90% CI | Brier | Brier of base rate | Brier skill |"
+        "| series | AUC | AUC 90% CI | AUC gain over volatility, 90% CI | Brier | Brier of base rate | Brier skill | Brier gain over volatility, 90% CI |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
     println!("{}", record_lines(&x.score));
-    for bl in &x.baselines {
+    for bl in x.baselines.iter().chain(&x.candidates) {
         println!("{}", record_lines(bl));
     }
-    for t in std::iter::once(&x.score).chain(&x.baselines) {
+    for t in std::iter::once(&x.score)
+        .chain(&x.baselines)
+        .chain(&x.candidates)
+    {
         print_details(t);
     }
     println!("\n## Components with data (share of days)\n");
