@@ -292,11 +292,32 @@ impl fmt::Display for ImportError {
     }
 }
 
-/// Where each field sits in a record.
-type Columns = HashMap<Field, usize>;
+/// Where each field sits in a record (looked up for every field of every row: an array, not
+/// a hash map).
+#[derive(Debug, Clone, Default)]
+struct Columns([Option<usize>; Field::ALL.len()]);
+
+impl Columns {
+    fn new() -> Self {
+        Columns::default()
+    }
+
+    fn get(&self, f: Field) -> Option<usize> {
+        self.0[f as usize]
+    }
+
+    fn insert(&mut self, f: Field, i: usize) {
+        self.0[f as usize] = Some(i);
+    }
+
+    fn contains_key(&self, f: Field) -> bool {
+        self.get(f).is_some()
+    }
+}
 
 fn binance_columns() -> Columns {
-    [
+    let mut c = Columns::new();
+    for (f, i) in [
         (Field::Time, 0),
         (Field::Open, 1),
         (Field::High, 2),
@@ -305,9 +326,10 @@ fn binance_columns() -> Columns {
         (Field::Volume, 5),
         (Field::QuoteVolume, 7),
         (Field::Trades, 8),
-    ]
-    .into_iter()
-    .collect()
+    ] {
+        c.insert(f, i);
+    }
+    c
 }
 
 fn header_columns(header: &[String], opts: &ImportOptions) -> Result<Columns, String> {
@@ -328,7 +350,7 @@ fn header_columns(header: &[String], opts: &ImportOptions) -> Result<Columns, St
         cols.insert(*field, i);
     }
     for field in Field::ALL {
-        if cols.contains_key(&field) {
+        if cols.contains_key(field) {
             continue;
         }
         if let Some(i) = field.aliases().iter().find_map(|a| find(a)) {
@@ -353,7 +375,7 @@ fn header_columns(header: &[String], opts: &ImportOptions) -> Result<Columns, St
         Field::Volume,
     ]
     .into_iter()
-    .filter(|f| !cols.contains_key(f))
+    .filter(|&f| !cols.contains_key(f))
     .map(Field::name)
     .collect();
     if !missing.is_empty() {
@@ -443,7 +465,9 @@ pub struct StreamSummary {
 /// further apart is left to the writer (the store refuses a key written twice in one batch).
 pub struct CandleStream<R: std::io::Read> {
     origin: PathBuf,
-    records: ::csv::StringRecordsIntoIter<R>,
+    reader: ::csv::Reader<R>,
+    /// The record each row is read into (one allocation for the whole file).
+    rec: ::csv::StringRecord,
     cols: Columns,
     format: Format,
     timeframe: Timeframe,
@@ -479,20 +503,21 @@ impl<R: std::io::Read> CandleStream<R> {
     /// cannot be detected.
     pub fn open(input: R, origin: &Path, opts: &ImportOptions) -> Result<Self, ImportError> {
         let err = ImportError::about(origin);
-        let reader = ::csv::ReaderBuilder::new()
+        let mut reader = ::csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .trim(::csv::Trim::All)
             .from_reader(input);
-        let mut records = reader.into_records();
-        let first = match records.next() {
-            None => return Err(err(None, None, "the file is empty".into())),
-            Some(r) => r.map_err(|e| err(Some(1), None, format!("not CSV: {e}")))?,
-        };
+        let mut first = ::csv::StringRecord::new();
+        match reader.read_record(&mut first) {
+            Ok(true) => {}
+            Ok(false) => return Err(err(None, None, "the file is empty".into())),
+            Err(e) => return Err(err(Some(1), None, format!("not CSV: {e}"))),
+        }
         let (format, cols, pending) = layout(first, opts).map_err(|r| err(Some(1), None, r))?;
         let mut s = CandleStream {
             origin: origin.to_path_buf(),
-            records,
+            reader,
+            rec: ::csv::StringRecord::new(),
             cols,
             format,
             timeframe: opts.timeframe.unwrap_or(Timeframe::W1),
@@ -513,9 +538,11 @@ impl<R: std::io::Read> CandleStream<R> {
         if let Some(rec) = pending {
             s.raw(&rec, &mut head)?;
         }
+        let mut rec = ::csv::StringRecord::new();
         while head.len() < HEAD_BARS {
-            let Some(rec) = s.records.next() else { break };
-            let rec = rec.map_err(|e| s.not_csv(&e))?;
+            if !s.reader.read_record(&mut rec).map_err(|e| s.not_csv(&e))? {
+                break;
+            }
             s.raw(&rec, &mut head)?;
         }
         if head.is_empty() {
@@ -643,12 +670,13 @@ impl<R: std::io::Read> CandleStream<R> {
             return Some(self.accept(&row, None).map(|()| row));
         }
         loop {
-            let rec = match self.records.next()? {
-                Ok(rec) => rec,
+            match self.reader.read_record(&mut self.rec) {
+                Ok(true) => {}
+                Ok(false) => return None,
                 Err(e) => return Some(Err(self.not_csv(&e))),
-            };
-            let line = rec.position().map_or(0, ::csv::Position::line);
-            let parsed = match parse_row(&rec, &self.cols) {
+            }
+            let line = self.rec.position().map_or(0, ::csv::Position::line);
+            let parsed = match parse_row(&self.rec, &self.cols) {
                 Ok(p) => p,
                 Err((field, reason)) => {
                     return Some(Err(ImportError::about(&self.origin)(
@@ -688,7 +716,7 @@ fn layout(
     first: ::csv::StringRecord,
     opts: &ImportOptions,
 ) -> Result<(Format, Columns, Option<::csv::StringRecord>), String> {
-    if looks_numeric(first.get(0).unwrap_or("")) {
+    if looks_numeric(first.get(0).unwrap_or("").trim_ascii()) {
         if first.len() < 6 {
             return Err(format!(
                 "no header row and {} columns: expected a Binance kline CSV (12 columns) or a header naming the columns",
@@ -697,7 +725,7 @@ fn layout(
         }
         return Ok((Format::Binance, binance_columns(), Some(first)));
     }
-    let header: Vec<String> = first.iter().map(str::to_string).collect();
+    let header: Vec<String> = first.iter().map(|h| h.trim_ascii().to_string()).collect();
     let lower: Vec<String> = header.iter().map(|h| h.to_ascii_lowercase()).collect();
     let binance_header = header.len() == 12 && lower[0] == "open_time" && lower[6] == "close_time";
     let cols = if binance_header && opts.map.is_empty() {
@@ -733,10 +761,10 @@ fn parse_row(
     rec: &::csv::StringRecord,
     cols: &Columns,
 ) -> Result<Parsed, (Option<&'static str>, String)> {
-    if rec.iter().all(str::is_empty) {
+    if rec.iter().all(|f| f.trim_ascii().is_empty()) {
         return Ok(Parsed::Blank);
     }
-    let get = |f: Field| -> Option<&str> { cols.get(&f).and_then(|&i| rec.get(i)) };
+    let get = |f: Field| -> Option<&str> { cols.get(f).and_then(|i| rec.get(i)).map(str::trim_ascii) };
     let required = |f: Field| match get(f) {
         Some(s) if !s.is_empty() => Ok(s),
         _ => Err((Some(f.name()), "missing value".to_string())),

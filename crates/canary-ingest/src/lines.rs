@@ -52,24 +52,32 @@ impl<R: Read> Read for CrlfAsLf<R> {
                     return Ok(0);
                 }
             }
-            let b = self.buf[self.pos];
             if self.held_cr {
                 self.held_cr = false;
-                if b == b'\n' {
+                if self.buf[self.pos] == b'\n' {
                     self.pos += 1;
                     out[w] = b'\n';
                 } else {
-                    out[w] = b'\r'; // a bare `\r`: `b` is read next time round
+                    out[w] = b'\r'; // a bare `\r`: the byte after it is read next time round
                 }
                 w += 1;
                 continue;
             }
-            self.pos += 1;
-            if b == b'\r' {
-                self.held_cr = true;
-            } else {
-                out[w] = b;
-                w += 1;
+            // Copy up to the next `\r` (held until the byte after it is known) in one go.
+            let take = (self.len - self.pos).min(out.len() - w);
+            let chunk = &self.buf[self.pos..self.pos + take];
+            match chunk.iter().position(|&b| b == b'\r') {
+                Some(i) => {
+                    out[w..w + i].copy_from_slice(&chunk[..i]);
+                    w += i;
+                    self.pos += i + 1;
+                    self.held_cr = true;
+                }
+                None => {
+                    out[w..w + take].copy_from_slice(chunk);
+                    w += take;
+                    self.pos += take;
+                }
             }
         }
         Ok(w)
