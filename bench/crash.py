@@ -84,9 +84,10 @@ def table_exists(db):
     try:
         return (
             con.execute(
-                "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('candles', 'network_points')"
+                "SELECT COUNT(*) FROM sqlite_master"
+                " WHERE name IN ('candles', 'candle_blocks', 'network_points')"
             ).fetchone()[0]
-            == 2
+            == 3
         )
     finally:
         con.close()
@@ -103,12 +104,12 @@ def main():
     # The base for resample: the 4h bars imported.
     base = os.path.join(work, "base.db")
     run(binary, base, ["import", h4, "--symbol", "BTCUSDT"])
-    full_4h = count(base, "SELECT COUNT(*) FROM candles c JOIN series s ON s.id = c.series_id WHERE s.timeframe = '4h'")
+    full_4h = count(base, "SELECT (SELECT COUNT(*) FROM candles c JOIN series s ON s.id = c.series_id WHERE s.timeframe = '4h') + (SELECT IFNULL(SUM(b.bars), 0) FROM candle_blocks b JOIN series s ON s.id = b.series_id WHERE s.timeframe = '4h')")
     resample_args = ["resample", "--symbol", "BTCUSDT", "--from", "4h", "--to", "1d"]
     probe = os.path.join(work, "probe.db")
     shutil.copy(base, probe)
     t_resample = duration(binary, probe, resample_args)
-    full_1d = count(probe, "SELECT COUNT(*) FROM candles c JOIN series s ON s.id = c.series_id WHERE s.timeframe = '1d'")
+    full_1d = count(probe, "SELECT (SELECT COUNT(*) FROM candles c JOIN series s ON s.id = c.series_id WHERE s.timeframe = '1d') + (SELECT IFNULL(SUM(b.bars), 0) FROM candle_blocks b JOIN series s ON s.id = b.series_id WHERE s.timeframe = '1d')")
     os.remove(probe)
     probe = os.path.join(work, "probe2.db")
     t_import = duration(binary, probe, ["import", h4, "--symbol", "BTCUSDT"])
@@ -118,9 +119,9 @@ def main():
 
     cases = [
         ("import", None, ["import", h4, "--symbol", "BTCUSDT"],
-         "SELECT COUNT(*) FROM candles c JOIN series s ON s.id = c.series_id WHERE s.timeframe = '4h'", full_4h, t_import),
+         "SELECT (SELECT COUNT(*) FROM candles c JOIN series s ON s.id = c.series_id WHERE s.timeframe = '4h') + (SELECT IFNULL(SUM(b.bars), 0) FROM candle_blocks b JOIN series s ON s.id = b.series_id WHERE s.timeframe = '4h')", full_4h, t_import),
         ("resample", base, resample_args,
-         "SELECT COUNT(*) FROM candles c JOIN series s ON s.id = c.series_id WHERE s.timeframe = '1d'", full_1d, t_resample),
+         "SELECT (SELECT COUNT(*) FROM candles c JOIN series s ON s.id = c.series_id WHERE s.timeframe = '1d') + (SELECT IFNULL(SUM(b.bars), 0) FROM candle_blocks b JOIN series s ON s.id = b.series_id WHERE s.timeframe = '1d')", full_1d, t_resample),
         ("network import", None, net_args,
          "SELECT COUNT(*) FROM network_points", full_net, t_net),
     ]

@@ -764,7 +764,8 @@ fn parse_row(
     if rec.iter().all(|f| f.trim_ascii().is_empty()) {
         return Ok(Parsed::Blank);
     }
-    let get = |f: Field| -> Option<&str> { cols.get(f).and_then(|i| rec.get(i)).map(str::trim_ascii) };
+    let get =
+        |f: Field| -> Option<&str> { cols.get(f).and_then(|i| rec.get(i)).map(str::trim_ascii) };
     let required = |f: Field| match get(f) {
         Some(s) if !s.is_empty() => Ok(s),
         _ => Err((Some(f.name()), "missing value".to_string())),

@@ -2,7 +2,7 @@
 //! reads, with the same guarantees as candles.
 
 use canary_model::Timestamp;
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Transaction, params};
 
 use crate::write::{self, Record, Revisions, Stored, Target, unwrap_store};
 use crate::{InsertReport, Source, Store, StoreError};
@@ -26,19 +26,29 @@ impl Record for PointRecord<'_> {
     const VERSIONED: bool = true;
 
     fn latest(&self, tx: &Transaction<'_>) -> rusqlite::Result<Option<Stored<f64>>> {
-        tx.prepare_cached(
+        // Every version, the latest picked here (see the candles' lookup: ORDER BY would
+        // prepare the statement again at every call).
+        let mut stmt = tx.prepare_cached(
             "SELECT value, source, available_at, ingested_at FROM network_points
-             WHERE series = ?1 AND time = ?2 ORDER BY available_at DESC LIMIT 1",
-        )?
-        .query_row(params![self.series, self.point.time.millis()], |r| {
-            Ok(Stored {
-                values: r.get(0)?,
-                source: r.get(1)?,
-                available_at: r.get(2)?,
-                ingested_at: r.get(3)?,
-            })
-        })
-        .optional()
+             WHERE series = ?1 AND time = ?2",
+        )?;
+        let mut rows = stmt.query(params![self.series, self.point.time.millis()])?;
+        let mut latest: Option<Stored<f64>> = None;
+        while let Some(r) = rows.next()? {
+            let available_at: i64 = r.get(2)?;
+            if latest
+                .as_ref()
+                .is_none_or(|v| available_at > v.available_at)
+            {
+                latest = Some(Stored {
+                    values: r.get(0)?,
+                    source: r.get(1)?,
+                    available_at,
+                    ingested_at: r.get(3)?,
+                });
+            }
+        }
+        Ok(latest)
     }
 
     fn same(&self, stored: &f64) -> bool {
