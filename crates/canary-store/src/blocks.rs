@@ -224,6 +224,19 @@ mod tests {
         }
 
         #[test]
+        fn any_bytes_decode_to_bars_or_an_error_never_a_panic(
+            data in prop::collection::vec(any::<u8>(), 0..400),
+            head in prop::collection::vec(any::<u8>(), 0..12),
+        ) {
+            // Raw bytes, and bytes behind a valid version and count (to reach the columns).
+            let _ = decode(&data);
+            let mut framed = vec![VERSION, 3];
+            framed.extend(&head);
+            framed.extend(&data);
+            let _ = decode(&framed);
+        }
+
+        #[test]
         fn a_cut_or_padded_block_is_refused_not_misread((step, bars) in bars(), cut in 1usize..64) {
             let data = encode(&bars, step);
             let short = &data[..data.len().saturating_sub(cut)];
