@@ -273,9 +273,7 @@ impl<'a> Context<'a> {
                 .as_ref()
                 .is_none_or(|b| b.candles.last().is_none_or(|c| c.open_time < last))
             {
-                let mut sources: Vec<String> = rows.iter().map(|r| r.source.clone()).collect();
-                sources.sort_unstable();
-                sources.dedup();
+                let sources = distinct_sources(&rows);
                 best = Some(Built {
                     lower: *lower,
                     candles,
@@ -321,9 +319,7 @@ impl<'a> Context<'a> {
         let built = self.built(symbol, tf, last)?;
         let series = format!("{symbol} {tf}");
         let mut warnings = Vec::new();
-        let mut sources: Vec<String> = stored.iter().map(|r| r.source.clone()).collect();
-        sources.sort_unstable();
-        sources.dedup();
+        let mut sources = distinct_sources(&stored);
         let mut kind_sources = sources.clone();
         let mut candles: Vec<Candle> = stored.iter().map(|r| r.candle).collect();
         if let Some(Built {
@@ -597,6 +593,12 @@ impl<'a> Context<'a> {
             warnings: Vec::new(),
         })
     }
+}
+
+/// The sources of stored bars, sorted, each once (without copying one name per bar).
+fn distinct_sources(rows: &[StoredCandle]) -> Vec<String> {
+    let names: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.source.as_str()).collect();
+    names.into_iter().map(str::to_string).collect()
 }
 
 #[cfg(test)]
