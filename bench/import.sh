@@ -33,4 +33,5 @@ measure "sqlite3 .import" "$out/sqlite.db" sqlite3 "$out/sqlite.db" \
   "CREATE TABLE bars (time TEXT PRIMARY KEY, open REAL, high REAL, low REAL, close REAL, volume REAL, quote_volume REAL, trades INTEGER, simulated TEXT) WITHOUT ROWID;" \
   ".import --csv --skip 1 $csv bars"
 measure "canary import" "$out/canary.db" "$bin" --db "$out/canary.db" import "$csv" --symbol SIM:BTCUSDT
-echo "ratio canary / sqlite3: $(echo "$(cat "$out/canary import.secs") / $(cat "$out/sqlite3 .import.secs")" | bc -l | cut -c1-5) (target <= 0.5)"
+printf 'ratio canary / sqlite3: %.3f (target <= 0.5)\n' \
+  "$(echo "$(cat "$out/canary import.secs") / $(cat "$out/sqlite3 .import.secs")" | bc -l)"
