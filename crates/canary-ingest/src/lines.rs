@@ -120,6 +120,30 @@ mod tests {
         out
     }
 
+    proptest::proptest! {
+        /// Against the plain definition (each `\r\n` replaced by `\n`), for any mix of
+        /// carriage returns and line feeds, read in chunks of any size.
+        #[test]
+        fn folding_equals_replacing_each_crlf(
+            input in proptest::collection::vec(
+                proptest::sample::select(vec![b'a', b'\r', b'\n', b',']), 0..300),
+            chunk in 1usize..70,
+        ) {
+            let mut want = Vec::with_capacity(input.len());
+            let mut i = 0;
+            while i < input.len() {
+                if input[i] == b'\r' && input.get(i + 1) == Some(&b'\n') {
+                    want.push(b'\n');
+                    i += 2;
+                } else {
+                    want.push(input[i]);
+                    i += 1;
+                }
+            }
+            proptest::prop_assert_eq!(convert(&input, chunk), want);
+        }
+    }
+
     #[test]
     fn crlf_becomes_lf_and_nothing_else_changes_whatever_the_chunking() {
         let input = b"a,b\r\n1,2\r\n\"x\r\ny\",3\rz\r\r\n\r";
