@@ -27,7 +27,7 @@ use canary_analytics::series::Bars;
 use canary_model::network::NetworkSeries;
 use canary_model::news::NewsItem;
 use canary_model::{Candle, SourceKind, Symbol, Timeframe, Timestamp};
-use canary_store::{CandleQuery, NewsQuery, Store, StoredCandle, StoredOutflow};
+use canary_store::{CandleQuery, NewsQuery, Store, StoredOutflow};
 
 use crate::EngineError;
 use crate::facts::{CompanyAsOf, Profiles};
@@ -230,13 +230,24 @@ impl<'a> Context<'a> {
         symbol: &Symbol,
         tf: Timeframe,
         last: Option<usize>,
-    ) -> Result<Vec<StoredCandle>, EngineError> {
+    ) -> Result<StoredBars, EngineError> {
         let q = CandleQuery {
             asof: Some(self.asof),
             last,
             ..CandleQuery::default()
         };
-        Ok(self.store.candles(symbol, tf, &q)?)
+        // Only what the context keeps of each bar: a long series is not held twice.
+        let mut bars = StoredBars::default();
+        let mut names = std::collections::BTreeSet::new();
+        self.store.candles_each(symbol, tf, &q, |c| {
+            bars.candles.push(c.candle);
+            bars.available.push(c.available_at);
+            if !names.contains(c.source.as_str()) {
+                names.insert(c.source.clone());
+            }
+        })?;
+        bars.sources = names.into_iter().collect();
+        Ok(bars)
     }
 
     /// Bars of `tf` built from the freshest stored lower timeframe (complete buckets only),
@@ -257,10 +268,15 @@ impl<'a> Context<'a> {
             // Enough lower bars for `last` higher ones, and the bucket still open.
             let per = usize::try_from(tf.duration_ms() / lower.duration_ms()).unwrap_or(1);
             let rows = self.stored(symbol, *lower, last.map(|n| (n + 2) * per))?;
-            if rows.is_empty() {
+            if rows.candles.is_empty() {
                 continue;
             }
-            let pairs: Vec<_> = rows.iter().map(|r| (r.candle, r.available_at)).collect();
+            let pairs: Vec<_> = rows
+                .candles
+                .iter()
+                .copied()
+                .zip(rows.available.iter().copied())
+                .collect();
             let candles: Vec<Candle> = resample(&pairs, *lower, tf, self.asof)?
                 .into_iter()
                 .filter(|r| r.complete)
@@ -273,11 +289,10 @@ impl<'a> Context<'a> {
                 .as_ref()
                 .is_none_or(|b| b.candles.last().is_none_or(|c| c.open_time < last))
             {
-                let sources = distinct_sources(&rows);
                 best = Some(Built {
                     lower: *lower,
                     candles,
-                    sources,
+                    sources: rows.sources,
                 });
             }
         }
@@ -319,9 +334,9 @@ impl<'a> Context<'a> {
         let built = self.built(symbol, tf, last)?;
         let series = format!("{symbol} {tf}");
         let mut warnings = Vec::new();
-        let mut sources = distinct_sources(&stored);
+        let mut sources = stored.sources;
         let mut kind_sources = sources.clone();
-        let mut candles: Vec<Candle> = stored.iter().map(|r| r.candle).collect();
+        let mut candles: Vec<Candle> = stored.candles;
         if let Some(Built {
             lower,
             candles: more,
@@ -332,10 +347,10 @@ impl<'a> Context<'a> {
             let differ: Vec<(Candle, Candle)> = more
                 .iter()
                 .filter_map(|b| {
-                    let i = stored
-                        .binary_search_by_key(&b.open_time, |r| r.candle.open_time)
+                    let i = candles
+                        .binary_search_by_key(&b.open_time, |c| c.open_time)
                         .ok()?;
-                    let s = stored[i].candle;
+                    let s = candles[i];
                     let close = |x: f64, y: f64| (x - y).abs() <= 1e-9 * x.abs().max(y.abs());
                     let same = close(s.open, b.open)
                         && close(s.high, b.high)
@@ -595,10 +610,13 @@ impl<'a> Context<'a> {
     }
 }
 
-/// The sources of stored bars, sorted, each once (without copying one name per bar).
-fn distinct_sources(rows: &[StoredCandle]) -> Vec<String> {
-    let names: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.source.as_str()).collect();
-    names.into_iter().map(str::to_string).collect()
+/// Stored bars as the context keeps them: each candle, when it became available, and the
+/// sources (sorted, each once).
+#[derive(Default)]
+struct StoredBars {
+    candles: Vec<Candle>,
+    available: Vec<Timestamp>,
+    sources: Vec<String>,
 }
 
 #[cfg(test)]

@@ -361,6 +361,25 @@ impl Record for CandleRecord<'_> {
     }
 }
 
+/// A block's bar as a valid candle, or the error naming it.
+fn checked(bar: &BlockBar, symbol: &Symbol, tf: Timeframe) -> Result<Candle, StoreError> {
+    let c = block_candle(bar);
+    Candle::new(
+        c.open_time,
+        c.open,
+        c.high,
+        c.low,
+        c.close,
+        c.volume,
+        c.quote_volume,
+        c.trades,
+    )
+    .map_err(|e| StoreError::Corrupt {
+        what: format!("{symbol} {tf} bar at {}", c.open_time),
+        reason: e.to_string(),
+    })
+}
+
 /// The id of a stored series.
 fn series_id(conn: &Connection, symbol: &Symbol, tf: Timeframe) -> rusqlite::Result<Option<i64>> {
     conn.prepare_cached("SELECT id FROM series WHERE symbol = ?1 AND timeframe = ?2")?
@@ -624,6 +643,23 @@ impl Store {
         tf: Timeframe,
         q: &CandleQuery,
     ) -> Result<Vec<StoredCandle>, StoreError> {
+        let mut bars = Vec::new();
+        self.candles_each(symbol, tf, q, |c| bars.push(c.clone()))?;
+        Ok(bars)
+    }
+
+    /// As [`Store::candles`], each bar handed to `f` in open-time order instead of collected:
+    /// a caller that keeps less of each bar does not hold the whole series twice.
+    ///
+    /// # Errors
+    /// As [`Store::candles`].
+    pub fn candles_each(
+        &self,
+        symbol: &Symbol,
+        tf: Timeframe,
+        q: &CandleQuery,
+        mut f: impl FnMut(&StoredCandle),
+    ) -> Result<(), StoreError> {
         // The latest version of each bar available at the time (SQLite returns the other
         // columns of the row that holds the MAX); with `last`, the newest bars first, reversed
         // below.
@@ -705,70 +741,90 @@ impl Store {
         }
         // The bars kept in blocks, merged in: of two versions of a bar, the later available.
         let Some(sid) = series_id(&self.conn, symbol, tf)? else {
-            return Ok(out);
+            out.iter().for_each(f);
+            return Ok(());
         };
         let (from, to) = (
             q.from.map_or(i64::MIN, Timestamp::millis),
             q.to.map_or(i64::MAX, Timestamp::millis),
         );
         let asof = q.asof.map_or(i64::MAX, Timestamp::millis);
-        let mut packed: Vec<StoredCandle> = Vec::new();
+        let visible = |t: i64, b: &LoadedBlock| {
+            (from..=to).contains(&t) && t.saturating_add(b.offset) <= asof
+        };
         let mut failed = None;
-        for_each_block(&self.conn, sid, from, to, asof, q.last.is_some(), |b| {
-            let before = packed.len();
-            for bar in &b.bars {
-                let t = bar.open_time;
-                if !(from..=to).contains(&t) || t.saturating_add(b.offset) > asof {
-                    continue;
+        let Some(n) = q.last else {
+            // Every bar: block bars streamed, the rows merged in as their times come.
+            let mut rows = out.into_iter().peekable();
+            for_each_block(&self.conn, sid, from, to, asof, false, |b| {
+                let mut held: Option<StoredCandle> = None;
+                for bar in b.bars.iter().filter(|x| visible(x.open_time, b)) {
+                    let candle = match checked(bar, symbol, tf) {
+                        Ok(c) => c,
+                        Err(e) => {
+                            failed = Some(e);
+                            return false;
+                        }
+                    };
+                    let available_at = Timestamp::from_millis(bar.open_time + b.offset);
+                    while let Some(r) = rows.next_if(|r| r.candle.open_time < candle.open_time) {
+                        f(&r);
+                    }
+                    if let Some(r) = rows.next_if(|r| r.candle.open_time == candle.open_time)
+                        && r.available_at >= available_at
+                    {
+                        f(&r);
+                        continue;
+                    }
+                    let sc = held.get_or_insert_with(|| StoredCandle {
+                        candle,
+                        source: b.source.clone(),
+                        available_at,
+                        ingested_at: Timestamp::from_millis(b.ingested_at),
+                        source_bars: None,
+                    });
+                    sc.candle = candle;
+                    sc.available_at = available_at;
+                    f(sc);
                 }
-                let c = block_candle(bar);
-                match Candle::new(
-                    c.open_time,
-                    c.open,
-                    c.high,
-                    c.low,
-                    c.close,
-                    c.volume,
-                    c.quote_volume,
-                    c.trades,
-                ) {
+                true
+            })?;
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            rows.for_each(|r| f(&r));
+            return Ok(());
+        };
+        // The last `n`: blocks newest first until they hold `n` bars, then merged.
+        let mut packed: Vec<StoredCandle> = Vec::new();
+        for_each_block(&self.conn, sid, from, to, asof, true, |b| {
+            let before = packed.len();
+            for bar in b.bars.iter().filter(|x| visible(x.open_time, b)) {
+                match checked(bar, symbol, tf) {
                     Ok(candle) => packed.push(StoredCandle {
                         candle,
                         source: b.source.clone(),
-                        available_at: Timestamp::from_millis(t + b.offset),
+                        available_at: Timestamp::from_millis(bar.open_time + b.offset),
                         ingested_at: Timestamp::from_millis(b.ingested_at),
                         source_bars: None,
                     }),
                     Err(e) => {
-                        failed = Some(StoreError::Corrupt {
-                            what: format!("{symbol} {tf} bar at {}", c.open_time),
-                            reason: e.to_string(),
-                        });
+                        failed = Some(e);
                         return false;
                     }
                 }
             }
-            if q.last.is_some() {
-                // Newest blocks first: each block's bars still in time order, so turn them.
-                packed[before..].reverse();
-            }
-            q.last.is_none_or(|n| packed.len() < n)
+            // Each block's bars are in time order: turned, to keep the whole newest first.
+            packed[before..].reverse();
+            packed.len() < n
         })?;
         if let Some(e) = failed {
             return Err(e);
         }
-        if q.last.is_some() {
-            packed.reverse();
-        }
-        if packed.is_empty() {
-            return Ok(out);
-        }
-        let mut merged = merge_versions(out, packed);
-        if let Some(n) = q.last {
-            let cut = merged.len().saturating_sub(n);
-            merged.drain(..cut);
-        }
-        Ok(merged)
+        packed.reverse();
+        let merged = merge_versions(out, packed);
+        merged[merged.len().saturating_sub(n)..].iter().for_each(f);
+        Ok(())
     }
 
     /// Every stored series with its extent, sorted by symbol and timeframe.
