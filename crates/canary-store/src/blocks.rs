@@ -1,12 +1,13 @@
-//! Blocks of bars: a fresh series' bars, as one import writes them in time order, packed up to
-//! [`BLOCK_BARS`] to a row of `candle_blocks` instead of a row per bar. SQLite then inserts one
+//! Blocks of bars: the bars a write appends to a series (all of them for a fresh series; for
+//! one that holds bars, the run in time order after its latest), packed up to [`BLOCK_BARS`]
+//! to a row of `candle_blocks` instead of a row per bar. SQLite then inserts one
 //! B-tree entry per few thousand bars (the per-row insert, not parsing, was what held imports
 //! back), and a bar takes about 52 bytes on disk instead of 100.
 //!
 //! A block is one version of each of its bars, all from one write: the same source and ingest
 //! time, each bar available a fixed `offset` after its open time (its close, for imported
-//! bars). Anything else (revisions, bars out of order, bars of another availability, resampled
-//! bars) is stored as rows of `candles`, and reads merge both, the latest available version of
+//! bars). Anything else (revisions, bars at or before what the series holds, bars out of
+//! order, bars of another availability, resampled bars) is stored as rows of `candles`, and reads merge both, the latest available version of
 //! each bar winning, so that blocks change the layout and never what a read returns.
 //!
 //! The encoding (version 1), all integers little-endian or LEB128 varints:

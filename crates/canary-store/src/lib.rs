@@ -7,8 +7,9 @@
 //! - [`Store`]: open (or refuse a missing file for readers), migrate, take the write lock and
 //!   wait for another writer ([`WriteWait`]), record each source's kind ([`Source`]).
 //! - Candles (`candles.rs`): streamed inserts in one transaction, point-in-time reads of the
-//!   latest version of each bar (or the last N), bars keyed by an integer series id; a fresh
-//!   series' bars packed into blocks (`blocks.rs`, migration 0015), merged into every read.
+//!   latest version of each bar (or the last N), bars keyed by an integer series id; bars
+//!   appended in order packed into blocks (`blocks.rs`, migration 0015), merged into every
+//!   read.
 //! - `write.rs`: the one write routine: present, revised ([`Revisions`]) or conflicting rows,
 //!   a key written twice in one batch refused.
 //! - News (`news.rs`, migration 0009): items stored once, copies marked with the item they
