@@ -10,7 +10,7 @@ use canary_model::{Candle, Symbol, Timeframe, Timestamp};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::blocks::{self, BLOCK_BARS, BlockBar};
-use crate::write::{self, Record, Revisions, Stored, Target, WriteError};
+use crate::write::{self, Record, Revisions, Stored, WriteError};
 use crate::{Source, Store, StoreError};
 
 /// A bar to insert, with the moment it became knowable.
@@ -489,8 +489,9 @@ impl Store {
     /// [`Store::insert_candles`] from a stream of tagged bars (a file line and its bar, as they
     /// are read): memory stays flat whatever the number of bars, and the whole stream is one
     /// transaction. An input error stops the write and comes back as
-    /// [`WriteError::Input`]; conflicts and duplicates carry the bar's tag. Into a series that
-    /// holds no bars yet, each bar is inserted without looking first.
+    /// [`WriteError::Input`]; conflicts and duplicates carry the bar's tag. Bars appended in
+    /// order after everything the series holds go to blocks; every other bar is looked up
+    /// first.
     ///
     /// # Errors
     /// The stream's first error, a conflict, a bar given twice, or a database error; nothing
@@ -575,18 +576,13 @@ impl Store {
             ..InsertReport::default()
         };
         if misfit.is_some() || !short.is_empty() {
-            let target = if packed == 0 && held_last.is_none() {
-                Target::Fresh
-            } else {
-                Target::Existing
-            };
             let rest = short
                 .into_iter()
                 .map(Ok)
                 .chain(misfit.map(Ok))
                 .chain(rows)
                 .map(|r| r.map(|(tag, row)| (tag, record(row))));
-            let more = write::insert(&tx, rest, source.name, stamp, revisions, target, |n| {
+            let more = write::insert(&tx, rest, source.name, stamp, revisions, |n| {
                 progress(packed + n)
             })?;
             report.inserted += more.inserted;
@@ -969,16 +965,13 @@ mod tests {
     const HOUR: i64 = 3_600_000;
     const BASE: i64 = 1_600_000_000 * 1000 / HOUR * HOUR;
 
-    /// A batch: bars by slot (hours after BASE) and close.
-    type Batch = Vec<(i64, u8)>;
+    /// A batch: bars by slot (hours after BASE), close, and hours from open to availability.
+    type Batch = Vec<(i64, u8, i64)>;
 
     fn write(s: &mut Store, batch: &Batch, k: usize) -> Result<InsertReport, String> {
         let rows: Vec<NewCandle> = batch
             .iter()
-            .map(|&(slot, close)| {
-                // Availability is the bar's own (as a file's close times are); every 50th bar
-                // is known an hour later than the others, which ends a block.
-                let lag = if slot % 50 == 0 { 2 } else { 1 };
+            .map(|&(slot, close, lag)| {
                 let mut b = bar(BASE + slot * HOUR, f64::from(close) + 10.0);
                 b.available_at = Timestamp::from_millis(BASE + (slot + lag) * HOUR);
                 b
@@ -1003,11 +996,15 @@ mod tests {
         /// Blocks change the layout, never what is read: the same batches written into a
         /// fresh series (each batch's leading run in order after what the series holds goes
         /// to blocks) and into one holding a bar after them all (so every bar is a row) read
-        /// the same at every time, by range and by last N.
+        /// the same at every time, by range and by last N. An availability that changes
+        /// within a run ends its block.
         #[test]
         fn blocks_read_exactly_like_rows(
             batches in prop::collection::vec(
-                prop::collection::vec((0i64..9000, 0u8..3), 1..250)
+                prop::collection::vec(
+                    (0i64..9000, 0u8..3, prop_oneof![19 => Just(1i64), 1 => Just(2i64)]),
+                    1..250,
+                )
                     .prop_map(|mut b: Batch| {
                         // Mostly in time order, as files are; sometimes not.
                         if !b.len().is_multiple_of(3) {
@@ -1266,7 +1263,7 @@ mod tests {
         let sym = Symbol::new("BTCUSDT").unwrap();
         let h = 3_600_000;
         let now = Timestamp::from_millis(0);
-        // Into an empty series (inserted without looking first) and into one that holds bars.
+        // Into an empty series and into one that holds bars.
         for round in 0..2 {
             let rows = [(10, bar(0, 10.0)), (11, bar(h, 20.0)), (12, bar(0, 10.0))];
             let e = s
@@ -1297,6 +1294,22 @@ mod tests {
                 .unwrap();
             }
         }
+        // The same bar twice with another availability, into a series holding none: refused.
+        let other = Symbol::new("ETHUSDT").unwrap();
+        let mut later = bar(0, 10.0);
+        later.available_at = Timestamp::from_millis(2 * h);
+        let e = s
+            .insert_candles(
+                &other,
+                Timeframe::H1,
+                Source::real("f"),
+                now,
+                &[bar(0, 10.0), later],
+                Revisions::Keep,
+                |_| {},
+            )
+            .unwrap_err();
+        assert!(matches!(&e, StoreError::Duplicate { tag: 1, .. }), "{e}");
         // An input error stops the write; nothing of it is stored.
         let rows = vec![Ok((1, bar(7 * h, 10.0))), Err("line 2: bad".to_string())];
         let e = s

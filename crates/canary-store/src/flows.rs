@@ -3,7 +3,7 @@
 use canary_model::Timestamp;
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use crate::write::{self, Record, Revisions, Stored, Target, unwrap_store};
+use crate::write::{self, Record, Revisions, Stored, unwrap_store};
 use crate::{InsertReport, Source, Store, StoreError};
 
 /// One stored outflow.
@@ -106,7 +106,6 @@ impl Store {
             source.name,
             crate::stamp(&tx, ingested_at)?,
             Revisions::Refuse,
-            Target::Existing,
             |_| {},
         )
         .map_err(unwrap_store)?;

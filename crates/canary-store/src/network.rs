@@ -4,7 +4,7 @@
 use canary_model::Timestamp;
 use rusqlite::{Transaction, params};
 
-use crate::write::{self, Record, Revisions, Stored, Target, unwrap_store};
+use crate::write::{self, Record, Revisions, Stored, unwrap_store};
 use crate::{InsertReport, Source, Store, StoreError};
 
 /// One value of a network series.
@@ -121,7 +121,6 @@ impl Store {
             source.name,
             crate::stamp(&tx, ingested_at)?,
             revisions,
-            Target::Existing,
             |_| {},
         )
         .map_err(unwrap_store)?;

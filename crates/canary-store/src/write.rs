@@ -67,18 +67,6 @@ impl<E> From<rusqlite::Error> for WriteError<E> {
     }
 }
 
-/// Whether the batch writes into keys nothing was stored under before it: then each row is
-/// inserted at once, and a key met twice is a duplicate within the batch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Target {
-    Fresh,
-    Existing,
-}
-
-fn is_constraint(e: &rusqlite::Error) -> bool {
-    e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation)
-}
-
 /// Insert tagged rows in the open transaction (the caller commits). A tag is the caller's
 /// name for a row (its position, or its file line) and comes back in errors. `progress` is
 /// called with the number of rows handled, every few thousand.
@@ -88,48 +76,37 @@ pub(crate) fn insert<R: Record, E>(
     source: &str,
     ingested_at: i64,
     revisions: Revisions,
-    target: Target,
     mut progress: impl FnMut(usize),
 ) -> Result<InsertReport, WriteError<E>> {
     let mut report = InsertReport::default();
     let mut handled = 0;
     for row in rows {
         let (tag, row) = row.map_err(WriteError::Input)?;
-        if target == Target::Fresh {
-            match row.put(tx, source, row.available_at(), ingested_at) {
-                Ok(()) => report.inserted += 1,
-                Err(e) if is_constraint(&e) => {
-                    return Err(duplicate(tx, &row, tag)?.into());
-                }
-                Err(e) => return Err(e.into()),
+        match row.latest(tx)? {
+            Some(s) if s.ingested_at == ingested_at && s.source == source => {
+                return Err(duplicate(tx, &row, tag)?.into());
             }
-        } else {
-            match row.latest(tx)? {
-                Some(s) if s.ingested_at == ingested_at && s.source == source => {
-                    return Err(duplicate(tx, &row, tag)?.into());
-                }
-                Some(s) if row.same(&s.values) => report.present += 1,
-                Some(s) if R::VERSIONED && revisions == Revisions::Keep => {
-                    // Known from its ingest time, and always after the version it revises.
-                    let at = row.available_at().max(ingested_at).max(s.available_at + 1);
-                    row.put(tx, source, at, ingested_at)?;
-                    report.revised += 1;
-                }
-                Some(s) => {
-                    let (what, stored, new) = row.describe(&s.values);
-                    return Err(StoreError::Conflict(Box::new(Conflict {
-                        index: tag,
-                        what,
-                        stored_source: s.source,
-                        stored,
-                        new,
-                    }))
-                    .into());
-                }
-                None => {
-                    row.put(tx, source, row.available_at(), ingested_at)?;
-                    report.inserted += 1;
-                }
+            Some(s) if row.same(&s.values) => report.present += 1,
+            Some(s) if R::VERSIONED && revisions == Revisions::Keep => {
+                // Known from its ingest time, and always after the version it revises.
+                let at = row.available_at().max(ingested_at).max(s.available_at + 1);
+                row.put(tx, source, at, ingested_at)?;
+                report.revised += 1;
+            }
+            Some(s) => {
+                let (what, stored, new) = row.describe(&s.values);
+                return Err(StoreError::Conflict(Box::new(Conflict {
+                    index: tag,
+                    what,
+                    stored_source: s.source,
+                    stored,
+                    new,
+                }))
+                .into());
+            }
+            None => {
+                row.put(tx, source, row.available_at(), ingested_at)?;
+                report.inserted += 1;
             }
         }
         handled += 1;
