@@ -302,6 +302,15 @@ pub fn backtest(db: &Path, a: &BacktestScoresArgs) -> Result<()> {
     for bl in x.baselines.iter().chain(&x.candidates) {
         println!("{}", record_lines(bl));
     }
+    if !x.candidates.is_empty() {
+        println!(
+            "\nThe first row is the published method and the next {} its baselines; the last {} are \
+             candidates judged on the same days, not the published method. Brier gains are over \
+             volatility calibrated the same way.",
+            x.baselines.len(),
+            x.candidates.len()
+        );
+    }
     for t in std::iter::once(&x.score)
         .chain(&x.baselines)
         .chain(&x.candidates)
