@@ -7,9 +7,8 @@
 use std::path::Path;
 
 use canary_engine::{Context, WatchParams, watch};
-use canary_ingest::csv::{ImportOptions, read_candles};
 use canary_model::{Symbol, Timestamp};
-use canary_store::{NewCandle, Revisions, Source, Store};
+use canary_store::{Source, Store};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn bench(c: &mut Criterion) {
@@ -22,30 +21,9 @@ fn bench(c: &mut Criterion) {
     );
     let dir = tempfile::tempdir().expect("a temporary folder");
     let mut store = Store::open(&dir.path().join("w.db")).expect("a store");
-    let parsed = read_candles(&file, &ImportOptions::default()).expect("the 4h file reads");
-    let tf = parsed.timeframe;
-    let rows: Vec<NewCandle> = parsed
-        .rows
-        .iter()
-        .map(|r| NewCandle {
-            candle: r.candle,
-            available_at: tf.close_of(r.candle.open_time),
-            source_bars: None,
-        })
-        .collect();
     let sym = Symbol::new("BTCUSDT").expect("a symbol");
     let asof = Timestamp::parse("2026-02-06T05:00:00Z").expect("a time");
-    store
-        .insert_candles(
-            &sym,
-            tf,
-            Source::real("4h.csv"),
-            asof,
-            &rows,
-            Revisions::Keep,
-            |_| {},
-        )
-        .expect("stored");
+    canary_engine::store_bar_file(&mut store, &file, &sym, asof).expect("the 4h file stored");
     let p = WatchParams::new(sym.clone());
     c.bench_function("watch_btcusdt_1d_4h_asof_2026_02_06", |b| {
         b.iter(|| {

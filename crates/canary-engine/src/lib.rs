@@ -20,12 +20,14 @@
 //!   published by T; [`labels`]: entity label files for flows.
 //! - [`news_poll`]: polling the stored feeds on their schedules, storing new items.
 //! - [`network_fetch`]: network data fetched from a mempool instance and stored.
-//! - [`resample_stored`]: higher-timeframe bars built from stored lower ones, stored.
+//! - [`resample_stored`]: higher-timeframe bars built from stored lower ones, stored;
+//!   [`store_bar_file`]: a candle file's bars stored whole.
 //! - [`tuning`]: the fused watch-set kernel's path on this processor (overrides, calibration).
 //! - [`EngineError`]: why a report could not be made, naming the data, never a CLI flag.
 
 pub mod alerting;
 pub mod analysis;
+mod bar_file;
 mod context;
 mod error;
 pub mod facts;
@@ -38,6 +40,7 @@ mod resample;
 pub mod runtime;
 pub mod tuning;
 
+pub use bar_file::store_bar_file;
 pub use context::{
     Context, FACT_STALE_QUARTERS, Input, MarketBars, NEWS_STALE_MS, STALE_INTERVALS, Series,
 };

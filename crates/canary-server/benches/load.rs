@@ -9,9 +9,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use canary_ingest::csv::{ImportOptions, read_candles};
 use canary_model::{Symbol, Timestamp};
-use canary_store::{NewCandle, Revisions, Source, Store};
+use canary_store::Store;
 
 const ASOF: &str = "2026-02-06T05:00:00Z";
 
@@ -36,28 +35,13 @@ fn store_real_data(db: &Path) {
         file.display()
     );
     let mut store = Store::open(db).expect("a store");
-    let parsed = read_candles(&file, &ImportOptions::default()).expect("the 4h file reads");
-    let tf = parsed.timeframe;
-    let rows: Vec<NewCandle> = parsed
-        .rows
-        .iter()
-        .map(|r| NewCandle {
-            candle: r.candle,
-            available_at: tf.close_of(r.candle.open_time),
-            source_bars: None,
-        })
-        .collect();
-    store
-        .insert_candles(
-            &Symbol::new("BTCUSDT").expect("a symbol"),
-            tf,
-            Source::real("btcusdt_binance_4h.csv"),
-            Timestamp::parse(ASOF).expect("a time"),
-            &rows,
-            Revisions::Keep,
-            |_| {},
-        )
-        .expect("stored");
+    canary_engine::store_bar_file(
+        &mut store,
+        &file,
+        &Symbol::new("BTCUSDT").expect("a symbol"),
+        Timestamp::parse(ASOF).expect("a time"),
+    )
+    .expect("the 4h file stored");
 }
 
 type Samples = Arc<Mutex<BTreeMap<&'static str, Vec<f64>>>>;

@@ -123,43 +123,65 @@ struct Dash {
     stories_error: String,
 }
 
-#[allow(clippy::too_many_lines)] // one page: each part computed, or why not
+/// The dashboard as of the context's time: each part computed, or why it could not be.
 fn dash(ctx: &canary_engine::Context<'_>, st: &AppState, symbol: &canary_model::Symbol) -> Dash {
     let mut d = Dash {
         as_of: ctx.asof().to_string(),
         ..Dash::default()
     };
-    match canary_engine::watch(ctx, &canary_engine::WatchParams::new(symbol.clone())) {
-        Ok(r) => {
-            d.simulated |= r.simulated;
-            let j = serde_json::to_value(&r).unwrap_or_default();
-            for name in ["support", "trapdoor", "resistance"] {
-                let l = &j[name];
-                if l.is_null() {
-                    continue;
-                }
-                d.watch.push(serde_json::json!({
-                    "name": name,
-                    "price": human(l["price"].as_f64().unwrap_or(f64::NAN)),
-                    "zone": format!("{} – {}", human(l["zone"][0].as_f64().unwrap_or(f64::NAN)), human(l["zone"][1].as_f64().unwrap_or(f64::NAN))),
-                    "distance": format!("{:+.1}%", l["distance_pct"].as_f64().unwrap_or(f64::NAN)),
-                    "rule": l["broken_if"]["rule"].as_str().unwrap_or(""),
-                }));
-            }
-            let m = &j["momentum"];
-            if let Some(rsi) = m["rsi"].as_f64() {
-                d.momentum = format!(
-                    "RSI 14 ({}) {:.1}: {}",
-                    m["timeframe"].as_str().unwrap_or(""),
-                    rsi,
-                    m["state"].as_str().unwrap_or("")
-                );
-            }
+    dash_watch(&mut d, ctx, symbol);
+    dash_score(&mut d, ctx, symbol, &st.dictionary, &st.lexicon);
+    dash_miners(&mut d, ctx, symbol);
+    dash_stories(&mut d, ctx, symbol, &st.dictionary, &st.lexicon);
+    d
+}
+
+/// The Watch's levels (support, trapdoor, resistance) as table rows, and its momentum line.
+fn dash_watch(d: &mut Dash, ctx: &canary_engine::Context<'_>, symbol: &canary_model::Symbol) {
+    let r = match canary_engine::watch(ctx, &canary_engine::WatchParams::new(symbol.clone())) {
+        Ok(r) => r,
+        Err(e) => {
+            d.watch_error = format!("No Watch: {e}");
+            return;
         }
-        Err(e) => d.watch_error = format!("No Watch: {e}"),
+    };
+    d.simulated |= r.simulated;
+    let j = serde_json::to_value(&r).unwrap_or_default();
+    let num = |v: &serde_json::Value| human(v.as_f64().unwrap_or(f64::NAN));
+    for name in ["support", "trapdoor", "resistance"] {
+        let l = &j[name];
+        if l.is_null() {
+            continue;
+        }
+        d.watch.push(serde_json::json!({
+            "name": name,
+            "price": num(&l["price"]),
+            "zone": format!("{} – {}", num(&l["zone"][0]), num(&l["zone"][1])),
+            "distance": format!("{:+.1}%", l["distance_pct"].as_f64().unwrap_or(f64::NAN)),
+            "rule": l["broken_if"]["rule"].as_str().unwrap_or(""),
+        }));
     }
+    let m = &j["momentum"];
+    if let Some(rsi) = m["rsi"].as_f64() {
+        d.momentum = format!(
+            "RSI 14 ({}) {:.1}: {}",
+            m["timeframe"].as_str().unwrap_or(""),
+            rsi,
+            m["state"].as_str().unwrap_or("")
+        );
+    }
+}
+
+/// The label, Pulse, Risk with its band, Threat and the day they describe.
+fn dash_score(
+    d: &mut Dash,
+    ctx: &canary_engine::Context<'_>,
+    symbol: &canary_model::Symbol,
+    dictionary: &canary_news::tags::Dictionary,
+    lexicon: &canary_news::sentiment::Lexicon,
+) {
     let sp = crate::api::score_params(symbol.clone());
-    match canary_engine::score(ctx, &sp, &st.dictionary, &st.lexicon) {
+    match canary_engine::score(ctx, &sp, dictionary, lexicon) {
         Ok(r) => {
             d.simulated |= r.simulated;
             let b = &r.body;
@@ -174,43 +196,59 @@ fn dash(ctx: &canary_engine::Context<'_>, st: &AppState, symbol: &canary_model::
         }
         Err(e) => d.score_error = format!("No scores: {e}"),
     }
+}
+
+/// The miners' stress table at the stored price, and the price slider's range (half to one
+/// and a half times the price, in hundreds).
+fn dash_miners(d: &mut Dash, ctx: &canary_engine::Context<'_>, symbol: &canary_model::Symbol) {
     let mp = canary_engine::MinersParams {
         price: canary_engine::Price::Stored,
         symbol: symbol.clone(),
         scenarios: Vec::new(),
     };
-    match canary_engine::miners(ctx, &mp) {
-        Ok(r) => {
-            let j = serde_json::to_value(&r).unwrap_or_default();
-            d.price = j["price"].as_f64().unwrap_or(0.0).round();
-            d.price_text = human(d.price);
-            d.price_min = (d.price * 0.5 / 100.0).round() * 100.0;
-            d.price_max = (d.price * 1.5 / 100.0).round() * 100.0;
-            for c in j["companies"].as_array().into_iter().flatten() {
-                let be = c["cash_break_even"]["value"].as_f64();
-                let mg = c["margin"]["value"].as_f64();
-                d.miners.push(serde_json::json!({
-                    "ticker": c["ticker"],
-                    "break_even": be.map_or_else(|| "n/a".into(), human),
-                    "margin": mg.map_or_else(|| "n/a".into(), |m| format!("{m:.1}%")),
-                    "status": match be {
-                        None => "n/a",
-                        Some(b) if d.price < b => "under water",
-                        Some(_) => "above break-even",
-                    },
-                }));
-            }
+    let r = match canary_engine::miners(ctx, &mp) {
+        Ok(r) => r,
+        Err(e) => {
+            d.miners_error = format!("No miners' figures: {e}");
+            return;
         }
-        Err(e) => d.miners_error = format!("No miners' figures: {e}"),
+    };
+    let j = serde_json::to_value(&r).unwrap_or_default();
+    d.price = j["price"].as_f64().unwrap_or(0.0).round();
+    d.price_text = human(d.price);
+    d.price_min = (d.price * 0.5 / 100.0).round() * 100.0;
+    d.price_max = (d.price * 1.5 / 100.0).round() * 100.0;
+    for c in j["companies"].as_array().into_iter().flatten() {
+        let be = c["cash_break_even"]["value"].as_f64();
+        let mg = c["margin"]["value"].as_f64();
+        d.miners.push(serde_json::json!({
+            "ticker": c["ticker"],
+            "break_even": be.map_or_else(|| "n/a".into(), human),
+            "margin": mg.map_or_else(|| "n/a".into(), |m| format!("{m:.1}%")),
+            "status": match be {
+                None => "n/a",
+                Some(b) if d.price < b => "under water",
+                Some(_) => "above break-even",
+            },
+        }));
     }
-    // The stories that bear on the symbol's asset, most relevant first.
+}
+
+/// The stories that bear on the symbol's asset, most relevant first.
+fn dash_stories(
+    d: &mut Dash,
+    ctx: &canary_engine::Context<'_>,
+    symbol: &canary_model::Symbol,
+    dictionary: &canary_news::tags::Dictionary,
+    lexicon: &canary_news::sentiment::Lexicon,
+) {
     let sp = canary_engine::StoriesParams {
         limit: 8,
         asset: Some(crate::api::score_params(symbol.clone()).asset),
         min_relevance: 0.2,
         ..canary_engine::StoriesParams::default()
     };
-    match canary_engine::stories(ctx, &st.dictionary, &st.lexicon, &sp) {
+    match canary_engine::stories(ctx, dictionary, lexicon, &sp) {
         Ok(r) if !r.body.stories.is_empty() => {
             for row in &r.body.stories {
                 d.stories.push(serde_json::json!({
@@ -223,7 +261,6 @@ fn dash(ctx: &canary_engine::Context<'_>, st: &AppState, symbol: &canary_model::
         Ok(_) => d.stories_error = "No stories in the week before.".into(),
         Err(e) => d.stories_error = format!("No stories: {e}"),
     }
-    d
 }
 
 async fn dashboard(
@@ -523,4 +560,153 @@ async fn alerts_page(
         })
         .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     Ok(Html(page).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use canary_model::{Symbol, Timestamp};
+    use canary_store::{Source, Store};
+
+    use super::*;
+
+    const ASOF: &str = "2026-02-06T05:00:00Z";
+
+    fn shared(name: &str) -> PathBuf {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/data")
+            .join(name);
+        assert!(p.is_file(), "missing shared data file {}", p.display());
+        p
+    }
+
+    /// The real 4h bars and the headlines of 2026-02-05, stored as of the morning after.
+    fn store(dir: &Path) -> Store {
+        let mut store = Store::open(&dir.join("p.db")).unwrap();
+        let asof = Timestamp::parse(ASOF).unwrap();
+        let sym = Symbol::new("BTCUSDT").unwrap();
+        canary_engine::store_bar_file(&mut store, &shared("btcusdt_binance_4h.csv"), &sym, asof)
+            .unwrap();
+        let items = canary_ingest::news::read_headlines(
+            &shared("news_2026-02-05_sources.csv"),
+            asof,
+            &canary_ingest::csv::TimeRange::until(asof),
+        )
+        .unwrap();
+        store
+            .insert_news(&items, Source::real("news.csv"), asof)
+            .unwrap();
+        store
+    }
+
+    fn state(dir: &Path) -> AppState {
+        AppState::new(crate::ServerConfig::new(dir.join("p.db"))).unwrap()
+    }
+
+    fn at<'a>(store: &'a Store, st: &'a AppState, t: &str) -> canary_engine::Context<'a> {
+        canary_engine::Context::new(store, Timestamp::parse(t).unwrap())
+            .unwrap()
+            .with_profiles(&st.profiles)
+    }
+
+    #[test]
+    fn the_watch_part_lists_the_levels_in_order_or_says_why_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, st) = (store(dir.path()), state(dir.path()));
+        let ctx = at(&store, &st, ASOF);
+        let mut d = Dash::default();
+        dash_watch(&mut d, &ctx, &Symbol::new("BTCUSDT").unwrap());
+        assert!(d.watch_error.is_empty(), "{}", d.watch_error);
+        let names: Vec<&str> = d
+            .watch
+            .iter()
+            .map(|l| l["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["support", "trapdoor", "resistance"]);
+        assert!(
+            d.watch
+                .iter()
+                .all(|l| l["zone"].as_str().unwrap().contains(" – "))
+        );
+        assert!(d.momentum.starts_with("RSI 14 ("), "{}", d.momentum);
+        assert!(!d.simulated);
+        let mut none = Dash::default();
+        dash_watch(&mut none, &ctx, &Symbol::new("ETHUSDT").unwrap());
+        assert!(none.watch.is_empty() && none.watch_error.starts_with("No Watch: "));
+    }
+
+    #[test]
+    fn the_score_part_reads_the_crash_morning_as_bearish_and_threatening() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, st) = (store(dir.path()), state(dir.path()));
+        let ctx = at(&store, &st, ASOF);
+        let mut d = Dash::default();
+        dash_score(
+            &mut d,
+            &ctx,
+            &Symbol::new("BTCUSDT").unwrap(),
+            &st.dictionary,
+            &st.lexicon,
+        );
+        assert!(d.score_error.is_empty(), "{}", d.score_error);
+        let s = d.score.unwrap();
+        assert_eq!(s["label"], "bearish");
+        assert_eq!(s["threat"], "5");
+        assert_eq!(s["day"], "2026-02-05T00:00:00Z");
+        let mut none = Dash::default();
+        dash_score(
+            &mut none,
+            &ctx,
+            &Symbol::new("ETHUSDT").unwrap(),
+            &st.dictionary,
+            &st.lexicon,
+        );
+        assert!(none.score.is_none() && none.score_error.starts_with("No scores: "));
+    }
+
+    #[test]
+    fn the_miners_part_prices_the_companies_and_spans_the_slider_around_the_price() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, st) = (store(dir.path()), state(dir.path()));
+        let ctx = at(&store, &st, ASOF);
+        let mut d = Dash::default();
+        dash_miners(&mut d, &ctx, &Symbol::new("BTCUSDT").unwrap());
+        assert!(d.miners_error.is_empty(), "{}", d.miners_error);
+        assert!(d.price > 50_000.0 && d.price < 80_000.0, "{}", d.price);
+        assert!(d.price_min < d.price && d.price < d.price_max);
+        assert_eq!(d.price_min % 100.0, 0.0);
+        assert!(!d.miners.is_empty());
+        for m in &d.miners {
+            let status = m["status"].as_str().unwrap();
+            assert_eq!(m["break_even"] == "n/a", status == "n/a", "{m}");
+        }
+    }
+
+    #[test]
+    fn the_stories_part_cites_the_news_of_the_week_and_says_when_there_is_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, st) = (store(dir.path()), state(dir.path()));
+        let sym = Symbol::new("BTCUSDT").unwrap();
+        let mut d = Dash::default();
+        dash_stories(
+            &mut d,
+            &at(&store, &st, ASOF),
+            &sym,
+            &st.dictionary,
+            &st.lexicon,
+        );
+        assert!(d.stories_error.is_empty(), "{}", d.stories_error);
+        assert!(!d.stories.is_empty());
+        assert!(
+            d.stories
+                .iter()
+                .all(|s| s["sources"].as_u64().unwrap() >= 1)
+        );
+        let mut later = Dash::default();
+        let month_after = at(&store, &st, "2026-03-10T00:00:00Z");
+        dash_stories(&mut later, &month_after, &sym, &st.dictionary, &st.lexicon);
+        assert!(later.stories.is_empty());
+        assert_eq!(later.stories_error, "No stories in the week before.");
+    }
 }
