@@ -884,6 +884,60 @@ struct StreamQuery {
     kinds: Option<String>,
 }
 
+/// One client's view of the engine's outputs: the kinds it asked for (`None`: all).
+struct Subscription {
+    rx: tokio::sync::broadcast::Receiver<std::sync::Arc<str>>,
+    kinds: Option<Vec<String>>,
+}
+
+/// What a client gets next from the engine's stream.
+enum Next {
+    /// An output of a kind it asked for (the JSON line as the engine wrote it).
+    Output {
+        kind: String,
+        line: std::sync::Arc<str>,
+    },
+    /// It was too slow: this many outputs were dropped for it.
+    Lagged(u64),
+}
+
+impl Subscription {
+    /// Subscribe to the engine beside the server; 404 when none runs.
+    fn new(s: &AppState, kinds: Option<String>) -> Result<Self, Problem> {
+        let Some(live) = &s.live else {
+            return Err(Problem::new(
+                StatusCode::NOT_FOUND,
+                "no engine runs beside this server: start it with canary serve --run canary.toml",
+            ));
+        };
+        Ok(Subscription {
+            rx: live.subscribe(),
+            kinds: kinds.map(|k| k.split(',').map(|x| x.trim().to_string()).collect()),
+        })
+    }
+
+    /// The next output of a wanted kind, or the lag notice; `None` once the engine stops.
+    async fn next(&mut self) -> Option<Next> {
+        use tokio::sync::broadcast::error::RecvError;
+        loop {
+            match self.rx.recv().await {
+                Ok(line) => {
+                    let kind = serde_json::from_str::<serde_json::Value>(&line)
+                        .ok()
+                        .and_then(|v| v["kind"].as_str().map(str::to_string))
+                        .unwrap_or_default();
+                    if self.kinds.as_ref().is_some_and(|k| !k.contains(&kind)) {
+                        continue;
+                    }
+                    return Some(Next::Output { kind, line });
+                }
+                Err(RecvError::Lagged(n)) => return Some(Next::Lagged(n)),
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    }
+}
+
 /// What the engine running beside the server reports, as it happens (Server-Sent Events:
 /// `event: bar|score|notice|…`, `data: JSON`). A client too slow for the stream gets a
 /// `lagged` event with the number it missed; nothing queues without bound.
@@ -894,41 +948,13 @@ async fn stream(
     Query(q): Query<StreamQuery>,
 ) -> Result<Response, Problem> {
     use axum::response::sse::{Event, KeepAlive, Sse};
-    use tokio::sync::broadcast::error::RecvError;
-    let Some(live) = &s.live else {
-        return Err(Problem::new(
-            StatusCode::NOT_FOUND,
-            "no engine runs beside this server: start it with canary serve --run canary.toml",
-        ));
-    };
-    let kinds: Option<Vec<String>> = q
-        .kinds
-        .map(|k| k.split(',').map(|x| x.trim().to_string()).collect());
-    let rx = live.subscribe();
-    let events = futures_util::stream::unfold(rx, move |mut rx| {
-        let kinds = kinds.clone();
-        async move {
-            loop {
-                match rx.recv().await {
-                    Ok(line) => {
-                        let kind = serde_json::from_str::<serde_json::Value>(&line)
-                            .ok()
-                            .and_then(|v| v["kind"].as_str().map(str::to_string))
-                            .unwrap_or_default();
-                        if kinds.as_ref().is_some_and(|k| !k.contains(&kind)) {
-                            continue;
-                        }
-                        let e = Event::default().event(kind).data(&*line);
-                        return Some((Ok::<_, std::convert::Infallible>(e), rx));
-                    }
-                    Err(RecvError::Lagged(n)) => {
-                        let e = Event::default().event("lagged").data(n.to_string());
-                        return Some((Ok(e), rx));
-                    }
-                    Err(RecvError::Closed) => return None,
-                }
-            }
-        }
+    let sub = Subscription::new(&s, q.kinds)?;
+    let events = futures_util::stream::unfold(sub, |mut sub| async move {
+        let e = match sub.next().await? {
+            Next::Output { kind, line } => Event::default().event(kind).data(&*line),
+            Next::Lagged(n) => Event::default().event("lagged").data(n.to_string()),
+        };
+        Some((Ok::<_, std::convert::Infallible>(e), sub))
     });
     Ok(Sse::new(events)
         .keep_alive(KeepAlive::default())
@@ -1099,34 +1125,15 @@ async fn websocket(
     ws: axum::extract::ws::WebSocketUpgrade,
 ) -> Result<Response, Problem> {
     use axum::extract::ws::Message;
-    use tokio::sync::broadcast::error::RecvError;
-    let Some(live) = &s.live else {
-        return Err(Problem::new(
-            StatusCode::NOT_FOUND,
-            "no engine runs beside this server: start it with canary serve --run canary.toml",
-        ));
-    };
-    let kinds: Option<Vec<String>> = q
-        .kinds
-        .map(|k| k.split(',').map(|x| x.trim().to_string()).collect());
-    let mut rx = live.subscribe();
+    let mut sub = Subscription::new(&s, q.kinds)?;
     Ok(ws.on_upgrade(move |mut socket| async move {
         loop {
             tokio::select! {
-                m = rx.recv() => {
+                m = sub.next() => {
                     let text = match m {
-                        Ok(line) => {
-                            let kind = serde_json::from_str::<serde_json::Value>(&line)
-                                .ok()
-                                .and_then(|v| v["kind"].as_str().map(str::to_string))
-                                .unwrap_or_default();
-                            if kinds.as_ref().is_some_and(|k| !k.contains(&kind)) {
-                                continue;
-                            }
-                            line.to_string()
-                        }
-                        Err(RecvError::Lagged(n)) => format!(r#"{{"kind":"lagged","missed":{n}}}"#),
-                        Err(RecvError::Closed) => break,
+                        Some(Next::Output { line, .. }) => line.to_string(),
+                        Some(Next::Lagged(n)) => format!(r#"{{"kind":"lagged","missed":{n}}}"#),
+                        None => break,
                     };
                     if socket.send(Message::Text(text.into())).await.is_err() {
                         break;
