@@ -9,9 +9,8 @@
 
 mod common;
 
-use std::io::BufRead;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use common::{canary, import_4h, import_network, ok, shared};
 
@@ -51,24 +50,8 @@ fn shared_data_the_pages_in_a_browser() {
          [[source]]\ntype = \"simulator\"\nsymbol = \"SIMUSDT\"\ntimeframe = \"1m\"\nbars = 2000\nscenario = \"calm\"\n",
     )
     .unwrap();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_canary"))
-        .arg("--db")
-        .arg(&db)
-        .args(["serve", "--addr", "127.0.0.1:0", "--run"])
-        .arg(&live)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("{line:?}"))
-        .to_string();
+    let server = common::Server::start(&db, &["--run", live.to_str().unwrap()]);
+    let base = server.base.clone();
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../browser-screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser/pages.mjs");
@@ -83,10 +66,7 @@ fn shared_data_the_pages_in_a_browser() {
         .env("CANARY_NODE_MODULES", &modules)
         .output()
         .expect("node runs");
-    let _ = Command::new("kill")
-        .args(["-INT", &server.id().to_string()])
-        .status();
-    let _ = server.wait();
+    drop(server);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success() && stdout.ends_with("ok\n"),
