@@ -80,6 +80,45 @@ fn run(db: &Path, config: &Path) -> String {
     ok(&canary(db, &["run", "--config", config.to_str().unwrap()]))
 }
 
+/// `canary run --config CFG` until `done` holds for the lines it printed, then Ctrl-C; it
+/// must stop cleanly. Its standard output (all of it) and standard error.
+fn run_until(db: &Path, cfg: &Path, mut done: impl FnMut(&[String]) -> bool) -> (String, String) {
+    use std::io::{BufRead, Read};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_canary"))
+        .arg("--db")
+        .arg(db)
+        .args(["run", "--config"])
+        .arg(cfg)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    for l in lines.by_ref() {
+        seen.push(l.unwrap());
+        if done(&seen) {
+            break;
+        }
+    }
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    seen.extend(lines.map_while(Result::ok));
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let out = seen.join("\n");
+    assert!(status.success(), "{out}\n{err}");
+    (out, err)
+}
+
 #[test]
 fn shared_data_the_crash_replayed_fires_each_rule_once_across_a_restart() {
     let dir = tempfile::tempdir().unwrap();
@@ -222,7 +261,7 @@ fn the_live_demo_plays_the_simulated_crash_through_the_engine() {
 #[test]
 fn a_live_binance_stream_dropped_and_resumed_leaves_no_hole() {
     use futures_util::SinkExt;
-    use std::io::{BufRead, Read, Write};
+    use std::io::{Read, Write};
     const MIN: i64 = 60_000;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -339,41 +378,11 @@ fn a_live_binance_stream_dropped_and_resumed_leaves_no_hole() {
         ),
     )
     .unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_canary"))
-        .arg("--db")
-        .arg(&db)
-        .args(["run", "--config"])
-        .arg(&cfg)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut seen = Vec::new();
     let last_close = iso(t(1) + MIN);
-    for l in lines.by_ref() {
-        let l = l.unwrap();
-        let done = l.starts_with("BTCUSDT 1m bar closed") && l.contains(&last_close);
-        seen.push(l);
-        if done {
-            break;
-        }
-    }
-    std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    seen.extend(lines.map_while(Result::ok));
-    let status = child.wait().unwrap();
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
-    let out = seen.join("\n");
-    assert!(status.success(), "{out}\n{err}");
+    let (out, err) = run_until(&db, &cfg, |seen| {
+        seen.last()
+            .is_some_and(|l| l.starts_with("BTCUSDT 1m bar closed") && l.contains(&last_close))
+    });
     assert!(err.contains("stopping"), "{err}");
     assert!(out.contains("binance: reconnected at"), "{out}");
     assert!(
@@ -420,7 +429,7 @@ fn iso(ms: i64) -> String {
 /// Ctrl-C.
 #[test]
 fn schedules_poll_feeds_and_fetch_network_data_until_stopped() {
-    use std::io::{BufRead, Read, Write};
+    use std::io::{Read, Write};
     let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../canary-ingest/tests/data");
     let file = |name: &str| std::fs::read(data.join(name)).unwrap();
     let routes: Vec<(&str, &str, Vec<u8>)> = vec![
@@ -486,39 +495,10 @@ fn schedules_poll_feeds_and_fetch_network_data_until_stopped() {
         ),
     )
     .unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_canary"))
-        .arg("--db")
-        .arg(&db)
-        .args(["run", "--config"])
-        .arg(&cfg)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut seen = Vec::new();
-    for l in lines.by_ref() {
-        seen.push(l.unwrap());
+    let (out, _) = run_until(&db, &cfg, |seen| {
         let done = |p: &str| seen.iter().any(|l| l.starts_with(p));
-        if done("news: ") && done("mempool ") {
-            break;
-        }
-    }
-    std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    seen.extend(lines.map_while(Result::ok));
-    let status = child.wait().unwrap();
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
-    let out = seen.join("\n");
-    assert!(status.success(), "{out}\n{err}");
+        done("news: ") && done("mempool ")
+    });
     assert!(out.contains("news: 1 feeds due, 2 new items"), "{out}");
     assert!(
         out.lines()
