@@ -31,8 +31,14 @@ for f in ../crates/canary-ingest/tests/data/feeds/*; do
 done
 [ -f "$data/news_2026-02-05_sources.csv" ] && { printf '\x00'; cat "$data/news_2026-02-05_sources.csv"; } > /tmp/canary-seed-h1 && seed headlines /tmp/canary-seed-h1 sources_csv
 printf '\x01[{"id":"1","title":"BTC up","published":"2026-02-05T10:00:00Z","link":"https://a.com/x"}]' > /tmp/canary-seed-h2 && seed headlines /tmp/canary-seed-h2 json
+i=0
+for r in 'BTCUSDT.close < 58000' 'crosses_below(BTCUSDT.close, watch.support)' 'BTCUSDT.rsi14.1d < 30 and not threat(BTCUSDT) >= 4' \
+    'risk(BTCUSDT) rises_by 15 within 24h or BTCUSDT.volume > 1.5M' 'outflow(MARA, exchange, 24h) > 50' 'analysis.tag == "bitcoin-miners"' \
+    '(BTCUSDT.close < 58k and (BTCUSDT.ema20.4h > 1e5 or BTCUSDT.atr14 falls_by 2.5 within 90m))'; do
+    i=$((i + 1)); printf '%s' "$r" > "/tmp/canary-seed-rule$i"; seed alert_rule "/tmp/canary-seed-rule$i" "rule$i"
+done
 cargo +nightly fuzz build
-for t in ${TARGETS:-candles_csv network_csv facts_toml labels_toml indicator_spec timestamp connectors news_feed headlines}; do
+for t in ${TARGETS:-candles_csv network_csv facts_toml labels_toml indicator_spec timestamp connectors news_feed headlines alert_rule}; do
     echo "== $t"
     cargo +nightly fuzz run "$t" "corpus/$t" -- -max_total_time="$secs" -runs="$runs" \
         -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 2>&1 |

@@ -60,6 +60,22 @@ pub enum Series {
 /// The destination kinds `outflow` takes (`any` for all).
 pub const DESTINATIONS: [&str; 6] = ["exchange", "otc", "custodian", "miner", "unlabelled", "any"];
 
+/// The longest rule, in characters. Real rules are a few dozen to a few hundred; the bound
+/// keeps a request from making the parser, the stored row and every error message large.
+pub const MAX_RULE_CHARS: usize = 1_000;
+/// The deepest nesting of parentheses, `not` and function calls. The parser and every walk
+/// over a rule recurse once per level, so this bounds their stack (a rule nested 1,400 deep
+/// used to overflow a server thread's stack and abort the process).
+pub const MAX_DEPTH: usize = 32;
+/// The most conditions (comparisons, crossings, moves) one rule joins with `and` / `or`.
+/// A chain of `and`s is a tree as deep as it is long, so this bounds evaluation's recursion
+/// too: no rule is deeper than `MAX_DEPTH + MAX_CONDITIONS` nodes.
+pub const MAX_CONDITIONS: usize = 64;
+/// The longest `within` window or `outflow` window: one year.
+pub const MAX_WINDOW_MS: i64 = 366 * 86_400_000;
+/// The largest number a rule may write (prices, volumes and outflows are far below it).
+pub const MAX_NUMBER: f64 = 1e15;
+
 /// Bar fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum BarField {
@@ -142,11 +158,26 @@ pub struct ParseError {
     pub rule: String,
 }
 
+/// How much of a long rule an error quotes on each side of the column.
+const EXCERPT: usize = 30;
+
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "rule, column {}: {}", self.column, self.message)?;
-        writeln!(f, "  {}", self.rule)?;
-        write!(f, "  {}^", " ".repeat(self.column.saturating_sub(1)))
+        // A long rule is quoted around the column only, so an error stays a line long.
+        let chars: Vec<char> = self.rule.chars().collect();
+        let at = self.column.saturating_sub(1).min(chars.len());
+        let (from, to) = if chars.len() <= 2 * EXCERPT + 20 {
+            (0, chars.len())
+        } else {
+            (at.saturating_sub(EXCERPT), (at + EXCERPT).min(chars.len()))
+        };
+        let head = if from > 0 { "…" } else { "" };
+        let tail = if to < chars.len() { "…" } else { "" };
+        let text: String = chars[from..to].iter().collect();
+        writeln!(f, "  {head}{text}{tail}")?;
+        let pad = at - from + head.chars().count();
+        write!(f, "  {}^", " ".repeat(pad))
     }
 }
 
@@ -236,6 +267,23 @@ impl Lexer<'_> {
                         }
                         self.i += 1;
                     }
+                    // An exponent: 1e5, 2.5E-3 (an `e` not followed by digits is a word).
+                    let exp_digits = |k: usize| {
+                        self.chars.get(k).is_some_and(|x| x.1.is_ascii_digit())
+                            || (self.chars.get(k).is_some_and(|x| x.1 == '-' || x.1 == '+')
+                                && self.chars.get(k + 1).is_some_and(|x| x.1.is_ascii_digit()))
+                    };
+                    if self
+                        .chars
+                        .get(self.i)
+                        .is_some_and(|x| x.1 == 'e' || x.1 == 'E')
+                        && exp_digits(self.i + 1)
+                    {
+                        self.i += 2;
+                        while self.chars.get(self.i).is_some_and(|x| x.1.is_ascii_digit()) {
+                            self.i += 1;
+                        }
+                    }
                     let digits: String = self.chars[start..self.i].iter().map(|x| x.1).collect();
                     let mut x: f64 = digits
                         .parse()
@@ -256,6 +304,14 @@ impl Lexer<'_> {
                             out.push((col, Tok::Ident(format!("{digits}{word}"))));
                             continue;
                         }
+                    }
+                    if !x.is_finite() || x.abs() > MAX_NUMBER {
+                        return Err(self.err(
+                            col,
+                            format!(
+                                "{digits}{word} is out of range: numbers are at most 1e15 in size"
+                            ),
+                        ));
                     }
                     out.push((col, Tok::Num(x)));
                     continue;
@@ -289,18 +345,30 @@ impl Lexer<'_> {
     }
 }
 
-/// Parse a duration: `90m`, `24h`, `7d`.
-fn duration_ms(w: &str) -> Option<i64> {
-    let (n, unit) = w.split_at(w.find(|c: char| c.is_ascii_alphabetic())?);
-    let n: f64 = n.parse().ok()?;
+/// Parse a window: `90m`, `24h`, `7d`, longer than nothing and at most [`MAX_WINDOW_MS`].
+fn duration_ms(w: &str) -> Result<i64, String> {
+    let what = || format!("{w} is not a window: write a number and m, h or d (e.g. 24h, 7d)");
+    let at = w.find(|c: char| c.is_ascii_alphabetic()).ok_or_else(what)?;
+    let (n, unit) = w.split_at(at);
+    let n: f64 = n.parse().map_err(|_| what())?;
     let ms = match unit {
         "m" => 60_000.0,
         "h" => 3_600_000.0,
         "d" => 86_400_000.0,
-        _ => return None,
+        _ => return Err(what()),
     };
+    let x = n * ms;
+    if x < 60_000.0 {
+        return Err(format!(
+            "{w}: a window of less than a minute never holds a change"
+        ));
+    }
+    #[allow(clippy::cast_precision_loss)]
+    if x > MAX_WINDOW_MS as f64 {
+        return Err(format!("{w}: a window is at most 366d"));
+    }
     #[allow(clippy::cast_possible_truncation)]
-    Some((n * ms).round() as i64)
+    Ok(x.round() as i64)
 }
 
 struct Parser {
@@ -309,6 +377,14 @@ struct Parser {
     /// Where the last `next` started, for `back`.
     prev: usize,
     text: String,
+    /// How deep the parser is in parentheses, `not` and calls.
+    depth: usize,
+    /// Conditions read so far.
+    conditions: usize,
+}
+
+fn is_value(e: &Expr) -> bool {
+    matches!(e, Expr::Num(_) | Expr::Series(_))
 }
 
 impl Parser {
@@ -351,6 +427,32 @@ impl Parser {
         }
     }
 
+    /// One level deeper (a parenthesis, a `not`, a call), refused past [`MAX_DEPTH`].
+    fn enter(&mut self) -> Result<(), ParseError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.err(format!(
+                "the rule nests more than {MAX_DEPTH} levels deep (parentheses, not, function calls): simplify it"
+            )));
+        }
+        Ok(())
+    }
+
+    fn leave(&mut self) {
+        self.depth -= 1;
+    }
+
+    /// One more condition, refused past [`MAX_CONDITIONS`].
+    fn condition(&mut self) -> Result<(), ParseError> {
+        self.conditions += 1;
+        if self.conditions > MAX_CONDITIONS {
+            return Err(self.err(format!(
+                "the rule joins more than {MAX_CONDITIONS} conditions: split it into several rules"
+            )));
+        }
+        Ok(())
+    }
+
     fn or(&mut self) -> Result<Expr, ParseError> {
         let mut e = self.and()?;
         while self.word("or") {
@@ -371,17 +473,35 @@ impl Parser {
 
     fn not(&mut self) -> Result<Expr, ParseError> {
         if self.word("not") {
+            self.enter()?;
             self.next();
-            return Ok(Expr::Not(Box::new(self.not()?)));
+            let e = Expr::Not(Box::new(self.not()?));
+            self.leave();
+            return Ok(e);
         }
         self.compare()
     }
 
     fn compare(&mut self) -> Result<Expr, ParseError> {
+        let start = self.i;
         let a = self.operand()?;
         if let Tok::Op(op) = self.peek().clone() {
+            if !is_value(&a) {
+                self.i = start;
+                return Err(self.err(
+                    "a condition is not a value to compare: compare a number, a series or a score",
+                ));
+            }
+            self.condition()?;
             self.next();
+            let b_at = self.i;
             let b = self.operand()?;
+            if !is_value(&b) {
+                self.i = b_at;
+                return Err(self.err(
+                    "a condition is not a value to compare: compare a number, a series or a score",
+                ));
+            }
             let cmp = match op {
                 "<" => Cmp::Lt,
                 "<=" => Cmp::Le,
@@ -393,21 +513,31 @@ impl Parser {
             return Ok(Expr::Compare(Box::new(a), cmp, Box::new(b)));
         }
         if self.word("rises_by") || self.word("falls_by") {
+            if !is_value(&a) {
+                return Err(self.err("rises_by / falls_by follow a value, not a condition"));
+            }
+            self.condition()?;
             let sign = if self.word("rises_by") { 1.0 } else { -1.0 };
             self.next();
             let Tok::Num(by) = self.next() else {
                 self.back();
                 return Err(self.err("expected a number after rises_by / falls_by"));
             };
+            if by <= 0.0 {
+                self.back();
+                return Err(self.err(
+                    "rises_by / falls_by take a positive amount (falls_by 5, not rises_by -5)",
+                ));
+            }
             if !self.word("within") {
                 return Err(self.err("expected `within DURATION` (e.g. within 24h)"));
             }
             self.next();
             let within = match self.peek().clone() {
                 Tok::Ident(w) => duration_ms(&w),
-                _ => None,
+                _ => Err("expected a duration such as 24h or 7d".into()),
             }
-            .ok_or_else(|| self.err("expected a duration such as 24h or 7d"))?;
+            .map_err(|m| self.err(m))?;
             self.next();
             return Ok(Expr::Moves {
                 value: Box::new(a),
@@ -425,11 +555,20 @@ impl Parser {
         match self.next() {
             Tok::Num(x) => Ok(Expr::Num(x)),
             Tok::LParen => {
+                self.back();
+                self.enter()?;
+                self.next();
                 let e = self.or()?;
                 self.expect(&Tok::RParen, "`)`")?;
+                self.leave();
                 Ok(e)
             }
-            Tok::Ident(w) if self.peek() == &Tok::LParen => self.call(&w),
+            Tok::Ident(w) if self.peek() == &Tok::LParen => {
+                self.enter()?;
+                let e = self.call(&w)?;
+                self.leave();
+                Ok(e)
+            }
             Tok::Ident(w) => self.series(&w),
             _ => {
                 self.back();
@@ -448,9 +587,18 @@ impl Parser {
             _ => None,
         };
         if let Some(c) = cross {
+            self.condition()?;
+            let a_at = self.i;
             let a = self.operand()?;
             self.expect(&Tok::Comma, "`,` between the two values")?;
+            let b_at = self.i;
             let b = self.operand()?;
+            for (e, at) in [(&a, a_at), (&b, b_at)] {
+                if !is_value(e) {
+                    self.i = at;
+                    return Err(self.err("crossings are between two values, not conditions"));
+                }
+            }
             self.expect(&Tok::RParen, "`)`")?;
             return Ok(Expr::Crosses(Box::new(a), Box::new(b), c));
         }
@@ -500,12 +648,12 @@ impl Parser {
         }
         self.expect(&Tok::Comma, "`,` and a window (e.g. 24h)")?;
         let window_ms = match self.next() {
-            Tok::Ident(w) => duration_ms(&w).filter(|ms| *ms > 0),
-            _ => None,
+            Tok::Ident(w) => duration_ms(&w),
+            _ => Err("expected a window such as 24h or 7d".into()),
         }
-        .ok_or_else(|| {
+        .map_err(|m| {
             self.back();
-            self.err("expected a window such as 24h or 7d")
+            self.err(m)
         })?;
         self.expect(&Tok::RParen, "`)`")?;
         Ok(Expr::Series(Series::Outflow {
@@ -535,6 +683,7 @@ impl Parser {
                 self.back();
                 return Err(self.err("expected a tag in quotes, e.g. \"bitcoin-miners\""));
             };
+            self.condition()?;
             // True when an analysis with the tag was stored since the previous close.
             return Ok(Expr::Compare(
                 Box::new(Expr::Series(Series::AnalysisTag { tag })),
@@ -625,11 +774,32 @@ impl Parser {
     }
 }
 
+/// A rule as quoted in a message: whole up to 80 characters, else its start and its length
+/// (a rule stored before today's limits can be far longer than any message should be).
+#[must_use]
+pub fn excerpt(text: &str) -> String {
+    match text.char_indices().nth(80) {
+        None => text.to_string(),
+        Some((at, _)) => format!("{}… ({} characters)", &text[..at], text.chars().count()),
+    }
+}
+
 /// Parse a rule.
 ///
 /// # Errors
 /// [`ParseError`] with the column of the first problem.
 pub fn parse(text: &str) -> Result<Expr, ParseError> {
+    // Bounded before anything reads it, so a huge rule costs no more than a short one.
+    if let Some((at, _)) = text.char_indices().nth(MAX_RULE_CHARS) {
+        let chars = text.chars().count();
+        return Err(ParseError {
+            column: MAX_RULE_CHARS + 1,
+            message: format!(
+                "the rule is {chars} characters long; at most {MAX_RULE_CHARS}: split it into several rules"
+            ),
+            rule: text[..at].to_string(),
+        });
+    }
     let lexer = Lexer {
         chars: text.char_indices().collect(),
         i: 0,
@@ -641,6 +811,8 @@ pub fn parse(text: &str) -> Result<Expr, ParseError> {
         i: 0,
         prev: 0,
         text: text.to_string(),
+        depth: 0,
+        conditions: 0,
     };
     let e = p.or()?;
     if p.peek() != &Tok::End {
@@ -816,5 +988,136 @@ mod tests {
         let e = parse("foo(BTCUSDT) > 1").unwrap_err();
         assert!(e.message.contains("unknown function foo"), "{e}");
         assert!(e.to_string().contains("\n  foo(BTCUSDT) > 1\n  ^"), "{e}");
+    }
+
+    /// The payload: a comparison inside `n` parentheses.
+    fn nested(n: usize) -> String {
+        format!("{}BTCUSDT.close < 5{}", "(".repeat(n), ")".repeat(n))
+    }
+
+    #[test]
+    fn a_rule_nested_1400_deep_is_refused_naming_the_limit_not_a_stack_overflow() {
+        for n in [MAX_DEPTH + 1, 1_400] {
+            let r = nested(n);
+            if r.chars().count() > MAX_RULE_CHARS {
+                // Refused for its length before the parser reads it.
+                let e = parse(&r).unwrap_err();
+                assert!(e.message.contains("characters long"), "{e}");
+                continue;
+            }
+            let e = parse(&r).unwrap_err();
+            assert!(e.message.contains("more than 32 levels"), "{e}");
+            assert_eq!(e.column, MAX_DEPTH + 1, "the first parenthesis too many");
+        }
+        // `not` and calls nest too.
+        let nots = format!("{}BTCUSDT.close < 5", "not ".repeat(MAX_DEPTH + 1));
+        assert!(parse(&nots).unwrap_err().message.contains("levels"));
+        // The deepest rule allowed parses.
+        assert!(parse(&nested(MAX_DEPTH)).is_ok());
+        assert!(parse(&format!("{}BTCUSDT.close < 5", "not ".repeat(MAX_DEPTH))).is_ok());
+    }
+
+    #[test]
+    fn a_rule_of_ten_million_characters_is_refused_with_a_short_error() {
+        let r = nested(5_000_000);
+        let e = parse(&r).unwrap_err();
+        assert!(
+            e.message.contains("10000017 characters long; at most 1000"),
+            "{e}"
+        );
+        assert!(
+            e.to_string().len() < 300,
+            "the error quotes an excerpt: {e}"
+        );
+        assert!(e.rule.len() <= MAX_RULE_CHARS + 1);
+        // A long rule with an error far into it is quoted around the column.
+        let long = format!("{} BTCUSDT.close # 1", "BTCUSDT.close < 1 and".repeat(40));
+        let e = parse(&long).unwrap_err();
+        let shown = e.to_string();
+        assert!(shown.len() < 300, "{shown}");
+        assert!(shown.contains("# 1\n"), "{shown}");
+        let lines: Vec<&str> = shown.lines().collect();
+        assert_eq!(
+            lines[2].chars().position(|c| c == '^'),
+            lines[1].chars().position(|c| c == '#'),
+            "the caret is under the column: {shown}"
+        );
+    }
+
+    #[test]
+    fn a_rule_joining_more_than_64_conditions_is_refused() {
+        let chain = |n: usize| vec!["1 < 2"; n].join(" and ");
+        assert!(parse(&chain(MAX_CONDITIONS)).is_ok());
+        let e = parse(&chain(MAX_CONDITIONS + 1)).unwrap_err();
+        assert!(e.message.contains("more than 64 conditions"), "{e}");
+    }
+
+    #[test]
+    fn the_largest_rules_allowed_evaluate_on_a_small_stack() {
+        use crate::eval::{Evaluator, Values};
+        // As deep as allowed, and as long a chain (a tree as deep as it is long).
+        let deep = format!("not {} and BTCUSDT.close > 1", nested(MAX_DEPTH - 1));
+        let long = format!(
+            "{} or crosses(BTCUSDT.close, 5)",
+            vec!["1 < 2"; MAX_CONDITIONS - 1].join(" and ")
+        );
+        let handle = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || {
+                for r in [deep, long] {
+                    let e = parse(&r).unwrap();
+                    let mut ev = Evaluator::new(e.clone());
+                    for i in 0..3 {
+                        let v: Values = e
+                            .series()
+                            .into_iter()
+                            .map(|s| (s.clone(), f64::from(i)))
+                            .collect();
+                        ev.evaluate(canary_model::Timestamp::from_millis(i64::from(i)), &v);
+                    }
+                }
+            })
+            .unwrap();
+        handle.join().expect("no stack overflow");
+    }
+
+    #[test]
+    fn numbers_take_exponents_and_must_be_finite() {
+        let rhs = |r: &str| match parse(r).unwrap() {
+            Expr::Compare(_, _, b) => *b,
+            e => panic!("{e:?}"),
+        };
+        assert_eq!(rhs("BTCUSDT.close < 1e5"), Expr::Num(1e5));
+        assert_eq!(rhs("BTCUSDT.close < 2.5E-3"), Expr::Num(2.5e-3));
+        assert_eq!(rhs("BTCUSDT.close < 1.5e3k"), Expr::Num(1.5e6));
+        let e = parse("BTCUSDT.close < 1e400").unwrap_err();
+        assert!(e.message.contains("out of range"), "{e}");
+        assert_eq!(e.column, 17);
+        assert!(parse("BTCUSDT.close < 2e15").is_err());
+    }
+
+    #[test]
+    fn within_0h_and_negative_moves_are_refused() {
+        let e = parse("BTCUSDT.close rises_by 5 within 0h").unwrap_err();
+        assert!(e.message.contains("less than a minute"), "{e}");
+        let e = parse("BTCUSDT.close rises_by 5 within 400d").unwrap_err();
+        assert!(e.message.contains("at most 366d"), "{e}");
+        let e = parse("BTCUSDT.close rises_by -5 within 1d").unwrap_err();
+        assert!(e.message.contains("positive"), "{e}");
+        assert!(parse("outflow(MARA, any, 0h) > 1").is_err());
+        assert!(parse("BTCUSDT.close falls_by 5 within 90m").is_ok());
+    }
+
+    #[test]
+    fn conditions_are_not_values_to_compare() {
+        for r in [
+            "(BTCUSDT.close < 1) < 2",
+            "BTCUSDT.close < (BTCUSDT.close > 2)",
+            "crosses((BTCUSDT.close < 1), 5)",
+            "(BTCUSDT.close < 1) rises_by 5 within 1d",
+        ] {
+            let e = parse(r).unwrap_err();
+            assert!(e.message.contains("condition"), "{r}: {e}");
+        }
     }
 }
