@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use canary_alerts::eval::{Evaluator, Values};
 use canary_alerts::rule::{BarField, IndicatorKind, Series, parse};
 use canary_alerts::state::{Alert, Frequency, Policy};
-use canary_engine::alerting::{Channel, RuleSpec, add_rule};
+use canary_engine::alerting::{Allow, Channel, Owner, RuleSpec, add_rule};
 use canary_engine::runtime::{
     AlertSettings, Engine, EngineSettings, Event, Market, Processor, ReplayClock, Stamped,
     WallClock,
@@ -239,10 +239,13 @@ fn latency(closes: usize) -> (f64, f64, usize) {
             channel: Channel::Webhook {
                 url: hook,
                 secret: Some("s".into()),
-                allow_private: true,
             },
         };
-        add_rule(&mut store, "bench", &spec, first_open).expect("a rule");
+        let allow = Allow {
+            private: true,
+            before_data: true,
+        };
+        add_rule(&mut store, &Owner::Operator, &spec, first_open, allow).expect("a rule");
     }
     let alerts = AlertSettings {
         score: canary_engine::ScoreParams {
@@ -257,6 +260,7 @@ fn latency(closes: usize) -> (f64, f64, usize) {
         attempts: 1,
         backoff: Duration::from_millis(10),
         timeout: Duration::from_secs(5),
+        allow_private: true,
     };
     let engine = Engine::new(settings(&db, Some(alerts)), clock).expect("an engine");
     let sym = Symbol::new("BTCUSDT").expect("a symbol");

@@ -11,7 +11,10 @@
 //!   [`indicators`], [`network`], [`hashprice`], [`miners`], [`treasury`], [`flows`],
 //!   [`news`] and [`stories`] (with [`news_dictionary`]), [`score`], [`score_history`] and
 //!   [`backtest_scores`], [`watch`].
-//! - [`alerting`]: stored alert rules checked at each bar close, notices delivered.
+//! - [`alerting`]: stored alert rules checked at each bar close, notices delivered to public
+//!   addresses only unless the process allows private ones (`alerting::guard`).
+//! - [`tokens`]: the API tokens the operator issues (hashed, scoped, revocable) and the owner
+//!   of rules (a token's, or the operator's).
 //! - [`runtime`]: the live engine: sources, per-symbol processors building bars with
 //!   streaming indicators, alert checks at each close, every event stored for replay.
 //! - [`analysis`]: the analysis composed from the reports, rendered as Markdown, HTML, JSON,
@@ -38,6 +41,7 @@ mod report;
 mod reports;
 mod resample;
 pub mod runtime;
+pub mod tokens;
 pub mod tuning;
 
 pub use bar_file::store_bar_file;

@@ -3,11 +3,11 @@
 //! report as JSON with its claims; series routes also answer CSV (`format=csv`). The OpenAPI
 //! document (`/api/v1/openapi.json`) is generated from these definitions.
 
-use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
+use axum::{Extension, Json};
 use canary_alerts::state::Policy;
 use canary_engine::{Context, EngineError};
 use canary_model::{Symbol, Timeframe, Timestamp};
@@ -15,7 +15,9 @@ use canary_store::Store;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use crate::{AppState, Problem, bearer};
+use canary_engine::tokens::{Caller, Scope};
+
+use crate::{AppState, Problem};
 
 /// An engine report: its time, whether any input was simulated, warnings, the body's fields
 /// (flattened beside these) and every claim its numbers resolve to.
@@ -170,10 +172,7 @@ async fn with_context<T: Send + 'static>(
     });
     match tokio::time::timeout(limit, job).await {
         Ok(Ok(r)) => r,
-        Ok(Err(e)) => Err(Problem::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            e.to_string(),
-        )),
+        Ok(Err(e)) => Err(Problem::internal(e)),
         Err(_) => Err(Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,
             format!("the report took longer than {} s", limit.as_secs_f64()),
@@ -192,7 +191,7 @@ async fn with_store<T: Send + 'static>(
         f(&mut store)
     })
     .await
-    .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+    .map_err(Problem::internal)?
 }
 
 fn csv_response(text: String) -> Response {
@@ -662,13 +661,24 @@ async fn analysis_history(
     .map(Json)
 }
 
-fn token(headers: &HeaderMap) -> Result<String, Problem> {
-    bearer(headers).ok_or_else(|| {
-        Problem::new(
+/// The caller, known from its token, if its scope allows `need`.
+fn caller(c: Option<Extension<Caller>>, need: Scope) -> Result<Caller, Problem> {
+    let Some(Extension(c)) = c else {
+        return Err(Problem::new(
             StatusCode::UNAUTHORIZED,
-            "alert rules belong to a token: send Authorization: Bearer TOKEN",
-        )
-    })
+            "alert rules belong to a token: send Authorization: Bearer TOKEN (the server's operator issues tokens with canary tokens create)",
+        ));
+    };
+    if c.scope < need {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            format!(
+                "this token's scope is {}: changing rules needs a token of scope {}",
+                c.scope, need
+            ),
+        ));
+    }
+    Ok(c)
 }
 
 /// A rule as listed.
@@ -706,12 +716,12 @@ fn redacted(channel: &str) -> serde_json::Value {
     security(("bearer" = [])))]
 async fn rules(
     State(s): State<AppState>,
-    headers: HeaderMap,
+    c: Option<Extension<Caller>>,
 ) -> Result<Json<Vec<RuleRow>>, Problem> {
-    let owner = canary_engine::alerting::owner_of(&token(&headers)?);
+    let owner = caller(c, Scope::Read)?.owner;
     with_store(&s, move |store| {
         Ok(store
-            .rules(Some(&owner))?
+            .rules(Some(owner.key()))?
             .into_iter()
             .map(|r| RuleRow {
                 id: r.id,
@@ -760,16 +770,24 @@ struct Added {
     security(("bearer" = [])))]
 async fn add_rule(
     State(s): State<AppState>,
-    headers: HeaderMap,
+    c: Option<Extension<Caller>>,
     body: Result<Json<NewRule>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, Problem> {
-    let token = token(&headers)?;
+    let owner = caller(c, Scope::Alerts)?.owner;
     let Json(n) = body.map_err(|e| Problem::new(e.status(), e.body_text()))?;
     let timeframe = parse_tf("timeframe", n.timeframe.as_deref(), "1d")?;
     let policy = policy_of(n.policy)?;
     let since =
         parse_time("since", n.since.as_deref().filter(|x| !x.is_empty()))?.unwrap_or_else(now);
     let channel: canary_engine::alerting::Channel = match n.channel {
+        // Where notices may go is the server's setting, never the request's.
+        Some(c) if c.get("allow_private").is_some() => {
+            return Err(Problem::param(
+                "channel.allow_private",
+                &c["allow_private"].to_string(),
+                "not a field of a request: whether notices may go to loopback and private addresses is the server's setting (its operator's --allow-private)",
+            ));
+        }
         Some(c) => {
             serde_json::from_value(c).map_err(|e| Problem::param("channel", "…", &e.to_string()))?
         }
@@ -781,8 +799,12 @@ async fn add_rule(
         policy,
         channel,
     };
+    let allow = canary_engine::alerting::Allow {
+        private: s.config.allow_private,
+        before_data: false,
+    };
     let id = with_store(&s, move |store| {
-        canary_engine::alerting::add_rule(store, &token, &spec, since).map_err(Problem::from)
+        canary_engine::alerting::add_rule(store, &owner, &spec, since, allow).map_err(Problem::from)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(Added { id })).into_response())
@@ -806,11 +828,11 @@ fn merge_default_policy(p: serde_json::Value) -> serde_json::Value {
     security(("bearer" = [])))]
 async fn remove_rule(
     State(s): State<AppState>,
-    headers: HeaderMap,
+    c: Option<Extension<Caller>>,
     Path(id): Path<i64>,
 ) -> Result<Response, Problem> {
-    let owner = canary_engine::alerting::owner_of(&token(&headers)?);
-    let removed = with_store(&s, move |store| Ok(store.remove_rule(&owner, id)?)).await?;
+    let owner = caller(c, Scope::Alerts)?.owner;
+    let removed = with_store(&s, move |store| Ok(store.remove_rule(owner.key(), id)?)).await?;
     if removed {
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {
@@ -849,12 +871,16 @@ struct DeliveriesQuery {
     security(("bearer" = [])))]
 async fn deliveries(
     State(s): State<AppState>,
-    headers: HeaderMap,
+    c: Option<Extension<Caller>>,
     Query(q): Query<DeliveriesQuery>,
 ) -> Result<Json<Vec<DeliveryRow>>, Problem> {
-    let owner = canary_engine::alerting::owner_of(&token(&headers)?);
+    let owner = caller(c, Scope::Read)?.owner;
     with_store(&s, move |store| {
-        let mine: Vec<i64> = store.rules(Some(&owner))?.iter().map(|r| r.id).collect();
+        let mine: Vec<i64> = store
+            .rules(Some(owner.key()))?
+            .iter()
+            .map(|r| r.id)
+            .collect();
         Ok(store
             .delivery_log(q.rule)?
             .into_iter()
@@ -1022,12 +1048,12 @@ async fn backtest(
     security(("bearer" = [])))]
 async fn test_rule(
     State(s): State<AppState>,
-    headers: HeaderMap,
+    c: Option<Extension<Caller>>,
     Path(id): Path<i64>,
 ) -> Result<Response, Problem> {
-    let token = token(&headers)?;
+    let owner = caller(c, Scope::Alerts)?.owner;
     let key = with_store(&s, move |store| {
-        canary_engine::alerting::queue_test(store, &token, id, now()).map_err(|e| match e {
+        canary_engine::alerting::queue_test(store, &owner, id, now()).map_err(|e| match e {
             EngineError::Param { .. } => Problem::new(
                 StatusCode::NOT_FOUND,
                 format!("no rule {id} of this token (GET /api/v1/alerts/rules lists them)"),
@@ -1037,16 +1063,15 @@ async fn test_rule(
     })
     .await?;
     let db = s.config.db.clone();
+    let allow_private = s.config.allow_private;
     let sent = tokio::task::spawn_blocking(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+            .map_err(Problem::internal)?;
         let mut store = Store::open_existing(&db)?;
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+        let client = canary_engine::alerting::guard::http_client(allow_private)
+            .map_err(Problem::internal)?;
         rt.block_on(canary_engine::alerting::deliver(
             &mut store,
             &client,
@@ -1055,6 +1080,7 @@ async fn test_rule(
                 attempts: 2,
                 backoff: std::time::Duration::from_millis(200),
                 timeout: std::time::Duration::from_secs(5),
+                allow_private,
             },
             Some(&key),
             None,
@@ -1062,7 +1088,7 @@ async fn test_rule(
         .map_err(Problem::from)
     })
     .await
-    .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
+    .map_err(Problem::internal)??;
     Ok(Json(serde_json::json!({ "deliveries": sent })).into_response())
 }
 
@@ -1083,11 +1109,11 @@ pub struct SilenceFor {
     security(("bearer" = [])))]
 async fn silence_rule(
     State(s): State<AppState>,
-    headers: HeaderMap,
+    c: Option<Extension<Caller>>,
     Path(id): Path<i64>,
     body: Result<Json<SilenceFor>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, Problem> {
-    let owner = canary_engine::alerting::owner_of(&token(&headers)?);
+    let owner = caller(c, Scope::Alerts)?.owner;
     let Json(b) = body.map_err(|e| Problem::new(e.status(), e.body_text()))?;
     if !(1..=31_536_000).contains(&b.seconds) {
         return Err(Problem::param(
@@ -1100,7 +1126,7 @@ async fn silence_rule(
     let until =
         Timestamp::from_millis(from.millis() + i64::try_from(b.seconds).unwrap_or(0) * 1000);
     let added = with_store(&s, move |store| {
-        Ok(store.add_silence(&owner, id, from, until, &b.comment, from)?)
+        Ok(store.add_silence(owner.key(), id, from, until, &b.comment, from)?)
     })
     .await?;
     match added {

@@ -7,9 +7,16 @@
 //! - [`problem`]: errors as `application/problem+json`, each saying what to change.
 //! - A cache of reports asked for an explicit `asof`, keyed by the request and the store's
 //!   data version (a write changes it), bounded to [`CACHE_ENTRIES`].
-//! - Limits: a body size limit, a time limit per report, a rate limit per token (or per
-//!   client address without one), CORS off unless an origin is configured, and a listening
-//!   address on loopback unless another is explicitly allowed.
+//! - Limits: a body size limit, a time limit per report, rate limits per client address and
+//!   per token, timeouts for a request's headers (and between requests on a kept-alive
+//!   connection) and its body, a cap on open connections, CORS off unless an origin is
+//!   configured, and a listening address on loopback unless another is explicitly allowed.
+//! - Tokens: a bearer token must be one the operator issued (`canary tokens create`), not
+//!   revoked; an unknown one is refused, never taken as a new identity. Alert rules belong to
+//!   a token; its scope says whether it may change them.
+//! - Failures: a 500 says "internal error" and an id, the details go to the log (standard
+//!   error) under that id; a handler that panics answers 500 the same way, and the server
+//!   goes on.
 
 pub mod api;
 pub mod pages;
@@ -29,6 +36,7 @@ use canary_engine::facts::Profiles;
 use canary_news::sentiment::Lexicon;
 use canary_news::tags::Dictionary;
 
+use canary_engine::tokens::Caller;
 pub use problem::Problem;
 
 /// How the server runs.
@@ -44,13 +52,25 @@ pub struct ServerConfig {
     pub max_body: usize,
     /// The longest a report may take.
     pub timeout: Duration,
-    /// Requests per minute per token (or per client address without one).
+    /// Requests per minute per token.
     pub rate_per_minute: u32,
+    /// Requests per minute per client address, whatever tokens it sends.
+    pub rate_per_address: u32,
+    /// Rules may send notices to loopback and private addresses (the operator's setting).
+    pub allow_private: bool,
+    /// A request's headers must arrive within this; a kept-alive connection idle this long
+    /// between requests is closed.
+    pub header_timeout: Duration,
+    /// A request's body must arrive within this (beyond the report's own time limit).
+    pub body_timeout: Duration,
+    /// Connections open at once; more wait to be accepted.
+    pub max_connections: usize,
 }
 
 impl ServerConfig {
     /// Defaults: loopback port 8080, no CORS, 64 KiB bodies, 10 s per report, 600 requests
-    /// per minute.
+    /// per minute per token and 1,200 per address, 10 s for headers and for a body, 1,024
+    /// connections, notices to public addresses only.
     #[must_use]
     pub fn new(db: PathBuf) -> Self {
         Self {
@@ -61,6 +81,11 @@ impl ServerConfig {
             max_body: 64 * 1024,
             timeout: Duration::from_secs(10),
             rate_per_minute: 600,
+            rate_per_address: 1200,
+            allow_private: false,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            max_connections: 1024,
         }
     }
 }
@@ -76,7 +101,13 @@ pub struct AppState {
     pub live: Option<tokio::sync::broadcast::Sender<Arc<str>>>,
     buckets: Arc<Mutex<HashMap<String, (f64, Instant)>>>,
     cache: Arc<Mutex<Cache>>,
+    /// Valid tokens recently seen, by hash, with when they were looked up.
+    callers: Arc<Mutex<HashMap<String, (Caller, Instant)>>>,
 }
+
+/// How long a valid token is taken on trust before it is looked up again (a revocation
+/// takes effect within this).
+pub const TOKEN_RECHECK: Duration = Duration::from_secs(5);
 
 /// Reports answered for an explicit `asof`, by request and data version: the same question on
 /// the same data gets the same bytes without recomputing; a write to the store changes the
@@ -140,14 +171,22 @@ impl AppState {
             live: None,
             buckets: Arc::new(Mutex::new(HashMap::new())),
             cache: Arc::new(Mutex::new(Cache::default())),
+            callers: Arc::new(Mutex::new(HashMap::new())),
         })
     }
 
-    /// Take one request from `key`'s bucket: `Err(seconds to wait)` when it is empty.
-    fn take(&self, key: &str) -> Result<(), u64> {
-        let rate = f64::from(self.config.rate_per_minute.max(1));
+    /// Take one request from `key`'s bucket of `rate` a minute: `Err(seconds to wait)` when
+    /// it is empty. Full buckets are forgotten now and then, so that many addresses seen
+    /// once do not grow the map without bound.
+    fn take(&self, key: &str, rate: u32) -> Result<(), u64> {
+        let rate = f64::from(rate.max(1));
         let mut b = self.buckets.lock().expect("not poisoned");
         let now = Instant::now();
+        if b.len() > 100_000 {
+            b.retain(|_, (tokens, last)| {
+                *tokens + now.duration_since(*last).as_secs_f64() * rate / 60.0 < rate
+            });
+        }
         let (tokens, last) = b.entry(key.to_string()).or_insert((rate, now));
         *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * rate / 60.0).min(rate);
         *last = now;
@@ -158,40 +197,102 @@ impl AppState {
             Err(((1.0 - *tokens) * 60.0 / rate).ceil().max(1.0) as u64)
         }
     }
+
+    /// Who sends `token`: looked up in the store (a valid token is trusted for
+    /// [`TOKEN_RECHECK`]); `None` for one nobody issued or one revoked.
+    async fn caller(&self, token: String) -> Result<Option<Caller>, Problem> {
+        let hash = canary_engine::alerting::owner_of(&token);
+        if let Some((c, at)) = self.callers.lock().expect("not poisoned").get(&hash)
+            && at.elapsed() < TOKEN_RECHECK
+        {
+            return Ok(Some(c.clone()));
+        }
+        let db = self.config.db.clone();
+        let found = tokio::task::spawn_blocking(move || {
+            let store = canary_store::Store::open_existing(&db)?;
+            canary_engine::tokens::authenticate(&store, &token).map_err(Problem::from)
+        })
+        .await
+        .map_err(|e| Problem::internal(format!("token lookup: {e}")))??;
+        let mut callers = self.callers.lock().expect("not poisoned");
+        match &found {
+            Some(c) => {
+                if callers.len() > 10_000 {
+                    callers.clear();
+                }
+                callers.insert(hash, (c.clone(), Instant::now()));
+            }
+            None => {
+                callers.remove(&hash);
+            }
+        }
+        Ok(found)
+    }
 }
 
-/// The bearer token of a request, if it has one.
-#[must_use]
-pub fn bearer(headers: &axum::http::HeaderMap) -> Option<String> {
-    headers
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty())
+/// What a request's Authorization header says.
+enum Authorization {
+    None,
+    Bearer(String),
+    /// Present but not `Bearer TOKEN`.
+    Malformed,
 }
 
+fn authorization(headers: &axum::http::HeaderMap) -> Authorization {
+    let Some(v) = headers.get(header::AUTHORIZATION) else {
+        return Authorization::None;
+    };
+    match v.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")) {
+        Some(t) if !t.trim().is_empty() => Authorization::Bearer(t.trim().to_string()),
+        _ => Authorization::Malformed,
+    }
+}
+
+fn too_many(rate: u32, per: &str, wait: u64) -> Response {
+    let mut p = Problem::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        format!("more than {rate} requests a minute {per}: wait {wait} s"),
+    );
+    p.retry_after = Some(wait);
+    p.into_response()
+}
+
+/// Rate limits (per client address, then per token), the caller known from its token, CORS.
 async fn limits(
     State(s): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    req: Request,
+    mut req: Request,
     next: Next,
 ) -> Response {
-    let key = match bearer(req.headers()) {
-        Some(t) => format!("token:{}", canary_engine::alerting::owner_of(&t)),
-        None => format!("addr:{}", peer.ip()),
-    };
-    if let Err(wait) = s.take(&key) {
-        let mut p = Problem::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!(
-                "more than {} requests a minute: wait {wait} s",
-                s.config.rate_per_minute
-            ),
-        );
-        p.retry_after = Some(wait);
-        return p.into_response();
+    // The address's bucket first: guessing tokens costs requests like anything else.
+    if let Err(wait) = s.take(&format!("addr:{}", peer.ip()), s.config.rate_per_address) {
+        return too_many(s.config.rate_per_address, "from this address", wait);
+    }
+    match authorization(req.headers()) {
+        Authorization::None => {}
+        Authorization::Malformed => {
+            return Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "the Authorization header must be `Bearer TOKEN`, a token canary tokens create issued",
+            )
+            .into_response();
+        }
+        Authorization::Bearer(t) => match s.caller(t).await {
+            Ok(Some(c)) => {
+                if let Err(wait) = s.take(&format!("token:{}", c.id), s.config.rate_per_minute) {
+                    return too_many(s.config.rate_per_minute, "with this token", wait);
+                }
+                req.extensions_mut().insert(c);
+            }
+            Ok(None) => {
+                return Problem::new(
+                    StatusCode::UNAUTHORIZED,
+                    "an unknown or revoked token: send one that canary tokens create issued (or none, for the reports)",
+                )
+                .into_response();
+            }
+            Err(p) => return p.into_response(),
+        },
     }
     let origin = s.config.cors_origin.clone();
     if req.method() == Method::OPTIONS
@@ -206,6 +307,77 @@ async fn limits(
         cors(&mut r, o);
     }
     r
+}
+
+/// A request's handler must finish (its body read, its report made) within the report's
+/// limit and the body's: a client that sends half a body is answered 408 and let go.
+async fn deadline(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let limit = s.config.timeout + s.config.body_timeout;
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => Problem::new(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the request took longer than {} s (a body sent too slowly?)",
+                limit.as_secs()
+            ),
+        )
+        .into_response(),
+    }
+}
+
+/// A handler that panics answers 500 with an id (the panic's message goes to the log under
+/// it), and the server goes on.
+async fn catch_panics(req: Request, next: Next) -> Response {
+    match tokio::spawn(next.run(req)).await {
+        Ok(r) => r,
+        Err(e) => Problem::internal(match e.try_into_panic() {
+            Ok(p) => p
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".into()),
+            Err(e) => e.to_string(),
+        })
+        .into_response(),
+    }
+}
+
+/// What axum answers by itself in plain text (a query or path value that does not parse, a
+/// method not allowed, a body too large) as `application/problem+json` like everything else.
+async fn problems_only(req: Request, next: Next) -> Response {
+    let r = next.run(req).await;
+    let status = r.status();
+    let plain = r
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.starts_with("text/plain"));
+    if !(status.is_client_error() || status.is_server_error()) || !plain {
+        return r;
+    }
+    let (parts, body) = r.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let detail = if text.trim().is_empty() {
+        match status {
+            StatusCode::METHOD_NOT_ALLOWED => {
+                "this route does not take that method (/api/v1/openapi.json lists them)".to_string()
+            }
+            _ => status.canonical_reason().unwrap_or("error").to_string(),
+        }
+    } else {
+        text
+    };
+    let mut p = Problem::new(status, detail).into_response();
+    for (k, v) in &parts.headers {
+        if k != header::CONTENT_TYPE && k != header::CONTENT_LENGTH {
+            p.headers_mut().insert(k.clone(), v.clone());
+        }
+    }
+    p
 }
 
 /// Report routes (and pages) whose answers for an explicit `asof` are cached.
@@ -298,6 +470,12 @@ pub fn router(state: AppState) -> axum::Router {
     api::routes()
         .merge(pages::routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), cache))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            deadline,
+        ))
+        .layer(axum::middleware::from_fn(catch_panics))
+        .layer(axum::middleware::from_fn(problems_only))
         .layer(axum::middleware::from_fn_with_state(state.clone(), limits))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .with_state(state)
@@ -324,6 +502,11 @@ pub enum ServeError {
 /// picks a free one). `live` carries what an engine running beside the server reports, for
 /// `/api/v1/stream`.
 ///
+/// Each connection is served by hyper with a header-read timeout (which also closes a
+/// kept-alive connection idle that long), at most `max_connections` at once: past that,
+/// new connections wait in the listening queue until one closes. On `stop`, connections
+/// finish the request in flight and close.
+///
 /// # Errors
 /// A non-loopback address not allowed, no database, an address in use.
 pub async fn serve(
@@ -345,14 +528,59 @@ pub async fn serve(
             error: e.to_string(),
         })?;
     ready(listener.local_addr()?);
+    let (header_timeout, max_connections) = (config.header_timeout, config.max_connections);
     let mut state = AppState::new(config)?;
     state.live = live;
     let app = router(state);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(stop)
-    .await?;
+    let slots = Arc::new(tokio::sync::Semaphore::new(max_connections.max(1)));
+    // Dropped on stop: every connection watching it shuts down gracefully.
+    let (stopping, _) = tokio::sync::watch::channel(());
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        let slot = tokio::select! {
+            () = &mut stop => break,
+            s = slots.clone().acquire_owned() => s.expect("the semaphore is never closed"),
+        };
+        let (tcp, peer) = tokio::select! {
+            () = &mut stop => break,
+            a = listener.accept() => match a {
+                Ok(a) => a,
+                // Out of file descriptors and the like: wait, then accept again.
+                Err(e) => {
+                    eprintln!("accepting a connection: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        let app = app.clone();
+        let mut stopping = stopping.subscribe();
+        tokio::spawn(async move {
+            let _slot = slot;
+            let service = hyper::service::service_fn(
+                move |mut req: hyper::Request<hyper::body::Incoming>| {
+                    req.extensions_mut().insert(ConnectInfo(peer));
+                    tower::ServiceExt::oneshot(app.clone(), req)
+                },
+            );
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(header_timeout);
+            let conn = http
+                .serve_connection(hyper_util::rt::TokioIo::new(tcp), service)
+                .with_upgrades();
+            let mut conn = std::pin::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => return,
+                _ = stopping.changed() => conn.as_mut().graceful_shutdown(),
+            }
+            let _ = conn.await;
+        });
+    }
+    drop(stopping);
+    // Wait for the connections in flight to finish.
+    let _ = slots
+        .acquire_many(u32::try_from(max_connections.max(1)).unwrap_or(u32::MAX))
+        .await;
     Ok(())
 }

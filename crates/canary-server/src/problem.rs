@@ -22,14 +22,42 @@ pub struct Problem {
     pub retry_after: Option<u64>,
 }
 
+/// Numbers the internal errors of this process.
+static INTERNAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 impl Problem {
+    /// A problem with this status. A 500 never carries its detail to the client (it could be
+    /// a panic's message, a path, a database's words): see [`Problem::internal`].
     #[must_use]
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        if status == StatusCode::INTERNAL_SERVER_ERROR {
+            return Self::internal(detail.into());
+        }
         Self {
             kind: "about:blank".into(),
             title: status.canonical_reason().unwrap_or("Error").into(),
             status: status.as_u16(),
             detail: detail.into(),
+            retry_after: None,
+        }
+    }
+
+    /// A 500 that says "internal error" and an id; `details` go to the log (standard error)
+    /// under the same id, for the operator.
+    #[must_use]
+    pub fn internal(details: impl std::fmt::Display) -> Self {
+        let n = INTERNAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        let id = format!("{ms:x}-{n}");
+        eprintln!("internal error {id}: {details}");
+        let status = StatusCode::INTERNAL_SERVER_ERROR;
+        Self {
+            kind: "about:blank".into(),
+            title: status.canonical_reason().unwrap_or("Error").into(),
+            status: status.as_u16(),
+            detail: format!("internal error {id} (the server's log has the details under this id)"),
             retry_after: None,
         }
     }
@@ -71,7 +99,15 @@ impl From<EngineError> for Problem {
 
 impl From<canary_store::StoreError> for Problem {
     fn from(e: canary_store::StoreError) -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+        if matches!(e, canary_store::StoreError::Busy { .. }) {
+            let mut p = Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the database is busy with a writer: try again shortly",
+            );
+            p.retry_after = Some(1);
+            return p;
+        }
+        Self::internal(e)
     }
 }
 

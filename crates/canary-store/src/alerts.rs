@@ -9,7 +9,7 @@ use crate::{Store, StoreError};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredRule {
     pub id: i64,
-    /// SHA-256 of the owner's token, hex.
+    /// SHA-256 of the owner's token, hex, or `operator` for the command line's rules.
     pub owner: String,
     pub rule: String,
     pub timeframe: String,

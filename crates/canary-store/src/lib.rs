@@ -17,6 +17,8 @@
 //!   back-off.
 //! - Alerts (`alerts.rs`, migrations 0011 and 0012): rules by owner, silences, state after each evaluation and
 //!   the notices it produced saved together, deliveries with attempts and latency.
+//! - API tokens (`tokens.rs`, migration 0016): issued tokens by hash, with a scope; revoked,
+//!   never deleted. Rules the command line added without a token belong to `operator`.
 //! - Events (`events.rs`, migration 0013): what the live engine took in, in order, each with
 //!   when Canary had it, so that a live day replays exactly.
 //! - Analyses (`analyses.rs`, migrations 0010 and 0014): append-only by content id, with
@@ -32,6 +34,7 @@ mod events;
 mod flows;
 mod network;
 mod news;
+mod tokens;
 mod write;
 
 pub use alerts::{Delivery, Silence, StoredAlertState, StoredRule};
@@ -41,6 +44,7 @@ pub use events::{NewEvent, StoredEvent};
 pub use flows::StoredOutflow;
 pub use network::NetworkPoint;
 pub use news::{Feed, FeedPoll, NewsInsertReport, NewsQuery};
+pub use tokens::StoredToken;
 pub use write::{Revisions, WriteError};
 
 use std::path::{Path, PathBuf};
@@ -93,6 +97,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0015_candle_blocks",
         include_str!("migrations/0015_candle_blocks.sql"),
+    ),
+    (
+        "0016_api_tokens",
+        include_str!("migrations/0016_api_tokens.sql"),
     ),
 ];
 

@@ -87,6 +87,9 @@ pub enum Command {
     /// Serve the HTTP API (/api/v1: every report as of ?asof=, analyses, alert rules; the
     /// OpenAPI document at /api/v1/openapi.json).
     Serve(ServeArgs),
+    /// API tokens: `tokens create --name N` issues one (shown once; stored hashed), `tokens
+    /// list`, `tokens revoke ID`. A request's bearer token must be one of them.
+    Tokens(TokensArgs),
     /// Run the offline demo: a simulated crash, stored and analysed.
     Demo(DemoArgs),
 }
@@ -469,19 +472,54 @@ pub struct AlertSendArgs {
     /// Seconds to wait for a receiver (at most 3600).
     #[arg(long, default_value_t = 10.0, value_parser = seconds)]
     pub timeout: f64,
+    /// Deliver to loopback and private addresses too (refused by default).
+    #[arg(long)]
+    pub allow_private: bool,
 }
 
 /// The token that owns rules (its hash is stored, never the token).
 #[derive(Debug, Clone, Args)]
 pub struct AlertTokenArgs {
-    /// Your token (or CANARY_TOKEN); rules of other tokens are not yours to list or remove.
-    #[arg(
-        long,
-        env = "CANARY_TOKEN",
-        default_value = "local",
-        hide_env_values = true
-    )]
-    pub token: String,
+    /// Act on the rules of this API token (or CANARY_TOKEN; one `canary tokens create`
+    /// issued). Without it, on the operator's own rules, which no HTTP request can reach.
+    #[arg(long, env = "CANARY_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TokensArgs {
+    #[command(subcommand)]
+    pub command: TokensCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokensCommand {
+    /// Issue a token: printed once (only its SHA-256 is stored).
+    Create(TokenCreateArgs),
+    /// The tokens issued: id, name, scope, when, revoked, rules.
+    List,
+    /// Refuse a token from now on.
+    Revoke(TokenRevokeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TokenCreateArgs {
+    /// Who or what uses it (shown in the list).
+    #[arg(long)]
+    pub name: String,
+    /// read: reports, and its own rules and deliveries listed; alerts: also add, test,
+    /// silence and remove its own rules.
+    #[arg(long, default_value = "alerts", value_parser = ["read", "alerts"])]
+    pub scope: String,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenRevokeArgs {
+    /// The token's id, as listed.
+    pub id: i64,
+    /// Also remove its alert rules (otherwise they keep running, reachable by no token).
+    #[arg(long)]
+    pub remove_rules: bool,
 }
 
 /// How a rule notifies.
@@ -566,9 +604,14 @@ pub struct AlertAddArgs {
     /// A PEM file of CA certificates to trust for the relay, besides the usual roots.
     #[arg(long)]
     pub smtp_ca: Option<PathBuf>,
-    /// Allow a channel on a loopback or private address (refused by default).
+    /// Allow a channel on a loopback or private address (refused by default; the process
+    /// that delivers must allow it too: `[alerts] allow_private`, `--allow-private`).
     #[arg(long)]
     pub allow_private: bool,
+    /// Accept the rule though no bars of a symbol it names are stored yet (a market that
+    /// `canary run` is about to stream); refused otherwise, as a likely misspelling.
+    #[arg(long)]
+    pub before_data: bool,
     /// Evaluate on every trade against the bar still open (provisional values, notices
     /// labelled intrabar), at most once per bar, in `canary run` on a market fed by trades;
     /// for rules on bar fields and rsi14 of one symbol. Default: at bar close only.
@@ -604,6 +647,17 @@ pub struct AlertLogArgs {
     /// Only this rule's deliveries.
     #[arg(long)]
     pub rule: Option<i64>,
+}
+
+fn limit_seconds(s: &str) -> Result<f64, String> {
+    let x: f64 = s
+        .parse()
+        .map_err(|_| format!("{s} is not a number of seconds"))?;
+    if (0.1..=3600.0).contains(&x) {
+        Ok(x)
+    } else {
+        Err(format!("{s}: give 0.1 to 3600 seconds"))
+    }
 }
 
 fn attempts(s: &str) -> Result<usize, String> {
@@ -950,7 +1004,7 @@ pub struct ServeArgs {
     /// Answer cross-origin requests from this origin (CORS is off without it).
     #[arg(long)]
     pub cors_origin: Option<String>,
-    /// Requests per minute per token, or per client address without one (1 to 1000000).
+    /// Requests per minute per token (1 to 1000000).
     #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub rate: u32,
     /// Seconds a report may take (at most 3600).
@@ -963,6 +1017,24 @@ pub struct ServeArgs {
     /// source events streamed at /api/v1/stream.
     #[arg(long)]
     pub run: Option<PathBuf>,
+    /// Let API rules send notices to loopback and private addresses (refused by default:
+    /// anyone with a token would otherwise make the server reach your internal network).
+    /// With --run, the config's `[alerts] allow_private` also allows it.
+    #[arg(long)]
+    pub allow_private: bool,
+    /// Requests per minute per client address, whatever its tokens (1 to 1000000).
+    #[arg(long, default_value_t = 1200, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub rate_per_address: u32,
+    /// Seconds a client has to send a request's headers; a kept-alive connection idle this
+    /// long between requests is closed (0.1 to 3600).
+    #[arg(long, default_value_t = 10.0, value_parser = limit_seconds)]
+    pub header_timeout: f64,
+    /// Seconds a client has to send a request's body (0.1 to 3600).
+    #[arg(long, default_value_t = 10.0, value_parser = limit_seconds)]
+    pub body_timeout: f64,
+    /// Connections open at once, beyond which new ones wait (1 to 100000).
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub max_connections: u32,
 }
 
 #[derive(Debug, Args)]

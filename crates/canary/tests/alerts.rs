@@ -141,6 +141,12 @@ fn stored_rules_deliver_each_notice_once_signed_and_retried() {
     import_4h(&db);
     let (base, got) = common::receiver(3);
     let hook = format!("{base}/hook");
+    let token = |name: &str| {
+        ok(&canary(&db, &["tokens", "create", "--name", name]))
+            .trim()
+            .to_string()
+    };
+    let (alice, bob) = (token("alice"), token("bob"));
     let add = |extra: &[&str]| {
         let mut a = vec![
             "alerts",
@@ -153,7 +159,7 @@ fn stored_rules_deliver_each_notice_once_signed_and_retried() {
             "--since",
             "2026-01-25T00:00:00Z",
             "--token",
-            "alice",
+            &alice,
         ];
         a.extend_from_slice(extra);
         canary(&db, &a)
@@ -162,14 +168,22 @@ fn stored_rules_deliver_each_notice_once_signed_and_retried() {
     let refused = add(&[]);
     assert!(!refused.status.success());
     assert!(
-        String::from_utf8_lossy(&refused.stderr).contains("loopback or private"),
+        String::from_utf8_lossy(&refused.stderr).contains("public addresses only"),
         "{refused:?}"
     );
     assert!(ok(&add(&["--allow-private"])).contains("rule 1 added"));
     let check = |asof: &str| {
         ok(&canary(
             &db,
-            &["alerts", "check", "--asof", asof, "--backoff", "0.01"],
+            &[
+                "alerts",
+                "check",
+                "--asof",
+                asof,
+                "--backoff",
+                "0.01",
+                "--allow-private",
+            ],
         ))
     };
     let first = check("2026-02-01T12:00:00Z");
@@ -218,17 +232,33 @@ fn stored_rules_deliver_each_notice_once_signed_and_retried() {
     assert_eq!(got.lock().unwrap().len(), 5);
     let log = ok(&canary(&db, &["alerts", "log"]));
     assert!(log.contains("late") && log.contains("delivered"), "{log}");
-    // Rules belong to their token: bob sees none and cannot remove alice's.
-    let bob = ok(&canary(&db, &["alerts", "list", "--token", "bob"]));
-    assert!(bob.contains("no rules"), "{bob}");
+    // Rules belong to their token: bob sees none and cannot remove alice's; neither can the
+    // operator's own list, nor a token nobody issued.
+    let of_bob = ok(&canary(&db, &["alerts", "list", "--token", &bob]));
+    assert!(of_bob.contains("no rules"), "{of_bob}");
     assert!(
-        !canary(&db, &["alerts", "rm", "1", "--token", "bob"])
+        !canary(&db, &["alerts", "rm", "1", "--token", &bob])
             .status
             .success()
     );
-    let alice = ok(&canary(&db, &["alerts", "list", "--token", "alice"]));
-    assert!(alice.contains("BTCUSDT.rsi14.1d < 30"), "{alice}");
-    ok(&canary(&db, &["alerts", "rm", "1", "--token", "alice"]));
+    assert!(ok(&canary(&db, &["alerts", "list"])).contains("no rules"));
+    let made_up = canary(&db, &["alerts", "list", "--token", "alice"]);
+    assert!(
+        String::from_utf8_lossy(&made_up.stderr).contains("not a valid token of this database"),
+        "{made_up:?}"
+    );
+    let of_alice = ok(&canary(&db, &["alerts", "list", "--token", &alice]));
+    assert!(of_alice.contains("BTCUSDT.rsi14.1d < 30"), "{of_alice}");
+    let tokens = ok(&canary(&db, &["tokens", "list"]));
+    assert!(
+        tokens.contains("alice") && tokens.contains("bob"),
+        "{tokens}"
+    );
+    assert!(
+        !tokens.contains(&alice),
+        "the token is never shown again: {tokens}"
+    );
+    ok(&canary(&db, &["alerts", "rm", "1", "--token", &alice]));
 }
 
 /// A silence mutes the notices due inside it (logged as silenced, never sent) while the rule
@@ -253,23 +283,20 @@ fn silences_mute_notices_and_tests_reach_the_channel() {
             "2026-01-25T00:00:00Z",
         ],
     ));
-    let silence = |token: &str| {
-        canary(
-            &db,
-            &[
-                "alerts",
-                "silence",
-                "1",
-                "--from",
-                "2026-01-31T00:00:00Z",
-                "--for",
-                "2d",
-                "--comment",
-                "known crash",
-                "--token",
-                token,
-            ],
-        )
+    let silence = |extra: &[&str]| {
+        let mut a = vec![
+            "alerts",
+            "silence",
+            "1",
+            "--from",
+            "2026-01-31T00:00:00Z",
+            "--for",
+            "2d",
+            "--comment",
+            "known crash",
+        ];
+        a.extend_from_slice(extra);
+        canary(&db, &a)
     };
     // A rule whose data is missing is that rule's error; the others are checked.
     ok(&canary(
@@ -282,11 +309,17 @@ fn silences_mute_notices_and_tests_reach_the_channel() {
             "2026-01-25T00:00:00Z",
         ],
     ));
-    assert!(!silence("mallory").status.success());
-    assert!(ok(&silence("local")).contains("until 2026-02-02T00:00:00Z"));
+    assert!(!silence(&["--token", "mallory"]).status.success());
+    assert!(ok(&silence(&[])).contains("until 2026-02-02T00:00:00Z"));
     let out = ok(&canary(
         &db,
-        &["alerts", "check", "--asof", "2026-02-20T00:00:00Z"],
+        &[
+            "alerts",
+            "check",
+            "--asof",
+            "2026-02-20T00:00:00Z",
+            "--allow-private",
+        ],
     ));
     assert!(
         out.contains("1 notices delivered, 0 failed, 1 silenced"),
@@ -307,7 +340,9 @@ fn silences_mute_notices_and_tests_reach_the_channel() {
     let log = ok(&canary(&db, &["alerts", "log"]));
     assert!(log.contains("silenced"), "{log}");
     // A test notice: delivered now, flagged as a test.
-    assert!(ok(&canary(&db, &["alerts", "test", "1"])).contains("delivered"));
+    let refused = canary(&db, &["alerts", "test", "1"]);
+    assert!(!refused.status.success(), "loopback needs --allow-private");
+    assert!(ok(&canary(&db, &["alerts", "test", "1", "--allow-private"])).contains("delivered"));
     let g = got.lock().unwrap();
     let t: serde_json::Value = serde_json::from_str(&g[1].body).unwrap();
     assert_eq!(t["test"], true);
@@ -397,6 +432,7 @@ fn chat_channels_get_escaped_paced_and_digested_messages() {
             "2026-02-01T12:00:00Z",
             "--backoff",
             "0.01",
+            "--allow-private",
         ],
     ));
     assert!(out.contains("0 failed"), "{out}");
@@ -536,6 +572,7 @@ fn the_smtp_receiver_gets_the_email_over_starttls() {
             "2026-02-01T12:00:00Z",
             "--attempts",
             "1",
+            "--allow-private",
         ],
     ));
     assert!(out.contains("1 notices delivered, 1 failed"), "{out}");

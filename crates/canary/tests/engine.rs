@@ -61,7 +61,8 @@ fn config(dir: &Path, name: &str, from: &str, to: &str) -> PathBuf {
         &path,
         format!(
             "[[market]]\nsymbol = \"BTCUSDT\"\ntimeframes = [\"4h\", \"1d\"]\n\n\
-             [[source]]\ntype = \"bars\"\npath = {:?}\nsymbol = \"BTCUSDT\"\nfrom = \"{from}\"\nto = \"{to}\"\n",
+             [[source]]\ntype = \"bars\"\npath = {:?}\nsymbol = \"BTCUSDT\"\nfrom = \"{from}\"\nto = \"{to}\"\n\n\
+             [alerts]\nallow_private = true\n",
             shared("data/btcusdt_binance_4h.csv")
         ),
     )
@@ -373,8 +374,9 @@ fn a_live_binance_stream_dropped_and_resumed_leaves_no_hole() {
             "[[market]]\nsymbol = \"BTCUSDT\"\ntimeframes = [\"1m\", \"5m\"]\n\n\
              [[source]]\ntype = \"binance\"\nsymbols = [\"BTCUSDT\"]\nws = \"ws://{ws_addr}\"\n\
              rest = \"http://{rest_addr}\"\n\n\
+             [alerts]\nallow_private = true\n\n\
              [alerts.system]\nevents = [\"gap\", \"reconnected\"]\n\
-             channel = {{ type = \"webhook\", url = \"{sys}/system\", allow_private = true }}\n"
+             channel = {{ type = \"webhook\", url = \"{sys}/system\" }}\n"
         ),
     )
     .unwrap();

@@ -234,6 +234,20 @@ fn alert_rules_belong_to_their_token_over_http() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("r.db");
     import_4h(&db);
+    let issue = |name: &str, scope: &str| {
+        ok(&canary(
+            &db,
+            &["tokens", "create", "--name", name, "--scope", scope],
+        ))
+        .trim()
+        .to_string()
+    };
+    let (alice, bob, carol) = (
+        issue("alice", "alerts"),
+        issue("bob", "alerts"),
+        issue("carol", "read"),
+    );
+    let (alice, bob, carol) = (alice.as_str(), bob.as_str(), carol.as_str());
     let s = Server::start(&db, &["--max-body", "2048"]);
     let client = reqwest::blocking::Client::new();
     let post = |token: Option<&str>, body: &str| {
@@ -249,7 +263,12 @@ fn alert_rules_belong_to_their_token_over_http() {
     let rule = r#"{"rule": "BTCUSDT.rsi14.1d < 30", "channel": {"type": "webhook", "url": "https://hooks.example.org/x", "secret": "s3cret"}, "policy": {"cooldown_ms": 86400000}}"#;
     let d = problem(post(None, rule), 401);
     assert!(d.contains("Bearer"), "{d}");
-    let added = post(Some("alice"), rule);
+    // A token nobody issued is refused; a read-only token may not add.
+    let d = problem(post(Some("alice"), rule), 401);
+    assert!(d.contains("unknown or revoked token"), "{d}");
+    let d = problem(post(Some(carol), rule), 403);
+    assert!(d.contains("scope is read"), "{d}");
+    let added = post(Some(alice), rule);
     assert_eq!(added.status().as_u16(), 201);
     let id = json(added)["id"].as_i64().unwrap();
     let get = |token: &str, path: &str| {
@@ -259,7 +278,7 @@ fn alert_rules_belong_to_their_token_over_http() {
             .send()
             .unwrap()
     };
-    let mine = json(get("alice", "/api/v1/alerts/rules"));
+    let mine = json(get(alice, "/api/v1/alerts/rules"));
     assert_eq!(mine[0]["id"], id);
     assert_eq!(mine[0]["policy"]["cooldown_ms"], 86_400_000);
     assert_eq!(
@@ -267,7 +286,7 @@ fn alert_rules_belong_to_their_token_over_http() {
         "secrets are not served"
     );
     assert!(
-        json(get("bob", "/api/v1/alerts/rules"))
+        json(get(bob, "/api/v1/alerts/rules"))
             .as_array()
             .unwrap()
             .is_empty()
@@ -279,29 +298,37 @@ fn alert_rules_belong_to_their_token_over_http() {
             .send()
             .unwrap()
     };
-    problem(del("bob"), 404);
+    problem(del(bob), 404);
+    problem(del(carol), 403);
     assert!(
-        json(get("alice", "/api/v1/alerts/deliveries"))
+        json(get(carol, "/api/v1/alerts/rules"))
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        json(get(alice, "/api/v1/alerts/deliveries"))
             .as_array()
             .unwrap()
             .is_empty()
     );
     // A rule that does not parse, a private webhook, a body that is not JSON, one too large.
-    let d = problem(post(Some("alice"), r#"{"rule": "BTCUSDT.clos < 3"}"#), 400);
+    let d = problem(post(Some(alice), r#"{"rule": "BTCUSDT.clos < 3"}"#), 400);
     assert!(d.contains("column 9"), "{d}");
     let d = problem(
         post(
-            Some("alice"),
+            Some(alice),
             r#"{"rule": "BTCUSDT.close < 3", "channel": {"type": "webhook", "url": "http://127.0.0.1:9/x"}}"#,
         ),
         400,
     );
-    assert!(d.contains("loopback or private"), "{d}");
-    problem(post(Some("alice"), "{"), 400);
+    assert!(d.contains("loopback address"), "{d}");
+    problem(post(Some(alice), "{"), 400);
     let big = format!(r#"{{"rule": "{}"}}"#, "x".repeat(4096));
-    assert_eq!(post(Some("alice"), &big).status().as_u16(), 413);
+    let d = problem(post(Some(alice), &big), 413);
+    assert!(!d.is_empty());
     // A rule on the log channel: its test notice is delivered now; a silence for an hour.
-    let logged = json(post(Some("alice"), r#"{"rule": "BTCUSDT.close < 3"}"#))["id"]
+    let logged = json(post(Some(alice), r#"{"rule": "BTCUSDT.close < 3"}"#))["id"]
         .as_i64()
         .unwrap();
     let act = |token: &str, what: &str, body: &str| {
@@ -313,14 +340,14 @@ fn alert_rules_belong_to_their_token_over_http() {
             .send()
             .unwrap()
     };
-    let tested = json(act("alice", "test", ""));
+    let tested = json(act(alice, "test", ""));
     assert_eq!(tested["deliveries"][0]["ok"], true, "{tested}");
-    problem(act("bob", "test", ""), 404);
-    let silenced = json(act("alice", "silence", r#"{"seconds": 3600}"#));
+    problem(act(bob, "test", ""), 404);
+    let silenced = json(act(alice, "silence", r#"{"seconds": 3600}"#));
     assert_eq!(silenced["rule"], logged);
-    problem(act("bob", "silence", r#"{"seconds": 3600}"#), 404);
-    problem(act("alice", "silence", r#"{"seconds": 0}"#), 400);
-    let log = json(get("alice", "/api/v1/alerts/deliveries"));
+    problem(act(bob, "silence", r#"{"seconds": 3600}"#), 404);
+    problem(act(alice, "silence", r#"{"seconds": 0}"#), 400);
+    let log = json(get(alice, "/api/v1/alerts/deliveries"));
     assert_eq!(log[0]["notice"]["test"], true);
     // A backtest needs no token and stores nothing.
     let bt = json(
@@ -347,8 +374,8 @@ fn alert_rules_belong_to_their_token_over_http() {
         ],
         "the same firings as canary alerts backtest"
     );
-    assert_eq!(del("alice").status().as_u16(), 204);
-    let left = json(get("alice", "/api/v1/alerts/rules"));
+    assert_eq!(del(alice).status().as_u16(), 204);
+    let left = json(get(alice, "/api/v1/alerts/rules"));
     let ids: Vec<i64> = left
         .as_array()
         .unwrap()
@@ -364,7 +391,7 @@ fn limits_cors_and_the_listening_address() {
     let db = dir.path().join("l.db");
     import_4h(&db);
     {
-        let s = Server::start(&db, &["--rate", "3"]);
+        let s = Server::start(&db, &["--rate-per-address", "3"]);
         for _ in 0..3 {
             let r = s.get("/api/v1/health");
             assert_eq!(r.status().as_u16(), 200);
@@ -376,7 +403,10 @@ fn limits_cors_and_the_listening_address() {
         let r = s.get("/api/v1/health");
         assert!(r.headers().contains_key("retry-after"));
         let d = problem(r, 429);
-        assert!(d.contains("more than 3 requests a minute"), "{d}");
+        assert!(
+            d.contains("more than 3 requests a minute from this address"),
+            "{d}"
+        );
     }
     {
         let s = Server::start(&db, &["--cors-origin", "https://dash.example.org"]);

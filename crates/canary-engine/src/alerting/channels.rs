@@ -21,7 +21,9 @@ fn telegram_api() -> String {
     TELEGRAM_API.into()
 }
 
-/// Where a rule's notices go.
+/// Where a rule's notices go. Whether private addresses may be reached is not the channel's
+/// to say: it is the delivering process's setting (see [`super::guard`]). A channel stored
+/// with the `allow_private` field an earlier version took still reads; the field is ignored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Channel {
@@ -30,22 +32,11 @@ pub enum Channel {
         url: String,
         /// Signs each delivery (HMAC-SHA256) when set.
         secret: Option<String>,
-        /// Deliver to loopback and private addresses (refused otherwise: an SSRF guard).
-        #[serde(default)]
-        allow_private: bool,
     },
     /// A Slack incoming webhook.
-    Slack {
-        url: String,
-        #[serde(default)]
-        allow_private: bool,
-    },
+    Slack { url: String },
     /// A Discord webhook.
-    Discord {
-        url: String,
-        #[serde(default)]
-        allow_private: bool,
-    },
+    Discord { url: String },
     /// A Telegram chat, through a bot.
     Telegram {
         /// The Bot API's base address ([`TELEGRAM_API`] unless testing or proxied).
@@ -53,36 +44,23 @@ pub enum Channel {
         api: String,
         bot_token: String,
         chat_id: String,
-        #[serde(default)]
-        allow_private: bool,
     },
     /// Email over SMTP with STARTTLS.
-    Email {
-        smtp: Smtp,
-        #[serde(default)]
-        allow_private: bool,
-    },
+    Email { smtp: Smtp },
     /// Only the delivery log.
     Log,
 }
 
 impl Channel {
-    /// The address the channel connects to, and whether private addresses are allowed.
+    /// The address the channel connects to (an SMTP relay as `smtp://HOST:PORT`).
     #[must_use]
-    pub fn address(&self) -> Option<(String, bool)> {
+    pub fn address(&self) -> Option<String> {
         match self {
-            Self::Webhook {
-                url, allow_private, ..
+            Self::Webhook { url, .. } | Self::Slack { url } | Self::Discord { url } => {
+                Some(url.clone())
             }
-            | Self::Slack { url, allow_private }
-            | Self::Discord { url, allow_private } => Some((url.clone(), *allow_private)),
-            Self::Telegram {
-                api, allow_private, ..
-            } => Some((api.clone(), *allow_private)),
-            Self::Email {
-                smtp,
-                allow_private,
-            } => Some((format!("smtp://{}", smtp.server), *allow_private)),
+            Self::Telegram { api, .. } => Some(api.clone()),
+            Self::Email { smtp } => Some(format!("smtp://{}", smtp.server)),
             Self::Log => None,
         }
     }
@@ -334,9 +312,12 @@ pub fn redact(url: &str) -> String {
 }
 
 /// One attempt to deliver `text` (already written for the channel) or the JSON payload.
+/// The HTTP client resolves names through the SSRF guard; an SMTP relay's name is resolved
+/// and checked here, under `allow_private`.
 ///
 /// # Errors
 /// What failed.
+#[allow(clippy::too_many_arguments)]
 pub async fn attempt(
     client: &reqwest::Client,
     channel: &Channel,
@@ -344,6 +325,7 @@ pub async fn attempt(
     text: &str,
     headers: &[(&str, String)],
     timeout: Duration,
+    allow_private: bool,
 ) -> Result<i64, Failure> {
     match channel {
         Channel::Log => Ok(0),
@@ -374,9 +356,11 @@ pub async fn attempt(
             });
             post(client, &url, body.to_string(), headers, timeout).await
         }
-        Channel::Email { smtp: cfg, .. } => {
+        Channel::Email { smtp: cfg } => {
             let started = Instant::now();
-            smtp::send(cfg, text, timeout).await.map_err(Failure::new)?;
+            smtp::send(cfg, text, timeout, allow_private)
+                .await
+                .map_err(Failure::new)?;
             Ok(i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX))
         }
     }

@@ -22,11 +22,13 @@ use canary_store::{Store, StoredAlertState};
 use serde::{Deserialize, Serialize};
 
 pub mod channels;
+pub mod guard;
 pub mod smtp;
 
 pub use channels::Channel;
 
 use crate::reports::alerts::RuleInputs;
+pub use crate::tokens::Owner;
 use crate::{Context, Draft, EngineError, ScoreParams};
 
 /// A rule as stored: text, timeframe, policy, channel.
@@ -43,43 +45,6 @@ pub struct RuleSpec {
 pub fn owner_of(token: &str) -> String {
     let d = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
     d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Why a webhook address is refused, if it is: a literal loopback, private, link-local or
-/// unspecified address, or `localhost`, unless allowed.
-#[must_use]
-pub fn ssrf_refusal(url: &str, allow_private: bool) -> Option<String> {
-    let u = url::Url::parse(url).ok()?;
-    if !matches!(u.scheme(), "http" | "https" | "smtp") {
-        return Some(format!("{url}: only http and https webhooks"));
-    }
-    if allow_private {
-        return None;
-    }
-    let private = match u.host() {
-        // An SMTP relay's host, written smtp://host:port.
-        _ if u.scheme() == "smtp" => host_is_private(u.host_str().unwrap_or("")),
-        Some(url::Host::Ipv4(ip)) => {
-            ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified()
-        }
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback() || ip.is_unspecified(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => true,
-    };
-    private.then(|| {
-        format!("{url}: a loopback or private address; allow it explicitly if it is yours")
-    })
-}
-
-fn host_is_private(host: &str) -> bool {
-    let h = host.trim_start_matches('[').trim_end_matches(']');
-    match h.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V4(ip)) => {
-            ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified()
-        }
-        Ok(std::net::IpAddr::V6(ip)) => ip.is_loopback() || ip.is_unspecified(),
-        Err(_) => h.eq_ignore_ascii_case("localhost"),
-    }
 }
 
 /// Whether an email address is one we can put in a header and an SMTP command as it is.
@@ -112,17 +77,31 @@ pub fn intrabar_refusal(expr: &canary_alerts::rule::Expr) -> Option<String> {
     })
 }
 
-/// Add a rule for the token's owner; its id.
+/// What the adding process allows beyond the defaults.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Allow {
+    /// A channel on a loopback or private address (the process's setting, never a request's).
+    pub private: bool,
+    /// Symbols with no stored bars yet (a market the live engine is about to stream).
+    pub before_data: bool,
+}
+
+/// Add a rule for `owner` (see [`Owner`]); its id.
 ///
 /// # Errors
-/// A rule that does not parse (pointing at the column), a refused webhook, a database error.
+/// A rule that does not parse (pointing at the column), one naming a symbol with no stored
+/// bars (unless `allow.before_data`), a refused channel, a database error.
 pub fn add_rule(
     store: &mut Store,
-    token: &str,
+    owner: &Owner,
     spec: &RuleSpec,
     now: Timestamp,
+    allow: Allow,
 ) -> Result<i64, EngineError> {
     let expr = parse(&spec.rule)?;
+    if !allow.before_data {
+        known_symbols(store, &expr, &spec.rule)?;
+    }
     if spec.policy.intrabar
         && let Some(why) = intrabar_refusal(&expr)
     {
@@ -156,24 +135,64 @@ pub fn add_rule(
             ));
         }
     }
-    if let Some((url, allow_private)) = spec.channel.address() {
-        if url::Url::parse(&url).is_err() {
-            return Err(EngineError::param("channel", &url, "not a URL"));
-        }
-        if let Some(why) = ssrf_refusal(&url, allow_private) {
-            return Err(EngineError::param("channel", &url, &why));
-        }
+    if let Some(url) = spec.channel.address()
+        && let Err(why) = guard::check_destination(&url, allow.private)
+    {
+        return Err(EngineError::param("channel", &url, &why));
     }
     let policy = serde_json::to_string(&spec.policy).unwrap_or_default();
     let channel = serde_json::to_string(&spec.channel).unwrap_or_default();
     Ok(store.add_rule(
-        &owner_of(token),
+        owner.key(),
         &spec.rule,
         &spec.timeframe.to_string(),
         &policy,
         &channel,
         now,
     )?)
+}
+
+/// Every symbol a rule names must have stored bars: a rule on a misspelt symbol would
+/// otherwise be accepted and never fire.
+fn known_symbols(
+    store: &Store,
+    expr: &canary_alerts::rule::Expr,
+    rule: &str,
+) -> Result<(), EngineError> {
+    use canary_alerts::rule::Series;
+    let stored: std::collections::BTreeSet<String> = store
+        .series()?
+        .into_iter()
+        .map(|s| s.symbol.as_str().to_string())
+        .collect();
+    for s in expr.series() {
+        let (Series::Bar { symbol, .. }
+        | Series::Indicator { symbol, .. }
+        | Series::Score { symbol, .. }) = s
+        else {
+            continue;
+        };
+        if !stored.contains(symbol.as_str()) {
+            let known = if stored.is_empty() {
+                "none yet".to_string()
+            } else {
+                stored
+                    .iter()
+                    .take(10)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            return Err(EngineError::param(
+                "rule",
+                canary_alerts::rule::excerpt(rule),
+                &format!(
+                    "no bars of {symbol} are stored (stored: {known}); check the spelling, or import its bars first (or, for a market canary run is about to stream, allow rules before data)"
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// What a check did for one rule.
@@ -279,9 +298,22 @@ pub fn check(
     score: &ScoreParams,
 ) -> Result<Vec<Checked>, EngineError> {
     let mut out = Vec::new();
+    let failed = |r: &canary_store::StoredRule, e: &EngineError| Checked {
+        rule_id: r.id,
+        rule: canary_alerts::rule::excerpt(&r.rule),
+        evaluated: 0,
+        notices: Vec::new(),
+        silenced: 0,
+        state: canary_alerts::state::State::Normal,
+        error: Some(e.to_string()),
+    };
     for r in store.rules(None)? {
-        // Intrabar rules are the live engine's, trade by trade.
+        // Intrabar rules are the live engine's, trade by trade; one that no longer parses (a
+        // rule stored before today's limits) is reported here, since the engine skips it.
         if serde_json::from_str::<Policy>(&r.policy).is_ok_and(|p| p.intrabar) {
+            if let Err(e) = parse(&r.rule) {
+                out.push(failed(&r, &e.into()));
+            }
             continue;
         }
         match check_rule(store, &r, now, dict, lex, score) {
@@ -290,15 +322,7 @@ pub fn check(
             // The database failing stops the check; a rule failing is that rule's error state
             // (its state is not moved, so the next check tries the same closes again).
             Err(EngineError::Store(e)) => return Err(EngineError::Store(e)),
-            Err(e) => out.push(Checked {
-                rule_id: r.id,
-                rule: r.rule.clone(),
-                evaluated: 0,
-                notices: Vec::new(),
-                silenced: 0,
-                state: canary_alerts::state::State::Normal,
-                error: Some(e.to_string()),
-            }),
+            Err(e) => out.push(failed(&r, &e)),
         }
     }
     Ok(out)
@@ -432,19 +456,19 @@ fn check_rule(
     }))
 }
 
-/// Queue a test notice for one of the token's rules (sent by the next [`deliver`] with
+/// Queue a test notice for one of the owner's rules (sent by the next [`deliver`] with
 /// `only` set to the key returned): what the channel will receive, marked as a test.
 ///
 /// # Errors
-/// A rule that is not the token's, a database error.
+/// A rule that is not the owner's, a database error.
 pub fn queue_test(
     store: &mut Store,
-    token: &str,
+    owner: &Owner,
     rule_id: i64,
     now: Timestamp,
 ) -> Result<String, EngineError> {
     let Some(r) = store
-        .rules(Some(&owner_of(token)))?
+        .rules(Some(owner.key()))?
         .into_iter()
         .find(|r| r.id == rule_id)
     else {
@@ -501,12 +525,14 @@ fn sign(secret: &str, t: i64, body: &str) -> String {
 }
 
 /// How deliveries are attempted: up to `attempts` times, the first back-off `backoff`
-/// (doubling), each attempt within `timeout`.
+/// (doubling), each attempt within `timeout`; to loopback and private addresses only with
+/// `allow_private` (the delivering process's setting, see [`guard`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sending {
     pub attempts: usize,
     pub backoff: Duration,
     pub timeout: Duration,
+    pub allow_private: bool,
 }
 
 /// More notices than this for one Telegram chat in one delivery go as one digest.
@@ -535,6 +561,7 @@ pub async fn deliver(
         attempts,
         backoff,
         timeout,
+        allow_private,
     } = *sending;
     let mut rules: BTreeMap<i64, Channel> = store
         .rules(None)?
@@ -603,7 +630,13 @@ pub async fn deliver(
             tokio::time::sleep(CHAT_INTERVAL.saturating_sub(t.elapsed())).await;
         }
         let r = send_one(
-            client, &channel, &keys[0], &json, &text, attempts, backoff, timeout,
+            client,
+            &channel,
+            &keys[0],
+            &json,
+            &text,
+            (attempts, backoff, timeout),
+            allow_private,
         )
         .await;
         if let Some(chat) = channel.chat() {
@@ -631,21 +664,21 @@ struct Sent {
     outcomes: Vec<Result<i64, String>>,
 }
 
-#[allow(clippy::too_many_arguments)]
+/// `client` must resolve names through the guard ([`guard::http_client`]); a literal
+/// address in the URL is checked here.
 async fn send_one(
     client: &reqwest::Client,
     channel: &Channel,
     key: &str,
     json: &str,
     text: &str,
-    attempts: usize,
-    backoff: Duration,
-    timeout: Duration,
+    (attempts, backoff, timeout): (usize, Duration, Duration),
+    allow_private: bool,
 ) -> Sent {
     let mut outcomes = Vec::new();
-    if let Some(why) = channel
+    if let Some(Err(why)) = channel
         .address()
-        .and_then(|(url, allow)| ssrf_refusal(&url, allow))
+        .map(|url| guard::check_url(&url, allow_private))
     {
         return Sent {
             outcomes: vec![Err(why)],
@@ -673,7 +706,17 @@ async fn send_one(
                 format!("t={t},v1={}", sign(secret, t, json)),
             ));
         }
-        match channels::attempt(client, channel, json, text, &headers, timeout).await {
+        match channels::attempt(
+            client,
+            channel,
+            json,
+            text,
+            &headers,
+            timeout,
+            allow_private,
+        )
+        .await
+        {
             Ok(ms) => {
                 outcomes.push(Ok(ms));
                 break;
@@ -715,7 +758,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn signatures_owners_and_the_ssrf_guard() {
+    fn signatures_owners_and_addresses() {
         // HMAC-SHA256 of "1.{}" under the key "k", computed with Python's hmac module.
         assert_eq!(
             sign("k", 1, "{}"),
@@ -724,14 +767,6 @@ mod tests {
         assert_ne!(sign("k", 1, "{}"), sign("k", 2, "{}"));
         assert_eq!(owner_of("t").len(), 64);
         assert_ne!(owner_of("a"), owner_of("b"));
-        assert!(ssrf_refusal("http://127.0.0.1:9/x", false).is_some());
-        assert!(ssrf_refusal("http://10.0.0.1/x", false).is_some());
-        assert!(ssrf_refusal("http://localhost/x", false).is_some());
-        assert!(ssrf_refusal("http://127.0.0.1:9/x", true).is_none());
-        assert!(ssrf_refusal("https://hooks.example.com/x", false).is_none());
-        assert!(ssrf_refusal("ftp://example.com/x", true).is_some());
-        assert!(ssrf_refusal("smtp://127.0.0.1:25", false).is_some());
-        assert!(ssrf_refusal("smtp://mail.example.org:587", false).is_none());
         assert!(plain_address("ops@example.org"));
         assert!(!plain_address("ops@example.org\r\nBcc: x@y"));
         assert!(!plain_address("<ops@example.org>"));
@@ -739,5 +774,73 @@ mod tests {
             rfc2822(Timestamp::from_millis(1_769_904_000_000)),
             "Sun, 1 Feb 2026 00:00:00 +0000"
         );
+    }
+
+    #[test]
+    fn a_stored_rule_nested_5000_deep_is_reported_by_the_check_not_a_crash() {
+        // Rules the CLI took before the limits (5,000 parentheses) aborted `serve --run` at
+        // every start; stored as they were, the check now names each and goes on.
+        let mut store = Store::in_memory().unwrap();
+        let deep = format!("{}BTCUSDT.close < 5{}", "(".repeat(5000), ")".repeat(5000));
+        let policy = |intrabar: bool| {
+            serde_json::to_string(&Policy {
+                intrabar,
+                ..Policy::default()
+            })
+            .unwrap()
+        };
+        let t = Timestamp::from_millis(1_769_904_000_000);
+        let a = store
+            .add_rule("o", &deep, "1d", &policy(false), "{\"type\":\"log\"}", t)
+            .unwrap();
+        let b = store
+            .add_rule("o", &deep, "1h", &policy(true), "{\"type\":\"log\"}", t)
+            .unwrap();
+        let ok = store
+            .add_rule(
+                "o",
+                "BTCUSDT.close < 5",
+                "1d",
+                &policy(false),
+                "{\"type\":\"log\"}",
+                t,
+            )
+            .unwrap();
+        // On a stack far smaller than a server thread's: nothing recurses per level.
+        let checked = std::thread::Builder::new()
+            .stack_size(512 * 1024)
+            .spawn(move || {
+                check(
+                    &mut store,
+                    t,
+                    &Dictionary::built_in(),
+                    Lexicon::built_in(),
+                    &crate::ScoreParams {
+                        symbol: canary_model::Symbol::new("BTCUSDT").unwrap(),
+                        method: canary_analytics::score::Methodology::built_in(),
+                        asset: "BTC".into(),
+                        horizon_days: 7,
+                        drawdown: 0.1,
+                    },
+                )
+            })
+            .unwrap()
+            .join()
+            .expect("no stack overflow")
+            .unwrap();
+        let errors: Vec<(i64, &str, &str)> = checked
+            .iter()
+            .filter_map(|c| c.error.as_deref().map(|e| (c.rule_id, c.rule.as_str(), e)))
+            .collect();
+        assert_eq!(errors.len(), 2, "{checked:?}");
+        for (id, rule, e) in errors {
+            assert!([a, b].contains(&id));
+            assert!(e.contains("characters long; at most 1000"), "{e}");
+            assert!(
+                rule.len() < 200 && rule.contains("10017 characters"),
+                "{rule}"
+            );
+        }
+        assert!(!checked.iter().any(|c| c.rule_id == ok && c.error.is_some()));
     }
 }

@@ -115,18 +115,31 @@ async fn command<S: AsyncBufRead + AsyncWrite + Unpin>(
 }
 
 /// Send one message to every recipient, within `timeout` overall.
+/// The relay's name is resolved once and every address checked by the SSRF guard
+/// (`allow_private` is the delivering process's setting); the connection goes to those.
 ///
 /// # Errors
 /// What failed, at which step, with the server's reply.
-pub async fn send(cfg: &Smtp, message: &str, timeout: Duration) -> Result<(), String> {
-    tokio::time::timeout(timeout, session(cfg, message))
+pub async fn send(
+    cfg: &Smtp,
+    message: &str,
+    timeout: Duration,
+    allow_private: bool,
+) -> Result<(), String> {
+    tokio::time::timeout(timeout, session(cfg, message, allow_private))
         .await
         .map_err(|_| format!("{}: no answer within {timeout:?}", cfg.server))?
         .map_err(|e| format!("{}: {e}", cfg.server))
 }
 
-async fn session(cfg: &Smtp, message: &str) -> Result<(), String> {
-    let tcp = TcpStream::connect(&cfg.server)
+async fn session(cfg: &Smtp, message: &str, allow_private: bool) -> Result<(), String> {
+    let port: u16 = cfg
+        .server
+        .rsplit_once(':')
+        .and_then(|(_, p)| p.parse().ok())
+        .ok_or("write the relay as HOST:PORT")?;
+    let addrs = super::guard::resolve(cfg.host(), port, allow_private).await?;
+    let tcp = TcpStream::connect(&addrs[..])
         .await
         .map_err(|e| format!("connect: {e}"))?;
     let mut plain = BufReader::new(tcp);

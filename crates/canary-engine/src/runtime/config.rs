@@ -42,6 +42,7 @@
 //! attempts = 4
 //! backoff_secs = 0.5
 //! timeout_secs = 10
+//! allow_private = false              # true: also deliver to loopback and private addresses
 //! ```
 //!
 //! Every field is checked when the file is read; an error names the file, the source and the
@@ -251,6 +252,10 @@ pub struct AlertsConfig {
     pub backoff_secs: f64,
     #[serde(default = "ten")]
     pub timeout_secs: f64,
+    /// Deliver to loopback and private addresses (your own receiver on this machine or your
+    /// network). Off by default: notices go to public addresses only.
+    #[serde(default)]
+    pub allow_private: bool,
     /// Notices about the sources themselves.
     pub system: Option<SystemConfig>,
 }
@@ -281,6 +286,7 @@ impl Default for AlertsConfig {
             attempts: 4,
             backoff_secs: 0.5,
             timeout_secs: 10.0,
+            allow_private: false,
             system: None,
         }
     }
@@ -565,10 +571,10 @@ impl Config {
                     "stale, gap, reconnected, malformed or divergence",
                 );
             }
-            if let Some(why) = sys
+            if let Some(Err(why)) = sys
                 .channel
                 .address()
-                .and_then(|(url, allow)| crate::alerting::ssrf_refusal(&url, allow))
+                .map(|url| crate::alerting::guard::check_url(&url, a.allow_private))
             {
                 return at("alerts.system.channel".into(), &why);
             }

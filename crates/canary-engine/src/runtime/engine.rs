@@ -31,6 +31,9 @@ pub struct AlertSettings {
     pub attempts: usize,
     pub backoff: Duration,
     pub timeout: Duration,
+    /// Deliver to loopback and private addresses (`[alerts] allow_private`; refused
+    /// otherwise, see [`crate::alerting::guard`]).
+    pub allow_private: bool,
 }
 
 impl std::fmt::Debug for AlertSettings {
@@ -39,6 +42,7 @@ impl std::fmt::Debug for AlertSettings {
             .field("attempts", &self.attempts)
             .field("backoff", &self.backoff)
             .field("timeout", &self.timeout)
+            .field("allow_private", &self.allow_private)
             .finish_non_exhaustive()
     }
 }
@@ -265,6 +269,7 @@ impl Engine {
                     attempts: a.map_or(4, |a| a.attempts),
                     backoff: a.map_or(Duration::from_millis(500), |a| a.backoff),
                     timeout: a.map_or(Duration::from_secs(10), |a| a.timeout),
+                    allow_private: a.is_some_and(|a| a.allow_private),
                 },
                 system: system_channel,
             };
@@ -820,9 +825,7 @@ async fn deliveries(
     done: Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<(), EngineError> {
     let mut store = Store::open(&db)?;
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
+    let client = crate::alerting::guard::http_client(send.sending.allow_private)
         .map_err(|e| EngineError::param("http client", "", &e.to_string()))?;
     loop {
         wake.notified().await;
@@ -982,7 +985,7 @@ mod tests {
     /// again in the next bar; it is refused on what only a close knows.
     #[test]
     fn intrabar_rules_fire_on_trades_once_per_bar() {
-        use crate::alerting::{Channel, RuleSpec, add_rule};
+        use crate::alerting::{Allow, Channel, Owner, RuleSpec, add_rule};
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("i.db");
         let m1: Timeframe = "1m".parse().unwrap();
@@ -999,8 +1002,14 @@ mod tests {
                 },
                 channel: Channel::Log,
             };
-            add_rule(&mut store, "t", &spec("BTCUSD.close < 62000"), t0).unwrap();
-            let e = add_rule(&mut store, "t", &spec("threat(BTCUSD) >= 4"), t0).unwrap_err();
+            // Trades will bring the market's first bars.
+            let allow = Allow {
+                before_data: true,
+                ..Allow::default()
+            };
+            let (o, one) = (&Owner::Operator, &spec("BTCUSD.close < 62000"));
+            add_rule(&mut store, o, one, t0, allow).unwrap();
+            let e = add_rule(&mut store, o, &spec("threat(BTCUSD) >= 4"), t0, allow).unwrap_err();
             assert!(
                 e.to_string().contains("intrabar rules read bar fields"),
                 "{e}"
@@ -1028,6 +1037,7 @@ mod tests {
                 attempts: 1,
                 backoff: Duration::from_millis(1),
                 timeout: Duration::from_secs(1),
+                allow_private: false,
             }),
             system: None,
             flush_every: Duration::from_secs(1),

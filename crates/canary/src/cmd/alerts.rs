@@ -119,33 +119,24 @@ pub(crate) fn score_params() -> Result<ScoreParams> {
 
 pub fn manage(db: &Path, a: &AlertsArgs) -> Result<()> {
     use crate::cli::AlertsCommand as C;
-    use canary_engine::alerting::{Channel, RuleSpec, add_rule, owner_of};
+    use canary_engine::alerting::{Allow, Channel, RuleSpec, add_rule};
     match &a.command {
         C::Backtest(_) => run(db, a),
         C::Add(x) => {
-            let allow_private = x.allow_private;
             let channel = if let Some(url) = &x.webhook {
                 Channel::Webhook {
                     url: url.clone(),
                     secret: x.secret.clone(),
-                    allow_private,
                 }
             } else if let Some(url) = &x.slack {
-                Channel::Slack {
-                    url: url.clone(),
-                    allow_private,
-                }
+                Channel::Slack { url: url.clone() }
             } else if let Some(url) = &x.discord {
-                Channel::Discord {
-                    url: url.clone(),
-                    allow_private,
-                }
+                Channel::Discord { url: url.clone() }
             } else if let Some(chat) = &x.telegram_chat {
                 Channel::Telegram {
                     api: x.telegram_api.clone(),
                     bot_token: x.telegram_token.clone().unwrap_or_default(),
                     chat_id: chat.clone(),
-                    allow_private,
                 }
             } else if !x.email.is_empty() {
                 Channel::Email {
@@ -157,7 +148,6 @@ pub fn manage(db: &Path, a: &AlertsArgs) -> Result<()> {
                         password: x.smtp_password.clone(),
                         ca: x.smtp_ca.clone(),
                     },
-                    allow_private,
                 }
             } else {
                 Channel::Log
@@ -172,11 +162,17 @@ pub fn manage(db: &Path, a: &AlertsArgs) -> Result<()> {
                 channel,
             };
             let mut store = super::open(db)?;
+            let owner = owner(&store, &x.owner)?;
+            let allow = Allow {
+                private: x.allow_private,
+                before_data: x.before_data,
+            };
             let id = add_rule(
                 &mut store,
-                &x.owner.token,
+                &owner,
                 &spec,
                 x.since.unwrap_or_else(super::now),
+                allow,
             )
             .map_err(super::hint)?;
             println!("rule {id} added: `{}` on {} closes", x.rule, x.tf);
@@ -184,7 +180,7 @@ pub fn manage(db: &Path, a: &AlertsArgs) -> Result<()> {
         }
         C::List(t) => {
             let store = super::open_existing(db)?;
-            let rules = store.rules(Some(&owner_of(&t.token)))?;
+            let rules = store.rules(Some(owner(&store, t)?.key()))?;
             if rules.is_empty() {
                 println!("no rules: add one with canary alerts add RULE");
                 return Ok(());
@@ -225,7 +221,8 @@ pub fn manage(db: &Path, a: &AlertsArgs) -> Result<()> {
         }
         C::Rm(x) => {
             let mut store = super::open_existing(db)?;
-            if store.remove_rule(&owner_of(&x.owner.token), x.id)? {
+            let owner = owner(&store, &x.owner)?;
+            if store.remove_rule(owner.key(), x.id)? {
                 println!("rule {} removed (its deliveries stay in the log)", x.id);
                 Ok(())
             } else {
@@ -284,7 +281,8 @@ pub fn manage(db: &Path, a: &AlertsArgs) -> Result<()> {
         C::Test(x) => {
             let mut store = super::open_existing(db)?;
             let now = super::now();
-            let key = canary_engine::alerting::queue_test(&mut store, &x.owner.token, x.id, now)
+            let owner = owner(&store, &x.owner)?;
+            let key = canary_engine::alerting::queue_test(&mut store, &owner, x.id, now)
                 .map_err(super::hint)?;
             let sent = send(&mut store, &x.send, now, Some(&key))?;
             if sent.iter().all(|d| d.ok) {
@@ -296,10 +294,11 @@ pub fn manage(db: &Path, a: &AlertsArgs) -> Result<()> {
         }
         C::Silence(x) => {
             let mut store = super::open_existing(db)?;
-            let owner = owner_of(&x.owner.token);
+            let owner = owner(&store, &x.owner)?;
+            let owner = owner.key();
             let now = super::now();
             if x.lift {
-                let n = store.lift_silences(&owner, x.id, now)?;
+                let n = store.lift_silences(owner, x.id, now)?;
                 println!("{n} silences of rule {} lifted", x.id);
                 return Ok(());
             }
@@ -312,7 +311,7 @@ pub fn manage(db: &Path, a: &AlertsArgs) -> Result<()> {
             if until <= from {
                 anyhow::bail!("--until {until} is not after --from {from}");
             }
-            match store.add_silence(&owner, x.id, from, until, &x.comment, now)? {
+            match store.add_silence(owner, x.id, from, until, &x.comment, now)? {
                 Some(_) => {
                     println!("rule {} silenced from {from} until {until}", x.id);
                     Ok(())
@@ -353,6 +352,76 @@ pub fn manage(db: &Path, a: &AlertsArgs) -> Result<()> {
     }
 }
 
+/// The owner the command acts for: the token's (issued by this database) or the operator.
+fn owner(
+    store: &canary_store::Store,
+    t: &crate::cli::AlertTokenArgs,
+) -> Result<canary_engine::alerting::Owner> {
+    canary_engine::tokens::cli_owner(store, t.token.as_deref()).map_err(super::hint)
+}
+
+/// `canary tokens`: issue, list and revoke API tokens.
+pub fn tokens(db: &Path, a: &crate::cli::TokensArgs) -> Result<()> {
+    use crate::cli::TokensCommand as T;
+    match &a.command {
+        T::Create(c) => {
+            let mut store = super::open(db)?;
+            let scope = c.scope.parse().map_err(anyhow::Error::msg)?;
+            let (token, row) =
+                canary_engine::tokens::issue(&mut store, &c.name, scope, super::now())
+                    .map_err(super::hint)?;
+            println!("{token}");
+            eprintln!(
+                "token {} ({}, scope {}) issued: it is shown this once (only its hash is kept); send it as Authorization: Bearer TOKEN",
+                row.id, row.name, row.scope
+            );
+            Ok(())
+        }
+        T::List => {
+            let store = super::open_existing(db)?;
+            let tokens = store.tokens()?;
+            if tokens.is_empty() {
+                println!("no tokens: issue one with canary tokens create --name NAME");
+                return Ok(());
+            }
+            let mut tb = table();
+            tb.set_header(["id", "name", "scope", "created", "revoked", "rules"]);
+            for t in tokens {
+                let rules = store.rules(Some(&t.hash))?.len();
+                tb.add_row([
+                    t.id.to_string(),
+                    t.name.clone(),
+                    t.scope.clone(),
+                    t.created_at.to_string(),
+                    t.revoked_at.map_or_else(String::new, |r| r.to_string()),
+                    rules.to_string(),
+                ]);
+            }
+            println!("{tb}");
+            Ok(())
+        }
+        T::Revoke(r) => {
+            let mut store = super::open_existing(db)?;
+            match store.revoke_token(r.id, r.remove_rules, super::now())? {
+                Some((t, removed)) => {
+                    println!(
+                        "token {} ({}) revoked{}",
+                        t.id,
+                        t.name,
+                        if r.remove_rules {
+                            format!(", {removed} rules removed")
+                        } else {
+                            String::new()
+                        }
+                    );
+                    Ok(())
+                }
+                None => anyhow::bail!("no valid token {} (canary tokens list shows them)", r.id),
+            }
+        }
+    }
+}
+
 /// Deliver what is pending (or only the notice keyed `only`), printing each failure.
 fn send(
     store: &mut canary_store::Store,
@@ -363,9 +432,7 @@ fn send(
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
+    let client = canary_engine::alerting::guard::http_client(a.allow_private)?;
     let sent = rt
         .block_on(canary_engine::alerting::deliver(
             store,
@@ -375,6 +442,7 @@ fn send(
                 attempts: a.attempts,
                 backoff: std::time::Duration::from_secs_f64(a.backoff),
                 timeout: std::time::Duration::from_secs_f64(a.timeout),
+                allow_private: a.allow_private,
             },
             only,
             None,

@@ -339,7 +339,14 @@ fn live(a: &DemoArgs) -> Result<()> {
             },
             channel: Channel::Log,
         };
-        add_rule(&mut store, "demo", &spec, cut).map_err(super::hint)?;
+        add_rule(
+            &mut store,
+            &canary_engine::alerting::Owner::Operator,
+            &spec,
+            cut,
+            canary_engine::alerting::Allow::default(),
+        )
+        .map_err(super::hint)?;
     }
     drop(store);
     println!(

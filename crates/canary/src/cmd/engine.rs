@@ -88,6 +88,7 @@ pub fn alert_settings(config: &Config) -> Result<AlertSettings> {
         attempts: config.alerts.attempts,
         backoff: Duration::from_secs_f64(config.alerts.backoff_secs),
         timeout: Duration::from_secs_f64(config.alerts.timeout_secs),
+        allow_private: config.alerts.allow_private,
     })
 }
 

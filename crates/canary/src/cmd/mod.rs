@@ -55,6 +55,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::News(a) => news::run(&cli.db, &a),
         Command::Run(a) => engine::run(&cli.db, &a),
         Command::Serve(a) => serve(&cli.db, &a),
+        Command::Tokens(a) => alerts::tokens(&cli.db, &a),
         Command::Demo(a) => demo::run(&a),
     }
 }
@@ -254,11 +255,19 @@ fn serve(db: &std::path::Path, a: &crate::cli::ServeArgs) -> Result<()> {
     config.rate_per_minute = a.rate;
     config.timeout = std::time::Duration::from_secs_f64(a.timeout);
     config.max_body = a.max_body as usize;
+    config.rate_per_address = a.rate_per_address;
+    config.max_connections = a.max_connections as usize;
+    config.header_timeout = std::time::Duration::from_secs_f64(a.header_timeout);
+    config.body_timeout = std::time::Duration::from_secs_f64(a.body_timeout);
     let engine_config = a
         .run
         .as_ref()
         .map(|p| canary_engine::runtime::config::Config::load(p).map_err(hint))
         .transpose()?;
+    config.allow_private = a.allow_private
+        || engine_config
+            .as_ref()
+            .is_some_and(|c| c.alerts.allow_private);
     let alerts = engine_config
         .as_ref()
         .map(engine::alert_settings)

@@ -1,0 +1,159 @@
+//! The API tokens the server issued (migration 0016): a name, a scope and the SHA-256 of the
+//! token; the token itself is shown once, at creation, and never stored.
+
+use canary_model::Timestamp;
+use rusqlite::{OptionalExtension, params};
+
+use crate::{Store, StoreError};
+
+/// An issued token (without the token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredToken {
+    pub id: i64,
+    pub name: String,
+    /// SHA-256 of the token, hex: the owner of its alert rules.
+    pub hash: String,
+    /// `read` or `alerts`.
+    pub scope: String,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredToken> {
+    Ok(StoredToken {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        hash: r.get(2)?,
+        scope: r.get(3)?,
+        created_at: Timestamp::from_millis(r.get(4)?),
+        revoked_at: r.get::<_, Option<i64>>(5)?.map(Timestamp::from_millis),
+    })
+}
+
+impl Store {
+    /// Record an issued token by its hash; its id.
+    ///
+    /// # Errors
+    /// A database error (a hash already recorded is one).
+    pub fn add_token(
+        &mut self,
+        name: &str,
+        hash: &str,
+        scope: &str,
+        now: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let tx = self.begin_write()?;
+        tx.execute(
+            "INSERT INTO api_tokens (name, hash, scope, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![name, hash, scope, now.millis()],
+        )?;
+        let id = tx.last_insert_rowid();
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// The token with this hash, revoked or not.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn token_by_hash(&self, hash: &str) -> Result<Option<StoredToken>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT id, name, hash, scope, created_at, revoked_at FROM api_tokens
+                 WHERE hash = ?1",
+            )?
+            .query_row(params![hash], row)
+            .optional()?)
+    }
+
+    /// Every issued token, by id.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn tokens(&self) -> Result<Vec<StoredToken>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, name, hash, scope, created_at, revoked_at FROM api_tokens ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Revoke a token from `now` on (and, with `remove_rules`, deactivate its rules in the
+    /// same transaction): the token, or `None` if there is no valid token with this id.
+    ///
+    /// # Errors
+    /// A database error (nothing is changed).
+    pub fn revoke_token(
+        &mut self,
+        id: i64,
+        remove_rules: bool,
+        now: Timestamp,
+    ) -> Result<Option<(StoredToken, usize)>, StoreError> {
+        let tx = self.begin_write()?;
+        let token = tx
+            .prepare_cached(
+                "SELECT id, name, hash, scope, created_at, revoked_at FROM api_tokens
+                 WHERE id = ?1 AND revoked_at IS NULL",
+            )?
+            .query_row(params![id], row)
+            .optional()?;
+        let Some(token) = token else {
+            return Ok(None);
+        };
+        tx.execute(
+            "UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1",
+            params![id, now.millis()],
+        )?;
+        let removed = if remove_rules {
+            tx.execute(
+                "UPDATE alert_rules SET active = 0 WHERE owner = ?1 AND active = 1",
+                params![token.hash],
+            )?
+        } else {
+            0
+        };
+        tx.commit()?;
+        Ok(Some((
+            StoredToken {
+                revoked_at: Some(now),
+                ..token
+            },
+            removed,
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_kept_by_hash_and_revoked_with_or_without_their_rules() {
+        let mut s = Store::in_memory().unwrap();
+        let t = Timestamp::from_millis(1_000);
+        let a = s.add_token("dashboard", "aa", "read", t).unwrap();
+        let b = s.add_token("bot", "bb", "alerts", t).unwrap();
+        assert!(
+            s.add_token("again", "aa", "read", t).is_err(),
+            "one row per hash"
+        );
+        s.add_rule("bb", "BTCUSDT.close < 1", "1d", "{}", "{}", t)
+            .unwrap();
+        assert_eq!(s.token_by_hash("bb").unwrap().unwrap().scope, "alerts");
+        assert_eq!(s.token_by_hash("cc").unwrap(), None);
+        let (tok, removed) = s
+            .revoke_token(b, true, Timestamp::from_millis(2_000))
+            .unwrap()
+            .unwrap();
+        assert_eq!((tok.id, removed), (b, 1));
+        assert!(s.rules(Some("bb")).unwrap().is_empty());
+        assert_eq!(s.revoke_token(b, true, t).unwrap(), None, "already revoked");
+        assert_eq!(
+            s.token_by_hash("bb").unwrap().unwrap().revoked_at,
+            Some(Timestamp::from_millis(2_000))
+        );
+        assert_eq!(s.revoke_token(a, false, t).unwrap().unwrap().1, 0);
+        assert_eq!(s.tokens().unwrap().len(), 2);
+    }
+}
