@@ -584,3 +584,84 @@ pub async fn serve(
         .await;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn answer(app: axum::Router, uri: &str) -> (StatusCode, String, String) {
+        let r = tower::ServiceExt::oneshot(
+            app,
+            axum::http::Request::get(uri)
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+        let status = r.status();
+        let ctype = r.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let body = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
+        (status, ctype, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    /// A panic in a handler (a huge value once made the levels panic) answered 500 with the
+    /// panic's text; now the text stays in the log and the answer carries an id.
+    #[tokio::test]
+    async fn a_panic_answers_500_with_an_id_never_its_message() {
+        let app = axum::Router::new()
+            .route(
+                "/boom",
+                axum::routing::get(|| async {
+                    if std::hint::black_box(true) {
+                        panic!("secret detail at levels/mod.rs:618");
+                    }
+                    "unreachable"
+                }),
+            )
+            .route("/fine", axum::routing::get(|| async { "fine" }))
+            .layer(axum::middleware::from_fn(catch_panics))
+            .layer(axum::middleware::from_fn(problems_only));
+        let (status, ctype, body) = answer(app.clone(), "/boom").await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(ctype, "application/problem+json");
+        assert!(body.contains("internal error "), "{body}");
+        assert!(
+            !body.contains("secret") && !body.contains("levels"),
+            "{body}"
+        );
+        // The router goes on.
+        assert_eq!(answer(app, "/fine").await.2, "fine");
+        // Every 500 hides its detail, whoever makes it.
+        let p = Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "/home/x/canary.db: disk I/O",
+        );
+        assert!(p.detail.starts_with("internal error "), "{}", p.detail);
+        assert!(!p.detail.contains("disk"), "{}", p.detail);
+        assert_ne!(Problem::internal("a").detail, Problem::internal("a").detail);
+    }
+
+    /// axum's own rejections (a query that does not parse) were text/plain.
+    #[tokio::test]
+    async fn axum_rejections_become_problem_json() {
+        #[derive(serde::Deserialize)]
+        struct Q {
+            #[allow(dead_code)]
+            last: Option<u32>,
+        }
+        let app = axum::Router::new()
+            .route(
+                "/q",
+                axum::routing::get(|_: axum::extract::Query<Q>| async { "ok" }),
+            )
+            .layer(axum::middleware::from_fn(problems_only));
+        let (status, ctype, body) = answer(app, "/q?last=abc").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(ctype, "application/problem+json");
+        let p: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert!(p["detail"].as_str().unwrap().contains("last"), "{body}");
+    }
+}

@@ -156,4 +156,41 @@ mod tests {
         assert_eq!(s.revoke_token(a, false, t).unwrap().unwrap().1, 0);
         assert_eq!(s.tokens().unwrap().len(), 2);
     }
+
+    #[test]
+    fn rules_of_the_old_default_token_local_move_to_the_operator() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        // A database as it was before migration 0016, holding a rule of `local`.
+        let local = "25bf8e1a2393f1108d37029b3df5593236c755742ec93465bbafa9b290bddcf6";
+        {
+            let mut s = Store::open(&path).unwrap();
+            s.add_rule(
+                local,
+                "BTCUSDT.close < 1",
+                "1d",
+                "{}",
+                "{}",
+                Timestamp::from_millis(1),
+            )
+            .unwrap();
+            s.add_rule(
+                "ab12",
+                "BTCUSDT.close < 2",
+                "1d",
+                "{}",
+                "{}",
+                Timestamp::from_millis(1),
+            )
+            .unwrap();
+            s.conn
+                .execute_batch("DROP TABLE api_tokens; PRAGMA user_version = 15;")
+                .unwrap();
+        }
+        let s = Store::open(&path).unwrap();
+        assert!(s.rules(Some(local)).unwrap().is_empty());
+        assert_eq!(s.rules(Some("operator")).unwrap().len(), 1);
+        assert_eq!(s.rules(Some("ab12")).unwrap().len(), 1, "other owners stay");
+        assert!(s.tokens().unwrap().is_empty());
+    }
 }

@@ -269,7 +269,7 @@ pub async fn post(
     let r = req
         .send()
         .await
-        .map_err(|e| Failure::new(format!("{}: {e}", redact(url))))?;
+        .map_err(|e| Failure::new(format!("{}: {}", redact(url), causes(e))))?;
     let status = r.status().as_u16();
     if r.status().is_success() {
         return Ok(i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX));
@@ -296,6 +296,23 @@ pub async fn post(
             .map(|s| Duration::from_secs_f64(s.clamp(0.0, 600.0))),
         permanent: (400..500).contains(&status) && status != 408 && status != 429,
     })
+}
+
+/// A client error with its causes (where the guard's refusal or the socket's error is),
+/// without the URL reqwest would print (it can hold a Telegram bot token).
+fn causes(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut out = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !out.ends_with(&s_text) {
+            out.push_str(": ");
+            out.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    out
 }
 
 /// A URL as it may be logged: a Telegram bot token in its path is hidden.
