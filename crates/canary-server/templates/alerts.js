@@ -5,10 +5,11 @@
   const $ = (id) => document.getElementById(id);
   const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
   const say = (t) => { $("message").textContent = t; };
+  // A token the server's operator issued (canary tokens create): the server refuses others.
   const token = $("token");
-  token.value = localStorage.getItem("canaryToken") || ("tok-" + crypto.getRandomValues(new Uint32Array(2)).join(""));
-  localStorage.setItem("canaryToken", token.value);
-  token.addEventListener("change", () => { localStorage.setItem("canaryToken", token.value); refresh(); });
+  token.value = localStorage.getItem("canaryToken") || "";
+  token.addEventListener("change", () => { token.value = token.value.trim(); localStorage.setItem("canaryToken", token.value); refresh(); });
+  const needToken = "paste the token the server's operator gave you (canary tokens create issues one) to save and list rules";
   async function api(method, url, body) {
     const r = await fetch(url, {
       method: method,
@@ -40,7 +41,8 @@
   });
   $("save").addEventListener("click", async () => {
     const url = $("webhook").value.trim();
-    const channel = url ? { type: "webhook", url: url, allow_private: $("private").checked } : { type: "log" };
+    const channel = url ? { type: "webhook", url: url } : { type: "log" };
+    if (!token.value) { say(needToken); return; }
     try {
       const r = await api("POST", "/api/v1/alerts/rules", { rule: $("rule").value, timeframe: $("tf").value, policy: policy(), channel: channel, since: $("since").value.trim() || undefined });
       say("rule " + r.id + " saved");
@@ -48,6 +50,7 @@
     } catch (e) { say(e.message); }
   });
   async function refresh() {
+    if (!token.value) { say(needToken); return; }
     try {
       const rules = await api("GET", "/api/v1/alerts/rules");
       $("rules").innerHTML = "<tr><th>id</th><th>rule</th><th>tf</th><th>channel</th><th></th></tr>" + rules.map((r) =>

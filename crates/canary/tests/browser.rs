@@ -47,9 +47,14 @@ fn shared_data_the_pages_in_a_browser() {
     std::fs::write(
         &live,
         "speed = 120\n[[market]]\nsymbol = \"SIMUSDT\"\ntimeframes = [\"1m\"]\n\n\
-         [[source]]\ntype = \"simulator\"\nsymbol = \"SIMUSDT\"\ntimeframe = \"1m\"\nbars = 2000\nscenario = \"calm\"\n",
+         [[source]]\ntype = \"simulator\"\nsymbol = \"SIMUSDT\"\ntimeframe = \"1m\"\nbars = 2000\nscenario = \"calm\"\n\n\
+         [alerts]\nallow_private = true\n",
     )
     .unwrap();
+    // The token the page is given, as the operator would hand it over.
+    let token = ok(&canary(&db, &["tokens", "create", "--name", "browser"]))
+        .trim()
+        .to_string();
     let server = common::Server::start(&db, &["--run", live.to_str().unwrap()]);
     let base = server.base.clone();
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../browser-screenshots");
@@ -62,6 +67,7 @@ fn shared_data_the_pages_in_a_browser() {
         .arg(&id)
         .arg(&shots)
         .arg(&hook)
+        .arg(&token)
         .env("CANARY_CHROMIUM", &chromium)
         .env("CANARY_NODE_MODULES", &modules)
         .output()

@@ -3,13 +3,13 @@
 // draws the Watch's levels on its chart and updates from the live stream. A screenshot of
 // each page goes to OUTDIR.
 //
-// Usage: node pages.mjs BASE_URL ANALYSIS_ID OUTDIR HOOK_URL   (CANARY_CHROMIUM: the browser)
+// Usage: node pages.mjs BASE_URL ANALYSIS_ID OUTDIR HOOK_URL TOKEN   (CANARY_CHROMIUM: the browser)
 import { createRequire } from "node:module";
 import path from "node:path";
 
 const require = createRequire(path.join(process.env.CANARY_NODE_MODULES, "x.js"));
 const { chromium } = require("playwright-core");
-const [base, id, out, hook] = process.argv.slice(2);
+const [base, id, out, hook, token] = process.argv.slice(2);
 const fail = (what) => { console.error("FAILED: " + what); process.exit(1); };
 
 const browser = await chromium.launch({
@@ -89,7 +89,7 @@ const written = await page.locator("#rule").inputValue();
 if (written !== "crosses_below(BTCUSDT.close, watch.support)") fail("the alert link wrote " + written);
 await page.locator("#rule").fill("SIMUSDT.close > 0");
 await page.locator("#tf").selectOption("1m");
-await page.locator("#token").fill("browser-token");
+await page.locator("#token").fill(token);
 await page.locator("#token").dispatchEvent("change");
 await page.locator("#from").fill("2026-01-01T00:00:00Z");
 await page.locator("#backtest").click();
@@ -98,7 +98,6 @@ const bt = await page.locator("#backtest-result").textContent();
 if (!/fired/.test(bt)) fail("the backtest shows no firing: " + bt);
 await page.locator("#since").fill("2026-01-01T00:00:00Z");
 await page.locator("#webhook").fill(hook + "/browser");
-await page.locator("#private").check();
 await page.locator("#save").click();
 await page.waitForFunction(() => document.querySelectorAll("#rules tr[data-id]").length === 1, null, { timeout: 15000 });
 await page.waitForFunction(() => document.getElementById("deliveries").textContent.includes("delivered"), null, { timeout: 45000 });
