@@ -782,14 +782,17 @@ fn warm(store: &Store, p: &mut Processor, now: Timestamp) -> Result<(), EngineEr
         last: None,
     };
     let mut closes = Vec::new();
+    let mut latest_base = None;
     for tf in p.timeframes().collect::<Vec<_>>() {
         let bars = store.candles(&p.symbol, tf, &q)?;
-        closes.push(
-            bars.iter()
-                .filter(|b| tf.close_of(b.candle.open_time) <= now)
-                .map(|b| b.candle.close)
-                .collect::<Vec<_>>(),
-        );
+        let closed: Vec<_> = bars
+            .iter()
+            .filter(|b| tf.close_of(b.candle.open_time) <= now)
+            .collect();
+        if tf == p.base() {
+            latest_base = closed.last().map(|b| b.candle.open_time);
+        }
+        closes.push(closed.iter().map(|b| b.candle.close).collect::<Vec<_>>());
     }
     let widest = p.timeframes().last().unwrap_or(p.base());
     let base = store.candles(
@@ -801,7 +804,7 @@ fn warm(store: &Store, p: &mut Processor, now: Timestamp) -> Result<(), EngineEr
         },
     )?;
     let base: Vec<_> = base.into_iter().map(|b| b.candle).collect();
-    p.warm(&closes, &base, now);
+    p.warm(&closes, &base, latest_base, now);
     Ok(())
 }
 
