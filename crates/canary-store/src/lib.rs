@@ -17,8 +17,9 @@
 //!   back-off.
 //! - Alerts (`alerts.rs`, migrations 0011 and 0012): rules by owner, silences, state after each evaluation and
 //!   the notices it produced saved together, deliveries with attempts and latency.
-//! - Events (`events.rs`, migration 0013): what the live engine took in, in order, each with
-//!   when Canary had it, so that a live day replays exactly.
+//! - Events (`events.rs`, migrations 0013 and 0016): what the live engine took in, in order,
+//!   each with when Canary had it, so that a live day replays exactly; each stored once, by
+//!   its identity (source, kind, time, content, occurrence).
 //! - Analyses (`analyses.rs`, migrations 0010 and 0014): append-only by content id, with
 //!   versions and the HTML page as rendered when stored.
 //! - Entity outflows (`flows.rs`), idempotent by transaction; network series (`network.rs`):
@@ -37,7 +38,7 @@ mod write;
 pub use alerts::{Delivery, Silence, StoredAlertState, StoredRule};
 pub use analyses::StoredAnalysis;
 pub use candles::{CandleQuery, InsertReport, NewCandle, SeriesInfo, StoredCandle};
-pub use events::{NewEvent, StoredEvent};
+pub use events::{NewEvent, StoredEvent, content as event_content};
 pub use flows::StoredOutflow;
 pub use network::NetworkPoint;
 pub use news::{Feed, FeedPoll, NewsInsertReport, NewsQuery};
@@ -93,6 +94,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0015_candle_blocks",
         include_str!("migrations/0015_candle_blocks.sql"),
+    ),
+    (
+        "0016_event_identity",
+        include_str!("migrations/0016_event_identity.sql"),
     ),
 ];
 
@@ -248,6 +253,7 @@ impl Store {
         // Readers never wait in WAL mode; writers wait in `begin_write`.
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(open_err)?;
+        events::register(&conn).map_err(open_err)?;
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
