@@ -1,7 +1,17 @@
 //! The live engine's events, in the order it took them, each with when Canary had it.
+//!
+//! Each event is stored once (migration 0017). Its identity is its source, its kind, its own
+//! time, the hash of its payload ([`content`]) and its occurrence, which the engine counts:
+//! how many events of the same content the source sent before it at the same time. Two equal
+//! trades of one millisecond (a venue without trade ids) are two events, occurrences 0 and 1;
+//! the same bar file run again, or a run restarted, sends its events again with the same
+//! occurrences, and they are present already. A hash of equal value for two payloads of one
+//! source, kind and millisecond would keep the first only: with 64 bits, not a case to plan
+//! for among a source's events of one millisecond.
 
 use canary_model::Timestamp;
-use rusqlite::params;
+use rusqlite::functions::FunctionFlags;
+use rusqlite::{Connection, params};
 
 use crate::{Store, StoreError};
 
@@ -16,6 +26,8 @@ pub struct StoredEvent {
     pub available_at: Timestamp,
     /// JSON of the event.
     pub payload: String,
+    /// Events of the same content its source sent before it at its time.
+    pub occurrence: u32,
 }
 
 /// An event to append (its `seq` is given by the store).
@@ -27,36 +39,64 @@ pub struct NewEvent {
     pub event_time: Timestamp,
     pub available_at: Timestamp,
     pub payload: String,
+    /// How many events of the same source, time and payload came before this one in the
+    /// source's stream (0 for the first): equal events are told apart by it, and a copy of
+    /// one already stored is not stored again.
+    pub occurrence: u32,
+}
+
+/// The hash of an event's payload in its identity: 64-bit FNV-1a of the JSON, a fixed
+/// function, so that a payload stored by one build is recognised by the next.
+#[must_use]
+pub fn content(payload: &str) -> i64 {
+    i64::from_le_bytes(canary_news::text::fnv1a(payload.as_bytes()).to_le_bytes())
+}
+
+/// [`content`] as the SQL function `canary_event_content(payload)`, for the migration that
+/// gives the events stored before it their identity.
+pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
+    conn.create_scalar_function(
+        "canary_event_content",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| Ok(content(&ctx.get::<String>(0)?)),
+    )
 }
 
 impl Store {
-    /// Append events in one transaction, in order.
+    /// Append events in one transaction, in order, each unless it is stored already (the same
+    /// identity: see the module's doc). How many were new.
     ///
     /// # Errors
     /// A database error (nothing is written).
-    pub fn append_events(&mut self, events: &[NewEvent]) -> Result<(), StoreError> {
+    pub fn append_events(&mut self, events: &[NewEvent]) -> Result<usize, StoreError> {
         if events.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
         let tx = self.begin_write()?;
+        let mut new = 0;
         {
             let mut stmt = tx.prepare_cached(
-                "INSERT INTO events (source, kind, symbol, event_time, available_at, payload)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO events
+                     (source, kind, symbol, event_time, available_at, payload, content, occurrence)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (source, kind, event_time, content, occurrence) DO NOTHING",
             )?;
             for e in events {
-                stmt.execute(params![
+                new += stmt.execute(params![
                     e.source,
                     e.kind,
                     e.symbol,
                     e.event_time.millis(),
                     e.available_at.millis(),
-                    e.payload
+                    e.payload,
+                    content(&e.payload),
+                    e.occurrence,
                 ])?;
             }
         }
         tx.commit()?;
-        Ok(())
+        Ok(new)
     }
 
     /// The events Canary had in `[from, to)`, in the order it took them.
@@ -65,8 +105,8 @@ impl Store {
     /// A database error.
     pub fn events(&self, from: Timestamp, to: Timestamp) -> Result<Vec<StoredEvent>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT seq, source, kind, symbol, event_time, available_at, payload FROM events
-             WHERE available_at >= ?1 AND available_at < ?2 ORDER BY seq",
+            "SELECT seq, source, kind, symbol, event_time, available_at, payload, occurrence
+             FROM events WHERE available_at >= ?1 AND available_at < ?2 ORDER BY seq",
         )?;
         let rows = stmt.query_map(params![from.millis(), to.millis()], |r| {
             Ok(StoredEvent {
@@ -77,6 +117,7 @@ impl Store {
                 event_time: Timestamp::from_millis(r.get(4)?),
                 available_at: Timestamp::from_millis(r.get(5)?),
                 payload: r.get(6)?,
+                occurrence: r.get(7)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -97,6 +138,7 @@ mod tests {
             event_time: Timestamp::from_millis(t),
             available_at: Timestamp::from_millis(10 - t),
             payload: "{}".into(),
+            occurrence: 0,
         };
         s.append_events(&[e(1, "a"), e(2, "b"), e(3, "c")]).unwrap();
         let got = s
@@ -104,5 +146,94 @@ mod tests {
             .unwrap();
         let kinds: Vec<_> = got.iter().map(|x| x.kind.as_str()).collect();
         assert_eq!(kinds, ["b", "c"], "by seq, within the availability range");
+    }
+
+    fn trade(t: i64, available_at: i64, occurrence: u32) -> NewEvent {
+        NewEvent {
+            source: "venue".into(),
+            kind: "trade".into(),
+            symbol: Some("BTCUSD".into()),
+            event_time: Timestamp::from_millis(t),
+            available_at: Timestamp::from_millis(available_at),
+            payload: format!(r#"{{"kind":"trade","time":{t},"price":62000.0,"qty":0.5}}"#),
+            occurrence,
+        }
+    }
+
+    fn all(s: &Store) -> Vec<StoredEvent> {
+        s.events(Timestamp::from_millis(0), Timestamp::from_millis(i64::MAX))
+            .unwrap()
+    }
+
+    /// Issue 19, item 7: the events of a run given again (a restart, the same bar file run
+    /// twice) are stored once; the first copy, with its availability, is the one kept.
+    #[test]
+    fn an_event_given_again_is_stored_once() {
+        let mut s = Store::in_memory().unwrap();
+        let run = [trade(1, 5, 0), trade(2, 6, 0), trade(3, 7, 0)];
+        assert_eq!(s.append_events(&run).unwrap(), 3);
+        let again = [trade(2, 8, 0), trade(3, 9, 0), trade(4, 9, 0)];
+        assert_eq!(
+            s.append_events(&again).unwrap(),
+            1,
+            "only the fourth is new"
+        );
+        let got = all(&s);
+        let kept: Vec<_> = got
+            .iter()
+            .map(|e| (e.event_time.millis(), e.available_at.millis()))
+            .collect();
+        assert_eq!(kept, [(1, 5), (2, 6), (3, 7), (4, 9)]);
+    }
+
+    /// Two equal trades of one millisecond are two events, told apart by their occurrence;
+    /// given again, they are both present.
+    #[test]
+    fn equal_events_of_one_time_are_kept_by_occurrence() {
+        let mut s = Store::in_memory().unwrap();
+        let pair = [trade(1, 5, 0), trade(1, 5, 1)];
+        assert_eq!(s.append_events(&pair).unwrap(), 2);
+        assert_eq!(s.append_events(&pair).unwrap(), 0);
+        let occurrences: Vec<_> = all(&s).iter().map(|e| e.occurrence).collect();
+        assert_eq!(occurrences, [0, 1]);
+    }
+
+    /// A database that stored every event of a run twice (before migration 0017) keeps the
+    /// first copy of each, in its place, and stores none of them again.
+    #[test]
+    fn copies_stored_before_identities_keep_the_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let c = rusqlite::Connection::open(&path).unwrap();
+            let before = crate::MIGRATIONS
+                .iter()
+                .position(|(name, _)| *name == "0017_event_identity")
+                .unwrap();
+            for (_, sql) in &crate::MIGRATIONS[..before] {
+                c.execute_batch(sql).unwrap();
+            }
+            c.pragma_update(None, "user_version", before as i64)
+                .unwrap();
+            // A run, then the same run again from its start after it was stopped at t = 2.
+            for (t, available_at) in [(1, 5), (2, 6), (1, 7), (2, 8), (3, 9)] {
+                let e = trade(t, available_at, 0);
+                c.execute(
+                    "INSERT INTO events (source, kind, symbol, event_time, available_at, payload)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![e.source, e.kind, e.symbol, t, available_at, e.payload],
+                )
+                .unwrap();
+            }
+        }
+        let mut s = Store::open(&path).unwrap();
+        let got: Vec<_> = all(&s)
+            .iter()
+            .map(|e| (e.seq, e.event_time.millis(), e.available_at.millis()))
+            .collect();
+        assert_eq!(got, [(1, 1, 5), (2, 2, 6), (5, 3, 9)]);
+        assert_eq!(s.append_events(&[trade(3, 10, 0)]).unwrap(), 0);
+        assert_eq!(s.append_events(&[trade(4, 10, 0)]).unwrap(), 1);
+        assert_eq!(all(&s).last().unwrap().seq, 6, "after the last stored");
     }
 }

@@ -19,8 +19,9 @@
 //!   the notices it produced saved together, deliveries with attempts and latency.
 //! - API tokens (`tokens.rs`, migration 0016): issued tokens by hash, with a scope; revoked,
 //!   never deleted. Rules the command line added without a token belong to `operator`.
-//! - Events (`events.rs`, migration 0013): what the live engine took in, in order, each with
-//!   when Canary had it, so that a live day replays exactly.
+//! - Events (`events.rs`, migrations 0013 and 0017): what the live engine took in, in order,
+//!   each with when Canary had it, so that a live day replays exactly; each stored once, by
+//!   its identity (source, kind, time, content, occurrence).
 //! - Analyses (`analyses.rs`, migrations 0010 and 0014): append-only by content id, with
 //!   versions and the HTML page as rendered when stored.
 //! - Entity outflows (`flows.rs`), idempotent by transaction; network series (`network.rs`):
@@ -40,7 +41,7 @@ mod write;
 pub use alerts::{Delivery, Silence, StoredAlertState, StoredRule};
 pub use analyses::StoredAnalysis;
 pub use candles::{CandleQuery, InsertReport, NewCandle, SeriesInfo, StoredCandle};
-pub use events::{NewEvent, StoredEvent};
+pub use events::{NewEvent, StoredEvent, content as event_content};
 pub use flows::StoredOutflow;
 pub use network::NetworkPoint;
 pub use news::{Feed, FeedPoll, NewsInsertReport, NewsQuery};
@@ -101,6 +102,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0016_api_tokens",
         include_str!("migrations/0016_api_tokens.sql"),
+    ),
+    (
+        "0017_event_identity",
+        include_str!("migrations/0017_event_identity.sql"),
     ),
 ];
 
@@ -256,6 +261,7 @@ impl Store {
         // Readers never wait in WAL mode; writers wait in `begin_write`.
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(open_err)?;
+        events::register(&conn).map_err(open_err)?;
         let mut store = Store {
             conn,
             path: path.to_path_buf(),

@@ -56,11 +56,16 @@ fn prepare(dir: &Path, name: &str, hook: &str) -> PathBuf {
 }
 
 fn config(dir: &Path, name: &str, from: &str, to: &str) -> PathBuf {
+    paced_config(dir, name, from, to, 0.0)
+}
+
+/// The real 4h bars closing in `(from, to]` as a bars source, played at `speed`.
+fn paced_config(dir: &Path, name: &str, from: &str, to: &str, speed: f64) -> PathBuf {
     let path = dir.join(format!("{name}.toml"));
     std::fs::write(
         &path,
         format!(
-            "[[market]]\nsymbol = \"BTCUSDT\"\ntimeframes = [\"4h\", \"1d\"]\n\n\
+            "speed = {speed}\n\n[[market]]\nsymbol = \"BTCUSDT\"\ntimeframes = [\"4h\", \"1d\"]\n\n\
              [[source]]\ntype = \"bars\"\npath = {:?}\nsymbol = \"BTCUSDT\"\nfrom = \"{from}\"\nto = \"{to}\"\n\n\
              [alerts]\nallow_private = true\n",
             shared("data/btcusdt_binance_4h.csv")
@@ -81,9 +86,29 @@ fn run(db: &Path, config: &Path) -> String {
     ok(&canary(db, &["run", "--config", config.to_str().unwrap()]))
 }
 
+/// How `run_until` stops the run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// Ctrl-C: the run must stop cleanly.
+    CtrlC,
+    /// SIGKILL: the process dies wherever it is (a crash, `kill -9`).
+    Kill,
+}
+
 /// `canary run --config CFG` until `done` holds for the lines it printed, then Ctrl-C; it
 /// must stop cleanly. Its standard output (all of it) and standard error.
-fn run_until(db: &Path, cfg: &Path, mut done: impl FnMut(&[String]) -> bool) -> (String, String) {
+fn run_until(db: &Path, cfg: &Path, done: impl FnMut(&[String]) -> bool) -> (String, String) {
+    run_then_stop(db, cfg, Stop::CtrlC, done)
+}
+
+/// `canary run --config CFG` until `done` holds for the lines it printed, then `stop`. Its
+/// standard output (all of it) and standard error.
+fn run_then_stop(
+    db: &Path,
+    cfg: &Path,
+    stop: Stop,
+    mut done: impl FnMut(&[String]) -> bool,
+) -> (String, String) {
     use std::io::{BufRead, Read};
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_canary"))
         .arg("--db")
@@ -102,8 +127,12 @@ fn run_until(db: &Path, cfg: &Path, mut done: impl FnMut(&[String]) -> bool) -> 
             break;
         }
     }
+    let signal = match stop {
+        Stop::CtrlC => "-INT",
+        Stop::Kill => "-KILL",
+    };
     std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .unwrap();
     seen.extend(lines.map_while(Result::ok));
@@ -116,7 +145,13 @@ fn run_until(db: &Path, cfg: &Path, mut done: impl FnMut(&[String]) -> bool) -> 
         .read_to_string(&mut err)
         .unwrap();
     let out = seen.join("\n");
-    assert!(status.success(), "{out}\n{err}");
+    match stop {
+        Stop::CtrlC => assert!(status.success(), "{out}\n{err}"),
+        Stop::Kill => assert!(
+            !status.success(),
+            "ended before it was killed: {out}\n{err}"
+        ),
+    }
     (out, err)
 }
 
@@ -201,13 +236,173 @@ fn shared_data_the_crash_replayed_fires_each_rule_once_across_a_restart() {
     .unwrap();
     let replayed = run(&c, &replay);
     assert_eq!(notices(&replayed), expected, "{replayed}");
-    let bars = |out: &str| -> Vec<String> {
-        out.lines()
-            .filter(|l| l.contains(" bar closed "))
-            .map(str::to_string)
-            .collect()
-    };
-    assert_eq!(bars(&replayed), bars(&whole));
+    assert_eq!(bar_lines(&replayed), bar_lines(&whole));
+}
+
+/// The bars a run reported closing, in order.
+fn bar_lines(out: &str) -> Vec<String> {
+    out.lines()
+        .filter(|l| l.contains(" bar closed "))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The window of the restart tests: six weeks of real 4h bars, among them 2025-10-01, a day
+/// the issue (19, item 7) saw replayed from 11 bars at 1.9 times its volume.
+const RESTART_FROM: &str = "2025-09-01T00:00:00Z";
+const RESTART_TO: &str = "2025-10-15T00:00:00Z";
+const RESTART_BARS: usize = 6 * 44;
+
+/// A database holding the real 4h bars of August 2025, imported: written before the run, on
+/// the wall clock, as a database in use would be.
+fn with_august(dir: &Path, name: &str) -> PathBuf {
+    let db = dir.join(format!("{name}.db"));
+    let text = std::fs::read_to_string(shared("data/btcusdt_binance_4h.csv")).unwrap();
+    let august: String = text
+        .lines()
+        .enumerate()
+        .filter(|(i, l)| *i == 0 || l.starts_with("2025-08-"))
+        .map(|(_, l)| format!("{l}\n"))
+        .collect();
+    let file = dir.join(format!("{name}-august.csv"));
+    std::fs::write(&file, august).unwrap();
+    ok(&canary(
+        &db,
+        &["import", file.to_str().unwrap(), "--symbol", "BTCUSDT"],
+    ));
+    db
+}
+
+/// Every stored event but its sequence number, in order.
+fn stored_events(db: &Path) -> Vec<(String, String, Option<String>, i64, i64, String)> {
+    use canary_model::Timestamp;
+    canary_store::Store::open_existing(db)
+        .unwrap()
+        .events(
+            Timestamp::from_millis(i64::MIN),
+            Timestamp::from_millis(i64::MAX),
+        )
+        .unwrap()
+        .into_iter()
+        .map(|e| {
+            (
+                e.source,
+                e.kind,
+                e.symbol,
+                e.event_time.millis(),
+                e.available_at.millis(),
+                e.payload,
+            )
+        })
+        .collect()
+}
+
+/// The window's bars of `timeframe` as stored (the latest version of each): values, source,
+/// availability and how many lower bars each was built from.
+fn stored_bars(
+    db: &Path,
+    timeframe: &str,
+) -> Vec<(canary_model::Candle, String, i64, Option<u32>)> {
+    use canary_model::{Symbol, Timestamp};
+    canary_store::Store::open_existing(db)
+        .unwrap()
+        .candles(
+            &Symbol::new("BTCUSDT").unwrap(),
+            timeframe.parse().unwrap(),
+            &canary_store::CandleQuery {
+                from: Some(Timestamp::parse(RESTART_FROM).unwrap()),
+                to: None,
+                asof: None,
+                last: None,
+            },
+        )
+        .unwrap()
+        .into_iter()
+        .map(|b| (b.candle, b.source, b.available_at.millis(), b.source_bars))
+        .collect()
+}
+
+/// The window run uninterrupted (`whole`), and run killed with SIGKILL ten days in and then
+/// run again whole (`restarted`), as the issue's tester did: the two databases and the
+/// uninterrupted run's output.
+fn whole_and_restarted(dir: &Path) -> (PathBuf, PathBuf, String) {
+    let whole = with_august(dir, "whole");
+    let out = run(&whole, &config(dir, "window", RESTART_FROM, RESTART_TO));
+    let restarted = with_august(dir, "restarted");
+    // 25 ms a 4h bar: the kill lands with most of the window still to come.
+    let paced = paced_config(dir, "paced", RESTART_FROM, RESTART_TO, 576_000.0);
+    run_then_stop(&restarted, &paced, Stop::Kill, |seen| {
+        seen.last()
+            .is_some_and(|l| l.contains("1d bar closed 2025-09-11T00:00:00Z"))
+    });
+    let stored = stored_events(&restarted).len();
+    assert!(
+        (60..RESTART_BARS).contains(&stored),
+        "killed ten days in: {stored} events stored"
+    );
+    run(&restarted, &config(dir, "window", RESTART_FROM, RESTART_TO));
+    (whole, restarted, out)
+}
+
+/// Issue 19, item 7: a bar-file run killed and run again stored every event again (774
+/// events became 1,060, then 1,548 after one more clean run). A restarted run, and a clean run
+/// after it, leave exactly the events of one uninterrupted run.
+#[test]
+fn shared_data_rerun_of_a_bar_file_stores_each_event_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (whole, restarted, _) = whole_and_restarted(d);
+    let expected = stored_events(&whole);
+    assert_eq!(expected.len(), RESTART_BARS, "one event per 4h bar");
+    let got = stored_events(&restarted);
+    assert_eq!(got.len(), expected.len(), "killed, then run again");
+    assert_eq!(got, expected);
+    run(&restarted, &config(d, "window", RESTART_FROM, RESTART_TO));
+    let again = stored_events(&restarted);
+    assert_eq!(again.len(), expected.len(), "and run once more");
+    assert_eq!(again, expected);
+}
+
+/// Issue 19, item 7: the events of a restarted run, replayed, built wrong daily bars (from 11
+/// 4h bars, 1.9 times the volume) and revised each day again with a one-bar day available
+/// from the wall clock. The replay builds and stores exactly the bars of the uninterrupted
+/// run, each available at its close.
+#[test]
+fn shared_data_replay_of_a_restarted_run_builds_the_same_bars() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (whole, restarted, whole_out) = whole_and_restarted(d);
+    let replayed = with_august(d, "replayed");
+    let cfg = d.join("replay.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[[market]]\nsymbol = \"BTCUSDT\"\ntimeframes = [\"4h\", \"1d\"]\n\n\
+             [[source]]\ntype = \"events\"\ndb = {restarted:?}\n\
+             from = \"{RESTART_FROM}\"\nto = \"{RESTART_TO}\"\n"
+        ),
+    )
+    .unwrap();
+    let out = run(&replayed, &cfg);
+    assert_eq!(
+        bar_lines(&out).len(),
+        RESTART_BARS + 44,
+        "bars closed in the replay"
+    );
+    assert_eq!(bar_lines(&out), bar_lines(&whole_out));
+    for tf in ["4h", "1d"] {
+        let bars = stored_bars(&replayed, tf);
+        assert_eq!(bars, stored_bars(&whole, tf), "{tf} bars stored");
+        let tf: canary_model::Timeframe = tf.parse().unwrap();
+        for (c, _, available_at, _) in &bars {
+            assert_eq!(
+                *available_at,
+                tf.close_of(c.open_time).millis(),
+                "the {tf} bar of {} is available at its close, not revised later",
+                c.open_time
+            );
+        }
+    }
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! The engine loop: events in order, bars stored at each close, alert rules checked then, the
 //! delivery task woken; a graceful end stores what was taken and sends what is pending.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,7 +9,7 @@ use std::time::Duration;
 use canary_model::{SourceKind, Symbol, Timeframe, Timestamp};
 use canary_news::sentiment::Lexicon;
 use canary_news::tags::Dictionary;
-use canary_store::{CandleQuery, NewCandle, NewEvent, Revisions, Source, Store};
+use canary_store::{CandleQuery, NewCandle, NewEvent, Revisions, Source, Store, event_content};
 use tokio::sync::{Notify, mpsc};
 
 use super::{Clock, Closed, Event, Processor, Stamped};
@@ -152,6 +152,57 @@ struct IntrabarRule {
     last_fired: Option<Timestamp>,
 }
 
+/// The occurrence of each event in its source's stream, which its stored identity ends with
+/// (`canary_store::NewEvent::occurrence`): how many events of the same content the source
+/// sent before it at the same time. Equal content means an equal own time, and a source sends
+/// each symbol's events in time order, so equal events come together: the events of each
+/// source's (and symbol's) latest time are counted, and the count starts again when that time
+/// moves on. Two equal trades of one millisecond are thus 0 and 1, in this run and in any run
+/// of the same input, so that a run given its input again (a restart, a bar file run twice, a
+/// replay) stores nothing twice; the same content again after the time has moved on is a
+/// repeat. Contents are counted by their hash (`canary_store::event_content`): two contents
+/// of one hash would only number the second 1, still stored.
+#[derive(Debug, Default)]
+struct Occurrences(HashMap<String, HashMap<String, Latest>>);
+
+/// The events of a source's symbol at its latest time: how many of each content.
+#[derive(Debug)]
+struct Latest {
+    time: Timestamp,
+    seen: HashMap<i64, u32>,
+}
+
+impl Occurrences {
+    fn next(&mut self, e: &Event, payload: &str) -> u32 {
+        let symbol = e.symbol().map_or("", Symbol::as_str);
+        if !self
+            .0
+            .get(e.source())
+            .is_some_and(|m| m.contains_key(symbol))
+        {
+            self.0.entry(e.source().to_string()).or_default().insert(
+                symbol.to_string(),
+                Latest {
+                    time: e.time(),
+                    seen: HashMap::new(),
+                },
+            );
+        }
+        let latest = self
+            .0
+            .get_mut(e.source())
+            .and_then(|m| m.get_mut(symbol))
+            .expect("inserted above");
+        if latest.time != e.time() {
+            latest.time = e.time();
+            latest.seen.clear();
+        }
+        let n = latest.seen.entry(event_content(payload)).or_insert(0);
+        *n += 1;
+        *n - 1
+    }
+}
+
 /// What a run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
@@ -184,6 +235,7 @@ pub struct Engine {
     /// Divergences found at this close, to notify.
     divergences: Vec<(CrossCheck, Timestamp, f64, f64, f64)>,
     events: Vec<NewEvent>,
+    occurrences: Occurrences,
     bars: Vec<(String, Closed)>,
     last_flush: std::time::Instant,
     summary: Summary,
@@ -237,6 +289,7 @@ impl Engine {
             divergences: Vec::new(),
             intrabar: BTreeMap::new(),
             events: Vec::new(),
+            occurrences: Occurrences::default(),
             bars: Vec::new(),
             last_flush: std::time::Instant::now(),
             summary: Summary::default(),
@@ -323,13 +376,16 @@ impl Engine {
         self.clock.observe(s.available_at);
         self.summary.events += 1;
         let e = &s.event;
+        let payload = serde_json::to_string(e).unwrap_or_default();
+        let occurrence = self.occurrences.next(e, &payload);
         self.events.push(NewEvent {
             source: e.source().to_string(),
             kind: e.kind().to_string(),
             symbol: e.symbol().map(|x| x.as_str().to_string()),
             event_time: e.time(),
             available_at: s.available_at,
-            payload: serde_json::to_string(e).unwrap_or_default(),
+            payload,
+            occurrence,
         });
         let source = e.source().to_string();
         if let Some(sym) = e.symbol() {
@@ -787,14 +843,17 @@ fn warm(store: &Store, p: &mut Processor, now: Timestamp) -> Result<(), EngineEr
         last: None,
     };
     let mut closes = Vec::new();
+    let mut latest_base = None;
     for tf in p.timeframes().collect::<Vec<_>>() {
         let bars = store.candles(&p.symbol, tf, &q)?;
-        closes.push(
-            bars.iter()
-                .filter(|b| tf.close_of(b.candle.open_time) <= now)
-                .map(|b| b.candle.close)
-                .collect::<Vec<_>>(),
-        );
+        let closed: Vec<_> = bars
+            .iter()
+            .filter(|b| tf.close_of(b.candle.open_time) <= now)
+            .collect();
+        if tf == p.base() {
+            latest_base = closed.last().map(|b| b.candle.open_time);
+        }
+        closes.push(closed.iter().map(|b| b.candle.close).collect::<Vec<_>>());
     }
     let widest = p.timeframes().last().unwrap_or(p.base());
     let base = store.candles(
@@ -806,7 +865,7 @@ fn warm(store: &Store, p: &mut Processor, now: Timestamp) -> Result<(), EngineEr
         },
     )?;
     let base: Vec<_> = base.into_iter().map(|b| b.candle).collect();
-    p.warm(&closes, &base, now);
+    p.warm(&closes, &base, latest_base, now);
     Ok(())
 }
 
@@ -979,6 +1038,91 @@ mod tests {
             p.rule
         );
         assert_eq!(p.values["BTCUSD"], 62_000.0);
+    }
+
+    /// Two equal trades of one millisecond (a venue without trade ids) are two events, stored
+    /// both; the same input run again, as after a restart, stores nothing twice (issue 19,
+    /// item 7), and a minute built from it is the same.
+    #[test]
+    fn equal_trades_are_stored_each_and_a_rerun_stores_nothing_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("t.db");
+        let m1: Timeframe = "1m".parse().unwrap();
+        let sym = Symbol::new("BTCUSD").unwrap();
+        let t0 = Timestamp::parse("2026-02-05T20:00:00Z").unwrap();
+        let trade = |ms: i64, price: f64| Stamped {
+            event: Event::Trade {
+                source: "test".into(),
+                symbol: sym.clone(),
+                time: Timestamp::from_millis(t0.millis() + ms),
+                price,
+                qty: 0.5,
+            },
+            available_at: Timestamp::from_millis(t0.millis() + ms),
+        };
+        let input = vec![
+            trade(10, 62_000.0),
+            trade(10, 62_000.0), // the same trade again: another one
+            trade(10, 62_001.0),
+            trade(10, 62_000.0), // and a third
+            trade(20_000, 62_010.0),
+            trade(61_000, 62_020.0), // closes the first minute
+        ];
+        let run = |input: Vec<Stamped>| {
+            let settings = EngineSettings {
+                db: db.clone(),
+                markets: vec![Market {
+                    symbol: sym.clone(),
+                    timeframes: vec![m1],
+                }],
+                source_kinds: BTreeMap::new(),
+                crosschecks: Vec::new(),
+                alerts: None,
+                system: None,
+                flush_every: Duration::from_secs(1),
+            };
+            let clock = Arc::new(ReplayClock::starting(t0));
+            let engine = Engine::new(settings, clock).unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let (tx, rx) = mpsc::channel(16);
+                for s in input {
+                    tx.send(s).await.unwrap();
+                }
+                drop(tx);
+                engine.run(rx, None).await.unwrap()
+            })
+        };
+        let stored = || {
+            Store::open(&db)
+                .unwrap()
+                .events(Timestamp::from_millis(0), Timestamp::from_millis(i64::MAX))
+                .unwrap()
+                .iter()
+                .map(|e| (e.event_time.millis() - t0.millis(), e.occurrence))
+                .collect::<Vec<_>>()
+        };
+        let first = run(input.clone());
+        assert_eq!(first.bars, 1);
+        let expected = [(10, 0), (10, 1), (10, 0), (10, 2), (20_000, 0), (61_000, 0)];
+        assert_eq!(stored(), expected);
+        let minute = |db: &std::path::Path| {
+            Store::open(db)
+                .unwrap()
+                .candles(&sym, m1, &CandleQuery::default())
+                .unwrap()
+        };
+        let built = minute(&db);
+        assert_eq!(
+            (built.len(), built[0].candle.volume, built[0].candle.trades),
+            (1, 2.5, Some(5))
+        );
+        run(input);
+        assert_eq!(stored(), expected, "run again");
+        assert_eq!(minute(&db), built);
     }
 
     /// An intrabar rule fires on the trade that crosses its line, at most once per bar, and

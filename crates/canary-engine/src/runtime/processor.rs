@@ -27,10 +27,18 @@ struct Lane {
 /// Trades or bars of one symbol into bars of each of its timeframes, lowest first: the lowest
 /// is built from trades (or taken as it comes, from bars of that timeframe); each higher one
 /// from the closed bars of the lowest.
+///
+/// Each base bar is taken once. A higher bar adds up every base bar it is given, so a base
+/// bar given again (a source, or a recording, that repeats itself) would count twice in it,
+/// and one given again after the higher bar closed would open that bar anew as a one-bar
+/// bar, a revision of a bar already stored. Input for the latest base bar taken or an
+/// earlier one is late: counted, never merged.
 #[derive(Debug)]
 pub struct Processor {
     pub symbol: Symbol,
     lanes: Vec<Lane>,
+    /// The open time of the latest base bar taken (closed here, or stored before a restart).
+    taken: Option<Timestamp>,
 }
 
 impl Processor {
@@ -48,7 +56,11 @@ impl Processor {
                 rsi: Rsi::new(14).expect("14 is a valid period"),
             })
             .collect();
-        Self { symbol, lanes }
+        Self {
+            symbol,
+            lanes,
+            taken: None,
+        }
     }
 
     /// The lowest timeframe (the one bars come in at).
@@ -64,15 +76,29 @@ impl Processor {
 
     /// Take one trade; closed bars go to `out`.
     pub fn trade(&mut self, time: Timestamp, price: f64, qty: f64, out: &mut Vec<Closed>) {
+        if self.is_taken(self.base().floor(time)) {
+            self.lanes[0].builder.late += 1;
+            return;
+        }
         if let Some((c, _)) = self.lanes[0].builder.push(Piece::trade(time, price, qty)) {
             self.closed(0, c, None, out);
         }
     }
 
     /// Take a closed bar of the base timeframe (from a source that sends bars, not trades);
-    /// closed bars go to `out`, this one first.
+    /// closed bars go to `out`, this one first. A bar at or before the latest one taken is
+    /// late (see the type's doc).
     pub fn bar(&mut self, candle: Candle, out: &mut Vec<Closed>) {
+        if self.is_taken(candle.open_time) {
+            self.lanes[0].builder.late += 1;
+            return;
+        }
         self.closed(0, candle, None, out);
+    }
+
+    /// Whether the base bar opening at `open_time` (or a later one) was taken already.
+    fn is_taken(&self, open_time: Timestamp) -> bool {
+        self.taken.is_some_and(|t| open_time <= t)
     }
 
     /// Close every bar whose close time has come by `now`.
@@ -85,9 +111,17 @@ impl Processor {
     }
 
     /// Resume after a restart: each timeframe's stored closes (oldest first) for its
-    /// indicators, and the stored base bars of each higher timeframe's open bucket at `now`,
-    /// so that a bar begun before the restart closes whole.
-    pub fn warm(&mut self, closes: &[Vec<f64>], base_bars: &[Candle], now: Timestamp) {
+    /// indicators, the stored base bars of each higher timeframe's open bucket at `now`, so
+    /// that a bar begun before the restart closes whole, and the open time of the latest
+    /// stored base bar closed by `now`, taken already.
+    pub fn warm(
+        &mut self,
+        closes: &[Vec<f64>],
+        base_bars: &[Candle],
+        latest_base: Option<Timestamp>,
+        now: Timestamp,
+    ) {
+        self.taken = self.taken.max(latest_base);
         for (lane, cs) in self.lanes.iter_mut().zip(closes) {
             lane.rsi.reset();
             for c in cs {
@@ -164,6 +198,7 @@ impl Processor {
     ) {
         self.emit(i, candle, source_bars, out);
         if i == 0 {
+            self.taken = self.taken.max(Some(candle.open_time));
             // Every higher timeframe is built from the base bars (each is a multiple of it).
             let piece = Piece::bar(&candle);
             for j in 1..self.lanes.len() {
@@ -224,6 +259,50 @@ mod tests {
         // A rising series: RSI 100 once past its lookback of 14 closes.
         assert_eq!(minutes[13].rsi14, None);
         assert_eq!(minutes[14].rsi14, Some(100.0));
+    }
+
+    /// Each 4h bar of a day given twice, as a replay of a recording that stored every event
+    /// twice gives them: the day is built once, from six bars, and the copies are late.
+    #[test]
+    fn a_bar_given_twice_is_taken_once() {
+        let h4: Timeframe = "4h".parse().unwrap();
+        let mut p = Processor::new(Symbol::new("BTCUSDT").unwrap(), vec![h4, Timeframe::D1]);
+        let t0 = 1_769_904_000_000_i64; // 2026-02-01T00:00:00Z
+        let mut out = Vec::new();
+        for k in 0..6_i64 {
+            let open = Timestamp::from_millis(t0 + k * 14_400_000);
+            let bar = Candle::new(open, 100.0, 101.0, 99.0, 100.5, 10.0, None, None).unwrap();
+            for _copy in 0..2 {
+                p.bar(bar, &mut out);
+                p.tick(h4.close_of(open), &mut out);
+            }
+        }
+        let days: Vec<_> = out
+            .iter()
+            .filter(|c| c.timeframe == Timeframe::D1)
+            .collect();
+        assert_eq!(days.len(), 1, "{days:?}");
+        assert_eq!(
+            (days[0].source_bars, days[0].candle.volume),
+            (Some(6), 60.0)
+        );
+        assert_eq!(out.len(), 7, "six 4h bars and the day");
+        assert_eq!(p.late(), 6, "the copies");
+        // After a restart, the stored bars are taken already; a trade for one is late too.
+        let mut resumed = Processor::new(Symbol::new("BTCUSDT").unwrap(), vec![h4]);
+        let last = Timestamp::from_millis(t0 + 5 * 14_400_000);
+        resumed.warm(&[vec![100.5]], &[], Some(last), h4.close_of(last));
+        let mut after = Vec::new();
+        resumed.trade(
+            Timestamp::from_millis(last.millis() + 60_000),
+            1.0,
+            1.0,
+            &mut after,
+        );
+        resumed.bar(out[0].candle, &mut after);
+        assert!(after.is_empty(), "{after:?}");
+        assert_eq!(resumed.late(), 2);
+        assert!(resumed.intrabar(h4).is_none(), "nothing opened");
     }
 
     #[test]
