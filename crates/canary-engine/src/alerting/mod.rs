@@ -187,7 +187,7 @@ fn known_symbols(
                 "rule",
                 canary_alerts::rule::excerpt(rule),
                 &format!(
-                    "no bars of {symbol} are stored (stored: {known}); check the spelling, or import its bars first (or, for a market canary run is about to stream, allow rules before data)"
+                    "no bars of {symbol} are stored (stored: {known}); check the spelling, or import its bars first"
                 ),
             ));
         }

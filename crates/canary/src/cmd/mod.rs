@@ -84,6 +84,15 @@ pub fn hint(e: EngineError) -> anyhow::Error {
         EngineError::Source(s) if s.to_string().contains("raise the timeout") => {
             Some("raise it with --timeout SECONDS".to_string())
         }
+        EngineError::Param { reason, .. } if reason.contains("check the spelling, or import its bars") => {
+            Some("for a market canary run is about to stream, pass --before-data".to_string())
+        }
+        EngineError::Param { reason, .. } if reason.contains("public addresses only") => {
+            Some("if the address is yours, pass --allow-private (and set [alerts] allow_private = true for canary run)".to_string())
+        }
+        EngineError::Param { name: "token", .. } => {
+            Some("issue one with canary tokens create --name NAME, or leave --token out to act as the operator".to_string())
+        }
         _ => None,
     };
     match extra {
