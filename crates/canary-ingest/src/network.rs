@@ -258,12 +258,8 @@ pub fn read_network_from(
                     format!("{text:?} is not a number"),
                 )
             })?;
-            if !v.is_finite() || v < 0.0 {
-                return Err(err(
-                    Some(line),
-                    Some(&header[*c]),
-                    format!("{v} is not a finite value ≥ 0 ({})", spec.series.unit()),
-                ));
+            if let Some(why) = spec.series.refuse(v) {
+                return Err(err(Some(line), Some(&header[*c]), why));
             }
             values.push((line, t, v));
         }
@@ -325,9 +321,20 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(
-            e.ends_with(":3: difficulty: -3 is not a finite value ≥ 0 ()"),
+            e.ends_with(":3: difficulty: -3 is not a finite value ≥ 0"),
             "{e}"
         );
+        // Issue 19, item 8: values whose arithmetic would overflow are refused at import.
+        let f = file("Date,difficulty\n2020-04-11,1.5e13\n2020-04-12,1e300\n");
+        let e = read_network(
+            f.path(),
+            NetworkKind::Difficulty,
+            &[],
+            &TimeRange::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains(":3: difficulty: 1e300 is above 1e20"), "{e}");
         let f = file("Date,difficulty\n2020-04-11T05:00:00Z,1\n");
         assert!(
             read_network(

@@ -25,7 +25,7 @@ mod symbol;
 mod time;
 mod timeframe;
 
-pub use candle::{Candle, CandleError, CandleField};
+pub use candle::{Candle, CandleError, CandleField, MAX_PRICE, MAX_TRADES, MAX_VOLUME, MIN_PRICE};
 pub use claim::{Claim, ClaimId, ClaimSet, DanglingInput, Derivation, Method, Provenance};
 pub use source::{SourceKind, SourceKindError};
 pub use symbol::{Symbol, SymbolError};

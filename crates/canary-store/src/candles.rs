@@ -371,6 +371,32 @@ impl Record for CandleRecord<'_> {
             describe(&self.row.candle),
         )
     }
+
+    fn invalid(&self) -> Option<(String, String)> {
+        invalid_bar(&self.row.candle, self.symbol, self.tf)
+    }
+}
+
+/// Why a bar may not be stored, if it may not (what [`Candle::new`] refuses: values not
+/// finite or beyond the bounds that keep the analytics finite), with what the bar is.
+fn invalid_bar(c: &Candle, symbol: &Symbol, tf: Timeframe) -> Option<(String, String)> {
+    Candle::new(
+        c.open_time,
+        c.open,
+        c.high,
+        c.low,
+        c.close,
+        c.volume,
+        c.quote_volume,
+        c.trades,
+    )
+    .err()
+    .map(|e| {
+        (
+            format!("{symbol} {tf} bar at {}", c.open_time),
+            e.to_string(),
+        )
+    })
 }
 
 /// A block's bar as a valid candle, or the error naming it.
@@ -553,6 +579,9 @@ impl Store {
         let mut misfit = None;
         for row in rows.by_ref() {
             let (tag, row) = row.map_err(WriteError::Input)?;
+            if let Some((what, reason)) = invalid_bar(&row.candle, symbol, tf) {
+                return Err(StoreError::Invalid { tag, what, reason }.into());
+            }
             if !packer.fits(&row) {
                 misfit = Some((tag, row));
                 break;
@@ -1090,6 +1119,42 @@ mod tests {
             candle,
             available_at: Timestamp::from_millis(t + 3_600_000),
             source_bars: None,
+        }
+    }
+
+    /// Issue 19, item 8: a resample once stored an `inf` volume, and every later read of the
+    /// series failed. The write refuses a value that is not finite (or beyond the bounds),
+    /// whether the bar would go to a block or a row, and writes nothing.
+    #[test]
+    fn non_finite_values_are_never_stored() {
+        let mut s = Store::in_memory().unwrap();
+        let sym = Symbol::new("BTCUSDT").unwrap();
+        for (n, bad_at) in [(10_usize, 3_usize), (200, 150)] {
+            let mut rows: Vec<_> = (0..n as i64).map(|i| bar(i * 3_600_000, 100.0)).collect();
+            rows[bad_at].candle.volume = f64::INFINITY;
+            let e = s
+                .insert_candles(
+                    &sym,
+                    Timeframe::H1,
+                    Source::real("t"),
+                    Timestamp::from_millis(0),
+                    &rows,
+                    Revisions::Keep,
+                    |_| {},
+                )
+                .unwrap_err();
+            assert!(
+                matches!(&e, StoreError::Invalid { tag, .. } if *tag == bad_at as u64),
+                "{e}"
+            );
+            assert!(
+                e.to_string().contains("volume: inf is not a finite volume"),
+                "{e}"
+            );
+            assert!(
+                s.series().unwrap().iter().all(|x| x.bars == 0),
+                "nothing stored"
+            );
         }
     }
 
