@@ -139,3 +139,35 @@ fn item8_levels_watch_and_analyze_neither_panic_nor_hang_on_huge_but_allowed_val
         assert!(out.status.success(), "{cmd}: {err}");
     }
 }
+
+// Item 9: unbounded echo and memory on a huge field.
+
+#[test]
+fn item9_a_5_mb_field_is_refused_with_a_short_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let rows = rows_4h(3);
+    let huge = "9".repeat(5 * 1024 * 1024);
+    let text = format!("{HEADER}{}\n{huge},1,1,1,1,1\n{}\n", rows[0], rows[1]);
+    let file = write(dir.path(), "wide.csv", &text);
+    let out = canary(&db, &["import", &file, "--symbol", "BTCUSDT"]);
+    let err = stderr(&out);
+    assert!(!out.status.success());
+    assert!(err.len() < 600, "{} bytes of error", err.len());
+    assert!(
+        err.contains("wide.csv:3: the record is 5242890 bytes; at most 65536"),
+        "{err}"
+    );
+    // A long field under the record's bound is quoted by an excerpt with its length.
+    let long = "x".repeat(10_000);
+    let text = format!("{HEADER}{}\n{},{long},1,1,1,1\n", rows[0], &rows[1][..20]);
+    let file = write(dir.path(), "long.csv", &text);
+    let out = canary(&db, &["import", &file, "--symbol", "BTCUSDT"]);
+    let err = stderr(&out);
+    assert!(!out.status.success());
+    assert!(err.len() < 600, "{} bytes of error: {err}", err.len());
+    assert!(
+        err.contains("long.csv:3: open: \"xxxx") && err.contains("…\" (10000 characters)"),
+        "{err}"
+    );
+}
