@@ -43,6 +43,20 @@ pub enum ResampleError {
     Unordered { at: Timestamp },
 }
 
+/// Whether `to` bars can be built from `from` bars: longer, and a whole multiple.
+///
+/// # Errors
+/// [`ResampleError::NotLonger`] or [`ResampleError::NotMultiple`].
+pub fn check_timeframes(from: Timeframe, to: Timeframe) -> Result<(), ResampleError> {
+    if to <= from {
+        return Err(ResampleError::NotLonger { from, to });
+    }
+    if !to.is_multiple_of(from) {
+        return Err(ResampleError::NotMultiple { from, to });
+    }
+    Ok(())
+}
+
 /// Resample `bars` (of timeframe `from`, in time order, each with its availability time) into
 /// `to` bars as of `asof`. Source bars not yet available at `asof` are ignored.
 ///
@@ -55,12 +69,7 @@ pub fn resample(
     to: Timeframe,
     asof: Timestamp,
 ) -> Result<Vec<Resampled>, ResampleError> {
-    if to <= from {
-        return Err(ResampleError::NotLonger { from, to });
-    }
-    if !to.is_multiple_of(from) {
-        return Err(ResampleError::NotMultiple { from, to });
-    }
+    check_timeframes(from, to)?;
     let expected = u32::try_from(to.duration_ms() / from.duration_ms()).unwrap_or(u32::MAX);
     let mut out: Vec<Resampled> = Vec::new();
     let mut prev: Option<Timestamp> = None;

@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -170,4 +171,314 @@ fn item9_a_5_mb_field_is_refused_with_a_short_error() {
         err.contains("long.csv:3: open: \"xxxx") && err.contains("…\" (10000 characters)"),
         "{err}"
     );
+}
+
+// Item 11: the import and command-line messages.
+
+#[test]
+fn item11_resample_to_the_same_timeframe_says_the_target_must_be_longer() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let file = write(
+        dir.path(),
+        "a.csv",
+        &(HEADER.to_string() + &rows_4h(12).join("\n")),
+    );
+    ok(&canary(&db, &["import", &file, "--symbol", "BTCUSDT"]));
+    let out = canary(
+        &db,
+        &[
+            "resample", "--symbol", "BTCUSDT", "--from", "4h", "--to", "4h",
+        ],
+    );
+    let err = stderr(&out);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("must be longer than") && !err.contains("whole multiple of 4h"),
+        "{err}"
+    );
+    // Said before looking for bars, and the other way round too.
+    let out = canary(
+        &db,
+        &["resample", "--symbol", "NONE", "--from", "1d", "--to", "4h"],
+    );
+    assert!(
+        stderr(&out).contains("must be longer than"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn item11_tf_1capital_m_is_refused_as_months_are_no_timeframe() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let file = write(
+        dir.path(),
+        "a.csv",
+        &(HEADER.to_string() + &rows_4h(12).join("\n")),
+    );
+    let out = canary(&db, &["import", &file, "--symbol", "BTCUSDT", "--tf", "1M"]);
+    let err = stderr(&out);
+    assert!(!out.status.success(), "1M was taken: {}", ok(&out));
+    assert!(
+        err.contains("1m is a minute") && err.contains("months"),
+        "{err}"
+    );
+    let out = canary(
+        &db,
+        &["resample", "--symbol", "X", "--from", "4h", "--to", "1M"],
+    );
+    assert!(stderr(&out).contains("months"), "{}", stderr(&out));
+    // Lower case is a minute, and the other names still read case-insensitively.
+    for tf in ["4H", "H4", "h4"] {
+        let out = canary(
+            &db,
+            &[
+                "import",
+                &file,
+                "--symbol",
+                "BTCUSDT",
+                "--tf",
+                tf,
+                "--dry-run",
+            ],
+        );
+        assert!(out.status.success(), "{tf}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn item11_an_ambiguous_analysis_id_prefix_says_so_and_lists_matches() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    ok(&canary(
+        &db,
+        &[
+            "simulate",
+            "--tf",
+            "4h",
+            "--bars",
+            "800",
+            "--seed",
+            "3",
+            "--start",
+            "2025-06-01T00:00:00Z",
+            "--store",
+        ],
+    ));
+    for asof in ["2025-10-01T00:00:00Z", "2025-10-02T00:00:00Z"] {
+        let out = canary(&db, &["analyze", "--symbol", "BTCUSDT", "--asof", asof]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let list = ok(&canary(&db, &["analyses", "list", "--wide"]));
+    let ids: Vec<&str> = list
+        .split_whitespace()
+        .filter(|w| w.len() == 17 && w.starts_with('a'))
+        .collect();
+    assert_eq!(ids.len(), 2, "{list}");
+    let out = canary(&db, &["analyses", "show", "a"]);
+    let err = stderr(&out);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("ambiguous")
+            && err.contains("2 analyses")
+            && ids.iter().all(|i| err.contains(i)),
+        "{err}"
+    );
+    let out = canary(&db, &["analyses", "show", "azzz"]);
+    assert!(
+        stderr(&out).contains("no analysis azzz"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn item11_a_utf16_file_is_named_with_how_to_convert_it_and_a_utf8_bom_is_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let text = HEADER.to_string() + &rows_4h(12).join("\n") + "\n";
+    let utf16 = |bom: bool, big: bool| {
+        let mut b: Vec<u8> = Vec::new();
+        let mut units = Vec::new();
+        if bom {
+            units.push(0xfeff_u16);
+        }
+        units.extend(text.encode_utf16());
+        for u in units {
+            b.extend(if big {
+                u.to_be_bytes()
+            } else {
+                u.to_le_bytes()
+            });
+        }
+        b
+    };
+    for (name, bytes, says) in [
+        ("le.csv", utf16(true, false), "UTF-16 (little-endian"),
+        ("be.csv", utf16(true, true), "UTF-16 (big-endian"),
+        ("nobom.csv", utf16(false, false), "UTF-16 (little-endian"),
+    ] {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        let out = canary(&db, &["import", p.to_str().unwrap(), "--symbol", "X"]);
+        let err = stderr(&out);
+        assert!(!out.status.success());
+        assert!(
+            err.contains(says) && err.contains("iconv -f UTF-16") && !err.contains("invalid utf-8"),
+            "{name}: {err}"
+        );
+    }
+    let p = dir.path().join("bom.csv");
+    std::fs::write(&p, [&[0xef, 0xbb, 0xbf][..], text.as_bytes()].concat()).unwrap();
+    let out = ok(&canary(
+        &db,
+        &["import", p.to_str().unwrap(), "--symbol", "X"],
+    ));
+    assert!(out.starts_with("imported 12 bars"), "{out}");
+}
+
+#[test]
+fn item11_a_semicolon_separated_file_gets_a_hint_and_reads_with_delimiter() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let text = (HEADER.to_string() + &rows_4h(12).join("\n")).replace(',', ";");
+    let file = write(dir.path(), "semi.csv", &text);
+    let out = canary(&db, &["import", &file, "--symbol", "X"]);
+    let err = stderr(&out);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("semicolon-separated") && err.contains("--delimiter ';'"),
+        "{err}"
+    );
+    let out = ok(&canary(
+        &db,
+        &["import", &file, "--symbol", "X", "--delimiter", ";"],
+    ));
+    assert!(out.starts_with("imported 12 bars"), "{out}");
+    let tabs = write(dir.path(), "tabs.csv", &text.replace(';', "\t"));
+    let err = stderr(&canary(&db, &["import", &tabs, "--symbol", "Y"]));
+    assert!(err.contains("tab-separated"), "{err}");
+    let out = canary(
+        &db,
+        &[
+            "indicators",
+            "--input",
+            &file,
+            "--delimiter",
+            ";",
+            "--ind",
+            "rsi",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// A loopback server answering `/good` with an RSS feed, `/gzip` with a gzip-compressed body
+/// without Content-Encoding, and anything else with a 500 and binary bytes.
+fn hostile_feeds() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let rss = std::fs::read(
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../canary-ingest/tests/data/feeds/rss2.xml"),
+    )
+    .unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            while !String::from_utf8_lossy(&buf).contains("\r\n\r\n") {
+                let n = s.read(&mut chunk).unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            let req = String::from_utf8_lossy(&buf).to_ascii_lowercase();
+            // Bytes a terminal would act on (clear the screen, set the title, ring).
+            let binary = b"\x1b[2J\x1b]0;owned\x07\x00\xff\xfe".to_vec();
+            let (status, body) = if req.starts_with("get /good") {
+                ("200 OK", rss.clone())
+            } else if req.starts_with("get /gzip") {
+                // The gzip magic, then the same bytes.
+                ("200 OK", [&b"\x1f\x8b\x08\x00"[..], &binary].concat())
+            } else {
+                ("500 Internal Server Error", binary)
+            };
+            let head = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: application/rss+xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = s.write_all(head.as_bytes());
+            let _ = s.write_all(&body);
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn item11_a_gzip_feed_body_is_never_printed_raw() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("n.db");
+    let base = hostile_feeds();
+    let (gz, broken) = (format!("{base}/gzip"), format!("{base}/broken"));
+    ok(&canary(&db, &["news", "feeds", "add", &gz]));
+    ok(&canary(&db, &["news", "feeds", "add", &broken]));
+    let out = canary(&db, &["news", "poll", "--all"]);
+    let list = canary(&db, &["news", "feeds", "list", "--wide"]);
+    for o in [&out, &list] {
+        let all = [&o.stdout[..], &o.stderr[..]].concat();
+        assert!(
+            !all.iter()
+                .any(|&b| b == 0x1b || b == 0x07 || b == 0x1f || b == 0),
+            "raw bytes printed: {}",
+            String::from_utf8_lossy(&all)
+        );
+        assert!(
+            !String::from_utf8_lossy(&all).contains('\u{fffd}'),
+            "{}",
+            String::from_utf8_lossy(&all)
+        );
+    }
+    let text = String::from_utf8_lossy(&[&out.stdout[..], &out.stderr[..]].concat()).into_owned();
+    assert!(
+        text.contains("gzip-compressed body that the server sent without Content-Encoding"),
+        "{text}"
+    );
+    assert!(
+        text.contains("HTTP 500") && text.contains("binary"),
+        "{text}"
+    );
+}
+
+#[test]
+fn item11_news_poll_fails_when_any_feed_fails_and_keeps_what_the_others_brought() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("n.db");
+    let base = hostile_feeds();
+    let (good, bad) = (format!("{base}/good"), format!("{base}/down"));
+    ok(&canary(&db, &["news", "feeds", "add", &good]));
+    ok(&canary(&db, &["news", "feeds", "add", &bad]));
+    let out = canary(&db, &["news", "poll", "--all"]);
+    let err = stderr(&out);
+    assert!(!out.status.success(), "exit 0 with a failed feed: {err}");
+    assert!(
+        err.contains("1 of 2 feeds failed") && err.contains(&format!("{bad}: HTTP 500")),
+        "{err}"
+    );
+    let items = ok(&canary(
+        &db,
+        &[
+            "news",
+            "list",
+            "--asof",
+            "2026-02-06T05:00:00Z",
+            "--format",
+            "csv",
+        ],
+    ));
+    assert_eq!(parse_csv(&items).1.len(), 2, "{items}");
 }

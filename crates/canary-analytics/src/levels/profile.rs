@@ -237,10 +237,10 @@ mod tests {
         #[test]
         fn window_max_is_the_plain_maximum(s in proptest::collection::vec(0.0f64..10.0, 1..60), back in 0usize..70, ahead in 0usize..70) {
             let got = window_max(&s, back, ahead);
-            for i in 0..s.len() {
+            for (i, &g) in got.iter().enumerate() {
                 let (a, b) = (i.saturating_sub(back), (i + ahead).min(s.len() - 1));
                 let want = s[a..=b].iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                prop_assert_eq!(got[i], want);
+                prop_assert_eq!(g, want);
             }
         }
 

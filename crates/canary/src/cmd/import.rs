@@ -15,7 +15,7 @@ pub fn run(db: &Path, a: &ImportArgs) -> Result<()> {
         None => Vec::new(),
     };
     let opts = ImportOptions {
-        delimiter: None,
+        delimiter: a.delimiter,
         timeframe: a.tf,
         map,
         range: TimeRange {
