@@ -909,7 +909,9 @@ fn check_range(rows: &[Row], tf: Timeframe, range: &TimeRange) -> Result<(), (u6
     }
 }
 
-/// The timeframe whose duration is the most common spacing between consecutive bars.
+/// The timeframe whose duration is the most common spacing between consecutive bars; a tie
+/// between two spacings is refused (the bars off the grid of the one chosen would otherwise
+/// decide nothing, or everything).
 fn detect_timeframe(rows: &[Row]) -> Result<Timeframe, String> {
     if rows.len() < 2 {
         return Err("one bar is not enough to detect the timeframe: give the timeframe".into());
@@ -920,10 +922,41 @@ fn detect_timeframe(rows: &[Row]) -> Result<Timeframe, String> {
             .entry(w[1].candle.open_time.millis() - w[0].candle.open_time.millis())
             .or_default() += 1;
     }
-    let (&spacing, _) = counts
+    let most = counts.values().copied().max().unwrap_or(0);
+    let mut tied: Vec<i64> = counts
         .iter()
-        .max_by_key(|&(&d, &n)| (n, std::cmp::Reverse(d)))
-        .expect("at least one spacing");
+        .filter(|&(_, &n)| n == most)
+        .map(|(&d, _)| d)
+        .collect();
+    tied.sort_unstable();
+    // A tied spacing that is no timeframe is a gap (3h between 1h bars). Between two that
+    // are timeframes, one odd step must not decide: the shorter once won, and a 4h file with
+    // one bar an hour after another was stored as a 1h series.
+    if tied
+        .iter()
+        .filter(|&&d| Timeframe::from_duration_ms(d).is_some())
+        .count()
+        == 1
+    {
+        tied.retain(|&d| Timeframe::from_duration_ms(d).is_some());
+    }
+    if let [a, b, ..] = tied[..] {
+        let name = |d: i64| {
+            Timeframe::from_duration_ms(d)
+                .map_or_else(|| format!("{} s", d / 1000), |t| t.to_string())
+        };
+        return Err(format!(
+            "the bars are as often {} apart as {} ({most} times each{}): the timeframe is ambiguous; give the timeframe",
+            name(a),
+            name(b),
+            if rows.len() >= HEAD_BARS {
+                format!(" in the first {HEAD_BARS} bars")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    let spacing = tied[0];
     Timeframe::from_duration_ms(spacing).ok_or_else(|| {
         format!(
             "the bars are most often {} s apart, which is no known timeframe (1m 5m 15m 1h 4h 1d 1w): give the timeframe",
@@ -1264,5 +1297,33 @@ mod tests {
         let p = read_candles(f.path(), &opts).unwrap();
         assert_eq!((p.rows.len(), p.partial_skipped, p.simulated), (2, 1, true));
         assert!(p.gaps.is_empty(), "a skipped partial bar is not a gap");
+    }
+
+    /// Issue 19, item 12: three 4h bars, the last an hour after the one before, were read as
+    /// a 1h series with a gap. A tie between spacings is refused; the most common decides.
+    #[test]
+    fn one_odd_step_does_not_decide_the_timeframe() {
+        let read = |times: &[&str]| {
+            let rows: Vec<String> = times.iter().map(|t| format!("{t},1,1,1,1,1")).collect();
+            let f = file(&format!(
+                "time,open,high,low,close,volume\n{}\n",
+                rows.join("\n")
+            ));
+            read_candles(f.path(), &ImportOptions::default())
+        };
+        let e = read(&["2025-01-01T00:00", "2025-01-01T04:00", "2025-01-01T05:00"]).unwrap_err();
+        assert!(
+            e.reason.contains("as often 1h apart as 4h") && e.reason.contains("give the timeframe"),
+            "{e}"
+        );
+        let e = read(&[
+            "2025-01-01T00:00",
+            "2025-01-01T04:00",
+            "2025-01-01T08:00",
+            "2025-01-01T09:00",
+        ])
+        .unwrap_err();
+        assert_eq!((e.line, e.field.as_deref()), (Some(5), Some("time")), "{e}");
+        assert!(e.reason.contains("not aligned to 4h"), "{e}");
     }
 }

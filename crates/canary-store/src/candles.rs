@@ -624,6 +624,61 @@ impl Store {
         Ok(report)
     }
 
+    /// The open time of the latest stored bar of a series before `first`, and of the
+    /// earliest after `last` (whatever their versions): where a new run of bars meets what
+    /// was stored, for the gaps an import reports at its ends.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn open_times_around(
+        &self,
+        symbol: &Symbol,
+        tf: Timeframe,
+        first: Timestamp,
+        last: Timestamp,
+    ) -> Result<(Option<Timestamp>, Option<Timestamp>), StoreError> {
+        let Some(sid) = series_id(&self.conn, symbol, tf)? else {
+            return Ok((None, None));
+        };
+        let (first, last) = (first.millis(), last.millis());
+        let row_before: Option<i64> = self.conn.query_row(
+            "SELECT MAX(open_time) FROM candles WHERE series_id = ?1 AND open_time < ?2",
+            params![sid, first],
+            |r| r.get(0),
+        )?;
+        let row_after: Option<i64> = self.conn.query_row(
+            "SELECT MIN(open_time) FROM candles WHERE series_id = ?1 AND open_time > ?2",
+            params![sid, last],
+            |r| r.get(0),
+        )?;
+        let mut block_before: Option<i64> = None;
+        for_each_block(&self.conn, sid, i64::MIN, first - 1, i64::MAX, true, |b| {
+            block_before = b
+                .bars
+                .iter()
+                .map(|x| x.open_time)
+                .filter(|&t| t < first)
+                .max();
+            block_before.is_none()
+        })?;
+        let mut block_after: Option<i64> = None;
+        for_each_block(&self.conn, sid, last + 1, i64::MAX, i64::MAX, false, |b| {
+            block_after = b
+                .bars
+                .iter()
+                .map(|x| x.open_time)
+                .filter(|&t| t > last)
+                .min();
+            block_after.is_none()
+        })?;
+        let before = row_before.into_iter().chain(block_before).max();
+        let after = row_after.into_iter().chain(block_after).min();
+        Ok((
+            before.map(Timestamp::from_millis),
+            after.map(Timestamp::from_millis),
+        ))
+    }
+
     /// Call `f` with the open time of every stored bar of a series from `from` to `to`
     /// (inclusive), in order, whatever its version: the times a gap report reads.
     ///
@@ -1120,6 +1175,44 @@ mod tests {
             available_at: Timestamp::from_millis(t + 3_600_000),
             source_bars: None,
         }
+    }
+
+    /// Issue 19, item 12: the bars stored next to a new run, in blocks or rows, for the gaps
+    /// an import reports at its ends.
+    #[test]
+    fn the_stored_bars_around_a_run_are_found_in_blocks_and_rows() {
+        let mut s = Store::in_memory().unwrap();
+        let sym = Symbol::new("BTCUSDT").unwrap();
+        let h = 3_600_000;
+        for hours in [0..100, 300..311] {
+            let rows: Vec<_> = hours.map(|i| bar(i * h, 100.0)).collect();
+            s.insert_candles(
+                &sym,
+                Timeframe::H1,
+                Source::real("t"),
+                Timestamp::from_millis(0),
+                &rows,
+                Revisions::Keep,
+                |_| {},
+            )
+            .unwrap();
+        }
+        let around = |a: i64, b: i64| {
+            let (x, y) = s
+                .open_times_around(
+                    &sym,
+                    Timeframe::H1,
+                    Timestamp::from_millis(a * h),
+                    Timestamp::from_millis(b * h),
+                )
+                .unwrap();
+            (x.map(|t| t.millis() / h), y.map(|t| t.millis() / h))
+        };
+        assert_eq!(around(150, 160), (Some(99), Some(300)));
+        assert_eq!(around(305, 305), (Some(304), Some(306)));
+        assert_eq!(around(50, 50), (Some(49), Some(51)));
+        assert_eq!(around(-5, -1), (None, Some(0)));
+        assert_eq!(around(311, 400), (Some(310), None));
     }
 
     /// Issue 19, item 8: a resample once stored an `inf` volume, and every later read of the

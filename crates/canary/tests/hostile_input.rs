@@ -482,3 +482,58 @@ fn item11_news_poll_fails_when_any_feed_fails_and_keeps_what_the_others_brought(
     ));
     assert_eq!(parse_csv(&items).1.len(), 2, "{items}");
 }
+
+// Item 12: the gaps and the timeframe of an import.
+
+#[test]
+fn item12_an_import_reports_the_gap_between_stored_bars_and_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let rows = rows_4h(200);
+    let first = write(
+        dir.path(),
+        "first.csv",
+        &(HEADER.to_string() + &rows[..60].join("\n")),
+    );
+    // 16 days (96 bars) later.
+    let later = write(
+        dir.path(),
+        "later.csv",
+        &(HEADER.to_string() + &rows[156..].join("\n")),
+    );
+    ok(&canary(&db, &["import", &first, "--symbol", "X"]));
+    let out = ok(&canary(&db, &["import", &later, "--symbol", "X"]));
+    assert!(out.contains("1 gaps") && out.contains("(96 bars)"), "{out}");
+    // And the gap after the file, before bars already stored.
+    let before = write(
+        dir.path(),
+        "before.csv",
+        &(HEADER.to_string() + &rows[70..80].join("\n")),
+    );
+    let out = ok(&canary(&db, &["import", &before, "--symbol", "X"]));
+    assert!(
+        out.contains("2 gaps") && out.contains("(10 bars)") && out.contains("(76 bars)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn item12_a_4h_file_with_one_bar_an_hour_after_the_previous_is_not_taken_for_1h() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let text = format!(
+        "{HEADER}2025-01-01T00:00:00Z,10,11,9,10,1\n2025-01-01T04:00:00Z,10,11,9,10,1\n2025-01-01T05:00:00Z,10,11,9,10,1\n"
+    );
+    let file = write(dir.path(), "odd.csv", &text);
+    let out = canary(&db, &["import", &file, "--symbol", "X"]);
+    let err = stderr(&out);
+    assert!(!out.status.success(), "stored: {}", ok(&out));
+    assert!(err.contains("odd.csv") && err.contains("--tf"), "{err}");
+    // Told the timeframe, the odd bar is named by its line.
+    let out = canary(&db, &["import", &file, "--symbol", "X", "--tf", "4h"]);
+    assert!(
+        stderr(&out).contains("odd.csv:4: time:"),
+        "{}",
+        stderr(&out)
+    );
+}
