@@ -25,26 +25,51 @@ pub struct Resampled {
 /// Why bars cannot be resampled.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ResampleError {
+    #[error(
+        "cannot build {to} bars from {from} bars: the timeframe built must be longer than the source's ({to} is not longer than {from})"
+    )]
+    NotLonger { from: Timeframe, to: Timeframe },
     #[error("cannot build {to} bars from {from} bars: {to} must be a whole multiple of {from}")]
     NotMultiple { from: Timeframe, to: Timeframe },
+    /// A bucket whose sums leave the bounds of a bar (volumes summed past the largest
+    /// accepted, or to infinity): never stored.
+    #[error("the {to} bar at {bucket} would not be a valid bar: {reason}; nothing was built")]
+    Invalid {
+        to: Timeframe,
+        bucket: Timestamp,
+        reason: String,
+    },
     #[error("source bars are not in increasing time order at {at}")]
     Unordered { at: Timestamp },
+}
+
+/// Whether `to` bars can be built from `from` bars: longer, and a whole multiple.
+///
+/// # Errors
+/// [`ResampleError::NotLonger`] or [`ResampleError::NotMultiple`].
+pub fn check_timeframes(from: Timeframe, to: Timeframe) -> Result<(), ResampleError> {
+    if to <= from {
+        return Err(ResampleError::NotLonger { from, to });
+    }
+    if !to.is_multiple_of(from) {
+        return Err(ResampleError::NotMultiple { from, to });
+    }
+    Ok(())
 }
 
 /// Resample `bars` (of timeframe `from`, in time order, each with its availability time) into
 /// `to` bars as of `asof`. Source bars not yet available at `asof` are ignored.
 ///
 /// # Errors
-/// When `to` is not a multiple of `from`, or the bars are out of order.
+/// When `to` is not longer than `from` or not a multiple of it, the bars are out of order, or
+/// a bucket's sums leave the bounds of a valid bar ([`Candle::new`]).
 pub fn resample(
     bars: &[(Candle, Timestamp)],
     from: Timeframe,
     to: Timeframe,
     asof: Timestamp,
 ) -> Result<Vec<Resampled>, ResampleError> {
-    if !to.is_multiple_of(from) {
-        return Err(ResampleError::NotMultiple { from, to });
-    }
+    check_timeframes(from, to)?;
     let expected = u32::try_from(to.duration_ms() / from.duration_ms()).unwrap_or(u32::MAX);
     let mut out: Vec<Resampled> = Vec::new();
     let mut prev: Option<Timestamp> = None;
@@ -62,7 +87,7 @@ pub fn resample(
                 b.close = c.close;
                 b.volume += c.volume;
                 b.quote_volume = b.quote_volume.zip(c.quote_volume).map(|(a, q)| a + q);
-                b.trades = b.trades.zip(c.trades).map(|(a, t)| a + t);
+                b.trades = b.trades.zip(c.trades).map(|(a, t)| a.saturating_add(t));
                 r.source_bars += 1;
                 r.available_at = r.available_at.max(*avail);
             }
@@ -83,6 +108,22 @@ pub fn resample(
     }
     for r in &mut out {
         r.complete = to.close_of(r.candle.open_time) <= asof;
+        let c = &r.candle;
+        Candle::new(
+            c.open_time,
+            c.open,
+            c.high,
+            c.low,
+            c.close,
+            c.volume,
+            c.quote_volume,
+            c.trades,
+        )
+        .map_err(|e| ResampleError::Invalid {
+            to,
+            bucket: c.open_time,
+            reason: e.to_string(),
+        })?;
     }
     Ok(out)
 }
@@ -124,5 +165,40 @@ mod tests {
         assert_eq!(d.available_at.to_string(), "2026-02-06T00:00:00Z");
         assert!(!r[1].complete, "the 6 Feb bucket is still open at 05:00");
         assert!(resample(&bars, Timeframe::D1, Timeframe::H4, asof).is_err());
+    }
+
+    /// Issue 19, item 11: the same timeframe is refused as not longer, not "not a multiple".
+    #[test]
+    fn the_target_must_be_longer_than_the_source() {
+        let e = resample(&[], Timeframe::H4, Timeframe::H4, Timestamp::EPOCH).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "cannot build 4h bars from 4h bars: the timeframe built must be longer than the source's (4h is not longer than 4h)"
+        );
+    }
+
+    /// Issue 19, item 8: summing volumes of 1e308 once stored `inf`. Bars built past the
+    /// bounds (from bars made without [`Candle::new`]) are refused, naming the bucket.
+    #[test]
+    fn a_bucket_whose_sums_overflow_is_refused_naming_it() {
+        let mut bars = vec![
+            bar("2026-02-05T00:00:00Z", 10.0, 12.0, 9.0, 11.0),
+            bar("2026-02-05T04:00:00Z", 11.0, 15.0, 10.0, 14.0),
+        ];
+        for b in &mut bars {
+            b.0.volume = 1e308;
+        }
+        let asof = Timestamp::parse("2026-02-07T00:00:00Z").unwrap();
+        let e = resample(&bars, Timeframe::H4, Timeframe::D1, asof).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the 1d bar at 2026-02-05T00:00:00Z would not be a valid bar: volume: inf is not a finite volume ≥ 0; nothing was built"
+        );
+        for b in &mut bars {
+            b.0.volume = 1.0;
+            b.0.trades = Some(u64::MAX);
+        }
+        let e = resample(&bars, Timeframe::H4, Timeframe::D1, asof).unwrap_err();
+        assert!(e.to_string().contains("trades:"), "{e}");
     }
 }

@@ -52,7 +52,7 @@ pub enum EngineError {
     #[error(transparent)]
     Resample(#[from] canary_analytics::resample::ResampleError),
     #[error(transparent)]
-    Levels(#[from] canary_analytics::levels::TooFewBars),
+    Levels(#[from] canary_analytics::levels::LevelsError),
     #[error(transparent)]
     Indicator(#[from] canary_analytics::ta::TaError),
     #[error(transparent)]

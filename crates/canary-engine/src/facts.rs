@@ -389,10 +389,23 @@ fn convert_fact(origin: &str, at: &str, key: FactKey, f: RawFact) -> Result<Fact
 }
 
 fn convert_debt(origin: &str, at: &str, d: RawDebt) -> Result<DebtFact, EngineError> {
-    if !d.principal_usd.is_finite() || d.principal_usd < 0.0 {
+    // Bounded like the other USD figures (1e13), so that sums of a company's debts and
+    // their products with prices stay finite.
+    if !d.principal_usd.is_finite() || !(0.0..=1e13).contains(&d.principal_usd) {
         return Err(file_err(
             origin,
-            format!("{at}.principal_usd = {} is impossible", d.principal_usd),
+            format!(
+                "{at}.principal_usd = {:e} is impossible (0 to 1e13)",
+                d.principal_usd
+            ),
+        ));
+    }
+    if let Some(p) = d.conversion_price_usd
+        && !(p.is_finite() && p > 0.0 && p <= canary_model::MAX_PRICE)
+    {
+        return Err(file_err(
+            origin,
+            format!("{at}.conversion_price_usd = {p:e} is impossible (above 0, at most 1e12)"),
         ));
     }
     if let Some(c) = d.coupon_pct
@@ -716,6 +729,25 @@ period_end = "2025-12-31"
 published_at = "2026-02-05"
 source = "10-K: repaid"
 "#;
+
+    /// Issue 19, item 8: a debt of 1e307 was taken; its sums overflowed.
+    #[test]
+    fn debts_beyond_any_balance_sheet_are_refused() {
+        for (line, says) in [
+            (
+                "principal_usd = 1e307",
+                "principal_usd = 1e307 is impossible (0 to 1e13)",
+            ),
+            (
+                "principal_usd = 10\nconversion_price_usd = 1e300",
+                "conversion_price_usd = 1e300 is impossible",
+            ),
+        ] {
+            let text = HISTORY.replacen("principal_usd = 10", line, 1);
+            let e = Profiles::parse(&text, "h.toml").unwrap_err().to_string();
+            assert!(e.contains(says), "{e}");
+        }
+    }
 
     #[test]
     fn each_figure_is_read_as_published_by_the_time() {

@@ -40,6 +40,7 @@ pub fn resample_stored(
     asof: Timestamp,
     now: Timestamp,
 ) -> Result<Resampled, EngineError> {
+    canary_analytics::resample::check_timeframes(from, to)?;
     let src = store.candles(
         symbol,
         from,

@@ -16,7 +16,10 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use canary_model::excerpt::{excerpt, quoted};
 use canary_model::{Candle, Timeframe, Timestamp};
+
+use crate::lines::{CsvInput, InputError, MAX_RECORD_BYTES};
 
 /// The fields a candle file provides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -178,6 +181,8 @@ impl Default for TimeRange {
 #[derive(Debug, Clone, Default)]
 pub struct ImportOptions {
     pub timeframe: Option<Timeframe>,
+    /// The byte between fields (`None`: a comma).
+    pub delimiter: Option<u8>,
     /// `field -> column name` overrides (`--map time=ts,volume=vol_btc`).
     pub map: Vec<(Field, String)>,
     pub range: TimeRange,
@@ -286,7 +291,7 @@ impl fmt::Display for ImportError {
             write!(f, ":{l}")?;
         }
         if let Some(field) = &self.field {
-            write!(f, ": {field}")?;
+            write!(f, ": {}", canary_model::excerpt::excerpt(field))?;
         }
         write!(f, ": {}", self.reason)
     }
@@ -342,9 +347,10 @@ fn header_columns(header: &[String], opts: &ImportOptions) -> Result<Columns, St
     for (field, col) in &opts.map {
         let i = find(&col.to_ascii_lowercase()).ok_or_else(|| {
             format!(
-                "column map {}={col}: no column {col:?} in the header ({})",
+                "column map {}={col}: no column {} in the header ({})",
                 field.name(),
-                header.join(", ")
+                quoted(col),
+                excerpt(&header.join(", "))
             )
         })?;
         cols.insert(*field, i);
@@ -382,7 +388,7 @@ fn header_columns(header: &[String], opts: &ImportOptions) -> Result<Columns, St
         return Err(format!(
             "no column for {} in the header ({}); name them in the column map ({}=COLUMN)",
             missing.join(", "),
-            header.join(", "),
+            excerpt(&header.join(", ")),
             missing[0]
         ));
     }
@@ -465,7 +471,7 @@ pub struct StreamSummary {
 /// further apart is left to the writer (the store refuses a key written twice in one batch).
 pub struct CandleStream<R: std::io::Read> {
     origin: PathBuf,
-    reader: ::csv::Reader<R>,
+    reader: ::csv::Reader<CsvInput<R>>,
     /// The record each row is read into (one allocation for the whole file).
     rec: ::csv::StringRecord,
     cols: Columns,
@@ -503,17 +509,20 @@ impl<R: std::io::Read> CandleStream<R> {
     /// cannot be detected.
     pub fn open(input: R, origin: &Path, opts: &ImportOptions) -> Result<Self, ImportError> {
         let err = ImportError::about(origin);
+        let delimiter = opts.delimiter.unwrap_or(b',');
         let mut reader = ::csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .from_reader(input);
+            .delimiter(delimiter)
+            .from_reader(CsvInput::new(input, delimiter, MAX_RECORD_BYTES));
         let mut first = ::csv::StringRecord::new();
         match reader.read_record(&mut first) {
             Ok(true) => {}
             Ok(false) => return Err(err(None, None, "the file is empty".into())),
-            Err(e) => return Err(err(Some(1), None, format!("not CSV: {e}"))),
+            Err(e) => return Err(csv_error(origin, &e, Some(1))),
         }
-        let (format, cols, pending) = layout(first, opts).map_err(|r| err(Some(1), None, r))?;
+        let (format, cols, pending) =
+            layout(first, opts, delimiter).map_err(|r| err(Some(1), None, r))?;
         let mut s = CandleStream {
             origin: origin.to_path_buf(),
             reader,
@@ -581,8 +590,7 @@ impl<R: std::io::Read> CandleStream<R> {
     }
 
     fn not_csv(&self, e: &::csv::Error) -> ImportError {
-        let line = e.position().map(::csv::Position::line);
-        ImportError::about(&self.origin)(line, None, format!("not CSV: {e}"))
+        csv_error(&self.origin, e, None)
     }
 
     /// Parse one record into `head` (bars only; partial rows counted and remembered).
@@ -710,11 +718,42 @@ impl<R: std::io::Read> CandleStream<R> {
     }
 }
 
+/// A CSV reader's error as an import error: what [`CsvInput`] found in its own words, else
+/// "not CSV" at the line the parser names (or `line`).
+pub(crate) fn csv_error(origin: &Path, e: &::csv::Error, line: Option<u64>) -> ImportError {
+    let err = ImportError::about(origin);
+    match InputError::of_csv(e) {
+        Some((l, reason)) => err(l, None, reason),
+        None => err(
+            e.position().map(::csv::Position::line).or(line),
+            None,
+            format!("not CSV: {e}"),
+        ),
+    }
+}
+
+/// The delimiter a header of one column seems to use instead of `delimiter`, and its name.
+pub(crate) fn other_delimiter(
+    header: &[String],
+    delimiter: u8,
+) -> Option<(&'static str, &'static str)> {
+    let [only] = header else { return None };
+    [
+        (b';', "';'", "semicolon"),
+        (b'\t', "tab", "tab"),
+        (b'|', "'|'", "pipe"),
+    ]
+    .into_iter()
+    .find(|&(d, _, _)| d != delimiter && only.as_bytes().contains(&d))
+    .map(|(_, shown, name)| (shown, name))
+}
+
 /// The file's layout from its first record: a Binance kline dump (with or without its header)
 /// or a header naming the columns; the first record when it is already a bar.
 fn layout(
     first: ::csv::StringRecord,
     opts: &ImportOptions,
+    delimiter: u8,
 ) -> Result<(Format, Columns, Option<::csv::StringRecord>), String> {
     if looks_numeric(first.get(0).unwrap_or("").trim_ascii()) {
         if first.len() < 6 {
@@ -726,6 +765,12 @@ fn layout(
         return Ok((Format::Binance, binance_columns(), Some(first)));
     }
     let header: Vec<String> = first.iter().map(|h| h.trim_ascii().to_string()).collect();
+    if let Some((shown, name)) = other_delimiter(&header, delimiter) {
+        return Err(format!(
+            "the first line is one column ({}): this looks {name}-separated: read it with the delimiter {shown}",
+            excerpt(&header[0])
+        ));
+    }
     let lower: Vec<String> = header.iter().map(|h| h.to_ascii_lowercase()).collect();
     let binance_header = header.len() == 12 && lower[0] == "open_time" && lower[6] == "close_time";
     let cols = if binance_header && opts.map.is_empty() {
@@ -772,8 +817,21 @@ fn parse_row(
     };
     let number = |f: Field| -> Result<f64, (Option<&'static str>, String)> {
         let s = required(f)?;
-        s.parse::<f64>()
-            .map_err(|_| (Some(f.name()), format!("{s:?} is not a number")))
+        s.parse::<f64>().map_err(|_| {
+            let comma = s.contains(',') && s.replacen(',', ".", 1).parse::<f64>().is_ok();
+            (
+                Some(f.name()),
+                format!(
+                    "{} is not a number{}",
+                    quoted(s),
+                    if comma {
+                        " (a decimal comma? write the decimal point as '.')"
+                    } else {
+                        ""
+                    }
+                ),
+            )
+        })
     };
     if get(Field::Partial).is_some_and(flag) {
         return Ok(Parsed::Partial(
@@ -791,7 +849,12 @@ fn parse_row(
             s.parse::<f64>()
                 .ok()
                 .filter(|v| v.is_finite() && *v >= 0.0 && v.fract() == 0.0)
-                .ok_or_else(|| (Some("trades"), format!("{s:?} is not a whole number ≥ 0")))?,
+                .ok_or_else(|| {
+                    (
+                        Some("trades"),
+                        format!("{} is not a whole number ≥ 0", quoted(s)),
+                    )
+                })?,
         ),
         None => None,
     };
@@ -846,7 +909,9 @@ fn check_range(rows: &[Row], tf: Timeframe, range: &TimeRange) -> Result<(), (u6
     }
 }
 
-/// The timeframe whose duration is the most common spacing between consecutive bars.
+/// The timeframe whose duration is the most common spacing between consecutive bars; a tie
+/// between two spacings is refused (the bars off the grid of the one chosen would otherwise
+/// decide nothing, or everything).
 fn detect_timeframe(rows: &[Row]) -> Result<Timeframe, String> {
     if rows.len() < 2 {
         return Err("one bar is not enough to detect the timeframe: give the timeframe".into());
@@ -857,10 +922,41 @@ fn detect_timeframe(rows: &[Row]) -> Result<Timeframe, String> {
             .entry(w[1].candle.open_time.millis() - w[0].candle.open_time.millis())
             .or_default() += 1;
     }
-    let (&spacing, _) = counts
+    let most = counts.values().copied().max().unwrap_or(0);
+    let mut tied: Vec<i64> = counts
         .iter()
-        .max_by_key(|&(&d, &n)| (n, std::cmp::Reverse(d)))
-        .expect("at least one spacing");
+        .filter(|&(_, &n)| n == most)
+        .map(|(&d, _)| d)
+        .collect();
+    tied.sort_unstable();
+    // A tied spacing that is no timeframe is a gap (3h between 1h bars). Between two that
+    // are timeframes, one odd step must not decide: the shorter once won, and a 4h file with
+    // one bar an hour after another was stored as a 1h series.
+    if tied
+        .iter()
+        .filter(|&&d| Timeframe::from_duration_ms(d).is_some())
+        .count()
+        == 1
+    {
+        tied.retain(|&d| Timeframe::from_duration_ms(d).is_some());
+    }
+    if let [a, b, ..] = tied[..] {
+        let name = |d: i64| {
+            Timeframe::from_duration_ms(d)
+                .map_or_else(|| format!("{} s", d / 1000), |t| t.to_string())
+        };
+        return Err(format!(
+            "the bars are as often {} apart as {} ({most} times each{}): the timeframe is ambiguous; give the timeframe",
+            name(a),
+            name(b),
+            if rows.len() >= HEAD_BARS {
+                format!(" in the first {HEAD_BARS} bars")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    let spacing = tied[0];
     Timeframe::from_duration_ms(spacing).ok_or_else(|| {
         format!(
             "the bars are most often {} s apart, which is no known timeframe (1m 5m 15m 1h 4h 1d 1w): give the timeframe",
@@ -1201,5 +1297,33 @@ mod tests {
         let p = read_candles(f.path(), &opts).unwrap();
         assert_eq!((p.rows.len(), p.partial_skipped, p.simulated), (2, 1, true));
         assert!(p.gaps.is_empty(), "a skipped partial bar is not a gap");
+    }
+
+    /// Issue 19, item 12: three 4h bars, the last an hour after the one before, were read as
+    /// a 1h series with a gap. A tie between spacings is refused; the most common decides.
+    #[test]
+    fn one_odd_step_does_not_decide_the_timeframe() {
+        let read = |times: &[&str]| {
+            let rows: Vec<String> = times.iter().map(|t| format!("{t},1,1,1,1,1")).collect();
+            let f = file(&format!(
+                "time,open,high,low,close,volume\n{}\n",
+                rows.join("\n")
+            ));
+            read_candles(f.path(), &ImportOptions::default())
+        };
+        let e = read(&["2025-01-01T00:00", "2025-01-01T04:00", "2025-01-01T05:00"]).unwrap_err();
+        assert!(
+            e.reason.contains("as often 1h apart as 4h") && e.reason.contains("give the timeframe"),
+            "{e}"
+        );
+        let e = read(&[
+            "2025-01-01T00:00",
+            "2025-01-01T04:00",
+            "2025-01-01T08:00",
+            "2025-01-01T09:00",
+        ])
+        .unwrap_err();
+        assert_eq!((e.line, e.field.as_deref()), (Some(5), Some("time")), "{e}");
+        assert!(e.reason.contains("not aligned to 4h"), "{e}");
     }
 }

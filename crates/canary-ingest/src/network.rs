@@ -10,6 +10,8 @@ use std::str::FromStr;
 use canary_model::network::NetworkSeries;
 use canary_model::{Timeframe, Timestamp};
 
+use canary_model::excerpt::{excerpt, quoted};
+
 use crate::csv::ImportError;
 
 /// Which kind of network file.
@@ -149,13 +151,28 @@ pub fn read_network_from(
     let mut reader = ::csv::ReaderBuilder::new()
         .trim(::csv::Trim::All)
         .flexible(true)
-        .from_reader(input);
+        .from_reader(crate::lines::CsvInput::new(
+            input,
+            b',',
+            crate::lines::MAX_RECORD_BYTES,
+        ));
     let header: Vec<String> = reader
         .headers()
-        .map_err(|e| err(Some(1), None, format!("not CSV: {e}")))?
+        .map_err(|e| crate::csv::csv_error(path, &e, Some(1)))?
         .iter()
         .map(str::to_string)
         .collect();
+    if let Some((shown, name)) = crate::csv::other_delimiter(&header, b',') {
+        return Err(err(
+            Some(1),
+            None,
+            format!(
+                "the first line is one column ({}): this looks {name}-separated, and network files are read comma-separated: convert it (e.g. tr '{}' ',')",
+                excerpt(&header[0]),
+                if shown == "tab" { "\\t" } else { &shown[1..2] }
+            ),
+        ));
+    }
     let lower: Vec<String> = header.iter().map(|h| h.to_ascii_lowercase()).collect();
     let find = |name: &str| lower.iter().position(|h| h == &name.to_ascii_lowercase());
     let specs = kind.series();
@@ -171,8 +188,9 @@ pub fn read_network_from(
                     Some(1),
                     None,
                     format!(
-                        "column map {key}={c}: no column {c:?} in the header ({})",
-                        header.join(", ")
+                        "column map {key}={c}: no column {} in the header ({})",
+                        quoted(c),
+                        excerpt(&header.join(", "))
                     ),
                 )
             });
@@ -185,7 +203,7 @@ pub fn read_network_from(
             None,
             format!(
                 "no time column in the header ({}); name it in the column map (time=COLUMN)",
-                header.join(", ")
+                excerpt(&header.join(", "))
             ),
         )
     })?;
@@ -206,7 +224,7 @@ pub fn read_network_from(
                         "no {} column ({}) in the header ({}); name it in the column map ({}=COLUMN)",
                         spec.series,
                         spec.series.unit(),
-                        header.join(", "),
+                        excerpt(&header.join(", ")),
                         spec.series
                     ),
                 ));
@@ -218,13 +236,7 @@ pub fn read_network_from(
         cols.iter().map(|(s, _)| (*s, Vec::new())).collect();
     let mut seen: BTreeMap<Timestamp, u64> = BTreeMap::new();
     for rec in reader.records() {
-        let rec = rec.map_err(|e| {
-            err(
-                e.position().map(::csv::Position::line),
-                None,
-                format!("not CSV: {e}"),
-            )
-        })?;
+        let rec = rec.map_err(|e| crate::csv::csv_error(path, &e, None))?;
         let line = rec.position().map_or(0, ::csv::Position::line);
         let t_text = rec.get(time_col).unwrap_or("");
         let t = Timestamp::parse(t_text)
@@ -255,15 +267,11 @@ pub fn read_network_from(
                 err(
                     Some(line),
                     Some(&header[*c]),
-                    format!("{text:?} is not a number"),
+                    format!("{} is not a number", quoted(text)),
                 )
             })?;
-            if !v.is_finite() || v < 0.0 {
-                return Err(err(
-                    Some(line),
-                    Some(&header[*c]),
-                    format!("{v} is not a finite value ≥ 0 ({})", spec.series.unit()),
-                ));
+            if let Some(why) = spec.series.refuse(v) {
+                return Err(err(Some(line), Some(&header[*c]), why));
             }
             values.push((line, t, v));
         }
@@ -325,9 +333,20 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(
-            e.ends_with(":3: difficulty: -3 is not a finite value ≥ 0 ()"),
+            e.ends_with(":3: difficulty: -3 is not a finite value ≥ 0"),
             "{e}"
         );
+        // Issue 19, item 8: values whose arithmetic would overflow are refused at import.
+        let f = file("Date,difficulty\n2020-04-11,1.5e13\n2020-04-12,1e300\n");
+        let e = read_network(
+            f.path(),
+            NetworkKind::Difficulty,
+            &[],
+            &TimeRange::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains(":3: difficulty: 1e300 is above 1e20"), "{e}");
         let f = file("Date,difficulty\n2020-04-11T05:00:00Z,1\n");
         assert!(
             read_network(

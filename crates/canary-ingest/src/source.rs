@@ -32,12 +32,69 @@ pub enum SourceErrorKind {
     TooLarge { limit: u64 },
 }
 
+/// At most this many characters of a body are shown in an error.
+const BODY_CHARS: usize = 200;
+
+/// A body as an error shows it: its first characters with control characters escaped (a
+/// body made of bytes a terminal would act on is never printed raw).
 fn snippet(s: &str) -> String {
     let s = s.trim();
-    if s.chars().count() > 200 {
-        format!("{}…", s.chars().take(200).collect::<String>())
-    } else {
-        s.to_string()
+    // Bytes that were not text (replaced when decoded) or NUL: say so, show none of it.
+    if s.contains(['\0', '\u{fffd}']) {
+        return format!("({} bytes of binary data, not shown)", s.len());
+    }
+    let mut out: String = s
+        .chars()
+        .take(BODY_CHARS)
+        .flat_map(|c| {
+            if c.is_control() && c != '\n' {
+                c.escape_debug().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect();
+    if s.chars().count() > BODY_CHARS {
+        out.push('…');
+    }
+    out
+}
+
+/// Whether a body starts with the gzip magic bytes.
+#[must_use]
+pub fn is_gzip(body: &[u8]) -> bool {
+    body.starts_with(&[0x1f, 0x8b])
+}
+
+/// A response body as an error may quote it: text as it is (to be cut short when shown), and
+/// for anything else only what it is — a gzip-compressed body, or binary data — never its
+/// bytes.
+#[must_use]
+pub fn body_text(body: &[u8]) -> String {
+    if is_gzip(body) {
+        return format!(
+            "(a gzip-compressed body of {} bytes, not shown: the server sent it without Content-Encoding)",
+            body.len()
+        );
+    }
+    // The first bytes decide (a body cut at the limit may end inside a character).
+    let head = &body[..body.len().min(4096)];
+    let text = match std::str::from_utf8(head) {
+        Ok(t) => Some(t),
+        Err(e) if e.valid_up_to() + 4 > head.len() => {
+            std::str::from_utf8(&head[..e.valid_up_to()]).ok()
+        }
+        Err(_) => None,
+    };
+    match text {
+        Some(t)
+            if !t
+                .chars()
+                .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) =>
+        {
+            t.to_string()
+        }
+        _ => format!("({} bytes of binary data, not shown)", body.len()),
     }
 }
 
@@ -104,8 +161,8 @@ pub(crate) async fn get_text(
         .await
         .map_err(|e| SourceError::from_reqwest(url, &e, timeout))?;
     let status = resp.status();
-    let body = resp
-        .text()
+    let bytes = resp
+        .bytes()
         .await
         .map_err(|e| SourceError::from_reqwest(url, &e, timeout))?;
     if !status.is_success() {
@@ -113,11 +170,21 @@ pub(crate) async fn get_text(
             url,
             SourceErrorKind::Http {
                 status: status.as_u16(),
-                body,
+                body: body_text(&bytes),
             },
         ));
     }
-    Ok(body)
+    match String::from_utf8(bytes.to_vec()) {
+        Ok(text) => Ok(text),
+        Err(_) => Err(SourceError::new(
+            url,
+            SourceErrorKind::Malformed {
+                what: "text answer",
+                detail: "the answer is not UTF-8 text".into(),
+                body: body_text(&bytes),
+            },
+        )),
+    }
 }
 
 /// Decode a JSON body into the raw payload type, or say what was wrong with it.

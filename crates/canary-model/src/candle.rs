@@ -28,6 +28,7 @@ pub enum CandleField {
     Close,
     Volume,
     QuoteVolume,
+    Trades,
 }
 
 impl CandleField {
@@ -41,6 +42,7 @@ impl CandleField {
             CandleField::Close => "close",
             CandleField::Volume => "volume",
             CandleField::QuoteVolume => "quote_volume",
+            CandleField::Trades => "trades",
         }
     }
 }
@@ -51,6 +53,36 @@ impl CandleField {
 pub struct CandleError {
     pub field: CandleField,
     pub reason: String,
+}
+
+/// The bounds every bar's numbers must lie within, so that what the analytics do with them
+/// stays finite. An `f64` overflows past 1.8e308. With prices in [`MIN_PRICE`, `MAX_PRICE`]
+/// and volumes at most [`MAX_VOLUME`]: a ratio of two prices is at most 1e24, a price times a
+/// volume at most 1e30, its square 1e60, and a sum of squares over a billion bars 1e69 — every
+/// sum, variance, VWAP, profile and product the analytics form stays hundreds of orders of
+/// magnitude below overflow, and a resampled weekly bar (10,080 one-minute volumes summed) is
+/// still finite. The bounds are far outside anything a market quotes: a trillion quote units
+/// for one unit of the base (BTC trades near 1e5 USD), a trillionth for the smallest
+/// (memecoins quoted in BTC sit near 1e-10), a quintillion base units traded in one bar (the
+/// largest memecoin supplies are near 1e15). A value beyond them is a broken file (a unit
+/// mix-up, a corrupted export) or an attack, and is refused at import rather than stored.
+pub const MAX_PRICE: f64 = 1e12;
+/// The smallest price accepted; see [`MAX_PRICE`].
+pub const MIN_PRICE: f64 = 1e-12;
+/// The largest volume (base or quote) accepted in one bar; see [`MAX_PRICE`].
+pub const MAX_VOLUME: f64 = 1e18;
+/// The largest trade count accepted in one bar: sums of them over any resampled bucket stay
+/// far below `u64::MAX` (1.8e19).
+pub const MAX_TRADES: u64 = 1_000_000_000_000_000;
+
+/// A number as an error shows it: in scientific notation when very large or very small
+/// (`1e307`, not 308 digits).
+pub(crate) fn shown(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && !(1e-6..1e15).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
 }
 
 /// A candle as read from JSON, validated by [`Candle::new`] before it becomes one.
@@ -84,8 +116,9 @@ impl TryFrom<RawCandle> for Candle {
 }
 
 impl Candle {
-    /// A validated candle: finite prices above zero, high ≥ max(open, close), low ≤ min(open,
-    /// close), finite non-negative volumes.
+    /// A validated candle: finite prices from [`MIN_PRICE`] to [`MAX_PRICE`], high ≥ max(open,
+    /// close), low ≤ min(open, close), volumes from 0 to [`MAX_VOLUME`], at most
+    /// [`MAX_TRADES`] trades.
     ///
     /// # Errors
     /// The first violated rule, naming the field.
@@ -107,23 +140,50 @@ impl Candle {
             (CandleField::Low, low),
             (CandleField::Close, close),
         ] {
+            let v_ = shown(v);
             if !v.is_finite() {
-                return err(field, format!("{v} is not a finite number"));
+                return err(field, format!("{v_} is not a finite number"));
             }
             if v <= 0.0 {
-                return err(field, format!("{v} is not a positive price"));
+                return err(field, format!("{v_} is not a positive price"));
+            }
+            if v > MAX_PRICE {
+                return err(
+                    field,
+                    format!(
+                        "{v_} is above {MAX_PRICE:e}, the largest price accepted (larger values would overflow the analytics: check the file's units)"
+                    ),
+                );
+            }
+            if v < MIN_PRICE {
+                return err(
+                    field,
+                    format!(
+                        "{v_} is below {MIN_PRICE:e}, the smallest price accepted (check the file's units)"
+                    ),
+                );
             }
         }
         if high < open.max(close) {
             return err(
                 CandleField::High,
-                format!("high {high} is below max(open {open}, close {close})"),
+                format!(
+                    "high {} is below max(open {}, close {})",
+                    shown(high),
+                    shown(open),
+                    shown(close)
+                ),
             );
         }
         if low > open.min(close) {
             return err(
                 CandleField::Low,
-                format!("low {low} is above min(open {open}, close {close})"),
+                format!(
+                    "low {} is above min(open {}, close {})",
+                    shown(low),
+                    shown(open),
+                    shown(close)
+                ),
             );
         }
         for (field, v) in [
@@ -133,8 +193,27 @@ impl Candle {
             if let Some(v) = v
                 && (!v.is_finite() || v < 0.0)
             {
-                return err(field, format!("{v} is not a finite volume ≥ 0"));
+                return err(field, format!("{} is not a finite volume ≥ 0", shown(v)));
             }
+            if let Some(v) = v
+                && v > MAX_VOLUME
+            {
+                return err(
+                    field,
+                    format!(
+                        "{} is above {MAX_VOLUME:e}, the largest volume accepted in one bar (larger values would overflow the analytics: check the file's units)",
+                        shown(v)
+                    ),
+                );
+            }
+        }
+        if let Some(n) = trades
+            && n > MAX_TRADES
+        {
+            return err(
+                CandleField::Trades,
+                format!("{n} is above {MAX_TRADES}, the most trades accepted in one bar"),
+            );
         }
         Ok(Candle {
             open_time,
@@ -166,5 +245,37 @@ mod tests {
         assert_eq!(e.field, CandleField::Volume);
         let e = Candle::new(t, f64::NAN, 11.0, 9.0, 10.5, 1.0, None, None).unwrap_err();
         assert_eq!(e.field, CandleField::Open);
+    }
+
+    /// Issue 19, item 8: a price of 1e307 was accepted and made the analytics panic later.
+    #[test]
+    fn huge_values_are_refused_with_the_bound_in_the_error() {
+        let t = Timestamp::EPOCH;
+        let e = Candle::new(t, 1e307, 1e307, 1e307, 1e307, 1.0, None, None).unwrap_err();
+        assert_eq!(e.field, CandleField::Open);
+        assert!(e.to_string().contains("above 1e12"), "{e}");
+        let e = Candle::new(t, 1e-300, 1.0, 1e-300, 1.0, 1.0, None, None).unwrap_err();
+        assert!(e.to_string().contains("below 1e-12"), "{e}");
+        let e = Candle::new(t, 1.0, 1.0, 1.0, 1.0, 1e308, None, None).unwrap_err();
+        assert_eq!(e.field, CandleField::Volume);
+        assert!(e.to_string().contains("above 1e18"), "{e}");
+        let e = Candle::new(t, 1.0, 1.0, 1.0, 1.0, 1.0, Some(1e300), None).unwrap_err();
+        assert_eq!(e.field, CandleField::QuoteVolume);
+        let e = Candle::new(t, 1.0, 1.0, 1.0, 1.0, 1.0, None, Some(u64::MAX)).unwrap_err();
+        assert_eq!(e.field, CandleField::Trades);
+        // The bounds themselves are accepted.
+        assert!(
+            Candle::new(
+                t,
+                MAX_PRICE,
+                MAX_PRICE,
+                MIN_PRICE,
+                MIN_PRICE,
+                MAX_VOLUME,
+                Some(MAX_VOLUME),
+                Some(MAX_TRADES)
+            )
+            .is_ok()
+        );
     }
 }

@@ -12,12 +12,14 @@
 //!   derivations resolve; [`Method`] names a formula and its version.
 //! - [`SourceKind`]: real, simulated or user-supplied data.
 //! - [`news`]: news items, their sentiment and tags, and stories.
+//! - [`excerpt`]: input quoted in an error, at most a short excerpt.
 //! - [`event`]: what the live engine takes in from its sources (trades, bars, gaps,
 //!   reconnections, silence, unreadable messages), stamped with when Canary had it.
 
 mod candle;
 mod claim;
 pub mod event;
+pub mod excerpt;
 pub mod network;
 pub mod news;
 mod source;
@@ -25,7 +27,7 @@ mod symbol;
 mod time;
 mod timeframe;
 
-pub use candle::{Candle, CandleError, CandleField};
+pub use candle::{Candle, CandleError, CandleField, MAX_PRICE, MAX_TRADES, MAX_VOLUME, MIN_PRICE};
 pub use claim::{Claim, ClaimId, ClaimSet, DanglingInput, Derivation, Method, Provenance};
 pub use source::{SourceKind, SourceKindError};
 pub use symbol::{Symbol, SymbolError};

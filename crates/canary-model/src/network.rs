@@ -136,6 +136,54 @@ impl NetworkSeries {
         }
     }
 
+    /// The largest value accepted, far above anything the network has shown, so that what the
+    /// analytics form from these values (hash price, power = hash rate × efficiency, revenue
+    /// = subsidy × price, sums over decades of days) stays finite: hash rate 1e27 H/s (a
+    /// million times the 2025 rate of 1e21), difficulty 1e20 (a million times 1.5e14), BTC
+    /// amounts 2.1e7 (every bitcoin there will ever be), USD 1e15 a day, fleet efficiency 1e9
+    /// J/TH (CPU mining in 2010 was near 1.4e7). Their products stay below 1e40.
+    #[must_use]
+    pub const fn max_value(self) -> f64 {
+        match self {
+            NetworkSeries::HashrateHs => 1e27,
+            NetworkSeries::Difficulty => 1e20,
+            NetworkSeries::SubsidyBtc | NetworkSeries::FeesBtc => 2.1e7,
+            NetworkSeries::SubsidyUsd => 1e15,
+            NetworkSeries::FleetEfficiencyEstimate
+            | NetworkSeries::FleetEfficiencyLower
+            | NetworkSeries::FleetEfficiencyUpper => 1e9,
+        }
+    }
+
+    /// Why `v` is not a value of this series, if it is not: it must be finite, at least 0 and
+    /// at most [`NetworkSeries::max_value`].
+    #[must_use]
+    pub fn refuse(self, v: f64) -> Option<String> {
+        let unit = match self.unit() {
+            "" => String::new(),
+            u => format!(" {u}"),
+        };
+        let v_ = crate::candle::shown(v);
+        if !v.is_finite() || v < 0.0 {
+            Some(format!("{v_} is not a finite value ≥ 0{unit}"))
+        } else if v > self.max_value() {
+            Some(format!(
+                "{v_} is above {:e}{unit}, the largest {} accepted (larger values would overflow the analytics: check the file's units)",
+                self.max_value(),
+                self.name()
+            ))
+        } else {
+            None
+        }
+    }
+
+    /// The series a stored name (`hashrate_hs`, `mempool:hashrate_hs`) is of, if it is one.
+    #[must_use]
+    pub fn from_stored_name(name: &str) -> Option<Self> {
+        let base = name.rsplit_once(':').map_or(name, |(_, b)| b);
+        Self::ALL.into_iter().find(|s| s.name() == base)
+    }
+
     /// The stored name of this series from a vendor (`mempool:hashrate_hs`), or the imported
     /// series when `vendor` is `None`.
     #[must_use]

@@ -66,7 +66,7 @@ impl fmt::Display for Label {
 
 /// A label name that is not bullish, bearish or neutral.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown sentiment {0:?}: use bullish, bearish or neutral")]
+#[error("unknown sentiment {}: use bullish, bearish or neutral", crate::excerpt::quoted(.0))]
 pub struct LabelError(pub String);
 
 impl FromStr for Label {

@@ -40,7 +40,7 @@ impl fmt::Display for SourceKind {
 
 /// A source kind name that is not `real`, `sim` or `user`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown source kind {0:?}: use real, sim or user")]
+#[error("unknown source kind {}: use real, sim or user", crate::excerpt::quoted(.0))]
 pub struct SourceKindError(pub String);
 
 impl FromStr for SourceKind {

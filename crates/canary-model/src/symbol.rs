@@ -13,7 +13,7 @@ pub struct Symbol(String);
 
 /// Why a text is not a symbol.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid symbol {text:?}: {reason}")]
+#[error("invalid symbol {text}: {reason}")]
 pub struct SymbolError {
     text: String,
     reason: &'static str,
@@ -26,7 +26,7 @@ impl Symbol {
     /// When it is empty, longer than 64 characters or holds other characters than the above.
     pub fn new(text: &str) -> Result<Self, SymbolError> {
         let err = |reason| SymbolError {
-            text: text.to_string(),
+            text: crate::excerpt::quoted(text),
             reason,
         };
         let t = text.trim();

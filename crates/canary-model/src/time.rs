@@ -18,9 +18,10 @@ pub struct Timestamp(i64);
 /// Why a text could not be read as a time.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "invalid time {text:?}: {reason} (expected ISO-8601 like 2026-02-06T05:00:00Z or 2026-02-06, or unix seconds/ms)"
+    "invalid time {text}: {reason} (expected ISO-8601 like 2026-02-06T05:00:00Z or 2026-02-06, or unix seconds/ms)"
 )]
 pub struct TimestampError {
+    /// The text, quoted (an excerpt when long).
     text: String,
     reason: &'static str,
 }
@@ -108,7 +109,7 @@ impl Timestamp {
     pub fn parse(text: &str) -> Result<Self, TimestampError> {
         let t = text.trim();
         let err = |reason| TimestampError {
-            text: text.to_string(),
+            text: crate::excerpt::quoted(text),
             reason,
         };
         if t.is_empty() {

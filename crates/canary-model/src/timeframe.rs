@@ -21,9 +21,40 @@ pub enum Timeframe {
 }
 
 /// An unknown timeframe name.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown timeframe {0:?}: use one of 1m, 5m, 15m, 1h, 4h, 1d, 1w")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimeframeError(pub String);
+
+impl fmt::Display for TimeframeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = crate::excerpt::quoted(&self.0);
+        if names_months(&self.0) {
+            write!(
+                f,
+                "{name} is not a timeframe: 1m is a minute (a lower-case m) and months are not a timeframe; use one of 1m, 5m, 15m, 1h, 4h, 1d, 1w"
+            )
+        } else {
+            write!(
+                f,
+                "unknown timeframe {name}: use one of 1m, 5m, 15m, 1h, 4h, 1d, 1w"
+            )
+        }
+    }
+}
+
+impl std::error::Error for TimeframeError {}
+
+/// Whether a name reads as months: `1M` (a capital M, as exchanges write a month), `1mo`,
+/// `3months`. Never taken for minutes: that is what the case-insensitive reading of names
+/// did with `1M`.
+fn names_months(s: &str) -> bool {
+    let t = s.trim();
+    let digits = t.chars().take_while(char::is_ascii_digit).count();
+    let unit = &t[digits..];
+    (digits > 0 && unit == "M")
+        || ["mo", "mon", "month", "months", "mn1"]
+            .iter()
+            .any(|m| unit.eq_ignore_ascii_case(m))
+}
 
 /// 1970-01-01 was a Thursday; the first Monday 00:00 UTC is four days later.
 const WEEK_OFFSET_MS: i64 = 4 * DAY_MS;
@@ -128,6 +159,9 @@ impl fmt::Display for Timeframe {
 impl FromStr for Timeframe {
     type Err = TimeframeError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if names_months(s) {
+            return Err(TimeframeError(s.to_string()));
+        }
         let lower = s.trim().to_ascii_lowercase();
         let name = match lower.as_str() {
             "1min" | "m1" => "1m",
@@ -169,6 +203,28 @@ mod tests {
             assert_eq!(tf.as_str().parse::<Timeframe>().unwrap(), tf);
         }
         assert!("2h".parse::<Timeframe>().is_err());
+    }
+
+    /// Issue 19, item 11: `1M` (a month on exchanges) read as one minute.
+    #[test]
+    fn months_are_refused_and_never_read_as_minutes() {
+        for name in ["1M", "15M", "1mo", "3Months", "MN1"] {
+            let e = name.parse::<Timeframe>().unwrap_err().to_string();
+            assert!(
+                e.contains("1m is a minute") && e.contains("months"),
+                "{name}: {e}"
+            );
+        }
+        for (name, tf) in [
+            ("1m", Timeframe::M1),
+            ("M1", Timeframe::M1),
+            ("15m", Timeframe::M15),
+            ("4H", Timeframe::H4),
+            ("1D", Timeframe::D1),
+            ("Daily", Timeframe::D1),
+        ] {
+            assert_eq!(name.parse::<Timeframe>(), Ok(tf), "{name}");
+        }
     }
 
     #[test]

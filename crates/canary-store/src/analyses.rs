@@ -110,6 +110,34 @@ impl Store {
         })
     }
 
+    /// How many analyses have an id starting with `prefix`, and the first `limit` of those
+    /// ids (in id order): what to say when a prefix finds more than one.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn analysis_ids_with_prefix(
+        &self,
+        prefix: &str,
+        limit: usize,
+    ) -> Result<(usize, Vec<String>), StoreError> {
+        let hi = format!("{prefix}\u{10ffff}");
+        let count: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM analyses WHERE id >= ?1 AND id < ?2",
+            params![prefix, hi],
+            |r| r.get(0),
+        )?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id FROM analyses WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT ?3",
+        )?;
+        let ids = stmt
+            .query_map(
+                params![prefix, hi, i64::try_from(limit).unwrap_or(i64::MAX)],
+                |r| r.get(0),
+            )?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok((usize::try_from(count).unwrap_or(0), ids))
+    }
+
     /// Every analysis (newest as-of first, then newest version), optionally with a tag.
     ///
     /// # Errors
@@ -183,6 +211,11 @@ mod tests {
         assert!(s.analyses(Some("eth")).unwrap().is_empty());
         // A prefix that is not unique finds nothing; an exact id finds it.
         assert!(s.analysis("a").unwrap().is_none());
+        assert_eq!(
+            s.analysis_ids_with_prefix("a", 1).unwrap(),
+            (2, vec!["a1".to_string()])
+        );
+        assert_eq!(s.analysis_ids_with_prefix("b", 5).unwrap(), (0, vec![]));
         assert_eq!(s.analysis("a2").unwrap().unwrap().markdown, "two");
     }
 }

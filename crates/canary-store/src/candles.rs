@@ -371,6 +371,32 @@ impl Record for CandleRecord<'_> {
             describe(&self.row.candle),
         )
     }
+
+    fn invalid(&self) -> Option<(String, String)> {
+        invalid_bar(&self.row.candle, self.symbol, self.tf)
+    }
+}
+
+/// Why a bar may not be stored, if it may not (what [`Candle::new`] refuses: values not
+/// finite or beyond the bounds that keep the analytics finite), with what the bar is.
+fn invalid_bar(c: &Candle, symbol: &Symbol, tf: Timeframe) -> Option<(String, String)> {
+    Candle::new(
+        c.open_time,
+        c.open,
+        c.high,
+        c.low,
+        c.close,
+        c.volume,
+        c.quote_volume,
+        c.trades,
+    )
+    .err()
+    .map(|e| {
+        (
+            format!("{symbol} {tf} bar at {}", c.open_time),
+            e.to_string(),
+        )
+    })
 }
 
 /// A block's bar as a valid candle, or the error naming it.
@@ -553,6 +579,9 @@ impl Store {
         let mut misfit = None;
         for row in rows.by_ref() {
             let (tag, row) = row.map_err(WriteError::Input)?;
+            if let Some((what, reason)) = invalid_bar(&row.candle, symbol, tf) {
+                return Err(StoreError::Invalid { tag, what, reason }.into());
+            }
             if !packer.fits(&row) {
                 misfit = Some((tag, row));
                 break;
@@ -593,6 +622,61 @@ impl Store {
         }
         tx.commit()?;
         Ok(report)
+    }
+
+    /// The open time of the latest stored bar of a series before `first`, and of the
+    /// earliest after `last` (whatever their versions): where a new run of bars meets what
+    /// was stored, for the gaps an import reports at its ends.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn open_times_around(
+        &self,
+        symbol: &Symbol,
+        tf: Timeframe,
+        first: Timestamp,
+        last: Timestamp,
+    ) -> Result<(Option<Timestamp>, Option<Timestamp>), StoreError> {
+        let Some(sid) = series_id(&self.conn, symbol, tf)? else {
+            return Ok((None, None));
+        };
+        let (first, last) = (first.millis(), last.millis());
+        let row_before: Option<i64> = self.conn.query_row(
+            "SELECT MAX(open_time) FROM candles WHERE series_id = ?1 AND open_time < ?2",
+            params![sid, first],
+            |r| r.get(0),
+        )?;
+        let row_after: Option<i64> = self.conn.query_row(
+            "SELECT MIN(open_time) FROM candles WHERE series_id = ?1 AND open_time > ?2",
+            params![sid, last],
+            |r| r.get(0),
+        )?;
+        let mut block_before: Option<i64> = None;
+        for_each_block(&self.conn, sid, i64::MIN, first - 1, i64::MAX, true, |b| {
+            block_before = b
+                .bars
+                .iter()
+                .map(|x| x.open_time)
+                .filter(|&t| t < first)
+                .max();
+            block_before.is_none()
+        })?;
+        let mut block_after: Option<i64> = None;
+        for_each_block(&self.conn, sid, last + 1, i64::MAX, i64::MAX, false, |b| {
+            block_after = b
+                .bars
+                .iter()
+                .map(|x| x.open_time)
+                .filter(|&t| t > last)
+                .min();
+            block_after.is_none()
+        })?;
+        let before = row_before.into_iter().chain(block_before).max();
+        let after = row_after.into_iter().chain(block_after).min();
+        Ok((
+            before.map(Timestamp::from_millis),
+            after.map(Timestamp::from_millis),
+        ))
     }
 
     /// Call `f` with the open time of every stored bar of a series from `from` to `to`
@@ -1090,6 +1174,80 @@ mod tests {
             candle,
             available_at: Timestamp::from_millis(t + 3_600_000),
             source_bars: None,
+        }
+    }
+
+    /// Issue 19, item 12: the bars stored next to a new run, in blocks or rows, for the gaps
+    /// an import reports at its ends.
+    #[test]
+    fn the_stored_bars_around_a_run_are_found_in_blocks_and_rows() {
+        let mut s = Store::in_memory().unwrap();
+        let sym = Symbol::new("BTCUSDT").unwrap();
+        let h = 3_600_000;
+        for hours in [0..100, 300..311] {
+            let rows: Vec<_> = hours.map(|i| bar(i * h, 100.0)).collect();
+            s.insert_candles(
+                &sym,
+                Timeframe::H1,
+                Source::real("t"),
+                Timestamp::from_millis(0),
+                &rows,
+                Revisions::Keep,
+                |_| {},
+            )
+            .unwrap();
+        }
+        let around = |a: i64, b: i64| {
+            let (x, y) = s
+                .open_times_around(
+                    &sym,
+                    Timeframe::H1,
+                    Timestamp::from_millis(a * h),
+                    Timestamp::from_millis(b * h),
+                )
+                .unwrap();
+            (x.map(|t| t.millis() / h), y.map(|t| t.millis() / h))
+        };
+        assert_eq!(around(150, 160), (Some(99), Some(300)));
+        assert_eq!(around(305, 305), (Some(304), Some(306)));
+        assert_eq!(around(50, 50), (Some(49), Some(51)));
+        assert_eq!(around(-5, -1), (None, Some(0)));
+        assert_eq!(around(311, 400), (Some(310), None));
+    }
+
+    /// Issue 19, item 8: a resample once stored an `inf` volume, and every later read of the
+    /// series failed. The write refuses a value that is not finite (or beyond the bounds),
+    /// whether the bar would go to a block or a row, and writes nothing.
+    #[test]
+    fn non_finite_values_are_never_stored() {
+        let mut s = Store::in_memory().unwrap();
+        let sym = Symbol::new("BTCUSDT").unwrap();
+        for (n, bad_at) in [(10_usize, 3_usize), (200, 150)] {
+            let mut rows: Vec<_> = (0..n as i64).map(|i| bar(i * 3_600_000, 100.0)).collect();
+            rows[bad_at].candle.volume = f64::INFINITY;
+            let e = s
+                .insert_candles(
+                    &sym,
+                    Timeframe::H1,
+                    Source::real("t"),
+                    Timestamp::from_millis(0),
+                    &rows,
+                    Revisions::Keep,
+                    |_| {},
+                )
+                .unwrap_err();
+            assert!(
+                matches!(&e, StoreError::Invalid { tag, .. } if *tag == bad_at as u64),
+                "{e}"
+            );
+            assert!(
+                e.to_string().contains("volume: inf is not a finite volume"),
+                "{e}"
+            );
+            assert!(
+                s.series().unwrap().iter().all(|x| x.bars == 0),
+                "nothing stored"
+            );
         }
     }
 

@@ -174,6 +174,14 @@ pub enum StoreError {
         stored: SourceKind,
         new: SourceKind,
     },
+    /// A row whose values may not be stored (not finite, or beyond the bounds that keep the
+    /// analytics finite); nothing was written.
+    #[error("{what} cannot be stored: {reason}; nothing was written")]
+    Invalid {
+        tag: u64,
+        what: String,
+        reason: String,
+    },
     /// A batch names the same key twice; nothing was written.
     #[error("{what} appears twice in what was written; nothing was written")]
     Duplicate { tag: u64, what: String },

@@ -81,6 +81,15 @@ impl Record for PointRecord<'_> {
         Ok(())
     }
 
+    fn invalid(&self) -> Option<(String, String)> {
+        let v = self.point.value;
+        let why = match canary_model::network::NetworkSeries::from_stored_name(self.series) {
+            Some(s) => s.refuse(v),
+            None => (!v.is_finite()).then(|| format!("{v} is not a finite number")),
+        }?;
+        Some((format!("{} value at {}", self.series, self.point.time), why))
+    }
+
     fn describe(&self, stored: &f64) -> (String, String, String) {
         (
             format!("{} value at {}", self.series, self.point.time),
@@ -166,6 +175,33 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 19, item 8: no value that is not finite, or beyond its series' bound, is stored.
+    #[test]
+    fn non_finite_and_huge_values_are_never_stored() {
+        let mut s = Store::in_memory().unwrap();
+        for (series, value, says) in [
+            ("x:custom", f64::NAN, "NaN is not a finite number"),
+            ("mempool:difficulty", 1e300, "1e300 is above 1e20"),
+            ("hashrate_hs", f64::INFINITY, "inf is not a finite value"),
+        ] {
+            let p = [NetworkPoint {
+                time: Timestamp::from_millis(0),
+                value,
+                available_at: Timestamp::from_millis(0),
+            }];
+            let e = s
+                .insert_network(
+                    &[(series, &p)],
+                    Source::real("t"),
+                    Timestamp::from_millis(0),
+                    Revisions::Keep,
+                )
+                .unwrap_err();
+            assert!(matches!(e, StoreError::Invalid { .. }), "{e}");
+            assert!(e.to_string().contains(says), "{e}");
+        }
+    }
 
     #[test]
     fn network_points_are_idempotent_point_in_time_and_conflicts_roll_back() {

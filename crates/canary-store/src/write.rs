@@ -49,6 +49,11 @@ pub(crate) trait Record {
     ) -> rusqlite::Result<()>;
     /// What the row is (`BTCUSDT 4h bar at …`), and the two versions as people read them.
     fn describe(&self, stored: &Self::Values) -> (String, String, String);
+    /// Why the row may not be stored (a value that is not finite, or out of its bounds), with
+    /// what the row is: the last line of defence behind the importers' own checks.
+    fn invalid(&self) -> Option<(String, String)> {
+        None
+    }
 }
 
 /// Why a streamed write stopped; nothing was written.
@@ -82,6 +87,9 @@ pub(crate) fn insert<R: Record, E>(
     let mut handled = 0;
     for row in rows {
         let (tag, row) = row.map_err(WriteError::Input)?;
+        if let Some((what, reason)) = row.invalid() {
+            return Err(StoreError::Invalid { tag, what, reason }.into());
+        }
         match row.latest(tx)? {
             Some(s) if s.ingested_at == ingested_at && s.source == source => {
                 return Err(duplicate(tx, &row, tag)?.into());

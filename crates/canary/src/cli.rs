@@ -887,6 +887,10 @@ pub struct ImportArgs {
     /// quote_volume, trades.
     #[arg(long)]
     pub map: Option<String>,
+    /// The character between fields: `;` for semicolon-separated files, `tab` (or `\t`) for
+    /// tab-separated ones. Default: a comma.
+    #[arg(long, value_parser = delimiter)]
+    pub delimiter: Option<u8>,
     /// Read and validate the file, report what would be imported, store nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -935,6 +939,9 @@ pub struct IndicatorsArgs {
     /// Read bars straight from a CSV file instead of the store.
     #[arg(long)]
     pub input: Option<PathBuf>,
+    /// With --input: the character between fields (`;`, `tab`); default a comma.
+    #[arg(long, value_parser = delimiter, requires = "input")]
+    pub delimiter: Option<u8>,
     /// Indicators: e.g. rsi:14,ema:20,macd:12:26:9,bbands:20:2,atr:14; `all` for the 31
     /// TA-Lib oracle series; `watch` for the watch set.
     #[arg(long, default_value = "watch", value_parser = indicator_list)]
@@ -1262,6 +1269,22 @@ pub struct FlowsFetchArgs {
 
 /// A duration: a number and a unit, `m` (minutes), `h` (hours) or `d` (days): `90m`, `24h`,
 /// `7d`; from one minute to ten years. In milliseconds.
+/// A CSV delimiter: one ASCII character other than a quote or a line end, or `tab`.
+fn delimiter(s: &str) -> Result<u8, String> {
+    match s {
+        "tab" | "\\t" | "\t" => return Ok(b'\t'),
+        _ => {}
+    }
+    match s.as_bytes() {
+        [b] if b.is_ascii() && !matches!(b, b'"' | b'\n' | b'\r') && !b.is_ascii_alphanumeric() => {
+            Ok(*b)
+        }
+        _ => Err(format!(
+            "{s:?} is not a delimiter: give one character such as ';' or '|', or tab"
+        )),
+    }
+}
+
 fn duration_ms(s: &str) -> Result<i64, String> {
     let t = s.trim();
     let (num, unit) = t.split_at(t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len()));
@@ -1273,6 +1296,11 @@ fn duration_ms(s: &str) -> Result<i64, String> {
         "m" | "min" => 60_000.0,
         "h" => 3_600_000.0,
         "d" => 86_400_000.0,
+        "M" => {
+            return Err(format!(
+                "{s:?}: 1m is a minute (a lower-case m), and months are not accepted: the unit must be m, h or d (e.g. 30d)"
+            ));
+        }
         _ => return Err(format!("{s:?}: the unit must be m, h or d (e.g. 24h)")),
     };
     let v = x * ms;

@@ -292,7 +292,10 @@ fn feeds_are_polled_conditionally_and_failures_back_off() {
     ok(&canary(&db, &["news", "feeds", "add", &page]));
     let bad = canary(&db, &["news", "feeds", "add", "ftp://x"]);
     assert!(!bad.status.success());
-    let first = ok(&canary(&db, &["news", "poll"]));
+    // One feed of two fails: the command fails, naming it, and the other's items are kept.
+    let out = canary(&db, &["news", "poll"]);
+    assert!(!out.status.success());
+    let first = String::from_utf8_lossy(&out.stdout);
     assert!(
         first.contains(&format!("{rss}: 200, 2 items, 2 new")),
         "{first}"
@@ -301,11 +304,18 @@ fn feeds_are_polled_conditionally_and_failures_back_off() {
         first.contains("FAILED") && first.contains("text/html"),
         "{first}"
     );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("1 of 2 feeds failed") && err.contains(&format!("{page}: ")),
+        "{err}"
+    );
     // Not due yet: nothing polled.
     let idle = ok(&canary(&db, &["news", "poll"]));
     assert!(idle.contains("no feed is due"), "{idle}");
     // Forced: the validators bring a 304; the failing feed fails again.
-    let second = ok(&canary(&db, &["news", "poll", "--all"]));
+    let out = canary(&db, &["news", "poll", "--all"]);
+    assert!(!out.status.success());
+    let second = String::from_utf8_lossy(&out.stdout);
     assert!(
         second.contains(&format!("{rss}: 304 not modified")),
         "{second}"

@@ -149,12 +149,19 @@ pub struct LevelReport {
 
 /// Why levels could not be computed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("levels need at least {need} {series} bars as of {asof}, there are {have}")]
-pub struct TooFewBars {
-    pub series: String,
-    pub need: usize,
-    pub have: usize,
-    pub asof: Timestamp,
+pub enum LevelsError {
+    #[error("levels need at least {need} {series} bars as of {asof}, there are {have}")]
+    TooFewBars {
+        series: String,
+        need: usize,
+        have: usize,
+        asof: Timestamp,
+    },
+    /// The bars' true ranges give no finite ATR (values too extreme to measure a range on).
+    #[error(
+        "the {series} bars as of {asof} give no finite ATR 14: their ranges are too extreme to place levels on (check the stored bars)"
+    )]
+    NoAtr { series: String, asof: Timestamp },
 }
 
 /// A candidate level while levels are being assembled.
@@ -276,7 +283,7 @@ fn profile_candidates(
     };
     if let Some(prof) = &profile {
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let r = ((0.5 * atr / bin).round() as usize).max(2);
+        let r = ((0.5 * atr / prof.width).round() as usize).max(2);
         // A bin's middle can lie just beyond the traded range: keep node prices inside it.
         let inside = |x: f64| x.clamp(range.0, range.1);
         for node in prof.high_volume_nodes(r) {
@@ -286,7 +293,10 @@ fn profile_candidates(
         found.poc = Some(poc);
         confirm_or_add(cands, poc, atr, "vp_poc", false);
         let (a, b) = prof.value_area(0.7);
-        found.value_area = Some((prof.price(a) - bin / 2.0, prof.price(b) + bin / 2.0));
+        found.value_area = Some((
+            prof.price(a) - prof.width / 2.0,
+            prof.price(b) + prof.width / 2.0,
+        ));
         found.air_pockets = prof.air_pockets(r, 3);
     }
     found.profile = profile;
@@ -296,8 +306,9 @@ fn profile_candidates(
 /// Confirm or add the round numbers inside the traded range within 30 % of the price.
 fn round_candidates(cands: &mut Vec<Candidate>, price: f64, atr: f64, range: (f64, f64)) {
     let step = round_step(price);
-    let mut r = (range.0 / step).ceil() * step;
-    while r <= range.1 {
+    // Only those within 30 % of the price are kept: start there, whatever the range.
+    let mut r = (range.0.max(0.7 * price) / step).ceil() * step;
+    while r <= range.1.min(1.3 * price) {
         if (r / price - 1.0).abs() <= 0.3 {
             confirm_or_add(cands, r, atr, "round_number", true);
         }
@@ -596,17 +607,17 @@ impl Reporter<'_> {
 /// strength; the nearest on each side reported; the trapdoor.
 ///
 /// # Errors
-/// Fewer bars than the ATR and pivots need.
+/// Fewer bars than the ATR and pivots need, or bars that give no finite ATR.
 pub fn find_levels(
     bars: &Bars<'_>,
     p: &LevelParams,
     asof: Timestamp,
     current: Option<&Claim>,
-) -> Result<LevelReport, TooFewBars> {
+) -> Result<LevelReport, LevelsError> {
     let need = (2 * p.k + 1).max(15);
     let n = bars.candles.len();
     if n < need {
-        return Err(TooFewBars {
+        return Err(LevelsError::TooFewBars {
             series: bars.name(),
             need,
             have: n,
@@ -615,7 +626,10 @@ pub fn find_levels(
     }
     let q = quote_unit(bars.symbol);
     let tf = bars.timeframe;
-    let atr = last_atr(bars).expect("15 bars give an ATR");
+    let atr = last_atr(bars).ok_or_else(|| LevelsError::NoAtr {
+        series: bars.name(),
+        asof,
+    })?;
     let start = n.saturating_sub(p.lookback);
     let window = &bars.candles[start..];
     let last = n - 1;

@@ -4,6 +4,9 @@
 
 use canary_model::Candle;
 
+/// The most bins a profile has.
+pub const MAX_BINS: usize = 100_000;
+
 /// Volume by price bin: bin i covers [origin + i·width, origin + (i+1)·width).
 #[derive(Debug, Clone, PartialEq)]
 pub struct VolumeProfile {
@@ -13,7 +16,9 @@ pub struct VolumeProfile {
 }
 
 impl VolumeProfile {
-    /// Build a profile of `candles` with bins of `width` (e.g. 0.1 % of the price).
+    /// Build a profile of `candles` with bins of `width` (e.g. 0.1 % of the price). A traded
+    /// range wider than [`MAX_BINS`] bins of `width` gets wider bins instead (the profile's
+    /// `width` says which), so that no range, however extreme, makes the work unbounded.
     #[must_use]
     #[allow(
         clippy::cast_possible_truncation,
@@ -26,11 +31,18 @@ impl VolumeProfile {
             .iter()
             .map(|c| c.high)
             .fold(f64::NEG_INFINITY, f64::max);
-        if !(lo.is_finite() && hi.is_finite() && width > 0.0) {
+        if !(lo.is_finite() && hi.is_finite() && width > 0.0 && width.is_finite()) {
             return None;
         }
+        let width = if (hi - lo) / width > (MAX_BINS - 2) as f64 {
+            (hi - lo) / (MAX_BINS - 2) as f64
+        } else {
+            width
+        };
         let origin = (lo / width).floor() * width;
-        let n = (((hi - origin) / width).floor() as usize + 1).min(1_000_000);
+        let n = (((hi - origin) / width).floor() as usize)
+            .saturating_add(1)
+            .min(MAX_BINS);
         let mut volume = vec![0.0; n];
         for c in candles {
             let a = (((c.low - origin) / width).floor() as usize).min(n - 1);
@@ -106,32 +118,54 @@ impl VolumeProfile {
         (a, b)
     }
 
-    /// Volume smoothed over ±`r` bins (so single-bin noise does not make nodes).
+    /// Volume smoothed over ±`r` bins (so single-bin noise does not make nodes): summed bin by
+    /// bin for the usual narrow windows, from running sums for wide ones (an extreme range
+    /// against a small bin), so that the work stays linear in the bins.
     fn smoothed(&self, r: usize) -> Vec<f64> {
         let n = self.volume.len();
+        let r = r.min(n);
+        #[allow(clippy::cast_precision_loss)]
+        let mean = |a: usize, b: usize, sum: f64| sum / (b - a + 1) as f64;
+        if r <= 64 {
+            return (0..n)
+                .map(|i| {
+                    let (a, b) = (i.saturating_sub(r), (i + r).min(n - 1));
+                    mean(a, b, self.volume[a..=b].iter().sum::<f64>())
+                })
+                .collect();
+        }
+        let mut prefix = Vec::with_capacity(n + 1);
+        prefix.push(0.0);
+        for v in &self.volume {
+            prefix.push(prefix[prefix.len() - 1] + v);
+        }
         (0..n)
             .map(|i| {
                 let (a, b) = (i.saturating_sub(r), (i + r).min(n - 1));
-                #[allow(clippy::cast_precision_loss)]
-                let w = (b - a + 1) as f64;
-                self.volume[a..=b].iter().sum::<f64>() / w
+                mean(a, b, (prefix[b + 1] - prefix[a]).max(0.0))
             })
             .collect()
     }
 
-    /// High-volume nodes: bins whose smoothed volume is the largest within ±`r` bins and at
-    /// least 1.5× the mean.
+    /// High-volume nodes: bins whose smoothed volume is the largest within ±`r` bins (and
+    /// larger than every one before it there) and at least 1.5× the mean.
     #[must_use]
     pub fn high_volume_nodes(&self, r: usize) -> Vec<usize> {
         let s = self.smoothed(r);
+        let r = r.min(s.len());
         #[allow(clippy::cast_precision_loss)]
         let mean = s.iter().sum::<f64>() / s.len().max(1) as f64;
+        let around = window_max(&s, r, r);
+        // The largest of the r bins before i: the window ending at i - 1.
+        let before = window_max(&s, r.saturating_sub(1), 0);
         (0..s.len())
             .filter(|&i| {
-                let (a, b) = (i.saturating_sub(r), (i + r).min(s.len() - 1));
-                s[i] >= 1.5 * mean
-                    && s[a..=b].iter().all(|&x| x <= s[i])
-                    && (a..i).all(|j| s[j] < s[i])
+                let left = if i == 0 || r == 0 {
+                    f64::NEG_INFINITY
+                } else {
+                    before[i - 1]
+                };
+                s[i] >= 1.5 * mean && around[i] <= s[i] && left < s[i]
             })
             .collect()
     }
@@ -165,6 +199,33 @@ impl VolumeProfile {
     }
 }
 
+/// The largest of `s[i - back ..= i + ahead]` (clipped to `s`) for every i, in linear time
+/// (a deque of the candidates, largest first).
+fn window_max(s: &[f64], back: usize, ahead: usize) -> Vec<f64> {
+    let n = s.len();
+    let mut out = vec![f64::NEG_INFINITY; n];
+    let mut dq: std::collections::VecDeque<usize> = std::collections::VecDeque::new();
+    let mut next = 0;
+    for (i, o) in out.iter_mut().enumerate() {
+        let hi = i.saturating_add(ahead).min(n - 1);
+        while next <= hi {
+            while dq.back().is_some_and(|&b| s[b] <= s[next]) {
+                dq.pop_back();
+            }
+            dq.push_back(next);
+            next += 1;
+        }
+        let lo = i.saturating_sub(back);
+        while dq.front().is_some_and(|&f| f < lo) {
+            dq.pop_front();
+        }
+        if let Some(&f) = dq.front() {
+            *o = s[f];
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,6 +233,17 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
+        /// The linear-time window maximum equals the plain one.
+        #[test]
+        fn window_max_is_the_plain_maximum(s in proptest::collection::vec(0.0f64..10.0, 1..60), back in 0usize..70, ahead in 0usize..70) {
+            let got = window_max(&s, back, ahead);
+            for (i, &g) in got.iter().enumerate() {
+                let (a, b) = (i.saturating_sub(back), (i + ahead).min(s.len() - 1));
+                let want = s[a..=b].iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                prop_assert_eq!(g, want);
+            }
+        }
+
         /// Spreading volume over price bins neither creates nor loses any.
         #[test]
         fn conserves_volume(bars in proptest::collection::vec((50.0f64..150.0, 0.0f64..10.0, 0.0f64..500.0), 1..80), width in 0.05f64..5.0) {
@@ -185,5 +257,39 @@ mod tests {
             prop_assert!(a <= p.poc() && p.poc() <= b);
             prop_assert!(p.volume[a..=b].iter().sum::<f64>() >= 0.7 * want - 1e-9 * want.max(1.0));
         }
+    }
+
+    /// Issue 19, item 8: a bar reaching the largest price accepted made a profile of a
+    /// million bins smoothed over windows as wide, which ran for hours. The bins widen, and
+    /// the nodes and pockets come in linear time.
+    #[test]
+    fn an_extreme_range_gives_a_bounded_profile_quickly() {
+        let candles: Vec<Candle> = (0..730)
+            .map(|i| {
+                let high = if i == 700 {
+                    canary_model::MAX_PRICE
+                } else {
+                    101.0
+                };
+                Candle::new(
+                    Timestamp::from_millis(i),
+                    100.0,
+                    high,
+                    99.0,
+                    100.0,
+                    5.0,
+                    None,
+                    None,
+                )
+                .unwrap()
+            })
+            .collect();
+        let start = std::time::Instant::now();
+        let p = VolumeProfile::build(&candles, 0.1).unwrap();
+        assert!(p.volume.len() <= MAX_BINS && p.width > 0.1);
+        assert!((p.total() - 730.0 * 5.0).abs() < 1e-6);
+        let _ = p.high_volume_nodes(usize::MAX);
+        let _ = p.air_pockets(1_000_000_000, 3);
+        assert!(start.elapsed().as_secs() < 5, "{:?}", start.elapsed());
     }
 }

@@ -311,7 +311,7 @@ pub fn watch(ctx: &Context<'_>, p: &WatchParams) -> Result<Report<WatchBody>, En
                 .find(|m| m.timeframe == Timeframe::D1)
                 .map_or(price * 0.03, |m| m.atr);
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            let r = ((0.5 * datr / bin).round() as usize).max(2);
+            let r = ((0.5 * datr / prof.width).round() as usize).max(2);
             let hvn: Vec<Member> = prof
                 .high_volume_nodes(r)
                 .into_iter()

@@ -9,7 +9,7 @@ use canary_model::news::NewsItem;
 use reqwest::header::{CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
 
 use super::feed::items_from;
-use crate::source::{SourceError, SourceErrorKind};
+use crate::source::{SourceError, SourceErrorKind, body_text, is_gzip};
 
 /// Redirects followed before giving up.
 pub const MAX_REDIRECTS: usize = 5;
@@ -149,7 +149,7 @@ impl FeedClient {
                 url,
                 SourceErrorKind::Http {
                     status: status.as_u16(),
-                    body: String::from_utf8_lossy(&body).into_owned(),
+                    body: body_text(&body),
                 },
             ));
         }
@@ -159,7 +159,7 @@ impl FeedClient {
                 SourceErrorKind::Malformed {
                     what: "feed (RSS, Atom or JSON Feed)",
                     detail,
-                    body: String::from_utf8_lossy(&body[..body.len().min(400)]).into_owned(),
+                    body: body_text(&body[..body.len().min(4096)]),
                 },
             )
         };
@@ -170,6 +170,11 @@ impl FeedClient {
                     "the answer is {ct}, not a feed: use the address of the site's RSS or Atom feed"
                 )));
             }
+        }
+        if is_gzip(&body) {
+            return Err(malformed(
+                "a gzip-compressed body that the server sent without Content-Encoding (the server, or a proxy before it, is misconfigured)".into(),
+            ));
         }
         let items = items_from(&body, &final_url, now).map_err(|e| malformed(e.0))?;
         Ok(Fetched::Feed {

@@ -19,6 +19,10 @@ use crate::csv::{ImportError, TimeRange};
 
 const DAY_MS: i64 = 86_400_000;
 
+/// The longest record of a headline CSV, in bytes: room for a long summary, and still a
+/// bound on what one record holds in memory.
+pub const MAX_HEADLINE_RECORD_BYTES: u64 = 1024 * 1024;
+
 /// Column names accepted for each field (lower case).
 const ID: &[&str] = &["id", "guid", "item_id"];
 const PUBLISHED: &[&str] = &[
@@ -94,10 +98,15 @@ fn item_of(
         .unwrap_or_default();
     let url = match raw.url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
         None => None,
-        Some(u) => Some(
-            canonical_url(u)
-                .ok_or_else(|| ("url", format!("{u:?} is not an absolute http(s) URL")))?,
-        ),
+        Some(u) => Some(canonical_url(u).ok_or_else(|| {
+            (
+                "url",
+                format!(
+                    "{} is not an absolute http(s) URL",
+                    canary_model::excerpt::quoted(u)
+                ),
+            )
+        })?),
     };
     let (published_at, available_at) = match raw
         .published_at
@@ -172,10 +181,14 @@ pub fn read_headlines_csv<R: Read>(
     );
     let mut r = csv::ReaderBuilder::new()
         .flexible(true)
-        .from_reader(crate::lines::CrlfAsLf::new(input));
+        .from_reader(crate::lines::CsvInput::new(
+            crate::lines::CrlfAsLf::new(input),
+            b',',
+            MAX_HEADLINE_RECORD_BYTES,
+        ));
     let header: Vec<String> = r
         .headers()
-        .map_err(|e| err(Some(1), None, e.to_string()))?
+        .map_err(|e| crate::csv::csv_error(origin, &e, Some(1)))?
         .iter()
         .map(str::to_string)
         .collect();
@@ -186,7 +199,7 @@ pub fn read_headlines_csv<R: Read>(
             None,
             format!(
                 "no title column in the header ({}): name one title or headline",
-                header.join(", ")
+                canary_model::excerpt::excerpt(&header.join(", "))
             ),
         )
     })?;
@@ -198,7 +211,7 @@ pub fn read_headlines_csv<R: Read>(
     loop {
         let more = r
             .read_record(&mut rec)
-            .map_err(|e| err(e.position().map(csv::Position::line), None, e.to_string()))?;
+            .map_err(|e| crate::csv::csv_error(origin, &e, None))?;
         if !more {
             break;
         }
@@ -260,7 +273,7 @@ pub fn read_headlines_json<R: Read>(
         err(
             u64::try_from(e.line()).ok().filter(|&l| l > 0),
             None,
-            format!("not a headline JSON file (an array of objects with title, published_at, …, or {{\"items\": [...]}}): {e}"),
+            format!("not a headline JSON file (an array of objects with title, published_at, …, or {{\"items\": [...]}}): {}", canary_model::excerpt::excerpt(&e.to_string())),
         )
     })?;
     let rows = match file {
@@ -306,10 +319,14 @@ pub fn read_labelled(path: &Path) -> Result<Vec<(String, canary_model::news::Lab
     let f = std::fs::File::open(path).map_err(|e| err(None, None, format!("cannot open: {e}")))?;
     let mut r = csv::ReaderBuilder::new()
         .flexible(true)
-        .from_reader(crate::lines::CrlfAsLf::new(f));
+        .from_reader(crate::lines::CsvInput::new(
+            crate::lines::CrlfAsLf::new(f),
+            b',',
+            MAX_HEADLINE_RECORD_BYTES,
+        ));
     let header: Vec<String> = r
         .headers()
-        .map_err(|e| err(Some(1), None, e.to_string()))?
+        .map_err(|e| crate::csv::csv_error(path, &e, Some(1)))?
         .iter()
         .map(str::to_string)
         .collect();
@@ -317,20 +334,25 @@ pub fn read_labelled(path: &Path) -> Result<Vec<(String, canary_model::news::Lab
         err(
             Some(1),
             None,
-            format!("no title column in ({})", header.join(", ")),
+            format!(
+                "no title column in ({})",
+                canary_model::excerpt::excerpt(&header.join(", "))
+            ),
         )
     })?;
     let label = position(&header, &["label", "sentiment", "truth"]).ok_or_else(|| {
         err(
             Some(1),
             None,
-            format!("no label column in ({})", header.join(", ")),
+            format!(
+                "no label column in ({})",
+                canary_model::excerpt::excerpt(&header.join(", "))
+            ),
         )
     })?;
     let mut out = Vec::new();
     for rec in r.records() {
-        let rec =
-            rec.map_err(|e| err(e.position().map(csv::Position::line), None, e.to_string()))?;
+        let rec = rec.map_err(|e| crate::csv::csv_error(path, &e, None))?;
         let line = rec.position().map(csv::Position::line);
         let t = rec.get(title).unwrap_or("").trim();
         if t.is_empty() {

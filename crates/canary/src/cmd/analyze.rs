@@ -92,9 +92,19 @@ pub fn stored(db: &Path, a: &crate::cli::AnalysesArgs) -> Result<()> {
     use crate::cli::AnalysesCommand;
     let store = super::open_existing(db)?;
     let find = |id: &str| -> Result<canary_store::StoredAnalysis> {
-        store
-            .analysis(id)?
-            .ok_or_else(|| anyhow::anyhow!("no analysis {id} (canary analyses list shows them)"))
+        if let Some(a) = store.analysis(id)? {
+            return Ok(a);
+        }
+        let (n, ids) = store.analysis_ids_with_prefix(id, 5)?;
+        let id = canary_model::excerpt::excerpt(id);
+        if n > 1 {
+            anyhow::bail!(
+                "analysis id {id} is ambiguous: {n} analyses start with it ({}{}); give more of the id",
+                ids.join(", "),
+                if n > ids.len() { ", …" } else { "" }
+            );
+        }
+        anyhow::bail!("no analysis {id} (canary analyses list shows them)")
     };
     match &a.command {
         AnalysesCommand::List(l) => {

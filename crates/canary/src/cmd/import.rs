@@ -4,7 +4,9 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow};
-use canary_ingest::csv::{CandleStream, ImportOptions, TimeRange, find_gaps, missing_bars};
+use canary_ingest::csv::{
+    CandleStream, Gap, ImportOptions, StreamSummary, TimeRange, find_gaps, missing_bars,
+};
 use canary_store::{NewCandle, Revisions, Source, StoreError, WriteError};
 
 use crate::cli::ImportArgs;
@@ -15,6 +17,7 @@ pub fn run(db: &Path, a: &ImportArgs) -> Result<()> {
         None => Vec::new(),
     };
     let opts = ImportOptions {
+        delimiter: a.delimiter,
         timeframe: a.tf,
         map,
         range: TimeRange {
@@ -41,7 +44,7 @@ pub fn run(db: &Path, a: &ImportArgs) -> Result<()> {
         crate::output::banner();
     }
     let pb = crate::output::counter("importing");
-    let (report, summary) = if a.dry_run {
+    let (report, summary, edge_count) = if a.dry_run {
         let mut n = 0u64;
         while let Some(row) = stream.next_row() {
             row.map_err(super::ingest_hint)?;
@@ -50,7 +53,16 @@ pub fn run(db: &Path, a: &ImportArgs) -> Result<()> {
                 pb.set_position(n);
             }
         }
-        (None, stream.summary())
+        let mut summary = stream.summary();
+        // Where the file meets the bars already stored, if there is a database.
+        let edges = if db.is_file() {
+            let store = super::open_existing(db)?;
+            edge_gaps(&store, a, tf, &summary)?
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        let edge_count = add_edges(&mut summary, edges);
+        (None, summary, edge_count)
     } else {
         let mut store = super::open(db)?;
         let kind = if simulated {
@@ -109,7 +121,9 @@ pub fn run(db: &Path, a: &ImportArgs) -> Result<()> {
             })?;
             summary.gaps = Some(gaps);
         }
-        (Some(report), summary)
+        let edges = edge_gaps(&store, a, tf, &summary)?;
+        let edge_count = add_edges(&mut summary, edges);
+        (Some(report), summary, edge_count)
     };
     pb.finish_and_clear();
     let gaps = summary.gaps.clone().unwrap_or_default();
@@ -117,15 +131,35 @@ pub fn run(db: &Path, a: &ImportArgs) -> Result<()> {
     let gap_note = if gaps.is_empty() {
         String::new()
     } else {
-        let shown: Vec<String> = gaps.iter().take(5).map(ToString::to_string).collect();
+        // The gaps at the file's ends come first and last: show them whatever the number.
+        let shown: Vec<String> = if gaps.len() > 6 {
+            gaps.iter()
+                .take(5)
+                .chain(gaps.last())
+                .map(ToString::to_string)
+                .collect()
+        } else {
+            gaps.iter().map(ToString::to_string).collect()
+        };
         format!(
-            "\n{} gaps ({missing} missing {tf} bars, not filled): {}{}",
+            "\n{} gaps ({missing} missing {tf} bars, not filled{}): {}",
             gaps.len(),
-            shown.join("; "),
-            if gaps.len() > 5 {
-                format!("; … {} more", gaps.len() - 5)
+            if edge_count > 0 {
+                format!(
+                    "; {edge_count} of them between the bars already stored and the file's first or last bar"
+                )
             } else {
                 String::new()
+            },
+            if gaps.len() > 6 {
+                format!(
+                    "{}; … {} more; {}",
+                    shown[..5].join("; "),
+                    gaps.len() - 6,
+                    shown[5]
+                )
+            } else {
+                shown.join("; ")
             }
         )
     };
@@ -172,4 +206,34 @@ pub fn revisions(strict: bool) -> Revisions {
     } else {
         Revisions::Keep
     }
+}
+
+/// The gaps between the series already stored and the file: from the stored bar before the
+/// file's first bar to it, and from the file's last bar to the stored bar after it.
+fn edge_gaps(
+    store: &canary_store::Store,
+    a: &ImportArgs,
+    tf: canary_model::Timeframe,
+    summary: &StreamSummary,
+) -> Result<(Vec<Gap>, Vec<Gap>)> {
+    let (Some(first), Some(last)) = (summary.first, summary.last) else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    let (before, after) = store.open_times_around(&a.symbol, tf, first, last)?;
+    Ok((
+        before.map_or_else(Vec::new, |b| find_gaps([b, first].into_iter(), tf)),
+        after.map_or_else(Vec::new, |n| find_gaps([last, n].into_iter(), tf)),
+    ))
+}
+
+/// Put the gaps at the file's ends around its own (when those are known); how many there
+/// are.
+fn add_edges(summary: &mut StreamSummary, (before, after): (Vec<Gap>, Vec<Gap>)) -> usize {
+    let Some(gaps) = &mut summary.gaps else {
+        return 0;
+    };
+    let n = before.len() + after.len();
+    let inner = std::mem::take(gaps);
+    *gaps = before.into_iter().chain(inner).chain(after).collect();
+    n
 }

@@ -17,6 +17,7 @@ fn from_file(file: &Path, a: &IndicatorsArgs, asof: Timestamp) -> Result<Input<M
     let parsed = read_candles(
         file,
         &ImportOptions {
+            delimiter: a.delimiter,
             timeframe: a.tf,
             map: Vec::new(),
             range: TimeRange::until(super::now()),

@@ -101,11 +101,18 @@ pub fn hint(e: EngineError) -> anyhow::Error {
     }
 }
 
-/// An importer's error with the flags that fix what it names: `--map` for the column map,
-/// `--tf` for the timeframe, `--timeout` for a slow host.
+/// An importer's error with the flags that fix what it names: `--delimiter` for a file
+/// separated by another character, `--map` for the column map, `--tf` for the timeframe,
+/// `--timeout` for a slow host.
 pub fn ingest_hint(e: impl std::error::Error + Send + Sync + 'static) -> anyhow::Error {
     let text = e.to_string();
-    let hint = if text.contains("column map") {
+    let hint = if text.contains("looks semicolon-separated") {
+        Some("pass --delimiter ';'")
+    } else if text.contains("looks tab-separated") {
+        Some("pass --delimiter tab")
+    } else if text.contains("looks pipe-separated") {
+        Some("pass --delimiter '|'")
+    } else if text.contains("column map") {
         Some("name columns with --map FIELD=COLUMN,...")
     } else if text.contains("the earliest time accepted") {
         Some("accept earlier bars with --earliest TIME")

@@ -189,14 +189,23 @@ fn poll(db: &Path, p: &PollArgs) -> Result<()> {
         println!("no feed is due yet (see canary news feeds list; --all polls them now)");
         return Ok(());
     }
-    let failed = outcomes.iter().filter(|o| o.result.is_err()).count();
-    if failed == outcomes.len() {
-        bail!("every feed polled failed ({failed}); each is retried after a back-off");
-    }
-    if failed > 0 {
-        println!(
-            "{failed} of {} feeds failed; each is retried after a back-off",
-            outcomes.len()
+    // Any failure fails the command (a scheduler sees it), with each failed feed and why;
+    // what the other feeds brought is stored.
+    let failures: Vec<&str> = outcomes
+        .iter()
+        .filter_map(|o| o.result.as_ref().err().map(String::as_str))
+        .collect();
+    if !failures.is_empty() {
+        let kept = if failures.len() == outcomes.len() {
+            "nothing new was stored"
+        } else {
+            "what the others brought is stored"
+        };
+        bail!(
+            "{} of {} feeds failed ({kept}; each failed feed is retried after a back-off):\n  - {}",
+            failures.len(),
+            outcomes.len(),
+            failures.join("\n  - ")
         );
     }
     Ok(())
