@@ -272,10 +272,16 @@ fn bar(rng: &mut Rng, t: i64, open: f64, r: f64, sigma: f64, base_volume: f64) -
     // `open` is the previous close, already in cents: rounding it again can move a huge price.
     // A close never rounds below one cent (a long crash path of thousands of bars can reach
     // fractions of a cent, which would round to a price of zero).
-    let (open_r, close_r) = (open, round_to(close, 2).max(0.01));
-    let high_r = round_to(high, 2).max(open_r).max(close_r);
+    // A path that runs away upwards is held at a tenth of the bounds every bar must keep
+    // (canary_model::candle), so that no seed, scenario or length makes an invalid bar.
+    let top = canary_model::MAX_PRICE / 10.0;
+    let (open_r, close_r) = (open, round_to(close, 2).clamp(0.01, top));
+    let high_r = round_to(high, 2).max(open_r).max(close_r).min(top);
     let low_r = round_to(low, 2).min(open_r).min(close_r).max(0.01);
-    let volume_r = round_to(volume, 6);
+    #[allow(clippy::cast_precision_loss)]
+    let most = (canary_model::MAX_VOLUME / 10.0 / high_r)
+        .min(canary_model::MAX_TRADES as f64 / 400.0);
+    let volume_r = round_to(volume.min(most), 6);
     let quote = round_to(volume_r * (high_r + low_r + close_r) / 3.0, 2);
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let trades = (volume_r * 40.0).round() as u64;
