@@ -279,8 +279,8 @@ fn bar(rng: &mut Rng, t: i64, open: f64, r: f64, sigma: f64, base_volume: f64) -
     let high_r = round_to(high, 2).max(open_r).max(close_r).min(top);
     let low_r = round_to(low, 2).min(open_r).min(close_r).max(0.01);
     #[allow(clippy::cast_precision_loss)]
-    let most = (canary_model::MAX_VOLUME / 10.0 / high_r)
-        .min(canary_model::MAX_TRADES as f64 / 400.0);
+    let most =
+        (canary_model::MAX_VOLUME / 10.0 / high_r).min(canary_model::MAX_TRADES as f64 / 400.0);
     let volume_r = round_to(volume.min(most), 6);
     let quote = round_to(volume_r * (high_r + low_r + close_r) / 3.0, 2);
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
