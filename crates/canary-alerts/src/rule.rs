@@ -158,6 +158,19 @@ pub struct ParseError {
     pub rule: String,
 }
 
+/// A word of the rule as an error names it: whole up to 24 characters, else its start.
+fn short(w: &str) -> String {
+    match w.char_indices().nth(24) {
+        None => w.to_string(),
+        Some((at, _)) => format!("{}…", &w[..at]),
+    }
+}
+
+/// Another crate's error about `w`, with `w` shortened in it.
+fn about(e: &impl fmt::Display, w: &str) -> String {
+    e.to_string().replace(w, &short(w))
+}
+
 /// How much of a long rule an error quotes on each side of the column.
 const EXCERPT: usize = 30;
 
@@ -285,9 +298,9 @@ impl Lexer<'_> {
                         }
                     }
                     let digits: String = self.chars[start..self.i].iter().map(|x| x.1).collect();
-                    let mut x: f64 = digits
-                        .parse()
-                        .map_err(|_| self.err(col, format!("{digits:?} is not a number")))?;
+                    let mut x: f64 = digits.parse().map_err(|_| {
+                        self.err(col, format!("{:?} is not a number", short(&digits)))
+                    })?;
                     // A magnitude suffix, or a unit that makes the token a word (`1d`, `24h`).
                     let mut word = String::new();
                     while self.i < self.chars.len() && self.chars[self.i].1.is_ascii_alphanumeric()
@@ -347,7 +360,12 @@ impl Lexer<'_> {
 
 /// Parse a window: `90m`, `24h`, `7d`, longer than nothing and at most [`MAX_WINDOW_MS`].
 fn duration_ms(w: &str) -> Result<i64, String> {
-    let what = || format!("{w} is not a window: write a number and m, h or d (e.g. 24h, 7d)");
+    let what = || {
+        format!(
+            "{} is not a window: write a number and m, h or d (e.g. 24h, 7d)",
+            short(w)
+        )
+    };
     let at = w.find(|c: char| c.is_ascii_alphabetic()).ok_or_else(what)?;
     let (n, unit) = w.split_at(at);
     let n: f64 = n.parse().map_err(|_| what())?;
@@ -360,12 +378,13 @@ fn duration_ms(w: &str) -> Result<i64, String> {
     let x = n * ms;
     if x < 60_000.0 {
         return Err(format!(
-            "{w}: a window of less than a minute never holds a change"
+            "{}: a window of less than a minute never holds a change",
+            short(w)
         ));
     }
     #[allow(clippy::cast_precision_loss)]
     if x > MAX_WINDOW_MS as f64 {
-        return Err(format!("{w}: a window is at most 366d"));
+        return Err(format!("{}: a window is at most 366d", short(w)));
     }
     #[allow(clippy::cast_possible_truncation)]
     Ok(x.round() as i64)
@@ -612,12 +631,13 @@ impl Parser {
             _ => {
                 self.i = name_at;
                 return Err(self.err(format!(
-                    "unknown function {name}: use crosses, crosses_above, crosses_below, risk, threat, pulse or outflow"
+                    "unknown function {}: use crosses, crosses_above, crosses_below, risk, threat, pulse or outflow",
+                    short(name)
                 )));
             }
         };
         let symbol = match self.next() {
-            Tok::Ident(s) => Symbol::new(&s).map_err(|e| self.err(e.to_string()))?,
+            Tok::Ident(s) => Symbol::new(&s).map_err(|e| self.err(about(&e, &s)))?,
             _ => {
                 self.back();
                 return Err(self.err("expected a symbol, e.g. risk(BTCUSDT)"));
@@ -643,7 +663,8 @@ impl Parser {
         if !DESTINATIONS.contains(&dest.as_str()) {
             self.back();
             return Err(self.err(format!(
-                "unknown destination {dest}: use exchange, otc, custodian, miner, unlabelled or any"
+                "unknown destination {}: use exchange, otc, custodian, miner, unlabelled or any",
+                short(&dest)
             )));
         }
         self.expect(&Tok::Comma, "`,` and a window (e.g. 24h)")?;
@@ -705,7 +726,7 @@ impl Parser {
         }
         let symbol = Symbol::new(head).map_err(|e| ParseError {
             column: self.toks[at].0,
-            message: e.to_string(),
+            message: about(&e, head),
             rule: self.text.clone(),
         })?;
         let tf = if self.peek() == &Tok::Dot {
@@ -713,7 +734,7 @@ impl Parser {
             match self.next() {
                 Tok::Ident(t) => Some(t.parse::<Timeframe>().map_err(|e| {
                     self.back();
-                    self.err(e.to_string())
+                    self.err(about(&e, &t))
                 })?),
                 _ => {
                     self.back();
@@ -748,7 +769,8 @@ impl Parser {
                         return Err(ParseError {
                             column: self.toks[at].0 + head.chars().count() + 1,
                             message: format!(
-                                "unknown field {f}: use open, high, low, close, volume, rsiN, emaN, smaN or atrN"
+                                "unknown field {}: use open, high, low, close, volume, rsiN, emaN, smaN or atrN",
+                                short(f)
                             ),
                             rule: self.text.clone(),
                         });
@@ -760,7 +782,11 @@ impl Parser {
                     .filter(|p| (2..=1000).contains(p))
                     .ok_or_else(|| ParseError {
                         column: self.toks[at].0 + head.chars().count() + 1,
-                        message: format!("{f}: give the period, 2 to 1000 (e.g. {name}14)"),
+                        message: format!(
+                            "{}: give the period, 2 to 1000 (e.g. {}14)",
+                            short(f),
+                            short(name)
+                        ),
                         rule: self.text.clone(),
                     })?;
                 Expr::Series(Series::Indicator {
@@ -1118,6 +1144,27 @@ mod tests {
         ] {
             let e = parse(r).unwrap_err();
             assert!(e.message.contains("condition"), "{r}: {e}");
+        }
+    }
+
+    /// Found by the fuzz target: an unknown field of 340 characters was quoted whole in the
+    /// message (each error stays a few short lines, whatever the rule holds).
+    #[test]
+    fn errors_name_long_words_by_their_start() {
+        let long = "z".repeat(340);
+        for r in [
+            format!("BTCUSDT.rs{long} < 1"),
+            format!("BTCUSDT.close.{long} < 1"),
+            format!("{long}x.close < 1"),
+            format!("{long}(BTCUSDT) < 1"),
+            format!("risk({long}) > 1"),
+            format!("outflow(MARA, {long}, 24h) > 1"),
+            format!("BTCUSDT.close rises_by 5 within 1{long}"),
+            format!("BTCUSDT.close < 1.2.3{long}"),
+        ] {
+            let e = parse(&r).unwrap_err();
+            assert!(e.message.chars().count() < 200, "{e}");
+            assert!(e.to_string().chars().count() < 400, "{e}");
         }
     }
 }
