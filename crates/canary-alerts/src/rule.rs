@@ -322,7 +322,8 @@ impl Lexer<'_> {
                         return Err(self.err(
                             col,
                             format!(
-                                "{digits}{word} is out of range: numbers are at most 1e15 in size"
+                                "{} is out of range: numbers are at most 1e15 in size",
+                                short(&format!("{digits}{word}"))
                             ),
                         ));
                     }
@@ -1161,6 +1162,7 @@ mod tests {
             format!("outflow(MARA, {long}, 24h) > 1"),
             format!("BTCUSDT.close rises_by 5 within 1{long}"),
             format!("BTCUSDT.close < 1.2.3{long}"),
+            format!("BTCUSDT.close < 4{}", "4".repeat(340)),
         ] {
             let e = parse(&r).unwrap_err();
             assert!(e.message.chars().count() < 200, "{e}");
