@@ -39,6 +39,9 @@ pub struct Processor {
     lanes: Vec<Lane>,
     /// The open time of the latest base bar taken (closed here, or stored before a restart).
     taken: Option<Timestamp>,
+    /// Its close, in ms (`i64::MIN` before any): a trade before it is for a bar taken. Kept
+    /// beside `taken` so that a trade costs one comparison, not a floor to the timeframe.
+    taken_until: i64,
 }
 
 impl Processor {
@@ -60,6 +63,7 @@ impl Processor {
             symbol,
             lanes,
             taken: None,
+            taken_until: i64::MIN,
         }
     }
 
@@ -76,7 +80,9 @@ impl Processor {
 
     /// Take one trade; closed bars go to `out`.
     pub fn trade(&mut self, time: Timestamp, price: f64, qty: f64, out: &mut Vec<Closed>) {
-        if self.is_taken(self.base().floor(time)) {
+        // floor(time) <= taken exactly when time < taken + the base's length (taken is
+        // aligned to the base timeframe).
+        if time.millis() < self.taken_until {
             self.lanes[0].builder.late += 1;
             return;
         }
@@ -94,6 +100,14 @@ impl Processor {
             return;
         }
         self.closed(0, candle, None, out);
+    }
+
+    /// The base bar opening at `open_time` is taken (and every one before it).
+    fn take(&mut self, open_time: Option<Timestamp>) {
+        self.taken = self.taken.max(open_time);
+        if let Some(t) = self.taken {
+            self.taken_until = t.millis() + self.base().duration_ms();
+        }
     }
 
     /// Whether the base bar opening at `open_time` (or a later one) was taken already.
@@ -121,7 +135,7 @@ impl Processor {
         latest_base: Option<Timestamp>,
         now: Timestamp,
     ) {
-        self.taken = self.taken.max(latest_base);
+        self.take(latest_base);
         for (lane, cs) in self.lanes.iter_mut().zip(closes) {
             lane.rsi.reset();
             for c in cs {
@@ -198,7 +212,7 @@ impl Processor {
     ) {
         self.emit(i, candle, source_bars, out);
         if i == 0 {
-            self.taken = self.taken.max(Some(candle.open_time));
+            self.take(Some(candle.open_time));
             // Every higher timeframe is built from the base bars (each is a multiple of it).
             let piece = Piece::bar(&candle);
             for j in 1..self.lanes.len() {
