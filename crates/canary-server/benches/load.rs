@@ -85,6 +85,7 @@ fn main() {
         let mut config = canary_server::ServerConfig::new(db.clone());
         config.addr = "127.0.0.1:0".parse().expect("an address");
         config.rate_per_minute = 1_000_000;
+        config.rate_per_address = 1_000_000;
         let (addr_tx, addr_rx) = tokio::sync::oneshot::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(canary_server::serve(

@@ -72,6 +72,10 @@ impl Problem {
 impl From<EngineError> for Problem {
     fn from(e: EngineError) -> Self {
         let status = match &e {
+            // Bars stored, but too extreme to place levels on: the data, not the request.
+            EngineError::Levels(canary_analytics::levels::LevelsError::NoAtr { .. }) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             EngineError::NoBars { .. }
             | EngineError::NoPrice { .. }
             | EngineError::NoNetwork { .. }
