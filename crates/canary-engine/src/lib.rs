@@ -15,6 +15,7 @@
 //!   addresses only unless the process allows private ones (`alerting::guard`).
 //! - [`tokens`]: the API tokens the operator issues (hashed, scoped, revocable) and the owner
 //!   of rules (a token's, or the operator's).
+//! - [`clock`]: the one reader of the wall clock, and the clocks the runtime runs on.
 //! - [`runtime`]: the live engine: sources, per-symbol processors building bars with
 //!   streaming indicators, alert checks at each close, every event stored for replay.
 //! - [`analysis`]: the analysis composed from the reports, rendered as Markdown, HTML, JSON,
@@ -31,6 +32,7 @@
 pub mod alerting;
 pub mod analysis;
 mod bar_file;
+pub mod clock;
 mod context;
 mod error;
 pub mod facts;

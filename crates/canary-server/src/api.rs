@@ -150,10 +150,7 @@ fn parse_tf(name: &str, v: Option<&str>, default: &str) -> Result<Timeframe, Pro
 }
 
 fn now() -> Timestamp {
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-    Timestamp::from_millis(ms)
+    canary_engine::clock::wall_now()
 }
 
 /// Run `f` on a context as of `asof` (default now), off the async threads, within the time

@@ -354,10 +354,7 @@ fn without_theme(q: Option<&str>) -> String {
 }
 
 fn now_text() -> String {
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-    canary_model::Timestamp::from_millis(ms).to_string()
+    canary_engine::clock::wall_now().to_string()
 }
 
 async fn feed(

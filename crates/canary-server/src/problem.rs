@@ -47,9 +47,7 @@ impl Problem {
     #[must_use]
     pub fn internal(details: impl std::fmt::Display) -> Self {
         let n = INTERNAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis());
+        let ms = canary_engine::clock::wall_now().millis();
         let id = format!("{ms:x}-{n}");
         eprintln!("internal error {id}: {details}");
         let status = StatusCode::INTERNAL_SERVER_ERROR;

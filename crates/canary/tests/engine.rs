@@ -459,10 +459,7 @@ fn a_live_binance_stream_dropped_and_resumed_leaves_no_hole() {
     use futures_util::SinkExt;
     use std::io::{Read, Write};
     const MIN: i64 = 60_000;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
+    let now = canary_engine::clock::wall_now().millis();
     // If a minute is about to turn, wait for it: the test names minutes from now.
     let into_minute = now.rem_euclid(MIN);
     if into_minute > 45_000 {
@@ -470,10 +467,7 @@ fn a_live_binance_stream_dropped_and_resumed_leaves_no_hole() {
             (MIN - into_minute + 500) as u64,
         ));
     }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
+    let now = canary_engine::clock::wall_now().millis();
     let t = move |k: i64| (now.div_euclid(MIN) - k) * MIN;
     let row = |open: i64| {
         let o = 60_000.0 + (open / MIN % 89) as f64;

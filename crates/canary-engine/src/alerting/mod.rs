@@ -698,9 +698,7 @@ async fn send_one(
         } = channel
         {
             // The signature's timestamp is the sending time, so a receiver can refuse replays.
-            let t = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+            let t = crate::clock::wall_now().millis().div_euclid(1000);
             headers.push((
                 "X-Canary-Signature",
                 format!("t={t},v1={}", sign(secret, t, json)),

@@ -60,12 +60,10 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// The wall clock, read only here at the edge: the library crates take time as an argument.
+/// Now, from the engine's one reader of the wall clock (`canary_engine::clock`): the
+/// library functions take time as an argument.
 pub fn now() -> Timestamp {
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-    Timestamp::from_millis(ms)
+    canary_engine::clock::wall_now()
 }
 
 /// The engine's error with what a user of this command line can do about it.
