@@ -17,6 +17,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use canary_engine::tokens::{Caller, Scope};
 
+use crate::asof::{AsOf, AsOfParam};
 use crate::{AppState, Problem};
 
 /// An engine report: its time, whether any input was simulated, warnings, the body's fields
@@ -157,14 +158,14 @@ fn now() -> Timestamp {
 /// limit.
 async fn with_context<T: Send + 'static>(
     s: &AppState,
-    asof: Option<Timestamp>,
+    asof: AsOf,
     f: impl FnOnce(&Context<'_>, &AppState) -> Result<T, EngineError> + Send + 'static,
 ) -> Result<T, Problem> {
     let state = s.clone();
     let limit = s.config.timeout;
     let job = tokio::task::spawn_blocking(move || {
         let store = Store::open_existing(&state.config.db)?;
-        let ctx = Context::new(&store, asof.unwrap_or_else(now))?.with_profiles(&state.profiles);
+        let ctx = Context::new(&store, asof.at())?.with_profiles(&state.profiles);
         f(&ctx, &state).map_err(Problem::from)
     });
     match tokio::time::timeout(limit, job).await {
@@ -256,8 +257,6 @@ struct SeriesQuery {
     symbol: Option<String>,
     /// Default 1d.
     tf: Option<String>,
-    /// ISO-8601 UTC; default now.
-    asof: Option<String>,
     /// Only the last N bars (1 to 100000).
     last: Option<usize>,
     /// `json` (default) or `csv`.
@@ -274,15 +273,15 @@ fn check_last(last: Option<usize>) -> Result<Option<usize>, Problem> {
 }
 
 /// Bars as known at `asof`.
-#[utoipa::path(get, path = "/api/v1/candles", params(SeriesQuery),
+#[utoipa::path(get, path = "/api/v1/candles", params(SeriesQuery, AsOfParam),
     responses((status = 200, description = "JSON, or CSV with format=csv"), (status = 404, body = Problem)))]
 async fn candles(
     State(s): State<AppState>,
+    asof: AsOf,
     Query(q): Query<SeriesQuery>,
 ) -> Result<Response, Problem> {
     let symbol = parse_symbol(q.symbol.as_deref())?;
     let tf = parse_tf("tf", q.tf.as_deref(), "1d")?;
-    let asof = parse_time("asof", q.asof.as_deref())?;
     let last = check_last(q.last)?;
     let csv = want_csv(q.format.as_deref())?;
     let (source, asof, bars) = with_context(&s, asof, move |ctx, _| {
@@ -322,17 +321,17 @@ struct IndicatorsQuery {
     tf: Option<String>,
     /// `rsi:14,ema:20,…`, `watch` (default) or `all`.
     ind: Option<String>,
-    asof: Option<String>,
     /// Only the last N rows (default 200).
     last: Option<usize>,
     format: Option<String>,
 }
 
 /// Indicators of the bars known at `asof`, with their claims.
-#[utoipa::path(get, path = "/api/v1/indicators", params(IndicatorsQuery),
+#[utoipa::path(get, path = "/api/v1/indicators", params(IndicatorsQuery, AsOfParam),
     responses((status = 200, body = ReportDoc), (status = 400, body = Problem), (status = 404, body = Problem)))]
 async fn indicators(
     State(s): State<AppState>,
+    asof: AsOf,
     Query(q): Query<IndicatorsQuery>,
 ) -> Result<Response, Problem> {
     let last = check_last(q.last)?.unwrap_or(200);
@@ -343,7 +342,6 @@ async fn indicators(
         to: None,
         last: Some(last),
     };
-    let asof = parse_time("asof", q.asof.as_deref())?;
     let csv = want_csv(q.format.as_deref())?;
     let r = with_context(&s, asof, move |ctx, _| canary_engine::indicators(ctx, &p)).await?;
     // The bars read for the warm-up are not rows.
@@ -378,29 +376,33 @@ async fn indicators(
 struct AtQuery {
     /// Default BTCUSDT.
     symbol: Option<String>,
-    /// ISO-8601 UTC; default now.
-    asof: Option<String>,
 }
 
 /// Market statistics as of `asof`.
-#[utoipa::path(get, path = "/api/v1/stats", params(AtQuery),
+#[utoipa::path(get, path = "/api/v1/stats", params(AtQuery, AsOfParam),
     responses((status = 200, body = ReportDoc), (status = 404, body = Problem)))]
-async fn stats(State(s): State<AppState>, Query(q): Query<AtQuery>) -> Result<Response, Problem> {
+async fn stats(
+    State(s): State<AppState>,
+    asof: AsOf,
+    Query(q): Query<AtQuery>,
+) -> Result<Response, Problem> {
     let p = canary_engine::StatsParams {
         symbol: parse_symbol(q.symbol.as_deref())?,
         intraday: Timeframe::H4,
     };
-    let asof = parse_time("asof", q.asof.as_deref())?;
     let r = with_context(&s, asof, move |ctx, _| canary_engine::stats(ctx, &p)).await?;
     Ok(Json(r).into_response())
 }
 
 /// The Watch (support, trapdoor, resistance, triggers) as of `asof`.
-#[utoipa::path(get, path = "/api/v1/watch", params(AtQuery),
+#[utoipa::path(get, path = "/api/v1/watch", params(AtQuery, AsOfParam),
     responses((status = 200, body = ReportDoc), (status = 404, body = Problem)))]
-async fn watch(State(s): State<AppState>, Query(q): Query<AtQuery>) -> Result<Response, Problem> {
+async fn watch(
+    State(s): State<AppState>,
+    asof: AsOf,
+    Query(q): Query<AtQuery>,
+) -> Result<Response, Problem> {
     let p = canary_engine::WatchParams::new(parse_symbol(q.symbol.as_deref())?);
-    let asof = parse_time("asof", q.asof.as_deref())?;
     let r = with_context(&s, asof, move |ctx, _| canary_engine::watch(ctx, &p)).await?;
     Ok(Json(r).into_response())
 }
@@ -421,11 +423,14 @@ pub(crate) fn score_params(symbol: Symbol) -> canary_engine::ScoreParams {
 }
 
 /// Risk, Threat, Pulse and the label with their waterfall, as of `asof`.
-#[utoipa::path(get, path = "/api/v1/score", params(AtQuery),
+#[utoipa::path(get, path = "/api/v1/score", params(AtQuery, AsOfParam),
     responses((status = 200, body = ReportDoc), (status = 404, body = Problem)))]
-async fn score(State(s): State<AppState>, Query(q): Query<AtQuery>) -> Result<Response, Problem> {
+async fn score(
+    State(s): State<AppState>,
+    asof: AsOf,
+    Query(q): Query<AtQuery>,
+) -> Result<Response, Problem> {
     let p = score_params(parse_symbol(q.symbol.as_deref())?);
-    let asof = parse_time("asof", q.asof.as_deref())?;
     let r = with_context(&s, asof, move |ctx, st| {
         canary_engine::score(ctx, &p, &st.dictionary, &st.lexicon)
     })
@@ -434,9 +439,13 @@ async fn score(State(s): State<AppState>, Query(q): Query<AtQuery>) -> Result<Re
 }
 
 /// Network series, hashprice and the fleet's margins as of `asof`.
-#[utoipa::path(get, path = "/api/v1/network", params(AtQuery),
+#[utoipa::path(get, path = "/api/v1/network", params(AtQuery, AsOfParam),
     responses((status = 200, body = ReportDoc), (status = 404, body = Problem)))]
-async fn network(State(s): State<AppState>, Query(q): Query<AtQuery>) -> Result<Response, Problem> {
+async fn network(
+    State(s): State<AppState>,
+    asof: AsOf,
+    Query(q): Query<AtQuery>,
+) -> Result<Response, Problem> {
     let p = canary_engine::NetworkParams {
         price: canary_engine::Price::Stored,
         symbol: parse_symbol(q.symbol.as_deref())?,
@@ -444,7 +453,6 @@ async fn network(State(s): State<AppState>, Query(q): Query<AtQuery>) -> Result<
         power_usd_per_mwh: 50.0,
         vendor: None,
     };
-    let asof = parse_time("asof", q.asof.as_deref())?;
     let r = with_context(&s, asof, move |ctx, _| canary_engine::network(ctx, &p)).await?;
     Ok(Json(r).into_response())
 }
@@ -453,8 +461,6 @@ async fn network(State(s): State<AppState>, Query(q): Query<AtQuery>) -> Result<
 struct PricedQuery {
     /// Default BTCUSDT.
     symbol: Option<String>,
-    /// ISO-8601 UTC; default now.
-    asof: Option<String>,
     /// A BTC price (USD) to compute at instead of the latest daily close (a scenario).
     price: Option<f64>,
 }
@@ -473,10 +479,11 @@ fn price_param(p: Option<f64>) -> Result<canary_engine::Price, Problem> {
 
 /// The miners' break-evens, debt coverage and stress as of `asof` (company figures as
 /// published by then), at the stored price or a given one.
-#[utoipa::path(get, path = "/api/v1/miners", params(PricedQuery),
+#[utoipa::path(get, path = "/api/v1/miners", params(PricedQuery, AsOfParam),
     responses((status = 200, body = ReportDoc), (status = 400, body = Problem), (status = 404, body = Problem)))]
 async fn miners(
     State(s): State<AppState>,
+    asof: AsOf,
     Query(q): Query<PricedQuery>,
 ) -> Result<Response, Problem> {
     let p = canary_engine::MinersParams {
@@ -484,7 +491,6 @@ async fn miners(
         symbol: parse_symbol(q.symbol.as_deref())?,
         scenarios: Vec::new(),
     };
-    let asof = parse_time("asof", q.asof.as_deref())?;
     let r = with_context(&s, asof, move |ctx, _| canary_engine::miners(ctx, &p)).await?;
     Ok(Json(r).into_response())
 }
@@ -492,16 +498,16 @@ async fn miners(
 #[derive(Debug, Deserialize, IntoParams)]
 struct TreasuryQuery {
     symbol: Option<String>,
-    asof: Option<String>,
     /// One ticker (default: every company holding BTC).
     company: Option<String>,
 }
 
 /// Treasury companies' holdings, coverage and forced-selling prices as of `asof`.
-#[utoipa::path(get, path = "/api/v1/treasury", params(TreasuryQuery),
+#[utoipa::path(get, path = "/api/v1/treasury", params(TreasuryQuery, AsOfParam),
     responses((status = 200, body = ReportDoc), (status = 404, body = Problem)))]
 async fn treasury(
     State(s): State<AppState>,
+    asof: AsOf,
     Query(q): Query<TreasuryQuery>,
 ) -> Result<Response, Problem> {
     let p = canary_engine::TreasuryParams {
@@ -510,14 +516,12 @@ async fn treasury(
         company: q.company.clone(),
         scenarios: Vec::new(),
     };
-    let asof = parse_time("asof", q.asof.as_deref())?;
     let r = with_context(&s, asof, move |ctx, _| canary_engine::treasury(ctx, &p)).await?;
     Ok(Json(r).into_response())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 struct NewsQuery {
-    asof: Option<String>,
     /// Only items with this tag (a ticker, an exchange, a topic slug).
     tag: Option<String>,
     /// Score and order by relevance to this asset (e.g. BTC)…
@@ -539,9 +543,13 @@ fn check_limit(limit: Option<usize>, default: usize) -> Result<usize, Problem> {
 }
 
 /// News items known at `asof` (the week before), tagged, scored and cited as claims.
-#[utoipa::path(get, path = "/api/v1/news", params(NewsQuery),
+#[utoipa::path(get, path = "/api/v1/news", params(NewsQuery, AsOfParam),
     responses((status = 200, body = ReportDoc), (status = 400, body = Problem)))]
-async fn news(State(s): State<AppState>, Query(q): Query<NewsQuery>) -> Result<Response, Problem> {
+async fn news(
+    State(s): State<AppState>,
+    asof: AsOf,
+    Query(q): Query<NewsQuery>,
+) -> Result<Response, Problem> {
     let p = canary_engine::NewsParams {
         tag: q.tag.clone(),
         asset: q.asset.clone(),
@@ -549,7 +557,6 @@ async fn news(State(s): State<AppState>, Query(q): Query<NewsQuery>) -> Result<R
         limit: check_limit(q.limit, 50)?,
         ..canary_engine::NewsParams::default()
     };
-    let asof = parse_time("asof", q.asof.as_deref())?;
     let r = with_context(&s, asof, move |ctx, st| {
         canary_engine::news(ctx, &st.dictionary, &st.lexicon, &p)
     })
@@ -558,10 +565,11 @@ async fn news(State(s): State<AppState>, Query(q): Query<NewsQuery>) -> Result<R
 }
 
 /// Stories (items about one event, clustered) known at `asof`.
-#[utoipa::path(get, path = "/api/v1/stories", params(NewsQuery),
+#[utoipa::path(get, path = "/api/v1/stories", params(NewsQuery, AsOfParam),
     responses((status = 200, body = ReportDoc), (status = 400, body = Problem)))]
 async fn stories(
     State(s): State<AppState>,
+    asof: AsOf,
     Query(q): Query<NewsQuery>,
 ) -> Result<Response, Problem> {
     let p = canary_engine::StoriesParams {
@@ -570,7 +578,6 @@ async fn stories(
         limit: check_limit(q.limit, 20)?,
         ..canary_engine::StoriesParams::default()
     };
-    let asof = parse_time("asof", q.asof.as_deref())?;
     let r = with_context(&s, asof, move |ctx, st| {
         canary_engine::stories(ctx, &st.dictionary, &st.lexicon, &p)
     })
@@ -1032,7 +1039,7 @@ async fn backtest(
                 .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, e.to_string()))?,
         )),
     };
-    let r = with_context(&s, to, move |ctx, st| {
+    let r = with_context(&s, AsOf(to), move |ctx, st| {
         canary_engine::alerts_backtest(ctx, &p, &st.dictionary, &st.lexicon, |_, _| {})
     })
     .await?;
@@ -1175,8 +1182,6 @@ async fn websocket(
 struct HistoryQuery {
     /// Default BTCUSDT.
     symbol: Option<String>,
-    /// ISO-8601 UTC; default now.
-    asof: Option<String>,
     /// Days back from `asof` (1 to 3650, default 180).
     days: Option<i64>,
     /// `json` (default) or `csv`.
@@ -1185,10 +1190,11 @@ struct HistoryQuery {
 
 /// Risk, Threat, Pulse and the label day by day, each as known that day (the same method as
 /// the score).
-#[utoipa::path(get, path = "/api/v1/score/history", params(HistoryQuery),
+#[utoipa::path(get, path = "/api/v1/score/history", params(HistoryQuery, AsOfParam),
     responses((status = 200, body = ReportDoc), (status = 400, body = Problem), (status = 404, body = Problem)))]
 async fn score_history(
     State(s): State<AppState>,
+    asof: AsOf,
     Query(q): Query<HistoryQuery>,
 ) -> Result<Response, Problem> {
     let days = q.days.unwrap_or(180);
@@ -1196,7 +1202,6 @@ async fn score_history(
         return Err(Problem::param("days", &days.to_string(), "1 to 3650"));
     }
     let p = score_params(parse_symbol(q.symbol.as_deref())?);
-    let asof = parse_time("asof", q.asof.as_deref())?;
     let csv = want_csv(q.format.as_deref())?;
     let r = with_context(&s, asof, move |ctx, st| {
         let from = Timestamp::from_millis(ctx.asof().millis() - days * 86_400_000);

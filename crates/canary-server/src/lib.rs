@@ -3,6 +3,7 @@
 //! its own: every route opens the store, builds the engine's `Context` and calls a report.
 //!
 //! - [`api`]: the `/api/v1` routes and the OpenAPI document generated from them.
+//! - [`asof`]: `asof` read once for every route and page (an extractor).
 //! - [`pages`]: the feed of analyses and each analysis's page, rendered on the server.
 //! - [`problem`]: errors as `application/problem+json`, each saying what to change.
 //! - A cache of reports asked for an explicit `asof`, keyed by the request and the store's
@@ -19,6 +20,7 @@
 //!   goes on.
 
 pub mod api;
+pub mod asof;
 pub mod pages;
 pub mod problem;
 

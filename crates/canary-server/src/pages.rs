@@ -100,7 +100,6 @@ fn human(x: f64) -> String {
 struct DashQuery {
     symbol: Option<String>,
     tf: Option<String>,
-    asof: Option<String>,
     theme: Option<String>,
 }
 
@@ -265,6 +264,7 @@ fn dash_stories(
 
 async fn dashboard(
     State(s): State<AppState>,
+    asof: crate::asof::AsOf,
     Query(q): Query<DashQuery>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, Problem> {
@@ -274,22 +274,11 @@ async fn dashboard(
     let tf = q.tf.clone().unwrap_or_else(|| "4h".into());
     tf.parse::<canary_model::Timeframe>()
         .map_err(|e| Problem::param("tf", &tf, &e.to_string()))?;
-    let asof_text = q.asof.clone().unwrap_or_default();
-    let asof = if asof_text.is_empty() {
-        None
-    } else {
-        Some(
-            canary_model::Timestamp::parse(&asof_text)
-                .map_err(|e| Problem::param("asof", &asof_text, &format!("{e} (ISO-8601 UTC)")))?,
-        )
-    };
+    let asof_text = asof.0.map(|t| t.to_string()).unwrap_or_default();
     let state = s.clone();
     let d = tokio::task::spawn_blocking(move || -> Result<Dash, Problem> {
         let store = canary_store::Store::open_existing(&state.config.db)?;
-        let now = canary_model::Timestamp::parse(&now_text())
-            .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-        let ctx = canary_engine::Context::new(&store, asof.unwrap_or(now))?
-            .with_profiles(&state.profiles);
+        let ctx = canary_engine::Context::new(&store, asof.at())?.with_profiles(&state.profiles);
         Ok(dash(&ctx, &state, &sym))
     })
     .await
@@ -539,9 +528,10 @@ async fn alerts_page(
     .into_iter()
     .map(|(name, rule, tf)| serde_json::json!({ "name": name, "rule": rule, "tf": tf }))
     .collect();
-    let year_ago = canary_model::Timestamp::parse(&now_text())
-        .map(|t| canary_model::Timestamp::from_millis(t.millis() - 365 * 86_400_000))
-        .map_or_else(|_| String::new(), |t| t.to_string());
+    let year_ago = canary_model::Timestamp::from_millis(
+        canary_engine::clock::wall_now().millis() - 365 * 86_400_000,
+    )
+    .to_string();
     let page = env()
         .get_template("alerts.html.j2")
         .and_then(|t| {
