@@ -1237,3 +1237,7 @@ async fn analysis_related(
     let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
     Ok(Json(v["related"].clone()).into_response())
 }
+
+#[cfg(test)]
+#[path = "api_tests.rs"]
+mod tests;

@@ -1,0 +1,322 @@
+//! Every `/api/v1` route in process: the router with its middleware, called with
+//! `tower::ServiceExt::oneshot` on a store holding the real 4h bars and the headlines of
+//! 2026-02-05 (status, content type, problem+json on errors, `asof` honoured). The binary's
+//! end-to-end tests (`crates/canary/tests/serve.rs`, `security.rs`) stay as they are.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Method, Request, StatusCode};
+use canary_model::{Symbol, Timestamp};
+use canary_store::{Source, Store};
+
+use crate::{AppState, ServerConfig, router};
+
+const ASOF: &str = "2026-02-06T05:00:00Z";
+
+fn shared(name: &str) -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data")
+        .join(name);
+    assert!(p.is_file(), "missing shared data file {}", p.display());
+    p
+}
+
+/// A store with the real 4h bars to the crash morning (and a day after it) and the
+/// headlines of 2026-02-05; the router on it.
+fn app(dir: &Path) -> axum::Router {
+    let db = dir.join("r.db");
+    let mut store = Store::open(&db).unwrap();
+    let until = Timestamp::parse("2026-02-07T05:00:00Z").unwrap();
+    let sym = Symbol::new("BTCUSDT").unwrap();
+    canary_engine::store_bar_file(&mut store, &shared("btcusdt_binance_4h.csv"), &sym, until)
+        .unwrap();
+    let asof = Timestamp::parse(ASOF).unwrap();
+    let items = canary_ingest::news::read_headlines(
+        &shared("news_2026-02-05_sources.csv"),
+        asof,
+        &canary_ingest::csv::TimeRange::until(asof),
+    )
+    .unwrap();
+    store
+        .insert_news(&items, Source::real("news.csv"), asof)
+        .unwrap();
+    router(AppState::new(ServerConfig::new(db)).unwrap())
+}
+
+/// An answer: status, content type, body.
+struct Answer {
+    status: StatusCode,
+    ctype: String,
+    body: String,
+}
+
+impl Answer {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+
+    /// A problem document of this status; its detail.
+    fn problem(&self, status: u16) -> String {
+        assert_eq!(self.status.as_u16(), status, "{}", self.body);
+        assert_eq!(self.ctype, "application/problem+json", "{}", self.body);
+        let p = self.json();
+        assert_eq!(p["status"], status);
+        p["detail"].as_str().unwrap().to_string()
+    }
+}
+
+async fn call(
+    app: &axum::Router,
+    method: Method,
+    uri: &str,
+    token: Option<&str>,
+    body: &str,
+) -> Answer {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    if !body.is_empty() {
+        req = req.header("content-type", "application/json");
+    }
+    let mut req = req.body(Body::from(body.to_string())).unwrap();
+    req.extensions_mut()
+        .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40_000))));
+    let r = tower::ServiceExt::oneshot(app.clone(), req).await.unwrap();
+    let status = r.status();
+    let ctype = r
+        .headers()
+        .get("content-type")
+        .map_or_else(String::new, |v| v.to_str().unwrap().to_string());
+    let bytes = axum::body::to_bytes(r.into_body(), 64 << 20).await.unwrap();
+    Answer {
+        status,
+        ctype,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+async fn get(app: &axum::Router, uri: &str) -> Answer {
+    call(app, Method::GET, uri, None, "").await
+}
+
+#[tokio::test]
+async fn every_report_route_answers_as_of_the_time_asked_with_its_claims() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path());
+    for route in [
+        "stats", "watch", "score", "miners", "treasury", "news", "stories",
+    ] {
+        let a = get(&app, &format!("/api/v1/{route}?asof={ASOF}")).await;
+        assert_eq!(a.status, StatusCode::OK, "{route}: {}", a.body);
+        assert_eq!(a.ctype, "application/json", "{route}");
+        let doc = a.json();
+        assert_eq!(doc["as_of"], ASOF, "{route}");
+        assert!(doc["simulated"].is_boolean(), "{route}");
+        assert!(doc["warnings"].is_array(), "{route}");
+        assert!(doc["claims"].is_object(), "{route}");
+    }
+    // Without network series stored: what can be said, and what is missing and why.
+    let net = get(&app, &format!("/api/v1/network?asof={ASOF}"))
+        .await
+        .json();
+    assert_eq!(net["as_of"], ASOF);
+    assert!(
+        net["missing"][0].as_str().unwrap().contains("none stored"),
+        "{net}"
+    );
+    let h = get(&app, &format!("/api/v1/score/history?asof={ASOF}&days=30")).await;
+    assert_eq!(h.status, StatusCode::OK, "{}", h.body);
+    let days = h.json()["days"].as_array().unwrap().len();
+    assert!((29..=31).contains(&days), "{days} days");
+    let csv = get(
+        &app,
+        &format!("/api/v1/score/history?asof={ASOF}&days=30&format=csv"),
+    )
+    .await;
+    assert_eq!(csv.ctype, "text/csv; charset=utf-8");
+    assert!(
+        csv.body.starts_with("day,risk,threat,pulse,label\n"),
+        "{}",
+        csv.body
+    );
+    for (uri, ctype) in [
+        ("/api/v1/health", "application/json"),
+        ("/api/v1/series", "application/json"),
+        ("/api/v1/analyses", "application/json"),
+        ("/api/v1/openapi.json", "application/json"),
+    ] {
+        let a = get(&app, uri).await;
+        assert_eq!(
+            (a.status, a.ctype.as_str()),
+            (StatusCode::OK, ctype),
+            "{uri}: {}",
+            a.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn asof_is_honoured_bars_closed_by_then_and_no_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path());
+    let last_open = |doc: &serde_json::Value| {
+        doc["candles"].as_array().unwrap().last().unwrap()["open_time"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let morning = get(&app, &format!("/api/v1/candles?tf=4h&last=3&asof={ASOF}")).await;
+    assert_eq!(morning.status, StatusCode::OK, "{}", morning.body);
+    // The 00:00-04:00 bar closed at 04:00; the 04:00 bar is open at 05:00.
+    assert_eq!(last_open(&morning.json()), "2026-02-06T00:00:00Z");
+    let later = get(
+        &app,
+        "/api/v1/candles?tf=4h&last=3&asof=2026-02-06T09:00:00Z",
+    )
+    .await;
+    assert_eq!(last_open(&later.json()), "2026-02-06T04:00:00Z");
+    // The same asof in unix seconds and as a date-time answer alike.
+    let unix = get(&app, "/api/v1/candles?tf=4h&last=3&asof=1770354000").await;
+    assert_eq!(unix.body, morning.body);
+    let csv = get(
+        &app,
+        &format!("/api/v1/candles?tf=4h&last=2&asof={ASOF}&format=csv"),
+    )
+    .await;
+    assert_eq!(csv.ctype, "text/csv; charset=utf-8");
+    assert_eq!(csv.body.lines().count(), 3, "{}", csv.body);
+    let ind = get(
+        &app,
+        &format!("/api/v1/indicators?tf=4h&ind=rsi:14&last=2&asof={ASOF}"),
+    )
+    .await;
+    assert_eq!(ind.status, StatusCode::OK, "{}", ind.body);
+    assert_eq!(ind.json()["as_of"], ASOF);
+}
+
+#[tokio::test]
+async fn bad_parameters_and_routes_get_problem_json_saying_what_to_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path());
+    for (uri, status, says) in [
+        ("/api/v1/stats?asof=yesterday", 400, "asof=yesterday"),
+        (
+            "/api/v1/stats?asof=2026-01-01&asof=2026-01-02",
+            400,
+            "given twice",
+        ),
+        ("/api/v1/stats?symbol=BTC%20USDT", 400, "symbol="),
+        ("/api/v1/candles?tf=7x", 400, "tf=7x"),
+        ("/api/v1/candles?last=0", 400, "last=0"),
+        ("/api/v1/candles?last=abc", 400, "last"),
+        ("/api/v1/candles?format=xml", 400, "format"),
+        ("/api/v1/score/history?days=0", 400, "days=0"),
+        ("/api/v1/miners?price=-1", 400, "price"),
+        ("/api/v1/candles?symbol=ETHUSDT", 404, "ETHUSDT"),
+        ("/api/v1/analyses/ffffffff", 404, "no analysis"),
+        ("/api/v1/nothing", 404, "no such route"),
+    ] {
+        let d = get(&app, uri).await.problem(status);
+        assert!(d.contains(says), "{uri}: {d}");
+    }
+    let d = call(&app, Method::PUT, "/api/v1/stats", None, "")
+        .await
+        .problem(405);
+    assert!(d.contains("method"), "{d}");
+}
+
+#[tokio::test]
+async fn alert_routes_act_for_an_issued_token_within_its_scope() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path());
+    let (alerts, read) = {
+        let mut store = Store::open(&dir.path().join("r.db")).unwrap();
+        let t = Timestamp::parse(ASOF).unwrap();
+        let issue = |store: &mut Store, scope| {
+            canary_engine::tokens::issue(store, "t", scope, t)
+                .unwrap()
+                .0
+        };
+        (
+            issue(&mut store, canary_engine::tokens::Scope::Alerts),
+            issue(&mut store, canary_engine::tokens::Scope::Read),
+        )
+    };
+    let rule = r#"{"rule": "BTCUSDT.close < 3", "since": "2026-02-01T00:00:00Z"}"#;
+    let rules = "/api/v1/alerts/rules";
+    call(&app, Method::POST, rules, None, rule)
+        .await
+        .problem(401);
+    call(&app, Method::POST, rules, Some("made-up"), rule)
+        .await
+        .problem(401);
+    call(&app, Method::POST, rules, Some(&read), rule)
+        .await
+        .problem(403);
+    let added = call(&app, Method::POST, rules, Some(&alerts), rule).await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
+    let id = added.json()["id"].as_i64().unwrap();
+    let mine = call(&app, Method::GET, rules, Some(&alerts), "").await;
+    assert_eq!(mine.json()[0]["id"], id);
+    let theirs = call(&app, Method::GET, rules, Some(&read), "").await;
+    assert_eq!(theirs.body, "[]");
+    let test = format!("{rules}/{id}/test");
+    let tested = call(&app, Method::POST, &test, Some(&alerts), "").await;
+    assert_eq!(
+        tested.json()["deliveries"][0]["ok"],
+        true,
+        "{}",
+        tested.body
+    );
+    let silence = format!("{rules}/{id}/silence");
+    let s = call(
+        &app,
+        Method::POST,
+        &silence,
+        Some(&alerts),
+        r#"{"seconds": 60}"#,
+    )
+    .await;
+    assert_eq!(s.status, StatusCode::OK, "{}", s.body);
+    let log = call(
+        &app,
+        Method::GET,
+        "/api/v1/alerts/deliveries",
+        Some(&alerts),
+        "",
+    )
+    .await;
+    assert_eq!(log.json()[0]["notice"]["test"], true);
+    let bt = call(
+        &app,
+        Method::POST,
+        "/api/v1/alerts/backtest",
+        None,
+        r#"{"rule": "BTCUSDT.close < 70000", "timeframe": "4h", "from": "2026-02-01T00:00:00Z", "to": "2026-02-06T05:00:00Z"}"#,
+    )
+    .await;
+    assert_eq!(bt.status, StatusCode::OK, "{}", bt.body);
+    assert!(!bt.json()["firings"].as_array().unwrap().is_empty());
+    let one = format!("{rules}/{id}");
+    call(&app, Method::DELETE, &one, Some(&read), "")
+        .await
+        .problem(403);
+    let gone = call(&app, Method::DELETE, &one, Some(&alerts), "").await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    call(&app, Method::DELETE, &one, Some(&alerts), "")
+        .await
+        .problem(404);
+    call(
+        &app,
+        Method::DELETE,
+        &format!("{rules}/abc"),
+        Some(&alerts),
+        "",
+    )
+    .await
+    .problem(400);
+}
