@@ -408,18 +408,7 @@ async fn watch(
 }
 
 pub(crate) fn score_params(symbol: Symbol) -> canary_engine::ScoreParams {
-    let asset = symbol
-        .as_str()
-        .trim_end_matches("USDT")
-        .trim_end_matches("USD")
-        .to_string();
-    canary_engine::ScoreParams {
-        symbol,
-        method: canary_analytics::score::Methodology::built_in(),
-        asset,
-        horizon_days: 7,
-        drawdown: 0.10,
-    }
+    canary_engine::ScoreParams::published(symbol)
 }
 
 /// Risk, Threat, Pulse and the label with their waterfall, as of `asof`.

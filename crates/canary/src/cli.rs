@@ -1614,4 +1614,16 @@ mod tests {
         assert!(missing.is_empty(), "no help for: {}", missing.join("; "));
         Cli::command().debug_assert();
     }
+
+    /// The command line's score defaults are the published method's (one place says them:
+    /// `ScoreParams::HORIZON_DAYS` and `DRAWDOWN`).
+    #[test]
+    fn the_score_defaults_are_the_published_method() {
+        let cli = Cli::try_parse_from(["canary", "score", "--symbol", "BTCUSDT"]).unwrap();
+        let Command::Score(a) = cli.command else {
+            panic!("not the score command")
+        };
+        assert_eq!(a.method.horizon, canary_engine::ScoreParams::HORIZON_DAYS);
+        assert!((a.method.drawdown - canary_engine::ScoreParams::DRAWDOWN).abs() < 1e-12);
+    }
 }

@@ -54,6 +54,36 @@ pub struct ScoreParams {
     pub drawdown: f64,
 }
 
+impl ScoreParams {
+    /// The published probability's horizon, in days.
+    pub const HORIZON_DAYS: usize = 7;
+    /// The published probability's fall: 10 % from the close to the lowest low.
+    pub const DRAWDOWN: f64 = 0.10;
+
+    /// The published method on a symbol: the built-in methodology, the news of the asset
+    /// the symbol is quoted for, a fall of [`Self::DRAWDOWN`] within [`Self::HORIZON_DAYS`].
+    #[must_use]
+    pub fn published(symbol: Symbol) -> Self {
+        Self {
+            asset: Self::asset_of(&symbol),
+            symbol,
+            method: Methodology::built_in(),
+            horizon_days: Self::HORIZON_DAYS,
+            drawdown: Self::DRAWDOWN,
+        }
+    }
+
+    /// The asset a market is of: its symbol without the quote (`BTCUSDT` → `BTC`).
+    #[must_use]
+    pub fn asset_of(symbol: &Symbol) -> String {
+        symbol
+            .as_str()
+            .trim_end_matches("USDT")
+            .trim_end_matches("USD")
+            .to_string()
+    }
+}
+
 /// One component in the waterfall.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ComponentRow {

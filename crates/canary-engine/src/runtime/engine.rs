@@ -469,11 +469,7 @@ impl Engine {
                 .collect();
             for symbol in days {
                 let p = crate::ScoreParams {
-                    asset: symbol
-                        .as_str()
-                        .trim_end_matches("USDT")
-                        .trim_end_matches("USD")
-                        .to_string(),
+                    asset: crate::ScoreParams::asset_of(&symbol),
                     symbol: symbol.clone(),
                     ..a.score.clone()
                 };

@@ -4,7 +4,6 @@ use std::path::Path;
 
 use anyhow::Result;
 use canary_alerts::state::{Frequency, Notice, Policy};
-use canary_analytics::score::Methodology;
 use canary_engine::{AlertBacktestParams, ScoreParams};
 
 use crate::cli::{AlertFrequency, AlertsArgs, AlertsCommand, ReportFormat};
@@ -107,14 +106,11 @@ fn policy(p: &crate::cli::AlertPolicyArgs) -> Policy {
     }
 }
 
+/// The published score method on BTCUSDT, which rules on scores read.
 pub(crate) fn score_params() -> Result<ScoreParams> {
-    Ok(ScoreParams {
-        symbol: canary_model::Symbol::new("BTCUSDT")?,
-        method: Methodology::built_in(),
-        asset: "BTC".into(),
-        horizon_days: 7,
-        drawdown: 0.10,
-    })
+    Ok(ScoreParams::published(canary_model::Symbol::new(
+        "BTCUSDT",
+    )?))
 }
 
 pub fn manage(db: &Path, a: &AlertsArgs) -> Result<()> {

@@ -193,8 +193,8 @@ pub fn run(a: &DemoArgs) -> Result<()> {
             asset: "BTC".into(),
             method: crate::cli::ScoreMethod {
                 method: None,
-                horizon: 7,
-                drawdown: 0.10,
+                horizon: canary_engine::ScoreParams::HORIZON_DAYS,
+                drawdown: canary_engine::ScoreParams::DRAWDOWN,
             },
             vocabulary: crate::cli::Vocabulary {
                 dictionary: None,
