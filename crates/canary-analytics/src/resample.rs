@@ -109,17 +109,7 @@ pub fn resample(
     for r in &mut out {
         r.complete = to.close_of(r.candle.open_time) <= asof;
         let c = &r.candle;
-        Candle::new(
-            c.open_time,
-            c.open,
-            c.high,
-            c.low,
-            c.close,
-            c.volume,
-            c.quote_volume,
-            c.trades,
-        )
-        .map_err(|e| ResampleError::Invalid {
+        c.checked().map_err(|e| ResampleError::Invalid {
             to,
             bucket: c.open_time,
             reason: e.to_string(),

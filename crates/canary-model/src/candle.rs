@@ -116,6 +116,24 @@ impl TryFrom<RawCandle> for Candle {
 }
 
 impl Candle {
+    /// The same bar through the constructor's checks: a bar assembled field by field (a
+    /// resampled bucket, a row read back from storage) may not hold them.
+    ///
+    /// # Errors
+    /// The first violated rule, naming the field.
+    pub fn checked(&self) -> Result<Candle, CandleError> {
+        Candle::new(
+            self.open_time,
+            self.open,
+            self.high,
+            self.low,
+            self.close,
+            self.volume,
+            self.quote_volume,
+            self.trades,
+        )
+    }
+
     /// A validated candle: finite prices from [`MIN_PRICE`] to [`MAX_PRICE`], high ≥ max(open,
     /// close), low ≤ min(open, close), volumes from 0 to [`MAX_VOLUME`], at most
     /// [`MAX_TRADES`] trades.

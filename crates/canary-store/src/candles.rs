@@ -380,18 +380,7 @@ impl Record for CandleRecord<'_> {
 /// Why a bar may not be stored, if it may not (what [`Candle::new`] refuses: values not
 /// finite or beyond the bounds that keep the analytics finite), with what the bar is.
 fn invalid_bar(c: &Candle, symbol: &Symbol, tf: Timeframe) -> Option<(String, String)> {
-    Candle::new(
-        c.open_time,
-        c.open,
-        c.high,
-        c.low,
-        c.close,
-        c.volume,
-        c.quote_volume,
-        c.trades,
-    )
-    .err()
-    .map(|e| {
+    c.checked().err().map(|e| {
         (
             format!("{symbol} {tf} bar at {}", c.open_time),
             e.to_string(),
@@ -402,17 +391,7 @@ fn invalid_bar(c: &Candle, symbol: &Symbol, tf: Timeframe) -> Option<(String, St
 /// A block's bar as a valid candle, or the error naming it.
 fn checked(bar: &BlockBar, symbol: &Symbol, tf: Timeframe) -> Result<Candle, StoreError> {
     let c = block_candle(bar);
-    Candle::new(
-        c.open_time,
-        c.open,
-        c.high,
-        c.low,
-        c.close,
-        c.volume,
-        c.quote_volume,
-        c.trades,
-    )
-    .map_err(|e| StoreError::Corrupt {
+    c.checked().map_err(|e| StoreError::Corrupt {
         what: format!("{symbol} {tf} bar at {}", c.open_time),
         reason: e.to_string(),
     })
