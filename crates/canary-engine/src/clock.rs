@@ -1,10 +1,10 @@
 //! The one place Canary reads the wall clock.
 //!
-//! Everything else takes its time from here: the command line and the server ask
-//! [`wall_now`] for "now" (the default of every `--asof` and `?asof=`), the live engine runs
-//! on a [`Clock`] (the [`WallClock`] live, a [`ReplayClock`] in a replay, so that a replay at
-//! any speed does what the live run did), and the analytics and the model read no clock at
-//! all. Clippy refuses `SystemTime::now` anywhere else in the workspace (`clippy.toml`).
+//! Everything else takes its time from here: the command line asks [`wall_now`] for "now"
+//! (the default of every `--asof`); the server and the live engine run on a [`Clock`] they
+//! are given (the [`WallClock`], a [`ReplayClock`] in a replay so that a replay at any speed
+//! does what the live run did, or a test's own); a delivery signs with the time its caller
+//! passes; the analytics and the model read no clock at all. Clippy refuses `SystemTime::now` anywhere else in the workspace (`clippy.toml`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};

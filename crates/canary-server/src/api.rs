@@ -150,10 +150,6 @@ fn parse_tf(name: &str, v: Option<&str>, default: &str) -> Result<Timeframe, Pro
         .map_err(|e: canary_model::TimeframeError| Problem::param(name, s, &e.to_string()))
 }
 
-fn now() -> Timestamp {
-    canary_engine::clock::wall_now()
-}
-
 /// Run `f` on a context as of `asof` (default now), off the async threads, within the time
 /// limit.
 async fn with_context<T: Send + 'static>(
@@ -165,7 +161,7 @@ async fn with_context<T: Send + 'static>(
     let limit = s.config.timeout;
     let job = tokio::task::spawn_blocking(move || {
         let store = Store::open_existing(&state.config.db)?;
-        let ctx = Context::new(&store, asof.at())?.with_profiles(&state.profiles);
+        let ctx = Context::new(&store, asof.at(&*state.clock))?.with_profiles(&state.profiles);
         f(&ctx, &state).map_err(Problem::from)
     });
     match tokio::time::timeout(limit, job).await {
@@ -770,8 +766,8 @@ async fn add_rule(
     let Json(n) = body.map_err(|e| Problem::new(e.status(), e.body_text()))?;
     let timeframe = parse_tf("timeframe", n.timeframe.as_deref(), "1d")?;
     let policy = policy_of(n.policy)?;
-    let since =
-        parse_time("since", n.since.as_deref().filter(|x| !x.is_empty()))?.unwrap_or_else(now);
+    let since = parse_time("since", n.since.as_deref().filter(|x| !x.is_empty()))?
+        .unwrap_or_else(|| s.clock.now());
     let channel: canary_engine::alerting::Channel = match n.channel {
         // Where notices may go is the server's setting, never the request's.
         Some(c) if c.get("allow_private").is_some() => {
@@ -1014,7 +1010,7 @@ async fn backtest(
     body: Result<Json<Backtest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, Problem> {
     let Json(b) = body.map_err(|e| Problem::new(e.status(), e.body_text()))?;
-    let from = parse_time("from", Some(&b.from))?.unwrap_or_else(now);
+    let from = parse_time("from", Some(&b.from))?.unwrap_or_else(|| s.clock.now());
     let to = parse_time("to", b.to.as_deref())?;
     let p = canary_engine::AlertBacktestParams {
         rule: b.rule.clone(),
@@ -1045,8 +1041,9 @@ async fn test_rule(
     Path(id): Path<i64>,
 ) -> Result<Response, Problem> {
     let owner = caller(c, Scope::Alerts)?.owner;
+    let now = s.clock.now();
     let key = with_store(&s, move |store| {
-        canary_engine::alerting::queue_test(store, &owner, id, now()).map_err(|e| match e {
+        canary_engine::alerting::queue_test(store, &owner, id, now).map_err(|e| match e {
             EngineError::Param { .. } => Problem::new(
                 StatusCode::NOT_FOUND,
                 format!("no rule {id} of this token (GET /api/v1/alerts/rules lists them)"),
@@ -1068,7 +1065,7 @@ async fn test_rule(
         rt.block_on(canary_engine::alerting::deliver(
             &mut store,
             &client,
-            now(),
+            now,
             &canary_engine::alerting::Sending {
                 attempts: 2,
                 backoff: std::time::Duration::from_millis(200),
@@ -1115,7 +1112,7 @@ async fn silence_rule(
             "1 to 31536000",
         ));
     }
-    let from = now();
+    let from = s.clock.now();
     let until =
         Timestamp::from_millis(from.millis() + i64::try_from(b.seconds).unwrap_or(0) * 1000);
     let added = with_store(&s, move |store| {

@@ -4,46 +4,31 @@
 //! end-to-end tests (`crates/canary/tests/serve.rs`, `security.rs`) stay as they are.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, StatusCode};
-use canary_model::{Symbol, Timestamp};
-use canary_store::{Source, Store};
+use canary_model::Timestamp;
+use canary_store::Store;
 
+use crate::test_data::{ASOF, crash_store};
 use crate::{AppState, ServerConfig, router};
 
-const ASOF: &str = "2026-02-06T05:00:00Z";
-
-fn shared(name: &str) -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data")
-        .join(name);
-    assert!(p.is_file(), "missing shared data file {}", p.display());
-    p
+/// The router on a store with the real 4h bars to a day after the crash morning and the
+/// headlines of 2026-02-05, its clock at `now` when given (else the wall clock).
+fn app_at(dir: &Path, now: Option<Timestamp>) -> axum::Router {
+    let db = dir.join("r.db");
+    crash_store(&db, Timestamp::parse("2026-02-07T05:00:00Z").unwrap());
+    let mut state = AppState::new(ServerConfig::new(db)).unwrap();
+    if let Some(t) = now {
+        state.clock = std::sync::Arc::new(canary_engine::clock::ReplayClock::starting(t));
+    }
+    router(state)
 }
 
-/// A store with the real 4h bars to the crash morning (and a day after it) and the
-/// headlines of 2026-02-05; the router on it.
 fn app(dir: &Path) -> axum::Router {
-    let db = dir.join("r.db");
-    let mut store = Store::open(&db).unwrap();
-    let until = Timestamp::parse("2026-02-07T05:00:00Z").unwrap();
-    let sym = Symbol::new("BTCUSDT").unwrap();
-    canary_engine::store_bar_file(&mut store, &shared("btcusdt_binance_4h.csv"), &sym, until)
-        .unwrap();
-    let asof = Timestamp::parse(ASOF).unwrap();
-    let items = canary_ingest::news::read_headlines(
-        &shared("news_2026-02-05_sources.csv"),
-        asof,
-        &canary_ingest::csv::TimeRange::until(asof),
-    )
-    .unwrap();
-    store
-        .insert_news(&items, Source::real("news.csv"), asof)
-        .unwrap();
-    router(AppState::new(ServerConfig::new(db)).unwrap())
+    app_at(dir, None)
 }
 
 /// An answer: status, content type, body.
@@ -319,4 +304,14 @@ async fn alert_routes_act_for_an_issued_token_within_its_scope() {
     )
     .await
     .problem(400);
+}
+
+#[tokio::test]
+async fn without_asof_a_report_is_as_of_the_servers_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_at(dir.path(), Some(Timestamp::parse(ASOF).unwrap()));
+    let doc = get(&app, "/api/v1/stats").await.json();
+    assert_eq!(doc["as_of"], ASOF, "the clock given, not the wall's");
+    let bars = get(&app, "/api/v1/candles?tf=4h&last=1").await.json();
+    assert_eq!(bars["candles"][0]["open_time"], "2026-02-06T00:00:00Z");
 }

@@ -3,11 +3,12 @@
 //! [`AsOf`] is an extractor: it takes `asof` from the query string, refuses it given twice,
 //! parses it as every interface does (`Timestamp::parse`: ISO-8601 UTC, a date, or unix
 //! seconds or milliseconds), and leaves an empty or absent one to mean now, read from the
-//! engine's clock ([`AsOf::at`]). Routes take it beside their own query; the OpenAPI document
+//! server's clock ([`AsOf::at`]). Routes take it beside their own query; the OpenAPI document
 //! describes it once ([`AsOfParam`]).
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use canary_engine::clock::Clock;
 use canary_model::Timestamp;
 use utoipa::IntoParams;
 
@@ -18,10 +19,10 @@ use crate::Problem;
 pub struct AsOf(pub Option<Timestamp>);
 
 impl AsOf {
-    /// The time asked for, or now.
+    /// The time asked for, or now on `clock`.
     #[must_use]
-    pub fn at(self) -> Timestamp {
-        self.0.unwrap_or_else(canary_engine::clock::wall_now)
+    pub fn at(self, clock: &dyn Clock) -> Timestamp {
+        self.0.unwrap_or_else(|| clock.now())
     }
 }
 
@@ -93,6 +94,8 @@ mod tests {
         let bad = of("/x?asof=yesterday").await.unwrap_err();
         assert_eq!(bad.status, 400);
         assert!(bad.detail.starts_with("asof=yesterday: "), "{}", bad.detail);
-        assert!(AsOf(None).at() > t);
+        let later = canary_engine::clock::ReplayClock::starting(Timestamp::from_millis(9));
+        assert_eq!(AsOf(None).at(&later), Timestamp::from_millis(9));
+        assert_eq!(AsOf(Some(t)).at(&later), t);
     }
 }

@@ -23,6 +23,8 @@ pub mod api;
 pub mod asof;
 pub mod pages;
 pub mod problem;
+#[cfg(test)]
+mod test_data;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -101,6 +103,9 @@ pub struct AppState {
     pub lexicon: Arc<Lexicon>,
     /// What the engine running beside the server reports, as JSON lines (`/api/v1/stream`).
     pub live: Option<tokio::sync::broadcast::Sender<Arc<str>>>,
+    /// Where "now" comes from (the default of `asof`, a rule's start, a delivery's time): the
+    /// wall clock, or a test's own.
+    pub clock: Arc<dyn canary_engine::clock::Clock>,
     buckets: Arc<Mutex<HashMap<String, (f64, Instant)>>>,
     cache: Arc<Mutex<Cache>>,
     /// Valid tokens recently seen, by hash, with when they were looked up.
@@ -171,6 +176,7 @@ impl AppState {
             dictionary: Arc::new(Dictionary::built_in()),
             lexicon: Arc::new(Lexicon::built_in().clone()),
             live: None,
+            clock: Arc::new(canary_engine::clock::WallClock),
             buckets: Arc::new(Mutex::new(HashMap::new())),
             cache: Arc::new(Mutex::new(Cache::default())),
             callers: Arc::new(Mutex::new(HashMap::new())),

@@ -278,7 +278,8 @@ async fn dashboard(
     let state = s.clone();
     let d = tokio::task::spawn_blocking(move || -> Result<Dash, Problem> {
         let store = canary_store::Store::open_existing(&state.config.db)?;
-        let ctx = canary_engine::Context::new(&store, asof.at())?.with_profiles(&state.profiles);
+        let ctx = canary_engine::Context::new(&store, asof.at(&*state.clock))?
+            .with_profiles(&state.profiles);
         Ok(dash(&ctx, &state, &sym))
     })
     .await
@@ -294,7 +295,7 @@ async fn dashboard(
                 charts => !CHARTS_JS.is_empty(),
                 theme => theme(q.theme.as_deref()),
                 query_without_theme => without_theme(raw.as_deref()),
-                rendered_at => now_text(),
+                rendered_at => now_text(&s),
                 ..minijinja::Value::from(minijinja::value::Serde(&d))
             })
         })
@@ -342,8 +343,9 @@ fn without_theme(q: Option<&str>) -> String {
         .join("&")
 }
 
-fn now_text() -> String {
-    canary_engine::clock::wall_now().to_string()
+/// When a page was rendered, on the server's clock.
+fn now_text(s: &AppState) -> String {
+    s.clock.now().to_string()
 }
 
 async fn feed(
@@ -408,7 +410,7 @@ async fn feed(
                 q => q.q.unwrap_or_default(),
                 theme => theme(q.theme.as_deref()),
                 query_without_theme => without_theme(raw.as_deref()),
-                rendered_at => now_text(),
+                rendered_at => now_text(&s),
             })
         })
         .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
@@ -502,6 +504,7 @@ struct AlertsQuery {
 /// The alerts page: templates, the backtest, the token's rules and deliveries (the script
 /// works through /api/v1).
 async fn alerts_page(
+    State(s): State<AppState>,
     Query(q): Query<AlertsQuery>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, Problem> {
@@ -528,10 +531,8 @@ async fn alerts_page(
     .into_iter()
     .map(|(name, rule, tf)| serde_json::json!({ "name": name, "rule": rule, "tf": tf }))
     .collect();
-    let year_ago = canary_model::Timestamp::from_millis(
-        canary_engine::clock::wall_now().millis() - 365 * 86_400_000,
-    )
-    .to_string();
+    let year_ago =
+        canary_model::Timestamp::from_millis(s.clock.now().millis() - 365 * 86_400_000).to_string();
     let page = env()
         .get_template("alerts.html.j2")
         .and_then(|t| {
@@ -542,7 +543,7 @@ async fn alerts_page(
                 backtest_from => year_ago,
                 theme => theme(q.theme.as_deref()),
                 query_without_theme => without_theme(raw.as_deref()),
-                rendered_at => now_text(),
+                rendered_at => now_text(&s),
             })
         })
         .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
@@ -551,40 +552,18 @@ async fn alerts_page(
 
 #[cfg(test)]
 mod tests {
-    use std::path::{Path, PathBuf};
+    use std::path::Path;
 
     use canary_model::{Symbol, Timestamp};
-    use canary_store::{Source, Store};
+    use canary_store::Store;
 
     use super::*;
 
-    const ASOF: &str = "2026-02-06T05:00:00Z";
-
-    fn shared(name: &str) -> PathBuf {
-        let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/data")
-            .join(name);
-        assert!(p.is_file(), "missing shared data file {}", p.display());
-        p
-    }
+    use crate::test_data::{ASOF, crash_store};
 
     /// The real 4h bars and the headlines of 2026-02-05, stored as of the morning after.
     fn store(dir: &Path) -> Store {
-        let mut store = Store::open(&dir.join("p.db")).unwrap();
-        let asof = Timestamp::parse(ASOF).unwrap();
-        let sym = Symbol::new("BTCUSDT").unwrap();
-        canary_engine::store_bar_file(&mut store, &shared("btcusdt_binance_4h.csv"), &sym, asof)
-            .unwrap();
-        let items = canary_ingest::news::read_headlines(
-            &shared("news_2026-02-05_sources.csv"),
-            asof,
-            &canary_ingest::csv::TimeRange::until(asof),
-        )
-        .unwrap();
-        store
-            .insert_news(&items, Source::real("news.csv"), asof)
-            .unwrap();
-        store
+        crash_store(&dir.join("p.db"), Timestamp::parse(ASOF).unwrap())
     }
 
     fn state(dir: &Path) -> AppState {

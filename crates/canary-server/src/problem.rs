@@ -46,9 +46,13 @@ impl Problem {
     /// under the same id, for the operator.
     #[must_use]
     pub fn internal(details: impl std::fmt::Display) -> Self {
+        // Random, so that ids stay distinct across restarts; the count keeps them distinct
+        // should the system's generator fail.
         let n = INTERNAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let ms = canary_engine::clock::wall_now().millis();
-        let id = format!("{ms:x}-{n}");
+        let mut bytes = [0u8; 6];
+        let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes);
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let id = format!("{hex}-{n}");
         eprintln!("internal error {id}: {details}");
         let status = StatusCode::INTERNAL_SERVER_ERROR;
         Self {

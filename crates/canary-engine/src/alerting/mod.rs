@@ -557,6 +557,7 @@ pub async fn deliver(
     only: Option<&str>,
     system: Option<&Channel>,
 ) -> Result<Vec<Delivered>, EngineError> {
+    let started = std::time::Instant::now();
     let Sending {
         attempts,
         backoff,
@@ -637,6 +638,7 @@ pub async fn deliver(
             &text,
             (attempts, backoff, timeout),
             allow_private,
+            (now, started),
         )
         .await;
         if let Some(chat) = channel.chat() {
@@ -665,7 +667,10 @@ struct Sent {
 }
 
 /// `client` must resolve names through the guard ([`guard::http_client`]); a literal
-/// address in the URL is checked here.
+/// address in the URL is checked here. A signature's time is the caller's `now` plus the
+/// time elapsed since `started` (the delivery's start): the time of the attempt on the
+/// caller's clock, which no one but the binary reads from the wall.
+#[allow(clippy::too_many_arguments)]
 async fn send_one(
     client: &reqwest::Client,
     channel: &Channel,
@@ -674,6 +679,7 @@ async fn send_one(
     text: &str,
     (attempts, backoff, timeout): (usize, Duration, Duration),
     allow_private: bool,
+    (now, started): (Timestamp, std::time::Instant),
 ) -> Sent {
     let mut outcomes = Vec::new();
     if let Some(Err(why)) = channel
@@ -698,7 +704,8 @@ async fn send_one(
         } = channel
         {
             // The signature's timestamp is the sending time, so a receiver can refuse replays.
-            let t = crate::clock::wall_now().millis().div_euclid(1000);
+            let elapsed = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+            let t = now.millis().saturating_add(elapsed).div_euclid(1000);
             headers.push((
                 "X-Canary-Signature",
                 format!("t={t},v1={}", sign(secret, t, json)),

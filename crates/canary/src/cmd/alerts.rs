@@ -260,7 +260,8 @@ pub fn manage(db: &Path, a: &AlertsArgs) -> Result<()> {
             }
             let evaluated: usize = checked.iter().map(|c| c.evaluated).sum();
             let silenced: usize = checked.iter().map(|c| c.silenced).sum();
-            let sent = send(&mut store, &x.send, now, None)?;
+            // Evaluated as of the check's time; delivered now.
+            let sent = send(&mut store, &x.send, super::now(), None)?;
             let failed = sent.iter().filter(|d| !d.ok).count();
             println!(
                 "{} rules checked ({evaluated} bar closes), {} notices delivered, {failed} failed{}",
