@@ -1626,4 +1626,130 @@ mod tests {
         assert_eq!(a.method.horizon, canary_engine::ScoreParams::HORIZON_DAYS);
         assert!((a.method.drawdown - canary_engine::ScoreParams::DRAWDOWN).abs() < 1e-12);
     }
+
+    /// 1,000 -> "1,000": how the docs write counts.
+    fn thousands(n: u64) -> String {
+        let d = n.to_string();
+        let mut out = String::new();
+        for (i, c) in d.chars().enumerate() {
+            if i > 0 && (d.len() - i).is_multiple_of(3) {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    fn doc(name: &str) -> String {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(name);
+        std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    }
+
+    /// Every limit and default that docs/security.md, docs/api.md, docs/engine.md and
+    /// ARCHITECTURE.md publish is the one the code has: a change to either shows here.
+    #[test]
+    fn the_published_limits_and_defaults_are_the_codes() {
+        use canary_alerts::rule::{
+            MAX_CONDITIONS, MAX_DEPTH, MAX_NUMBER, MAX_RULE_CHARS, MAX_WINDOW_MS,
+        };
+        let cli = Cli::try_parse_from(["canary", "serve"]).unwrap();
+        let Command::Serve(a) = cli.command else {
+            panic!("not the serve command")
+        };
+        let secs = |x: f64| format!("{x:.0} s");
+        let rule = format!(
+            "a rule: {} characters, {MAX_DEPTH} levels of parentheses/`not`/calls, {MAX_CONDITIONS} conditions, numbers up to {MAX_NUMBER:e}, windows a minute to {} days",
+            thousands(MAX_RULE_CHARS as u64),
+            MAX_WINDOW_MS / 86_400_000
+        );
+        let security = doc("docs/security.md");
+        for line in [
+            rule,
+            format!("| body | {} KiB (`--max-body`)", a.max_body / 1024),
+            format!(
+                "| requests | {} a minute per address (`--rate-per-address`), {} per token (`--rate`)",
+                thousands(u64::from(a.rate_per_address)),
+                a.rate
+            ),
+            format!("| {} (`--header-timeout`)", secs(a.header_timeout)),
+            format!("| {} (`--body-timeout`)", secs(a.body_timeout)),
+            format!("| {} (`--timeout`)", secs(a.timeout)),
+            format!(
+                "| {} (`--max-connections`)",
+                thousands(u64::from(a.max_connections))
+            ),
+            format!(
+                "`TOKEN_RECHECK`, {} s",
+                canary_server::TOKEN_RECHECK.as_secs()
+            ),
+            format!(
+                "`{}` and 43 base64url characters (32 bytes",
+                canary_engine::tokens::PREFIX
+            ),
+        ] {
+            let line = line.trim_start_matches("| ");
+            assert!(
+                security.contains(line),
+                "docs/security.md does not say: {line}"
+            );
+        }
+        let api = doc("docs/api.md");
+        for line in [
+            format!("| `--rate` | {} |", a.rate),
+            format!(
+                "| `--rate-per-address` | {} |",
+                thousands(u64::from(a.rate_per_address))
+            ),
+            format!("| `--timeout` | {} |", secs(a.timeout)),
+            format!("| `--header-timeout` | {} |", secs(a.header_timeout)),
+            format!("| `--body-timeout` | {} |", secs(a.body_timeout)),
+            format!(
+                "| `--max-connections` | {} |",
+                thousands(u64::from(a.max_connections))
+            ),
+            format!(
+                "| `--max-body` | {} bytes |",
+                thousands(u64::from(a.max_body))
+            ),
+        ] {
+            assert!(api.contains(&line), "docs/api.md does not say: {line}");
+        }
+        let engine: String = doc("docs/engine.md")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let limits = format!(
+            "a rule is at most {} characters, {MAX_DEPTH} levels of parentheses, `not` and calls, and {MAX_CONDITIONS} conditions; numbers are at most {MAX_NUMBER:e}",
+            thousands(MAX_RULE_CHARS as u64)
+        );
+        assert!(
+            engine.contains(&limits),
+            "docs/engine.md does not say: {limits}"
+        );
+        let arch: String = doc("ARCHITECTURE.md")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let bounds = format!(
+            "prices {:e} to {:e}, volumes to {:e}, trades to {:e}",
+            canary_model::MIN_PRICE,
+            canary_model::MAX_PRICE,
+            canary_model::MAX_VOLUME,
+            canary_model::MAX_TRADES as f64
+        );
+        assert!(
+            arch.contains(&bounds),
+            "ARCHITECTURE.md does not say: {bounds}"
+        );
+        let record = format!(
+            "a record longer than {} KiB refused",
+            canary_ingest::lines::MAX_RECORD_BYTES / 1024
+        );
+        assert!(
+            arch.contains(&record),
+            "ARCHITECTURE.md does not say: {record}"
+        );
+    }
 }
