@@ -222,7 +222,7 @@ fn latency(closes: usize) -> (f64, f64, usize) {
         now.millis() - (closes as i64 + 5) * 60_000,
     ));
     {
-        let mut store = canary_store::Store::open(&db).expect("a store");
+        let mut store = canary_store::open(&db).expect("a store");
         let spec = RuleSpec {
             rule: "BTCUSDT.close > 0".into(),
             timeframe: m1,
@@ -245,7 +245,7 @@ fn latency(closes: usize) -> (f64, f64, usize) {
             private: true,
             before_data: true,
         };
-        add_rule(&mut store, &Owner::Operator, &spec, first_open, allow).expect("a rule");
+        add_rule(&mut *store, &Owner::Operator, &spec, first_open, allow).expect("a rule");
     }
     let alerts = AlertSettings {
         score: canary_engine::ScoreParams {

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use canary_engine::{Context, WatchParams, watch};
 use canary_model::{Symbol, Timestamp};
-use canary_store::{Source, Store};
+use canary_store::Source;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn bench(c: &mut Criterion) {
@@ -20,14 +20,14 @@ fn bench(c: &mut Criterion) {
         file.display()
     );
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let mut store = Store::open(&dir.path().join("w.db")).expect("a store");
+    let mut store = canary_store::open(&dir.path().join("w.db")).expect("a store");
     let sym = Symbol::new("BTCUSDT").expect("a symbol");
     let asof = Timestamp::parse("2026-02-06T05:00:00Z").expect("a time");
-    canary_engine::store_bar_file(&mut store, &file, &sym, asof).expect("the 4h file stored");
+    canary_engine::store_bar_file(&mut *store, &file, &sym, asof).expect("the 4h file stored");
     let p = WatchParams::new(sym.clone());
     c.bench_function("watch_btcusdt_1d_4h_asof_2026_02_06", |b| {
         b.iter(|| {
-            let ctx = Context::new(&store, asof).expect("a context");
+            let ctx = Context::new(&*store, asof).expect("a context");
             watch(&ctx, &p).expect("a watch")
         });
     });
@@ -53,7 +53,7 @@ fn bench(c: &mut Criterion) {
     };
     c.bench_function("analyze_miners_btcusdt_asof_2026_02_06", |b| {
         b.iter(|| {
-            let ctx = Context::new(&store, asof)
+            let ctx = Context::new(&*store, asof)
                 .expect("a context")
                 .with_profiles(&profiles);
             let r =

@@ -1,11 +1,12 @@
 //! A bar file stored whole: the setup the benchmarks and the server's tests share with any
 //! tool that wants a file's bars in a store without the command line's streaming import.
 
+use canary_store::prelude::*;
 use std::path::Path;
 
 use canary_ingest::csv::{ImportOptions, read_candles};
 use canary_model::{Symbol, Timestamp};
-use canary_store::{InsertReport, NewCandle, Revisions, Source, Store};
+use canary_store::{InsertReport, NewCandle, Revisions, Source, Stores};
 
 use crate::EngineError;
 
@@ -16,7 +17,7 @@ use crate::EngineError;
 /// # Errors
 /// The file does not read (its error names the line), or the store refuses the write.
 pub fn store_bar_file(
-    store: &mut Store,
+    store: &mut dyn Stores,
     path: &Path,
     symbol: &Symbol,
     ingested_at: Timestamp,
@@ -60,7 +61,7 @@ mod tests {
     #[test]
     fn a_file_is_stored_whole_and_a_broken_one_names_its_line() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("b.db")).unwrap();
+        let mut store = canary_store::open(&dir.path().join("b.db")).unwrap();
         let sym = Symbol::new("BTCUSDT").unwrap();
         let good = dir.path().join("good.csv");
         std::fs::write(
@@ -69,7 +70,7 @@ mod tests {
         )
         .unwrap();
         let now = Timestamp::parse("2026-02-01T00:00:00Z").unwrap();
-        let r = store_bar_file(&mut store, &good, &sym, now).unwrap();
+        let r = store_bar_file(&mut *store, &good, &sym, now).unwrap();
         assert_eq!(r.inserted, 2);
         let info = store.series().unwrap();
         assert_eq!((info[0].bars, info[0].sources.as_str()), (2, "good.csv"));
@@ -79,7 +80,7 @@ mod tests {
             "time,open,high,low,close,volume\n2026-01-03,10,11,9,10,1\n2026-01-04,10,9,9.5,10,1\n",
         )
         .unwrap();
-        let e = store_bar_file(&mut store, &bad, &sym, now)
+        let e = store_bar_file(&mut *store, &bad, &sym, now)
             .unwrap_err()
             .to_string();
         assert!(e.contains("bad.csv:3"), "{e}");

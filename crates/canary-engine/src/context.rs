@@ -27,7 +27,7 @@ use canary_analytics::series::Bars;
 use canary_model::network::NetworkSeries;
 use canary_model::news::NewsItem;
 use canary_model::{Candle, SourceKind, Symbol, Timeframe, Timestamp};
-use canary_store::{CandleQuery, NewsQuery, Store, StoredOutflow};
+use canary_store::{CandleQuery, NewsQuery, StoredAnalysis, StoredOutflow, Stores};
 
 use crate::EngineError;
 use crate::facts::{CompanyAsOf, Profiles};
@@ -150,7 +150,7 @@ fn staleness(
 /// Everything knowable at one time.
 #[derive(Debug)]
 pub struct Context<'a> {
-    store: &'a Store,
+    store: &'a dyn Stores,
     asof: Timestamp,
     kinds: BTreeMap<String, SourceKind>,
     profiles: Option<&'a Profiles>,
@@ -161,7 +161,7 @@ impl<'a> Context<'a> {
     ///
     /// # Errors
     /// A database error reading the sources' kinds.
-    pub fn new(store: &'a Store, asof: Timestamp) -> Result<Self, EngineError> {
+    pub fn new(store: &'a dyn Stores, asof: Timestamp) -> Result<Self, EngineError> {
         Ok(Context {
             store,
             asof,
@@ -182,9 +182,29 @@ impl<'a> Context<'a> {
         self.asof
     }
 
-    #[must_use]
-    pub fn store(&self) -> &'a Store {
-        self.store
+    /// The same inputs as of an earlier time `t`: a history or a backtest walking up to T
+    /// sees at each step only what was known then.
+    ///
+    /// # Errors
+    /// [`EngineError::Param`] when `t` is after this context's time (that would read past
+    /// T); a database error.
+    pub fn at(&self, t: Timestamp) -> Result<Context<'a>, EngineError> {
+        if t > self.asof {
+            return Err(EngineError::param(
+                "asof",
+                t,
+                &format!(
+                    "a step of this report is after its as-of time {}",
+                    self.asof
+                ),
+            ));
+        }
+        Ok(Context {
+            store: self.store,
+            asof: t,
+            kinds: self.kinds.clone(),
+            profiles: self.profiles,
+        })
     }
 
     /// The company facts in use, if any were given.
@@ -239,7 +259,7 @@ impl<'a> Context<'a> {
         // Only what the context keeps of each bar: a long series is not held twice.
         let mut bars = StoredBars::default();
         let mut names = std::collections::BTreeSet::new();
-        self.store.candles_each(symbol, tf, &q, |c| {
+        self.store.candles_each(symbol, tf, &q, &mut |c| {
             bars.candles.push(c.candle);
             bars.available.push(c.available_at);
             if !names.contains(c.source.as_str()) {
@@ -610,6 +630,80 @@ impl<'a> Context<'a> {
     }
 }
 
+impl Context<'_> {
+    /// The entities with stored outflows, by name: the entities a label file names, which
+    /// are the user's setting rather than dated data (an entity whose first outflow is after
+    /// T is listed with none).
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn flow_entities(&self) -> Result<Vec<String>, EngineError> {
+        Ok(self.store.flow_entities()?)
+    }
+
+    /// The stored analyses about a time before T (optionally with a tag), newest first:
+    /// what a new analysis at T can point back to.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn analyses_before(&self, tag: Option<&str>) -> Result<Vec<StoredAnalysis>, EngineError> {
+        let mut all = self.store.analyses(tag)?;
+        all.retain(|a| a.as_of < self.asof);
+        Ok(all)
+    }
+
+    /// When each analysis with `tag` was stored, for those stored by T, in the store's order.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn analyses_stored(&self, tag: &str) -> Result<Vec<Timestamp>, EngineError> {
+        Ok(self
+            .store
+            .analyses(Some(tag))?
+            .into_iter()
+            .map(|a| a.created_at)
+            .filter(|t| *t <= self.asof)
+            .collect())
+    }
+
+    /// News items by id, those known by T (oldest first).
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn news_by_ids(&self, ids: &[String]) -> Result<Vec<NewsItem>, EngineError> {
+        let mut items = self.store.news_by_ids(ids)?;
+        items.retain(|i| i.available_at <= self.asof);
+        Ok(items)
+    }
+
+    /// A search index of the news known at T. `index` is brought up to every stored item
+    /// first and used when that is all it holds; when it also holds items known only after T,
+    /// the search runs on a fresh index (in `scratch`) of the items known at T alone: BM25
+    /// weighs a word by how rare it is among the indexed items, so later items would change
+    /// how the earlier ones rank.
+    ///
+    /// # Errors
+    /// A database or index error.
+    pub fn news_index<'i>(
+        &self,
+        index: &'i mut canary_search::NewsIndex,
+        scratch: &'i mut Option<canary_search::NewsIndex>,
+    ) -> Result<&'i canary_search::NewsIndex, EngineError> {
+        crate::reports::news::sync_news_index(self.store, index)?;
+        let known = self.store.news(NewsQuery {
+            asof: Some(self.asof),
+            since: None,
+            limit: None,
+        })?;
+        if known.len() as u64 == index.len() {
+            return Ok(index);
+        }
+        let mut at_t = canary_search::NewsIndex::in_memory()?;
+        at_t.add(&known, 0)?;
+        Ok(scratch.insert(at_t))
+    }
+}
+
 /// Stored bars as the context keeps them: each candle, when it became available, and the
 /// sources (sorted, each once).
 #[derive(Default)]
@@ -622,6 +716,7 @@ struct StoredBars {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use canary_store::prelude::*;
     use canary_store::{NetworkPoint, NewCandle, Revisions, Source};
 
     const H: i64 = 3_600_000;
@@ -650,8 +745,14 @@ mod tests {
 
     /// 4h bars from 1 Jan 2026 for `days` days, closing at 100, 101, …; the first `stored`
     /// days also stored as daily bars (closing like their last 4h bar, or `+ skew`).
-    fn store(dir: &std::path::Path, days: i64, stored: i64, skew: f64, kind: Source<'_>) -> Store {
-        let mut s = Store::open(&dir.join("c.db")).unwrap();
+    fn store(
+        dir: &std::path::Path,
+        days: i64,
+        stored: i64,
+        skew: f64,
+        kind: Source<'_>,
+    ) -> Box<dyn canary_store::Stores> {
+        let mut s = canary_store::open(&dir.join("c.db")).unwrap();
         let sym = Symbol::new("BTCUSDT").unwrap();
         let start = t("2026-01-01");
         let h4: Vec<NewCandle> = (0..days * 6)
@@ -709,7 +810,7 @@ mod tests {
         let s = store(dir.path(), 10, 4, 0.0, Source::real("h4.csv"));
         let sym = Symbol::new("BTCUSDT").unwrap();
         // 10 Jan 05:00: days 1–9 are closed; 1–4 stored, 5–9 built from 4h bars.
-        let ctx = Context::new(&s, t("2026-01-10T05:00:00Z")).unwrap();
+        let ctx = Context::new(&*s, t("2026-01-10T05:00:00Z")).unwrap();
         let d = ctx.bars(&sym, Timeframe::D1).unwrap();
         assert_eq!(d.value.candles.len(), 9);
         assert_eq!(d.value.candles[8].open_time, t("2026-01-09"));
@@ -731,7 +832,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = store(dir.path(), 6, 3, 0.5, Source::real("h4.csv"));
         let sym = Symbol::new("BTCUSDT").unwrap();
-        let ctx = Context::new(&s, t("2026-01-07")).unwrap();
+        let ctx = Context::new(&*s, t("2026-01-07")).unwrap();
         let d = ctx.bars(&sym, Timeframe::D1).unwrap();
         let w = &d.warnings[0];
         assert_eq!(w.kind, WarningKind::Disagree);
@@ -747,10 +848,10 @@ mod tests {
         let mut s = store(dir.path(), 3, 0, 0.0, Source::sim("generated"));
         let sym = Symbol::new("BTCUSDT").unwrap();
         // The last 4h bar closes at 4 Jan 00:00; 12 h later it is not yet stale, after it is.
-        let fresh = Context::new(&s, t("2026-01-04T12:00:00Z")).unwrap();
+        let fresh = Context::new(&*s, t("2026-01-04T12:00:00Z")).unwrap();
         let b = fresh.bars(&sym, Timeframe::H4).unwrap();
         assert!(!b.is_stale() && b.simulated());
-        let later = Context::new(&s, t("2026-01-04T12:00:01Z")).unwrap();
+        let later = Context::new(&*s, t("2026-01-04T12:00:01Z")).unwrap();
         let b = later.bars(&sym, Timeframe::H4).unwrap();
         assert!(b.is_stale(), "{:?}", b.warnings);
         assert_eq!(b.warnings[0].last_time, Some(t("2026-01-04")));
@@ -771,7 +872,7 @@ mod tests {
         )
         .unwrap();
         let at = |x: &str| {
-            Context::new(&s, t(x))
+            Context::new(&*s, t(x))
                 .unwrap()
                 .network(NetworkSeries::Difficulty, None)
                 .unwrap()
@@ -786,7 +887,7 @@ mod tests {
     fn no_bars_name_the_stored_series() {
         let dir = tempfile::tempdir().unwrap();
         let s = store(dir.path(), 2, 0, 0.0, Source::real("h4.csv"));
-        let ctx = Context::new(&s, t("2026-01-03")).unwrap();
+        let ctx = Context::new(&*s, t("2026-01-03")).unwrap();
         let e = ctx
             .bars(&Symbol::new("ETHUSDT").unwrap(), Timeframe::D1)
             .unwrap_err();

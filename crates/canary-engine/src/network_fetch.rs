@@ -8,7 +8,7 @@ use std::time::Duration;
 use canary_ingest::mempool::MempoolClient;
 use canary_model::network::DifficultyEpoch;
 use canary_model::{Timeframe, Timestamp};
-use canary_store::{InsertReport, NetworkPoint, Revisions, Source, Store};
+use canary_store::{InsertReport, NetworkPoint, Revisions, Source, Stores};
 
 use crate::EngineError;
 use canary_model::network::NetworkSeries;
@@ -31,7 +31,7 @@ pub struct MempoolFetched {
 /// # Errors
 /// The source's failure (naming its address), a database error.
 pub async fn fetch_mempool(
-    store: &mut Store,
+    store: &mut dyn Stores,
     url: &str,
     period: &str,
     timeout: Duration,

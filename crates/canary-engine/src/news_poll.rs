@@ -5,7 +5,7 @@
 
 use canary_ingest::news::{FeedClient, Fetched};
 use canary_model::Timestamp;
-use canary_store::{FeedPoll, Source, Store};
+use canary_store::{FeedPoll, Source, Stores};
 
 use crate::EngineError;
 
@@ -31,7 +31,7 @@ pub struct Polled {
 /// # Errors
 /// A database error (a feed's own failure is an outcome, not an error).
 pub async fn poll_feeds(
-    store: &mut Store,
+    store: &mut dyn Stores,
     client: &FeedClient,
     now: Timestamp,
     all: bool,

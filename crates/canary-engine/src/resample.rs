@@ -5,7 +5,8 @@
 
 use canary_analytics::resample::resample;
 use canary_model::{SourceKind, Symbol, Timeframe, Timestamp};
-use canary_store::{CandleQuery, InsertReport, NewCandle, Revisions, Source, Store};
+use canary_store::prelude::*;
+use canary_store::{CandleQuery, InsertReport, NewCandle, Revisions, Source, Stores};
 
 use crate::EngineError;
 
@@ -33,7 +34,7 @@ pub struct Resampled {
 /// [`EngineError::Empty`] when no `from` bars are stored by then; a timeframe that is not a
 /// multiple; a database error (nothing is written).
 pub fn resample_stored(
-    store: &mut Store,
+    store: &mut dyn Stores,
     symbol: &Symbol,
     from: Timeframe,
     to: Timeframe,

@@ -10,7 +10,7 @@
 
 use base64::Engine as _;
 use canary_model::Timestamp;
-use canary_store::{Store, StoredToken};
+use canary_store::{StoredToken, Stores};
 
 use crate::EngineError;
 use crate::alerting::owner_of;
@@ -93,7 +93,7 @@ pub const PREFIX: &str = "cnry_";
 /// # Errors
 /// An empty or over-long name, the system's generator failing, a database error.
 pub fn issue(
-    store: &mut Store,
+    store: &mut dyn Stores,
     name: &str,
     scope: Scope,
     now: Timestamp,
@@ -126,7 +126,7 @@ pub fn issue(
 ///
 /// # Errors
 /// A database error.
-pub fn authenticate(store: &Store, token: &str) -> Result<Option<Caller>, EngineError> {
+pub fn authenticate(store: &dyn Stores, token: &str) -> Result<Option<Caller>, EngineError> {
     let hash = owner_of(token);
     let Some(t) = store.token_by_hash(&hash)? else {
         return Ok(None);
@@ -147,7 +147,7 @@ pub fn authenticate(store: &Store, token: &str) -> Result<Option<Caller>, Engine
 ///
 /// # Errors
 /// A token this database did not issue, or revoked; a database error.
-pub fn cli_owner(store: &Store, token: Option<&str>) -> Result<Owner, EngineError> {
+pub fn cli_owner(store: &dyn Stores, token: Option<&str>) -> Result<Owner, EngineError> {
     let Some(t) = token else {
         return Ok(Owner::Operator);
     };
@@ -167,26 +167,26 @@ mod tests {
 
     #[test]
     fn issued_tokens_authenticate_until_revoked_and_invented_ones_never() {
-        let mut s = Store::in_memory().unwrap();
+        let mut s = canary_store::in_memory().unwrap();
         let t = Timestamp::from_millis(1);
-        let (token, row) = issue(&mut s, "bot", Scope::Alerts, t).unwrap();
+        let (token, row) = issue(&mut *s, "bot", Scope::Alerts, t).unwrap();
         assert!(
             token.starts_with(PREFIX) && token.len() == PREFIX.len() + 43,
             "{token}"
         );
-        let (other, _) = issue(&mut s, "bot", Scope::Read, t).unwrap();
+        let (other, _) = issue(&mut *s, "bot", Scope::Read, t).unwrap();
         assert_ne!(token, other);
-        let c = authenticate(&s, &token).unwrap().unwrap();
+        let c = authenticate(&*s, &token).unwrap().unwrap();
         assert_eq!((c.id, c.scope), (row.id, Scope::Alerts));
         assert_eq!(c.owner, Owner::Token(owner_of(&token)));
-        assert_eq!(authenticate(&s, "local").unwrap(), None);
-        assert_eq!(authenticate(&s, "cnry_made_up").unwrap(), None);
+        assert_eq!(authenticate(&*s, "local").unwrap(), None);
+        assert_eq!(authenticate(&*s, "cnry_made_up").unwrap(), None);
         s.revoke_token(row.id, false, t).unwrap();
-        assert_eq!(authenticate(&s, &token).unwrap(), None);
-        assert_eq!(cli_owner(&s, None).unwrap(), Owner::Operator);
-        assert!(cli_owner(&s, Some(&token)).is_err(), "revoked");
-        assert!(cli_owner(&s, Some(&other)).is_ok());
-        assert!(issue(&mut s, " ", Scope::Read, t).is_err());
+        assert_eq!(authenticate(&*s, &token).unwrap(), None);
+        assert_eq!(cli_owner(&*s, None).unwrap(), Owner::Operator);
+        assert!(cli_owner(&*s, Some(&token)).is_err(), "revoked");
+        assert!(cli_owner(&*s, Some(&other)).is_ok());
+        assert!(issue(&mut *s, " ", Scope::Read, t).is_err());
         // No token hashes to the operator's owner key.
         assert_ne!(owner_of(OPERATOR), OPERATOR);
         assert_eq!(OPERATOR.len(), 8);

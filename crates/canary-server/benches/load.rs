@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use canary_model::{Symbol, Timestamp};
-use canary_store::Store;
 
 const ASOF: &str = "2026-02-06T05:00:00Z";
 
@@ -34,9 +33,9 @@ fn store_real_data(db: &Path) {
         "missing shared data file {}",
         file.display()
     );
-    let mut store = Store::open(db).expect("a store");
+    let mut store = canary_store::open(db).expect("a store");
     canary_engine::store_bar_file(
-        &mut store,
+        &mut *store,
         &file,
         &Symbol::new("BTCUSDT").expect("a symbol"),
         Timestamp::parse(ASOF).expect("a time"),

@@ -11,7 +11,7 @@ use axum::{Extension, Json};
 use canary_alerts::state::Policy;
 use canary_engine::{Context, EngineError};
 use canary_model::{Symbol, Timeframe, Timestamp};
-use canary_store::Store;
+use canary_store::Stores;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -160,8 +160,8 @@ async fn with_context<T: Send + 'static>(
     let state = s.clone();
     let limit = s.config.timeout;
     let job = tokio::task::spawn_blocking(move || {
-        let store = Store::open_existing(&state.config.db)?;
-        let ctx = Context::new(&store, asof.at(&*state.clock))?.with_profiles(&state.profiles);
+        let store = canary_store::open_existing(&state.config.db)?;
+        let ctx = Context::new(&*store, asof.at(&*state.clock))?.with_profiles(&state.profiles);
         f(&ctx, &state).map_err(Problem::from)
     });
     match tokio::time::timeout(limit, job).await {
@@ -177,12 +177,12 @@ async fn with_context<T: Send + 'static>(
 /// Run `f` on the store, off the async threads.
 async fn with_store<T: Send + 'static>(
     s: &AppState,
-    f: impl FnOnce(&mut Store) -> Result<T, Problem> + Send + 'static,
+    f: impl FnOnce(&mut dyn Stores) -> Result<T, Problem> + Send + 'static,
 ) -> Result<T, Problem> {
     let db = s.config.db.clone();
     tokio::task::spawn_blocking(move || {
-        let mut store = Store::open_existing(&db)?;
-        f(&mut store)
+        let mut store = canary_store::open_existing(&db)?;
+        f(&mut *store)
     })
     .await
     .map_err(Problem::internal)?
@@ -618,7 +618,7 @@ async fn analyses(
     .map(Json)
 }
 
-fn find(store: &Store, id: &str) -> Result<canary_store::StoredAnalysis, Problem> {
+fn find(store: &dyn Stores, id: &str) -> Result<canary_store::StoredAnalysis, Problem> {
     store.analysis(id)?.ok_or_else(|| {
         Problem::new(
             StatusCode::NOT_FOUND,
@@ -1059,11 +1059,11 @@ async fn test_rule(
             .enable_all()
             .build()
             .map_err(Problem::internal)?;
-        let mut store = Store::open_existing(&db)?;
+        let mut store = canary_store::open_existing(&db)?;
         let client = canary_engine::alerting::guard::http_client(allow_private)
             .map_err(Problem::internal)?;
         rt.block_on(canary_engine::alerting::deliver(
-            &mut store,
+            &mut *store,
             &client,
             now,
             &canary_engine::alerting::Sending {

@@ -10,7 +10,7 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, StatusCode};
 use canary_model::Timestamp;
-use canary_store::Store;
+use canary_store::Stores;
 
 use crate::test_data::{ASOF, crash_store};
 use crate::{AppState, ServerConfig, router};
@@ -219,16 +219,16 @@ async fn alert_routes_act_for_an_issued_token_within_its_scope() {
     let dir = tempfile::tempdir().unwrap();
     let app = app(dir.path());
     let (alerts, read) = {
-        let mut store = Store::open(&dir.path().join("r.db")).unwrap();
+        let mut store = canary_store::open(&dir.path().join("r.db")).unwrap();
         let t = Timestamp::parse(ASOF).unwrap();
-        let issue = |store: &mut Store, scope| {
+        let issue = |store: &mut dyn Stores, scope| {
             canary_engine::tokens::issue(store, "t", scope, t)
                 .unwrap()
                 .0
         };
         (
-            issue(&mut store, canary_engine::tokens::Scope::Alerts),
-            issue(&mut store, canary_engine::tokens::Scope::Read),
+            issue(&mut *store, canary_engine::tokens::Scope::Alerts),
+            issue(&mut *store, canary_engine::tokens::Scope::Read),
         )
     };
     let rule = r#"{"rule": "BTCUSDT.close < 3", "since": "2026-02-01T00:00:00Z"}"#;

@@ -217,8 +217,8 @@ impl AppState {
         }
         let db = self.config.db.clone();
         let found = tokio::task::spawn_blocking(move || {
-            let store = canary_store::Store::open_existing(&db)?;
-            canary_engine::tokens::authenticate(&store, &token).map_err(Problem::from)
+            let store = canary_store::open_existing(&db)?;
+            canary_engine::tokens::authenticate(&*store, &token).map_err(Problem::from)
         })
         .await
         .map_err(|e| Problem::internal(format!("token lookup: {e}")))??;
@@ -417,7 +417,7 @@ async fn cache(State(s): State<AppState>, req: Request, next: Next) -> Response 
     }
     let db = s.config.db.clone();
     let version = tokio::task::spawn_blocking(move || {
-        canary_store::Store::open_existing(&db).and_then(|st| st.data_version())
+        canary_store::open_existing(&db).and_then(|st| st.data_version())
     })
     .await;
     let Ok(Ok(version)) = version else {

@@ -277,8 +277,8 @@ async fn dashboard(
     let asof_text = asof.0.map(|t| t.to_string()).unwrap_or_default();
     let state = s.clone();
     let d = tokio::task::spawn_blocking(move || -> Result<Dash, Problem> {
-        let store = canary_store::Store::open_existing(&state.config.db)?;
-        let ctx = canary_engine::Context::new(&store, asof.at(&*state.clock))?
+        let store = canary_store::open_existing(&state.config.db)?;
+        let ctx = canary_engine::Context::new(&*store, asof.at(&*state.clock))?
             .with_profiles(&state.profiles);
         Ok(dash(&ctx, &state, &sym))
     })
@@ -356,7 +356,7 @@ async fn feed(
     let db = s.config.db.clone();
     let (tag, asset, words) = (q.tag.clone(), q.asset.clone(), q.q.clone());
     let cards = tokio::task::spawn_blocking(move || -> Result<Vec<Card>, Problem> {
-        let store = canary_store::Store::open_existing(&db)?;
+        let store = canary_store::open_existing(&db)?;
         let words: Vec<String> = words
             .as_deref()
             .unwrap_or("")
@@ -461,7 +461,7 @@ async fn analysis_page(
 ) -> Result<Response, Problem> {
     let db = s.config.db.clone();
     let html = tokio::task::spawn_blocking(move || -> Result<String, Problem> {
-        let store = canary_store::Store::open_existing(&db)?;
+        let store = canary_store::open_existing(&db)?;
         let a = store.analysis(&id)?.ok_or_else(|| {
             Problem::new(
                 StatusCode::NOT_FOUND,
@@ -555,14 +555,14 @@ mod tests {
     use std::path::Path;
 
     use canary_model::{Symbol, Timestamp};
-    use canary_store::Store;
+    use canary_store::Stores;
 
     use super::*;
 
     use crate::test_data::{ASOF, crash_store};
 
     /// The real 4h bars and the headlines of 2026-02-05, stored as of the morning after.
-    fn store(dir: &Path) -> Store {
+    fn store(dir: &Path) -> Box<dyn canary_store::Stores> {
         crash_store(&dir.join("p.db"), Timestamp::parse(ASOF).unwrap())
     }
 
@@ -570,7 +570,7 @@ mod tests {
         AppState::new(crate::ServerConfig::new(dir.join("p.db"))).unwrap()
     }
 
-    fn at<'a>(store: &'a Store, st: &'a AppState, t: &str) -> canary_engine::Context<'a> {
+    fn at<'a>(store: &'a dyn Stores, st: &'a AppState, t: &str) -> canary_engine::Context<'a> {
         canary_engine::Context::new(store, Timestamp::parse(t).unwrap())
             .unwrap()
             .with_profiles(&st.profiles)
@@ -580,7 +580,7 @@ mod tests {
     fn the_watch_part_lists_the_levels_in_order_or_says_why_not() {
         let dir = tempfile::tempdir().unwrap();
         let (store, st) = (store(dir.path()), state(dir.path()));
-        let ctx = at(&store, &st, ASOF);
+        let ctx = at(&*store, &st, ASOF);
         let mut d = Dash::default();
         dash_watch(&mut d, &ctx, &Symbol::new("BTCUSDT").unwrap());
         assert!(d.watch_error.is_empty(), "{}", d.watch_error);
@@ -606,7 +606,7 @@ mod tests {
     fn the_score_part_reads_the_crash_morning_as_bearish_and_threatening() {
         let dir = tempfile::tempdir().unwrap();
         let (store, st) = (store(dir.path()), state(dir.path()));
-        let ctx = at(&store, &st, ASOF);
+        let ctx = at(&*store, &st, ASOF);
         let mut d = Dash::default();
         dash_score(
             &mut d,
@@ -635,7 +635,7 @@ mod tests {
     fn the_miners_part_prices_the_companies_and_spans_the_slider_around_the_price() {
         let dir = tempfile::tempdir().unwrap();
         let (store, st) = (store(dir.path()), state(dir.path()));
-        let ctx = at(&store, &st, ASOF);
+        let ctx = at(&*store, &st, ASOF);
         let mut d = Dash::default();
         dash_miners(&mut d, &ctx, &Symbol::new("BTCUSDT").unwrap());
         assert!(d.miners_error.is_empty(), "{}", d.miners_error);
@@ -657,7 +657,7 @@ mod tests {
         let mut d = Dash::default();
         dash_stories(
             &mut d,
-            &at(&store, &st, ASOF),
+            &at(&*store, &st, ASOF),
             &sym,
             &st.dictionary,
             &st.lexicon,
@@ -670,7 +670,7 @@ mod tests {
                 .all(|s| s["sources"].as_u64().unwrap() >= 1)
         );
         let mut later = Dash::default();
-        let month_after = at(&store, &st, "2026-03-10T00:00:00Z");
+        let month_after = at(&*store, &st, "2026-03-10T00:00:00Z");
         dash_stories(&mut later, &month_after, &sym, &st.dictionary, &st.lexicon);
         assert!(later.stories.is_empty());
         assert_eq!(later.stories_error, "No stories in the week before.");

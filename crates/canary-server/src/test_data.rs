@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use canary_model::{Symbol, Timestamp};
-use canary_store::{Source, Store};
+use canary_store::{Source, Stores};
 
 /// The crash morning every test asks about.
 pub const ASOF: &str = "2026-02-06T05:00:00Z";
@@ -20,10 +20,10 @@ pub fn shared(name: &str) -> PathBuf {
 
 /// A store at `db` with the real 4h bars closed by `until` and the headlines known on the
 /// crash morning.
-pub fn crash_store(db: &Path, until: Timestamp) -> Store {
-    let mut store = Store::open(db).unwrap();
+pub fn crash_store(db: &Path, until: Timestamp) -> Box<dyn Stores> {
+    let mut store = canary_store::open(db).unwrap();
     let sym = Symbol::new("BTCUSDT").unwrap();
-    canary_engine::store_bar_file(&mut store, &shared("btcusdt_binance_4h.csv"), &sym, until)
+    canary_engine::store_bar_file(&mut *store, &shared("btcusdt_binance_4h.csv"), &sym, until)
         .unwrap();
     let asof = Timestamp::parse(ASOF).unwrap();
     let items = canary_ingest::news::read_headlines(

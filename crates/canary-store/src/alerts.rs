@@ -3,7 +3,7 @@
 use canary_model::Timestamp;
 use rusqlite::{OptionalExtension, params};
 
-use crate::{Store, StoreError};
+use crate::{AlertStore, SqliteStore, StoreError};
 
 /// A stored rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,13 +56,8 @@ pub struct Silence {
     pub comment: String,
 }
 
-impl Store {
-    /// Silence an owner's rule over `[starts, ends)`: the silence's id, or `None` when the
-    /// rule is not the owner's.
-    ///
-    /// # Errors
-    /// A database error.
-    pub fn add_silence(
+impl AlertStore for SqliteStore {
+    fn add_silence(
         &mut self,
         owner: &str,
         rule_id: i64,
@@ -90,11 +85,7 @@ impl Store {
         Ok(id)
     }
 
-    /// End an owner's silences of a rule that are still running at `now`: how many.
-    ///
-    /// # Errors
-    /// A database error.
-    pub fn lift_silences(
+    fn lift_silences(
         &mut self,
         owner: &str,
         rule_id: i64,
@@ -110,11 +101,7 @@ impl Store {
         Ok(n)
     }
 
-    /// A rule's silences, by start.
-    ///
-    /// # Errors
-    /// A database error.
-    pub fn silences(&self, rule_id: i64) -> Result<Vec<Silence>, StoreError> {
+    fn silences(&self, rule_id: i64) -> Result<Vec<Silence>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, rule_id, starts_at, ends_at, comment FROM alert_silences
              WHERE rule_id = ?1 ORDER BY starts_at, id",
@@ -131,11 +118,7 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    /// Add a rule; its id.
-    ///
-    /// # Errors
-    /// A database error.
-    pub fn add_rule(
+    fn add_rule(
         &mut self,
         owner: &str,
         rule: &str,
@@ -155,11 +138,7 @@ impl Store {
         Ok(id)
     }
 
-    /// The active rules of an owner (every owner's with `None`), by id.
-    ///
-    /// # Errors
-    /// A database error.
-    pub fn rules(&self, owner: Option<&str>) -> Result<Vec<StoredRule>, StoreError> {
+    fn rules(&self, owner: Option<&str>) -> Result<Vec<StoredRule>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, owner, rule, timeframe, policy, channel, created_at FROM alert_rules
              WHERE active = 1 AND (?1 IS NULL OR owner = ?1) ORDER BY id",
@@ -178,11 +157,7 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    /// Remove an owner's rule (it stays in the log of deliveries): whether it was theirs.
-    ///
-    /// # Errors
-    /// A database error.
-    pub fn remove_rule(&mut self, owner: &str, id: i64) -> Result<bool, StoreError> {
+    fn remove_rule(&mut self, owner: &str, id: i64) -> Result<bool, StoreError> {
         let tx = self.begin_write()?;
         let n = tx.execute(
             "UPDATE alert_rules SET active = 0 WHERE id = ?1 AND owner = ?2 AND active = 1",
@@ -192,11 +167,7 @@ impl Store {
         Ok(n > 0)
     }
 
-    /// A rule's state after its last evaluation, if it has been evaluated.
-    ///
-    /// # Errors
-    /// A database error.
-    pub fn alert_state(&self, rule_id: i64) -> Result<Option<StoredAlertState>, StoreError> {
+    fn alert_state(&self, rule_id: i64) -> Result<Option<StoredAlertState>, StoreError> {
         Ok(self
             .conn
             .prepare_cached(
@@ -213,14 +184,7 @@ impl Store {
             .optional()?)
     }
 
-    /// Store a rule's new state and the notices it produced (key, JSON, late, silenced), in
-    /// one transaction: either both or neither, so that a crash between them can neither lose
-    /// nor repeat a notice. A notice already recorded (same idempotency key) is not recorded
-    /// again; a silenced one is logged as such and never sent.
-    ///
-    /// # Errors
-    /// A database error.
-    pub fn save_evaluation(
+    fn save_evaluation(
         &mut self,
         state: &StoredAlertState,
         notices: &[(String, String, bool, bool)],
@@ -252,11 +216,7 @@ impl Store {
         Ok(new)
     }
 
-    /// Queue one notice for delivery outside an evaluation (a test notice): whether it was new.
-    ///
-    /// # Errors
-    /// A database error.
-    pub fn queue_notice(
+    fn queue_notice(
         &mut self,
         key: &str,
         rule_id: i64,
@@ -274,21 +234,13 @@ impl Store {
         Ok(n > 0)
     }
 
-    /// Deliveries not yet delivered (pending or failed earlier), oldest first.
-    ///
-    /// # Errors
-    /// A database error.
-    pub fn undelivered(&self) -> Result<Vec<Delivery>, StoreError> {
+    fn undelivered(&self) -> Result<Vec<Delivery>, StoreError> {
         self.deliveries(
             "WHERE status IN ('pending', 'failed') ORDER BY created_at, idempotency_key",
         )
     }
 
-    /// Every delivery of a rule (all with `None`), newest first.
-    ///
-    /// # Errors
-    /// A database error.
-    pub fn delivery_log(&self, rule_id: Option<i64>) -> Result<Vec<Delivery>, StoreError> {
+    fn delivery_log(&self, rule_id: Option<i64>) -> Result<Vec<Delivery>, StoreError> {
         match rule_id {
             Some(id) => self.deliveries(&format!(
                 "WHERE rule_id = {id} ORDER BY created_at DESC, idempotency_key"
@@ -297,33 +249,7 @@ impl Store {
         }
     }
 
-    fn deliveries(&self, tail: &str) -> Result<Vec<Delivery>, StoreError> {
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT idempotency_key, rule_id, notice, late, status, attempts, last_error,
-                    latency_ms, created_at, delivered_at FROM alert_deliveries {tail}"
-        ))?;
-        let rows = stmt.query_map([], |r| {
-            Ok(Delivery {
-                idempotency_key: r.get(0)?,
-                rule_id: r.get(1)?,
-                notice: r.get(2)?,
-                late: r.get(3)?,
-                status: r.get(4)?,
-                attempts: r.get(5)?,
-                last_error: r.get(6)?,
-                latency_ms: r.get(7)?,
-                created_at: Timestamp::from_millis(r.get(8)?),
-                delivered_at: r.get::<_, Option<i64>>(9)?.map(Timestamp::from_millis),
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-    }
-
-    /// Record one delivery attempt: delivered (with its latency) or failed (with why).
-    ///
-    /// # Errors
-    /// A database error.
-    pub fn record_attempt(
+    fn record_attempt(
         &mut self,
         key: &str,
         outcome: Result<i64, String>,
@@ -348,13 +274,38 @@ impl Store {
     }
 }
 
+impl SqliteStore {
+    fn deliveries(&self, tail: &str) -> Result<Vec<Delivery>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT idempotency_key, rule_id, notice, late, status, attempts, last_error,
+                    latency_ms, created_at, delivered_at FROM alert_deliveries {tail}"
+        ))?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Delivery {
+                idempotency_key: r.get(0)?,
+                rule_id: r.get(1)?,
+                notice: r.get(2)?,
+                late: r.get(3)?,
+                status: r.get(4)?,
+                attempts: r.get(5)?,
+                last_error: r.get(6)?,
+                latency_ms: r.get(7)?,
+                created_at: Timestamp::from_millis(r.get(8)?),
+                delivered_at: r.get::<_, Option<i64>>(9)?.map(Timestamp::from_millis),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prelude::*;
 
     #[test]
     fn rules_belong_to_their_owner_and_notices_are_recorded_once() {
-        let mut s = Store::in_memory().unwrap();
+        let mut s = SqliteStore::in_memory().unwrap();
         let now = Timestamp::from_millis(1_800_000_000_000);
         let a = s
             .add_rule("alice", "BTCUSDT.close < 1", "1d", "{}", "{}", now)
@@ -401,7 +352,7 @@ mod tests {
 
     #[test]
     fn silences_belong_to_the_rule_owner_and_can_be_lifted() {
-        let mut s = Store::in_memory().unwrap();
+        let mut s = SqliteStore::in_memory().unwrap();
         let t = |h: i64| Timestamp::from_millis(1_800_000_000_000 + h * 3_600_000);
         let a = s
             .add_rule("alice", "BTCUSDT.close < 1", "1d", "{}", "{}", t(0))

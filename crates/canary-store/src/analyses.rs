@@ -3,7 +3,7 @@
 use canary_model::Timestamp;
 use rusqlite::{OptionalExtension, Row, params};
 
-use crate::{Store, StoreError, stamp};
+use crate::{AnalysisStore, SqliteStore, StoreError, stamp};
 
 /// An analysis as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,17 +47,8 @@ fn of(r: &Row<'_>) -> rusqlite::Result<StoredAnalysis> {
     })
 }
 
-impl Store {
-    /// Store an analysis unless one with its id is stored: whether it was new. The
-    /// `created_at` given is replaced by the write stamp.
-    ///
-    /// # Errors
-    /// A database error.
-    pub fn insert_analysis(
-        &mut self,
-        a: &StoredAnalysis,
-        now: Timestamp,
-    ) -> Result<bool, StoreError> {
+impl AnalysisStore for SqliteStore {
+    fn insert_analysis(&mut self, a: &StoredAnalysis, now: Timestamp) -> Result<bool, StoreError> {
         let tx = self.begin_write()?;
         let known: Option<String> = tx
             .query_row(
@@ -91,11 +82,7 @@ impl Store {
         Ok(true)
     }
 
-    /// One analysis by id (or an unambiguous prefix of it).
-    ///
-    /// # Errors
-    /// A database error.
-    pub fn analysis(&self, id: &str) -> Result<Option<StoredAnalysis>, StoreError> {
+    fn analysis(&self, id: &str) -> Result<Option<StoredAnalysis>, StoreError> {
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM analyses WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT 2"
         ))?;
@@ -110,12 +97,7 @@ impl Store {
         })
     }
 
-    /// How many analyses have an id starting with `prefix`, and the first `limit` of those
-    /// ids (in id order): what to say when a prefix finds more than one.
-    ///
-    /// # Errors
-    /// A database error.
-    pub fn analysis_ids_with_prefix(
+    fn analysis_ids_with_prefix(
         &self,
         prefix: &str,
         limit: usize,
@@ -138,11 +120,7 @@ impl Store {
         Ok((usize::try_from(count).unwrap_or(0), ids))
     }
 
-    /// Every analysis (newest as-of first, then newest version), optionally with a tag.
-    ///
-    /// # Errors
-    /// A database error.
-    pub fn analyses(&self, tag: Option<&str>) -> Result<Vec<StoredAnalysis>, StoreError> {
+    fn analyses(&self, tag: Option<&str>) -> Result<Vec<StoredAnalysis>, StoreError> {
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM analyses ORDER BY as_of DESC, created_at DESC, id"
         ))?;
@@ -155,12 +133,7 @@ impl Store {
             .collect())
     }
 
-    /// Every version of the analysis of the same symbol, topic and time as `id`, oldest
-    /// first.
-    ///
-    /// # Errors
-    /// A database error.
-    pub fn analysis_versions(&self, a: &StoredAnalysis) -> Result<Vec<StoredAnalysis>, StoreError> {
+    fn analysis_versions(&self, a: &StoredAnalysis) -> Result<Vec<StoredAnalysis>, StoreError> {
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM analyses WHERE symbol = ?1 AND topic = ?2 AND as_of = ?3
              ORDER BY created_at, id"
@@ -174,6 +147,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prelude::*;
 
     fn a(id: &str, md: &str) -> StoredAnalysis {
         StoredAnalysis {
@@ -194,7 +168,7 @@ mod tests {
 
     #[test]
     fn analyses_are_append_only_with_versions() {
-        let mut s = Store::in_memory().unwrap();
+        let mut s = SqliteStore::in_memory().unwrap();
         let now = Timestamp::from_millis(1_800_000_000_000);
         assert!(s.insert_analysis(&a("a1", "one"), now).unwrap());
         assert!(!s.insert_analysis(&a("a1", "one"), now).unwrap());

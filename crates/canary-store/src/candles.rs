@@ -11,7 +11,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::blocks::{self, BLOCK_BARS, BlockBar};
 use crate::write::{self, Record, Revisions, Stored, WriteError};
-use crate::{Source, Store, StoreError};
+use crate::{CandleStore, Source, SqliteStore, Stopped, StoreError};
 
 /// A bar to insert, with the moment it became knowable.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -462,56 +462,18 @@ fn merge_versions(a: Vec<StoredCandle>, b: Vec<StoredCandle>) -> Vec<StoredCandl
     }
 }
 
-impl Store {
-    /// Insert bars of one series in a single transaction. A bar already stored with the same
-    /// values is counted as present and skipped; one stored with other values is a revision
-    /// (with [`Revisions::Keep`]: a new version, available from `ingested_at`) or aborts the
-    /// whole insert ([`Revisions::Refuse`]: [`StoreError::Conflict`], naming both, its `index`
-    /// the bar's position), and then nothing is written. `progress` is called with the number
-    /// of bars handled so far, every few thousand bars.
-    ///
-    /// # Errors
-    /// A conflict, a bar given twice, or a database error (the transaction is rolled back).
-    #[allow(clippy::too_many_arguments)] // each is one fact of the write; a struct would only rename them
-    pub fn insert_candles(
-        &mut self,
-        symbol: &Symbol,
-        tf: Timeframe,
-        source: Source<'_>,
-        ingested_at: Timestamp,
-        rows: &[NewCandle],
-        revisions: Revisions,
-        progress: impl FnMut(usize),
-    ) -> Result<InsertReport, StoreError> {
-        let tagged = rows
-            .iter()
-            .enumerate()
-            .map(|(i, r)| Ok::<_, std::convert::Infallible>((i as u64, *r)));
-        self.insert_candles_from(symbol, tf, source, ingested_at, tagged, revisions, progress)
-            .map_err(write::unwrap_store)
-    }
-
-    /// [`Store::insert_candles`] from a stream of tagged bars (a file line and its bar, as they
-    /// are read): memory stays flat whatever the number of bars, and the whole stream is one
-    /// transaction. An input error stops the write and comes back as
-    /// [`WriteError::Input`]; conflicts and duplicates carry the bar's tag. Bars appended in
-    /// order after everything the series holds go to blocks; every other bar is looked up
-    /// first.
-    ///
-    /// # Errors
-    /// The stream's first error, a conflict, a bar given twice, or a database error; nothing
-    /// is written.
+impl CandleStore for SqliteStore {
     #[allow(clippy::too_many_arguments)]
-    pub fn insert_candles_from<E>(
+    fn insert_candle_stream(
         &mut self,
         symbol: &Symbol,
         tf: Timeframe,
         source: Source<'_>,
         ingested_at: Timestamp,
-        rows: impl IntoIterator<Item = Result<(u64, NewCandle), E>>,
+        rows: &mut dyn Iterator<Item = Result<(u64, NewCandle), Stopped>>,
         revisions: Revisions,
-        progress: impl FnMut(usize),
-    ) -> Result<InsertReport, WriteError<E>> {
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<InsertReport, WriteError<Stopped>> {
         let tx = self.begin_write()?;
         crate::register_source(&tx, source)?;
         tx.execute(
@@ -539,8 +501,6 @@ impl Store {
             row,
             blocks: &cache,
         };
-        let mut rows = rows.into_iter();
-        let mut progress = progress;
         let mut packer = Packer {
             series_id,
             source: source.name,
@@ -556,7 +516,7 @@ impl Store {
         // From the first that does not fit, the rest are rows, each looked up first (in the
         // blocks too), so that a bar given twice is still refused.
         let mut misfit = None;
-        for row in rows.by_ref() {
+        for row in &mut *rows {
             let (tag, row) = row.map_err(WriteError::Input)?;
             if let Some((what, reason)) = invalid_bar(&row.candle, symbol, tf) {
                 return Err(StoreError::Invalid { tag, what, reason }.into());
@@ -603,13 +563,7 @@ impl Store {
         Ok(report)
     }
 
-    /// The open time of the latest stored bar of a series before `first`, and of the
-    /// earliest after `last` (whatever their versions): where a new run of bars meets what
-    /// was stored, for the gaps an import reports at its ends.
-    ///
-    /// # Errors
-    /// A database error.
-    pub fn open_times_around(
+    fn open_times_around(
         &self,
         symbol: &Symbol,
         tf: Timeframe,
@@ -658,18 +612,13 @@ impl Store {
         ))
     }
 
-    /// Call `f` with the open time of every stored bar of a series from `from` to `to`
-    /// (inclusive), in order, whatever its version: the times a gap report reads.
-    ///
-    /// # Errors
-    /// A database error.
-    pub fn for_each_open_time(
+    fn for_each_open_time(
         &self,
         symbol: &Symbol,
         tf: Timeframe,
         from: Timestamp,
         to: Timestamp,
-        mut f: impl FnMut(Timestamp),
+        f: &mut dyn FnMut(Timestamp),
     ) -> Result<(), StoreError> {
         let Some(sid) = series_id(&self.conn, symbol, tf)? else {
             return Ok(());
@@ -711,32 +660,12 @@ impl Store {
         Ok(())
     }
 
-    /// Bars of one series in open-time order, as of `q.asof`.
-    ///
-    /// # Errors
-    /// A database error, or a stored row that is no longer a valid candle.
-    pub fn candles(
+    fn candles_each(
         &self,
         symbol: &Symbol,
         tf: Timeframe,
         q: &CandleQuery,
-    ) -> Result<Vec<StoredCandle>, StoreError> {
-        let mut bars = Vec::new();
-        self.candles_each(symbol, tf, q, |c| bars.push(c.clone()))?;
-        Ok(bars)
-    }
-
-    /// As [`Store::candles`], each bar handed to `f` in open-time order instead of collected:
-    /// a caller that keeps less of each bar does not hold the whole series twice.
-    ///
-    /// # Errors
-    /// As [`Store::candles`].
-    pub fn candles_each(
-        &self,
-        symbol: &Symbol,
-        tf: Timeframe,
-        q: &CandleQuery,
-        mut f: impl FnMut(&StoredCandle),
+        f: &mut dyn FnMut(&StoredCandle),
     ) -> Result<(), StoreError> {
         // The latest version of each bar available at the time (SQLite returns the other
         // columns of the row that holds the MAX); with `last`, the newest bars first, reversed
@@ -905,11 +834,7 @@ impl Store {
         Ok(())
     }
 
-    /// Every stored series with its extent, sorted by symbol and timeframe.
-    ///
-    /// # Errors
-    /// A database error.
-    pub fn series(&self) -> Result<Vec<SeriesInfo>, StoreError> {
+    fn series(&self) -> Result<Vec<SeriesInfo>, StoreError> {
         // Per series id: bars, first, last and sources, from the rows and from the blocks.
         struct Extent {
             bars: i64,
@@ -1023,6 +948,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prelude::*;
     use proptest::prelude::*;
 
     const HOUR: i64 = 3_600_000;
@@ -1031,7 +957,7 @@ mod tests {
     /// A batch: bars by slot (hours after BASE), close, and hours from open to availability.
     type Batch = Vec<(i64, u8, i64)>;
 
-    fn write(s: &mut Store, batch: &Batch, k: usize) -> Result<InsertReport, String> {
+    fn write(s: &mut SqliteStore, batch: &Batch, k: usize) -> Result<InsertReport, String> {
         let rows: Vec<NewCandle> = batch
             .iter()
             .map(|&(slot, close, lag)| {
@@ -1082,8 +1008,8 @@ mod tests {
             range in (0i64..9000, 0i64..9000),
         ) {
             let dir = tempfile::tempdir().unwrap();
-            let mut a = Store::open(&dir.path().join("a.db")).unwrap();
-            let mut b = Store::open(&dir.path().join("b.db")).unwrap();
+            let mut a = SqliteStore::open(&dir.path().join("a.db")).unwrap();
+            let mut b = SqliteStore::open(&dir.path().join("b.db")).unwrap();
             let pre = vec![bar(BASE + 20_000 * HOUR, 50.0)];
             b.insert_candles(
                 &Symbol::new("BTCUSDT").unwrap(),
@@ -1118,14 +1044,14 @@ mod tests {
                 let (ca, cb) = (a.candles(&sym, Timeframe::H1, q), b.candles(&sym, Timeframe::H1, q));
                 prop_assert_eq!(ca.unwrap(), cb.unwrap(), "{:?}", q);
             }
-            let times = |s: &Store| {
+            let times = |s: &SqliteStore| {
                 let mut v = Vec::new();
                 s.for_each_open_time(
                     &sym,
                     Timeframe::H1,
                     Timestamp::from_millis(BASE),
                     Timestamp::from_millis(BASE + 10_000 * HOUR),
-                    |t| v.push(t),
+                    &mut |t| v.push(t),
                 )
                 .unwrap();
                 v
@@ -1160,7 +1086,7 @@ mod tests {
     /// an import reports at its ends.
     #[test]
     fn the_stored_bars_around_a_run_are_found_in_blocks_and_rows() {
-        let mut s = Store::in_memory().unwrap();
+        let mut s = SqliteStore::in_memory().unwrap();
         let sym = Symbol::new("BTCUSDT").unwrap();
         let h = 3_600_000;
         for hours in [0..100, 300..311] {
@@ -1199,7 +1125,7 @@ mod tests {
     /// whether the bar would go to a block or a row, and writes nothing.
     #[test]
     fn non_finite_values_are_never_stored() {
-        let mut s = Store::in_memory().unwrap();
+        let mut s = SqliteStore::in_memory().unwrap();
         let sym = Symbol::new("BTCUSDT").unwrap();
         for (n, bad_at) in [(10_usize, 3_usize), (200, 150)] {
             let mut rows: Vec<_> = (0..n as i64).map(|i| bar(i * 3_600_000, 100.0)).collect();
@@ -1233,7 +1159,7 @@ mod tests {
     #[test]
     fn insert_is_idempotent_conflicts_roll_back_and_reads_are_point_in_time() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("sub/canary.db")).unwrap();
+        let mut s = SqliteStore::open(&dir.path().join("sub/canary.db")).unwrap();
         let sym = Symbol::new("BTCUSDT").unwrap();
         let tf = Timeframe::H1;
         let rows: Vec<_> = (0..10)
@@ -1310,14 +1236,14 @@ mod tests {
         assert_eq!(times, [2, 3, 4]);
         drop(s);
         // Reopening keeps the data and does not re-run migrations.
-        let s = Store::open(&dir.path().join("sub/canary.db")).unwrap();
+        let s = SqliteStore::open(&dir.path().join("sub/canary.db")).unwrap();
         assert_eq!(s.series().unwrap()[0].bars, 10);
     }
 
     #[test]
     fn a_revision_is_a_new_version_seen_from_its_ingest_time() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("r.db")).unwrap();
+        let mut s = SqliteStore::open(&dir.path().join("r.db")).unwrap();
         let sym = Symbol::new("BTCUSDT").unwrap();
         let tf = Timeframe::H1;
         let h = 3_600_000;
@@ -1396,7 +1322,7 @@ mod tests {
     #[test]
     fn a_bar_given_twice_in_one_write_is_refused_naming_its_tag() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("d.db")).unwrap();
+        let mut s = SqliteStore::open(&dir.path().join("d.db")).unwrap();
         let sym = Symbol::new("BTCUSDT").unwrap();
         let h = 3_600_000;
         let now = Timestamp::from_millis(0);
@@ -1472,7 +1398,7 @@ mod tests {
     #[test]
     fn a_source_keeps_its_kind() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("k.db")).unwrap();
+        let mut s = SqliteStore::open(&dir.path().join("k.db")).unwrap();
         let sym = Symbol::new("BTCUSDT").unwrap();
         let now = Timestamp::from_millis(0);
         let rows = [bar(0, 100.0)];
@@ -1521,7 +1447,7 @@ mod tests {
         let path = dir.path().join("old.db");
         {
             let c = rusqlite::Connection::open(&path).unwrap();
-            for (_, sql) in &crate::MIGRATIONS[..3] {
+            for (_, sql) in &crate::sqlite::MIGRATIONS[..3] {
                 c.execute_batch(sql).unwrap();
             }
             c.pragma_update(None, "user_version", 3).unwrap();
@@ -1533,7 +1459,7 @@ mod tests {
                 .unwrap();
             }
         }
-        let s = Store::open(&path).unwrap();
+        let s = SqliteStore::open(&path).unwrap();
         let kinds = s.source_kinds().unwrap();
         assert_eq!(kinds["sim"], SourceKind::Sim);
         assert_eq!(kinds["sim:resample:4h"], SourceKind::Sim);

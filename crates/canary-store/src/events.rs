@@ -13,7 +13,7 @@ use canary_model::Timestamp;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, params};
 
-use crate::{Store, StoreError};
+use crate::{EventStore, SqliteStore, StoreError};
 
 /// One event as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,13 +63,8 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
     )
 }
 
-impl Store {
-    /// Append events in one transaction, in order, each unless it is stored already (the same
-    /// identity: see the module's doc). How many were new.
-    ///
-    /// # Errors
-    /// A database error (nothing is written).
-    pub fn append_events(&mut self, events: &[NewEvent]) -> Result<usize, StoreError> {
+impl EventStore for SqliteStore {
+    fn append_events(&mut self, events: &[NewEvent]) -> Result<usize, StoreError> {
         if events.is_empty() {
             return Ok(0);
         }
@@ -99,11 +94,7 @@ impl Store {
         Ok(new)
     }
 
-    /// The events Canary had in `[from, to)`, in the order it took them.
-    ///
-    /// # Errors
-    /// A database error.
-    pub fn events(&self, from: Timestamp, to: Timestamp) -> Result<Vec<StoredEvent>, StoreError> {
+    fn events(&self, from: Timestamp, to: Timestamp) -> Result<Vec<StoredEvent>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT seq, source, kind, symbol, event_time, available_at, payload, occurrence
              FROM events WHERE available_at >= ?1 AND available_at < ?2 ORDER BY seq",
@@ -127,10 +118,11 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prelude::*;
 
     #[test]
     fn events_come_back_in_the_order_taken() {
-        let mut s = Store::in_memory().unwrap();
+        let mut s = SqliteStore::in_memory().unwrap();
         let e = |t: i64, k: &str| NewEvent {
             source: "x".into(),
             kind: k.into(),
@@ -160,7 +152,7 @@ mod tests {
         }
     }
 
-    fn all(s: &Store) -> Vec<StoredEvent> {
+    fn all(s: &SqliteStore) -> Vec<StoredEvent> {
         s.events(Timestamp::from_millis(0), Timestamp::from_millis(i64::MAX))
             .unwrap()
     }
@@ -169,7 +161,7 @@ mod tests {
     /// twice) are stored once; the first copy, with its availability, is the one kept.
     #[test]
     fn an_event_given_again_is_stored_once() {
-        let mut s = Store::in_memory().unwrap();
+        let mut s = SqliteStore::in_memory().unwrap();
         let run = [trade(1, 5, 0), trade(2, 6, 0), trade(3, 7, 0)];
         assert_eq!(s.append_events(&run).unwrap(), 3);
         let again = [trade(2, 8, 0), trade(3, 9, 0), trade(4, 9, 0)];
@@ -190,7 +182,7 @@ mod tests {
     /// given again, they are both present.
     #[test]
     fn equal_events_of_one_time_are_kept_by_occurrence() {
-        let mut s = Store::in_memory().unwrap();
+        let mut s = SqliteStore::in_memory().unwrap();
         let pair = [trade(1, 5, 0), trade(1, 5, 1)];
         assert_eq!(s.append_events(&pair).unwrap(), 2);
         assert_eq!(s.append_events(&pair).unwrap(), 0);
@@ -206,11 +198,11 @@ mod tests {
         let path = dir.path().join("old.db");
         {
             let c = rusqlite::Connection::open(&path).unwrap();
-            let before = crate::MIGRATIONS
+            let before = crate::sqlite::MIGRATIONS
                 .iter()
                 .position(|(name, _)| *name == "0017_event_identity")
                 .unwrap();
-            for (_, sql) in &crate::MIGRATIONS[..before] {
+            for (_, sql) in &crate::sqlite::MIGRATIONS[..before] {
                 c.execute_batch(sql).unwrap();
             }
             c.pragma_update(None, "user_version", before as i64)
@@ -226,7 +218,7 @@ mod tests {
                 .unwrap();
             }
         }
-        let mut s = Store::open(&path).unwrap();
+        let mut s = SqliteStore::open(&path).unwrap();
         let got: Vec<_> = all(&s)
             .iter()
             .map(|e| (e.seq, e.event_time.millis(), e.available_at.millis()))

@@ -4,7 +4,7 @@ use canary_model::Timestamp;
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use crate::write::{self, Record, Revisions, Stored, unwrap_store};
-use crate::{InsertReport, Source, Store, StoreError};
+use crate::{FlowStore, InsertReport, Source, SqliteStore, StoreError};
 
 /// One stored outflow.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,13 +82,8 @@ impl Record for &StoredOutflow {
     }
 }
 
-impl Store {
-    /// Insert outflows in one transaction; a row already stored with the same amount is
-    /// skipped, a different amount for the same key is refused (a transaction is not revised).
-    ///
-    /// # Errors
-    /// A conflict, or a database error (nothing is written).
-    pub fn insert_outflows(
+impl FlowStore for SqliteStore {
+    fn insert_outflows(
         &mut self,
         rows: &[StoredOutflow],
         source: Source<'_>,
@@ -113,11 +108,7 @@ impl Store {
         Ok(report)
     }
 
-    /// Outflows of an entity in time order, those known at `asof`.
-    ///
-    /// # Errors
-    /// A database error.
-    pub fn outflows(
+    fn outflows(
         &self,
         entity: &str,
         asof: Option<Timestamp>,
@@ -141,11 +132,7 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Entities with stored outflows.
-    ///
-    /// # Errors
-    /// A database error.
-    pub fn flow_entities(&self) -> Result<Vec<String>, StoreError> {
+    fn flow_entities(&self) -> Result<Vec<String>, StoreError> {
         let mut stmt = self
             .conn
             .prepare("SELECT DISTINCT entity FROM entity_outflows ORDER BY entity")?;
@@ -157,11 +144,12 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prelude::*;
 
     #[test]
     fn outflows_are_idempotent_and_point_in_time() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("f.db")).unwrap();
+        let mut s = SqliteStore::open(&dir.path().join("f.db")).unwrap();
         let row = |txid: &str, btc: f64, t: i64| StoredOutflow {
             entity: "MARA".into(),
             txid: txid.into(),

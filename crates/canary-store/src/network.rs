@@ -5,7 +5,7 @@ use canary_model::Timestamp;
 use rusqlite::{Transaction, params};
 
 use crate::write::{self, Record, Revisions, Stored, unwrap_store};
-use crate::{InsertReport, Source, Store, StoreError};
+use crate::{InsertReport, NetworkStore, Source, SqliteStore, StoreError};
 
 /// One value of a network series.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -99,13 +99,8 @@ impl Record for PointRecord<'_> {
     }
 }
 
-impl Store {
-    /// Insert values of several series in one transaction; see [`Store::insert_candles`] for
-    /// the rules. `index` in a conflict counts across all series in the order given.
-    ///
-    /// # Errors
-    /// A conflict, or a database error (nothing is written).
-    pub fn insert_network(
+impl NetworkStore for SqliteStore {
+    fn insert_network(
         &mut self,
         series: &[(&str, &[NetworkPoint])],
         source: Source<'_>,
@@ -137,11 +132,7 @@ impl Store {
         Ok(report)
     }
 
-    /// Values of a series in time order, only those available at `asof`.
-    ///
-    /// # Errors
-    /// A database error.
-    pub fn network(
+    fn network(
         &self,
         series: &str,
         asof: Option<Timestamp>,
@@ -158,11 +149,7 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// The sources of a series (for provenance).
-    ///
-    /// # Errors
-    /// A database error.
-    pub fn network_sources(&self, series: &str) -> Result<String, StoreError> {
+    fn network_sources(&self, series: &str) -> Result<String, StoreError> {
         let s: Option<String> = self.conn.query_row(
             "SELECT GROUP_CONCAT(DISTINCT source) FROM network_points WHERE series = ?1",
             params![series],
@@ -175,11 +162,12 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prelude::*;
 
     /// Issue 19, item 8: no value that is not finite, or beyond its series' bound, is stored.
     #[test]
     fn non_finite_and_huge_values_are_never_stored() {
-        let mut s = Store::in_memory().unwrap();
+        let mut s = SqliteStore::in_memory().unwrap();
         for (series, value, says) in [
             ("x:custom", f64::NAN, "NaN is not a finite number"),
             ("mempool:difficulty", 1e300, "1e300 is above 1e20"),
@@ -206,7 +194,7 @@ mod tests {
     #[test]
     fn network_points_are_idempotent_point_in_time_and_conflicts_roll_back() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("n.db")).unwrap();
+        let mut s = SqliteStore::open(&dir.path().join("n.db")).unwrap();
         let day = 86_400_000;
         let pts: Vec<NetworkPoint> = (0..5)
             .map(|i| NetworkPoint {

@@ -6,7 +6,7 @@ use canary_model::news::NewsItem;
 use canary_news::dedup::{Duplicate, Fingerprint, Seen, find_duplicate, fingerprint, item_text};
 use rusqlite::{OptionalExtension, Row, params};
 
-use crate::{Source, Store, StoreError, register_source, stamp};
+use crate::{NewsStore, Source, SqliteStore, StoreError, register_source, stamp};
 
 /// Near copies are looked for among items available this long before or after an item.
 pub const COPY_WINDOW_MS: i64 = 7 * 86_400_000;
@@ -126,15 +126,8 @@ const fn from_sql(h: i64) -> u64 {
     h as u64
 }
 
-impl Store {
-    /// Store news items in one transaction. An item whose id is stored, or whose canonical
-    /// URL is, is present and skipped; one whose text copies an item stored or earlier in
-    /// the batch (the same words, or a near copy within [`COPY_WINDOW_MS`]) is stored with
-    /// `duplicate_of` naming it. Items' `duplicate_of` as given is ignored.
-    ///
-    /// # Errors
-    /// A database error (nothing is written), or a source recorded with another kind.
-    pub fn insert_news(
+impl NewsStore for SqliteStore {
+    fn insert_news(
         &mut self,
         items: &[NewsItem],
         source: Source<'_>,
@@ -267,11 +260,7 @@ impl Store {
         Ok(report)
     }
 
-    /// Items available by `q.asof` (and from `q.since`), oldest first.
-    ///
-    /// # Errors
-    /// A database error.
-    pub fn news(&self, q: NewsQuery) -> Result<Vec<NewsItem>, StoreError> {
+    fn news(&self, q: NewsQuery) -> Result<Vec<NewsItem>, StoreError> {
         let asof = q.asof.map_or(i64::MAX, Timestamp::millis);
         let since = q.since.map_or(i64::MIN, Timestamp::millis);
         let limit = q
@@ -289,11 +278,7 @@ impl Store {
         Ok(out)
     }
 
-    /// Items by id (those stored; any order of `ids`), oldest first.
-    ///
-    /// # Errors
-    /// A database error.
-    pub fn news_by_ids(&self, ids: &[String]) -> Result<Vec<NewsItem>, StoreError> {
+    fn news_by_ids(&self, ids: &[String]) -> Result<Vec<NewsItem>, StoreError> {
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {ITEM_COLUMNS} FROM news_items WHERE id = ?1"
         ))?;
@@ -307,12 +292,7 @@ impl Store {
         Ok(out)
     }
 
-    /// Items written after write stamp `stamp` (for an index catching up), oldest write
-    /// first, and the latest stamp among them (`stamp` itself when there are none).
-    ///
-    /// # Errors
-    /// A database error.
-    pub fn news_written_after(&self, stamp: i64) -> Result<(Vec<NewsItem>, i64), StoreError> {
+    fn news_written_after(&self, stamp: i64) -> Result<(Vec<NewsItem>, i64), StoreError> {
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {ITEM_COLUMNS}, ingested_at FROM news_items WHERE ingested_at > ?1
              ORDER BY ingested_at, id"
@@ -328,27 +308,14 @@ impl Store {
         Ok((out, last))
     }
 
-    /// How many items are stored.
-    ///
-    /// # Errors
-    /// A database error.
-    pub fn news_count(&self) -> Result<u64, StoreError> {
+    fn news_count(&self) -> Result<u64, StoreError> {
         let n: i64 = self
             .conn
             .query_row("SELECT count(*) FROM news_items", [], |r| r.get(0))?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
-    /// Add a feed (due at once). Adding one that is there changes its interval only.
-    ///
-    /// # Errors
-    /// A database error.
-    pub fn add_feed(
-        &mut self,
-        url: &str,
-        interval_s: i64,
-        now: Timestamp,
-    ) -> Result<bool, StoreError> {
+    fn add_feed(&mut self, url: &str, interval_s: i64, now: Timestamp) -> Result<bool, StoreError> {
         let tx = self.begin_write()?;
         let existed: bool = tx
             .query_row(
@@ -373,22 +340,14 @@ impl Store {
         Ok(!existed)
     }
 
-    /// Remove a feed (its items stay). Whether it was there.
-    ///
-    /// # Errors
-    /// A database error.
-    pub fn remove_feed(&mut self, url: &str) -> Result<bool, StoreError> {
+    fn remove_feed(&mut self, url: &str) -> Result<bool, StoreError> {
         let tx = self.begin_write()?;
         let n = tx.execute("DELETE FROM news_feeds WHERE url = ?1", params![url])?;
         tx.commit()?;
         Ok(n > 0)
     }
 
-    /// Every feed, by URL.
-    ///
-    /// # Errors
-    /// A database error.
-    pub fn feeds(&self) -> Result<Vec<Feed>, StoreError> {
+    fn feeds(&self) -> Result<Vec<Feed>, StoreError> {
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {FEED_COLUMNS} FROM news_feeds ORDER BY url"
         ))?;
@@ -396,13 +355,7 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    /// Record a poll: validators and the next poll after success; after a failure, the
-    /// failure count and a back-off (the interval doubled per consecutive failure, at most
-    /// [`MAX_BACKOFF_S`]).
-    ///
-    /// # Errors
-    /// A database error.
-    pub fn record_poll(
+    fn record_poll(
         &mut self,
         url: &str,
         outcome: &FeedPoll,
@@ -462,6 +415,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prelude::*;
 
     fn t(s: &str) -> Timestamp {
         Timestamp::parse(s).unwrap()
@@ -487,7 +441,7 @@ mod tests {
 
     #[test]
     fn duplicates_are_found_across_batches_and_reads_are_point_in_time() {
-        let mut s = Store::in_memory().unwrap();
+        let mut s = SqliteStore::in_memory().unwrap();
         let now = t("2026-02-06T00:00:00Z");
         let r = s
             .insert_news(
@@ -556,7 +510,7 @@ mod tests {
 
     #[test]
     fn feeds_back_off_after_failures_and_keep_validators() {
-        let mut s = Store::in_memory().unwrap();
+        let mut s = SqliteStore::in_memory().unwrap();
         let now = t("2026-02-05T00:00:00Z");
         assert!(s.add_feed("http://127.0.0.1:1/rss", 600, now).unwrap());
         assert!(!s.add_feed("http://127.0.0.1:1/rss", 900, now).unwrap());

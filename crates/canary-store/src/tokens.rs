@@ -4,7 +4,7 @@
 use canary_model::Timestamp;
 use rusqlite::{OptionalExtension, params};
 
-use crate::{Store, StoreError};
+use crate::{SqliteStore, StoreError, TokenStore};
 
 /// An issued token (without the token).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,12 +30,8 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredToken> {
     })
 }
 
-impl Store {
-    /// Record an issued token by its hash; its id.
-    ///
-    /// # Errors
-    /// A database error (a hash already recorded is one).
-    pub fn add_token(
+impl TokenStore for SqliteStore {
+    fn add_token(
         &mut self,
         name: &str,
         hash: &str,
@@ -52,11 +48,7 @@ impl Store {
         Ok(id)
     }
 
-    /// The token with this hash, revoked or not.
-    ///
-    /// # Errors
-    /// A database error.
-    pub fn token_by_hash(&self, hash: &str) -> Result<Option<StoredToken>, StoreError> {
+    fn token_by_hash(&self, hash: &str) -> Result<Option<StoredToken>, StoreError> {
         Ok(self
             .conn
             .prepare_cached(
@@ -67,11 +59,7 @@ impl Store {
             .optional()?)
     }
 
-    /// Every issued token, by id.
-    ///
-    /// # Errors
-    /// A database error.
-    pub fn tokens(&self) -> Result<Vec<StoredToken>, StoreError> {
+    fn tokens(&self) -> Result<Vec<StoredToken>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, name, hash, scope, created_at, revoked_at FROM api_tokens ORDER BY id",
         )?;
@@ -79,12 +67,7 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    /// Revoke a token from `now` on (and, with `remove_rules`, deactivate its rules in the
-    /// same transaction): the token, or `None` if there is no valid token with this id.
-    ///
-    /// # Errors
-    /// A database error (nothing is changed).
-    pub fn revoke_token(
+    fn revoke_token(
         &mut self,
         id: i64,
         remove_rules: bool,
@@ -127,10 +110,11 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prelude::*;
 
     #[test]
     fn tokens_are_kept_by_hash_and_revoked_with_or_without_their_rules() {
-        let mut s = Store::in_memory().unwrap();
+        let mut s = SqliteStore::in_memory().unwrap();
         let t = Timestamp::from_millis(1_000);
         let a = s.add_token("dashboard", "aa", "read", t).unwrap();
         let b = s.add_token("bot", "bb", "alerts", t).unwrap();
@@ -164,7 +148,7 @@ mod tests {
         // A database as it was before migration 0016, holding a rule of `local`.
         let local = "25bf8e1a2393f1108d37029b3df5593236c755742ec93465bbafa9b290bddcf6";
         {
-            let mut s = Store::open(&path).unwrap();
+            let mut s = SqliteStore::open(&path).unwrap();
             s.add_rule(
                 local,
                 "BTCUSDT.close < 1",
@@ -187,7 +171,7 @@ mod tests {
                 .execute_batch("DROP TABLE api_tokens; PRAGMA user_version = 15;")
                 .unwrap();
         }
-        let s = Store::open(&path).unwrap();
+        let s = SqliteStore::open(&path).unwrap();
         assert!(s.rules(Some(local)).unwrap().is_empty());
         assert_eq!(s.rules(Some("operator")).unwrap().len(), 1);
         assert_eq!(s.rules(Some("ab12")).unwrap().len(), 1, "other owners stay");

@@ -68,7 +68,7 @@ pub enum WriteError<E> {
 
 impl<E> From<rusqlite::Error> for WriteError<E> {
     fn from(e: rusqlite::Error) -> Self {
-        WriteError::Store(StoreError::Sql(e))
+        WriteError::Store(e.into())
     }
 }
 

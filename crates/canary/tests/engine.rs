@@ -276,7 +276,7 @@ fn with_august(dir: &Path, name: &str) -> PathBuf {
 /// Every stored event but its sequence number, in order.
 fn stored_events(db: &Path) -> Vec<(String, String, Option<String>, i64, i64, String)> {
     use canary_model::Timestamp;
-    canary_store::Store::open_existing(db)
+    canary_store::open_existing(db)
         .unwrap()
         .events(
             Timestamp::from_millis(i64::MIN),
@@ -304,7 +304,7 @@ fn stored_bars(
     timeframe: &str,
 ) -> Vec<(canary_model::Candle, String, i64, Option<u32>)> {
     use canary_model::{Symbol, Timestamp};
-    canary_store::Store::open_existing(db)
+    canary_store::open_existing(db)
         .unwrap()
         .candles(
             &Symbol::new("BTCUSDT").unwrap(),

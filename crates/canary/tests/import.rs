@@ -120,7 +120,7 @@ fn shared_data_daily_bars_resampled_from_4h_equal_the_daily_file() {
     ));
     assert!(out.contains("into 3087 1d bars: 3087 new"), "{out}");
 
-    let built = canary_store::Store::open(&db).unwrap();
+    let built = canary_store::open(&db).unwrap();
     let sym = canary_model::Symbol::new("BTCUSDT").unwrap();
     let days = built
         .candles(&sym, canary_model::Timeframe::D1, &Default::default())

@@ -108,7 +108,7 @@ fn a_stored_rule_past_the_limits_does_not_crash_loop_serve_run() {
     let db = dir.path().join("c.db");
     import_4h(&db);
     {
-        let mut store = canary_store::Store::open(&db).unwrap();
+        let mut store = canary_store::open(&db).unwrap();
         let t = canary_model::Timestamp::parse("2026-02-01T00:00:00Z").unwrap();
         store
             .add_rule(

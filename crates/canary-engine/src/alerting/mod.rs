@@ -18,7 +18,7 @@ use canary_alerts::state::{Alert, Notice, Policy, fingerprint};
 use canary_model::{Timeframe, Timestamp};
 use canary_news::sentiment::Lexicon;
 use canary_news::tags::Dictionary;
-use canary_store::{Store, StoredAlertState};
+use canary_store::{StoredAlertState, Stores};
 use serde::{Deserialize, Serialize};
 
 pub mod channels;
@@ -92,7 +92,7 @@ pub struct Allow {
 /// A rule that does not parse (pointing at the column), one naming a symbol with no stored
 /// bars (unless `allow.before_data`), a refused channel, a database error.
 pub fn add_rule(
-    store: &mut Store,
+    store: &mut dyn Stores,
     owner: &Owner,
     spec: &RuleSpec,
     now: Timestamp,
@@ -155,7 +155,7 @@ pub fn add_rule(
 /// Every symbol a rule names must have stored bars: a rule on a misspelt symbol would
 /// otherwise be accepted and never fire.
 fn known_symbols(
-    store: &Store,
+    store: &dyn Stores,
     expr: &canary_alerts::rule::Expr,
     rule: &str,
 ) -> Result<(), EngineError> {
@@ -255,7 +255,7 @@ pub const SYSTEM_RULE: i64 = 0;
 /// # Errors
 /// A database error.
 pub fn queue_system(
-    store: &mut Store,
+    store: &mut dyn Stores,
     kind: &str,
     source: &str,
     what: &str,
@@ -291,7 +291,7 @@ pub fn queue_system(
 /// # Errors
 /// A stored rule that no longer parses, a database error.
 pub fn check(
-    store: &mut Store,
+    store: &mut dyn Stores,
     now: Timestamp,
     dict: &Dictionary,
     lex: &Lexicon,
@@ -330,7 +330,7 @@ pub fn check(
 
 /// Check one rule: `None` when its symbol has no bars yet.
 fn check_rule(
-    store: &mut Store,
+    store: &mut dyn Stores,
     r: &canary_store::StoredRule,
     now: Timestamp,
     dict: &Dictionary,
@@ -462,7 +462,7 @@ fn check_rule(
 /// # Errors
 /// A rule that is not the owner's, a database error.
 pub fn queue_test(
-    store: &mut Store,
+    store: &mut dyn Stores,
     owner: &Owner,
     rule_id: i64,
     now: Timestamp,
@@ -550,7 +550,7 @@ pub const CHAT_INTERVAL: Duration = Duration::from_secs(1);
 /// # Errors
 /// A database error (a failed delivery is recorded, not an error).
 pub async fn deliver(
-    store: &mut Store,
+    store: &mut dyn Stores,
     client: &reqwest::Client,
     now: Timestamp,
     sending: &Sending,
@@ -785,7 +785,7 @@ mod tests {
     fn a_stored_rule_nested_5000_deep_is_reported_by_the_check_not_a_crash() {
         // Rules the CLI took before the limits (5,000 parentheses) aborted `serve --run` at
         // every start; stored as they were, the check now names each and goes on.
-        let mut store = Store::in_memory().unwrap();
+        let mut store = canary_store::in_memory().unwrap();
         let deep = format!("{}BTCUSDT.close < 5{}", "(".repeat(5000), ")".repeat(5000));
         let policy = |intrabar: bool| {
             serde_json::to_string(&Policy {
@@ -816,7 +816,7 @@ mod tests {
             .stack_size(512 * 1024)
             .spawn(move || {
                 check(
-                    &mut store,
+                    &mut *store,
                     t,
                     &Dictionary::built_in(),
                     Lexicon::built_in(),

@@ -752,10 +752,8 @@ pub fn analyze(
     }
     // Related: earlier analyses (time before this one) by tags shared, then recency.
     let mut related: Vec<(usize, Timestamp, RelatedRef)> = ctx
-        .store()
-        .analyses(None)?
+        .analyses_before(None)?
         .into_iter()
-        .filter(|x| x.as_of < asof)
         .filter_map(|x| {
             let shared: Vec<String> = x
                 .tags
@@ -930,7 +928,7 @@ pub fn used_claims(a: &Analysis) -> BTreeSet<ClaimId> {
 /// # Errors
 /// A rendering that is not grounded, a database error.
 pub fn store(
-    store: &mut canary_store::Store,
+    store: &mut dyn canary_store::Stores,
     r: &Report<Analysis>,
     templates: &render::Templates,
     now: Timestamp,

@@ -239,12 +239,7 @@ impl RuleInputs {
                 }
                 Series::AnalysisTag { tag } => {
                     // Known from when it was stored: those stored since the previous close.
-                    let stored: Vec<Timestamp> = ctx
-                        .store()
-                        .analyses(Some(tag))?
-                        .into_iter()
-                        .map(|a| a.created_at)
-                        .collect();
+                    let stored = ctx.analyses_stored(tag)?;
                     let len = timeframe.duration_ms();
                     Known(
                         bars.iter()
@@ -321,7 +316,7 @@ impl RuleInputs {
         }
         if !self.wants_watch.is_empty() {
             values.extend(self.watch_before.iter().map(|(s, x)| (s.clone(), *x)));
-            let then = Context::new(ctx.store(), t)?;
+            let then = ctx.at(t)?;
             self.watch_before.clear();
             if let Ok(w) = crate::watch(&then, &WatchParams::new(self.symbol.clone())) {
                 for (s, level) in &self.wants_watch {
@@ -468,13 +463,14 @@ pub fn alerts_backtest(
 mod tests {
     use super::*;
     use canary_alerts::state::Frequency;
-    use canary_store::{NewCandle, Revisions, Source, Store, StoredAnalysis};
+    use canary_store::prelude::*;
+    use canary_store::{NewCandle, Revisions, Source, StoredAnalysis};
 
     /// `analysis.tag == "…"` fires at the first close after an analysis with the tag was
     /// stored (known from when it was stored, not from the time it is about).
     #[test]
     fn a_new_analysis_with_the_tag_fires_at_the_next_close() {
-        let mut store = Store::in_memory().unwrap();
+        let mut store = canary_store::in_memory().unwrap();
         let start = Timestamp::parse("2026-01-01T00:00:00Z").unwrap();
         let tf = Timeframe::H4;
         let bars = canary_sim::simulate(&canary_sim::SimParams {
@@ -530,7 +526,7 @@ mod tests {
                 Timestamp::parse("2026-01-04T01:00:00Z").unwrap(),
             )
             .unwrap();
-        let ctx = Context::new(&store, Timestamp::parse("2026-01-08T00:00:00Z").unwrap()).unwrap();
+        let ctx = Context::new(&*store, Timestamp::parse("2026-01-08T00:00:00Z").unwrap()).unwrap();
         let p = AlertBacktestParams {
             rule: "analysis.tag == \"bitcoin-miners\"".into(),
             timeframe: tf,

@@ -143,7 +143,7 @@ fn one_entity(ctx: &Context<'_>, draft: &mut Draft, e: &str) -> Result<EntityFlo
 pub fn flows(ctx: &Context<'_>, entity: Option<&str>) -> Result<Report<FlowsBody>, EngineError> {
     let names = match entity {
         Some(e) => vec![e.to_string()],
-        None => ctx.store().flow_entities()?,
+        None => ctx.flow_entities()?,
     };
     if names.is_empty() {
         return Err(EngineError::Empty(

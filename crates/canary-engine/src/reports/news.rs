@@ -509,7 +509,7 @@ const RELATED_DECAY_MS: f64 = 7.0 * 86_400_000.0;
 /// # Errors
 /// A database or index error.
 pub fn sync_news_index(
-    store: &canary_store::Store,
+    store: &dyn canary_store::Stores,
     index: &mut canary_search::NewsIndex,
 ) -> Result<usize, EngineError> {
     let (items, stamp) = store.news_written_after(index.synced_to()?)?;
@@ -532,7 +532,8 @@ pub fn news_search(
     lex: &Lexicon,
     p: &SearchParams,
 ) -> Result<Report<NewsBody>, EngineError> {
-    sync_news_index(ctx.store(), index)?;
+    let mut scratch = None;
+    let index = ctx.news_index(index, &mut scratch)?;
     let asof = ctx.asof();
     let q = canary_search::SearchQuery {
         text: p.text.clone(),
@@ -546,11 +547,9 @@ pub fn news_search(
     let (hits, origin) = match &p.related {
         Some(id) => {
             let origin = ctx
-                .store()
                 .news_by_ids(std::slice::from_ref(id))?
                 .into_iter()
                 .next()
-                .filter(|i| i.available_at <= asof)
                 .ok_or_else(|| {
                     EngineError::Empty(format!("no news item {id} known as of {asof}"))
                 })?;
@@ -560,7 +559,6 @@ pub fn news_search(
     };
     let ids: Vec<String> = hits.iter().map(|h| h.id.clone()).collect();
     let items: BTreeMap<String, NewsItem> = ctx
-        .store()
         .news_by_ids(&ids)?
         .into_iter()
         .map(|i| (i.id.clone(), i))

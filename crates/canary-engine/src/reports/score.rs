@@ -201,7 +201,7 @@ fn daily_inputs(
         }
     }
     // Miner outflows: the day's total over every entity with stored outflows.
-    let entities = ctx.store().flow_entities()?;
+    let entities = ctx.flow_entities()?;
     if !entities.is_empty() {
         let mut by_day: BTreeMap<i64, f64> = BTreeMap::new();
         for e in &entities {

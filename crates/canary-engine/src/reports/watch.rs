@@ -499,7 +499,6 @@ pub fn watch_history(
         ));
     }
     let mut draft = Draft::new(ctx.asof());
-    let store = ctx.store();
     let daily = ctx.bars(&p.watch.symbol, Timeframe::D1)?;
     draft.uses(&daily);
     let mut by_tf: Vec<(Timeframe, Vec<canary_model::Candle>)> = Vec::new();
@@ -519,7 +518,7 @@ pub fn watch_history(
     let mut rows = Vec::with_capacity(times.len());
     for (i, &t) in times.iter().enumerate() {
         progress(i, times.len());
-        let then = Context::new(store, t)?;
+        let then = ctx.at(t)?;
         let w = watch(&then, &p.watch)?.body;
         let until = t.add_millis(p.horizon_ms).min(ctx.asof());
         let d = &daily.value.candles;

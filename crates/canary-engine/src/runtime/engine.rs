@@ -1,6 +1,7 @@
 //! The engine loop: events in order, bars stored at each close, alert rules checked then, the
 //! delivery task woken; a graceful end stores what was taken and sends what is pending.
 
+use canary_store::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -9,7 +10,7 @@ use std::time::Duration;
 use canary_model::{SourceKind, Symbol, Timeframe, Timestamp};
 use canary_news::sentiment::Lexicon;
 use canary_news::tags::Dictionary;
-use canary_store::{CandleQuery, NewCandle, NewEvent, Revisions, Source, Store, event_content};
+use canary_store::{CandleQuery, NewCandle, NewEvent, Revisions, Source, Stores, event_content};
 use tokio::sync::{Notify, mpsc};
 
 use super::{Clock, Closed, Event, Processor, Stamped};
@@ -221,7 +222,7 @@ pub struct Summary {
 #[allow(missing_debug_implementations)] // holds a store connection and a clock object
 pub struct Engine {
     settings: EngineSettings,
-    store: Store,
+    store: Box<dyn Stores>,
     clock: Arc<dyn Clock>,
     processors: BTreeMap<Symbol, Processor>,
     /// The source that last fed each symbol (bars the clock closes are stored as its).
@@ -273,10 +274,10 @@ impl Engine {
                 Processor::new(m.symbol.clone(), m.timeframes.clone()),
             );
         }
-        let store = Store::open(&settings.db)?;
+        let store = canary_store::open(&settings.db)?;
         let now = clock.now();
         for p in processors.values_mut() {
-            warm(&store, p, now)?;
+            warm(&*store, p, now)?;
         }
         let mut engine = Self {
             settings,
@@ -473,7 +474,7 @@ impl Engine {
                     symbol: symbol.clone(),
                     ..a.score.clone()
                 };
-                let ctx = crate::Context::new(&self.store, now)?;
+                let ctx = crate::Context::new(&*self.store, now)?;
                 // A market without enough history has no score yet: nothing to say.
                 if let Ok(r) = crate::score(&ctx, &p, &a.dictionary, &a.lexicon) {
                     scores.push(Output::Score {
@@ -500,7 +501,7 @@ impl Engine {
                     ("difference %".to_string(), diff_pct),
                 ]);
                 crate::alerting::queue_system(
-                    &mut self.store,
+                    &mut *self.store,
                     "divergence",
                     &format!("{}/{}", x.a, x.b),
                     &format!(
@@ -522,7 +523,7 @@ impl Engine {
         }
         if let Some(a) = &self.settings.alerts {
             let checked: Vec<Checked> =
-                alerting::check(&mut self.store, now, &a.dictionary, &a.lexicon, &a.score)?;
+                alerting::check(&mut *self.store, now, &a.dictionary, &a.lexicon, &a.score)?;
             for c in checked {
                 if let Some(error) = c.error {
                     outputs.push(Output::RuleError {
@@ -718,7 +719,7 @@ impl Engine {
             Event::Trade { .. } | Event::Bar { .. } => return Ok(()),
         };
         crate::alerting::queue_system(
-            &mut self.store,
+            &mut *self.store,
             e.kind(),
             e.source(),
             &what,
@@ -831,7 +832,7 @@ impl Engine {
 }
 
 /// Resume a processor from what the store holds at `now`.
-fn warm(store: &Store, p: &mut Processor, now: Timestamp) -> Result<(), EngineError> {
+fn warm(store: &dyn Stores, p: &mut Processor, now: Timestamp) -> Result<(), EngineError> {
     let q = CandleQuery {
         asof: Some(now),
         to: None,
@@ -879,14 +880,14 @@ async fn deliveries(
     delivered: Arc<std::sync::Mutex<(u64, u64)>>,
     done: Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<(), EngineError> {
-    let mut store = Store::open(&db)?;
+    let mut store = canary_store::open(&db)?;
     let client = crate::alerting::guard::http_client(send.sending.allow_private)
         .map_err(|e| EngineError::param("http client", "", &e.to_string()))?;
     loop {
         wake.notified().await;
         let finished = done.load(std::sync::atomic::Ordering::Acquire);
         let sent = alerting::deliver(
-            &mut store,
+            &mut *store,
             &client,
             clock.now(),
             &send.sending,
@@ -1019,7 +1020,7 @@ mod tests {
         );
         assert!((d[0].3 - 0.806_451_6).abs() < 1e-6);
         // Notified once on the system channel, with both closes.
-        let log = Store::open(&db)
+        let log = canary_store::open(&db)
             .unwrap()
             .delivery_log(Some(crate::alerting::SYSTEM_RULE))
             .unwrap();
@@ -1093,7 +1094,7 @@ mod tests {
             })
         };
         let stored = || {
-            Store::open(&db)
+            canary_store::open(&db)
                 .unwrap()
                 .events(Timestamp::from_millis(0), Timestamp::from_millis(i64::MAX))
                 .unwrap()
@@ -1106,7 +1107,7 @@ mod tests {
         let expected = [(10, 0), (10, 1), (10, 0), (10, 2), (20_000, 0), (61_000, 0)];
         assert_eq!(stored(), expected);
         let minute = |db: &std::path::Path| {
-            Store::open(db)
+            canary_store::open(db)
                 .unwrap()
                 .candles(&sym, m1, &CandleQuery::default())
                 .unwrap()
@@ -1132,7 +1133,7 @@ mod tests {
         let t0 = Timestamp::parse("2026-02-05T20:00:00Z").unwrap();
         let at = |s: i64| Timestamp::from_millis(t0.millis() + s * 1000);
         {
-            let mut store = Store::open(&db).unwrap();
+            let mut store = canary_store::open(&db).unwrap();
             let spec = |rule: &str| RuleSpec {
                 rule: rule.into(),
                 timeframe: m1,
@@ -1148,8 +1149,8 @@ mod tests {
                 ..Allow::default()
             };
             let (o, one) = (&Owner::Operator, &spec("BTCUSD.close < 62000"));
-            add_rule(&mut store, o, one, t0, allow).unwrap();
-            let e = add_rule(&mut store, o, &spec("threat(BTCUSD) >= 4"), t0, allow).unwrap_err();
+            add_rule(&mut *store, o, one, t0, allow).unwrap();
+            let e = add_rule(&mut *store, o, &spec("threat(BTCUSD) >= 4"), t0, allow).unwrap_err();
             assert!(
                 e.to_string().contains("intrabar rules read bar fields"),
                 "{e}"
@@ -1231,7 +1232,10 @@ mod tests {
                 (Notice::Fired { at: at(61) }, true)
             ]
         );
-        let log = Store::open(&db).unwrap().delivery_log(Some(1)).unwrap();
+        let log = canary_store::open(&db)
+            .unwrap()
+            .delivery_log(Some(1))
+            .unwrap();
         assert_eq!(log.len(), 2);
         assert!(log.iter().all(|d| d.status == "delivered"));
         let p: crate::alerting::Payload = serde_json::from_str(&log[0].notice).unwrap();

@@ -9,7 +9,7 @@ use canary_ingest::binance::{BinanceStream, Ended};
 use canary_ingest::coinbase::CoinbaseStream;
 use canary_ingest::csv::{ImportOptions, read_candles};
 use canary_model::{SourceKind, Timestamp};
-use canary_store::{CandleQuery, Store};
+use canary_store::CandleQuery;
 use tokio::sync::{mpsc, watch};
 
 use super::config::{Config, ScheduleConfig, SourceConfig};
@@ -92,7 +92,7 @@ pub fn gather(
                         "replay a recorded run into another database",
                     ));
                 }
-                let store = Store::open_existing(recorded)?;
+                let store = canary_store::open_existing(recorded)?;
                 // As for bars: had after `from`, up to and including `to`.
                 let after = |t: &Timestamp| Timestamp::from_millis(t.millis() + 1);
                 all.extend(parse_stored(&store.events(after(from), after(to))?)?);
@@ -184,7 +184,7 @@ async fn run_live(
     let mut streams = Vec::new();
     let mut kinds = BTreeMap::new();
     {
-        let store = Store::open(db)?;
+        let store = canary_store::open(db)?;
         for s in &config.sources {
             let SourceConfig::Binance {
                 symbols,
@@ -346,14 +346,14 @@ async fn run_job(
     db: &std::path::Path,
     now: Timestamp,
 ) -> Result<String, String> {
-    let mut store = Store::open(db).map_err(|e| e.to_string())?;
+    let mut store = canary_store::open(db).map_err(|e| e.to_string())?;
     match job {
         ScheduleConfig::News { timeout_secs, .. } => {
             let client = canary_ingest::news::FeedClient::new(
                 Duration::from_secs_f64(*timeout_secs),
                 canary_ingest::news::DEFAULT_MAX_BYTES,
             );
-            let outcomes = crate::news_poll::poll_feeds(&mut store, &client, now, false, |_| {})
+            let outcomes = crate::news_poll::poll_feeds(&mut *store, &client, now, false, |_| {})
                 .await
                 .map_err(|e| e.to_string())?;
             let failed: Vec<String> = outcomes
@@ -378,7 +378,7 @@ async fn run_job(
             ..
         } => {
             let f = crate::network_fetch::fetch_mempool(
-                &mut store,
+                &mut *store,
                 url,
                 period,
                 Duration::from_secs_f64(*timeout_secs),

@@ -158,13 +158,13 @@ pub fn manage(db: &Path, a: &AlertsArgs) -> Result<()> {
                 channel,
             };
             let mut store = super::open(db)?;
-            let owner = owner(&store, &x.owner)?;
+            let owner = owner(&*store, &x.owner)?;
             let allow = Allow {
                 private: x.allow_private,
                 before_data: x.before_data,
             };
             let id = add_rule(
-                &mut store,
+                &mut *store,
                 &owner,
                 &spec,
                 x.since.unwrap_or_else(super::now),
@@ -176,7 +176,7 @@ pub fn manage(db: &Path, a: &AlertsArgs) -> Result<()> {
         }
         C::List(t) => {
             let store = super::open_existing(db)?;
-            let rules = store.rules(Some(owner(&store, t)?.key()))?;
+            let rules = store.rules(Some(owner(&*store, t)?.key()))?;
             if rules.is_empty() {
                 println!("no rules: add one with canary alerts add RULE");
                 return Ok(());
@@ -217,7 +217,7 @@ pub fn manage(db: &Path, a: &AlertsArgs) -> Result<()> {
         }
         C::Rm(x) => {
             let mut store = super::open_existing(db)?;
-            let owner = owner(&store, &x.owner)?;
+            let owner = owner(&*store, &x.owner)?;
             if store.remove_rule(owner.key(), x.id)? {
                 println!("rule {} removed (its deliveries stay in the log)", x.id);
                 Ok(())
@@ -234,7 +234,7 @@ pub fn manage(db: &Path, a: &AlertsArgs) -> Result<()> {
             let now = x.asof.unwrap_or_else(super::now);
             let mut store = super::open(db)?;
             let checked =
-                canary_engine::alerting::check(&mut store, now, &dict, &lex, &score_params()?)
+                canary_engine::alerting::check(&mut *store, now, &dict, &lex, &score_params()?)
                     .map_err(super::hint)?;
             for c in &checked {
                 if let Some(e) = &c.error {
@@ -261,7 +261,7 @@ pub fn manage(db: &Path, a: &AlertsArgs) -> Result<()> {
             let evaluated: usize = checked.iter().map(|c| c.evaluated).sum();
             let silenced: usize = checked.iter().map(|c| c.silenced).sum();
             // Evaluated as of the check's time; delivered now.
-            let sent = send(&mut store, &x.send, super::now(), None)?;
+            let sent = send(&mut *store, &x.send, super::now(), None)?;
             let failed = sent.iter().filter(|d| !d.ok).count();
             println!(
                 "{} rules checked ({evaluated} bar closes), {} notices delivered, {failed} failed{}",
@@ -278,10 +278,10 @@ pub fn manage(db: &Path, a: &AlertsArgs) -> Result<()> {
         C::Test(x) => {
             let mut store = super::open_existing(db)?;
             let now = super::now();
-            let owner = owner(&store, &x.owner)?;
-            let key = canary_engine::alerting::queue_test(&mut store, &owner, x.id, now)
+            let owner = owner(&*store, &x.owner)?;
+            let key = canary_engine::alerting::queue_test(&mut *store, &owner, x.id, now)
                 .map_err(super::hint)?;
-            let sent = send(&mut store, &x.send, now, Some(&key))?;
+            let sent = send(&mut *store, &x.send, now, Some(&key))?;
             if sent.iter().all(|d| d.ok) {
                 println!("test notice of rule {} delivered", x.id);
                 Ok(())
@@ -291,7 +291,7 @@ pub fn manage(db: &Path, a: &AlertsArgs) -> Result<()> {
         }
         C::Silence(x) => {
             let mut store = super::open_existing(db)?;
-            let owner = owner(&store, &x.owner)?;
+            let owner = owner(&*store, &x.owner)?;
             let owner = owner.key();
             let now = super::now();
             if x.lift {
@@ -351,7 +351,7 @@ pub fn manage(db: &Path, a: &AlertsArgs) -> Result<()> {
 
 /// The owner the command acts for: the token's (issued by this database) or the operator.
 fn owner(
-    store: &canary_store::Store,
+    store: &dyn canary_store::Stores,
     t: &crate::cli::AlertTokenArgs,
 ) -> Result<canary_engine::alerting::Owner> {
     canary_engine::tokens::cli_owner(store, t.token.as_deref()).map_err(super::hint)
@@ -365,7 +365,7 @@ pub fn tokens(db: &Path, a: &crate::cli::TokensArgs) -> Result<()> {
             let mut store = super::open(db)?;
             let scope = c.scope.parse().map_err(anyhow::Error::msg)?;
             let (token, row) =
-                canary_engine::tokens::issue(&mut store, &c.name, scope, super::now())
+                canary_engine::tokens::issue(&mut *store, &c.name, scope, super::now())
                     .map_err(super::hint)?;
             println!("{token}");
             eprintln!(
@@ -421,7 +421,7 @@ pub fn tokens(db: &Path, a: &crate::cli::TokensArgs) -> Result<()> {
 
 /// Deliver what is pending (or only the notice keyed `only`), printing each failure.
 fn send(
-    store: &mut canary_store::Store,
+    store: &mut dyn canary_store::Stores,
     a: &crate::cli::AlertSendArgs,
     now: canary_model::Timestamp,
     only: Option<&str>,

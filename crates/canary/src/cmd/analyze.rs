@@ -75,7 +75,7 @@ pub fn run(db: &Path, a: &AnalyzeArgs) -> Result<()> {
     };
     if !a.no_store {
         let mut store = super::open(db)?;
-        canary_engine::analysis::store(&mut store, &r, &templates, super::now())
+        canary_engine::analysis::store(&mut *store, &r, &templates, super::now())
             .map_err(super::hint)?;
     }
     match &a.out {

@@ -2,13 +2,14 @@
 //! the demo folder, build daily bars, and print what the engine reports on it (watch set,
 //! statistics, levels, miners' stress). Works with no network.
 
+use canary_store::prelude::*;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 use canary_engine::{Context, IndicatorsParams, LevelsParams, StatsParams};
 use canary_model::{Symbol, Timeframe, Timestamp};
 use canary_sim::{Scenario, SimParams, simulate};
-use canary_store::{NewCandle, Revisions, Source, Store};
+use canary_store::{NewCandle, Revisions, Source};
 
 use crate::cli::{DemoArgs, ReportFormat};
 use crate::output::human;
@@ -51,7 +52,7 @@ pub fn run(a: &DemoArgs) -> Result<()> {
     let params = crash_year(a.seed)?;
     crate::output::banner();
     let bars = simulate(&params);
-    let mut store = Store::open(&db)?;
+    let mut store = canary_store::open(&db)?;
     let now = super::now();
     let rows: Vec<NewCandle> = bars
         .iter()
@@ -77,7 +78,7 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         .floor(last.open_time)
         .add_millis(5 * 3_600_000);
     let daily = canary_engine::resample_stored(
-        &mut store,
+        &mut *store,
         &symbol,
         tf,
         Timeframe::D1,
@@ -96,9 +97,9 @@ pub fn run(a: &DemoArgs) -> Result<()> {
     );
 
     drop(store);
-    let store = Store::open(&db)?;
+    let store = canary_store::open(&db)?;
     let profiles = canary_engine::facts::Profiles::built_in()?;
-    let ctx = Context::new(&store, asof)
+    let ctx = Context::new(&*store, asof)
         .map_err(super::hint)?
         .with_profiles(&profiles);
     for tf in [Timeframe::D1, Timeframe::H4] {
@@ -305,7 +306,7 @@ fn live(a: &DemoArgs) -> Result<()> {
             source_bars: None,
         })
         .collect();
-    let mut store = Store::open(&db)?;
+    let mut store = canary_store::open(&db)?;
     let now = super::now();
     store.insert_candles(
         &symbol,
@@ -316,7 +317,7 @@ fn live(a: &DemoArgs) -> Result<()> {
         Revisions::Keep,
         |_| {},
     )?;
-    canary_engine::resample_stored(&mut store, &symbol, tf, Timeframe::D1, cut, now)
+    canary_engine::resample_stored(&mut *store, &symbol, tf, Timeframe::D1, cut, now)
         .map_err(super::hint)?;
     for (rule, rule_tf) in [
         ("crosses_below(BTCUSDT.close, watch.support)", Timeframe::H4),
@@ -340,7 +341,7 @@ fn live(a: &DemoArgs) -> Result<()> {
             channel: Channel::Log,
         };
         add_rule(
-            &mut store,
+            &mut *store,
             &canary_engine::alerting::Owner::Operator,
             &spec,
             cut,

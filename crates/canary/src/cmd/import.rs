@@ -1,6 +1,7 @@
 //! `canary import`: read and validate a candle CSV as it streams in, and store it in one
 //! transaction (a bad row stops it and nothing of the file is stored).
 
+use canary_store::prelude::*;
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow};
@@ -57,7 +58,7 @@ pub fn run(db: &Path, a: &ImportArgs) -> Result<()> {
         // Where the file meets the bars already stored, if there is a database.
         let edges = if db.is_file() {
             let store = super::open_existing(db)?;
-            edge_gaps(&store, a, tf, &summary)?
+            edge_gaps(&*store, a, tf, &summary)?
         } else {
             (Vec::new(), Vec::new())
         };
@@ -113,7 +114,7 @@ pub fn run(db: &Path, a: &ImportArgs) -> Result<()> {
             // Rows out of time order: the gaps are read back from what is stored.
             let mut prev: Option<canary_model::Timestamp> = None;
             let mut gaps = Vec::new();
-            store.for_each_open_time(&a.symbol, tf, first, last, |t| {
+            store.for_each_open_time(&a.symbol, tf, first, last, &mut |t| {
                 if let Some(p) = prev {
                     gaps.extend(find_gaps([p, t].into_iter(), tf));
                 }
@@ -121,7 +122,7 @@ pub fn run(db: &Path, a: &ImportArgs) -> Result<()> {
             })?;
             summary.gaps = Some(gaps);
         }
-        let edges = edge_gaps(&store, a, tf, &summary)?;
+        let edges = edge_gaps(&*store, a, tf, &summary)?;
         let edge_count = add_edges(&mut summary, edges);
         (Some(report), summary, edge_count)
     };
@@ -211,7 +212,7 @@ pub fn revisions(strict: bool) -> Revisions {
 /// The gaps between the series already stored and the file: from the stored bar before the
 /// file's first bar to it, and from the file's last bar to the stored bar after it.
 fn edge_gaps(
-    store: &canary_store::Store,
+    store: &dyn canary_store::Stores,
     a: &ImportArgs,
     tf: canary_model::Timeframe,
     summary: &StreamSummary,

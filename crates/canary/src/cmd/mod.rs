@@ -22,7 +22,7 @@ mod watch;
 use anyhow::Result;
 use canary_engine::{Context, EngineError};
 use canary_model::Timestamp;
-use canary_store::Store;
+use canary_store::Stores;
 
 use crate::cli::{Cli, Command};
 
@@ -156,21 +156,20 @@ fn waiting(db: &std::path::Path, after: std::time::Duration) {
 
 /// Open (creating if needed) the database for a command that writes; its writes wait for
 /// other writers up to `--wait`.
-pub fn open(db: &std::path::Path) -> Result<Store> {
-    let mut store = Store::open(db).map_err(store_hint)?;
-    store.set_write_wait(canary_store::WriteWait {
+pub fn open(db: &std::path::Path) -> Result<Box<dyn Stores>> {
+    let wait = canary_store::WriteWait {
         limit: WAIT
             .get()
             .copied()
             .unwrap_or(std::time::Duration::from_secs(60)),
         note: Some(waiting),
-    });
-    Ok(store)
+    };
+    canary_store::open_with(db, wait).map_err(store_hint)
 }
 
 /// Open the database for a command that only reads: a missing one is refused.
-pub fn open_existing(db: &std::path::Path) -> Result<Store> {
-    Store::open_existing(db).map_err(store_hint)
+pub fn open_existing(db: &std::path::Path) -> Result<Box<dyn Stores>> {
+    canary_store::open_existing(db).map_err(store_hint)
 }
 
 /// Open the database to read it for a report, and run `f` on a context as of `asof`; a
@@ -181,7 +180,7 @@ pub fn with_context<T>(
     f: impl FnOnce(&Context<'_>) -> Result<T, EngineError>,
 ) -> Result<T> {
     let store = open_existing(db)?;
-    let ctx = Context::new(&store, asof.unwrap_or_else(now)).map_err(hint)?;
+    let ctx = Context::new(&*store, asof.unwrap_or_else(now)).map_err(hint)?;
     f(&ctx).map_err(hint)
 }
 
@@ -201,14 +200,14 @@ pub fn with_context_or_none<T>(
 
 fn with_store<T>(
     db: &std::path::Path,
-    f: impl FnOnce(&Store) -> Result<T, EngineError>,
+    f: impl FnOnce(&dyn Stores) -> Result<T, EngineError>,
 ) -> Result<T> {
     if db.is_file() {
         let store = open_existing(db)?;
-        return f(&store).map_err(hint);
+        return f(&*store).map_err(hint);
     }
-    let store = Store::in_memory().map_err(store_hint)?;
-    f(&store).map_err(|e| match e {
+    let store = canary_store::in_memory().map_err(store_hint)?;
+    f(&*store).map_err(|e| match e {
         EngineError::NoBars { .. }
         | EngineError::NoPrice { .. }
         | EngineError::NoNetwork { .. }

@@ -164,7 +164,11 @@ fn fetch(db: &Path, f: &crate::cli::NetworkFetchArgs) -> Result<()> {
         FetchFrom::Mempool { url, period } => {
             let f = rt
                 .block_on(canary_engine::network_fetch::fetch_mempool(
-                    &mut store, url, period, timeout, now,
+                    &mut *store,
+                    url,
+                    period,
+                    timeout,
+                    now,
                 ))
                 .map_err(super::hint)?;
             let epoch = &f.epoch;

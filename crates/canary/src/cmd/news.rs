@@ -172,7 +172,7 @@ fn poll(db: &Path, p: &PollArgs) -> Result<()> {
     let now = super::now();
     let outcomes = rt
         .block_on(canary_engine::news_poll::poll_feeds(
-            &mut store,
+            &mut *store,
             &client,
             now,
             p.all,

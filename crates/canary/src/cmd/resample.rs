@@ -10,8 +10,9 @@ use crate::cli::ResampleArgs;
 pub fn run(db: &Path, a: &ResampleArgs) -> Result<()> {
     let mut store = super::open(db)?;
     let asof = a.asof.unwrap_or_else(super::now);
-    let r = canary_engine::resample_stored(&mut store, &a.symbol, a.from, a.to, asof, super::now())
-        .map_err(super::hint)?;
+    let r =
+        canary_engine::resample_stored(&mut *store, &a.symbol, a.from, a.to, asof, super::now())
+            .map_err(super::hint)?;
     println!(
         "resampled {} {} bars into {} {} bars: {} new, {} already present, {} revised, {} built from fewer than {} bars (outages){}",
         r.read,

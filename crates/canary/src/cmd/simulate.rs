@@ -1,5 +1,6 @@
 //! `canary simulate`: the deterministic market simulator, to CSV or into the store.
 
+use canary_store::prelude::*;
 use std::io::Write;
 use std::path::Path;
 
@@ -39,7 +40,7 @@ pub fn run(db: &Path, a: &SimulateArgs) -> Result<()> {
             Some(s) => s.clone(),
             None => {
                 let s = Symbol::new("BTCUSDT")?;
-                refuse_beside_real(&store, &s)?;
+                refuse_beside_real(&*store, &s)?;
                 s
             }
         };
@@ -86,7 +87,7 @@ pub fn run(db: &Path, a: &SimulateArgs) -> Result<()> {
 
 /// Simulated bars under the default symbol would sit beside real ones: refuse unless the user
 /// names the symbol.
-fn refuse_beside_real(store: &canary_store::Store, symbol: &Symbol) -> Result<()> {
+fn refuse_beside_real(store: &dyn canary_store::Stores, symbol: &Symbol) -> Result<()> {
     let kinds = store.source_kinds()?;
     let real: Vec<String> = store
         .series()?

@@ -1,0 +1,689 @@
+//! The contracts every store backend keeps, written once and run on each backend.
+//!
+//! A backend's test file implements [`Backend`] (how to open a handle on a named store) and
+//! calls [`conformance_suite!`](crate::conformance_suite) with it: one test per contract.
+//! SQLite runs it in `tests/conformance.rs`; a new backend must pass it unchanged. What is
+//! checked, kind by kind:
+//!
+//! - **as of T**: a read as of T sees only what was available by T (a bar from its close, a
+//!   daily value from the end of its day, an outflow from its block time, an item from when it
+//!   was first seen), and `last` counts within what T sees;
+//! - **revisions**: a bar or value stored again with other values is a new version, available
+//!   from its ingest time; reads as of an earlier time keep seeing the old one;
+//! - **all or nothing**: a batch with a conflict, a key given twice, a source of another kind
+//!   or a stream that fails writes nothing;
+//! - **idempotent**: writing the same rows again writes nothing and changes no read;
+//! - **queued writers**: two handles writing the same store at once both succeed, in turn;
+//! - **order**: bars written in order (which a backend may pack into blocks) and the same bars
+//!   written out of order (row by row) read alike, whatever the query.
+
+use canary_model::news::NewsItem;
+use canary_model::{Candle, SourceKind, Symbol, Timeframe, Timestamp};
+
+use crate::prelude::*;
+use crate::{
+    CandleQuery, NetworkPoint, NewCandle, NewEvent, NewsQuery, Revisions, Source, StoreError,
+    StoredAlertState, StoredAnalysis, StoredCandle, StoredOutflow, WriteError,
+};
+
+/// A backend under test: opens handles on named stores, each name empty when first opened.
+pub trait Backend {
+    /// A new handle on the store called `name` (created empty on first use). Two handles on
+    /// one name are two connections to the same data, as two processes would hold.
+    fn open(&self, name: &str) -> Box<dyn Stores>;
+}
+
+/// One `#[test]` per contract of this module, run on the backend `$backend` builds (an
+/// expression evaluated afresh in each test).
+#[macro_export]
+macro_rules! conformance_suite {
+    ($backend:expr) => {
+        $crate::conformance_suite!(@tests $backend;
+            bars_as_of_t_are_those_closed_by_t,
+            a_revised_bar_is_a_new_version_from_its_ingest_time,
+            a_failed_bar_batch_writes_nothing,
+            writing_the_same_bars_again_changes_nothing,
+            bars_in_order_and_out_of_order_read_alike,
+            concurrent_writers_queue_and_both_land,
+            network_values_are_known_at_the_end_of_their_day_and_revised_as_versions,
+            an_outflow_is_known_from_its_block_time_and_never_revised,
+            news_is_known_from_when_it_was_seen_and_stored_once,
+            events_are_stored_once_by_identity_in_the_order_taken,
+            an_evaluation_and_its_notices_are_saved_once,
+            analyses_are_append_only,
+            tokens_are_revoked_never_deleted,
+            a_source_keeps_its_kind_and_every_write_moves_the_data_version,
+        );
+    };
+    (@tests $backend:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                $crate::conformance::$name(&$backend);
+            }
+        )*
+    };
+}
+
+const HOUR: i64 = 3_600_000;
+const DAY: i64 = 24 * HOUR;
+/// 2026-01-01T00:00:00Z: the first bar of every check.
+const BASE: i64 = 1_767_225_600_000;
+
+fn t(ms: i64) -> Timestamp {
+    Timestamp::from_millis(ms)
+}
+
+fn btc() -> Symbol {
+    Symbol::new("BTCUSDT").expect("a valid symbol")
+}
+
+/// An hourly bar `i` hours after [`BASE`], closing at `close`, available at its close.
+fn bar(i: i64, close: f64) -> NewCandle {
+    let open_time = BASE + i * HOUR;
+    NewCandle {
+        candle: Candle::new(
+            t(open_time),
+            close,
+            close + 1.0,
+            close - 1.0,
+            close,
+            2.0,
+            Some(close * 2.0),
+            Some(7),
+        )
+        .expect("a valid bar"),
+        available_at: t(open_time + HOUR),
+        source_bars: None,
+    }
+}
+
+fn bars(range: std::ops::Range<i64>) -> Vec<NewCandle> {
+    #[allow(clippy::cast_precision_loss)] // small counts
+    range.map(|i| bar(i, 100.0 + i as f64)).collect()
+}
+
+fn write_bars(
+    s: &mut dyn Stores,
+    symbol: &Symbol,
+    rows: &[NewCandle],
+    ingested_at: i64,
+    revisions: Revisions,
+) -> Result<crate::InsertReport, StoreError> {
+    s.insert_candles(
+        symbol,
+        Timeframe::H1,
+        Source::real("conformance"),
+        t(ingested_at),
+        rows,
+        revisions,
+        |_| {},
+    )
+}
+
+fn read(s: &dyn Stores, symbol: &Symbol, q: &CandleQuery) -> Vec<StoredCandle> {
+    s.candles(symbol, Timeframe::H1, q).expect("a read")
+}
+
+fn closes(s: &dyn Stores, q: &CandleQuery) -> Vec<f64> {
+    read(s, &btc(), q).iter().map(|c| c.candle.close).collect()
+}
+
+fn asof(ms: i64) -> CandleQuery {
+    CandleQuery {
+        asof: Some(t(ms)),
+        ..CandleQuery::default()
+    }
+}
+
+/// As of T a read holds the bars closed by T, and `last` counts within them.
+pub fn bars_as_of_t_are_those_closed_by_t(b: &impl Backend) {
+    let mut s = b.open("asof");
+    write_bars(&mut *s, &btc(), &bars(0..10), BASE + DAY, Revisions::Keep).expect("a write");
+    let close_of_4 = BASE + 5 * HOUR;
+    assert_eq!(
+        closes(&*s, &asof(close_of_4)).len(),
+        5,
+        "bars 0..=4 at bar 4's close"
+    );
+    assert_eq!(
+        closes(&*s, &asof(close_of_4 - 1)).len(),
+        4,
+        "bar 4 not before its close"
+    );
+    assert!(
+        closes(&*s, &asof(BASE)).is_empty(),
+        "nothing before the first close"
+    );
+    assert_eq!(closes(&*s, &CandleQuery::default()).len(), 10);
+    let last = CandleQuery {
+        last: Some(3),
+        ..asof(close_of_4)
+    };
+    assert_eq!(closes(&*s, &last), vec![102.0, 103.0, 104.0]);
+    let window = CandleQuery {
+        from: Some(t(BASE + 2 * HOUR)),
+        to: Some(t(BASE + 6 * HOUR)),
+        ..asof(close_of_4)
+    };
+    assert_eq!(closes(&*s, &window), vec![102.0, 103.0, 104.0]);
+    let stored = read(&*s, &btc(), &CandleQuery::default());
+    assert_eq!(stored[0].available_at, t(BASE + HOUR));
+    assert_eq!(
+        stored[0].candle,
+        bar(0, 100.0).candle,
+        "a bar reads as written"
+    );
+    assert_eq!(stored[0].source, "conformance");
+}
+
+/// A bar written again with other values is a new version from its ingest time; with
+/// `Revisions::Refuse` it is a conflict and the batch writes nothing.
+pub fn a_revised_bar_is_a_new_version_from_its_ingest_time(b: &impl Backend) {
+    let mut s = b.open("revisions");
+    let first = BASE + DAY;
+    let second = BASE + 2 * DAY;
+    write_bars(&mut *s, &btc(), &bars(0..5), first, Revisions::Keep).expect("a write");
+    let report =
+        write_bars(&mut *s, &btc(), &[bar(3, 999.0)], second, Revisions::Keep).expect("a revision");
+    assert_eq!((report.inserted, report.revised), (0, 1));
+    assert_eq!(
+        closes(&*s, &asof(second - 1))[3],
+        103.0,
+        "before: the old version"
+    );
+    assert_eq!(
+        closes(&*s, &asof(second))[3],
+        999.0,
+        "from its ingest time: the new one"
+    );
+    assert_eq!(closes(&*s, &CandleQuery::default())[3], 999.0);
+    assert_eq!(
+        closes(&*s, &CandleQuery::default()).len(),
+        5,
+        "one bar, two versions"
+    );
+
+    let e = write_bars(
+        &mut *s,
+        &btc(),
+        &[bar(5, 105.0), bar(3, 555.0)],
+        BASE + 3 * DAY,
+        Revisions::Refuse,
+    )
+    .expect_err("a conflict");
+    assert!(
+        matches!(&e, StoreError::Conflict(c) if c.index == 1),
+        "the conflict names the row: {e}"
+    );
+    assert_eq!(
+        closes(&*s, &CandleQuery::default()).len(),
+        5,
+        "bar 5 not written"
+    );
+    assert_eq!(closes(&*s, &CandleQuery::default())[3], 999.0);
+}
+
+/// A batch with a bar given twice, or a stream that fails part-way, writes nothing.
+pub fn a_failed_bar_batch_writes_nothing(b: &impl Backend) {
+    let mut s = b.open("all-or-nothing");
+    write_bars(&mut *s, &btc(), &bars(0..3), BASE + DAY, Revisions::Keep).expect("a write");
+    let version = s.data_version().expect("a version");
+
+    let twice = [bar(3, 103.0), bar(4, 104.0), bar(3, 103.0)];
+    let e = write_bars(&mut *s, &btc(), &twice, BASE + DAY, Revisions::Keep).expect_err("twice");
+    assert!(matches!(e, StoreError::Duplicate { tag: 2, .. }), "{e}");
+
+    let stream = bars(3..3000).into_iter().enumerate().map(|(i, r)| {
+        if i == 2500 {
+            Err("line 2501: bad")
+        } else {
+            Ok((i as u64, r))
+        }
+    });
+    let e = s
+        .insert_candles_from(
+            &btc(),
+            Timeframe::H1,
+            Source::real("conformance"),
+            t(BASE + DAY),
+            stream,
+            Revisions::Keep,
+            |_| {},
+        )
+        .expect_err("the stream fails");
+    assert!(matches!(e, WriteError::Input("line 2501: bad")), "{e}");
+
+    assert_eq!(
+        closes(&*s, &CandleQuery::default()).len(),
+        3,
+        "nothing written"
+    );
+    assert_eq!(s.data_version().expect("a version"), version);
+}
+
+/// The same bars written again are present, not inserted, and every read is unchanged.
+pub fn writing_the_same_bars_again_changes_nothing(b: &impl Backend) {
+    let mut s = b.open("idempotent");
+    let rows = bars(0..2000);
+    let first = write_bars(&mut *s, &btc(), &rows, BASE + 90 * DAY, Revisions::Keep).expect("w");
+    assert_eq!(first.inserted, 2000);
+    let before = read(&*s, &btc(), &CandleQuery::default());
+    for ingest in [BASE + 91 * DAY, BASE + 92 * DAY] {
+        let again = write_bars(&mut *s, &btc(), &rows, ingest, Revisions::Refuse).expect("again");
+        assert_eq!((again.inserted, again.present, again.revised), (0, 2000, 0));
+    }
+    assert_eq!(read(&*s, &btc(), &CandleQuery::default()), before);
+    let series = s.series().expect("series");
+    assert_eq!(series.len(), 1);
+    assert_eq!(series[0].bars, 2000);
+}
+
+/// The same bars written in time order in one batch, and in reverse in several, read alike
+/// under every query.
+pub fn bars_in_order_and_out_of_order_read_alike(b: &impl Backend) {
+    let mut s = b.open("order");
+    let (ordered, unordered) = (btc(), Symbol::new("ETHUSDT").expect("a valid symbol"));
+    let rows = bars(0..3000);
+    write_bars(&mut *s, &ordered, &rows, BASE + 200 * DAY, Revisions::Keep).expect("in order");
+    for chunk in rows.chunks(430).rev() {
+        let reversed: Vec<NewCandle> = chunk.iter().rev().copied().collect();
+        write_bars(
+            &mut *s,
+            &unordered,
+            &reversed,
+            BASE + 200 * DAY,
+            Revisions::Keep,
+        )
+        .expect("out of order");
+    }
+    // A revision of each, so that versions are read alike too. Each write has a stamp of its
+    // own, so the second revision is available a millisecond after the first: times are
+    // compared to the second.
+    for symbol in [&ordered, &unordered] {
+        write_bars(
+            &mut *s,
+            symbol,
+            &[bar(1234, 1.5)],
+            BASE + 201 * DAY,
+            Revisions::Keep,
+        )
+        .expect("a revision");
+    }
+    let strip = |v: Vec<StoredCandle>| -> Vec<(Candle, Timestamp, String, Option<u32>)> {
+        v.into_iter()
+            .map(|c| {
+                let second = t(c.available_at.millis().div_euclid(1000) * 1000);
+                (c.candle, second, c.source, c.source_bars)
+            })
+            .collect()
+    };
+    for asof in [
+        None,
+        Some(BASE),
+        Some(BASE + 1500 * HOUR + 1),
+        Some(BASE + 201 * DAY + 5),
+    ] {
+        for last in [None, Some(1), Some(17), Some(2999), Some(5000)] {
+            for (from, to) in [(None, None), (Some(10), Some(2500)), (Some(2990), None)] {
+                let q = CandleQuery {
+                    from: from.map(|h: i64| t(BASE + h * HOUR)),
+                    to: to.map(|h: i64| t(BASE + h * HOUR)),
+                    asof: asof.map(t),
+                    last,
+                };
+                assert_eq!(
+                    strip(read(&*s, &ordered, &q)),
+                    strip(read(&*s, &unordered, &q)),
+                    "{q:?}"
+                );
+            }
+        }
+    }
+    let around = |sym: &Symbol| {
+        s.open_times_around(
+            sym,
+            Timeframe::H1,
+            t(BASE + 100 * HOUR),
+            t(BASE + 200 * HOUR),
+        )
+        .expect("around")
+    };
+    assert_eq!(around(&ordered), around(&unordered));
+    let times = |sym: &Symbol| {
+        let mut v = Vec::new();
+        s.for_each_open_time(sym, Timeframe::H1, t(BASE), t(BASE + 50 * HOUR), &mut |x| {
+            v.push(x);
+        })
+        .expect("times");
+        v
+    };
+    assert_eq!(times(&ordered).len(), 51);
+    assert_eq!(times(&ordered), times(&unordered));
+}
+
+/// Two handles writing one store at once: both land, in turn, nothing lost.
+pub fn concurrent_writers_queue_and_both_land(b: &impl Backend) {
+    let mut first = b.open("queue");
+    let mut second = b.open("queue");
+    let writer = |s: &mut dyn Stores, symbol: &str| {
+        let symbol = Symbol::new(symbol).expect("a valid symbol");
+        for k in 0..20 {
+            write_bars(
+                s,
+                &symbol,
+                &bars(k * 50..(k + 1) * 50),
+                BASE + DAY,
+                Revisions::Keep,
+            )
+            .expect("a queued write lands");
+        }
+    };
+    std::thread::scope(|scope| {
+        scope.spawn(|| writer(&mut *first, "BTCUSDT"));
+        scope.spawn(|| writer(&mut *second, "ETHUSDT"));
+    });
+    let series = first.series().expect("series");
+    assert_eq!(series.len(), 2);
+    assert!(series.iter().all(|x| x.bars == 1000), "{series:?}");
+}
+
+/// A daily value is known once its day has ended; a revision is a new version; a refused
+/// revision writes nothing.
+pub fn network_values_are_known_at_the_end_of_their_day_and_revised_as_versions(b: &impl Backend) {
+    let mut s = b.open("network");
+    let point = |day: i64, value: f64| NetworkPoint {
+        time: t(BASE + day * DAY),
+        value,
+        available_at: t(BASE + (day + 1) * DAY),
+    };
+    let days: Vec<NetworkPoint> = (0..3).map(|d| point(d, 10.0)).collect();
+    let src = Source::real("conformance-network");
+    s.insert_network(
+        &[("hashrate_hs", &days)],
+        src,
+        t(BASE + 10 * DAY),
+        Revisions::Keep,
+    )
+    .expect("a write");
+    let read = |s: &dyn Stores, at: Option<i64>| s.network("hashrate_hs", at.map(t)).expect("r");
+    assert_eq!(read(&*s, Some(BASE + DAY - 1)).len(), 0, "day 0 not over");
+    assert_eq!(read(&*s, Some(BASE + DAY)).len(), 1);
+    assert_eq!(read(&*s, None).len(), 3);
+
+    let revised = [point(1, 11.0)];
+    let r = s
+        .insert_network(
+            &[("hashrate_hs", &revised)],
+            src,
+            t(BASE + 20 * DAY),
+            Revisions::Keep,
+        )
+        .expect("a revision");
+    assert_eq!(r.revised, 1);
+    assert_eq!(read(&*s, Some(BASE + 20 * DAY - 1))[1].1, 10.0);
+    assert_eq!(read(&*s, Some(BASE + 20 * DAY))[1].1, 11.0);
+
+    let refused = [point(3, 5.0), point(0, 99.0)];
+    s.insert_network(
+        &[("hashrate_hs", &refused)],
+        src,
+        t(BASE + 30 * DAY),
+        Revisions::Refuse,
+    )
+    .expect_err("a conflict");
+    assert_eq!(read(&*s, None).len(), 3, "day 3 not written");
+    assert_eq!(read(&*s, None)[0].1, 10.0);
+    assert!(
+        s.network_sources("hashrate_hs")
+            .expect("sources")
+            .contains("conformance-network")
+    );
+}
+
+/// An outflow is known from its block time; the same one again is present; another amount
+/// for its transaction is refused with the rest of its batch.
+pub fn an_outflow_is_known_from_its_block_time_and_never_revised(b: &impl Backend) {
+    let mut s = b.open("outflows");
+    let out = |txid: &str, btc: f64, h: i64| StoredOutflow {
+        entity: "Miner".into(),
+        txid: txid.into(),
+        destination: "exchange".into(),
+        btc,
+        time: t(BASE + h * HOUR),
+    };
+    let src = Source::real("conformance-flows");
+    let r = s
+        .insert_outflows(&[out("a", 1.0, 1), out("b", 2.0, 5)], src, t(BASE + DAY))
+        .expect("a write");
+    assert_eq!(r.inserted, 2);
+    assert_eq!(
+        s.outflows("Miner", Some(t(BASE + 4 * HOUR)))
+            .expect("r")
+            .len(),
+        1
+    );
+    assert_eq!(s.outflows("Miner", None).expect("r").len(), 2);
+    let again = s
+        .insert_outflows(&[out("a", 1.0, 1)], src, t(BASE + DAY))
+        .expect("again");
+    assert_eq!((again.inserted, again.present), (0, 1));
+    s.insert_outflows(&[out("c", 3.0, 6), out("a", 1.5, 1)], src, t(BASE + DAY))
+        .expect_err("a transaction is not revised");
+    assert_eq!(
+        s.outflows("Miner", None).expect("r").len(),
+        2,
+        "c not written"
+    );
+    assert_eq!(
+        s.flow_entities().expect("entities"),
+        vec!["Miner".to_string()]
+    );
+}
+
+fn item(id: &str, title: &str, seen: i64) -> NewsItem {
+    NewsItem {
+        id: id.into(),
+        outlet: "example.com".into(),
+        source: "conformance-feed".into(),
+        url: Some(format!("https://example.com/{id}")),
+        title: title.into(),
+        summary: String::new(),
+        published_at: Some(t(seen - HOUR)),
+        available_at: t(seen),
+        language: Some("en".into()),
+        duplicate_of: None,
+    }
+}
+
+/// An item is known from when it was seen; storing it again changes nothing.
+pub fn news_is_known_from_when_it_was_seen_and_stored_once(b: &impl Backend) {
+    let mut s = b.open("news");
+    let items = [
+        item("n1", "Bitcoin miners sell reserves", BASE + HOUR),
+        item(
+            "n2",
+            "Exchange halts withdrawals after hack",
+            BASE + 3 * HOUR,
+        ),
+    ];
+    let src = Source::real("conformance-feed");
+    let r = s.insert_news(&items, src, t(BASE + DAY)).expect("a write");
+    assert_eq!(r.inserted, 2);
+    let q = |at: i64| NewsQuery {
+        asof: Some(t(at)),
+        ..NewsQuery::default()
+    };
+    assert_eq!(s.news(q(BASE + 2 * HOUR)).expect("r").len(), 1);
+    assert_eq!(s.news(q(BASE + 3 * HOUR)).expect("r").len(), 2);
+    let again = s
+        .insert_news(&items, src, t(BASE + 2 * DAY))
+        .expect("again");
+    assert_eq!((again.inserted, again.present), (0, 2));
+    assert_eq!(s.news_count().expect("count"), 2);
+    assert_eq!(
+        s.news_by_ids(&["n2".into()]).expect("by id")[0].title,
+        items[1].title
+    );
+}
+
+/// Events come back in the order taken; one stored again (same identity) is not stored
+/// twice, while an equal event that came after it (the next occurrence) is.
+pub fn events_are_stored_once_by_identity_in_the_order_taken(b: &impl Backend) {
+    let mut s = b.open("events");
+    let ev = |at: i64, payload: &str, occurrence: u32| NewEvent {
+        source: "conformance-ws".into(),
+        kind: "trade".into(),
+        symbol: Some("BTCUSDT".into()),
+        event_time: t(BASE + at),
+        available_at: t(BASE + at + 5),
+        payload: payload.into(),
+        occurrence,
+    };
+    let batch = [
+        ev(20, r#"{"p":2}"#, 0),
+        ev(10, r#"{"p":1}"#, 0),
+        ev(10, r#"{"p":1}"#, 1),
+    ];
+    assert_eq!(s.append_events(&batch).expect("append"), 3);
+    assert_eq!(s.append_events(&batch).expect("again"), 0);
+    let got = s.events(t(BASE), t(BASE + HOUR)).expect("events");
+    let payloads: Vec<&str> = got.iter().map(|e| e.payload.as_str()).collect();
+    assert_eq!(
+        payloads,
+        [r#"{"p":2}"#, r#"{"p":1}"#, r#"{"p":1}"#],
+        "the order taken"
+    );
+    assert!(s.events(t(BASE + 16), t(BASE + HOUR)).expect("later").len() == 1);
+}
+
+/// A rule's state and its notices are saved together, and a notice saved again under its
+/// key is one delivery.
+pub fn an_evaluation_and_its_notices_are_saved_once(b: &impl Backend) {
+    let mut s = b.open("alerts");
+    let id = s
+        .add_rule("alice", "close < 60000", "4h", "{}", "{}", t(BASE))
+        .expect("a rule");
+    assert_eq!(s.rules(Some("alice")).expect("rules").len(), 1);
+    assert!(s.rules(Some("bob")).expect("rules").is_empty());
+    let state = StoredAlertState {
+        rule_id: id,
+        fingerprint: "fp".into(),
+        alert: "{}".into(),
+        evaluated_to: t(BASE + HOUR),
+    };
+    let notices = vec![("key-1".to_string(), "{}".to_string(), false, false)];
+    s.save_evaluation(&state, &notices, t(BASE + HOUR))
+        .expect("saved");
+    s.save_evaluation(&state, &notices, t(BASE + 2 * HOUR))
+        .expect("saved again");
+    assert_eq!(s.alert_state(id).expect("state"), Some(state));
+    assert_eq!(
+        s.undelivered().expect("pending").len(),
+        1,
+        "one notice per key"
+    );
+    s.record_attempt("key-1", Ok(12), t(BASE + 2 * HOUR))
+        .expect("attempt");
+    assert!(s.undelivered().expect("pending").is_empty());
+    assert_eq!(s.delivery_log(Some(id)).expect("log").len(), 1);
+    assert!(!s.remove_rule("bob", id).expect("not bob's"));
+    assert!(s.remove_rule("alice", id).expect("alice's"));
+}
+
+/// An analysis stored again is not stored twice; a new version of the same time is another.
+pub fn analyses_are_append_only(b: &impl Backend) {
+    let mut s = b.open("analyses");
+    let a = StoredAnalysis {
+        id: "abc123".into(),
+        symbol: "BTCUSDT".into(),
+        topic: "crash".into(),
+        as_of: t(BASE),
+        version: "1".into(),
+        headline: "h".into(),
+        label: Some("Bearish".into()),
+        tags: vec!["crash".into()],
+        markdown: "m".into(),
+        json: "{}".into(),
+        created_at: t(BASE),
+        html: None,
+    };
+    assert!(s.insert_analysis(&a, t(BASE + HOUR)).expect("new"));
+    assert!(!s.insert_analysis(&a, t(BASE + 2 * HOUR)).expect("present"));
+    let v2 = StoredAnalysis {
+        id: "abd456".into(),
+        version: "2".into(),
+        ..a.clone()
+    };
+    assert!(
+        s.insert_analysis(&v2, t(BASE + 3 * HOUR))
+            .expect("a new version")
+    );
+    assert_eq!(s.analysis_versions(&a).expect("versions").len(), 2);
+    assert_eq!(
+        s.analysis("abc").expect("by prefix").map(|x| x.id),
+        Some(a.id.clone())
+    );
+    assert_eq!(s.analysis_ids_with_prefix("ab", 10).expect("ids").0, 2);
+    assert_eq!(s.analyses(Some("crash")).expect("tagged").len(), 2);
+}
+
+/// A revoked token stays listed, with when it was revoked.
+pub fn tokens_are_revoked_never_deleted(b: &impl Backend) {
+    let mut s = b.open("tokens");
+    let id = s
+        .add_token("ci", "hash-1", "read", t(BASE))
+        .expect("a token");
+    let (revoked, _) = s
+        .revoke_token(id, false, t(BASE + HOUR))
+        .expect("revoke")
+        .expect("a valid token");
+    assert_eq!(revoked.revoked_at, Some(t(BASE + HOUR)));
+    assert!(
+        s.revoke_token(id, false, t(BASE + 2 * HOUR))
+            .expect("again")
+            .is_none()
+    );
+    assert_eq!(s.tokens().expect("tokens").len(), 1);
+    let found = s.token_by_hash("hash-1").expect("by hash").expect("kept");
+    assert_eq!(found.revoked_at, Some(t(BASE + HOUR)));
+}
+
+/// A source name keeps the kind it was first written with (another kind writes nothing),
+/// and the data version moves with every write a report reads.
+pub fn a_source_keeps_its_kind_and_every_write_moves_the_data_version(b: &impl Backend) {
+    let mut s = b.open("catalog");
+    let v0 = s.data_version().expect("version");
+    write_bars(&mut *s, &btc(), &bars(0..2), BASE + DAY, Revisions::Keep).expect("a write");
+    let v1 = s.data_version().expect("version");
+    assert_ne!(v0, v1);
+    let sim = Source {
+        name: "conformance",
+        kind: SourceKind::Sim,
+    };
+    let e = s
+        .insert_candles(
+            &btc(),
+            Timeframe::H1,
+            sim,
+            t(BASE + DAY),
+            &bars(2..4),
+            Revisions::Keep,
+            |_| {},
+        )
+        .expect_err("another kind");
+    assert!(matches!(e, StoreError::SourceKind { .. }), "{e}");
+    assert_eq!(
+        closes(&*s, &CandleQuery::default()).len(),
+        2,
+        "nothing written"
+    );
+    assert_eq!(
+        s.source_kinds().expect("kinds").get("conformance"),
+        Some(&SourceKind::Real)
+    );
+    s.insert_news(&[item("n", "t", BASE)], Source::real("feed"), t(BASE))
+        .expect("news");
+    let v2 = s.data_version().expect("version");
+    assert_ne!(v1, v2);
+}
