@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use OutputFormat::{Csv, Html, Json, Md, Table};
 use canary_model::{Symbol, Timeframe, Timestamp};
 use canary_sim::Scenario;
 use clap::builder::TypedValueParser as _;
@@ -113,6 +114,106 @@ pub struct Valuation {
     /// The instrument whose daily close is the price when --price is absent.
     #[arg(long, default_value = "BTCUSDT")]
     pub symbol: Symbol,
+}
+
+/// What `--format` writes: one enum for every command, each of which accepts only the
+/// formats it has (`Formats`, its list checked when parsing). The variants carry no doc
+/// comments, so that `--help` lists the names only, as `[possible values: …]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    // A table for people.
+    Table,
+    // Every number with its claim.
+    Json,
+    // Markdown.
+    Md,
+    // Comma-separated rows.
+    Csv,
+    // One self-contained page (the analysis).
+    Html,
+}
+
+impl OutputFormat {
+    /// The name `--format` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Table => "table",
+            Self::Json => "json",
+            Self::Md => "md",
+            Self::Csv => "csv",
+            Self::Html => "html",
+        }
+    }
+
+    /// The error for a format the command does not write: the parser refuses it, so only a
+    /// caller other than the command line (the demo) could pass one.
+    pub fn unavailable(self) -> anyhow::Error {
+        anyhow::anyhow!("this command does not write {}", self.name())
+    }
+}
+
+/// The formats one command's `--format` accepts, in the order its `--help` lists them. A
+/// format of another command is refused with a message naming the command and its formats
+/// ("--format html is not available for `canary stats`; use table, json or md"); a word that
+/// is no format gets clap's usual message, listing these.
+#[derive(Debug, Clone, Copy)]
+pub struct Formats(pub &'static [OutputFormat]);
+
+impl Formats {
+    fn possible(&self) -> impl Iterator<Item = clap::builder::PossibleValue> + '_ {
+        self.0.iter().filter_map(ValueEnum::to_possible_value)
+    }
+
+    /// "table, json or md".
+    fn listed(&self) -> String {
+        let names: Vec<&str> = self.0.iter().map(|f| f.name()).collect();
+        match names.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+            _ => names.concat(),
+        }
+    }
+}
+
+impl clap::builder::TypedValueParser for Formats {
+    type Value = OutputFormat;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<OutputFormat, clap::Error> {
+        let ignore_case = arg.is_some_and(clap::Arg::is_ignore_case_set);
+        let format = value
+            .to_str()
+            .and_then(|v| OutputFormat::from_str(v, ignore_case).ok());
+        match format {
+            Some(f) if self.0.contains(&f) => Ok(f),
+            Some(f) => {
+                let flag = arg
+                    .and_then(clap::Arg::get_long)
+                    .map_or_else(|| "--format".to_string(), |l| format!("--{l}"));
+                let command = cmd.get_bin_name().unwrap_or_else(|| cmd.get_name());
+                Err(cmd.clone().error(
+                    clap::error::ErrorKind::InvalidValue,
+                    format!(
+                        "{flag} {} is not available for `{command}`; use {}",
+                        f.name(),
+                        self.listed()
+                    ),
+                ))
+            }
+            None => Err(clap::builder::PossibleValuesParser::new(self.possible())
+                .parse_ref(cmd, arg, value)
+                .expect_err("a word that is no format is in no list of formats")),
+        }
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(self.possible()))
+    }
 }
 
 fn number(s: &str) -> Result<f64, String> {
@@ -252,15 +353,8 @@ pub struct HashpriceArgs {
     #[arg(long, value_delimiter = ',', default_value = "50", value_parser = power_price, allow_negative_numbers = true)]
     pub power: Vec<f64>,
     /// Output: a table for people, or json (every number with its claim), md, csv where listed.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: ReportFormat,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ReportFormat {
-    Table,
-    Json,
-    Md,
+    #[arg(long, default_value = "table", value_parser = Formats(&[Table, Json, Md]))]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Args)]
@@ -274,8 +368,8 @@ pub struct StatsArgs {
     #[arg(long, default_value = "4h")]
     pub intraday: Timeframe,
     /// Output: a table for people, or json (every number with its claim), md, csv where listed.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: ReportFormat,
+    #[arg(long, default_value = "table", value_parser = Formats(&[Table, Json, Md]))]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Args)]
@@ -295,8 +389,8 @@ pub struct LevelsArgs {
     #[arg(long, default_value_t = 730, value_parser = lookback)]
     pub lookback: usize,
     /// Output: a table for people, or json (every number with its claim), md, csv where listed.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: ReportFormat,
+    #[arg(long, default_value = "table", value_parser = Formats(&[Table, Json, Md]))]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Args)]
@@ -355,13 +449,6 @@ pub enum AnalysisTopic {
     Miners,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum AnalysisFormat {
-    Md,
-    Html,
-    Json,
-}
-
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
     /// The instrument, e.g. BTCUSDT.
@@ -381,8 +468,8 @@ pub struct AnalyzeArgs {
     #[command(flatten)]
     pub vocabulary: Vocabulary,
     /// Output: Markdown, one self-contained HTML page, or JSON with every claim.
-    #[arg(long, value_enum, default_value = "md")]
-    pub format: AnalysisFormat,
+    #[arg(long, default_value = "md", value_parser = Formats(&[Md, Html, Json]))]
+    pub format: OutputFormat,
     /// Write to this file instead of standard output.
     #[arg(long, short = 'o')]
     pub out: Option<PathBuf>,
@@ -695,8 +782,8 @@ pub struct AlertBacktestArgs {
     #[arg(long, default_value = "7d", value_parser = duration_ms)]
     pub follow: i64,
     /// `table` or `json`.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: ReportFormat,
+    #[arg(long, default_value = "table", value_parser = Formats(&[Table, Json, Md]))]
+    pub format: OutputFormat,
 }
 
 fn evals(s: &str) -> Result<usize, String> {
@@ -732,8 +819,8 @@ pub struct AnalysesShowArgs {
     /// The analysis id (or a unique beginning of it).
     pub id: String,
     /// Markdown or JSON.
-    #[arg(long, value_enum, default_value = "md")]
-    pub format: AnalysisFormat,
+    #[arg(long, default_value = "md", value_parser = Formats(&[Md, Html, Json]))]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Args)]
@@ -771,8 +858,8 @@ pub struct WatchArgs {
     #[arg(long, default_value = "14d", value_parser = duration_ms)]
     pub horizon: i64,
     /// Output: a table for people, json (every number with its claim), or md.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: ReportFormat,
+    #[arg(long, default_value = "table", value_parser = Formats(&[Table, Json, Md]))]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Args)]
@@ -797,8 +884,8 @@ pub struct ScoreArgs {
     pub vocabulary: Vocabulary,
     /// Output: a table for people, json (every number with its claim), md, or csv (the
     /// daily history).
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: ListFormat,
+    #[arg(long, default_value = "table", value_parser = Formats(&[Table, Json, Csv, Md]))]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Args)]
@@ -818,8 +905,8 @@ pub struct BacktestScoresArgs {
     #[arg(long, default_value_t = 1000, value_parser = reps)]
     pub reps: usize,
     /// `md` (the report as Markdown), `table` (the same, as text) or `json`.
-    #[arg(long, value_enum, default_value = "md")]
-    pub format: ReportFormat,
+    #[arg(long, default_value = "md", value_parser = Formats(&[Table, Json, Md]))]
+    pub format: OutputFormat,
 }
 
 fn seeds(s: &str) -> Result<u64, String> {
@@ -866,8 +953,8 @@ pub struct BacktestLevelsArgs {
     #[arg(long, value_enum, default_value = "nearest")]
     pub variant: LevelVariant,
     /// `table` (text) or `json` (with the figures as claims).
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: ReportFormat,
+    #[arg(long, default_value = "table", value_parser = Formats(&[Table, Json, Md]))]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Args)]
@@ -921,13 +1008,6 @@ pub struct ResampleArgs {
     pub asof: Option<Timestamp>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Table,
-    Csv,
-    Json,
-}
-
 #[derive(Debug, Args)]
 pub struct IndicatorsArgs {
     /// Read stored bars of this instrument (with --tf).
@@ -958,8 +1038,8 @@ pub struct IndicatorsArgs {
     #[arg(long)]
     pub last: Option<usize>,
     /// Output: a table for people, or json (every number with its claim), md, csv where listed.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
+    #[arg(long, default_value = "table", value_parser = Formats(&[Table, Csv, Json]))]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Args)]
@@ -1099,8 +1179,8 @@ pub struct NetworkArgs {
     #[arg(long)]
     pub source: Option<String>,
     /// Output: a table for people, or json (every number with its claim), md, csv where listed.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: ReportFormat,
+    #[arg(long, default_value = "table", value_parser = Formats(&[Table, Json, Md]))]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Subcommand)]
@@ -1174,13 +1254,6 @@ pub struct NetworkImportArgs {
     pub earliest: Timestamp,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum TableFormat {
-    Table,
-    Json,
-    Csv,
-}
-
 #[derive(Debug, Args)]
 pub struct MinersArgs {
     #[command(flatten)]
@@ -1194,8 +1267,8 @@ pub struct MinersArgs {
     #[arg(long)]
     pub profiles: Option<PathBuf>,
     /// Output: a table for people, or json (every number with its claim), md, csv where listed.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: TableFormat,
+    #[arg(long, default_value = "table", value_parser = Formats(&[Table, Json, Csv]))]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Args)]
@@ -1211,8 +1284,8 @@ pub struct TreasuryArgs {
     #[arg(long)]
     pub profiles: Option<PathBuf>,
     /// `table` or `json` (`csv` prints JSON here: the view is nested).
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: TableFormat,
+    #[arg(long, default_value = "table", value_parser = Formats(&[Table, Json, Csv]))]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Args)]
@@ -1225,8 +1298,8 @@ pub struct FlowsArgs {
     #[command(flatten)]
     pub at: AsOf,
     /// Output: a table for people, or json (every number with its claim), md, csv where listed.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: ReportFormat,
+    #[arg(long, default_value = "table", value_parser = Formats(&[Table, Json, Md]))]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Subcommand)]
@@ -1336,20 +1409,6 @@ pub enum LevelVariant {
     Strong,
     AtrZone,
     Avwap,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ListFormat {
-    Table,
-    Json,
-    Csv,
-    Md,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SentimentFormat {
-    Csv,
-    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -1498,8 +1557,8 @@ pub struct NewsListArgs {
     #[command(flatten)]
     pub vocabulary: Vocabulary,
     /// Output: a table for people, json (every number with its claim), csv or md.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: ListFormat,
+    #[arg(long, default_value = "table", value_parser = Formats(&[Table, Json, Csv, Md]))]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Args)]
@@ -1523,8 +1582,8 @@ pub struct StoriesArgs {
     #[command(flatten)]
     pub vocabulary: Vocabulary,
     /// Output: a table for people, json (every number with its claim), csv or md.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: ListFormat,
+    #[arg(long, default_value = "table", value_parser = Formats(&[Table, Json, Csv, Md]))]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Args)]
@@ -1556,8 +1615,8 @@ pub struct SearchArgs {
     #[command(flatten)]
     pub vocabulary: Vocabulary,
     /// Output: a table for people, json, csv or md.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: ListFormat,
+    #[arg(long, default_value = "table", value_parser = Formats(&[Table, Json, Csv, Md]))]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Args)]
@@ -1566,8 +1625,8 @@ pub struct SentimentArgs {
     #[arg(long)]
     pub input: PathBuf,
     /// Output: csv (id,label,score,tags) or json.
-    #[arg(long, value_enum, default_value = "csv")]
-    pub format: SentimentFormat,
+    #[arg(long, default_value = "csv", value_parser = Formats(&[Csv, Json]))]
+    pub format: OutputFormat,
     #[command(flatten)]
     pub vocabulary: Vocabulary,
 }
@@ -1613,6 +1672,160 @@ mod tests {
         walk(&Cli::command(), "canary", &mut missing);
         assert!(missing.is_empty(), "no help for: {}", missing.join("; "));
         Cli::command().debug_assert();
+    }
+
+    /// Each command's `--format` accepts what it accepted when every command had its own
+    /// format enum (ReportFormat, AnalysisFormat, Format, TableFormat, ListFormat,
+    /// SentimentFormat): the same formats in the same order (as `--help` lists them) and the
+    /// same default; every other format is refused by name, with the command's list.
+    #[test]
+    fn each_command_accepts_the_formats_it_had() {
+        const REPORT: &[&str] = &["table", "json", "md"];
+        const ANALYSIS: &[&str] = &["md", "html", "json"];
+        const TABLE: &[&str] = &["table", "json", "csv"];
+        const LIST: &[&str] = &["table", "json", "csv", "md"];
+        // The command, the arguments it requires, its default format and its formats.
+        let had: &[(&str, &str, &str, &[&str])] = &[
+            ("stats", "--symbol BTCUSDT", "table", REPORT),
+            ("levels", "--symbol BTCUSDT", "table", REPORT),
+            ("backtest levels", "--symbol BTCUSDT", "table", REPORT),
+            ("backtest scores", "--symbol BTCUSDT", "md", REPORT),
+            ("hashprice", "", "table", REPORT),
+            ("network", "", "table", REPORT),
+            ("flows", "", "table", REPORT),
+            ("watch", "--symbol BTCUSDT", "table", REPORT),
+            ("alerts backtest", "RULE --from 2026-01-01", "table", REPORT),
+            ("analyze", "--symbol BTCUSDT", "md", ANALYSIS),
+            ("analyses show", "ID", "md", ANALYSIS),
+            ("analyses history", "ID", "md", ANALYSIS),
+            (
+                "indicators",
+                "--symbol BTCUSDT",
+                "table",
+                &["table", "csv", "json"],
+            ),
+            ("miners", "", "table", TABLE),
+            ("treasury", "", "table", TABLE),
+            ("score", "--symbol BTCUSDT", "table", LIST),
+            ("news list", "", "table", LIST),
+            ("news stories", "", "table", LIST),
+            ("news search", "", "table", LIST),
+            ("news sentiment", "--input h.csv", "csv", &["csv", "json"]),
+        ];
+        fn walk(cmd: &clap::Command, path: &str, found: &mut Vec<(String, Vec<String>)>) {
+            if let Some(a) = cmd.get_arguments().find(|a| a.get_id() == "format") {
+                let listed = a.get_possible_values();
+                let names = listed.iter().map(|v| v.get_name().to_string()).collect();
+                found.push((path.trim_start().to_string(), names));
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), found);
+            }
+        }
+        let mut found = Vec::new();
+        walk(&Cli::command(), "", &mut found);
+        found.sort();
+        let mut expected: Vec<(String, Vec<String>)> = had
+            .iter()
+            .map(|(c, _, _, f)| (c.to_string(), f.iter().map(|f| f.to_string()).collect()))
+            .collect();
+        expected.sort();
+        assert_eq!(
+            found, expected,
+            "the commands with --format, and what --help lists"
+        );
+        // The format the command line parses to, from the leaf command's matches.
+        let parse = |args: Vec<&str>| {
+            Cli::command().try_get_matches_from(args).map(|m| {
+                let mut m = &m;
+                while let Some((_, sub)) = m.subcommand() {
+                    m = sub;
+                }
+                *m.get_one::<OutputFormat>("format").unwrap()
+            })
+        };
+        for (command, required, default, formats) in had {
+            let args = |format: &[&'static str]| {
+                let mut args = vec!["canary"];
+                args.extend(command.split(' '));
+                args.extend(required.split_whitespace());
+                args.extend(format);
+                args
+            };
+            let parsed = parse(args(&[])).unwrap();
+            assert_eq!(parsed.name(), *default, "canary {command}'s default");
+            for f in OutputFormat::value_variants() {
+                let parsed = parse(args(&["--format", f.name()]));
+                if formats.contains(&f.name()) {
+                    assert_eq!(
+                        parsed.unwrap(),
+                        *f,
+                        "canary {command} --format {}",
+                        f.name()
+                    );
+                } else {
+                    let e = parsed.expect_err(f.name());
+                    assert_eq!(e.kind(), clap::error::ErrorKind::InvalidValue);
+                    let (last, rest) = formats.split_last().unwrap();
+                    let message = format!(
+                        "error: --format {} is not available for `canary {command}`; use {} or {last}\n",
+                        f.name(),
+                        rest.join(", ")
+                    );
+                    assert!(
+                        e.to_string().starts_with(&message),
+                        "canary {command} --format {}: {e}",
+                        f.name()
+                    );
+                }
+            }
+        }
+    }
+
+    /// The refusal as the command line shows it, and clap's own message for a word that is
+    /// no format, listing only the command's formats.
+    #[test]
+    fn a_format_the_command_lacks_is_refused_by_name() {
+        let e = Cli::try_parse_from(["canary", "stats", "--symbol", "BTCUSDT", "--format", "html"])
+            .unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::InvalidValue);
+        assert!(
+            e.to_string().starts_with(
+                "error: --format html is not available for `canary stats`; use table, json or md\n"
+            ),
+            "{e}"
+        );
+        let cli = Cli::try_parse_from([
+            "canary", "analyze", "--symbol", "BTCUSDT", "--format", "html",
+        ])
+        .unwrap();
+        let Command::Analyze(a) = cli.command else {
+            panic!("not the analyze command")
+        };
+        assert_eq!(a.format, OutputFormat::Html);
+        let e = Cli::try_parse_from(["canary", "stats", "--symbol", "BTCUSDT", "--format", "xml"])
+            .unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::InvalidValue);
+        assert!(
+            e.to_string().contains(
+                "invalid value 'xml' for '--format <FORMAT>'\n  [possible values: table, json, md]"
+            ),
+            "{e}"
+        );
+        let e = Cli::try_parse_from([
+            "canary",
+            "news",
+            "sentiment",
+            "--input",
+            "h.csv",
+            "--format",
+            "tabel",
+        ])
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("[possible values: csv, json]"),
+            "{e}"
+        );
     }
 
     /// The command line's score defaults are the published method's (one place says them:
