@@ -1,5 +1,5 @@
 //! `canary`: the command-line entry point. Arguments are parsed and validated into settings
-//! (`cli.rs`) before any work starts; each subcommand lives in `cmd/`.
+//! (`cli/`) before any work starts; each subcommand lives in `cmd/`.
 
 mod cli;
 mod cmd;

@@ -6,7 +6,7 @@ use anyhow::Result;
 use canary_alerts::state::{Frequency, Notice, Policy};
 use canary_engine::{AlertBacktestParams, ScoreParams};
 
-use crate::cli::{AlertFrequency, AlertsArgs, AlertsCommand, ReportFormat};
+use crate::cli::{AlertFrequency, AlertsArgs, AlertsCommand, OutputFormat};
 use crate::output::{preamble, print_json, progress, table};
 
 fn run(db: &Path, a: &AlertsArgs) -> Result<()> {
@@ -35,7 +35,7 @@ fn run(db: &Path, a: &AlertsArgs) -> Result<()> {
     });
     pb.finish_and_clear();
     let r = r?;
-    if b.format == ReportFormat::Json {
+    if b.format == OutputFormat::Json {
         return print_json(&r);
     }
     preamble(&r);

@@ -6,7 +6,7 @@ use anyhow::{Context as _, Result};
 use canary_analytics::score::Methodology;
 use canary_engine::analysis::{AnalyzeParams, Topic, analyze, render};
 
-use crate::cli::{AnalysisFormat, AnalysisTopic, AnalyzeArgs};
+use crate::cli::{AnalysisTopic, AnalyzeArgs, OutputFormat};
 
 /// The page templates: the shipped ones, with any of `dir`'s (`analysis.md.j2`,
 /// `analysis.html.j2`, `phrases.j2`) in their place.
@@ -66,12 +66,13 @@ pub fn run(db: &Path, a: &AnalyzeArgs) -> Result<()> {
         crate::output::banner();
     }
     let text = match a.format {
-        AnalysisFormat::Md => render::markdown_checked(&r.body, r.as_of, r.simulated, &templates)?,
-        AnalysisFormat::Html => render::html(&r.body, &r.claims, r.as_of, r.simulated, &templates)?,
-        AnalysisFormat::Json => {
+        OutputFormat::Md => render::markdown_checked(&r.body, r.as_of, r.simulated, &templates)?,
+        OutputFormat::Html => render::html(&r.body, &r.claims, r.as_of, r.simulated, &templates)?,
+        OutputFormat::Json => {
             render::markdown_checked(&r.body, r.as_of, r.simulated, &templates)?;
             serde_json::to_string_pretty(&r)? + "\n"
         }
+        f @ (OutputFormat::Table | OutputFormat::Csv) => return Err(f.unavailable()),
     };
     if !a.no_store {
         let mut store = super::open(db)?;
@@ -130,7 +131,7 @@ pub fn stored(db: &Path, a: &crate::cli::AnalysesArgs) -> Result<()> {
         AnalysesCommand::Show(s) => {
             let x = find(&s.id)?;
             match s.format {
-                AnalysisFormat::Json => print!("{}", x.json),
+                OutputFormat::Json => print!("{}", x.json),
                 _ => print!("{}", x.markdown),
             }
         }

@@ -7,7 +7,7 @@ use canary_engine::BacktestLevelsParams;
 
 use canary_analytics::levels::Variant;
 
-use crate::cli::{BacktestArgs, BacktestWhat, LevelVariant, ReportFormat};
+use crate::cli::{BacktestArgs, BacktestWhat, LevelVariant, OutputFormat};
 use crate::output::{preamble, print_json, progress};
 
 pub fn run(db: &Path, a: &BacktestArgs) -> Result<()> {
@@ -44,7 +44,7 @@ pub fn run(db: &Path, a: &BacktestArgs) -> Result<()> {
     });
     pb.finish_and_clear();
     let r = r?;
-    if l.format == ReportFormat::Json {
+    if l.format == OutputFormat::Json {
         return print_json(&r);
     }
     preamble(&r);

@@ -11,7 +11,7 @@ use canary_model::{Symbol, Timeframe, Timestamp};
 use canary_sim::{Scenario, SimParams, simulate};
 use canary_store::{NewCandle, Revisions, Source};
 
-use crate::cli::{DemoArgs, ReportFormat};
+use crate::cli::{DemoArgs, OutputFormat};
 use crate::output::human;
 
 /// A fresh database `name` under the demo folder (the previous one removed).
@@ -151,7 +151,7 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         },
     )
     .map_err(super::hint)?;
-    super::stats::render(&stats, ReportFormat::Table)?;
+    super::stats::render(&stats, OutputFormat::Table)?;
     println!("\nSupport and resistance (SIMULATED):");
     let levels = canary_engine::levels(
         &ctx,
@@ -163,7 +163,7 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         },
     )
     .map_err(super::hint)?;
-    super::levels::render(&levels, ReportFormat::Table)?;
+    super::levels::render(&levels, OutputFormat::Table)?;
     println!(
         "\nMiners' stress table at the SIMULATED price (company figures from miners.toml are real, each as published by the time):"
     );
@@ -178,7 +178,7 @@ pub fn run(a: &DemoArgs) -> Result<()> {
             },
             scenarios: vec![58_000.0, 52_000.0],
             profiles: None,
-            format: crate::cli::TableFormat::Table,
+            format: crate::cli::OutputFormat::Table,
         },
     )?;
     println!(
@@ -202,7 +202,7 @@ pub fn run(a: &DemoArgs) -> Result<()> {
                 lexicon: None,
                 profiles: None,
             },
-            format: crate::cli::ListFormat::Table,
+            format: crate::cli::OutputFormat::Table,
         },
     )?;
     let analysis = |format, out| crate::cli::AnalyzeArgs {
@@ -224,13 +224,13 @@ pub fn run(a: &DemoArgs) -> Result<()> {
     let page = a.dir.join("analysis.html");
     super::analyze::run(
         &db,
-        &analysis(crate::cli::AnalysisFormat::Html, Some(page.clone())),
+        &analysis(crate::cli::OutputFormat::Html, Some(page.clone())),
     )?;
     println!(
         "\nThe analysis of the SIMULATED crash (also written to {}):\n",
         page.display()
     );
-    super::analyze::run(&db, &analysis(crate::cli::AnalysisFormat::Md, None))?;
+    super::analyze::run(&db, &analysis(crate::cli::OutputFormat::Md, None))?;
     // The engine config `make run` serves beside the API: a simulated market played at a
     // minute a second, its bars and scores on /api/v1/stream.
     let live = a.dir.join("live.toml");

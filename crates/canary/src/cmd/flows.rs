@@ -9,7 +9,7 @@ use canary_analytics::flows::{EntityKind, outflows};
 use canary_ingest::esplora::EsploraClient;
 use canary_store::{Source, StoredOutflow};
 
-use crate::cli::{FlowsArgs, FlowsCommand, FlowsFetchArgs, ReportFormat};
+use crate::cli::{FlowsArgs, FlowsCommand, FlowsFetchArgs, OutputFormat};
 use crate::output::{human, preamble, print_json, progress};
 
 pub fn run(db: &Path, a: &FlowsArgs) -> Result<()> {
@@ -95,8 +95,8 @@ fn report(db: &Path, a: &FlowsArgs) -> Result<()> {
         canary_engine::flows(ctx, a.entity.as_deref())
     })?;
     match a.format {
-        ReportFormat::Json => print_json(&r)?,
-        ReportFormat::Table | ReportFormat::Md => {
+        OutputFormat::Json => print_json(&r)?,
+        OutputFormat::Table | OutputFormat::Md => {
             preamble(&r);
             let mut t = crate::output::table();
             t.set_header([
@@ -144,6 +144,7 @@ fn report(db: &Path, a: &FlowsArgs) -> Result<()> {
             println!("Entity outflows as of {}", r.as_of);
             println!("{t}");
         }
+        f @ (OutputFormat::Csv | OutputFormat::Html) => return Err(f.unavailable()),
     }
     Ok(())
 }

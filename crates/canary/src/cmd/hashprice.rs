@@ -3,7 +3,7 @@
 use anyhow::Result;
 use canary_engine::HashpriceParams;
 
-use crate::cli::{HashpriceArgs, ReportFormat};
+use crate::cli::{HashpriceArgs, OutputFormat};
 use crate::output::{human, preamble, print_json};
 
 pub fn run(db: &std::path::Path, a: &HashpriceArgs) -> Result<()> {
@@ -16,7 +16,7 @@ pub fn run(db: &std::path::Path, a: &HashpriceArgs) -> Result<()> {
         power_usd_per_mwh: a.power.clone(),
     };
     let r = super::with_context_or_none(db, a.at.asof, |ctx| canary_engine::hashprice(ctx, &p))?;
-    if a.format == ReportFormat::Json {
+    if a.format == OutputFormat::Json {
         return print_json(&r);
     }
     preamble(&r);

@@ -8,7 +8,7 @@ use canary_engine::{IndicatorsParams, Input, MarketBars};
 use canary_ingest::csv::{ImportOptions, TimeRange, read_candles};
 use canary_model::{SourceKind, Symbol, Timestamp};
 
-use crate::cli::{Format, IndicatorsArgs};
+use crate::cli::{IndicatorsArgs, OutputFormat};
 use crate::output::{exact, human};
 
 /// Bars read straight from a CSV file, as an input the engine takes: only bars closed by
@@ -60,7 +60,7 @@ fn from_file(file: &Path, a: &IndicatorsArgs, asof: Timestamp) -> Result<Input<M
 
 pub fn run(db: &Path, a: &IndicatorsArgs) -> Result<()> {
     let asof = a.at.asof.unwrap_or_else(super::now);
-    let shown_last = a.last.or(if a.format == Format::Table {
+    let shown_last = a.last.or(if a.format == OutputFormat::Table {
         Some(20)
     } else {
         None
@@ -102,7 +102,7 @@ pub fn run(db: &Path, a: &IndicatorsArgs) -> Result<()> {
     if r.simulated {
         crate::output::banner();
     }
-    if a.format != Format::Json {
+    if a.format != OutputFormat::Json {
         for w in &r.warnings {
             eprintln!("WARNING {w}");
         }
@@ -110,7 +110,7 @@ pub fn run(db: &Path, a: &IndicatorsArgs) -> Result<()> {
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
     match a.format {
-        Format::Csv => {
+        OutputFormat::Csv => {
             write!(w, "time")?;
             for (name, _) in series {
                 write!(w, ",{name}")?;
@@ -124,12 +124,12 @@ pub fn run(db: &Path, a: &IndicatorsArgs) -> Result<()> {
                 writeln!(w)?;
             }
         }
-        Format::Json => {
+        OutputFormat::Json => {
             let doc = canary_engine::indicators_json(&r, &idx);
             serde_json::to_writer_pretty(&mut w, &doc)?;
             writeln!(w)?;
         }
-        Format::Table => {
+        OutputFormat::Table => {
             let mut t = crate::output::table();
             let mut header = vec!["time (open, UTC)".to_string(), "close".to_string()];
             header.extend(series.iter().map(|(n, _)| n.clone()));
@@ -149,6 +149,7 @@ pub fn run(db: &Path, a: &IndicatorsArgs) -> Result<()> {
                 )?;
             }
         }
+        f @ (OutputFormat::Md | OutputFormat::Html) => return Err(f.unavailable()),
     }
     w.flush()?;
     Ok(())

@@ -6,7 +6,7 @@ use anyhow::Result;
 use canary_analytics::levels::LevelReport;
 use canary_engine::{LevelsBody, LevelsParams, Report};
 
-use crate::cli::{LevelsArgs, ReportFormat};
+use crate::cli::{LevelsArgs, OutputFormat};
 use crate::output::{human, preamble, print_json, sim_tag};
 
 fn print_table(sym: &str, r: &LevelReport, md: bool) {
@@ -102,17 +102,18 @@ pub fn run(db: &Path, a: &LevelsArgs) -> Result<()> {
 }
 
 /// Print the levels (also used by the demo).
-pub fn render(r: &Report<LevelsBody>, format: ReportFormat) -> Result<()> {
+pub fn render(r: &Report<LevelsBody>, format: OutputFormat) -> Result<()> {
     let sym = r.body.symbol.as_str();
     match format {
-        ReportFormat::Json => print_json(r)?,
-        ReportFormat::Table | ReportFormat::Md => {
+        OutputFormat::Json => print_json(r)?,
+        OutputFormat::Table | OutputFormat::Md => {
             preamble(r);
             println!("{sym} levels as of {}{}\n", r.as_of, sim_tag(r));
             for l in &r.body.levels {
-                print_table(sym, l, format == ReportFormat::Md);
+                print_table(sym, l, format == OutputFormat::Md);
             }
         }
+        f @ (OutputFormat::Csv | OutputFormat::Html) => return Err(f.unavailable()),
     }
     Ok(())
 }

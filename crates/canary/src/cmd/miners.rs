@@ -9,7 +9,7 @@ use canary_analytics::treasury::Figure;
 use canary_engine::facts::Profiles;
 use canary_engine::{CompanyBody, FigureRow, MinersParams, TreasuryParams};
 
-use crate::cli::{MinersArgs, TableFormat, TreasuryArgs};
+use crate::cli::{MinersArgs, OutputFormat, TreasuryArgs};
 use crate::output::{human, preamble, print_json, sim_tag};
 
 /// The facts file: the given one, else `./miners.toml`, else the built-in copy.
@@ -66,8 +66,8 @@ pub fn run_miners(db: &Path, a: &MinersArgs) -> Result<()> {
     })?;
     let companies = &r.body.companies;
     match a.format {
-        TableFormat::Json => print_json(&r)?,
-        TableFormat::Csv => {
+        OutputFormat::Json => print_json(&r)?,
+        OutputFormat::Csv => {
             preamble_csv(&r);
             let keys: Vec<&str> = companies
                 .iter()
@@ -89,7 +89,7 @@ pub fn run_miners(db: &Path, a: &MinersArgs) -> Result<()> {
                 println!("{},{}", c.ticker, cells.join(","));
             }
         }
-        TableFormat::Table => {
+        OutputFormat::Table => {
             preamble(&r);
             println!(
                 "Miners and treasury companies at ${} ({}, as of {}){}",
@@ -147,6 +147,7 @@ pub fn run_miners(db: &Path, a: &MinersArgs) -> Result<()> {
             }
             println!("{s}");
         }
+        f @ (OutputFormat::Md | OutputFormat::Html) => return Err(f.unavailable()),
     }
     Ok(())
 }
@@ -243,7 +244,7 @@ pub fn run_treasury(db: &Path, a: &TreasuryArgs) -> Result<()> {
     let r = super::with_facts(db, a.at.asof, &profiles, |ctx| {
         canary_engine::treasury(ctx, &p)
     })?;
-    if a.format != TableFormat::Table {
+    if a.format != OutputFormat::Table {
         return print_json(&r);
     }
     preamble(&r);

@@ -11,7 +11,7 @@ use canary_model::Timeframe;
 use canary_model::network::NetworkSeries;
 use canary_store::{NetworkPoint, Revisions, Source, StoreError};
 
-use crate::cli::{NetworkArgs, NetworkCommand, NetworkImportArgs, ReportFormat};
+use crate::cli::{NetworkArgs, NetworkCommand, NetworkImportArgs, OutputFormat};
 use crate::output::{preamble, print_json, sim_tag};
 
 pub fn run(db: &Path, a: &NetworkArgs) -> Result<()> {
@@ -131,8 +131,8 @@ fn report(db: &Path, a: &NetworkArgs) -> Result<()> {
     };
     let r = super::with_context(db, a.at.asof, |ctx| canary_engine::network(ctx, &p))?;
     match a.format {
-        ReportFormat::Json => print_json(&r)?,
-        ReportFormat::Table | ReportFormat::Md => {
+        OutputFormat::Json => print_json(&r)?,
+        OutputFormat::Table | OutputFormat::Md => {
             preamble(&r);
             let mut t = crate::output::table();
             t.set_header(["network, as of", "reading"]);
@@ -145,6 +145,7 @@ fn report(db: &Path, a: &NetworkArgs) -> Result<()> {
                 println!("not computed: {m}");
             }
         }
+        f @ (OutputFormat::Csv | OutputFormat::Html) => return Err(f.unavailable()),
     }
     Ok(())
 }

@@ -15,8 +15,8 @@ use canary_news::tags::Dictionary;
 use canary_store::Source;
 
 use crate::cli::{
-    FeedsCommand, ListFormat, NewsArgs, NewsCommand, NewsImportArgs, NewsListArgs, PollArgs,
-    SearchArgs, SentimentArgs, SentimentFormat, SentimentLabel, StoriesArgs, Vocabulary,
+    FeedsCommand, NewsArgs, NewsCommand, NewsImportArgs, NewsListArgs, OutputFormat, PollArgs,
+    SearchArgs, SentimentArgs, SentimentLabel, StoriesArgs, Vocabulary,
 };
 use crate::output::{preamble, print_json, table};
 
@@ -248,9 +248,9 @@ fn cut(s: &str, n: usize) -> String {
 }
 
 /// Items as a table, CSV or Markdown (`score` names the relevance column, if any).
-fn render_items(rows: &[NewsRow], format: ListFormat, score: Option<&str>) -> Result<()> {
+fn render_items(rows: &[NewsRow], format: OutputFormat, score: Option<&str>) -> Result<()> {
     match format {
-        ListFormat::Csv => {
+        OutputFormat::Csv => {
             let mut w = csv_writer();
             w.write_record([
                 "id",
@@ -283,7 +283,7 @@ fn render_items(rows: &[NewsRow], format: ListFormat, score: Option<&str>) -> Re
             }
             w.flush()?;
         }
-        ListFormat::Md => {
+        OutputFormat::Md => {
             for r in rows {
                 let title = match &r.item.url {
                     Some(u) => format!("[{}]({u})", r.item.title),
@@ -308,7 +308,7 @@ fn render_items(rows: &[NewsRow], format: ListFormat, score: Option<&str>) -> Re
                 );
             }
         }
-        ListFormat::Table | ListFormat::Json => {
+        OutputFormat::Table | OutputFormat::Json => {
             let mut t = table();
             let mut head = vec!["seen", "outlet", "sentiment"];
             if let Some(s) = score {
@@ -330,6 +330,7 @@ fn render_items(rows: &[NewsRow], format: ListFormat, score: Option<&str>) -> Re
             }
             println!("{t}");
         }
+        f @ OutputFormat::Html => return Err(f.unavailable()),
     }
     Ok(())
 }
@@ -354,13 +355,13 @@ fn list(db: &Path, a: &NewsListArgs) -> Result<()> {
     let r = super::with_context(db, a.at.asof, |ctx| {
         canary_engine::news(ctx, &dict, &lex, &p)
     })?;
-    if a.format == ListFormat::Json {
+    if a.format == OutputFormat::Json {
         return print_json(&r);
     }
-    if a.format != ListFormat::Csv {
+    if a.format != OutputFormat::Csv {
         preamble(&r);
     }
-    if r.body.items.is_empty() && a.format == ListFormat::Table {
+    if r.body.items.is_empty() && a.format == OutputFormat::Table {
         println!(
             "no items as of {} ({} known in the period before filters)",
             r.as_of, r.body.known
@@ -391,8 +392,8 @@ fn stories(db: &Path, a: &StoriesArgs) -> Result<()> {
         canary_engine::stories(ctx, &dict, &lex, &p)
     })?;
     match a.format {
-        ListFormat::Json => print_json(&r)?,
-        ListFormat::Csv => {
+        OutputFormat::Json => print_json(&r)?,
+        OutputFormat::Csv => {
             let mut w = csv_writer();
             w.write_record([
                 "story",
@@ -426,7 +427,7 @@ fn stories(db: &Path, a: &StoriesArgs) -> Result<()> {
             }
             w.flush()?;
         }
-        ListFormat::Md => {
+        OutputFormat::Md => {
             preamble(&r);
             for s in &r.body.stories {
                 println!(
@@ -447,7 +448,7 @@ fn stories(db: &Path, a: &StoriesArgs) -> Result<()> {
                 println!();
             }
         }
-        ListFormat::Table => {
+        OutputFormat::Table => {
             preamble(&r);
             if r.body.stories.is_empty() {
                 println!(
@@ -485,6 +486,7 @@ fn stories(db: &Path, a: &StoriesArgs) -> Result<()> {
             }
             println!("{t}");
         }
+        f @ OutputFormat::Html => return Err(f.unavailable()),
     }
     Ok(())
 }
@@ -516,10 +518,10 @@ fn search(db: &Path, a: &SearchArgs) -> Result<()> {
     let r = super::with_context(db, a.at.asof, |ctx| {
         canary_engine::news_search(ctx, &mut index, &dict, &lex, &p)
     })?;
-    if a.format == ListFormat::Json {
+    if a.format == OutputFormat::Json {
         return print_json(&r);
     }
-    if r.body.items.is_empty() && a.format == ListFormat::Table {
+    if r.body.items.is_empty() && a.format == OutputFormat::Table {
         println!("nothing found as of {}", r.as_of);
         return Ok(());
     }
@@ -549,7 +551,7 @@ fn sentiment(a: &SentimentArgs) -> Result<()> {
         .collect();
     let took = started.elapsed();
     match a.format {
-        SentimentFormat::Csv => {
+        OutputFormat::Csv => {
             let mut w = csv_writer();
             w.write_record(["id", "label", "score", "tags"])?;
             for (id, l, s, t) in &rows {
@@ -557,7 +559,7 @@ fn sentiment(a: &SentimentArgs) -> Result<()> {
             }
             w.flush()?;
         }
-        SentimentFormat::Json => {
+        OutputFormat::Json => {
             let v: Vec<serde_json::Value> = rows
                 .iter()
                 .map(|(id, l, s, t)| {
@@ -573,6 +575,9 @@ fn sentiment(a: &SentimentArgs) -> Result<()> {
                     "items": v,
                 }))?
             );
+        }
+        f @ (OutputFormat::Table | OutputFormat::Md | OutputFormat::Html) => {
+            return Err(f.unavailable());
         }
     }
     eprintln!("{} headlines in {:.3} s", rows.len(), took.as_secs_f64());

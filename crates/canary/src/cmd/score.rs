@@ -7,7 +7,7 @@ use anyhow::{Context as _, Result};
 use canary_analytics::score::Methodology;
 use canary_engine::{BacktestScoresParams, ScoreParams, TrackRecord};
 
-use crate::cli::{BacktestScoresArgs, ListFormat, ReportFormat, ScoreArgs, ScoreMethod};
+use crate::cli::{BacktestScoresArgs, OutputFormat, ScoreArgs, ScoreMethod};
 use crate::output::{preamble, print_json, progress, sim_tag, table};
 
 fn methodology(m: &ScoreMethod) -> Result<Methodology> {
@@ -34,7 +34,7 @@ pub fn run(db: &Path, a: &ScoreArgs) -> Result<()> {
         horizon_days: a.method.horizon,
         drawdown: a.method.drawdown,
     };
-    if a.format == ListFormat::Csv {
+    if a.format == OutputFormat::Csv {
         let r = super::with_context(db, a.at.asof, |ctx| {
             canary_engine::score_history(ctx, &p, &dict, &lex, a.from, a.to)
         })?;
@@ -70,12 +70,12 @@ pub fn run(db: &Path, a: &ScoreArgs) -> Result<()> {
     let r = super::with_context(db, a.at.asof, |ctx| {
         canary_engine::score(ctx, &p, &dict, &lex)
     })?;
-    if a.format == ListFormat::Json {
+    if a.format == OutputFormat::Json {
         return print_json(&r);
     }
     preamble(&r);
     let b = &r.body;
-    let md = a.format == ListFormat::Md;
+    let md = a.format == OutputFormat::Md;
     let title = format!(
         "{} as of {}{} — {} (daily bar of {})",
         b.symbol,
@@ -261,7 +261,7 @@ pub fn backtest(db: &Path, a: &BacktestScoresArgs) -> Result<()> {
     });
     pb.finish_and_clear();
     let r = r?;
-    if a.format == ReportFormat::Json {
+    if a.format == OutputFormat::Json {
         return print_json(&r);
     }
     preamble(&r);

@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::Result;
 use canary_engine::{Report, StatsBody, StatsParams};
 
-use crate::cli::{ReportFormat, StatsArgs};
+use crate::cli::{OutputFormat, StatsArgs};
 use crate::output::{human, preamble, print_json, sim_tag};
 
 pub fn run(db: &Path, a: &StatsArgs) -> Result<()> {
@@ -18,12 +18,12 @@ pub fn run(db: &Path, a: &StatsArgs) -> Result<()> {
 }
 
 /// Print the statistics (also used by the demo).
-pub fn render(r: &Report<StatsBody>, format: ReportFormat) -> Result<()> {
+pub fn render(r: &Report<StatsBody>, format: OutputFormat) -> Result<()> {
     let sym = &r.body.symbol;
     let asof = r.as_of;
     match format {
-        ReportFormat::Json => print_json(r)?,
-        ReportFormat::Table => {
+        OutputFormat::Json => print_json(r)?,
+        OutputFormat::Table => {
             preamble(r);
             let mut t = crate::output::table();
             t.set_header(["statistic", "value", "unit", "note"]);
@@ -41,7 +41,7 @@ pub fn render(r: &Report<StatsBody>, format: ReportFormat) -> Result<()> {
                 println!("not computed: {}: {}", m.key, m.reason);
             }
         }
-        ReportFormat::Md => {
+        OutputFormat::Md => {
             preamble(r);
             println!(
                 "### {sym} as of {asof}{}\n",
@@ -62,6 +62,7 @@ pub fn render(r: &Report<StatsBody>, format: ReportFormat) -> Result<()> {
                 println!("\n_Not computed: {}: {}_", m.key, m.reason);
             }
         }
+        f @ (OutputFormat::Csv | OutputFormat::Html) => return Err(f.unavailable()),
     }
     Ok(())
 }

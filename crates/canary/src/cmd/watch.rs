@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::Result;
 use canary_engine::{WatchLevelRow, WatchParams};
 
-use crate::cli::{ReportFormat, WatchArgs};
+use crate::cli::{OutputFormat, WatchArgs};
 use crate::output::{human, preamble, print_json, sim_tag, table};
 
 fn row(name: &str, l: &WatchLevelRow, extra: &str) -> [String; 8] {
@@ -50,7 +50,7 @@ fn history(db: &Path, a: &WatchArgs, p: WatchParams) -> Result<()> {
     });
     pb.finish_and_clear();
     let r = r?;
-    if a.format == ReportFormat::Json {
+    if a.format == OutputFormat::Json {
         return print_json(&r);
     }
     preamble(&r);
@@ -128,12 +128,12 @@ pub fn run(db: &Path, a: &WatchArgs) -> Result<()> {
         return history(db, a, p);
     }
     let r = super::with_context(db, a.at.asof, |ctx| canary_engine::watch(ctx, &p))?;
-    if a.format == ReportFormat::Json {
+    if a.format == OutputFormat::Json {
         return print_json(&r);
     }
     preamble(&r);
     let b = &r.body;
-    let md = a.format == ReportFormat::Md;
+    let md = a.format == OutputFormat::Md;
     let title = format!(
         "Watch {} as of {}{}: price {} ({} close of {})",
         b.symbol,
