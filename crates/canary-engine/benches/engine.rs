@@ -110,9 +110,13 @@ fn processor_path(ts: &[(Timestamp, f64, f64)]) -> (f64, usize) {
     (ts.len() as f64 / started.elapsed().as_secs_f64(), notices)
 }
 
-fn settings(db: &std::path::Path, alerts: Option<AlertSettings>) -> EngineSettings {
+fn settings(
+    db: &std::path::Path,
+    clock: Arc<dyn canary_engine::clock::Clock>,
+    alerts: Option<AlertSettings>,
+) -> EngineSettings {
     EngineSettings {
-        db: db.to_path_buf(),
+        session: canary_engine::Session::new(db).with_clock(clock),
         markets: vec![Market {
             symbol: Symbol::new("BTCUSDT").expect("a symbol"),
             timeframes: ["1m", "1h"]
@@ -135,7 +139,7 @@ fn whole_engine(ts: &[(Timestamp, f64, f64)]) -> f64 {
         .build()
         .expect("a runtime");
     let clock = Arc::new(ReplayClock::starting(Timestamp::from_millis(T0 - 1)));
-    let engine = Engine::new(settings(&db, None), clock).expect("an engine");
+    let engine = Engine::new(settings(&db, clock, None)).expect("an engine");
     let sym = Symbol::new("BTCUSDT").expect("a symbol");
     let events: Vec<Stamped> = ts
         .iter()
@@ -262,7 +266,7 @@ fn latency(closes: usize) -> (f64, f64, usize) {
         timeout: Duration::from_secs(5),
         allow_private: true,
     };
-    let engine = Engine::new(settings(&db, Some(alerts)), clock).expect("an engine");
+    let engine = Engine::new(settings(&db, clock.clone(), Some(alerts))).expect("an engine");
     let sym = Symbol::new("BTCUSDT").expect("a symbol");
     let sent: Arc<Mutex<BTreeMap<String, Instant>>> = Arc::new(Mutex::new(BTreeMap::new()));
     let sent_by_feeder = sent.clone();

@@ -3,8 +3,12 @@
 //! The binary, a server and the alert engine all call these functions; none of them builds a
 //! claim or reads a table itself.
 //!
+//! - [`Session`] (`session.rs`): the store, the company facts and the clock of one command,
+//!   server or runtime; it opens the store and gives a [`Context`] at a time (now on its
+//!   clock by default).
 //! - [`Context`] (`context.rs`): everything knowable at T from a store and a company-facts
-//!   file, each [`Input`] with its source, kind and age, and a `stale` warning past its limit.
+//!   file, each [`Input`] with its source, kind and age, and a `stale` warning past its limit;
+//!   the only way a report reaches data.
 //! - [`Report`] (`report.rs`): a body, its [`canary_model::ClaimSet`] (checked to resolve),
 //!   warnings and the simulated flag; [`Draft`] builds one.
 //! - `reports/`: one function per capability — [`stats`], [`levels`], [`backtest_levels`],
@@ -43,6 +47,7 @@ mod report;
 mod reports;
 mod resample;
 pub mod runtime;
+mod session;
 pub mod tokens;
 pub mod tuning;
 
@@ -81,3 +86,4 @@ pub use reports::watch::{
 };
 pub use reports::{Price, price};
 pub use resample::{Resampled, resample_stored};
+pub use session::Session;

@@ -160,9 +160,10 @@ async fn with_context<T: Send + 'static>(
     let state = s.clone();
     let limit = s.config.timeout;
     let job = tokio::task::spawn_blocking(move || {
-        let store = canary_store::open_existing(&state.config.db)?;
-        let ctx = Context::new(&*store, asof.at(&*state.clock))?.with_profiles(&state.profiles);
-        f(&ctx, &state).map_err(Problem::from)
+        state
+            .session
+            .read(asof.0, |ctx| f(ctx, &state))
+            .map_err(Problem::from)
     });
     match tokio::time::timeout(limit, job).await {
         Ok(Ok(r)) => r,
@@ -179,9 +180,9 @@ async fn with_store<T: Send + 'static>(
     s: &AppState,
     f: impl FnOnce(&mut dyn Stores) -> Result<T, Problem> + Send + 'static,
 ) -> Result<T, Problem> {
-    let db = s.config.db.clone();
+    let session = s.session.clone();
     tokio::task::spawn_blocking(move || {
-        let mut store = canary_store::open_existing(&db)?;
+        let mut store = session.open_existing()?;
         f(&mut *store)
     })
     .await
@@ -767,7 +768,7 @@ async fn add_rule(
     let timeframe = parse_tf("timeframe", n.timeframe.as_deref(), "1d")?;
     let policy = policy_of(n.policy)?;
     let since = parse_time("since", n.since.as_deref().filter(|x| !x.is_empty()))?
-        .unwrap_or_else(|| s.clock.now());
+        .unwrap_or_else(|| s.session.now());
     let channel: canary_engine::alerting::Channel = match n.channel {
         // Where notices may go is the server's setting, never the request's.
         Some(c) if c.get("allow_private").is_some() => {
@@ -1010,7 +1011,7 @@ async fn backtest(
     body: Result<Json<Backtest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, Problem> {
     let Json(b) = body.map_err(|e| Problem::new(e.status(), e.body_text()))?;
-    let from = parse_time("from", Some(&b.from))?.unwrap_or_else(|| s.clock.now());
+    let from = parse_time("from", Some(&b.from))?.unwrap_or_else(|| s.session.now());
     let to = parse_time("to", b.to.as_deref())?;
     let p = canary_engine::AlertBacktestParams {
         rule: b.rule.clone(),
@@ -1041,7 +1042,7 @@ async fn test_rule(
     Path(id): Path<i64>,
 ) -> Result<Response, Problem> {
     let owner = caller(c, Scope::Alerts)?.owner;
-    let now = s.clock.now();
+    let now = s.session.now();
     let key = with_store(&s, move |store| {
         canary_engine::alerting::queue_test(store, &owner, id, now).map_err(|e| match e {
             EngineError::Param { .. } => Problem::new(
@@ -1052,21 +1053,21 @@ async fn test_rule(
         })
     })
     .await?;
-    let db = s.config.db.clone();
+    let session = s.session.clone();
     let allow_private = s.config.allow_private;
     let sent = tokio::task::spawn_blocking(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(Problem::internal)?;
-        let mut store = canary_store::open_existing(&db)?;
-        let client = canary_engine::alerting::guard::http_client(allow_private)
-            .map_err(Problem::internal)?;
-        rt.block_on(canary_engine::alerting::deliver(
+        let mut store = session.open_existing()?;
+        let client =
+            canary_delivery::guard::http_client(allow_private).map_err(Problem::internal)?;
+        rt.block_on(canary_delivery::deliver(
             &mut *store,
             &client,
             now,
-            &canary_engine::alerting::Sending {
+            &canary_delivery::Sending {
                 attempts: 2,
                 backoff: std::time::Duration::from_millis(200),
                 timeout: std::time::Duration::from_secs(5),
@@ -1112,7 +1113,7 @@ async fn silence_rule(
             "1 to 31536000",
         ));
     }
-    let from = s.clock.now();
+    let from = s.session.now();
     let until =
         Timestamp::from_millis(from.millis() + i64::try_from(b.seconds).unwrap_or(0) * 1000);
     let added = with_store(&s, move |store| {

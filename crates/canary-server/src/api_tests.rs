@@ -22,7 +22,9 @@ fn app_at(dir: &Path, now: Option<Timestamp>) -> axum::Router {
     crash_store(&db, Timestamp::parse("2026-02-07T05:00:00Z").unwrap());
     let mut state = AppState::new(ServerConfig::new(db)).unwrap();
     if let Some(t) = now {
-        state.clock = std::sync::Arc::new(canary_engine::clock::ReplayClock::starting(t));
+        state.session = state.session.with_clock(std::sync::Arc::new(
+            canary_engine::clock::ReplayClock::starting(t),
+        ));
     }
     router(state)
 }

@@ -2,13 +2,12 @@
 //!
 //! [`AsOf`] is an extractor: it takes `asof` from the query string, refuses it given twice,
 //! parses it as every interface does (`Timestamp::parse`: ISO-8601 UTC, a date, or unix
-//! seconds or milliseconds), and leaves an empty or absent one to mean now, read from the
-//! server's clock ([`AsOf::at`]). Routes take it beside their own query; the OpenAPI document
-//! describes it once ([`AsOfParam`]).
+//! seconds or milliseconds), and leaves an empty or absent one to mean now, which the
+//! server's session reads from its clock (`Session::read`). Routes take it beside their own
+//! query; the OpenAPI document describes it once ([`AsOfParam`]).
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use canary_engine::clock::Clock;
 use canary_model::Timestamp;
 use utoipa::IntoParams;
 
@@ -17,14 +16,6 @@ use crate::Problem;
 /// The `asof` of a request: `None` for now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AsOf(pub Option<Timestamp>);
-
-impl AsOf {
-    /// The time asked for, or now on `clock`.
-    #[must_use]
-    pub fn at(self, clock: &dyn Clock) -> Timestamp {
-        self.0.unwrap_or_else(|| clock.now())
-    }
-}
 
 /// The `asof` query parameter, as the OpenAPI document shows it.
 #[derive(Debug, IntoParams)]
@@ -94,8 +85,5 @@ mod tests {
         let bad = of("/x?asof=yesterday").await.unwrap_err();
         assert_eq!(bad.status, 400);
         assert!(bad.detail.starts_with("asof=yesterday: "), "{}", bad.detail);
-        let later = canary_engine::clock::ReplayClock::starting(Timestamp::from_millis(9));
-        assert_eq!(AsOf(None).at(&later), Timestamp::from_millis(9));
-        assert_eq!(AsOf(Some(t)).at(&later), t);
     }
 }

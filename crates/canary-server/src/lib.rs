@@ -98,14 +98,13 @@ impl ServerConfig {
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<ServerConfig>,
-    pub profiles: Arc<Profiles>,
+    /// The store at `config.db`, the built-in company facts, and where "now" comes from (the
+    /// default of `asof`, a rule's start, a delivery's time): the wall clock, or a test's own.
+    pub session: canary_engine::Session,
     pub dictionary: Arc<Dictionary>,
     pub lexicon: Arc<Lexicon>,
     /// What the engine running beside the server reports, as JSON lines (`/api/v1/stream`).
     pub live: Option<tokio::sync::broadcast::Sender<Arc<str>>>,
-    /// Where "now" comes from (the default of `asof`, a rule's start, a delivery's time): the
-    /// wall clock, or a test's own.
-    pub clock: Arc<dyn canary_engine::clock::Clock>,
     buckets: Arc<Mutex<HashMap<String, (f64, Instant)>>>,
     cache: Arc<Mutex<Cache>>,
     /// Valid tokens recently seen, by hash, with when they were looked up.
@@ -170,13 +169,14 @@ impl AppState {
     /// # Errors
     /// The built-in company facts do not read (a broken build).
     pub fn new(config: ServerConfig) -> Result<Self, canary_engine::EngineError> {
+        let session =
+            canary_engine::Session::new(&config.db).with_profiles(Arc::new(Profiles::built_in()?));
         Ok(Self {
             config: Arc::new(config),
-            profiles: Arc::new(Profiles::built_in()?),
+            session,
             dictionary: Arc::new(Dictionary::built_in()),
             lexicon: Arc::new(Lexicon::built_in().clone()),
             live: None,
-            clock: Arc::new(canary_engine::clock::WallClock),
             buckets: Arc::new(Mutex::new(HashMap::new())),
             cache: Arc::new(Mutex::new(Cache::default())),
             callers: Arc::new(Mutex::new(HashMap::new())),
@@ -215,9 +215,9 @@ impl AppState {
         {
             return Ok(Some(c.clone()));
         }
-        let db = self.config.db.clone();
+        let session = self.session.clone();
         let found = tokio::task::spawn_blocking(move || {
-            let store = canary_store::open_existing(&db)?;
+            let store = session.open_existing()?;
             canary_engine::tokens::authenticate(&*store, &token).map_err(Problem::from)
         })
         .await
@@ -415,9 +415,9 @@ async fn cache(State(s): State<AppState>, req: Request, next: Next) -> Response 
     if !cacheable {
         return next.run(req).await;
     }
-    let db = s.config.db.clone();
+    let session = s.session.clone();
     let version = tokio::task::spawn_blocking(move || {
-        canary_store::open_existing(&db).and_then(|st| st.data_version())
+        session.open_existing().and_then(|st| st.data_version())
     })
     .await;
     let Ok(Ok(version)) = version else {

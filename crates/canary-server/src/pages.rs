@@ -277,10 +277,9 @@ async fn dashboard(
     let asof_text = asof.0.map(|t| t.to_string()).unwrap_or_default();
     let state = s.clone();
     let d = tokio::task::spawn_blocking(move || -> Result<Dash, Problem> {
-        let store = canary_store::open_existing(&state.config.db)?;
-        let ctx = canary_engine::Context::new(&*store, asof.at(&*state.clock))?
-            .with_profiles(&state.profiles);
-        Ok(dash(&ctx, &state, &sym))
+        Ok(state
+            .session
+            .read(asof.0, |ctx| Ok(dash(ctx, &state, &sym)))?)
     })
     .await
     .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
@@ -345,7 +344,7 @@ fn without_theme(q: Option<&str>) -> String {
 
 /// When a page was rendered, on the server's clock.
 fn now_text(s: &AppState) -> String {
-    s.clock.now().to_string()
+    s.session.now().to_string()
 }
 
 async fn feed(
@@ -353,10 +352,10 @@ async fn feed(
     Query(q): Query<FeedQuery>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, Problem> {
-    let db = s.config.db.clone();
+    let session = s.session.clone();
     let (tag, asset, words) = (q.tag.clone(), q.asset.clone(), q.q.clone());
     let cards = tokio::task::spawn_blocking(move || -> Result<Vec<Card>, Problem> {
-        let store = canary_store::open_existing(&db)?;
+        let store = session.open_existing()?;
         let words: Vec<String> = words
             .as_deref()
             .unwrap_or("")
@@ -459,9 +458,9 @@ async fn analysis_page(
     State(s): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
-    let db = s.config.db.clone();
+    let session = s.session.clone();
     let html = tokio::task::spawn_blocking(move || -> Result<String, Problem> {
-        let store = canary_store::open_existing(&db)?;
+        let store = session.open_existing()?;
         let a = store.analysis(&id)?.ok_or_else(|| {
             Problem::new(
                 StatusCode::NOT_FOUND,
@@ -532,7 +531,8 @@ async fn alerts_page(
     .map(|(name, rule, tf)| serde_json::json!({ "name": name, "rule": rule, "tf": tf }))
     .collect();
     let year_ago =
-        canary_model::Timestamp::from_millis(s.clock.now().millis() - 365 * 86_400_000).to_string();
+        canary_model::Timestamp::from_millis(s.session.now().millis() - 365 * 86_400_000)
+            .to_string();
     let page = env()
         .get_template("alerts.html.j2")
         .and_then(|t| {
@@ -573,7 +573,7 @@ mod tests {
     fn at<'a>(store: &'a dyn Stores, st: &'a AppState, t: &str) -> canary_engine::Context<'a> {
         canary_engine::Context::new(store, Timestamp::parse(t).unwrap())
             .unwrap()
-            .with_profiles(&st.profiles)
+            .with_profiles(st.session.profiles().unwrap())
     }
 
     #[test]

@@ -73,6 +73,10 @@ impl Problem {
 
 impl From<EngineError> for Problem {
     fn from(e: EngineError) -> Self {
+        let e = match e {
+            EngineError::Store(s) => return Self::from(s),
+            e => e,
+        };
         let status = match &e {
             // Bars stored, but too extreme to place levels on: the data, not the request.
             EngineError::Levels(canary_analytics::levels::LevelsError::NoAtr { .. }) => {

@@ -574,7 +574,7 @@ impl Config {
             if let Some(Err(why)) = sys
                 .channel
                 .address()
-                .map(|url| crate::alerting::guard::check_url(&url, a.allow_private))
+                .map(|url| canary_delivery::guard::check_url(&url, a.allow_private))
             {
                 return at("alerts.system.channel".into(), &why);
             }

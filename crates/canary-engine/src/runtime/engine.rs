@@ -3,7 +3,6 @@
 
 use canary_store::prelude::*;
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -69,8 +68,8 @@ pub struct SystemAlerts {
 /// What the engine runs.
 #[derive(Debug)]
 pub struct EngineSettings {
-    /// The database (the delivery task opens its own connection to it).
-    pub db: PathBuf,
+    /// The store and the clock (the delivery task opens its own connection to the store).
+    pub session: crate::Session,
     pub markets: Vec<Market>,
     /// The kind of each source by name (bars from a simulated source are stored as such);
     /// a source not named is real.
@@ -248,7 +247,7 @@ impl Engine {
     /// # Errors
     /// A market without timeframes or whose higher timeframes are not multiples of its
     /// lowest; a database that cannot be opened.
-    pub fn new(settings: EngineSettings, clock: Arc<dyn Clock>) -> Result<Self, EngineError> {
+    pub fn new(settings: EngineSettings) -> Result<Self, EngineError> {
         let mut processors = BTreeMap::new();
         for m in &settings.markets {
             let Some(base) = m.timeframes.iter().min_by_key(|t| t.duration_ms()) else {
@@ -274,7 +273,8 @@ impl Engine {
                 Processor::new(m.symbol.clone(), m.timeframes.clone()),
             );
         }
-        let store = canary_store::open(&settings.db)?;
+        let store = settings.session.open()?;
+        let clock = settings.session.clock().clone();
         let now = clock.now();
         for p in processors.values_mut() {
             warm(&*store, p, now)?;
@@ -316,10 +316,10 @@ impl Engine {
         let system_channel = self.settings.system.as_ref().map(|s| s.channel.clone());
         let delivery = (self.settings.alerts.is_some() || system_channel.is_some()).then(|| {
             let a = self.settings.alerts.as_ref();
-            let db = self.settings.db.clone();
+            let session = self.settings.session.clone();
             let system_channel = system_channel.clone();
             let send = Send {
-                sending: crate::alerting::Sending {
+                sending: canary_delivery::Sending {
                     attempts: a.map_or(4, |a| a.attempts),
                     backoff: a.map_or(Duration::from_millis(500), |a| a.backoff),
                     timeout: a.map_or(Duration::from_secs(10), |a| a.timeout),
@@ -333,7 +333,9 @@ impl Engine {
                 delivered.clone(),
                 done.clone(),
             );
-            tokio::spawn(async move { deliveries(db, send, wake, clock, delivered, done).await })
+            tokio::spawn(
+                async move { deliveries(session, send, wake, clock, delivered, done).await },
+            )
         });
         let mut closed = Vec::new();
         let mut outputs = Vec::new();
@@ -868,25 +870,25 @@ fn warm(store: &dyn Stores, p: &mut Processor, now: Timestamp) -> Result<(), Eng
 
 /// How the delivery task sends.
 struct Send {
-    sending: crate::alerting::Sending,
+    sending: canary_delivery::Sending,
     system: Option<crate::alerting::Channel>,
 }
 
 async fn deliveries(
-    db: PathBuf,
+    session: crate::Session,
     send: Send,
     wake: Arc<Notify>,
     clock: Arc<dyn Clock>,
     delivered: Arc<std::sync::Mutex<(u64, u64)>>,
     done: Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<(), EngineError> {
-    let mut store = canary_store::open(&db)?;
-    let client = crate::alerting::guard::http_client(send.sending.allow_private)
+    let mut store = session.open()?;
+    let client = canary_delivery::guard::http_client(send.sending.allow_private)
         .map_err(|e| EngineError::param("http client", "", &e.to_string()))?;
     loop {
         wake.notified().await;
         let finished = done.load(std::sync::atomic::Ordering::Acquire);
-        let sent = alerting::deliver(
+        let sent = canary_delivery::deliver(
             &mut *store,
             &client,
             clock.now(),
@@ -928,8 +930,10 @@ mod tests {
             Symbol::new("BTCUSDT").unwrap(),
             Symbol::new("BTCUSD").unwrap(),
         );
+        let t0 = Timestamp::parse("2026-02-05T20:00:00Z").unwrap();
+        let db = dir.path().join("x.db");
         let settings = EngineSettings {
-            db: dir.path().join("x.db"),
+            session: crate::Session::new(&db).with_clock(Arc::new(ReplayClock::starting(t0))),
             markets: vec![
                 Market {
                     symbol: a.clone(),
@@ -954,10 +958,7 @@ mod tests {
             }),
             flush_every: Duration::from_secs(1),
         };
-        let db = settings.db.clone();
-        let t0 = Timestamp::parse("2026-02-05T20:00:00Z").unwrap();
-        let clock = Arc::new(ReplayClock::starting(t0));
-        let engine = Engine::new(settings, clock).unwrap();
+        let engine = Engine::new(settings).unwrap();
         let bar = |sym: &Symbol, minute: i64, close: f64| Stamped {
             event: Event::Bar {
                 source: "test".into(),
@@ -1067,7 +1068,7 @@ mod tests {
         ];
         let run = |input: Vec<Stamped>| {
             let settings = EngineSettings {
-                db: db.clone(),
+                session: crate::Session::new(&db).with_clock(Arc::new(ReplayClock::starting(t0))),
                 markets: vec![Market {
                     symbol: sym.clone(),
                     timeframes: vec![m1],
@@ -1078,8 +1079,7 @@ mod tests {
                 system: None,
                 flush_every: Duration::from_secs(1),
             };
-            let clock = Arc::new(ReplayClock::starting(t0));
-            let engine = Engine::new(settings, clock).unwrap();
+            let engine = Engine::new(settings).unwrap();
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -1158,7 +1158,7 @@ mod tests {
         }
         let sym = Symbol::new("BTCUSD").unwrap();
         let settings = EngineSettings {
-            db: db.clone(),
+            session: crate::Session::new(&db).with_clock(Arc::new(ReplayClock::starting(t0))),
             markets: vec![Market {
                 symbol: sym.clone(),
                 timeframes: vec![m1],
@@ -1183,7 +1183,7 @@ mod tests {
             system: None,
             flush_every: Duration::from_secs(1),
         };
-        let engine = Engine::new(settings, Arc::new(ReplayClock::starting(t0))).unwrap();
+        let engine = Engine::new(settings).unwrap();
         let trade = |s: i64, price: f64| Stamped {
             event: Event::Trade {
                 source: "test".into(),

@@ -17,7 +17,7 @@ use super::engine::{
     AlertSettings, CrossCheck, Engine, EngineSettings, Market, Output, Summary, SystemAlerts,
 };
 use super::sources::{bar_events, parse_stored, play};
-use super::{Clock, ReplayClock, Stamped, WallClock};
+use super::{ReplayClock, Stamped};
 use crate::EngineError;
 
 /// The capacity of the engine's input channel.
@@ -108,12 +108,12 @@ pub fn gather(
 
 fn settings(
     config: &Config,
-    db: &std::path::Path,
+    session: crate::Session,
     alerts: Option<AlertSettings>,
     source_kinds: BTreeMap<String, SourceKind>,
 ) -> EngineSettings {
     EngineSettings {
-        db: db.to_path_buf(),
+        session,
         markets: config
             .markets
             .iter()
@@ -142,28 +142,30 @@ fn settings(
     }
 }
 
-/// Run `config` into the database `db`. Replays (bar files, the simulator, recorded events)
+/// Run `config` into the session's store. Replays (bar files, the simulator, recorded events)
 /// run on a replay clock at `config.speed` and end with their events; live sources run on the
-/// wall clock until `stop`. Outputs go to `out` as they come.
+/// session's clock (the wall clock) until `stop`. Outputs go to `out` as they come.
 ///
 /// # Errors
 /// A source that does not read, a market that is not valid, a database error.
 pub async fn run(
     config: &Config,
-    db: &std::path::Path,
+    session: &crate::Session,
     alerts: Option<AlertSettings>,
     out: Option<mpsc::Sender<Output>>,
     stop: watch::Receiver<bool>,
 ) -> Result<Summary, EngineError> {
     if config.sources.iter().any(SourceConfig::is_live) || !config.schedules.is_empty() {
-        return run_live(config, db, alerts, out, stop).await;
+        return run_live(config, session, alerts, out, stop).await;
     }
-    let (events, source_kinds) = gather(config, db)?;
+    let (events, source_kinds) = gather(config, session.db())?;
     let start = events.first().map_or(Timestamp::from_millis(0), |e| {
         Timestamp::from_millis(e.available_at.millis() - 1)
     });
-    let clock = Arc::new(ReplayClock::starting(start));
-    let engine = Engine::new(settings(config, db, alerts, source_kinds), clock)?;
+    let replay = session
+        .clone()
+        .with_clock(Arc::new(ReplayClock::starting(start)));
+    let engine = Engine::new(settings(config, replay, alerts, source_kinds))?;
     let (tx, rx) = mpsc::channel(CHANNEL);
     let speed = config.speed;
     let feeder = tokio::spawn(async move { play(events, speed, &tx, stop).await });
@@ -175,16 +177,16 @@ pub async fn run(
 
 async fn run_live(
     config: &Config,
-    db: &std::path::Path,
+    session: &crate::Session,
     alerts: Option<AlertSettings>,
     out: Option<mpsc::Sender<Output>>,
     stop: watch::Receiver<bool>,
 ) -> Result<Summary, EngineError> {
-    let clock: Arc<WallClock> = Arc::new(WallClock);
+    let clock = session.clock().clone();
     let mut streams = Vec::new();
     let mut kinds = BTreeMap::new();
     {
-        let store = canary_store::open(db)?;
+        let store = session.open()?;
         for s in &config.sources {
             let SourceConfig::Binance {
                 symbols,
@@ -269,7 +271,7 @@ async fn run_live(
     if !coinbase.is_empty() {
         kinds.insert("coinbase".to_string(), SourceKind::Real);
     }
-    let engine = Engine::new(settings(config, db, alerts, kinds), clock.clone())?;
+    let engine = Engine::new(settings(config, session.clone(), alerts, kinds))?;
     let (tx, rx) = mpsc::channel(CHANNEL);
     let mut tasks = Vec::new();
     for (stream, last) in streams {
@@ -287,10 +289,9 @@ async fn run_live(
         ));
     }
     for job in &config.schedules {
-        let (job, stop, clock, out) = (job.clone(), stop.clone(), clock.clone(), out.clone());
-        let db = db.to_path_buf();
+        let (job, stop, session, out) = (job.clone(), stop.clone(), session.clone(), out.clone());
         tasks.push(tokio::spawn(async move {
-            schedule(job, db, clock, out, stop).await;
+            schedule(job, session, out, stop).await;
             Ended::Shutdown
         }));
     }
@@ -316,13 +317,12 @@ async fn run_live(
 /// the database (a writer waits for the engine's writes), until shutdown.
 async fn schedule(
     job: ScheduleConfig,
-    db: std::path::PathBuf,
-    clock: Arc<WallClock>,
+    session: crate::Session,
     out: Option<mpsc::Sender<Output>>,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
-        let result = run_job(&job, &db, clock.now()).await;
+        let result = run_job(&job, &session).await;
         if let Some(o) = &out {
             let _ = o
                 .send(Output::Job {
@@ -341,12 +341,9 @@ async fn schedule(
     }
 }
 
-async fn run_job(
-    job: &ScheduleConfig,
-    db: &std::path::Path,
-    now: Timestamp,
-) -> Result<String, String> {
-    let mut store = canary_store::open(db).map_err(|e| e.to_string())?;
+async fn run_job(job: &ScheduleConfig, session: &crate::Session) -> Result<String, String> {
+    let now = session.now();
+    let mut store = session.open().map_err(|e| e.to_string())?;
     match job {
         ScheduleConfig::News { timeout_secs, .. } => {
             let client = canary_ingest::news::FeedClient::new(

@@ -160,7 +160,7 @@ pub struct AlertAddArgs {
     #[arg(long, env = "CANARY_TELEGRAM_TOKEN", hide_env_values = true)]
     pub telegram_token: Option<String>,
     /// The Telegram Bot API's address.
-    #[arg(long, default_value = canary_engine::alerting::channels::TELEGRAM_API)]
+    #[arg(long, default_value = canary_delivery::channels::TELEGRAM_API)]
     pub telegram_api: String,
     /// Email notices to this address (repeat for more; needs --smtp and --smtp-from).
     #[arg(long, requires_all = ["smtp", "smtp_from"])]

@@ -136,7 +136,7 @@ pub fn manage(db: &Path, a: &AlertsArgs) -> Result<()> {
                 }
             } else if !x.email.is_empty() {
                 Channel::Email {
-                    smtp: canary_engine::alerting::smtp::Smtp {
+                    smtp: canary_delivery::smtp::Smtp {
                         server: x.smtp.clone().unwrap_or_default(),
                         from: x.smtp_from.clone().unwrap_or_default(),
                         to: x.email.clone(),
@@ -425,17 +425,17 @@ fn send(
     a: &crate::cli::AlertSendArgs,
     now: canary_model::Timestamp,
     only: Option<&str>,
-) -> Result<Vec<canary_engine::alerting::Delivered>> {
+) -> Result<Vec<canary_delivery::Delivered>> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let client = canary_engine::alerting::guard::http_client(a.allow_private)?;
+    let client = canary_delivery::guard::http_client(a.allow_private)?;
     let sent = rt
-        .block_on(canary_engine::alerting::deliver(
+        .block_on(canary_delivery::deliver(
             store,
             &client,
             now,
-            &canary_engine::alerting::Sending {
+            &canary_delivery::Sending {
                 attempts: a.attempts,
                 backoff: std::time::Duration::from_secs_f64(a.backoff),
                 timeout: std::time::Duration::from_secs_f64(a.timeout),
@@ -444,7 +444,7 @@ fn send(
             only,
             None,
         ))
-        .map_err(super::hint)?;
+        .map_err(super::store_hint)?;
     for f in sent.iter().filter(|d| !d.ok) {
         println!(
             "  {} not delivered after {} attempts: {}",

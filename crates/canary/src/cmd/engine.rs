@@ -45,7 +45,9 @@ pub fn run_config(db: &Path, config: &Config, quiet: bool) -> Result<()> {
                 print(&o, quiet);
             }
         });
-        let s = canary_engine::runtime::run(config, db, Some(alerts), Some(otx), stop_rx).await;
+        let session = super::session(db);
+        let s =
+            canary_engine::runtime::run(config, &session, Some(alerts), Some(otx), stop_rx).await;
         let _ = printer.await;
         s
     });

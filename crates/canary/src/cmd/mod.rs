@@ -157,14 +157,18 @@ fn waiting(db: &std::path::Path, after: std::time::Duration) {
 /// Open (creating if needed) the database for a command that writes; its writes wait for
 /// other writers up to `--wait`.
 pub fn open(db: &std::path::Path) -> Result<Box<dyn Stores>> {
-    let wait = canary_store::WriteWait {
+    session(db).open().map_err(store_hint)
+}
+
+/// The session of a command on `db`: the wall clock, writes waiting up to `--wait`.
+pub fn session(db: &std::path::Path) -> canary_engine::Session {
+    canary_engine::Session::new(db).with_write_wait(canary_store::WriteWait {
         limit: WAIT
             .get()
             .copied()
             .unwrap_or(std::time::Duration::from_secs(60)),
         note: Some(waiting),
-    };
-    canary_store::open_with(db, wait).map_err(store_hint)
+    })
 }
 
 /// Open the database for a command that only reads: a missing one is refused.
@@ -315,10 +319,10 @@ fn serve(db: &std::path::Path, a: &crate::cli::ServeArgs) -> Result<()> {
                         }
                     }
                 });
-                let db = db.to_path_buf();
+                let session = session(db);
                 let stop = stop_rx.clone();
                 let task = tokio::spawn(async move {
-                    canary_engine::runtime::run(&c, &db, alerts, Some(otx), stop).await
+                    canary_engine::runtime::run(&c, &session, alerts, Some(otx), stop).await
                 });
                 (Some(btx), Some(task))
             }

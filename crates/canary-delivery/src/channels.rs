@@ -51,7 +51,67 @@ pub enum Channel {
     Log,
 }
 
+/// Why a channel cannot be used: the setting at fault, its value, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub field: &'static str,
+    pub value: String,
+    pub why: String,
+}
+
 impl Channel {
+    /// Whether notices can go here, checked when a rule is added: email addresses that fit a
+    /// header as they are, a recipient, an SMTP relay as `HOST:PORT`, a CA file that exists,
+    /// and a destination the SSRF guard lets through (private ones only with
+    /// `allow_private`, the adding process's setting).
+    ///
+    /// # Errors
+    /// The first setting that cannot be used.
+    pub fn check(&self, allow_private: bool) -> Result<(), Refused> {
+        let refused = |field, value: &str, why: &str| Refused {
+            field,
+            value: value.to_string(),
+            why: why.to_string(),
+        };
+        if let Channel::Email { smtp } = self {
+            if let Some(a) = smtp
+                .to
+                .iter()
+                .chain([&smtp.from])
+                .find(|a| !crate::plain_address(a))
+            {
+                return Err(refused(
+                    "email",
+                    a,
+                    "not a plain address like name@example.org",
+                ));
+            }
+            if smtp.to.is_empty() {
+                return Err(refused("email", "", "no recipient"));
+            }
+            if !smtp.server.contains(':') {
+                return Err(refused(
+                    "smtp",
+                    &smtp.server,
+                    "write HOST:PORT (587 for submission)",
+                ));
+            }
+            if let Some(ca) = smtp.ca.as_ref().filter(|ca| !ca.is_file()) {
+                return Err(refused(
+                    "smtp-ca",
+                    &ca.display().to_string(),
+                    "no such file",
+                ));
+            }
+        }
+        if let Some(url) = self.address()
+            && let Err(why) = crate::guard::check_destination(&url, allow_private)
+        {
+            return Err(refused("channel", &url, &why));
+        }
+        Ok(())
+    }
+
     /// The address the channel connects to (an SMTP relay as `smtp://HOST:PORT`).
     #[must_use]
     pub fn address(&self) -> Option<String> {
