@@ -317,3 +317,139 @@ async fn without_asof_a_report_is_as_of_the_servers_clock() {
     let bars = get(&app, "/api/v1/candles?tf=4h&last=1").await.json();
     assert_eq!(bars["candles"][0]["open_time"], "2026-02-06T00:00:00Z");
 }
+
+/// Two analyses of the crash stored as `canary analyze` stores them (the morning's and, a day
+/// later, the next), as the store's analysis routes read them.
+fn with_analyses(dir: &Path) -> (axum::Router, String, String) {
+    use canary_engine::analysis::{AnalyzeParams, Topic, analyze, render, store};
+    let db = dir.join("r.db");
+    let mut s = crash_store(&db, Timestamp::parse("2026-02-07T05:00:00Z").unwrap());
+    let profiles = canary_engine::facts::Profiles::built_in().unwrap();
+    let p = AnalyzeParams {
+        symbol: canary_model::Symbol::new("BTCUSDT").unwrap(),
+        asset: "BTC".into(),
+        topic: Topic::Market,
+        method: canary_analytics::score::Methodology::built_in(),
+        templates: render::Templates::default(),
+    };
+    let mut ids = Vec::new();
+    for at in [ASOF, "2026-02-06T21:00:00Z"] {
+        let t = Timestamp::parse(at).unwrap();
+        let ctx = canary_engine::Context::new(&*s, t)
+            .unwrap()
+            .with_profiles(&profiles);
+        let r = analyze(
+            &ctx,
+            &p,
+            &canary_news::tags::Dictionary::built_in(),
+            canary_news::sentiment::Lexicon::built_in(),
+            None,
+        )
+        .unwrap();
+        ids.push(r.body.id.clone());
+        store(&mut *s, &r, &p.templates, t).unwrap();
+    }
+    let state = AppState::new(ServerConfig::new(db)).unwrap();
+    (router(state), ids[0].clone(), ids[1].clone())
+}
+
+#[tokio::test]
+async fn stored_analyses_answer_by_id_and_prefix_with_history_and_related() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, morning, evening) = with_analyses(dir.path());
+    let list = get(&app, "/api/v1/analyses").await;
+    assert_eq!(
+        (list.status, list.ctype.as_str()),
+        (StatusCode::OK, "application/json")
+    );
+    let listed: Vec<String> = list.json()["analyses"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|x| x["id"].as_str().unwrap().to_string())
+                .collect()
+        })
+        .unwrap_or_else(|| {
+            list.json()
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x["id"].as_str().unwrap().to_string())
+                .collect()
+        });
+    assert!(
+        listed.contains(&morning) && listed.contains(&evening),
+        "{listed:?}"
+    );
+    for id in [morning.clone(), morning[..8].to_string()] {
+        let a = get(&app, &format!("/api/v1/analyses/{id}")).await;
+        assert_eq!(
+            (a.status, a.ctype.as_str()),
+            (StatusCode::OK, "application/json"),
+            "{}",
+            a.body
+        );
+        assert_eq!(a.json()["id"], morning.as_str());
+        assert_eq!(a.json()["as_of"], ASOF);
+    }
+    let history = get(&app, &format!("/api/v1/analyses/{morning}/history")).await;
+    assert_eq!(history.status, StatusCode::OK, "{}", history.body);
+    assert!(history.body.contains(&morning), "{}", history.body);
+    // The evening's analysis lists the morning's (an earlier one sharing its tags).
+    let related = get(&app, &format!("/api/v1/analyses/{evening}/related")).await;
+    assert_eq!(related.status, StatusCode::OK, "{}", related.body);
+    assert!(related.body.contains(&morning), "{}", related.body);
+    let none = get(&app, &format!("/api/v1/analyses/{morning}/related")).await;
+    assert!(
+        !none.body.contains(&evening),
+        "a later analysis is never related: {}",
+        none.body
+    );
+    for route in ["", "/history", "/related"] {
+        let missing = get(&app, &format!("/api/v1/analyses/0000000{route}")).await;
+        assert!(missing.problem(404).contains("no analysis"), "{route}");
+    }
+}
+
+#[tokio::test]
+async fn the_stream_sends_the_kinds_asked_for_and_says_when_no_engine_runs() {
+    use futures_util::StreamExt;
+    let dir = tempfile::tempdir().unwrap();
+    let idle = app(dir.path());
+    let none = get(&idle, "/api/v1/stream").await;
+    assert!(none.problem(404).contains("no engine runs"));
+    // A WebSocket request that is not an upgrade is told so, as problem+json.
+    let plain = get(&idle, "/api/v1/ws").await;
+    assert!(plain.problem(400).contains("upgrade"));
+    let db = dir.path().join("s.db");
+    crash_store(&db, Timestamp::parse(ASOF).unwrap());
+    let mut state = AppState::new(ServerConfig::new(db)).unwrap();
+    let (tx, _) = tokio::sync::broadcast::channel::<std::sync::Arc<str>>(16);
+    state.live = Some(tx.clone());
+    let app = router(state);
+    let mut req = Request::get("/api/v1/stream?kinds=bar")
+        .body(Body::empty())
+        .unwrap();
+    req.extensions_mut()
+        .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40_000))));
+    let r = tower::ServiceExt::oneshot(app, req).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "text/event-stream");
+    let mut body = r.into_body().into_data_stream();
+    tx.send(r#"{"kind":"score","risk":50}"#.into()).unwrap();
+    tx.send(r#"{"kind":"bar","close":64168}"#.into()).unwrap();
+    let first = tokio::time::timeout(std::time::Duration::from_secs(5), body.next())
+        .await
+        .expect("an event within 5 s")
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8_lossy(&first);
+    assert!(
+        text.contains("event: bar") && text.contains("64168"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("score"),
+        "a kind not asked for is not sent: {text}"
+    );
+}
