@@ -48,6 +48,8 @@ mod reports;
 mod resample;
 pub mod runtime;
 mod session;
+#[cfg(test)]
+mod test_data;
 pub mod tokens;
 pub mod tuning;
 

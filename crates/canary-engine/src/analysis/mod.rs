@@ -3,25 +3,38 @@
 //! figures. It computes nothing of its own: every number in its text is a claim of those
 //! reports, written through [`text::Writer`] and checked by [`text::check_grounding`]; the
 //! phrasing is chosen from the claims by fixed rules, so the same inputs give the same text.
+//!
+//! [`analyze`] reads the reports (`inputs.rs`) and writes the page in order, one step per
+//! part: the headline, scores line and summary (`lead.rs`), "What happened" (`happened.rs`),
+//! "Context" (`background.rs`), "Analysis", the score in words (`drivers.rs`), "Watch"
+//! (`watch.rs`), "Risks", "Opportunities" and the Take (`outlook.rs`), and the sources, tags
+//! and related news and analyses (`sources.rs`).
 
+mod background;
+mod drivers;
+#[cfg(test)]
+mod fixture;
+mod happened;
+mod inputs;
+mod lead;
+mod outlook;
 pub mod phrases;
 pub mod render;
+mod sources;
 pub mod text;
+mod watch;
 
 use std::collections::BTreeSet;
 
 use canary_analytics::score::Methodology;
 use canary_model::news::Label;
-use canary_model::{Claim, ClaimId, ClaimSet, Method, Symbol, Timeframe, Timestamp};
+use canary_model::{Claim, ClaimId, ClaimSet, Method, Symbol, Timestamp};
 use canary_news::sentiment::Lexicon;
 use canary_news::tags::Dictionary;
 use serde::Serialize;
 
-use crate::reports::companies::{CompaniesBody, MinersParams};
-use crate::{
-    Context, Draft, EngineError, NewsParams, Price, Report, ScoreBody, ScoreParams, StatsParams,
-    StoriesParams, Warning, WatchBody, WatchParams,
-};
+use crate::{Context, Draft, EngineError, Report, StatsBody};
+use inputs::Inputs;
 use text::{Grounded, Writer};
 
 /// The analysis composer's version: bump when its rules change.
@@ -136,30 +149,26 @@ pub struct Analysis {
     pub terms: Vec<String>,
 }
 
-fn stat<'a>(
-    r: &'a Report<crate::StatsBody>,
-    key: &str,
-) -> Option<&'a canary_analytics::stats::Stat> {
-    r.body.stats.iter().find(|s| s.key == key)
+/// A stat of the stats report, by key.
+fn stat<'a>(stats: &'a StatsBody, key: &str) -> Option<&'a canary_analytics::stats::Stat> {
+    stats.stats.iter().find(|s| s.key == key)
 }
 
-fn word_for_move(pct: f64) -> &'static str {
-    match pct {
-        p if p <= -10.0 => "plunges",
-        p if p <= -4.0 => "slides",
-        p if p < -1.0 => "slips",
-        p if p < 1.0 => "holds steady",
-        p if p < 4.0 => "edges up",
-        p if p < 10.0 => "climbs",
-        _ => "surges",
-    }
+/// A written value as a sentence macro's argument.
+fn v(s: &str) -> minijinja::Value {
+    minijinja::Value::from(s)
 }
 
-/// Compose the analysis as of the context's time.
+/// Written values as one list argument.
+fn list(l: Vec<String>) -> minijinja::Value {
+    minijinja::Value::from(l)
+}
+
+/// Compose the analysis as of the context's time: the reports read, then each section
+/// written in page order (the order the numbers are recorded in).
 ///
 /// # Errors
 /// No bars of the symbol; a database error; a report that cannot be made.
-#[allow(clippy::too_many_lines)] // one story, told in order
 pub fn analyze(
     ctx: &Context<'_>,
     p: &AnalyzeParams,
@@ -169,620 +178,50 @@ pub fn analyze(
 ) -> Result<Report<Analysis>, EngineError> {
     let asof = ctx.asof();
     let mut draft = Draft::new(asof);
-    // The 4h bars give the last price and the 24 h change; daily bars do when there are none.
-    let intraday = if ctx.bars(&p.symbol, Timeframe::H4).is_ok() {
-        Timeframe::H4
-    } else {
-        Timeframe::D1
-    };
-    let stats = crate::stats(
-        ctx,
-        &StatsParams {
-            symbol: p.symbol.clone(),
-            intraday,
-        },
-    )?;
-    let score = crate::score(
-        ctx,
-        &ScoreParams {
-            symbol: p.symbol.clone(),
-            method: p.method.clone(),
-            asset: p.asset.clone(),
-            horizon_days: ScoreParams::HORIZON_DAYS,
-            drawdown: ScoreParams::DRAWDOWN,
-        },
-        dict,
-        lex,
-    )?;
-    let watch = crate::watch(ctx, &WatchParams::new(p.symbol.clone()))?;
-    let topic_tag = match p.topic {
-        Topic::Miners => Some("bitcoin-miners".to_string()),
-        Topic::Market => None,
-    };
-    let news = crate::news(
-        ctx,
-        dict,
-        lex,
-        &NewsParams {
-            lookback_ms: 2 * 86_400_000,
-            asset: Some(p.asset.clone()),
-            topic: topic_tag.clone(),
-            min_relevance: 0.5,
-            limit: 5,
-            ..NewsParams::default()
-        },
-    )?;
-    let stories = crate::stories(
-        ctx,
-        dict,
-        lex,
-        &StoriesParams {
-            lookback_ms: 2 * 86_400_000,
-            asset: Some(p.asset.clone()),
-            topic: topic_tag,
-            min_relevance: 0.5,
-            limit: 3,
-            ..StoriesParams::default()
-        },
-    )?;
-    let miners = if p.topic == Topic::Miners {
-        let price = stat(&stats, "last_price").map(|s| s.value);
-        Some(crate::miners(
-            ctx,
-            &MinersParams {
-                price: price.map_or(Price::Stored, Price::Given),
-                symbol: p.symbol.clone(),
-                scenarios: Vec::new(),
-            },
-        )?)
-    } else {
-        None
-    };
+    let inputs = Inputs::gather(ctx, p, dict, lex)?;
     // Every report's claims and warnings come with the analysis.
-    let mut warnings: Vec<Warning> = Vec::new();
-    let mut simulated = false;
-    macro_rules! take {
-        ($r:expr) => {{
-            draft.claims.extend($r.claims.clone());
-            warnings.extend($r.warnings.iter().cloned());
-            simulated |= $r.simulated;
-        }};
-    }
-    take!(stats);
-    take!(score);
-    take!(watch);
-    take!(news);
-    take!(stories);
-    if let Some(m) = &miners {
-        take!(m);
-    }
+    let (warnings, simulated) = inputs.carry(&mut draft);
     let mut w = Writer::default();
     let name = if p.asset == "BTC" {
         "Bitcoin".to_string()
     } else {
         p.asset.clone()
     };
-
-    // The move.
-    let price = stat(&stats, "last_price");
-    let ch24 = stat(&stats, "change_24h");
-    let sigma = stat(&stats, "daily_move_sigma_90");
-    let erased = stat(&stats, "market_value_change_24h");
-    let rsi_d = stat(&stats, "rsi14_daily");
-    let dd90 = stat(&stats, "drawdown_90d");
-    let dd_ath = stat(&stats, "drawdown_ath");
-    let rvp = stat(&stats, "rv30_percentile_2y");
-
-    let s: &ScoreBody = &score.body;
-    let wb: &WatchBody = &watch.body;
-
+    let (stats, s, wb) = (&inputs.stats.body, &inputs.score.body, &inputs.watch.body);
+    let (news, stories) = (&inputs.news.body, &inputs.stories.body);
+    let miners = inputs.miners.as_ref().map(|m| &m.body);
     let ph = phrases::Phrases::new(&p.templates.phrases)?;
-    let v = |s: &str| minijinja::Value::from(s);
-    let list = |l: Vec<String>| minijinja::Value::from(l);
-    let headline = match (price, ch24) {
-        (Some(px), Some(ch)) => {
-            let verb = word_for_move(ch.value);
-            let (pxs, chs) = (
-                w.usd(px.value, &px.claim),
-                w.pct(ch.value.abs(), &ch.claim, false),
-            );
-            let topic = match p.topic {
-                Topic::Miners => "miners",
-                Topic::Market => "market",
-            };
-            ph.say("headline", &[v(topic), v(&name), v(verb), v(&chs), v(&pxs)])?
-        }
-        _ => ph.say("headline_plain", &[v(&name), v(&asof.to_string()[..10])])?,
-    };
 
-    let scores_line = match (s.risk, &s.risk_claim, s.pulse, &s.pulse_claim) {
-        (Some(r), Some(rc), Some(pu), Some(pc)) => {
-            let label = s.label.map_or("neutral", Label::as_str);
-            let threat = match (s.threat, &s.threat_claim) {
-                (Some(t), Some(tc)) => w.num(f64::from(t), 0, tc),
-                _ => String::new(),
-            };
-            let (pulse, risk) = (w.num(pu, 0, pc), w.num(r, 0, rc));
-            ph.say(
-                "scores_line",
-                &[
-                    v(&capitalise(label)),
-                    v(&pulse),
-                    v(&risk),
-                    v(&s.band.clone().unwrap_or_default()),
-                    v(&threat),
-                ],
-            )?
-        }
-        _ => "Scores: not enough data".into(),
-    };
-    let summary = {
-        let label = s.label.map_or("neutral", Label::as_str);
-        let risk = match (s.risk, &s.risk_claim) {
-            (Some(r), Some(rc)) => w.num(r, 0, rc),
-            _ => String::new(),
-        };
-        let prob = s
-            .probability
-            .as_ref()
-            .map_or_else(String::new, |pr| w.share(pr.value, &pr.claim));
-        ph.say(
-            "summary",
-            &[
-                v(&name),
-                v(label),
-                v(&risk),
-                v(&s.band.clone().unwrap_or_default()),
-                v(&prob),
-            ],
-        )?
-    };
-
-    // What happened.
-    let mut happened = Vec::new();
-    if let (Some(px), Some(ch)) = (price, ch24) {
-        let (pxs, chs) = (w.usd(px.value, &px.claim), w.pct(ch.value, &ch.claim, true));
-        let sg = sigma.map_or_else(String::new, |sg| w.sigma(sg.value, &sg.claim));
-        let er = erased
-            .filter(|e| e.value < 0.0)
-            .map_or_else(String::new, |e| w.usd_big(-e.value, &e.claim));
-        happened.push(ph.say("moved", &[v(&name), v(&pxs), v(&chs), v(&sg), v(&er)])?);
-    }
-    let mut sources = Vec::new();
-    let mut tags: BTreeSet<String> = BTreeSet::from([p.asset.clone(), p.topic.slug().to_string()]);
-    if !stories.body.stories.is_empty() {
-        let mut parts = Vec::new();
-        for st in &stories.body.stories {
-            let first = &st.members[0];
-            let date = w.date(
-                first.item.published_at.unwrap_or(first.item.available_at),
-                &first.item_claim,
-            );
-            parts.push(ph.say(
-                "story",
-                &[
-                    v(&st.story.title),
-                    v(&st.story.outlets.join(", ")),
-                    v(&date),
-                ],
-            )?);
-            for t in &st.tags {
-                if t.kind == canary_model::news::TagKind::Topic {
-                    tags.insert(t.name.clone());
-                }
-            }
-        }
-        happened.push(ph.say("in_the_news", &[list(parts)])?);
-    }
-    for r in &news.body.items {
-        sources.push(SourceRef {
-            outlet: r.item.outlet.clone(),
-            date: w.date(
-                r.item.published_at.unwrap_or(r.item.available_at),
-                &r.item_claim,
-            ),
-            title: r.item.title.clone(),
-            url: r.item.url.clone(),
-            claim: r.item_claim.clone(),
-        });
-        for t in &r.tags {
-            if t.kind != canary_model::news::TagKind::Exchange {
-                tags.insert(t.name.clone());
-            }
-        }
-    }
-
-    // Context.
-    let mut context = Vec::new();
-    {
-        let mut t = Vec::new();
-        if let Some(d) = dd90 {
-            let high = w.pct(-d.value, &d.claim, false);
-            let ath = dd_ath.map_or_else(String::new, |a| w.pct(-a.value, &a.claim, false));
-            t.push(ph.say("drawdown", &[v(&high), v(&ath)])?);
-        }
-        if let Some(x) = rvp {
-            let regime = if x.value >= 80.0 {
-                "high"
-            } else if x.value >= 40.0 {
-                "middling"
-            } else {
-                "low"
-            };
-            let o = w.ordinal(x.value, &x.claim);
-            t.push(ph.say("volatility", &[v(regime), v(&o)])?);
-        }
-        if !t.is_empty() {
-            context.push(t.join(" "));
-        }
-    }
-    if let Some(m) = &miners {
-        context.extend(miners_context(&m.body, &mut w, &ph)?);
-    }
-    // Old inputs (a latest value, too old) and absent ones (none at all) are named apart.
-    let named = |pick: &dyn Fn(&Warning) -> bool| -> Vec<String> {
-        let set: BTreeSet<&str> = warnings
-            .iter()
-            .filter(|x| pick(x))
-            .map(|x| x.series.as_str())
-            .collect();
-        set.into_iter().map(str::to_string).collect()
-    };
-    let stale = named(&|x| x.kind == crate::WarningKind::Stale && x.last_time.is_some());
-    if !stale.is_empty() {
-        context.push(ph.say("stale", &[list(stale)])?);
-    }
-    let absent = named(&|x| {
-        x.kind == crate::WarningKind::Assumed
-            || (x.kind == crate::WarningKind::Stale && x.last_time.is_none())
-    });
-    if !absent.is_empty() {
-        context.push(ph.say("absent", &[list(absent)])?);
-    }
-
-    // Analysis: the waterfall in words.
-    let mut analysis = Vec::new();
-    for (kind, name_k) in [
-        (canary_analytics::score::ScoreKind::Risk, "Risk"),
-        (canary_analytics::score::ScoreKind::Pulse, "Pulse"),
-    ] {
-        let mut rows: Vec<&crate::ComponentRow> = s
-            .components
-            .iter()
-            .filter(|c| c.score == kind && c.pull.is_some())
-            .collect();
-        rows.sort_by(|a, b| {
-            b.pull
-                .unwrap_or(0.0)
-                .abs()
-                .total_cmp(&a.pull.unwrap_or(0.0).abs())
-                .then(a.key.cmp(&b.key))
-        });
-        let mut parts = Vec::new();
-        for c in rows.iter().take(3) {
-            let (Some(vc), Some(x)) = (c.value_claim.as_ref(), c.value) else {
-                continue;
-            };
-            let x = 100.0 * x;
-            let percentile = p.method.components.iter().any(|m| {
-                m.key == c.key
-                    && m.score == c.score
-                    && m.normalise == canary_analytics::score::Normalise::Percentile
-            });
-            parts.push(if percentile {
-                let o = w.ordinal(x, vc);
-                ph.say("driver_percentile", &[v(&c.label), v(&o)])?
-            } else {
-                let n = w.num(x, 0, vc);
-                ph.say("driver_score", &[v(&c.label), v(&n)])?
-            });
-        }
-        if !parts.is_empty() {
-            analysis.push(ph.say("drivers", &[v(name_k), list(parts)])?);
-        }
-    }
-    let missing: Vec<String> = s
-        .components
-        .iter()
-        .filter(|c| c.missing.is_some() && c.score == canary_analytics::score::ScoreKind::Risk)
-        .map(|c| c.label.clone())
-        .collect();
-    if !missing.is_empty() {
-        analysis.push(ph.say("left_out", &[list(missing)])?);
-    }
-
-    // The Watch.
-    let mut watch_rows = Vec::new();
-    let mut watch_text = Vec::new();
-    let lvl = |w: &mut Writer, l: &crate::WatchLevelRow| {
-        (
-            w.usd(l.price, &l.claim),
-            format!(
-                "{}–{}",
-                w.usd(l.zone.0, &l.claim),
-                w.usd(l.zone.1, &l.claim)
-            ),
-            w.pct(l.distance_pct, &l.claim, true),
-        )
-    };
-    if let Some(sup) = &wb.support {
-        let (lv, zone, dist) = lvl(&mut w, sup);
-        let line = w.usd(sup.broken_if.line, &sup.broken_if.claim);
-        let trig = ph.say(
-            "support_trigger",
-            &[v(&sup.broken_if.timeframe.to_string()), v(&line)],
-        )?;
-        watch_text.push(ph.say("watch_support", &[v(&zone), v(&dist), v(&trig)])?);
-        watch_rows.push(WatchRow {
-            what: "Support",
-            level: lv,
-            zone,
-            distance: dist,
-            trigger: trig,
-        });
-    }
-    if let Some(t) = &wb.trapdoor {
-        let (lv, zone, dist) = lvl(&mut w, &t.level);
-        let share = if t.gap_volume_share < 0.05 {
-            String::new()
-        } else {
-            w.share(t.gap_volume_share, &t.trapdoor_claim)
-        };
-        let trig = ph.say("trapdoor_gap", &[v(&share)])?;
-        watch_text.push(ph.say("watch_trapdoor", &[v(&zone), v(&dist), v(&trig)])?);
-        watch_rows.push(WatchRow {
-            what: "Trapdoor",
-            level: lv,
-            zone,
-            distance: dist,
-            trigger: trig,
-        });
-    }
-    if let Some(r) = &wb.resistance {
-        let (lv, zone, dist) = lvl(&mut w, r);
-        let line = w.usd(r.broken_if.line, &r.broken_if.claim);
-        let trig = ph.say(
-            "resistance_trigger",
-            &[v(&r.broken_if.timeframe.to_string()), v(&line)],
-        )?;
-        watch_text.push(ph.say("watch_resistance", &[v(&zone), v(&dist), v(&trig)])?);
-        watch_rows.push(WatchRow {
-            what: "Resistance",
-            level: lv,
-            zone,
-            distance: dist,
-            trigger: trig,
-        });
-    }
-    if let Some(m) = &wb.momentum {
-        let rsi = w.num(m.momentum.rsi, 1, &m.claim);
-        watch_text.push(ph.say(
-            "momentum",
-            &[
-                v(&m.momentum.timeframe.to_string()),
-                v(&rsi),
-                v(m.momentum.state),
-                v(m.momentum.divergence.unwrap_or("")),
-            ],
-        )?);
-    }
-    if let Some(rd) = rsi_d {
-        let rsi = w.num(rd.value, 1, &rd.claim);
-        watch_text.push(ph.say("daily_rsi", &[v(&rsi)])?);
-    }
-
-    // Risks, opportunities and the Take.
-    let mut risks = Vec::new();
-    let mut opportunities = Vec::new();
-    if let Some(sup) = &wb.support {
-        let tf = sup.broken_if.timeframe.to_string();
-        let line = w.usd(sup.broken_if.line, &sup.broken_if.claim);
-        risks.push(match &wb.trapdoor {
-            Some(t) => {
-                let td = w.usd(t.level.price, &t.level.claim);
-                ph.say("risk_trapdoor", &[v(&tf), v(&line), v(&td)])?
-            }
-            None => ph.say("risk_support", &[v(&tf), v(&line)])?,
-        });
-    }
-    if let Some(m) = &miners {
-        let mut under = Vec::new();
-        for c in &m.body.companies {
-            let Some(f) = c.figures.iter().find(|f| f.key == "margin") else {
-                continue;
-            };
-            if let (Some(x), Some(id)) = (f.figure.value().filter(|x| *x < 0.0), f.claim.as_ref()) {
-                under.push(format!("{} ({})", c.ticker, w.pct(x, id, true)));
-            }
-        }
-        if !under.is_empty() {
-            risks.push(ph.say("risk_miners", &[list(under)])?);
-        }
-    }
-    if let Some(m) = &wb.momentum
-        && m.momentum.state == "oversold"
-    {
-        let rsi = w.num(m.momentum.rsi, 1, &m.claim);
-        opportunities.push(ph.say(
-            "opportunity_oversold",
-            &[v(&m.momentum.timeframe.to_string()), v(&rsi)],
-        )?);
-    }
-    if let Some(r) = &wb.resistance {
-        let line = w.usd(r.broken_if.line, &r.broken_if.claim);
-        opportunities.push(ph.say(
-            "opportunity_reclaim",
-            &[v(&r.broken_if.timeframe.to_string()), v(&line)],
-        )?);
-    }
-    let take = match (s.label, &wb.support, &wb.resistance) {
-        (Some(Label::Bearish), _, Some(r)) => {
-            stance(&ph, &mut w, "take_bearish", &name, r, r.zone.0)?
-        }
-        (Some(Label::Bullish), Some(sup), _) => {
-            stance(&ph, &mut w, "take_bullish", &name, sup, sup.zone.1)?
-        }
-        (_, Some(sup), Some(r)) => {
-            let (low, high) = (w.usd(sup.zone.1, &sup.claim), w.usd(r.zone.0, &r.claim));
-            let (below, above) = (
-                w.usd(sup.broken_if.line, &sup.broken_if.claim),
-                w.usd(r.broken_if.line, &r.broken_if.claim),
-            );
-            ph.say(
-                "take_neutral",
-                &[
-                    v(&low),
-                    v(&high),
-                    v(&sup.broken_if.timeframe.to_string()),
-                    v(&below),
-                    v(&above),
-                ],
-            )?
-        }
-        _ => ph.say("take_none", &[])?,
-    };
-
+    let headline = lead::headline(stats, p.topic, &name, asof, &mut w, &ph)?;
+    let scores_line = lead::scores_line(s, &mut w, &ph)?;
+    let summary = lead::summary(s, &name, &mut w, &ph)?;
+    let happened = happened::what_happened(stats, stories, &name, &mut w, &ph)?;
+    let sources = sources::sources(news, &mut w);
+    let context = background::context(stats, miners, &warnings, &mut w, &ph)?;
+    let analysis = drivers::score_in_words(s, &p.method, &mut w, &ph)?;
+    let watch = watch::watch_section(wb, stats, &mut w, &ph)?;
+    let risks = outlook::risks(wb, miners, &mut w, &ph)?;
+    let opportunities = outlook::opportunities(wb, &mut w, &ph)?;
+    let take = outlook::take(s.label, wb, &name, &mut w, &ph)?;
     let sections = vec![
-        Section {
-            key: "what_happened",
-            title: "What happened",
-            paragraphs: happened,
-        },
-        Section {
-            key: "context",
-            title: "Context",
-            paragraphs: context,
-        },
-        Section {
-            key: "analysis",
-            title: "Analysis",
-            paragraphs: analysis,
-        },
-        Section {
-            key: "watch",
-            title: "Watch",
-            paragraphs: watch_text,
-        },
-        Section {
-            key: "risks",
-            title: "Risks",
-            paragraphs: risks,
-        },
-        Section {
-            key: "opportunities",
-            title: "Opportunities",
-            paragraphs: opportunities,
-        },
+        section("what_happened", "What happened", happened),
+        section("context", "Context", context),
+        section("analysis", "Analysis", analysis),
+        section("watch", "Watch", watch.paragraphs),
+        section("risks", "Risks", risks),
+        section("opportunities", "Opportunities", opportunities),
     ];
-    let words: usize = sections
-        .iter()
-        .flat_map(|s| &s.paragraphs)
-        .map(|p| p.split_whitespace().count())
-        .sum::<usize>()
-        + take.split_whitespace().count();
-    #[allow(clippy::cast_precision_loss)]
-    let minutes = (words as f64 / 200.0).ceil().max(1.0);
-    let read_claim = draft.add(Claim::derived(
-        "read time",
-        minutes,
-        "min",
-        asof,
-        ANALYSIS
-            .of(&[])
-            .param("words", words)
-            .param("words_per_minute", 200),
-    ));
-    let mins = w.num(minutes, 0, &read_claim);
-    let read_time = ph.say("read_time", &[v(&mins)])?;
-    let tag_list: Vec<String> = tags.into_iter().collect();
+    let read_time = read_time(&sections, &take, &mut draft, &mut w, &ph)?;
+    let tag_list: Vec<String> = sources::tags(p, stories, news).into_iter().collect();
     // Related news: items like the lead story's first item, not cited, known at T.
     let mut related_news = Vec::new();
-    if let (Some(ix), Some(lead)) = (index, stories.body.stories.first()) {
-        let cited: BTreeSet<&str> = sources
-            .iter()
-            .map(|s| s.title.as_str())
-            .chain(
-                stories
-                    .body
-                    .stories
-                    .iter()
-                    .flat_map(|st| st.members.iter().map(|m| m.item.title.as_str())),
-            )
-            .collect();
-        let r = crate::news_search(
-            ctx,
-            ix,
-            dict,
-            lex,
-            &crate::SearchParams {
-                related: Some(lead.members[0].item.id.clone()),
-                lookback_ms: Some(7 * 86_400_000),
-                limit: 10,
-                ..crate::SearchParams::default()
-            },
-        )?;
-        draft.claims.extend(r.claims.clone());
-        let topic = match p.topic {
-            Topic::Miners => Some("bitcoin-miners"),
-            Topic::Market => None,
-        };
-        // Related news must bear on the asset and topic as much as the sources do.
-        let relevant = |x: &&crate::NewsRow| {
-            canary_news::tags::relevance(dict, &x.tags, &p.asset, topic).score >= 0.5
-        };
-        for row in r
-            .body
-            .items
-            .iter()
-            .filter(|x| !cited.contains(x.item.title.as_str()))
-            .filter(relevant)
-            .take(RELATED)
-        {
-            related_news.push(SourceRef {
-                outlet: row.item.outlet.clone(),
-                date: w.date(
-                    row.item.published_at.unwrap_or(row.item.available_at),
-                    &row.item_claim,
-                ),
-                title: row.item.title.clone(),
-                url: row.item.url.clone(),
-                claim: row.item_claim.clone(),
-            });
-        }
+    if let (Some(ix), Some(lead)) = (index, stories.stories.first()) {
+        let cited = sources::cited(&sources, stories);
+        let found = sources::like_the_lead(ctx, ix, dict, lex, lead)?;
+        draft.claims.extend(found.claims.clone());
+        related_news = sources::related_news(&found.body, &cited, dict, p, &mut w);
     }
-    // Related: earlier analyses (time before this one) by tags shared, then recency.
-    let mut related: Vec<(usize, Timestamp, RelatedRef)> = ctx
-        .analyses_before(None)?
-        .into_iter()
-        .filter_map(|x| {
-            let shared: Vec<String> = x
-                .tags
-                .iter()
-                .filter(|t| tag_list.contains(t))
-                .cloned()
-                .collect();
-            (!shared.is_empty()).then(|| {
-                (
-                    shared.len(),
-                    x.as_of,
-                    RelatedRef {
-                        id: x.id.clone(),
-                        headline: x.headline.clone(),
-                        date: x.as_of.to_string()[..10].to_string(),
-                        shared_tags: shared,
-                    },
-                )
-            })
-        })
-        .collect();
-    related.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.id.cmp(&b.2.id)));
-    let mut seen_subjects = BTreeSet::new();
-    let related: Vec<RelatedRef> = related
-        .into_iter()
-        .map(|r| r.2)
-        .filter(|r| seen_subjects.insert(r.headline.clone()))
-        .take(RELATED)
-        .collect();
+    let related = sources::related_analyses(ctx, &tag_list)?;
     let mut a = Analysis {
         id: String::new(),
         version: format!("{} v{}", ANALYSIS.id, ANALYSIS.version),
@@ -800,7 +239,7 @@ pub fn analyze(
         probability: s.probability.as_ref().map(|p| p.value),
         scores_line,
         sections,
-        watch: watch_rows,
+        watch: watch.rows,
         take,
         sources,
         tags: tag_list,
@@ -821,76 +260,43 @@ pub fn analyze(
     draft.finish(a)
 }
 
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    c.next().map_or_else(String::new, |f| {
-        f.to_uppercase().collect::<String>() + c.as_str()
-    })
+fn section(key: &'static str, title: &'static str, paragraphs: Vec<String>) -> Section {
+    Section {
+        key,
+        title,
+        paragraphs,
+    }
 }
 
-/// A one-sided Take: a stance while price stays on the level's side, wrong on its trigger.
-fn stance(
-    ph: &phrases::Phrases,
+/// The read time: the words of the sections and the Take at 200 a minute, at least one
+/// minute, as a claim of its own.
+fn read_time(
+    sections: &[Section],
+    take: &str,
+    draft: &mut Draft,
     w: &mut Writer,
-    macro_name: &str,
-    name: &str,
-    l: &crate::WatchLevelRow,
-    edge: f64,
+    ph: &phrases::Phrases,
 ) -> Result<String, EngineError> {
-    let (level, line) = (
-        w.usd(edge, &l.claim),
-        w.usd(l.broken_if.line, &l.broken_if.claim),
-    );
-    let v = |s: &str| minijinja::Value::from(s);
-    Ok(ph.say(
-        macro_name,
-        &[
-            v(name),
-            v(&level),
-            v(&l.broken_if.timeframe.to_string()),
-            v(&line),
-        ],
-    )?)
-}
-
-/// The miners' stress in sentences: cash break-evens and margins, coverage prices.
-fn miners_context(
-    m: &CompaniesBody,
-    w: &mut Writer,
-    ph: &phrases::Phrases,
-) -> Result<Vec<String>, EngineError> {
-    let mut out = Vec::new();
-    let fig = |c: &crate::CompanyBody, key: &str| {
-        c.figures.iter().find(|f| f.key == key).and_then(|f| {
-            Some((
-                f.figure.value().filter(|v| v.is_finite())?,
-                f.claim.clone()?,
-            ))
-        })
-    };
-    let mut be = Vec::new();
-    for c in &m.companies {
-        if let Some((v, id)) = fig(c, "cash_break_even") {
-            be.push(format!("{} {}", c.ticker, w.usd(v, &id)));
-        }
-    }
-    if !be.is_empty() {
-        let price = w.usd(m.price, &m.price_claim);
-        out.push(ph.say(
-            "break_evens",
-            &[minijinja::Value::from(be), minijinja::Value::from(price)],
-        )?);
-    }
-    let mut cov = Vec::new();
-    for c in &m.companies {
-        if let Some((v, id)) = fig(c, "coverage_price_net") {
-            cov.push(format!("{} {}", c.ticker, w.usd(v, &id)));
-        }
-    }
-    if !cov.is_empty() {
-        out.push(ph.say("coverage", &[minijinja::Value::from(cov)])?);
-    }
-    Ok(out)
+    let words: usize = sections
+        .iter()
+        .flat_map(|s| &s.paragraphs)
+        .map(|p| p.split_whitespace().count())
+        .sum::<usize>()
+        + take.split_whitespace().count();
+    #[allow(clippy::cast_precision_loss)]
+    let minutes = (words as f64 / 200.0).ceil().max(1.0);
+    let read_claim = draft.add(Claim::derived(
+        "read time",
+        minutes,
+        "min",
+        draft.as_of,
+        ANALYSIS
+            .of(&[])
+            .param("words", words)
+            .param("words_per_minute", 200),
+    ));
+    let mins = w.num(minutes, 0, &read_claim);
+    Ok(ph.say("read_time", &[v(&mins)])?)
 }
 
 /// `a` and 16 hex digits: FNV-1a of the Markdown and the claim ids.
@@ -955,4 +361,74 @@ pub fn store(
         },
         now,
     )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixture::{Crash, phrases};
+    use super::*;
+
+    fn words(n: usize) -> String {
+        vec!["word"; n].join(" ")
+    }
+
+    /// 200 words a minute over the sections and the Take, rounded up, at least a minute;
+    /// the minutes a claim of their own, recorded by the writer.
+    #[test]
+    fn read_time_counts_the_sections_and_the_take() {
+        let crash = Crash::load();
+        let sections = [
+            section("a", "A", vec![words(150), words(100)]),
+            section("b", "B", vec![words(149)]),
+        ];
+        let mut draft = Draft::new(crash.asof);
+        let mut w = Writer::default();
+        let t = read_time(&sections, &words(2), &mut draft, &mut w, &phrases()).unwrap();
+        assert_eq!(t, "3 min read");
+        let n = &w.numbers[0];
+        let claim = draft.claims.get(&n.claim).expect("the read time's claim");
+        assert_eq!((n.text.as_str(), claim.value), ("3", 3.0));
+        assert_eq!(
+            read_time(&[], "", &mut draft, &mut w, &phrases()).unwrap(),
+            "1 min read"
+        );
+    }
+
+    /// The whole analysis records the numbers of its steps in page order: the lead's first.
+    #[test]
+    fn the_analysis_writes_its_steps_in_page_order() {
+        let crash = Crash::load();
+        let p = Crash::params(Topic::Miners);
+        let r = analyze(&crash.ctx(), &p, &crash.dict, crash.lex, None).unwrap();
+        let a = &r.body;
+        let inputs = crash.inputs(Topic::Miners);
+        let mut w = Writer::default();
+        let ph = phrases();
+        let headline = lead::headline(
+            &inputs.stats.body,
+            p.topic,
+            "Bitcoin",
+            crash.asof,
+            &mut w,
+            &ph,
+        )
+        .unwrap();
+        assert_eq!(a.headline, headline);
+        assert_eq!(a.numbers[..w.numbers.len()], w.numbers[..]);
+        let keys: Vec<&str> = a.sections.iter().map(|s| s.key).collect();
+        assert_eq!(
+            keys,
+            [
+                "what_happened",
+                "context",
+                "analysis",
+                "watch",
+                "risks",
+                "opportunities"
+            ]
+        );
+        assert_eq!(a.sources.len(), 4);
+        assert!(a.related_news.is_empty(), "no index, no related news");
+        assert!(a.id.starts_with('a') && a.id.len() == 17, "{}", a.id);
+    }
 }

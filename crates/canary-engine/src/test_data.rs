@@ -1,0 +1,54 @@
+//! The real data the engine's unit tests read: the Binance 4h bars and the headlines of the
+//! 2026-02-05 crash from `../shared/data` (a missing file fails the test, naming it), stored
+//! in memory as they were known on the crash morning.
+
+use std::path::{Path, PathBuf};
+
+use canary_model::{Symbol, Timestamp};
+use canary_store::{Source, Stores};
+
+/// The crash morning the tests ask about.
+pub const ASOF: &str = "2026-02-06T05:00:00Z";
+
+/// The crash morning as a time.
+pub fn asof() -> Timestamp {
+    Timestamp::parse(ASOF).unwrap()
+}
+
+/// A file of `../shared/data`.
+pub fn shared(name: &str) -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data")
+        .join(name);
+    assert!(p.is_file(), "missing shared data file {}", p.display());
+    p
+}
+
+/// The market of the shared bars.
+pub fn btcusdt() -> Symbol {
+    Symbol::new("BTCUSDT").unwrap()
+}
+
+/// A store in memory with the real 4h bars closed by the crash morning and the headlines
+/// known then.
+pub fn crash_store() -> Box<dyn Stores> {
+    let mut store = canary_store::in_memory().unwrap();
+    let asof = asof();
+    crate::store_bar_file(
+        &mut *store,
+        &shared("btcusdt_binance_4h.csv"),
+        &btcusdt(),
+        asof,
+    )
+    .unwrap();
+    let items = canary_ingest::news::read_headlines(
+        &shared("news_2026-02-05_sources.csv"),
+        asof,
+        &canary_ingest::csv::TimeRange::until(asof),
+    )
+    .unwrap();
+    store
+        .insert_news(&items, Source::real("news.csv"), asof)
+        .unwrap();
+    store
+}
