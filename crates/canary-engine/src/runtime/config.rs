@@ -313,6 +313,115 @@ impl SourceConfig {
     }
 }
 
+/// A field that fails its check: where it is in the file, and what it must be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Bad {
+    field: String,
+    why: String,
+}
+
+/// Refuse `field`: it must be `why`.
+fn bad(field: impl Into<String>, why: impl Into<String>) -> Result<(), Bad> {
+    Err(Bad {
+        field: field.into(),
+        why: why.into(),
+    })
+}
+
+/// A source's address `field` (`ws`, `rest`): a URL of one of `schemes`.
+fn check_address(n: usize, field: &str, u: &str, schemes: [&str; 2]) -> Result<(), Bad> {
+    match url::Url::parse(u) {
+        Ok(x) if schemes.contains(&x.scheme()) => Ok(()),
+        _ => bad(
+            format!("source {n}: {field} {u:?}"),
+            format!("a {} or {} URL", schemes[0], schemes[1]),
+        ),
+    }
+}
+
+/// A live source's silence limit and its extra CA file, if any.
+fn check_live(n: usize, stale_after_secs: f64, ca: Option<&Path>) -> Result<(), Bad> {
+    if !(0.1..=86_400.0).contains(&stale_after_secs) {
+        return bad(format!("source {n}: stale_after_secs"), "0.1 to 86400");
+    }
+    if let Some(ca) = ca.filter(|p| !p.is_file()) {
+        return bad(format!("source {n}: ca {}", ca.display()), "no such file");
+    }
+    Ok(())
+}
+
+impl ScheduleConfig {
+    /// `[[schedule]]` number `n`: its period and timeout, and a mempool job's address and
+    /// history period.
+    fn check(&self, n: usize) -> Result<(), Bad> {
+        let (every, timeout) = match self {
+            ScheduleConfig::News {
+                every_secs,
+                timeout_secs,
+            }
+            | ScheduleConfig::Mempool {
+                every_secs,
+                timeout_secs,
+                ..
+            } => (*every_secs, *timeout_secs),
+        };
+        if !(1.0..=604_800.0).contains(&every) {
+            return bad(format!("schedule {n}: every_secs"), "1 to 604800 (a week)");
+        }
+        if !(0.1..=3600.0).contains(&timeout) {
+            return bad(format!("schedule {n}: timeout_secs"), "0.1 to 3600");
+        }
+        if let ScheduleConfig::Mempool { url, period, .. } = self {
+            if !matches!(url::Url::parse(url), Ok(u) if matches!(u.scheme(), "http" | "https")) {
+                return bad(format!("schedule {n}: url {url:?}"), "an http or https URL");
+            }
+            if !["1m", "3m", "6m", "1y", "2y", "3y", "all"].contains(&period.as_str()) {
+                return bad(
+                    format!("schedule {n}: period {period:?}"),
+                    "1m, 3m, 6m, 1y, 2y, 3y or all",
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+impl AlertsConfig {
+    /// `[alerts]`: attempts, backoff and timeout in range, and the system notices' events
+    /// and destination.
+    fn check(&self) -> Result<(), Bad> {
+        if !(1..=20).contains(&self.attempts) {
+            return bad("alerts.attempts", "1 to 20");
+        }
+        if !(0.0..=3600.0).contains(&self.backoff_secs) {
+            return bad("alerts.backoff_secs", "0 to 3600");
+        }
+        if !(0.001..=3600.0).contains(&self.timeout_secs) {
+            return bad("alerts.timeout_secs", "0.001 to 3600");
+        }
+        if let Some(sys) = &self.system {
+            if let Some(bad_event) = sys
+                .events
+                .iter()
+                .find(|e| !SYSTEM_EVENTS.contains(&e.as_str()))
+            {
+                return bad(
+                    format!("alerts.system.events {bad_event:?}"),
+                    "stale, gap, reconnected, malformed or divergence",
+                );
+            }
+            if let Some(Err(why)) = sys
+                .channel
+                .address()
+                .map(|url| canary_delivery::guard::check_url(&url, self.allow_private))
+            {
+                return bad("alerts.system.channel", why);
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Config {
     /// Read and check a config file; relative paths in it are taken from its folder.
     ///
@@ -346,238 +455,181 @@ impl Config {
     }
 
     fn check(&self, path: &Path) -> Result<(), EngineError> {
-        let at = |what: String, why: &str| {
-            Err(EngineError::param(
-                "config",
-                format!("{}: {what}", path.display()),
-                why,
-            ))
-        };
+        self.check_fields().map_err(|b| {
+            EngineError::param("config", format!("{}: {}", path.display(), b.field), &b.why)
+        })
+    }
+
+    /// Every section in turn, the first field that fails: markets and sources named,
+    /// schedules, speed, each source, live and replayed sources apart, cross-checks, alerts.
+    fn check_fields(&self) -> Result<(), Bad> {
         if self.markets.is_empty() {
-            return at("[[market]]".into(), "name at least one market");
+            return bad("[[market]]", "name at least one market");
         }
         if self.sources.is_empty() && self.schedules.is_empty() {
-            return at("[[source]]".into(), "name at least one source or schedule");
+            return bad("[[source]]", "name at least one source or schedule");
         }
         for (i, j) in self.schedules.iter().enumerate() {
-            let n = i + 1;
-            let (every, timeout) = match j {
-                ScheduleConfig::News {
-                    every_secs,
-                    timeout_secs,
+            j.check(i + 1)?;
+        }
+        if !(0.0..=1e9).contains(&self.speed) {
+            return bad("speed", "0 (no pacing) to 1e9");
+        }
+        for (i, s) in self.sources.iter().enumerate() {
+            self.check_source(i + 1, s)?;
+        }
+        self.check_clocks()?;
+        for (i, c) in self.crosschecks.iter().enumerate() {
+            self.check_crosscheck(i + 1, c)?;
+        }
+        self.alerts.check()
+    }
+
+    /// The market of `symbol`, if one is named.
+    fn market(&self, symbol: &Symbol) -> Option<&MarketConfig> {
+        self.markets.iter().find(|m| &m.symbol == symbol)
+    }
+
+    /// `[[source]]` number `n`: its files, ranges and addresses, and a market for each
+    /// symbol it feeds.
+    fn check_source(&self, n: usize, s: &SourceConfig) -> Result<(), Bad> {
+        let no_market = |symbol: &Symbol| {
+            bad(
+                format!("source {n}: symbol {symbol}"),
+                "no [[market]] has it",
+            )
+        };
+        match s {
+            SourceConfig::Bars {
+                path: p, symbol, ..
+            } => {
+                if !p.is_file() {
+                    return bad(format!("source {n}: path {}", p.display()), "no such file");
                 }
-                | ScheduleConfig::Mempool {
-                    every_secs,
-                    timeout_secs,
-                    ..
-                } => (*every_secs, *timeout_secs),
-            };
-            if !(1.0..=604_800.0).contains(&every) {
-                return at(format!("schedule {n}: every_secs"), "1 to 604800 (a week)");
-            }
-            if !(0.1..=3600.0).contains(&timeout) {
-                return at(format!("schedule {n}: timeout_secs"), "0.1 to 3600");
-            }
-            if let ScheduleConfig::Mempool { url, period, .. } = j {
-                if !matches!(url::Url::parse(url), Ok(u) if matches!(u.scheme(), "http" | "https"))
-                {
-                    return at(format!("schedule {n}: url {url:?}"), "an http or https URL");
+                if self.market(symbol).is_none() {
+                    return no_market(symbol);
                 }
-                if !["1m", "3m", "6m", "1y", "2y", "3y", "all"].contains(&period.as_str()) {
-                    return at(
-                        format!("schedule {n}: period {period:?}"),
-                        "1m, 3m, 6m, 1y, 2y, 3y or all",
+            }
+            SourceConfig::Simulator {
+                symbol,
+                bars,
+                scenario,
+                start_price,
+                ..
+            } => {
+                if !(1..=10_000_000).contains(bars) {
+                    return bad(format!("source {n}: bars"), "1 to 10,000,000");
+                }
+                if scenario.parse::<Scenario>().is_err() {
+                    return bad(
+                        format!("source {n}: scenario {scenario:?}"),
+                        "calm, trend or crash",
+                    );
+                }
+                if !(start_price.is_finite() && *start_price > 0.0) {
+                    return bad(format!("source {n}: start_price"), "a positive price");
+                }
+                if self.market(symbol).is_none() {
+                    return no_market(symbol);
+                }
+            }
+            SourceConfig::Binance {
+                symbols,
+                timeframe,
+                ws,
+                rest,
+                stale_after_secs,
+                ca,
+            } => {
+                if symbols.is_empty() {
+                    return bad(format!("source {n}: symbols"), "name at least one");
+                }
+                for sym in symbols {
+                    let Some(m) = self.market(sym) else {
+                        return no_market(sym);
+                    };
+                    let base = m.timeframes.iter().min_by_key(|t| t.duration_ms());
+                    if let (Some(tf), Some(base)) = (timeframe, base)
+                        && tf != base
+                    {
+                        return bad(
+                            format!("source {n}: timeframe {tf}"),
+                            format!("the market's lowest timeframe is {base}"),
+                        );
+                    }
+                }
+                check_address(n, "ws", ws, ["ws", "wss"])?;
+                check_address(n, "rest", rest, ["http", "https"])?;
+                check_live(n, *stale_after_secs, ca.as_deref())?;
+            }
+            SourceConfig::Coinbase {
+                products,
+                ws,
+                stale_after_secs,
+                ca,
+            } => {
+                if products.is_empty() {
+                    return bad(format!("source {n}: products"), "name at least one");
+                }
+                for (product, sym) in products {
+                    if self.market(sym).is_none() {
+                        return bad(
+                            format!("source {n}: products.{product} = {sym}"),
+                            "no [[market]] has it",
+                        );
+                    }
+                }
+                check_address(n, "ws", ws, ["ws", "wss"])?;
+                check_live(n, *stale_after_secs, ca.as_deref())?;
+            }
+            SourceConfig::Events { db, from, to } => {
+                if to <= from {
+                    return bad(format!("source {n}: to"), "must be after from");
+                }
+                if !db.is_file() {
+                    return bad(
+                        format!("source {n}: db {}", db.display()),
+                        "no such database",
                     );
                 }
             }
         }
-        if !(0.0..=1e9).contains(&self.speed) {
-            return at("speed".into(), "0 (no pacing) to 1e9");
-        }
-        for (i, s) in self.sources.iter().enumerate() {
-            let n = i + 1;
-            match s {
-                SourceConfig::Bars {
-                    path: p, symbol, ..
-                } => {
-                    if !p.is_file() {
-                        return at(format!("source {n}: path {}", p.display()), "no such file");
-                    }
-                    if !self.markets.iter().any(|m| &m.symbol == symbol) {
-                        return at(
-                            format!("source {n}: symbol {symbol}"),
-                            "no [[market]] has it",
-                        );
-                    }
-                }
-                SourceConfig::Simulator {
-                    symbol,
-                    bars,
-                    scenario,
-                    start_price,
-                    ..
-                } => {
-                    if !(1..=10_000_000).contains(bars) {
-                        return at(format!("source {n}: bars"), "1 to 10,000,000");
-                    }
-                    if scenario.parse::<Scenario>().is_err() {
-                        return at(
-                            format!("source {n}: scenario {scenario:?}"),
-                            "calm, trend or crash",
-                        );
-                    }
-                    if !(start_price.is_finite() && *start_price > 0.0) {
-                        return at(format!("source {n}: start_price"), "a positive price");
-                    }
-                    if !self.markets.iter().any(|m| &m.symbol == symbol) {
-                        return at(
-                            format!("source {n}: symbol {symbol}"),
-                            "no [[market]] has it",
-                        );
-                    }
-                }
-                SourceConfig::Binance {
-                    symbols,
-                    timeframe,
-                    ws,
-                    rest,
-                    stale_after_secs,
-                    ca,
-                } => {
-                    if symbols.is_empty() {
-                        return at(format!("source {n}: symbols"), "name at least one");
-                    }
-                    for sym in symbols {
-                        let Some(m) = self.markets.iter().find(|m| &m.symbol == sym) else {
-                            return at(format!("source {n}: symbol {sym}"), "no [[market]] has it");
-                        };
-                        let base = m.timeframes.iter().min_by_key(|t| t.duration_ms());
-                        if let (Some(tf), Some(base)) = (timeframe, base)
-                            && tf != base
-                        {
-                            return at(
-                                format!("source {n}: timeframe {tf}"),
-                                &format!("the market's lowest timeframe is {base}"),
-                            );
-                        }
-                    }
-                    for (field, u, schemes) in
-                        [("ws", ws, ["ws", "wss"]), ("rest", rest, ["http", "https"])]
-                    {
-                        match url::Url::parse(u) {
-                            Ok(x) if schemes.contains(&x.scheme()) => {}
-                            _ => {
-                                return at(
-                                    format!("source {n}: {field} {u:?}"),
-                                    &format!("a {} or {} URL", schemes[0], schemes[1]),
-                                );
-                            }
-                        }
-                    }
-                    if !(0.1..=86_400.0).contains(stale_after_secs) {
-                        return at(format!("source {n}: stale_after_secs"), "0.1 to 86400");
-                    }
-                    if let Some(ca) = ca.as_ref().filter(|p| !p.is_file()) {
-                        return at(format!("source {n}: ca {}", ca.display()), "no such file");
-                    }
-                }
-                SourceConfig::Coinbase {
-                    products,
-                    ws,
-                    stale_after_secs,
-                    ca,
-                } => {
-                    if products.is_empty() {
-                        return at(format!("source {n}: products"), "name at least one");
-                    }
-                    for (product, sym) in products {
-                        if !self.markets.iter().any(|m| &m.symbol == sym) {
-                            return at(
-                                format!("source {n}: products.{product} = {sym}"),
-                                "no [[market]] has it",
-                            );
-                        }
-                    }
-                    if !matches!(url::Url::parse(ws), Ok(u) if matches!(u.scheme(), "ws" | "wss")) {
-                        return at(format!("source {n}: ws {ws:?}"), "a ws or wss URL");
-                    }
-                    if !(0.1..=86_400.0).contains(stale_after_secs) {
-                        return at(format!("source {n}: stale_after_secs"), "0.1 to 86400");
-                    }
-                    if let Some(ca) = ca.as_ref().filter(|p| !p.is_file()) {
-                        return at(format!("source {n}: ca {}", ca.display()), "no such file");
-                    }
-                }
-                SourceConfig::Events { db, from, to } => {
-                    if to <= from {
-                        return at(format!("source {n}: to"), "must be after from");
-                    }
-                    if !db.is_file() {
-                        return at(
-                            format!("source {n}: db {}", db.display()),
-                            "no such database",
-                        );
-                    }
-                }
-            }
-        }
+        Ok(())
+    }
+
+    /// Live sources and schedules run on the wall clock, replays on their own clock: one
+    /// file cannot have both.
+    fn check_clocks(&self) -> Result<(), Bad> {
         let live = self.sources.iter().filter(|s| s.is_live()).count();
         let replays = self.sources.len() - live;
         if replays > 0 && (live > 0 || !self.schedules.is_empty()) {
-            return at(
-                "[[source]]".into(),
+            return bad(
+                "[[source]]",
                 "live sources and schedules run on the wall clock, replays on their own: run them apart",
             );
         }
-        for (i, c) in self.crosschecks.iter().enumerate() {
-            let n = i + 1;
-            for sym in [&c.a, &c.b] {
-                if !self
-                    .markets
-                    .iter()
-                    .any(|m| &m.symbol == sym && m.timeframes.contains(&c.timeframe))
-                {
-                    return at(
-                        format!("crosscheck {n}: {sym} {}", c.timeframe),
-                        "no [[market]] builds it",
-                    );
-                }
-            }
-            if !(c.max_diff_pct > 0.0 && c.max_diff_pct <= 100.0) {
-                return at(
-                    format!("crosscheck {n}: max_diff_pct"),
-                    "above 0, at most 100",
-                );
-            }
-        }
-        let a = &self.alerts;
-        if !(1..=20).contains(&a.attempts) {
-            return at("alerts.attempts".into(), "1 to 20");
-        }
-        if !(0.0..=3600.0).contains(&a.backoff_secs) {
-            return at("alerts.backoff_secs".into(), "0 to 3600");
-        }
-        if !(0.001..=3600.0).contains(&a.timeout_secs) {
-            return at("alerts.timeout_secs".into(), "0.001 to 3600");
-        }
-        if let Some(sys) = &a.system {
-            if let Some(bad) = sys
-                .events
+        Ok(())
+    }
+
+    /// `[[crosscheck]]` number `n`: both markets built on its timeframe, a sensible limit.
+    fn check_crosscheck(&self, n: usize, c: &CrossCheckConfig) -> Result<(), Bad> {
+        for sym in [&c.a, &c.b] {
+            if !self
+                .markets
                 .iter()
-                .find(|e| !SYSTEM_EVENTS.contains(&e.as_str()))
+                .any(|m| &m.symbol == sym && m.timeframes.contains(&c.timeframe))
             {
-                return at(
-                    format!("alerts.system.events {bad:?}"),
-                    "stale, gap, reconnected, malformed or divergence",
+                return bad(
+                    format!("crosscheck {n}: {sym} {}", c.timeframe),
+                    "no [[market]] builds it",
                 );
             }
-            if let Some(Err(why)) = sys
-                .channel
-                .address()
-                .map(|url| canary_delivery::guard::check_url(&url, a.allow_private))
-            {
-                return at("alerts.system.channel".into(), &why);
-            }
+        }
+        if !(c.max_diff_pct > 0.0 && c.max_diff_pct <= 100.0) {
+            return bad(
+                format!("crosscheck {n}: max_diff_pct"),
+                "above 0, at most 100",
+            );
         }
         Ok(())
     }
@@ -650,5 +702,328 @@ mod tests {
             "{market}[[source]]\ntype = \"bars\"\npath = \"bars.csv\"\nsymbol = \"ETHUSDT\"\n"
         ));
         assert!(e.contains("no [[market]] has it"), "{e}");
+    }
+
+    /// The field and the reason of a refusal.
+    fn refused(r: Result<(), Bad>) -> (String, String) {
+        let b = r.unwrap_err();
+        (b.field, b.why)
+    }
+
+    fn sym(s: &str) -> Symbol {
+        Symbol::new(s).unwrap()
+    }
+
+    /// A file naming BTCUSDT on 4h and 1d and one bar file for it, with `bars.csv` in `dir`.
+    fn bars_config(dir: &Path) -> Config {
+        std::fs::write(dir.join("bars.csv"), "x").unwrap();
+        Config {
+            speed: 0.0,
+            markets: vec![MarketConfig {
+                symbol: sym("BTCUSDT"),
+                timeframes: vec![Timeframe::H4, Timeframe::D1],
+            }],
+            sources: vec![SourceConfig::Bars {
+                path: dir.join("bars.csv"),
+                symbol: sym("BTCUSDT"),
+                name: None,
+                from: None,
+                to: None,
+            }],
+            crosschecks: Vec::new(),
+            schedules: Vec::new(),
+            alerts: AlertsConfig::default(),
+        }
+    }
+
+    fn binance(symbols: &[&str], timeframe: Option<Timeframe>) -> SourceConfig {
+        SourceConfig::Binance {
+            symbols: symbols.iter().map(|s| sym(s)).collect(),
+            timeframe,
+            ws: binance_ws(),
+            rest: binance_rest(),
+            stale_after_secs: 60.0,
+            ca: None,
+        }
+    }
+
+    #[test]
+    fn a_schedule_is_checked_by_its_period_timeout_address_and_history() {
+        let news = |every_secs, timeout_secs| ScheduleConfig::News {
+            every_secs,
+            timeout_secs,
+        };
+        assert_eq!(news(300.0, 30.0).check(1), Ok(()));
+        assert_eq!(
+            refused(news(0.5, 30.0).check(2)),
+            (
+                "schedule 2: every_secs".into(),
+                "1 to 604800 (a week)".into()
+            )
+        );
+        assert_eq!(
+            refused(news(300.0, 3601.0).check(1)).0,
+            "schedule 1: timeout_secs"
+        );
+        let mempool = |url: &str, period: &str| ScheduleConfig::Mempool {
+            url: url.into(),
+            period: period.into(),
+            every_secs: 3600.0,
+            timeout_secs: 30.0,
+        };
+        assert_eq!(mempool("https://mempool.space/api", "3y").check(1), Ok(()));
+        assert_eq!(
+            refused(mempool("ftp://x", "1m").check(1)),
+            (
+                "schedule 1: url \"ftp://x\"".into(),
+                "an http or https URL".into()
+            )
+        );
+        assert_eq!(
+            refused(mempool("https://mempool.space/api", "5y").check(3)).0,
+            "schedule 3: period \"5y\""
+        );
+    }
+
+    #[test]
+    fn a_replayed_source_needs_its_file_range_and_market() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = bars_config(dir.path());
+        assert_eq!(c.check_source(1, &c.sources[0]), Ok(()));
+        let missing = SourceConfig::Bars {
+            path: dir.path().join("nope.csv"),
+            symbol: sym("BTCUSDT"),
+            name: None,
+            from: None,
+            to: None,
+        };
+        assert_eq!(refused(c.check_source(2, &missing)).1, "no such file");
+        let sim = |bars, scenario: &str, start_price, symbol| SourceConfig::Simulator {
+            symbol: sym(symbol),
+            timeframe: Timeframe::H4,
+            bars,
+            scenario: scenario.into(),
+            seed: 7,
+            start: None,
+            start_price,
+            from: None,
+        };
+        assert_eq!(c.check_source(1, &sim(10, "calm", 1.0, "BTCUSDT")), Ok(()));
+        for (s, field) in [
+            (sim(0, "calm", 1.0, "BTCUSDT"), "source 1: bars"),
+            (
+                sim(10, "boom", 1.0, "BTCUSDT"),
+                "source 1: scenario \"boom\"",
+            ),
+            (
+                sim(10, "calm", f64::NAN, "BTCUSDT"),
+                "source 1: start_price",
+            ),
+            (sim(10, "calm", 1.0, "ETHUSDT"), "source 1: symbol ETHUSDT"),
+        ] {
+            assert_eq!(refused(c.check_source(1, &s)).0, field);
+        }
+        let now = Timestamp::parse("2026-02-06T00:00:00Z").unwrap();
+        let events = |db: PathBuf, to| SourceConfig::Events { db, from: now, to };
+        assert_eq!(
+            refused(c.check_source(4, &events(dir.path().join("bars.csv"), now))),
+            ("source 4: to".into(), "must be after from".into())
+        );
+        let later = now.add_millis(1);
+        let db = dir.path().join("none.db");
+        assert_eq!(
+            refused(c.check_source(4, &events(db.clone(), later))).0,
+            format!("source 4: db {}", db.display())
+        );
+    }
+
+    #[test]
+    fn a_live_source_needs_its_markets_base_timeframe_and_addresses() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = bars_config(dir.path());
+        assert_eq!(
+            c.check_source(1, &binance(&["BTCUSDT"], Some(Timeframe::H4))),
+            Ok(())
+        );
+        assert_eq!(
+            refused(c.check_source(1, &binance(&[], None))).0,
+            "source 1: symbols"
+        );
+        assert_eq!(
+            refused(c.check_source(1, &binance(&["BTCUSDT", "ETHUSDT"], None))),
+            (
+                "source 1: symbol ETHUSDT".into(),
+                "no [[market]] has it".into()
+            )
+        );
+        assert_eq!(
+            refused(c.check_source(1, &binance(&["BTCUSDT"], Some(Timeframe::D1)))),
+            (
+                "source 1: timeframe 1d".into(),
+                "the market's lowest timeframe is 4h".into()
+            )
+        );
+        let mut b = binance(&["BTCUSDT"], None);
+        if let SourceConfig::Binance { rest, .. } = &mut b {
+            *rest = "wss://api.binance.com".into();
+        }
+        assert_eq!(
+            refused(c.check_source(1, &b)),
+            (
+                "source 1: rest \"wss://api.binance.com\"".into(),
+                "a http or https URL".into()
+            )
+        );
+        let coinbase = |product: &str, symbol: &str, stale_after_secs, ca| SourceConfig::Coinbase {
+            products: [(product.to_string(), sym(symbol))].into(),
+            ws: coinbase_ws(),
+            stale_after_secs,
+            ca,
+        };
+        assert_eq!(
+            c.check_source(2, &coinbase("BTC-USD", "BTCUSDT", 30.0, None)),
+            Ok(())
+        );
+        assert_eq!(
+            refused(c.check_source(2, &coinbase("ETH-USD", "ETHUSD", 30.0, None))).0,
+            "source 2: products.ETH-USD = ETHUSD"
+        );
+        assert_eq!(
+            refused(c.check_source(2, &coinbase("BTC-USD", "BTCUSDT", 0.0, None))).0,
+            "source 2: stale_after_secs"
+        );
+        let ca = dir.path().join("ca.pem");
+        assert_eq!(
+            refused(c.check_source(2, &coinbase("BTC-USD", "BTCUSDT", 30.0, Some(ca.clone())))),
+            (
+                format!("source 2: ca {}", ca.display()),
+                "no such file".into()
+            )
+        );
+    }
+
+    #[test]
+    fn addresses_and_live_limits() {
+        assert_eq!(
+            check_address(1, "ws", "wss://x.example/ws", ["ws", "wss"]),
+            Ok(())
+        );
+        assert_eq!(
+            refused(check_address(1, "ws", "https://x.example", ["ws", "wss"])),
+            (
+                "source 1: ws \"https://x.example\"".into(),
+                "a ws or wss URL".into()
+            )
+        );
+        assert_eq!(
+            refused(check_address(2, "rest", "not a url", ["http", "https"])).0,
+            "source 2: rest \"not a url\""
+        );
+        assert_eq!(check_live(1, 0.1, None), Ok(()));
+        assert_eq!(refused(check_live(1, 86_401.0, None)).1, "0.1 to 86400");
+    }
+
+    #[test]
+    fn replays_and_the_wall_clock_run_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = bars_config(dir.path());
+        assert_eq!(c.check_clocks(), Ok(()));
+        c.schedules.push(ScheduleConfig::News {
+            every_secs: 300.0,
+            timeout_secs: 30.0,
+        });
+        assert_eq!(refused(c.check_clocks()).0, "[[source]]");
+        c.sources = vec![binance(&["BTCUSDT"], None)];
+        assert_eq!(c.check_clocks(), Ok(()));
+        c.sources.push(bars_config(dir.path()).sources.remove(0));
+        assert_eq!(refused(c.check_clocks()).0, "[[source]]");
+    }
+
+    #[test]
+    fn a_crosscheck_needs_both_markets_on_its_timeframe() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = bars_config(dir.path());
+        c.markets.push(MarketConfig {
+            symbol: sym("BTCUSD"),
+            timeframes: vec![Timeframe::H4],
+        });
+        let cross = |timeframe, max_diff_pct| CrossCheckConfig {
+            a: sym("BTCUSDT"),
+            b: sym("BTCUSD"),
+            timeframe,
+            max_diff_pct,
+        };
+        assert_eq!(c.check_crosscheck(1, &cross(Timeframe::H4, 0.5)), Ok(()));
+        assert_eq!(
+            refused(c.check_crosscheck(2, &cross(Timeframe::D1, 0.5))),
+            (
+                "crosscheck 2: BTCUSD 1d".into(),
+                "no [[market]] builds it".into()
+            )
+        );
+        assert_eq!(
+            refused(c.check_crosscheck(1, &cross(Timeframe::H4, 0.0))).0,
+            "crosscheck 1: max_diff_pct"
+        );
+    }
+
+    #[test]
+    fn alerts_are_checked_with_their_system_notices() {
+        assert_eq!(AlertsConfig::default().check(), Ok(()));
+        let with = |f: fn(&mut AlertsConfig)| {
+            let mut a = AlertsConfig::default();
+            f(&mut a);
+            a.check()
+        };
+        assert_eq!(refused(with(|a| a.attempts = 0)).0, "alerts.attempts");
+        assert_eq!(
+            refused(with(|a| a.backoff_secs = -1.0)).0,
+            "alerts.backoff_secs"
+        );
+        assert_eq!(
+            refused(with(|a| a.timeout_secs = 0.0)).0,
+            "alerts.timeout_secs"
+        );
+        let system = |events: &str, url: &str| -> AlertsConfig {
+            toml::from_str(&format!(
+                "[system]\nchannel = {{ type = \"webhook\", url = \"{url}\" }}\nevents = {events}\n"
+            ))
+            .unwrap()
+        };
+        assert_eq!(
+            system("[\"gap\"]", "https://example.com/hook").check(),
+            Ok(())
+        );
+        assert_eq!(
+            refused(system("[\"gap\", \"boom\"]", "https://example.com/hook").check()).0,
+            "alerts.system.events \"boom\""
+        );
+        let private = system("[\"stale\"]", "http://127.0.0.1:9/hook");
+        assert_eq!(refused(private.check()).0, "alerts.system.channel");
+        let allowed = AlertsConfig {
+            allow_private: true,
+            ..private
+        };
+        assert_eq!(allowed.check(), Ok(()));
+    }
+
+    /// The first failing section names the field after the file's path.
+    #[test]
+    fn sections_are_checked_in_order_and_named_after_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = bars_config(dir.path());
+        assert_eq!(c.check_fields(), Ok(()));
+        c.speed = -1.0;
+        c.alerts.attempts = 0;
+        assert_eq!(refused(c.check_fields()).0, "speed");
+        let e = c.check(Path::new("canary.toml")).unwrap_err().to_string();
+        assert!(
+            e.contains("canary.toml: speed") && e.contains("0 (no pacing) to 1e9"),
+            "{e}"
+        );
+        c.speed = 0.0;
+        assert_eq!(refused(c.check_fields()).0, "alerts.attempts");
+        c.markets.clear();
+        assert_eq!(refused(c.check_fields()).0, "[[market]]");
     }
 }
