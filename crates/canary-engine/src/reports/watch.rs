@@ -221,7 +221,67 @@ pub fn watch(ctx: &Context<'_>, p: &WatchParams) -> Result<Report<WatchBody>, En
     }
     let asof = ctx.asof();
     let mut draft = Draft::new(asof);
-    // The timeframes with bars at T; a missing one is said, not fatal, while one is left.
+    let (tfs, finest) = timeframes_with_bars(ctx, p, &mut draft)?;
+    let fine = ctx.bars(&p.symbol, finest)?;
+    draft.uses(&fine);
+    let fb = fine.bars();
+    let last = fb.candles.len() - 1;
+    let quote = quote_unit(&p.symbol);
+    let price = fb.candles[last].close;
+    let current = fb.claim("last price", "close", last, price, quote, asof);
+    let price_id = draft.add(current.clone());
+    let (members, reported) = timeframe_levels(ctx, p, &tfs, &current, &mut draft)?;
+    let (sup, res, at) = merge(members, price);
+    let mut c = Claims {
+        draft: &mut draft,
+        asof,
+        quote,
+        price,
+        price_id: price_id.clone(),
+    };
+    let support = sup.first().map(|w| {
+        let mc = member_claims(w, &reported);
+        c.level(w, "support", &mc)
+    });
+    let resistance = res.first().map(|w| {
+        let mc = member_claims(w, &reported);
+        c.level(w, "resistance", &mc)
+    });
+    let testing = at.as_ref().map(|w| {
+        let mc = member_claims(w, &reported);
+        c.level(w, "level at the price", &mc)
+    });
+    // The trapdoor, below the first support, on the long daily profile.
+    let trap = match &support {
+        Some(s1) => {
+            let daily = ctx.bars(&p.symbol, Timeframe::D1)?;
+            trapdoor_row(p, &daily.value.candles, &sup, &s1.claim, &reported, &mut c)
+        }
+        _ => None,
+    };
+    let momentum = momentum_row(finest, fb.candles, &mut c);
+    draft.finish(WatchBody {
+        symbol: p.symbol.clone(),
+        price,
+        price_claim: price_id,
+        price_bar: fb.candles[last].open_time,
+        price_timeframe: finest,
+        support,
+        trapdoor: trap,
+        resistance,
+        testing,
+        momentum,
+    })
+}
+
+/// The timeframes asked for that have bars at T, and the finest of them. A missing one is a
+/// warning, not an error, while one is left; with none, the first missing one's error.
+fn timeframes_with_bars(
+    ctx: &Context<'_>,
+    p: &WatchParams,
+    draft: &mut Draft,
+) -> Result<(Vec<Timeframe>, Timeframe), EngineError> {
+    let asof = ctx.asof();
     let mut tfs = Vec::new();
     let mut first_err = None;
     for tf in &p.timeframes {
@@ -246,17 +306,25 @@ pub fn watch(ctx: &Context<'_>, p: &WatchParams) -> Result<Report<WatchBody>, En
     let Some(&finest) = tfs.iter().min() else {
         return Err(first_err.expect("a timeframe was asked for"));
     };
-    let fine = ctx.bars(&p.symbol, finest)?;
-    draft.uses(&fine);
-    let fb = fine.bars();
-    let last = fb.candles.len() - 1;
-    let quote = quote_unit(&p.symbol);
-    let price = fb.candles[last].close;
-    let current = fb.claim("last price", "close", last, price, quote, asof);
-    let price_id = draft.add(current.clone());
+    Ok((tfs, finest))
+}
+
+/// A level of one timeframe's report, to find its claim again: timeframe, side, price and
+/// claim.
+type Reported = (Timeframe, Side, f64, ClaimId);
+
+/// Each timeframe's levels at T (their claims into `draft`), as members to merge and as
+/// reported.
+fn timeframe_levels(
+    ctx: &Context<'_>,
+    p: &WatchParams,
+    tfs: &[Timeframe],
+    current: &Claim,
+    draft: &mut Draft,
+) -> Result<(Vec<Member>, Vec<Reported>), EngineError> {
     let mut members = Vec::new();
     let mut reported = Vec::new();
-    for tf in &tfs {
+    for tf in tfs {
         let bars = ctx.bars(&p.symbol, *tf)?;
         draft.uses(&bars);
         let lp = LevelParams {
@@ -265,111 +333,106 @@ pub fn watch(ctx: &Context<'_>, p: &WatchParams) -> Result<Report<WatchBody>, En
             per_side: 8,
             ..LevelParams::default()
         };
-        let r = find_levels(&bars.bars(), &lp, asof, Some(&current))?;
+        let r = find_levels(&bars.bars(), &lp, ctx.asof(), Some(current))?;
         draft.claims.extend(r.claims.clone());
         for l in r.supports.iter().chain(&r.resistances) {
             members.push(Member::of(*tf, l, r.atr));
             reported.push((*tf, l.side, l.price, l.claim.clone()));
         }
     }
-    let (sup, res, at) = merge(members, price);
-    let mut c = Claims {
-        draft: &mut draft,
-        asof,
-        quote,
-        price,
-        price_id: price_id.clone(),
-    };
-    let support = sup.first().map(|w| {
-        let mc = member_claims(w, &reported);
-        c.level(w, "support", &mc)
-    });
-    let resistance = res.first().map(|w| {
-        let mc = member_claims(w, &reported);
-        c.level(w, "resistance", &mc)
-    });
-    let testing = at.as_ref().map(|w| {
-        let mc = member_claims(w, &reported);
-        c.level(w, "level at the price", &mc)
-    });
-    // The trapdoor, on the long daily profile: the merged supports below the first and the
-    // profile's own high-volume nodes.
-    let mut trap = None;
-    if let Some(s1) = sup.first() {
-        let daily = ctx.bars(&p.symbol, Timeframe::D1)?;
-        let d = &daily.value.candles;
-        let window = &d[d.len().saturating_sub(p.profile_days)..];
-        let recent_window = &d[d.len().saturating_sub(p.recent_days)..];
-        let bin = price * 0.005;
-        if let (Some(prof), Some(recent)) = (
-            VolumeProfile::build(window, bin),
-            VolumeProfile::build(recent_window, bin),
-        ) {
-            let datr = sup
-                .iter()
-                .flat_map(|w| &w.members)
-                .find(|m| m.timeframe == Timeframe::D1)
-                .map_or(price * 0.03, |m| m.atr);
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            let r = ((0.5 * datr / prof.width).round() as usize).max(2);
-            let hvn: Vec<Member> = prof
-                .high_volume_nodes(r)
-                .into_iter()
-                .map(|i| prof.price(i))
-                .filter(|&x| x < s1.zone.0)
-                .map(|x| Member {
-                    timeframe: Timeframe::D1,
-                    side: Side::Support,
-                    price: x,
-                    zone: (x - 0.25 * datr, x + 0.25 * datr),
-                    strength: 0.5,
-                    methods: vec![format!("vp_hvn({} days)", window.len())],
-                    atr: datr,
-                })
-                .collect();
-            let mut candidates: Vec<WatchLevel> = sup[1..].to_vec();
-            candidates.extend(merge(hvn, price).0);
-            if let Some((t, gap, share)) = trapdoor(s1, &candidates, &recent) {
-                let mc = member_claims(t, &reported);
-                let level = c.level(t, "trapdoor", &mc);
-                let s1_claim = support.as_ref().map(|s| s.claim.clone());
-                let mut inputs = vec![&level.claim];
-                if let Some(s) = &s1_claim {
-                    inputs.push(s);
-                }
-                let trapdoor_claim = c.draft.add(Claim::derived(
-                    format!(
-                        "trapdoor: thin gap {:.0}–{:.0} ({:.0}% of the mean volume per bin)",
-                        gap.0,
-                        gap.1,
-                        share * 100.0
-                    ),
-                    level.price,
-                    quote,
-                    asof,
-                    WATCH_TRAPDOOR
-                        .of(&inputs)
-                        .param("profile_days", window.len())
-                        .param("recent_days", recent_window.len())
-                        .param("gap_low", gap.0)
-                        .param("gap_high", gap.1)
-                        .param("gap_volume_share", share),
-                ));
-                trap = Some(TrapdoorRow {
-                    level,
-                    gap,
-                    gap_volume_share: share,
-                    trapdoor_claim,
-                });
-            }
-        }
-    }
-    let momentum = momentum(finest, fb.candles).map(|m| {
+    Ok((members, reported))
+}
+
+/// The trapdoor below the first support `sup[0]` (claimed as `s1_claim`), on the long daily
+/// profile: the next support below a thin gap, among the merged supports below the first and
+/// the profile's own high-volume nodes. None without a profile or a thin gap.
+fn trapdoor_row(
+    p: &WatchParams,
+    daily: &[canary_model::Candle],
+    sup: &[WatchLevel],
+    s1_claim: &ClaimId,
+    reported: &[Reported],
+    c: &mut Claims<'_>,
+) -> Option<TrapdoorRow> {
+    let s1 = sup.first()?;
+    let price = c.price;
+    let window = &daily[daily.len().saturating_sub(p.profile_days)..];
+    let recent_window = &daily[daily.len().saturating_sub(p.recent_days)..];
+    let bin = price * 0.005;
+    let prof = VolumeProfile::build(window, bin)?;
+    let recent = VolumeProfile::build(recent_window, bin)?;
+    let datr = sup
+        .iter()
+        .flat_map(|w| &w.members)
+        .find(|m| m.timeframe == Timeframe::D1)
+        .map_or(price * 0.03, |m| m.atr);
+    let hvn = profile_supports(&prof, s1, datr, window.len());
+    let mut candidates: Vec<WatchLevel> = sup[1..].to_vec();
+    candidates.extend(merge(hvn, price).0);
+    let (t, gap, share) = trapdoor(s1, &candidates, &recent)?;
+    let mc = member_claims(t, reported);
+    let level = c.level(t, "trapdoor", &mc);
+    let inputs = vec![&level.claim, s1_claim];
+    let trapdoor_claim = c.draft.add(Claim::derived(
+        format!(
+            "trapdoor: thin gap {:.0}–{:.0} ({:.0}% of the mean volume per bin)",
+            gap.0,
+            gap.1,
+            share * 100.0
+        ),
+        level.price,
+        c.quote,
+        c.asof,
+        WATCH_TRAPDOOR
+            .of(&inputs)
+            .param("profile_days", window.len())
+            .param("recent_days", recent_window.len())
+            .param("gap_low", gap.0)
+            .param("gap_high", gap.1)
+            .param("gap_volume_share", share),
+    ));
+    Some(TrapdoorRow {
+        level,
+        gap,
+        gap_volume_share: share,
+        trapdoor_claim,
+    })
+}
+
+/// The long profile's high-volume nodes below the first support's zone, as daily supports
+/// half a daily ATR wide (`days`: the profile's length, for the method's name).
+fn profile_supports(prof: &VolumeProfile, s1: &WatchLevel, datr: f64, days: usize) -> Vec<Member> {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let r = ((0.5 * datr / prof.width).round() as usize).max(2);
+    prof.high_volume_nodes(r)
+        .into_iter()
+        .map(|i| prof.price(i))
+        .filter(|&x| x < s1.zone.0)
+        .map(|x| Member {
+            timeframe: Timeframe::D1,
+            side: Side::Support,
+            price: x,
+            zone: (x - 0.25 * datr, x + 0.25 * datr),
+            strength: 0.5,
+            methods: vec![format!("vp_hvn({days} days)")],
+            atr: datr,
+        })
+        .collect()
+}
+
+/// The momentum line on the finest timeframe: RSI 14, its state and any divergence, as a
+/// claim on the price.
+fn momentum_row(
+    finest: Timeframe,
+    candles: &[canary_model::Candle],
+    c: &mut Claims<'_>,
+) -> Option<MomentumRow> {
+    momentum(finest, candles).map(|m| {
         let claim = c.draft.add(Claim::derived(
             format!("RSI 14 ({finest}), {}", m.state),
             m.rsi,
             "0-100",
-            asof,
+            c.asof,
             canary_analytics::ta::RSI_WILDER
                 .of(&[&c.price_id])
                 .param("n", 14)
@@ -380,18 +443,6 @@ pub fn watch(ctx: &Context<'_>, p: &WatchParams) -> Result<Report<WatchBody>, En
             claim,
             rule: MOMENTUM_RULE,
         }
-    });
-    draft.finish(WatchBody {
-        symbol: p.symbol.clone(),
-        price,
-        price_claim: price_id,
-        price_bar: fb.candles[last].open_time,
-        price_timeframe: finest,
-        support,
-        trapdoor: trap,
-        resistance,
-        testing,
-        momentum,
     })
 }
 
@@ -602,4 +653,174 @@ pub fn watch_history(
         follow_days: p.follow_ms as f64 / 86_400_000.0,
         history_claim,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_data;
+
+    /// The Watch's inputs on the crash morning, through its first steps: the draft with the
+    /// price claim, the price, the merged supports and the levels as reported.
+    struct Levels {
+        draft: Draft,
+        price: f64,
+        price_id: ClaimId,
+        current: Claim,
+        sup: Vec<WatchLevel>,
+        reported: Vec<Reported>,
+        daily: Vec<canary_model::Candle>,
+        fine: Vec<canary_model::Candle>,
+    }
+
+    fn crash_levels(store: &dyn canary_store::Stores) -> Levels {
+        let ctx = Context::new(store, test_data::asof()).unwrap();
+        let p = WatchParams::new(test_data::btcusdt());
+        let mut draft = Draft::new(ctx.asof());
+        let fine = ctx.bars(&p.symbol, Timeframe::H4).unwrap();
+        let fb = fine.bars();
+        let last = fb.candles.len() - 1;
+        let price = fb.candles[last].close;
+        let current = fb.claim("last price", "close", last, price, "USDT", ctx.asof());
+        let price_id = draft.add(current.clone());
+        let tfs = [Timeframe::D1, Timeframe::H4];
+        let (members, reported) = timeframe_levels(&ctx, &p, &tfs, &current, &mut draft).unwrap();
+        let (sup, _, _) = merge(members, price);
+        Levels {
+            draft,
+            price,
+            price_id,
+            current,
+            sup,
+            reported,
+            daily: ctx.bars(&p.symbol, Timeframe::D1).unwrap().value.candles,
+            fine: fine.value.candles.clone(),
+        }
+    }
+
+    /// A timeframe without bars is a warning while another has bars; with none, the error.
+    #[test]
+    fn a_missing_timeframe_is_warned_about_until_none_is_left() {
+        let store = test_data::crash_store();
+        let ctx = Context::new(&*store, test_data::asof()).unwrap();
+        let mut p = WatchParams::new(test_data::btcusdt());
+        p.timeframes.push(Timeframe::H1);
+        let mut draft = Draft::new(ctx.asof());
+        let (tfs, finest) = timeframes_with_bars(&ctx, &p, &mut draft).unwrap();
+        assert_eq!(tfs, [Timeframe::D1, Timeframe::H4]);
+        assert_eq!(finest, Timeframe::H4);
+        let warnings = draft.finish(()).unwrap().warnings;
+        assert_eq!(warnings.len(), 1);
+        assert_eq!(warnings[0].series, "BTCUSDT 1h");
+        p.timeframes = vec![Timeframe::H1, Timeframe::M1];
+        let e = timeframes_with_bars(&ctx, &p, &mut Draft::new(ctx.asof())).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                EngineError::NoBars {
+                    timeframe: Timeframe::H1,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+    }
+
+    /// Every level of each timeframe is a member, found again by its reported claim.
+    #[test]
+    fn each_timeframes_levels_are_members_with_their_claims() {
+        let store = test_data::crash_store();
+        let l = crash_levels(&*store);
+        for tf in [Timeframe::D1, Timeframe::H4] {
+            assert!(l.reported.iter().any(|r| r.0 == tf), "{tf}");
+        }
+        for r in &l.reported {
+            assert!(
+                l.draft.claims.get(&r.3).is_some(),
+                "{} not in the draft",
+                r.3
+            );
+        }
+        let s1 = &l.sup[0];
+        assert!(s1.price < l.price);
+        let mc = member_claims(s1, &l.reported);
+        assert_eq!(mc.len(), s1.members.len());
+        assert!(l.current.value > s1.zone.1);
+    }
+
+    /// The profile's high-volume nodes below the first support, as daily supports half a
+    /// daily ATR wide.
+    #[test]
+    fn the_profiles_nodes_below_the_first_support_are_supports() {
+        let store = test_data::crash_store();
+        let l = crash_levels(&*store);
+        let window = &l.daily[l.daily.len() - 1095..];
+        let prof = VolumeProfile::build(window, l.price * 0.005).unwrap();
+        let (s1, datr) = (&l.sup[0], 2_000.0);
+        let hvn = profile_supports(&prof, s1, datr, window.len());
+        assert!(!hvn.is_empty());
+        for m in &hvn {
+            assert!(m.price < s1.zone.0, "{}", m.price);
+            assert_eq!((m.side, m.timeframe), (Side::Support, Timeframe::D1));
+            assert!((m.zone.1 - m.zone.0 - 0.5 * datr).abs() < 1e-6);
+            assert_eq!(m.methods, ["vp_hvn(1095 days)"]);
+        }
+    }
+
+    fn claims(l: &mut Levels) -> Claims<'_> {
+        Claims {
+            draft: &mut l.draft,
+            asof: test_data::asof(),
+            quote: "USDT",
+            price: l.price,
+            price_id: l.price_id.clone(),
+        }
+    }
+
+    /// The crash's trapdoor lies below the first support, past a thin gap, its claim derived
+    /// from its level's and the support's; without a long enough profile there is none.
+    #[test]
+    fn the_trapdoor_is_below_a_thin_gap_under_the_first_support() {
+        let store = test_data::crash_store();
+        let mut l = crash_levels(&*store);
+        let p = WatchParams::new(test_data::btcusdt());
+        let (sup, reported, daily) = (l.sup.clone(), l.reported.clone(), l.daily.clone());
+        let mut c = claims(&mut l);
+        let s1 = c.level(&sup[0], "support", &member_claims(&sup[0], &reported));
+        let t = trapdoor_row(&p, &daily, &sup, &s1.claim, &reported, &mut c).expect("a trapdoor");
+        assert!(
+            t.level.zone.1 < sup[0].zone.0,
+            "{:?} {:?}",
+            t.level.zone,
+            sup[0].zone
+        );
+        assert!(
+            t.gap.0 >= t.level.zone.1 && t.gap.1 <= sup[0].zone.0,
+            "{:?}",
+            t.gap
+        );
+        assert!(t.gap_volume_share < 1.0, "{}", t.gap_volume_share);
+        match &c.draft.claims.get(&t.trapdoor_claim).unwrap().provenance {
+            canary_model::Provenance::Derived { inputs, .. } => {
+                assert_eq!(inputs, &[t.level.claim.clone(), s1.claim.clone()]);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(trapdoor_row(&p, &daily[..0], &sup, &s1.claim, &reported, &mut c).is_none());
+    }
+
+    /// The momentum line is RSI 14 of the finest timeframe, a claim on the price.
+    #[test]
+    fn the_momentum_line_is_a_claim_on_the_price() {
+        let store = test_data::crash_store();
+        let mut l = crash_levels(&*store);
+        let fine = l.fine.clone();
+        let mut c = claims(&mut l);
+        let m = momentum_row(Timeframe::H4, &fine, &mut c).expect("a momentum line");
+        assert_eq!(m.rule, MOMENTUM_RULE);
+        assert!((0.0..=100.0).contains(&m.momentum.rsi));
+        let claim = c.draft.claims.get(&m.claim).unwrap();
+        assert_eq!(claim.value.to_bits(), m.momentum.rsi.to_bits());
+        assert!(momentum_row(Timeframe::H4, &fine[..3], &mut c).is_none());
+    }
 }
