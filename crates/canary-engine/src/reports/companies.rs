@@ -316,19 +316,68 @@ fn evaluate(
     scenarios: &[f64],
     net: Option<&(NetworkState, Vec<ClaimId>)>,
 ) -> CompanyBody {
-    let (price, price_id) = price;
+    let (facts, debt, fact_ids) = cite(c, draft);
+    let inputs = FigureInputs::new(c, fact_ids, net, price.1);
+    let state = net.map(|n| &n.0);
+    let figures = figures_at_price(c, draft, price.0, state, &inputs);
+    let scenarios = scenario_rows(c, draft, scenarios, price.1, state, &inputs.with_net);
+    CompanyBody {
+        ticker: c.ticker.clone(),
+        name: c.name.clone(),
+        kind: c.kind,
+        facts,
+        debt,
+        figures,
+        scenarios,
+    }
+}
+
+/// The claims a company's figures derive from.
+#[derive(Debug, Clone, PartialEq)]
+struct FigureInputs {
+    /// Its figures at T: what the coverage prices read.
+    facts: Vec<ClaimId>,
+    /// With the network's (a miner's production figures read the network too).
+    with_net: Vec<ClaimId>,
+    /// With the price too: the figures at the price.
+    with_price: Vec<ClaimId>,
+}
+
+impl FigureInputs {
+    fn new(
+        c: &CompanyAsOf,
+        facts: Vec<ClaimId>,
+        net: Option<&(NetworkState, Vec<ClaimId>)>,
+        price_id: &ClaimId,
+    ) -> FigureInputs {
+        let mut with_net = facts.clone();
+        if c.kind == Kind::Miner
+            && let Some((_, ids)) = net
+        {
+            with_net.extend(ids.iter().cloned());
+        }
+        let mut with_price = with_net.clone();
+        with_price.push(price_id.clone());
+        FigureInputs {
+            facts,
+            with_net,
+            with_price,
+        }
+    }
+}
+
+/// The figures at the price: a miner's costs, break-even, margin, runway and forced
+/// selling, and every company's debt-coverage prices.
+fn figures_at_price(
+    c: &CompanyAsOf,
+    draft: &mut Draft,
+    price: f64,
+    state: Option<&NetworkState>,
+    inputs: &FigureInputs,
+) -> Vec<FigureRow> {
     let ticker = &c.ticker;
     let co = c.company();
     let miner = c.kind == Kind::Miner;
-    let (facts, debt, fact_ids) = cite(c, draft);
-    let state = net.map(|n| &n.0);
-    // Production figures read the network too.
-    let mut with_net = fact_ids.clone();
-    if miner && let Some((_, ids)) = net {
-        with_net.extend(ids.iter().cloned());
-    }
-    let mut with_price = with_net.clone();
-    with_price.push(price_id.clone());
     let basis = |b: Basis| {
         if b == Basis::Reported {
             "reported"
@@ -412,13 +461,30 @@ fn evaluate(
             continue; // production and cost figures do not apply to a treasury company
         }
         let inputs = match (uses_price, coverage) {
-            (true, _) => &with_price,
-            (false, true) => &fact_ids,
-            (false, false) => &with_net,
+            (true, _) => &inputs.with_price,
+            (false, true) => &inputs.facts,
+            (false, false) => &inputs.with_net,
         };
         figures.push(figure(draft, key, label, unit, f, method, inputs));
     }
-    let scenarios = scenarios
+    figures
+}
+
+/// The figures at each scenario price (a claim derived from the price's): a miner's margin,
+/// runway and forced selling, and every company's debt-coverage ratio.
+fn scenario_rows(
+    c: &CompanyAsOf,
+    draft: &mut Draft,
+    scenarios: &[f64],
+    price_id: &ClaimId,
+    state: Option<&NetworkState>,
+    with_net: &[ClaimId],
+) -> Vec<ScenarioRow> {
+    let ticker = &c.ticker;
+    let co = c.company();
+    let miner = c.kind == Kind::Miner;
+    let (cash_be, _) = co.cash_break_even(state);
+    scenarios
         .iter()
         .map(|&sp| {
             let sid = draft.add(Claim::derived(
@@ -428,7 +494,7 @@ fn evaluate(
                 draft.as_of,
                 SCENARIO.of(&[price_id]),
             ));
-            let mut ins = with_net.clone();
+            let mut ins = with_net.to_vec();
             ins.push(sid);
             let vals = [
                 ("margin", pct(margin(&cash_be, sp)), "%", MARGIN),
@@ -463,16 +529,7 @@ fn evaluate(
                 .collect();
             ScenarioRow { price: sp, figures }
         })
-        .collect();
-    CompanyBody {
-        ticker: ticker.clone(),
-        name: c.name.clone(),
-        kind: c.kind,
-        facts,
-        debt,
-        figures,
-        scenarios,
-    }
+        .collect()
 }
 
 fn profiles<'a>(ctx: &Context<'a>) -> Result<&'a crate::facts::Profiles, EngineError> {
@@ -584,4 +641,172 @@ pub fn treasury(
         profiles: profiles.origin.clone(),
         companies,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use canary_model::Provenance;
+
+    use super::*;
+    use crate::facts::Profiles;
+    use crate::test_data;
+
+    /// The built-in companies as published by the crash morning: a miner and a treasury
+    /// company, and a draft with a price claim and a network state's two claims.
+    struct Companies {
+        miner: CompanyAsOf,
+        treasury: CompanyAsOf,
+        draft: Draft,
+        price_id: ClaimId,
+        net: (NetworkState, Vec<ClaimId>),
+    }
+
+    fn companies() -> Companies {
+        let store = test_data::crash_store();
+        let profiles = Profiles::built_in().unwrap();
+        let ctx = Context::new(&*store, test_data::asof())
+            .unwrap()
+            .with_profiles(&profiles);
+        let of = |kind: Kind| {
+            profiles
+                .companies
+                .keys()
+                .filter_map(|t| ctx.facts(t))
+                .map(|i| i.value)
+                .find(|c| c.kind == kind)
+                .unwrap()
+        };
+        let t = ctx.asof();
+        let mut draft = Draft::new(t);
+        let price_id = draft.add(Claim::data("price", 64_168.0, "USD", t, "p", "test", t));
+        let h = draft.add(Claim::data("hash rate", 9e20, "H/s", t, "h", "test", t));
+        let r = draft.add(Claim::data("subsidy", 3.125, "BTC", t, "r", "test", t));
+        let state = NetworkState {
+            hashrate_ths: 9e8,
+            reward_btc: 3.125,
+        };
+        Companies {
+            miner: of(Kind::Miner),
+            treasury: of(Kind::Treasury),
+            draft,
+            price_id,
+            net: (state, vec![h, r]),
+        }
+    }
+
+    fn inputs_of(draft: &Draft, id: &ClaimId) -> Vec<ClaimId> {
+        match &draft.claims.get(id).unwrap().provenance {
+            Provenance::Derived { inputs, .. } => inputs.clone(),
+            Provenance::Data { .. } => Vec::new(),
+        }
+    }
+
+    /// A miner's figures read the network; a treasury company's do not; both read the price
+    /// where it is used.
+    #[test]
+    fn only_a_miners_figures_read_the_network() {
+        let mut c = companies();
+        let (_, _, facts) = cite(&c.miner, &mut c.draft);
+        let m = FigureInputs::new(&c.miner, facts.clone(), Some(&c.net), &c.price_id);
+        assert_eq!(m.facts, facts);
+        assert_eq!(m.with_net, [facts.clone(), c.net.1.clone()].concat());
+        assert_eq!(
+            m.with_price,
+            [m.with_net.clone(), vec![c.price_id.clone()]].concat()
+        );
+        let (_, _, facts) = cite(&c.treasury, &mut c.draft);
+        let t = FigureInputs::new(&c.treasury, facts.clone(), Some(&c.net), &c.price_id);
+        assert_eq!(t.with_net, facts);
+        let none = FigureInputs::new(&c.miner, facts.clone(), None, &c.price_id);
+        assert_eq!(none.with_net, facts);
+    }
+
+    /// A miner has every figure at the price, a treasury company only its coverage prices;
+    /// each claim reads the inputs its figure uses.
+    #[test]
+    fn the_figures_at_the_price() {
+        let mut c = companies();
+        let state = Some(&c.net.0);
+        let (_, _, facts) = cite(&c.miner, &mut c.draft);
+        let inputs = FigureInputs::new(&c.miner, facts, Some(&c.net), &c.price_id);
+        let figs = figures_at_price(&c.miner, &mut c.draft, 64_168.0, state, &inputs);
+        let keys: Vec<&str> = figs.iter().map(|f| f.key).collect();
+        assert_eq!(
+            keys,
+            [
+                "power_cost_per_btc",
+                "cash_break_even",
+                "margin",
+                "coverage_price_gross",
+                "coverage_price_net",
+                "runway_months",
+                "forced_selling_btc_per_month",
+                "sell_ratio"
+            ]
+        );
+        let by = |k: &str| figs.iter().find(|f| f.key == k).unwrap();
+        let margin = by("margin");
+        assert!(
+            margin.label.ends_with("cash margin at 64168"),
+            "{}",
+            margin.label
+        );
+        let id = margin.claim.as_ref().expect("a margin at the price");
+        assert_eq!(inputs_of(&c.draft, id), inputs.with_price);
+        if let Some(id) = &by("coverage_price_net").claim {
+            assert_eq!(inputs_of(&c.draft, id), inputs.facts);
+        }
+        let be = by("cash_break_even");
+        assert!(be.claim.is_some(), "{:?}", be.figure);
+        assert_eq!(
+            inputs_of(&c.draft, be.claim.as_ref().unwrap()),
+            inputs.with_net
+        );
+        let (_, _, facts) = cite(&c.treasury, &mut c.draft);
+        let inputs = FigureInputs::new(&c.treasury, facts, None, &c.price_id);
+        let figs = figures_at_price(&c.treasury, &mut c.draft, 64_168.0, None, &inputs);
+        let keys: Vec<&str> = figs.iter().map(|f| f.key).collect();
+        assert_eq!(keys, ["coverage_price_gross", "coverage_price_net"]);
+    }
+
+    /// One row per scenario price, each figure derived from the scenario's own price claim;
+    /// a lower price leaves a miner a lower margin.
+    #[test]
+    fn the_figures_at_each_scenario() {
+        let mut c = companies();
+        let state = Some(&c.net.0);
+        let with_net = [c.net.1.clone()].concat();
+        let prices = [80_000.0, 50_000.0];
+        let rows = scenario_rows(
+            &c.miner,
+            &mut c.draft,
+            &prices,
+            &c.price_id,
+            state,
+            &with_net,
+        );
+        assert_eq!(rows.len(), 2);
+        let keys: Vec<&str> = rows[0].figures.iter().map(|f| f.key).collect();
+        assert_eq!(
+            keys,
+            [
+                "margin",
+                "coverage_ratio",
+                "runway_months",
+                "forced_selling_btc_per_month"
+            ]
+        );
+        let margin = |r: &ScenarioRow| r.figures[0].figure.value().unwrap();
+        assert!(margin(&rows[1]) < margin(&rows[0]));
+        let id = rows[1].figures[0].claim.as_ref().unwrap();
+        let ins = inputs_of(&c.draft, id);
+        let scenario = ins.last().unwrap();
+        assert_eq!(c.draft.claims.get(scenario).unwrap().value, 50_000.0);
+        assert_eq!(inputs_of(&c.draft, scenario), [c.price_id.clone()]);
+        let rows = scenario_rows(&c.treasury, &mut c.draft, &prices, &c.price_id, None, &[]);
+        assert!(
+            rows.iter()
+                .all(|r| r.figures.len() == 1 && r.figures[0].key == "coverage_ratio")
+        );
+    }
 }
