@@ -423,8 +423,11 @@ struct Scratch {
     out: [[f64; BLOCK]; COLUMNS],
 }
 
+// The fused kernel: every indicator's state is a local, carried from block to block and
+// updated by the numbered passes of one body, so that each SIMD compilation `with_simd` makes
+// keeps the states in registers and the arithmetic in the order the bit-equality tests pin.
 #[inline(always)]
-#[allow(clippy::too_many_lines, clippy::similar_names)]
+#[allow(clippy::too_many_lines, clippy::similar_names)] // reason: one fused SIMD kernel (above)
 fn steady(k: Steady<'_>) {
     let Steady {
         high,
