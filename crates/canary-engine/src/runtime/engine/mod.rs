@@ -1,20 +1,30 @@
 //! The engine loop: events in order, bars stored at each close, alert rules checked then, the
 //! delivery task woken; a graceful end stores what was taken and sends what is pending.
+//!
+//! Beside the loop: the rules evaluated on every trade (`intrabar.rs`), the venues'
+//! cross-check and the notices about the sources (`health.rs`), and each event's occurrence
+//! in its source's stream (`occurrences.rs`).
+
+mod health;
+mod intrabar;
+mod occurrences;
 
 use canary_store::prelude::*;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use canary_model::{SourceKind, Symbol, Timeframe, Timestamp};
 use canary_news::sentiment::Lexicon;
 use canary_news::tags::Dictionary;
-use canary_store::{CandleQuery, NewCandle, NewEvent, Revisions, Source, Stores, event_content};
+use canary_store::{CandleQuery, NewCandle, NewEvent, Revisions, Source, Stores};
 use tokio::sync::{Notify, mpsc};
 
 use super::{Clock, Closed, Event, Processor, Stamped};
 use crate::alerting::{self, Checked};
 use crate::{EngineError, ScoreParams};
+use intrabar::IntrabarRule;
+use occurrences::Occurrences;
 
 /// A symbol and the timeframes to build for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,71 +146,6 @@ fn system_event<S: serde::Serializer>(e: &Event, s: S) -> Result<S::Ok, S::Error
     let mut m = s.serialize_map(Some(1))?;
     m.serialize_entry("event", e)?;
     m.end()
-}
-
-/// A rule evaluated on every trade, with its running state.
-#[derive(Debug)]
-struct IntrabarRule {
-    rule: String,
-    symbol: Symbol,
-    timeframe: Timeframe,
-    fingerprint: String,
-    policy: canary_alerts::state::Policy,
-    evaluator: canary_alerts::eval::Evaluator,
-    /// The open time of the bar it last fired in (once per bar), and when.
-    fired_bar: Option<Timestamp>,
-    last_fired: Option<Timestamp>,
-}
-
-/// The occurrence of each event in its source's stream, which its stored identity ends with
-/// (`canary_store::NewEvent::occurrence`): how many events of the same content the source
-/// sent before it at the same time. Equal content means an equal own time, and a source sends
-/// each symbol's events in time order, so equal events come together: the events of each
-/// source's (and symbol's) latest time are counted, and the count starts again when that time
-/// moves on. Two equal trades of one millisecond are thus 0 and 1, in this run and in any run
-/// of the same input, so that a run given its input again (a restart, a bar file run twice, a
-/// replay) stores nothing twice; the same content again after the time has moved on is a
-/// repeat. Contents are counted by their hash (`canary_store::event_content`): two contents
-/// of one hash would only number the second 1, still stored.
-#[derive(Debug, Default)]
-struct Occurrences(HashMap<String, HashMap<String, Latest>>);
-
-/// The events of a source's symbol at its latest time: how many of each content.
-#[derive(Debug)]
-struct Latest {
-    time: Timestamp,
-    seen: HashMap<i64, u32>,
-}
-
-impl Occurrences {
-    fn next(&mut self, e: &Event, payload: &str) -> u32 {
-        let symbol = e.symbol().map_or("", Symbol::as_str);
-        if !self
-            .0
-            .get(e.source())
-            .is_some_and(|m| m.contains_key(symbol))
-        {
-            self.0.entry(e.source().to_string()).or_default().insert(
-                symbol.to_string(),
-                Latest {
-                    time: e.time(),
-                    seen: HashMap::new(),
-                },
-            );
-        }
-        let latest = self
-            .0
-            .get_mut(e.source())
-            .and_then(|m| m.get_mut(symbol))
-            .expect("inserted above");
-        if latest.time != e.time() {
-            latest.time = e.time();
-            latest.seen.clear();
-        }
-        let n = latest.seen.entry(event_content(payload)).or_insert(0);
-        *n += 1;
-        *n - 1
-    }
 }
 
 /// What a run did.
@@ -548,247 +493,6 @@ impl Engine {
             wake.notify_one();
         }
         Ok(())
-    }
-
-    /// The stored intrabar rules, keeping the state of those already running.
-    fn load_intrabar(&mut self) -> Result<(), EngineError> {
-        if self.settings.alerts.is_none() {
-            return Ok(());
-        }
-        let mut seen = Vec::new();
-        for r in self.store.rules(None)? {
-            let Ok(policy) = serde_json::from_str::<canary_alerts::state::Policy>(&r.policy) else {
-                continue;
-            };
-            if !policy.intrabar {
-                continue;
-            }
-            seen.push(r.id);
-            if self.intrabar.contains_key(&r.id) {
-                continue;
-            }
-            let (Ok(expr), Ok(tf)) = (
-                canary_alerts::rule::parse(&r.rule),
-                r.timeframe.parse::<Timeframe>(),
-            ) else {
-                continue;
-            };
-            let symbol = expr.clock_symbol();
-            let fingerprint = canary_alerts::state::fingerprint(&r.rule, symbol.as_str());
-            self.intrabar.insert(
-                r.id,
-                IntrabarRule {
-                    rule: r.rule.clone(),
-                    symbol,
-                    timeframe: tf,
-                    evaluator: canary_alerts::eval::Evaluator::new(expr),
-                    fingerprint,
-                    policy,
-                    fired_bar: None,
-                    last_fired: None,
-                },
-            );
-        }
-        self.intrabar.retain(|id, _| seen.contains(id));
-        Ok(())
-    }
-
-    /// Evaluate the intrabar rules of `symbol` after a trade at `t`, against the bars still
-    /// open; a firing at most once per bar, its notice queued and labelled intrabar.
-    fn evaluate_intrabar(
-        &mut self,
-        symbol: &Symbol,
-        t: Timestamp,
-        outputs: &mut Vec<Output>,
-    ) -> Result<(), EngineError> {
-        use canary_alerts::rule::{BarField, Series};
-        use canary_alerts::state::Notice;
-        let Some(p) = self.processors.get(symbol) else {
-            return Ok(());
-        };
-        let now = self.clock.now();
-        let mut queued = false;
-        for (id, r) in self
-            .intrabar
-            .iter_mut()
-            .filter(|(_, r)| &r.symbol == symbol)
-        {
-            let Some((bar, _)) = p.intrabar(r.timeframe) else {
-                continue;
-            };
-            let mut values = canary_alerts::eval::Values::new();
-            for s in r.evaluator.expr.series() {
-                let v = match s {
-                    Series::Bar { field, tf, .. } => {
-                        p.intrabar(tf.unwrap_or(r.timeframe))
-                            .map(|(c, _)| match field {
-                                BarField::Open => c.open,
-                                BarField::High => c.high,
-                                BarField::Low => c.low,
-                                BarField::Close => c.close,
-                                BarField::Volume => c.volume,
-                            })
-                    }
-                    Series::Indicator { tf, .. } => p
-                        .intrabar(tf.unwrap_or(r.timeframe))
-                        .and_then(|(_, rsi)| rsi),
-                    _ => None,
-                };
-                if let Some(v) = v {
-                    values.insert(s.clone(), v);
-                }
-            }
-            // TradingView's "once per bar": the first trade of a bar that meets the condition
-            // fires; the rest of that bar is quiet; cooldown and expiry hold.
-            let outcome = r.evaluator.evaluate(t, &values);
-            let cooled = r
-                .last_fired
-                .is_none_or(|l| t.millis() - l.millis() >= r.policy.cooldown_ms);
-            let expired = r.policy.expires_at.is_some_and(|e| t >= e);
-            if outcome != canary_alerts::eval::Outcome::True
-                || r.fired_bar == Some(bar.open_time)
-                || !cooled
-                || expired
-            {
-                continue;
-            }
-            r.fired_bar = Some(bar.open_time);
-            r.last_fired = Some(t);
-            let n = Notice::Fired { at: t };
-            // Once per bar, across restarts too: the key names the bar.
-            let key = format!("{}:{id}:intrabar:{}", r.fingerprint, bar.open_time.millis());
-            let payload = crate::alerting::Payload {
-                idempotency_key: key.clone(),
-                fingerprint: r.fingerprint.clone(),
-                rule: r.rule.clone(),
-                timeframe: Some(r.timeframe),
-                notice: n,
-                values: values
-                    .iter()
-                    .map(|(s, x)| (crate::reports::alerts::name(s), *x))
-                    .collect(),
-                late: false,
-                test: false,
-                system: false,
-                intrabar: true,
-                time_zone: "UTC".into(),
-            };
-            if self.store.queue_notice(
-                &key,
-                *id,
-                &serde_json::to_string(&payload).unwrap_or_default(),
-                now,
-            )? {
-                queued = true;
-                self.summary.notices += 1;
-                outputs.push(Output::Notice {
-                    rule_id: *id,
-                    rule: r.rule.clone(),
-                    notice: n,
-                    late: false,
-                    intrabar: true,
-                });
-            }
-        }
-        if queued {
-            self.wake.notify_one();
-        }
-        Ok(())
-    }
-
-    /// Queue a notice about a source for the system channel, if its kind is notified.
-    fn notify_system(&mut self, e: &Event) -> Result<(), EngineError> {
-        let Some(sys) = &self.settings.system else {
-            return Ok(());
-        };
-        if !sys.kinds.iter().any(|k| k == e.kind()) {
-            return Ok(());
-        }
-        let what = match e {
-            Event::Stale {
-                source, silent_ms, ..
-            } => format!("{source}: silent for {} s", silent_ms / 1000),
-            Event::Gap {
-                source,
-                symbol,
-                from,
-                to,
-            } => format!("{source}: gap in {symbol} from {from} to {to}"),
-            Event::Reconnected { source, .. } => format!("{source}: reconnected"),
-            Event::Malformed { source, error, .. } => {
-                format!("{source}: an unreadable message ({error})")
-            }
-            Event::Trade { .. } | Event::Bar { .. } => return Ok(()),
-        };
-        crate::alerting::queue_system(
-            &mut *self.store,
-            e.kind(),
-            e.source(),
-            &what,
-            e.time(),
-            BTreeMap::new(),
-            self.clock.now(),
-        )?;
-        self.wake.notify_one();
-        Ok(())
-    }
-
-    /// Compare each closed bar with the other venue's close of the same bar, if it is in.
-    fn cross_check(&mut self, closed: &[Closed], outputs: &mut Vec<Output>) {
-        for c in closed {
-            let checks: Vec<CrossCheck> = self
-                .settings
-                .crosschecks
-                .iter()
-                .filter(|x| x.timeframe == c.timeframe && (x.a == c.symbol || x.b == c.symbol))
-                .cloned()
-                .collect();
-            if checks.is_empty() {
-                continue;
-            }
-            let mine = self
-                .recent
-                .entry((c.symbol.clone(), c.timeframe))
-                .or_default();
-            mine.insert(c.candle.open_time, c.candle.close);
-            // A few hours of bars are enough to meet the other venue's.
-            while mine.len() > 64 {
-                mine.pop_first();
-            }
-            for x in checks {
-                let other = if x.a == c.symbol { &x.b } else { &x.a };
-                let Some(theirs) = self
-                    .recent
-                    .get(&(other.clone(), c.timeframe))
-                    .and_then(|m| m.get(&c.candle.open_time))
-                    .copied()
-                else {
-                    continue;
-                };
-                let (close_a, close_b) = if x.a == c.symbol {
-                    (c.candle.close, theirs)
-                } else {
-                    (theirs, c.candle.close)
-                };
-                let diff_pct = (close_a / close_b - 1.0) * 100.0;
-                if diff_pct.abs() > x.max_diff_pct {
-                    self.divergences.push((
-                        x.clone(),
-                        c.candle.open_time,
-                        close_a,
-                        close_b,
-                        diff_pct,
-                    ));
-                    outputs.push(Output::Divergence {
-                        check: x,
-                        open_time: c.candle.open_time,
-                        close_a,
-                        close_b,
-                        diff_pct,
-                    });
-                }
-            }
-        }
     }
 
     /// Store the events and bars taken since the last flush.
