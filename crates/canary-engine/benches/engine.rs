@@ -25,6 +25,7 @@ use canary_engine::runtime::{
     AlertSettings, Engine, EngineSettings, Event, Market, Processor, ReplayClock, Stamped,
     WallClock,
 };
+use canary_ingest::bus::Publish;
 use canary_model::{Candle, Symbol, Timeframe, Timestamp};
 
 const GOAL: f64 = 5_000_000.0;
@@ -157,10 +158,10 @@ fn whole_engine(ts: &[(Timestamp, f64, f64)]) -> f64 {
     let n = events.len();
     let started = Instant::now();
     rt.block_on(async move {
-        let (tx, rx) = tokio::sync::mpsc::channel(1024);
+        let (tx, rx) = canary_ingest::bus::in_process(1024);
         let feeder = tokio::spawn(async move {
             for e in events {
-                if tx.send(e).await.is_err() {
+                if tx.publish(e).await.is_err() {
                     break;
                 }
             }
@@ -275,7 +276,7 @@ fn latency(closes: usize) -> (f64, f64, usize) {
         .build()
         .expect("a runtime");
     rt.block_on(async move {
-        let (tx, rx) = tokio::sync::mpsc::channel(1024);
+        let (tx, rx) = canary_ingest::bus::in_process(1024);
         let feeder = tokio::spawn(async move {
             let mut price = 60_000.0;
             for i in 0..closes {
@@ -305,7 +306,7 @@ fn latency(closes: usize) -> (f64, f64, usize) {
                     },
                     available_at: canary_engine::runtime::Clock::now(&WallClock),
                 };
-                if tx.send(e).await.is_err() {
+                if tx.publish(e).await.is_err() {
                     break;
                 }
                 tokio::time::sleep(Duration::from_millis(25)).await;

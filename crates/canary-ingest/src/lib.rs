@@ -13,11 +13,14 @@
 //!   JSON-RPC (`messages.rs`, `parse.rs`, `client.rs` each); [`source`]: their errors.
 //! - [`binance`]: the Binance spot kline stream (WebSocket) with REST backfill of any gap;
 //!   [`coinbase`]: the Coinbase Exchange matches channel (trades), a second venue.
+//! - [`bus`]: where sources publish stamped events and the engine takes them (a bounded
+//!   channel in one process; the seam a networked bus goes behind).
 //! - [`tls`]: the TLS client configuration of Canary's own connections; [`ws`]: WebSocket
 //!   connections over it.
 
 pub mod binance;
 pub mod bitcoind;
+pub mod bus;
 pub mod coinbase;
 pub mod csv;
 pub mod esplora;

@@ -4,13 +4,14 @@
 //! reconnected, the bars missed meanwhile come by REST (after a 429 waited out), and the bars
 //! taken have no hole and no duplicate.
 
+use canary_ingest::bus::Subscribe;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use canary_ingest::binance::BinanceStream;
-use canary_model::event::{Event, Stamped};
+use canary_model::event::Event;
 use canary_model::{Symbol, Timeframe, Timestamp};
 use futures_util::SinkExt;
 use tokio_tungstenite::tungstenite::Message;
@@ -167,13 +168,13 @@ async fn a_dropped_stream_reconnects_and_backfills_without_hole_or_duplicate() {
         timeout: Duration::from_secs(5),
         ca: None,
     };
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Stamped>(64);
+    let (tx, mut rx) = canary_ingest::bus::in_process(64);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stream =
         tokio::spawn(async move { cfg.run(&tx, Arc::new(wall), BTreeMap::new(), stop_rx).await });
     let mut events = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while let Ok(Some(s)) = tokio::time::timeout_at(deadline, rx.recv()).await {
+    while let Ok(Some(s)) = tokio::time::timeout_at(deadline, rx.next()).await {
         let done =
             matches!(&s.event, Event::Bar { candle, .. } if candle.open_time.millis() >= t(1));
         events.push(s.event);
@@ -259,11 +260,11 @@ async fn a_silent_stream_is_reported_stale_and_replaced() {
         timeout: Duration::from_secs(5),
         ca: None,
     };
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Stamped>(8);
+    let (tx, mut rx) = canary_ingest::bus::in_process(8);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stream =
         tokio::spawn(async move { cfg.run(&tx, Arc::new(wall), BTreeMap::new(), stop_rx).await });
-    let first = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+    let first = tokio::time::timeout(Duration::from_secs(5), rx.next())
         .await
         .unwrap()
         .unwrap();
@@ -271,7 +272,7 @@ async fn a_silent_stream_is_reported_stale_and_replaced() {
         matches!(first.event, Event::Stale { silent_ms: 300, .. }),
         "{first:?}"
     );
-    let second = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+    let second = tokio::time::timeout(Duration::from_secs(5), rx.next())
         .await
         .unwrap()
         .unwrap();

@@ -4,11 +4,12 @@
 //! an error and a broken message are reported, and after a drop the `last_match` repeated on
 //! the new connection is not taken twice.
 
+use canary_ingest::bus::Subscribe;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use canary_ingest::coinbase::CoinbaseStream;
-use canary_model::event::{Event, Stamped};
+use canary_model::event::Event;
 use canary_model::{Symbol, Timestamp};
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
@@ -83,11 +84,11 @@ async fn trades_gaps_and_a_reconnection_without_repeats() {
         timeout: Duration::from_secs(5),
         ca: None,
     };
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Stamped>(64);
+    let (tx, mut rx) = canary_ingest::bus::in_process(64);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stream = tokio::spawn(async move { cfg.run(&tx, Arc::new(wall), stop_rx).await });
     let mut events = Vec::new();
-    while let Ok(Some(s)) = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await {
+    while let Ok(Some(s)) = tokio::time::timeout(Duration::from_secs(10), rx.next()).await {
         let done = matches!(&s.event, Event::Trade { price, .. } if *price == 62888.0);
         events.push(s.event);
         if done {

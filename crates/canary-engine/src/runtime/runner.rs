@@ -166,7 +166,7 @@ pub async fn run(
         .clone()
         .with_clock(Arc::new(ReplayClock::starting(start)));
     let engine = Engine::new(settings(config, replay, alerts, source_kinds))?;
-    let (tx, rx) = mpsc::channel(CHANNEL);
+    let (tx, rx) = canary_ingest::bus::in_process(CHANNEL);
     let speed = config.speed;
     let feeder = tokio::spawn(async move { play(events, speed, &tx, stop).await });
     let summary = engine.run(rx, out).await?;
@@ -272,7 +272,7 @@ async fn run_live(
         kinds.insert("coinbase".to_string(), SourceKind::Real);
     }
     let engine = Engine::new(settings(config, session.clone(), alerts, kinds))?;
-    let (tx, rx) = mpsc::channel(CHANNEL);
+    let (tx, rx) = canary_ingest::bus::in_process(CHANNEL);
     let mut tasks = Vec::new();
     for (stream, last) in streams {
         let (tx, stop, clock) = (tx.clone(), stop.clone(), clock.clone());

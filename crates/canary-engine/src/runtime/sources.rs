@@ -5,9 +5,10 @@
 
 use std::time::Duration;
 
+use canary_ingest::bus::Publish;
 use canary_model::{Candle, Symbol, Timeframe, Timestamp};
 use canary_store::StoredEvent;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use super::{Event, Stamped};
 use crate::EngineError;
@@ -88,7 +89,7 @@ pub fn parse_stored(rows: &[StoredEvent]) -> Result<Vec<Stamped>, EngineError> {
 pub async fn play(
     events: Vec<Stamped>,
     speed: f64,
-    tx: &mpsc::Sender<Stamped>,
+    tx: &impl Publish,
     mut stop: watch::Receiver<bool>,
 ) -> Result<usize, Stopped> {
     let n = events.len();
@@ -96,7 +97,7 @@ pub async fn play(
     for s in events {
         pace(speed, prev, s.available_at, &mut stop).await?;
         prev = Some(s.available_at);
-        tx.send(s).await.map_err(|_| Stopped::EngineGone)?;
+        tx.publish(s).await.map_err(|_| Stopped::EngineGone)?;
     }
     Ok(n)
 }

@@ -15,7 +15,9 @@ use std::time::Duration;
 use canary_model::event::{Event, Stamped};
 use canary_model::{Candle, Symbol, Timeframe, Timestamp};
 use futures_util::StreamExt;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
+
+use crate::bus::Publish;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::parse::{Frame, frame, rest_klines};
@@ -57,9 +59,9 @@ pub enum Ended {
     EngineGone,
 }
 
-struct Run<'a> {
+struct Run<'a, P> {
     cfg: &'a BinanceStream,
-    tx: &'a mpsc::Sender<Stamped>,
+    tx: &'a P,
     now: Now,
     http: reqwest::Client,
     /// The open time of the last bar sent, per symbol (Binance's spelling).
@@ -97,7 +99,7 @@ impl BinanceStream {
     /// Why it ended (a shutdown is the normal end).
     pub async fn run(
         &self,
-        tx: &mpsc::Sender<Stamped>,
+        tx: &impl Publish,
         now: Now,
         last: BTreeMap<Symbol, Timestamp>,
         mut stop: watch::Receiver<bool>,
@@ -154,10 +156,10 @@ impl BinanceStream {
     }
 }
 
-impl Run<'_> {
+impl<P: Publish> Run<'_, P> {
     async fn send(&self, e: Event) -> Result<(), Ended> {
         self.tx
-            .send(Stamped {
+            .publish(Stamped {
                 event: e,
                 available_at: (self.now)(),
             })

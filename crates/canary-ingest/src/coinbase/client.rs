@@ -12,7 +12,9 @@ use std::time::Duration;
 use canary_model::event::{Event, Stamped};
 use canary_model::{Symbol, Timestamp};
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
+
+use crate::bus::Publish;
 use tokio_tungstenite::tungstenite::Message as Ws;
 
 use super::parse::{Message, message};
@@ -52,17 +54,12 @@ impl CoinbaseStream {
     }
 
     /// Run until shutdown.
-    pub async fn run(
-        &self,
-        tx: &mpsc::Sender<Stamped>,
-        now: Now,
-        mut stop: watch::Receiver<bool>,
-    ) -> Ended {
+    pub async fn run(&self, tx: &impl Publish, now: Now, mut stop: watch::Receiver<bool>) -> Ended {
         let mut seen = Seen::new(&self.name, &self.products);
         let send = |e: Event| {
             let now = now.clone();
             async move {
-                tx.send(Stamped {
+                tx.publish(Stamped {
                     event: e,
                     available_at: now(),
                 })

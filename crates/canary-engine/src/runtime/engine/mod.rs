@@ -9,6 +9,7 @@ mod health;
 mod intrabar;
 mod occurrences;
 
+use canary_ingest::bus::Subscribe;
 use canary_store::prelude::*;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -252,7 +253,7 @@ impl Engine {
     /// A database error; a stored rule that no longer parses.
     pub async fn run(
         mut self,
-        mut rx: mpsc::Receiver<Stamped>,
+        mut rx: impl Subscribe,
         out: Option<mpsc::Sender<Output>>,
     ) -> Result<Summary, EngineError> {
         let wake = self.wake.clone();
@@ -285,7 +286,7 @@ impl Engine {
         let mut closed = Vec::new();
         let mut outputs = Vec::new();
         let result = async {
-            while let Some(s) = rx.recv().await {
+            while let Some(s) = rx.next().await {
                 self.take(s, &mut closed, &mut outputs)?;
                 self.after_event(&mut closed, &mut outputs, &wake)?;
                 if let Some(o) = &out {
@@ -622,6 +623,7 @@ mod tests {
     use super::*;
     use crate::ScoreParams;
     use crate::runtime::ReplayClock;
+    use canary_ingest::bus::Publish;
     use canary_model::Candle;
 
     /// Two venues' 1m closes: within the allowed difference nothing is said; past it, a
@@ -687,7 +689,7 @@ mod tests {
             .build()
             .unwrap();
         let outputs = rt.block_on(async move {
-            let (tx, rx) = mpsc::channel(16);
+            let (tx, rx) = canary_ingest::bus::in_process(16);
             let (otx, mut orx) = mpsc::channel(64);
             for s in [
                 bar(&a, 0, 62_900.0),
@@ -695,7 +697,7 @@ mod tests {
                 bar(&b, 1, 62_000.0),
                 bar(&a, 1, 62_500.0), // 0.81% apart, a after b
             ] {
-                tx.send(s).await.unwrap();
+                tx.publish(s).await.unwrap();
             }
             drop(tx);
             engine.run(rx, Some(otx)).await.unwrap();
@@ -789,9 +791,9 @@ mod tests {
                 .build()
                 .unwrap();
             rt.block_on(async move {
-                let (tx, rx) = mpsc::channel(16);
+                let (tx, rx) = canary_ingest::bus::in_process(16);
                 for s in input {
-                    tx.send(s).await.unwrap();
+                    tx.publish(s).await.unwrap();
                 }
                 drop(tx);
                 engine.run(rx, None).await.unwrap()
@@ -903,7 +905,7 @@ mod tests {
             .build()
             .unwrap();
         let notices = rt.block_on(async move {
-            let (tx, rx) = mpsc::channel(16);
+            let (tx, rx) = canary_ingest::bus::in_process(16);
             let (otx, mut orx) = mpsc::channel(64);
             for s in [
                 trade(0, 62_500.0),
@@ -913,7 +915,7 @@ mod tests {
                 trade(40, 61_950.0), // below again, same bar: quiet
                 trade(61, 61_900.0), // the next bar: fires
             ] {
-                tx.send(s).await.unwrap();
+                tx.publish(s).await.unwrap();
             }
             drop(tx);
             engine.run(rx, Some(otx)).await.unwrap();
