@@ -127,6 +127,15 @@ pub fn ingest_hint(e: impl std::error::Error + Send + Sync + 'static) -> anyhow:
     }
 }
 
+/// A fetch's error: the source's failure with the importers' hints (`--timeout`), anything
+/// else as [`hint`] has it.
+pub fn source_hint(e: EngineError) -> anyhow::Error {
+    match e {
+        EngineError::Source(s) => ingest_hint(s),
+        e => hint(e),
+    }
+}
+
 /// The error, then what to do about it on the next line.
 fn with_hint(e: impl std::fmt::Display, hint: &str) -> anyhow::Error {
     anyhow::anyhow!("{e}\n  hint: {hint}")
