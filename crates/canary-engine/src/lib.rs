@@ -26,7 +26,8 @@
 //! - [`jobs`]: the write side the command line and the server call, each job whole and
 //!   returning a summary: candle files, simulated bars and bar files stored whole
 //!   ([`store_bar_file`]), entity outflows fetched, network files and fetches (mempool,
-//!   bitcoind), headline files and feeds.
+//!   bitcoind), headline files and feeds; and the command line's async runner
+//!   ([`jobs::block_on`]).
 //! - [`resample_stored`]: higher-timeframe bars built from stored lower ones, stored.
 //! - [`tuning`]: the fused watch-set kernel's path on this processor (overrides, calibration).
 //! - [`EngineError`]: why a report could not be made, naming the data, never a CLI flag.

@@ -11,7 +11,7 @@
 //!   instance or a bitcoind node and stored.
 //! - [`news`]: a headline file's items stored; a feed added.
 //!
-//! [`block_on`] runs the async jobs for the command line.
+//! [`block_on`] and [`block_on_workers`] are the command line's one way to run async work.
 
 pub mod bars;
 pub mod flows;
@@ -31,6 +31,18 @@ use canary_store::{Conflict, StoreError};
 /// The runtime cannot be built.
 pub fn block_on<F: Future>(future: F) -> std::io::Result<F::Output> {
     let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    Ok(rt.block_on(future))
+}
+
+/// As [`block_on`], with `workers` threads running spawned tasks beside it (a server).
+///
+/// # Errors
+/// The runtime cannot be built.
+pub fn block_on_workers<F: Future>(workers: usize, future: F) -> std::io::Result<F::Output> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
         .enable_all()
         .build()?;
     Ok(rt.block_on(future))
@@ -136,13 +148,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_runtime_runs_timers_and_io() {
+    fn both_runtimes_run_timers_and_io() {
         let slept = block_on(async {
             tokio::time::sleep(std::time::Duration::from_millis(1)).await;
             tokio::net::TcpListener::bind("127.0.0.1:0").await.is_ok()
         })
         .unwrap();
         assert!(slept);
+        let spawned = block_on_workers(2, async {
+            tokio::spawn(async { std::thread::current().id() })
+                .await
+                .unwrap()
+        })
+        .unwrap();
+        assert_ne!(spawned, std::thread::current().id(), "ran on a worker");
     }
 
     #[test]

@@ -304,11 +304,7 @@ fn serve(db: &std::path::Path, a: &crate::cli::ServeArgs) -> Result<()> {
     }) {
         crate::output::banner();
     }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    rt.block_on(async move {
+    canary_engine::jobs::block_on_workers(2, async move {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         // The engine beside the server: its outputs broadcast to /api/v1/stream (bounded:
         // a slow client is told how many it missed).
@@ -353,6 +349,5 @@ fn serve(db: &std::path::Path, a: &crate::cli::ServeArgs) -> Result<()> {
             t.await?.map_err(hint)?;
         }
         Ok::<_, anyhow::Error>(())
-    })?;
-    Ok(())
+    })?
 }

@@ -163,25 +163,21 @@ fn poll(db: &Path, p: &PollArgs) -> Result<()> {
         bail!("no feeds to poll: add one with canary news feeds add URL");
     }
     let client = FeedClient::new(std::time::Duration::from_secs_f64(p.timeout), p.max_bytes);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
     let now = super::now();
-    let outcomes = rt
-        .block_on(canary_engine::news_poll::poll_feeds(
-            &mut *store,
-            &client,
-            now,
-            p.all,
-            |o| match &o.result {
-                Ok(r) => println!(
-                    "{}: {}, {} items, {} new ({} copies of earlier items)",
-                    o.url, r.status, r.items, r.new_items, r.copies
-                ),
-                Err(e) => println!("FAILED {e}"),
-            },
-        ))
-        .map_err(super::hint)?;
+    let outcomes = canary_engine::jobs::block_on(canary_engine::news_poll::poll_feeds(
+        &mut *store,
+        &client,
+        now,
+        p.all,
+        |o| match &o.result {
+            Ok(r) => println!(
+                "{}: {}, {} items, {} new ({} copies of earlier items)",
+                o.url, r.status, r.items, r.new_items, r.copies
+            ),
+            Err(e) => println!("FAILED {e}"),
+        },
+    ))?
+    .map_err(super::hint)?;
     if outcomes.is_empty() {
         println!("no feed is due yet (see canary news feeds list; --all polls them now)");
         return Ok(());
