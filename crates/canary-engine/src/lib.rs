@@ -27,21 +27,23 @@
 //! - [`facts`]: the company-facts file (`miners.toml`), each figure a dated history read as
 //!   published by T; [`labels`]: entity label files for flows.
 //! - [`news_poll`]: polling the stored feeds on their schedules, storing new items.
-//! - [`network_fetch`]: network data fetched from a mempool instance and stored.
-//! - [`resample_stored`]: higher-timeframe bars built from stored lower ones, stored;
-//!   [`store_bar_file`]: a candle file's bars stored whole.
+//! - [`jobs`]: the write side the command line and the server call, each job whole and
+//!   returning a summary: candle files, simulated bars and bar files stored whole
+//!   ([`store_bar_file`]), entity outflows fetched, network files and fetches (mempool,
+//!   bitcoind), headline files and feeds; and the command line's async runner
+//!   ([`jobs::block_on`]).
+//! - [`resample_stored`]: higher-timeframe bars built from stored lower ones, stored.
 //! - [`tuning`]: the fused watch-set kernel's path on this processor (overrides, calibration).
 //! - [`EngineError`]: why a report could not be made, naming the data, never a CLI flag.
 
 pub mod alerting;
 pub mod analysis;
-mod bar_file;
 pub mod clock;
 mod context;
 mod error;
 pub mod facts;
+pub mod jobs;
 pub mod labels;
-pub mod network_fetch;
 pub mod news_poll;
 mod report;
 mod reports;
@@ -53,11 +55,11 @@ mod test_data;
 pub mod tokens;
 pub mod tuning;
 
-pub use bar_file::store_bar_file;
 pub use context::{
     Context, FACT_STALE_QUARTERS, Input, MarketBars, NEWS_STALE_MS, STALE_INTERVALS, Series,
 };
 pub use error::EngineError;
+pub use jobs::bars::store_bar_file;
 pub use report::{Draft, Report, Warning, WarningKind};
 pub use reports::alerts::{AlertBacktestBody, AlertBacktestParams, Firing, alerts_backtest};
 pub use reports::backtest::{BacktestBody, BacktestLevelsParams, backtest_levels};

@@ -374,7 +374,7 @@ async fn run_job(job: &ScheduleConfig, session: &crate::Session) -> Result<Strin
             timeout_secs,
             ..
         } => {
-            let f = crate::network_fetch::fetch_mempool(
+            let f = crate::jobs::network::fetch_mempool(
                 &mut *store,
                 url,
                 period,

@@ -426,25 +426,21 @@ fn send(
     now: canary_model::Timestamp,
     only: Option<&str>,
 ) -> Result<Vec<canary_delivery::Delivered>> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
     let client = canary_delivery::guard::http_client(a.allow_private)?;
-    let sent = rt
-        .block_on(canary_delivery::deliver(
-            store,
-            &client,
-            now,
-            &canary_delivery::Sending {
-                attempts: a.attempts,
-                backoff: std::time::Duration::from_secs_f64(a.backoff),
-                timeout: std::time::Duration::from_secs_f64(a.timeout),
-                allow_private: a.allow_private,
-            },
-            only,
-            None,
-        ))
-        .map_err(super::store_hint)?;
+    let sent = canary_engine::jobs::block_on(canary_delivery::deliver(
+        store,
+        &client,
+        now,
+        &canary_delivery::Sending {
+            attempts: a.attempts,
+            backoff: std::time::Duration::from_secs_f64(a.backoff),
+            timeout: std::time::Duration::from_secs_f64(a.timeout),
+            allow_private: a.allow_private,
+        },
+        only,
+        None,
+    ))?
+    .map_err(super::store_hint)?;
     for f in sent.iter().filter(|d| !d.ok) {
         println!(
             "  {} not delivered after {} attempts: {}",

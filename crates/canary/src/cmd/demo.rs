@@ -2,14 +2,13 @@
 //! the demo folder, build daily bars, and print what the engine reports on it (watch set,
 //! statistics, levels, miners' stress). Works with no network.
 
-use canary_store::prelude::*;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
+use canary_engine::jobs::bars::store_simulated;
 use canary_engine::{Context, IndicatorsParams, LevelsParams, StatsParams};
 use canary_model::{Symbol, Timeframe, Timestamp};
 use canary_sim::{Scenario, SimParams, simulate};
-use canary_store::{NewCandle, Revisions, Source};
 
 use crate::cli::{DemoArgs, OutputFormat};
 use crate::output::human;
@@ -54,23 +53,7 @@ pub fn run(a: &DemoArgs) -> Result<()> {
     let bars = simulate(&params);
     let mut store = canary_store::open(&db)?;
     let now = super::now();
-    let rows: Vec<NewCandle> = bars
-        .iter()
-        .map(|c| NewCandle {
-            candle: *c,
-            available_at: tf.close_of(c.open_time),
-            source_bars: None,
-        })
-        .collect();
-    store.insert_candles(
-        &symbol,
-        tf,
-        Source::sim("sim"),
-        now,
-        &rows,
-        Revisions::Keep,
-        |_| {},
-    )?;
+    store_simulated(&mut *store, &symbol, tf, &bars, now)?;
     let last = bars.last().expect("the demo simulates bars");
     // The crash is the second-to-last day; read the market as a morning-after analysis would,
     // at 05:00 UTC on the last day: only bars closed by then are known.
@@ -297,26 +280,11 @@ fn live(a: &DemoArgs) -> Result<()> {
     let last = bars.last().expect("the demo simulates bars");
     let cut = Timestamp::from_millis(tf.close_of(last.open_time).millis() - 5 * 86_400_000);
     crate::output::banner();
-    let history: Vec<NewCandle> = bars
-        .iter()
-        .filter(|c| tf.close_of(c.open_time) <= cut)
-        .map(|c| NewCandle {
-            candle: *c,
-            available_at: tf.close_of(c.open_time),
-            source_bars: None,
-        })
-        .collect();
+    // The bars closed by the cut (the simulator's bars come in time order).
+    let history = &bars[..bars.partition_point(|c| tf.close_of(c.open_time) <= cut)];
     let mut store = canary_store::open(&db)?;
     let now = super::now();
-    store.insert_candles(
-        &symbol,
-        tf,
-        Source::sim("sim"),
-        now,
-        &history,
-        Revisions::Keep,
-        |_| {},
-    )?;
+    store_simulated(&mut *store, &symbol, tf, history, now)?;
     canary_engine::resample_stored(&mut *store, &symbol, tf, Timeframe::D1, cut, now)
         .map_err(super::hint)?;
     for (rule, rule_tf) in [

@@ -28,10 +28,7 @@ pub fn run_config(db: &Path, config: &Config, quiet: bool) -> Result<()> {
         crate::output::banner();
     }
     let alerts = alert_settings(config)?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let summary = rt.block_on(async {
+    let summary = canary_engine::jobs::block_on(async {
         let (stop_tx, stop_rx) = watch::channel(false);
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
@@ -50,7 +47,7 @@ pub fn run_config(db: &Path, config: &Config, quiet: bool) -> Result<()> {
             canary_engine::runtime::run(config, &session, Some(alerts), Some(otx), stop_rx).await;
         let _ = printer.await;
         s
-    });
+    })?;
     let s = summary.map_err(super::hint)?;
     println!(
         "{} events, {} bars closed and stored, {} notices ({} delivered, {} failed){}{}",

@@ -1,13 +1,10 @@
-//! `canary flows`: fetch labelled entities' transactions from an Esplora API and store their
-//! outflows; render the engine's outflow report.
+//! `canary flows`: labelled entities' outflows fetched from an Esplora API and stored (the
+//! engine's `jobs::flows`), and the engine's outflow report rendered.
 
-use std::collections::HashSet;
 use std::path::Path;
 
 use anyhow::{Result, bail};
-use canary_analytics::flows::{EntityKind, outflows};
-use canary_ingest::esplora::EsploraClient;
-use canary_store::{Source, StoredOutflow};
+use canary_engine::jobs::flows::{EsploraFetch, FlowsStep, addresses, fetch_outflows, miners};
 
 use crate::cli::{FlowsArgs, FlowsCommand, FlowsFetchArgs, OutputFormat};
 use crate::output::{human, preamble, print_json, progress};
@@ -21,7 +18,7 @@ pub fn run(db: &Path, a: &FlowsArgs) -> Result<()> {
 
 fn fetch(db: &Path, f: &FlowsFetchArgs) -> Result<()> {
     let set = canary_engine::labels::load(&f.labels)?;
-    let targets: Vec<&String> = match &f.entity {
+    let targets: Vec<&str> = match &f.entity {
         Some(e) => {
             let Some((name, _)) = set.entities.get_key_value(e) else {
                 bail!(
@@ -30,14 +27,9 @@ fn fetch(db: &Path, f: &FlowsFetchArgs) -> Result<()> {
                     set.entities.keys().cloned().collect::<Vec<_>>().join(", ")
                 );
             };
-            vec![name]
+            vec![name.as_str()]
         }
-        None => set
-            .entities
-            .iter()
-            .filter(|(_, (k, _))| *k == EntityKind::Miner)
-            .map(|(n, _)| n)
-            .collect(),
+        None => miners(&set),
     };
     if targets.is_empty() {
         bail!(
@@ -45,47 +37,30 @@ fn fetch(db: &Path, f: &FlowsFetchArgs) -> Result<()> {
             f.labels.display()
         );
     }
-    let client = EsploraClient::new(&f.url, std::time::Duration::from_secs_f64(f.timeout));
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
     let mut store = super::open(db)?;
-    let total: usize = targets
-        .iter()
-        .map(|t| set.entities[*t].1.addresses.len())
-        .sum();
-    let pb = progress(total as u64, "fetching addresses");
-    for entity in targets {
-        let mut rows = Vec::new();
-        let mut seen = HashSet::new();
-        for addr in &set.entities[entity].1.addresses {
-            let txs = rt
-                .block_on(client.address_txs(addr, f.pages))
-                .map_err(super::ingest_hint)?;
-            for tx in txs.iter().filter(|t| seen.insert(t.txid.clone())) {
-                for o in outflows(tx, entity, &set.labels) {
-                    rows.push(StoredOutflow {
-                        entity: entity.clone(),
-                        txid: o.txid,
-                        destination: o.destination.name().to_string(),
-                        btc: o.btc,
-                        time: o.time,
-                    });
-                }
-            }
-            pb.inc(1);
-        }
-        let r = store.insert_outflows(&rows, Source::real(&f.url), super::now())?;
-        pb.suspend(|| {
-            println!(
-                "{entity}: {} transactions seen, {} outflows ({} new, {} already stored)",
-                seen.len(),
-                rows.len(),
-                r.inserted,
-                r.present
-            );
-        });
-    }
+    let pb = progress(addresses(&set, &targets) as u64, "fetching addresses");
+    let from = EsploraFetch {
+        url: &f.url,
+        pages: f.pages,
+        timeout: std::time::Duration::from_secs_f64(f.timeout),
+    };
+    canary_engine::jobs::block_on(fetch_outflows(
+        &mut *store,
+        &set,
+        &targets,
+        &from,
+        super::now(),
+        |step| match step {
+            FlowsStep::Address => pb.inc(1),
+            FlowsStep::Entity(e) => pb.suspend(|| {
+                println!(
+                    "{}: {} transactions seen, {} outflows ({} new, {} already stored)",
+                    e.entity, e.transactions, e.outflows, e.insert.inserted, e.insert.present
+                );
+            }),
+        },
+    ))?
+    .map_err(super::source_hint)?;
     pb.finish_and_clear();
     Ok(())
 }

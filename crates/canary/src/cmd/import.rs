@@ -1,14 +1,14 @@
-//! `canary import`: read and validate a candle CSV as it streams in, and store it in one
-//! transaction (a bad row stops it and nothing of the file is stored).
+//! `canary import`: the engine's import job (`canary_engine::jobs::bars`) reads and validates
+//! a candle CSV as it streams in and stores it in one transaction (a bad row stops it and
+//! nothing of the file is stored); its counts and gaps rendered.
 
-use canary_store::prelude::*;
 use std::path::Path;
 
-use anyhow::{Context, Result, anyhow};
-use canary_ingest::csv::{
-    CandleStream, Gap, ImportOptions, StreamSummary, TimeRange, find_gaps, missing_bars,
-};
-use canary_store::{NewCandle, Revisions, Source, StoreError, WriteError};
+use anyhow::{Result, anyhow};
+use canary_engine::jobs::WriteFailed;
+use canary_engine::jobs::bars::{BarsError, CandleFile};
+use canary_ingest::csv::{ImportOptions, TimeRange, missing_bars};
+use canary_store::Revisions;
 
 use crate::cli::ImportArgs;
 
@@ -26,109 +26,38 @@ pub fn run(db: &Path, a: &ImportArgs) -> Result<()> {
             now: Some(super::now()),
         },
     };
-    let file = canary_ingest::lines::open(&a.file)
-        .with_context(|| format!("cannot read {}", a.file.display()))?;
-    let mut stream = CandleStream::open(file, &a.file, &opts).map_err(super::ingest_hint)?;
-    let tf = stream.timeframe();
-    let simulated = stream.simulated();
-    let source = a.source.clone().unwrap_or_else(|| {
-        if simulated {
-            "sim".to_string()
-        } else {
-            a.file.file_name().map_or_else(
-                || a.file.display().to_string(),
-                |n| n.to_string_lossy().into_owned(),
-            )
-        }
-    });
-    if simulated {
+    let file = CandleFile::open(&a.file, &opts).map_err(|e| bars_error(e, a, db))?;
+    let tf = file.timeframe();
+    if file.simulated() {
         crate::output::banner();
     }
     let pb = crate::output::counter("importing");
-    let (report, summary, edge_count) = if a.dry_run {
-        let mut n = 0u64;
-        while let Some(row) = stream.next_row() {
-            row.map_err(super::ingest_hint)?;
-            n += 1;
-            if n.is_multiple_of(65_536) {
-                pb.set_position(n);
-            }
-        }
-        let mut summary = stream.summary();
+    let summary = if a.dry_run {
+        let mut summary = file
+            .check(&a.symbol, |n| pb.set_position(n))
+            .map_err(|e| bars_error(e, a, db))?;
         // Where the file meets the bars already stored, if there is a database.
-        let edges = if db.is_file() {
+        if db.is_file() {
             let store = super::open_existing(db)?;
-            edge_gaps(&*store, a, tf, &summary)?
-        } else {
-            (Vec::new(), Vec::new())
-        };
-        let edge_count = add_edges(&mut summary, edges);
-        (None, summary, edge_count)
+            summary.add_stored_ends(&*store)?;
+        }
+        summary
     } else {
         let mut store = super::open(db)?;
-        let kind = if simulated {
-            Source::sim(&source)
-        } else {
-            Source::real(&source)
-        };
-        let rows = std::iter::from_fn(|| stream.next_row()).map(|r| {
-            r.map(|row| {
-                (
-                    row.line,
-                    NewCandle {
-                        candle: row.candle,
-                        available_at: tf.close_of(row.candle.open_time),
-                        source_bars: None,
-                    },
-                )
-            })
-        });
-        let report = store
-            .insert_candles_from(
-                &a.symbol,
-                tf,
-                kind,
-                super::now(),
-                rows,
-                revisions(a.strict),
-                |n| pb.set_position(n as u64),
-            )
-            .map_err(|e| match e {
-                WriteError::Input(e) => super::ingest_hint(e),
-                WriteError::Store(StoreError::Conflict(c)) => anyhow!(
-                    "{}:{}: {c} (without --strict it is stored as a revision)",
-                    a.file.display(),
-                    c.index
-                ),
-                WriteError::Store(StoreError::Duplicate { tag, what }) => anyhow!(
-                    "{}:{tag}: time: {what} appears twice in the file; nothing was stored",
-                    a.file.display()
-                ),
-                WriteError::Store(e) => anyhow!(e),
-            })
-            .with_context(|| format!("importing {} into {}", a.file.display(), db.display()))?;
-        let mut summary = stream.summary();
-        if summary.gaps.is_none()
-            && let (Some(first), Some(last)) = (summary.first, summary.last)
-        {
-            // Rows out of time order: the gaps are read back from what is stored.
-            let mut prev: Option<canary_model::Timestamp> = None;
-            let mut gaps = Vec::new();
-            store.for_each_open_time(&a.symbol, tf, first, last, &mut |t| {
-                if let Some(p) = prev {
-                    gaps.extend(find_gaps([p, t].into_iter(), tf));
-                }
-                prev = Some(t);
-            })?;
-            summary.gaps = Some(gaps);
-        }
-        let edges = edge_gaps(&*store, a, tf, &summary)?;
-        let edge_count = add_edges(&mut summary, edges);
-        (Some(report), summary, edge_count)
+        file.import(
+            &mut *store,
+            &a.symbol,
+            a.source.as_deref(),
+            revisions(a.strict),
+            super::now(),
+            |n| pb.set_position(n),
+        )
+        .map_err(|e| bars_error(e, a, db))?
     };
     pb.finish_and_clear();
     let gaps = summary.gaps.clone().unwrap_or_default();
     let missing = missing_bars(&gaps);
+    let edge_count = summary.edge_gaps;
     let gap_note = if gaps.is_empty() {
         String::new()
     } else {
@@ -176,7 +105,8 @@ pub fn run(db: &Path, a: &ImportArgs) -> Result<()> {
         (Some(f), Some(l)) => format!("{f} → {l}"),
         _ => String::new(),
     };
-    match report {
+    let source = &summary.source;
+    match summary.stored {
         None if summary.gaps.is_none() => println!(
             "dry run: {} {} bars of {} {tf} ({span}) are valid row by row; nothing stored. The rows are out of time order: a time repeated far apart, and the gaps, are found when the file is stored{partial_note}",
             summary.bars, tf, a.symbol,
@@ -209,32 +139,28 @@ pub fn revisions(strict: bool) -> Revisions {
     }
 }
 
-/// The gaps between the series already stored and the file: from the stored bar before the
-/// file's first bar to it, and from the file's last bar to the stored bar after it.
-fn edge_gaps(
-    store: &dyn canary_store::Stores,
-    a: &ImportArgs,
-    tf: canary_model::Timeframe,
-    summary: &StreamSummary,
-) -> Result<(Vec<Gap>, Vec<Gap>)> {
-    let (Some(first), Some(last)) = (summary.first, summary.last) else {
-        return Ok((Vec::new(), Vec::new()));
-    };
-    let (before, after) = store.open_times_around(&a.symbol, tf, first, last)?;
-    Ok((
-        before.map_or_else(Vec::new, |b| find_gaps([b, first].into_iter(), tf)),
-        after.map_or_else(Vec::new, |n| find_gaps([last, n].into_iter(), tf)),
-    ))
+/// An import's error with the flags that fix it; a failed write names the file and the
+/// database.
+fn bars_error(e: BarsError, a: &ImportArgs, db: &Path) -> anyhow::Error {
+    match e {
+        BarsError::File(e) => super::ingest_hint(e),
+        BarsError::Write(w) => write_failed(w).context(format!(
+            "importing {} into {}",
+            a.file.display(),
+            db.display()
+        )),
+        e => anyhow!(e),
+    }
 }
 
-/// Put the gaps at the file's ends around its own (when those are known); how many there
-/// are.
-fn add_edges(summary: &mut StreamSummary, (before, after): (Vec<Gap>, Vec<Gap>)) -> usize {
-    let Some(gaps) = &mut summary.gaps else {
-        return 0;
-    };
-    let n = before.len() + after.len();
-    let inner = std::mem::take(gaps);
-    *gaps = before.into_iter().chain(inner).chain(after).collect();
-    n
+/// A file's write that stopped, with the flags that fix it.
+pub fn write_failed(w: WriteFailed) -> anyhow::Error {
+    match w {
+        WriteFailed::Row(e) => super::ingest_hint(e),
+        c @ WriteFailed::Conflict { .. } => {
+            anyhow!("{c} (without --strict it is stored as a revision)")
+        }
+        WriteFailed::Store(e) => anyhow!(e),
+        d => anyhow!(d),
+    }
 }

@@ -127,6 +127,15 @@ pub fn ingest_hint(e: impl std::error::Error + Send + Sync + 'static) -> anyhow:
     }
 }
 
+/// A fetch's error: the source's failure with the importers' hints (`--timeout`), anything
+/// else as [`hint`] has it.
+pub fn source_hint(e: EngineError) -> anyhow::Error {
+    match e {
+        EngineError::Source(s) => ingest_hint(s),
+        e => hint(e),
+    }
+}
+
 /// The error, then what to do about it on the next line.
 fn with_hint(e: impl std::fmt::Display, hint: &str) -> anyhow::Error {
     anyhow::anyhow!("{e}\n  hint: {hint}")
@@ -299,11 +308,7 @@ fn serve(db: &std::path::Path, a: &crate::cli::ServeArgs) -> Result<()> {
     }) {
         crate::output::banner();
     }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    rt.block_on(async move {
+    canary_engine::jobs::block_on_workers(2, async move {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         // The engine beside the server: its outputs broadcast to /api/v1/stream (bounded:
         // a slow client is told how many it missed).
@@ -348,6 +353,5 @@ fn serve(db: &std::path::Path, a: &crate::cli::ServeArgs) -> Result<()> {
             t.await?.map_err(hint)?;
         }
         Ok::<_, anyhow::Error>(())
-    })?;
-    Ok(())
+    })?
 }

@@ -1,15 +1,14 @@
-//! `canary network`: import and fetch network series; render the engine's network report
-//! (Hash Ribbons, Puell, the difficulty nowcast, the share of the fleet under water).
+//! `canary network`: network series imported and fetched (the engine's `jobs::network`), and
+//! the engine's network report rendered (Hash Ribbons, Puell, the difficulty nowcast, the share
+//! of the fleet under water).
 
 use std::path::Path;
 
 use anyhow::{Result, anyhow};
 use canary_engine::NetworkParams;
+use canary_engine::jobs::block_on;
+use canary_engine::jobs::network::{NetworkFile, fetch_bitcoind, fetch_mempool};
 use canary_ingest::csv::TimeRange;
-use canary_ingest::network::read_network;
-use canary_model::Timeframe;
-use canary_model::network::NetworkSeries;
-use canary_store::{NetworkPoint, Revisions, Source, StoreError};
 
 use crate::cli::{NetworkArgs, NetworkCommand, NetworkImportArgs, OutputFormat};
 use crate::output::{preamble, print_json, sim_tag};
@@ -39,43 +38,22 @@ fn import(db: &Path, a: &NetworkImportArgs) -> Result<()> {
         earliest: a.earliest,
         now: Some(super::now()),
     };
-    let parsed = read_network(&a.file, a.series, &map, &range).map_err(super::ingest_hint)?;
-    let source = a.source.clone().unwrap_or_else(|| {
-        a.file.file_name().map_or_else(
-            || a.file.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        )
-    });
-    let points: Vec<(NetworkSeries, Vec<NetworkPoint>)> = parsed
-        .series
+    let file = NetworkFile::read(&a.file, a.series, &map, &range).map_err(super::ingest_hint)?;
+    let summary: Vec<String> = file
+        .series()
         .iter()
-        .map(|(spec, values)| {
-            let pts = values
-                .iter()
-                .map(|&(_, t, v)| NetworkPoint {
-                    time: t,
-                    value: v,
-                    available_at: Timeframe::D1.close_of(t),
-                })
-                .collect();
-            (spec.series, pts)
-        })
-        .collect();
-    let summary: Vec<String> = parsed
-        .series
-        .iter()
-        .map(|(spec, v)| {
-            let span = match (v.first(), v.last()) {
+        .map(|s| {
+            let span = match (s.first, s.last) {
                 (Some(f), Some(l)) => {
-                    format!("{} → {}", &f.1.to_string()[..10], &l.1.to_string()[..10])
+                    format!("{} → {}", &f.to_string()[..10], &l.to_string()[..10])
                 }
                 _ => "empty".into(),
             };
             format!(
                 "{} ({}): {} days, {span}",
-                spec.series,
-                spec.series.unit(),
-                v.len()
+                s.series,
+                s.series.unit(),
+                s.days
             )
         })
         .collect();
@@ -84,38 +62,20 @@ fn import(db: &Path, a: &NetworkImportArgs) -> Result<()> {
         return Ok(());
     }
     let mut store = super::open(db)?;
-    let refs: Vec<(&str, &[NetworkPoint])> = points
-        .iter()
-        .map(|(s, p)| (s.name(), p.as_slice()))
-        .collect();
-    let r = store
-        .insert_network(
-            &refs,
-            Source::real(&source),
-            super::now(),
+    let r = file
+        .store(
+            &mut *store,
+            a.source.as_deref(),
             super::import::revisions(a.strict),
+            super::now(),
         )
-        .map_err(|e| match e {
-            StoreError::Conflict(c) => {
-                // Find the line of the conflicting value.
-                let line = parsed
-                    .series
-                    .iter()
-                    .flat_map(|(_, v)| v.iter())
-                    .nth(usize::try_from(c.index).unwrap_or(usize::MAX))
-                    .map_or(0, |v| v.0);
-                anyhow!(
-                    "{}:{line}: {c} (without --strict it is stored as a revision)",
-                    a.file.display()
-                )
-            }
-            e => anyhow!(e),
-        })?;
+        .map_err(super::import::write_failed)?;
     println!(
-        "imported {} values, {} already present, {} revised (source {source}); {}",
-        r.inserted,
-        r.present,
-        r.revised,
+        "imported {} values, {} already present, {} revised (source {}); {}",
+        r.insert.inserted,
+        r.insert.present,
+        r.insert.revised,
+        r.source,
         summary.join("; ")
     );
     Ok(())
@@ -151,26 +111,14 @@ fn report(db: &Path, a: &NetworkArgs) -> Result<()> {
 }
 
 fn fetch(db: &Path, f: &crate::cli::NetworkFetchArgs) -> Result<()> {
-    use canary_ingest::bitcoind::BitcoinRpc;
-
     use crate::cli::FetchFrom;
 
     let timeout = std::time::Duration::from_secs_f64(f.timeout);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
     let now = super::now();
     let mut store = super::open(db)?;
     match &f.from {
         FetchFrom::Mempool { url, period } => {
-            let f = rt
-                .block_on(canary_engine::network_fetch::fetch_mempool(
-                    &mut *store,
-                    url,
-                    period,
-                    timeout,
-                    now,
-                ))
+            let f = block_on(fetch_mempool(&mut *store, url, period, timeout, now))?
                 .map_err(super::hint)?;
             let epoch = &f.epoch;
             println!(
@@ -198,38 +146,16 @@ fn fetch(db: &Path, f: &crate::cli::NetworkFetchArgs) -> Result<()> {
             user,
             password,
         } => {
-            let rpc = BitcoinRpc::new(url, user, password, timeout);
-            let (tip, stats) = rt
-                .block_on(async {
-                    let tip = rpc.chain_tip().await?;
-                    let stats = rpc.block_stats(tip.height).await?;
-                    Ok::<_, canary_ingest::source::SourceError>((tip, stats))
-                })
-                .map_err(super::ingest_hint)?;
-            let t = tip.median_time.unwrap_or(stats.time);
-            let mut series: Vec<(String, Vec<NetworkPoint>)> = vec![(
-                NetworkSeries::Difficulty.stored_name(Some("bitcoind")),
-                vec![NetworkPoint {
-                    time: t,
-                    value: tip.difficulty,
-                    available_at: t,
-                }],
-            )];
-            if let Some(h) = tip.hashrate_hs {
-                series.push((
-                    NetworkSeries::HashrateHs.stored_name(Some("bitcoind")),
-                    vec![NetworkPoint {
-                        time: t,
-                        value: h,
-                        available_at: t,
-                    }],
-                ));
-            }
-            let refs: Vec<(&str, &[NetworkPoint])> = series
-                .iter()
-                .map(|(s, p)| (s.as_str(), p.as_slice()))
-                .collect();
-            let rep = store.insert_network(&refs, Source::real(url), now, Revisions::Keep)?;
+            let f = block_on(fetch_bitcoind(
+                &mut *store,
+                url,
+                user,
+                password,
+                timeout,
+                now,
+            ))?
+            .map_err(super::source_hint)?;
+            let (tip, stats) = (&f.tip, &f.stats);
             println!(
                 "{url}: height {}, difficulty {:.4e}, node hash-rate estimate {}, tip fees {} BTC, subsidy {} BTC; stored {} new values",
                 tip.height,
@@ -238,7 +164,7 @@ fn fetch(db: &Path, f: &crate::cli::NetworkFetchArgs) -> Result<()> {
                     .map_or("n/a".into(), |h| format!("{:.1} EH/s", h / 1e18)),
                 stats.fees_btc.map_or("n/a".into(), |f| format!("{f:.8}")),
                 stats.subsidy_btc.map_or("n/a".into(), |s| s.to_string()),
-                rep.inserted
+                f.insert.inserted
             );
         }
     }

@@ -1,18 +1,19 @@
-//! `canary news`: feeds (add, list, remove, poll), headline imports, and the engine's news,
-//! stories and search reports rendered; sentiment of a headline file and its evaluation.
+//! `canary news`: feeds (add, list, remove, poll), headline imports (the engine's
+//! `jobs::news`), and the engine's news, stories and search reports rendered; sentiment of a
+//! headline file and its evaluation.
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
+use canary_engine::jobs::news::{HeadlineFile, add_feed, check_feed_url};
 use canary_engine::{NewsParams, NewsRow, SearchParams, StoriesParams};
 use canary_ingest::csv::TimeRange;
-use canary_ingest::news::{FeedClient, read_headlines, read_headlines_csv, read_labelled};
+use canary_ingest::news::{FeedClient, read_headlines_csv, read_labelled};
 use canary_model::news::Label;
 use canary_news::sentiment::{Lexicon, evaluate, sentiment_with};
 use canary_news::stories::StoryParams;
 use canary_news::tags::Dictionary;
-use canary_store::Source;
 
 use crate::cli::{
     FeedsCommand, NewsArgs, NewsCommand, NewsImportArgs, NewsListArgs, OutputFormat, PollArgs,
@@ -75,15 +76,11 @@ pub(super) fn vocabulary(v: &Vocabulary) -> Result<(Dictionary, Cow<'static, Lex
 }
 
 fn feed_add(db: &Path, url: &str, interval_ms: i64) -> Result<()> {
-    let lower = url.trim().to_ascii_lowercase();
-    if !(lower.starts_with("http://") || lower.starts_with("https://")) || url.contains(' ') {
-        bail!(
-            "{url:?} is not an http(s) address: give the feed's full URL, e.g. https://example.com/rss"
-        );
-    }
+    // Checked before the database is opened (and created).
+    check_feed_url(url)?;
     let mut store = super::open(db)?;
     let secs = interval_ms / 1000;
-    if store.add_feed(url.trim(), secs, super::now())? {
+    if add_feed(&mut *store, url, secs, super::now())? {
         println!("added {url}, polled every {}", every(secs));
     } else {
         println!("{url} was there; now polled every {}", every(secs));
@@ -166,25 +163,21 @@ fn poll(db: &Path, p: &PollArgs) -> Result<()> {
         bail!("no feeds to poll: add one with canary news feeds add URL");
     }
     let client = FeedClient::new(std::time::Duration::from_secs_f64(p.timeout), p.max_bytes);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
     let now = super::now();
-    let outcomes = rt
-        .block_on(canary_engine::news_poll::poll_feeds(
-            &mut *store,
-            &client,
-            now,
-            p.all,
-            |o| match &o.result {
-                Ok(r) => println!(
-                    "{}: {}, {} items, {} new ({} copies of earlier items)",
-                    o.url, r.status, r.items, r.new_items, r.copies
-                ),
-                Err(e) => println!("FAILED {e}"),
-            },
-        ))
-        .map_err(super::hint)?;
+    let outcomes = canary_engine::jobs::block_on(canary_engine::news_poll::poll_feeds(
+        &mut *store,
+        &client,
+        now,
+        p.all,
+        |o| match &o.result {
+            Ok(r) => println!(
+                "{}: {}, {} items, {} new ({} copies of earlier items)",
+                o.url, r.status, r.items, r.new_items, r.copies
+            ),
+            Err(e) => println!("FAILED {e}"),
+        },
+    ))?
+    .map_err(super::hint)?;
     if outcomes.is_empty() {
         println!("no feed is due yet (see canary news feeds list; --all polls them now)");
         return Ok(());
@@ -213,20 +206,16 @@ fn poll(db: &Path, p: &PollArgs) -> Result<()> {
 
 fn import(db: &Path, a: &NewsImportArgs) -> Result<()> {
     let now = super::now();
-    let items = read_headlines(&a.file, now, &TimeRange::until(now)).map_err(super::ingest_hint)?;
-    let name = a.file.file_name().map_or_else(
-        || a.file.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
+    let file = HeadlineFile::read(&a.file, now).map_err(super::ingest_hint)?;
     let mut store = super::open(db)?;
-    let r = store.insert_news(&items, Source::real(&name), now)?;
+    let r = file.store(&mut *store, now)?;
     println!(
         "{}: {} items read, {} new ({} copies of earlier items), {} already stored",
         a.file.display(),
-        items.len(),
-        r.inserted,
-        r.copies,
-        r.present
+        r.read,
+        r.insert.inserted,
+        r.insert.copies,
+        r.insert.present
     );
     Ok(())
 }

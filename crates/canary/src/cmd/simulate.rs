@@ -1,14 +1,13 @@
-//! `canary simulate`: the deterministic market simulator, to CSV or into the store.
+//! `canary simulate`: the deterministic market simulator, to CSV or into the store (the
+//! engine's `jobs::bars` stores it).
 
-use canary_store::prelude::*;
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow};
+use canary_engine::jobs::bars::{BarsError, simulation_symbol, store_simulated};
 use canary_ingest::csv::TimeRange;
-use canary_model::Symbol;
 use canary_sim::{SimParams, simulate, write_csv};
-use canary_store::{NewCandle, Revisions, Source};
 
 use crate::cli::SimulateArgs;
 
@@ -27,32 +26,14 @@ pub fn run(db: &Path, a: &SimulateArgs) -> Result<()> {
     let bars = simulate(&params);
     crate::output::banner();
     if a.store {
-        let rows: Vec<NewCandle> = bars
-            .iter()
-            .map(|c| NewCandle {
-                candle: *c,
-                available_at: a.tf.close_of(c.open_time),
-                source_bars: None,
-            })
-            .collect();
         let mut store = super::open(db)?;
-        let symbol = match &a.symbol {
-            Some(s) => s.clone(),
-            None => {
-                let s = Symbol::new("BTCUSDT")?;
-                refuse_beside_real(&*store, &s)?;
-                s
+        let symbol = simulation_symbol(&*store, a.symbol.as_ref()).map_err(|e| match e {
+            e @ BarsError::BesideReal { .. } => {
+                anyhow!("{e}; name the simulated series with --symbol (e.g. --symbol SIM:BTCUSDT)")
             }
-        };
-        let r = store.insert_candles(
-            &symbol,
-            a.tf,
-            Source::sim("sim"),
-            super::now(),
-            &rows,
-            Revisions::Keep,
-            |_| {},
-        )?;
+            e => anyhow!(e),
+        })?;
+        let r = store_simulated(&mut *store, &symbol, a.tf, &bars, super::now())?;
         println!(
             "stored {} simulated {} {} bars ({} already present) in {} [scenario {}, seed {}]",
             r.inserted,
@@ -83,29 +64,4 @@ pub fn run(db: &Path, a: &SimulateArgs) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// Simulated bars under the default symbol would sit beside real ones: refuse unless the user
-/// names the symbol.
-fn refuse_beside_real(store: &dyn canary_store::Stores, symbol: &Symbol) -> Result<()> {
-    let kinds = store.source_kinds()?;
-    let real: Vec<String> = store
-        .series()?
-        .into_iter()
-        .filter(|s| &s.symbol == symbol)
-        .filter(|s| {
-            s.sources
-                .split(',')
-                .any(|src| kinds.get(src) != Some(&canary_model::SourceKind::Sim))
-        })
-        .map(|s| format!("{} {}", s.symbol, s.timeframe))
-        .collect();
-    if real.is_empty() {
-        Ok(())
-    } else {
-        anyhow::bail!(
-            "the database holds real bars ({}): simulated bars would sit beside them; name the simulated series with --symbol (e.g. --symbol SIM:BTCUSDT)",
-            real.join(", ")
-        )
-    }
 }
