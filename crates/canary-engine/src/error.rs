@@ -71,7 +71,8 @@ pub enum EngineError {
 }
 
 impl EngineError {
-    pub(crate) fn param(name: &'static str, value: impl ToString, reason: &str) -> Self {
+    /// A parameter outside its range (also the runtime's configuration and sources).
+    pub fn param(name: &'static str, value: impl ToString, reason: &str) -> Self {
         EngineError::Param {
             name,
             value: value.to_string(),

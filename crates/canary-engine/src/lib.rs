@@ -20,8 +20,6 @@
 //! - [`tokens`]: the API tokens the operator issues (hashed, scoped, revocable) and the owner
 //!   of rules (a token's, or the operator's).
 //! - [`clock`]: the one reader of the wall clock, and the clocks the runtime runs on.
-//! - [`runtime`]: the live engine: sources, per-symbol processors building bars with
-//!   streaming indicators, alert checks at each close, every event stored for replay.
 //! - [`analysis`]: the analysis composed from the reports, rendered as Markdown, HTML, JSON,
 //!   every number grounded in a claim.
 //! - [`facts`]: the company-facts file (`miners.toml`), each figure a dated history read as
@@ -48,7 +46,6 @@ pub mod news_poll;
 mod report;
 mod reports;
 mod resample;
-pub mod runtime;
 mod session;
 #[cfg(test)]
 mod test_data;

@@ -22,6 +22,8 @@ use serde::{Deserialize, Serialize};
 pub use canary_delivery::{Channel, Payload, SYSTEM_RULE};
 
 use crate::reports::alerts::RuleInputs;
+/// A series as a notice's `values` name it; the runtime's intrabar notices use it too.
+pub use crate::reports::alerts::name as series_name;
 pub use crate::tokens::Owner;
 use crate::{Context, Draft, EngineError, ScoreParams};
 

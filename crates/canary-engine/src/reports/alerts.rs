@@ -59,7 +59,9 @@ pub struct AlertBacktestBody {
     pub claim: ClaimId,
 }
 
-pub(crate) fn name(s: &Series) -> String {
+/// A series as a notice's `values` name it (`BTCUSDT.rsi14.4h`, `risk(BTCUSDT)`).
+#[must_use]
+pub fn name(s: &Series) -> String {
     match s {
         Series::Bar { symbol, field, tf } => format!(
             "{symbol}.{}{}",

@@ -270,7 +270,7 @@ fn this_program() -> String {
 /// the live engine at accelerated time, with three alert rules notifying the log.
 fn live(a: &DemoArgs) -> Result<()> {
     use canary_engine::alerting::{Channel, RuleSpec, add_rule};
-    use canary_engine::runtime::config::{AlertsConfig, Config, MarketConfig, SourceConfig};
+    use canary_runtime::config::{AlertsConfig, Config, MarketConfig, SourceConfig};
 
     let db = fresh_db(&a.dir, "live.db")?;
     let symbol = Symbol::new("BTCUSDT")?;

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use anyhow::Result;
 use canary_alerts::state::Notice;
-use canary_engine::runtime::config::{Config, SourceConfig};
-use canary_engine::runtime::{AlertSettings, Event, Output};
+use canary_runtime::config::{Config, SourceConfig};
+use canary_runtime::{AlertSettings, Event, Output};
 use tokio::sync::{mpsc, watch};
 
 use crate::cli::RunArgs;
@@ -43,8 +43,7 @@ pub fn run_config(db: &Path, config: &Config, quiet: bool) -> Result<()> {
             }
         });
         let session = super::session(db);
-        let s =
-            canary_engine::runtime::run(config, &session, Some(alerts), Some(otx), stop_rx).await;
+        let s = canary_runtime::run(config, &session, Some(alerts), Some(otx), stop_rx).await;
         let _ = printer.await;
         s
     })?;

@@ -288,7 +288,7 @@ fn serve(db: &std::path::Path, a: &crate::cli::ServeArgs) -> Result<()> {
     let engine_config = a
         .run
         .as_ref()
-        .map(|p| canary_engine::runtime::config::Config::load(p).map_err(hint))
+        .map(|p| canary_runtime::config::Config::load(p).map_err(hint))
         .transpose()?;
     config.allow_private = a.allow_private
         || engine_config
@@ -299,12 +299,9 @@ fn serve(db: &std::path::Path, a: &crate::cli::ServeArgs) -> Result<()> {
         .map(engine::alert_settings)
         .transpose()?;
     if engine_config.as_ref().is_some_and(|c| {
-        c.sources.iter().any(|s| {
-            matches!(
-                s,
-                canary_engine::runtime::config::SourceConfig::Simulator { .. }
-            )
-        })
+        c.sources
+            .iter()
+            .any(|s| matches!(s, canary_runtime::config::SourceConfig::Simulator { .. }))
     }) {
         crate::output::banner();
     }
@@ -327,7 +324,7 @@ fn serve(db: &std::path::Path, a: &crate::cli::ServeArgs) -> Result<()> {
                 let session = session(db);
                 let stop = stop_rx.clone();
                 let task = tokio::spawn(async move {
-                    canary_engine::runtime::run(&c, &session, alerts, Some(otx), stop).await
+                    canary_runtime::run(&c, &session, alerts, Some(otx), stop).await
                 });
                 (Some(btx), Some(task))
             }

@@ -22,8 +22,8 @@ use canary_store::{CandleQuery, NewCandle, NewEvent, Revisions, Source, Stores};
 use tokio::sync::{Notify, mpsc};
 
 use super::{Clock, Closed, Event, Processor, Stamped};
-use crate::alerting::{self, Checked};
-use crate::{EngineError, ScoreParams};
+use canary_engine::alerting::{self, Checked};
+use canary_engine::{EngineError, ScoreParams};
 use intrabar::IntrabarRule;
 use occurrences::Occurrences;
 
@@ -43,7 +43,7 @@ pub struct AlertSettings {
     pub backoff: Duration,
     pub timeout: Duration,
     /// Deliver to loopback and private addresses (`[alerts] allow_private`; refused
-    /// otherwise, see [`crate::alerting::guard`]).
+    /// otherwise, see [`canary_engine::alerting::guard`]).
     pub allow_private: bool,
 }
 
@@ -71,7 +71,7 @@ pub struct CrossCheck {
 /// Where notices about the sources go, and which.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SystemAlerts {
-    pub channel: crate::alerting::Channel,
+    pub channel: canary_engine::alerting::Channel,
     /// Event kinds notified: `stale`, `gap`, `reconnected`, `malformed`, `divergence`.
     pub kinds: Vec<String>,
 }
@@ -80,7 +80,7 @@ pub struct SystemAlerts {
 #[derive(Debug)]
 pub struct EngineSettings {
     /// The store and the clock (the delivery task opens its own connection to the store).
-    pub session: crate::Session,
+    pub session: canary_engine::Session,
     pub markets: Vec<Market>,
     /// The kind of each source by name (bars from a simulated source are stored as such);
     /// a source not named is real.
@@ -417,14 +417,14 @@ impl Engine {
                 .map(|c| c.symbol.clone())
                 .collect();
             for symbol in days {
-                let p = crate::ScoreParams {
-                    asset: crate::ScoreParams::asset_of(&symbol),
+                let p = canary_engine::ScoreParams {
+                    asset: canary_engine::ScoreParams::asset_of(&symbol),
                     symbol: symbol.clone(),
                     ..a.score.clone()
                 };
-                let ctx = crate::Context::new(&*self.store, now)?;
+                let ctx = canary_engine::Context::new(&*self.store, now)?;
                 // A market without enough history has no score yet: nothing to say.
-                if let Ok(r) = crate::score(&ctx, &p, &a.dictionary, &a.lexicon) {
+                if let Ok(r) = canary_engine::score(&ctx, &p, &a.dictionary, &a.lexicon) {
                     scores.push(Output::Score {
                         symbol,
                         day: r.body.day,
@@ -448,7 +448,7 @@ impl Engine {
                     (x.b.as_str().to_string(), close_b),
                     ("difference %".to_string(), diff_pct),
                 ]);
-                crate::alerting::queue_system(
+                canary_engine::alerting::queue_system(
                     &mut *self.store,
                     "divergence",
                     &format!("{}/{}", x.a, x.b),
@@ -576,11 +576,11 @@ fn warm(store: &dyn Stores, p: &mut Processor, now: Timestamp) -> Result<(), Eng
 /// How the delivery task sends.
 struct Send {
     sending: canary_delivery::Sending,
-    system: Option<crate::alerting::Channel>,
+    system: Option<canary_engine::alerting::Channel>,
 }
 
 async fn deliveries(
-    session: crate::Session,
+    session: canary_engine::Session,
     send: Send,
     wake: Arc<Notify>,
     clock: Arc<dyn Clock>,
@@ -621,8 +621,8 @@ async fn deliveries(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ScoreParams;
-    use crate::runtime::ReplayClock;
+    use crate::ReplayClock;
+    use canary_engine::ScoreParams;
     use canary_ingest::bus::Publish;
     use canary_model::Candle;
 
@@ -639,7 +639,8 @@ mod tests {
         let t0 = Timestamp::parse("2026-02-05T20:00:00Z").unwrap();
         let db = dir.path().join("x.db");
         let settings = EngineSettings {
-            session: crate::Session::new(&db).with_clock(Arc::new(ReplayClock::starting(t0))),
+            session: canary_engine::Session::new(&db)
+                .with_clock(Arc::new(ReplayClock::starting(t0))),
             markets: vec![
                 Market {
                     symbol: a.clone(),
@@ -659,7 +660,7 @@ mod tests {
             }],
             alerts: None,
             system: Some(SystemAlerts {
-                channel: crate::alerting::Channel::Log,
+                channel: canary_engine::alerting::Channel::Log,
                 kinds: vec!["divergence".into()],
             }),
             flush_every: Duration::from_secs(1),
@@ -729,11 +730,11 @@ mod tests {
         // Notified once on the system channel, with both closes.
         let log = canary_store::open(&db)
             .unwrap()
-            .delivery_log(Some(crate::alerting::SYSTEM_RULE))
+            .delivery_log(Some(canary_engine::alerting::SYSTEM_RULE))
             .unwrap();
         assert_eq!(log.len(), 1);
         assert_eq!(log[0].status, "delivered");
-        let p: crate::alerting::Payload = serde_json::from_str(&log[0].notice).unwrap();
+        let p: canary_engine::alerting::Payload = serde_json::from_str(&log[0].notice).unwrap();
         assert!(
             p.system
                 && p.rule
@@ -774,7 +775,8 @@ mod tests {
         ];
         let run = |input: Vec<Stamped>| {
             let settings = EngineSettings {
-                session: crate::Session::new(&db).with_clock(Arc::new(ReplayClock::starting(t0))),
+                session: canary_engine::Session::new(&db)
+                    .with_clock(Arc::new(ReplayClock::starting(t0))),
                 markets: vec![Market {
                     symbol: sym.clone(),
                     timeframes: vec![m1],
@@ -832,7 +834,7 @@ mod tests {
     /// again in the next bar; it is refused on what only a close knows.
     #[test]
     fn intrabar_rules_fire_on_trades_once_per_bar() {
-        use crate::alerting::{Allow, Channel, Owner, RuleSpec, add_rule};
+        use canary_engine::alerting::{Allow, Channel, Owner, RuleSpec, add_rule};
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("i.db");
         let m1: Timeframe = "1m".parse().unwrap();
@@ -864,7 +866,8 @@ mod tests {
         }
         let sym = Symbol::new("BTCUSD").unwrap();
         let settings = EngineSettings {
-            session: crate::Session::new(&db).with_clock(Arc::new(ReplayClock::starting(t0))),
+            session: canary_engine::Session::new(&db)
+                .with_clock(Arc::new(ReplayClock::starting(t0))),
             markets: vec![Market {
                 symbol: sym.clone(),
                 timeframes: vec![m1],
@@ -944,7 +947,7 @@ mod tests {
             .unwrap();
         assert_eq!(log.len(), 2);
         assert!(log.iter().all(|d| d.status == "delivered"));
-        let p: crate::alerting::Payload = serde_json::from_str(&log[0].notice).unwrap();
+        let p: canary_engine::alerting::Payload = serde_json::from_str(&log[0].notice).unwrap();
         assert!(p.intrabar);
     }
 }

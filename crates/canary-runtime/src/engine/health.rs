@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::{Closed, CrossCheck, Engine, Event, Output};
-use crate::EngineError;
+use canary_engine::EngineError;
 
 impl Engine {
     /// Queue a notice about a source for the system channel, if its kind is notified.
@@ -32,7 +32,7 @@ impl Engine {
             }
             Event::Trade { .. } | Event::Bar { .. } => return Ok(()),
         };
-        crate::alerting::queue_system(
+        canary_engine::alerting::queue_system(
             &mut *self.store,
             e.kind(),
             e.source(),

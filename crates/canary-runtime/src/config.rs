@@ -54,7 +54,7 @@ use canary_model::{Symbol, Timeframe, Timestamp};
 use canary_sim::{Scenario, SimParams};
 use serde::Deserialize;
 
-use crate::EngineError;
+use canary_engine::EngineError;
 
 /// The whole file.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -266,7 +266,7 @@ pub struct AlertsConfig {
 pub struct SystemConfig {
     /// As a rule's channel: `{ type = "webhook", url = "…", secret = "…" }`, `slack`,
     /// `discord`, `telegram`, `email`.
-    pub channel: crate::alerting::Channel,
+    pub channel: canary_engine::alerting::Channel,
     /// `stale`, `gap`, `reconnected`, `malformed`, `divergence`.
     #[serde(default = "system_events")]
     pub events: Vec<String>,

@@ -5,7 +5,7 @@
 use canary_model::{Symbol, Timeframe, Timestamp};
 
 use super::{Engine, Output};
-use crate::EngineError;
+use canary_engine::EngineError;
 
 /// A rule evaluated on every trade, with its running state.
 #[derive(Debug)]
@@ -129,7 +129,7 @@ impl Engine {
             let n = Notice::Fired { at: t };
             // Once per bar, across restarts too: the key names the bar.
             let key = format!("{}:{id}:intrabar:{}", r.fingerprint, bar.open_time.millis());
-            let payload = crate::alerting::Payload {
+            let payload = canary_engine::alerting::Payload {
                 idempotency_key: key.clone(),
                 fingerprint: r.fingerprint.clone(),
                 rule: r.rule.clone(),
@@ -137,7 +137,7 @@ impl Engine {
                 notice: n,
                 values: values
                     .iter()
-                    .map(|(s, x)| (crate::reports::alerts::name(s), *x))
+                    .map(|(s, x)| (canary_engine::alerting::series_name(s), *x))
                     .collect(),
                 late: false,
                 test: false,

@@ -11,7 +11,7 @@ use canary_store::StoredEvent;
 use tokio::sync::watch;
 
 use super::{Event, Stamped};
-use crate::EngineError;
+use canary_engine::EngineError;
 
 /// Why a source stopped early.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -21,12 +21,12 @@ use canary_alerts::eval::{Evaluator, Values};
 use canary_alerts::rule::{BarField, IndicatorKind, Series, parse};
 use canary_alerts::state::{Alert, Frequency, Policy};
 use canary_engine::alerting::{Allow, Channel, Owner, RuleSpec, add_rule};
-use canary_engine::runtime::{
+use canary_ingest::bus::Publish;
+use canary_model::{Candle, Symbol, Timeframe, Timestamp};
+use canary_runtime::{
     AlertSettings, Engine, EngineSettings, Event, Market, Processor, ReplayClock, Stamped,
     WallClock,
 };
-use canary_ingest::bus::Publish;
-use canary_model::{Candle, Symbol, Timeframe, Timestamp};
 
 const GOAL: f64 = 5_000_000.0;
 const T0: i64 = 1_767_225_600_000; // 2026-01-01
@@ -222,7 +222,7 @@ fn latency(closes: usize) -> (f64, f64, usize) {
     let m1: Timeframe = "1m".parse().expect("a timeframe");
     // The wall clock: bars are stamped as they arrive, as live.
     let clock = Arc::new(WallClock);
-    let now = canary_engine::runtime::Clock::now(&*clock);
+    let now = canary_runtime::Clock::now(&*clock);
     let first_open = m1.floor(Timestamp::from_millis(
         now.millis() - (closes as i64 + 5) * 60_000,
     ));
@@ -304,7 +304,7 @@ fn latency(closes: usize) -> (f64, f64, usize) {
                         timeframe: m1,
                         candle,
                     },
-                    available_at: canary_engine::runtime::Clock::now(&WallClock),
+                    available_at: canary_runtime::Clock::now(&WallClock),
                 };
                 if tx.publish(e).await.is_err() {
                     break;

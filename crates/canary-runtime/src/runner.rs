@@ -18,7 +18,7 @@ use super::engine::{
 };
 use super::sources::{bar_events, parse_stored, play};
 use super::{ReplayClock, Stamped};
-use crate::EngineError;
+use canary_engine::EngineError;
 
 /// The capacity of the engine's input channel.
 pub const CHANNEL: usize = 1024;
@@ -108,7 +108,7 @@ pub fn gather(
 
 fn settings(
     config: &Config,
-    session: crate::Session,
+    session: canary_engine::Session,
     alerts: Option<AlertSettings>,
     source_kinds: BTreeMap<String, SourceKind>,
 ) -> EngineSettings {
@@ -150,7 +150,7 @@ fn settings(
 /// A source that does not read, a market that is not valid, a database error.
 pub async fn run(
     config: &Config,
-    session: &crate::Session,
+    session: &canary_engine::Session,
     alerts: Option<AlertSettings>,
     out: Option<mpsc::Sender<Output>>,
     stop: watch::Receiver<bool>,
@@ -177,7 +177,7 @@ pub async fn run(
 
 async fn run_live(
     config: &Config,
-    session: &crate::Session,
+    session: &canary_engine::Session,
     alerts: Option<AlertSettings>,
     out: Option<mpsc::Sender<Output>>,
     stop: watch::Receiver<bool>,
@@ -317,7 +317,7 @@ async fn run_live(
 /// the database (a writer waits for the engine's writes), until shutdown.
 async fn schedule(
     job: ScheduleConfig,
-    session: crate::Session,
+    session: canary_engine::Session,
     out: Option<mpsc::Sender<Output>>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -341,7 +341,7 @@ async fn schedule(
     }
 }
 
-async fn run_job(job: &ScheduleConfig, session: &crate::Session) -> Result<String, String> {
+async fn run_job(job: &ScheduleConfig, session: &canary_engine::Session) -> Result<String, String> {
     let now = session.now();
     let mut store = session.open().map_err(|e| e.to_string())?;
     match job {
@@ -350,9 +350,10 @@ async fn run_job(job: &ScheduleConfig, session: &crate::Session) -> Result<Strin
                 Duration::from_secs_f64(*timeout_secs),
                 canary_ingest::news::DEFAULT_MAX_BYTES,
             );
-            let outcomes = crate::news_poll::poll_feeds(&mut *store, &client, now, false, |_| {})
-                .await
-                .map_err(|e| e.to_string())?;
+            let outcomes =
+                canary_engine::news_poll::poll_feeds(&mut *store, &client, now, false, |_| {})
+                    .await
+                    .map_err(|e| e.to_string())?;
             let failed: Vec<String> = outcomes
                 .iter()
                 .filter_map(|o| o.result.as_ref().err().cloned())
@@ -374,7 +375,7 @@ async fn run_job(job: &ScheduleConfig, session: &crate::Session) -> Result<Strin
             timeout_secs,
             ..
         } => {
-            let f = crate::jobs::network::fetch_mempool(
+            let f = canary_engine::jobs::network::fetch_mempool(
                 &mut *store,
                 url,
                 period,
