@@ -3,6 +3,10 @@
 //! The binary, a server and the alert engine all call these functions; none of them builds a
 //! claim or reads a table itself.
 //!
+//! One of three rooms: this compose layer, delivery (`canary-delivery`, which it calls) and
+//! the live runtime (`canary-runtime`), which depends on both; neither depends on the
+//! runtime.
+//!
 //! - [`Session`] (`session.rs`): the store, the company facts and the clock of one command,
 //!   server or runtime; it opens the store and gives a [`Context`] at a time (now on its
 //!   clock by default).

@@ -43,7 +43,7 @@ pub struct AlertSettings {
     pub backoff: Duration,
     pub timeout: Duration,
     /// Deliver to loopback and private addresses (`[alerts] allow_private`; refused
-    /// otherwise, see [`canary_engine::alerting::guard`]).
+    /// otherwise, see [`canary_delivery::guard`]).
     pub allow_private: bool,
 }
 
