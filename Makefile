@@ -38,7 +38,7 @@ bench-talib:
 # The live engine: trade -> bars -> indicators -> rules per second on one core (goal 5M), the
 # whole engine with storage, and bar close -> webhook latency p50/p99 on loopback.
 bench-engine:
-	cargo bench -p canary-engine --bench engine
+	cargo bench -p canary-runtime --bench engine
 
 # canary serve under 1,000 requests/s for 60 s on loopback: p50/p99 and errors per route.
 bench-load:
