@@ -108,8 +108,25 @@ impl Session {
         canary_store::open_existing(&self.db)
     }
 
-    /// Run `f` on what was knowable at `asof` (now on the session's clock when `None`), with
-    /// the session's company facts.
+    /// What was knowable at `asof` (now on the session's clock when `None`) in `store`, with
+    /// the session's company facts: the one place "as of now" is decided.
+    ///
+    /// # Errors
+    /// A database error reading the sources' kinds.
+    pub fn context<'a>(
+        &'a self,
+        store: &'a dyn Stores,
+        asof: Option<Timestamp>,
+    ) -> Result<Context<'a>, EngineError> {
+        let ctx = Context::new(store, asof.unwrap_or_else(|| self.now()))?;
+        Ok(match self.profiles.as_deref() {
+            Some(p) => ctx.with_profiles(p),
+            None => ctx,
+        })
+    }
+
+    /// Run `f` on what was knowable at `asof` (see [`Session::context`]) in the store, which
+    /// must exist.
     ///
     /// # Errors
     /// A store that does not exist or does not open; what `f` returns.
@@ -119,25 +136,7 @@ impl Session {
         f: impl FnOnce(&Context<'_>) -> Result<T, EngineError>,
     ) -> Result<T, EngineError> {
         let store = self.open_existing()?;
-        self.read_store(&*store, asof, f)
-    }
-
-    /// As [`Session::read`], on a store the caller opened (an empty one in memory, or one it
-    /// also writes).
-    ///
-    /// # Errors
-    /// What `f` returns; a database error reading the sources' kinds.
-    pub fn read_store<T>(
-        &self,
-        store: &dyn Stores,
-        asof: Option<Timestamp>,
-        f: impl FnOnce(&Context<'_>) -> Result<T, EngineError>,
-    ) -> Result<T, EngineError> {
-        let ctx = Context::new(store, asof.unwrap_or_else(|| self.now()))?;
-        match self.profiles.as_deref() {
-            Some(p) => f(&ctx.with_profiles(p)),
-            None => f(&ctx),
-        }
+        f(&self.context(&*store, asof)?)
     }
 }
 
