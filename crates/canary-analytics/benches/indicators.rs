@@ -27,7 +27,7 @@ fn indicators(c: &mut Criterion) {
         .throughput(Throughput::Elements(d.len() as u64));
     for (name, run) in BENCH_SET {
         g.bench_function(*name, |b| {
-            b.iter(|| run(&d, &mut scratch).expect("valid parameters"))
+            b.iter(|| run(&d, &mut scratch).expect("valid parameters"));
         });
     }
     g.finish();

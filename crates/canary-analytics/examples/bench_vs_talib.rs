@@ -35,14 +35,13 @@ fn main() {
     );
     f.write_all(&(bars as u64).to_le_bytes()).unwrap();
     for col in [&d.high, &d.low, &d.close, &d.volume] {
-        for x in col.iter() {
+        for x in col {
             f.write_all(&x.to_le_bytes()).unwrap();
         }
     }
     f.flush().unwrap();
 
     let mut scratch = Scratch::new(bars);
-    #[allow(clippy::cast_precision_loss)]
     let per_bar = |secs: f64| secs * 1e9 / bars as f64;
     for (name, run) in BENCH_SET {
         if *name == "WATCH" {

@@ -95,7 +95,6 @@ pub struct Outflow {
 /// addresses, every output to an address that is not its own (change is not an outflow),
 /// grouped by the destination's kind.
 #[must_use]
-#[allow(clippy::cast_precision_loss)]
 pub fn outflows(tx: &ChainTx, entity: &str, labels: &Labels) -> Vec<Outflow> {
     let Some(time) = tx.time else {
         return Vec::new();
@@ -152,7 +151,6 @@ pub fn daily(flows: &[Outflow]) -> Vec<(Timestamp, f64)> {
 /// The last day's value in σ of the `n` days before it ((x − mean)/σ, sample σ); `None` with
 /// fewer than n+1 days or a flat history.
 #[must_use]
-#[allow(clippy::cast_precision_loss)]
 pub fn latest_zscore(days: &[(Timestamp, f64)], n: usize) -> Option<f64> {
     if days.len() < n + 1 || n < 2 {
         return None;
@@ -167,7 +165,6 @@ pub fn latest_zscore(days: &[(Timestamp, f64)], n: usize) -> Option<f64> {
 /// Miners' Position Index style ratio: the last day's outflow over its 365-day mean; `None`
 /// with less than a year of days.
 #[must_use]
-#[allow(clippy::cast_precision_loss)]
 pub fn position_ratio(days: &[(Timestamp, f64)]) -> Option<f64> {
     if days.len() < 365 {
         return None;

@@ -103,7 +103,7 @@ fn median(mut xs: Vec<f64>) -> f64 {
     if n % 2 == 1 {
         xs[n / 2]
     } else {
-        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+        f64::midpoint(xs[n / 2 - 1], xs[n / 2])
     }
 }
 
@@ -450,7 +450,6 @@ fn volatility(m: &mut MarketStats, x: &Inputs<'_>, day: &Day) {
         );
         return;
     }
-    #[allow(clippy::cast_precision_loss)]
     let pct = hist.iter().filter(|&&v| v <= now).count() as f64 / hist.len() as f64 * 100.0;
     m.push(
         "rv30_percentile_2y",

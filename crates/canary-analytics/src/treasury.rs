@@ -114,7 +114,7 @@ impl Figure {
     fn map(self, f: impl FnOnce(f64) -> f64) -> Figure {
         match self {
             Figure::Value(v) => Figure::Value(f(v)),
-            m => m,
+            m @ Figure::Missing(_) => m,
         }
     }
 

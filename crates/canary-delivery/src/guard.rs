@@ -30,8 +30,7 @@ fn private_v4(ip: Ipv4Addr) -> Option<&'static str> {
     Some(match (a, b, c) {
         (127, ..) => "a loopback address",
         (0, ..) => "an address of this host (0.0.0.0/8)",
-        (10, ..) | (192, 168, _) => "a private address",
-        (172, 16..=31, _) => "a private address",
+        (10, ..) | (192, 168, _) | (172, 16..=31, _) => "a private address",
         (169, 254, _) => "a link-local address (where cloud metadata services answer)",
         (100, 64..=127, _) => "a carrier-grade NAT address (100.64.0.0/10)",
         (192, 0, 0) => "an IETF protocol address (192.0.0.0/24)",

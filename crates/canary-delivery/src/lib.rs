@@ -53,6 +53,7 @@ impl Payload {
 
 /// A notice as stored and delivered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(clippy::struct_excessive_bools)] // the JSON receivers read: each flag a field of its own
 pub struct Payload {
     pub idempotency_key: String,
     pub fingerprint: String,
@@ -91,7 +92,7 @@ pub struct Delivered {
 fn sign(secret: &str, t: i64, body: &str) -> String {
     let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.as_bytes());
     let tag = ring::hmac::sign(&key, format!("{t}.{body}").as_bytes());
-    tag.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    canary_model::excerpt::hex(tag.as_ref())
 }
 
 /// How deliveries are attempted: up to `attempts` times, the first back-off `backoff`
@@ -310,6 +311,10 @@ async fn send_one(
 
 /// An RFC 5322 date.
 fn rfc2822(t: Timestamp) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
     let s = t.to_string(); // 2026-02-01T00:00:00Z
     let date = s.get(..10).unwrap_or("");
     let time = s.get(11..19).unwrap_or("00:00:00");
@@ -319,10 +324,6 @@ fn rfc2822(t: Timestamp) -> String {
         it.next().unwrap_or(1),
         it.next().unwrap_or(1),
     );
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
     let day = DAYS[usize::try_from(t.millis().div_euclid(86_400_000).rem_euclid(7)).unwrap_or(0)];
     let month = MONTHS[usize::try_from(m - 1).unwrap_or(0).min(11)];
     format!("{day}, {d} {month} {y} {time} +0000")

@@ -108,7 +108,6 @@ impl Input<MarketBars> {
 }
 
 /// `age` in days, for warnings.
-#[allow(clippy::cast_precision_loss)]
 fn days(ms: i64) -> f64 {
     (ms as f64 / DAY_MS as f64 * 10.0).round() / 10.0
 }
@@ -576,7 +575,6 @@ impl<'a> Context<'a> {
         let age_ms = last_time.map(|t| self.asof.millis() - t.millis());
         let mut warnings = Vec::new();
         if age_ms.is_none_or(|a| a > NEWS_STALE_MS) {
-            #[allow(clippy::cast_precision_loss)]
             let age_days = age_ms.map(|a| a as f64 / DAY_MS as f64);
             warnings.push(Warning {
                 kind: WarningKind::Stale,
@@ -757,7 +755,6 @@ mod tests {
         let start = t("2026-01-01");
         let h4: Vec<NewCandle> = (0..days * 6)
             .map(|i| {
-                #[allow(clippy::cast_precision_loss)]
                 let close = 100.0 + i as f64;
                 bar(start.add_millis(i * 4 * H), close, Timeframe::H4)
             })

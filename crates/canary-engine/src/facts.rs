@@ -326,28 +326,25 @@ fn publication(
     published_at: Option<&str>,
     document: Option<Document>,
 ) -> Result<Published, EngineError> {
-    match published_at {
-        Some(p) => {
-            let t = parse_date(origin, &format!("{at}.published_at"), p)?;
-            if t < period_end {
-                return Err(file_err(
-                    origin,
-                    format!(
-                        "{at}.published_at {} is before its period_end {}",
-                        date(t),
-                        date(period_end)
-                    ),
-                ));
-            }
-            Ok(Published::On(t))
+    if let Some(p) = published_at {
+        let t = parse_date(origin, &format!("{at}.published_at"), p)?;
+        if t < period_end {
+            return Err(file_err(
+                origin,
+                format!(
+                    "{at}.published_at {} is before its period_end {}",
+                    date(t),
+                    date(period_end)
+                ),
+            ));
         }
-        None => {
-            let document = document.unwrap_or(Document::Other);
-            Ok(Published::Assumed {
-                at: period_end.add_millis(document.lag_days() * DAY_MS),
-                document,
-            })
-        }
+        Ok(Published::On(t))
+    } else {
+        let document = document.unwrap_or(Document::Other);
+        Ok(Published::Assumed {
+            at: period_end.add_millis(document.lag_days() * DAY_MS),
+            document,
+        })
     }
 }
 

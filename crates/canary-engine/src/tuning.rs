@@ -47,14 +47,14 @@ fn timer(f: &mut dyn FnMut()) -> std::time::Duration {
 /// # Errors
 /// As [`from_env`].
 pub fn watch_path(bars: usize) -> Result<WatchPath, EngineError> {
+    static TIER: OnceLock<Simd> = OnceLock::new();
+    static STREAM: OnceLock<bool> = OnceLock::new();
     if let Some(p) = from_env()? {
         return Ok(p);
     }
     if bars < TIER_BARS {
         return Ok(WatchPath::PLAIN);
     }
-    static TIER: OnceLock<Simd> = OnceLock::new();
-    static STREAM: OnceLock<bool> = OnceLock::new();
     let simd = *TIER.get_or_init(|| calibrate_tier(timer));
     let stream = bars >= STREAM_FROM && *STREAM.get_or_init(|| calibrate_stream(timer, simd));
     Ok(WatchPath { simd, stream })

@@ -152,7 +152,6 @@ fn full_store(db: &Path) -> Box<dyn Stores> {
 
     // Hash rate by day, from 60 days before T to 10 days after.
     let day0 = Timeframe::D1.floor(asof).millis();
-    #[allow(clippy::cast_precision_loss)]
     let points: Vec<NetworkPoint> = (-60..10)
         .map(|d| NetworkPoint {
             time: Timestamp::from_millis(day0 + d * DAY),

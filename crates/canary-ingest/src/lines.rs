@@ -71,18 +71,15 @@ impl<R: Read> Read for CrlfAsLf<R> {
             // Copy up to the next `\r` (held until the byte after it is known) in one go.
             let take = (self.len - self.pos).min(out.len() - w);
             let chunk = &self.buf[self.pos..self.pos + take];
-            match chunk.iter().position(|&b| b == b'\r') {
-                Some(i) => {
-                    out[w..w + i].copy_from_slice(&chunk[..i]);
-                    w += i;
-                    self.pos += i + 1;
-                    self.held_cr = true;
-                }
-                None => {
-                    out[w..w + take].copy_from_slice(chunk);
-                    w += take;
-                    self.pos += take;
-                }
+            if let Some(i) = chunk.iter().position(|&b| b == b'\r') {
+                out[w..w + i].copy_from_slice(&chunk[..i]);
+                w += i;
+                self.pos += i + 1;
+                self.held_cr = true;
+            } else {
+                out[w..w + take].copy_from_slice(chunk);
+                w += take;
+                self.pos += take;
             }
         }
         Ok(w)

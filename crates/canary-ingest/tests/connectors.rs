@@ -121,7 +121,7 @@ async fn mempool_success() {
     assert_eq!(d[0].height, 736_249);
     let b = c.blocks(None).await.unwrap();
     assert_eq!(b[0].height, 736_250, "in height order");
-    assert!((b[1].fees_btc.unwrap() - 0.11362814).abs() < 1e-12);
+    assert!((b[1].fees_btc.unwrap() - 0.113_628_14).abs() < 1e-12);
     assert!((b[1].subsidy_btc.unwrap() - 6.25).abs() < 1e-12);
 }
 
@@ -192,7 +192,7 @@ async fn bitcoind_success_and_failures() {
     assert!((tip.hashrate_hs.unwrap() - 7.91e20).abs() < 1e6);
     let s = rpc.block_stats(880_000).await.unwrap();
     assert_eq!(s.subsidy_btc, Some(3.125));
-    assert!((s.fees_btc.unwrap() - 0.02512345).abs() < 1e-12);
+    assert!((s.fees_btc.unwrap() - 0.025_123_45).abs() < 1e-12);
     let e = rpc.block_stats(99_999_999).await.unwrap_err();
     assert!(matches!(e.kind, SourceErrorKind::Remote(_)), "{e}");
     assert!(

@@ -3,6 +3,7 @@
 //! validators, redirects, broken XML, an HTML page, a wrong content type, a body over the cap,
 //! a slow server, a refused connection.
 
+use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -82,10 +83,10 @@ fn serve(routes: Vec<Route>) -> String {
                     body.len()
                 );
                 for (k, v) in &r.headers {
-                    head.push_str(&format!("{k}: {v}\r\n"));
+                    let _ = write!(head, "{k}: {v}\r\n");
                 }
                 if let Some(e) = r.etag {
-                    head.push_str(&format!("ETag: {e}\r\n"));
+                    let _ = write!(head, "ETag: {e}\r\n");
                 }
                 head.push_str("\r\n");
                 let _ = s.write_all(head.as_bytes());

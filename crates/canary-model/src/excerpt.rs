@@ -1,6 +1,7 @@
 //! Input quoted in an error: at most a short excerpt, whatever the input's length, with its
 //! control characters escaped (an error never prints a megabyte of a file, nor bytes a
-//! terminal would act on).
+//! terminal would act on); and bytes written out as hexadecimal ([`hex`]), the one way a
+//! signature, a token's hash or an error's id is spelled.
 
 /// At most this many characters of an input are quoted in an error.
 pub const EXCERPT_CHARS: usize = 80;
@@ -60,5 +61,26 @@ mod tests {
             e.len() < 120 && e.ends_with("… (5000000 characters)"),
             "{e}"
         );
+    }
+}
+
+/// Bytes as lowercase hexadecimal: signatures, token hashes, error ids.
+#[must_use]
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    s
+}
+
+#[cfg(test)]
+mod hex_tests {
+    #[test]
+    fn bytes_become_two_lowercase_digits_each() {
+        assert_eq!(super::hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
+        assert_eq!(super::hex(&[]), "");
     }
 }

@@ -102,7 +102,6 @@ impl Timeframe {
     /// Bars per (365-day) year, the annualisation factor for crypto markets that trade every day.
     #[must_use]
     pub fn bars_per_year(self) -> f64 {
-        #[allow(clippy::cast_precision_loss)]
         let per_day = DAY_MS as f64 / self.duration_ms() as f64;
         per_day * 365.0
     }

@@ -60,15 +60,13 @@ pub fn shingles(text: &str) -> HashSet<u64> {
 
 /// The Jaccard similarity of two shingle sets (1 for two empty sets).
 #[must_use]
-pub fn jaccard(a: &HashSet<u64>, b: &HashSet<u64>) -> f64 {
+pub fn jaccard<S: std::hash::BuildHasher>(a: &HashSet<u64, S>, b: &HashSet<u64, S>) -> f64 {
     if a.is_empty() && b.is_empty() {
         return 1.0;
     }
     let inter = a.intersection(b).count();
     let union = a.len() + b.len() - inter;
-    #[allow(clippy::cast_precision_loss)]
-    let j = inter as f64 / union as f64;
-    j
+    inter as f64 / union as f64
 }
 
 /// How a new item relates to one seen before.

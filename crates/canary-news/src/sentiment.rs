@@ -12,6 +12,7 @@
 //! [`BULLISH_AT`] the label is bullish, at or below −[`BULLISH_AT`] bearish, else neutral.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::sync::OnceLock;
 
 use canary_model::Method;
@@ -331,7 +332,6 @@ pub fn sentiment_with(lex: &Lexicon, text: &str) -> Sentiment {
     let mut x: f64 = drivers.iter().map(|d| d.1).sum();
     let bangs = text.chars().filter(|&c| c == '!').count().min(4);
     if x != 0.0 {
-        #[allow(clippy::cast_precision_loss)] // at most 4
         let emphasis = bangs as f64 * EXCLAMATION;
         x += emphasis.copysign(x);
     }
@@ -358,7 +358,6 @@ pub fn mean_sentiment(scores: &[f64]) -> Option<(Label, f64)> {
     if scores.is_empty() {
         return None;
     }
-    #[allow(clippy::cast_precision_loss)]
     let m = scores.iter().sum::<f64>() / scores.len() as f64;
     let label = if m >= BULLISH_AT {
         Label::Bullish
@@ -387,9 +386,7 @@ impl Evaluation {
         if self.n == 0 {
             return 0.0;
         }
-        #[allow(clippy::cast_precision_loss)]
-        let a = self.correct as f64 / self.n as f64;
-        a
+        self.correct as f64 / self.n as f64
     }
 
     /// The confusion matrix as text, truth in rows.
@@ -401,10 +398,7 @@ impl Evaluation {
             "truth \\ label", names[0], names[1], names[2]
         );
         for (i, row) in self.confusion.iter().enumerate() {
-            s.push_str(&format!(
-                "{:<16}{:>9}{:>9}{:>9}\n",
-                names[i], row[0], row[1], row[2]
-            ));
+            let _ = writeln!(s, "{:<16}{:>9}{:>9}{:>9}", names[i], row[0], row[1], row[2]);
         }
         s
     }

@@ -142,7 +142,6 @@ pub fn stories(items: &[NewsItem], p: StoryParams) -> Vec<Story> {
             *df.entry(w).or_default() += 1;
         }
     }
-    #[allow(clippy::cast_precision_loss)]
     let n = docs.len() as f64;
     let mut clusters: Vec<Cluster> = Vec::new();
     let mut story_of: HashMap<&str, usize> = HashMap::new();
@@ -154,7 +153,6 @@ pub fn stories(items: &[NewsItem], p: StoryParams) -> Vec<Story> {
         let mut v: Vector = tf
             .into_iter()
             .map(|(w, c)| {
-                #[allow(clippy::cast_precision_loss)]
                 let idf = ((n + 1.0) / (df[w] as f64 + 1.0)).ln() + 1.0;
                 (w.to_string(), (1.0 + c.ln()) * idf)
             })
@@ -176,39 +174,35 @@ pub fn stories(items: &[NewsItem], p: StoryParams) -> Vec<Story> {
                 .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
                 .map(|(k, _)| k)
         });
-        match target {
-            Some(k) => {
-                let c = &mut clusters[k];
-                #[allow(clippy::cast_precision_loss)]
-                let m = c.story.items.len() as f64;
-                // The centroid as the mean of its members' vectors, renormalised.
-                for x in c.centroid.values_mut() {
-                    *x *= m;
-                }
-                for (w, x) in v {
-                    *c.centroid.entry(w).or_default() += x;
-                }
-                normalise(&mut c.centroid);
-                c.story.items.push(item.id.clone());
-                c.story.last_seen = c.story.last_seen.max(item.available_at);
-                c.outlets.insert(item.outlet.clone());
-                story_of.insert(&item.id, k);
+        if let Some(k) = target {
+            let c = &mut clusters[k];
+            let m = c.story.items.len() as f64;
+            // The centroid as the mean of its members' vectors, renormalised.
+            for x in c.centroid.values_mut() {
+                *x *= m;
             }
-            None => {
-                story_of.insert(&item.id, clusters.len());
-                clusters.push(Cluster {
-                    story: Story {
-                        id: format!("s-{}", item.id),
-                        title: item.title.clone(),
-                        items: vec![item.id.clone()],
-                        first_seen: item.available_at,
-                        last_seen: item.available_at,
-                        outlets: Vec::new(),
-                    },
-                    centroid: v,
-                    outlets: BTreeSet::from([item.outlet.clone()]),
-                });
+            for (w, x) in v {
+                *c.centroid.entry(w).or_default() += x;
             }
+            normalise(&mut c.centroid);
+            c.story.items.push(item.id.clone());
+            c.story.last_seen = c.story.last_seen.max(item.available_at);
+            c.outlets.insert(item.outlet.clone());
+            story_of.insert(&item.id, k);
+        } else {
+            story_of.insert(&item.id, clusters.len());
+            clusters.push(Cluster {
+                story: Story {
+                    id: format!("s-{}", item.id),
+                    title: item.title.clone(),
+                    items: vec![item.id.clone()],
+                    first_seen: item.available_at,
+                    last_seen: item.available_at,
+                    outlets: Vec::new(),
+                },
+                centroid: v,
+                outlets: BTreeSet::from([item.outlet.clone()]),
+            });
         }
     }
     let mut out: Vec<Story> = clusters

@@ -270,26 +270,25 @@ impl Dictionary {
 
     fn entry(&mut self, kind: TagKind, name: &str) -> &mut Entry {
         let key = (kind, name.to_string());
-        let i = match self.index.get(&key) {
-            Some(&i) => i,
-            None => {
-                self.entries.push(Entry {
-                    tag: Tag {
-                        kind,
-                        name: name.to_string(),
-                    },
-                    terms: Vec::new(),
-                    exact: Vec::new(),
-                    context: Vec::new(),
-                    requires: Vec::new(),
-                    company_kinds: Vec::new(),
-                    kind: None,
-                    assets: Vec::new(),
-                    related: Vec::new(),
-                });
-                self.index.insert(key, self.entries.len() - 1);
-                self.entries.len() - 1
-            }
+        let i = if let Some(&i) = self.index.get(&key) {
+            i
+        } else {
+            self.entries.push(Entry {
+                tag: Tag {
+                    kind,
+                    name: name.to_string(),
+                },
+                terms: Vec::new(),
+                exact: Vec::new(),
+                context: Vec::new(),
+                requires: Vec::new(),
+                company_kinds: Vec::new(),
+                kind: None,
+                assets: Vec::new(),
+                related: Vec::new(),
+            });
+            self.index.insert(key, self.entries.len() - 1);
+            self.entries.len() - 1
         };
         &mut self.entries[i]
     }

@@ -1,6 +1,7 @@
 //! Text normalisation: HTML to plain text, canonical URLs, words, content hashes and SimHash
 //! fingerprints.
 
+use std::fmt::Write as _;
 use url::Url;
 
 /// Plain text of an HTML fragment: tags dropped (with the content of `script` and `style`),
@@ -90,15 +91,12 @@ fn push_decoded(out: &mut String, text: &str) {
         let after = &rest[amp + 1..];
         let end = after.find(';').filter(|&i| i <= 10);
         let decoded = end.and_then(|i| entity(&after[..i]));
-        match (end, decoded) {
-            (Some(i), Some(c)) => {
-                out.push(c);
-                rest = &after[i + 1..];
-            }
-            _ => {
-                out.push('&');
-                rest = after;
-            }
+        if let (Some(i), Some(c)) = (end, decoded) {
+            out.push(c);
+            rest = &after[i + 1..];
+        } else {
+            out.push('&');
+            rest = after;
         }
     }
     out.push_str(rest);
@@ -116,11 +114,9 @@ fn entity(name: &str) -> Option<char> {
         "amp" => '&',
         "lt" => '<',
         "gt" => '>',
-        "quot" => '"',
-        "apos" => '\'',
+        "quot" | "ldquo" | "rdquo" => '"',
+        "apos" | "rsquo" | "lsquo" => '\'',
         "nbsp" => ' ',
-        "rsquo" | "lsquo" => '\'',
-        "ldquo" | "rdquo" => '"',
         "ndash" => '–',
         "mdash" => '—',
         "hellip" => '…',
@@ -188,7 +184,7 @@ pub fn canonical_url(raw: &str) -> Option<String> {
     let path = u.path().trim_end_matches('/').to_string();
     let mut out = format!("https://{host}");
     if let Some(p) = u.port().filter(|&p| p != 80 && p != 443) {
-        out.push_str(&format!(":{p}"));
+        let _ = write!(out, ":{p}");
     }
     out.push_str(&path);
     if !pairs.is_empty() {

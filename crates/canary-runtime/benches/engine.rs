@@ -55,7 +55,7 @@ fn trades(n: usize) -> Vec<(Timestamp, f64, f64)> {
             let u = (x >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
             price *= 1.0 + u * 0.0004;
             (
-                Timestamp::from_millis(T0 + i as i64 * 250),
+                Timestamp::from_millis(T0 + i64::try_from(i).expect("a small index") * 250),
                 price,
                 0.01 + (x % 100) as f64 / 1000.0,
             )
@@ -224,7 +224,7 @@ fn latency(closes: usize) -> (f64, f64, usize) {
     let clock = Arc::new(WallClock);
     let now = canary_runtime::Clock::now(&*clock);
     let first_open = m1.floor(Timestamp::from_millis(
-        now.millis() - (closes as i64 + 5) * 60_000,
+        now.millis() - (i64::try_from(closes).expect("a small count") + 5) * 60_000,
     ));
     {
         let mut store = canary_store::open(&db).expect("a store");
@@ -280,7 +280,9 @@ fn latency(closes: usize) -> (f64, f64, usize) {
         let feeder = tokio::spawn(async move {
             let mut price = 60_000.0;
             for i in 0..closes {
-                let open = Timestamp::from_millis(first_open.millis() + i as i64 * 60_000);
+                let open = Timestamp::from_millis(
+                    first_open.millis() + i64::try_from(i).expect("a small index") * 60_000,
+                );
                 price *= 1.0001;
                 let candle = Candle::new(
                     open,
@@ -325,6 +327,8 @@ fn latency(closes: usize) -> (f64, f64, usize) {
         })
         .collect();
     ms.sort_by(f64::total_cmp);
+    // The rank of quantile p in [0, 1]: a whole number from 0 to len - 1.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let q = |p: f64| ms[((ms.len() as f64 - 1.0) * p).round() as usize];
     (q(0.5), q(0.99), ms.len())
 }
@@ -334,7 +338,7 @@ fn main() {
     println!(
         "processor: {} ({} logical cores), one core used",
         cpu(),
-        std::thread::available_parallelism().map_or(1, |n| n.get())
+        std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
     );
     let ts = trades(20_000_000);
     let mut best = 0.0_f64;

@@ -75,7 +75,7 @@ impl std::fmt::Debug for NewsIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("NewsIndex")
             .field("origin", &self.origin)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 

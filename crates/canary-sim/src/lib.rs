@@ -152,7 +152,6 @@ impl Rng {
 
     /// Uniform in (0, 1).
     pub fn uniform(&mut self) -> f64 {
-        #[allow(clippy::cast_precision_loss)]
         let u = (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
         u.max(f64::MIN_POSITIVE)
     }
@@ -220,7 +219,6 @@ struct CrashWindow {
 }
 
 impl CrashWindow {
-    #[allow(clippy::cast_precision_loss)]
     fn of(p: &SimParams, start: Timestamp, g: &Garch) -> Self {
         let d = p.timeframe.duration_ms();
         let bars_per_day = (86_400_000 / d).max(1);
@@ -278,7 +276,6 @@ fn bar(rng: &mut Rng, t: i64, open: f64, r: f64, sigma: f64, base_volume: f64) -
     let (open_r, close_r) = (open, round_to(close, 2).clamp(0.01, top));
     let high_r = round_to(high, 2).max(open_r).max(close_r).min(top);
     let low_r = round_to(low, 2).min(open_r).min(close_r).max(0.01);
-    #[allow(clippy::cast_precision_loss)]
     let most =
         (canary_model::MAX_VOLUME / 10.0 / high_r).min(canary_model::MAX_TRADES as f64 / 400.0);
     let volume_r = round_to(volume.min(most), 6);
@@ -307,7 +304,6 @@ pub fn simulate(p: &SimParams) -> Vec<Candle> {
     let start = tf.floor(p.start);
     let d = tf.duration_ms();
     let crash = CrashWindow::of(p, start, &g);
-    #[allow(clippy::cast_precision_loss)]
     let base_volume = 20_000.0 / crash.bars_per_day as f64
         * if d > 86_400_000 {
             (d / 86_400_000) as f64
@@ -325,7 +321,6 @@ pub fn simulate(p: &SimParams) -> Vec<Candle> {
         let eps = rng.student_t4();
         let mut mu = g.drift_per_bar;
         if crash.drifting(t) {
-            #[allow(clippy::cast_precision_loss)]
             let per_bar = (0.995f64).ln() / crash.bars_per_day as f64;
             mu += per_bar;
         }
@@ -435,7 +430,6 @@ mod tests {
             .windows(2)
             .map(|w| (w[1].close / w[0].close).ln())
             .collect();
-        #[allow(clippy::cast_precision_loss)]
         let n = r.len() as f64;
         let m = r.iter().sum::<f64>() / n;
         let var = r.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n;
@@ -462,7 +456,6 @@ mod tests {
             .filter(|(_, x)| **x < 0.5 * am)
             .map(|(b, _)| b.volume)
             .collect();
-        #[allow(clippy::cast_precision_loss)]
         let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
         assert!(mean(&big) > 1.5 * mean(&small));
     }

@@ -215,7 +215,7 @@ fn stored_rules_deliver_each_notice_once_signed_and_retried() {
             .unwrap();
         let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, b"s3cret");
         let tag = ring::hmac::sign(&key, format!("{t}.{}", r.body).as_bytes());
-        let hex: String = tag.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        let hex = canary_model::excerpt::hex(tag.as_ref());
         assert_eq!(v1, hex);
     }
     // Again at the same time, as after a restart: nothing repeats.

@@ -33,7 +33,6 @@ fn duration_ms(w: &str) -> Result<i64, String> {
             short(w)
         ));
     }
-    #[allow(clippy::cast_precision_loss)]
     if x > MAX_WINDOW_MS as f64 {
         return Err(format!("{}: a window is at most 366d", short(w)));
     }
@@ -299,12 +298,11 @@ impl Parser {
                 )));
             }
         };
-        let symbol = match self.next() {
-            Tok::Ident(s) => Symbol::new(&s).map_err(|e| self.err(about(&e, &s)))?,
-            _ => {
-                self.back();
-                return Err(self.err("expected a symbol, e.g. risk(BTCUSDT)"));
-            }
+        let symbol = if let Tok::Ident(s) = self.next() {
+            Symbol::new(&s).map_err(|e| self.err(about(&e, &s)))?
+        } else {
+            self.back();
+            return Err(self.err("expected a symbol, e.g. risk(BTCUSDT)"));
         };
         self.expect(&Tok::RParen, "`)`")?;
         Ok(Expr::Series(Series::Score { symbol, kind }))
@@ -394,15 +392,14 @@ impl Parser {
         })?;
         let tf = if self.peek() == &Tok::Dot {
             self.next();
-            match self.next() {
-                Tok::Ident(t) => Some(t.parse::<Timeframe>().map_err(|e| {
+            if let Tok::Ident(t) = self.next() {
+                Some(t.parse::<Timeframe>().map_err(|e| {
                     self.back();
                     self.err(about(&e, &t))
-                })?),
-                _ => {
-                    self.back();
-                    return Err(self.err("expected a timeframe after `.` (e.g. 1d, 4h)"));
-                }
+                })?)
+            } else {
+                self.back();
+                return Err(self.err("expected a timeframe after `.` (e.g. 1d, 4h)"));
             }
         } else {
             None

@@ -75,12 +75,11 @@ impl Variant {
 
     fn accepts(self, l: &super::Level) -> bool {
         match self {
-            Variant::Nearest => true,
+            Variant::Nearest | Variant::AtrZone => true,
             Variant::Touched => l.touches >= 2,
             Variant::Volume => l.methods.iter().any(|m| m.starts_with("vp_")),
             Variant::Confluence => l.methods.len() >= 2,
             Variant::Strong => l.strength >= 0.5,
-            Variant::AtrZone => true,
             Variant::Avwap => l.methods.iter().any(|m| m.starts_with("avwap")),
         }
     }
@@ -169,7 +168,6 @@ impl Tally {
 
     /// Bounces per touch.
     #[must_use]
-    #[allow(clippy::cast_precision_loss)]
     pub fn rate(&self) -> f64 {
         self.bounces as f64 / self.touches.max(1) as f64
     }
@@ -419,7 +417,6 @@ pub fn backtest_levels(
         lifts.sort_by(f64::total_cmp);
         (quantile(&lifts, 0.05), quantile(&lifts, 0.95))
     });
-    #[allow(clippy::cast_precision_loss)]
     let mean_zone_atr = width_sum.0 / width_sum.1.max(1) as f64;
     BacktestReport {
         bars_tested: tests.len(),
@@ -511,7 +508,6 @@ mod tests {
         let mut price = 100.0;
         (0..n)
             .map(|i| {
-                #[allow(clippy::cast_precision_loss)]
                 let u = (rng.next_u64() % 2001) as f64 / 1000.0 - 1.0;
                 let o = price;
                 price *= 1.0 + 0.02 * u;

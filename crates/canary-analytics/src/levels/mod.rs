@@ -188,7 +188,7 @@ fn cluster(pivots: &[Pivot], eps: f64, atr: f64, k: usize) -> Vec<Candidate> {
             Some(g)
                 if p.price - g[g.len() - 1].price <= eps && p.price - g[0].price <= 2.0 * eps =>
             {
-                g.push(p)
+                g.push(p);
             }
             _ => groups.push(vec![p]),
         }
@@ -197,7 +197,6 @@ fn cluster(pivots: &[Pivot], eps: f64, atr: f64, k: usize) -> Vec<Candidate> {
         .into_iter()
         .map(|g| {
             let vol: f64 = g.iter().map(|p| p.volume).sum();
-            #[allow(clippy::cast_precision_loss)]
             let price = if vol > 0.0 {
                 g.iter().map(|p| p.price * p.volume).sum::<f64>() / vol
             } else {
@@ -351,7 +350,6 @@ fn merge(mut cands: Vec<Candidate>, eps: f64) -> Vec<Candidate> {
     for c in cands {
         match merged.last_mut() {
             Some(m) if c.price - m.price <= eps => {
-                #[allow(clippy::cast_precision_loss)]
                 let (wm, wc) = ((m.pivots.len() + 1) as f64, (c.pivots.len() + 1) as f64);
                 m.price = (m.price * wm + c.price * wc) / (wm + wc);
                 m.lo = m.lo.min(c.lo);
@@ -370,7 +368,6 @@ fn merge(mut cands: Vec<Candidate>, eps: f64) -> Vec<Candidate> {
 /// bars) and the share of the profile's volume inside the zone, each scaled by its maximum
 /// over the candidates; plus 0.05 for a round number.
 fn score(merged: &mut [Candidate], last: usize, tau: f64, profile: Option<&VolumeProfile>) {
-    #[allow(clippy::cast_precision_loss)]
     let comps: Vec<[f64; 3]> = merged
         .iter()
         .map(|c| {
@@ -532,7 +529,6 @@ impl Reporter<'_> {
             asof,
             LEVEL_STRENGTH.of(&[&id]).param("tau_bars", self.p.tau),
         ));
-        #[allow(clippy::cast_precision_loss)]
         claims.add(Claim::derived(
             format!("{side_name} touches ({tf})"),
             c.pivots.len() as f64,
@@ -634,15 +630,14 @@ pub fn find_levels(
     let window = &bars.candles[start..];
     let last = n - 1;
     let mut claims = ClaimSet::new();
-    let (price, price_id) = match current {
-        Some(c) => (c.value, claims.add(c.clone())),
-        None => {
-            let v = bars.candles[last].close;
-            (
-                v,
-                claims.add(bars.claim("last close", "close", last, v, q, asof)),
-            )
-        }
+    let (price, price_id) = if let Some(c) = current {
+        (c.value, claims.add(c.clone()))
+    } else {
+        let v = bars.candles[last].close;
+        (
+            v,
+            claims.add(bars.claim("last close", "close", last, v, q, asof)),
+        )
     };
     let atr_id = claims.add(Claim::derived(
         format!("ATR 14 ({tf})"),
@@ -743,7 +738,7 @@ mod tests {
                 p = (p + d).max(10.0);
                 let (hi, lo) = (o.max(p) + up, (o.min(p) - down).max(1.0));
                 Candle::new(
-                    Timestamp::from_millis(i as i64 * 86_400_000),
+                    Timestamp::from_millis(i64::try_from(i).unwrap() * 86_400_000),
                     o,
                     hi,
                     lo,
@@ -953,7 +948,7 @@ mod tests {
             let Ok(r) = find_levels(&bars, &LevelParams::default(), asof, None) else { return Ok(()) };
             prop_assert!(r.claims.check().is_ok());
             let last_time = all[m - 1].open_time;
-            let k = LevelParams::default().k as i64;
+            let k = i64::try_from(LevelParams::default().k).unwrap();
             for c in r.claims.iter() {
                 if let Provenance::Data { time, series, .. } = &c.provenance {
                     prop_assert!(*time <= last_time, "claim {} uses a bar after the as-of time", c.label);

@@ -75,7 +75,7 @@ mod tests {
             .enumerate()
             .map(|(i, &h)| {
                 Candle::new(
-                    Timestamp::from_millis(i as i64 * 60_000),
+                    Timestamp::from_millis(i64::try_from(i).unwrap() * 60_000),
                     h - 1.0,
                     h,
                     h - 2.0,

@@ -68,7 +68,6 @@ impl VolumeProfile {
 
     /// The middle price of bin i.
     #[must_use]
-    #[allow(clippy::cast_precision_loss)]
     pub fn price(&self, i: usize) -> f64 {
         self.origin + (i as f64 + 0.5) * self.width
     }
@@ -124,7 +123,6 @@ impl VolumeProfile {
     fn smoothed(&self, r: usize) -> Vec<f64> {
         let n = self.volume.len();
         let r = r.min(n);
-        #[allow(clippy::cast_precision_loss)]
         let mean = |a: usize, b: usize, sum: f64| sum / (b - a + 1) as f64;
         if r <= 64 {
             return (0..n)
@@ -153,7 +151,6 @@ impl VolumeProfile {
     pub fn high_volume_nodes(&self, r: usize) -> Vec<usize> {
         let s = self.smoothed(r);
         let r = r.min(s.len());
-        #[allow(clippy::cast_precision_loss)]
         let mean = s.iter().sum::<f64>() / s.len().max(1) as f64;
         let around = window_max(&s, r, r);
         // The largest of the r bins before i: the window ending at i - 1.
@@ -173,7 +170,6 @@ impl VolumeProfile {
     /// Air pockets: runs of at least `min_bins` bins whose smoothed volume is below 30 % of the
     /// mean, as (low price, high price).
     #[must_use]
-    #[allow(clippy::cast_precision_loss)]
     pub fn air_pockets(&self, r: usize, min_bins: usize) -> Vec<(f64, f64)> {
         let s = self.smoothed(r);
         let mean = s.iter().sum::<f64>() / s.len().max(1) as f64;
@@ -248,7 +244,7 @@ mod tests {
         #[test]
         fn conserves_volume(bars in proptest::collection::vec((50.0f64..150.0, 0.0f64..10.0, 0.0f64..500.0), 1..80), width in 0.05f64..5.0) {
             let candles: Vec<Candle> = bars.iter().enumerate().map(|(i, &(low, range, v))| {
-                Candle::new(Timestamp::from_millis(i as i64), low, low + range, low, low + range, v, None, None).unwrap()
+                Candle::new(Timestamp::from_millis(i64::try_from(i).unwrap()), low, low + range, low, low + range, v, None, None).unwrap()
             }).collect();
             let p = VolumeProfile::build(&candles, width).unwrap();
             let want: f64 = candles.iter().map(|c| c.volume).sum();

@@ -209,7 +209,6 @@ pub fn gap_share(profile: &VolumeProfile, lo: f64, hi: f64) -> Option<f64> {
         return None;
     }
     let traded = profile.volume.iter().filter(|v| **v > 0.0).count().max(1);
-    #[allow(clippy::cast_precision_loss)]
     let mean = profile.total() / traded as f64;
     if mean <= 0.0 {
         return None;
@@ -225,7 +224,6 @@ pub fn gap_share(profile: &VolumeProfile, lo: f64, hi: f64) -> Option<f64> {
         bins += 1;
         x += w;
     }
-    #[allow(clippy::cast_precision_loss)]
     let here = sum / bins.max(1) as f64;
     Some(here / mean)
 }
@@ -330,7 +328,7 @@ mod tests {
         Member {
             timeframe: tf,
             side,
-            price: (lo + hi) / 2.0,
+            price: f64::midpoint(lo, hi),
             zone: (lo, hi),
             strength,
             methods: vec![format!("m{tf}")],

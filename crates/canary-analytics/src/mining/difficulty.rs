@@ -12,9 +12,8 @@ pub const EPOCH_BLOCKS: u64 = 2016;
 /// The next difficulty by Bitcoin Core's rule: D·T_expected/T_clamped, with the epoch's actual
 /// time span (first to last block, 2015 intervals) clamped to [T/4, 4T], T = 2016·600 s.
 #[must_use]
-#[allow(clippy::cast_precision_loss)]
 pub fn next_difficulty(difficulty: f64, actual_span_s: f64) -> f64 {
-    let expected = (EPOCH_BLOCKS as i64 * TARGET_BLOCK_SECONDS) as f64;
+    let expected = (EPOCH_BLOCKS.cast_signed() * TARGET_BLOCK_SECONDS) as f64;
     let clamped = actual_span_s.clamp(expected / 4.0, expected * 4.0);
     difficulty * expected / clamped
 }
@@ -22,7 +21,6 @@ pub fn next_difficulty(difficulty: f64, actual_span_s: f64) -> f64 {
 /// The projected change at the next retarget, part-way through an epoch:
 /// 600·blocks / elapsed − 1 (as a fraction), clamped like the rule (×4 at most either way).
 #[must_use]
-#[allow(clippy::cast_precision_loss)]
 pub fn projected_adjustment(blocks_in_epoch: u64, elapsed_s: f64) -> f64 {
     let raw = TARGET_BLOCK_SECONDS as f64 * blocks_in_epoch as f64 / elapsed_s;
     raw.clamp(0.25, 4.0) - 1.0

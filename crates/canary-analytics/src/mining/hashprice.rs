@@ -39,14 +39,12 @@ pub const TH: f64 = 1e12;
 
 /// Network hash rate implied by difficulty: H = D·2^32/600, in H/s.
 #[must_use]
-#[allow(clippy::cast_precision_loss)]
 pub fn hashrate_from_difficulty_hs(difficulty: f64) -> f64 {
     difficulty * TWO_POW_32 / TARGET_BLOCK_SECONDS as f64
 }
 
 /// The difficulty at which `hashrate_hs` finds a block every 600 s.
 #[must_use]
-#[allow(clippy::cast_precision_loss)]
 pub fn difficulty_from_hashrate(hashrate_hs: f64) -> f64 {
     hashrate_hs * TARGET_BLOCK_SECONDS as f64 / TWO_POW_32
 }

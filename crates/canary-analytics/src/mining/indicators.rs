@@ -20,7 +20,6 @@ pub const DIFFICULTY_NOWCAST: canary_model::Method =
     canary_model::Method::new("difficulty_nowcast", 1);
 
 fn sma_at(xs: &[f64], i: usize, n: usize) -> Option<f64> {
-    #[allow(clippy::cast_precision_loss)]
     (i + 1 >= n).then(|| xs[i + 1 - n..=i].iter().sum::<f64>() / n as f64)
 }
 
@@ -120,7 +119,9 @@ mod tests {
             .enumerate()
             .map(|(i, &v)| {
                 (
-                    Timestamp::from_millis(1_700_000_000_000 + i as i64 * 86_400_000),
+                    Timestamp::from_millis(
+                        1_700_000_000_000 + i64::try_from(i).unwrap() * 86_400_000,
+                    ),
                     v,
                 )
             })

@@ -31,14 +31,12 @@ pub fn subsidy_sats(height: u64) -> u64 {
 
 /// Block subsidy at `height` in BTC.
 #[must_use]
-#[allow(clippy::cast_precision_loss)]
 pub fn subsidy_btc(height: u64) -> f64 {
     subsidy_sats(height) as f64 / SATS_PER_BTC as f64
 }
 
 /// BTC issued by the subsidies of blocks 0…`height` (the genesis block's 50 included).
 #[must_use]
-#[allow(clippy::cast_precision_loss)]
 pub fn supply_btc(height: u64) -> f64 {
     let mut sats: u128 = 0;
     let mut start = 0u64;

@@ -34,7 +34,7 @@ fn median(v: &mut [f64]) -> f64 {
     if n % 2 == 1 {
         v[n / 2]
     } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
+        f64::midpoint(v[n / 2 - 1], v[n / 2])
     }
 }
 
@@ -209,7 +209,6 @@ mod tests {
         let mk = |last: f64| -> Vec<Candle> {
             (0..200)
                 .map(|i| {
-                    #[allow(clippy::cast_precision_loss)]
                     let c = if i == 199 {
                         last
                     } else {
@@ -256,11 +255,9 @@ mod tests {
 
     #[test]
     fn ribbons_flag_a_falling_hash_rate() {
-        #[allow(clippy::cast_precision_loss)]
         let up: Vec<(Timestamp, f64)> = (0..90).map(|i| (day(i), 100.0 + i as f64)).collect();
         assert!(ribbons_series(&up).iter().all(|d| d.1 == 0.0));
         let mut down = up.clone();
-        #[allow(clippy::cast_precision_loss)]
         down.extend((90..130).map(|i| (day(i), 300.0 - 3.0 * i as f64)));
         assert_eq!(ribbons_series(&down).last().unwrap().1, 1.0);
     }

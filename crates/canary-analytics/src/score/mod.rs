@@ -234,7 +234,7 @@ pub fn normalise(
     match c.normalise {
         Normalise::Level => Some(if sign > 0.0 { x } else { 1.0 - x }.clamp(0.0, 1.0)),
         Normalise::LevelSigned => {
-            let v = ((sign * x).clamp(-1.0, 1.0) + 1.0) / 2.0;
+            let v = f64::midpoint((sign * x).clamp(-1.0, 1.0), 1.0);
             Some(v)
         }
         Normalise::Percentile | Normalise::Zscore => {
@@ -258,11 +258,9 @@ pub fn normalise(
                         equal += 1;
                     }
                 }
-                #[allow(clippy::cast_precision_loss)]
                 let p = (below as f64 + 0.5 * equal as f64) / h.len() as f64;
                 Some(p)
             } else {
-                #[allow(clippy::cast_precision_loss)]
                 let n = h.len() as f64;
                 let mean = h.iter().sum::<f64>() / n;
                 let var = h.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
@@ -327,7 +325,6 @@ pub fn normalise_series(
                     let me = sign * x;
                     let below = sorted.partition_point(|v| *v < me);
                     let upto = sorted.partition_point(|v| *v <= me);
-                    #[allow(clippy::cast_precision_loss)]
                     let p = (below as f64 + 0.5 * (upto - below) as f64) / sorted.len() as f64;
                     Some(p)
                 });
@@ -537,7 +534,12 @@ pub fn score(m: &Methodology, values: &[Option<f64>]) -> Scores {
         None => (None, None),
     };
     let label = pulse.value.map(|p| pulse_label(m, p));
-    let rationale = rationale(m, &risk, &pulse, label.map(|l| l.as_str()));
+    let rationale = rationale(
+        m,
+        &risk,
+        &pulse,
+        label.map(canary_model::news::Label::as_str),
+    );
     Scores {
         method: m.name(),
         risk,

@@ -158,7 +158,6 @@ impl Purge {
                 && k >= self.min_events
                 && let Some(model) = fit(&train)
             {
-                #[allow(clippy::cast_precision_loss)]
                 let base = k as f64 / train.len() as f64;
                 for i in (start..end).filter(|&i| usable(i)) {
                     out[i] = Some((predict(&model, i), base));
@@ -286,7 +285,6 @@ pub fn auc(scores: &[f64], events: &[bool]) -> Option<f64> {
         while j + 1 < idx.len() && scores[idx[j + 1]] == scores[idx[i]] {
             j += 1;
         }
-        #[allow(clippy::cast_precision_loss)]
         let mid = (i + j) as f64 / 2.0 + 1.0;
         for &k in &idx[i..=j] {
             if events[k] {
@@ -300,7 +298,6 @@ pub fn auc(scores: &[f64], events: &[bool]) -> Option<f64> {
     if pos == 0 || neg == 0 {
         return None;
     }
-    #[allow(clippy::cast_precision_loss)]
     let (p, q) = (pos as f64, neg as f64);
     Some((rank_sum - p * (p + 1.0) / 2.0) / (p * q))
 }
@@ -337,7 +334,6 @@ pub fn quantile(sorted: &[f64], q: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }
-    #[allow(clippy::cast_precision_loss)]
     let pos = q * (sorted.len() - 1) as f64;
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
@@ -433,7 +429,6 @@ pub fn bootstrap_brier_gain(
 /// The Brier score of probabilities against events.
 #[must_use]
 pub fn brier(p: &[f64], events: &[bool]) -> f64 {
-    #[allow(clippy::cast_precision_loss)]
     let n = p.len().max(1) as f64;
     p.iter()
         .zip(events)
@@ -455,11 +450,9 @@ pub struct ReliabilityRow {
 /// Reliability in `bins` equal bins of the forecast (empty bins left out).
 #[must_use]
 pub fn reliability(p: &[f64], events: &[bool], bins: usize) -> Vec<ReliabilityRow> {
-    #[allow(clippy::cast_precision_loss)]
     let width = 1.0 / bins as f64;
     (0..bins)
         .filter_map(|b| {
-            #[allow(clippy::cast_precision_loss)]
             let lo = b as f64 * width;
             let hi = lo + width;
             let idx: Vec<usize> = (0..p.len())
@@ -468,7 +461,6 @@ pub fn reliability(p: &[f64], events: &[bool], bins: usize) -> Vec<ReliabilityRo
             if idx.is_empty() {
                 return None;
             }
-            #[allow(clippy::cast_precision_loss)]
             let n = idx.len() as f64;
             Some(ReliabilityRow {
                 lo,
@@ -511,7 +503,6 @@ pub fn deciles(
             if part.is_empty() {
                 return None;
             }
-            #[allow(clippy::cast_precision_loss)]
             let m = part.len() as f64;
             let mut dds: Vec<f64> = part.iter().map(|&i| fwd_dd[i]).collect();
             dds.sort_by(f64::total_cmp);
@@ -551,7 +542,6 @@ pub fn signals(levels: &[u8], events: &[bool]) -> Vec<SignalRow> {
             let on = |i: &usize| levels[*i] >= k;
             let hits = (0..events.len()).filter(|i| events[*i] && on(i)).count();
             let fa = (0..events.len()).filter(|i| !events[*i] && on(i)).count();
-            #[allow(clippy::cast_precision_loss)]
             let (hr, far) = (
                 if pos > 0 {
                     hits as f64 / pos as f64
@@ -697,7 +687,6 @@ mod tests {
         // Events on the first half only: were the second half's labels leaking into the
         // fit, its probabilities would change when they change.
         let n = 400;
-        #[allow(clippy::cast_precision_loss)]
         let scores: Vec<f64> = (0..n).map(|i| ((i * 37) % 100) as f64).collect();
         let ev = |flip: bool| -> Vec<Option<bool>> {
             (0..n)

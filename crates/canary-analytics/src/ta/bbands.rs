@@ -53,7 +53,6 @@ pub(crate) fn deviation_sums(window: impl Iterator<Item = f64>, anchor: f64) -> 
 
 impl Moments {
     pub(crate) fn new(n: usize) -> Self {
-        #[allow(clippy::cast_precision_loss)]
         let inv_n = 1.0 / n as f64;
         Moments {
             inv_n,
@@ -156,7 +155,6 @@ pub fn stddev(input: &[f64], n: usize, k: f64, out: &mut [f64]) -> Result<(), Ta
         return Ok(());
     }
     // `Moments::push` without the ring: the window is a slice of the input.
-    #[allow(clippy::cast_precision_loss)]
     let inv_n = 1.0 / n as f64;
     let period = reanchor_period(n);
     let mut anchor = input[0];
@@ -295,7 +293,6 @@ mod tests {
                 prop_assert_eq!(got.is_some(), i + 1 >= n);
                 if let Some((mean, var)) = got {
                     let w = &xs[i + 1 - n..=i];
-                    #[allow(clippy::cast_precision_loss)]
                     let nf = n as f64;
                     let mu = w.iter().sum::<f64>() / nf;
                     let v = w.iter().map(|x| (x - mu) * (x - mu)).sum::<f64>() / nf;

@@ -40,7 +40,6 @@ impl Indicator for Cci {
         if !self.ring.is_full() {
             return None;
         }
-        #[allow(clippy::cast_precision_loss)]
         let nf = self.n as f64;
         let slots = self.ring.slots();
         let mean = slots.iter().sum::<f64>() / nf;
@@ -106,10 +105,8 @@ pub fn cci(
 
 /// The batch CCI from index n − 1 on, for n ≥ [`LANES`].
 #[inline(always)]
-#[allow(clippy::similar_names)]
 fn cci_lanes(high: &[f64], low: &[f64], close: &[f64], n: usize, out: &mut [f64]) {
     let len = out.len();
-    #[allow(clippy::cast_precision_loss)]
     let nf = n as f64;
     // Bars per block (a multiple of LANES), and the typical prices of the block, the 2n before
     // it and 3n after it (zeros outside the series: loaded, never selected).

@@ -124,7 +124,7 @@ pub struct Adx {
     n: usize,
     dmi: Dmi,
     dx_count: usize,
-    adx: f64,
+    smoothed: f64,
     value: Option<f64>,
 }
 
@@ -136,7 +136,7 @@ impl Adx {
             n,
             dmi: Dmi::new(n)?,
             dx_count: 0,
-            adx: 0.0,
+            smoothed: 0.0,
             value: None,
         })
     }
@@ -166,21 +166,20 @@ impl Indicator for Adx {
         if self.dx_count < self.n {
             self.dx_count += 1;
             if let Some(dx) = dx {
-                self.adx += dx;
+                self.smoothed += dx;
             }
             if self.dx_count == self.n {
-                #[allow(clippy::cast_precision_loss)]
                 let nf = self.n as f64;
-                self.adx /= nf;
-                self.value = Some(self.adx);
+                self.smoothed /= nf;
+                self.value = Some(self.smoothed);
             }
             return self.value;
         }
         if let Some(dx) = dx {
             let (a, b) = wilder(self.n);
-            self.adx = self.adx * a + dx * b;
+            self.smoothed = self.smoothed * a + dx * b;
         }
-        self.value = Some(self.adx);
+        self.value = Some(self.smoothed);
         self.value
     }
 
@@ -238,19 +237,20 @@ fn dmi_batch(
             Which::Minus => out[i] = minus,
             Which::Adx => {
                 let dx = if is_zero(tr) { None } else { dx(plus, minus) };
-                if i < 2 * n - 1 {
-                    adx += dx.unwrap_or(0.0);
-                } else if i == 2 * n - 1 {
-                    adx += dx.unwrap_or(0.0);
-                    #[allow(clippy::cast_precision_loss)]
-                    let nf = n as f64;
-                    adx /= nf;
-                    out[i] = adx;
-                } else {
-                    if let Some(dx) = dx {
-                        adx = adx * a + dx * b;
+                match i.cmp(&(2 * n - 1)) {
+                    std::cmp::Ordering::Less => adx += dx.unwrap_or(0.0),
+                    std::cmp::Ordering::Equal => {
+                        adx += dx.unwrap_or(0.0);
+                        let nf = n as f64;
+                        adx /= nf;
+                        out[i] = adx;
                     }
-                    out[i] = adx;
+                    std::cmp::Ordering::Greater => {
+                        if let Some(dx) = dx {
+                            adx = adx * a + dx * b;
+                        }
+                        out[i] = adx;
+                    }
                 }
             }
         }

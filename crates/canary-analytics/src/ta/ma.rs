@@ -38,7 +38,6 @@ impl Indicator for Sma {
         self.ring.push(x);
         self.sum += x;
         if self.ring.is_full() {
-            #[allow(clippy::cast_precision_loss)]
             let v = self.sum / self.n as f64;
             // TA-Lib removes the oldest value after the output, ready for the next input.
             self.sum -= self.ring.oldest();
@@ -65,7 +64,6 @@ impl Indicator for Sma {
 pub fn sma(input: &[f64], n: usize, out: &mut [f64]) -> Result<(), TaError> {
     check_period("SMA", n, 1)?;
     check_len("output", out.len(), input.len())?;
-    #[allow(clippy::cast_precision_loss)]
     let nf = n as f64;
     let mut sum = 0.0;
     for i in 0..input.len() {
@@ -102,7 +100,6 @@ impl Ema {
     /// When `n` is 0.
     pub fn new(n: usize) -> Result<Self, TaError> {
         check_period("EMA", n, 1)?;
-        #[allow(clippy::cast_precision_loss)]
         let k = 2.0 / (n as f64 + 1.0);
         Ok(Ema {
             n,
@@ -120,16 +117,14 @@ impl Indicator for Ema {
 
     #[inline]
     fn update(&mut self, x: f64) -> Option<f64> {
-        match self.value {
-            Some(prev) => self.value = Some(ema_step(prev, x, self.k)),
-            None => {
-                self.sum += x;
-                self.count += 1;
-                if self.count == self.n {
-                    #[allow(clippy::cast_precision_loss)]
-                    let seed = self.sum / self.n as f64;
-                    self.value = Some(seed);
-                }
+        if let Some(prev) = self.value {
+            self.value = Some(ema_step(prev, x, self.k));
+        } else {
+            self.sum += x;
+            self.count += 1;
+            if self.count == self.n {
+                let seed = self.sum / self.n as f64;
+                self.value = Some(seed);
             }
         }
         self.value
@@ -157,7 +152,6 @@ pub fn ema(input: &[f64], n: usize, out: &mut [f64]) -> Result<(), TaError> {
         out.fill(f64::NAN);
         return Ok(());
     }
-    #[allow(clippy::cast_precision_loss)]
     let (nf, k) = (n as f64, 2.0 / (n as f64 + 1.0));
     out[..n - 1].fill(f64::NAN);
     let mut prev = input[..n].iter().sum::<f64>() / nf;
@@ -187,7 +181,6 @@ impl Wma {
     /// When `n` is 0.
     pub fn new(n: usize) -> Result<Self, TaError> {
         check_period("WMA", n, 1)?;
-        #[allow(clippy::cast_precision_loss)]
         let divider = ((n * (n + 1)) / 2) as f64;
         Ok(Wma {
             n,
@@ -206,12 +199,10 @@ impl Indicator for Wma {
 
     #[inline]
     fn update(&mut self, x: f64) -> Option<f64> {
-        #[allow(clippy::cast_precision_loss)]
         let nf = self.n as f64;
         if self.ring.len() + 1 < self.n {
             self.ring.push(x);
             self.plain += x;
-            #[allow(clippy::cast_precision_loss)]
             let w = self.ring.len() as f64;
             self.weighted += x * w;
             return None;
@@ -259,12 +250,10 @@ pub fn wma(input: &[f64], n: usize, out: &mut [f64]) -> Result<(), TaError> {
         out.fill(f64::NAN);
         return Ok(());
     }
-    #[allow(clippy::cast_precision_loss)]
     let (nf, divider) = (n as f64, ((n * (n + 1)) / 2) as f64);
     let (mut weighted, mut plain) = (0.0, 0.0);
     for (i, &x) in input[..n - 1].iter().enumerate() {
         plain += x;
-        #[allow(clippy::cast_precision_loss)]
         let w = (i + 1) as f64;
         weighted += x * w;
     }

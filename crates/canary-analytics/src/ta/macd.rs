@@ -34,7 +34,6 @@ pub struct Macd {
     value: Option<MacdValue>,
 }
 
-#[allow(clippy::cast_precision_loss)]
 fn k(n: usize) -> f64 {
     2.0 / (n as f64 + 1.0)
 }
@@ -89,7 +88,6 @@ impl Indicator for Macd {
         if i + 1 == self.slow {
             self.slow_sum += x;
             self.fast_sum += x;
-            #[allow(clippy::cast_precision_loss)]
             {
                 self.slow_ema = self.slow_sum / self.slow as f64;
                 self.fast_ema = self.fast_sum / self.fast as f64;
@@ -105,7 +103,6 @@ impl Indicator for Macd {
             if self.signal_count < self.signal {
                 return None;
             }
-            #[allow(clippy::cast_precision_loss)]
             {
                 self.signal_ema = self.signal_sum / self.signal as f64;
             }
@@ -156,7 +153,6 @@ pub fn macd(
     if input.len() <= first {
         return Ok(());
     }
-    #[allow(clippy::cast_precision_loss)]
     let (mut f, mut s) = (
         input[slow - fast..slow].iter().sum::<f64>() / fast as f64,
         input[..slow].iter().sum::<f64>() / slow as f64,
@@ -168,7 +164,6 @@ pub fn macd(
         s = ema_step(s, x, ks);
         sig_sum += f - s;
     }
-    #[allow(clippy::cast_precision_loss)]
     let mut g = sig_sum / signal as f64;
     let line = f - s;
     out_macd[first] = line;

@@ -38,7 +38,6 @@ impl Rsi {
 /// divides; the oracle test holds at 1e-9).
 #[inline]
 pub(crate) fn wilder(n: usize) -> (f64, f64) {
-    #[allow(clippy::cast_precision_loss)]
     let nf = n as f64;
     ((nf - 1.0) / nf, 1.0 / nf)
 }
@@ -61,7 +60,6 @@ impl Indicator for Rsi {
     fn update(&mut self, x: f64) -> Option<f64> {
         let prev = self.prev.replace(x)?;
         let d = x - prev;
-        #[allow(clippy::cast_precision_loss)]
         let nf = self.n as f64;
         if self.moves < self.n {
             if d < 0.0 {
@@ -104,7 +102,6 @@ pub fn rsi(input: &[f64], n: usize, out: &mut [f64]) -> Result<(), TaError> {
         out.fill(f64::NAN);
         return Ok(());
     }
-    #[allow(clippy::cast_precision_loss)]
     let nf = n as f64;
     let (mut gain, mut loss) = (0.0, 0.0);
     for i in 1..=n {

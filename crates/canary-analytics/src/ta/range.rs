@@ -120,7 +120,6 @@ impl Indicator for Atr {
     #[inline]
     fn update(&mut self, b: Bar) -> Option<f64> {
         let tr = self.tr.update(b)?;
-        #[allow(clippy::cast_precision_loss)]
         let nf = self.n as f64;
         if self.count < self.n {
             // Accumulate the seed sum in `value`'s place.
@@ -175,7 +174,6 @@ fn atr_seed(
         out.fill(f64::NAN);
         return Ok(None);
     }
-    #[allow(clippy::cast_precision_loss)]
     let nf = n as f64;
     let sum: f64 = (1..=n)
         .map(|i| true_range(high[i], low[i], close[i - 1]))

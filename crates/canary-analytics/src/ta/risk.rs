@@ -53,7 +53,6 @@ impl ReturnWindow {
         if !self.ring.is_full() {
             return None;
         }
-        #[allow(clippy::cast_precision_loss)]
         let nf = self.n as f64;
         // Multiplications by constants rather than divisions: divisions are the slow part.
         let (inv_n, inv_n1) = (1.0 / nf, 1.0 / (nf - 1.0));
@@ -353,7 +352,6 @@ mod tests {
     }
 
     fn naive_sigma(r: &[f64]) -> f64 {
-        #[allow(clippy::cast_precision_loss)]
         let n = r.len() as f64;
         let m = r.iter().sum::<f64>() / n;
         (r.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()

@@ -104,7 +104,10 @@ impl IndicatorSpec {
     /// The 31 series of `../shared/oracle`, in its column order.
     #[must_use]
     pub fn oracle_set() -> Vec<IndicatorSpec> {
-        use IndicatorSpec::*;
+        use IndicatorSpec::{
+            Adx, Atr, Bbands, Cci, Ema, Macd, Mfi, MinusDi, Natr, Obv, PlusDi, Roc, Rsi, Sma,
+            Stddev, Stoch, Trange, Willr, Wma,
+        };
         vec![
             Sma(20),
             Sma(50),
@@ -164,7 +167,10 @@ impl IndicatorSpec {
     /// # Errors
     /// As [`parse_list`](Self::parse_list).
     pub fn parse(item: &str) -> Result<IndicatorSpec, SpecError> {
-        use IndicatorSpec::*;
+        use IndicatorSpec::{
+            Adx, Atr, Bbands, Cci, Drawdown, Ema, Macd, Mfi, MinusDi, Natr, Obv, PlusDi, Ret, RetZ,
+            Roc, Rsi, Rv, Sma, Stddev, Stoch, Trange, Willr, Wma,
+        };
         let mut parts = item.split(':');
         let name = parts.next().unwrap_or("").trim().to_ascii_lowercase();
         let params: Vec<&str> = parts.collect();
@@ -240,7 +246,10 @@ impl IndicatorSpec {
     /// Output column names, as in `../shared/oracle` (`rsi_14`, `macd_signal_12_26_9`, …).
     #[must_use]
     pub fn columns(&self) -> Vec<String> {
-        use IndicatorSpec::*;
+        use IndicatorSpec::{
+            Adx, Atr, Bbands, Cci, Drawdown, Ema, Macd, Mfi, MinusDi, Natr, Obv, PlusDi, Ret, RetZ,
+            Roc, Rsi, Rv, Sma, Stddev, Stoch, Trange, Willr, Wma,
+        };
         match *self {
             Sma(n) => vec![format!("sma_{n}")],
             Ema(n) => vec![format!("ema_{n}")],
@@ -286,28 +295,27 @@ impl IndicatorSpec {
     /// tolerance against TA-Lib (running sums carry rounding from where the series starts).
     #[must_use]
     pub fn warmup(&self) -> Option<usize> {
-        use IndicatorSpec::*;
+        use IndicatorSpec::{
+            Adx, Atr, Bbands, Cci, Drawdown, Ema, Macd, Mfi, MinusDi, Natr, Obv, PlusDi, Ret, RetZ,
+            Roc, Rsi, Rv, Sma, Stddev, Stoch, Trange, Willr, Wma,
+        };
         // Bars for an exponential weight (1 − α)^k to fall below 2^-53.
         let converge = |alpha: f64| -> usize {
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             let k = (53.0 * std::f64::consts::LN_2 / -(1.0 - alpha).ln()).ceil() as usize;
             k
         };
-        #[allow(clippy::cast_precision_loss)]
         let ema = |n: usize| n + converge(2.0 / (n as f64 + 1.0));
-        #[allow(clippy::cast_precision_loss)]
         let wilder = |n: usize| n + 1 + converge(1.0 / n as f64);
         Some(match *self {
-            Sma(n) | Wma(n) | Willr(n) | Cci(n) => n,
-            Stddev(n, _) | Bbands(n, _) => n,
-            Roc(n) | Ret(n) => n + 1,
+            Sma(n) | Wma(n) | Willr(n) | Cci(n) | Stddev(n, _) | Bbands(n, _) => n,
+            Roc(n) | Ret(n) | Mfi(n) => n + 1,
             Trange => 2,
             Ema(n) => ema(n),
             Macd(f, s, g) => ema(f.max(s)) + ema(g),
             Rsi(n) | Atr(n) | Natr(n) | PlusDi(n) | MinusDi(n) => wilder(n),
             Adx(n) => 2 * wilder(n),
             Stoch(k, s, d) => k + s + d,
-            Mfi(n) => n + 1,
             Rv(n) | RetZ(n) => n + 2,
             Obv | Drawdown => return None,
         })
@@ -319,7 +327,10 @@ impl IndicatorSpec {
     /// # Errors
     /// Only on a bad period (parsing already refuses those).
     pub fn compute(&self, d: &Ohlcv, bars_per_year: f64) -> Result<Vec<Vec<f64>>, TaError> {
-        use IndicatorSpec::*;
+        use IndicatorSpec::{
+            Adx, Atr, Bbands, Cci, Drawdown, Ema, Macd, Mfi, MinusDi, Natr, Obv, PlusDi, Ret, RetZ,
+            Roc, Rsi, Rv, Sma, Stddev, Stoch, Trange, Willr, Wma,
+        };
         let len = d.len();
         let mut cols = vec![vec![0.0; len]; self.columns().len()];
         let (h, l, c, v) = (&d.high[..], &d.low[..], &d.close[..], &d.volume[..]);
@@ -422,7 +433,6 @@ mod tests {
         let mut d = Ohlcv::default();
         for _ in 0..n {
             seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-            #[allow(clippy::cast_precision_loss)]
             let u = (seed >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
             let o = p;
             p *= 1.0 + 0.02 * u;

@@ -107,7 +107,7 @@ pub fn stoch(
     if len >= k {
         // fast %K into out_d, slow %K (its SMA) into out_k, %D (SMA of that) back into out_d.
         sliding_extremes(high, low, k, |i, hh, ll| {
-            out_d[i] = fast_k(close[i], hh, ll)
+            out_d[i] = fast_k(close[i], hh, ll);
         });
         let (fast, slow) = (&out_d[k - 1..], &mut out_k[k - 1..]);
         sma(fast, slow_k, slow)?;
@@ -201,7 +201,7 @@ pub fn willr(
     let len = high.len();
     out[..(n - 1).min(len)].fill(f64::NAN);
     sliding_extremes(high, low, n, |i, hh, ll| {
-        out[i] = willr_of(close[i], hh, ll)
+        out[i] = willr_of(close[i], hh, ll);
     });
     Ok(())
 }

@@ -183,7 +183,7 @@ pub fn mfi(
     super::simd::with_simd(
         super::simd::Level::Avx512,
         #[inline(always)]
-        || mfi_steady(high, low, close, volume, m, out),
+        || mfi_steady(high, low, close, volume, &m, out),
     );
     Ok(())
 }
@@ -193,7 +193,7 @@ const MFI_BLOCK: usize = 256;
 
 /// The batch MFI from bar n + 1 on, carrying on from the streaming state `m`.
 #[inline(always)]
-fn mfi_steady(high: &[f64], low: &[f64], close: &[f64], volume: &[f64], m: Mfi, out: &mut [f64]) {
+fn mfi_steady(high: &[f64], low: &[f64], close: &[f64], volume: &[f64], m: &Mfi, out: &mut [f64]) {
     let n = m.n;
     let len = out.len();
     let (mut pos, mut neg) = (m.pos, m.neg);

@@ -106,6 +106,8 @@ const STEADY_FROM: usize = 200;
 /// Bars per block. Bollinger's sums are re-anchored before bars whose index is a multiple of
 /// [`REANCHOR`], so blocks start there (a divisor of it).
 const BLOCK: usize = 64;
+// The steady loop's ATR pairs start on an even bar and never straddle a block.
+const _: () = assert!(STEADY_FROM.is_multiple_of(2) && BLOCK.is_multiple_of(2));
 
 /// Returns a block reads back from before its start: the volatility window's 30 plus one.
 const BACK: usize = 31;
@@ -263,7 +265,6 @@ fn calibration_series(n: usize) -> [Vec<f64>; 3] {
     let (mut h, mut l, mut c) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
     let mut p = 60_000.0f64;
     for i in 0..n {
-        #[allow(clippy::cast_precision_loss)]
         let x = i as f64;
         p *= 1.0 + 0.002 * (x * 0.37).sin() + 0.001 * (x * 0.011).cos();
         c[i] = p;
@@ -427,7 +428,7 @@ struct Scratch {
 // updated by the numbered passes of one body, so that each SIMD compilation `with_simd` makes
 // keeps the states in registers and the arithmetic in the order the bit-equality tests pin.
 #[inline(always)]
-#[allow(clippy::too_many_lines, clippy::similar_names)] // reason: one fused SIMD kernel (above)
+#[allow(clippy::too_many_lines)] // reason: one fused SIMD kernel (above)
 fn steady(k: Steady<'_>) {
     let Steady {
         high,
@@ -451,7 +452,6 @@ fn steady(k: Steady<'_>) {
     let (kf, ks, kg) = (2.0 / 13.0, 2.0 / 27.0, 2.0 / 10.0);
     let (mut gain, mut loss) = (ws.rsi.gain, ws.rsi.loss);
     // ATR before the pair that bar STEADY_FROM (even) ends, and that pair's first term.
-    const _: () = assert!(STEADY_FROM.is_multiple_of(2) && BLOCK.is_multiple_of(2));
     debug_assert!(!ws.atr.first_of_pair);
     let (mut anchor_atr, mut first_term) = (ws.atr.anchor, ws.atr.first_term);
     let (wa, wb) = super::momentum::wilder(14);
@@ -533,7 +533,7 @@ fn steady(k: Steady<'_>) {
         ln_slice(c, &mut ln[BACK..BACK + n]);
         {
             let (now, before) = (&ln[BACK..BACK + n], &ln[BACK - 1..BACK - 1 + n]);
-            let (leaving, before_leaving) = (&ln[BACK - 30..BACK - 30 + n], &ln[..n]);
+            let (leaving, before_leaving) = (&ln[(BACK - 30)..=n], &ln[..n]);
             for k in 0..n {
                 let r = now[k] - before[k];
                 let old = leaving[k] - before_leaving[k];
@@ -812,7 +812,6 @@ mod tests {
         let (mut p, mut seed) = (60_000.0f64, 7u64);
         for i in 0..3_000u32 {
             seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-            #[allow(clippy::cast_precision_loss)]
             let u = (seed >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
             let vol = if (i / 300) % 2 == 0 { 0.002 } else { 0.02 };
             p *= 1.0 + u * vol;

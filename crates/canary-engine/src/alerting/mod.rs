@@ -40,7 +40,7 @@ pub struct RuleSpec {
 #[must_use]
 pub fn owner_of(token: &str) -> String {
     let d = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
-    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    canary_model::excerpt::hex(d.as_ref())
 }
 
 /// Why a rule cannot be evaluated intrabar, if it cannot: it must read only bar fields and
@@ -50,8 +50,8 @@ pub fn intrabar_refusal(expr: &canary_alerts::rule::Expr) -> Option<String> {
     use canary_alerts::rule::{IndicatorKind, Series};
     let symbol = expr.symbol()?;
     let ok = expr.series().iter().all(|s| match s {
-        Series::Bar { symbol: x, .. } => x == symbol,
-        Series::Indicator {
+        Series::Bar { symbol: x, .. }
+        | Series::Indicator {
             symbol: x,
             kind: IndicatorKind::Rsi,
             period: 14,

@@ -283,7 +283,6 @@ fn read_time(
         .map(|p| p.split_whitespace().count())
         .sum::<usize>()
         + take.split_whitespace().count();
-    #[allow(clippy::cast_precision_loss)]
     let minutes = (words as f64 / 200.0).ceil().max(1.0);
     let read_claim = draft.add(Claim::derived(
         "read time",

@@ -132,6 +132,7 @@ impl Writer {
 }
 
 /// Replace whole occurrences of `needle` (not inside a longer number or word) by `with`.
+#[must_use]
 pub fn replace_whole(text: &str, needle: &str, with: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut i = 0;

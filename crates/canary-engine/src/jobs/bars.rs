@@ -351,12 +351,16 @@ pub fn store_bar_file(
 mod tests {
     use super::*;
     use crate::jobs::testing::t;
+    use std::fmt::Write as _;
 
     const HEAD: &str = "time,open,high,low,close,volume\n";
 
     /// A daily bar file of `days` (`2026-01-05`…) in the given order, written to `dir/name`.
     fn day_file(dir: &Path, name: &str, days: &[&str]) -> PathBuf {
-        let rows: String = days.iter().map(|d| format!("{d},10,11,9,10,1\n")).collect();
+        let rows = days.iter().fold(String::new(), |mut rows, d| {
+            let _ = writeln!(rows, "{d},10,11,9,10,1");
+            rows
+        });
         let p = dir.join(name);
         std::fs::write(&p, format!("{HEAD}{rows}")).unwrap();
         p
@@ -502,12 +506,11 @@ mod tests {
         );
         let e = refused(&mut *store, &bad, Revisions::Keep, "4: high: ");
         assert!(matches!(e, BarsError::File(_)), "{e:?}");
-        let hours: String = (0..1100)
-            .map(|i| {
-                let t = Timestamp::from_millis(t("2026-01-01").millis() + i * 3_600_000);
-                format!("{t},10,11,9,10,1\n")
-            })
-            .collect();
+        let hours = (0..1100).fold(String::new(), |mut rows, i| {
+            let t = Timestamp::from_millis(t("2026-01-01").millis() + i * 3_600_000);
+            let _ = writeln!(rows, "{t},10,11,9,10,1");
+            rows
+        });
         let bad = write(
             "bad.csv",
             &format!("{hours}2026-03-01T00:00:00Z,10,9,9.5,10,1\n"),

@@ -190,7 +190,6 @@ pub async fn fetch_mempool(
         Revisions::Keep,
     )?;
     let fees: Vec<f64> = blocks.iter().filter_map(|b| b.fees_btc).collect();
-    #[allow(clippy::cast_precision_loss)]
     let mean_fees_btc = (!fees.is_empty()).then(|| fees.iter().sum::<f64>() / fees.len() as f64);
     Ok(MempoolFetched {
         epoch,

@@ -428,7 +428,6 @@ pub fn alerts_backtest(
         &inputs.source,
         bars.last().map_or(asof, |c| c.open_time),
     ));
-    #[allow(clippy::cast_precision_loss)]
     let fired = firings
         .iter()
         .filter(|f| matches!(f.notice, Notice::Fired { .. }))
@@ -447,7 +446,6 @@ pub fn alerts_backtest(
             .param("cooldown_ms", p.policy.cooldown_ms)
             .param("band", p.policy.band),
     ));
-    #[allow(clippy::cast_precision_loss)]
     draft.finish(AlertBacktestBody {
         rule: p.rule.clone(),
         fingerprint: fp,

@@ -227,7 +227,7 @@ fn network_state(
 fn pct(f: Figure) -> Figure {
     match f {
         Figure::Value(v) => Figure::Value(v * 100.0),
-        m => m,
+        m @ Figure::Missing(_) => m,
     }
 }
 

@@ -133,8 +133,8 @@ fn fees(
             Ok((f, given(draft, "fees per block", f, "BTC", "fees_btc")))
         }
         Some(f) => Err(EngineError::param("fees_btc", f, "must be ≥ 0")),
-        None => match ctx.network(NetworkSeries::FeesBtc, None)? {
-            Some(input) => {
+        None => {
+            if let Some(input) = ctx.network(NetworkSeries::FeesBtc, None)? {
                 draft.uses(&input);
                 let &(t, f) = input.value.last().expect("a stored series is not empty");
                 let id = draft.add(Claim::data(
@@ -147,15 +147,14 @@ fn fees(
                     t,
                 ));
                 Ok((f, id))
-            }
-            None => {
+            } else {
                 draft.warn(crate::Warning {
-                    kind: crate::WarningKind::Assumed,
-                    series: NetworkSeries::FeesBtc.name().into(),
-                    last_time: None,
-                    age_days: None,
-                    message: "fees per block: none given or stored, 0 BTC assumed (hashprice is a lower bound)".into(),
-                });
+                kind: crate::WarningKind::Assumed,
+                series: NetworkSeries::FeesBtc.name().into(),
+                last_time: None,
+                age_days: None,
+                message: "fees per block: none given or stored, 0 BTC assumed (hashprice is a lower bound)".into(),
+            });
                 let id = draft.add(Claim::derived(
                     "fees per block (none given or stored: 0 assumed)",
                     0.0,
@@ -165,7 +164,7 @@ fn fees(
                 ));
                 Ok((0.0, id))
             }
-        },
+        }
     }
 }
 

@@ -140,7 +140,6 @@ fn hashrate(
     let series = &input.value;
     // The mean of the last 7 days, for the nowcast (one day is ±8 % noise).
     let week = &series[series.len().saturating_sub(7)..];
-    #[allow(clippy::cast_precision_loss)]
     let mean7 = week.iter().map(|x| x.1).sum::<f64>() / week.len() as f64;
     let m7 = b.draft.add(Claim::derived(
         "network hash rate, mean of the last 7 days",
@@ -244,7 +243,6 @@ fn difficulty(
     }
     let height = estimated_height(asof);
     let (left, next_h) = epoch_position(height);
-    #[allow(clippy::cast_precision_loss)]
     b.row(
         Claim::derived(
             "blocks to the next retarget (height estimated from the time)",

@@ -438,7 +438,6 @@ pub fn stories(
             })
             .collect();
         let item_ids: Vec<&ClaimId> = members.iter().map(|m| &m.item_claim).collect();
-        #[allow(clippy::cast_precision_loss)]
         let sources_claim = draft.add(Claim::derived(
             format!("outlets carrying story {}: {}", story.id, story.title),
             story.outlets.len() as f64,
@@ -603,13 +602,11 @@ pub fn news_search(
             Some(o) => {
                 let mine: BTreeSet<Tag> = r.tags.iter().cloned().collect();
                 let union = mine.union(&origin_tags).count();
-                #[allow(clippy::cast_precision_loss)]
                 let shared = if union == 0 {
                     0.0
                 } else {
                     mine.intersection(&origin_tags).count() as f64 / union as f64
                 };
-                #[allow(clippy::cast_precision_loss)]
                 let dt = (item.available_at.millis() - o.available_at.millis()).abs() as f64;
                 h.score * (1.0 + shared) * (-dt / RELATED_DECAY_MS).exp()
             }

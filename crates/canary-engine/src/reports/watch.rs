@@ -623,7 +623,6 @@ pub fn watch_history(
         &daily.source,
         p.to,
     ));
-    #[allow(clippy::cast_precision_loss)]
     let history_claim = draft.add(Claim::derived(
         "Watch triggers fired",
         rows.iter()
@@ -645,7 +644,6 @@ pub fn watch_history(
             .param("step_ms", p.step_ms)
             .param("horizon_ms", p.horizon_ms),
     ));
-    #[allow(clippy::cast_precision_loss)]
     draft.finish(WatchHistoryBody {
         symbol: p.watch.symbol.clone(),
         rows,
@@ -804,7 +802,7 @@ mod tests {
             canary_model::Provenance::Derived { inputs, .. } => {
                 assert_eq!(inputs, &[t.level.claim.clone(), s1.claim.clone()]);
             }
-            other => panic!("{other:?}"),
+            other @ canary_model::Provenance::Data { .. } => panic!("{other:?}"),
         }
         assert!(trapdoor_row(&p, &daily[..0], &sup, &s1.claim, &reported, &mut c).is_none());
     }

@@ -220,7 +220,7 @@ impl<P: Publish> Run<'_, P> {
                     }
                     return Ok(None);
                 }
-                Ok(None) | Ok(Some(Err(_))) => return Ok(None),
+                Ok(None | Some(Err(_))) => return Ok(None),
                 Ok(Some(Ok(m))) => m,
             };
             let text = match msg {

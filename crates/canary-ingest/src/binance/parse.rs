@@ -148,7 +148,7 @@ mod tests {
                     (100.5, 102.0, 100.0, 101.0, 3.5, Some(9))
                 );
             }
-            other => panic!("{other:?}"),
+            other @ Frame::Other => panic!("{other:?}"),
         }
         let open = FINAL.replace("\"x\":true", "\"x\":false");
         assert_eq!(frame(&open, tf).unwrap(), Frame::Other);

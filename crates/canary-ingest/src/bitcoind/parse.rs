@@ -6,7 +6,6 @@ use canary_model::network::{BlockStats, ChainTip};
 use super::messages::{self, BlockchainInfo, Envelope, MiningInfo};
 use crate::source::{SourceError, SourceErrorKind};
 
-#[allow(clippy::cast_precision_loss)]
 fn btc(sats: u64) -> f64 {
     sats as f64 / 1e8
 }

@@ -111,7 +111,7 @@ impl CoinbaseStream {
                             }
                             return Ok(None);
                         }
-                        Ok(None | Some(Err(_)) | Some(Ok(Ws::Close(_)))) => return Ok(None),
+                        Ok(None | Some(Err(_) | Ok(Ws::Close(_)))) => return Ok(None),
                         Ok(Some(Ok(Ws::Text(t)))) => t.to_string(),
                         Ok(Some(Ok(_))) => continue,
                     };

@@ -5,7 +5,6 @@ use canary_model::network::{BlockStats, DifficultyEpoch, DifficultySample, Hashr
 
 use super::messages::{Block, DifficultyAdjustment, Hashrate};
 
-#[allow(clippy::cast_precision_loss)]
 fn btc(sats: u64) -> f64 {
     sats as f64 / 1e8
 }

@@ -287,7 +287,7 @@ impl Engine {
         let mut outputs = Vec::new();
         let result = async {
             while let Some(s) = rx.next().await {
-                self.take(s, &mut closed, &mut outputs)?;
+                self.take(&s, &mut closed, &mut outputs)?;
                 self.after_event(&mut closed, &mut outputs, &wake)?;
                 if let Some(o) = &out {
                     for x in outputs.drain(..) {
@@ -318,7 +318,7 @@ impl Engine {
 
     fn take(
         &mut self,
-        s: Stamped,
+        s: &Stamped,
         closed: &mut Vec<Closed>,
         outputs: &mut Vec<Output>,
     ) -> Result<(), EngineError> {
@@ -834,6 +834,7 @@ mod tests {
     /// again in the next bar; it is refused on what only a close knows.
     #[test]
     fn intrabar_rules_fire_on_trades_once_per_bar() {
+        use canary_alerts::state::Notice;
         use canary_engine::alerting::{Allow, Channel, Owner, RuleSpec, add_rule};
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("i.db");
@@ -933,7 +934,6 @@ mod tests {
             }
             v
         });
-        use canary_alerts::state::Notice;
         assert_eq!(
             notices,
             [

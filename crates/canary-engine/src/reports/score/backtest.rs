@@ -128,13 +128,11 @@ pub fn backtest_scores(
     let judge = Judge::new(&d, judged_days(&d, &b, &ev, &forecasts), &ev, h, b, m);
     let (score, baselines, candidates) = judge.records(&history, &forecasts);
     let k = judge.e.iter().filter(|&&x| x).count();
-    #[allow(clippy::cast_precision_loss)]
     let base_rate = if judge.days.is_empty() {
         0.0
     } else {
         k as f64 / judge.days.len() as f64
     };
-    #[allow(clippy::cast_precision_loss)]
     let components_present = history
         .present
         .into_iter()

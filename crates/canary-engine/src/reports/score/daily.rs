@@ -141,7 +141,6 @@ pub(super) fn daily_inputs(
                     .filter(|(t, _)| *t <= close && *t > close.add_millis(-DAY_MS))
                     .map(|x| x.1)
                     .collect();
-                #[allow(clippy::cast_precision_loss)]
                 let n = day.len() as f64;
                 sent.push(if day.is_empty() {
                     f64::NAN
