@@ -12,7 +12,7 @@
 //! migrations embedded and applied on open (tracked by `PRAGMA user_version`), the write lock
 //! taken at once and another writer waited for ([`WriteWait`]), each source's kind recorded
 //! ([`Source`]). The SQL of each kind lives in its file:
-//! - Candles (`candles.rs`): streamed inserts in one transaction, point-in-time reads of the
+//! - Candles (`candles/`): streamed inserts in one transaction, point-in-time reads of the
 //!   latest version of each bar (or the last N), bars keyed by an integer series id; bars
 //!   appended in order packed into blocks (`blocks.rs`, migration 0015), merged into every
 //!   read.

@@ -1,7 +1,7 @@
 //! The SQLite backend: one file in WAL mode, the schema's migrations embedded and applied on
 //! open (tracked by `PRAGMA user_version`), one writer at a time (`BEGIN IMMEDIATE`, waiting
 //! for another process's write as [`WriteWait`] says). The SQL of each kind of data lives in
-//! the file of that kind (`candles.rs`, `news.rs`, …), as `impl …Store for SqliteStore`.
+//! the file of that kind (`candles/`, `news.rs`, …), as `impl …Store for SqliteStore`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
