@@ -24,9 +24,12 @@ fn main() {
         return;
     }
     match fetch(&out) {
-        Ok(js) => std::fs::copy(js, &target).map(|_| ()).unwrap_or_else(|e| {
-            panic!("{}: {e}", target.display());
-        }),
+        Ok(js) => std::fs::copy(js, &target).map_or_else(
+            |e| {
+                panic!("{}: {e}", target.display());
+            },
+            |_| (),
+        ),
         Err(why) => {
             println!(
                 "cargo:warning=lightweight-charts {VERSION} not vendored ({why}): the pages will show no charts; install npm and rebuild"
@@ -64,6 +67,6 @@ fn fetch(out: &Path) -> Result<PathBuf, String> {
     if js.is_file() {
         Ok(js)
     } else {
-        Err(format!("{} is not in the package", FILE))
+        Err(format!("{FILE} is not in the package"))
     }
 }

@@ -19,6 +19,6 @@ pub mod series;
 pub mod stats;
 // The kernels' steps are inlined into each SIMD copy of their callers on purpose (`#[inline(always)]`):
 // what is not inlined keeps the baseline instructions (`ta/simd.rs::with_simd`).
-#[allow(clippy::inline_always)]
+#[expect(clippy::inline_always)]
 pub mod ta;
 pub mod treasury;

@@ -394,7 +394,6 @@ pub fn redact(url: &str) -> String {
 ///
 /// # Errors
 /// What failed.
-#[allow(clippy::too_many_arguments)]
 pub async fn attempt(
     client: &reqwest::Client,
     channel: &Channel,

@@ -53,7 +53,7 @@ impl Payload {
 
 /// A notice as stored and delivered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[allow(clippy::struct_excessive_bools)] // the JSON receivers read: each flag a field of its own
+#[expect(clippy::struct_excessive_bools)] // the JSON receivers read: each flag a field of its own
 pub struct Payload {
     pub idempotency_key: String,
     pub fingerprint: String,
@@ -241,7 +241,7 @@ struct Sent {
 /// address in the URL is checked here. A signature's time is the caller's `now` plus the
 /// time elapsed since `started` (the delivery's start): the time of the attempt on the
 /// caller's clock, which no one but the binary reads from the wall.
-#[allow(clippy::too_many_arguments)]
+#[expect(clippy::too_many_arguments)]
 async fn send_one(
     client: &reqwest::Client,
     channel: &Channel,

@@ -22,7 +22,7 @@ pub trait Clock: Send + Sync {
 
 /// The wall clock, to the millisecond (0 before 1970, which no machine shows).
 #[must_use]
-#[allow(clippy::disallowed_methods)] // the one reading allowed
+#[expect(clippy::disallowed_methods)] // the one reading allowed
 pub fn wall_now() -> Timestamp {
     let ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -72,7 +72,7 @@ pub enum EngineError {
 
 impl EngineError {
     /// A parameter outside its range (also the runtime's configuration and sources).
-    #[allow(clippy::needless_pass_by_value)] // callers pass numbers and strings alike, by value
+    #[expect(clippy::needless_pass_by_value)] // callers pass numbers and strings alike, by value
     pub fn param(name: &'static str, value: impl ToString, reason: &str) -> Self {
         EngineError::Param {
             name,

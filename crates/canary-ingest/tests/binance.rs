@@ -20,7 +20,7 @@ const MIN: i64 = 60_000;
 
 // The stream's own clock, as the live connector stamps what it receives (this crate is below
 // the engine's clock module).
-#[allow(clippy::disallowed_methods)]
+#[expect(clippy::disallowed_methods)]
 fn wall() -> Timestamp {
     let ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -114,7 +114,7 @@ async fn a_dropped_stream_reconnects_and_backfills_without_hole_or_duplicate() {
             n += 1;
             let seen = seen_paths.clone();
             // tungstenite's callback type: its error is an HTTP response, large by design.
-            #[allow(clippy::result_large_err)]
+            #[expect(clippy::result_large_err)]
             let callback =
                 move |req: &tokio_tungstenite::tungstenite::handshake::server::Request, resp| {
                     seen.lock().unwrap().push(req.uri().to_string());

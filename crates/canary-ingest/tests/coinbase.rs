@@ -16,7 +16,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 // The stream's own clock, as the live connector stamps what it receives (this crate is below
 // the engine's clock module).
-#[allow(clippy::disallowed_methods)]
+#[expect(clippy::disallowed_methods)]
 fn wall() -> Timestamp {
     let ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -140,7 +140,7 @@ impl Candle {
     ///
     /// # Errors
     /// The first violated rule, naming the field.
-    #[allow(clippy::too_many_arguments)]
+    #[expect(clippy::too_many_arguments)]
     pub fn new(
         open_time: Timestamp,
         open: f64,

@@ -144,7 +144,7 @@ impl Timestamp {
         if !(lo..=hi).contains(&ms) {
             return None;
         }
-        #[allow(clippy::cast_possible_truncation)]
+        #[expect(clippy::cast_possible_truncation)]
         Some(Timestamp(ms as i64))
     }
 

@@ -328,7 +328,7 @@ fn latency(closes: usize) -> (f64, f64, usize) {
         .collect();
     ms.sort_by(f64::total_cmp);
     // The rank of quantile p in [0, 1]: a whole number from 0 to len - 1.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let q = |p: f64| ms[((ms.len() as f64 - 1.0) * p).round() as usize];
     (q(0.5), q(0.99), ms.len())
 }

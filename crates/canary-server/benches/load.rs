@@ -171,7 +171,6 @@ fn main() {
     });
 }
 
-#[allow(clippy::cast_precision_loss)]
 fn report(
     routes: &[(&'static str, String)],
     first: &[(&str, Duration)],
@@ -203,7 +202,7 @@ fn report(
         let mut v = samples.get(name).cloned().unwrap_or_default();
         v.sort_by(f64::total_cmp);
         let q = |p: f64| {
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             let i = ((v.len().max(1) - 1) as f64 * p).round() as usize;
             v.get(i).copied().unwrap_or(f64::NAN)
         };

@@ -362,21 +362,21 @@ async fn stored_analyses_answer_by_id_and_prefix_with_history_and_related() {
         (list.status, list.ctype.as_str()),
         (StatusCode::OK, "application/json")
     );
-    let listed: Vec<String> = list.json()["analyses"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|x| x["id"].as_str().unwrap().to_string())
-                .collect()
-        })
-        .unwrap_or_else(|| {
+    let listed: Vec<String> = list.json()["analyses"].as_array().map_or_else(
+        || {
             list.json()
                 .as_array()
                 .unwrap()
                 .iter()
                 .map(|x| x["id"].as_str().unwrap().to_string())
                 .collect()
-        });
+        },
+        |a| {
+            a.iter()
+                .map(|x| x["id"].as_str().unwrap().to_string())
+                .collect()
+        },
+    );
     assert!(
         listed.contains(&morning) && listed.contains(&evening),
         "{listed:?}"

@@ -51,8 +51,7 @@ impl Problem {
         let n = INTERNAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut bytes = [0u8; 6];
         let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes);
-        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        let id = format!("{hex}-{n}");
+        let id = format!("{}-{n}", canary_model::excerpt::hex(&bytes));
         eprintln!("internal error {id}: {details}");
         let status = StatusCode::INTERNAL_SERVER_ERROR;
         Self {

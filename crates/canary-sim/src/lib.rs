@@ -280,7 +280,7 @@ fn bar(rng: &mut Rng, t: i64, open: f64, r: f64, sigma: f64, base_volume: f64) -
         (canary_model::MAX_VOLUME / 10.0 / high_r).min(canary_model::MAX_TRADES as f64 / 400.0);
     let volume_r = round_to(volume.min(most), 6);
     let quote = round_to(volume_r * (high_r + low_r + close_r) / 3.0, 2);
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let trades = (volume_r * 40.0).round() as u64;
     Candle::new(
         Timestamp::from_millis(t),

@@ -31,11 +31,11 @@ pub(crate) struct BlockBar {
 
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
-        #[allow(clippy::cast_possible_truncation)]
+        #[expect(clippy::cast_possible_truncation)]
         out.push((v as u8) | 0x80);
         v >>= 7;
     }
-    #[allow(clippy::cast_possible_truncation)]
+    #[expect(clippy::cast_possible_truncation)]
     out.push(v as u8);
 }
 
@@ -204,7 +204,7 @@ mod tests {
                 let bars = rows
                     .into_iter()
                     .map(|(gap, ohlcv, quote_volume, trades)| {
-                        t += gap as i64 * step;
+                        t += gap.cast_signed() * step;
                         BlockBar {
                             open_time: t,
                             ohlcv,
@@ -250,7 +250,7 @@ mod tests {
 
     #[test]
     fn a_minute_bar_takes_about_fifty_two_bytes() {
-        let bars: Vec<BlockBar> = (0..BLOCK_BARS as i64)
+        let bars: Vec<BlockBar> = (0..i64::try_from(BLOCK_BARS).unwrap())
             .map(|i| BlockBar {
                 open_time: 1_500_000_000_000 + i * 60_000,
                 ohlcv: [1.5, 2.5, 0.5, 1.25, 10.0],

@@ -99,7 +99,6 @@ fn bar(i: i64, close: f64) -> NewCandle {
 }
 
 fn bars(range: std::ops::Range<i64>) -> Vec<NewCandle> {
-    #[allow(clippy::cast_precision_loss)] // small counts
     range.map(|i| bar(i, 100.0 + i as f64)).collect()
 }
 

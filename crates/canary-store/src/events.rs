@@ -205,7 +205,7 @@ mod tests {
             for (_, sql) in &crate::sqlite::MIGRATIONS[..before] {
                 c.execute_batch(sql).unwrap();
             }
-            c.pragma_update(None, "user_version", before as i64)
+            c.pragma_update(None, "user_version", i64::try_from(before).unwrap())
                 .unwrap();
             // A run, then the same run again from its start after it was stopped at t = 2.
             for (t, available_at) in [(1, 5), (2, 6), (1, 7), (2, 8), (3, 9)] {

@@ -116,14 +116,13 @@ struct Candidate {
     text: String,
 }
 
-#[allow(clippy::cast_possible_wrap, clippy::cast_sign_loss)] // hashes stored as SQLite integers
+/// A 64-bit hash as SQLite stores integers (signed), and back: the same bits.
 const fn to_sql(h: u64) -> i64 {
-    h as i64
+    h.cast_signed()
 }
 
-#[allow(clippy::cast_sign_loss)]
 const fn from_sql(h: i64) -> u64 {
-    h as u64
+    h.cast_unsigned()
 }
 
 impl NewsStore for SqliteStore {

@@ -170,7 +170,7 @@ impl SqliteStore {
         let found: i64 = self
             .conn
             .pragma_query_value(None, "user_version", |r| r.get(0))?;
-        #[allow(clippy::cast_possible_wrap)]
+        #[expect(clippy::cast_possible_wrap)]
         let known = MIGRATIONS.len() as i64;
         if found > known {
             return Err(StoreError::TooNew {

@@ -249,7 +249,7 @@ pub trait CandleStore {
     /// # Errors
     /// The stream's stop, a conflict, a bar given twice, or a database error; nothing is
     /// written.
-    #[allow(clippy::too_many_arguments)] // each is one fact of the write; a struct would only rename them
+    #[expect(clippy::too_many_arguments)] // each is one fact of the write; a struct would only rename them
     fn insert_candle_stream(
         &mut self,
         symbol: &Symbol,
@@ -336,7 +336,7 @@ pub trait CandleStoreExt: CandleStore {
     ///
     /// # Errors
     /// A conflict, a bar given twice, or a database error (nothing is written).
-    #[allow(clippy::too_many_arguments)] // each is one fact of the write
+    #[expect(clippy::too_many_arguments)] // each is one fact of the write
     fn insert_candles(
         &mut self,
         symbol: &Symbol,
@@ -361,7 +361,7 @@ pub trait CandleStoreExt: CandleStore {
     ///
     /// # Errors
     /// The stream's first error, a conflict, a bar given twice, or a database error.
-    #[allow(clippy::too_many_arguments)] // each is one fact of the write
+    #[expect(clippy::too_many_arguments)] // each is one fact of the write
     fn insert_candles_from<E>(
         &mut self,
         symbol: &Symbol,

@@ -120,6 +120,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[expect(clippy::unreadable_literal)] // the raw numbers the formatter is given
     fn human_numbers() {
         assert_eq!(human(64168.33), "64,168.33");
         assert_eq!(human(-1234567.891), "-1,234,567.89");

@@ -17,7 +17,7 @@ fn prepare(dir: &Path, name: &str, hook: &str) -> PathBuf {
         .lines()
         .enumerate()
         .filter(|(i, l)| *i == 0 || l.get(..10).is_some_and(|d| d < "2026-02-05"))
-        .map(|(_, l)| format!("{l}\n"))
+        .flat_map(|(_, l)| [l, "\n"])
         .collect();
     let pre_file = dir.join(format!("{name}-pre.csv"));
     std::fs::write(&pre_file, pre).unwrap();
@@ -68,7 +68,7 @@ fn paced_config(dir: &Path, name: &str, from: &str, to: &str, speed: f64) -> Pat
             "speed = {speed}\n\n[[market]]\nsymbol = \"BTCUSDT\"\ntimeframes = [\"4h\", \"1d\"]\n\n\
              [[source]]\ntype = \"bars\"\npath = {:?}\nsymbol = \"BTCUSDT\"\nfrom = \"{from}\"\nto = \"{to}\"\n\n\
              [alerts]\nallow_private = true\n",
-            shared("data/btcusdt_binance_4h.csv")
+            shared("data/btcusdt_binance_4h.csv").display().to_string()
         ),
     )
     .unwrap();
@@ -262,7 +262,7 @@ fn with_august(dir: &Path, name: &str) -> PathBuf {
         .lines()
         .enumerate()
         .filter(|(i, l)| *i == 0 || l.starts_with("2025-08-"))
-        .map(|(_, l)| format!("{l}\n"))
+        .flat_map(|(_, l)| [l, "\n"])
         .collect();
     let file = dir.join(format!("{name}-august.csv"));
     std::fs::write(&file, august).unwrap();
@@ -464,7 +464,7 @@ fn a_live_binance_stream_dropped_and_resumed_leaves_no_hole() {
     let into_minute = now.rem_euclid(MIN);
     if into_minute > 45_000 {
         std::thread::sleep(std::time::Duration::from_millis(
-            (MIN - into_minute + 500) as u64,
+            (MIN - into_minute + 500).cast_unsigned(),
         ));
     }
     let now = canary_engine::clock::wall_now().millis();

@@ -18,8 +18,9 @@ fn rows_4h(n: usize) -> Vec<String> {
     let start = 1_735_689_600_000_i64; // 2025-01-01T00:00:00Z
     (0..n)
         .map(|i| {
-            let t = canary_model::Timestamp::from_millis(start + i as i64 * 14_400_000);
-            #[allow(clippy::cast_precision_loss)]
+            let t = canary_model::Timestamp::from_millis(
+                start + i64::try_from(i).unwrap() * 14_400_000,
+            );
             let p = 100.0 + 10.0 * ((i as f64) / 9.0).sin();
             format!(
                 "{t},{p:.2},{:.2},{:.2},{:.2},{}",

@@ -3,6 +3,7 @@
 mod common;
 
 use common::*;
+use std::fmt::Write as _;
 
 #[test]
 fn shared_data_import_is_idempotent_and_a_bad_row_changes_nothing() {
@@ -123,7 +124,11 @@ fn shared_data_daily_bars_resampled_from_4h_equal_the_daily_file() {
     let built = canary_store::open(&db).unwrap();
     let sym = canary_model::Symbol::new("BTCUSDT").unwrap();
     let days = built
-        .candles(&sym, canary_model::Timeframe::D1, &Default::default())
+        .candles(
+            &sym,
+            canary_model::Timeframe::D1,
+            &canary_store::CandleQuery::default(),
+        )
         .unwrap();
     let text = std::fs::read_to_string(shared("data/btcusdt_binance_1d.csv")).unwrap();
     let (h, rows) = parse_csv(&text);
@@ -149,8 +154,11 @@ fn shared_data_daily_bars_resampled_from_4h_equal_the_daily_file() {
             (qv - f("quote_volume_usdt")).abs() <= 1e-9 * f("quote_volume_usdt"),
             "{day} quote volume"
         );
-        assert_eq!(c.trades, Some(f("trades") as u64), "{day}");
-        assert_eq!(d.source_bars, Some(f("bars_4h") as u32), "{day}");
+        // Counts in the file: whole, non-negative numbers read as f64.
+        #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let (trades, bars) = (f("trades") as u64, f("bars_4h") as u32);
+        assert_eq!(c.trades, Some(trades), "{day}");
+        assert_eq!(d.source_bars, Some(bars), "{day}");
         assert_eq!(d.available_at, c.open_time.add_millis(86_400_000));
     }
 }
@@ -502,9 +510,9 @@ fn files_out_of_time_order_import_with_their_gaps_read_from_the_store() {
     let mut text = String::from("time,open,high,low,close,volume\n");
     for d in (1..=1200).rev() {
         let day = canary_day(d);
-        text.push_str(&format!("{day},10,11,9,10,1\n"));
+        let _ = writeln!(text, "{day},10,11,9,10,1");
     }
-    text.push_str(&format!("{},10,11,9,10,1\n", canary_day(600)));
+    let _ = writeln!(text, "{},10,11,9,10,1", canary_day(600));
     std::fs::write(&f, text).unwrap();
     let out = canary(&db, &["import", f.to_str().unwrap(), "--symbol", "Y"]);
     let err = String::from_utf8_lossy(&out.stderr);

@@ -1,5 +1,8 @@
 //! `canary stats`, `levels` and `backtest levels` end to end on the real data.
 
+// The pinned figures are written as the reports print them, so that a search finds them.
+#![expect(clippy::unreadable_literal)]
+
 mod common;
 
 use common::*;
@@ -130,9 +133,9 @@ fn shared_data_levels_as_of_the_crash_morning() {
                 assert!(l["touches"].is_u64() && l["broken_if"].is_string());
                 ids.push(l["claim"].as_str().unwrap().to_string());
                 if below {
-                    supports += 1
+                    supports += 1;
                 } else {
-                    resistances += 1
+                    resistances += 1;
                 }
             }
         }

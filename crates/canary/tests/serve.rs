@@ -502,7 +502,7 @@ fn shared_data_the_engine_beside_the_server_streams_bars_scores_and_alerts() {
         .lines()
         .enumerate()
         .filter(|(i, l)| *i == 0 || l.get(..10).is_some_and(|d| d < "2026-02-05"))
-        .map(|(_, l)| format!("{l}\n"))
+        .flat_map(|(_, l)| [l, "\n"])
         .collect();
     let pre_file = dir.path().join("pre.csv");
     std::fs::write(&pre_file, pre).unwrap();

@@ -36,7 +36,7 @@ fn duration_ms(w: &str) -> Result<i64, String> {
     if x > MAX_WINDOW_MS as f64 {
         return Err(format!("{}: a window is at most 366d", short(w)));
     }
-    #[allow(clippy::cast_possible_truncation)]
+    #[expect(clippy::cast_possible_truncation)]
     Ok(x.round() as i64)
 }
 

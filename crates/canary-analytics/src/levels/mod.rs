@@ -281,7 +281,7 @@ fn profile_candidates(
         air_pockets: Vec::new(),
     };
     if let Some(prof) = &profile {
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let r = ((0.5 * atr / prof.width).round() as usize).max(2);
         // A bin's middle can lie just beyond the traded range: keep node prices inside it.
         let inside = |x: f64| x.clamp(range.0, range.1);

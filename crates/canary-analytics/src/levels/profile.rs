@@ -20,11 +20,7 @@ impl VolumeProfile {
     /// range wider than [`MAX_BINS`] bins of `width` gets wider bins instead (the profile's
     /// `width` says which), so that no range, however extreme, makes the work unbounded.
     #[must_use]
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        clippy::cast_precision_loss
-    )]
+    #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     pub fn build(candles: &[Candle], width: f64) -> Option<VolumeProfile> {
         let lo = candles.iter().map(|c| c.low).fold(f64::INFINITY, f64::min);
         let hi = candles

@@ -217,7 +217,7 @@ pub fn gap_share(profile: &VolumeProfile, lo: f64, hi: f64) -> Option<f64> {
     let mut x = lo + w / 2.0;
     while x < hi {
         let i = ((x - profile.origin) / w).floor();
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         if i >= 0.0 && (i as usize) < profile.volume.len() {
             sum += profile.volume[i as usize];
         }

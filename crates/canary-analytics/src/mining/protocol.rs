@@ -66,11 +66,7 @@ pub const HEIGHT_ANCHORS: [(u64, Timestamp); 5] = [
 /// at the target rate of one block per 600 s. An estimate (blocks come faster when hash rate
 /// grows between adjustments): say so wherever it is shown.
 #[must_use]
-#[allow(
-    clippy::cast_precision_loss,
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss
-)]
+#[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 pub fn estimated_height(t: Timestamp) -> u64 {
     let (h0, t0) = HEIGHT_ANCHORS[0];
     if t <= t0 {

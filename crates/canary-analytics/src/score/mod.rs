@@ -468,7 +468,7 @@ fn pulse_label(m: &Methodology, pulse: f64) -> canary_model::news::Label {
 
 /// `1st`, `2nd`, `3rd`, `11th`, `91st` for a percentage rounded to a whole number.
 fn ordinal(x: f64) -> String {
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let n = x.round().clamp(0.0, 100.0) as u32;
     let suffix = match (n % 10, n % 100) {
         (_, 11..=13) => "th",

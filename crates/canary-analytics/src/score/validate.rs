@@ -322,7 +322,7 @@ impl SplitMix {
 
     /// Uniform in `0..n`.
     pub fn below(&mut self, n: usize) -> usize {
-        #[allow(clippy::cast_possible_truncation)]
+        #[expect(clippy::cast_possible_truncation)]
         let r = (self.next_u64() % n as u64) as usize;
         r
     }
@@ -335,7 +335,7 @@ pub fn quantile(sorted: &[f64], q: f64) -> f64 {
         return f64::NAN;
     }
     let pos = q * (sorted.len() - 1) as f64;
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
     sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - pos.floor())
 }

@@ -140,10 +140,10 @@ fn cci_lanes(high: &[f64], low: &[f64], close: &[f64], n: usize, out: &mut [f64]
             for (j, v) in vals.iter_mut().enumerate() {
                 let p = at(base + j) - n;
                 let (x0, x1, x2) = (tp[p], tp[p + n], tp[p + 2 * n]);
-                #[allow(clippy::cast_possible_wrap)]
+                #[expect(clippy::cast_possible_wrap)]
                 let (up1, up2) = (j as i64 - r0 as i64, (j + q_star) as i64);
                 for q in 0..LANES {
-                    #[allow(clippy::cast_possible_wrap)]
+                    #[expect(clippy::cast_possible_wrap)]
                     let qi = q as i64;
                     let lower = if qi >= up1 { x1 } else { x0 };
                     v[q] = if qi >= up2 { x2 } else { lower };

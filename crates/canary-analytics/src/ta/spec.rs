@@ -301,7 +301,7 @@ impl IndicatorSpec {
         };
         // Bars for an exponential weight (1 − α)^k to fall below 2^-53.
         let converge = |alpha: f64| -> usize {
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             let k = (53.0 * std::f64::consts::LN_2 / -(1.0 - alpha).ln()).ceil() as usize;
             k
         };

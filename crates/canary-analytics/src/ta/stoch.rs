@@ -86,7 +86,7 @@ impl Indicator for Stoch {
 ///
 /// # Errors
 /// When a period is 0 or the slices differ in length.
-#[allow(clippy::too_many_arguments)]
+#[expect(clippy::too_many_arguments)]
 pub fn stoch(
     high: &[f64],
     low: &[f64],

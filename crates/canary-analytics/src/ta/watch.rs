@@ -428,7 +428,7 @@ struct Scratch {
 // updated by the numbered passes of one body, so that each SIMD compilation `with_simd` makes
 // keeps the states in registers and the arithmetic in the order the bit-equality tests pin.
 #[inline(always)]
-#[allow(clippy::too_many_lines)] // reason: one fused SIMD kernel (above)
+#[expect(clippy::too_many_lines)] // reason: one fused SIMD kernel (above)
 fn steady(k: Steady<'_>) {
     let Steady {
         high,

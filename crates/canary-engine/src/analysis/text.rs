@@ -102,7 +102,7 @@ impl Writer {
 
     /// A whole number as an ordinal: `91st`, `2nd`, `13th`.
     pub fn ordinal(&mut self, v: f64, claim: &ClaimId) -> String {
-        #[allow(clippy::cast_possible_truncation)]
+        #[expect(clippy::cast_possible_truncation)]
         let n = v.round() as i64;
         let suffix = match (n.rem_euclid(10), n.rem_euclid(100)) {
             (_, 11..=13) => "th",

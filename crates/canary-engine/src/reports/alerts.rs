@@ -149,7 +149,7 @@ pub(crate) struct RuleInputs {
 }
 
 impl RuleInputs {
-    #[allow(clippy::too_many_arguments)] // each is one input of the rule's values
+    #[expect(clippy::too_many_arguments)] // each is one input of the rule's values
     pub(crate) fn prepare(
         ctx: &Context<'_>,
         expr: &canary_alerts::rule::Expr,

@@ -402,7 +402,7 @@ fn trapdoor_row(
 /// The long profile's high-volume nodes below the first support's zone, as daily supports
 /// half a daily ATR wide (`days`: the profile's length, for the method's name).
 fn profile_supports(prof: &VolumeProfile, s1: &WatchLevel, datr: f64, days: usize) -> Vec<Member> {
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let r = ((0.5 * datr / prof.width).round() as usize).max(2);
     prof.high_volume_nodes(r)
         .into_iter()

@@ -20,7 +20,7 @@ fn price(what: &str, s: &str) -> Result<f64, String> {
 }
 
 /// A kline's fields as a candle.
-#[allow(clippy::too_many_arguments)]
+#[expect(clippy::too_many_arguments)]
 fn candle(
     open_time: i64,
     o: &str,

@@ -81,7 +81,7 @@ pub(super) fn parse_row(
         ),
         None => None,
     };
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let candle = Candle::new(
         time,
         number(Field::Open)?,

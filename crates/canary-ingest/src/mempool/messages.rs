@@ -24,7 +24,7 @@ pub struct DifficultyAdjustment {
 /// "currentHashrate":252033247355348300000,"currentDifficulty":31251101365711.12}` (times in s).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[allow(clippy::struct_field_names)] // the API's own field names
+#[expect(clippy::struct_field_names)] // the API's own field names
 pub struct Hashrate {
     pub hashrates: Vec<HashrateEntry>,
     pub difficulty: Vec<DifficultyEntry>,

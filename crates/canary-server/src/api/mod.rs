@@ -26,10 +26,22 @@ mod stream;
 // The document names each handler without its module, as a module path would become the
 // operation's tag: the handlers, with the `__path_*` types utoipa generates beside them, are
 // brought in whole.
-use alerts::*;
-use analyses::*;
-use reports::*;
-use stream::*;
+use alerts::{
+    __path_add_rule, __path_backtest, __path_deliveries, __path_remove_rule, __path_rules,
+    __path_silence_rule, __path_test_rule, add_rule, backtest, deliveries, remove_rule, rules,
+    silence_rule, test_rule,
+};
+use analyses::{
+    __path_analyses, __path_analysis, __path_analysis_history, __path_analysis_related, analyses,
+    analysis, analysis_history, analysis_related,
+};
+use reports::{
+    __path_candles, __path_indicators, __path_miners, __path_network, __path_news, __path_score,
+    __path_score_history, __path_series, __path_stats, __path_stories, __path_treasury,
+    __path_watch, candles, indicators, miners, network, news, score, score_history, series, stats,
+    stories, treasury, watch,
+};
+use stream::{__path_stream, __path_websocket, stream, websocket};
 
 pub use alerts::{Backtest, DeliveryRow, NewRule, RuleRow, SilenceFor};
 pub use analyses::AnalysisRow;

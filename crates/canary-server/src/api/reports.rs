@@ -7,6 +7,7 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use canary_model::{Timeframe, Timestamp};
 use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
 use utoipa::{IntoParams, ToSchema};
 
 use super::ReportDoc;
@@ -95,10 +96,11 @@ pub(super) async fn candles(
     if csv {
         let mut t = String::from("open_time,open,high,low,close,volume\n");
         for c in &bars {
-            t.push_str(&format!(
-                "{},{},{},{},{},{}\n",
+            let _ = writeln!(
+                t,
+                "{},{},{},{},{},{}",
                 c.open_time, c.open, c.high, c.low, c.close, c.volume
-            ));
+            );
         }
         return Ok(csv_response(t));
     }
@@ -153,11 +155,11 @@ pub(super) async fn indicators(
         }
         t.push('\n');
         for &i in &rows {
-            t.push_str(&format!("{},{}", b.times[i], b.close[i]));
+            let _ = write!(t, "{},{}", b.times[i], b.close[i]);
             for (_, col) in &b.columns {
                 let v = col[i];
                 if v.is_finite() {
-                    t.push_str(&format!(",{v}"));
+                    let _ = write!(t, ",{v}");
                 } else {
                     t.push(',');
                 }
@@ -401,14 +403,15 @@ pub(super) async fn score_history(
         let mut t = String::from("day,risk,threat,pulse,label\n");
         let opt = |x: Option<f64>| x.map_or_else(String::new, |v| format!("{v:.2}"));
         for d in &r.body.days {
-            t.push_str(&format!(
-                "{},{},{},{},{}\n",
+            let _ = writeln!(
+                t,
+                "{},{},{},{},{}",
                 d.day,
                 opt(d.risk),
                 d.threat.map_or_else(String::new, |x| x.to_string()),
                 opt(d.pulse),
                 d.label.map_or_else(String::new, |l| l.to_string())
-            ));
+            );
         }
         return Ok(csv_response(t));
     }

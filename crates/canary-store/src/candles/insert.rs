@@ -17,7 +17,7 @@ use crate::{Source, Stopped, StoreError};
 
 /// Store `rows` in `tx` (its caller commits): the leading run that fits blocks packed, the
 /// rest written row by row; the first invalid bar, input error or refused row stops it.
-#[allow(clippy::too_many_arguments)]
+#[expect(clippy::too_many_arguments)]
 pub(super) fn insert_candle_stream(
     tx: &Transaction<'_>,
     symbol: &Symbol,
@@ -104,7 +104,7 @@ pub(super) fn insert_candle_stream(
             .chain(rows)
             .map(|r| r.map(|(tag, row)| (tag, record(row))));
         let more = write::insert(tx, rest, source.name, stamp, revisions, |n| {
-            progress(packed + n)
+            progress(packed + n);
         })?;
         report.inserted += more.inserted;
         report.present += more.present;

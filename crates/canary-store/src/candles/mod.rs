@@ -140,7 +140,6 @@ fn block_holding(
 }
 
 impl CandleStore for SqliteStore {
-    #[allow(clippy::too_many_arguments)]
     fn insert_candle_stream(
         &mut self,
         symbol: &Symbol,
@@ -223,7 +222,7 @@ mod tests {
                 b
             })
             .collect();
-        let ingest = Timestamp::from_millis(BASE + (1000 + k as i64 * 50) * HOUR);
+        let ingest = Timestamp::from_millis(BASE + (1000 + i64::try_from(k).unwrap() * 50) * HOUR);
         s.insert_candles(
             &Symbol::new("BTCUSDT").unwrap(),
             Timeframe::H1,
@@ -385,7 +384,9 @@ mod tests {
         let mut s = SqliteStore::in_memory().unwrap();
         let sym = Symbol::new("BTCUSDT").unwrap();
         for (n, bad_at) in [(10_usize, 3_usize), (200, 150)] {
-            let mut rows: Vec<_> = (0..n as i64).map(|i| bar(i * 3_600_000, 100.0)).collect();
+            let mut rows: Vec<_> = (0..i64::try_from(n).unwrap())
+                .map(|i| bar(i * 3_600_000, 100.0))
+                .collect();
             rows[bad_at].candle.volume = f64::INFINITY;
             let e = s
                 .insert_candles(

@@ -114,6 +114,16 @@ mod tests {
     /// same default; every other format is refused by name, with the command's list.
     #[test]
     fn each_command_accepts_the_formats_it_had() {
+        fn walk(cmd: &clap::Command, path: &str, found: &mut Vec<(String, Vec<String>)>) {
+            if let Some(a) = cmd.get_arguments().find(|a| a.get_id() == "format") {
+                let listed = a.get_possible_values();
+                let names = listed.iter().map(|v| v.get_name().to_string()).collect();
+                found.push((path.trim_start().to_string(), names));
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), found);
+            }
+        }
         const REPORT: &[&str] = &["table", "json", "md"];
         const ANALYSIS: &[&str] = &["md", "html", "json"];
         const TABLE: &[&str] = &["table", "json", "csv"];
@@ -146,22 +156,17 @@ mod tests {
             ("news search", "", "table", LIST),
             ("news sentiment", "--input h.csv", "csv", &["csv", "json"]),
         ];
-        fn walk(cmd: &clap::Command, path: &str, found: &mut Vec<(String, Vec<String>)>) {
-            if let Some(a) = cmd.get_arguments().find(|a| a.get_id() == "format") {
-                let listed = a.get_possible_values();
-                let names = listed.iter().map(|v| v.get_name().to_string()).collect();
-                found.push((path.trim_start().to_string(), names));
-            }
-            for sub in cmd.get_subcommands() {
-                walk(sub, &format!("{path} {}", sub.get_name()), found);
-            }
-        }
         let mut found = Vec::new();
         walk(&Cli::command(), "", &mut found);
         found.sort();
         let mut expected: Vec<(String, Vec<String>)> = had
             .iter()
-            .map(|(c, _, _, f)| (c.to_string(), f.iter().map(|f| f.to_string()).collect()))
+            .map(|(c, _, _, f)| {
+                (
+                    c.to_string(),
+                    f.iter().map(std::string::ToString::to_string).collect(),
+                )
+            })
             .collect();
         expected.sort();
         assert_eq!(

@@ -229,7 +229,7 @@ fn duration_ms(s: &str) -> Result<i64, String> {
     if !(60_000.0..=3_650.0 * 86_400_000.0).contains(&v) {
         return Err(format!("{s:?} must be between 1m and 3650d"));
     }
-    #[allow(clippy::cast_possible_truncation)]
+    #[expect(clippy::cast_possible_truncation)]
     Ok(v.round() as i64)
 }
 

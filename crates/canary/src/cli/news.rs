@@ -51,6 +51,7 @@ pub struct Vocabulary {
 
 /// Relevance to an asset and a topic.
 #[derive(Debug, Clone, Args)]
+#[expect(clippy::struct_field_names)] // min_relevance is the flag --min-relevance
 pub struct Relevance {
     /// Score each item's relevance to this asset (a ticker: BTC, ETH, …) and order by it.
     #[arg(long)]

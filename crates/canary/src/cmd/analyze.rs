@@ -81,7 +81,7 @@ pub fn run(db: &Path, a: &AnalyzeArgs) -> Result<()> {
     }
     match &a.out {
         Some(f) => {
-            std::fs::write(f, &text).with_context(|| format!("cannot write {}", f.display()))?
+            std::fs::write(f, &text).with_context(|| format!("cannot write {}", f.display()))?;
         }
         None => print!("{text}"),
     }
