@@ -1,6 +1,6 @@
 //! `canary alerts backtest`: render the engine's alert backtest.
 
-use std::path::Path;
+use canary_engine::Session;
 
 use anyhow::Result;
 use canary_alerts::state::{Frequency, Notice, Policy};
@@ -9,7 +9,7 @@ use canary_engine::{AlertBacktestParams, ScoreParams};
 use crate::cli::{AlertFrequency, AlertsArgs, AlertsCommand, OutputFormat};
 use crate::output::{preamble, print_json, progress, table};
 
-fn run(db: &Path, a: &AlertsArgs) -> Result<()> {
+fn run(session: &Session, a: &AlertsArgs) -> Result<()> {
     let AlertsCommand::Backtest(b) = &a.command else {
         unreachable!("manage dispatches the other commands");
     };
@@ -27,7 +27,7 @@ fn run(db: &Path, a: &AlertsArgs) -> Result<()> {
         score: Some(score_params()?),
     };
     let pb = progress(0, "evaluating the rule at every bar close");
-    let r = super::with_context(db, b.to, |ctx| {
+    let r = super::with_context(session, b.to, |ctx| {
         canary_engine::alerts_backtest(ctx, &p, &dict, &lex, |d, t| {
             pb.set_length(t as u64);
             pb.set_position(d as u64);
@@ -109,17 +109,17 @@ pub(crate) fn score_params() -> Result<ScoreParams> {
     )?))
 }
 
-pub fn manage(db: &Path, a: &AlertsArgs) -> Result<()> {
+pub fn manage(session: &Session, a: &AlertsArgs) -> Result<()> {
     use crate::cli::AlertsCommand as C;
     match &a.command {
-        C::Backtest(_) => run(db, a),
-        C::Add(x) => add(db, x),
-        C::List(t) => list(db, t),
-        C::Rm(x) => rm(db, x),
-        C::Check(x) => check(db, x),
-        C::Test(x) => send_test(db, x),
-        C::Silence(x) => silence(db, x),
-        C::Log(x) => log(db, x),
+        C::Backtest(_) => run(session, a),
+        C::Add(x) => add(session, x),
+        C::List(t) => list(session, t),
+        C::Rm(x) => rm(session, x),
+        C::Check(x) => check(session, x),
+        C::Test(x) => send_test(session, x),
+        C::Silence(x) => silence(session, x),
+        C::Log(x) => log(session, x),
     }
 }
 
@@ -132,14 +132,14 @@ fn owner(
 }
 
 /// `canary tokens`: issue, list and revoke API tokens.
-pub fn tokens(db: &Path, a: &crate::cli::TokensArgs) -> Result<()> {
+pub fn tokens(session: &Session, a: &crate::cli::TokensArgs) -> Result<()> {
     use crate::cli::TokensCommand as T;
     match &a.command {
         T::Create(c) => {
-            let mut store = super::open(db)?;
+            let mut store = super::open(session)?;
             let scope = c.scope.parse().map_err(anyhow::Error::msg)?;
             let (token, row) =
-                canary_engine::tokens::issue(&mut *store, &c.name, scope, super::now())
+                canary_engine::tokens::issue(&mut *store, &c.name, scope, session.now())
                     .map_err(super::hint)?;
             println!("{token}");
             eprintln!(
@@ -149,7 +149,7 @@ pub fn tokens(db: &Path, a: &crate::cli::TokensArgs) -> Result<()> {
             Ok(())
         }
         T::List => {
-            let store = super::open_existing(db)?;
+            let store = super::open_existing(session)?;
             let tokens = store.tokens()?;
             if tokens.is_empty() {
                 println!("no tokens: issue one with canary tokens create --name NAME");
@@ -172,8 +172,8 @@ pub fn tokens(db: &Path, a: &crate::cli::TokensArgs) -> Result<()> {
             Ok(())
         }
         T::Revoke(r) => {
-            let mut store = super::open_existing(db)?;
-            match store.revoke_token(r.id, r.remove_rules, super::now())? {
+            let mut store = super::open_existing(session)?;
+            match store.revoke_token(r.id, r.remove_rules, session.now())? {
                 Some((t, removed)) => {
                     println!(
                         "token {} ({}) revoked{}",
@@ -252,7 +252,7 @@ fn channel_name(c: &serde_json::Value) -> String {
 }
 
 /// `alerts add`: the rule stored for its owner, with its channel and policy.
-fn add(db: &Path, x: &crate::cli::AlertAddArgs) -> Result<()> {
+fn add(session: &Session, x: &crate::cli::AlertAddArgs) -> Result<()> {
     use canary_engine::alerting::{Allow, RuleSpec, add_rule};
     let spec = RuleSpec {
         rule: x.rule.clone(),
@@ -263,7 +263,7 @@ fn add(db: &Path, x: &crate::cli::AlertAddArgs) -> Result<()> {
         },
         channel: channel(x),
     };
-    let mut store = super::open(db)?;
+    let mut store = super::open(session)?;
     let owner = owner(&*store, &x.owner)?;
     let allow = Allow {
         private: x.allow_private,
@@ -273,7 +273,7 @@ fn add(db: &Path, x: &crate::cli::AlertAddArgs) -> Result<()> {
         &mut *store,
         &owner,
         &spec,
-        x.since.unwrap_or_else(super::now),
+        x.since.unwrap_or_else(|| session.now()),
         allow,
     )
     .map_err(super::hint)?;
@@ -317,8 +317,8 @@ fn channel(x: &crate::cli::AlertAddArgs) -> canary_engine::alerting::Channel {
 }
 
 /// `alerts list`: the owner's rules with their state and channel.
-fn list(db: &Path, t: &crate::cli::AlertTokenArgs) -> Result<()> {
-    let store = super::open_existing(db)?;
+fn list(session: &Session, t: &crate::cli::AlertTokenArgs) -> Result<()> {
+    let store = super::open_existing(session)?;
     let rules = store.rules(Some(owner(&*store, t)?.key()))?;
     if rules.is_empty() {
         println!("no rules: add one with canary alerts add RULE");
@@ -331,7 +331,7 @@ fn list(db: &Path, t: &crate::cli::AlertTokenArgs) -> Result<()> {
         let state = rule_state(
             st.as_ref().map(|s| s.alert.as_str()),
             &store.silences(r.id)?,
-            super::now(),
+            session.now(),
         );
         let channel: serde_json::Value = serde_json::from_str(&r.channel).unwrap_or_default();
         tb.add_row([
@@ -369,8 +369,8 @@ fn rule_state(
 }
 
 /// `alerts rm`: one of the owner's rules removed.
-fn rm(db: &Path, x: &crate::cli::AlertRmArgs) -> Result<()> {
-    let mut store = super::open_existing(db)?;
+fn rm(session: &Session, x: &crate::cli::AlertRmArgs) -> Result<()> {
+    let mut store = super::open_existing(session)?;
     let owner = owner(&*store, &x.owner)?;
     if store.remove_rule(owner.key(), x.id)? {
         println!("rule {} removed (its deliveries stay in the log)", x.id);
@@ -382,14 +382,14 @@ fn rm(db: &Path, x: &crate::cli::AlertRmArgs) -> Result<()> {
 
 /// `alerts check`: every rule evaluated at the closes since its last check, the notices
 /// delivered.
-fn check(db: &Path, x: &crate::cli::AlertCheckArgs) -> Result<()> {
+fn check(session: &Session, x: &crate::cli::AlertCheckArgs) -> Result<()> {
     let (dict, lex) = super::news::vocabulary(&crate::cli::Vocabulary {
         dictionary: None,
         lexicon: None,
         profiles: None,
     })?;
-    let now = x.asof.unwrap_or_else(super::now);
-    let mut store = super::open(db)?;
+    let now = x.asof.unwrap_or_else(|| session.now());
+    let mut store = super::open(session)?;
     let checked = canary_engine::alerting::check(&mut *store, now, &dict, &lex, &score_params()?)
         .map_err(super::hint)?;
     for c in &checked {
@@ -413,7 +413,7 @@ fn check(db: &Path, x: &crate::cli::AlertCheckArgs) -> Result<()> {
     let evaluated: usize = checked.iter().map(|c| c.evaluated).sum();
     let silenced: usize = checked.iter().map(|c| c.silenced).sum();
     // Evaluated as of the check's time; delivered now.
-    let sent = send(&mut *store, &x.send, super::now(), None)?;
+    let sent = send(&mut *store, &x.send, session.now(), None)?;
     let failed = sent.iter().filter(|d| !d.ok).count();
     println!(
         "{} rules checked ({evaluated} bar closes), {} notices delivered, {failed} failed{}",
@@ -438,9 +438,9 @@ fn notice_kind(n: &Notice) -> (&'static str, canary_model::Timestamp) {
 }
 
 /// `alerts test`: a test notice of one of the owner's rules delivered now.
-fn send_test(db: &Path, x: &crate::cli::AlertTestArgs) -> Result<()> {
-    let mut store = super::open_existing(db)?;
-    let now = super::now();
+fn send_test(session: &Session, x: &crate::cli::AlertTestArgs) -> Result<()> {
+    let mut store = super::open_existing(session)?;
+    let now = session.now();
     let owner = owner(&*store, &x.owner)?;
     let key =
         canary_engine::alerting::queue_test(&mut *store, &owner, x.id, now).map_err(super::hint)?;
@@ -454,11 +454,11 @@ fn send_test(db: &Path, x: &crate::cli::AlertTestArgs) -> Result<()> {
 }
 
 /// `alerts silence`: one of the owner's rules silenced for a span, or its silences lifted.
-fn silence(db: &Path, x: &crate::cli::AlertSilenceArgs) -> Result<()> {
-    let mut store = super::open_existing(db)?;
+fn silence(session: &Session, x: &crate::cli::AlertSilenceArgs) -> Result<()> {
+    let mut store = super::open_existing(session)?;
     let owner = owner(&*store, &x.owner)?;
     let owner = owner.key();
-    let now = super::now();
+    let now = session.now();
     if x.lift {
         let n = store.lift_silences(owner, x.id, now)?;
         println!("{n} silences of rule {} lifted", x.id);
@@ -493,8 +493,8 @@ fn silence_span(
 }
 
 /// `alerts log`: the deliveries, newest first.
-fn log(db: &Path, x: &crate::cli::AlertLogArgs) -> Result<()> {
-    let store = super::open_existing(db)?;
+fn log(session: &Session, x: &crate::cli::AlertLogArgs) -> Result<()> {
+    let store = super::open_existing(session)?;
     let log = store.delivery_log(x.rule)?;
     if log.is_empty() {
         println!("no deliveries yet");

@@ -1,5 +1,6 @@
 //! `canary analyze`: the engine's analysis rendered as Markdown, HTML or JSON.
 
+use canary_engine::Session;
 use std::path::Path;
 
 use anyhow::{Context as _, Result};
@@ -34,7 +35,7 @@ fn templates(dir: Option<&Path>) -> Result<render::Templates> {
     Ok(t)
 }
 
-pub fn run(db: &Path, a: &AnalyzeArgs) -> Result<()> {
+pub fn run(session: &Session, a: &AnalyzeArgs) -> Result<()> {
     let (dict, lex) = super::news::vocabulary(&a.vocabulary)?;
     let method = match &a.method {
         None => Methodology::built_in(),
@@ -56,10 +57,10 @@ pub fn run(db: &Path, a: &AnalyzeArgs) -> Result<()> {
         templates: templates.clone(),
     };
     let profiles = super::miners::profiles(a.vocabulary.profiles.as_deref())?;
-    super::open_existing(db)?;
+    super::open_existing(session)?;
     // The news index (a cache beside the database) finds related news.
-    let mut index = canary_search::NewsIndex::open(&super::news::index_dir(db))?;
-    let r = super::with_facts(db, a.at.asof, &profiles, |ctx| {
+    let mut index = canary_search::NewsIndex::open(&super::news::index_dir(session))?;
+    let r = super::with_facts(session, a.at.asof, &profiles, |ctx| {
         analyze(ctx, &p, &dict, &lex, Some(&mut index))
     })?;
     if r.simulated {
@@ -75,8 +76,8 @@ pub fn run(db: &Path, a: &AnalyzeArgs) -> Result<()> {
         f @ (OutputFormat::Table | OutputFormat::Csv) => return Err(f.unavailable()),
     };
     if !a.no_store {
-        let mut store = super::open(db)?;
-        canary_engine::analysis::store(&mut *store, &r, &templates, super::now())
+        let mut store = super::open(session)?;
+        canary_engine::analysis::store(&mut *store, &r, &templates, session.now())
             .map_err(super::hint)?;
     }
     match &a.out {
@@ -89,9 +90,9 @@ pub fn run(db: &Path, a: &AnalyzeArgs) -> Result<()> {
 }
 
 /// `canary analyses list|show|history`.
-pub fn stored(db: &Path, a: &crate::cli::AnalysesArgs) -> Result<()> {
+pub fn stored(session: &Session, a: &crate::cli::AnalysesArgs) -> Result<()> {
     use crate::cli::AnalysesCommand;
-    let store = super::open_existing(db)?;
+    let store = super::open_existing(session)?;
     let find = |id: &str| -> Result<canary_store::StoredAnalysis> {
         if let Some(a) = store.analysis(id)? {
             return Ok(a);

@@ -1,6 +1,6 @@
 //! `canary backtest levels`: render the engine's walk-forward bounce rates.
 
-use std::path::Path;
+use canary_engine::Session;
 
 use anyhow::Result;
 use canary_engine::BacktestLevelsParams;
@@ -10,10 +10,10 @@ use canary_analytics::levels::Variant;
 use crate::cli::{BacktestArgs, BacktestWhat, LevelVariant, OutputFormat};
 use crate::output::{preamble, print_json, progress};
 
-pub fn run(db: &Path, a: &BacktestArgs) -> Result<()> {
+pub fn run(session: &Session, a: &BacktestArgs) -> Result<()> {
     let l = match &a.what {
         BacktestWhat::Levels(l) => l,
-        BacktestWhat::Scores(s) => return super::score::backtest(db, s),
+        BacktestWhat::Scores(s) => return super::score::backtest(session, s),
     };
     let p = BacktestLevelsParams {
         symbol: l.symbol.clone(),
@@ -36,7 +36,7 @@ pub fn run(db: &Path, a: &BacktestArgs) -> Result<()> {
         per_side: 10,
     };
     let pb = progress(0, "walking forward");
-    let r = super::with_context(db, l.to, |ctx| {
+    let r = super::with_context(session, l.to, |ctx| {
         canary_engine::backtest_levels(ctx, &p, |done, total| {
             pb.set_length(total as u64);
             pb.set_position(done as u64);

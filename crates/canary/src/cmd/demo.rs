@@ -104,8 +104,9 @@ fn live(a: &DemoArgs) -> Result<()> {
     crate::output::banner();
     // The bars closed by the cut (the simulator's bars come in time order).
     let history = &bars[..bars.partition_point(|c| tf.close_of(c.open_time) <= cut)];
-    let mut store = canary_store::open(&db)?;
-    let now = super::now();
+    let session = super::session(&db);
+    let mut store = super::open(&session)?;
+    let now = session.now();
     store_simulated(&mut *store, &symbol, tf, history, now)?;
     canary_engine::resample_stored(&mut *store, &symbol, tf, Timeframe::D1, cut, now)
         .map_err(super::hint)?;
@@ -168,7 +169,7 @@ fn live(a: &DemoArgs) -> Result<()> {
         crosschecks: Vec::new(),
         alerts: AlertsConfig::default(),
     };
-    super::engine::run_config(&db, &config, false)?;
+    super::engine::run_config(&super::session(&db), &config, false)?;
     println!(
         "\nThe rules and their notices stay in {0}: canary --db {0} alerts log",
         db.display()
@@ -183,8 +184,9 @@ fn store_crash(db: &Path, symbol: &Symbol, seed: u64) -> Result<Timestamp> {
     let params = crash_year(seed)?;
     crate::output::banner();
     let bars = simulate(&params);
-    let mut store = canary_store::open(db)?;
-    let now = super::now();
+    let session = super::session(db);
+    let mut store = super::open(&session)?;
+    let now = session.now();
     store_simulated(&mut *store, symbol, tf, &bars, now)?;
     let last = bars.last().expect("the demo simulates bars");
     // The crash is the second-to-last day; read the market as a morning-after analysis would,
@@ -309,7 +311,7 @@ fn print_miners_and_scores(db: &Path, symbol: &Symbol, asof: Timestamp) -> Resul
         "\nMiners' stress table at the SIMULATED price (company figures from miners.toml are real, each as published by the time):"
     );
     super::miners::run_miners(
-        db,
+        &super::session(db),
         &crate::cli::MinersArgs {
             at: crate::cli::AsOf { asof: Some(asof) },
             value: crate::cli::Valuation {
@@ -325,7 +327,7 @@ fn print_miners_and_scores(db: &Path, symbol: &Symbol, asof: Timestamp) -> Resul
         "\nScores of the SIMULATED market (the method is real; news and derivatives are absent):"
     );
     super::score::run(
-        db,
+        &super::session(db),
         &crate::cli::ScoreArgs {
             symbol: symbol.clone(),
             at: crate::cli::AsOf { asof: Some(asof) },
@@ -367,15 +369,16 @@ fn print_analysis(dir: &Path, db: &Path, symbol: &Symbol, asof: Timestamp) -> Re
         templates: None,
     };
     let page = dir.join("analysis.html");
+    let session = super::session(db);
     super::analyze::run(
-        db,
+        &session,
         &analysis(crate::cli::OutputFormat::Html, Some(page.clone())),
     )?;
     println!(
         "\nThe analysis of the SIMULATED crash (also written to {}):\n",
         page.display()
     );
-    super::analyze::run(db, &analysis(crate::cli::OutputFormat::Md, None))
+    super::analyze::run(&session, &analysis(crate::cli::OutputFormat::Md, None))
 }
 
 /// The engine config `make run` serves beside the API written under `dir`, and the commands

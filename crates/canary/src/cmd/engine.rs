@@ -2,7 +2,7 @@
 //! source events as they come; Ctrl-C stops the sources, and the engine stores what it took
 //! and sends what is pending before it exits.
 
-use std::path::Path;
+use canary_engine::Session;
 use std::time::Duration;
 
 use anyhow::Result;
@@ -13,13 +13,13 @@ use tokio::sync::{mpsc, watch};
 
 use crate::cli::RunArgs;
 
-pub fn run(db: &Path, a: &RunArgs) -> Result<()> {
+pub fn run(session: &Session, a: &RunArgs) -> Result<()> {
     let config = Config::load(&a.config).map_err(super::hint)?;
-    run_config(db, &config, a.quiet)
+    run_config(session, &config, a.quiet)
 }
 
 /// Run a loaded config (`canary demo --live` builds its own).
-pub fn run_config(db: &Path, config: &Config, quiet: bool) -> Result<()> {
+pub fn run_config(session: &Session, config: &Config, quiet: bool) -> Result<()> {
     if config
         .sources
         .iter()
@@ -42,8 +42,7 @@ pub fn run_config(db: &Path, config: &Config, quiet: bool) -> Result<()> {
                 print(&o, quiet);
             }
         });
-        let session = super::session(db);
-        let s = canary_runtime::run(config, &session, Some(alerts), Some(otx), stop_rx).await;
+        let s = canary_runtime::run(config, session, Some(alerts), Some(otx), stop_rx).await;
         let _ = printer.await;
         s
     })?;

@@ -1,7 +1,7 @@
 //! `canary flows`: labelled entities' outflows fetched from an Esplora API and stored (the
 //! engine's `jobs::flows`), and the engine's outflow report rendered.
 
-use std::path::Path;
+use canary_engine::Session;
 
 use anyhow::{Result, bail};
 use canary_engine::jobs::flows::{EsploraFetch, FlowsStep, addresses, fetch_outflows, miners};
@@ -9,14 +9,14 @@ use canary_engine::jobs::flows::{EsploraFetch, FlowsStep, addresses, fetch_outfl
 use crate::cli::{FlowsArgs, FlowsCommand, FlowsFetchArgs, OutputFormat};
 use crate::output::{human, preamble, print_json, progress};
 
-pub fn run(db: &Path, a: &FlowsArgs) -> Result<()> {
+pub fn run(session: &Session, a: &FlowsArgs) -> Result<()> {
     match &a.command {
-        Some(FlowsCommand::Fetch(f)) => fetch(db, f),
-        None => report(db, a),
+        Some(FlowsCommand::Fetch(f)) => fetch(session, f),
+        None => report(session, a),
     }
 }
 
-fn fetch(db: &Path, f: &FlowsFetchArgs) -> Result<()> {
+fn fetch(session: &Session, f: &FlowsFetchArgs) -> Result<()> {
     let set = canary_engine::labels::load(&f.labels)?;
     let targets: Vec<&str> = match &f.entity {
         Some(e) => {
@@ -37,7 +37,7 @@ fn fetch(db: &Path, f: &FlowsFetchArgs) -> Result<()> {
             f.labels.display()
         );
     }
-    let mut store = super::open(db)?;
+    let mut store = super::open(session)?;
     let pb = progress(addresses(&set, &targets) as u64, "fetching addresses");
     let from = EsploraFetch {
         url: &f.url,
@@ -49,7 +49,7 @@ fn fetch(db: &Path, f: &FlowsFetchArgs) -> Result<()> {
         &set,
         &targets,
         &from,
-        super::now(),
+        session.now(),
         |step| match step {
             FlowsStep::Address => pb.inc(1),
             FlowsStep::Entity(e) => pb.suspend(|| {
@@ -65,8 +65,8 @@ fn fetch(db: &Path, f: &FlowsFetchArgs) -> Result<()> {
     Ok(())
 }
 
-fn report(db: &Path, a: &FlowsArgs) -> Result<()> {
-    let r = super::with_context(db, a.at.asof, |ctx| {
+fn report(session: &Session, a: &FlowsArgs) -> Result<()> {
+    let r = super::with_context(session, a.at.asof, |ctx| {
         canary_engine::flows(ctx, a.entity.as_deref())
     })?;
     match a.format {

@@ -2,11 +2,12 @@
 
 use anyhow::Result;
 use canary_engine::HashpriceParams;
+use canary_engine::Session;
 
 use crate::cli::{HashpriceArgs, OutputFormat};
 use crate::output::{human, preamble, print_json};
 
-pub fn run(db: &std::path::Path, a: &HashpriceArgs) -> Result<()> {
+pub fn run(session: &Session, a: &HashpriceArgs) -> Result<()> {
     let p = HashpriceParams {
         price: a.value.price.into(),
         symbol: a.value.symbol.clone(),
@@ -15,7 +16,8 @@ pub fn run(db: &std::path::Path, a: &HashpriceArgs) -> Result<()> {
         fees_btc: a.fees_btc,
         power_usd_per_mwh: a.power.clone(),
     };
-    let r = super::with_context_or_none(db, a.at.asof, |ctx| canary_engine::hashprice(ctx, &p))?;
+    let r =
+        super::with_context_or_none(session, a.at.asof, |ctx| canary_engine::hashprice(ctx, &p))?;
     if a.format == OutputFormat::Json {
         return print_json(&r);
     }

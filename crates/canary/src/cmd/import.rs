@@ -2,7 +2,7 @@
 //! a candle CSV as it streams in and stores it in one transaction (a bad row stops it and
 //! nothing of the file is stored); its counts and gaps rendered.
 
-use std::path::Path;
+use canary_engine::Session;
 
 use anyhow::{Result, anyhow};
 use canary_engine::jobs::WriteFailed;
@@ -12,7 +12,7 @@ use canary_store::Revisions;
 
 use crate::cli::ImportArgs;
 
-pub fn run(db: &Path, a: &ImportArgs) -> Result<()> {
+pub fn run(session: &Session, a: &ImportArgs) -> Result<()> {
     let map = match &a.map {
         Some(m) => ImportOptions::parse_map(m).map_err(|e| anyhow!("--map: {e}"))?,
         None => Vec::new(),
@@ -23,10 +23,10 @@ pub fn run(db: &Path, a: &ImportArgs) -> Result<()> {
         map,
         range: TimeRange {
             earliest: a.earliest,
-            now: Some(super::now()),
+            now: Some(session.now()),
         },
     };
-    let file = CandleFile::open(&a.file, &opts).map_err(|e| bars_error(e, a, db))?;
+    let file = CandleFile::open(&a.file, &opts).map_err(|e| bars_error(e, a, session))?;
     let tf = file.timeframe();
     if file.simulated() {
         crate::output::banner();
@@ -35,24 +35,24 @@ pub fn run(db: &Path, a: &ImportArgs) -> Result<()> {
     let summary = if a.dry_run {
         let mut summary = file
             .check(&a.symbol, |n| pb.set_position(n))
-            .map_err(|e| bars_error(e, a, db))?;
+            .map_err(|e| bars_error(e, a, session))?;
         // Where the file meets the bars already stored, if there is a database.
-        if db.is_file() {
-            let store = super::open_existing(db)?;
+        if session.db().is_file() {
+            let store = super::open_existing(session)?;
             summary.add_stored_ends(&*store)?;
         }
         summary
     } else {
-        let mut store = super::open(db)?;
+        let mut store = super::open(session)?;
         file.import(
             &mut *store,
             &a.symbol,
             a.source.as_deref(),
             revisions(a.strict),
-            super::now(),
+            session.now(),
             |n| pb.set_position(n),
         )
-        .map_err(|e| bars_error(e, a, db))?
+        .map_err(|e| bars_error(e, a, session))?
     };
     pb.finish_and_clear();
     let gaps = summary.gaps.clone().unwrap_or_default();
@@ -141,13 +141,13 @@ pub fn revisions(strict: bool) -> Revisions {
 
 /// An import's error with the flags that fix it; a failed write names the file and the
 /// database.
-fn bars_error(e: BarsError, a: &ImportArgs, db: &Path) -> anyhow::Error {
+fn bars_error(e: BarsError, a: &ImportArgs, session: &Session) -> anyhow::Error {
     match e {
         BarsError::File(e) => super::ingest_hint(e),
         BarsError::Write(w) => write_failed(w).context(format!(
             "importing {} into {}",
             a.file.display(),
-            db.display()
+            session.db().display()
         )),
         e => anyhow!(e),
     }

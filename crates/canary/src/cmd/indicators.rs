@@ -1,5 +1,6 @@
 //! `canary indicators`: render the engine's indicator series, over stored bars or a file.
 
+use canary_engine::Session;
 use std::io::Write;
 use std::path::Path;
 
@@ -58,8 +59,8 @@ fn from_file(file: &Path, a: &IndicatorsArgs, asof: Timestamp) -> Result<Input<M
     })
 }
 
-pub fn run(db: &Path, a: &IndicatorsArgs) -> Result<()> {
-    let asof = a.at.asof.unwrap_or_else(super::now);
+pub fn run(session: &Session, a: &IndicatorsArgs) -> Result<()> {
+    let asof = a.at.asof.unwrap_or_else(|| session.now());
     let shown_last = a.last.or(if a.format == OutputFormat::Table {
         Some(20)
     } else {
@@ -85,8 +86,10 @@ pub fn run(db: &Path, a: &IndicatorsArgs) -> Result<()> {
             // Only the rows printed are needed, unless --from asks for earlier ones.
             last: if a.from.is_none() { shown_last } else { None },
         };
-        super::with_context(db, Some(asof), |ctx| canary_engine::indicators(ctx, &p))
-            .with_context(|| format!("--ind {}", a.ind))?
+        super::with_context(session, Some(asof), |ctx| {
+            canary_engine::indicators(ctx, &p)
+        })
+        .with_context(|| format!("--ind {}", a.ind))?
     };
     let body = &r.body;
     let series = &body.columns;

@@ -1,6 +1,6 @@
 //! `canary levels`: render the engine's supports, resistances and trapdoor per timeframe.
 
-use std::path::Path;
+use canary_engine::Session;
 
 use anyhow::Result;
 use canary_analytics::levels::LevelReport;
@@ -90,14 +90,14 @@ fn print_table(sym: &str, r: &LevelReport, md: bool) {
     }
 }
 
-pub fn run(db: &Path, a: &LevelsArgs) -> Result<()> {
+pub fn run(session: &Session, a: &LevelsArgs) -> Result<()> {
     let p = LevelsParams {
         symbol: a.symbol.clone(),
         timeframes: a.tf.clone(),
         k: a.k,
         lookback: a.lookback,
     };
-    let r = super::with_context(db, a.at.asof, |ctx| canary_engine::levels(ctx, &p))?;
+    let r = super::with_context(session, a.at.asof, |ctx| canary_engine::levels(ctx, &p))?;
     render(&r, a.format)
 }
 

@@ -2,6 +2,7 @@
 //! figures come from a facts file (`--profiles`, else `./miners.toml`, else the built-in
 //! copy), each read as published by the as-of time.
 
+use canary_engine::Session;
 use std::path::Path;
 
 use anyhow::Result;
@@ -54,14 +55,14 @@ fn usd(v: f64) -> String {
     format!("${}", human(v))
 }
 
-pub fn run_miners(db: &Path, a: &MinersArgs) -> Result<()> {
+pub fn run_miners(session: &Session, a: &MinersArgs) -> Result<()> {
     let profiles = profiles(a.profiles.as_deref())?;
     let p = MinersParams {
         price: a.value.price.into(),
         symbol: a.value.symbol.clone(),
         scenarios: a.scenarios.clone(),
     };
-    let r = super::with_facts(db, a.at.asof, &profiles, |ctx| {
+    let r = super::with_facts(session, a.at.asof, &profiles, |ctx| {
         canary_engine::miners(ctx, &p)
     })?;
     let companies = &r.body.companies;
@@ -233,7 +234,7 @@ fn print_company(c: &CompanyBody, origin: &str) {
     }
 }
 
-pub fn run_treasury(db: &Path, a: &TreasuryArgs) -> Result<()> {
+pub fn run_treasury(session: &Session, a: &TreasuryArgs) -> Result<()> {
     let profiles = profiles(a.profiles.as_deref())?;
     let p = TreasuryParams {
         price: a.value.price.into(),
@@ -241,7 +242,7 @@ pub fn run_treasury(db: &Path, a: &TreasuryArgs) -> Result<()> {
         company: a.company.clone(),
         scenarios: vec![58_000.0, 52_000.0],
     };
-    let r = super::with_facts(db, a.at.asof, &profiles, |ctx| {
+    let r = super::with_facts(session, a.at.asof, &profiles, |ctx| {
         canary_engine::treasury(ctx, &p)
     })?;
     if a.format != OutputFormat::Table {

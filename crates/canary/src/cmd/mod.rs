@@ -20,7 +20,7 @@ mod stats;
 mod watch;
 
 use anyhow::Result;
-use canary_engine::{Context, EngineError};
+use canary_engine::{Context, EngineError, Session};
 use canary_model::Timestamp;
 use canary_store::Stores;
 
@@ -33,35 +33,37 @@ static WAIT: std::sync::OnceLock<std::time::Duration> = std::sync::OnceLock::new
 pub fn run(cli: Cli) -> Result<()> {
     let _ = WAIT.set(std::time::Duration::from_secs_f64(cli.wait));
     crate::output::WIDE.store(cli.wide, std::sync::atomic::Ordering::Relaxed);
+    let session = &session(&cli.db);
     match cli.command {
-        Command::Import(a) => import::run(&cli.db, &a),
-        Command::Resample(a) => resample::run(&cli.db, &a),
-        Command::Indicators(a) => indicators::run(&cli.db, &a),
-        Command::Simulate(a) => simulate::run(&cli.db, &a),
-        Command::Series => series(&cli.db),
-        Command::Stats(a) => stats::run(&cli.db, &a),
-        Command::Levels(a) => levels::run(&cli.db, &a),
-        Command::Backtest(a) => backtest::run(&cli.db, &a),
-        Command::Hashprice(a) => hashprice::run(&cli.db, &a),
-        Command::Miners(a) => miners::run_miners(&cli.db, &a),
-        Command::Treasury(a) => miners::run_treasury(&cli.db, &a),
-        Command::Network(a) => network::run(&cli.db, &a),
-        Command::Flows(a) => flows::run(&cli.db, &a),
-        Command::Analyze(a) => analyze::run(&cli.db, &a),
-        Command::Analyses(a) => analyze::stored(&cli.db, &a),
-        Command::Alerts(a) => alerts::manage(&cli.db, &a),
-        Command::Watch(a) => watch::run(&cli.db, &a),
-        Command::Score(a) => score::run(&cli.db, &a),
-        Command::News(a) => news::run(&cli.db, &a),
-        Command::Run(a) => engine::run(&cli.db, &a),
-        Command::Serve(a) => serve(&cli.db, &a),
-        Command::Tokens(a) => alerts::tokens(&cli.db, &a),
+        Command::Import(a) => import::run(session, &a),
+        Command::Resample(a) => resample::run(session, &a),
+        Command::Indicators(a) => indicators::run(session, &a),
+        Command::Simulate(a) => simulate::run(session, &a),
+        Command::Series => series(session),
+        Command::Stats(a) => stats::run(session, &a),
+        Command::Levels(a) => levels::run(session, &a),
+        Command::Backtest(a) => backtest::run(session, &a),
+        Command::Hashprice(a) => hashprice::run(session, &a),
+        Command::Miners(a) => miners::run_miners(session, &a),
+        Command::Treasury(a) => miners::run_treasury(session, &a),
+        Command::Network(a) => network::run(session, &a),
+        Command::Flows(a) => flows::run(session, &a),
+        Command::Analyze(a) => analyze::run(session, &a),
+        Command::Analyses(a) => analyze::stored(session, &a),
+        Command::Alerts(a) => alerts::manage(session, &a),
+        Command::Watch(a) => watch::run(session, &a),
+        Command::Score(a) => score::run(session, &a),
+        Command::News(a) => news::run(session, &a),
+        Command::Run(a) => engine::run(session, &a),
+        Command::Serve(a) => serve(session, &a),
+        Command::Tokens(a) => alerts::tokens(session, &a),
         Command::Demo(a) => demo::run(&a),
     }
 }
 
-/// Now, from the engine's one reader of the wall clock (`canary_engine::clock`): the
-/// library functions take time as an argument.
+/// Now, from the engine's one reader of the wall clock (`canary_engine::clock`), for work
+/// that has no store (a file read on its own): a command on the database takes its time from
+/// its session (`Session::now`), and the library functions take time as an argument.
 pub fn now() -> Timestamp {
     canary_engine::clock::wall_now()
 }
@@ -165,13 +167,14 @@ fn waiting(db: &std::path::Path, after: std::time::Duration) {
 
 /// Open (creating if needed) the database for a command that writes; its writes wait for
 /// other writers up to `--wait`.
-pub fn open(db: &std::path::Path) -> Result<Box<dyn Stores>> {
-    session(db).open().map_err(store_hint)
+pub fn open(session: &Session) -> Result<Box<dyn Stores>> {
+    session.open().map_err(store_hint)
 }
 
-/// The session of a command on `db`: the wall clock, writes waiting up to `--wait`.
-pub fn session(db: &std::path::Path) -> canary_engine::Session {
-    canary_engine::Session::new(db).with_write_wait(canary_store::WriteWait {
+/// The session of a command on `db`: the wall clock, writes waiting up to `--wait`. The
+/// command line opens one, before the command runs.
+pub fn session(db: &std::path::Path) -> Session {
+    Session::new(db).with_write_wait(canary_store::WriteWait {
         limit: WAIT
             .get()
             .copied()
@@ -181,19 +184,19 @@ pub fn session(db: &std::path::Path) -> canary_engine::Session {
 }
 
 /// Open the database for a command that only reads: a missing one is refused.
-pub fn open_existing(db: &std::path::Path) -> Result<Box<dyn Stores>> {
-    canary_store::open_existing(db).map_err(store_hint)
+pub fn open_existing(session: &Session) -> Result<Box<dyn Stores>> {
+    session.open_existing().map_err(store_hint)
 }
 
-/// Open the database to read it for a report, and run `f` on a context as of `asof`; a
-/// missing database is refused.
+/// Open the database to read it for a report, and run `f` on a context as of `asof` (now on
+/// the session's clock when none is given); a missing database is refused.
 pub fn with_context<T>(
-    db: &std::path::Path,
+    session: &Session,
     asof: Option<Timestamp>,
     f: impl FnOnce(&Context<'_>) -> Result<T, EngineError>,
 ) -> Result<T> {
-    let store = open_existing(db)?;
-    let ctx = Context::new(&*store, asof.unwrap_or_else(now)).map_err(hint)?;
+    let store = open_existing(session)?;
+    let ctx = session.context(&*store, asof).map_err(hint)?;
     f(&ctx).map_err(hint)
 }
 
@@ -201,22 +204,20 @@ pub fn with_context<T>(
 /// rate): without a database they run on an empty store in memory, and an error for want of
 /// stored data names the missing database.
 pub fn with_context_or_none<T>(
-    db: &std::path::Path,
+    session: &Session,
     asof: Option<Timestamp>,
     f: impl FnOnce(&Context<'_>) -> Result<T, EngineError>,
 ) -> Result<T> {
-    with_store(db, |store| {
-        let ctx = Context::new(store, asof.unwrap_or_else(now))?;
-        f(&ctx)
-    })
+    with_store(session, |store| f(&session.context(store, asof)?))
 }
 
 fn with_store<T>(
-    db: &std::path::Path,
+    session: &Session,
     f: impl FnOnce(&dyn Stores) -> Result<T, EngineError>,
 ) -> Result<T> {
+    let db = session.db();
     if db.is_file() {
-        let store = open_existing(db)?;
+        let store = open_existing(session)?;
         return f(&*store).map_err(hint);
     }
     let store = canary_store::in_memory().map_err(store_hint)?;
@@ -235,24 +236,23 @@ fn with_store<T>(
 
 /// As [`with_context_or_none`], with company facts in the context.
 pub fn with_facts<T>(
-    db: &std::path::Path,
+    session: &Session,
     asof: Option<Timestamp>,
     profiles: &canary_engine::facts::Profiles,
     f: impl FnOnce(&Context<'_>) -> Result<T, EngineError>,
 ) -> Result<T> {
-    with_store(db, |store| {
-        let ctx = Context::new(store, asof.unwrap_or_else(now))?.with_profiles(profiles);
-        f(&ctx)
+    with_store(session, |store| {
+        f(&session.context(store, asof)?.with_profiles(profiles))
     })
 }
 
-fn series(db: &std::path::Path) -> Result<()> {
-    let store = open_existing(db)?;
+fn series(session: &Session) -> Result<()> {
+    let store = open_existing(session)?;
     let list = store.series()?;
     if list.is_empty() {
         println!(
             "{}: no series stored yet (canary import FILE --symbol S)",
-            db.display()
+            session.db().display()
         );
         return Ok(());
     }
@@ -273,8 +273,8 @@ fn series(db: &std::path::Path) -> Result<()> {
 }
 
 /// `canary serve`: the HTTP API on the database until Ctrl-C.
-fn serve(db: &std::path::Path, a: &crate::cli::ServeArgs) -> Result<()> {
-    let mut config = canary_server::ServerConfig::new(db.to_path_buf());
+fn serve(session: &Session, a: &crate::cli::ServeArgs) -> Result<()> {
+    let mut config = canary_server::ServerConfig::new(session.db().to_path_buf());
     config.addr = a.addr;
     config.public = a.public;
     config.cors_origin.clone_from(&a.cors_origin);
@@ -321,7 +321,7 @@ fn serve(db: &std::path::Path, a: &crate::cli::ServeArgs) -> Result<()> {
                         }
                     }
                 });
-                let session = session(db);
+                let session = session.clone();
                 let stop = stop_rx.clone();
                 let task = tokio::spawn(async move {
                     canary_runtime::run(&c, &session, alerts, Some(otx), stop).await

@@ -2,7 +2,7 @@
 //! the engine's network report rendered (Hash Ribbons, Puell, the difficulty nowcast, the share
 //! of the fleet under water).
 
-use std::path::Path;
+use canary_engine::Session;
 
 use anyhow::{Result, anyhow};
 use canary_engine::NetworkParams;
@@ -13,15 +13,15 @@ use canary_ingest::csv::TimeRange;
 use crate::cli::{NetworkArgs, NetworkCommand, NetworkImportArgs, OutputFormat};
 use crate::output::{preamble, print_json, sim_tag};
 
-pub fn run(db: &Path, a: &NetworkArgs) -> Result<()> {
+pub fn run(session: &Session, a: &NetworkArgs) -> Result<()> {
     match &a.command {
-        Some(NetworkCommand::Import(i)) => import(db, i),
-        Some(NetworkCommand::Fetch(f)) => fetch(db, f),
-        None => report(db, a),
+        Some(NetworkCommand::Import(i)) => import(session, i),
+        Some(NetworkCommand::Fetch(f)) => fetch(session, f),
+        None => report(session, a),
     }
 }
 
-fn import(db: &Path, a: &NetworkImportArgs) -> Result<()> {
+fn import(session: &Session, a: &NetworkImportArgs) -> Result<()> {
     let map = match &a.map {
         Some(m) => m
             .split(',')
@@ -36,7 +36,7 @@ fn import(db: &Path, a: &NetworkImportArgs) -> Result<()> {
     };
     let range = TimeRange {
         earliest: a.earliest,
-        now: Some(super::now()),
+        now: Some(session.now()),
     };
     let file = NetworkFile::read(&a.file, a.series, &map, &range).map_err(super::ingest_hint)?;
     let summary: Vec<String> = file
@@ -61,13 +61,13 @@ fn import(db: &Path, a: &NetworkImportArgs) -> Result<()> {
         println!("dry run: valid, nothing stored; {}", summary.join("; "));
         return Ok(());
     }
-    let mut store = super::open(db)?;
+    let mut store = super::open(session)?;
     let r = file
         .store(
             &mut *store,
             a.source.as_deref(),
             super::import::revisions(a.strict),
-            super::now(),
+            session.now(),
         )
         .map_err(super::import::write_failed)?;
     println!(
@@ -81,7 +81,7 @@ fn import(db: &Path, a: &NetworkImportArgs) -> Result<()> {
     Ok(())
 }
 
-fn report(db: &Path, a: &NetworkArgs) -> Result<()> {
+fn report(session: &Session, a: &NetworkArgs) -> Result<()> {
     let p = NetworkParams {
         price: a.value.price.into(),
         symbol: a.value.symbol.clone(),
@@ -89,7 +89,7 @@ fn report(db: &Path, a: &NetworkArgs) -> Result<()> {
         power_usd_per_mwh: a.power,
         vendor: a.source.clone(),
     };
-    let r = super::with_context(db, a.at.asof, |ctx| canary_engine::network(ctx, &p))?;
+    let r = super::with_context(session, a.at.asof, |ctx| canary_engine::network(ctx, &p))?;
     match a.format {
         OutputFormat::Json => print_json(&r)?,
         OutputFormat::Table | OutputFormat::Md => {
@@ -110,12 +110,12 @@ fn report(db: &Path, a: &NetworkArgs) -> Result<()> {
     Ok(())
 }
 
-fn fetch(db: &Path, f: &crate::cli::NetworkFetchArgs) -> Result<()> {
+fn fetch(session: &Session, f: &crate::cli::NetworkFetchArgs) -> Result<()> {
     use crate::cli::FetchFrom;
 
     let timeout = std::time::Duration::from_secs_f64(f.timeout);
-    let now = super::now();
-    let mut store = super::open(db)?;
+    let now = session.now();
+    let mut store = super::open(session)?;
     match &f.from {
         FetchFrom::Mempool { url, period } => {
             let f = block_on(fetch_mempool(&mut *store, url, period, timeout, now))?

@@ -2,6 +2,7 @@
 //! `jobs::news`), and the engine's news, stories and search reports rendered; sentiment of a
 //! headline file and its evaluation.
 
+use canary_engine::Session;
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
@@ -21,18 +22,18 @@ use crate::cli::{
 };
 use crate::output::{preamble, print_json, table};
 
-pub fn run(db: &Path, a: &NewsArgs) -> Result<()> {
+pub fn run(session: &Session, a: &NewsArgs) -> Result<()> {
     match &a.command {
         NewsCommand::Feeds(f) => match &f.command {
-            FeedsCommand::Add(x) => feed_add(db, &x.url, x.interval),
-            FeedsCommand::List => feed_list(db),
-            FeedsCommand::Rm(x) => feed_rm(db, &x.url),
+            FeedsCommand::Add(x) => feed_add(session, &x.url, x.interval),
+            FeedsCommand::List => feed_list(session),
+            FeedsCommand::Rm(x) => feed_rm(session, &x.url),
         },
-        NewsCommand::Poll(p) => poll(db, p),
-        NewsCommand::Import(i) => import(db, i),
-        NewsCommand::List(l) => list(db, l),
-        NewsCommand::Stories(s) => stories(db, s),
-        NewsCommand::Search(s) => search(db, s),
+        NewsCommand::Poll(p) => poll(session, p),
+        NewsCommand::Import(i) => import(session, i),
+        NewsCommand::List(l) => list(session, l),
+        NewsCommand::Stories(s) => stories(session, s),
+        NewsCommand::Search(s) => search(session, s),
         NewsCommand::Sentiment(s) => sentiment(s),
         NewsCommand::Eval(e) => eval(&e.file, e.lexicon.as_deref(), e.misses),
     }
@@ -75,12 +76,12 @@ pub(super) fn vocabulary(v: &Vocabulary) -> Result<(Dictionary, Cow<'static, Lex
     Ok((dict, lexicon(v.lexicon.as_deref())?))
 }
 
-fn feed_add(db: &Path, url: &str, interval_ms: i64) -> Result<()> {
+fn feed_add(session: &Session, url: &str, interval_ms: i64) -> Result<()> {
     // Checked before the database is opened (and created).
     check_feed_url(url)?;
-    let mut store = super::open(db)?;
+    let mut store = super::open(session)?;
     let secs = interval_ms / 1000;
-    if add_feed(&mut *store, url, secs, super::now())? {
+    if add_feed(&mut *store, url, secs, session.now())? {
         println!("added {url}, polled every {}", every(secs));
     } else {
         println!("{url} was there; now polled every {}", every(secs));
@@ -103,8 +104,8 @@ fn short(t: canary_model::Timestamp) -> String {
     s.get(..16).map_or(s.clone(), |x| x.replace('T', " "))
 }
 
-fn feed_list(db: &Path) -> Result<()> {
-    let store = super::open_existing(db)?;
+fn feed_list(session: &Session) -> Result<()> {
+    let store = super::open_existing(session)?;
     let feeds = store.feeds()?;
     if feeds.is_empty() {
         println!("no feeds: add one with canary news feeds add URL");
@@ -139,8 +140,8 @@ fn feed_list(db: &Path) -> Result<()> {
     Ok(())
 }
 
-fn feed_rm(db: &Path, url: &str) -> Result<()> {
-    let mut store = super::open_existing(db)?;
+fn feed_rm(session: &Session, url: &str) -> Result<()> {
+    let mut store = super::open_existing(session)?;
     if store.remove_feed(url.trim())? {
         println!("removed {url} (its items stay stored)");
         Ok(())
@@ -157,13 +158,13 @@ fn feed_rm(db: &Path, url: &str) -> Result<()> {
     }
 }
 
-fn poll(db: &Path, p: &PollArgs) -> Result<()> {
-    let mut store = super::open(db)?;
+fn poll(session: &Session, p: &PollArgs) -> Result<()> {
+    let mut store = super::open(session)?;
     if store.feeds()?.is_empty() {
         bail!("no feeds to poll: add one with canary news feeds add URL");
     }
     let client = FeedClient::new(std::time::Duration::from_secs_f64(p.timeout), p.max_bytes);
-    let now = super::now();
+    let now = session.now();
     let outcomes = canary_engine::jobs::block_on(canary_engine::news_poll::poll_feeds(
         &mut *store,
         &client,
@@ -204,10 +205,10 @@ fn poll(db: &Path, p: &PollArgs) -> Result<()> {
     Ok(())
 }
 
-fn import(db: &Path, a: &NewsImportArgs) -> Result<()> {
-    let now = super::now();
+fn import(session: &Session, a: &NewsImportArgs) -> Result<()> {
+    let now = session.now();
     let file = HeadlineFile::read(&a.file, now).map_err(super::ingest_hint)?;
-    let mut store = super::open(db)?;
+    let mut store = super::open(session)?;
     let r = file.store(&mut *store, now)?;
     println!(
         "{}: {} items read, {} new ({} copies of earlier items), {} already stored",
@@ -328,7 +329,7 @@ fn csv_writer() -> ::csv::Writer<std::io::Stdout> {
     ::csv::Writer::from_writer(std::io::stdout())
 }
 
-fn list(db: &Path, a: &NewsListArgs) -> Result<()> {
+fn list(session: &Session, a: &NewsListArgs) -> Result<()> {
     let (dict, lex) = vocabulary(&a.vocabulary)?;
     let p = NewsParams {
         lookback_ms: a.since,
@@ -341,7 +342,7 @@ fn list(db: &Path, a: &NewsListArgs) -> Result<()> {
         copies: a.copies,
         limit: a.limit,
     };
-    let r = super::with_context(db, a.at.asof, |ctx| {
+    let r = super::with_context(session, a.at.asof, |ctx| {
         canary_engine::news(ctx, &dict, &lex, &p)
     })?;
     if a.format == OutputFormat::Json {
@@ -364,7 +365,7 @@ fn list(db: &Path, a: &NewsListArgs) -> Result<()> {
     )
 }
 
-fn stories(db: &Path, a: &StoriesArgs) -> Result<()> {
+fn stories(session: &Session, a: &StoriesArgs) -> Result<()> {
     let (dict, lex) = vocabulary(&a.vocabulary)?;
     let p = StoriesParams {
         lookback_ms: a.since,
@@ -377,7 +378,7 @@ fn stories(db: &Path, a: &StoriesArgs) -> Result<()> {
         min_relevance: a.relevance.min_relevance,
         limit: a.limit,
     };
-    let r = super::with_context(db, a.at.asof, |ctx| {
+    let r = super::with_context(session, a.at.asof, |ctx| {
         canary_engine::stories(ctx, &dict, &lex, &p)
     })?;
     match a.format {
@@ -480,14 +481,14 @@ fn stories(db: &Path, a: &StoriesArgs) -> Result<()> {
     Ok(())
 }
 
-/// The search index of a database: a folder beside it (`canary.db.search`).
-pub(super) fn index_dir(db: &Path) -> PathBuf {
-    let mut s = db.as_os_str().to_owned();
+/// The search index of a database: a folder beside it (`canary.session.search`).
+pub(super) fn index_dir(session: &Session) -> PathBuf {
+    let mut s = session.db().as_os_str().to_owned();
     s.push(".search");
     PathBuf::from(s)
 }
 
-fn search(db: &Path, a: &SearchArgs) -> Result<()> {
+fn search(session: &Session, a: &SearchArgs) -> Result<()> {
     if a.query.trim().is_empty() && a.related.is_none() {
         bail!("give words to search for, or --related ID for the items related to one");
     }
@@ -502,9 +503,9 @@ fn search(db: &Path, a: &SearchArgs) -> Result<()> {
         limit: a.limit,
     };
     // Check the database before making an index beside it.
-    super::open_existing(db)?;
-    let mut index = canary_search::NewsIndex::open(&index_dir(db))?;
-    let r = super::with_context(db, a.at.asof, |ctx| {
+    super::open_existing(session)?;
+    let mut index = canary_search::NewsIndex::open(&index_dir(session))?;
+    let r = super::with_context(session, a.at.asof, |ctx| {
         canary_engine::news_search(ctx, &mut index, &dict, &lex, &p)
     })?;
     if a.format == OutputFormat::Json {

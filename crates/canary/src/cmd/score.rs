@@ -1,7 +1,7 @@
 //! `canary score` and `canary backtest scores`: render the engine's scores, their daily
 //! history and their walk-forward track record.
 
-use std::path::Path;
+use canary_engine::Session;
 
 use anyhow::{Context as _, Result};
 use canary_analytics::score::Methodology;
@@ -25,7 +25,7 @@ fn opt(v: Option<f64>, digits: usize) -> String {
     v.map_or_else(|| "n/a".into(), |x| format!("{x:.digits$}"))
 }
 
-pub fn run(db: &Path, a: &ScoreArgs) -> Result<()> {
+pub fn run(session: &Session, a: &ScoreArgs) -> Result<()> {
     let (dict, lex) = super::news::vocabulary(&a.vocabulary)?;
     let p = ScoreParams {
         symbol: a.symbol.clone(),
@@ -35,7 +35,7 @@ pub fn run(db: &Path, a: &ScoreArgs) -> Result<()> {
         drawdown: a.method.drawdown,
     };
     if a.format == OutputFormat::Csv {
-        let r = super::with_context(db, a.at.asof, |ctx| {
+        let r = super::with_context(session, a.at.asof, |ctx| {
             canary_engine::score_history(ctx, &p, &dict, &lex, a.from, a.to)
         })?;
         if r.simulated {
@@ -67,7 +67,7 @@ pub fn run(db: &Path, a: &ScoreArgs) -> Result<()> {
         w.flush()?;
         return Ok(());
     }
-    let r = super::with_context(db, a.at.asof, |ctx| {
+    let r = super::with_context(session, a.at.asof, |ctx| {
         canary_engine::score(ctx, &p, &dict, &lex)
     })?;
     if a.format == OutputFormat::Json {
@@ -239,7 +239,7 @@ fn print_details(t: &TrackRecord) {
     }
 }
 
-pub fn backtest(db: &Path, a: &BacktestScoresArgs) -> Result<()> {
+pub fn backtest(session: &Session, a: &BacktestScoresArgs) -> Result<()> {
     let p = ScoreParams {
         symbol: a.symbol.clone(),
         method: methodology(&a.method)?,
@@ -253,7 +253,7 @@ pub fn backtest(db: &Path, a: &BacktestScoresArgs) -> Result<()> {
         ..BacktestScoresParams::default()
     };
     let pb = progress(0, "scoring every day");
-    let r = super::with_context(db, a.to, |ctx| {
+    let r = super::with_context(session, a.to, |ctx| {
         canary_engine::backtest_scores(ctx, &p, b, |done, total| {
             pb.set_length(total as u64);
             pb.set_position(done as u64);

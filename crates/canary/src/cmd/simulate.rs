@@ -1,8 +1,8 @@
 //! `canary simulate`: the deterministic market simulator, to CSV or into the store (the
 //! engine's `jobs::bars` stores it).
 
+use canary_engine::Session;
 use std::io::Write;
-use std::path::Path;
 
 use anyhow::{Context, Result, anyhow};
 use canary_engine::jobs::bars::{BarsError, simulation_symbol, store_simulated};
@@ -11,7 +11,7 @@ use canary_sim::{SimParams, simulate, write_csv};
 
 use crate::cli::SimulateArgs;
 
-pub fn run(db: &Path, a: &SimulateArgs) -> Result<()> {
+pub fn run(session: &Session, a: &SimulateArgs) -> Result<()> {
     let params = SimParams {
         timeframe: a.tf,
         bars: a.bars,
@@ -20,27 +20,27 @@ pub fn run(db: &Path, a: &SimulateArgs) -> Result<()> {
         start: a.start.unwrap_or(SimParams::DEFAULT_START),
         start_price: a.price,
     };
-    if let Some(why) = params.out_of_range(TimeRange::GENESIS_DAY, super::now()) {
+    if let Some(why) = params.out_of_range(TimeRange::GENESIS_DAY, session.now()) {
         anyhow::bail!("{why}: choose another --start or fewer --bars");
     }
     let bars = simulate(&params);
     crate::output::banner();
     if a.store {
-        let mut store = super::open(db)?;
+        let mut store = super::open(session)?;
         let symbol = simulation_symbol(&*store, a.symbol.as_ref()).map_err(|e| match e {
             e @ BarsError::BesideReal { .. } => {
                 anyhow!("{e}; name the simulated series with --symbol (e.g. --symbol SIM:BTCUSDT)")
             }
             e => anyhow!(e),
         })?;
-        let r = store_simulated(&mut *store, &symbol, a.tf, &bars, super::now())?;
+        let r = store_simulated(&mut *store, &symbol, a.tf, &bars, session.now())?;
         println!(
             "stored {} simulated {} {} bars ({} already present) in {} [scenario {}, seed {}]",
             r.inserted,
             symbol,
             a.tf,
             r.present,
-            db.display(),
+            session.db().display(),
             a.scenario,
             a.seed
         );

@@ -1,6 +1,6 @@
 //! `canary stats`: render the engine's market statistics.
 
-use std::path::Path;
+use canary_engine::Session;
 
 use anyhow::Result;
 use canary_engine::{Report, StatsBody, StatsParams};
@@ -8,12 +8,12 @@ use canary_engine::{Report, StatsBody, StatsParams};
 use crate::cli::{OutputFormat, StatsArgs};
 use crate::output::{human, preamble, print_json, sim_tag};
 
-pub fn run(db: &Path, a: &StatsArgs) -> Result<()> {
+pub fn run(session: &Session, a: &StatsArgs) -> Result<()> {
     let p = StatsParams {
         symbol: a.symbol.clone(),
         intraday: a.intraday,
     };
-    let r = super::with_context(db, a.at.asof, |ctx| canary_engine::stats(ctx, &p))?;
+    let r = super::with_context(session, a.at.asof, |ctx| canary_engine::stats(ctx, &p))?;
     render(&r, a.format)
 }
 

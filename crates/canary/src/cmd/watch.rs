@@ -1,6 +1,6 @@
 //! `canary watch`: render the engine's Watch.
 
-use std::path::Path;
+use canary_engine::Session;
 
 use anyhow::Result;
 use canary_engine::{WatchLevelRow, WatchParams};
@@ -28,8 +28,8 @@ fn row(name: &str, l: &WatchLevelRow, extra: &str) -> [String; 8] {
     ]
 }
 
-fn history(db: &Path, a: &WatchArgs, p: WatchParams) -> Result<()> {
-    let now = a.at.asof.unwrap_or_else(super::now);
+fn history(session: &Session, a: &WatchArgs, p: WatchParams) -> Result<()> {
+    let now = a.at.asof.unwrap_or_else(|| session.now());
     let Some(from) = a.from else {
         anyhow::bail!("--history needs --from TIME");
     };
@@ -42,7 +42,7 @@ fn history(db: &Path, a: &WatchArgs, p: WatchParams) -> Result<()> {
         follow_ms: 7 * 86_400_000,
     };
     let pb = crate::output::progress(0, "building past Watches");
-    let r = super::with_context(db, Some(now), |ctx| {
+    let r = super::with_context(session, Some(now), |ctx| {
         canary_engine::watch_history(ctx, &hp, |d, t| {
             pb.set_length(t as u64);
             pb.set_position(d as u64);
@@ -115,7 +115,7 @@ fn history(db: &Path, a: &WatchArgs, p: WatchParams) -> Result<()> {
     Ok(())
 }
 
-pub fn run(db: &Path, a: &WatchArgs) -> Result<()> {
+pub fn run(session: &Session, a: &WatchArgs) -> Result<()> {
     let p = WatchParams {
         symbol: a.symbol.clone(),
         timeframes: a.tf.clone(),
@@ -125,9 +125,9 @@ pub fn run(db: &Path, a: &WatchArgs) -> Result<()> {
         recent_days: 365,
     };
     if a.history {
-        return history(db, a, p);
+        return history(session, a, p);
     }
-    let r = super::with_context(db, a.at.asof, |ctx| canary_engine::watch(ctx, &p))?;
+    let r = super::with_context(session, a.at.asof, |ctx| canary_engine::watch(ctx, &p))?;
     if a.format == OutputFormat::Json {
         return print_json(&r);
     }
