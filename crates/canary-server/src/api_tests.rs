@@ -453,3 +453,33 @@ async fn the_stream_sends_the_kinds_asked_for_and_says_when_no_engine_runs() {
         "a kind not asked for is not sent: {text}"
     );
 }
+
+#[tokio::test]
+async fn reports_past_the_slots_are_refused_with_retry_after_until_one_frees() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    crash_store(&db, Timestamp::parse(ASOF).unwrap());
+    let mut config = ServerConfig::new(db);
+    config.max_reports = 1;
+    let state = AppState::new(config).unwrap();
+    let app = router(state.clone());
+    let uri = format!("/api/v1/stats?asof={ASOF}");
+    // A report still computing (one that overran its time limit keeps its slot like this).
+    let busy = state.report_slot().unwrap();
+    let refused = get(&app, &uri).await;
+    assert!(refused.problem(503).contains("computing 1 reports already"));
+    let mut req = Request::get(&uri).body(Body::empty()).unwrap();
+    req.extensions_mut()
+        .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40_000))));
+    let r = tower::ServiceExt::oneshot(app.clone(), req).await.unwrap();
+    assert_eq!(r.headers()["retry-after"], "1");
+    let page = get(&app, &format!("/dashboard?asof={ASOF}")).await;
+    assert_eq!(
+        page.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the dashboard's reports too"
+    );
+    drop(busy);
+    let a = get(&app, &uri).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+}

@@ -69,6 +69,16 @@ pub struct ServerConfig {
     pub body_timeout: Duration,
     /// Connections open at once; more wait to be accepted.
     pub max_connections: usize,
+    /// Reports computing at once (each on a thread of its own). A report past its time limit
+    /// is answered 503 but cannot be stopped, so it keeps its slot until it ends: slow
+    /// reports cannot pile up; requests beyond the slots get 503 with `Retry-After`.
+    pub max_reports: usize,
+}
+
+/// Twice the processor's threads (at least 4): reports are CPU-bound, and a second slot per
+/// thread covers the time a report spends reading the store.
+fn default_max_reports() -> usize {
+    std::thread::available_parallelism().map_or(4, |n| (2 * n.get()).max(4))
 }
 
 impl ServerConfig {
@@ -90,6 +100,7 @@ impl ServerConfig {
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(10),
             max_connections: 1024,
+            max_reports: default_max_reports(),
         }
     }
 }
@@ -105,6 +116,8 @@ pub struct AppState {
     pub lexicon: Arc<Lexicon>,
     /// What the engine running beside the server reports, as JSON lines (`/api/v1/stream`).
     pub live: Option<tokio::sync::broadcast::Sender<Arc<str>>>,
+    /// One permit per report computing (`ServerConfig::max_reports`).
+    reports: Arc<tokio::sync::Semaphore>,
     buckets: Arc<Mutex<HashMap<String, (f64, Instant)>>>,
     cache: Arc<Mutex<Cache>>,
     /// Valid tokens recently seen, by hash, with when they were looked up.
@@ -171,15 +184,33 @@ impl AppState {
     pub fn new(config: ServerConfig) -> Result<Self, canary_engine::EngineError> {
         let session =
             canary_engine::Session::new(&config.db).with_profiles(Arc::new(Profiles::built_in()?));
+        let reports = Arc::new(tokio::sync::Semaphore::new(config.max_reports.max(1)));
         Ok(Self {
             config: Arc::new(config),
             session,
             dictionary: Arc::new(Dictionary::built_in()),
             lexicon: Arc::new(Lexicon::built_in().clone()),
             live: None,
+            reports,
             buckets: Arc::new(Mutex::new(HashMap::new())),
             cache: Arc::new(Mutex::new(Cache::default())),
             callers: Arc::new(Mutex::new(HashMap::new())),
+        })
+    }
+
+    /// A slot to compute a report in, held until the report ends (after its answer, when it
+    /// overran its time limit); 503 with `Retry-After` when every slot is taken.
+    pub(crate) fn report_slot(&self) -> Result<tokio::sync::OwnedSemaphorePermit, Problem> {
+        self.reports.clone().try_acquire_owned().map_err(|_| {
+            let mut p = Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "the server is computing {} reports already: try again shortly",
+                    self.config.max_reports.max(1)
+                ),
+            );
+            p.retry_after = Some(1);
+            p
         })
     }
 

@@ -275,14 +275,9 @@ async fn dashboard(
     tf.parse::<canary_model::Timeframe>()
         .map_err(|e| Problem::param("tf", &tf, &e.to_string()))?;
     let asof_text = asof.0.map(|t| t.to_string()).unwrap_or_default();
-    let state = s.clone();
-    let d = tokio::task::spawn_blocking(move || -> Result<Dash, Problem> {
-        Ok(state
-            .session
-            .read(asof.0, |ctx| Ok(dash(ctx, &state, &sym)))?)
-    })
-    .await
-    .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
+    // Within a report slot and the reports' time limit, like every API report.
+    let d =
+        crate::api::with_context(&s, asof, move |ctx, state| Ok(dash(ctx, state, &sym))).await?;
     let page = env()
         .get_template("dashboard.html.j2")
         .and_then(|t| {

@@ -46,7 +46,7 @@ use stream::{__path_stream, __path_websocket, stream, websocket};
 pub use alerts::{Backtest, DeliveryRow, NewRule, RuleRow, SilenceFor};
 pub use analyses::AnalysisRow;
 pub use reports::SeriesRow;
-pub(crate) use shared::score_params;
+pub(crate) use shared::{score_params, with_context};
 
 /// An engine report: its time, whether any input was simulated, warnings, the body's fields
 /// (flattened beside these) and every claim its numbers resolve to.

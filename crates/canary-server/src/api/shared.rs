@@ -37,14 +37,16 @@ pub(super) fn parse_tf(name: &str, v: Option<&str>, default: &str) -> Result<Tim
 
 /// Run `f` on a context as of `asof` (default now), off the async threads, within the time
 /// limit.
-pub(super) async fn with_context<T: Send + 'static>(
+pub(crate) async fn with_context<T: Send + 'static>(
     s: &AppState,
     asof: AsOf,
     f: impl FnOnce(&Context<'_>, &AppState) -> Result<T, EngineError> + Send + 'static,
 ) -> Result<T, Problem> {
     let state = s.clone();
     let limit = s.config.timeout;
+    let slot = s.report_slot()?;
     let job = tokio::task::spawn_blocking(move || {
+        let _slot = slot;
         state
             .session
             .read(asof.0, |ctx| f(ctx, &state))
