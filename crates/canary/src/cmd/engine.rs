@@ -42,7 +42,8 @@ pub fn run_config(session: &Session, config: &Config, quiet: bool) -> Result<()>
                 print(&o, quiet);
             }
         });
-        let s = canary_runtime::run(config, session, Some(alerts), Some(otx), stop_rx).await;
+        let live = super::live_session(session);
+        let s = canary_runtime::run(config, &live, Some(alerts), Some(otx), stop_rx).await;
         let _ = printer.await;
         s
     })?;

@@ -183,6 +183,15 @@ pub fn session(db: &std::path::Path) -> Session {
     })
 }
 
+/// The session a live engine runs on: the command's, but its writes wait for another writer
+/// as long as the store's default, whatever `--wait` says: `--wait` bounds a one-off
+/// command, and a run that gave up its flush after a second would stop altogether.
+pub fn live_session(session: &Session) -> Session {
+    session
+        .clone()
+        .with_write_wait(canary_store::WriteWait::default())
+}
+
 /// Open the database for a command that only reads: a missing one is refused.
 pub fn open_existing(session: &Session) -> Result<Box<dyn Stores>> {
     session.open_existing().map_err(store_hint)
@@ -321,7 +330,7 @@ fn serve(session: &Session, a: &crate::cli::ServeArgs) -> Result<()> {
                         }
                     }
                 });
-                let session = session.clone();
+                let session = live_session(session);
                 let stop = stop_rx.clone();
                 let task = tokio::spawn(async move {
                     canary_runtime::run(&c, &session, alerts, Some(otx), stop).await
