@@ -218,7 +218,7 @@ fn store_crash(db: &Path, symbol: &Symbol, seed: u64) -> Result<Timestamp> {
 /// What the engine reports on the simulated market at `asof`: the Watch set on two
 /// timeframes, the market statistics, support and resistance.
 fn print_reports(db: &Path, symbol: &Symbol, asof: Timestamp) -> Result<()> {
-    let store = canary_store::open(db)?;
+    let store = super::open(&super::session(db))?;
     let profiles = canary_engine::facts::Profiles::built_in()?;
     let ctx = Context::new(&*store, asof)
         .map_err(super::hint)?
