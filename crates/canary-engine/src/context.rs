@@ -715,7 +715,7 @@ struct StoredBars {
 mod tests {
     use super::*;
     use canary_store::prelude::*;
-    use canary_store::{NetworkPoint, NewCandle, Revisions, Source};
+    use canary_store::{NewCandle, Point, Revisions, Source};
 
     const H: i64 = 3_600_000;
 
@@ -854,8 +854,8 @@ mod tests {
         assert_eq!(b.warnings[0].last_time, Some(t("2026-01-04")));
 
         let day = Timeframe::D1.duration_ms();
-        let pts: Vec<NetworkPoint> = (0..5)
-            .map(|i| NetworkPoint {
+        let pts: Vec<Point> = (0..5)
+            .map(|i| Point {
                 time: t("2026-01-01").add_millis(i * day),
                 value: 1.0,
                 available_at: t("2026-01-02").add_millis(i * day),

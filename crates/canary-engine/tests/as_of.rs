@@ -21,9 +21,7 @@ use canary_model::{Candle, Symbol, Timeframe, Timestamp};
 use canary_news::sentiment::Lexicon;
 use canary_news::tags::Dictionary;
 use canary_store::prelude::*;
-use canary_store::{
-    CandleQuery, NetworkPoint, NewCandle, NewsQuery, Revisions, Source, StoredAnalysis,
-};
+use canary_store::{CandleQuery, NewCandle, NewsQuery, Point, Revisions, Source, StoredAnalysis};
 
 const T: &str = "2026-02-06T05:00:00Z";
 const HOUR: i64 = 3_600_000;
@@ -152,8 +150,8 @@ fn full_store(db: &Path) -> Box<dyn Stores> {
 
     // Hash rate by day, from 60 days before T to 10 days after.
     let day0 = Timeframe::D1.floor(asof).millis();
-    let points: Vec<NetworkPoint> = (-60..10)
-        .map(|d| NetworkPoint {
+    let points: Vec<Point> = (-60..10)
+        .map(|d| Point {
             time: Timestamp::from_millis(day0 + d * DAY),
             value: 1.0e21 * (1.0 + d as f64 / 100.0),
             available_at: Timestamp::from_millis(day0 + (d + 1) * DAY),
@@ -249,9 +247,9 @@ fn known_store(full: &dyn Stores, db: &Path) -> Box<dyn Stores> {
         }
     }
     let values = full.network("hashrate_hs", Some(asof)).unwrap();
-    let points: Vec<NetworkPoint> = values
+    let points: Vec<Point> = values
         .iter()
-        .map(|&(time, value)| NetworkPoint {
+        .map(|&(time, value)| Point {
             time,
             value,
             available_at: Timeframe::D1.close_of(time),

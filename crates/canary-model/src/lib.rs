@@ -7,6 +7,8 @@
 //! - [`Timeframe`]: bar durations (1m … 1w) and their UTC alignment.
 //! - [`Symbol`]: an instrument, optionally venue-qualified (`BINANCE:BTCUSDT`).
 //! - [`Candle`]: one OHLCV bar with its invariants checked.
+//! - [`derivatives`]: funding rates, open interest, liquidations, mark and index prices as
+//!   point-in-time series keyed by kind, market, venues and interval.
 //! - [`network`]: Bitcoin network observations (epoch, hash rate, difficulty, block stats).
 //! - [`Claim`]: a number with unit, as-of time and provenance; [`ClaimSet`] checks that
 //!   derivations resolve; [`Method`] names a formula and its version.
@@ -18,6 +20,7 @@
 
 mod candle;
 mod claim;
+pub mod derivatives;
 pub mod event;
 pub mod excerpt;
 pub mod network;

@@ -6,7 +6,8 @@
 //! checked, kind by kind:
 //!
 //! - **as of T**: a read as of T sees only what was available by T (a bar from its close, a
-//!   daily value from the end of its day, an outflow from its block time, an item from when it
+//!   daily value from the end of its day, a funding rate from its settlement, a liquidation
+//!   total from its bar's close, an outflow from its block time, an item from when it
 //!   was first seen), and `last` counts within what T sees;
 //! - **revisions**: a bar or value stored again with other values is a new version, available
 //!   from its ingest time; reads as of an earlier time keep seeing the old one;
@@ -17,12 +18,13 @@
 //! - **order**: bars written in order (which a backend may pack into blocks) and the same bars
 //!   written out of order (row by row) read alike, whatever the query.
 
+use canary_model::derivatives::DerivSeries;
 use canary_model::news::NewsItem;
 use canary_model::{Candle, SourceKind, Symbol, Timeframe, Timestamp};
 
 use crate::prelude::*;
 use crate::{
-    CandleQuery, NetworkPoint, NewCandle, NewEvent, NewsQuery, Revisions, Source, StoreError,
+    CandleQuery, NewCandle, NewEvent, NewsQuery, Point, Revisions, Source, StoreError,
     StoredAlertState, StoredAnalysis, StoredCandle, StoredOutflow, WriteError,
 };
 
@@ -46,6 +48,8 @@ macro_rules! conformance_suite {
             bars_in_order_and_out_of_order_read_alike,
             concurrent_writers_queue_and_both_land,
             network_values_are_known_at_the_end_of_their_day_and_revised_as_versions,
+            derivatives_are_known_when_observed_or_at_their_bars_close_and_never_merge,
+            a_derivatives_value_claimed_known_too_early_is_refused_with_its_batch,
             an_outflow_is_known_from_its_block_time_and_never_revised,
             news_is_known_from_when_it_was_seen_and_stored_once,
             events_are_stored_once_by_identity_in_the_order_taken,
@@ -391,12 +395,12 @@ pub fn concurrent_writers_queue_and_both_land(b: &impl Backend) {
 /// revision writes nothing.
 pub fn network_values_are_known_at_the_end_of_their_day_and_revised_as_versions(b: &impl Backend) {
     let mut s = b.open("network");
-    let point = |day: i64, value: f64| NetworkPoint {
+    let point = |day: i64, value: f64| Point {
         time: t(BASE + day * DAY),
         value,
         available_at: t(BASE + (day + 1) * DAY),
     };
-    let days: Vec<NetworkPoint> = (0..3).map(|d| point(d, 10.0)).collect();
+    let days: Vec<Point> = (0..3).map(|d| point(d, 10.0)).collect();
     let src = Source::real("conformance-network");
     s.insert_network(
         &[("hashrate_hs", &days)],
@@ -437,6 +441,141 @@ pub fn network_values_are_known_at_the_end_of_their_day_and_revised_as_versions(
         s.network_sources("hashrate_hs")
             .expect("sources")
             .contains("conformance-network")
+    );
+}
+
+fn deriv(key: &str) -> DerivSeries {
+    key.parse().expect("a series key")
+}
+
+/// A funding rate is known at its settlement, a day's liquidations at the day's end; a
+/// revision is a new version; series of other venues stay apart and are listed as they were
+/// as of a time.
+pub fn derivatives_are_known_when_observed_or_at_their_bars_close_and_never_merge(
+    b: &impl Backend,
+) {
+    let mut s = b.open("derivatives");
+    let funding = deriv("funding_rate:BTCUSDT:binance:8h");
+    let longs = deriv("long_liquidations_usd:BTC:binance:1d");
+    let longs3 = deriv("long_liquidations_usd:BTC:binance+bybit+okx:1d");
+    let at = |series: &DerivSeries, time: i64, value: f64| Point {
+        time: t(time),
+        value,
+        available_at: series.available_at(t(time)),
+    };
+    let settled: Vec<Point> = (0..3)
+        .map(|i| at(&funding, BASE + i * 8 * HOUR, 1e-4))
+        .collect();
+    let day = [at(&longs, BASE, 5e6)];
+    let day3 = [at(&longs3, BASE, 9e6)];
+    let src = Source::real("conformance-derivatives");
+    s.insert_derivatives(
+        &[(&funding, &settled), (&longs, &day), (&longs3, &day3)],
+        src,
+        t(BASE + 10 * DAY),
+        Revisions::Keep,
+    )
+    .expect("a write");
+    let read = |s: &dyn Stores, k: &DerivSeries, at: i64| s.derivatives(k, Some(t(at))).expect("r");
+    assert_eq!(
+        read(&*s, &funding, BASE + 8 * HOUR - 1).len(),
+        1,
+        "settled at 00:00"
+    );
+    assert_eq!(
+        read(&*s, &funding, BASE + 8 * HOUR).len(),
+        2,
+        "settled at 08:00"
+    );
+    assert!(
+        read(&*s, &longs, BASE + DAY - 1).is_empty(),
+        "the day is not over"
+    );
+    assert_eq!(read(&*s, &longs, BASE + DAY), vec![(t(BASE), 5e6)]);
+    assert_eq!(
+        read(&*s, &longs3, BASE + DAY),
+        vec![(t(BASE), 9e6)],
+        "never merged"
+    );
+
+    let revised = [Point {
+        available_at: t(BASE + 20 * DAY),
+        ..at(&longs, BASE, 6e6)
+    }];
+    let r = s
+        .insert_derivatives(
+            &[(&longs, &revised)],
+            src,
+            t(BASE + 20 * DAY),
+            Revisions::Keep,
+        )
+        .expect("a revision");
+    assert_eq!(r.revised, 1);
+    assert_eq!(read(&*s, &longs, BASE + 20 * DAY - 1)[0].1, 5e6);
+    assert_eq!(read(&*s, &longs, BASE + 20 * DAY)[0].1, 6e6);
+    assert_eq!(
+        s.derivatives(&longs, None).expect("r"),
+        vec![(t(BASE), 6e6)]
+    );
+
+    let listed = s
+        .derivative_series(Some(t(BASE + DAY - 1)))
+        .expect("series");
+    assert_eq!(
+        listed.len(),
+        1,
+        "only the funding is known before the day ends"
+    );
+    assert_eq!(listed[0].series, funding);
+    assert_eq!(listed[0].count, 3);
+    assert_eq!(listed[0].last, t(BASE + 16 * HOUR));
+    assert_eq!(
+        listed[0].sources,
+        vec!["conformance-derivatives".to_string()]
+    );
+    assert_eq!(s.derivative_series(None).expect("series").len(), 3);
+}
+
+/// A value said to be known before it can be (a day's total before the day ends) is refused
+/// with the rest of its batch; so is a value out of its kind's range.
+pub fn a_derivatives_value_claimed_known_too_early_is_refused_with_its_batch(b: &impl Backend) {
+    let mut s = b.open("derivatives-early");
+    let oi = deriv("oi_usd:BTC:all:1d");
+    let shorts = deriv("short_liquidations_usd:BTC:binance:1d");
+    let fine = [Point {
+        time: t(BASE),
+        value: 6e10,
+        available_at: t(BASE),
+    }];
+    let early = [Point {
+        time: t(BASE),
+        value: 1e6,
+        available_at: t(BASE + DAY - 1),
+    }];
+    let e = s
+        .insert_derivatives(
+            &[(&oi, &fine), (&shorts, &early)],
+            Source::real("conformance-derivatives"),
+            t(BASE),
+            Revisions::Keep,
+        )
+        .expect_err("too early");
+    assert!(matches!(e, StoreError::Invalid { .. }), "{e}");
+    assert!(e.to_string().contains("before"), "{e}");
+    let negative = [Point {
+        value: -1.0,
+        ..fine[0]
+    }];
+    s.insert_derivatives(
+        &[(&oi, &negative)],
+        Source::real("conformance-derivatives"),
+        t(BASE),
+        Revisions::Keep,
+    )
+    .expect_err("out of range");
+    assert!(
+        s.derivative_series(None).expect("series").is_empty(),
+        "nothing written"
     );
 }
 

@@ -38,10 +38,12 @@ mod analyses;
 mod blocks;
 mod candles;
 pub mod conformance;
+mod derivatives;
 mod events;
 mod flows;
 mod network;
 mod news;
+mod points;
 mod sqlite;
 mod tokens;
 mod traits;
@@ -50,24 +52,25 @@ mod write;
 pub use alerts::{Delivery, Silence, StoredAlertState, StoredRule};
 pub use analyses::StoredAnalysis;
 pub use candles::{CandleQuery, InsertReport, NewCandle, SeriesInfo, StoredCandle};
+pub use derivatives::DerivSeriesInfo;
 pub use events::{NewEvent, StoredEvent, content as event_content};
 pub use flows::StoredOutflow;
-pub use network::NetworkPoint;
 pub use news::{Feed, FeedPoll, NewsInsertReport, NewsQuery};
+pub use points::Point;
 pub use sqlite::SqliteStore;
 pub(crate) use sqlite::{register_source, stamp};
 pub use tokens::StoredToken;
 pub use traits::{
-    AlertStore, AnalysisStore, CandleStore, CandleStoreExt, Catalog, EventStore, FlowStore,
-    NetworkStore, NewsStore, Stopped, Stores, TokenStore,
+    AlertStore, AnalysisStore, CandleStore, CandleStoreExt, Catalog, DerivativesStore, EventStore,
+    FlowStore, NetworkStore, NewsStore, Stopped, Stores, TokenStore,
 };
 pub use write::{Revisions, WriteError};
 
 /// The store's traits, to call their methods on any backend: `use canary_store::prelude::*;`.
 pub mod prelude {
     pub use crate::traits::{
-        AlertStore, AnalysisStore, CandleStore, CandleStoreExt, Catalog, EventStore, FlowStore,
-        NetworkStore, NewsStore, Stores, TokenStore,
+        AlertStore, AnalysisStore, CandleStore, CandleStoreExt, Catalog, DerivativesStore,
+        EventStore, FlowStore, NetworkStore, NewsStore, Stores, TokenStore,
     };
 }
 

@@ -63,6 +63,10 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
         "0017_event_identity",
         include_str!("migrations/0017_event_identity.sql"),
     ),
+    (
+        "0018_derivatives",
+        include_str!("migrations/0018_derivatives.sql"),
+    ),
 ];
 
 /// An open store.

@@ -168,7 +168,9 @@ mod tests {
             )
             .unwrap();
             s.conn
-                .execute_batch("DROP TABLE api_tokens; PRAGMA user_version = 15;")
+                .execute_batch(
+                    "DROP TABLE api_tokens; DROP TABLE derivative_points; PRAGMA user_version = 15;",
+                )
                 .unwrap();
         }
         let s = SqliteStore::open(&path).unwrap();

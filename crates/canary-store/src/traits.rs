@@ -7,12 +7,13 @@
 
 use std::collections::BTreeMap;
 
+use canary_model::derivatives::DerivSeries;
 use canary_model::news::NewsItem;
 use canary_model::{SourceKind, Symbol, Timeframe, Timestamp};
 
 use crate::{
-    CandleQuery, Delivery, Feed, FeedPoll, InsertReport, NetworkPoint, NewCandle, NewEvent,
-    NewsInsertReport, NewsQuery, Revisions, SeriesInfo, Silence, Source, StoreError,
+    CandleQuery, Delivery, DerivSeriesInfo, Feed, FeedPoll, InsertReport, NewCandle, NewEvent,
+    NewsInsertReport, NewsQuery, Point, Revisions, SeriesInfo, Silence, Source, StoreError,
     StoredAlertState, StoredAnalysis, StoredCandle, StoredEvent, StoredOutflow, StoredRule,
     StoredToken, WriteError,
 };
@@ -40,6 +41,7 @@ pub trait Stores:
     Catalog
     + CandleStore
     + NetworkStore
+    + DerivativesStore
     + FlowStore
     + NewsStore
     + AnalysisStore
@@ -55,6 +57,7 @@ impl<T> Stores for T where
     T: Catalog
         + CandleStore
         + NetworkStore
+        + DerivativesStore
         + FlowStore
         + NewsStore
         + AnalysisStore
@@ -471,7 +474,7 @@ pub trait NetworkStore {
     /// A conflict, or a database error (nothing is written).
     fn insert_network(
         &mut self,
-        series: &[(&str, &[NetworkPoint])],
+        series: &[(&str, &[Point])],
         source: Source<'_>,
         ingested_at: Timestamp,
         revisions: Revisions,
@@ -492,6 +495,49 @@ pub trait NetworkStore {
     /// # Errors
     /// A database error.
     fn network_sources(&self, series: &str) -> Result<String, StoreError>;
+}
+
+/// Derivatives series (funding rates, open interest, liquidations, mark and index prices), keyed
+/// by [`DerivSeries`]: dated values, versioned like bars.
+///
+/// Contract: a level is available from its time, a flow from its bar's close (a value said to
+/// be available earlier is refused); a revision is a new version; a batch is written whole or
+/// not at all; series of different venues are never merged.
+pub trait DerivativesStore {
+    /// Insert values of several series in one transaction; see
+    /// [`CandleStoreExt::insert_candles`] for the rules. `index` in a conflict counts across all
+    /// series in the order given.
+    ///
+    /// # Errors
+    /// A conflict, a value out of its kind's range or available too early, or a database error
+    /// (nothing is written).
+    fn insert_derivatives(
+        &mut self,
+        series: &[(&DerivSeries, &[Point])],
+        source: Source<'_>,
+        ingested_at: Timestamp,
+        revisions: Revisions,
+    ) -> Result<InsertReport, StoreError>;
+
+    /// Values of a series in time order, the latest version of each available at `asof`.
+    ///
+    /// # Errors
+    /// A database error.
+    fn derivatives(
+        &self,
+        series: &DerivSeries,
+        asof: Option<Timestamp>,
+    ) -> Result<Vec<(Timestamp, f64)>, StoreError>;
+
+    /// Every series with values available at `asof`: how many, the first and last time, and
+    /// their sources; in series order.
+    ///
+    /// # Errors
+    /// A database error, or a stored key that is not a series.
+    fn derivative_series(
+        &self,
+        asof: Option<Timestamp>,
+    ) -> Result<Vec<DerivSeriesInfo>, StoreError>;
 }
 
 /// News items (stored once, copies marked with the item they copy) and the feeds to poll.

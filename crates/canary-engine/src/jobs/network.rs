@@ -14,7 +14,7 @@ use canary_ingest::mempool::MempoolClient;
 use canary_ingest::network::{NetworkKind, ParsedNetwork, read_network};
 use canary_model::network::{BlockStats, ChainTip, DifficultyEpoch, NetworkSeries};
 use canary_model::{Timeframe, Timestamp};
-use canary_store::{InsertReport, NetworkPoint, Revisions, Source, StoreError, Stores};
+use canary_store::{InsertReport, Point, Revisions, Source, StoreError, Stores};
 
 use super::WriteFailed;
 use crate::EngineError;
@@ -92,14 +92,14 @@ impl NetworkFile {
         ingested_at: Timestamp,
     ) -> Result<NetworkImported, WriteFailed> {
         let source = source.map_or_else(|| super::file_source(&self.path), str::to_string);
-        let points: Vec<(&str, Vec<NetworkPoint>)> = self
+        let points: Vec<(&str, Vec<Point>)> = self
             .parsed
             .series
             .iter()
             .map(|(spec, values)| {
                 let pts = values
                     .iter()
-                    .map(|&(_, t, v)| NetworkPoint {
+                    .map(|&(_, t, v)| Point {
                         time: t,
                         value: v,
                         available_at: Timeframe::D1.close_of(t),
@@ -108,8 +108,7 @@ impl NetworkFile {
                 (spec.series.name(), pts)
             })
             .collect();
-        let refs: Vec<(&str, &[NetworkPoint])> =
-            points.iter().map(|(s, p)| (*s, p.as_slice())).collect();
+        let refs: Vec<(&str, &[Point])> = points.iter().map(|(s, p)| (*s, p.as_slice())).collect();
         let insert = store
             .insert_network(&refs, Source::real(&source), ingested_at, revisions)
             .map_err(|e| match e {
@@ -163,17 +162,17 @@ pub async fn fetch_mempool(
     let epoch = c.difficulty_adjustment().await?;
     let (hashrates, difficulties) = c.hashrate(period).await?;
     let blocks = c.blocks(None).await?;
-    let h: Vec<NetworkPoint> = hashrates
+    let h: Vec<Point> = hashrates
         .iter()
-        .map(|x| NetworkPoint {
+        .map(|x| Point {
             time: x.time,
             value: x.hashrate_hs,
             available_at: Timeframe::D1.close_of(x.time),
         })
         .collect();
-    let d: Vec<NetworkPoint> = difficulties
+    let d: Vec<Point> = difficulties
         .iter()
-        .map(|x| NetworkPoint {
+        .map(|x| Point {
             time: x.time,
             value: x.difficulty,
             available_at: x.time,
@@ -230,7 +229,7 @@ pub async fn fetch_bitcoind(
     let stats = rpc.block_stats(tip.height).await?;
     let t = tip.median_time.unwrap_or(stats.time);
     let at_tip = |value| {
-        vec![NetworkPoint {
+        vec![Point {
             time: t,
             value,
             available_at: t,
@@ -246,7 +245,7 @@ pub async fn fetch_bitcoind(
             at_tip(h),
         ));
     }
-    let refs: Vec<(&str, &[NetworkPoint])> = series
+    let refs: Vec<(&str, &[Point])> = series
         .iter()
         .map(|(s, p)| (s.as_str(), p.as_slice()))
         .collect();

@@ -1,0 +1,104 @@
+//! Derivatives series: insert and point-in-time reads on the shared points table shape.
+
+use canary_model::Timestamp;
+use canary_model::derivatives::DerivSeries;
+use rusqlite::params;
+
+use crate::points::{self, Point, Table};
+use crate::write::Revisions;
+use crate::{DerivativesStore, InsertReport, Source, SqliteStore, StoreError};
+
+/// A stored series and what it holds as of a time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DerivSeriesInfo {
+    pub series: DerivSeries,
+    /// Values available at the time asked.
+    pub count: u64,
+    pub first: Timestamp,
+    pub last: Timestamp,
+    /// Every source that wrote a value, sorted.
+    pub sources: Vec<String>,
+}
+
+impl DerivativesStore for SqliteStore {
+    fn insert_derivatives(
+        &mut self,
+        series: &[(&DerivSeries, &[Point])],
+        source: Source<'_>,
+        ingested_at: Timestamp,
+        revisions: Revisions,
+    ) -> Result<InsertReport, StoreError> {
+        let keys: Vec<String> = series.iter().map(|(s, _)| s.to_string()).collect();
+        let named: Vec<(&str, &[Point])> = keys
+            .iter()
+            .zip(series)
+            .map(|(k, (_, p))| (k.as_str(), *p))
+            .collect();
+        let tx = self.begin_write()?;
+        points::insert(
+            tx,
+            Table::Derivatives,
+            &named,
+            source,
+            ingested_at,
+            revisions,
+        )
+    }
+
+    fn derivatives(
+        &self,
+        series: &DerivSeries,
+        asof: Option<Timestamp>,
+    ) -> Result<Vec<(Timestamp, f64)>, StoreError> {
+        points::read(&self.conn, Table::Derivatives, &series.to_string(), asof)
+    }
+
+    fn derivative_series(
+        &self,
+        asof: Option<Timestamp>,
+    ) -> Result<Vec<DerivSeriesInfo>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT series, COUNT(DISTINCT time), MIN(time), MAX(time)
+             FROM derivative_points WHERE available_at <= ?1 GROUP BY series ORDER BY series",
+        )?;
+        let at = asof.map_or(i64::MAX, Timestamp::millis);
+        let rows = stmt.query_map(params![at], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        })?;
+        let mut by_series = std::collections::BTreeMap::<String, Vec<String>>::new();
+        let mut src = self.conn.prepare_cached(
+            "SELECT DISTINCT series, source FROM derivative_points WHERE available_at <= ?1
+             ORDER BY series, source",
+        )?;
+        for r in src.query_map(params![at], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))? {
+            let (k, s) = r?;
+            by_series.entry(k).or_default().push(s);
+        }
+        let mut out = Vec::new();
+        for row in rows {
+            let (key, count, first, last) = row?;
+            let sources = by_series.remove(&key).unwrap_or_default();
+            let series = key
+                .parse()
+                .map_err(
+                    |e: canary_model::derivatives::DerivError| StoreError::Corrupt {
+                        what: format!("derivatives series {}", canary_model::excerpt::quoted(&key)),
+                        reason: e.to_string(),
+                    },
+                )?;
+            out.push(DerivSeriesInfo {
+                series,
+                count: u64::try_from(count).unwrap_or(0),
+                first: Timestamp::from_millis(first),
+                last: Timestamp::from_millis(last),
+                sources,
+            });
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,200 @@
+//! Dated values of named series (network series, derivatives): one table shape, one write
+//! record and one as-of read for both.
+
+use canary_model::Timestamp;
+use rusqlite::{Connection, Transaction, params};
+
+use crate::write::{self, Record, Revisions, Stored, unwrap_store};
+use crate::{InsertReport, Source, StoreError};
+
+/// One value of a series.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Point {
+    pub time: Timestamp,
+    pub value: f64,
+    pub available_at: Timestamp,
+}
+
+/// A table of points: `(series, time, value, source, available_at, ingested_at)`, keyed by
+/// `(series, time, available_at)`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Table {
+    Network,
+    Derivatives,
+}
+
+impl Table {
+    const fn name(self) -> &'static str {
+        match self {
+            Table::Network => "network_points",
+            Table::Derivatives => "derivative_points",
+        }
+    }
+
+    /// Why a value may not be stored in this series, if it may not.
+    fn refuse(self, series: &str, p: &Point) -> Option<String> {
+        let v = p.value;
+        match self {
+            Table::Network => {
+                match canary_model::network::NetworkSeries::from_stored_name(series) {
+                    Some(s) => s.refuse(v),
+                    None => (!v.is_finite()).then(|| format!("{v} is not a finite number")),
+                }
+            }
+            Table::Derivatives => {
+                let s = match series.parse::<canary_model::derivatives::DerivSeries>() {
+                    Ok(s) => s,
+                    Err(e) => return Some(e.to_string()),
+                };
+                if s.to_string() != series {
+                    return Some(format!("the series is written {s}"));
+                }
+                let known = s.available_at(p.time);
+                if p.available_at < known {
+                    return Some(format!(
+                        "available at {} is before {known}, when a {} value at {} can be known",
+                        p.available_at, s.kind, p.time
+                    ));
+                }
+                s.kind.refuse(v)
+            }
+        }
+    }
+}
+
+/// A value of one series, as the write routine sees it.
+struct PointRecord<'a> {
+    table: Table,
+    series: &'a str,
+    point: &'a Point,
+}
+
+impl Record for PointRecord<'_> {
+    type Values = f64;
+    const VERSIONED: bool = true;
+
+    fn latest(&self, tx: &Transaction<'_>) -> rusqlite::Result<Option<Stored<f64>>> {
+        // Every version, the latest picked here (see the candles' lookup: ORDER BY would
+        // prepare the statement again at every call).
+        let mut stmt = tx.prepare_cached(&format!(
+            "SELECT value, source, available_at, ingested_at FROM {}
+             WHERE series = ?1 AND time = ?2",
+            self.table.name()
+        ))?;
+        let mut rows = stmt.query(params![self.series, self.point.time.millis()])?;
+        let mut latest: Option<Stored<f64>> = None;
+        while let Some(r) = rows.next()? {
+            let available_at: i64 = r.get(2)?;
+            if latest
+                .as_ref()
+                .is_none_or(|v| available_at > v.available_at)
+            {
+                latest = Some(Stored {
+                    values: r.get(0)?,
+                    source: r.get(1)?,
+                    available_at,
+                    ingested_at: r.get(3)?,
+                });
+            }
+        }
+        Ok(latest)
+    }
+
+    fn same(&self, stored: &f64) -> bool {
+        stored.to_bits() == self.point.value.to_bits()
+    }
+
+    fn available_at(&self) -> i64 {
+        self.point.available_at.millis()
+    }
+
+    fn put(
+        &self,
+        tx: &Transaction<'_>,
+        source: &str,
+        available_at: i64,
+        ingested_at: i64,
+    ) -> rusqlite::Result<()> {
+        tx.prepare_cached(&format!(
+            "INSERT INTO {} (series, time, value, source, available_at, ingested_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            self.table.name()
+        ))?
+        .execute(params![
+            self.series,
+            self.point.time.millis(),
+            self.point.value,
+            source,
+            available_at,
+            ingested_at
+        ])?;
+        Ok(())
+    }
+
+    fn invalid(&self) -> Option<(String, String)> {
+        let why = self.table.refuse(self.series, self.point)?;
+        Some((format!("{} value at {}", self.series, self.point.time), why))
+    }
+
+    fn describe(&self, stored: &f64) -> (String, String, String) {
+        (
+            format!("{} value at {}", self.series, self.point.time),
+            stored.to_string(),
+            self.point.value.to_string(),
+        )
+    }
+}
+
+/// Insert values of several series in one transaction (see [`crate::NetworkStore`]).
+pub(crate) fn insert(
+    tx: Transaction<'_>,
+    table: Table,
+    series: &[(&str, &[Point])],
+    source: Source<'_>,
+    ingested_at: Timestamp,
+    revisions: Revisions,
+) -> Result<InsertReport, StoreError> {
+    crate::register_source(&tx, source)?;
+    let records = series
+        .iter()
+        .flat_map(|(name, points)| {
+            points.iter().map(move |point| PointRecord {
+                table,
+                series: name,
+                point,
+            })
+        })
+        .enumerate()
+        .map(|(i, r)| Ok::<_, std::convert::Infallible>((i as u64, r)));
+    let report = write::insert(
+        &tx,
+        records,
+        source.name,
+        crate::stamp(&tx, ingested_at)?,
+        revisions,
+        |_| {},
+    )
+    .map_err(unwrap_store)?;
+    tx.commit()?;
+    Ok(report)
+}
+
+/// The latest version of each value of a series available at `asof`, in time order.
+pub(crate) fn read(
+    conn: &Connection,
+    table: Table,
+    series: &str,
+    asof: Option<Timestamp>,
+) -> Result<Vec<(Timestamp, f64)>, StoreError> {
+    // SQLite returns the row's other columns from the row holding the MAX().
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT time, value, MAX(available_at) FROM {}
+         WHERE series = ?1 AND available_at <= ?2 GROUP BY time ORDER BY time",
+        table.name()
+    ))?;
+    let rows = stmt.query_map(
+        params![series, asof.map_or(i64::MAX, Timestamp::millis)],
+        |r| Ok((Timestamp::from_millis(r.get(0)?), r.get::<_, f64>(1)?)),
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
