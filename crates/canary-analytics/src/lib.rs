@@ -2,6 +2,7 @@
 //! outputs leave as values, and the same inputs always give the same outputs.
 //!
 //! - [`ta`]: technical indicators, each in a streaming and a batch form, equal to TA-Lib.
+//! - [`derivatives`]: funding z-score and carry, open-interest change, liquidations ranked.
 //! - [`flows`]: labelled entities' outflows by destination kind, z-scores, position ratio.
 //! - [`levels`]: support/resistance from pivots, volume profile and round numbers; their backtest.
 //! - [`mining`]: Bitcoin protocol facts (subsidy, supply, height from time).
@@ -10,6 +11,7 @@
 //! - [`score`]: Risk, Threat, Pulse and label from a published methodology, with the waterfall.
 //! - [`resample`]: higher-timeframe bars from lower ones, UTC-aligned, partial buckets flagged.
 
+pub mod derivatives;
 pub mod flows;
 pub mod levels;
 pub mod mining;

@@ -7,6 +7,8 @@
 //!   built from it (complete buckets only), and a disagreement between the two is a warning;
 //! - **network series**: values whose day had ended by T (for fetched series, whose time had
 //!   passed);
+//! - **derivatives**: a level (open interest, a settled funding rate) from its time, a flow
+//!   (liquidations) from its bar's close; stale after [`STALE_INTERVALS`] of its interval;
 //! - **company facts**: each figure's latest value *published* by T (filing or release date,
 //!   or a documented filing lag after its period end when the date is unknown);
 //! - **entity outflows**: transactions whose block time is at or before T;
@@ -24,10 +26,13 @@ use std::collections::BTreeMap;
 
 use canary_analytics::resample::resample;
 use canary_analytics::series::Bars;
+use canary_model::derivatives::DerivSeries;
 use canary_model::network::NetworkSeries;
 use canary_model::news::NewsItem;
 use canary_model::{Candle, SourceKind, Symbol, Timeframe, Timestamp};
-use canary_store::{CandleQuery, NewsQuery, StoredAnalysis, StoredOutflow, Stores};
+use canary_store::{
+    CandleQuery, DerivSeriesInfo, NewsQuery, StoredAnalysis, StoredOutflow, Stores,
+};
 
 use crate::EngineError;
 use crate::facts::{CompanyAsOf, Profiles};
@@ -441,6 +446,54 @@ impl<'a> Context<'a> {
             age_ms: Some(self.asof.millis() - last_time.millis()),
             warnings,
         })
+    }
+
+    /// Every derivatives series with values known at T, with its sources then.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn derivative_series(&self) -> Result<Vec<DerivSeriesInfo>, EngineError> {
+        Ok(self.store.derivative_series(Some(self.asof))?)
+    }
+
+    /// A derivatives series as of T; `None` when nothing of it is known by then. Its latest
+    /// value describes its time (a level) or its bar's close (a flow), and is stale when that
+    /// is more than [`STALE_INTERVALS`] intervals before T.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn derivatives(&self, series: &DerivSeries) -> Result<Option<Input<Series>>, EngineError> {
+        let values = self.store.derivatives(series, Some(self.asof))?;
+        let Some(&(t, _)) = values.last() else {
+            return Ok(None);
+        };
+        let sources = self
+            .derivative_series()?
+            .into_iter()
+            .find(|i| &i.series == series)
+            .map(|i| i.sources)
+            .unwrap_or_default();
+        let name = series.to_string();
+        let last_time = series.available_at(t);
+        let interval = series.interval.millis();
+        let warnings = staleness(
+            &name,
+            last_time,
+            self.asof,
+            STALE_INTERVALS * interval,
+            &series.interval.to_string(),
+        )
+        .into_iter()
+        .collect();
+        Ok(Some(Input {
+            kind: self.kind_of(sources.iter().map(String::as_str)),
+            value: values,
+            series: name,
+            source: sources.join("+"),
+            last_time: Some(last_time),
+            age_ms: Some(self.asof.millis() - last_time.millis()),
+            warnings,
+        }))
     }
 
     /// A daily network series as of T (`vendor`: a fetched series such as `mempool`'s, kept

@@ -68,6 +68,10 @@ pub use reports::companies::{
     CompaniesBody, CompanyBody, FactRow, FigureRow, MinersParams, ScenarioRow, TreasuryParams,
     miners, treasury,
 };
+pub use reports::derivatives::{
+    DerivativesBody, DerivativesParams, FundingRow, LiquidationRow, OpenInterestRow, Valued,
+    derivatives,
+};
 pub use reports::flows::{EntityFlows, FlowsBody, flows};
 pub use reports::hashprice::{HashpriceBody, HashpriceParams, MachineRow, hashprice};
 pub use reports::indicators::{

@@ -5,6 +5,8 @@
 //! - [`csv`]: Binance kline dumps and header-mapped OHLCV files, validated row by row and
 //!   streamed ([`csv::CandleStream`]), within an accepted time range.
 //! - [`lines`]: CSV files read so that errors name the physical line (LF, CRLF, quoted newlines).
+//! - [`derivatives`]: funding rates, open interest and liquidations (Binance archive files,
+//!   CoinGlass exports, header-mapped CSV).
 //! - [`network`]: daily network series (hash rate, difficulty, subsidy, fleet efficiency, fees).
 //! - [`news`]: headline files (CSV, JSON) and feeds (RSS, Atom, JSON Feed) with a poller's
 //!   client (conditional requests, redirects, timeout, size cap).
@@ -23,6 +25,7 @@ pub mod bitcoind;
 pub mod bus;
 pub mod coinbase;
 pub mod csv;
+pub mod derivatives;
 pub mod esplora;
 pub mod lines;
 pub mod mempool;

@@ -148,31 +148,7 @@ pub fn read_network_from(
 ) -> Result<ParsedNetwork, ImportError> {
     let path = origin;
     let err = ImportError::about(path);
-    let mut reader = ::csv::ReaderBuilder::new()
-        .trim(::csv::Trim::All)
-        .flexible(true)
-        .from_reader(crate::lines::CsvInput::new(
-            input,
-            b',',
-            crate::lines::MAX_RECORD_BYTES,
-        ));
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| crate::csv::csv_error(path, &e, Some(1)))?
-        .iter()
-        .map(str::to_string)
-        .collect();
-    if let Some((shown, name)) = crate::csv::other_delimiter(&header, b',') {
-        return Err(err(
-            Some(1),
-            None,
-            format!(
-                "the first line is one column ({}): this looks {name}-separated, and network files are read comma-separated: convert it (e.g. tr '{}' ',')",
-                excerpt(&header[0]),
-                if shown == "tab" { "\\t" } else { &shown[1..2] }
-            ),
-        ));
-    }
+    let (mut reader, header) = crate::csv::comma_separated(input, path, "network")?;
     let lower: Vec<String> = header.iter().map(|h| h.to_ascii_lowercase()).collect();
     let find = |name: &str| lower.iter().position(|h| h == &name.to_ascii_lowercase());
     let specs = kind.series();

@@ -14,6 +14,7 @@
 //! [`block_on`] and [`block_on_workers`] are the command line's one way to run async work.
 
 pub mod bars;
+pub mod derivatives;
 pub mod flows;
 pub mod network;
 pub mod news;
@@ -73,6 +74,25 @@ pub enum WriteFailed {
     },
     #[error(transparent)]
     Store(StoreError),
+}
+
+/// A failed write of a file's values: a conflict names the file's line of the value at the
+/// conflict's index (`lines`: each value's line, in the order written).
+pub(crate) fn file_write_failed(
+    e: StoreError,
+    path: &Path,
+    mut lines: impl Iterator<Item = u64>,
+) -> WriteFailed {
+    match e {
+        StoreError::Conflict(conflict) => WriteFailed::Conflict {
+            path: path.to_path_buf(),
+            line: lines
+                .nth(usize::try_from(conflict.index).unwrap_or(usize::MAX))
+                .unwrap_or(0),
+            conflict,
+        },
+        e => WriteFailed::Store(e),
+    }
 }
 
 /// The source name a file's rows are stored under when none is given: its file name.

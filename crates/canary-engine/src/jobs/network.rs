@@ -14,7 +14,7 @@ use canary_ingest::mempool::MempoolClient;
 use canary_ingest::network::{NetworkKind, ParsedNetwork, read_network};
 use canary_model::network::{BlockStats, ChainTip, DifficultyEpoch, NetworkSeries};
 use canary_model::{Timeframe, Timestamp};
-use canary_store::{InsertReport, Point, Revisions, Source, StoreError, Stores};
+use canary_store::{InsertReport, Point, Revisions, Source, Stores};
 
 use super::WriteFailed;
 use crate::EngineError;
@@ -111,24 +111,15 @@ impl NetworkFile {
         let refs: Vec<(&str, &[Point])> = points.iter().map(|(s, p)| (*s, p.as_slice())).collect();
         let insert = store
             .insert_network(&refs, Source::real(&source), ingested_at, revisions)
-            .map_err(|e| match e {
-                StoreError::Conflict(conflict) => {
-                    // The line of the conflicting value: the write's index counts the values
-                    // of every series in turn.
-                    let line = self
-                        .parsed
+            .map_err(|e| {
+                super::file_write_failed(
+                    e,
+                    &self.path,
+                    self.parsed
                         .series
                         .iter()
-                        .flat_map(|(_, v)| v.iter())
-                        .nth(usize::try_from(conflict.index).unwrap_or(usize::MAX))
-                        .map_or(0, |v| v.0);
-                    WriteFailed::Conflict {
-                        path: self.path.clone(),
-                        line,
-                        conflict,
-                    }
-                }
-                e => WriteFailed::Store(e),
+                        .flat_map(|(_, v)| v.iter().map(|x| x.0)),
+                )
             })?;
         Ok(NetworkImported { source, insert })
     }

@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod backtest;
 pub mod companies;
+pub mod derivatives;
 pub mod flows;
 pub mod hashprice;
 pub mod indicators;

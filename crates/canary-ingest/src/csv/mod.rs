@@ -355,6 +355,42 @@ pub fn read_candles_from(
 
 /// A CSV reader's error as an import error: what [`CsvInput`] found in its own words, else
 /// "not CSV" at the line the parser names (or `line`).
+/// A comma-separated file with a header line, trimmed and flexible, read through
+/// [`crate::lines::CsvInput`], and its header; a header of one column that looks separated by
+/// something else is refused, naming the separator (`what`: the kind of file, for the message).
+pub(crate) fn comma_separated<R: std::io::Read>(
+    input: R,
+    origin: &Path,
+    what: &str,
+) -> Result<(::csv::Reader<crate::lines::CsvInput<R>>, Vec<String>), ImportError> {
+    let mut reader = ::csv::ReaderBuilder::new()
+        .trim(::csv::Trim::All)
+        .flexible(true)
+        .from_reader(crate::lines::CsvInput::new(
+            input,
+            b',',
+            crate::lines::MAX_RECORD_BYTES,
+        ));
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| csv_error(origin, &e, Some(1)))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    if let Some((shown, name)) = other_delimiter(&header, b',') {
+        return Err(ImportError::about(origin)(
+            Some(1),
+            None,
+            format!(
+                "the first line is one column ({}): this looks {name}-separated, and {what} files are read comma-separated: convert it (e.g. tr '{}' ',')",
+                canary_model::excerpt::excerpt(&header[0]),
+                if shown == "tab" { "\\t" } else { &shown[1..2] }
+            ),
+        ));
+    }
+    Ok((reader, header))
+}
+
 pub(crate) fn csv_error(origin: &Path, e: &::csv::Error, line: Option<u64>) -> ImportError {
     let err = ImportError::about(origin);
     match InputError::of_csv(e) {

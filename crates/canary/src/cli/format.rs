@@ -136,6 +136,7 @@ mod tests {
             ("backtest scores", "--symbol BTCUSDT", "md", REPORT),
             ("hashprice", "", "table", REPORT),
             ("network", "", "table", REPORT),
+            ("derivatives", "", "table", &["table", "json"]),
             ("flows", "", "table", REPORT),
             ("watch", "--symbol BTCUSDT", "table", REPORT),
             ("alerts backtest", "RULE --from 2026-01-01", "table", REPORT),

@@ -11,6 +11,7 @@
 mod alerts;
 mod analysis;
 mod data;
+mod derivatives;
 mod format;
 mod mining;
 mod news;
@@ -26,6 +27,7 @@ use clap::{Args, Parser, Subcommand};
 pub use alerts::*;
 pub use analysis::*;
 pub use data::*;
+pub use derivatives::*;
 pub use format::*;
 pub use mining::*;
 pub use news::*;
@@ -85,6 +87,11 @@ pub enum Command {
     /// Bitcoin network: Hash Ribbons, Puell, difficulty nowcast, fleet under water; `network
     /// import` loads the daily series.
     Network(NetworkArgs),
+    /// Derivatives as of a time: funding (level, annual carry, z-score against 90 days), open
+    /// interest (24 h and 7 d change), liquidations (the last bar, its rank in history, its
+    /// share of open interest), each series on its own venues; `derivatives import` loads
+    /// funding, open-interest and liquidation files.
+    Derivatives(DerivativesArgs),
     /// Outflows of labelled entities (miners to exchanges and OTC desks); `flows fetch` reads
     /// their transactions from an Esplora API.
     Flows(FlowsArgs),

@@ -4,6 +4,7 @@ mod alerts;
 mod analyze;
 mod backtest;
 mod demo;
+mod derivatives;
 mod engine;
 mod flows;
 mod hashprice;
@@ -47,6 +48,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Miners(a) => miners::run_miners(session, &a),
         Command::Treasury(a) => miners::run_treasury(session, &a),
         Command::Network(a) => network::run(session, &a),
+        Command::Derivatives(a) => derivatives::run(session, &a),
         Command::Flows(a) => flows::run(session, &a),
         Command::Analyze(a) => analyze::run(session, &a),
         Command::Analyses(a) => analyze::stored(session, &a),
@@ -104,6 +106,22 @@ pub fn hint(e: EngineError) -> anyhow::Error {
 /// An importer's error with the flags that fix what it names: `--delimiter` for a file
 /// separated by another character, `--map` for the column map, `--tf` for the timeframe,
 /// `--timeout` for a slow host.
+/// A `--map` value (`time=COL,value=COL`) as pairs.
+///
+/// # Errors
+/// An item that is not `NAME=COLUMN`.
+pub fn column_map(map: Option<&str>) -> anyhow::Result<Vec<(String, String)>> {
+    map.unwrap_or_default()
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|item| {
+            item.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .ok_or_else(|| anyhow::anyhow!("--map item {item:?} is not NAME=COLUMN"))
+        })
+        .collect()
+}
+
 pub fn ingest_hint(e: impl std::error::Error + Send + Sync + 'static) -> anyhow::Error {
     let text = e.to_string();
     let hint = if text.contains("looks semicolon-separated") {

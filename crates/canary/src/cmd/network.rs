@@ -4,7 +4,7 @@
 
 use canary_engine::Session;
 
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 use canary_engine::NetworkParams;
 use canary_engine::jobs::block_on;
 use canary_engine::jobs::network::{NetworkFile, fetch_bitcoind, fetch_mempool};
@@ -22,18 +22,7 @@ pub fn run(session: &Session, a: &NetworkArgs) -> Result<()> {
 }
 
 fn import(session: &Session, a: &NetworkImportArgs) -> Result<()> {
-    let map = match &a.map {
-        Some(m) => m
-            .split(',')
-            .filter(|s| !s.trim().is_empty())
-            .map(|item| {
-                item.split_once('=')
-                    .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-                    .ok_or_else(|| anyhow!("--map item {item:?} is not NAME=COLUMN"))
-            })
-            .collect::<Result<Vec<_>>>()?,
-        None => Vec::new(),
-    };
+    let map = super::column_map(a.map.as_deref())?;
     let range = TimeRange {
         earliest: a.earliest,
         now: Some(session.now()),
