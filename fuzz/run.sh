@@ -16,6 +16,10 @@ done
 for f in network_hashrate_daily network_difficulty_daily_2020-2025 network_blockreward_daily network_fleet_efficiency_cbeci_daily; do
     [ -f "$data/$f.csv" ] && head -c 3000 "$data/$f.csv" > "/tmp/canary-seed-$f" && seed network_csv "/tmp/canary-seed-$f" "$f"
 done
+for f in btcusdt_perp_funding_8h_binance_2019-09_2026-04 btc_open_interest_daily_coinglass_all_exchanges_2020-02_2025-11 btc_open_interest_4h_coinglass_2024-11_2025-11 btc_open_interest_by_exchange_4h_coinglass_2025-05_2025-11 binance_btcusdt_open_interest_snippets_2025-11_2026-03 btc_liquidations_daily_coinglass_binance_2020-12_2025-11; do
+    # The first byte picks the options: 0 reads the file by its header alone.
+    [ -f "$data/$f.csv" ] && { printf '\000'; head -c 3000 "$data/$f.csv"; } > "/tmp/canary-seed-$f" && seed derivatives_csv "/tmp/canary-seed-$f" "$f"
+done
 seed facts_toml ../miners.toml miners.toml
 printf '[MARA]\nkind = "miner"\nsource = "s"\naddresses = ["bc1qa"]\n[CB]\nkind = "exchange"\nsource = "s"\naddresses = ["bc1qb"]\n' > /tmp/canary-seed-labels
 seed labels_toml /tmp/canary-seed-labels labels
@@ -38,7 +42,7 @@ for r in 'BTCUSDT.close < 58000' 'crosses_below(BTCUSDT.close, watch.support)' '
     i=$((i + 1)); printf '%s' "$r" > "/tmp/canary-seed-rule$i"; seed alert_rule "/tmp/canary-seed-rule$i" "rule$i"
 done
 cargo +nightly fuzz build
-for t in ${TARGETS:-candles_csv network_csv facts_toml labels_toml indicator_spec timestamp connectors news_feed headlines alert_rule}; do
+for t in ${TARGETS:-candles_csv network_csv derivatives_csv facts_toml labels_toml indicator_spec timestamp connectors news_feed headlines alert_rule}; do
     echo "== $t"
     cargo +nightly fuzz run "$t" "corpus/$t" -- -max_total_time="$secs" -runs="$runs" \
         -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 2>&1 |

@@ -5,6 +5,7 @@
 //! - [`derivatives`]: funding z-score and carry, open-interest change, liquidations ranked.
 //! - [`flows`]: labelled entities' outflows by destination kind, z-scores, position ratio.
 //! - [`levels`]: support/resistance from pivots, volume profile and round numbers; their backtest.
+//! - [`liqmap`]: the estimated liquidation map and the cascade loop.
 //! - [`mining`]: Bitcoin protocol facts (subsidy, supply, height from time).
 //! - [`series`]: candles with the names claims need; [`stats`]: market statistics as claims.
 //! - [`treasury`]: company cost per BTC, break-evens, coverage, runway, forced selling.
@@ -14,6 +15,7 @@
 pub mod derivatives;
 pub mod flows;
 pub mod levels;
+pub mod liqmap;
 pub mod mining;
 pub mod resample;
 pub mod score;
