@@ -26,6 +26,9 @@ pub enum EngineError {
     /// A report needs the network's hash rate and there is none.
     #[error("no network difficulty stored as of {asof}, and no hash rate or difficulty given")]
     NoNetwork { asof: Timestamp },
+    /// A derivatives report needs a series that is not known at the time.
+    #[error("no {what} known as of {asof}")]
+    NoDerivatives { what: String, asof: Timestamp },
     /// A parameter outside its range.
     #[error("{name} = {value}: {reason}")]
     Param {

@@ -79,6 +79,9 @@ pub use reports::indicators::{
     indicators_of, warmup,
 };
 pub use reports::levels::{LevelsBody, LevelsParams, levels};
+pub use reports::liqmap::{
+    LiqMapBody, LiqMapParams, LiqmapBacktestBody, impact_grid, liqmap_backtest, liquidation_map,
+};
 pub use reports::network::{NetworkBody, NetworkParams, NetworkRow, network};
 pub use reports::news::{
     NewsBody, NewsParams, NewsRow, SearchParams, StoriesBody, StoriesParams, StoryRow, news,

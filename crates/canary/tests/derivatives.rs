@@ -165,3 +165,150 @@ fn a_bad_file_among_several_stores_none_of_them() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("`all` cannot be joined"));
 }
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * b.abs().max(1.0)
+}
+
+/// The figures docs/liquidation-map.md publishes, from the documented commands on the shared
+/// data: the protocol's result on both realised series, and the map of the crash morning.
+#[test]
+fn the_published_liquidation_map_figures_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    import_all(&db);
+    ok(&canary(
+        &db,
+        &[
+            "import",
+            shared("data/btcusdt_binance_1d.csv").to_str().unwrap(),
+            "--symbol",
+            "BTCUSDT",
+        ],
+    ));
+    let run = |venues: &str| -> serde_json::Value {
+        let out = ok(&canary(
+            &db,
+            &["backtest", "liqmap", "--venues", venues, "--format", "json"],
+        ));
+        serde_json::from_str(&out).unwrap()
+    };
+    // (side, overlap map, cone, uniform, lift over cone and its interval, Spearman map, cone)
+    for (venues, expected) in [
+        (
+            "binance",
+            [
+                (
+                    "long",
+                    0.483_071_921_151_017_55,
+                    0.621_421_983_513_440_1,
+                    0.633_003_816_640_853_6,
+                    [
+                        0.777_365_355_534_722,
+                        0.720_574_405_901_533_3,
+                        0.821_304_838_737_475_2,
+                    ],
+                    0.526_296_195_449_956_4,
+                    0.471_193_519_246_755_7,
+                ),
+                (
+                    "short",
+                    0.454_723_484_691_997_6,
+                    0.637_441_520_922_225_3,
+                    0.601_812_303_019_644_2,
+                    [
+                        0.713_357_178_293_189_2,
+                        0.664_266_443_321_152_4,
+                        0.763_593_249_040_027_7,
+                    ],
+                    0.482_916_362_929_755_04,
+                    0.524_166_731_257_334_4,
+                ),
+            ],
+        ),
+        (
+            "binance+okx+bybit",
+            [
+                (
+                    "long",
+                    0.451_231_172_356_380_66,
+                    0.641_268_944_933_062_9,
+                    0.692_856_317_620_955_2,
+                    [
+                        0.703_653_554_287_555_9,
+                        0.647_645_390_813_446_7,
+                        0.757_537_737_848_747_3,
+                    ],
+                    0.583_801_542_403_334_5,
+                    0.638_397_225_655_735_9,
+                ),
+                (
+                    "short",
+                    0.428_655_308_553_606_5,
+                    0.652_871_061_021_350_7,
+                    0.669_640_503_512_161_4,
+                    [
+                        0.656_569_626_294_997_2,
+                        0.610_540_477_500_799_9,
+                        0.702_187_629_336_356_9,
+                    ],
+                    0.557_277_034_308_423_2,
+                    0.628_869_731_457_821,
+                ),
+            ],
+        ),
+    ] {
+        let doc = run(venues);
+        for (side, map, cone, uniform, lift, rho_map, rho_cone) in expected {
+            let r = &doc["result"][side];
+            let f = |k: &str| r[k].as_f64().unwrap();
+            assert!(close(f("overlap_map"), map), "{venues} {side}: {r}");
+            assert!(close(f("overlap_cone"), cone), "{venues} {side}: {r}");
+            assert!(close(f("overlap_uniform"), uniform), "{venues} {side}: {r}");
+            let l = &r["lift_over_cone"];
+            for (k, v) in ["point", "lo", "hi"].iter().zip(lift) {
+                assert!(close(l[k].as_f64().unwrap(), v), "{venues} {side} {k}: {r}");
+            }
+            assert!(close(f("spearman_map"), rho_map), "{venues} {side}: {r}");
+            assert!(close(f("spearman_cone"), rho_cone), "{venues} {side}: {r}");
+        }
+    }
+
+    let out = ok(&canary(
+        &db,
+        &[
+            "derivatives",
+            "map",
+            "--asof",
+            "2026-02-06T05:00:00Z",
+            "--format",
+            "json",
+        ],
+    ));
+    let m: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(m["stale"], true, "open interest stops in November 2025");
+    assert_eq!(m["to"], "2025-11-14T00:00:00Z");
+    assert_eq!(m["steps"], 2087);
+    assert!(close(
+        m["long_total"]["value"].as_f64().unwrap(),
+        3_289_714_258.501_89
+    ));
+    assert!(close(
+        m["longs_within_10pct"]["value"].as_f64().unwrap(),
+        1_612_021_506.483_751_3
+    ));
+    let s = &m["scenarios"][0];
+    assert_eq!(s["shock_pct"], 3.0);
+    assert!(close(
+        s["crossed_by_shock"]["value"].as_f64().unwrap(),
+        478_515_368.735_832_1
+    ));
+    assert!(close(
+        s["final_price_low"]["value"].as_f64().unwrap(),
+        94_876.237_604_130_69
+    ));
+    assert!(close(
+        s["final_price_high"]["value"].as_f64().unwrap(),
+        96_539.303_764_203_46
+    ));
+}

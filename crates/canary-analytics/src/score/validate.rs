@@ -385,7 +385,7 @@ pub fn bootstrap_auc(
 
 /// One moving-block resample of `0..n`: blocks of `block` consecutive indices from random
 /// starts until at least `n` are drawn.
-fn resample_blocks(rng: &mut SplitMix, n: usize, block: usize, out: &mut Vec<usize>) {
+pub(crate) fn resample_blocks(rng: &mut SplitMix, n: usize, block: usize, out: &mut Vec<usize>) {
     out.clear();
     while out.len() < n {
         let s = rng.below(n - block + 1);

@@ -9,6 +9,7 @@ pub mod flows;
 pub mod hashprice;
 pub mod indicators;
 pub mod levels;
+pub mod liqmap;
 pub mod network;
 pub mod news;
 pub mod score;

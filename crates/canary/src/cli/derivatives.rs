@@ -33,6 +33,44 @@ pub enum DerivativesCommand {
     /// time and a value column (--kind). Every file is read and checked before any is stored;
     /// each is then stored in one write.
     Import(DerivativesImportArgs),
+    /// The estimated liquidation map as of a time (from the all-venue open interest and the
+    /// bars at its interval), with cascade scenarios below the price over assumed market
+    /// depths: estimates and scenarios, not forecasts (docs/liquidation-map.md).
+    Map(DerivativesMapArgs),
+}
+
+/// A fall as a percentage (`5%` or `5`), from 0.1 % to 90 %.
+fn fall(s: &str) -> Result<f64, String> {
+    let t = s.trim().trim_end_matches('%');
+    let x: f64 = t
+        .parse()
+        .map_err(|_| format!("{s:?} is not a percentage: write e.g. 5%"))?;
+    if (0.1..=90.0).contains(&x) {
+        Ok(x / 100.0)
+    } else {
+        Err(format!("{s:?} must be between 0.1% and 90%"))
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct DerivativesMapArgs {
+    #[command(flatten)]
+    pub at: AsOf,
+    /// The instrument whose bars give the map's prices.
+    #[arg(long, default_value = "BTCUSDT")]
+    pub symbol: Symbol,
+    /// Falls to simulate as cascades, percent, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "3,5,10", value_parser = fall)]
+    pub shock: Vec<f64>,
+    /// Bands shown on each side of the price, 1 % each (1 to 50).
+    #[arg(long, default_value_t = 15, value_parser = |s: &str| super::whole(s, 1, 50))]
+    pub bands: usize,
+    /// The map's decay constant, days (default: the reference 14).
+    #[arg(long, value_parser = |s: &str| super::between(s, 0.5, 3650.0))]
+    pub decay_days: Option<f64>,
+    /// Output: a table for people, or json (every number with its claim).
+    #[arg(long, default_value = "table", value_parser = Formats(&[Table, Json]))]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Args)]

@@ -72,6 +72,29 @@ pub enum BacktestWhat {
     /// The scores' track record, walk-forward: AUC, Brier skill, reliability, deciles and
     /// noise-to-signal against two baselines.
     Scores(BacktestScoresArgs),
+    /// The estimated liquidation map against null models (a volatility cone, a uniform
+    /// spread), walk-forward on daily open interest and realised liquidations: the protocol
+    /// of docs/liquidation-map.md.
+    Liqmap(BacktestLiqmapArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BacktestLiqmapArgs {
+    /// The venues whose realised liquidations judge the map (binance, or binance+okx+bybit).
+    #[arg(long, default_value = "binance")]
+    pub venues: canary_model::derivatives::Venues,
+    /// The instrument whose daily bars give the map's prices.
+    #[arg(long, default_value = "BTCUSDT")]
+    pub symbol: Symbol,
+    /// Last time to use (data available then); default now.
+    #[arg(long)]
+    pub to: Option<Timestamp>,
+    /// Bootstrap resamples for the lift's interval (100 to 100,000).
+    #[arg(long, default_value_t = 2000, value_parser = reps)]
+    pub reps: usize,
+    /// `table` (text) or `json` (with the figures as claims).
+    #[arg(long, default_value = "table", value_parser = Formats(&[Table, Json]))]
+    pub format: OutputFormat,
 }
 
 /// A fraction given as a percentage (`10%` or `10`), from 0.5 % to 90 %.

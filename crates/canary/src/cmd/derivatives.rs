@@ -9,12 +9,15 @@ use canary_engine::{DerivativesParams, derivatives};
 use canary_ingest::csv::TimeRange;
 use canary_ingest::derivatives::DerivOptions;
 
-use crate::cli::{DerivativesArgs, DerivativesCommand, DerivativesImportArgs, OutputFormat};
+use crate::cli::{
+    DerivativesArgs, DerivativesCommand, DerivativesImportArgs, DerivativesMapArgs, OutputFormat,
+};
 use crate::output::{preamble, print_json, sim_tag};
 
 pub fn run(session: &Session, a: &DerivativesArgs) -> Result<()> {
     match &a.command {
         Some(DerivativesCommand::Import(i)) => import(session, i),
+        Some(DerivativesCommand::Map(m)) => map(session, m),
         None => report(session, a),
     }
 }
@@ -102,6 +105,8 @@ fn amount(v: f64, unit: &str) -> String {
         (v / 1e9, " B")
     } else if v >= 1e6 {
         (v / 1e6, " M")
+    } else if v >= 1e3 {
+        (v / 1e3, " K")
     } else {
         (v, "")
     };
@@ -203,5 +208,88 @@ fn report(session: &Session, a: &DerivativesArgs) -> Result<()> {
         }
         f => return Err(f.unavailable()),
     }
+    Ok(())
+}
+
+fn map(session: &Session, a: &DerivativesMapArgs) -> Result<()> {
+    let mut params = canary_analytics::liqmap::MapParams::reference();
+    if let Some(d) = a.decay_days {
+        params.decay_days = d;
+    }
+    let p = canary_engine::LiqMapParams {
+        symbol: a.symbol.clone(),
+        map: params,
+        shocks: a.shock.clone(),
+        band_pct: u32::try_from(a.bands).unwrap_or(15),
+    };
+    let r = super::with_context(session, a.at.asof, |ctx| {
+        canary_engine::liquidation_map(ctx, &p)
+    })?;
+    if a.format == OutputFormat::Json {
+        return print_json(&r);
+    }
+    preamble(&r);
+    let b = &r.body;
+    println!(
+        "Estimated liquidation map as of {}{}: {} and {} from {} to {} ({} bars){}",
+        r.as_of,
+        sim_tag(&r),
+        b.oi_series,
+        b.bars,
+        b.from,
+        b.to,
+        b.steps,
+        if b.stale { ", STALE" } else { "" }
+    );
+    println!(
+        "at {:.0}: longs {} (within 5 % {}, 10 % {}), shorts {} (within 5 % {}, 10 % {})",
+        b.price.value,
+        amount(b.long_total.value, "USD"),
+        amount(b.longs_within_5pct.value, "USD"),
+        amount(b.longs_within_10pct.value, "USD"),
+        amount(b.short_total.value, "USD"),
+        amount(b.shorts_within_5pct.value, "USD"),
+        amount(b.shorts_within_10pct.value, "USD"),
+    );
+    let mut t = crate::output::table();
+    t.set_header(["band", "prices", "longs", "shorts", "band ", "prices "]);
+    for (l, s) in b.long_bands.iter().zip(&b.short_bands) {
+        t.add_row([
+            format!("{:+.0}..{:+.0} %", l.from_pct, l.to_pct),
+            format!("{:.0}-{:.0}", l.low, l.high),
+            amount(l.usd, "USD"),
+            amount(s.usd, "USD"),
+            format!("{:+.0}..{:+.0} %", s.from_pct, s.to_pct),
+            format!("{:.0}-{:.0}", s.low, s.high),
+        ]);
+    }
+    println!("{t}");
+    let mut t = crate::output::table();
+    t.set_header([
+        "scenario (not a forecast)",
+        "longs crossed",
+        "final price",
+        "liquidated",
+    ]);
+    for s in &b.scenarios {
+        t.add_row([
+            format!("fall of {} % to {:.0}", s.shock_pct, s.shocked_price),
+            amount(s.crossed_by_shock.value, "USD"),
+            format!(
+                "{:.0} to {:.0}",
+                s.final_price_low.value, s.final_price_high.value
+            ),
+            format!(
+                "{} to {}",
+                amount(s.liquidated_low, "USD"),
+                amount(s.liquidated_high, "USD")
+            ),
+        ]);
+    }
+    println!("{t}");
+    println!(
+        "ranges over a market depth of $0.4B to $2B per 1 % and absorption of 0 to 30 %; {}",
+        b.note
+    );
     Ok(())
 }

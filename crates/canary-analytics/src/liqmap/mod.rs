@@ -17,6 +17,8 @@
 //! longs are crossed, until a round crosses less than `epsilon_usd`. Always a scenario, never a
 //! forecast: the impact under stress is the quantity nobody observes in advance.
 
+pub mod backtest;
+
 use std::collections::BTreeMap;
 
 use canary_model::Method;
