@@ -1,5 +1,5 @@
 # Canary — the two commands that matter are `make run` and `make test`.
-.PHONY: run test lint bench bench-talib bench-import bench-asof bench-engine bench-load crash fuzz ci
+.PHONY: run test lint bench bench-liqmap bench-talib bench-import bench-asof bench-engine bench-load crash fuzz ci
 
 # The offline demo: a simulated crash stored under ./demo/, its reports and its analysis; then
 # served at http://127.0.0.1:8080 (the feed, the analysis page, the API and a live simulated
@@ -32,6 +32,10 @@ bench:
 	cargo bench -p canary-analytics --bench indicators
 
 # Canary against TA-Lib 0.8.2 (PyPI) on the same 10M-value series, ratios printed.
+# The liquidation map over five years of 4 h bars, and a cascade (targets 100 ms and 10 ms).
+bench-liqmap:
+	cargo bench -p canary-analytics --bench liqmap
+
 bench-talib:
 	bash bench/talib.sh
 
