@@ -312,3 +312,90 @@ fn the_published_liquidation_map_figures_hold() {
         96_539.303_764_203_46
     ));
 }
+
+/// docs/track-record.md's pre-registered run: v1 on market components only, v1 with the
+/// derivatives stored and v2 (learned weights) on the same days, to 2025-11-14.
+#[test]
+fn the_pre_registered_score_record_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str, with_derivatives: bool| -> serde_json::Value {
+        let db = dir.path().join(name);
+        ok(&canary(
+            &db,
+            &[
+                "import",
+                shared("data/btcusdt_binance_1d.csv").to_str().unwrap(),
+                "--symbol",
+                "BTCUSDT",
+            ],
+        ));
+        if with_derivatives {
+            let files: Vec<String> = [FILES[0], FILES[1], FILES[6]]
+                .iter()
+                .map(|f| shared(f).to_str().unwrap().to_string())
+                .collect();
+            let mut args = vec!["derivatives", "import"];
+            args.extend(files.iter().map(String::as_str));
+            ok(&canary(&db, &args));
+        }
+        let out = ok(&canary(
+            &db,
+            &[
+                "backtest",
+                "scores",
+                "--symbol",
+                "BTCUSDT",
+                "--to",
+                "2025-11-14T00:00:00Z",
+                "--format",
+                "json",
+            ],
+        ));
+        serde_json::from_str(&out).unwrap()
+    };
+    let check = |r: &serde_json::Value, auc: f64, gain: [f64; 2], brier: f64, skill: f64| {
+        assert!(close(r["auc"].as_f64().unwrap(), auc), "{r}");
+        assert!(close(r["brier"].as_f64().unwrap(), brier), "{r}");
+        assert!(close(r["brier_skill"].as_f64().unwrap(), skill), "{r}");
+        for (k, v) in gain.iter().enumerate() {
+            assert!(
+                close(r["auc_gain_interval"][k].as_f64().unwrap(), *v),
+                "{r}"
+            );
+        }
+    };
+    let a = run("a.db", false);
+    let b = run("b.db", true);
+    for d in [&a, &b] {
+        assert_eq!(d["days"], 2297);
+        assert_eq!(d["events"], 383);
+    }
+    check(
+        &a["score"],
+        0.600_692_710_848_468_4,
+        [-0.019_466_307_253_099_18, 0.040_367_969_534_743_63],
+        0.139_707_077_854_422_55,
+        0.006_040_358_124_907_552,
+    );
+    check(
+        &b["score"],
+        0.593_821_532_148_713_2,
+        [-0.027_192_519_345_239_25, 0.035_698_567_522_482_22],
+        0.138_521_920_720_770_8,
+        0.014_472_274_232_677_718,
+    );
+    let v2 = b["candidates"].as_array().unwrap().last().unwrap();
+    assert!(
+        v2["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("Risk's components, weights learned")
+    );
+    check(
+        v2,
+        0.605_581_792_535_965_6,
+        [-0.025_119_394_937_967_377, 0.059_582_248_902_447_18],
+        0.139_685_555_785_622_08,
+        0.006_193_478_984_107_048,
+    );
+}

@@ -1,5 +1,6 @@
 //! The daily inputs every score reads: for each daily bar known at T, the market
-//! components' raw values, the network series (Hash Ribbons, hashprice stress), the miners'
+//! components' raw values, the network series (Hash Ribbons, hashprice stress), the
+//! derivatives (funding, liquidations over open interest), the miners'
 //! outflows and the news (sentiment and volume of items relevant to the asset), each with the
 //! series and source a claim names, and every component normalised against its trailing
 //! history; and each day's event (a fall within the horizon), for the calibrations.
@@ -11,6 +12,7 @@ use canary_analytics::score::validate::forward;
 use canary_analytics::score::{Methodology, normalise_series};
 use canary_model::Timeframe;
 use canary_model::Timestamp;
+use canary_model::derivatives::DerivSeries;
 use canary_model::network::NetworkSeries;
 use canary_news::sentiment::{Lexicon, sentiment_with};
 use canary_news::tags::{Dictionary, relevance};
@@ -79,6 +81,7 @@ pub(super) fn daily_inputs(
             );
         }
     }
+    derivatives_inputs(ctx, &opens, &mut raw, &mut sources, draft)?;
     // Miner outflows: the day's total over every entity with stored outflows.
     let entities = ctx.flow_entities()?;
     if !entities.is_empty() {
@@ -176,6 +179,72 @@ pub(super) fn daily_inputs(
         bars_source: input.source.clone(),
         norm,
     })
+}
+
+/// The derivatives components (`docs/track-record.md`, pre-registered): `funding_z`'s raw
+/// value, the mean of Binance BTCUSDT's funding rates settled in the 24 h ending at the day's
+/// close; `liquidated_share_oi`'s, Binance's long plus short liquidations of the day over the
+/// all-venue open interest at the day's open. NaN where an input is absent.
+fn derivatives_inputs(
+    ctx: &Context<'_>,
+    opens: &[Timestamp],
+    raw: &mut BTreeMap<String, Vec<f64>>,
+    sources: &mut BTreeMap<String, (String, String)>,
+    draft: &mut Draft,
+) -> Result<(), EngineError> {
+    let key = |k: &str| k.parse::<DerivSeries>().expect("a valid series key");
+    if let Some(f) = ctx.derivatives(&key("funding_rate:BTCUSDT:binance:8h"))? {
+        draft.uses(&f);
+        let v: Vec<f64> = opens
+            .iter()
+            .map(|o| {
+                let (from, to) = (*o, o.add_millis(DAY_MS));
+                let (a, b) = (
+                    f.value.partition_point(|(t, _)| *t <= from),
+                    f.value.partition_point(|(t, _)| *t <= to),
+                );
+                let day = &f.value[a..b];
+                if day.is_empty() {
+                    f64::NAN
+                } else {
+                    day.iter().map(|x| x.1).sum::<f64>() / day.len() as f64
+                }
+            })
+            .collect();
+        raw.insert("funding_z".into(), v);
+        sources.insert("funding_z".into(), (f.series.clone(), f.source.clone()));
+    }
+    let (l, s, oi) = (
+        ctx.derivatives(&key("long_liquidations_usd:BTC:binance:1d"))?,
+        ctx.derivatives(&key("short_liquidations_usd:BTC:binance:1d"))?,
+        ctx.derivatives(&key("oi_usd:BTC:all:1d"))?,
+    );
+    if let (Some(l), Some(s), Some(oi)) = (l, s, oi) {
+        for i in [&l, &s, &oi] {
+            draft.uses(i);
+        }
+        let at = |series: &[(Timestamp, f64)], t: Timestamp| {
+            series
+                .binary_search_by(|x| x.0.cmp(&t))
+                .map_or(f64::NAN, |k| series[k].1)
+        };
+        let v: Vec<f64> = opens
+            .iter()
+            .map(|&o| {
+                let share = (at(&l.value, o) + at(&s.value, o)) / at(&oi.value, o);
+                if share.is_finite() { share } else { f64::NAN }
+            })
+            .collect();
+        raw.insert("liquidated_share_oi".into(), v);
+        sources.insert(
+            "liquidated_share_oi".into(),
+            (
+                format!("{} + {}, over {}", l.series, s.series, oi.series),
+                format!("{}+{}+{}", l.source, s.source, oi.source),
+            ),
+        );
+    }
+    Ok(())
 }
 
 /// Each component's normalised value on day `i` (from the days before it).
