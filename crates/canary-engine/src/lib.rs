@@ -70,7 +70,7 @@ pub use reports::companies::{
 };
 pub use reports::derivatives::{
     DerivativesBody, DerivativesParams, FundingRow, LiquidationRow, OpenInterestRow, Valued,
-    derivatives,
+    derivatives, headline_series,
 };
 pub use reports::flows::{EntityFlows, FlowsBody, flows};
 pub use reports::hashprice::{HashpriceBody, HashpriceParams, MachineRow, hashprice};

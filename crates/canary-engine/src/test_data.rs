@@ -52,3 +52,23 @@ pub fn crash_store() -> Box<dyn Stores> {
         .unwrap();
     store
 }
+
+/// The shared funding, all-venue daily open interest and Binance's daily liquidations, stored
+/// as imported late in 2026 (every value known from its own time).
+pub fn store_derivatives(store: &mut dyn Stores) {
+    let now = Timestamp::parse("2026-12-01T00:00:00Z").unwrap();
+    let opts = canary_ingest::derivatives::DerivOptions {
+        range: canary_ingest::csv::TimeRange::until(now),
+        ..canary_ingest::derivatives::DerivOptions::default()
+    };
+    for name in [
+        "btcusdt_perp_funding_8h_binance_2019-09_2026-04.csv",
+        "btc_open_interest_daily_coinglass_all_exchanges_2020-02_2025-11.csv",
+        "btc_liquidations_daily_coinglass_binance_2020-12_2025-11.csv",
+    ] {
+        crate::jobs::derivatives::DerivativesFile::read(&shared(name), &opts)
+            .unwrap()
+            .store(store, None, canary_store::Revisions::Keep, now)
+            .unwrap();
+    }
+}

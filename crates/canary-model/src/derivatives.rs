@@ -200,12 +200,16 @@ impl Venues {
         }
     }
 
-    /// In words: "binance", "binance + bybit + okx", "every venue the source tracks".
+    /// In words: "Binance", "Binance + Bybit + OKX", "every venue the source tracks".
     #[must_use]
     pub fn describe(&self) -> String {
         match self {
             Venues::All => "every venue the source tracks".to_string(),
-            Venues::Listed(l) => l.join(" + "),
+            Venues::Listed(l) => l
+                .iter()
+                .map(|v| venue_name(v))
+                .collect::<Vec<_>>()
+                .join(" + "),
         }
     }
 }
@@ -253,6 +257,24 @@ impl FromStr for Venues {
         names.sort();
         names.dedup();
         Ok(Venues::Listed(names))
+    }
+}
+
+/// A venue as people write it: `OKX`, `CME`, `dYdX`, else the name with a capital.
+#[must_use]
+pub fn venue_name(v: &str) -> String {
+    match v {
+        "okx" | "cme" | "htx" | "mexc" | "bingx" => v.to_ascii_uppercase(),
+        "dydx" => "dYdX".into(),
+        "crypto.com" => "Crypto.com".into(),
+        "whitebit" => "WhiteBIT".into(),
+        "kucoin" => "KuCoin".into(),
+        _ => {
+            let mut c = v.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        }
     }
 }
 
@@ -481,7 +503,7 @@ mod tests {
             "long_liquidations_usd:BTC:binance+bybit+okx:1d"
         );
         assert_eq!(s.to_string().parse::<DerivSeries>().unwrap(), s);
-        assert_eq!(s.venues.describe(), "binance + bybit + okx");
+        assert_eq!(s.venues.describe(), "Binance + Bybit + OKX");
         let f: DerivSeries = "funding_rate:BTCUSDT:binance:8h".parse().unwrap();
         assert_eq!(f.venues.single(), Some("binance"));
         assert_eq!(f.interval.per_year(), 1095.0);

@@ -135,7 +135,7 @@ fn shared_data_the_miners_analysis_of_the_crash() {
     );
     terms.push("2026-02-06 05:00 UTC".into());
     terms.push(doc["id"].as_str().unwrap().to_string());
-    terms.push("analysis v1".into());
+    terms.push("analysis v2".into());
     terms.push("Sources (4)".into());
     let mut rest = md.clone();
     terms.sort_by_key(|t| std::cmp::Reverse(t.len()));

@@ -1,19 +1,25 @@
 //! The "Context" section: where price sits against its highs, the volatility regime, the
-//! miners' stress (cash break-evens, coverage prices) for the miners' angle, and the inputs
-//! that were old or absent at the time.
+//! miners' stress (cash break-evens, coverage prices) for the miners' angle, the derivatives
+//! (funding, open interest, liquidations, the cascade of a fall to support) when known, and
+//! the inputs that were old or absent at the time.
 
 use std::collections::BTreeSet;
 
 use super::phrases::Phrases;
 use super::text::Writer;
 use super::{list, stat, v};
-use crate::{CompaniesBody, EngineError, StatsBody, Warning, WarningKind};
+use crate::{
+    CompaniesBody, DerivativesBody, EngineError, LiqMapBody, StatsBody, Warning, WarningKind,
+};
+use canary_model::derivatives::DerivSeries;
 
 /// The section's paragraphs: price and volatility, the miners' stress when `miners` is
-/// given, then the old and the absent inputs among `warnings`.
+/// given, the derivatives when known, then the old and the absent inputs among `warnings`
+/// (the derivatives name their own).
 pub(super) fn context(
     stats: &StatsBody,
     miners: Option<&CompaniesBody>,
+    derivatives: Option<(&DerivativesBody, Option<&LiqMapBody>)>,
     warnings: &[Warning],
     w: &mut Writer,
     ph: &Phrases,
@@ -25,8 +31,131 @@ pub(super) fn context(
     if let Some(m) = miners {
         context.extend(miners_context(m, w, ph)?);
     }
-    context.extend(old_and_absent(warnings, ph)?);
+    if let Some((d, map)) = derivatives {
+        context.extend(derivatives_context(d, map, w, ph)?);
+    }
+    let others: Vec<Warning> = warnings
+        .iter()
+        .filter(|x| x.series.parse::<DerivSeries>().is_err())
+        .cloned()
+        .collect();
+    context.extend(old_and_absent(&others, ph)?);
     Ok(context)
+}
+
+/// Liquidations on the map below this are not worth a sentence.
+pub(super) const MATERIAL_USD: f64 = 1e6;
+
+/// The derivatives in one paragraph: each current funding series (its last settlement, the
+/// annual carry, the z-score against its 90-day history), the current open interest (its
+/// level and changes) and liquidations (the last bar, its rank), the cascade of a fall to
+/// support on the liquidation map; then, apart, what is old at the time and so left out.
+fn derivatives_context(
+    d: &DerivativesBody,
+    map: Option<&LiqMapBody>,
+    w: &mut Writer,
+    ph: &Phrases,
+) -> Result<Vec<String>, EngineError> {
+    let mut t = Vec::new();
+    let mut old = Vec::new();
+    for f in &d.funding {
+        if f.stale {
+            let last = w.date(f.settled_at, &f.rate.claim);
+            old.push(format!("funding on {} (latest {last})", f.venues));
+            continue;
+        }
+        let rate = format!("{}%", w.num(f.rate.value * 100.0, 4, &f.rate.claim));
+        let when = w.time(f.settled_at, &f.rate.claim);
+        let annual = w.pct(f.annualised.value * 100.0, &f.annualised.claim, true);
+        let (z, side) = match &f.zscore_90d {
+            Some(z) => (
+                w.sigma(z.value.abs(), &z.claim),
+                if z.value < 0.0 { "below" } else { "above" },
+            ),
+            None => (String::new(), ""),
+        };
+        t.push(ph.say(
+            "deriv_funding",
+            &[
+                v(&f.venues),
+                v(f.series.market()),
+                v(&rate),
+                v(&when),
+                v(&annual),
+                v(&z),
+                v(side),
+            ],
+        )?);
+    }
+    for o in &d.open_interest {
+        if o.stale {
+            let last = w.date(o.at, &o.value.claim);
+            old.push(format!("open interest across {} (latest {last})", o.venues));
+            continue;
+        }
+        let value = w.usd_big(o.value.value, &o.value.claim);
+        let ch = |c: &Option<crate::Valued>, w: &mut Writer| {
+            c.as_ref()
+                .map_or_else(String::new, |c| w.pct(c.value * 100.0, &c.claim, true))
+        };
+        let (c24, c7) = (ch(&o.change_24h, w), ch(&o.change_7d, w));
+        let mv = o
+            .to_market_value
+            .as_ref()
+            .map_or_else(String::new, |m| w.pct(m.value * 100.0, &m.claim, false));
+        t.push(ph.say(
+            "deriv_open_interest",
+            &[v(&o.venues), v(&value), v(&c24), v(&c7), v(&mv)],
+        )?);
+    }
+    for l in &d.liquidations {
+        if l.stale {
+            let last = w.date(l.bar_open, &l.total_usd.claim);
+            old.push(format!("liquidations on {} (latest {last})", l.venues));
+            continue;
+        }
+        let total = w.usd_big(l.total_usd.value, &l.total_usd.claim);
+        let longs = w.usd_big(l.long_usd.value, &l.long_usd.claim);
+        let shorts = w.usd_big(l.short_usd.value, &l.short_usd.claim);
+        let day = w.date(l.bar_open, &l.total_usd.claim);
+        let rank = w.ordinal(l.rank.value, &l.rank.claim);
+        let since = w.date(l.history_since, &l.rank.claim);
+        let share = l
+            .share_of_oi
+            .as_ref()
+            .map_or_else(String::new, |s| w.pct(s.value * 100.0, &s.claim, false));
+        t.push(ph.say(
+            "deriv_liquidations",
+            &[
+                v(&l.venues),
+                v(&day),
+                v(&total),
+                v(&longs),
+                v(&shorts),
+                v(&rank),
+                v(&since),
+                v(&share),
+            ],
+        )?);
+    }
+    if let Some(s) = map
+        .and_then(|m| m.scenarios.first())
+        .filter(|s| s.crossed_by_shock.value >= MATERIAL_USD)
+    {
+        let to = w.usd(s.shocked_price, &s.crossed_by_shock.claim);
+        let crossed = w.usd_big(s.crossed_by_shock.value, &s.crossed_by_shock.claim);
+        let lo = w.usd(s.final_price_low.value, &s.final_price_low.claim);
+        let hi = w.usd(s.final_price_high.value, &s.final_price_high.claim);
+        t.push(ph.say("deriv_cascade", &[v(&to), v(&crossed), v(&lo), v(&hi)])?);
+    }
+    let mut out = Vec::new();
+    if !t.is_empty() {
+        out.push(t.join(" "));
+    }
+    if !old.is_empty() {
+        out.push(ph.say("deriv_old", &[list(old)])?);
+    }
+    Ok(out)
 }
 
 /// One paragraph: the fall from the 90-day and all-time highs, and the volatility regime by
@@ -127,6 +256,8 @@ mod tests {
     use super::super::Topic;
     use super::super::fixture::{Crash, phrases};
     use super::*;
+    use crate::Context;
+    use canary_model::Timestamp;
 
     /// The crash: the fall from the highs and a high volatility regime, in one paragraph,
     /// each number from its stat's claim.
@@ -235,6 +366,83 @@ mod tests {
     /// The whole section from the crash's reports: price and volatility first, the miners'
     /// two paragraphs next, and the inputs missing from the crash store (no network data)
     /// last.
+    /// The crash morning with the derivatives stored: the funding settled at 00:00 (never the
+    /// 08:00 one, not yet settled), and open interest and liquidations named as old, apart;
+    /// every number grounded.
+    #[test]
+    fn derivatives_on_the_crash_morning_use_what_was_settled_and_name_what_is_old() {
+        let crash = Crash::with_derivatives();
+        let p = Crash::params(Topic::Market);
+        let a = crate::analysis::analyze(&crash.ctx(), &p, &crash.dict, crash.lex, None).unwrap();
+        let context = &a
+            .body
+            .sections
+            .iter()
+            .find(|s| s.key == "context")
+            .unwrap()
+            .paragraphs;
+        assert!(
+            context.iter().any(|x| x.starts_with(
+                "Funding on the Binance BTCUSDT perpetual last settled at -0.0016% (2026-02-06 00:00 UTC), -1.7% a year, 1.7σ below its 90-day mean."
+            )),
+            "{context:#?}"
+        );
+        assert!(
+            context.contains(&"Not known for the days before this analysis, and so left out: open interest across every venue the source tracks (latest 2025-11-14); liquidations on Binance (latest 2025-11-13).".to_string()),
+            "{context:#?}"
+        );
+        let md = crate::analysis::render::markdown_checked(
+            &a.body,
+            crash.asof,
+            a.simulated,
+            &p.templates,
+        )
+        .unwrap();
+        assert!(!md.contains("08:00"), "{md}");
+        assert!(
+            !md.contains("oi_usd:"),
+            "derivatives series are described, not named"
+        );
+    }
+
+    /// Before the data ends, the paragraph has the open interest, the day's liquidations and
+    /// their rank, and the cascade of a fall to the support's trigger; the risks take it up.
+    #[test]
+    fn derivatives_while_current_give_the_cascade_to_support() {
+        let crash = Crash::with_derivatives();
+        let asof = Timestamp::parse("2025-11-13T12:00:00Z").unwrap();
+        let ctx = Context::new(&*crash.store, asof)
+            .unwrap()
+            .with_profiles(&crash.profiles);
+        let p = Crash::params(Topic::Market);
+        let a = crate::analysis::analyze(&ctx, &p, &crash.dict, crash.lex, None).unwrap();
+        let text = |key: &str| {
+            a.body
+                .sections
+                .iter()
+                .find(|s| s.key == key)
+                .unwrap()
+                .paragraphs
+                .join("\n")
+        };
+        let context = text("context");
+        for says in [
+            "Open interest across every venue the source tracks stands at $66.8 billion, -1.3% over 24 h and -3.6% over the week; that is 3.3% of the market value of all bitcoin.",
+            "Liquidations on Binance came to $28.4 million on 2025-11-12",
+            "largest day since 2020-12-23",
+            "On Canary's estimated liquidation map, a fall to the support's trigger at",
+        ] {
+            assert!(context.contains(says), "{says}: {context}");
+        }
+        assert!(
+            text("risks").contains("of estimated long liquidations"),
+            "{}",
+            text("risks")
+        );
+        crate::analysis::render::markdown_checked(&a.body, asof, a.simulated, &p.templates)
+            .unwrap();
+    }
+
     #[test]
     fn the_section_in_order() {
         let crash = Crash::load();
@@ -243,7 +451,7 @@ mod tests {
         let (warnings, _) = inputs.carry(&mut draft);
         let m = inputs.miners.as_ref().map(|m| &m.body);
         let mut w = Writer::default();
-        let out = context(&inputs.stats.body, m, &warnings, &mut w, &phrases()).unwrap();
+        let out = context(&inputs.stats.body, m, None, &warnings, &mut w, &phrases()).unwrap();
         assert!(out[0].starts_with("Price sits "), "{out:?}");
         assert!(out[1].starts_with("Miners' cash break-even"), "{out:?}");
         assert!(out[2].starts_with("Debt-coverage"), "{out:?}");

@@ -36,6 +36,13 @@ impl Crash {
         }
     }
 
+    /// The crash morning with the shared derivatives stored as well.
+    pub fn with_derivatives() -> Crash {
+        let mut c = Crash::load();
+        test_data::store_derivatives(&mut *c.store);
+        c
+    }
+
     /// A context on the crash morning, with the built-in company facts.
     pub fn ctx(&self) -> Context<'_> {
         Context::new(&*self.store, self.asof)

@@ -1,5 +1,6 @@
 //! The reports an analysis reads, each made once as of its time: stats, scores, the Watch,
-//! the news and its stories and, for the miners' angle, the companies' figures. Their claims,
+//! the news and its stories, the derivatives and the liquidation map when known and, for the
+//! miners' angle, the companies' figures. Their claims,
 //! warnings and simulated flags all come with the analysis.
 
 use canary_news::sentiment::Lexicon;
@@ -8,8 +9,9 @@ use canary_news::tags::Dictionary;
 use super::{AnalyzeParams, Topic, stat};
 use crate::reports::companies::{CompaniesBody, MinersParams};
 use crate::{
-    Context, Draft, EngineError, NewsBody, NewsParams, Price, Report, ScoreBody, ScoreParams,
-    StatsBody, StatsParams, StoriesBody, StoriesParams, Warning, WatchBody, WatchParams,
+    Context, DerivativesBody, DerivativesParams, Draft, EngineError, LiqMapBody, LiqMapParams,
+    NewsBody, NewsParams, Price, Report, ScoreBody, ScoreParams, StatsBody, StatsParams,
+    StoriesBody, StoriesParams, Warning, WatchBody, WatchParams,
 };
 
 /// The reports behind an analysis.
@@ -24,6 +26,12 @@ pub(super) struct Inputs {
     pub stories: Report<StoriesBody>,
     /// The companies' figures at the last price, for the miners' angle only.
     pub miners: Option<Report<CompaniesBody>>,
+    /// Funding, open interest and liquidations (the broadest series of each kind), when any
+    /// derivatives series is known at the time.
+    pub derivatives: Option<Report<DerivativesBody>>,
+    /// The liquidation map with the cascade of a fall to support, when the map is current
+    /// and support lies below the price.
+    pub liqmap: Option<Report<LiqMapBody>>,
 }
 
 impl Inputs {
@@ -63,6 +71,7 @@ impl Inputs {
             lex,
         )?;
         let watch = crate::watch(ctx, &WatchParams::new(p.symbol.clone()))?;
+        let (derivatives, liqmap) = derivatives(ctx, p, &watch.body)?;
         let topic_tag = match p.topic {
             Topic::Miners => Some("bitcoin-miners".to_string()),
             Topic::Market => None,
@@ -113,6 +122,8 @@ impl Inputs {
             news,
             stories,
             miners,
+            derivatives,
+            liqmap,
         })
     }
 
@@ -136,8 +147,57 @@ impl Inputs {
         if let Some(m) = &self.miners {
             take!(m);
         }
+        if let Some(d) = &self.derivatives {
+            take!(d);
+        }
+        if let Some(m) = &self.liqmap {
+            take!(m);
+        }
         (warnings, simulated)
     }
+}
+
+/// The derivatives report and the liquidation map, each when it can be made.
+type DerivativesInputs = (Option<Report<DerivativesBody>>, Option<Report<LiqMapBody>>);
+
+/// The derivatives report on the broadest series of each kind, and the liquidation map with
+/// a fall to support, when they can be made.
+fn derivatives(
+    ctx: &Context<'_>,
+    p: &AnalyzeParams,
+    watch: &WatchBody,
+) -> Result<DerivativesInputs, EngineError> {
+    let heads = crate::headline_series(ctx, &p.asset)?;
+    if heads.is_empty() {
+        return Ok((None, None));
+    }
+    let d = crate::derivatives(
+        ctx,
+        &DerivativesParams {
+            market: None,
+            symbol: p.symbol.clone(),
+            only: Some(heads),
+        },
+    )?;
+    let map = match &watch.support {
+        Some(sup) => {
+            // A fall to the support's trigger line, from the price the map is built to.
+            let params = LiqMapParams {
+                symbol: p.symbol.clone(),
+                map: canary_analytics::liqmap::MapParams::reference(),
+                shocks: Vec::new(),
+                targets: vec![sup.broken_if.line],
+                band_pct: 10,
+            };
+            match crate::liquidation_map(ctx, &params) {
+                Ok(m) if !m.body.stale => Some(m),
+                Ok(_) | Err(EngineError::NoDerivatives { .. } | EngineError::NoBars { .. }) => None,
+                Err(e) => return Err(e),
+            }
+        }
+        _ => None,
+    };
+    Ok((Some(d), map))
 }
 
 #[cfg(test)]

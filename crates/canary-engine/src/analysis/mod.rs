@@ -6,7 +6,7 @@
 //!
 //! [`analyze`] reads the reports (`inputs.rs`) and writes the page in order, one step per
 //! part: the headline, scores line and summary (`lead.rs`), "What happened" (`happened.rs`),
-//! "Context" (`background.rs`), "Analysis", the score in words (`drivers.rs`), "Watch"
+//! "Context" with the derivatives when known (`background.rs`), "Analysis", the score in words (`drivers.rs`), "Watch"
 //! (`watch.rs`), "Risks", "Opportunities" and the Take (`outlook.rs`), and the sources, tags
 //! and related news and analyses (`sources.rs`).
 
@@ -38,7 +38,7 @@ use inputs::Inputs;
 use text::{Grounded, Writer};
 
 /// The analysis composer's version: bump when its rules change.
-pub const ANALYSIS: Method = Method::new("analysis", 1);
+pub const ANALYSIS: Method = Method::new("analysis", 2);
 
 /// The angle of an analysis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -197,10 +197,14 @@ pub fn analyze(
     let summary = lead::summary(s, &name, &mut w, &ph)?;
     let happened = happened::what_happened(stats, stories, &name, &mut w, &ph)?;
     let sources = sources::sources(news, &mut w);
-    let context = background::context(stats, miners, &warnings, &mut w, &ph)?;
+    let derivatives = inputs
+        .derivatives
+        .as_ref()
+        .map(|d| (&d.body, inputs.liqmap.as_ref().map(|m| &m.body)));
+    let context = background::context(stats, miners, derivatives, &warnings, &mut w, &ph)?;
     let analysis = drivers::score_in_words(s, &p.method, &mut w, &ph)?;
     let watch = watch::watch_section(wb, stats, &mut w, &ph)?;
-    let risks = outlook::risks(wb, miners, &mut w, &ph)?;
+    let risks = outlook::risks(wb, miners, derivatives, &mut w, &ph)?;
     let opportunities = outlook::opportunities(wb, &mut w, &ph)?;
     let take = outlook::take(s.label, wb, &name, &mut w, &ph)?;
     let sections = vec![

@@ -7,13 +7,15 @@ use canary_model::news::Label;
 use super::phrases::Phrases;
 use super::text::Writer;
 use super::{list, v};
-use crate::{CompaniesBody, EngineError, WatchBody, WatchLevelRow};
+use crate::{CompaniesBody, DerivativesBody, EngineError, LiqMapBody, WatchBody, WatchLevelRow};
 
-/// The risks: a close below support (towards the trapdoor when there is one), and the
-/// miners whose cash margin is negative at the price.
+/// The risks: a close below support (towards the trapdoor when there is one), the miners
+/// whose cash margin is negative at the price, crowded longs (current funding 2σ or more above
+/// its 90-day mean) and the liquidations a fall to support would set off on the map.
 pub(super) fn risks(
     wb: &WatchBody,
     miners: Option<&CompaniesBody>,
+    derivatives: Option<(&DerivativesBody, Option<&LiqMapBody>)>,
     w: &mut Writer,
     ph: &Phrases,
 ) -> Result<Vec<String>, EngineError> {
@@ -43,8 +45,28 @@ pub(super) fn risks(
             risks.push(ph.say("risk_miners", &[list(under)])?);
         }
     }
+    if let Some((d, map)) = derivatives {
+        for f in d.funding.iter().filter(|f| !f.stale) {
+            if let Some(z) = f.zscore_90d.as_ref().filter(|z| z.value >= CROWDED_Z) {
+                let zs = w.sigma(z.value, &z.claim);
+                risks.push(ph.say("risk_crowded_longs", &[v(&f.venues), v(&zs)])?);
+            }
+        }
+        let scenario = map
+            .and_then(|m| m.scenarios.first())
+            .filter(|s| s.crossed_by_shock.value >= super::background::MATERIAL_USD);
+        if let (Some(s), Some(sup)) = (scenario, &wb.support) {
+            let line = w.usd(sup.broken_if.line, &sup.broken_if.claim);
+            let crossed = w.usd_big(s.crossed_by_shock.value, &s.crossed_by_shock.claim);
+            let lo = w.usd(s.final_price_low.value, &s.final_price_low.claim);
+            risks.push(ph.say("risk_cascade", &[v(&line), v(&crossed), v(&lo)])?);
+        }
+    }
     Ok(risks)
 }
+
+/// A funding z-score from which longs count as crowded.
+const CROWDED_Z: f64 = 2.0;
 
 /// The opportunities: an oversold momentum reading, and resistance to reclaim.
 pub(super) fn opportunities(
@@ -145,7 +167,7 @@ mod tests {
         let wb = &inputs.watch.body;
         let m = &inputs.miners.as_ref().unwrap().body;
         let mut w = Writer::default();
-        let out = risks(wb, Some(m), &mut w, &phrases()).unwrap();
+        let out = risks(wb, Some(m), None, &mut w, &phrases()).unwrap();
         let sup = wb.support.as_ref().unwrap();
         assert!(
             out[0].starts_with(&format!("A {} close below ", sup.broken_if.timeframe)),
@@ -179,7 +201,7 @@ mod tests {
         // Without a trapdoor the risk is support alone; without miners, no miners' risk.
         let mut no_trapdoor = wb.clone();
         no_trapdoor.trapdoor = None;
-        let out = risks(&no_trapdoor, None, &mut w, &phrases()).unwrap();
+        let out = risks(&no_trapdoor, None, None, &mut w, &phrases()).unwrap();
         assert_eq!(out.len(), 1);
         assert!(
             out[0].ends_with("breaks the nearest support."),

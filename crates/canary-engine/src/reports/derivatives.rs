@@ -33,6 +33,59 @@ pub struct DerivativesParams {
     pub market: Option<String>,
     /// The instrument whose daily closes value the supply (open interest to market value).
     pub symbol: Symbol,
+    /// Only these series (an analysis reads the broadest of each kind: [`headline_series`]).
+    pub only: Option<Vec<DerivSeries>>,
+}
+
+/// The series an analysis of `asset` reads: every funding series of its markets; the
+/// all-venue open interest in USD of the asset, the one whose latest value is the most
+/// recent (the finer on a tie); and the liquidation pair likewise, the more venues on a tie.
+///
+/// # Errors
+/// A database error.
+pub fn headline_series(ctx: &Context<'_>, asset: &str) -> Result<Vec<DerivSeries>, EngineError> {
+    let infos: Vec<_> = ctx
+        .derivative_series()?
+        .into_iter()
+        .filter(|i| i.series.market().starts_with(asset))
+        .collect();
+    let mut out: Vec<DerivSeries> = infos
+        .iter()
+        .filter(|i| i.series.kind == DerivKind::FundingRate)
+        .map(|i| i.series.clone())
+        .collect();
+    let latest_end = |i: &&canary_store::DerivSeriesInfo| i.series.available_at(i.last);
+    if let Some(oi) = infos
+        .iter()
+        .filter(|i| {
+            i.series.kind == DerivKind::OpenInterestUsd
+                && i.series.venues == Venues::All
+                && i.series.market() == asset
+        })
+        .max_by(|a, b| {
+            latest_end(a)
+                .cmp(&latest_end(b))
+                .then_with(|| b.series.interval.cmp(&a.series.interval))
+        })
+    {
+        out.push(oi.series.clone());
+    }
+    let venues = |v: &Venues| match v {
+        Venues::All => usize::MAX,
+        Venues::Listed(l) => l.len(),
+    };
+    if let Some(liq) = infos
+        .iter()
+        .filter(|i| i.series.kind == DerivKind::LongLiquidationsUsd && i.series.market() == asset)
+        .max_by(|a, b| {
+            latest_end(a)
+                .cmp(&latest_end(b))
+                .then_with(|| venues(&a.series.venues).cmp(&venues(&b.series.venues)))
+        })
+    {
+        out.push(liq.series.clone());
+    }
+    Ok(out)
 }
 
 /// A value with the claim that states it.
@@ -435,6 +488,7 @@ pub fn derivatives(
             p.market
                 .as_ref()
                 .is_none_or(|m| s.market().starts_with(&m.to_ascii_uppercase()))
+                && p.only.as_ref().is_none_or(|o| o.contains(s))
         })
         .collect();
     for s in &known {
@@ -495,30 +549,12 @@ pub fn derivatives(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jobs::derivatives::DerivativesFile;
-    use crate::test_data::{asof, btcusdt, crash_store, shared};
-    use canary_ingest::csv::TimeRange;
-    use canary_ingest::derivatives::DerivOptions;
-    use canary_store::Revisions;
+    use crate::test_data::{asof, btcusdt, crash_store};
 
     /// The crash morning with the shared funding, open interest and liquidations stored.
     fn store() -> Box<dyn canary_store::Stores> {
         let mut store = crash_store();
-        let now = Timestamp::parse("2026-12-01T00:00:00Z").unwrap();
-        let opts = DerivOptions {
-            range: TimeRange::until(now),
-            ..DerivOptions::default()
-        };
-        for name in [
-            "btcusdt_perp_funding_8h_binance_2019-09_2026-04.csv",
-            "btc_open_interest_daily_coinglass_all_exchanges_2020-02_2025-11.csv",
-            "btc_liquidations_daily_coinglass_binance_2020-12_2025-11.csv",
-        ] {
-            DerivativesFile::read(&shared(name), &opts)
-                .unwrap()
-                .store(&mut *store, None, Revisions::Keep, now)
-                .unwrap();
-        }
+        crate::test_data::store_derivatives(&mut *store);
         store
     }
 
@@ -526,6 +562,7 @@ mod tests {
         DerivativesParams {
             market: None,
             symbol: btcusdt(),
+            only: None,
         }
     }
 

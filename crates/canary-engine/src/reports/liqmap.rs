@@ -29,6 +29,8 @@ pub struct LiqMapParams {
     pub map: MapParams,
     /// Falls to simulate, as fractions (0.05 = −5 %).
     pub shocks: Vec<f64>,
+    /// Prices to fall to, each simulated when below the price the map is built to.
+    pub targets: Vec<f64>,
     /// Bands shown: this far from the price, in percent, in steps of 1 %.
     pub band_pct: u32,
 }
@@ -307,10 +309,14 @@ pub fn liquidation_map(
         &mut draft,
     );
     let longs = m.longs();
-    let scenarios = p
-        .shocks
-        .iter()
-        .map(|&s| scenario(&mut draft, &longs, price_v, s, &long_total))
+    let shocks = p.shocks.iter().copied().chain(
+        p.targets
+            .iter()
+            .filter(|&&t| t > 0.0 && t < price_v)
+            .map(|&t| 1.0 - t / price_v),
+    );
+    let scenarios = shocks
+        .map(|s| scenario(&mut draft, &longs, price_v, s, &long_total))
         .collect();
     draft.finish(LiqMapBody {
         oi_series: series,

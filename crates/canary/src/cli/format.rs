@@ -137,6 +137,8 @@ mod tests {
             ("hashprice", "", "table", REPORT),
             ("network", "", "table", REPORT),
             ("derivatives", "", "table", &["table", "json"]),
+            ("derivatives map", "", "table", &["table", "json"]),
+            ("backtest liqmap", "", "table", &["table", "json"]),
             ("flows", "", "table", REPORT),
             ("watch", "--symbol BTCUSDT", "table", REPORT),
             ("alerts backtest", "RULE --from 2026-01-01", "table", REPORT),

@@ -125,6 +125,7 @@ fn report(session: &Session, a: &DerivativesArgs) -> Result<()> {
     let p = DerivativesParams {
         market: a.market.clone(),
         symbol: a.symbol.clone(),
+        only: None,
     };
     let r = super::with_context(session, a.at.asof, |ctx| derivatives(ctx, &p))?;
     match a.format {
@@ -220,6 +221,7 @@ fn map(session: &Session, a: &DerivativesMapArgs) -> Result<()> {
         symbol: a.symbol.clone(),
         map: params,
         shocks: a.shock.clone(),
+        targets: Vec::new(),
         band_pct: u32::try_from(a.bands).unwrap_or(15),
     };
     let r = super::with_context(session, a.at.asof, |ctx| {
