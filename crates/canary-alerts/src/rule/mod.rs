@@ -14,6 +14,9 @@
 //! call    := ("crosses" | "crosses_above" | "crosses_below") "(" operand "," operand ")"
 //!          | ("risk" | "threat" | "pulse") "(" SYMBOL ")"
 //!          | "outflow" "(" ENTITY "," DESTINATION "," duration ")"   BTC over the window
+//!          | ("funding" | "funding_z") "(" MARKET ("," VENUE)? ")"
+//!          | ("oi_change" | "liquidations" | "long_liquidations" | "short_liquidations")
+//!            "(" MARKET "," duration ("," VENUE)? ")"
 //! number  := 58000 | 58k | 1.5M | 2B | -3.5
 //! ```
 //!
@@ -22,6 +25,15 @@
 //! `outflow(MARA, exchange, 24h)` is the BTC an entity's labelled addresses sent over the
 //! trailing window to a kind of destination (exchange, otc, custodian, miner, unlabelled, any),
 //! counting only transactions known by the evaluation time.
+//!
+//! Derivatives, each as known at the evaluation time (stale after three of the series'
+//! intervals: no value then): `funding(BTCUSDT)` is the last settled funding rate in percent
+//! per interval (0.01 = 0.01 %), `funding_z(BTCUSDT)` its z-score against the 90 days of
+//! settlements before it; `oi_change(BTC, 24h)` the open interest's change over the window,
+//! in percent; `liquidations(BTC, 24h)` the USD liquidated in bars that closed within the
+//! window (`long_` and `short_` for one side). The venue is optional: without it, funding
+//! reads the market's one funding series, open interest the all-venue total and liquidations
+//! the series of the most venues; `all` or one venue name chooses.
 //!
 //! `lexer.rs` turns the text into tokens with their columns; `parser.rs` reads the grammar.
 
@@ -62,6 +74,65 @@ pub enum Series {
         destination: Option<String>,
         window_ms: i64,
     },
+    /// A derivatives reading of a market (`None` venue: the default series).
+    Derivative {
+        metric: DerivMetric,
+        market: String,
+        venue: Option<String>,
+        /// The trailing window of a change or a sum.
+        window_ms: Option<i64>,
+    },
+}
+
+/// The derivatives readings a rule can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DerivMetric {
+    /// The last settled funding rate, percent per interval.
+    Funding,
+    /// Its z-score against the 90 days before.
+    FundingZ,
+    /// The open interest's change over the window, percent.
+    OiChange,
+    /// USD liquidated over the window, both sides.
+    Liquidations,
+    LongLiquidations,
+    ShortLiquidations,
+}
+
+impl DerivMetric {
+    /// Its name in a rule.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            DerivMetric::Funding => "funding",
+            DerivMetric::FundingZ => "funding_z",
+            DerivMetric::OiChange => "oi_change",
+            DerivMetric::Liquidations => "liquidations",
+            DerivMetric::LongLiquidations => "long_liquidations",
+            DerivMetric::ShortLiquidations => "short_liquidations",
+        }
+    }
+
+    /// Whether it takes a window.
+    #[must_use]
+    pub const fn windowed(self) -> bool {
+        !matches!(self, DerivMetric::Funding | DerivMetric::FundingZ)
+    }
+
+    const ALL: [DerivMetric; 6] = [
+        DerivMetric::Funding,
+        DerivMetric::FundingZ,
+        DerivMetric::OiChange,
+        DerivMetric::Liquidations,
+        DerivMetric::LongLiquidations,
+        DerivMetric::ShortLiquidations,
+    ];
+
+    /// The reading named `name`, if one.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.name() == name)
+    }
 }
 
 /// The destination kinds `outflow` takes (`any` for all).
@@ -278,7 +349,10 @@ impl Expr {
             Series::Bar { symbol, .. }
             | Series::Indicator { symbol, .. }
             | Series::Score { symbol, .. } => Some(symbol),
-            Series::Watch { .. } | Series::Outflow { .. } | Series::AnalysisTag { .. } => None,
+            Series::Watch { .. }
+            | Series::Outflow { .. }
+            | Series::AnalysisTag { .. }
+            | Series::Derivative { .. } => None,
         })
     }
 }
@@ -314,6 +388,47 @@ mod tests {
                 .unwrap_err()
                 .message
                 .contains("in quotes")
+        );
+    }
+
+    #[test]
+    fn derivatives_terms_parse_and_their_errors_point_at_the_column() {
+        assert_eq!(
+            parse("funding(btcusdt) > 0.03").unwrap(),
+            Expr::Compare(
+                Box::new(Expr::Series(Series::Derivative {
+                    metric: DerivMetric::Funding,
+                    market: "BTCUSDT".into(),
+                    venue: None,
+                    window_ms: None,
+                })),
+                Cmp::Gt,
+                Box::new(Expr::Num(0.03))
+            )
+        );
+        let e = parse("liquidations(BTC, 24h, Bybit) > 500M").unwrap();
+        assert_eq!(
+            e.series(),
+            [&Series::Derivative {
+                metric: DerivMetric::Liquidations,
+                market: "BTC".into(),
+                venue: Some("bybit".into()),
+                window_ms: Some(86_400_000),
+            }]
+        );
+        assert!(parse("oi_change(BTC, 7d) < -10 and funding_z(BTCUSDT, binance) > 2").is_ok());
+        let e = parse("oi_change(BTC) < -10").unwrap_err();
+        assert_eq!(e.column, 14, "{e}");
+        assert!(e.message.contains("a window"), "{e}");
+        let e = parse("liquidations(BTC, soon) > 1").unwrap_err();
+        assert_eq!(e.column, 19, "{e}");
+        let e = parse("funding(BTC USDT) > 1").unwrap_err();
+        assert!(e.message.contains("`)`"), "{e}");
+        let e = parse("funding(, binance) > 1").unwrap_err();
+        assert!(
+            e.message
+                .contains("expected a market, e.g. funding(BTCUSDT)"),
+            "{e}"
         );
     }
 

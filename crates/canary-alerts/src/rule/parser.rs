@@ -286,6 +286,9 @@ impl Parser {
         if name == "outflow" {
             return self.outflow();
         }
+        if let Some(metric) = super::DerivMetric::from_name(name) {
+            return self.derivative(metric);
+        }
         let kind = match name {
             "risk" => ScoreKind::Risk,
             "threat" => ScoreKind::Threat,
@@ -293,7 +296,7 @@ impl Parser {
             _ => {
                 self.i = name_at;
                 return Err(self.err(format!(
-                    "unknown function {}: use crosses, crosses_above, crosses_below, risk, threat, pulse or outflow",
+                    "unknown function {}: use crosses, crosses_above, crosses_below, risk, threat, pulse, outflow, funding, funding_z, oi_change, liquidations, long_liquidations or short_liquidations",
                     short(name)
                 )));
             }
@@ -306,6 +309,69 @@ impl Parser {
         };
         self.expect(&Tok::RParen, "`)`")?;
         Ok(Expr::Series(Series::Score { symbol, kind }))
+    }
+
+    /// `funding(MARKET[, VENUE])`, `oi_change(MARKET, WINDOW[, VENUE])` and the like, after
+    /// their `(`.
+    fn derivative(&mut self, metric: super::DerivMetric) -> Result<Expr, ParseError> {
+        let example = if metric.windowed() {
+            format!("{}(BTC, 24h)", metric.name())
+        } else {
+            format!("{}(BTCUSDT)", metric.name())
+        };
+        let market = match self.next() {
+            Tok::Ident(m)
+                if !m.is_empty()
+                    && m.len() <= 32
+                    && m.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_')) =>
+            {
+                m.to_ascii_uppercase()
+            }
+            _ => {
+                self.back();
+                return Err(self.err(format!("expected a market, e.g. {example}")));
+            }
+        };
+        let mut window_ms = None;
+        if metric.windowed() {
+            self.expect(&Tok::Comma, "`,` and a window (e.g. 24h)")?;
+            window_ms = Some(
+                match self.next() {
+                    Tok::Ident(w) => duration_ms(&w),
+                    _ => Err("expected a window such as 24h or 7d".into()),
+                }
+                .map_err(|m| {
+                    self.back();
+                    self.err(m)
+                })?,
+            );
+        }
+        let mut venue = None;
+        if self.peek() == &Tok::Comma {
+            self.next();
+            match self.next() {
+                Tok::Ident(v)
+                    if !v.is_empty()
+                        && v.len() <= 32
+                        && v.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')) =>
+                {
+                    venue = Some(v.to_ascii_lowercase());
+                }
+                _ => {
+                    self.back();
+                    return Err(self.err("expected a venue (binance, bybit, okx) or all"));
+                }
+            }
+        }
+        self.expect(&Tok::RParen, "`)`")?;
+        Ok(Expr::Series(Series::Derivative {
+            metric,
+            market,
+            venue,
+            window_ms,
+        }))
     }
 
     /// `outflow(ENTITY, DESTINATION, WINDOW)`, after its `(`.

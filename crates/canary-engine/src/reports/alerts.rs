@@ -6,8 +6,14 @@
 use std::collections::BTreeMap;
 
 use canary_alerts::eval::{Evaluator, Values};
-use canary_alerts::rule::{BarField, IndicatorKind, ScoreKind, Series, WatchLevel, parse};
+use canary_alerts::rule::{
+    BarField, DerivMetric, IndicatorKind, ScoreKind, Series, WatchLevel, parse,
+};
 use canary_alerts::state::{Alert, Notice, Policy, fingerprint};
+use canary_analytics::derivatives::{change_over, zscore_against_window};
+use canary_model::derivatives::{DerivKind, DerivSeries, Venues};
+
+use super::derivatives::{FUNDING_MIN_SETTLEMENTS, FUNDING_WINDOW_DAYS};
 use canary_model::{Candle, Claim, ClaimId, Method, Symbol, Timeframe, Timestamp};
 use canary_news::sentiment::Lexicon;
 use canary_news::tags::Dictionary;
@@ -92,6 +98,17 @@ pub fn name(s: &Series) -> String {
             destination.as_deref().unwrap_or("any"),
             window(*window_ms)
         ),
+        Series::Derivative {
+            metric,
+            market,
+            venue,
+            window_ms,
+        } => {
+            let mut args = vec![market.clone()];
+            args.extend(window_ms.map(window));
+            args.extend(venue.clone());
+            format!("{}({})", metric.name(), args.join(", "))
+        }
     }
 }
 
@@ -260,35 +277,35 @@ impl RuleInputs {
                     entity,
                     destination,
                     window_ms,
+                } => outflow_known(
+                    ctx,
+                    entity,
+                    destination.as_deref(),
+                    *window_ms,
+                    &bars,
+                    timeframe,
+                    draft,
+                )?,
+                Series::Derivative {
+                    metric,
+                    market,
+                    venue,
+                    window_ms,
                 } => {
-                    // Known at each close: the transactions confirmed in the window before it
-                    // (an outflow is known from its block time).
-                    let input = ctx.outflows(entity)?;
-                    draft.uses(&input);
-                    let flows = input.value;
-                    if flows.is_empty() {
-                        return Err(EngineError::Empty(format!(
-                            "no outflows of {entity} stored: fetch them first (flows fetch with a label file)"
-                        )));
-                    }
-                    let flows: Vec<_> = flows
-                        .into_iter()
-                        .filter(|f| destination.as_ref().is_none_or(|d| &f.destination == d))
+                    let closes: Vec<Timestamp> = bars
+                        .iter()
+                        .map(|c| timeframe.close_of(c.open_time))
                         .collect();
-                    Known(
-                        bars.iter()
-                            .map(|c| {
-                                let t = timeframe.close_of(c.open_time);
-                                let from = t.millis() - window_ms;
-                                let sum: f64 = flows
-                                    .iter()
-                                    .filter(|f| f.time.millis() > from && f.time <= t)
-                                    .map(|f| f.btc)
-                                    .sum();
-                                (t, sum)
-                            })
-                            .collect(),
-                    )
+                    let values = derivative_values(
+                        ctx,
+                        *metric,
+                        market,
+                        venue.as_deref(),
+                        window_ms.unwrap_or(0),
+                        &closes,
+                        draft,
+                    )?;
+                    Known(closes.into_iter().zip(values).collect())
                 }
             };
             known.insert(s.clone(), k);
@@ -335,6 +352,187 @@ impl RuleInputs {
         }
         Ok(values)
     }
+}
+
+/// An entity's outflows at each close: the transactions confirmed in the window before it
+/// (an outflow is known from its block time), to one kind of destination or any.
+fn outflow_known(
+    ctx: &Context<'_>,
+    entity: &str,
+    destination: Option<&str>,
+    window_ms: i64,
+    bars: &[Candle],
+    timeframe: Timeframe,
+    draft: &mut Draft,
+) -> Result<Known, EngineError> {
+    let input = ctx.outflows(entity)?;
+    draft.uses(&input);
+    let flows = input.value;
+    if flows.is_empty() {
+        return Err(EngineError::Empty(format!(
+            "no outflows of {entity} stored: fetch them first (flows fetch with a label file)"
+        )));
+    }
+    let flows: Vec<_> = flows
+        .into_iter()
+        .filter(|f| destination.is_none_or(|d| f.destination == d))
+        .collect();
+    Ok(Known(
+        bars.iter()
+            .map(|c| {
+                let t = timeframe.close_of(c.open_time);
+                let from = t.millis() - window_ms;
+                let sum: f64 = flows
+                    .iter()
+                    .filter(|f| f.time.millis() > from && f.time <= t)
+                    .map(|f| f.btc)
+                    .sum();
+                (t, sum)
+            })
+            .collect(),
+    ))
+}
+
+/// The derivatives series a rule's reading names: of `kind` and `market`, on `venue` (`all`,
+/// one venue) or by default the market's only funding series, the all-venue open interest,
+/// the liquidations of the most venues (the latest data on a tie).
+fn rule_series(
+    ctx: &Context<'_>,
+    kind: DerivKind,
+    market: &str,
+    venue: Option<&str>,
+) -> Result<DerivSeries, EngineError> {
+    let mut found: Vec<canary_store::DerivSeriesInfo> = ctx
+        .derivative_series()?
+        .into_iter()
+        .filter(|i| i.series.kind == kind && i.series.market() == market)
+        .collect();
+    let what = match kind {
+        DerivKind::FundingRate => "funding rates",
+        DerivKind::OpenInterestUsd => "open interest in USD",
+        _ => "liquidations",
+    };
+    if found.is_empty() {
+        return Err(EngineError::Empty(format!(
+            "no {what} of {market} stored: import them first (canary derivatives import)"
+        )));
+    }
+    if let Some(v) = venue {
+        let want: Venues = v
+            .parse()
+            .map_err(|e: canary_model::derivatives::DerivError| {
+                EngineError::param("rule", v, &e.to_string())
+            })?;
+        found.retain(|i| i.series.venues == want);
+    } else if kind == DerivKind::FundingRate {
+        let listed: std::collections::BTreeSet<String> =
+            found.iter().map(|i| i.series.venues.to_string()).collect();
+        if listed.len() > 1 {
+            return Err(EngineError::param(
+                "rule",
+                market,
+                &format!(
+                    "{what} of {market} are stored for several venues ({}): name one, e.g. funding({market}, {})",
+                    listed.iter().cloned().collect::<Vec<_>>().join(", "),
+                    listed.iter().next().map_or("binance", String::as_str)
+                ),
+            ));
+        }
+    } else if kind == DerivKind::OpenInterestUsd {
+        found.retain(|i| i.series.venues == Venues::All);
+    }
+    let breadth = |v: &Venues| match v {
+        Venues::All => usize::MAX,
+        Venues::Listed(l) => l.len(),
+    };
+    found
+        .into_iter()
+        .max_by(|a, b| {
+            breadth(&a.series.venues)
+                .cmp(&breadth(&b.series.venues))
+                .then_with(|| {
+                    a.series
+                        .available_at(a.last)
+                        .cmp(&b.series.available_at(b.last))
+                })
+                .then_with(|| b.series.interval.cmp(&a.series.interval))
+        })
+        .map(|i| i.series)
+        .ok_or_else(|| {
+            EngineError::Empty(format!(
+                "no {what} of {market} stored for {}: see canary derivatives",
+                venue.unwrap_or("every venue together")
+            ))
+        })
+}
+
+/// A derivatives reading at each close in `closes`: NaN where its series has nothing known
+/// then, or only values older than three of its intervals.
+fn derivative_values(
+    ctx: &Context<'_>,
+    metric: DerivMetric,
+    market: &str,
+    venue: Option<&str>,
+    window_ms: i64,
+    closes: &[Timestamp],
+    draft: &mut Draft,
+) -> Result<Vec<f64>, EngineError> {
+    let kind = match metric {
+        DerivMetric::Funding | DerivMetric::FundingZ => DerivKind::FundingRate,
+        DerivMetric::OiChange => DerivKind::OpenInterestUsd,
+        DerivMetric::Liquidations | DerivMetric::LongLiquidations => DerivKind::LongLiquidationsUsd,
+        DerivMetric::ShortLiquidations => DerivKind::ShortLiquidationsUsd,
+    };
+    let series = rule_series(ctx, kind, market, venue)?;
+    let read = |s: &DerivSeries, draft: &mut Draft| -> Result<Vec<(Timestamp, f64)>, EngineError> {
+        let input = ctx.derivatives(s)?.ok_or_else(|| {
+            EngineError::Empty(format!("no values of {s} known as of {}", ctx.asof()))
+        })?;
+        draft.uses(&input);
+        // By when each value was known: a flow at its bar's close.
+        Ok(input
+            .value
+            .into_iter()
+            .map(|(t, v)| (s.available_at(t), v))
+            .collect())
+    };
+    let mut known = read(&series, draft)?;
+    if metric == DerivMetric::Liquidations {
+        let shorts = read(&series.with_kind(DerivKind::ShortLiquidationsUsd), draft)?;
+        known = canary_analytics::derivatives::sum_aligned(&known, &shorts);
+    }
+    let interval = series.interval.millis();
+    Ok(closes
+        .iter()
+        .map(|&t| {
+            let n = known.partition_point(|(k, _)| *k <= t);
+            let upto = &known[..n];
+            match upto.last() {
+                Some((last, _)) if t.millis() - last.millis() <= 3 * interval => {}
+                _ => return f64::NAN,
+            }
+            match metric {
+                DerivMetric::Funding => upto[n - 1].1 * 100.0,
+                DerivMetric::FundingZ => zscore_against_window(
+                    upto,
+                    FUNDING_WINDOW_DAYS * 86_400_000,
+                    FUNDING_MIN_SETTLEMENTS,
+                )
+                .map_or(f64::NAN, |z| z.z),
+                DerivMetric::OiChange => {
+                    change_over(upto, window_ms, interval).map_or(f64::NAN, |c| c.relative * 100.0)
+                }
+                DerivMetric::Liquidations
+                | DerivMetric::LongLiquidations
+                | DerivMetric::ShortLiquidations => upto
+                    .iter()
+                    .rev()
+                    .take_while(|(k, _)| k.millis() > t.millis() - window_ms)
+                    .map(|x| x.1)
+                    .sum(),
+            }
+        })
+        .collect())
 }
 
 /// Run `rule` over the bar closes of its timeframe from `from` to the context's time.
@@ -562,5 +760,74 @@ mod tests {
             })
             .collect();
         assert_eq!(fired, ["2026-01-03T08:00:00Z"]);
+    }
+
+    /// Derivatives terms read what was known at each close: the Binance liquidations of a
+    /// day from that day's end, funding from its settlement; a term whose data stopped has no
+    /// value (the evaluation has no data), never the last value carried on.
+    #[test]
+    fn derivatives_terms_fire_on_what_was_known_at_each_close() {
+        let mut store = crate::test_data::crash_store();
+        crate::test_data::store_derivatives(&mut *store);
+        let ctx = Context::new(&*store, Timestamp::parse("2025-12-01T00:00:00Z").unwrap()).unwrap();
+        let run = |rule: &str, from: &str| {
+            let p = AlertBacktestParams {
+                rule: rule.into(),
+                timeframe: Timeframe::D1,
+                from: Timestamp::parse(from).unwrap(),
+                policy: Policy {
+                    for_evals: 1,
+                    cooldown_ms: 0,
+                    band: 0.0,
+                    frequency: Frequency::Transition,
+                    notify_resolved: false,
+                    repeat_ms: None,
+                    expires_at: None,
+                    intrabar: false,
+                },
+                follow_ms: 86_400_000,
+                score: None,
+            };
+            alerts_backtest(
+                &ctx,
+                &p,
+                &Dictionary::built_in(),
+                Lexicon::built_in(),
+                |_, _| {},
+            )
+            .unwrap()
+        };
+        let r = run("liquidations(BTC, 24h, binance) > 300M", "2025-10-01");
+        let fired: Vec<String> = r
+            .body
+            .firings
+            .iter()
+            .filter_map(|f| match f.notice {
+                Notice::Fired { at } => Some(at.to_string()),
+                _ => None,
+            })
+            .collect();
+        // 2025-10-10's liquidations (Binance, as the vendor kept them: $404M long and short)
+        // are known at the day's end, the close of 2025-10-11 00:00.
+        assert_eq!(
+            fired.first().map(String::as_str),
+            Some("2025-10-11T00:00:00Z"),
+            "{fired:?}"
+        );
+        // After 2025-11-14 nothing is known: those closes have no data.
+        assert!(r.body.no_data > 0, "{:?}", r.body.no_data);
+        // The month's lowest funding, -0.00529 % settled at 2025-11-25 00:00, is known at
+        // that close (in percent per interval, as the rule writes it).
+        let r = run("funding(BTCUSDT) < -0.005", "2025-11-01");
+        let fired: Vec<String> = r
+            .body
+            .firings
+            .iter()
+            .filter_map(|f| match f.notice {
+                Notice::Fired { at } => Some(at.to_string()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(fired, ["2025-11-25T00:00:00Z"]);
     }
 }
