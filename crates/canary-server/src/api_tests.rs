@@ -483,3 +483,58 @@ async fn reports_past_the_slots_are_refused_with_retry_after_until_one_frees() {
     let a = get(&app, &uri).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
 }
+
+/// `/api/v1/derivatives` and `/api/v1/derivatives/map` as of the time asked, on the shared
+/// funding, open interest and liquidations; their parameters refused as problem+json.
+#[tokio::test]
+async fn derivatives_routes_answer_as_of_the_time_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path());
+    {
+        let mut store = canary_store::open(&dir.path().join("r.db")).unwrap();
+        let now = Timestamp::parse("2026-12-01T00:00:00Z").unwrap();
+        let opts = canary_ingest::derivatives::DerivOptions {
+            range: canary_ingest::csv::TimeRange::until(now),
+            ..canary_ingest::derivatives::DerivOptions::default()
+        };
+        for name in [
+            "btcusdt_perp_funding_8h_binance_2019-09_2026-04.csv",
+            "btc_open_interest_daily_coinglass_all_exchanges_2020-02_2025-11.csv",
+            "btc_liquidations_daily_coinglass_binance_2020-12_2025-11.csv",
+        ] {
+            canary_engine::jobs::derivatives::DerivativesFile::read(
+                &crate::test_data::shared(name),
+                &opts,
+            )
+            .unwrap()
+            .store(&mut *store, None, canary_store::Revisions::Keep, now)
+            .unwrap();
+        }
+    }
+    let d = get(&app, &format!("/api/v1/derivatives?asof={ASOF}")).await;
+    assert_eq!(d.status, StatusCode::OK, "{}", d.body);
+    let doc = d.json();
+    assert_eq!(doc["funding"][0]["settled_at"], "2026-02-06T00:00:00Z");
+    assert_eq!(doc["open_interest"][0]["stale"], true);
+    assert!(doc["claims"].is_object());
+    let m = get(
+        &app,
+        "/api/v1/derivatives/map?asof=2025-11-13T12:00:00Z&shock=2,4",
+    )
+    .await;
+    assert_eq!(m.status, StatusCode::OK, "{}", m.body);
+    let map = m.json();
+    assert_eq!(map["scenarios"].as_array().unwrap().len(), 2);
+    assert_eq!(map["stale"], false);
+    for (uri, param) in [
+        ("/api/v1/derivatives/map?shock=0", "shock"),
+        ("/api/v1/derivatives/map?shock=5,x", "shock"),
+        ("/api/v1/derivatives?market=BTC%20USDT", "market"),
+    ] {
+        let detail = get(&app, uri).await.problem(400);
+        assert!(detail.contains(param), "{uri}: {detail}");
+    }
+    // Before any open interest is known: not found, with what to do.
+    let early = get(&app, "/api/v1/derivatives/map?asof=2019-01-01T00:00:00Z").await;
+    assert!(early.problem(404).contains("canary derivatives import"));
+}

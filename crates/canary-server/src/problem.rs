@@ -84,6 +84,7 @@ impl From<EngineError> for Problem {
             EngineError::NoBars { .. }
             | EngineError::NoPrice { .. }
             | EngineError::NoNetwork { .. }
+            | EngineError::NoDerivatives { .. }
             | EngineError::Empty(_)
             | EngineError::Levels(_)
             | EngineError::UnknownCompany { .. } => StatusCode::NOT_FOUND,
@@ -100,6 +101,9 @@ impl From<EngineError> for Problem {
                 " (store bars first: canary import FILE --symbol S; or ask for an earlier asof)"
             }
             EngineError::NoPrice { .. } => " (store daily bars of the symbol, or give price=P)",
+            EngineError::NoDerivatives { .. } => {
+                " (import it first: canary derivatives import FILE; or ask for another asof)"
+            }
             _ => "",
         };
         Self::new(status, format!("{e}{hint}"))

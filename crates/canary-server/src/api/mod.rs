@@ -36,10 +36,11 @@ use analyses::{
     analysis, analysis_history, analysis_related,
 };
 use reports::{
-    __path_candles, __path_indicators, __path_miners, __path_network, __path_news, __path_score,
-    __path_score_history, __path_series, __path_stats, __path_stories, __path_treasury,
-    __path_watch, candles, indicators, miners, network, news, score, score_history, series, stats,
-    stories, treasury, watch,
+    __path_candles, __path_derivatives, __path_derivatives_map, __path_indicators, __path_miners,
+    __path_network, __path_news, __path_score, __path_score_history, __path_series, __path_stats,
+    __path_stories, __path_treasury, __path_watch, candles, derivatives, derivatives_map,
+    indicators, miners, network, news, score, score_history, series, stats, stories, treasury,
+    watch,
 };
 use stream::{__path_stream, __path_websocket, stream, websocket};
 
@@ -71,6 +72,8 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/api/v1/score", get(score))
         .route("/api/v1/score/history", get(score_history))
         .route("/api/v1/network", get(network))
+        .route("/api/v1/derivatives", get(derivatives))
+        .route("/api/v1/derivatives/map", get(derivatives_map))
         .route("/api/v1/miners", get(miners))
         .route("/api/v1/treasury", get(treasury))
         .route("/api/v1/news", get(news))
@@ -117,6 +120,8 @@ pub fn routes() -> axum::Router<AppState> {
         watch,
         score,
         network,
+        derivatives,
+        derivatives_map,
         miners,
         treasury,
         news,

@@ -242,6 +242,101 @@ pub(super) async fn network(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+pub(super) struct DerivativesQuery {
+    /// Only markets starting with this (BTC keeps BTC and BTCUSDT); default all.
+    market: Option<String>,
+    /// The instrument whose daily closes value the supply; default BTCUSDT.
+    symbol: Option<String>,
+}
+
+/// Funding (level, annual carry, z-score against 90 days), open interest (24 h and 7 d
+/// change) and liquidations (the last bar, its rank, its share of open interest) as of
+/// `asof`, each series on its own venues, old ones flagged stale.
+#[utoipa::path(get, path = "/api/v1/derivatives", params(DerivativesQuery, AsOfParam),
+    responses((status = 200, body = ReportDoc), (status = 400, body = Problem)))]
+pub(super) async fn derivatives(
+    State(s): State<AppState>,
+    asof: AsOf,
+    Query(q): Query<DerivativesQuery>,
+) -> Result<Response, Problem> {
+    let market = match q.market {
+        Some(m)
+            if m.is_empty()
+                || m.len() > 32
+                || !m
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/')) =>
+        {
+            return Err(Problem::param(
+                "market",
+                &m,
+                "a market is 1 to 32 letters, digits, `-`, `_`, `.` or `/` (BTC, BTCUSDT)",
+            ));
+        }
+        m => m,
+    };
+    let p = canary_engine::DerivativesParams {
+        market,
+        symbol: parse_symbol(q.symbol.as_deref())?,
+        only: None,
+    };
+    let r = with_context(&s, asof, move |ctx, _| canary_engine::derivatives(ctx, &p)).await?;
+    Ok(Json(r).into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub(super) struct MapQuery {
+    /// The instrument whose bars give the map's prices; default BTCUSDT.
+    symbol: Option<String>,
+    /// Falls to simulate as cascades, percent, comma-separated (0.1 to 90, at most 10);
+    /// default 3,5,10.
+    shock: Option<String>,
+}
+
+/// The estimated liquidation map as of `asof` (USD per 1 % band on each side of the price)
+/// with cascade scenarios over assumed market depth: estimates and scenarios, not forecasts.
+#[utoipa::path(get, path = "/api/v1/derivatives/map", params(MapQuery, AsOfParam),
+    responses((status = 200, body = ReportDoc), (status = 400, body = Problem), (status = 404, body = Problem)))]
+pub(super) async fn derivatives_map(
+    State(s): State<AppState>,
+    asof: AsOf,
+    Query(q): Query<MapQuery>,
+) -> Result<Response, Problem> {
+    let text = q.shock.as_deref().unwrap_or("3,5,10");
+    let shocks = text
+        .split(',')
+        .map(|x| {
+            x.trim()
+                .trim_end_matches('%')
+                .parse::<f64>()
+                .ok()
+                .filter(|v| (0.1..=90.0).contains(v))
+                .map(|v| v / 100.0)
+        })
+        .collect::<Option<Vec<f64>>>()
+        .filter(|v| !v.is_empty() && v.len() <= 10)
+        .ok_or_else(|| {
+            Problem::param(
+                "shock",
+                text,
+                "falls in percent from 0.1 to 90, comma-separated, at most 10 (3,5,10)",
+            )
+        })?;
+    let p = canary_engine::LiqMapParams {
+        symbol: parse_symbol(q.symbol.as_deref())?,
+        map: canary_analytics::liqmap::MapParams::reference(),
+        shocks,
+        targets: Vec::new(),
+        band_pct: 15,
+    };
+    let r = with_context(&s, asof, move |ctx, _| {
+        canary_engine::liquidation_map(ctx, &p)
+    })
+    .await?;
+    Ok(Json(r).into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
 pub(super) struct PricedQuery {
     /// Default BTCUSDT.
     symbol: Option<String>,

@@ -83,6 +83,10 @@ pub fn hint(e: EngineError) -> anyhow::Error {
         EngineError::NoBars { .. } => {
             Some("import bars with canary import FILE --symbol S, or pass --db".to_string())
         }
+        EngineError::NoDerivatives { .. } => Some(
+            "import it with canary derivatives import FILE (docs/derivatives.md lists the layouts), or pass --db"
+                .to_string(),
+        ),
         EngineError::Source(s) if s.to_string().contains("raise the timeout") => {
             Some("raise it with --timeout SECONDS".to_string())
         }
