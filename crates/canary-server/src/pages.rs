@@ -120,6 +120,11 @@ struct Dash {
     price_max: f64,
     stories: Vec<serde_json::Value>,
     stories_error: String,
+    /// Funding, open interest and liquidations (the broadest series of each), as text rows.
+    derivatives: Vec<serde_json::Value>,
+    /// Their series keys for the chart panes: funding, open interest, long and short
+    /// liquidations (empty where absent), comma-separated.
+    deriv_keys: String,
 }
 
 /// The dashboard as of the context's time: each part computed, or why it could not be.
@@ -132,7 +137,80 @@ fn dash(ctx: &canary_engine::Context<'_>, st: &AppState, symbol: &canary_model::
     dash_score(&mut d, ctx, symbol, &st.dictionary, &st.lexicon);
     dash_miners(&mut d, ctx, symbol);
     dash_stories(&mut d, ctx, symbol, &st.dictionary, &st.lexicon);
+    dash_derivatives(&mut d, ctx, symbol);
     d
+}
+
+/// The derivatives as rows (the broadest series of each kind, stale ones marked), and the
+/// keys the chart panes read.
+fn dash_derivatives(d: &mut Dash, ctx: &canary_engine::Context<'_>, symbol: &canary_model::Symbol) {
+    let asset = canary_engine::ScoreParams::asset_of(symbol);
+    let Ok(heads) = canary_engine::headline_series(ctx, &asset) else {
+        return;
+    };
+    if heads.is_empty() {
+        return;
+    }
+    let p = canary_engine::DerivativesParams {
+        market: None,
+        symbol: symbol.clone(),
+        only: Some(heads),
+    };
+    let Ok(r) = canary_engine::derivatives(ctx, &p) else {
+        return;
+    };
+    d.simulated |= r.simulated;
+    let stale = |s: bool| if s { " (stale)" } else { "" };
+    let pct = |x: f64| format!("{x:+.2}%");
+    let mut keys = [String::new(), String::new(), String::new(), String::new()];
+    if let Some(f) = r.body.funding.first() {
+        keys[0] = f.series.to_string();
+        d.derivatives.push(serde_json::json!({
+            "what": format!("funding, {} {}{}", f.venues, f.series.market(), stale(f.stale)),
+            "value": format!(
+                "{:.4}% per {} ({} a year{})",
+                f.rate.value * 100.0,
+                f.series.interval,
+                pct(f.annualised.value * 100.0),
+                f.zscore_90d.as_ref().map_or_else(String::new, |z| format!(", {:+.2}σ against 90 days", z.value))
+            ),
+            "at": f.settled_at.to_string(),
+        }));
+    }
+    if let Some(o) = r.body.open_interest.first() {
+        keys[1] = o.series.to_string();
+        d.derivatives.push(serde_json::json!({
+            "what": format!("open interest, {}{}", o.venues, stale(o.stale)),
+            "value": format!(
+                "${} bn (24 h {}, 7 d {})",
+                human(o.value.value / 1e9),
+                o.change_24h.as_ref().map_or_else(|| "n/a".into(), |c| pct(c.value * 100.0)),
+                o.change_7d.as_ref().map_or_else(|| "n/a".into(), |c| pct(c.value * 100.0))
+            ),
+            "at": o.at.to_string(),
+        }));
+    }
+    if let Some(l) = r.body.liquidations.first() {
+        keys[2] = l.series.to_string();
+        keys[3] = l
+            .series
+            .with_kind(canary_model::derivatives::DerivKind::ShortLiquidationsUsd)
+            .to_string();
+        d.derivatives.push(serde_json::json!({
+            "what": format!("liquidations, {} {}{}", l.venues, l.interval, stale(l.stale)),
+            "value": format!(
+                "${} M (longs ${} M, shorts ${} M), rank {} of {} since {}",
+                human(l.total_usd.value / 1e6),
+                human(l.long_usd.value / 1e6),
+                human(l.short_usd.value / 1e6),
+                l.rank.value,
+                l.bars_in_history,
+                &l.history_since.to_string()[..10]
+            ),
+            "at": l.bar_open.to_string(),
+        }));
+    }
+    d.deriv_keys = keys.join(",");
 }
 
 /// The Watch's levels (support, trapdoor, resistance) as table rows, and its momentum line.

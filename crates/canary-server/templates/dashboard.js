@@ -17,7 +17,56 @@
     return r.json();
   }
   const t = (iso) => Math.floor(Date.parse(iso) / 1000);
-  window.canary = { ready: false, levels: [], bars: 0, live: 0 };
+  window.canary = { ready: false, levels: [], bars: 0, live: 0, derivs: {} };
+
+  // The derivatives panes (each series as known at the time asked) and the map's bands.
+  async function derivatives(L, opts) {
+    const [funding, oi, longs, shorts] = el.dataset.derivs.split(",");
+    const series = (key) => get(`/api/v1/derivatives/series?series=${encodeURIComponent(key)}&last=500${at}`);
+    const pane = (id) => L.createChart(document.getElementById(id), opts);
+    try {
+      if (funding) {
+        const f = await series(funding);
+        const c = pane("funding-chart");
+        c.addSeries(L.HistogramSeries, { color: "#3b5bdb", title: "funding %" })
+          .setData(f.points.map((p) => ({ time: t(p.time), value: p.value * 100, color: p.value < 0 ? "#9b1c1c" : "#3b5bdb" })));
+        c.timeScale().fitContent();
+        window.canary.derivs.funding = f.points.length;
+      }
+      if (oi) {
+        const o = await series(oi);
+        const c = pane("oi-chart");
+        c.addSeries(L.LineSeries, { color: "#b45309", lineWidth: 1, title: "open interest $bn" + (o.stale ? " (stale)" : "") })
+          .setData(o.points.map((p) => ({ time: t(p.time), value: p.value / 1e9 })));
+        c.timeScale().fitContent();
+        window.canary.derivs.oi = o.points.length;
+      }
+      if (longs && shorts) {
+        const [l, s] = await Promise.all([series(longs), series(shorts)]);
+        const c = pane("liq-chart");
+        c.addSeries(L.HistogramSeries, { color: "#9b1c1c", title: "long liquidations $M" })
+          .setData(l.points.map((p) => ({ time: t(p.time), value: -p.value / 1e6 })));
+        c.addSeries(L.HistogramSeries, { color: "#166534", title: "short liquidations $M" })
+          .setData(s.points.map((p) => ({ time: t(p.time), value: p.value / 1e6 })));
+        c.timeScale().fitContent();
+        window.canary.derivs.liquidations = l.points.length;
+      }
+    } catch (e) { say("Derivatives: " + e.message); }
+    const box = document.getElementById("liqmap");
+    if (!box) return;
+    try {
+      const m = await get(`/api/v1/derivatives/map?symbol=${symbol}${at}`);
+      const bands = [...m.short_bands].reverse().map((b) => ({ side: "short", b }))
+        .concat(m.long_bands.map((b) => ({ side: "long", b })));
+      const top = Math.max(1, ...bands.map((x) => x.b.usd));
+      box.innerHTML = `<div><b>Liquidation map</b> at ${Math.round(m.price.value).toLocaleString("en-US")}` +
+        (m.stale ? ` <span class="chip">stale: to ${m.to.slice(0, 10)}</span>` : "") + "</div>" +
+        bands.map(({ side, b }) => `<div class="lm-row" style="display:flex;gap:.3rem;align-items:center" title="${side}s ${b.from_pct}..${b.to_pct}%: $${(b.usd / 1e6).toFixed(1)}M">` +
+          `<span style="flex:0 0 3.2rem;text-align:right">${b.to_pct > 0 ? "+" : ""}${b.to_pct}%</span>` +
+          `<span style="flex:1;background:#eef1f6;height:.6rem"><span class="lm-bar" style="display:block;height:100%;width:${(100 * b.usd / top).toFixed(1)}%;background:${side === "long" ? "#9b1c1c" : "#166534"}"></span></span></div>`).join("");
+      window.canary.derivs.mapBands = bands.length;
+    } catch (e) { box.textContent = "No liquidation map: " + e.message; }
+  }
 
   if (el.dataset.charts === "true" && window.LightweightCharts) {
     const L = window.LightweightCharts;
@@ -50,6 +99,8 @@
         } catch (e) { say("No Watch: " + e.message); }
         chart.timeScale().fitContent();
         rsiChart.timeScale().fitContent();
+        // Funding, open interest and liquidations under the price, the map beside it.
+        if (el.dataset.derivs) await derivatives(L, opts);
         // Scores over time: Risk and Pulse as known each day.
         try {
           const h = await get(`/api/v1/score/history?symbol=${symbol}&days=365${at}`);

@@ -2,7 +2,8 @@
 //! installed by `make test` (scripts/test-browser.sh). The real data stored with its miners'
 //! analysis of the crash morning, `canary serve` with a live simulated market beside it, and
 //! `tests/browser/pages.mjs` checking the feed, the analysis page (sections, claims on hover),
-//! the dashboard (the Watch on the chart, the miners' slider) and its live updates, and an
+//! the dashboard (the Watch on the chart, the derivatives panes and the liquidation map, the
+//! miners' slider) and its live updates, and an
 //! alert created in the page from a level, tried on history, saved and delivered to a webhook
 //! receiver on loopback.
 //! Screenshots of each page go to target/browser-screenshots.
@@ -27,6 +28,17 @@ fn shared_data_the_pages_in_a_browser() {
     import_network(&db);
     let n = shared("data/news_2026-02-05_sources.csv");
     ok(&canary(&db, &["news", "import", n.to_str().unwrap()]));
+    let derivatives: Vec<String> = [
+        "data/btcusdt_perp_funding_8h_binance_2019-09_2026-04.csv",
+        "data/btc_open_interest_daily_coinglass_all_exchanges_2020-02_2025-11.csv",
+        "data/btc_liquidations_daily_coinglass_binance_2020-12_2025-11.csv",
+    ]
+    .iter()
+    .map(|f| shared(f).to_str().unwrap().to_string())
+    .collect();
+    let mut args = vec!["derivatives", "import"];
+    args.extend(derivatives.iter().map(String::as_str));
+    ok(&canary(&db, &args));
     let doc: serde_json::Value = serde_json::from_str(&ok(&canary(
         &db,
         &[

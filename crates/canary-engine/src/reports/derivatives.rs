@@ -130,6 +130,8 @@ pub struct OpenInterestRow {
 /// One liquidation series (long and short of one market, venues and interval).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LiquidationRow {
+    /// The long side's series (the short side's is the same with its kind).
+    pub series: DerivSeries,
     pub market: String,
     pub venues: String,
     pub interval: String,
@@ -427,6 +429,7 @@ fn liquidations(
         None => None,
     };
     Ok(Some(LiquidationRow {
+        series: s.clone(),
         market: s.market().to_string(),
         venues: s.venues.describe(),
         interval: s.interval.to_string(),

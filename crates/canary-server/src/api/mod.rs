@@ -36,17 +36,17 @@ use analyses::{
     analysis, analysis_history, analysis_related,
 };
 use reports::{
-    __path_candles, __path_derivatives, __path_derivatives_map, __path_indicators, __path_miners,
-    __path_network, __path_news, __path_score, __path_score_history, __path_series, __path_stats,
-    __path_stories, __path_treasury, __path_watch, candles, derivatives, derivatives_map,
-    indicators, miners, network, news, score, score_history, series, stats, stories, treasury,
-    watch,
+    __path_candles, __path_derivatives, __path_derivatives_map, __path_derivatives_series,
+    __path_indicators, __path_miners, __path_network, __path_news, __path_score,
+    __path_score_history, __path_series, __path_stats, __path_stories, __path_treasury,
+    __path_watch, candles, derivatives, derivatives_map, derivatives_series, indicators, miners,
+    network, news, score, score_history, series, stats, stories, treasury, watch,
 };
 use stream::{__path_stream, __path_websocket, stream, websocket};
 
 pub use alerts::{Backtest, DeliveryRow, NewRule, RuleRow, SilenceFor};
 pub use analyses::AnalysisRow;
-pub use reports::SeriesRow;
+pub use reports::{DerivPoint, DerivSeriesDoc, SeriesRow};
 pub(crate) use shared::{score_params, with_context};
 
 /// An engine report: its time, whether any input was simulated, warnings, the body's fields
@@ -74,6 +74,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/api/v1/network", get(network))
         .route("/api/v1/derivatives", get(derivatives))
         .route("/api/v1/derivatives/map", get(derivatives_map))
+        .route("/api/v1/derivatives/series", get(derivatives_series))
         .route("/api/v1/miners", get(miners))
         .route("/api/v1/treasury", get(treasury))
         .route("/api/v1/news", get(news))
@@ -122,6 +123,7 @@ pub fn routes() -> axum::Router<AppState> {
         network,
         derivatives,
         derivatives_map,
+        derivatives_series,
         miners,
         treasury,
         news,
@@ -148,6 +150,8 @@ pub fn routes() -> axum::Router<AppState> {
         RuleRow,
         DeliveryRow,
         SeriesRow,
+        DerivSeriesDoc,
+        DerivPoint,
         AnalysisRow,
         Backtest,
         SilenceFor

@@ -285,6 +285,77 @@ pub(super) async fn derivatives(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+pub(super) struct DerivSeriesQuery {
+    /// The series, `KIND:MARKET:VENUES:INTERVAL` (e.g. funding_rate:BTCUSDT:binance:8h), as
+    /// `/api/v1/derivatives` names them.
+    series: String,
+    /// Only the last N values (1 to 100000); default 500.
+    last: Option<usize>,
+}
+
+/// One value of a derivatives series: its time (a level's instant, a flow's bar open).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DerivPoint {
+    time: String,
+    value: f64,
+}
+
+/// A derivatives series as known at `asof`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DerivSeriesDoc {
+    as_of: String,
+    series: String,
+    unit: String,
+    /// Whether its latest value is older than three of its intervals at `asof`.
+    stale: bool,
+    /// Every source of the values.
+    source: String,
+    points: Vec<DerivPoint>,
+}
+
+/// The values of one derivatives series known at `asof` (for charts).
+#[utoipa::path(get, path = "/api/v1/derivatives/series", params(DerivSeriesQuery, AsOfParam),
+    responses((status = 200, body = DerivSeriesDoc), (status = 400, body = Problem), (status = 404, body = Problem)))]
+pub(super) async fn derivatives_series(
+    State(s): State<AppState>,
+    asof: AsOf,
+    Query(q): Query<DerivSeriesQuery>,
+) -> Result<Json<DerivSeriesDoc>, Problem> {
+    let series: canary_model::derivatives::DerivSeries =
+        q.series
+            .parse()
+            .map_err(|e: canary_model::derivatives::DerivError| {
+                Problem::param("series", &q.series, &e.to_string())
+            })?;
+    let last = check_last(q.last)?.unwrap_or(500);
+    with_context(&s, asof, move |ctx, _| {
+        let input =
+            ctx.derivatives(&series)?
+                .ok_or_else(|| canary_engine::EngineError::NoDerivatives {
+                    what: series.to_string(),
+                    asof: ctx.asof(),
+                })?;
+        let from = input.value.len().saturating_sub(last);
+        Ok(DerivSeriesDoc {
+            as_of: ctx.asof().to_string(),
+            unit: series.kind.unit().to_string(),
+            stale: input.is_stale(),
+            source: input.source.clone(),
+            points: input.value[from..]
+                .iter()
+                .map(|&(t, v)| DerivPoint {
+                    time: t.to_string(),
+                    value: v,
+                })
+                .collect(),
+            series: series.to_string(),
+        })
+    })
+    .await
+    .map(Json)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
 pub(super) struct MapQuery {
     /// The instrument whose bars give the map's prices; default BTCUSDT.
     symbol: Option<String>,

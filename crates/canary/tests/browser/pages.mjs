@@ -65,6 +65,17 @@ if (!(state.scoreDays > 300)) fail("the scores over time have " + state.scoreDay
 const names = state.levels.map((l) => l.name).sort().join(",");
 if (names !== "resistance,support,trapdoor") fail("the chart's levels are " + names);
 if (!(await page.locator("#chart canvas").count())) fail("no chart drawn");
+// Funding, open interest and liquidations under the price, the map beside it: as of the crash
+// morning funding runs to the day, open interest and liquidations stop in November 2025.
+const d = state.derivs || {};
+if (!(d.funding >= 400 && d.oi >= 400 && d.liquidations >= 400)) fail("the derivatives panes: " + JSON.stringify(d));
+if (d.mapBands !== 30) fail("the liquidation map has " + d.mapBands + " bands: " + (await page.locator("#liqmap").textContent()));
+if (!(await page.locator("#liqmap").textContent()).includes("stale")) fail("the map does not say it is stale");
+for (const id of ["funding-chart", "oi-chart", "liq-chart"]) {
+  if (!(await page.locator("#" + id + " canvas").count())) fail("no " + id + " drawn");
+}
+const drows = await page.locator("#derivatives tr").allTextContents();
+if (!drows.some((r) => r.includes("2026-02-06T00:00:00Z"))) fail("the derivatives table: " + drows.join(" | "));
 // The price slider recomputes the miners through the API.
 const slider = page.locator("#price");
 if (await slider.count()) {
@@ -79,7 +90,7 @@ if (await slider.count()) {
   if (!rows.some((r) => r.includes("above break-even"))) fail("at 90,000 no miner is above break-even: " + rows.join(" | "));
 }
 await page.screenshot({ path: path.join(out, "dashboard.png"), fullPage: true });
-console.log("dashboard: " + state.bars + " bars, levels " + names);
+console.log("dashboard: " + state.bars + " bars, levels " + names + ", derivatives " + JSON.stringify(d));
 
 // An alert from a level on the dashboard: the support's link opens the alerts page with the
 // rule written; a rule on the live market is tried on history, saved, and delivered.
