@@ -87,6 +87,9 @@ pub use reports::news::{
     NewsBody, NewsParams, NewsRow, SearchParams, StoriesBody, StoriesParams, StoryRow, news,
     news_dictionary, news_search, stories, sync_news_index,
 };
+/// The scenario's parts.
+pub use reports::scenario as reports_scenario;
+pub use reports::scenario::{ScenarioBody, ScenarioParams, scenario};
 pub use reports::score::{
     BacktestScoresParams, ComponentRow, HistoryBody, HistoryRow, Probability, ScoreBacktestBody,
     ScoreBody, ScoreParams, TrackRecord, backtest_scores, score, score_history,

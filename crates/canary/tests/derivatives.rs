@@ -399,3 +399,82 @@ fn the_pre_registered_score_record_holds() {
         0.006_193_478_984_107_048,
     );
 }
+
+/// `canary scenario --price 52000` on the crash morning: the longs the stale map says a fall
+/// there would cross, with the cascade's range, and the miners and treasury companies at it.
+#[test]
+fn one_price_every_stress_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    import_all(&db);
+    ok(&canary(
+        &db,
+        &[
+            "import",
+            shared("data/btcusdt_binance_1d.csv").to_str().unwrap(),
+            "--symbol",
+            "BTCUSDT",
+        ],
+    ));
+    let out = ok(&canary(
+        &db,
+        &[
+            "scenario",
+            "--price",
+            "52000",
+            "--asof",
+            "2026-02-06T05:00:00Z",
+            "--format",
+            "json",
+        ],
+    ));
+    let d: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let l = &d["liquidations"];
+    assert_eq!(l["side"], "long");
+    assert_eq!(l["stale"], true, "the map is built to November 2025");
+    assert!(close(
+        l["crossed"]["value"].as_f64().unwrap(),
+        3_060_220_500.494_045_3
+    ));
+    assert!(close(
+        l["cascade_low"]["value"].as_f64().unwrap(),
+        47_723.371_562_305_87
+    ));
+    assert!(close(
+        l["cascade_high"]["value"].as_f64().unwrap(),
+        51_435.823_923_701_24
+    ));
+    let below: Vec<&str> = d["miners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["below"] == true)
+        .map(|c| c["ticker"].as_str().unwrap())
+        .collect();
+    assert_eq!(below, ["BITF", "CLSK"]);
+    assert_eq!(d["treasury_below"], 0);
+    let ids = [
+        l["crossed"]["claim"].as_str().unwrap(),
+        d["price"]["claim"].as_str().unwrap(),
+    ];
+    common::assert_claims_resolve(&d, &ids);
+    // A rise crosses shorts, with no cascade.
+    let up: serde_json::Value = serde_json::from_str(&ok(&canary(
+        &db,
+        &[
+            "scenario",
+            "--price",
+            "110000",
+            "--asof",
+            "2025-11-13T12:00:00Z",
+            "--format",
+            "json",
+        ],
+    )))
+    .unwrap();
+    assert_eq!(up["liquidations"]["side"], "short");
+    assert!(up["liquidations"]["cascade_low"].is_null());
+    // A price that is no price.
+    let bad = canary(&db, &["scenario", "--price", "-5"]);
+    assert!(!bad.status.success());
+}

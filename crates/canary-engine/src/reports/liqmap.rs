@@ -35,6 +35,35 @@ pub struct LiqMapParams {
     pub band_pct: u32,
 }
 
+/// The preferred all-venue open interest whose interval has bars of `symbol`, and the bars.
+fn map_inputs(
+    ctx: &Context<'_>,
+    symbol: &Symbol,
+) -> Result<(DerivSeries, Input<Series>, Input<crate::context::MarketBars>), EngineError> {
+    let asof = ctx.asof();
+    // The preferred series whose interval has bars of the symbol.
+    let mut chosen = None;
+    let mut no_bars = None;
+    for (series, oi) in oi_inputs(ctx)? {
+        let tf = timeframe_of(series.interval).expect("kept for it");
+        match ctx.bars(symbol, tf) {
+            Ok(bars) => {
+                chosen = Some((series, oi, bars));
+                break;
+            }
+            Err(e @ EngineError::NoBars { .. }) => no_bars = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    let Some((series, oi, bars)) = chosen else {
+        return Err(no_bars.unwrap_or(EngineError::NoDerivatives {
+            what: "all-venue BTC open interest (import it: canary derivatives import)".into(),
+            asof,
+        }));
+    };
+    Ok((series, oi, bars))
+}
+
 /// USD of one side between two distances from the price.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Band {
@@ -94,7 +123,16 @@ pub struct LiqMapBody {
     pub long_bands: Vec<Band>,
     pub short_bands: Vec<Band>,
     pub scenarios: Vec<Scenario>,
+    /// Each target above the price: the shorts a rise to it would cross.
+    pub rises: Vec<Rise>,
     pub note: String,
+}
+
+/// A rise to a price: the estimated shorts it would liquidate (no cascade is run upwards).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rise {
+    pub to: f64,
+    pub crossed: Valued,
 }
 
 /// The impact assumptions a scenario ranges over: one-sided depth of $0.4B, $0.8B and $2B per
@@ -197,26 +235,7 @@ pub fn liquidation_map(
 ) -> Result<Report<LiqMapBody>, EngineError> {
     let mut draft = Draft::new(ctx.asof());
     let asof = ctx.asof();
-    // The preferred series whose interval has bars of the symbol.
-    let mut chosen = None;
-    let mut no_bars = None;
-    for (series, oi) in oi_inputs(ctx)? {
-        let tf = timeframe_of(series.interval).expect("kept for it");
-        match ctx.bars(&p.symbol, tf) {
-            Ok(bars) => {
-                chosen = Some((series, oi, bars));
-                break;
-            }
-            Err(e @ EngineError::NoBars { .. }) => no_bars = Some(e),
-            Err(e) => return Err(e),
-        }
-    }
-    let Some((series, oi, bars)) = chosen else {
-        return Err(no_bars.unwrap_or(EngineError::NoDerivatives {
-            what: "all-venue BTC open interest (import it: canary derivatives import)".into(),
-            asof,
-        }));
-    };
+    let (series, oi, bars) = map_inputs(ctx, &p.symbol)?;
     draft.uses(&oi);
     draft.uses(&bars);
     let b = bars.bars();
@@ -318,6 +337,24 @@ pub fn liquidation_map(
     let scenarios = shocks
         .map(|s| scenario(&mut draft, &longs, price_v, s, &long_total))
         .collect();
+    let rises = p
+        .targets
+        .iter()
+        .filter(|&&t| t > price_v && t.is_finite())
+        .map(|&to| Rise {
+            to,
+            crossed: derived(
+                &mut draft,
+                Claim::derived(
+                    format!("estimated shorts crossed by a rise to {to}"),
+                    m.short_usd_below(to),
+                    "USD",
+                    asof,
+                    LIQUIDATION_MAP.of(&[&short_total.claim]).param("to", to),
+                ),
+            ),
+        })
+        .collect();
     draft.finish(LiqMapBody {
         oi_series: series,
         bars: b.name(),
@@ -339,6 +376,7 @@ pub fn liquidation_map(
         long_bands: bands(&longs, price_v, true, p.band_pct),
         short_bands: bands(&m.shorts(), price_v, false, p.band_pct),
         scenarios,
+        rises,
         note: "An estimate of where positions would be liquidated, from open interest and prices alone (no venue publishes positions); its judgement against null models is in docs/liquidation-map.md. Cascades are scenarios over assumed market depth, never forecasts.".into(),
     })
 }

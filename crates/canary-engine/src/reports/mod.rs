@@ -12,6 +12,7 @@ pub mod levels;
 pub mod liqmap;
 pub mod network;
 pub mod news;
+pub mod scenario;
 pub mod score;
 pub mod stats;
 pub mod watch;

@@ -112,3 +112,21 @@ pub struct DerivativesImportArgs {
     #[arg(long, default_value = "2009-01-03")]
     pub earliest: Timestamp,
 }
+
+#[derive(Debug, Args)]
+pub struct ScenarioArgs {
+    /// The BTC price of the scenario, USD.
+    #[arg(long, value_parser = super::positive, allow_negative_numbers = true)]
+    pub price: f64,
+    /// Company profiles (default: ./miners.toml, else the built-in copy).
+    #[arg(long)]
+    pub profiles: Option<PathBuf>,
+    #[command(flatten)]
+    pub at: AsOf,
+    /// The instrument whose bars give the map's prices.
+    #[arg(long, default_value = "BTCUSDT")]
+    pub symbol: Symbol,
+    /// Output: a table for people, or json (every number with its claim).
+    #[arg(long, default_value = "table", value_parser = Formats(&[Table, Json]))]
+    pub format: OutputFormat,
+}

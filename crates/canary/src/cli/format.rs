@@ -138,6 +138,7 @@ mod tests {
             ("network", "", "table", REPORT),
             ("derivatives", "", "table", &["table", "json"]),
             ("derivatives map", "", "table", &["table", "json"]),
+            ("scenario", "--price 52000", "table", &["table", "json"]),
             ("backtest liqmap", "", "table", &["table", "json"]),
             ("flows", "", "table", REPORT),
             ("watch", "--symbol BTCUSDT", "table", REPORT),

@@ -92,6 +92,10 @@ pub enum Command {
     /// share of open interest), each series on its own venues; `derivatives import` loads
     /// funding, open-interest and liquidation files.
     Derivatives(DerivativesArgs),
+    /// One price, every stress model at it: the liquidations a move there would cross on the
+    /// estimated map (with a fall's cascade as a scenario), the miners burning cash and the
+    /// treasury companies no longer covering their net debt.
+    Scenario(ScenarioArgs),
     /// Outflows of labelled entities (miners to exchanges and OTC desks); `flows fetch` reads
     /// their transactions from an Esplora API.
     Flows(FlowsArgs),

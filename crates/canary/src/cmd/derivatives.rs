@@ -295,3 +295,88 @@ fn map(session: &Session, a: &DerivativesMapArgs) -> Result<()> {
     );
     Ok(())
 }
+
+pub fn scenario(session: &Session, a: &crate::cli::ScenarioArgs) -> Result<()> {
+    let p = canary_engine::ScenarioParams {
+        symbol: a.symbol.clone(),
+        price: a.price,
+    };
+    let profiles = super::miners::profiles(a.profiles.as_deref())?;
+    let r = super::with_facts(session, a.at.asof, &profiles, |ctx| {
+        canary_engine::scenario(ctx, &p)
+    })?;
+    if a.format == OutputFormat::Json {
+        return print_json(&r);
+    }
+    preamble(&r);
+    let b = &r.body;
+    println!(
+        "Scenario: BTC at {:.0}, as of {}{}",
+        b.price.value,
+        r.as_of,
+        sim_tag(&r)
+    );
+    let mut t = crate::output::table();
+    t.set_header(["at this price", "what", "detail"]);
+    match (&b.liquidations, &b.liquidations_missing) {
+        (Some(l), _) => {
+            let cascade = match (&l.cascade_low, &l.cascade_high) {
+                (Some(lo), Some(hi)) => format!(
+                    "; the forced selling could take it to {:.0}-{:.0} (scenario over assumed depth)",
+                    lo.value, hi.value
+                ),
+                _ => String::new(),
+            };
+            t.add_row([
+                format!("{} liquidations crossed", l.side),
+                amount(l.crossed.value, "USD"),
+                format!(
+                    "on the estimated map built to {:.0}{}{cascade}",
+                    l.map_price,
+                    if l.stale { " (STALE)" } else { "" }
+                ),
+            ]);
+        }
+        (None, Some(why)) => {
+            t.add_row(["liquidations crossed".into(), "n/a".into(), why.clone()]);
+        }
+        (None, None) => {}
+    }
+    let state =
+        |c: &canary_engine::reports_scenario::CompanyAt, below: &str, above: &str| match c.below {
+            Some(true) => below.to_string(),
+            Some(false) => above.to_string(),
+            None => "unknown (a figure is missing)".to_string(),
+        };
+    let line = |c: &canary_engine::reports_scenario::CompanyAt| {
+        c.line
+            .as_ref()
+            .map_or_else(|| "n/a".to_string(), |v| format!("{:.0}", v.value))
+    };
+    for c in &b.miners {
+        t.add_row([
+            format!("miner {}", c.ticker),
+            format!("cash break-even {}", line(c)),
+            state(c, "burning cash", "covering cash costs"),
+        ]);
+    }
+    for c in &b.treasury {
+        t.add_row([
+            format!("treasury {}", c.ticker),
+            format!("net debt covered down to {}", line(c)),
+            state(c, "holdings no longer cover net debt", "covered"),
+        ]);
+    }
+    println!("{t}");
+    println!(
+        "{} of {} miners burn cash at this price; {} of {} treasury companies are uncovered",
+        b.miners_below,
+        b.miners.len(),
+        b.treasury_below,
+        b.treasury.len()
+    );
+    for m in &b.missing {
+        println!("not computed: {m}");
+    }
+    Ok(())
+}

@@ -49,6 +49,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Treasury(a) => miners::run_treasury(session, &a),
         Command::Network(a) => network::run(session, &a),
         Command::Derivatives(a) => derivatives::run(session, &a),
+        Command::Scenario(a) => derivatives::scenario(session, &a),
         Command::Flows(a) => flows::run(session, &a),
         Command::Analyze(a) => analyze::run(session, &a),
         Command::Analyses(a) => analyze::stored(session, &a),
