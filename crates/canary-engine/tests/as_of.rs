@@ -1,7 +1,8 @@
 //! No report reads past its time. Each report is run as of the crash morning T on two
 //! stores: one holding only what was known at T, one holding that and data known only later
 //! (bars that closed after T, a revision of a bar before T stored after T, headlines first
-//! seen after T, network values of days that ended after T, analyses stored after T), with
+//! seen after T, network values of days that ended after T, funding settled after T and a
+//! revision of one settled before, stored after T, analyses stored after T), with
 //! the built-in company facts (which hold filings published after T) on both. The
 //! reports must come out byte for byte the same: anything read past T would show.
 //!
@@ -13,9 +14,11 @@ use std::path::{Path, PathBuf};
 use canary_analytics::score::Methodology;
 use canary_engine::analysis::{AnalyzeParams, Topic, analyze, render};
 use canary_engine::{
-    Context, NewsParams, ScoreParams, SearchParams, StatsParams, WatchParams, news, news_search,
-    score, stats, watch,
+    Context, DerivativesParams, LiqMapParams, NewsParams, ScenarioParams, ScoreParams,
+    SearchParams, StatsParams, WatchParams, derivatives, liquidation_map, news, news_search,
+    scenario, score, stats, watch,
 };
+use canary_model::derivatives::DerivSeries;
 use canary_model::news::NewsItem;
 use canary_model::{Candle, Symbol, Timeframe, Timestamp};
 use canary_news::sentiment::Lexicon;
@@ -165,6 +168,48 @@ fn full_store(db: &Path) -> Box<dyn Stores> {
     )
     .unwrap();
 
+    // Funding (to April 2026), open interest and liquidations, and the funding settled at
+    // 00:00 on the crash morning revised a day after T.
+    let opts = canary_ingest::derivatives::DerivOptions {
+        range: canary_ingest::csv::TimeRange::until(asof.add_millis(400 * DAY)),
+        ..canary_ingest::derivatives::DerivOptions::default()
+    };
+    for name in [
+        "btcusdt_perp_funding_8h_binance_2019-09_2026-04.csv",
+        "btc_open_interest_daily_coinglass_all_exchanges_2020-02_2025-11.csv",
+        "btc_liquidations_daily_coinglass_binance_2020-12_2025-11.csv",
+    ] {
+        canary_engine::jobs::derivatives::DerivativesFile::read(&shared(name), &opts)
+            .unwrap()
+            .store(&mut *s, None, Revisions::Keep, asof)
+            .unwrap();
+    }
+    let funding: DerivSeries = "funding_rate:BTCUSDT:binance:8h".parse().unwrap();
+    let midnight = Timeframe::D1.floor(asof);
+    let r = s
+        .insert_derivatives(
+            &[(
+                &funding,
+                &[Point {
+                    time: midnight,
+                    value: 0.003,
+                    available_at: midnight,
+                }],
+            )],
+            Source::real("funding revision"),
+            asof.add_millis(DAY),
+            Revisions::Keep,
+        )
+        .unwrap();
+    assert_eq!(r.revised, 1);
+    assert!(
+        s.derivatives(&funding, None)
+            .unwrap()
+            .iter()
+            .any(|(t, _)| *t > asof),
+        "funding must reach past T for the test to mean anything"
+    );
+
     // Analyses with the tags of the morning's: one about an earlier time, one about a time
     // after T.
     let tags = reports(&*s, &db.with_extension("tags-index"))
@@ -262,6 +307,25 @@ fn known_store(full: &dyn Stores, db: &Path) -> Box<dyn Stores> {
         Revisions::Keep,
     )
     .unwrap();
+    for info in full.derivative_series(Some(asof)).unwrap() {
+        let points: Vec<Point> = full
+            .derivatives(&info.series, Some(asof))
+            .unwrap()
+            .into_iter()
+            .map(|(time, value)| Point {
+                time,
+                value,
+                available_at: info.series.available_at(time),
+            })
+            .collect();
+        s.insert_derivatives(
+            &[(&info.series, &points)],
+            Source::real(&info.sources.join("+")),
+            asof,
+            Revisions::Keep,
+        )
+        .unwrap();
+    }
     for a in full.analyses(None).unwrap() {
         if a.as_of < asof {
             s.insert_analysis(&a, a.created_at).unwrap();
@@ -319,6 +383,37 @@ fn reports(store: &dyn Stores, index_dir: &Path) -> Vec<(String, String)> {
     };
     let found = news_search(&ctx, &mut index, &dict, lex, &search).unwrap();
     out.push(("news search".into(), json(serde_json::to_string(&found))));
+    let d = derivatives(
+        &ctx,
+        &DerivativesParams {
+            market: None,
+            symbol: btc(),
+            only: None,
+        },
+    )
+    .unwrap();
+    out.push(("derivatives".into(), json(serde_json::to_string(&d))));
+    let m = liquidation_map(
+        &ctx,
+        &LiqMapParams {
+            symbol: btc(),
+            map: canary_analytics::liqmap::MapParams::reference(),
+            shocks: vec![0.03, 0.1],
+            targets: vec![52_000.0],
+            band_pct: 15,
+        },
+    )
+    .unwrap();
+    out.push(("liquidation map".into(), json(serde_json::to_string(&m))));
+    let sc = scenario(
+        &ctx,
+        &ScenarioParams {
+            symbol: btc(),
+            price: 52_000.0,
+        },
+    )
+    .unwrap();
+    out.push(("scenario".into(), json(serde_json::to_string(&sc))));
     out
 }
 

@@ -39,7 +39,14 @@ pub struct LiqMapParams {
 fn map_inputs(
     ctx: &Context<'_>,
     symbol: &Symbol,
-) -> Result<(DerivSeries, Input<Series>, Input<crate::context::MarketBars>), EngineError> {
+) -> Result<
+    (
+        DerivSeries,
+        Input<Series>,
+        Input<crate::context::MarketBars>,
+    ),
+    EngineError,
+> {
     let asof = ctx.asof();
     // The preferred series whose interval has bars of the symbol.
     let mut chosen = None;
