@@ -168,47 +168,7 @@ fn full_store(db: &Path) -> Box<dyn Stores> {
     )
     .unwrap();
 
-    // Funding (to April 2026), open interest and liquidations, and the funding settled at
-    // 00:00 on the crash morning revised a day after T.
-    let opts = canary_ingest::derivatives::DerivOptions {
-        range: canary_ingest::csv::TimeRange::until(asof.add_millis(400 * DAY)),
-        ..canary_ingest::derivatives::DerivOptions::default()
-    };
-    for name in [
-        "btcusdt_perp_funding_8h_binance_2019-09_2026-04.csv",
-        "btc_open_interest_daily_coinglass_all_exchanges_2020-02_2025-11.csv",
-        "btc_liquidations_daily_coinglass_binance_2020-12_2025-11.csv",
-    ] {
-        canary_engine::jobs::derivatives::DerivativesFile::read(&shared(name), &opts)
-            .unwrap()
-            .store(&mut *s, None, Revisions::Keep, asof)
-            .unwrap();
-    }
-    let funding: DerivSeries = "funding_rate:BTCUSDT:binance:8h".parse().unwrap();
-    let midnight = Timeframe::D1.floor(asof);
-    let r = s
-        .insert_derivatives(
-            &[(
-                &funding,
-                &[Point {
-                    time: midnight,
-                    value: 0.003,
-                    available_at: midnight,
-                }],
-            )],
-            Source::real("funding revision"),
-            asof.add_millis(DAY),
-            Revisions::Keep,
-        )
-        .unwrap();
-    assert_eq!(r.revised, 1);
-    assert!(
-        s.derivatives(&funding, None)
-            .unwrap()
-            .iter()
-            .any(|(t, _)| *t > asof),
-        "funding must reach past T for the test to mean anything"
-    );
+    store_derivatives(&mut *s, asof);
 
     // Analyses with the tags of the morning's: one about an earlier time, one about a time
     // after T.
@@ -247,6 +207,50 @@ fn full_store(db: &Path) -> Box<dyn Stores> {
         s.insert_analysis(&a, as_of).unwrap();
     }
     s
+}
+
+/// Funding (to April 2026), open interest and liquidations, and the funding settled at 00:00
+/// on the crash morning revised a day after T.
+fn store_derivatives(s: &mut dyn Stores, asof: Timestamp) {
+    let opts = canary_ingest::derivatives::DerivOptions {
+        range: canary_ingest::csv::TimeRange::until(asof.add_millis(400 * DAY)),
+        ..canary_ingest::derivatives::DerivOptions::default()
+    };
+    for name in [
+        "btcusdt_perp_funding_8h_binance_2019-09_2026-04.csv",
+        "btc_open_interest_daily_coinglass_all_exchanges_2020-02_2025-11.csv",
+        "btc_liquidations_daily_coinglass_binance_2020-12_2025-11.csv",
+    ] {
+        canary_engine::jobs::derivatives::DerivativesFile::read(&shared(name), &opts)
+            .unwrap()
+            .store(s, None, Revisions::Keep, asof)
+            .unwrap();
+    }
+    let funding: DerivSeries = "funding_rate:BTCUSDT:binance:8h".parse().unwrap();
+    let midnight = Timeframe::D1.floor(asof);
+    let r = s
+        .insert_derivatives(
+            &[(
+                &funding,
+                &[Point {
+                    time: midnight,
+                    value: 0.003,
+                    available_at: midnight,
+                }],
+            )],
+            Source::real("funding revision"),
+            asof.add_millis(DAY),
+            Revisions::Keep,
+        )
+        .unwrap();
+    assert_eq!(r.revised, 1);
+    assert!(
+        s.derivatives(&funding, None)
+            .unwrap()
+            .iter()
+            .any(|(t, _)| *t > asof),
+        "funding must reach past T for the test to mean anything"
+    );
 }
 
 /// What the full store knew at T, copied through its as-of reads into a store of its own.

@@ -74,14 +74,19 @@ pub enum Series {
         destination: Option<String>,
         window_ms: i64,
     },
-    /// A derivatives reading of a market (`None` venue: the default series).
-    Derivative {
-        metric: DerivMetric,
-        market: String,
-        venue: Option<String>,
-        /// The trailing window of a change or a sum.
-        window_ms: Option<i64>,
-    },
+    /// A derivatives reading of a market (boxed: a rule's every node carries a series, and
+    /// the parser's and evaluator's frames grow with its largest variant).
+    Derivative(Box<DerivTerm>),
+}
+
+/// A derivatives reading: what, of which market, on which venue (`None`: the default
+/// series), over which window (a change or a sum).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DerivTerm {
+    pub metric: DerivMetric,
+    pub market: String,
+    pub venue: Option<String>,
+    pub window_ms: Option<i64>,
 }
 
 /// The derivatives readings a rule can name.
@@ -352,7 +357,7 @@ impl Expr {
             Series::Watch { .. }
             | Series::Outflow { .. }
             | Series::AnalysisTag { .. }
-            | Series::Derivative { .. } => None,
+            | Series::Derivative(_) => None,
         })
     }
 }
@@ -396,12 +401,12 @@ mod tests {
         assert_eq!(
             parse("funding(btcusdt) > 0.03").unwrap(),
             Expr::Compare(
-                Box::new(Expr::Series(Series::Derivative {
+                Box::new(Expr::Series(Series::Derivative(Box::new(DerivTerm {
                     metric: DerivMetric::Funding,
                     market: "BTCUSDT".into(),
                     venue: None,
                     window_ms: None,
-                })),
+                })))),
                 Cmp::Gt,
                 Box::new(Expr::Num(0.03))
             )
@@ -409,12 +414,12 @@ mod tests {
         let e = parse("liquidations(BTC, 24h, Bybit) > 500M").unwrap();
         assert_eq!(
             e.series(),
-            [&Series::Derivative {
+            [&Series::Derivative(Box::new(DerivTerm {
                 metric: DerivMetric::Liquidations,
                 market: "BTC".into(),
                 venue: Some("bybit".into()),
                 window_ms: Some(86_400_000),
-            }]
+            }))]
         );
         assert!(parse("oi_change(BTC, 7d) < -10 and funding_z(BTCUSDT, binance) > 2").is_ok());
         let e = parse("oi_change(BTC) < -10").unwrap_err();

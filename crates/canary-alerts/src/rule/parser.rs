@@ -296,7 +296,7 @@ impl Parser {
             _ => {
                 self.i = name_at;
                 return Err(self.err(format!(
-                    "unknown function {}: use crosses, crosses_above, crosses_below, risk, threat, pulse, outflow, funding, funding_z, oi_change, liquidations, long_liquidations or short_liquidations",
+                    "unknown function {}: use crosses, crosses_above, crosses_below, risk, threat, pulse, outflow, funding, funding_z, oi_change or [long_|short_]liquidations",
                     short(name)
                 )));
             }
@@ -312,7 +312,8 @@ impl Parser {
     }
 
     /// `funding(MARKET[, VENUE])`, `oi_change(MARKET, WINDOW[, VENUE])` and the like, after
-    /// their `(`.
+    /// their `(`. Never inlined into `call`, whose frame is on every level of a nested rule.
+    #[inline(never)]
     fn derivative(&mut self, metric: super::DerivMetric) -> Result<Expr, ParseError> {
         let example = if metric.windowed() {
             format!("{}(BTC, 24h)", metric.name())
@@ -366,12 +367,14 @@ impl Parser {
             }
         }
         self.expect(&Tok::RParen, "`)`")?;
-        Ok(Expr::Series(Series::Derivative {
-            metric,
-            market,
-            venue,
-            window_ms,
-        }))
+        Ok(Expr::Series(Series::Derivative(Box::new(
+            super::DerivTerm {
+                metric,
+                market,
+                venue,
+                window_ms,
+            },
+        ))))
     }
 
     /// `outflow(ENTITY, DESTINATION, WINDOW)`, after its `(`.

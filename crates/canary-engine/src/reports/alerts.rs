@@ -98,16 +98,11 @@ pub fn name(s: &Series) -> String {
             destination.as_deref().unwrap_or("any"),
             window(*window_ms)
         ),
-        Series::Derivative {
-            metric,
-            market,
-            venue,
-            window_ms,
-        } => {
-            let mut args = vec![market.clone()];
-            args.extend(window_ms.map(window));
-            args.extend(venue.clone());
-            format!("{}({})", metric.name(), args.join(", "))
+        Series::Derivative(d) => {
+            let mut args = vec![d.market.clone()];
+            args.extend(d.window_ms.map(window));
+            args.extend(d.venue.clone());
+            format!("{}({})", d.metric.name(), args.join(", "))
         }
     }
 }
@@ -286,22 +281,17 @@ impl RuleInputs {
                     timeframe,
                     draft,
                 )?,
-                Series::Derivative {
-                    metric,
-                    market,
-                    venue,
-                    window_ms,
-                } => {
+                Series::Derivative(d) => {
                     let closes: Vec<Timestamp> = bars
                         .iter()
                         .map(|c| timeframe.close_of(c.open_time))
                         .collect();
                     let values = derivative_values(
                         ctx,
-                        *metric,
-                        market,
-                        venue.as_deref(),
-                        window_ms.unwrap_or(0),
+                        d.metric,
+                        &d.market,
+                        d.venue.as_deref(),
+                        d.window_ms.unwrap_or(0),
                         &closes,
                         draft,
                     )?;
