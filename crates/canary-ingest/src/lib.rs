@@ -15,14 +15,20 @@
 //!   JSON-RPC (`messages.rs`, `parse.rs`, `client.rs` each); [`source`]: their errors.
 //! - [`binance`]: the Binance spot kline stream (WebSocket) with REST backfill of any gap;
 //!   [`coinbase`]: the Coinbase Exchange matches channel (trades), a second venue.
+//! - [`binance_futures`]: Binance USDⓈ-M mark prices, funding and liquidations (WebSocket)
+//!   with open interest and settled funding polled over REST; [`bybit`]: Bybit v5 linear
+//!   tickers (mark, index, open interest, funding) and all liquidations, with open interest
+//!   and settled funding back-filled over REST; [`perp`]: what the two share.
 //! - [`bus`]: where sources publish stamped events and the engine takes them (a bounded
 //!   channel in one process; the seam a networked bus goes behind).
 //! - [`tls`]: the TLS client configuration of Canary's own connections; [`ws`]: WebSocket
 //!   connections over it.
 
 pub mod binance;
+pub mod binance_futures;
 pub mod bitcoind;
 pub mod bus;
+pub mod bybit;
 pub mod coinbase;
 pub mod csv;
 pub mod derivatives;
@@ -31,6 +37,7 @@ pub mod lines;
 pub mod mempool;
 pub mod network;
 pub mod news;
+pub mod perp;
 pub mod source;
 pub mod tls;
 pub mod ws;

@@ -286,6 +286,8 @@ pub struct Interval {
 }
 
 impl Interval {
+    pub const M1: Interval = Interval { ms: 60_000 };
+    pub const M5: Interval = Interval { ms: 5 * 60_000 };
     pub const H4: Interval = Interval { ms: 4 * 3_600_000 };
     pub const H8: Interval = Interval { ms: 8 * 3_600_000 };
     pub const D1: Interval = Interval { ms: 86_400_000 };

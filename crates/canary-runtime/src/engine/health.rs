@@ -30,7 +30,10 @@ impl Engine {
             Event::Malformed { source, error, .. } => {
                 format!("{source}: an unreadable message ({error})")
             }
-            Event::Trade { .. } | Event::Bar { .. } => return Ok(()),
+            Event::Trade { .. }
+            | Event::Bar { .. }
+            | Event::Derivative { .. }
+            | Event::Liquidation { .. } => return Ok(()),
         };
         canary_engine::alerting::queue_system(
             &mut *self.store,

@@ -373,6 +373,8 @@ impl Engine {
                 }),
                 None => self.summary.unknown_symbol += 1,
             },
+            // Derivatives values and liquidations build no bars.
+            Event::Derivative { .. } | Event::Liquidation { .. } => {}
             other => {
                 self.notify_system(other)?;
                 outputs.push(Output::System(other.clone()));
