@@ -22,6 +22,16 @@
 //! scenario = "crash"
 //! seed = 7
 //! from = "2026-01-10T00:00:00Z"      # optional: only bars closing after it
+//! [[source]]                         # Binance USDⓈ-M futures, live: mark, index, funding,
+//! type = "binance-futures"           # liquidations (at most one per symbol per second: an
+//! symbols = ["BTCUSDT"]              # undercount), open interest; no [[market]] needed
+//! oi_every_secs = 60                 # the current open interest fetched this often
+//! backfill_days = 30                 # 5-minute open interest and settled funding fetched back
+//!
+//! [[source]]                         # Bybit v5 linear, live: tickers and all liquidations
+//! type = "bybit"
+//! symbols = ["BTCUSDT"]
+//!
 //! [[source]]                         # the events an earlier run stored, replayed
 //! type = "events"
 //! db = "recorded.db"                 # had after `from`, up to and including `to`
@@ -136,6 +146,41 @@ pub enum SourceConfig {
         stale_after_secs: f64,
         ca: Option<PathBuf>,
     },
+    /// Binance USDⓈ-M futures, live: mark prices with the predicted funding rate, liquidation
+    /// orders (at most one per symbol per second: an undercount), open interest and settled
+    /// funding rates over REST.
+    #[serde(rename = "binance-futures")]
+    BinanceFutures {
+        symbols: Vec<Symbol>,
+        #[serde(default = "binance_futures_ws")]
+        ws: String,
+        #[serde(default = "binance_futures_rest")]
+        rest: String,
+        #[serde(default = "thirty")]
+        stale_after_secs: f64,
+        /// How often the current open interest is fetched.
+        #[serde(default = "sixty")]
+        oi_every_secs: f64,
+        /// How far back the 5-minute open interest and settled funding rates are fetched when
+        /// the store holds none (at most 30: what Binance serves).
+        #[serde(default = "thirty")]
+        backfill_days: f64,
+        ca: Option<PathBuf>,
+    },
+    /// Bybit v5 linear contracts, live: tickers (mark, index, open interest, funding) and all
+    /// liquidations, with the 5-minute open interest and settled funding rates over REST.
+    Bybit {
+        symbols: Vec<Symbol>,
+        #[serde(default = "bybit_ws")]
+        ws: String,
+        #[serde(default = "bybit_rest")]
+        rest: String,
+        #[serde(default = "thirty")]
+        stale_after_secs: f64,
+        #[serde(default = "thirty")]
+        backfill_days: f64,
+        ca: Option<PathBuf>,
+    },
     Events {
         /// The database of the run to replay (not the one the engine writes to).
         db: PathBuf,
@@ -152,6 +197,18 @@ fn coinbase_ws() -> String {
 }
 fn binance_rest() -> String {
     canary_ingest::binance::REST_BASE.into()
+}
+fn binance_futures_ws() -> String {
+    canary_ingest::binance_futures::WS_BASE.into()
+}
+fn binance_futures_rest() -> String {
+    canary_ingest::binance_futures::REST_BASE.into()
+}
+fn bybit_ws() -> String {
+    canary_ingest::bybit::WS_BASE.into()
+}
+fn bybit_rest() -> String {
+    canary_ingest::bybit::REST_BASE.into()
 }
 fn sixty() -> f64 {
     60.0
@@ -309,8 +366,63 @@ impl SourceConfig {
     /// Whether it streams live (on the wall clock) rather than replaying.
     #[must_use]
     pub fn is_live(&self) -> bool {
-        matches!(self, Self::Binance { .. } | Self::Coinbase { .. })
+        matches!(
+            self,
+            Self::Binance { .. }
+                | Self::Coinbase { .. }
+                | Self::BinanceFutures { .. }
+                | Self::Bybit { .. }
+        )
     }
+
+    /// Whether it sends derivatives data only (it builds no market's bars).
+    #[must_use]
+    pub fn is_derivatives(&self) -> bool {
+        matches!(self, Self::BinanceFutures { .. } | Self::Bybit { .. })
+    }
+}
+
+/// A derivatives source's symbols (each a market in a series key), its limits and, for
+/// Binance, the routed base its streams need.
+fn check_derivatives(
+    n: usize,
+    symbols: &[Symbol],
+    ws: &str,
+    stale_after_secs: f64,
+    backfill_days: f64,
+) -> Result<(), Bad> {
+    if symbols.is_empty() {
+        return bad(format!("source {n}: symbols"), "name at least one");
+    }
+    for s in symbols {
+        if let Err(e) = canary_ingest::perp::series(
+            canary_model::derivatives::DerivKind::MarkPrice,
+            s.as_str(),
+            "binance",
+            canary_model::derivatives::Interval::M1,
+        ) {
+            return bad(format!("source {n}: symbol {s}"), e);
+        }
+    }
+    if stale_after_secs > 50.0 {
+        return bad(
+            format!("source {n}: stale_after_secs"),
+            "0.1 to 50 (a silence must be reported before the liquidation minutes it touches are stored, a minute after their end)",
+        );
+    }
+    if !(0.0..=30.0).contains(&backfill_days) {
+        return bad(format!("source {n}: backfill_days"), "0 to 30");
+    }
+    if let Ok(u) = url::Url::parse(ws)
+        && u.host_str() == Some("fstream.binance.com")
+        && !u.path().starts_with("/market")
+    {
+        return bad(
+            format!("source {n}: ws {ws:?}"),
+            "Binance serves mark prices and liquidations on wss://fstream.binance.com/market since 2026 (the old paths connect and send nothing)",
+        );
+    }
+    Ok(())
 }
 
 /// A field that fails its check: where it is in the file, and what it must be.
@@ -444,7 +556,9 @@ impl Config {
             if let SourceConfig::Bars { path: p, .. }
             | SourceConfig::Events { db: p, .. }
             | SourceConfig::Binance { ca: Some(p), .. }
-            | SourceConfig::Coinbase { ca: Some(p), .. } = s
+            | SourceConfig::Coinbase { ca: Some(p), .. }
+            | SourceConfig::BinanceFutures { ca: Some(p), .. }
+            | SourceConfig::Bybit { ca: Some(p), .. } = s
                 && p.is_relative()
             {
                 *p = dir.join(&*p);
@@ -463,7 +577,9 @@ impl Config {
     /// Every section in turn, the first field that fails: markets and sources named,
     /// schedules, speed, each source, live and replayed sources apart, cross-checks, alerts.
     fn check_fields(&self) -> Result<(), Bad> {
-        if self.markets.is_empty() {
+        let derivatives_only =
+            !self.sources.is_empty() && self.sources.iter().all(SourceConfig::is_derivatives);
+        if self.markets.is_empty() && !derivatives_only {
             return bad("[[market]]", "name at least one market");
         }
         if self.sources.is_empty() && self.schedules.is_empty() {
@@ -580,6 +696,36 @@ impl Config {
                     }
                 }
                 check_address(n, "ws", ws, ["ws", "wss"])?;
+                check_live(n, *stale_after_secs, ca.as_deref())?;
+            }
+            SourceConfig::BinanceFutures {
+                symbols,
+                ws,
+                rest,
+                stale_after_secs,
+                oi_every_secs,
+                backfill_days,
+                ca,
+            } => {
+                check_derivatives(n, symbols, ws, *stale_after_secs, *backfill_days)?;
+                if !(5.0..=3600.0).contains(oi_every_secs) {
+                    return bad(format!("source {n}: oi_every_secs"), "5 to 3600");
+                }
+                check_address(n, "ws", ws, ["ws", "wss"])?;
+                check_address(n, "rest", rest, ["http", "https"])?;
+                check_live(n, *stale_after_secs, ca.as_deref())?;
+            }
+            SourceConfig::Bybit {
+                symbols,
+                ws,
+                rest,
+                stale_after_secs,
+                backfill_days,
+                ca,
+            } => {
+                check_derivatives(n, symbols, ws, *stale_after_secs, *backfill_days)?;
+                check_address(n, "ws", ws, ["ws", "wss"])?;
+                check_address(n, "rest", rest, ["http", "https"])?;
                 check_live(n, *stale_after_secs, ca.as_deref())?;
             }
             SourceConfig::Events { db, from, to } => {
@@ -899,6 +1045,85 @@ mod tests {
                 format!("source 2: ca {}", ca.display()),
                 "no such file".into()
             )
+        );
+    }
+
+    /// The derivatives sources need no market; their limits, symbols and Binance's routed
+    /// base are checked; they run live.
+    #[test]
+    fn a_derivatives_source_is_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("canary.toml");
+        let load = |text: &str| {
+            std::fs::write(&f, text).unwrap();
+            Config::load(&f)
+        };
+        let c = load(
+            "[[source]]\ntype = \"binance-futures\"\nsymbols = [\"BTCUSDT\"]\n\n[[source]]\ntype = \"bybit\"\nsymbols = [\"BTCUSDT\", \"ETHUSDT\"]\nbackfill_days = 7\n",
+        )
+        .unwrap();
+        assert!(c.markets.is_empty());
+        assert!(c.sources.iter().all(SourceConfig::is_live));
+        match &c.sources[0] {
+            SourceConfig::BinanceFutures {
+                ws,
+                rest,
+                stale_after_secs,
+                oi_every_secs,
+                backfill_days,
+                ..
+            } => {
+                assert_eq!(ws, "wss://fstream.binance.com/market");
+                assert_eq!(rest, "https://fapi.binance.com");
+                assert_eq!(
+                    (*stale_after_secs, *oi_every_secs, *backfill_days),
+                    (30.0, 60.0, 30.0)
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let with = |extra: &str| -> (String, String) {
+            let s: SourceConfig = toml::from_str(&format!(
+                "type = \"binance-futures\"\nsymbols = [\"BTCUSDT\"]\n{extra}"
+            ))
+            .unwrap();
+            refused(c.check_source(1, &s))
+        };
+        assert_eq!(
+            with("ws = \"wss://fstream.binance.com/stream\"").0,
+            "source 1: ws \"wss://fstream.binance.com/stream\""
+        );
+        assert!(
+            with("ws = \"wss://fstream.binance.com/ws\"")
+                .1
+                .contains("/market since 2026")
+        );
+        assert_eq!(
+            with("stale_after_secs = 60").0,
+            "source 1: stale_after_secs"
+        );
+        assert_eq!(with("backfill_days = 31").1, "0 to 30");
+        assert_eq!(with("oi_every_secs = 1").0, "source 1: oi_every_secs");
+        assert_eq!(with("rest = \"ws://x\"").0, "source 1: rest \"ws://x\"");
+        let e = load("[[source]]\ntype = \"bybit\"\nsymbols = []\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("source 1: symbols"), "{e}");
+        let e = load("[[source]]\ntype = \"bybit\"\nsymbols = [\"BYBIT:BTCUSDT\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("source 1: symbol BYBIT:BTCUSDT"), "{e}");
+        // Beside spot sources they still need their markets; not beside replays.
+        let e = load("[[source]]\ntype = \"bybit\"\nsymbols = [\"BTCUSDT\"]\n[[source]]\ntype = \"coinbase\"\nproducts = { \"BTC-USD\" = \"BTCUSD\" }\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("[[market]]"), "{e}");
+        // A CA file relative to the config.
+        std::fs::write(dir.path().join("ca.pem"), "x").unwrap();
+        let c = load("[[source]]\ntype = \"bybit\"\nsymbols = [\"BTCUSDT\"]\nca = \"ca.pem\"\n")
+            .unwrap();
+        assert!(
+            matches!(&c.sources[0], SourceConfig::Bybit { ca: Some(p), .. } if p == &dir.path().join("ca.pem"))
         );
     }
 

@@ -6,9 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use canary_ingest::binance::{BinanceStream, Ended};
+use canary_ingest::binance_futures::BinanceFuturesStream;
+use canary_ingest::bybit::BybitStream;
 use canary_ingest::coinbase::CoinbaseStream;
 use canary_ingest::csv::{ImportOptions, read_candles};
-use canary_model::{SourceKind, Timestamp};
+use canary_ingest::perp::Held;
+use canary_model::derivatives::{DerivKind, Interval};
+use canary_model::{SourceKind, Symbol, Timestamp};
 use canary_store::CandleQuery;
 use tokio::sync::{mpsc, watch};
 
@@ -17,7 +21,7 @@ use super::engine::{
     AlertSettings, CrossCheck, Engine, EngineSettings, Market, Output, Summary, SystemAlerts,
 };
 use super::sources::{bar_events, parse_stored, play};
-use super::{ReplayClock, Stamped};
+use super::{Event, ReplayClock, Stamped};
 use canary_engine::EngineError;
 
 /// The capacity of the engine's input channel.
@@ -79,7 +83,10 @@ pub fn gather(
                 all.extend(bar_events("sim", symbol, p.timeframe, &bars));
             }
             // Live: started by `run`, not gathered.
-            SourceConfig::Binance { .. } | SourceConfig::Coinbase { .. } => {}
+            SourceConfig::Binance { .. }
+            | SourceConfig::Coinbase { .. }
+            | SourceConfig::BinanceFutures { .. }
+            | SourceConfig::Bybit { .. } => {}
             SourceConfig::Events {
                 db: recorded,
                 from,
@@ -165,7 +172,18 @@ pub async fn run(
     let replay = session
         .clone()
         .with_clock(Arc::new(ReplayClock::starting(start)));
-    let engine = Engine::new(settings(config, replay, alerts, source_kinds))?;
+    let mut engine = Engine::new(settings(config, replay, alerts, source_kinds))?;
+    // What a recorded liquidation stream left out, said by its orders: its bars say it too.
+    for e in &events {
+        if let Event::Liquidation {
+            source,
+            coverage: Some(c),
+            ..
+        } = &e.event
+        {
+            engine.cover(source, c);
+        }
+    }
     let (tx, rx) = canary_ingest::bus::in_process(CHANNEL);
     let speed = config.speed;
     let feeder = tokio::spawn(async move { play(events, speed, &tx, stop).await });
@@ -271,7 +289,19 @@ async fn run_live(
     if !coinbase.is_empty() {
         kinds.insert("coinbase".to_string(), SourceKind::Real);
     }
-    let engine = Engine::new(settings(config, session.clone(), alerts, kinds))?;
+    let derivatives = derivatives_sources(config, session)?;
+    for d in &derivatives {
+        kinds.insert(d.name().to_string(), SourceKind::Real);
+    }
+    let mut engine = Engine::new(settings(config, session.clone(), alerts, kinds))?;
+    for d in &derivatives {
+        if let Derivatives::Binance(s, _) = d {
+            engine.cover(
+                &s.name,
+                canary_ingest::binance_futures::LIQUIDATION_COVERAGE,
+            );
+        }
+    }
     let (tx, rx) = canary_ingest::bus::in_process(CHANNEL);
     let mut tasks = Vec::new();
     for (stream, last) in streams {
@@ -287,6 +317,9 @@ async fn run_live(
         tasks.push(tokio::spawn(
             async move { stream.run(&tx, now, stop).await },
         ));
+    }
+    for d in derivatives {
+        tasks.push(d.spawn(tx.clone(), stop.clone(), clock.clone()));
     }
     for job in &config.schedules {
         let (job, stop, session, out) = (job.clone(), stop.clone(), session.clone(), out.clone());
@@ -311,6 +344,129 @@ async fn run_live(
         let _ = t.await;
     }
     Ok(summary)
+}
+
+/// A live derivatives source with what the store holds of each symbol.
+enum Derivatives {
+    Binance(BinanceFuturesStream, BTreeMap<Symbol, Held>),
+    Bybit(BybitStream, BTreeMap<Symbol, Held>),
+}
+
+impl Derivatives {
+    fn name(&self) -> &str {
+        match self {
+            Derivatives::Binance(s, _) => &s.name,
+            Derivatives::Bybit(s, _) => &s.name,
+        }
+    }
+
+    /// Run it on its own task, stamping on the session's clock.
+    fn spawn(
+        self,
+        tx: canary_ingest::bus::Publisher,
+        stop: watch::Receiver<bool>,
+        clock: Arc<dyn super::Clock>,
+    ) -> tokio::task::JoinHandle<Ended> {
+        let now: canary_ingest::binance::Now = Arc::new(move || clock.now());
+        tokio::spawn(async move {
+            match self {
+                Derivatives::Binance(s, held) => s.run(&tx, now, held, stop).await,
+                Derivatives::Bybit(s, held) => s.run(&tx, now, held, stop).await,
+            }
+        })
+    }
+}
+
+/// The derivatives sources of `config`, each resuming after what the store holds: its last
+/// 5-minute open interest and its last settled funding rate per symbol.
+fn derivatives_sources(
+    config: &Config,
+    session: &canary_engine::Session,
+) -> Result<Vec<Derivatives>, EngineError> {
+    let store = session.open()?;
+    let known = store.derivative_series(None)?;
+    let held = |venue: &str, symbols: &[Symbol]| -> Result<BTreeMap<Symbol, Held>, EngineError> {
+        let mut out = BTreeMap::new();
+        for sym in symbols {
+            let last_of = |kind: DerivKind, interval: Option<Interval>| {
+                known
+                    .iter()
+                    .filter(|i| {
+                        i.series.kind == kind
+                            && i.series.market() == sym.as_str()
+                            && i.series.venues.single() == Some(venue)
+                            && interval.is_none_or(|x| i.series.interval == x)
+                    })
+                    .map(|i| i.last)
+                    .max()
+            };
+            out.insert(
+                sym.clone(),
+                Held {
+                    oi_hist: last_of(DerivKind::OpenInterestBase, Some(Interval::M5)),
+                    funding: last_of(DerivKind::FundingRate, None),
+                },
+            );
+        }
+        Ok(out)
+    };
+    let days = |d: f64| Duration::from_secs_f64(d * 86_400.0);
+    let mut out = Vec::new();
+    for s in &config.sources {
+        match s {
+            SourceConfig::BinanceFutures {
+                symbols,
+                ws,
+                rest,
+                stale_after_secs,
+                oi_every_secs,
+                backfill_days,
+                ca,
+            } => out.push(Derivatives::Binance(
+                BinanceFuturesStream {
+                    name: "binance-futures".into(),
+                    ws_base: ws.clone(),
+                    rest_base: rest.clone(),
+                    symbols: symbols.clone(),
+                    stale_after: Duration::from_secs_f64(*stale_after_secs),
+                    oi_every: Duration::from_secs_f64(*oi_every_secs),
+                    backfill: days(*backfill_days),
+                    settle_retry: Duration::from_secs(5),
+                    reconnect_min: Duration::from_secs(1),
+                    reconnect_max: Duration::from_secs(60),
+                    timeout: Duration::from_secs(10),
+                    ca: ca.clone(),
+                },
+                held(canary_ingest::binance_futures::VENUE, symbols)?,
+            )),
+            SourceConfig::Bybit {
+                symbols,
+                ws,
+                rest,
+                stale_after_secs,
+                backfill_days,
+                ca,
+            } => out.push(Derivatives::Bybit(
+                BybitStream {
+                    name: "bybit".into(),
+                    ws: ws.clone(),
+                    rest_base: rest.clone(),
+                    symbols: symbols.clone(),
+                    stale_after: Duration::from_secs_f64(*stale_after_secs),
+                    ping_every: canary_ingest::bybit::PING_EVERY,
+                    backfill: days(*backfill_days),
+                    settle_retry: Duration::from_secs(5),
+                    reconnect_min: Duration::from_secs(1),
+                    reconnect_max: Duration::from_secs(60),
+                    timeout: Duration::from_secs(10),
+                    ca: ca.clone(),
+                },
+                held(canary_ingest::bybit::VENUE, symbols)?,
+            )),
+            _ => {}
+        }
+    }
+    Ok(out)
 }
 
 /// Run one scheduled job at start and then every period, each run on its own connection to
@@ -389,5 +545,201 @@ async fn run_job(job: &ScheduleConfig, session: &canary_engine::Session) -> Resu
                 f.insert.inserted, f.hashrate_days, f.adjustments, f.epoch.progress_pct
             ))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::sync::Mutex;
+
+    use canary_model::derivatives::DerivSeries;
+
+    use super::*;
+    use crate::config::AlertsConfig;
+
+    const FIVE_MIN: i64 = 300_000;
+    const EIGHT_HOURS: i64 = 8 * 3_600_000;
+
+    /// A Binance USDⓈ-M REST server on loopback: the 5-minute open interest up to now, the
+    /// current value, and the settlements on the 8-hour grid.
+    fn rest(requests: Arc<Mutex<Vec<String>>>, clock: Arc<dyn super::super::Clock>) -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut s) = stream else { continue };
+                let mut buf = [0u8; 4096];
+                let n = s.read(&mut buf).unwrap_or(0);
+                let line = String::from_utf8_lossy(&buf[..n])
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
+                requests.lock().unwrap().push(line.clone());
+                let q = |k: &str| -> i64 {
+                    line.split(['?', '&', ' '])
+                        .find_map(|p| p.strip_prefix(&format!("{k}=")))
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0)
+                };
+                let now = clock.now().millis();
+                let grid = |step: i64, row: &dyn Fn(i64) -> String| {
+                    let mut rows = Vec::new();
+                    let mut t = (q("startTime") + step - 1).div_euclid(step) * step;
+                    while t <= q("endTime").min(now) {
+                        rows.push(row(t));
+                        t += step;
+                    }
+                    format!("[{}]", rows.join(","))
+                };
+                let body = if line.contains("/futures/data/openInterestHist") {
+                    grid(FIVE_MIN, &|t| {
+                        format!(
+                            r#"{{"symbol":"BTCUSDT","sumOpenInterest":"{}","sumOpenInterestValue":"8785524572.89","timestamp":{t}}}"#,
+                            80_000 + t / FIVE_MIN % 100
+                        )
+                    })
+                } else if line.contains("/fapi/v1/fundingRate") {
+                    grid(EIGHT_HOURS, &|t| {
+                        format!(
+                            r#"{{"symbol":"BTCUSDT","fundingRate":"0.00010000","fundingTime":{}}}"#,
+                            t + 2
+                        )
+                    })
+                } else {
+                    format!(r#"{{"symbol":"BTCUSDT","openInterest":"109049.480","time":{now}}}"#)
+                };
+                let _ = s.write_all(
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    )
+                    .as_bytes(),
+                );
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    /// A config of one Binance USDⓈ-M source, no market, its stream on a closed port.
+    fn config(rest: String) -> Config {
+        Config {
+            speed: 0.0,
+            markets: Vec::new(),
+            sources: vec![SourceConfig::BinanceFutures {
+                symbols: vec![Symbol::new("BTCUSDT").unwrap()],
+                ws: "ws://127.0.0.1:9/market".into(),
+                rest,
+                stale_after_secs: 30.0,
+                oi_every_secs: 60.0,
+                backfill_days: 1.0,
+                ca: None,
+            }],
+            crosschecks: Vec::new(),
+            schedules: Vec::new(),
+            alerts: AlertsConfig::default(),
+        }
+    }
+
+    /// Run until `done` says so of the 5-minute values held, then stop.
+    fn run_until(
+        session: &canary_engine::Session,
+        config: &Config,
+        done: impl Fn(usize) -> bool,
+    ) -> Summary {
+        let hist: DerivSeries = "oi_base:BTCUSDT:binance:5m".parse().unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let (stop_tx, stop_rx) = watch::channel(false);
+            let run = run(config, session, None, None, stop_rx);
+            let watch = async {
+                let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+                while tokio::time::Instant::now() < deadline {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    let held = session
+                        .open()
+                        .ok()
+                        .and_then(|s| s.derivatives(&hist, None).ok())
+                        .map_or(0, |v| v.len());
+                    if done(held) {
+                        break;
+                    }
+                }
+                stop_tx.send(true).unwrap();
+            };
+            let (summary, ()) = tokio::join!(run, watch);
+            summary.unwrap()
+        })
+    }
+
+    /// A live derivatives source from `canary.toml` into the store: the open-interest history
+    /// and the settlements back-filled, the current value sampled, under the source's name; a
+    /// second run resumes after what the store holds.
+    #[test]
+    fn a_derivatives_source_runs_into_the_store_and_resumes() {
+        let dir = tempfile::tempdir().unwrap();
+        let session = canary_engine::Session::new(dir.path().join("live.db"));
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let config = config(rest(requests.clone(), session.clock().clone()));
+        let first = run_until(&session, &config, |held| held >= 280);
+        assert!(first.derivatives >= 2 * 280, "{first:?}");
+        let store = session.open().unwrap();
+        let series = store.derivative_series(None).unwrap();
+        let named = |key: &str| series.iter().find(|i| i.series.to_string() == key);
+        let hist = named("oi_base:BTCUSDT:binance:5m").unwrap();
+        assert_eq!(hist.sources, ["binance-futures"]);
+        assert!(named("oi_usd:BTCUSDT:binance:5m").is_some());
+        let funding = named("funding_rate:BTCUSDT:binance:8h").unwrap();
+        assert!((3..=4).contains(&funding.count), "{funding:?}");
+        assert_eq!(
+            funding.last.millis() % EIGHT_HOURS,
+            0,
+            "at the scheduled time"
+        );
+        assert_eq!(
+            named("oi_base:BTCUSDT:binance:1m").map(|i| i.count),
+            Some(1),
+            "the current value, decided when the run ended"
+        );
+        assert_eq!(
+            store.source_kinds().unwrap().get("binance-futures"),
+            Some(&SourceKind::Real)
+        );
+        // The stream's address is named in what the run recorded.
+        let recorded = store
+            .events(Timestamp::from_millis(0), Timestamp::from_millis(i64::MAX))
+            .unwrap();
+        assert!(recorded.iter().any(|e| {
+            e.kind == "malformed"
+                && e.payload
+                    .contains("ws://127.0.0.1:9/market/stream?streams=btcusdt@markPrice@1s")
+        }));
+        drop(store);
+
+        // Again: the history asked from after the last row held.
+        let asked = requests.lock().unwrap().len();
+        let r = requests.clone();
+        run_until(&session, &config, move |_| {
+            r.lock().unwrap()[asked..]
+                .iter()
+                .any(|l| l.contains("openInterest?"))
+        });
+        let again = requests.lock().unwrap()[asked..].to_vec();
+        let hist_asked = again
+            .iter()
+            .find(|l| l.contains("openInterestHist"))
+            .unwrap();
+        let start: i64 = hist_asked
+            .split("startTime=")
+            .nth(1)
+            .and_then(|v| v.split('&').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap();
+        assert_eq!(start, hist.last.millis() + 1, "{hist_asked}");
     }
 }

@@ -2,9 +2,11 @@
 //! delivery task woken; a graceful end stores what was taken and sends what is pending.
 //!
 //! Beside the loop: the rules evaluated on every trade (`intrabar.rs`), the venues'
-//! cross-check and the notices about the sources (`health.rs`), and each event's occurrence
-//! in its source's stream (`occurrences.rs`).
+//! cross-check and the notices about the sources (`health.rs`), each event's occurrence in its
+//! source's stream (`occurrences.rs`), and the derivatives sources' levels sampled to one a
+//! minute and liquidations summed into 1-minute bars (`derivatives.rs`).
 
+mod derivatives;
 mod health;
 mod intrabar;
 mod occurrences;
@@ -126,6 +128,16 @@ pub enum Output {
     },
     /// A source's own event: a gap, a reconnection, silence.
     System(#[serde(serialize_with = "system_event")] Event),
+    /// A minute of liquidations with orders in it was stored (quote value by the side
+    /// liquidated).
+    Liquidations {
+        source: String,
+        venue: String,
+        market: String,
+        open_time: Timestamp,
+        long_usd: f64,
+        short_usd: f64,
+    },
     /// Two venues' closes of one bar differ by more than their cross-check allows.
     Divergence {
         check: CrossCheck,
@@ -161,6 +173,10 @@ pub struct Summary {
     pub late_input: u64,
     /// Events for a symbol the engine does not run (dropped, counted).
     pub unknown_symbol: u64,
+    /// Derivatives values stored (levels sampled, liquidation bars by side).
+    pub derivatives: u64,
+    /// Derivatives values out of their kind's range (dropped, counted).
+    pub refused_derivatives: u64,
 }
 
 /// The engine: processors per symbol, the store, and the clock.
@@ -183,6 +199,7 @@ pub struct Engine {
     events: Vec<NewEvent>,
     occurrences: Occurrences,
     bars: Vec<(String, Closed)>,
+    derivatives: derivatives::Derivatives,
     last_flush: std::time::Instant,
     summary: Summary,
 }
@@ -238,11 +255,18 @@ impl Engine {
             events: Vec::new(),
             occurrences: Occurrences::default(),
             bars: Vec::new(),
+            derivatives: derivatives::Derivatives::default(),
             last_flush: std::time::Instant::now(),
             summary: Summary::default(),
         };
         engine.load_intrabar()?;
         Ok(engine)
+    }
+
+    /// Say what a source's liquidation stream leaves out (Binance's: one order per symbol per
+    /// second): its liquidation bars are stored under a source name that says it.
+    pub fn cover(&mut self, source: &str, coverage: &str) {
+        self.derivatives.cover(source, coverage);
     }
 
     /// Run until every source has finished (their senders dropped), then store what was
@@ -298,6 +322,7 @@ impl Engine {
                 }
                 outputs.clear();
             }
+            self.derivatives.finish();
             self.flush()?;
             Ok::<_, EngineError>(())
         }
@@ -312,7 +337,9 @@ impl Engine {
         let (ok, failed) = *delivered.lock().expect("not poisoned");
         self.summary.delivered = ok;
         self.summary.failed_deliveries = failed;
-        self.summary.late_input = self.processors.values().map(Processor::late).sum();
+        self.summary.late_input =
+            self.processors.values().map(Processor::late).sum::<u64>() + self.derivatives.late;
+        self.summary.refused_derivatives = self.derivatives.refused;
         Ok(self.summary)
     }
 
@@ -324,18 +351,13 @@ impl Engine {
     ) -> Result<(), EngineError> {
         self.clock.observe(s.available_at);
         self.summary.events += 1;
+        // What the clock now allows is decided on what came before this event.
+        self.derivatives.tick(self.clock.now());
         let e = &s.event;
-        let payload = serde_json::to_string(e).unwrap_or_default();
-        let occurrence = self.occurrences.next(e, &payload);
-        self.events.push(NewEvent {
-            source: e.source().to_string(),
-            kind: e.kind().to_string(),
-            symbol: e.symbol().map(|x| x.as_str().to_string()),
-            event_time: e.time(),
-            available_at: s.available_at,
-            payload,
-            occurrence,
-        });
+        // A derivatives value is recorded only if it is the one its minute keeps.
+        if !matches!(e, Event::Derivative { .. }) {
+            self.record(e, s.available_at);
+        }
         let source = e.source().to_string();
         if let Some(sym) = e.symbol() {
             self.fed_by.insert(sym.clone(), source.clone());
@@ -373,9 +395,23 @@ impl Engine {
                 }),
                 None => self.summary.unknown_symbol += 1,
             },
-            // Derivatives values and liquidations build no bars.
-            Event::Derivative { .. } | Event::Liquidation { .. } => {}
+            Event::Derivative {
+                source,
+                series,
+                time,
+                value,
+            } => self
+                .derivatives
+                .value(source, series, *time, *value, s.available_at),
+            Event::Liquidation {
+                source,
+                order,
+                coverage,
+            } => self
+                .derivatives
+                .liquidation(source, order, coverage.as_deref(), s.available_at),
             other => {
+                self.derivatives.health(other);
                 self.notify_system(other)?;
                 outputs.push(Output::System(other.clone()));
             }
@@ -386,6 +422,21 @@ impl Engine {
         Ok(())
     }
 
+    /// Queue an event to store, with its occurrence in its source's stream.
+    fn record(&mut self, e: &Event, available_at: Timestamp) {
+        let payload = serde_json::to_string(e).unwrap_or_default();
+        let occurrence = self.occurrences.next(e, &payload);
+        self.events.push(NewEvent {
+            source: e.source().to_string(),
+            kind: e.kind().to_string(),
+            symbol: e.symbol().map(|x| x.as_str().to_string()),
+            event_time: e.time(),
+            available_at,
+            payload,
+            occurrence,
+        });
+    }
+
     fn after_event(
         &mut self,
         closed: &mut Vec<Closed>,
@@ -393,6 +444,16 @@ impl Engine {
         wake: &Notify,
     ) -> Result<(), EngineError> {
         let now = self.clock.now();
+        for b in std::mem::take(&mut self.derivatives.bars) {
+            outputs.push(Output::Liquidations {
+                source: b.source,
+                venue: b.venue,
+                market: b.market,
+                open_time: b.open_time,
+                long_usd: b.long_usd,
+                short_usd: b.short_usd,
+            });
+        }
         let before = closed.len();
         for p in self.processors.values_mut() {
             p.tick(now, closed);
@@ -498,12 +559,16 @@ impl Engine {
         Ok(())
     }
 
-    /// Store the events and bars taken since the last flush.
+    /// Store the events, bars and derivatives values taken since the last flush.
     fn flush(&mut self) -> Result<(), EngineError> {
         self.last_flush = std::time::Instant::now();
         let now = self.clock.now();
+        for (e, had) in std::mem::take(&mut self.derivatives.sampled) {
+            self.record(&e, had);
+        }
         self.store.append_events(&self.events)?;
         self.events.clear();
+        self.store_derivatives(now)?;
         let mut by_series: BTreeMap<(String, Symbol, Timeframe), Vec<NewCandle>> = BTreeMap::new();
         for (source, c) in self.bars.drain(..) {
             let available_at = now.max(c.timeframe.close_of(c.candle.open_time));

@@ -69,6 +69,20 @@ pub fn run_config(session: &Session, config: &Config, quiet: bool) -> Result<()>
             String::new()
         }
     );
+    if s.derivatives > 0 || s.refused_derivatives > 0 {
+        println!(
+            "{} derivatives values stored (levels at most one a minute, liquidations in 1-minute bars){}",
+            s.derivatives,
+            if s.refused_derivatives > 0 {
+                format!(
+                    ", {} out of their kind's range dropped",
+                    s.refused_derivatives
+                )
+            } else {
+                String::new()
+            }
+        );
+    }
     Ok(())
 }
 
@@ -105,7 +119,20 @@ fn print(o: &Output, quiet: bool) {
                 None => String::new(),
             }
         ),
-        Output::Bar(_) => {}
+        Output::Liquidations {
+            source,
+            venue,
+            market,
+            open_time,
+            long_usd,
+            short_usd,
+        } if !quiet => println!(
+            "{source}: {market} liquidations on {venue} in the minute from {open_time}: longs {} USD, shorts {} USD",
+            crate::output::human(*long_usd),
+            crate::output::human(*short_usd)
+        ),
+        // Quiet: what closed is not printed.
+        Output::Bar(_) | Output::Liquidations { .. } => {}
         Output::Notice {
             rule_id,
             rule,
@@ -185,7 +212,11 @@ fn print(o: &Output, quiet: bool) {
                 payload,
                 error,
             } => println!("{source}: skipped an unreadable message at {time} ({error}): {payload}"),
-            _ => {}
+            // Market data is not a system event: the engine reports none as one.
+            Event::Trade { .. }
+            | Event::Bar { .. }
+            | Event::Derivative { .. }
+            | Event::Liquidation { .. } => {}
         },
     }
 }
