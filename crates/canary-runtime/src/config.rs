@@ -708,6 +708,12 @@ impl Config {
                 ca,
             } => {
                 check_derivatives(n, symbols, ws, *stale_after_secs, *backfill_days)?;
+                if symbols.len() > 100 {
+                    return bad(
+                        format!("source {n}: symbols"),
+                        "at most 100 (two streams each, and Binance allows 200 on a connection)",
+                    );
+                }
                 if !(5.0..=3600.0).contains(oi_every_secs) {
                     return bad(format!("source {n}: oi_every_secs"), "5 to 3600");
                 }

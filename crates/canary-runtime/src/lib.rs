@@ -30,12 +30,14 @@
 //!   each close, rules checked, the delivery task woken, what it reports as [`Output`]s and a
 //!   [`Summary`]); the rules evaluated on every trade (`intrabar.rs`); venues cross-checked
 //!   and notices about the sources (`health.rs`); each event's occurrence in its source's
-//!   stream, so that a rerun stores nothing twice (`occurrences.rs`).
+//!   stream, so that a rerun stores nothing twice (`occurrences.rs`); derivatives levels
+//!   sampled to one a minute and liquidations summed into 1-minute bars (`derivatives.rs`).
 //! - `sources.rs`: the sources that need no network: bars of a file or the simulator as
 //!   events, the events an earlier run stored, played by their own times at a speed.
 //! - `runner.rs`: [`run`] a [`config::Config`]: replays (bar files, the simulator, recorded
 //!   events) merged in availability order and played on a replay clock; or live sources
-//!   (Binance, Coinbase, from `canary_ingest`) and the scheduled jobs (news feeds polled,
+//!   (Binance and Coinbase spot; Binance USDⓈ-M and Bybit derivatives; from `canary_ingest`)
+//!   and the scheduled jobs (news feeds polled,
 //!   mempool data fetched: `canary_engine::news_poll`, `canary_engine::jobs`) on the session's
 //!   clock until stopped.
 //! - `config.rs`: `canary.toml` (markets, sources, schedules, alerts and system notices),

@@ -417,6 +417,15 @@ impl<P: Publish> Poller<'_, P> {
                 continue;
             }
             let Some(interval) = funding_interval(before, at) else {
+                self.out
+                    .malformed(
+                        "",
+                        format!(
+                            "{}/v5/market/funding/history: settlements at {before} and {at}: no funding interval between them",
+                            self.rest()
+                        ),
+                    )
+                    .await?;
                 continue;
             };
             match series(DerivKind::FundingRate, symbol.as_str(), VENUE, interval) {
