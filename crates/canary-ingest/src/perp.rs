@@ -440,6 +440,63 @@ fn far_future() -> tokio::time::Instant {
     tokio::time::Instant::now() + Duration::from_secs(365 * 86_400)
 }
 
+/// Settlements waited for: each symbol's settlement whose time has passed, asked for at once
+/// and then again after `retry`, doubling, five tries in all.
+#[derive(Debug)]
+pub struct Settlements {
+    retry: Duration,
+    pending: Vec<(Symbol, Timestamp, u32, tokio::time::Instant)>,
+}
+
+impl Settlements {
+    #[must_use]
+    pub fn new(retry: Duration) -> Self {
+        Settlements {
+            retry,
+            pending: Vec::new(),
+        }
+    }
+
+    /// The settlement of `symbol` at `due` has passed: ask for it now.
+    pub fn add(&mut self, symbol: Symbol, due: Timestamp) {
+        self.pending
+            .push((symbol, due, 0, tokio::time::Instant::now()));
+    }
+
+    /// When the next one is to be asked for (a day on when none is waited for).
+    #[must_use]
+    pub fn next_at(&self) -> tokio::time::Instant {
+        self.pending
+            .iter()
+            .map(|p| p.3)
+            .min()
+            .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(86_400))
+    }
+
+    /// The one to ask for now (the earliest), taken out: its symbol and time.
+    pub fn take(&mut self) -> Option<(Symbol, Timestamp, u32)> {
+        let i = self
+            .pending
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, p)| p.3)
+            .map(|(i, _)| i)?;
+        let (symbol, due, tries, _) = self.pending.swap_remove(i);
+        Some((symbol, due, tries))
+    }
+
+    /// It was not published yet: ask again later, unless it was the fifth try (`false`).
+    pub fn again(&mut self, symbol: Symbol, due: Timestamp, tries: u32) -> bool {
+        let tries = tries + 1;
+        if tries >= 5 {
+            return false;
+        }
+        let at = tokio::time::Instant::now() + self.retry * 2_u32.pow(tries - 1);
+        self.pending.push((symbol, due, tries, at));
+        true
+    }
+}
+
 /// Run a stream and its REST poller together until either ends (a shutdown, or the engine
 /// gone), and say why.
 pub async fn run_with_poller(
@@ -538,6 +595,29 @@ mod tests {
             scheduled(t("2026-02-05T07:59:59.990Z")),
             t("2026-02-05T08:00:00Z")
         );
+    }
+
+    /// A settlement is asked for at once, then four more times, the waits doubling.
+    #[test]
+    fn settlements_are_asked_for_five_times() {
+        let mut q = Settlements::new(Duration::from_secs(5));
+        let sym = Symbol::new("BTCUSDT").unwrap();
+        let due = t("2026-02-05T08:00:00Z");
+        assert!(q.take().is_none());
+        q.add(sym.clone(), due);
+        assert!(q.next_at() <= tokio::time::Instant::now());
+        let mut asked = 0;
+        let mut waits = Vec::new();
+        while let Some((s, d, tries)) = q.take() {
+            asked += 1;
+            let before = tokio::time::Instant::now();
+            if !q.again(s, d, tries) {
+                break;
+            }
+            waits.push((q.next_at() - before).as_secs_f64().round());
+        }
+        assert_eq!(asked, 5);
+        assert_eq!(waits, [5.0, 10.0, 20.0, 40.0]);
     }
 
     #[test]

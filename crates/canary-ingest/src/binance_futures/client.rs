@@ -31,7 +31,7 @@ use super::parse::{Frame, VENUE, frame, funding_rates, open_interest, open_inter
 use crate::binance::{Ended, Now};
 use crate::bus::Publish;
 use crate::perp::{
-    self, Frames, Held, Link, Out, Read, funding_interval, scheduled, series, windows,
+    self, Frames, Held, Link, Out, Read, Settlements, funding_interval, scheduled, series, windows,
 };
 
 /// The routed base of Binance USDⓈ-M market streams (mark price, liquidations).
@@ -225,15 +225,6 @@ impl Frames for BinanceFrames {
     }
 }
 
-/// A settlement waited for: the symbol, its scheduled time, the tries so far and when to
-/// ask next.
-struct Pending {
-    symbol: Symbol,
-    due: Timestamp,
-    tries: u32,
-    at: tokio::time::Instant,
-}
-
 struct Poller<'a, P> {
     cfg: &'a BinanceFuturesStream,
     out: &'a Out<'a, P>,
@@ -269,14 +260,10 @@ impl<P: Publish> Poller<'_, P> {
             self.history(s).await?;
             self.funding(s).await?;
         }
-        let mut pending: Vec<Pending> = Vec::new();
+        let mut pending = Settlements::new(self.cfg.settle_retry);
         let mut next_oi = tokio::time::Instant::now();
         loop {
-            let next_settle = pending
-                .iter()
-                .map(|p| p.at)
-                .min()
-                .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(86_400));
+            let next_settle = pending.next_at();
             tokio::select! {
                 () = tokio::time::sleep_until(next_oi) => {
                     next_oi = tokio::time::Instant::now() + self.cfg.oi_every;
@@ -297,42 +284,25 @@ impl<P: Publish> Poller<'_, P> {
                 }
                 Some((symbol, due)) = settled.recv() => {
                     if let Some(s) = symbols.iter().find(|s| s.as_str() == symbol) {
-                        pending.push(Pending {
-                            symbol: s.clone(),
-                            due,
-                            tries: 0,
-                            at: tokio::time::Instant::now(),
-                        });
+                        pending.add(s.clone(), due);
                     }
                 }
                 () = tokio::time::sleep_until(next_settle) => {
-                    let i = pending
-                        .iter()
-                        .enumerate()
-                        .min_by_key(|(_, p)| p.at)
-                        .map(|(i, _)| i)
-                        .expect("a settlement is pending");
-                    let mut p = pending.swap_remove(i);
-                    self.funding(&p.symbol).await?;
-                    let have = self.held[&p.symbol].funding;
-                    if have.is_none_or(|t| t < scheduled(p.due)) {
-                        p.tries += 1;
-                        if p.tries < 5 {
-                            p.at = tokio::time::Instant::now() + self.cfg.settle_retry * 2_u32.pow(p.tries - 1);
-                            pending.push(p);
-                        } else {
-                            self.out
-                                .malformed(
-                                    "",
-                                    format!(
-                                        "{}/fapi/v1/fundingRate: the settlement of {} at {} is not published after five tries",
-                                        self.rest(),
-                                        p.symbol,
-                                        p.due
-                                    ),
-                                )
-                                .await?;
-                        }
+                    let Some((symbol, due, tries)) = pending.take() else {
+                        continue;
+                    };
+                    self.funding(&symbol).await?;
+                    let missing = self.held[&symbol].funding.is_none_or(|t| t < scheduled(due));
+                    if missing && !pending.again(symbol.clone(), due, tries) {
+                        self.out
+                            .malformed(
+                                "",
+                                format!(
+                                    "{}/fapi/v1/fundingRate: the settlement of {symbol} at {due} is not published after five tries",
+                                    self.rest()
+                                ),
+                            )
+                            .await?;
                     }
                 }
                 _ = stop.changed() => return Err(Ended::Shutdown),
