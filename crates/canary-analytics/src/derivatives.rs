@@ -16,6 +16,8 @@ pub const LIQUIDATIONS_TOTAL: Method = Method::new("liquidations_total", 1);
 pub const RANK_IN_HISTORY: Method = Method::new("rank_in_history", 1);
 /// Liquidations of a bar over the open interest at the bar's open.
 pub const LIQUIDATIONS_SHARE_OF_OI: Method = Method::new("liquidations_share_of_oi", 1);
+/// A perpetual's basis: mark over index, minus one.
+pub const BASIS: Method = Method::new("basis", 1);
 /// Open interest over the market value of the supply (a leverage gauge).
 pub const OI_TO_MARKET_VALUE: Method = Method::new("oi_to_market_value", 1);
 

@@ -8,9 +8,9 @@
 //! nothing known by T is not shown.
 
 use canary_analytics::derivatives::{
-    CHANGE_OVER, FUNDING_CARRY, FUNDING_ZSCORE, LIQUIDATIONS_SHARE_OF_OI, LIQUIDATIONS_TOTAL,
-    OI_TO_MARKET_VALUE, RANK_IN_HISTORY, annualise, change_over, rank_of_last, sum_aligned,
-    value_at, zscore_against_window,
+    BASIS, CHANGE_OVER, FUNDING_CARRY, FUNDING_ZSCORE, LIQUIDATIONS_SHARE_OF_OI,
+    LIQUIDATIONS_TOTAL, OI_TO_MARKET_VALUE, RANK_IN_HISTORY, annualise, change_over, rank_of_last,
+    sum_aligned, value_at, zscore_against_window,
 };
 use canary_analytics::mining::protocol::{SUPPLY_FROM_SCHEDULE, estimated_height, supply_btc};
 use canary_model::derivatives::{DerivKind, DerivSeries, Venues};
@@ -108,6 +108,9 @@ pub struct FundingRow {
     pub annualised: Valued,
     /// Against the settlements of the 90 days before.
     pub zscore_90d: Option<Valued>,
+    /// The venue's running estimate of the next settlement, as last observed by T (a live
+    /// source's), when current.
+    pub predicted: Option<Valued>,
     pub stale: bool,
 }
 
@@ -149,10 +152,24 @@ pub struct LiquidationRow {
     pub stale: bool,
 }
 
+/// A perpetual's mark against its index at their latest common time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BasisRow {
+    pub market: String,
+    pub venues: String,
+    pub at: Timestamp,
+    pub mark: Valued,
+    pub index: Valued,
+    /// Mark over index, minus one (0.001 = the mark 0.1 % above the index).
+    pub basis: Valued,
+    pub stale: bool,
+}
+
 /// The report's body.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DerivativesBody {
     pub funding: Vec<FundingRow>,
+    pub basis: Vec<BasisRow>,
     pub open_interest: Vec<OpenInterestRow>,
     pub liquidations: Vec<LiquidationRow>,
     /// What could not be computed, and why.
@@ -227,8 +244,87 @@ fn funding(draft: &mut Draft, s: &DerivSeries, input: &Input<Series>) -> Funding
         rate,
         annualised,
         zscore_90d,
+        predicted: None,
         stale: input.is_stale(),
     }
+}
+
+/// The latest current value of a series of `kind` with `s`'s market and venues (the finest
+/// interval first), as a data claim.
+fn sibling(
+    ctx: &Context<'_>,
+    draft: &mut Draft,
+    s: &DerivSeries,
+    kind: DerivKind,
+    label: &str,
+    unit: &str,
+) -> Result<Option<Valued>, EngineError> {
+    let mut found: Vec<DerivSeries> = ctx
+        .derivative_series()?
+        .into_iter()
+        .map(|i| i.series)
+        .filter(|x| x.kind == kind && x.market() == s.market() && x.venues == s.venues)
+        .collect();
+    found.sort_by_key(|x| x.interval);
+    for x in found {
+        if let Some(input) = ctx.derivatives(&x)?
+            && !input.is_stale()
+        {
+            draft.uses(&input);
+            let last = input.value.len() - 1;
+            return Ok(Some(data(draft, &input, label, unit, last)));
+        }
+    }
+    Ok(None)
+}
+
+/// Mark against index for a mark series: at the last time both have a value.
+fn basis(
+    ctx: &Context<'_>,
+    draft: &mut Draft,
+    s: &DerivSeries,
+    mark: &Input<Series>,
+) -> Result<Option<BasisRow>, EngineError> {
+    let index_s = s.with_kind(DerivKind::IndexPrice);
+    let Some(index) = ctx.derivatives(&index_s)? else {
+        return Ok(None);
+    };
+    draft.uses(&index);
+    // The last time both have a value.
+    let mut j = index.value.len();
+    let mut i = mark.value.len();
+    while i > 0 && j > 0 {
+        match mark.value[i - 1].0.cmp(&index.value[j - 1].0) {
+            std::cmp::Ordering::Greater => i -= 1,
+            std::cmp::Ordering::Less => j -= 1,
+            std::cmp::Ordering::Equal => break,
+        }
+    }
+    if i == 0 || j == 0 {
+        return Ok(None);
+    }
+    let label = |w: &str| format!("{} {} {w} price", s.venues, s.market());
+    let m = data(draft, mark, &label("mark"), "quote units", i - 1);
+    let x = data(draft, &index, &label("index"), "quote units", j - 1);
+    let b = derived(
+        draft,
+        Claim::derived(
+            format!("{} {} basis (mark / index - 1)", s.venues, s.market()),
+            canary_model::derivatives::basis(m.value, x.value),
+            "fraction",
+            draft.as_of,
+            BASIS.of(&[&m.claim, &x.claim]),
+        ),
+    );
+    Ok(Some(BasisRow {
+        market: s.market().to_string(),
+        venues: s.venues.describe(),
+        at: mark.value[i - 1].0,
+        mark: m,
+        index: x,
+        basis: b,
+        stale: mark.is_stale() || index.is_stale(),
+    }))
 }
 
 fn change(
@@ -479,6 +575,7 @@ pub fn derivatives(
     let mut draft = Draft::new(ctx.asof());
     let mut body = DerivativesBody {
         funding: Vec::new(),
+        basis: Vec::new(),
         open_interest: Vec::new(),
         liquidations: Vec::new(),
         missing: Vec::new(),
@@ -500,7 +597,23 @@ pub fn derivatives(
         };
         draft.uses(&input);
         match s.kind {
-            DerivKind::FundingRate => body.funding.push(funding(&mut draft, s, &input)),
+            DerivKind::FundingRate => {
+                let mut row = funding(&mut draft, s, &input);
+                row.predicted = sibling(
+                    ctx,
+                    &mut draft,
+                    s,
+                    DerivKind::PredictedFundingRate,
+                    &format!("{} predicted funding rate", s.venues),
+                    "fraction",
+                )?;
+                body.funding.push(row);
+            }
+            DerivKind::MarkPrice => {
+                if let Some(row) = basis(ctx, &mut draft, s, &input)? {
+                    body.basis.push(row);
+                }
+            }
             DerivKind::OpenInterestUsd
             | DerivKind::OpenInterestBase
             | DerivKind::OpenInterestContracts => {
@@ -567,6 +680,52 @@ mod tests {
             symbol: btcusdt(),
             only: None,
         }
+    }
+
+    /// A live source's mark, index and predicted funding: the basis at their last common
+    /// minute, the predicted rate beside the settled one.
+    #[test]
+    fn the_basis_and_the_predicted_funding_of_a_live_source() {
+        use canary_store::{Point, Revisions, Source};
+        let mut store = crash_store();
+        let t0 = Timestamp::parse("2026-02-06T04:30:00Z").unwrap();
+        let key = |k: &str| k.parse::<DerivSeries>().unwrap();
+        let minute = |i: i64, v: f64| Point {
+            time: t0.add_millis(i * 60_000),
+            value: v,
+            available_at: t0.add_millis(i * 60_000),
+        };
+        let mark: Vec<Point> = (0..30).map(|i| minute(i, 64_000.0 + i as f64)).collect();
+        // The index stops a minute earlier: the basis is taken at minute 28.
+        let index: Vec<Point> = (0..29).map(|i| minute(i, 63_900.0)).collect();
+        let predicted = [minute(29, -0.0002)];
+        let settled = [Point {
+            time: Timestamp::parse("2026-02-06T00:00:00Z").unwrap(),
+            value: -0.0001,
+            available_at: Timestamp::parse("2026-02-06T00:00:00Z").unwrap(),
+        }];
+        store
+            .insert_derivatives(
+                &[
+                    (&key("mark_price:BTCUSDT:bybit:1m"), &mark),
+                    (&key("index_price:BTCUSDT:bybit:1m"), &index),
+                    (&key("predicted_funding_rate:BTCUSDT:bybit:1m"), &predicted),
+                    (&key("funding_rate:BTCUSDT:bybit:8h"), &settled),
+                ],
+                Source::real("bybit"),
+                t0,
+                Revisions::Keep,
+            )
+            .unwrap();
+        let ctx = Context::new(&*store, asof()).unwrap();
+        let r = derivatives(&ctx, &params()).unwrap();
+        let b = &r.body.basis[0];
+        assert_eq!(b.at.to_string(), "2026-02-06T04:58:00Z");
+        assert!(!b.stale);
+        assert!((b.basis.value - (64_028.0 / 63_900.0 - 1.0)).abs() < 1e-15);
+        assert_eq!(b.venues, "Bybit");
+        let f = &r.body.funding[0];
+        assert_eq!(f.predicted.as_ref().unwrap().value, -0.0002);
     }
 
     #[test]

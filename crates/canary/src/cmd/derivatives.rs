@@ -136,7 +136,14 @@ fn report(session: &Session, a: &DerivativesArgs) -> Result<()> {
             let b = &r.body;
             if !b.funding.is_empty() {
                 let mut t = crate::output::table();
-                t.set_header(["funding", "settled", "rate", "annualised", "z (90 d)"]);
+                t.set_header([
+                    "funding",
+                    "settled",
+                    "rate",
+                    "annualised",
+                    "z (90 d)",
+                    "predicted next",
+                ]);
                 for f in &b.funding {
                     t.add_row([
                         format!("{}{}", f.series, stale(f.stale)),
@@ -144,6 +151,21 @@ fn report(session: &Session, a: &DerivativesArgs) -> Result<()> {
                         pct(&f.rate, 4),
                         pct(&f.annualised, 2),
                         opt(f.zscore_90d.as_ref(), |z| format!("{:+.2}", z.value)),
+                        opt(f.predicted.as_ref(), |p| pct(p, 4)),
+                    ]);
+                }
+                println!("{t}");
+            }
+            if !b.basis.is_empty() {
+                let mut t = crate::output::table();
+                t.set_header(["basis", "at", "mark", "index", "mark / index - 1"]);
+                for x in &b.basis {
+                    t.add_row([
+                        format!("{} {}{}", x.venues, x.market, stale(x.stale)),
+                        x.at.to_string(),
+                        format!("{:.2}", x.mark.value),
+                        format!("{:.2}", x.index.value),
+                        pct(&x.basis, 3),
                     ]);
                 }
                 println!("{t}");
