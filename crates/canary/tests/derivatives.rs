@@ -297,6 +297,19 @@ fn the_published_liquidation_map_figures_hold() {
         m["longs_within_10pct"]["value"].as_f64().unwrap(),
         1_612_021_506.483_751_3
     ));
+    // The daily impact fit, shown beside the assumed depths and not used.
+    let i = &m["impact"];
+    assert_eq!(i["calibrated"], false);
+    assert_eq!(i["fit"]["n"], 176);
+    assert!(close(
+        i["fit"]["b"].as_f64().unwrap(),
+        -5.767_246_368_807_691
+    ));
+    assert!(close(
+        i["depth"]["value"].as_f64().unwrap(),
+        118_284_196.470_183_28
+    ));
+    assert_eq!(i["depths"], serde_json::json!([0.4e9, 0.8e9, 2e9]));
     let s = &m["scenarios"][0];
     assert_eq!(s["shock_pct"], 3.0);
     assert!(close(

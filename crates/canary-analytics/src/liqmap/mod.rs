@@ -18,6 +18,7 @@
 //! forecast: the impact under stress is the quantity nobody observes in advance.
 
 pub mod backtest;
+pub mod impact;
 
 use std::collections::BTreeMap;
 

@@ -9,11 +9,12 @@
 use canary_analytics::liqmap::backtest::{
     BacktestConfig, Day, LIQMAP_BACKTEST, LiqmapBacktest, backtest,
 };
+use canary_analytics::liqmap::impact::{self, ImpactFit};
 use canary_analytics::liqmap::{
     Bucket, CASCADE, CascadeParams, LIQUIDATION_MAP, LiquidationMap, MapBar, MapParams, cascade,
 };
 use canary_model::derivatives::{DerivKind, DerivSeries, Interval, Venues};
-use canary_model::{Claim, Symbol, Timeframe, Timestamp};
+use canary_model::{Claim, ClaimId, Symbol, Timeframe, Timestamp};
 use serde::Serialize;
 
 use super::derivatives::Valued;
@@ -130,6 +131,8 @@ pub struct LiqMapBody {
     pub long_bands: Vec<Band>,
     pub short_bands: Vec<Band>,
     pub scenarios: Vec<Scenario>,
+    /// What the cascades' market depths rest on.
+    pub impact: ImpactBasis,
     /// Each target above the price: the shorts a rise to it would cross.
     pub rises: Vec<Rise>,
     pub note: String,
@@ -142,14 +145,33 @@ pub struct Rise {
     pub crossed: Valued,
 }
 
-/// The impact assumptions a scenario ranges over: one-sided depth of $0.4B, $0.8B and $2B per
-/// 1 % (MODELS.md §4.3–4.4: the record 1 % depth of US platforms was $290M; a stressed book
-/// holds 30–50 % of a normal one) × absorption 0 and 30 %. Not calibrated: the minute data of
-/// past cascades that would calibrate them is not in the shared data.
+/// What the cascades' depths rest on.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImpactBasis {
+    /// Whether the depths come from a calibration (not yet: see `note`).
+    pub calibrated: bool,
+    /// The depths the scenarios range over, USD per 1 %.
+    pub depths: Vec<f64>,
+    /// The fit: its liquidations and open interest (the same venues), its days and slope.
+    pub fit: Option<ImpactFit>,
+    pub fit_series: Option<String>,
+    pub fit_from: Option<Timestamp>,
+    pub fit_to: Option<Timestamp>,
+    /// The depth at the daily fit's slope, as a claim (shown, not used).
+    pub depth: Option<Valued>,
+    pub note: String,
+}
+
+/// The impact assumptions a scenario ranges over when no fit can be made: one-sided depth of
+/// $0.4B, $0.8B and $2B per 1 % (MODELS.md §4.3–4.4: the record 1 % depth of US platforms was
+/// $290M; a stressed book holds 30–50 % of a normal one).
+pub const ASSUMED_DEPTHS: [f64; 3] = [0.4e9, 0.8e9, 2e9];
+
+/// The cascade parameters over `depths` × absorption 0 and 30 %.
 #[must_use]
-pub fn impact_grid() -> Vec<CascadeParams> {
+pub fn impact_grid(depths: &[f64]) -> Vec<CascadeParams> {
     let mut out = Vec::new();
-    for depth_1pct_usd in [0.4e9, 0.8e9, 2e9] {
+    for &depth_1pct_usd in depths {
         for absorption in [0.0, 0.3] {
             out.push(CascadeParams {
                 depth_1pct_usd,
@@ -160,6 +182,176 @@ pub fn impact_grid() -> Vec<CascadeParams> {
         }
     }
     out
+}
+
+/// The days a daily impact fit reads: (net long liquidations / open interest, log return),
+/// with the series they came from.
+struct FitDays {
+    points: Vec<(f64, f64)>,
+    liq: DerivSeries,
+    oi: DerivSeries,
+    from: Timestamp,
+    to: Timestamp,
+}
+
+/// For each daily liquidation series of BTC with an open-interest series of exactly its
+/// venues (the finest), its days known at T.
+fn fit_days(
+    ctx: &Context<'_>,
+    daily: &Input<crate::context::MarketBars>,
+) -> Result<Vec<FitDays>, EngineError> {
+    let infos = ctx.derivative_series()?;
+    let mut out = Vec::new();
+    for l in infos.iter().filter(|i| {
+        i.series.kind == DerivKind::LongLiquidationsUsd
+            && i.series.market() == "BTC"
+            && i.series.interval == Interval::D1
+    }) {
+        let Some(oi_s) = infos
+            .iter()
+            .map(|i| &i.series)
+            .filter(|x| {
+                x.kind == DerivKind::OpenInterestUsd
+                    && x.market() == "BTC"
+                    && x.venues == l.series.venues
+            })
+            .min_by_key(|x| x.interval)
+        else {
+            continue;
+        };
+        let short_s = l.series.with_kind(DerivKind::ShortLiquidationsUsd);
+        let (Some(lv), Some(sv), Some(ov)) = (
+            ctx.derivatives(&l.series)?,
+            ctx.derivatives(&short_s)?,
+            ctx.derivatives(oi_s)?,
+        ) else {
+            continue;
+        };
+        let b = daily.bars();
+        let mut points = Vec::new();
+        let (mut from, mut to) = (None, None);
+        for i in 1..b.candles.len() {
+            let open = b.candles[i].open_time;
+            let at = |s: &Series| s.binary_search_by(|x| x.0.cmp(&open)).ok().map(|k| s[k].1);
+            let (Some(long), Some(short)) = (at(&lv.value), at(&sv.value)) else {
+                continue;
+            };
+            let Some((_, oi)) = canary_analytics::derivatives::value_at(&ov.value, open)
+                .filter(|(t, v)| open.millis() - t.millis() <= oi_s.interval.millis() && *v > 0.0)
+            else {
+                continue;
+            };
+            points.push((
+                (long - short) / oi,
+                (b.candles[i].close / b.candles[i - 1].close).ln(),
+            ));
+            from.get_or_insert(open);
+            to = Some(open);
+        }
+        if let (Some(from), Some(to)) = (from, to) {
+            out.push(FitDays {
+                points,
+                liq: l.series.clone(),
+                oi: oi_s.clone(),
+                from,
+                to,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Fit the daily impact on what is known at T (shown beside the assumed depths, not used) (`liqmap::impact`): for each daily liquidation
+/// series of BTC with an open-interest series of exactly its venues, each day's log return of
+/// `symbol` against its net long liquidations over the open interest at the day's open; the
+/// pair with the most days. The depths at T are those of the slope and of its 90 % interval's
+/// ends, at the all-venue open interest `oi_now`.
+fn daily_fit(
+    ctx: &Context<'_>,
+    draft: &mut Draft,
+    symbol: &Symbol,
+    oi_now: (f64, &ClaimId),
+) -> Result<ImpactBasis, EngineError> {
+    let assumed = |why: String| ImpactBasis {
+        calibrated: false,
+        depths: ASSUMED_DEPTHS.to_vec(),
+        fit: None,
+        fit_series: None,
+        fit_from: None,
+        fit_to: None,
+        depth: None,
+        note: format!("depths assumed ($0.4B, $0.8B, $2B per 1 %): {why}"),
+    };
+    let daily = match ctx.bars(symbol, Timeframe::D1) {
+        Ok(b) => b,
+        Err(EngineError::NoBars { .. }) => return Ok(assumed("no daily bars to fit on".into())),
+        Err(e) => return Err(e),
+    };
+    let mut best: Option<FitDays> = None;
+    for days in fit_days(ctx, &daily)? {
+        if best
+            .as_ref()
+            .is_none_or(|b| days.points.len() > b.points.len())
+        {
+            best = Some(days);
+        }
+    }
+    let Some(FitDays {
+        points: pts,
+        liq: liq_s,
+        oi: oi_s,
+        from,
+        to,
+    }) = best
+    else {
+        return Ok(assumed(
+            "no daily liquidations with open interest of the same venues known at the time".into(),
+        ));
+    };
+    let Some(fit) = impact::fit(&pts) else {
+        return Ok(assumed(format!("{} days are too few to fit on", pts.len())));
+    };
+    // Shown, not used: see the note.
+    let Some(depth) = ImpactFit::depth_1pct(fit.b, oi_now.0) else {
+        return Ok(assumed(format!(
+            "the fitted slope ({:.3}) is not negative: forced selling showed no impact on these days",
+            fit.b
+        )));
+    };
+    draft.uses(&daily);
+    let series = format!("{liq_s} and its short side over {oi_s}");
+    let depth = derived(
+        draft,
+        Claim::derived(
+            "market depth: USD of forced selling that moves the price 1 % (daily fit)",
+            depth,
+            "USD",
+            draft.as_of,
+            impact::DAILY_IMPACT
+                .of(&[oi_now.1])
+                .param("series", &series)
+                .param("days", fit.n)
+                .param("slope", fit.b)
+                .param("se", fit.se_b)
+                .param("from", from)
+                .param("to", to),
+        ),
+    );
+    let d = depth.value;
+    Ok(ImpactBasis {
+        calibrated: false,
+        depths: ASSUMED_DEPTHS.to_vec(),
+        fit: Some(fit),
+        fit_series: Some(series),
+        fit_from: Some(from),
+        fit_to: Some(to),
+        depth: Some(depth),
+        note: format!(
+            "market depth assumed ($0.4B, $0.8B, $2B per 1 %); a daily fit of returns on net liquidations over open interest ({} days) gives ${:.0}M per 1 %, shown and not used: on a day a fall liquidates longs as much as liquidations make a fall, so the fit overstates the impact, and intraday liquidations (which the live sources now record) are needed to calibrate it",
+            fit.n,
+            d / 1e6
+        ),
+    })
 }
 
 fn timeframe_of(i: Interval) -> Option<Timeframe> {
@@ -341,8 +533,9 @@ pub fn liquidation_map(
             .filter(|&&t| t > 0.0 && t < price_v)
             .map(|&t| 1.0 - t / price_v),
     );
+    let impact = daily_fit(ctx, &mut draft, &p.symbol, (v_oi, &oi_claim))?;
     let scenarios = shocks
-        .map(|s| scenario(&mut draft, &longs, price_v, s, &long_total))
+        .map(|s| scenario(&mut draft, &longs, price_v, s, &long_total, &impact.depths))
         .collect();
     let rises = p
         .targets
@@ -383,14 +576,22 @@ pub fn liquidation_map(
         long_bands: bands(&longs, price_v, true, p.band_pct),
         short_bands: bands(&m.shorts(), price_v, false, p.band_pct),
         scenarios,
+        impact,
         rises,
         note: "An estimate of where positions would be liquidated, from open interest and prices alone (no venue publishes positions); its judgement against null models is in docs/liquidation-map.md. Cascades are scenarios over assumed market depth, never forecasts.".into(),
     })
 }
 
-fn scenario(draft: &mut Draft, longs: &[Bucket], p0: f64, shock: f64, total: &Valued) -> Scenario {
+fn scenario(
+    draft: &mut Draft,
+    longs: &[Bucket],
+    p0: f64,
+    shock: f64,
+    total: &Valued,
+    depths: &[f64],
+) -> Scenario {
     let asof = draft.as_of;
-    let runs: Vec<CascadeRun> = impact_grid()
+    let runs: Vec<CascadeRun> = impact_grid(depths)
         .into_iter()
         .map(|params| {
             let c = cascade(longs, p0, shock, &params);
@@ -440,7 +641,14 @@ fn scenario(draft: &mut Draft, longs: &[Bucket], p0: f64, shock: f64, total: &Va
                 CASCADE
                     .of(&[&crossed_by_shock.claim])
                     .param("fall_pct", pct)
-                    .param("depth_1pct_usd", "0.4e9..2e9")
+                    .param(
+                        "depth_1pct_usd",
+                        depths
+                            .iter()
+                            .map(|d| format!("{d:.3e}"))
+                            .collect::<Vec<_>>()
+                            .join(","),
+                    )
                     .param("absorption", "0..0.3"),
             ),
         )

@@ -312,8 +312,8 @@ fn map(session: &Session, a: &DerivativesMapArgs) -> Result<()> {
     }
     println!("{t}");
     println!(
-        "ranges over a market depth of $0.4B to $2B per 1 % and absorption of 0 to 30 %; {}",
-        b.note
+        "Cascades range over absorption of 0 to 30 % and the {}. {}",
+        b.impact.note, b.note
     );
     Ok(())
 }
