@@ -43,9 +43,11 @@ pub fn zscore_against_window(
 ) -> Option<ZScore> {
     let &(t, latest) = series.last()?;
     let from = t.millis().saturating_sub(window_ms);
-    let prior: Vec<f64> = series[..series.len() - 1]
+    // The window's start found by bisection: a history of years costs its window, not its
+    // length.
+    let start = series.partition_point(|(ti, _)| ti.millis() < from);
+    let prior: Vec<f64> = series[start.min(series.len() - 1)..series.len() - 1]
         .iter()
-        .filter(|(ti, _)| ti.millis() >= from)
         .map(|&(_, v)| v)
         .collect();
     let n = prior.len();

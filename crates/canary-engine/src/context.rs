@@ -158,6 +158,8 @@ pub struct Context<'a> {
     asof: Timestamp,
     kinds: BTreeMap<String, SourceKind>,
     profiles: Option<&'a Profiles>,
+    /// The derivatives series known at T, listed once (a listing reads the whole table).
+    derivs: std::sync::OnceLock<Vec<DerivSeriesInfo>>,
 }
 
 impl<'a> Context<'a> {
@@ -171,6 +173,7 @@ impl<'a> Context<'a> {
             asof,
             kinds: store.source_kinds()?,
             profiles: None,
+            derivs: std::sync::OnceLock::new(),
         })
     }
 
@@ -208,6 +211,7 @@ impl<'a> Context<'a> {
             asof: t,
             kinds: self.kinds.clone(),
             profiles: self.profiles,
+            derivs: std::sync::OnceLock::new(),
         })
     }
 
@@ -453,7 +457,11 @@ impl<'a> Context<'a> {
     /// # Errors
     /// A database error.
     pub fn derivative_series(&self) -> Result<Vec<DerivSeriesInfo>, EngineError> {
-        Ok(self.store.derivative_series(Some(self.asof))?)
+        if let Some(list) = self.derivs.get() {
+            return Ok(list.clone());
+        }
+        let list = self.store.derivative_series(Some(self.asof))?;
+        Ok(self.derivs.get_or_init(|| list).clone())
     }
 
     /// A derivatives series as of T; `None` when nothing of it is known by then. Its latest

@@ -133,6 +133,10 @@ pub struct ParsedDerivatives {
     pub layout: Layout,
     pub series: Vec<(DerivSeries, Vec<Value>)>,
     pub notes: Vec<String>,
+    /// Whether each value is taken as known only at its time plus its interval: Binance does
+    /// not say whether a `metrics` or `openInterestHist` timestamp starts or ends its period,
+    /// so the later reading is taken.
+    pub known_after_interval: bool,
 }
 
 /// Venue names the file-name reader recognises.
@@ -353,6 +357,20 @@ impl Reader<'_> {
         if let Some(why) = self.opts.range.refuse(time, series.interval.millis()) {
             return Err(self.err(Some(line), Some(col), why));
         }
+        if let Some(now) = self.opts.range.now {
+            let known = series.available_at(time);
+            if known > now {
+                let why = if series.kind.is_flow() {
+                    format!(
+                        "the {} bar of {time} closes at {known}, after now ({now}): its total is partial; import it once the bar has closed",
+                        series.interval
+                    )
+                } else {
+                    format!("{time} is after now ({now})")
+                };
+                return Err(self.err(Some(line), Some(col), why));
+            }
+        }
         let values = self.series.entry(series.clone()).or_default();
         if let Some(&(first, v)) = values.get(&time) {
             if v.to_bits() == value.to_bits() {
@@ -428,9 +446,20 @@ pub fn read_derivatives_from(
             ));
         }
     };
+    let width = r.header.len();
     let mut rows = csv.records().map(|rec| {
         let rec = rec.map_err(|e| crate::csv::csv_error(origin, &e, None))?;
         let line = rec.position().map_or(0, ::csv::Position::line);
+        if rec.len() < width {
+            return Err(ImportError::about(origin)(
+                Some(line),
+                None,
+                format!(
+                    "the row has {} fields and the header {width}: a truncated line? (an empty value is written as an empty field, `,,`)",
+                    rec.len()
+                ),
+            ));
+        }
         Ok::<_, ImportError>((line, rec))
     });
     match layout {
@@ -448,8 +477,18 @@ pub fn read_derivatives_from(
     if r.series.values().all(BTreeMap::is_empty) {
         return Err(r.err(None, None, "no values in the file".into()));
     }
+    let known_after_interval = matches!(
+        layout,
+        Layout::BinanceMetrics | Layout::BinanceOpenInterestHist
+    );
+    if known_after_interval {
+        r.notes.push(
+            "Binance does not say whether a row's timestamp starts or ends its period: each value is taken as known at its timestamp plus its interval".into(),
+        );
+    }
     Ok(ParsedDerivatives {
         layout,
+        known_after_interval,
         series: r
             .series
             .into_iter()
@@ -610,7 +649,8 @@ fn oi_hist(r: &mut Reader<'_>, rows: &mut Rows<'_>) -> Result<(), ImportError> {
 }
 
 /// Binance's liquidation orders, summed per side into 1 h bars of USDT filled
-/// (`accumulated_fill_quantity × average_price`); every hour of a day with an order is a bar
+/// (`accumulated_fill_quantity × average_price`, or `original_quantity × price` when nothing
+/// filled, as the live stream's are); every hour of a day with an order is a bar
 /// (0 when none), rows repeated verbatim (the archive writes each twice) counted once.
 fn liquidation_snapshot(r: &mut Reader<'_>, rows: &mut Rows<'_>) -> Result<(), ImportError> {
     let (tc, sc, pc, qc) = (
@@ -619,6 +659,7 @@ fn liquidation_snapshot(r: &mut Reader<'_>, rows: &mut Rows<'_>) -> Result<(), I
         r.need("average_price")?,
         r.need("accumulated_fill_quantity")?,
     );
+    let (lpc, oqc) = (r.need("price")?, r.need("original_quantity")?);
     let market = r.market()?;
     let venues = r.venues(Some("binance"))?;
     let hour = Interval::from_millis(3_600_000).expect("an hour");
@@ -650,11 +691,26 @@ fn liquidation_snapshot(r: &mut Reader<'_>, rows: &mut Rows<'_>) -> Result<(), I
                 ));
             }
         };
-        let price = r.number(line, pc, cell(&rec, pc))?.unwrap_or(f64::NAN);
-        let qty = r.number(line, qc, cell(&rec, qc))?.unwrap_or(f64::NAN);
+        let need = |c: usize| {
+            r.number(line, c, cell(&rec, c))?
+                .ok_or_else(|| r.err(Some(line), Some(c), "empty: an order needs it".into()))
+        };
+        // As the live stream's orders are valued: the average fill price times the quantity
+        // filled, the limit price and the original quantity when nothing filled.
+        let (mut price, mut qty) = (need(pc)?, need(qc)?);
+        if price <= 0.0 {
+            price = need(lpc)?;
+        }
+        if qty <= 0.0 {
+            qty = need(oqc)?;
+        }
         let usd = price * qty;
         if let Some(why) = DerivKind::LongLiquidationsUsd.refuse(usd) {
-            return Err(r.err(Some(line), Some(qc), format!("the order's value {why}")));
+            return Err(r.err(
+                Some(line),
+                Some(qc),
+                format!("the order's value ({price} × {qty}) {why}"),
+            ));
         }
         let day = t.millis().div_euclid(DAY_MS) * DAY_MS;
         for h in 0..24 {
@@ -1081,6 +1137,37 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("unzip it"), "{e}");
+    }
+
+    /// Issue 21 review: a day not yet over is a partial total, a level after now a guess; a
+    /// short row names its line instead of dropping its missing values.
+    #[test]
+    fn open_bars_future_levels_and_short_rows_are_refused() {
+        let now = Timestamp::parse("2025-09-08T12:00:00Z").unwrap();
+        let opts = DerivOptions {
+            range: TimeRange::until(now),
+            ..DerivOptions::default()
+        };
+        let liq = "date_utc,long_liquidations_usd,short_liquidations_usd\n2025-09-07,1,2\n2025-09-08,3,4\n";
+        let e = read("btc_binance.csv", liq, &opts).unwrap_err().to_string();
+        assert!(e.contains(":3: long_liquidations_usd: the 1d bar of 2025-09-08T00:00:00Z closes at 2025-09-09T00:00:00Z, after now"), "{e}");
+        let f =
+            "funding_time_utc,funding_rate\n2025-09-08T08:00:00Z,1e-4\n2025-09-08T16:00:00Z,1e-4\n";
+        let e = read("btcusdt_funding_8h_binance.csv", f, &opts)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(":3: funding_rate: 2025-09-08T16:00:00Z is after now"),
+            "{e}"
+        );
+        let short = "date_utc,long_liquidations_usd,short_liquidations_usd\n2025-09-06,1,2\n2025-09-07,1586214.67\n";
+        let e = read("btc_binance.csv", short, &opts)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(":3: the row has 2 fields and the header 3"),
+            "{e}"
+        );
     }
 
     #[test]

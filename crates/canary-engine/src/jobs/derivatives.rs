@@ -95,7 +95,11 @@ impl DerivativesFile {
                     .map(|&(_, t, v)| Point {
                         time: t,
                         value: v,
-                        available_at: s.available_at(t),
+                        available_at: if self.parsed.known_after_interval {
+                            t.add_millis(s.interval.millis()).max(s.available_at(t))
+                        } else {
+                            s.available_at(t)
+                        },
                     })
                     .collect()
             })

@@ -492,6 +492,16 @@ fn derivative_values(
         known = canary_analytics::derivatives::sum_aligned(&known, &shorts);
     }
     let interval = series.interval.millis();
+    if metric.windowed() && window_ms < interval {
+        return Err(EngineError::param(
+            "rule",
+            format!("{}({market}, …)", metric.name()),
+            &format!(
+                "its window is shorter than the {} interval of {series}: a window of at least {} says what it measures",
+                series.interval, series.interval
+            ),
+        ));
+    }
     Ok(closes
         .iter()
         .map(|&t| {

@@ -334,9 +334,25 @@ fn change(
     s: &DerivSeries,
     lag: (i64, &str),
 ) -> Option<Valued> {
+    // A series sampled less often than the lag has no change over it (the nearest earlier
+    // value would make it a change over a longer span).
+    if s.interval.millis() > lag.0 {
+        return None;
+    }
     let c = change_over(&input.value, lag.0, s.interval.millis())?;
     let i = input.value.partition_point(|(t, _)| *t < c.from_time);
-    let from = data(draft, input, &format!("{} open interest", s.venues), "", i);
+    let unit = match s.kind {
+        DerivKind::OpenInterestUsd => "USD",
+        DerivKind::OpenInterestBase => base_asset(s.market()),
+        _ => "contracts",
+    };
+    let from = data(
+        draft,
+        input,
+        &format!("{} open interest", s.venues),
+        unit,
+        i,
+    );
     Some(derived(
         draft,
         Claim::derived(
@@ -654,7 +670,19 @@ pub fn derivatives(
             "import daily liquidations (canary derivatives import)",
         ),
     ] {
-        if !known.iter().any(|s| s.kind == kind) {
+        let open_interest = [
+            DerivKind::OpenInterestUsd,
+            DerivKind::OpenInterestBase,
+            DerivKind::OpenInterestContracts,
+        ];
+        let any = |k: &DerivKind| {
+            if open_interest.contains(&kind) {
+                open_interest.contains(k)
+            } else {
+                *k == kind
+            }
+        };
+        if !known.iter().any(|s| any(&s.kind)) {
             body.missing
                 .push(format!("{what}: none known at {}: {how}", ctx.asof()));
         }

@@ -150,7 +150,7 @@ impl Derivatives {
         value: f64,
         had: Timestamp,
     ) {
-        if series.kind.refuse(value).is_some() {
+        if series.kind.refuse(value).is_some() || from_the_future(time, had) {
             self.refused += 1;
             return;
         }
@@ -242,6 +242,7 @@ impl Derivatives {
         let notional = order.notional();
         if !(notional.is_finite() && notional >= 0.0)
             || DerivKind::LongLiquidationsUsd.refuse(notional).is_some()
+            || from_the_future(order.time, had)
         {
             self.refused += 1;
             return;
@@ -368,6 +369,15 @@ impl Derivatives {
             return;
         };
         let short = long.with_kind(DerivKind::ShortLiquidationsUsd);
+        // Each order is within bounds; a minute's sum may not be (and would be refused by the
+        // store with the rest of the write).
+        if [bin.0, bin.1]
+            .iter()
+            .any(|v| DerivKind::LongLiquidationsUsd.refuse(*v).is_some())
+        {
+            self.refused += 1;
+            return;
+        }
         let bar_source = self.bar_source(source);
         let time = Timestamp::from_millis(open);
         let available_at = Timestamp::from_millis(open + MINUTE + BAR_GRACE_MS);
@@ -401,6 +411,17 @@ impl Derivatives {
             self.decide(k, s);
         }
     }
+}
+
+/// How far past the time Canary had it a venue's timestamp may be (clocks differ by
+/// milliseconds; a minute more is a wrong clock or a wrong unit).
+const FUTURE_TOLERANCE_MS: i64 = 60_000;
+
+/// Whether a venue's time is after the time Canary had the value by more than the tolerance:
+/// taken as it is, it would hold its series' sample (and drop every later value as late)
+/// until that time.
+fn from_the_future(time: Timestamp, had: Timestamp) -> bool {
+    time.millis() > had.millis().saturating_add(FUTURE_TOLERANCE_MS)
 }
 
 impl Engine {
@@ -628,6 +649,49 @@ mod tests {
     /// liquidations land as 1-minute bars of each side, available when decided, 0 when
     /// watched without orders, absent when not watched, under a source that says what the
     /// stream leaves out; a replay of the recorded events stores the same values.
+    #[test]
+    fn a_clock_far_ahead_or_a_minute_too_large_is_refused_and_the_run_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("d.db");
+        let mut input = vec![
+            mark("20:00:10", 64_000.0),
+            // A mark stamped a day ahead: refused, not holding the series until then.
+            Stamped {
+                available_at: t("20:00:20"),
+                ..level("mark_price:BTCUSDT:binance:1m", "20:00:20", 1.0, "20:00:20")
+            },
+        ];
+        if let Event::Derivative { time, .. } = &mut input[1].event {
+            *time = time.add_millis(86_400_000);
+        }
+        // Two orders within bounds whose minute is not: 2 × 9e14 USD.
+        input.push(liquidation(
+            "20:01:01",
+            LiquidatedSide::Long,
+            9e3,
+            1e11,
+            "20:01:01",
+        ));
+        input.push(liquidation(
+            "20:01:02",
+            LiquidatedSide::Long,
+            9e3,
+            1e11,
+            "20:01:02",
+        ));
+        for m in 2..6 {
+            input.push(mark(&format!("20:0{m}:10"), 64_000.0 + f64::from(m)));
+        }
+        let (summary, _) = run(&db, input);
+        assert_eq!(summary.refused_derivatives, 2, "{summary:?}");
+        let store = canary_store::open(&db).unwrap();
+        let marks = store
+            .derivatives(&"mark_price:BTCUSDT:binance:1m".parse().unwrap(), None)
+            .unwrap();
+        assert!(marks.len() >= 5, "later marks still stored: {marks:?}");
+        assert!(marks.iter().all(|(_, v)| *v >= 64_000.0));
+    }
+
     #[test]
     fn derivatives_land_in_the_store_as_of_the_right_times() {
         let dir = tempfile::tempdir().unwrap();
