@@ -432,6 +432,20 @@ pub fn read_derivatives_from(
         notes: Vec::new(),
         series: BTreeMap::new(),
     };
+    if let Some((k, _)) = opts
+        .map
+        .iter()
+        .find(|(k, _)| !k.eq_ignore_ascii_case("time") && !k.eq_ignore_ascii_case("value"))
+    {
+        return Err(r.err(
+            None,
+            None,
+            format!(
+                "column map key {}: a derivatives file maps time and value only (time=COLUMN,value=COLUMN)",
+                quoted(k)
+            ),
+        ));
+    }
     let layout = match (opts.kind, Layout::of(&r.lower)) {
         (Some(_), _) => Layout::Generic,
         (None, Some(l)) => l,
@@ -520,10 +534,11 @@ fn day(r: &Reader<'_>, line: u64, col: usize, text: &str) -> Result<Timestamp, I
 }
 
 /// A funding settlement's scheduled time: venues stamp the computation a few milliseconds
-/// after the hour (`1748736000001`); the settlement is the whole minute nearest to it.
+/// after the hour (`1748736000001`); the settlement is the whole minute nearest to it, as the
+/// live sources take it ([`crate::perp::scheduled`]), so that one settlement fetched and
+/// imported is one value.
 fn settlement(t: Timestamp) -> Timestamp {
-    let m = 60_000;
-    Timestamp::from_millis((t.millis() + m / 2).div_euclid(m) * m)
+    crate::perp::scheduled(t)
 }
 
 fn funding_history(r: &mut Reader<'_>, rows: &mut Rows<'_>) -> Result<(), ImportError> {
@@ -1188,5 +1203,13 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("no column \"ts\""), "{e}");
+        let typo = DerivOptions {
+            map: vec![("valeu".into(), "oi".into())],
+            ..opts.clone()
+        };
+        let e = read("mine.csv", "ts,oi\n1700000000000,12.5\n", &typo)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("column map key \"valeu\""), "{e}");
     }
 }

@@ -195,12 +195,47 @@ impl<P: Publish> Out<'_, P> {
     }
 }
 
+/// The largest answer read from a venue's REST API: its largest pages (500 to 1,000 rows) are
+/// tens of kilobytes.
+pub const MAX_ANSWER_BYTES: u64 = 8 << 20;
+
+/// An answer's body, refused past [`MAX_ANSWER_BYTES`] (announced or read).
+async fn capped_body(
+    mut r: reqwest::Response,
+    url: &str,
+    timeout: Duration,
+) -> Result<Vec<u8>, SourceError> {
+    let too_large = || {
+        SourceError::new(
+            url,
+            SourceErrorKind::TooLarge {
+                limit: MAX_ANSWER_BYTES,
+            },
+        )
+    };
+    if r.content_length().is_some_and(|n| n > MAX_ANSWER_BYTES) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = r
+        .chunk()
+        .await
+        .map_err(|e| SourceError::from_reqwest(url, &e, timeout))?
+    {
+        if (body.len() + chunk.len()) as u64 > MAX_ANSWER_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// One GET, waiting out a rate limit (429, or 418 for a ban) as `Retry-After` asks (at most
 /// five minutes, five times), returning the body of a 2xx answer.
 ///
 /// # Errors
 /// No answer, an HTTP error (with the start of its body), or a limit that does not lift;
-/// each naming the URL.
+/// an answer larger than [`MAX_ANSWER_BYTES`]; each naming the URL.
 pub async fn get(
     http: &reqwest::Client,
     url: &str,
@@ -224,10 +259,7 @@ pub async fn get(
             tokio::time::sleep(Duration::from_secs(wait.min(300))).await;
             continue;
         }
-        let body = r
-            .bytes()
-            .await
-            .map_err(|e| SourceError::from_reqwest(url, &e, timeout))?;
+        let body = capped_body(r, url, timeout).await?;
         let text = crate::source::body_text(&body);
         if !(200..300).contains(&status) {
             return Err(SourceError::new(
@@ -235,7 +267,7 @@ pub async fn get(
                 SourceErrorKind::Http { status, body: text },
             ));
         }
-        return String::from_utf8(body.to_vec()).map_err(|_| {
+        return String::from_utf8(body).map_err(|_| {
             SourceError::new(
                 url,
                 SourceErrorKind::Malformed {

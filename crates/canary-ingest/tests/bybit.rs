@@ -421,3 +421,23 @@ async fn pongs_alone_are_silence() {
         Event::Malformed { error, .. }
             if error.contains(&format!("{rest}/v5/market/open-interest")) && error.contains("retCode 10001"))));
 }
+
+/// A venue's REST answer larger than any page it sends is refused, naming the address, and is
+/// never held whole.
+#[tokio::test]
+async fn a_huge_rest_answer_is_refused() {
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let big = "x".repeat(usize::try_from(canary_ingest::perp::MAX_ANSWER_BYTES).unwrap() + 1);
+    let base = common::rest_server(requests, move |_, _| common::Answer::json(big.clone()));
+    let http = reqwest::Client::new();
+    let url = format!("{base}/v5/market/open-interest");
+    let e = canary_ingest::perp::get(&http, &url, Duration::from_secs(10))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains(&url), "{e}");
+    assert!(
+        e.to_lowercase().contains("larger") || e.contains("limit"),
+        "{e}"
+    );
+}

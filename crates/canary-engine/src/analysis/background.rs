@@ -363,9 +363,6 @@ mod tests {
         assert!(old_and_absent(&[], &phrases()).unwrap().is_empty());
     }
 
-    /// The whole section from the crash's reports: price and volatility first, the miners'
-    /// two paragraphs next, and the inputs missing from the crash store (no network data)
-    /// last.
     /// The crash morning with the derivatives stored: the funding settled at 00:00 (never the
     /// 08:00 one, not yet settled), and open interest and liquidations named as old, apart;
     /// every number grounded.
@@ -443,6 +440,9 @@ mod tests {
             .unwrap();
     }
 
+    /// The whole section from the crash's reports: price and volatility first, the miners'
+    /// two paragraphs next, and the inputs missing from the crash store (no network data)
+    /// last.
     #[test]
     fn the_section_in_order() {
         let crash = Crash::load();

@@ -131,7 +131,14 @@ pub fn scenario(
     ) {
         Ok(r) => {
             take(&mut draft, &r);
-            (crossed(&r.body), None)
+            let found = crossed(&r.body);
+            let why = found.is_none().then(|| {
+                format!(
+                    "the price is the one the map is built to ({:.2}): no move, nothing crossed",
+                    r.body.price.value
+                )
+            });
+            (found, why)
         }
         Err(e @ (EngineError::NoDerivatives { .. } | EngineError::NoBars { .. })) => {
             (None, Some(e.to_string()))

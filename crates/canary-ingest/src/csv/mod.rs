@@ -353,8 +353,6 @@ pub fn read_candles_from(
     })
 }
 
-/// A CSV reader's error as an import error: what [`CsvInput`] found in its own words, else
-/// "not CSV" at the line the parser names (or `line`).
 /// A comma-separated file with a header line, trimmed and flexible, read through
 /// [`crate::lines::CsvInput`], and its header; a header of one column that looks separated by
 /// something else is refused, naming the separator (`what`: the kind of file, for the message).
@@ -391,6 +389,8 @@ pub(crate) fn comma_separated<R: std::io::Read>(
     Ok((reader, header))
 }
 
+/// A CSV reader's error as an import error: what [`CsvInput`] found in its own words, else
+/// "not CSV" at the line the parser names (or `line`).
 pub(crate) fn csv_error(origin: &Path, e: &::csv::Error, line: Option<u64>) -> ImportError {
     let err = ImportError::about(origin);
     match InputError::of_csv(e) {

@@ -108,9 +108,6 @@ pub fn hint(e: EngineError) -> anyhow::Error {
     }
 }
 
-/// An importer's error with the flags that fix what it names: `--delimiter` for a file
-/// separated by another character, `--map` for the column map, `--tf` for the timeframe,
-/// `--timeout` for a slow host.
 /// A `--map` value (`time=COL,value=COL`) as pairs.
 ///
 /// # Errors
@@ -127,6 +124,9 @@ pub fn column_map(map: Option<&str>) -> anyhow::Result<Vec<(String, String)>> {
         .collect()
 }
 
+/// An importer's error with the flags that fix what it names: `--delimiter` for a file
+/// separated by another character, `--map` for the column map, `--tf` for the timeframe,
+/// `--timeout` for a slow host.
 pub fn ingest_hint(e: impl std::error::Error + Send + Sync + 'static) -> anyhow::Error {
     let text = e.to_string();
     let hint = if text.contains("looks semicolon-separated") {
