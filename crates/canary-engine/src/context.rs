@@ -464,6 +464,18 @@ impl<'a> Context<'a> {
         Ok(self.derivs.get_or_init(|| list).clone())
     }
 
+    /// Every version of a series' values known at T, each with when it became available, in
+    /// that order (to replay the series as it was known at earlier times).
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn derivative_versions(
+        &self,
+        series: &DerivSeries,
+    ) -> Result<Vec<canary_store::Point>, EngineError> {
+        Ok(self.store.derivative_versions(series, Some(self.asof))?)
+    }
+
     /// A derivatives series as of T; `None` when nothing of it is known by then. Its latest
     /// value describes its time (a level) or its bar's close (a flow), and is stale when that
     /// is more than [`STALE_INTERVALS`] intervals before T.

@@ -517,6 +517,21 @@ pub fn derivatives_are_known_when_observed_or_at_their_bars_close_and_never_merg
         s.derivatives(&longs, None).expect("r"),
         vec![(t(BASE), 6e6)]
     );
+    // Both versions, each with when it became available, in that order.
+    let versions = s.derivative_versions(&longs, None).expect("versions");
+    assert_eq!(
+        versions
+            .iter()
+            .map(|p| (p.value, p.available_at))
+            .collect::<Vec<_>>(),
+        [(5e6, t(BASE + DAY)), (6e6, t(BASE + 20 * DAY))]
+    );
+    assert_eq!(
+        s.derivative_versions(&longs, Some(t(BASE + 20 * DAY - 1)))
+            .expect("versions")
+            .len(),
+        1
+    );
 
     let listed = s
         .derivative_series(Some(t(BASE + DAY - 1)))

@@ -53,6 +53,28 @@ impl DerivativesStore for SqliteStore {
         points::read(&self.conn, Table::Derivatives, &series.to_string(), asof)
     }
 
+    fn derivative_versions(
+        &self,
+        series: &DerivSeries,
+        asof: Option<Timestamp>,
+    ) -> Result<Vec<Point>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT time, value, available_at FROM derivative_points
+             WHERE series = ?1 AND available_at <= ?2 ORDER BY available_at, time",
+        )?;
+        let rows = stmt.query_map(
+            params![series.to_string(), asof.map_or(i64::MAX, Timestamp::millis)],
+            |r| {
+                Ok(Point {
+                    time: Timestamp::from_millis(r.get(0)?),
+                    value: r.get(1)?,
+                    available_at: Timestamp::from_millis(r.get(2)?),
+                })
+            },
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     fn derivative_series(
         &self,
         asof: Option<Timestamp>,

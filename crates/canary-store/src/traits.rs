@@ -529,6 +529,18 @@ pub trait DerivativesStore {
         asof: Option<Timestamp>,
     ) -> Result<Vec<(Timestamp, f64)>, StoreError>;
 
+    /// Every version of every value of a series available at `asof`, with when each became
+    /// available, in the order they became available (then time): for replaying history as
+    /// it was known at each moment (a back-fill or a revision from when it was stored).
+    ///
+    /// # Errors
+    /// A database error.
+    fn derivative_versions(
+        &self,
+        series: &DerivSeries,
+        asof: Option<Timestamp>,
+    ) -> Result<Vec<Point>, StoreError>;
+
     /// Every series with values available at `asof`: how many, the first and last time, and
     /// their sources; in series order.
     ///

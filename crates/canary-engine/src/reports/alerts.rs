@@ -474,23 +474,6 @@ fn derivative_values(
         DerivMetric::ShortLiquidations => DerivKind::ShortLiquidationsUsd,
     };
     let series = rule_series(ctx, kind, market, venue)?;
-    let read = |s: &DerivSeries, draft: &mut Draft| -> Result<Vec<(Timestamp, f64)>, EngineError> {
-        let input = ctx.derivatives(s)?.ok_or_else(|| {
-            EngineError::Empty(format!("no values of {s} known as of {}", ctx.asof()))
-        })?;
-        draft.uses(&input);
-        // By when each value was known: a flow at its bar's close.
-        Ok(input
-            .value
-            .into_iter()
-            .map(|(t, v)| (s.available_at(t), v))
-            .collect())
-    };
-    let mut known = read(&series, draft)?;
-    if metric == DerivMetric::Liquidations {
-        let shorts = read(&series.with_kind(DerivKind::ShortLiquidationsUsd), draft)?;
-        known = canary_analytics::derivatives::sum_aligned(&known, &shorts);
-    }
     let interval = series.interval.millis();
     if metric.windowed() && window_ms < interval {
         return Err(EngineError::param(
@@ -502,37 +485,92 @@ fn derivative_values(
             ),
         ));
     }
+    let mut sides = vec![series.clone()];
+    if metric == DerivMetric::Liquidations {
+        sides.push(series.with_kind(DerivKind::ShortLiquidationsUsd));
+    }
+    let mut replays = Vec::new();
+    for s in &sides {
+        let input = ctx.derivatives(s)?.ok_or_else(|| {
+            EngineError::Empty(format!("no values of {s} known as of {}", ctx.asof()))
+        })?;
+        draft.uses(&input);
+        replays.push(Replay::new(s.clone(), ctx.derivative_versions(s)?));
+    }
     Ok(closes
         .iter()
         .map(|&t| {
-            let n = known.partition_point(|(k, _)| *k <= t);
-            let upto = &known[..n];
-            match upto.last() {
-                Some((last, _)) if t.millis() - last.millis() <= 3 * interval => {}
+            for r in &mut replays {
+                r.advance(t);
+            }
+            let main = &replays[0].known;
+            match main.last() {
+                Some(&(last, _))
+                    if t.millis() - series.available_at(last).millis() <= 3 * interval => {}
                 _ => return f64::NAN,
             }
             match metric {
-                DerivMetric::Funding => upto[n - 1].1 * 100.0,
+                DerivMetric::Funding => main[main.len() - 1].1 * 100.0,
                 DerivMetric::FundingZ => zscore_against_window(
-                    upto,
+                    main,
                     FUNDING_WINDOW_DAYS * 86_400_000,
                     FUNDING_MIN_SETTLEMENTS,
                 )
                 .map_or(f64::NAN, |z| z.z),
                 DerivMetric::OiChange => {
-                    change_over(upto, window_ms, interval).map_or(f64::NAN, |c| c.relative * 100.0)
+                    change_over(main, window_ms, interval).map_or(f64::NAN, |c| c.relative * 100.0)
                 }
                 DerivMetric::Liquidations
                 | DerivMetric::LongLiquidations
-                | DerivMetric::ShortLiquidations => upto
+                | DerivMetric::ShortLiquidations => replays
                     .iter()
-                    .rev()
-                    .take_while(|(k, _)| k.millis() > t.millis() - window_ms)
-                    .map(|x| x.1)
+                    .map(|r| {
+                        // Bars that closed within the window.
+                        r.known
+                            .iter()
+                            .rev()
+                            .take_while(|&&(k, _)| {
+                                r.series.available_at(k).millis() > t.millis() - window_ms
+                            })
+                            .map(|x| x.1)
+                            .sum::<f64>()
+                    })
                     .sum(),
             }
         })
         .collect())
+}
+
+/// A series replayed as it was known: at each moment, for each time, the latest version
+/// stored by then (a back-fill or a revision from when it was stored, never before).
+struct Replay {
+    series: DerivSeries,
+    versions: Vec<canary_store::Point>,
+    next: usize,
+    /// (time, value) in time order, as known at the last moment advanced to.
+    known: Vec<(Timestamp, f64)>,
+}
+
+impl Replay {
+    fn new(series: DerivSeries, versions: Vec<canary_store::Point>) -> Self {
+        Replay {
+            series,
+            versions,
+            next: 0,
+            known: Vec::new(),
+        }
+    }
+
+    /// Take in every version available at `t` (call with `t` rising).
+    fn advance(&mut self, t: Timestamp) {
+        while let Some(v) = self.versions.get(self.next).filter(|v| v.available_at <= t) {
+            match self.known.binary_search_by(|x| x.0.cmp(&v.time)) {
+                Ok(i) => self.known[i].1 = v.value,
+                Err(i) => self.known.insert(i, (v.time, v.value)),
+            }
+            self.next += 1;
+        }
+    }
 }
 
 /// Run `rule` over the bar closes of its timeframe from `from` to the context's time.
@@ -829,5 +867,95 @@ mod tests {
             })
             .collect();
         assert_eq!(fired, ["2025-11-25T00:00:00Z"]);
+    }
+
+    /// A revision fires from when it was stored, not from the time of the value it revises.
+    #[test]
+    fn a_revised_derivatives_value_counts_from_when_it_was_stored() {
+        use canary_store::Point;
+        // The funding first (the store stamps each write after the one before), then the bars.
+        let mut store = canary_store::in_memory().unwrap();
+        let series: canary_model::derivatives::DerivSeries =
+            "funding_rate:BTCUSDT:binance:8h".parse().unwrap();
+        let at = |s: &str| Timestamp::parse(s).unwrap();
+        let settled: Vec<Point> = [
+            "2026-01-09T08:00:00Z",
+            "2026-01-09T16:00:00Z",
+            "2026-01-10T00:00:00Z",
+        ]
+        .iter()
+        .map(|x| Point {
+            time: at(x),
+            value: 1e-4,
+            available_at: at(x),
+        })
+        .collect();
+        store
+            .insert_derivatives(
+                &[(&series, &settled)],
+                Source::real("f"),
+                at("2026-01-10T00:00:00Z"),
+                Revisions::Keep,
+            )
+            .unwrap();
+        let revised = [Point {
+            time: at("2026-01-10T00:00:00Z"),
+            value: 5e-4,
+            available_at: at("2026-01-10T00:00:00Z"),
+        }];
+        let r = store
+            .insert_derivatives(
+                &[(&series, &revised)],
+                Source::real("f"),
+                at("2026-01-10T12:00:00Z"),
+                Revisions::Keep,
+            )
+            .unwrap();
+        assert_eq!(r.revised, 1);
+        crate::store_bar_file(
+            &mut *store,
+            &crate::test_data::shared("btcusdt_binance_4h.csv"),
+            &crate::test_data::btcusdt(),
+            crate::test_data::asof(),
+        )
+        .unwrap();
+        let ctx = Context::new(&*store, at("2026-01-20T00:00:00Z")).unwrap();
+        let p = AlertBacktestParams {
+            rule: "funding(BTCUSDT) > 0.03".into(),
+            timeframe: Timeframe::D1,
+            from: at("2026-01-08T00:00:00Z"),
+            policy: Policy {
+                for_evals: 1,
+                cooldown_ms: 0,
+                band: 0.0,
+                frequency: Frequency::Transition,
+                notify_resolved: false,
+                repeat_ms: None,
+                expires_at: None,
+                intrabar: false,
+            },
+            follow_ms: 86_400_000,
+            score: None,
+        };
+        let r = alerts_backtest(
+            &ctx,
+            &p,
+            &Dictionary::built_in(),
+            Lexicon::built_in(),
+            |_, _| {},
+        )
+        .unwrap();
+        let fired: Vec<String> = r
+            .body
+            .firings
+            .iter()
+            .filter_map(|f| match f.notice {
+                Notice::Fired { at } => Some(at.to_string()),
+                _ => None,
+            })
+            .collect();
+        // At the close of 2026-01-10 00:00 the settlement was 0.01 %; the 0.05 % revision was
+        // stored at 12:00 and is read from the next close.
+        assert_eq!(fired, ["2026-01-11T00:00:00Z"]);
     }
 }
