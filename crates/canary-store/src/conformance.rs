@@ -542,7 +542,7 @@ pub fn derivatives_are_known_when_observed_or_at_their_bars_close_and_never_merg
         "only the funding is known before the day ends"
     );
     assert_eq!(listed[0].series, funding);
-    assert_eq!(listed[0].count, 3);
+    assert_eq!(listed[0].first, t(BASE));
     assert_eq!(listed[0].last, t(BASE + 16 * HOUR));
     assert_eq!(
         listed[0].sources,

@@ -2,7 +2,7 @@
 
 use canary_model::Timestamp;
 use canary_model::derivatives::DerivSeries;
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use crate::points::{self, Point, Table};
 use crate::write::Revisions;
@@ -12,8 +12,6 @@ use crate::{DerivativesStore, InsertReport, Source, SqliteStore, StoreError};
 #[derive(Debug, Clone, PartialEq)]
 pub struct DerivSeriesInfo {
     pub series: DerivSeries,
-    /// Values available at the time asked.
-    pub count: u64,
     pub first: Timestamp,
     pub last: Timestamp,
     /// Every source that wrote a value, sorted.
@@ -79,32 +77,35 @@ impl DerivativesStore for SqliteStore {
         &self,
         asof: Option<Timestamp>,
     ) -> Result<Vec<DerivSeriesInfo>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT series, COUNT(DISTINCT time), MIN(time), MAX(time)
-             FROM derivative_points WHERE available_at <= ?1 GROUP BY series ORDER BY series",
-        )?;
         let at = asof.map_or(i64::MAX, Timestamp::millis);
-        let rows = stmt.query_map(params![at], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, i64>(3)?,
-            ))
-        })?;
+        // The series and their sources from the catalog; each series' first and last value
+        // known at T by a seek on its key (the values are keyed by series, then time).
         let mut by_series = std::collections::BTreeMap::<String, Vec<String>>::new();
-        let mut src = self.conn.prepare_cached(
-            "SELECT DISTINCT series, source FROM derivative_points WHERE available_at <= ?1
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT series, source FROM derivative_catalog WHERE first_available <= ?1
              ORDER BY series, source",
         )?;
-        for r in src.query_map(params![at], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))? {
+        for r in stmt.query_map(params![at], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))? {
             let (k, s) = r?;
             by_series.entry(k).or_default().push(s);
         }
+        let mut first = self.conn.prepare_cached(
+            "SELECT time FROM derivative_points WHERE series = ?1 AND available_at <= ?2
+             ORDER BY time ASC LIMIT 1",
+        )?;
+        let mut last = self.conn.prepare_cached(
+            "SELECT time FROM derivative_points WHERE series = ?1 AND available_at <= ?2
+             ORDER BY time DESC LIMIT 1",
+        )?;
         let mut out = Vec::new();
-        for row in rows {
-            let (key, count, first, last) = row?;
-            let sources = by_series.remove(&key).unwrap_or_default();
+        for (key, sources) in by_series {
+            let seek =
+                |stmt: &mut rusqlite::CachedStatement<'_>| -> Result<Option<i64>, StoreError> {
+                    Ok(stmt.query_row(params![key, at], |r| r.get(0)).optional()?)
+                };
+            let (Some(f), Some(l)) = (seek(&mut first)?, seek(&mut last)?) else {
+                continue;
+            };
             let series = key
                 .parse()
                 .map_err(
@@ -115,9 +116,8 @@ impl DerivativesStore for SqliteStore {
                 )?;
             out.push(DerivSeriesInfo {
                 series,
-                count: u64::try_from(count).unwrap_or(0),
-                first: Timestamp::from_millis(first),
-                last: Timestamp::from_millis(last),
+                first: Timestamp::from_millis(f),
+                last: Timestamp::from_millis(l),
                 sources,
             });
         }

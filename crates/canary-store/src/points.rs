@@ -128,6 +128,15 @@ impl Record for PointRecord<'_> {
             available_at,
             ingested_at
         ])?;
+        if let Table::Derivatives = self.table {
+            tx.prepare_cached(
+                "INSERT INTO derivative_catalog (series, source, first_available)
+                 VALUES (?1, ?2, ?3)
+                 ON CONFLICT (series, source)
+                 DO UPDATE SET first_available = MIN(first_available, excluded.first_available)",
+            )?
+            .execute(params![self.series, source, available_at])?;
+        }
         Ok(())
     }
 

@@ -67,6 +67,10 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
         "0018_derivatives",
         include_str!("migrations/0018_derivatives.sql"),
     ),
+    (
+        "0019_derivative_catalog",
+        include_str!("migrations/0019_derivative_catalog.sql"),
+    ),
 ];
 
 /// An open store.

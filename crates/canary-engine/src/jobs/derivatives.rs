@@ -169,7 +169,11 @@ mod tests {
                 .unwrap_or_else(|| panic!("no {key} in {series:?}"))
         };
         let funding = find("funding_rate:BTCUSDT:binance:8h");
-        assert_eq!(funding.count, 7238, "README: 7,238 rows");
+        assert_eq!(
+            store.derivatives(&funding.series, None).unwrap().len(),
+            7238,
+            "README: 7,238 rows"
+        );
         assert_eq!(funding.last.to_string(), "2026-04-18T16:00:00Z");
         let oi = find("oi_usd:BTC:all:1d");
         assert_eq!(
