@@ -541,7 +541,7 @@ pub trait DerivativesStore {
         asof: Option<Timestamp>,
     ) -> Result<Vec<Point>, StoreError>;
 
-    /// Every series with values available at `asof`: how many, the first and last time, and
+    /// Every series with values available at `asof`: the first and last time known then, and
     /// their sources; in series order.
     ///
     /// # Errors
