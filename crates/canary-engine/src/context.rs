@@ -484,6 +484,30 @@ impl<'a> Context<'a> {
     /// A database error.
     pub fn derivatives(&self, series: &DerivSeries) -> Result<Option<Input<Series>>, EngineError> {
         let values = self.store.derivatives(series, Some(self.asof))?;
+        self.derivative_input(series, values)
+    }
+
+    /// As [`Context::derivatives`], the values from `from` on only (staleness is the same:
+    /// it depends on the latest value).
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn derivatives_since(
+        &self,
+        series: &DerivSeries,
+        from: Timestamp,
+    ) -> Result<Option<Input<Series>>, EngineError> {
+        let values = self
+            .store
+            .derivatives_since(series, from, Some(self.asof))?;
+        self.derivative_input(series, values)
+    }
+
+    fn derivative_input(
+        &self,
+        series: &DerivSeries,
+        values: Series,
+    ) -> Result<Option<Input<Series>>, EngineError> {
         let Some(&(t, _)) = values.last() else {
             return Ok(None);
         };

@@ -517,6 +517,12 @@ pub fn derivatives_are_known_when_observed_or_at_their_bars_close_and_never_merg
         s.derivatives(&longs, None).expect("r"),
         vec![(t(BASE), 6e6)]
     );
+    // From a time on: the same values as the whole read, from there.
+    assert_eq!(
+        s.derivatives_since(&funding, t(BASE + 8 * HOUR), None)
+            .expect("since"),
+        s.derivatives(&funding, None).expect("r")[1..].to_vec()
+    );
     // Both versions, each with when it became available, in that order.
     let versions = s.derivative_versions(&longs, None).expect("versions");
     assert_eq!(

@@ -51,6 +51,21 @@ impl DerivativesStore for SqliteStore {
         points::read(&self.conn, Table::Derivatives, &series.to_string(), asof)
     }
 
+    fn derivatives_since(
+        &self,
+        series: &DerivSeries,
+        from: Timestamp,
+        asof: Option<Timestamp>,
+    ) -> Result<Vec<(Timestamp, f64)>, StoreError> {
+        points::read_from(
+            &self.conn,
+            Table::Derivatives,
+            &series.to_string(),
+            from,
+            asof,
+        )
+    }
+
     fn derivative_versions(
         &self,
         series: &DerivSeries,

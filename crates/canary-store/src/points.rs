@@ -188,6 +188,30 @@ pub(crate) fn insert(
     Ok(report)
 }
 
+/// As [`read`], the values from `from` on, found by the key (series, then time).
+pub(crate) fn read_from(
+    conn: &Connection,
+    table: Table,
+    series: &str,
+    from: Timestamp,
+    asof: Option<Timestamp>,
+) -> Result<Vec<(Timestamp, f64)>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT time, value, MAX(available_at) FROM {}
+         WHERE series = ?1 AND time >= ?3 AND available_at <= ?2 GROUP BY time ORDER BY time",
+        table.name()
+    ))?;
+    let rows = stmt.query_map(
+        params![
+            series,
+            asof.map_or(i64::MAX, Timestamp::millis),
+            from.millis()
+        ],
+        |r| Ok((Timestamp::from_millis(r.get(0)?), r.get::<_, f64>(1)?)),
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// The latest version of each value of a series available at `asof`, in time order.
 pub(crate) fn read(
     conn: &Connection,

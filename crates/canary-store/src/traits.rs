@@ -529,6 +529,22 @@ pub trait DerivativesStore {
         asof: Option<Timestamp>,
     ) -> Result<Vec<(Timestamp, f64)>, StoreError>;
 
+    /// As [`DerivativesStore::derivatives`], the values from `from` on only (a report that
+    /// needs the last weeks of a long series reads those).
+    ///
+    /// # Errors
+    /// A database error.
+    fn derivatives_since(
+        &self,
+        series: &DerivSeries,
+        from: Timestamp,
+        asof: Option<Timestamp>,
+    ) -> Result<Vec<(Timestamp, f64)>, StoreError> {
+        let mut all = self.derivatives(series, asof)?;
+        all.retain(|(t, _)| *t >= from);
+        Ok(all)
+    }
+
     /// Every version of every value of a series available at `asof`, with when each became
     /// available, in the order they became available (then time): for replaying history as
     /// it was known at each moment (a back-fill or a revision from when it was stored).

@@ -267,7 +267,7 @@ fn sibling(
         .collect();
     found.sort_by_key(|x| x.interval);
     for x in found {
-        if let Some(input) = ctx.derivatives(&x)?
+        if let Some(input) = ctx.derivatives_since(&x, ctx.asof().add_millis(-DAY_MS))?
             && !input.is_stale()
         {
             draft.uses(&input);
@@ -286,7 +286,8 @@ fn basis(
     mark: &Input<Series>,
 ) -> Result<Option<BasisRow>, EngineError> {
     let index_s = s.with_kind(DerivKind::IndexPrice);
-    let Some(index) = ctx.derivatives(&index_s)? else {
+    let from = mark.value.first().map_or(ctx.asof(), |&(t, _)| t);
+    let Some(index) = ctx.derivatives_since(&index_s, from)? else {
         return Ok(None);
     };
     draft.uses(&index);
@@ -520,7 +521,7 @@ fn liquidations(
         ),
     );
     let oi_series = s.with_kind(DerivKind::OpenInterestUsd);
-    let share_of_oi = match same_venues_oi(ctx, &oi_series)? {
+    let share_of_oi = match same_venues_oi(ctx, &oi_series, bar.add_millis(-2 * DAY_MS))? {
         Some(oi) => match value_at(&oi.value, bar) {
             Some((t, v)) if bar.millis() - t.millis() <= DAY_MS && v > 0.0 => {
                 let i = oi.value.partition_point(|(x, _)| *x < t);
@@ -562,6 +563,7 @@ fn liquidations(
 fn same_venues_oi(
     ctx: &Context<'_>,
     like: &DerivSeries,
+    from: Timestamp,
 ) -> Result<Option<Input<Series>>, EngineError> {
     let mut candidates: Vec<DerivSeries> = ctx
         .derivative_series()?
@@ -575,7 +577,7 @@ fn same_venues_oi(
         .collect();
     candidates.sort_by_key(|x| x.interval);
     match candidates.first() {
-        Some(s) => ctx.derivatives(s),
+        Some(s) => ctx.derivatives_since(s, from),
         None => Ok(None),
     }
 }
@@ -596,19 +598,34 @@ pub fn derivatives(
         liquidations: Vec::new(),
         missing: Vec::new(),
     };
-    let known: Vec<DerivSeries> = ctx
+    let infos: Vec<canary_store::DerivSeriesInfo> = ctx
         .derivative_series()?
         .into_iter()
-        .map(|i| i.series)
-        .filter(|s| {
+        .filter(|i| {
             p.market
                 .as_ref()
-                .is_none_or(|m| s.market().starts_with(&m.to_ascii_uppercase()))
-                && p.only.as_ref().is_none_or(|o| o.contains(s))
+                .is_none_or(|m| i.series.market().starts_with(&m.to_ascii_uppercase()))
+                && p.only.as_ref().is_none_or(|o| o.contains(&i.series))
         })
         .collect();
-    for s in &known {
-        let Some(input) = ctx.derivatives(s)? else {
+    let known: Vec<DerivSeries> = infos.iter().map(|i| i.series.clone()).collect();
+    for info in &infos {
+        let s = &info.series;
+        // What each row needs: liquidations their whole history (for the rank), funding the
+        // window of its z-score, open interest a week and a day, prices a day.
+        let back = match s.kind {
+            DerivKind::LongLiquidationsUsd | DerivKind::ShortLiquidationsUsd => None,
+            DerivKind::FundingRate => Some((FUNDING_WINDOW_DAYS + 1) * DAY_MS),
+            DerivKind::OpenInterestUsd
+            | DerivKind::OpenInterestBase
+            | DerivKind::OpenInterestContracts => Some(8 * DAY_MS + s.interval.millis()),
+            _ => Some(DAY_MS + s.interval.millis()),
+        };
+        let input = match back {
+            Some(b) => ctx.derivatives_since(s, info.last.add_millis(-b))?,
+            None => ctx.derivatives(s)?,
+        };
+        let Some(input) = input else {
             continue;
         };
         draft.uses(&input);
