@@ -56,7 +56,16 @@ impl NetworkKind {
         match self {
             NetworkKind::Hashrate => &[SeriesSpec {
                 series: NetworkSeries::HashrateHs,
-                aliases: &["hash rate", "hashrate", "hash_rate", "hashrate_hs", "value"],
+                aliases: &[
+                    "hash rate",
+                    "hashrate",
+                    "hash_rate",
+                    "hashrate_hs",
+                    "hashrate_ths",
+                    "hashrate_phs",
+                    "hashrate_ehs",
+                    "value",
+                ],
                 required: true,
             }],
             NetworkKind::Difficulty => &[SeriesSpec {
@@ -117,6 +126,23 @@ pub type Value = (u64, Timestamp, f64);
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParsedNetwork {
     pub series: Vec<(SeriesSpec, Vec<Value>)>,
+    /// How columns were read (a unit converted).
+    pub notes: Vec<String>,
+}
+
+/// The multiplier to H/s a hash-rate column's name states (`hashrate_ths`, `Hash rate
+/// (EH/s)`), and the unit; `None` when it states none (H/s).
+fn hash_unit(name: &str) -> Option<(f64, &'static str)> {
+    let n = name.to_ascii_lowercase();
+    [
+        ("gh", 1e9, "GH/s"),
+        ("th", 1e12, "TH/s"),
+        ("ph", 1e15, "PH/s"),
+        ("eh", 1e18, "EH/s"),
+    ]
+    .into_iter()
+    .find(|(p, _, _)| n.ends_with(&format!("_{p}s")) || n.contains(&format!("{p}/s")))
+    .map(|(_, x, u)| (x, u))
 }
 
 /// Read and validate a network file. `map` overrides columns: `time=COL`, `value=COL` (the
@@ -208,6 +234,20 @@ pub fn read_network_from(
             _ => {}
         }
     }
+    let mut notes = Vec::new();
+    let scales: Vec<f64> = cols
+        .iter()
+        .map(|(spec, c)| match (spec.series, hash_unit(&header[*c])) {
+            (NetworkSeries::HashrateHs, Some((x, unit))) => {
+                notes.push(format!(
+                    "{} read as {unit} and stored in H/s (× {x:e})",
+                    quoted(&header[*c])
+                ));
+                x
+            }
+            _ => 1.0,
+        })
+        .collect();
     let mut out: Vec<(SeriesSpec, Vec<Value>)> =
         cols.iter().map(|(s, _)| (*s, Vec::new())).collect();
     let mut seen: BTreeMap<Timestamp, u64> = BTreeMap::new();
@@ -234,18 +274,18 @@ pub fn read_network_from(
                 format!("{t} appears twice (lines {first} and {line})"),
             ));
         }
-        for ((spec, c), (_, values)) in cols.iter().zip(out.iter_mut()) {
+        for (((spec, c), (_, values)), scale) in cols.iter().zip(out.iter_mut()).zip(&scales) {
             let text = rec.get(*c).unwrap_or("");
             if text.is_empty() {
                 continue;
             }
-            let v: f64 = text.parse().map_err(|_| {
+            let v: f64 = text.parse::<f64>().map_err(|_| {
                 err(
                     Some(line),
                     Some(&header[*c]),
                     format!("{} is not a number", quoted(text)),
                 )
-            })?;
+            })? * scale;
             if let Some(why) = spec.series.refuse(v) {
                 return Err(err(Some(line), Some(&header[*c]), why));
             }
@@ -258,7 +298,7 @@ pub fn read_network_from(
     if out.iter().all(|(_, v)| v.is_empty()) {
         return Err(err(None, None, "no values in the file".into()));
     }
-    Ok(ParsedNetwork { series: out })
+    Ok(ParsedNetwork { series: out, notes })
 }
 
 #[cfg(test)]
@@ -344,6 +384,33 @@ mod tests {
         )
         .unwrap();
         assert_eq!(e.series[0].1[0].2, 1.0);
+    }
+
+    /// A hash-rate column that names its unit is read in it: the Coin Metrics layout gives
+    /// TH/s (`hashrate_ths`).
+    #[test]
+    fn a_hash_rate_in_th_per_second_is_stored_in_h_per_second() {
+        let f = file(
+            "date_utc,hashrate_ths,difficulty,fees_total_btc\n2026-02-05,1.0157e+09,1.41e+14,3.2\n",
+        );
+        let p = read_network(f.path(), NetworkKind::Hashrate, &[], &TimeRange::default()).unwrap();
+        assert_eq!(p.series[0].1[0].2, 1.0157e21);
+        assert!(
+            p.notes[0].contains("\"hashrate_ths\" read as TH/s"),
+            "{:?}",
+            p.notes
+        );
+        let d = read_network(
+            f.path(),
+            NetworkKind::Difficulty,
+            &[],
+            &TimeRange::default(),
+        )
+        .unwrap();
+        assert_eq!(d.series[0].1[0].2, 1.41e14);
+        assert!(d.notes.is_empty());
+        assert_eq!(hash_unit("Hash rate (EH/s)"), Some((1e18, "EH/s")));
+        assert_eq!(hash_unit("hashrate"), None);
     }
 
     #[test]

@@ -352,3 +352,72 @@ fn shared_data_network_figures_a_year_old_are_flagged_stale() {
         .expect("a stale warning in the table output");
     assert!(stale < first_table_line, "{table}");
 }
+
+/// The 2026 network file (Coin Metrics layout, hash rate in TH/s) imported for hash rate and
+/// difficulty: as of the crash morning the network report reads days-old data, with no stale
+/// warning, and Hash Ribbons from 2026 (SMAs checked apart, in Python, over the file's last 30
+/// and 60 rows to 2026-02-05).
+#[test]
+fn shared_data_2026_hash_rate_in_th_per_second_gives_fresh_hash_ribbons() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("n.db");
+    let f = shared("data/btc_network_daily_hashrate_difficulty_2018-01_2026-02.csv");
+    let out = ok(&canary(
+        &db,
+        &[
+            "network",
+            "import",
+            f.to_str().unwrap(),
+            "--series",
+            "hashrate",
+        ],
+    ));
+    assert!(out.contains("\"hashrate_ths\" read as TH/s"), "{out}");
+    ok(&canary(
+        &db,
+        &[
+            "network",
+            "import",
+            f.to_str().unwrap(),
+            "--series",
+            "difficulty",
+        ],
+    ));
+    let doc: serde_json::Value = serde_json::from_str(&ok(&canary(
+        &db,
+        &[
+            "network",
+            "--asof",
+            "2026-02-06T05:00:00Z",
+            "--price",
+            "64000",
+            "--format",
+            "json",
+        ],
+    )))
+    .unwrap();
+    assert!(doc["warnings"].as_array().unwrap().is_empty(), "{doc}");
+    let row = |label: &str| {
+        doc["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["label"].as_str().unwrap().starts_with(label))
+            .unwrap_or_else(|| panic!("no {label} in {doc}"))
+            .clone()
+    };
+    assert_eq!(row("network hash rate (daily)")["value"], 8.9438e20);
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b;
+    assert!(close(
+        row("hash rate SMA 30")["value"].as_f64().unwrap(),
+        9.529_244_666_666_667e20
+    ));
+    assert!(close(
+        row("hash rate SMA 60")["value"].as_f64().unwrap(),
+        1.003_947e21
+    ));
+    assert_eq!(
+        row("Hash Ribbons")["reading"],
+        "capitulation since 2026-01-06"
+    );
+}

@@ -63,6 +63,12 @@ impl NetworkFile {
         })
     }
 
+    /// How its columns were read (a unit converted).
+    #[must_use]
+    pub fn notes(&self) -> &[String] {
+        &self.parsed.notes
+    }
+
     /// Each series the file holds, in the file kind's order.
     #[must_use]
     pub fn series(&self) -> Vec<SeriesRead> {

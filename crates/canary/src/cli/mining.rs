@@ -128,7 +128,8 @@ pub struct NetworkImportArgs {
     /// The CSV file: a time column (ISO-8601 date/time or unix time, one row per UTC day) and
     /// value columns.
     pub file: PathBuf,
-    /// What the file holds, and its units: hashrate (H/s), difficulty, subsidy (BTC per day,
+    /// What the file holds, and its units: hashrate (H/s, or the unit its column names:
+    /// `hashrate_ths`, `Hash rate (EH/s)`), difficulty, subsidy (BTC per day,
     /// and USD per day when a USD column exists), fleet-efficiency (J/TH: estimate, and lower
     /// and upper bounds when present), fees (BTC per block).
     #[arg(long)]

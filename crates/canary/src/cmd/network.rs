@@ -67,6 +67,9 @@ fn import(session: &Session, a: &NetworkImportArgs) -> Result<()> {
         r.source,
         summary.join("; ")
     );
+    for n in file.notes() {
+        println!("note: {n}");
+    }
     Ok(())
 }
 
