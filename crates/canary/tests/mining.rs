@@ -420,4 +420,12 @@ fn shared_data_2026_hash_rate_in_th_per_second_gives_fresh_hash_ribbons() {
         row("Hash Ribbons")["reading"],
         "capitulation since 2026-01-06"
     );
+    // The late-January dip: 690.15 EH/s on 2026-01-24, the lowest of the last 30 days (the
+    // file sorted by hash rate, apart).
+    let low = row("lowest daily hash rate of the last 30 days");
+    assert_eq!(low["value"], 6.901_51e20);
+    assert!(
+        low["reading"].as_str().unwrap().contains("on 2026-01-24"),
+        "{low}"
+    );
 }

@@ -10,6 +10,8 @@ use super::protocol::{estimated_height, subsidy_btc};
 
 /// Hash Ribbons: SMA 30 / SMA 60 of the daily hash rate; below 1 is capitulation.
 pub const HASH_RIBBONS: canary_model::Method = canary_model::Method::new("hash_ribbons", 1);
+/// The lowest value of a daily series over a trailing window of days, and its day.
+pub const WINDOW_MIN: canary_model::Method = canary_model::Method::new("window_min", 1);
 /// Puell Multiple: daily issuance in USD over its 365-day mean.
 pub const PUELL: canary_model::Method = canary_model::Method::new("puell", 1);
 /// Puell Multiple with issuance before the last halving halved.

@@ -8,8 +8,8 @@ use canary_analytics::mining::hashprice::{
     hashrate_from_difficulty_hs, max_profitable_efficiency, share_under_water,
 };
 use canary_analytics::mining::indicators::{
-    DIFFICULTY_NOWCAST, HASH_RIBBONS, PUELL, PUELL_HALVING_ADJUSTED, difficulty_nowcast,
-    hash_ribbons, puell,
+    DIFFICULTY_NOWCAST, HASH_RIBBONS, PUELL, PUELL_HALVING_ADJUSTED, WINDOW_MIN,
+    difficulty_nowcast, hash_ribbons, puell,
 };
 use canary_analytics::mining::protocol::{estimated_height, subsidy_btc};
 use canary_analytics::ta::SMA;
@@ -138,6 +138,32 @@ fn hashrate(
     let (v, c) = b.latest(input, "network hash rate (daily)", "H/s");
     let id = b.row(c, format!("{} EH/s", num(v / 1e18)));
     let series = &input.value;
+    // The lowest day of the last 30, to see a dip (a storm, a curtailment) at a glance.
+    let last_day = series[series.len() - 1].0;
+    if let Some(&(low_day, low)) = series
+        .iter()
+        .filter(|(t, _)| t.millis() > last_day.millis() - 30 * 86_400_000)
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+    {
+        b.row(
+            Claim::derived(
+                "lowest daily hash rate of the last 30 days",
+                low,
+                "H/s",
+                asof,
+                WINDOW_MIN
+                    .of(&[&id])
+                    .param("days", 30)
+                    .param("day", day(low_day)),
+            ),
+            format!(
+                "{} EH/s on {} ({:+.1}% against the latest)",
+                num(low / 1e18),
+                day(low_day),
+                (low / v - 1.0) * 100.0
+            ),
+        );
+    }
     // The mean of the last 7 days, for the nowcast (one day is ±8 % noise).
     let week = &series[series.len().saturating_sub(7)..];
     let mean7 = week.iter().map(|x| x.1).sum::<f64>() / week.len() as f64;
