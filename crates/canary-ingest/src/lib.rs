@@ -34,6 +34,7 @@ pub mod csv;
 pub mod derivatives;
 pub mod esplora;
 pub mod lines;
+pub mod markets;
 pub mod mempool;
 pub mod network;
 pub mod news;

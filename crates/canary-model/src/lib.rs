@@ -23,6 +23,7 @@ mod claim;
 pub mod derivatives;
 pub mod event;
 pub mod excerpt;
+pub mod markets;
 pub mod network;
 pub mod news;
 mod source;

@@ -19,6 +19,7 @@
 //!   written out of order (row by row) read alike, whatever the query.
 
 use canary_model::derivatives::DerivSeries;
+use canary_model::markets::MarketSeries;
 use canary_model::news::NewsItem;
 use canary_model::{Candle, SourceKind, Symbol, Timeframe, Timestamp};
 
@@ -50,6 +51,7 @@ macro_rules! conformance_suite {
             network_values_are_known_at_the_end_of_their_day_and_revised_as_versions,
             derivatives_are_known_when_observed_or_at_their_bars_close_and_never_merge,
             a_derivatives_value_claimed_known_too_early_is_refused_with_its_batch,
+            market_values_are_known_at_their_exchanges_close_and_revised_as_versions,
             an_outflow_is_known_from_its_block_time_and_never_revised,
             news_is_known_from_when_it_was_seen_and_stored_once,
             events_are_stored_once_by_identity_in_the_order_taken,
@@ -598,6 +600,127 @@ pub fn a_derivatives_value_claimed_known_too_early_is_refused_with_its_batch(b: 
         s.derivative_series(None).expect("series").is_empty(),
         "nothing written"
     );
+}
+
+/// A US close is known at 16:00 New York (21:00 UTC in winter), never at 00:00 UTC of its
+/// date, a gauge from the start of its UTC day; a value claimed known earlier, or dated on a
+/// weekend, is refused with its batch; a revision is a new version; the listing says what was
+/// known as of a time.
+pub fn market_values_are_known_at_their_exchanges_close_and_revised_as_versions(b: &impl Backend) {
+    let mut s = b.open("markets");
+    let ndx: MarketSeries = "US:NDX:close".parse().expect("a series");
+    let fng: MarketSeries = "UTC:FEAR_GREED:value".parse().expect("a series");
+    let thu = t(1_770_249_600_000); // 2026-02-05, a Thursday in winter time
+    let fri = t(thu.millis() + DAY);
+    let close = |day: canary_model::Timestamp, v: f64| Point {
+        time: day,
+        value: v,
+        available_at: ndx.available_at(day).expect("a trading day"),
+    };
+    let src = Source::real("conformance-markets");
+    s.insert_markets(
+        &[
+            (&ndx, &[close(thu, 24_548.7), close(fri, 25_075.8)]),
+            (
+                &fng,
+                &[Point {
+                    time: fri,
+                    value: 9.0,
+                    available_at: fri,
+                }],
+            ),
+        ],
+        src,
+        t(fri.millis() + 2 * DAY),
+        Revisions::Keep,
+    )
+    .expect("a write");
+    let read = |s: &dyn Stores, k: &MarketSeries, at: i64| {
+        s.markets_since(k, thu, Some(t(at))).expect("a read")
+    };
+    // Thursday's close at 21:00 UTC; Friday 05:00 UTC sees it and not Friday's.
+    assert!(read(&*s, &ndx, thu.millis() + 21 * HOUR - 1).is_empty());
+    assert_eq!(
+        read(&*s, &ndx, fri.millis() + 5 * HOUR),
+        vec![(thu, 24_548.7)]
+    );
+    assert_eq!(read(&*s, &fng, fri.millis() + 5 * HOUR), vec![(fri, 9.0)]);
+    assert_eq!(read(&*s, &ndx, fri.millis() + 21 * HOUR).len(), 2);
+    assert_eq!(
+        s.markets_since(&ndx, fri, None).expect("since"),
+        vec![(fri, 25_075.8)]
+    );
+
+    let revised = [Point {
+        available_at: t(fri.millis() + 3 * DAY),
+        ..close(thu, 24_550.0)
+    }];
+    let r = s
+        .insert_markets(
+            &[(&ndx, &revised)],
+            src,
+            t(fri.millis() + 3 * DAY),
+            Revisions::Keep,
+        )
+        .expect("a revision");
+    assert_eq!(r.revised, 1);
+    assert_eq!(read(&*s, &ndx, fri.millis() + 3 * DAY - 1)[0].1, 24_548.7);
+    assert_eq!(read(&*s, &ndx, fri.millis() + 3 * DAY)[0].1, 24_550.0);
+    let again = s
+        .insert_markets(
+            &[(&ndx, &revised)],
+            src,
+            t(fri.millis() + 4 * DAY),
+            Revisions::Keep,
+        )
+        .expect("the same again");
+    assert_eq!((again.inserted, again.revised), (0, 0));
+
+    // Known at 00:00 UTC of its date: refused, and so is its whole batch.
+    let early = [Point {
+        available_at: fri,
+        ..close(fri, 1.0)
+    }];
+    let spx: MarketSeries = "US:SPX:close".parse().expect("a series");
+    let e = s
+        .insert_markets(
+            &[(&spx, &[close(thu, 6_798.4)]), (&ndx, &early)],
+            src,
+            t(fri.millis() + 5 * DAY),
+            Revisions::Keep,
+        )
+        .expect_err("too early");
+    assert!(matches!(e, StoreError::Invalid { .. }), "{e}");
+    assert!(e.to_string().contains("before"), "{e}");
+    let saturday = t(fri.millis() + DAY);
+    let e = s
+        .insert_markets(
+            &[(
+                &spx,
+                &[Point {
+                    time: saturday,
+                    value: 1.0,
+                    available_at: t(saturday.millis() + DAY),
+                }],
+            )],
+            src,
+            t(fri.millis() + 5 * DAY),
+            Revisions::Keep,
+        )
+        .expect_err("a Saturday");
+    assert!(e.to_string().contains("Saturday"), "{e}");
+
+    let listed = s
+        .market_series(Some(t(fri.millis() + 5 * HOUR)))
+        .expect("series");
+    let keys: Vec<String> = listed.iter().map(|l| l.series.to_string()).collect();
+    assert_eq!(
+        keys,
+        ["US:NDX:close", "UTC:FEAR_GREED:value"],
+        "no SPX stored"
+    );
+    assert_eq!((listed[0].first, listed[0].last), (thu, thu));
+    assert_eq!(listed[0].sources, vec!["conformance-markets".to_string()]);
 }
 
 /// An outflow is known from its block time; the same one again is present; another amount

@@ -2,7 +2,7 @@
 
 use canary_model::Timestamp;
 use canary_model::derivatives::DerivSeries;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use crate::points::{self, Point, Table};
 use crate::write::Revisions;
@@ -92,50 +92,28 @@ impl DerivativesStore for SqliteStore {
         &self,
         asof: Option<Timestamp>,
     ) -> Result<Vec<DerivSeriesInfo>, StoreError> {
-        let at = asof.map_or(i64::MAX, Timestamp::millis);
-        // The series and their sources from the catalog; each series' first and last value
-        // known at T by a seek on its key (the values are keyed by series, then time).
-        let mut by_series = std::collections::BTreeMap::<String, Vec<String>>::new();
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT series, source FROM derivative_catalog WHERE first_available <= ?1
-             ORDER BY series, source",
-        )?;
-        for r in stmt.query_map(params![at], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))? {
-            let (k, s) = r?;
-            by_series.entry(k).or_default().push(s);
-        }
-        let mut first = self.conn.prepare_cached(
-            "SELECT time FROM derivative_points WHERE series = ?1 AND available_at <= ?2
-             ORDER BY time ASC LIMIT 1",
-        )?;
-        let mut last = self.conn.prepare_cached(
-            "SELECT time FROM derivative_points WHERE series = ?1 AND available_at <= ?2
-             ORDER BY time DESC LIMIT 1",
-        )?;
-        let mut out = Vec::new();
-        for (key, sources) in by_series {
-            let seek =
-                |stmt: &mut rusqlite::CachedStatement<'_>| -> Result<Option<i64>, StoreError> {
-                    Ok(stmt.query_row(params![key, at], |r| r.get(0)).optional()?)
-                };
-            let (Some(f), Some(l)) = (seek(&mut first)?, seek(&mut last)?) else {
-                continue;
-            };
-            let series = key
-                .parse()
-                .map_err(
-                    |e: canary_model::derivatives::DerivError| StoreError::Corrupt {
-                        what: format!("derivatives series {}", canary_model::excerpt::quoted(&key)),
-                        reason: e.to_string(),
-                    },
-                )?;
-            out.push(DerivSeriesInfo {
-                series,
-                first: Timestamp::from_millis(f),
-                last: Timestamp::from_millis(l),
-                sources,
-            });
-        }
-        Ok(out)
+        points::list(&self.conn, Table::Derivatives, asof)?
+            .into_iter()
+            .map(|l| {
+                let series =
+                    l.key
+                        .parse()
+                        .map_err(|e: canary_model::derivatives::DerivError| {
+                            StoreError::Corrupt {
+                                what: format!(
+                                    "derivatives series {}",
+                                    canary_model::excerpt::quoted(&l.key)
+                                ),
+                                reason: e.to_string(),
+                            }
+                        })?;
+                Ok(DerivSeriesInfo {
+                    series,
+                    first: l.first,
+                    last: l.last,
+                    sources: l.sources,
+                })
+            })
+            .collect()
     }
 }

@@ -41,6 +41,7 @@ pub mod conformance;
 mod derivatives;
 mod events;
 mod flows;
+mod markets;
 mod network;
 mod news;
 mod points;
@@ -55,6 +56,7 @@ pub use candles::{CandleQuery, InsertReport, NewCandle, SeriesInfo, StoredCandle
 pub use derivatives::DerivSeriesInfo;
 pub use events::{NewEvent, StoredEvent, content as event_content};
 pub use flows::StoredOutflow;
+pub use markets::MarketSeriesInfo;
 pub use news::{Feed, FeedPoll, NewsInsertReport, NewsQuery};
 pub use points::Point;
 pub use sqlite::SqliteStore;
@@ -62,7 +64,7 @@ pub(crate) use sqlite::{register_source, stamp};
 pub use tokens::StoredToken;
 pub use traits::{
     AlertStore, AnalysisStore, CandleStore, CandleStoreExt, Catalog, DerivativesStore, EventStore,
-    FlowStore, NetworkStore, NewsStore, Stopped, Stores, TokenStore,
+    FlowStore, MarketStore, NetworkStore, NewsStore, Stopped, Stores, TokenStore,
 };
 pub use write::{Revisions, WriteError};
 
@@ -70,7 +72,7 @@ pub use write::{Revisions, WriteError};
 pub mod prelude {
     pub use crate::traits::{
         AlertStore, AnalysisStore, CandleStore, CandleStoreExt, Catalog, DerivativesStore,
-        EventStore, FlowStore, NetworkStore, NewsStore, Stores, TokenStore,
+        EventStore, FlowStore, MarketStore, NetworkStore, NewsStore, Stores, TokenStore,
     };
 }
 

@@ -1,8 +1,8 @@
-//! Dated values of named series (network series, derivatives): one table shape, one write
-//! record and one as-of read for both.
+//! Dated values of named series (network series, derivatives, markets): one table shape, one
+//! write record, one as-of read and one listing for all.
 
 use canary_model::Timestamp;
-use rusqlite::{Connection, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::write::{self, Record, Revisions, Stored, unwrap_store};
 use crate::{InsertReport, Source, StoreError};
@@ -21,6 +21,7 @@ pub struct Point {
 pub(crate) enum Table {
     Network,
     Derivatives,
+    Markets,
 }
 
 impl Table {
@@ -28,6 +29,16 @@ impl Table {
         match self {
             Table::Network => "network_points",
             Table::Derivatives => "derivative_points",
+            Table::Markets => "market_points",
+        }
+    }
+
+    /// The catalog of series and sources kept beside the values, if the table has one.
+    const fn catalog(self) -> Option<&'static str> {
+        match self {
+            Table::Network => None,
+            Table::Derivatives => Some("derivative_catalog"),
+            Table::Markets => Some("market_catalog"),
         }
     }
 
@@ -57,6 +68,26 @@ impl Table {
                     ));
                 }
                 s.kind.refuse(v)
+            }
+            Table::Markets => {
+                let s = match series.parse::<canary_model::markets::MarketSeries>() {
+                    Ok(s) => s,
+                    Err(e) => return Some(e.to_string()),
+                };
+                if s.to_string() != series {
+                    return Some(format!("the series is written {s}"));
+                }
+                let known = match s.available_at(p.time) {
+                    Ok(k) => k,
+                    Err(e) => return Some(e.to_string()),
+                };
+                if p.available_at < known {
+                    return Some(format!(
+                        "available at {} is before {known}, when its day's value can be known",
+                        p.available_at
+                    ));
+                }
+                s.field.refuse(v)
             }
         }
     }
@@ -128,13 +159,13 @@ impl Record for PointRecord<'_> {
             available_at,
             ingested_at
         ])?;
-        if let Table::Derivatives = self.table {
-            tx.prepare_cached(
-                "INSERT INTO derivative_catalog (series, source, first_available)
+        if let Some(catalog) = self.table.catalog() {
+            tx.prepare_cached(&format!(
+                "INSERT INTO {catalog} (series, source, first_available)
                  VALUES (?1, ?2, ?3)
                  ON CONFLICT (series, source)
-                 DO UPDATE SET first_available = MIN(first_available, excluded.first_available)",
-            )?
+                 DO UPDATE SET first_available = MIN(first_available, excluded.first_available)"
+            ))?
             .execute(params![self.series, source, available_at])?;
         }
         Ok(())
@@ -230,4 +261,61 @@ pub(crate) fn read(
         |r| Ok((Timestamp::from_millis(r.get(0)?), r.get::<_, f64>(1)?)),
     )?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// A stored series as of a time: its key, first and last time, and the sources that wrote it.
+pub(crate) struct Listed {
+    pub key: String,
+    pub first: Timestamp,
+    pub last: Timestamp,
+    /// Every source that wrote a value, sorted.
+    pub sources: Vec<String>,
+}
+
+/// Every series of a table with a catalog that has values available at `asof`, in key order:
+/// the series and their sources from the catalog, each series' first and last value known
+/// then by a seek on its key (the values are keyed by series, then time).
+pub(crate) fn list(
+    conn: &Connection,
+    table: Table,
+    asof: Option<Timestamp>,
+) -> Result<Vec<Listed>, StoreError> {
+    let at = asof.map_or(i64::MAX, Timestamp::millis);
+    let Some(catalog) = table.catalog() else {
+        return Ok(Vec::new());
+    };
+    let mut by_series = std::collections::BTreeMap::<String, Vec<String>>::new();
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT series, source FROM {catalog} WHERE first_available <= ?1
+         ORDER BY series, source"
+    ))?;
+    for r in stmt.query_map(params![at], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))? {
+        let (k, s) = r?;
+        by_series.entry(k).or_default().push(s);
+    }
+    let seek_sql = |order: &str| {
+        format!(
+            "SELECT time FROM {} WHERE series = ?1 AND available_at <= ?2
+             ORDER BY time {order} LIMIT 1",
+            table.name()
+        )
+    };
+    let mut first = conn.prepare_cached(&seek_sql("ASC"))?;
+    let mut last = conn.prepare_cached(&seek_sql("DESC"))?;
+    let mut out = Vec::new();
+    for (key, sources) in by_series {
+        let seek = |stmt: &mut rusqlite::CachedStatement<'_>| -> Result<Option<i64>, StoreError> {
+            Ok(stmt.query_row(params![key, at], |r| r.get(0)).optional()?)
+        };
+        let (Some(f), Some(l)) = (seek(&mut first)?, seek(&mut last)?) else {
+            continue;
+        };
+        out.push(Listed {
+            key,
+            first: Timestamp::from_millis(f),
+            last: Timestamp::from_millis(l),
+            sources,
+        });
+    }
+    Ok(out)
 }

@@ -71,6 +71,7 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
         "0019_derivative_catalog",
         include_str!("migrations/0019_derivative_catalog.sql"),
     ),
+    ("0020_markets", include_str!("migrations/0020_markets.sql")),
 ];
 
 /// An open store.

@@ -8,14 +8,15 @@
 use std::collections::BTreeMap;
 
 use canary_model::derivatives::DerivSeries;
+use canary_model::markets::MarketSeries;
 use canary_model::news::NewsItem;
 use canary_model::{SourceKind, Symbol, Timeframe, Timestamp};
 
 use crate::{
-    CandleQuery, Delivery, DerivSeriesInfo, Feed, FeedPoll, InsertReport, NewCandle, NewEvent,
-    NewsInsertReport, NewsQuery, Point, Revisions, SeriesInfo, Silence, Source, StoreError,
-    StoredAlertState, StoredAnalysis, StoredCandle, StoredEvent, StoredOutflow, StoredRule,
-    StoredToken, WriteError,
+    CandleQuery, Delivery, DerivSeriesInfo, Feed, FeedPoll, InsertReport, MarketSeriesInfo,
+    NewCandle, NewEvent, NewsInsertReport, NewsQuery, Point, Revisions, SeriesInfo, Silence,
+    Source, StoreError, StoredAlertState, StoredAnalysis, StoredCandle, StoredEvent, StoredOutflow,
+    StoredRule, StoredToken, WriteError,
 };
 
 /// What the store as a whole says: the kind of each source, and a version of its data.
@@ -42,6 +43,7 @@ pub trait Stores:
     + CandleStore
     + NetworkStore
     + DerivativesStore
+    + MarketStore
     + FlowStore
     + NewsStore
     + AnalysisStore
@@ -58,6 +60,7 @@ impl<T> Stores for T where
         + CandleStore
         + NetworkStore
         + DerivativesStore
+        + MarketStore
         + FlowStore
         + NewsStore
         + AnalysisStore
@@ -566,6 +569,48 @@ pub trait DerivativesStore {
         &self,
         asof: Option<Timestamp>,
     ) -> Result<Vec<DerivSeriesInfo>, StoreError>;
+}
+
+/// Equities, indices and daily gauges: one value per series and day (`time` is 00:00 UTC of
+/// the day).
+///
+/// Contract: a US value is available from its exchange's close that day (16:00 New York, 13:00
+/// on an early-close day), a gauge from the start of its UTC day; a value claimed available
+/// earlier is refused with its batch; a revision is a new version available from its ingest
+/// time; the same values again change nothing.
+pub trait MarketStore {
+    /// Insert values of several series in one transaction; see
+    /// [`CandleStoreExt::insert_candles`] for the rules.
+    ///
+    /// # Errors
+    /// A conflict, a value out of its field's range, on a day its market does not trade or
+    /// available before its close, or a database error (nothing is written).
+    fn insert_markets(
+        &mut self,
+        series: &[(&MarketSeries, &[Point])],
+        source: Source<'_>,
+        ingested_at: Timestamp,
+        revisions: Revisions,
+    ) -> Result<InsertReport, StoreError>;
+
+    /// The values of a series from day `from` on, in day order, the latest version of each
+    /// available at `asof`.
+    ///
+    /// # Errors
+    /// A database error.
+    fn markets_since(
+        &self,
+        series: &MarketSeries,
+        from: Timestamp,
+        asof: Option<Timestamp>,
+    ) -> Result<Vec<(Timestamp, f64)>, StoreError>;
+
+    /// Every series with values available at `asof`: the first and last day known then, and
+    /// their sources; in series order.
+    ///
+    /// # Errors
+    /// A database error, or a stored key that is not a series.
+    fn market_series(&self, asof: Option<Timestamp>) -> Result<Vec<MarketSeriesInfo>, StoreError>;
 }
 
 /// News items (stored once, copies marked with the item they copy) and the feeds to poll.

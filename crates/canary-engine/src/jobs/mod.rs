@@ -9,6 +9,8 @@
 //!   outflows stored.
 //! - [`network`]: a network file's series stored; network data fetched from a mempool
 //!   instance or a bitcoind node and stored.
+//! - [`derivatives`], [`markets`]: a derivatives file's or an equity, index or gauge file's
+//!   series stored, each value available when its kind or its exchange's close says.
 //! - [`news`]: a headline file's items stored; a feed added.
 //!
 //! [`block_on`] and [`block_on_workers`] are the command line's one way to run async work.
@@ -16,6 +18,7 @@
 pub mod bars;
 pub mod derivatives;
 pub mod flows;
+pub mod markets;
 pub mod network;
 pub mod news;
 

@@ -13,6 +13,7 @@ mod analysis;
 mod data;
 mod derivatives;
 mod format;
+mod markets;
 mod mining;
 mod news;
 mod reports;
@@ -29,6 +30,7 @@ pub use analysis::*;
 pub use data::*;
 pub use derivatives::*;
 pub use format::*;
+pub use markets::*;
 pub use mining::*;
 pub use news::*;
 pub use reports::*;
@@ -92,6 +94,9 @@ pub enum Command {
     /// share of open interest), each series on its own venues; `derivatives import` loads
     /// funding, open-interest and liquidation files.
     Derivatives(DerivativesArgs),
+    /// US equities, indices and the Crypto Fear & Greed Index as point-in-time series:
+    /// `markets import` loads daily files, each day known at its exchange's close.
+    Markets(MarketsArgs),
     /// One price, every stress model at it: the liquidations a move there would cross on the
     /// estimated map (with a fall's cascade as a scenario), the miners burning cash and the
     /// treasury companies no longer covering their net debt.

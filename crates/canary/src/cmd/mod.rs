@@ -11,6 +11,7 @@ mod hashprice;
 mod import;
 mod indicators;
 mod levels;
+mod markets;
 mod miners;
 mod network;
 mod news;
@@ -49,6 +50,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Treasury(a) => miners::run_treasury(session, &a),
         Command::Network(a) => network::run(session, &a),
         Command::Derivatives(a) => derivatives::run(session, &a),
+        Command::Markets(a) => markets::run(session, &a),
         Command::Scenario(a) => derivatives::scenario(session, &a),
         Command::Flows(a) => flows::run(session, &a),
         Command::Analyze(a) => analyze::run(session, &a),
