@@ -16,6 +16,7 @@ pub mod derivatives;
 pub mod flows;
 pub mod levels;
 pub mod liqmap;
+pub mod markets;
 pub mod mining;
 pub mod resample;
 pub mod score;

@@ -9,6 +9,9 @@
 //!   passed);
 //! - **derivatives**: a level (open interest, a settled funding rate) from its time, a flow
 //!   (liquidations) from its bar's close; stale after [`STALE_INTERVALS`] of its interval;
+//! - **markets** (equities, indices, gauges): a US day's values from its exchange's close
+//!   (16:00 New York, 13:00 on an early-close day), a gauge from the start of its UTC day;
+//!   stale after [`STALE_INTERVALS`] more days of its market closed without a value;
 //! - **company facts**: each figure's latest value *published* by T (filing or release date,
 //!   or a documented filing lag after its period end when the date is unknown);
 //! - **entity outflows**: transactions whose block time is at or before T;
@@ -27,6 +30,7 @@ use std::collections::BTreeMap;
 use canary_analytics::resample::resample;
 use canary_analytics::series::Bars;
 use canary_model::derivatives::DerivSeries;
+use canary_model::markets::MarketSeries;
 use canary_model::network::NetworkSeries;
 use canary_model::news::NewsItem;
 use canary_model::{Candle, SourceKind, Symbol, Timeframe, Timestamp};
@@ -529,6 +533,58 @@ impl<'a> Context<'a> {
         )
         .into_iter()
         .collect();
+        Ok(Some(Input {
+            kind: self.kind_of(sources.iter().map(String::as_str)),
+            value: values,
+            series: name,
+            source: sources.join("+"),
+            last_time: Some(last_time),
+            age_ms: Some(self.asof.millis() - last_time.millis()),
+            warnings,
+        }))
+    }
+
+    /// The market series known at T (equities, indices, gauges), with their spans.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn market_series(&self) -> Result<Vec<canary_store::MarketSeriesInfo>, EngineError> {
+        Ok(self.store.market_series(Some(self.asof))?)
+    }
+
+    /// A market series as of T from day `from` on; `None` when nothing of it is known by then.
+    /// Its latest value describes its day's close (a gauge: the start of its UTC day) and is
+    /// stale when [`STALE_INTERVALS`] more days of its market have closed by T without one.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn markets_since(
+        &self,
+        series: &MarketSeries,
+        from: Timestamp,
+    ) -> Result<Option<Input<Series>>, EngineError> {
+        let values = self.store.markets_since(series, from, Some(self.asof))?;
+        let Some(&(day, _)) = values.last() else {
+            return Ok(None);
+        };
+        let sources: Vec<String> = self
+            .market_series()?
+            .into_iter()
+            .find(|i| &i.series == series)
+            .map(|i| i.sources)
+            .unwrap_or_default();
+        let name = series.to_string();
+        let known = |d: Timestamp| series.available_at(d).unwrap_or(d);
+        let last_time = known(day);
+        let k = u32::try_from(STALE_INTERVALS).unwrap_or(3);
+        let limit = known(series.market.days_after(day, k)).millis() - last_time.millis();
+        let expected = match series.market {
+            canary_model::markets::Market::Us => "US trading day",
+            canary_model::markets::Market::Utc => "day",
+        };
+        let warnings = staleness(&name, last_time, self.asof, limit, expected)
+            .into_iter()
+            .collect();
         Ok(Some(Input {
             kind: self.kind_of(sources.iter().map(String::as_str)),
             value: values,

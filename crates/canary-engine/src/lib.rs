@@ -73,6 +73,9 @@ pub use reports::derivatives::{
     derivatives, headline_series,
 };
 pub use reports::flows::{EntityFlows, FlowsBody, flows};
+pub use reports::markets::{
+    Basket, CoMoveRow, FearGreed, MarketsBody, MarketsParams, TickerMove, markets,
+};
 pub use reports::hashprice::{HashpriceBody, HashpriceParams, MachineRow, hashprice};
 pub use reports::indicators::{
     IndicatorsBody, IndicatorsParams, indicator_columns, indicators, indicators_json,

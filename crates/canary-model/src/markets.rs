@@ -62,6 +62,24 @@ impl Market {
     }
 }
 
+impl Market {
+    /// The `k`-th day after `day` on which this market has a value (a US trading day; any day
+    /// for a gauge), as 00:00 UTC of its date.
+    #[must_use]
+    pub fn days_after(self, day: Timestamp, k: u32) -> Timestamp {
+        let mut t = day;
+        let mut found = 0;
+        while found < k {
+            t = t.add_millis(DAY_MS);
+            let (y, m, d, ..) = t.to_civil();
+            if self == Market::Utc || us_trading_day(y, m, d) {
+                found += 1;
+            }
+        }
+        t
+    }
+}
+
 impl fmt::Display for Market {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -523,6 +541,19 @@ mod tests {
         assert!(!us_trading_day(2026, 2, 7), "a Saturday");
         let e = Market::Us.available_at(day("2019-04-19")).unwrap_err();
         assert!(e.to_string().contains("Good Friday"), "{e}");
+    }
+
+    #[test]
+    fn the_days_after_a_day_skip_weekends_and_holidays() {
+        // Thursday 2026-04-02: Good Friday and the weekend skipped, Monday then Tuesday.
+        assert_eq!(
+            Market::Us.days_after(day("2026-04-02"), 2),
+            day("2026-04-07")
+        );
+        assert_eq!(
+            Market::Utc.days_after(day("2026-04-02"), 2),
+            day("2026-04-04")
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod hashprice;
 pub mod indicators;
 pub mod levels;
 pub mod liqmap;
+pub mod markets;
 pub mod network;
 pub mod news;
 pub mod scenario;

@@ -2,14 +2,31 @@
 
 use std::path::PathBuf;
 
-use canary_model::Timestamp;
 use canary_model::markets::Ticker;
+use canary_model::{Symbol, Timestamp};
 use clap::{Args, Subcommand};
+
+use super::OutputFormat::{Json, Table};
+use super::{AsOf, Formats, OutputFormat};
 
 #[derive(Debug, Args)]
 pub struct MarketsArgs {
     #[command(subcommand)]
-    pub command: MarketsCommand,
+    pub command: Option<MarketsCommand>,
+    #[command(flatten)]
+    pub at: AsOf,
+    /// The BTC instrument whose 1h (else 4h) bars price BTC at each US close.
+    #[arg(long, default_value = "BTCUSDT")]
+    pub symbol: Symbol,
+    /// The miners of the basket, comma-separated (default: the miners of the facts file).
+    #[arg(long, value_delimiter = ',')]
+    pub miners: Option<Vec<Ticker>>,
+    /// Company profiles naming the miners (default: ./miners.toml, else the built-in copy).
+    #[arg(long)]
+    pub profiles: Option<PathBuf>,
+    /// Output: a table for people, or json (every number with its claim).
+    #[arg(long, default_value = "table", value_parser = Formats(&[Table, Json]))]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,0 +1,562 @@
+//! `markets`: the US session last closed by T set beside BTC (`canary_analytics::markets`).
+//! Each index's and each miner's day move with its rank among the ticker's daily moves of the
+//! last three years; BTC's move over the same session, its price taken at each US close (the
+//! close of the last bar closed by then, from its 1 h bars, else its 4 h ones); the 30- and
+//! 90-session correlation and beta of BTC to the Nasdaq-100, the 30-session one's change from
+//! the 30 sessions before, and each miner's beta to BTC; the miners' equal-weighted basket
+//! against BTC; the Crypto Fear & Greed Index. Nothing dated after T: a US day counts from its
+//! exchange's close.
+
+use canary_analytics::markets::{
+    BASKET_EQUAL, BETA, CORRELATION, CoMove, DAY_MOVE, MOVE_RANK, PRICE_AT_CLOSE,
+    aligned_log_returns, at_or_before, basket_equal, co_move, co_move_at, day_moves,
+    rank_from_worst,
+};
+use canary_model::markets::{Field, Market, MarketSeries, Ticker};
+use canary_model::{Claim, ClaimId, Symbol, Timeframe, Timestamp};
+use serde::Serialize;
+
+use crate::context::Series;
+use crate::facts::Kind;
+use crate::reports::derivatives::Valued;
+use crate::{Context, Draft, EngineError, Input, Report};
+
+const DAY_MS: i64 = 86_400_000;
+/// The history a day's move is ranked in: about three years of sessions.
+pub const RANK_SESSIONS: usize = 756;
+/// The correlation windows, in aligned sessions.
+pub const WINDOWS: [usize; 2] = [30, 90];
+
+/// What to compute.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MarketsParams {
+    /// The BTC instrument whose bars give its price at each US close.
+    pub symbol: Symbol,
+    /// The miners of the basket; `None`: every miner of the facts file with prices stored.
+    pub miners: Option<Vec<Ticker>>,
+}
+
+/// One ticker's last session.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TickerMove {
+    pub ticker: String,
+    /// Its last trading day known at T.
+    pub day: Timestamp,
+    pub close: Valued,
+    /// The close over the previous close, minus one.
+    pub day_move: Valued,
+    /// Its rank among the ticker's daily moves of the last [`RANK_SESSIONS`] (1 = the worst).
+    pub rank_from_worst: Option<Valued>,
+    /// How many moves that rank is among.
+    pub ranked_among: usize,
+    /// Whether its last day is older than the session the report describes.
+    pub behind: bool,
+}
+
+/// A correlation and beta over one window.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CoMoveRow {
+    /// `BTC–NDX`, `MARA–BTC`: beta of the first to the second.
+    pub pair: String,
+    pub window: usize,
+    pub from: Timestamp,
+    pub to: Timestamp,
+    pub correlation: Valued,
+    pub beta: Valued,
+    /// The same window's correlation ending `window` sessions earlier, and the change since.
+    pub previous: Option<Valued>,
+    pub change: Option<Valued>,
+}
+
+/// The miners' basket against BTC over the session.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Basket {
+    /// `equal`: shares outstanding are not in the facts file, so no value weights.
+    pub weighting: &'static str,
+    pub members: Vec<String>,
+    pub day_move: Valued,
+    pub btc_move: Option<Valued>,
+    /// The worst member and its move.
+    pub worst: Option<(String, Valued)>,
+}
+
+/// The Crypto Fear & Greed Index.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FearGreed {
+    pub day: Timestamp,
+    pub value: Valued,
+    /// alternative.me's band: Extreme Fear (0–24), Fear (25–46), Neutral (47–54), Greed
+    /// (55–75), Extreme Greed (76–100).
+    pub band: &'static str,
+}
+
+/// The report's body.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MarketsBody {
+    /// The last US trading day closed by T (the indices' latest).
+    pub session: Option<Timestamp>,
+    pub indices: Vec<TickerMove>,
+    pub miners: Vec<TickerMove>,
+    /// BTC over the same session, priced at the US closes.
+    pub btc: Option<TickerMove>,
+    /// How BTC's price at a US close is taken.
+    pub btc_at_close: Option<String>,
+    pub correlations: Vec<CoMoveRow>,
+    pub basket: Option<Basket>,
+    pub fear_greed: Option<FearGreed>,
+    /// What could not be computed, and why.
+    pub missing: Vec<String>,
+}
+
+/// The band alternative.me gives a reading.
+#[must_use]
+pub fn fear_greed_band(v: f64) -> &'static str {
+    match v {
+        x if x < 25.0 => "Extreme Fear",
+        x if x < 47.0 => "Fear",
+        x if x < 55.0 => "Neutral",
+        x if x < 76.0 => "Greed",
+        _ => "Extreme Greed",
+    }
+}
+
+fn derived(draft: &mut Draft, c: Claim) -> Valued {
+    Valued {
+        value: c.value,
+        claim: draft.add(c),
+    }
+}
+
+/// A ticker's closes and their claims: the series read from three years and a month before T.
+/// BTC's are its prices at the US closes, each cited as the bar it was read from.
+struct Closes<'b> {
+    ticker: String,
+    input: Input<Series>,
+    bars: Option<&'b Input<crate::context::MarketBars>>,
+}
+
+impl Closes<'_> {
+    fn read(ctx: &Context<'_>, series: &MarketSeries) -> Result<Option<Self>, EngineError> {
+        let from = ctx.asof().add_millis(-(3 * 366 + 31) * DAY_MS);
+        Ok(ctx.markets_since(series, from)?.map(|input| Closes {
+            ticker: series.ticker.to_string(),
+            input,
+            bars: None,
+        }))
+    }
+
+    fn claim(&self, draft: &mut Draft, at: usize) -> Valued {
+        let (t, v) = self.input.value[at];
+        if let Some(bars) = self.bars {
+            let b = bars.bars();
+            let instant = Market::Us.available_at(t).unwrap_or(t);
+            if let Some(i) = b.last_closed_by(instant) {
+                let close_time = b.close_time(i);
+                let bar = draft.add(b.claim(
+                    format!("{} close", b.symbol),
+                    "close",
+                    i,
+                    b.candles[i].close,
+                    "USD",
+                    draft.as_of,
+                ));
+                return derived(
+                    draft,
+                    Claim::derived(
+                        format!("BTC at the US close of {}", &t.to_string()[..10]),
+                        v,
+                        "USD",
+                        draft.as_of,
+                        PRICE_AT_CLOSE
+                            .of(&[&bar])
+                            .param("us_close", instant.to_string())
+                            .param("bar_close", close_time.to_string()),
+                    ),
+                );
+            }
+        }
+        let c = Claim::data(
+            format!("{} close", self.ticker),
+            v,
+            "USD",
+            draft.as_of,
+            &self.input.series,
+            &self.input.source,
+            t,
+        );
+        Valued {
+            value: v,
+            claim: draft.add(c),
+        }
+    }
+}
+
+/// The last session's move of a series of closes, ranked in its history.
+fn last_move(
+    draft: &mut Draft,
+    c: &Closes,
+    session: Option<Timestamp>,
+    unit_label: &str,
+) -> Option<TickerMove> {
+    let n = c.input.value.len();
+    if n < 2 {
+        return None;
+    }
+    draft.uses(&c.input);
+    let close = c.claim(draft, n - 1);
+    let prev = c.claim(draft, n - 2);
+    let moves = day_moves(&c.input.value);
+    let day = c.input.value[n - 1].0;
+    let day_move = derived(
+        draft,
+        Claim::derived(
+            format!("{} day move{unit_label}", c.ticker),
+            close.value / prev.value - 1.0,
+            "fraction",
+            draft.as_of,
+            DAY_MOVE.of(&[&close.claim, &prev.claim]),
+        ),
+    );
+    let window: Vec<f64> = moves
+        .iter()
+        .rev()
+        .take(RANK_SESSIONS)
+        .rev()
+        .map(|m| m.1)
+        .collect();
+    let since = moves[moves.len() - window.len()].0;
+    let rank = rank_from_worst(&window).map(|(r, among)| {
+        derived(
+            draft,
+            Claim::derived(
+                format!("{} day move, rank from the worst", c.ticker),
+                r as f64,
+                "rank",
+                draft.as_of,
+                MOVE_RANK
+                    .of(&[&day_move.claim])
+                    .param("among", among)
+                    .param("since", since.to_string()),
+            ),
+        )
+    });
+    Some(TickerMove {
+        ticker: c.ticker.clone(),
+        day,
+        close,
+        day_move,
+        rank_from_worst: rank,
+        ranked_among: window.len(),
+        behind: session.is_some_and(|s| day < s),
+    })
+}
+
+/// BTC's price at each US close of `days`, from the finest of its 1 h and 4 h bars known at
+/// T: `(day, price)`, the timeframe and the longest lag allowed.
+fn btc_at_closes(
+    ctx: &Context<'_>,
+    symbol: &Symbol,
+    days: &[Timestamp],
+) -> Result<Option<(Vec<(Timestamp, f64, i64)>, Input<crate::context::MarketBars>)>, EngineError>
+{
+    let span_days = days
+        .first()
+        .map_or(0, |f| (ctx.asof().millis() - f.millis()) / DAY_MS + 2);
+    for tf in [Timeframe::H1, Timeframe::H4] {
+        let n = usize::try_from(span_days * DAY_MS / tf.duration_ms()).unwrap_or(0);
+        let bars = match ctx.last_bars(symbol, tf, n) {
+            Ok(b) => b,
+            Err(EngineError::NoBars { .. }) => continue,
+            Err(e) => return Err(e),
+        };
+        let closes: Vec<(Timestamp, f64)> = bars
+            .value
+            .candles
+            .iter()
+            .map(|c| (tf.close_of(c.open_time), c.close))
+            .collect();
+        let instants: Vec<(Timestamp, Timestamp)> = days
+            .iter()
+            .filter_map(|&d| Some((d, Market::Us.available_at(d).ok()?)))
+            .collect();
+        let on_days = at_or_before(&closes, &instants, tf.duration_ms());
+        if on_days.len() >= 2 {
+            return Ok(Some((on_days, bars)));
+        }
+    }
+    Ok(None)
+}
+
+/// The correlation row of `a` to `b` over `window` aligned sessions, with its change from the
+/// window before.
+fn co_move_row(
+    draft: &mut Draft,
+    pair: &str,
+    returns: &[(Timestamp, f64, f64)],
+    window: usize,
+    inputs: &[&ClaimId],
+) -> Option<CoMoveRow> {
+    let now: CoMove = co_move(returns, window)?;
+    let claim = |draft: &mut Draft, label: &str, v: f64, m: &CoMove, method| {
+        derived(
+            draft,
+            Claim::derived(
+                format!("{pair} {label}, {window} sessions"),
+                v,
+                if label == "beta" { "ratio" } else { "correlation" },
+                draft.as_of,
+                canary_model::Method::of(method, inputs)
+                    .param("window", window)
+                    .param("from", m.from.to_string())
+                    .param("to", m.to.to_string())
+                    .param("returns", "log, consecutive common days"),
+            ),
+        )
+    };
+    let correlation = claim(draft, "correlation", now.correlation, &now, CORRELATION);
+    let beta = claim(draft, "beta", now.beta, &now, BETA);
+    let before = returns
+        .len()
+        .checked_sub(window)
+        .and_then(|end| co_move_at(returns, end, window));
+    let previous = before.map(|b| claim(draft, "correlation before", b.correlation, &b, CORRELATION));
+    let change = previous.as_ref().map(|p| {
+        derived(
+            draft,
+            Claim::derived(
+                format!("{pair} correlation change, {window} sessions"),
+                correlation.value - p.value,
+                "correlation",
+                draft.as_of,
+                canary_model::Method::new("difference", 1).of(&[&correlation.claim, &p.claim]),
+            ),
+        )
+    });
+    Some(CoMoveRow {
+        pair: pair.to_string(),
+        window,
+        from: now.from,
+        to: now.to,
+        correlation,
+        beta,
+        previous,
+        change,
+    })
+}
+
+/// The miners to put in the basket: the given ones, else the facts file's miners.
+fn miner_tickers(ctx: &Context<'_>, p: &MarketsParams) -> Vec<Ticker> {
+    if let Some(m) = &p.miners {
+        return m.clone();
+    }
+    ctx.profiles()
+        .map(|pr| {
+            pr.companies
+                .iter()
+                .filter(|(_, c)| c.kind == Kind::Miner)
+                .filter_map(|(t, _)| t.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The markets report as of the context's time.
+///
+/// # Errors
+/// A database error.
+pub fn markets(ctx: &Context<'_>, p: &MarketsParams) -> Result<Report<MarketsBody>, EngineError> {
+    let mut draft = Draft::new(ctx.asof());
+    let mut body = MarketsBody {
+        session: None,
+        indices: Vec::new(),
+        miners: Vec::new(),
+        btc: None,
+        btc_at_close: None,
+        correlations: Vec::new(),
+        basket: None,
+        fear_greed: None,
+        missing: Vec::new(),
+    };
+    let us = |t: &str| -> Option<MarketSeries> {
+        Some(MarketSeries::us(&t.parse().ok()?, Field::Close))
+    };
+    let mut index_closes = Vec::new();
+    for t in [Ticker::NASDAQ_100, Ticker::SP_500] {
+        let Some(s) = us(t) else { continue };
+        match Closes::read(ctx, &s)? {
+            Some(c) => index_closes.push(c),
+            None => body.missing.push(format!("{t}: no closes known at T")),
+        }
+    }
+    body.session = index_closes
+        .iter()
+        .filter_map(|c| c.input.value.last().map(|x| x.0))
+        .max();
+    for c in &index_closes {
+        if let Some(m) = last_move(&mut draft, c, body.session, "") {
+            body.indices.push(m);
+        }
+    }
+    let mut miner_closes = Vec::new();
+    for t in miner_tickers(ctx, p) {
+        match Closes::read(ctx, &MarketSeries::us(&t, Field::Close))? {
+            Some(c) => miner_closes.push(c),
+            None => body.missing.push(format!("{t}: no prices known at T")),
+        }
+    }
+    for c in &miner_closes {
+        if let Some(m) = last_move(&mut draft, c, body.session, "") {
+            body.miners.push(m);
+        }
+    }
+
+    // BTC at the US closes of the Nasdaq-100's days (else the S&P's).
+    let days: Vec<Timestamp> = index_closes
+        .first()
+        .map(|c| c.input.value.iter().map(|x| x.0).collect())
+        .unwrap_or_default();
+    let btc = btc_at_closes(ctx, &p.symbol, &days)?;
+    match &btc {
+        None => body
+            .missing
+            .push(format!("{}: no 1h or 4h bars to price BTC at the US closes", p.symbol)),
+        Some((on_days, bars)) => {
+            draft.uses(bars);
+            let tf = bars.value.timeframe;
+            body.btc_at_close = Some(format!(
+                "the close of the last {} {tf} bar closed at or before each US close (16:00 New York), at most {tf} before it",
+                p.symbol
+            ));
+            let input = Input {
+                value: on_days.iter().map(|&(d, v, _)| (d, v)).collect(),
+                series: format!("{} {tf} at US closes", p.symbol),
+                source: bars.source.clone(),
+                kind: bars.kind,
+                last_time: bars.last_time,
+                age_ms: bars.age_ms,
+                warnings: Vec::new(),
+            };
+            let closes = Closes {
+                ticker: "BTC".into(),
+                input,
+                bars: Some(bars),
+            };
+            body.btc = last_move(&mut draft, &closes, body.session, " at US closes");
+            let btc_close = body.btc.as_ref().map(|b| b.close.claim.clone());
+            if let (Some(ndx), Some(bc)) = (index_closes.first(), &btc_close) {
+                let returns = aligned_log_returns(&closes.input.value, &ndx.input.value);
+                let last = ndx.claim(&mut draft, ndx.input.value.len() - 1);
+                for w in WINDOWS {
+                    if let Some(row) = co_move_row(
+                        &mut draft,
+                        &format!("BTC–{}", ndx.ticker),
+                        &returns,
+                        w,
+                        &[bc, &last.claim],
+                    ) {
+                        body.correlations.push(row);
+                    }
+                }
+            }
+            if let Some(bc) = &btc_close {
+                for m in &miner_closes {
+                    let returns = aligned_log_returns(&m.input.value, &closes.input.value);
+                    let last = m.claim(&mut draft, m.input.value.len() - 1);
+                    if let Some(row) = co_move_row(
+                        &mut draft,
+                        &format!("{}–BTC", m.ticker),
+                        &returns,
+                        WINDOWS[0],
+                        &[&last.claim, bc],
+                    ) {
+                        body.correlations.push(row);
+                    }
+                }
+            }
+        }
+    }
+    body.basket = basket(&mut draft, &body);
+    body.fear_greed = fear_greed(ctx, &mut draft)?;
+    if body.fear_greed.is_none() {
+        body.missing
+            .push("Crypto Fear & Greed Index: no value known at T".into());
+    }
+    if body.session.is_none() {
+        body.missing.push(
+            "US indices: no Nasdaq-100 or S&P 500 close known at T (canary markets import)".into(),
+        );
+    }
+    draft.finish(body)
+}
+
+/// The miners that traded in the session, equal-weighted, against BTC over it.
+fn basket(draft: &mut Draft, body: &MarketsBody) -> Option<Basket> {
+    let session = body.session?;
+    let members: Vec<&TickerMove> = body.miners.iter().filter(|m| m.day == session).collect();
+    let moves: Vec<f64> = members.iter().map(|m| m.day_move.value).collect();
+    let v = basket_equal(&moves)?;
+    let ids: Vec<&ClaimId> = members.iter().map(|m| &m.day_move.claim).collect();
+    let day_move = derived(
+        draft,
+        Claim::derived(
+            "miners' basket day move (equal-weighted)",
+            v,
+            "fraction",
+            draft.as_of,
+            BASKET_EQUAL
+                .of(&ids)
+                .param("members", members.len())
+                .param("session", session.to_string()),
+        ),
+    );
+    let worst = members
+        .iter()
+        .min_by(|a, b| a.day_move.value.total_cmp(&b.day_move.value))
+        .map(|m| (m.ticker.clone(), m.day_move.clone()));
+    Some(Basket {
+        weighting: "equal",
+        members: members.iter().map(|m| m.ticker.clone()).collect(),
+        day_move,
+        btc_move: body
+            .btc
+            .as_ref()
+            .filter(|b| b.day == session)
+            .map(|b| b.day_move.clone()),
+        worst,
+    })
+}
+
+fn fear_greed(ctx: &Context<'_>, draft: &mut Draft) -> Result<Option<FearGreed>, EngineError> {
+    let Ok(ticker) = Ticker::FEAR_GREED.parse::<Ticker>() else {
+        return Ok(None);
+    };
+    let s = MarketSeries {
+        market: Market::Utc,
+        ticker,
+        field: Field::Value,
+    };
+    let Some(input) = ctx.markets_since(&s, ctx.asof().add_millis(-30 * DAY_MS))? else {
+        return Ok(None);
+    };
+    draft.uses(&input);
+    let Some(&(day, v)) = input.value.last() else {
+        return Ok(None);
+    };
+    let c = Claim::data(
+        "Crypto Fear & Greed Index",
+        v,
+        "index 0-100",
+        draft.as_of,
+        &input.series,
+        &input.source,
+        day,
+    );
+    Ok(Some(FearGreed {
+        day,
+        value: Valued {
+            value: v,
+            claim: draft.add(c),
+        },
+        band: fear_greed_band(v),
+    }))
+}
