@@ -73,9 +73,6 @@ pub use reports::derivatives::{
     derivatives, headline_series,
 };
 pub use reports::flows::{EntityFlows, FlowsBody, flows};
-pub use reports::markets::{
-    Basket, CoMoveRow, FearGreed, MarketsBody, MarketsParams, TickerMove, markets,
-};
 pub use reports::hashprice::{HashpriceBody, HashpriceParams, MachineRow, hashprice};
 pub use reports::indicators::{
     IndicatorsBody, IndicatorsParams, indicator_columns, indicators, indicators_json,
@@ -84,6 +81,9 @@ pub use reports::indicators::{
 pub use reports::levels::{LevelsBody, LevelsParams, levels};
 pub use reports::liqmap::{
     LiqMapBody, LiqMapParams, LiqmapBacktestBody, impact_grid, liqmap_backtest, liquidation_map,
+};
+pub use reports::markets::{
+    Basket, CoMoveRow, FearGreed, MarketsBody, MarketsParams, TickerMove, markets,
 };
 pub use reports::network::{NetworkBody, NetworkParams, NetworkRow, network};
 pub use reports::news::{

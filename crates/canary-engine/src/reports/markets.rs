@@ -257,8 +257,13 @@ fn btc_at_closes(
     ctx: &Context<'_>,
     symbol: &Symbol,
     days: &[Timestamp],
-) -> Result<Option<(Vec<(Timestamp, f64, i64)>, Input<crate::context::MarketBars>)>, EngineError>
-{
+) -> Result<
+    Option<(
+        Vec<(Timestamp, f64, i64)>,
+        Input<crate::context::MarketBars>,
+    )>,
+    EngineError,
+> {
     let span_days = days
         .first()
         .map_or(0, |f| (ctx.asof().millis() - f.millis()) / DAY_MS + 2);
@@ -303,7 +308,11 @@ fn co_move_row(
             Claim::derived(
                 format!("{pair} {label}, {window} sessions"),
                 v,
-                if label == "beta" { "ratio" } else { "correlation" },
+                if label == "beta" {
+                    "ratio"
+                } else {
+                    "correlation"
+                },
                 draft.as_of,
                 canary_model::Method::of(method, inputs)
                     .param("window", window)
@@ -319,7 +328,8 @@ fn co_move_row(
         .len()
         .checked_sub(window)
         .and_then(|end| co_move_at(returns, end, window));
-    let previous = before.map(|b| claim(draft, "correlation before", b.correlation, &b, CORRELATION));
+    let previous =
+        before.map(|b| claim(draft, "correlation before", b.correlation, &b, CORRELATION));
     let change = previous.as_ref().map(|p| {
         derived(
             draft,
@@ -417,9 +427,10 @@ pub fn markets(ctx: &Context<'_>, p: &MarketsParams) -> Result<Report<MarketsBod
         .unwrap_or_default();
     let btc = btc_at_closes(ctx, &p.symbol, &days)?;
     match &btc {
-        None => body
-            .missing
-            .push(format!("{}: no 1h or 4h bars to price BTC at the US closes", p.symbol)),
+        None => body.missing.push(format!(
+            "{}: no 1h or 4h bars to price BTC at the US closes",
+            p.symbol
+        )),
         Some((on_days, bars)) => {
             draft.uses(bars);
             let tf = bars.value.timeframe;

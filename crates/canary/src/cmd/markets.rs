@@ -54,7 +54,13 @@ fn report(session: &Session, a: &MarketsArgs) -> Result<()> {
             .map_or_else(|| "none known".into(), |s| s.to_string()[..10].to_string())
     );
     let mut t = crate::output::table();
-    t.set_header(["ticker", "day", "close", "day move", "rank from the worst (3 years)"]);
+    t.set_header([
+        "ticker",
+        "day",
+        "close",
+        "day move",
+        "rank from the worst (3 years)",
+    ]);
     for m in b.indices.iter().chain(&b.btc).chain(&b.miners) {
         t.add_row(move_row(m));
     }
@@ -78,7 +84,15 @@ fn report(session: &Session, a: &MarketsArgs) -> Result<()> {
     }
     if !b.correlations.is_empty() {
         let mut t = crate::output::table();
-        t.set_header(["pair", "sessions", "from", "to", "correlation", "beta", "change"]);
+        t.set_header([
+            "pair",
+            "sessions",
+            "from",
+            "to",
+            "correlation",
+            "beta",
+            "change",
+        ]);
         for c in &b.correlations {
             t.add_row([
                 c.pair.clone(),
