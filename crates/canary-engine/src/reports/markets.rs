@@ -251,19 +251,16 @@ fn last_move(
     })
 }
 
+/// BTC's prices at US closes: `(day, price, lag behind the close)`, and the bars read.
+type AtCloses = (Vec<(Timestamp, f64, i64)>, Input<crate::context::MarketBars>);
+
 /// BTC's price at each US close of `days`, from the finest of its 1 h and 4 h bars known at
-/// T: `(day, price)`, the timeframe and the longest lag allowed.
+/// T (a bar closed at most one bar's length before the close).
 fn btc_at_closes(
     ctx: &Context<'_>,
     symbol: &Symbol,
     days: &[Timestamp],
-) -> Result<
-    Option<(
-        Vec<(Timestamp, f64, i64)>,
-        Input<crate::context::MarketBars>,
-    )>,
-    EngineError,
-> {
+) -> Result<Option<AtCloses>, EngineError> {
     let span_days = days
         .first()
         .map_or(0, |f| (ctx.asof().millis() - f.millis()) / DAY_MS + 2);
