@@ -19,6 +19,7 @@ use canary_engine::{
     scenario, score, stats, watch,
 };
 use canary_model::derivatives::DerivSeries;
+use canary_model::markets::MarketSeries;
 use canary_model::news::NewsItem;
 use canary_model::{Candle, Symbol, Timeframe, Timestamp};
 use canary_news::sentiment::Lexicon;
@@ -169,6 +170,7 @@ fn full_store(db: &Path) -> Box<dyn Stores> {
     .unwrap();
 
     store_derivatives(&mut *s, asof);
+    store_markets(&mut *s, asof);
 
     // Analyses with the tags of the morning's: one about an earlier time, one about a time
     // after T.
@@ -253,6 +255,40 @@ fn store_derivatives(s: &mut dyn Stores, asof: Timestamp) {
     );
 }
 
+/// Equities, indices and Fear & Greed to 2026 (the 6 February session closes after T), and
+/// the Nasdaq-100's 5 February close revised a day after T.
+fn store_markets(s: &mut dyn Stores, asof: Timestamp) {
+    let opts = canary_ingest::markets::MarketOptions::default();
+    for name in [
+        "equities_daily_ohlcv_yahoo_2018-01_2026-05.csv",
+        "us_indices_daily_fred_nasdaq100_sp500_2018-01_2026-08.csv",
+        "fear_greed_index_daily_alternative_me_2018-02_2026-02.csv",
+    ] {
+        canary_engine::jobs::markets::MarketsFile::read(&shared(name), &opts)
+            .unwrap()
+            .store(s, None, Revisions::Keep, asof)
+            .unwrap();
+    }
+    let ndx: MarketSeries = "US:NDX:close".parse().unwrap();
+    let thursday = Timestamp::parse("2026-02-05").unwrap();
+    let r = s
+        .insert_markets(
+            &[(
+                &ndx,
+                &[Point {
+                    time: thursday,
+                    value: 20_000.0,
+                    available_at: ndx.available_at(thursday).unwrap(),
+                }],
+            )],
+            Source::real("index revision"),
+            asof.add_millis(DAY),
+            Revisions::Keep,
+        )
+        .unwrap();
+    assert_eq!(r.revised, 1);
+}
+
 /// What the full store knew at T, copied through its as-of reads into a store of its own.
 fn known_store(full: &dyn Stores, db: &Path) -> Box<dyn Stores> {
     let asof = t();
@@ -323,6 +359,25 @@ fn known_store(full: &dyn Stores, db: &Path) -> Box<dyn Stores> {
             })
             .collect();
         s.insert_derivatives(
+            &[(&info.series, &points)],
+            Source::real(&info.sources.join("+")),
+            asof,
+            Revisions::Keep,
+        )
+        .unwrap();
+    }
+    for info in full.market_series(Some(asof)).unwrap() {
+        let points: Vec<Point> = full
+            .markets_since(&info.series, info.first, Some(asof))
+            .unwrap()
+            .into_iter()
+            .map(|(time, value)| Point {
+                time,
+                value,
+                available_at: info.series.available_at(time).unwrap(),
+            })
+            .collect();
+        s.insert_markets(
             &[(&info.series, &points)],
             Source::real(&info.sources.join("+")),
             asof,
@@ -418,6 +473,16 @@ fn reports(store: &dyn Stores, index_dir: &Path) -> Vec<(String, String)> {
     )
     .unwrap();
     out.push(("scenario".into(), json(serde_json::to_string(&sc))));
+    let mk = canary_engine::markets(
+        &ctx,
+        &canary_engine::MarketsParams {
+            symbol: btc(),
+            miners: None,
+        },
+    )
+    .unwrap();
+    assert!(mk.body.session.is_some() && !mk.body.correlations.is_empty());
+    out.push(("markets".into(), json(serde_json::to_string(&mk))));
     out
 }
 

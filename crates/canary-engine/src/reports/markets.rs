@@ -252,7 +252,10 @@ fn last_move(
 }
 
 /// BTC's prices at US closes: `(day, price, lag behind the close)`, and the bars read.
-type AtCloses = (Vec<(Timestamp, f64, i64)>, Input<crate::context::MarketBars>);
+type AtCloses = (
+    Vec<(Timestamp, f64, i64)>,
+    Input<crate::context::MarketBars>,
+);
 
 /// BTC's price at each US close of `days`, from the finest of its 1 h and 4 h bars known at
 /// T (a bar closed at most one bar's length before the close).
