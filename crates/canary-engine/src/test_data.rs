@@ -72,3 +72,42 @@ pub fn store_derivatives(store: &mut dyn Stores) {
             .unwrap();
     }
 }
+
+/// The shared equities, index closes and Fear & Greed Index, imported late in 2026 (every
+/// day known at its exchange's close).
+pub fn store_markets(store: &mut dyn Stores) {
+    let now = Timestamp::parse("2026-12-01T00:00:00Z").unwrap();
+    let opts = canary_ingest::markets::MarketOptions {
+        range: canary_ingest::csv::TimeRange::until(now),
+        ..canary_ingest::markets::MarketOptions::default()
+    };
+    for name in [
+        "equities_daily_ohlcv_yahoo_2018-01_2026-05.csv",
+        "us_indices_daily_fred_nasdaq100_sp500_2018-01_2026-08.csv",
+        "fear_greed_index_daily_alternative_me_2018-02_2026-02.csv",
+    ] {
+        crate::jobs::markets::MarketsFile::read(&shared(name), &opts)
+            .unwrap()
+            .store(store, None, canary_store::Revisions::Keep, now)
+            .unwrap();
+    }
+}
+
+/// The shared daily hash rate (TH/s) and difficulty to February 2026.
+pub fn store_network_2026(store: &mut dyn Stores) {
+    let now = Timestamp::parse("2026-12-01T00:00:00Z").unwrap();
+    for kind in [
+        canary_ingest::network::NetworkKind::Hashrate,
+        canary_ingest::network::NetworkKind::Difficulty,
+    ] {
+        crate::jobs::network::NetworkFile::read(
+            &shared("btc_network_daily_hashrate_difficulty_2018-01_2026-02.csv"),
+            kind,
+            &[],
+            &canary_ingest::csv::TimeRange::until(now),
+        )
+        .unwrap()
+        .store(store, None, canary_store::Revisions::Keep, now)
+        .unwrap();
+    }
+}

@@ -169,7 +169,7 @@ mod tests {
             .unwrap();
             s.conn
                 .execute_batch(
-                    "DROP TABLE api_tokens; DROP TABLE derivative_points; DROP TABLE derivative_catalog; PRAGMA user_version = 15;",
+                    "DROP TABLE api_tokens; DROP TABLE derivative_points; DROP TABLE derivative_catalog; DROP TABLE market_points; DROP TABLE market_catalog; PRAGMA user_version = 15;",
                 )
                 .unwrap();
         }

@@ -9,7 +9,8 @@ use super::phrases::Phrases;
 use super::text::Writer;
 use super::{list, stat, v};
 use crate::{
-    CompaniesBody, DerivativesBody, EngineError, LiqMapBody, StatsBody, Warning, WarningKind,
+    CompaniesBody, DerivativesBody, EngineError, LiqMapBody, MarketsBody, NetworkBody, StatsBody,
+    Warning, WarningKind,
 };
 use canary_model::derivatives::DerivSeries;
 
@@ -18,8 +19,7 @@ use canary_model::derivatives::DerivSeries;
 /// (the derivatives name their own).
 pub(super) fn context(
     stats: &StatsBody,
-    miners: Option<&CompaniesBody>,
-    derivatives: Option<(&DerivativesBody, Option<&LiqMapBody>)>,
+    more: &More<'_>,
     warnings: &[Warning],
     w: &mut Writer,
     ph: &Phrases,
@@ -28,9 +28,16 @@ pub(super) fn context(
     if let Some(p) = price_and_volatility(stats, w, ph)? {
         context.push(p);
     }
-    if let Some(m) = miners {
+    if let Some(m) = more.markets {
+        context.extend(markets_context(m, w, ph)?);
+    }
+    if let Some(m) = more.miners {
         context.extend(miners_context(m, w, ph)?);
     }
+    if let Some(n) = more.network {
+        context.extend(network_context(n, w, ph)?);
+    }
+    let derivatives = more.derivatives;
     if let Some((d, map)) = derivatives {
         context.extend(derivatives_context(d, map, w, ph)?);
     }
@@ -41,6 +48,154 @@ pub(super) fn context(
         .collect();
     context.extend(old_and_absent(&others, ph)?);
     Ok(context)
+}
+
+/// The reports beside the price that the section reads, each when made.
+pub(super) struct More<'a> {
+    pub markets: Option<&'a MarketsBody>,
+    pub miners: Option<&'a CompaniesBody>,
+    pub network: Option<&'a NetworkBody>,
+    pub derivatives: Option<(&'a DerivativesBody, Option<&'a LiqMapBody>)>,
+}
+
+/// The last US session in one paragraph: the indices' moves, Bitcoin's over the same
+/// session, each miner's, the basket and its worst member; then the correlation to the
+/// Nasdaq-100 and the Fear & Greed Index.
+fn markets_context(
+    m: &MarketsBody,
+    w: &mut Writer,
+    ph: &Phrases,
+) -> Result<Vec<String>, EngineError> {
+    let mut t = Vec::new();
+    let name = |ticker: &str| match ticker {
+        "NDX" => "the Nasdaq-100".to_string(),
+        "SPX" => "the S&P 500".to_string(),
+        x => x.to_string(),
+    };
+    if let Some(session) = m.session {
+        let fresh = |x: &&crate::TickerMove| x.day == session;
+        let indices: Vec<String> = m
+            .indices
+            .iter()
+            .filter(fresh)
+            .map(|x| {
+                let mv = w.pct(x.day_move.value * 100.0, &x.day_move.claim, true);
+                format!("{} closed {mv}", name(&x.ticker))
+            })
+            .collect();
+        let btc = m.btc.as_ref().filter(fresh).map_or_else(String::new, |b| {
+            w.pct(b.day_move.value * 100.0, &b.day_move.claim, true)
+        });
+        let miners: Vec<String> = m
+            .miners
+            .iter()
+            .filter(fresh)
+            .map(|x| {
+                let mv = w.pct(x.day_move.value * 100.0, &x.day_move.claim, true);
+                format!("{} {mv}", x.ticker)
+            })
+            .collect();
+        if !indices.is_empty() {
+            let day = m
+                .indices
+                .iter()
+                .find(fresh)
+                .map(|x| w.date(session, &x.close.claim))
+                .unwrap_or_default();
+            t.push(ph.say(
+                "markets_session",
+                &[v(&day), list(indices), v(&btc), list(miners)],
+            )?);
+        }
+        if let Some(k) = &m.basket
+            && let Some((worst, wm)) = &k.worst
+        {
+            let basket = w.pct(k.day_move.value * 100.0, &k.day_move.claim, true);
+            let btc = k
+                .btc_move
+                .as_ref()
+                .map_or_else(String::new, |b| w.pct(b.value * 100.0, &b.claim, true));
+            let worst_move = w.pct(wm.value * 100.0, &wm.claim, true);
+            let rank = m
+                .miners
+                .iter()
+                .find(|x| &x.ticker == worst)
+                .and_then(|x| x.rank_from_worst.as_ref())
+                .filter(|r| r.value <= 10.0)
+                .map_or_else(String::new, |r| w.ordinal(r.value, &r.claim));
+            t.push(ph.say(
+                "markets_basket",
+                &[v(&basket), v(&btc), v(worst), v(&worst_move), v(&rank)],
+            )?);
+        }
+    }
+    let pair = |p: &str, n: usize| m.correlations.iter().find(|c| c.pair == p && c.window == n);
+    if let Some(c30) = pair("BTC–NDX", 30) {
+        let corr = w.num(c30.correlation.value, 2, &c30.correlation.claim);
+        let before = c30
+            .previous
+            .as_ref()
+            .map_or_else(String::new, |p| w.num(p.value, 2, &p.claim));
+        let beta = w.num(c30.beta.value, 2, &c30.beta.claim);
+        let c90 = pair("BTC–NDX", 90).map_or_else(String::new, |c| {
+            w.num(c.correlation.value, 2, &c.correlation.claim)
+        });
+        t.push(ph.say(
+            "markets_correlation",
+            &[v("Nasdaq-100"), v(&corr), v(&before), v(&beta), v(&c90)],
+        )?);
+    }
+    if let Some(f) = &m.fear_greed {
+        let value = w.num(f.value.value, 0, &f.value.claim);
+        let day = w.date(f.day, &f.value.claim);
+        t.push(ph.say("fear_greed", &[v(&value), v(f.band), v(&day)])?);
+    }
+    Ok(if t.is_empty() {
+        Vec::new()
+    } else {
+        vec![t.join(" ")]
+    })
+}
+
+/// The network in one sentence: the latest hash rate and the 30-day low, Hash Ribbons and the
+/// next difficulty adjustment's projection.
+fn network_context(
+    n: &NetworkBody,
+    w: &mut Writer,
+    ph: &Phrases,
+) -> Result<Vec<String>, EngineError> {
+    let (Some(h), Some(low), Some(rb)) = (&n.hashrate, &n.low_30d, &n.ribbons) else {
+        return Ok(Vec::new());
+    };
+    let eh = |w: &mut Writer, x: &crate::reports::network::DayValue| {
+        format!("{} EH/s", w.num(x.value / 1e18, 0, &x.claim))
+    };
+    let rate = eh(w, h);
+    let day = w.date(h.day, &h.claim);
+    let low_rate = eh(w, low);
+    let low_day = w.date(low.day, &low.claim);
+    let state = if rb.capitulation {
+        "capitulation (the 30-day mean below the 60-day mean)"
+    } else {
+        "no capitulation"
+    };
+    let since = rb.since.map_or_else(String::new, |s| w.date(s, &rb.claim));
+    let nowcast = n
+        .nowcast_change
+        .as_ref()
+        .map_or_else(String::new, |c| w.pct(c.value * 100.0, &c.claim, true));
+    Ok(vec![ph.say(
+        "network_ribbons",
+        &[
+            v(&rate),
+            v(&day),
+            v(&low_rate),
+            v(&low_day),
+            v(state),
+            v(&since),
+            v(&nowcast),
+        ],
+    )?])
 }
 
 /// Liquidations on the map below this are not worth a sentence.
@@ -440,6 +595,56 @@ mod tests {
             .unwrap();
     }
 
+    /// With the shared equities, indices, Fear & Greed and 2026 network data stored: the US
+    /// session of 5 February beside Bitcoin, and Hash Ribbons from days-old data, every
+    /// number from its report's claim.
+    #[test]
+    fn the_markets_and_network_paragraphs_of_the_crash() {
+        let mut crash = Crash::load();
+        crate::test_data::store_markets(&mut *crash.store);
+        crate::test_data::store_network_2026(&mut *crash.store);
+        let inputs = crash.inputs(Topic::Miners);
+        let markets = &inputs.markets.as_ref().expect("markets").body;
+        let network = &inputs.network.as_ref().expect("network").body;
+        let mut w = Writer::default();
+        let m = markets_context(markets, &mut w, &phrases()).unwrap();
+        assert_eq!(m.len(), 1);
+        let p = &m[0];
+        assert!(
+            p.starts_with(
+                "In the US session of 2026-02-05, the Nasdaq-100 closed -1.4% and the S&P 500 closed -1.2%; Bitcoin, priced at the US close, moved -11.7%."
+            ),
+            "{p}"
+        );
+        for t in ["MARA -18.7%", "RIOT -14.7%", "CLSK -19.1%", "IREN -11.5%"] {
+            assert!(p.contains(t), "{t}: {p}");
+        }
+        assert!(
+            p.contains("CLSK fared worst at -19.1%, its worst day in three years"),
+            "{p}"
+        );
+        assert!(
+            p.contains("correlation to the Nasdaq-100 is 0.33 (from 0.44"),
+            "{p}"
+        );
+        assert!(
+            p.ends_with("Fear & Greed Index reads 9 of 100 (Extreme Fear) on 2026-02-06."),
+            "{p}"
+        );
+        let claims = &inputs.markets.as_ref().unwrap().claims;
+        for n in &w.numbers {
+            assert!(claims.get(&n.claim).is_some(), "{n:?}");
+        }
+        let mut w = Writer::default();
+        let n = network_context(network, &mut w, &phrases()).unwrap();
+        assert_eq!(
+            n,
+            [
+                "Network hash rate stood at 894 EH/s on 2026-02-05, after a low of 690 EH/s on 2026-01-24 within 30 days; Hash Ribbons read capitulation (the 30-day mean below the 60-day mean) since 2026-01-06, and the next difficulty adjustment is projected at -10.0%."
+            ]
+        );
+    }
+
     /// The whole section from the crash's reports: price and volatility first, the miners'
     /// two paragraphs next, and the inputs missing from the crash store (no network data)
     /// last.
@@ -451,7 +656,13 @@ mod tests {
         let (warnings, _) = inputs.carry(&mut draft);
         let m = inputs.miners.as_ref().map(|m| &m.body);
         let mut w = Writer::default();
-        let out = context(&inputs.stats.body, m, None, &warnings, &mut w, &phrases()).unwrap();
+        let more = More {
+            markets: None,
+            miners: m,
+            network: None,
+            derivatives: None,
+        };
+        let out = context(&inputs.stats.body, &more, &warnings, &mut w, &phrases()).unwrap();
         assert!(out[0].starts_with("Price sits "), "{out:?}");
         assert!(out[1].starts_with("Miners' cash break-even"), "{out:?}");
         assert!(out[2].starts_with("Debt-coverage"), "{out:?}");

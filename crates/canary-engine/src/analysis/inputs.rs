@@ -10,8 +10,9 @@ use super::{AnalyzeParams, Topic, stat};
 use crate::reports::companies::{CompaniesBody, MinersParams};
 use crate::{
     Context, DerivativesBody, DerivativesParams, Draft, EngineError, LiqMapBody, LiqMapParams,
-    NewsBody, NewsParams, Price, Report, ScoreBody, ScoreParams, StatsBody, StatsParams,
-    StoriesBody, StoriesParams, Warning, WatchBody, WatchParams,
+    MarketsBody, MarketsParams, NetworkBody, NetworkParams, NewsBody, NewsParams, Price, Report,
+    ScoreBody, ScoreParams, StatsBody, StatsParams, StoriesBody, StoriesParams, Warning, WatchBody,
+    WatchParams,
 };
 
 /// The reports behind an analysis.
@@ -32,6 +33,11 @@ pub(super) struct Inputs {
     /// The liquidation map with the cascade of a fall to support, when the map is current
     /// and support lies below the price.
     pub liqmap: Option<Report<LiqMapBody>>,
+    /// The last US session beside BTC, when any market series is known at the time.
+    pub markets: Option<Report<MarketsBody>>,
+    /// Hash rate, Hash Ribbons and the difficulty nowcast, for the miners' angle when a
+    /// current hash rate is known at the time.
+    pub network: Option<Report<NetworkBody>>,
 }
 
 impl Inputs {
@@ -115,6 +121,39 @@ impl Inputs {
         } else {
             None
         };
+        let markets = if ctx.market_series()?.is_empty() {
+            None
+        } else {
+            Some(crate::markets(
+                ctx,
+                &MarketsParams {
+                    symbol: p.symbol.clone(),
+                    miners: None,
+                },
+            )?)
+        };
+        let network = if p.topic == Topic::Miners {
+            let n = crate::network(
+                ctx,
+                &NetworkParams {
+                    price: Price::Stored,
+                    symbol: p.symbol.clone(),
+                    fees_btc: 0.0,
+                    power_usd_per_mwh: 50.0,
+                    vendor: None,
+                },
+            )?;
+            // Only a current hash rate makes the paragraph; an old one is named with the
+            // other old inputs.
+            let stale = n.warnings.iter().any(|w| {
+                w.kind == crate::WarningKind::Stale
+                    && w.series
+                        == canary_model::network::NetworkSeries::HashrateHs.stored_name(None)
+            });
+            (n.body.hashrate.is_some() && !stale).then_some(n)
+        } else {
+            None
+        };
         Ok(Inputs {
             stats,
             score,
@@ -124,6 +163,8 @@ impl Inputs {
             miners,
             derivatives,
             liqmap,
+            markets,
+            network,
         })
     }
 
@@ -152,6 +193,12 @@ impl Inputs {
         }
         if let Some(m) = &self.liqmap {
             take!(m);
+        }
+        if let Some(m) = &self.markets {
+            take!(m);
+        }
+        if let Some(n) = &self.network {
+            take!(n);
         }
         (warnings, simulated)
     }

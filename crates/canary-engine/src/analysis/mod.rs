@@ -201,7 +201,13 @@ pub fn analyze(
         .derivatives
         .as_ref()
         .map(|d| (&d.body, inputs.liqmap.as_ref().map(|m| &m.body)));
-    let context = background::context(stats, miners, derivatives, &warnings, &mut w, &ph)?;
+    let more = background::More {
+        markets: inputs.markets.as_ref().map(|m| &m.body),
+        miners,
+        network: inputs.network.as_ref().map(|n| &n.body),
+        derivatives,
+    };
+    let context = background::context(stats, &more, &warnings, &mut w, &ph)?;
     let analysis = drivers::score_in_words(s, &p.method, &mut w, &ph)?;
     let watch = watch::watch_section(wb, stats, &mut w, &ph)?;
     let risks = outlook::risks(wb, miners, derivatives, &mut w, &ph)?;

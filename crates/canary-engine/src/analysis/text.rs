@@ -15,8 +15,27 @@ pub struct Grounded {
 
 /// Names with digits that are not data: indicator names, windows, scales.
 pub const TERMS: &[&str] = &[
-    "RSI 14", "EMA 50", "24 h", "24-hour", "7-day", "30-day", "90-day", "1d", "4h", "of 5",
-    "0-100", "10%", "7 days", "of 100",
+    "RSI 14",
+    "EMA 50",
+    "24 h",
+    "24-hour",
+    "7-day",
+    "30-day",
+    "90-day",
+    "1d",
+    "4h",
+    "of 5",
+    "0-100",
+    "10%",
+    "7 days",
+    "of 100",
+    "30 sessions",
+    "90 sessions",
+    "the 30 before",
+    "within 30 days",
+    "Nasdaq-100",
+    "S&P 500",
+    "60-day mean",
 ];
 
 /// Writes numbers and remembers their claims.

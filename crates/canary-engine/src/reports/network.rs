@@ -47,11 +47,39 @@ pub struct NetworkRow {
     pub claim: ClaimId,
 }
 
-/// The readings, and what could not be computed.
+/// A value of a day.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DayValue {
+    pub day: Timestamp,
+    pub value: f64,
+    pub claim: ClaimId,
+}
+
+/// Hash Ribbons' state.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RibbonsState {
+    /// SMA 30 below SMA 60.
+    pub capitulation: bool,
+    /// The day the current capitulation began, if one is under way.
+    pub since: Option<Timestamp>,
+    /// SMA 30 / SMA 60 (its claim).
+    pub ratio: f64,
+    pub claim: ClaimId,
+}
+
+/// The readings, and what could not be computed; the headline readings also by name, for
+/// the analysis.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NetworkBody {
     pub rows: Vec<NetworkRow>,
     pub missing: Vec<String>,
+    /// The latest daily hash rate (H/s).
+    pub hashrate: Option<DayValue>,
+    /// The lowest daily hash rate of the 30 days to the latest.
+    pub low_30d: Option<DayValue>,
+    pub ribbons: Option<RibbonsState>,
+    /// The projected change of the next difficulty adjustment (0.1 = +10 %).
+    pub nowcast_change: Option<crate::Valued>,
 }
 
 /// `1,234.56`.
@@ -138,6 +166,11 @@ fn hashrate(
     let (v, c) = b.latest(input, "network hash rate (daily)", "H/s");
     let id = b.row(c, format!("{} EH/s", num(v / 1e18)));
     let series = &input.value;
+    b.body.hashrate = Some(DayValue {
+        day: series[series.len() - 1].0,
+        value: v,
+        claim: id.clone(),
+    });
     // The lowest day of the last 30, to see a dip (a storm, a curtailment) at a glance.
     let last_day = series[series.len() - 1].0;
     if let Some(&(low_day, low)) = series
@@ -145,7 +178,7 @@ fn hashrate(
         .filter(|(t, _)| t.millis() > last_day.millis() - 30 * 86_400_000)
         .min_by(|a, b| a.1.total_cmp(&b.1))
     {
-        b.row(
+        let low_id = b.row(
             Claim::derived(
                 "lowest daily hash rate of the last 30 days",
                 low,
@@ -163,6 +196,11 @@ fn hashrate(
                 (low / v - 1.0) * 100.0
             ),
         );
+        b.body.low_30d = Some(DayValue {
+            day: low_day,
+            value: low,
+            claim: low_id,
+        });
     }
     // The mean of the last 7 days, for the nowcast (one day is ±8 % noise).
     let week = &series[series.len().saturating_sub(7)..];
@@ -207,7 +245,7 @@ fn hashrate(
                     rb.last_recovery.map_or("none in the data".into(), day)
                 )
             };
-            b.row(
+            let ratio = b.row(
                 Claim::derived(
                     "Hash Ribbons: SMA 30 / SMA 60 (below 1 = capitulation)",
                     rb.sma30 / rb.sma60,
@@ -217,6 +255,12 @@ fn hashrate(
                 ),
                 state,
             );
+            b.body.ribbons = Some(RibbonsState {
+                capitulation: rb.capitulation,
+                since: rb.capitulation_since.filter(|_| rb.capitulation),
+                ratio: rb.sma30 / rb.sma60,
+                claim: ratio,
+            });
         }
         None => b
             .body
@@ -250,7 +294,7 @@ fn difficulty(
             );
             if let Some((h7, h7_id)) = hashrate7 {
                 let (next, change) = difficulty_nowcast(d, *h7);
-                b.row(
+                let next_id = b.row(
                     Claim::derived(
                         "projected next difficulty (nowcast)",
                         next,
@@ -260,6 +304,17 @@ fn difficulty(
                     ),
                     format!("{next:.4e} ({:+.2}%)", change * 100.0),
                 );
+                let c = Claim::derived(
+                    "projected change of the next difficulty",
+                    change,
+                    "fraction",
+                    asof,
+                    canary_model::Method::new("relative_change", 1).of(&[&next_id, &d_id]),
+                );
+                b.body.nowcast_change = Some(crate::Valued {
+                    value: change,
+                    claim: b.draft.add(c),
+                });
             }
         }
         None => b
@@ -349,6 +404,10 @@ pub fn network(ctx: &Context<'_>, p: &NetworkParams) -> Result<Report<NetworkBod
         body: NetworkBody {
             rows: Vec::new(),
             missing: Vec::new(),
+            hashrate: None,
+            low_30d: None,
+            ribbons: None,
+            nowcast_change: None,
         },
     };
     let h_in = ctx.network(NetworkSeries::HashrateHs, vendor)?;

@@ -152,6 +152,7 @@ mod tests {
                 "table",
                 &["table", "csv", "json"],
             ),
+            ("markets", "", "table", &["table", "json"]),
             ("miners", "", "table", TABLE),
             ("treasury", "", "table", TABLE),
             ("score", "--symbol BTCUSDT", "table", LIST),
