@@ -13,6 +13,15 @@ use canary_model::Method;
 pub const POWER_COST_PER_BTC: Method = Method::new("power_cost_per_btc", 1);
 /// Cash cost per BTC mined: the cash break-even price (§1.4).
 pub const CASH_BREAK_EVEN: Method = Method::new("cash_break_even", 1);
+/// A miner's cash cost per BTC estimated where its own figures fall short (§1.4 with
+/// documented fallbacks: [`Company::cash_break_even_estimate`]).
+pub const CASH_BREAK_EVEN_ESTIMATE: Method = Method::new("cash_break_even_estimate", 1);
+/// The uptime assumed for a miner that reports none: 95 %, the worked example's of
+/// `MODELS.md` §1.4 (curtailment and maintenance take the rest).
+pub const INDUSTRY_UPTIME: f64 = 0.95;
+/// A coverage price above this many times the price is out of any plausible reach: the BTC
+/// held is too small against the debt for the figure to say anything.
+pub const IMPLAUSIBLE_MULTIPLE: f64 = 10.0;
 /// Margin at a price over a break-even: price / break-even − 1.
 pub const MARGIN: Method = Method::new("margin", 1);
 /// Debt over BTC held: the price at which the BTC just covers the debt (§2.1).
@@ -85,6 +94,28 @@ pub enum Basis {
     Computed,
     /// The company's (or an analyst's) reported cost per BTC.
     Reported,
+}
+
+/// What a miner's estimate falls back on where its own figure is missing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fallbacks {
+    /// The efficiency to assume (J/TH): the peers' median, else the network fleet's.
+    pub efficiency_j_per_th: Option<f64>,
+    /// The median power price of the miners that report one (USD/MWh).
+    pub power_usd_per_mwh: Option<f64>,
+    /// The uptime assumed ([`INDUSTRY_UPTIME`]).
+    pub uptime: f64,
+}
+
+/// A cash break-even estimated from partial figures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Estimate {
+    /// USD per BTC mined.
+    pub value: f64,
+    /// Which fallback stood in for which figure (`efficiency: the network's fleet`).
+    pub fallbacks: Vec<&'static str>,
+    /// Cost lines not reported and left out: the estimate is a floor when any are.
+    pub left_out: Vec<&'static str>,
 }
 
 /// The network a miner competes in.
@@ -287,6 +318,107 @@ impl Company {
         }
     }
 
+    /// The cash cost per BTC from whatever the company reports, each missing input replaced
+    /// by a documented fallback: production from its hash rate at the industry uptime; power
+    /// from its own power cost (computed, else reported per BTC), else from its hash rate at
+    /// the peers' median efficiency (else the network fleet's) and power price where its own
+    /// are missing; its other site opex, cash SG&A and coupons where reported. Lines it does not
+    /// report are left out and named, so the estimate is then a floor.
+    ///
+    /// # Errors
+    /// The inputs no fallback can replace: a hash rate or production, and the figures a power
+    /// cost needs.
+    pub fn cash_break_even_estimate(
+        &self,
+        net: Option<&NetworkState>,
+        fb: &Fallbacks,
+    ) -> Result<Estimate, Vec<&'static str>> {
+        let mut fallbacks = Vec::new();
+        let mut left_out = Vec::new();
+        let uptime = self.uptime.unwrap_or_else(|| {
+            fallbacks.push("uptime: the industry's, assumed");
+            fb.uptime
+        });
+        let mined = match (self.btc_mined_per_month(net), self.hashrate_ehs, net) {
+            (Figure::Value(m), ..) => m,
+            (Figure::Missing(_), Some(h), Some(n)) => {
+                fallbacks.push("production: its hash rate against the network's");
+                let fee = self.pool_fee.unwrap_or(0.0);
+                h * 1e6 * uptime / n.hashrate_ths
+                    * 144.0
+                    * n.reward_btc
+                    * (1.0 - fee)
+                    * DAYS_PER_MONTH
+            }
+            _ => {
+                return Err(vec![
+                    "hashrate_ehs (with the network hash rate) or btc_mined_per_month",
+                ]);
+            }
+        };
+        if mined.is_nan() || mined <= 0.0 {
+            return Err(vec!["a production above zero"]);
+        }
+        let power = match (
+            self.power_usd_per_month(),
+            self.reported_power_cost_per_btc_usd,
+        ) {
+            (Figure::Value(p), _) => p,
+            (Figure::Missing(_), Some(r)) => {
+                fallbacks.push("power: its reported power cost per BTC");
+                r * mined
+            }
+            _ => {
+                let Some(h) = self.hashrate_ehs else {
+                    return Err(vec!["hashrate_ehs or reported_power_cost_per_btc_usd"]);
+                };
+                let e = match (self.efficiency_j_per_th, fb.efficiency_j_per_th) {
+                    (Some(e), _) => e,
+                    (None, Some(e)) => {
+                        fallbacks.push("efficiency: the peers' median (else the network fleet's)");
+                        e
+                    }
+                    (None, None) => {
+                        return Err(vec!["efficiency_j_per_th (or the network fleet's)"]);
+                    }
+                };
+                let price = match (self.power_usd_per_mwh, fb.power_usd_per_mwh) {
+                    (Some(c), _) => c,
+                    (None, Some(c)) => {
+                        fallbacks.push("power price: the peers' median");
+                        c
+                    }
+                    (None, None) => return Err(vec!["power_usd_per_mwh (or a peer's)"]),
+                };
+                h * 1e6 * e * 24.0 / 1e6 * uptime * price * DAYS_PER_MONTH
+            }
+        };
+        let mut cost = power;
+        match self.other_direct_usd_per_month {
+            Some(v) => cost += v,
+            None => left_out.push("other site opex"),
+        }
+        match self.sga_cash_usd_per_month {
+            Some(v) => cost += v,
+            None => left_out.push("cash SG&A"),
+        }
+        let mut missing_coupon = false;
+        for d in &self.debt {
+            match d.coupon_pct {
+                Some(c) => cost += d.principal_usd * c / 100.0 / 12.0,
+                None => missing_coupon = true,
+            }
+        }
+        if missing_coupon {
+            left_out.push("interest on debt without a reported coupon");
+        }
+        Ok(Estimate {
+            value: cost / mined,
+            fallbacks,
+            left_out,
+        })
+    }
+
     /// Debt-coverage price, gross: total debt / BTC held.
     #[must_use]
     pub fn coverage_price_gross(&self) -> Figure {
@@ -386,6 +518,60 @@ mod tests {
         hashrate_ths: 1e9,
         reward_btc: 3.155,
     };
+
+    const FALLBACKS: Fallbacks = Fallbacks {
+        efficiency_j_per_th: Some(19.0),
+        power_usd_per_mwh: Some(45.0),
+        uptime: INDUSTRY_UPTIME,
+    };
+
+    #[test]
+    fn an_estimate_with_every_input_its_own_equals_the_computed_break_even() {
+        let c = minerco();
+        let e = c.cash_break_even_estimate(Some(&NET), &FALLBACKS).unwrap();
+        let (cash, basis) = c.cash_break_even(Some(&NET));
+        assert_eq!(basis, Basis::Computed);
+        assert!((e.value - cash.value().unwrap()).abs() < 1e-6);
+        assert!(e.fallbacks.is_empty() && e.left_out.is_empty(), "{e:?}");
+    }
+
+    #[test]
+    fn an_estimate_from_a_hash_rate_alone_names_each_fallback_and_what_it_leaves_out() {
+        // MinerCo's hash rate and nothing else: the fallbacks are MinerCo's own values, so
+        // the power line is MinerCo's and the estimate is its power break-even.
+        let c = Company {
+            ticker: "BARE".into(),
+            hashrate_ehs: Some(50.0),
+            ..Company::default()
+        };
+        let e = c.cash_break_even_estimate(Some(&NET), &FALLBACKS).unwrap();
+        let [power, ..] = minerco()
+            .break_evens(Some(&NET))
+            .map(|f| f.value().unwrap());
+        assert!((e.value - power).abs() < 1e-6, "{} vs {power}", e.value);
+        assert_eq!(
+            e.fallbacks,
+            [
+                "uptime: the industry's, assumed",
+                "production: its hash rate against the network's",
+                "efficiency: the peers' median (else the network fleet's)",
+                "power price: the peers' median"
+            ]
+        );
+        assert_eq!(e.left_out, ["other site opex", "cash SG&A"]);
+        // A reported power cost per BTC stands for the power line.
+        let r = Company {
+            reported_power_cost_per_btc_usd: Some(40_000.0),
+            btc_mined_per_month: Some(500.0),
+            sga_cash_usd_per_month: Some(5e6),
+            ..Company::default()
+        };
+        let e = r.cash_break_even_estimate(None, &FALLBACKS).unwrap();
+        assert!((e.value - 50_000.0).abs() < 1e-9);
+        // Nothing to estimate from: the missing inputs are named.
+        let none = Company::default().cash_break_even_estimate(Some(&NET), &FALLBACKS);
+        assert!(none.unwrap_err()[0].contains("hashrate_ehs"));
+    }
 
     #[test]
     fn worked_minerco_break_evens_margins_runway_and_selling() {

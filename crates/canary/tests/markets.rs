@@ -183,3 +183,75 @@ fn the_crash_morning_knows_the_5_february_session_and_matches_an_independent_com
     let after = report(&db, "2026-02-06T21:00:00Z");
     assert_eq!(after["session"], "2026-02-06T00:00:00Z");
 }
+
+/// Issue 22's "done when": the miners' analysis of the crash morning states the 5 February
+/// moves of the miners and the Nasdaq-100, a BTC–Nasdaq correlation, Hash Ribbons from 2026
+/// data and a cash break-even for every miner of `miners.toml`, and nothing of the 6 February
+/// US session.
+#[test]
+fn the_miners_analysis_of_the_crash_places_it_in_its_markets() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("a.db");
+    store(&db);
+    let network = shared("data/btc_network_daily_hashrate_difficulty_2018-01_2026-02.csv");
+    for series in ["hashrate", "difficulty"] {
+        ok(&canary(
+            &db,
+            &[
+                "network",
+                "import",
+                network.to_str().unwrap(),
+                "--series",
+                series,
+            ],
+        ));
+    }
+    let news = shared("data/news_2026-02-05_sources.csv");
+    ok(&canary(&db, &["news", "import", news.to_str().unwrap()]));
+    let args = [
+        "analyze",
+        "--symbol",
+        "BTCUSDT",
+        "--topic",
+        "miners",
+        "--asof",
+        "2026-02-06T05:00:00Z",
+        "--format",
+    ];
+    let md = ok(&canary(&db, &[&args[..], &["md"]].concat()));
+    for part in [
+        "In the US session of 2026-02-05, the Nasdaq-100 closed -1.4%",
+        "MARA -18.7%",
+        "RIOT -14.7%",
+        "CLSK -19.1%",
+        "IREN -11.5%",
+        "Bitcoin's correlation to the Nasdaq-100 is 0.33",
+        "Hash Ribbons read capitulation",
+        "since 2026-01-06",
+    ] {
+        assert!(md.contains(part), "{part:?} missing from\n{md}");
+    }
+    // Hash rate is days old, not stale.
+    assert!(!md.contains("hashrate_hs"), "{md}");
+    // Every miner of the facts file has a cash break-even, published or estimated.
+    let be = md
+        .lines()
+        .find(|l| l.starts_with("Miners' cash break-even prices"))
+        .unwrap_or_else(|| panic!("no break-evens in\n{md}"));
+    for t in [
+        "MARA", "RIOT", "CLSK", "IREN", "CORZ", "CIFR", "HUT", "BITF", "WULF",
+    ] {
+        assert!(be.contains(&format!("{t} $")), "{t}: {be}");
+    }
+    assert!(be.contains("estimated by Canary"), "{be}");
+    assert!(md.contains("CIFR holds too little BTC"), "{md}");
+    // Every number of the text is a claim's; no US figure from the 6 February session.
+    let doc: Value =
+        serde_json::from_str(&ok(&canary(&db, &[&args[..], &["json"]].concat()))).unwrap();
+    for c in doc["claims"].as_object().unwrap().values() {
+        let p = &c["provenance"];
+        if p["series"].as_str().is_some_and(|s| s.starts_with("US:")) {
+            assert!(p["time"].as_str().unwrap() < "2026-02-06", "{c}");
+        }
+    }
+}

@@ -12,6 +12,7 @@ use crate::{
     CompaniesBody, DerivativesBody, EngineError, LiqMapBody, MarketsBody, NetworkBody, StatsBody,
     Warning, WarningKind,
 };
+use canary_analytics::treasury::IMPLAUSIBLE_MULTIPLE;
 use canary_model::derivatives::DerivSeries;
 
 /// The section's paragraphs: price and volatility, the miners' stress when `miners` is
@@ -357,26 +358,48 @@ fn miners_context(
         })
     };
     let mut be = Vec::new();
+    let mut est = Vec::new();
     for c in &m.companies {
-        if let Some((v, id)) = fig(c, "cash_break_even") {
-            be.push(format!("{} {}", c.ticker, w.usd(v, &id)));
+        let own = fig(c, "cash_break_even");
+        let estimate = fig(c, "cash_break_even_estimate");
+        match (own, estimate) {
+            (Some((v, id)), Some((e, eid))) => {
+                let own = w.usd(v, &id);
+                let e = w.usd(e, &eid);
+                be.push(format!("{} {own} (estimate {e})", c.ticker));
+            }
+            (Some((v, id)), None) => be.push(format!("{} {}", c.ticker, w.usd(v, &id))),
+            (None, Some((e, eid))) => est.push(format!("{} {}", c.ticker, w.usd(e, &eid))),
+            (None, None) => {}
         }
     }
-    if !be.is_empty() {
+    if !be.is_empty() || !est.is_empty() {
         let price = w.usd(m.price, &m.price_claim);
         out.push(ph.say(
             "break_evens",
-            &[minijinja::Value::from(be), minijinja::Value::from(price)],
+            &[
+                minijinja::Value::from(be),
+                minijinja::Value::from(price),
+                minijinja::Value::from(est),
+            ],
         )?);
     }
     let mut cov = Vec::new();
+    let mut beyond = Vec::new();
     for c in &m.companies {
         if let Some((v, id)) = fig(c, "coverage_price_net") {
-            cov.push(format!("{} {}", c.ticker, w.usd(v, &id)));
+            if v > IMPLAUSIBLE_MULTIPLE * m.price {
+                beyond.push(c.ticker.clone());
+            } else {
+                cov.push(format!("{} {}", c.ticker, w.usd(v, &id)));
+            }
         }
     }
-    if !cov.is_empty() {
-        out.push(ph.say("coverage", &[minijinja::Value::from(cov)])?);
+    if !cov.is_empty() || !beyond.is_empty() {
+        out.push(ph.say(
+            "coverage",
+            &[minijinja::Value::from(cov), minijinja::Value::from(beyond)],
+        )?);
     }
     Ok(out)
 }

@@ -7,9 +7,9 @@
 use canary_analytics::mining::protocol::{SUBSIDY_SCHEDULE, estimated_height, subsidy_btc};
 use canary_analytics::ta::SMA;
 use canary_analytics::treasury::{
-    Basis, CASH_BREAK_EVEN, COVERAGE_PRICE_GROSS, COVERAGE_PRICE_NET, COVERAGE_RATIO,
-    FORCED_SELLING, Figure, MARGIN, NetworkState, POWER_COST_PER_BTC, RUNWAY, SCENARIO, SELL_RATIO,
-    margin,
+    Basis, CASH_BREAK_EVEN, CASH_BREAK_EVEN_ESTIMATE, COVERAGE_PRICE_GROSS, COVERAGE_PRICE_NET,
+    COVERAGE_RATIO, FORCED_SELLING, Fallbacks, Figure, INDUSTRY_UPTIME, MARGIN, NetworkState,
+    POWER_COST_PER_BTC, RUNWAY, SCENARIO, SELL_RATIO, margin,
 };
 use canary_model::network::NetworkSeries;
 use canary_model::{Claim, ClaimId, Method, Symbol, Timestamp};
@@ -17,7 +17,7 @@ use serde::Serialize;
 use serde::ser::SerializeMap;
 
 use super::Price;
-use crate::facts::{CompanyAsOf, Kind, Published};
+use crate::facts::{CompanyAsOf, FactKey, Kind, Published};
 use crate::{Context, Draft, EngineError, Report};
 
 /// The haircut on BTC counted as liquidity in the runway (`MODELS.md` §2.3).
@@ -315,11 +315,15 @@ fn evaluate(
     price: (f64, &ClaimId),
     scenarios: &[f64],
     net: Option<&(NetworkState, Vec<ClaimId>)>,
+    fb: &(Fallbacks, Vec<ClaimId>),
 ) -> CompanyBody {
     let (facts, debt, fact_ids) = cite(c, draft);
     let inputs = FigureInputs::new(c, fact_ids, net, price.1);
     let state = net.map(|n| &n.0);
-    let figures = figures_at_price(c, draft, price.0, state, &inputs);
+    let mut figures = figures_at_price(c, draft, price.0, state, &inputs);
+    if c.kind == Kind::Miner {
+        figures.push(estimate(c, draft, state, &inputs, fb));
+    }
     let scenarios = scenario_rows(c, draft, scenarios, price.1, state, &inputs.with_net);
     CompanyBody {
         ticker: c.ticker.clone(),
@@ -330,6 +334,150 @@ fn evaluate(
         figures,
         scenarios,
     }
+}
+
+/// A miner's cash break-even estimated from what it reports, with the fallbacks used and
+/// the cost lines left out in the claim's label and parameters.
+fn estimate(
+    c: &CompanyAsOf,
+    draft: &mut Draft,
+    state: Option<&NetworkState>,
+    inputs: &FigureInputs,
+    fb: &(Fallbacks, Vec<ClaimId>),
+) -> FigureRow {
+    let ticker = &c.ticker;
+    match c.company().cash_break_even_estimate(state, &fb.0) {
+        Ok(e) => {
+            let mut parts = vec![format!("{ticker} cash break-even (estimate")];
+            parts.extend(e.fallbacks.iter().map(|f| (*f).to_string()));
+            if !e.left_out.is_empty() {
+                parts.push(format!("a floor: {} not reported", e.left_out.join(", ")));
+            }
+            let label = format!("{})", parts.join("; "));
+            let mut ids: Vec<&ClaimId> = inputs.with_net.iter().collect();
+            ids.extend(fb.1.iter());
+            let claim = draft.add(Claim::derived(
+                label.clone(),
+                e.value,
+                "USD/BTC",
+                draft.as_of,
+                CASH_BREAK_EVEN_ESTIMATE
+                    .of(&ids)
+                    .param("fallbacks", e.fallbacks.join("; "))
+                    .param("left_out", e.left_out.join(", ")),
+            ));
+            FigureRow {
+                key: "cash_break_even_estimate",
+                label,
+                unit: "USD/BTC",
+                figure: Figure::Value(e.value),
+                claim: Some(claim),
+            }
+        }
+        Err(missing) => FigureRow {
+            key: "cash_break_even_estimate",
+            label: format!("{ticker} cash break-even (estimate)"),
+            unit: "USD/BTC",
+            figure: Figure::Missing(missing),
+            claim: None,
+        },
+    }
+}
+
+/// The median of a figure over the miners reporting it at T, as a claim (its inputs the
+/// figures), pushed to `ids`; `None` when none does.
+fn peer_median(
+    ctx: &Context<'_>,
+    draft: &mut Draft,
+    profiles: &crate::facts::Profiles,
+    key: FactKey,
+    ids: &mut Vec<ClaimId>,
+) -> Option<f64> {
+    let asof = ctx.asof();
+    let mut values = Vec::new();
+    let mut inputs = Vec::new();
+    for t in profiles.companies.keys() {
+        let Some(input) = ctx.facts(t) else { continue };
+        let c = &input.value;
+        if c.kind != Kind::Miner {
+            continue;
+        }
+        if let Some(f) = c.fact(key) {
+            values.push(f.value);
+            inputs.push(draft.add(c.fact_claim(key, f, asof)));
+        }
+    }
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    let median = if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        f64::midpoint(values[n / 2 - 1], values[n / 2])
+    };
+    let refs: Vec<&ClaimId> = inputs.iter().collect();
+    ids.push(draft.add(Claim::derived(
+        format!("median {} of the miners reporting one", key.name()),
+        median,
+        key.unit(),
+        asof,
+        Method::new("median", 1).of(&refs).param("n", n),
+    )));
+    Some(median)
+}
+
+/// What a miner's estimate falls back on, as claims: the median efficiency and power price
+/// of the miners reporting them (the network fleet's efficiency, its latest estimate known at
+/// T, when no miner reports one), and the industry uptime, assumed.
+fn fallbacks(
+    ctx: &Context<'_>,
+    draft: &mut Draft,
+    profiles: &crate::facts::Profiles,
+) -> Result<(Fallbacks, Vec<ClaimId>), EngineError> {
+    let asof = ctx.asof();
+    let mut ids = Vec::new();
+    let power = peer_median(ctx, draft, profiles, FactKey::PowerUsdPerMwh, &mut ids);
+    let efficiency = match peer_median(ctx, draft, profiles, FactKey::EfficiencyJPerTh, &mut ids) {
+        Some(e) => Some(e),
+        None => match ctx.network(NetworkSeries::FleetEfficiencyEstimate, None)? {
+            Some(input) => {
+                draft.uses(&input);
+                let &(t, v) = input.value.last().expect("a stored series is not empty");
+                ids.push(draft.add(Claim::data(
+                    "network fleet efficiency (estimate)",
+                    v,
+                    "J/TH",
+                    asof,
+                    &input.series,
+                    &input.source,
+                    t,
+                )));
+                Some(v)
+            }
+            None => None,
+        },
+    };
+    ids.push(
+        draft.add(Claim::derived(
+            "industry uptime (assumed where a miner reports none)",
+            INDUSTRY_UPTIME,
+            "fraction",
+            asof,
+            Method::ASSUMPTION
+                .of(&[])
+                .param("source", "MODELS.md §1.4 worked example"),
+        )),
+    );
+    Ok((
+        Fallbacks {
+            efficiency_j_per_th: efficiency,
+            power_usd_per_mwh: power,
+            uptime: INDUSTRY_UPTIME,
+        },
+        ids,
+    ))
 }
 
 /// The claims a company's figures derive from.
@@ -561,6 +709,7 @@ pub fn miners(ctx: &Context<'_>, p: &MinersParams) -> Result<Report<CompaniesBod
     let mut draft = Draft::new(ctx.asof());
     let (px, px_id) = spot(ctx, &mut draft, p.price, &p.symbol)?;
     let net = network_state(ctx, &mut draft)?;
+    let fb = fallbacks(ctx, &mut draft, profiles)?;
     let scen = scenario_prices(px, &p.scenarios);
     let mut companies = Vec::new();
     for ticker in profiles.companies.keys() {
@@ -574,6 +723,7 @@ pub fn miners(ctx: &Context<'_>, p: &MinersParams) -> Result<Report<CompaniesBod
             (px, &px_id),
             &scen,
             net.as_ref(),
+            &fb,
         ));
     }
     draft.finish(CompaniesBody {
@@ -616,6 +766,7 @@ pub fn treasury(
     let mut draft = Draft::new(ctx.asof());
     let (px, px_id) = spot(ctx, &mut draft, p.price, &p.symbol)?;
     let net = network_state(ctx, &mut draft)?;
+    let fb = fallbacks(ctx, &mut draft, profiles)?;
     let mut companies = Vec::new();
     for t in &tickers {
         let Some(input) = ctx.facts(t) else { continue };
@@ -633,7 +784,14 @@ pub fn treasury(
         {
             scen.push(v.round());
         }
-        companies.push(evaluate(c, &mut draft, (px, &px_id), &scen, net.as_ref()));
+        companies.push(evaluate(
+            c,
+            &mut draft,
+            (px, &px_id),
+            &scen,
+            net.as_ref(),
+            &fb,
+        ));
     }
     draft.finish(CompaniesBody {
         price: px,

@@ -2,6 +2,7 @@
 //! figures come from a facts file (`--profiles`, else `./miners.toml`, else the built-in
 //! copy), each read as published by the as-of time.
 
+use canary_analytics::treasury::IMPLAUSIBLE_MULTIPLE;
 use canary_engine::Session;
 use std::path::Path;
 
@@ -104,6 +105,7 @@ pub fn run_miners(session: &Session, a: &MinersArgs) -> Result<()> {
                 "ticker",
                 "power cost/BTC",
                 "cash break-even",
+                "estimate",
                 "margin",
                 "coverage net",
                 "runway",
@@ -114,8 +116,15 @@ pub fn run_miners(session: &Session, a: &MinersArgs) -> Result<()> {
                     c.ticker.clone(),
                     show(c.figure("power_cost_per_btc"), usd),
                     show(c.figure("cash_break_even"), usd),
+                    show(c.figure("cash_break_even_estimate"), usd),
                     show(c.figure("margin"), |v| format!("{v:+.1}%")),
-                    show(c.figure("coverage_price_net"), usd),
+                    show(c.figure("coverage_price_net"), |v| {
+                        if v > IMPLAUSIBLE_MULTIPLE * r.body.price {
+                            format!("n/m ({})", usd(v))
+                        } else {
+                            usd(v)
+                        }
+                    }),
                     show(c.figure("runway_months"), |v| format!("{v:.1} mo")),
                     show(c.figure("forced_selling_btc_per_month"), |v| {
                         format!("{v:.0}")
@@ -130,6 +139,9 @@ pub fn run_miners(session: &Session, a: &MinersArgs) -> Result<()> {
             }
             println!(
                 "Treasury companies show debt coverage only. Reported costs are the companies' own (or analysts'); --format json has every source and publication date. Add missing figures to miners.toml."
+            );
+            println!(
+                "estimate: the cash cost per BTC from what each miner reports, missing inputs replaced by the network fleet's efficiency, the peers' median power price and a 95% industry uptime, and a floor where cost lines are not reported (each named in --format json). n/m: a coverage price over {IMPLAUSIBLE_MULTIPLE}× the price, where the BTC held is too small against the debt for the figure to mean anything."
             );
             let mut s = crate::output::table();
             let mut header = vec!["cash margin at".to_string()];
