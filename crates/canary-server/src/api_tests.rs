@@ -538,3 +538,55 @@ async fn derivatives_routes_answer_as_of_the_time_asked() {
     let early = get(&app, "/api/v1/derivatives/map?asof=2019-01-01T00:00:00Z").await;
     assert!(early.problem(404).contains("canary derivatives import"));
 }
+
+/// `/api/v1/markets` as of the time asked: the 5 February session before the 6th's US close,
+/// the 6th's from it; its parameters refused as problem+json.
+#[tokio::test]
+async fn markets_route_answers_as_of_the_time_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path());
+    {
+        let mut store = canary_store::open(&dir.path().join("r.db")).unwrap();
+        let now = Timestamp::parse("2026-12-01T00:00:00Z").unwrap();
+        for name in [
+            "equities_daily_ohlcv_yahoo_2018-01_2026-05.csv",
+            "us_indices_daily_fred_nasdaq100_sp500_2018-01_2026-08.csv",
+            "fear_greed_index_daily_alternative_me_2018-02_2026-02.csv",
+        ] {
+            canary_engine::jobs::markets::MarketsFile::read(
+                &crate::test_data::shared(name),
+                &canary_ingest::markets::MarketOptions::default(),
+            )
+            .unwrap()
+            .store(&mut *store, None, canary_store::Revisions::Keep, now)
+            .unwrap();
+        }
+    }
+    let m = get(&app, &format!("/api/v1/markets?asof={ASOF}&miners=MARA,RIOT")).await;
+    assert_eq!(m.status, StatusCode::OK, "{}", m.body);
+    let doc = m.json();
+    assert_eq!(doc["session"], "2026-02-05T00:00:00Z");
+    let miners: Vec<&str> = doc["miners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["ticker"].as_str().unwrap())
+        .collect();
+    assert_eq!(miners, ["MARA", "RIOT"]);
+    assert!(doc["claims"].is_object());
+    let later = get(&app, "/api/v1/markets?asof=2026-02-06T21:00:00Z").await.json();
+    assert_eq!(later["session"], "2026-02-06T00:00:00Z");
+    for (uri, param) in [
+        ("/api/v1/markets?miners=MA%20RA", "miners"),
+        ("/api/v1/markets?miners=,", "miners"),
+        ("/api/v1/markets?symbol=%3Cx%3E", "symbol"),
+    ] {
+        let detail = get(&app, uri).await.problem(400);
+        assert!(detail.contains(param), "{uri}: {detail}");
+    }
+    let many = vec!["MARA"; 21].join(",");
+    let detail = get(&app, &format!("/api/v1/markets?miners={many}"))
+        .await
+        .problem(400);
+    assert!(detail.contains("at most 20"), "{detail}");
+}

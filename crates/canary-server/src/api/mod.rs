@@ -37,10 +37,10 @@ use analyses::{
 };
 use reports::{
     __path_candles, __path_derivatives, __path_derivatives_map, __path_derivatives_series,
-    __path_indicators, __path_miners, __path_network, __path_news, __path_score,
+    __path_indicators, __path_markets, __path_miners, __path_network, __path_news, __path_score,
     __path_score_history, __path_series, __path_stats, __path_stories, __path_treasury,
-    __path_watch, candles, derivatives, derivatives_map, derivatives_series, indicators, miners,
-    network, news, score, score_history, series, stats, stories, treasury, watch,
+    __path_watch, candles, derivatives, derivatives_map, derivatives_series, indicators, markets,
+    miners, network, news, score, score_history, series, stats, stories, treasury, watch,
 };
 use stream::{__path_stream, __path_websocket, stream, websocket};
 
@@ -75,6 +75,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/api/v1/derivatives", get(derivatives))
         .route("/api/v1/derivatives/map", get(derivatives_map))
         .route("/api/v1/derivatives/series", get(derivatives_series))
+        .route("/api/v1/markets", get(markets))
         .route("/api/v1/miners", get(miners))
         .route("/api/v1/treasury", get(treasury))
         .route("/api/v1/news", get(news))
@@ -124,6 +125,7 @@ pub fn routes() -> axum::Router<AppState> {
         derivatives,
         derivatives_map,
         derivatives_series,
+        markets,
         miners,
         treasury,
         news,

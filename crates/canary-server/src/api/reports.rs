@@ -285,6 +285,57 @@ pub(super) async fn derivatives(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+pub(super) struct MarketsQuery {
+    /// The BTC instrument whose 1h (else 4h) bars price BTC at each US close; default BTCUSDT.
+    symbol: Option<String>,
+    /// The miners of the basket, comma-separated tickers (at most 20); default the miners of
+    /// the facts file.
+    miners: Option<String>,
+}
+
+/// The last US session closed by `asof` beside BTC: the Nasdaq-100's and S&P 500's moves,
+/// each miner's with its rank in three years, BTC priced at the US closes, the miners'
+/// equal-weighted basket, the 30- and 90-session correlation and beta of BTC to the
+/// Nasdaq-100 and each miner's to BTC, and the Crypto Fear & Greed Index. A US day counts
+/// from its exchange's close (16:00 New York).
+#[utoipa::path(get, path = "/api/v1/markets", params(MarketsQuery, AsOfParam),
+    responses((status = 200, body = ReportDoc), (status = 400, body = Problem)))]
+pub(super) async fn markets(
+    State(s): State<AppState>,
+    asof: AsOf,
+    Query(q): Query<MarketsQuery>,
+) -> Result<Response, Problem> {
+    let miners = match q.miners.as_deref() {
+        None => None,
+        Some(list) => {
+            let parts: Vec<&str> = list.split(',').collect();
+            if parts.len() > 20 {
+                return Err(Problem::param(
+                    "miners",
+                    &canary_model::excerpt::excerpt(list),
+                    "at most 20 tickers",
+                ));
+            }
+            let mut out = Vec::with_capacity(parts.len());
+            for t in parts {
+                out.push(t.parse::<canary_model::markets::Ticker>().map_err(
+                    |e: canary_model::markets::MarketError| {
+                        Problem::param("miners", t, &e.to_string())
+                    },
+                )?);
+            }
+            Some(out)
+        }
+    };
+    let p = canary_engine::MarketsParams {
+        symbol: parse_symbol(q.symbol.as_deref())?,
+        miners,
+    };
+    let r = with_context(&s, asof, move |ctx, _| canary_engine::markets(ctx, &p)).await?;
+    Ok(Json(r).into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
 pub(super) struct DerivSeriesQuery {
     /// The series, `KIND:MARKET:VENUES:INTERVAL` (e.g. funding_rate:BTCUSDT:binance:8h), as
     /// `/api/v1/derivatives` names them.
