@@ -552,6 +552,18 @@ impl<'a> Context<'a> {
         Ok(self.store.market_series(Some(self.asof))?)
     }
 
+    /// Every version of a market series' values known at T, each with when it became
+    /// available, in that order (to replay the series as it was known at earlier times).
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn market_versions(
+        &self,
+        series: &MarketSeries,
+    ) -> Result<Vec<canary_store::Point>, EngineError> {
+        Ok(self.store.market_versions(series, Some(self.asof))?)
+    }
+
     /// A market series as of T from day `from` on; `None` when nothing of it is known by then.
     /// Its latest value describes its day's close (a gauge: the start of its UTC day) and is
     /// stale when [`STALE_INTERVALS`] more days of its market have closed by T without one.

@@ -562,7 +562,11 @@ async fn markets_route_answers_as_of_the_time_asked() {
             .unwrap();
         }
     }
-    let m = get(&app, &format!("/api/v1/markets?asof={ASOF}&miners=MARA,RIOT")).await;
+    let m = get(
+        &app,
+        &format!("/api/v1/markets?asof={ASOF}&miners=MARA,RIOT"),
+    )
+    .await;
     assert_eq!(m.status, StatusCode::OK, "{}", m.body);
     let doc = m.json();
     assert_eq!(doc["session"], "2026-02-05T00:00:00Z");
@@ -574,7 +578,9 @@ async fn markets_route_answers_as_of_the_time_asked() {
         .collect();
     assert_eq!(miners, ["MARA", "RIOT"]);
     assert!(doc["claims"].is_object());
-    let later = get(&app, "/api/v1/markets?asof=2026-02-06T21:00:00Z").await.json();
+    let later = get(&app, "/api/v1/markets?asof=2026-02-06T21:00:00Z")
+        .await
+        .json();
     assert_eq!(later["session"], "2026-02-06T00:00:00Z");
     for (uri, param) in [
         ("/api/v1/markets?miners=MA%20RA", "miners"),

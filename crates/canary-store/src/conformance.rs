@@ -666,6 +666,21 @@ pub fn market_values_are_known_at_their_exchanges_close_and_revised_as_versions(
     assert_eq!(r.revised, 1);
     assert_eq!(read(&*s, &ndx, fri.millis() + 3 * DAY - 1)[0].1, 24_548.7);
     assert_eq!(read(&*s, &ndx, fri.millis() + 3 * DAY)[0].1, 24_550.0);
+    // Both versions of Thursday's close, each with when it became available, in that order.
+    let versions: Vec<(f64, i64)> = s
+        .market_versions(&ndx, None)
+        .expect("versions")
+        .iter()
+        .filter(|p| p.time == thu)
+        .map(|p| (p.value, p.available_at.millis()))
+        .collect();
+    assert_eq!(
+        versions,
+        [
+            (24_548.7, thu.millis() + 21 * HOUR),
+            (24_550.0, fri.millis() + 3 * DAY)
+        ]
+    );
     let again = s
         .insert_markets(
             &[(&ndx, &revised)],

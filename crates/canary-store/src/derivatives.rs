@@ -2,7 +2,6 @@
 
 use canary_model::Timestamp;
 use canary_model::derivatives::DerivSeries;
-use rusqlite::params;
 
 use crate::points::{self, Point, Table};
 use crate::write::Revisions;
@@ -71,21 +70,7 @@ impl DerivativesStore for SqliteStore {
         series: &DerivSeries,
         asof: Option<Timestamp>,
     ) -> Result<Vec<Point>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT time, value, available_at FROM derivative_points
-             WHERE series = ?1 AND available_at <= ?2 ORDER BY available_at, time",
-        )?;
-        let rows = stmt.query_map(
-            params![series.to_string(), asof.map_or(i64::MAX, Timestamp::millis)],
-            |r| {
-                Ok(Point {
-                    time: Timestamp::from_millis(r.get(0)?),
-                    value: r.get(1)?,
-                    available_at: Timestamp::from_millis(r.get(2)?),
-                })
-            },
-        )?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        points::versions(&self.conn, Table::Derivatives, &series.to_string(), asof)
     }
 
     fn derivative_series(

@@ -46,6 +46,14 @@ impl MarketStore for SqliteStore {
         points::read_from(&self.conn, Table::Markets, &series.to_string(), from, asof)
     }
 
+    fn market_versions(
+        &self,
+        series: &MarketSeries,
+        asof: Option<Timestamp>,
+    ) -> Result<Vec<Point>, StoreError> {
+        points::versions(&self.conn, Table::Markets, &series.to_string(), asof)
+    }
+
     fn market_series(&self, asof: Option<Timestamp>) -> Result<Vec<MarketSeriesInfo>, StoreError> {
         points::list(&self.conn, Table::Markets, asof)?
             .into_iter()

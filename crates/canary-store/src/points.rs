@@ -319,3 +319,29 @@ pub(crate) fn list(
     }
     Ok(out)
 }
+
+/// Every version of every value of a series available at `asof`, in the order they became
+/// available (then time).
+pub(crate) fn versions(
+    conn: &Connection,
+    table: Table,
+    series: &str,
+    asof: Option<Timestamp>,
+) -> Result<Vec<Point>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT time, value, available_at FROM {}
+         WHERE series = ?1 AND available_at <= ?2 ORDER BY available_at, time",
+        table.name()
+    ))?;
+    let rows = stmt.query_map(
+        params![series, asof.map_or(i64::MAX, Timestamp::millis)],
+        |r| {
+            Ok(Point {
+                time: Timestamp::from_millis(r.get(0)?),
+                value: r.get(1)?,
+                available_at: Timestamp::from_millis(r.get(2)?),
+            })
+        },
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

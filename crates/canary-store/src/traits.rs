@@ -605,6 +605,18 @@ pub trait MarketStore {
         asof: Option<Timestamp>,
     ) -> Result<Vec<(Timestamp, f64)>, StoreError>;
 
+    /// Every version of every value of a series available at `asof`, with when each became
+    /// available, in that order (then day): for replaying the series as it was known at each
+    /// moment.
+    ///
+    /// # Errors
+    /// A database error.
+    fn market_versions(
+        &self,
+        series: &MarketSeries,
+        asof: Option<Timestamp>,
+    ) -> Result<Vec<Point>, StoreError>;
+
     /// Every series with values available at `asof`: the first and last day known then, and
     /// their sources; in series order.
     ///

@@ -255,3 +255,79 @@ fn the_miners_analysis_of_the_crash_places_it_in_its_markets() {
         }
     }
 }
+
+/// Alert terms on the markets: an equity's move, the miners' basket and the correlation, each
+/// as known at every 4h close, so the rule fires at the first close after the 5 February US
+/// close (21:00 UTC) and not before, with the report's own figures.
+#[test]
+fn market_alert_terms_fire_after_the_us_close_with_the_reports_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    store(&db);
+    let rule = "equity_move(MARA) < -18 and basket_move() < -13 and correlation(NDX, 30) < 0.4";
+    let out = ok(&canary(
+        &db,
+        &[
+            "alerts",
+            "backtest",
+            rule,
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-02-10",
+            "--tf",
+            "4h",
+            "--format",
+            "json",
+        ],
+    ));
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let firings = doc["firings"].as_array().unwrap();
+    assert_eq!(firings.len(), 1, "{out}");
+    let f = &firings[0];
+    assert_eq!(f["notice"]["at"], "2026-02-06T00:00:00Z");
+    let r = report(&db, "2026-02-06T05:00:00Z");
+    let mara = r["miners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["ticker"] == "MARA")
+        .unwrap();
+    close_to(
+        f["values"]["equity_move(MARA)"].as_f64().unwrap(),
+        mara["day_move"]["value"].as_f64().unwrap() * 100.0,
+        "MARA",
+    );
+    close_to(
+        f["values"]["basket_move()"].as_f64().unwrap(),
+        r["basket"]["day_move"]["value"].as_f64().unwrap() * 100.0,
+        "basket",
+    );
+    let c30 = r["correlations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["pair"] == "BTC–NDX" && c["window"] == 30)
+        .unwrap();
+    close_to(
+        f["values"]["correlation(NDX, 30)"].as_f64().unwrap(),
+        c30["correlation"]["value"].as_f64().unwrap(),
+        "correlation",
+    );
+    // A ticker with no prices is an error naming what to import.
+    let out = canary(
+        &db,
+        &[
+            "alerts",
+            "backtest",
+            "equity_move(ZZZ) < 1",
+            "--from",
+            "2026-01-01",
+            "--tf",
+            "4h",
+        ],
+    );
+    assert!(!out.status.success());
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.contains("canary markets import"), "{e}");
+}

@@ -17,6 +17,8 @@
 //!          | ("funding" | "funding_z") "(" MARKET ("," VENUE)? ")"
 //!          | ("oi_change" | "liquidations" | "long_liquidations" | "short_liquidations")
 //!            "(" MARKET "," duration ("," VENUE)? ")"
+//!          | "equity_move" "(" TICKER ")" | "basket_move" "(" ")"
+//!          | "correlation" "(" TICKER "," SESSIONS ")"
 //! number  := 58000 | 58k | 1.5M | 2B | -3.5
 //! ```
 //!
@@ -34,6 +36,13 @@
 //! window (`long_` and `short_` for one side). The venue is optional: without it, funding
 //! reads the market's one funding series, open interest the all-venue total and liquidations
 //! the series of the most venues; `all` or one venue name chooses.
+//!
+//! US markets, each as known at the evaluation time (a day's close from 16:00 New York; no
+//! value once three more sessions have closed without one): `equity_move(MARA)` is a ticker's
+//! last session move in percent (indices too: `equity_move(NDX)`), `basket_move()` the
+//! equal-weighted move of the facts file's miners that traded in the last session, and
+//! `correlation(NDX, 30)` the correlation of the rule's symbol, priced at the US closes, to
+//! the ticker over the last 10 to 250 sessions.
 //!
 //! `lexer.rs` turns the text into tokens with their columns; `parser.rs` reads the grammar.
 
@@ -77,7 +86,56 @@ pub enum Series {
     /// A derivatives reading of a market (boxed: a rule's every node carries a series, and
     /// the parser's and evaluator's frames grow with its largest variant).
     Derivative(Box<DerivTerm>),
+    /// A US market reading (boxed, as a derivative's).
+    Market(Box<MarketTerm>),
 }
+
+/// A US market reading: what, of which ticker (`None`: the miners' basket), over how many
+/// sessions (a correlation).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct MarketTerm {
+    pub metric: MarketMetric,
+    pub ticker: Option<String>,
+    pub sessions: Option<usize>,
+}
+
+/// The market readings a rule can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum MarketMetric {
+    /// A ticker's last session move, percent.
+    EquityMove,
+    /// The miners' equal-weighted basket's last session move, percent.
+    BasketMove,
+    /// The rule symbol's correlation to a ticker over sessions.
+    Correlation,
+}
+
+impl MarketMetric {
+    /// Its name in a rule.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            MarketMetric::EquityMove => "equity_move",
+            MarketMetric::BasketMove => "basket_move",
+            MarketMetric::Correlation => "correlation",
+        }
+    }
+
+    /// The reading named `name`, if one.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        [
+            MarketMetric::EquityMove,
+            MarketMetric::BasketMove,
+            MarketMetric::Correlation,
+        ]
+        .into_iter()
+        .find(|m| m.name() == name)
+    }
+}
+
+/// The fewest and most sessions a correlation may span.
+pub const CORRELATION_SESSIONS: std::ops::RangeInclusive<usize> = 10..=250;
 
 /// A derivatives reading: what, of which market, on which venue (`None`: the default
 /// series), over which window (a change or a sum).
@@ -357,7 +415,8 @@ impl Expr {
             Series::Watch { .. }
             | Series::Outflow { .. }
             | Series::AnalysisTag { .. }
-            | Series::Derivative(_) => None,
+            | Series::Derivative(_)
+            | Series::Market(_) => None,
         })
     }
 }
@@ -394,6 +453,39 @@ mod tests {
                 .message
                 .contains("in quotes")
         );
+    }
+
+    #[test]
+    fn market_terms_parse_and_their_errors_point_at_the_column() {
+        let e = parse("equity_move(mara) < -15 and correlation(NDX, 30) > 0.5").unwrap();
+        let terms: Vec<&Series> = e.series().into_iter().collect();
+        assert_eq!(
+            terms,
+            [
+                &Series::Market(Box::new(MarketTerm {
+                    metric: MarketMetric::EquityMove,
+                    ticker: Some("MARA".into()),
+                    sessions: None,
+                })),
+                &Series::Market(Box::new(MarketTerm {
+                    metric: MarketMetric::Correlation,
+                    ticker: Some("NDX".into()),
+                    sessions: Some(30),
+                })),
+            ]
+        );
+        assert!(parse("basket_move() < -10").is_ok());
+        for (rule, col, says) in [
+            ("basket_move(MARA) < 1", 13, "`)`"),
+            ("equity_move() < 1", 13, "ticker"),
+            ("correlation(NDX) > 0.5", 16, "sessions"),
+            ("correlation(NDX, 5) > 0.5", 18, "10 to 250"),
+            ("correlation(NDX, 3x) > 0.5", 18, "10 to 250"),
+        ] {
+            let e = parse(rule).unwrap_err();
+            assert!(e.message.contains(says), "{rule}: {}", e.message);
+            assert_eq!(e.column, col, "{rule}: {}", e.message);
+        }
     }
 
     #[test]

@@ -289,6 +289,9 @@ impl Parser {
         if let Some(metric) = super::DerivMetric::from_name(name) {
             return self.derivative(metric);
         }
+        if let Some(metric) = super::MarketMetric::from_name(name) {
+            return self.market(metric);
+        }
         let kind = match name {
             "risk" => ScoreKind::Risk,
             "threat" => ScoreKind::Threat,
@@ -296,7 +299,7 @@ impl Parser {
             _ => {
                 self.i = name_at;
                 return Err(self.err(format!(
-                    "unknown function {}: use crosses, crosses_above, crosses_below, risk, threat, pulse, outflow, funding, funding_z, oi_change or [long_|short_]liquidations",
+                    "unknown function {}: use crosses[_above|_below], risk, threat, pulse, outflow, funding[_z], oi_change, [long_|short_]liquidations, equity_move, basket_move, correlation",
                     short(name)
                 )));
             }
@@ -375,6 +378,58 @@ impl Parser {
                 window_ms,
             },
         ))))
+    }
+
+    /// `equity_move(TICKER)`, `basket_move()`, `correlation(TICKER, SESSIONS)`, after their
+    /// `(`. Never inlined, as [`Parser::derivative`].
+    #[inline(never)]
+    fn market(&mut self, metric: super::MarketMetric) -> Result<Expr, ParseError> {
+        use super::MarketMetric;
+        let mut ticker = None;
+        let mut sessions = None;
+        if metric != MarketMetric::BasketMove {
+            match self.next() {
+                Tok::Ident(t)
+                    if t.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
+                        && t.len() <= 16
+                        && t.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')) =>
+                {
+                    ticker = Some(t.to_ascii_uppercase());
+                }
+                _ => {
+                    self.back();
+                    return Err(self.err(format!(
+                        "expected a ticker, e.g. {}(NDX{})",
+                        metric.name(),
+                        if metric == MarketMetric::Correlation {
+                            ", 30"
+                        } else {
+                            ""
+                        }
+                    )));
+                }
+            }
+        }
+        if metric == MarketMetric::Correlation {
+            self.expect(&Tok::Comma, "`,` and a number of sessions (e.g. 30)")?;
+            // Whole numbers within the range only; the range is small, so a search is exact.
+            let n = match self.next() {
+                Tok::Num(x) => super::CORRELATION_SESSIONS.clone().find(|&n| n as f64 == x),
+                _ => None,
+            };
+            if n.is_none() {
+                self.back();
+                return Err(self.err("expected a number of sessions from 10 to 250"));
+            }
+            sessions = n;
+        }
+        self.expect(&Tok::RParen, "`)`")?;
+        Ok(Expr::Series(Series::Market(Box::new(super::MarketTerm {
+            metric,
+            ticker,
+            sessions,
+        }))))
     }
 
     /// `outflow(ENTITY, DESTINATION, WINDOW)`, after its `(`.

@@ -104,6 +104,11 @@ pub fn name(s: &Series) -> String {
             args.extend(d.venue.clone());
             format!("{}({})", d.metric.name(), args.join(", "))
         }
+        Series::Market(m) => {
+            let mut args: Vec<String> = m.ticker.iter().cloned().collect();
+            args.extend(m.sessions.map(|n| n.to_string()));
+            format!("{}({})", m.metric.name(), args.join(", "))
+        }
     }
 }
 
@@ -295,6 +300,15 @@ impl RuleInputs {
                         &closes,
                         draft,
                     )?;
+                    Known(closes.into_iter().zip(values).collect())
+                }
+                Series::Market(m) => {
+                    let closes: Vec<Timestamp> = bars
+                        .iter()
+                        .map(|c| timeframe.close_of(c.open_time))
+                        .collect();
+                    let values =
+                        super::rule_markets::market_values(ctx, m, symbol, &closes, draft)?;
                     Known(closes.into_iter().zip(values).collect())
                 }
             };
@@ -543,16 +557,16 @@ fn derivative_values(
 
 /// A series replayed as it was known: at each moment, for each time, the latest version
 /// stored by then (a back-fill or a revision from when it was stored, never before).
-struct Replay {
-    series: DerivSeries,
+pub(crate) struct Replay<S> {
+    pub(crate) series: S,
     versions: Vec<canary_store::Point>,
     next: usize,
     /// (time, value) in time order, as known at the last moment advanced to.
-    known: Vec<(Timestamp, f64)>,
+    pub(crate) known: Vec<(Timestamp, f64)>,
 }
 
-impl Replay {
-    fn new(series: DerivSeries, versions: Vec<canary_store::Point>) -> Self {
+impl<S> Replay<S> {
+    pub(crate) fn new(series: S, versions: Vec<canary_store::Point>) -> Self {
         Replay {
             series,
             versions,
@@ -562,7 +576,7 @@ impl Replay {
     }
 
     /// Take in every version available at `t` (call with `t` rising).
-    fn advance(&mut self, t: Timestamp) {
+    pub(crate) fn advance(&mut self, t: Timestamp) {
         while let Some(v) = self.versions.get(self.next).filter(|v| v.available_at <= t) {
             match self.known.binary_search_by(|x| x.0.cmp(&v.time)) {
                 Ok(i) => self.known[i].1 = v.value,

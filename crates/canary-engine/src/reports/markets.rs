@@ -252,14 +252,14 @@ fn last_move(
 }
 
 /// BTC's prices at US closes: `(day, price, lag behind the close)`, and the bars read.
-type AtCloses = (
+pub(crate) type AtCloses = (
     Vec<(Timestamp, f64, i64)>,
     Input<crate::context::MarketBars>,
 );
 
 /// BTC's price at each US close of `days`, from the finest of its 1 h and 4 h bars known at
 /// T (a bar closed at most one bar's length before the close).
-fn btc_at_closes(
+pub(crate) fn btc_at_closes(
     ctx: &Context<'_>,
     symbol: &Symbol,
     days: &[Timestamp],
@@ -355,7 +355,7 @@ fn co_move_row(
 }
 
 /// The miners to put in the basket: the given ones, else the facts file's miners.
-fn miner_tickers(ctx: &Context<'_>, p: &MarketsParams) -> Vec<Ticker> {
+pub(crate) fn miner_tickers(ctx: &Context<'_>, p: &MarketsParams) -> Vec<Ticker> {
     if let Some(m) = &p.miners {
         return m.clone();
     }

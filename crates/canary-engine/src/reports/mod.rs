@@ -13,6 +13,7 @@ pub mod liqmap;
 pub mod markets;
 pub mod network;
 pub mod news;
+mod rule_markets;
 pub mod scenario;
 pub mod score;
 pub mod stats;

@@ -27,7 +27,9 @@ fn run(session: &Session, a: &AlertsArgs) -> Result<()> {
         score: Some(score_params()?),
     };
     let pb = progress(0, "evaluating the rule at every bar close");
-    let r = super::with_context(session, b.to, |ctx| {
+    // Its rules may read the facts file (`basket_move()` reads its miners).
+    let profiles = super::miners::profiles(None)?;
+    let r = super::with_facts(session, b.to, &profiles, |ctx| {
         canary_engine::alerts_backtest(ctx, &p, &dict, &lex, |d, t| {
             pb.set_length(t as u64);
             pb.set_position(d as u64);

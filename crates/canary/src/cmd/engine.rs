@@ -28,6 +28,7 @@ pub fn run_config(session: &Session, config: &Config, quiet: bool) -> Result<()>
         crate::output::banner();
     }
     let alerts = alert_settings(config)?;
+    let live = super::live_session(session)?;
     let summary = canary_engine::jobs::block_on(async {
         let (stop_tx, stop_rx) = watch::channel(false);
         tokio::spawn(async move {
@@ -42,7 +43,6 @@ pub fn run_config(session: &Session, config: &Config, quiet: bool) -> Result<()>
                 print(&o, quiet);
             }
         });
-        let live = super::live_session(session);
         let s = canary_runtime::run(config, &live, Some(alerts), Some(otx), stop_rx).await;
         let _ = printer.await;
         s

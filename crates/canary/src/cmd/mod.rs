@@ -211,10 +211,21 @@ pub fn session(db: &std::path::Path) -> Session {
 /// The session a live engine runs on: the command's, but its writes wait for another writer
 /// as long as the store's default, whatever `--wait` says: `--wait` bounds a one-off
 /// command, and a run that gave up its flush after a second would stop altogether.
-pub fn live_session(session: &Session) -> Session {
-    session
+///
+/// Its rules may read the facts file (`basket_move()` reads its miners): `./miners.toml`, else
+/// the built-in copy, unless the session has one.
+///
+/// # Errors
+/// A `./miners.toml` that does not read.
+pub fn live_session(session: &Session) -> Result<Session> {
+    let s = session
         .clone()
-        .with_write_wait(canary_store::WriteWait::default())
+        .with_write_wait(canary_store::WriteWait::default());
+    Ok(if s.profiles().is_some() {
+        s
+    } else {
+        s.with_profiles(std::sync::Arc::new(miners::profiles(None)?))
+    })
 }
 
 /// Open the database for a command that only reads: a missing one is refused.
@@ -355,7 +366,7 @@ fn serve(session: &Session, a: &crate::cli::ServeArgs) -> Result<()> {
                         }
                     }
                 });
-                let session = live_session(session);
+                let session = live_session(session)?;
                 let stop = stop_rx.clone();
                 let task = tokio::spawn(async move {
                     canary_runtime::run(&c, &session, alerts, Some(otx), stop).await
