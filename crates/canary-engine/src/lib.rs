@@ -83,7 +83,7 @@ pub use reports::liqmap::{
     LiqMapBody, LiqMapParams, LiqmapBacktestBody, impact_grid, liqmap_backtest, liquidation_map,
 };
 pub use reports::markets::{
-    Basket, CoMoveRow, FearGreed, MarketsBody, MarketsParams, TickerMove, markets,
+    Basket, CoMoveRow, FearGreed, MarketsBody, MarketsParams, SessionPoint, TickerMove, markets,
 };
 pub use reports::network::{NetworkBody, NetworkParams, NetworkRow, network};
 pub use reports::news::{

@@ -590,6 +590,22 @@ async fn markets_route_answers_as_of_the_time_asked() {
         let detail = get(&app, uri).await.problem(400);
         assert!(detail.contains(param), "{uri}: {detail}");
     }
+    // The dashboard shows the session beside BTC and the basket against BTC.
+    let page = get(&app, &format!("/dashboard?asof={ASOF}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("<table id=\"markets\">"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("BTC–NDX correlation, 30 sessions"));
+    assert!(page.body.contains("+0.33 (beta 1.27"), "{}", page.body);
+    assert!(page.body.contains("Crypto Fear &amp; Greed Index"));
+    assert_eq!(page.body.matches("<polyline").count(), 2);
+    assert!(
+        page.body
+            .contains("2025-09-26 to 2026-02-05, both from 100")
+    );
     let many = vec!["MARA"; 21].join(",");
     let detail = get(&app, &format!("/api/v1/markets?miners={many}"))
         .await

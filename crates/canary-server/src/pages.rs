@@ -125,6 +125,13 @@ struct Dash {
     /// Their series keys for the chart panes: funding, open interest, long and short
     /// liquidations (empty where absent), comma-separated.
     deriv_keys: String,
+    /// The last US session beside BTC, as text rows.
+    markets: Vec<serde_json::Value>,
+    /// The miners' basket and BTC over the last sessions, as SVG polyline points (600 × 120),
+    /// and the chart's first and last day and range.
+    basket_points: String,
+    btc_points: String,
+    chart_span: String,
 }
 
 /// The dashboard as of the context's time: each part computed, or why it could not be.
@@ -138,7 +145,102 @@ fn dash(ctx: &canary_engine::Context<'_>, st: &AppState, symbol: &canary_model::
     dash_miners(&mut d, ctx, symbol);
     dash_stories(&mut d, ctx, symbol, &st.dictionary, &st.lexicon);
     dash_derivatives(&mut d, ctx, symbol);
+    dash_markets(&mut d, ctx, symbol);
     d
+}
+
+/// The last US session beside BTC as rows, and the basket against BTC as a line chart.
+fn dash_markets(d: &mut Dash, ctx: &canary_engine::Context<'_>, symbol: &canary_model::Symbol) {
+    if ctx.market_series().map_or(true, |l| l.is_empty()) {
+        return;
+    }
+    let p = canary_engine::MarketsParams {
+        symbol: symbol.clone(),
+        miners: None,
+    };
+    let Ok(r) = canary_engine::markets(ctx, &p) else {
+        return;
+    };
+    d.simulated |= r.simulated;
+    let b = &r.body;
+    let pct = |x: f64| format!("{:+.1}%", x * 100.0);
+    let day = |t: canary_model::Timestamp| t.to_string()[..10].to_string();
+    for m in b.indices.iter().chain(&b.btc) {
+        d.markets.push(serde_json::json!({
+            "what": if m.ticker == "BTC" { "BTC at the US close".to_string() } else { m.ticker.clone() },
+            "value": pct(m.day_move.value),
+            "at": day(m.day),
+        }));
+    }
+    if let Some(k) = &b.basket {
+        d.markets.push(serde_json::json!({
+            "what": format!("miners' basket ({}-weighted, {})", k.weighting, k.members.join(", ")),
+            "value": format!(
+                "{}{}",
+                pct(k.day_move.value),
+                k.worst.as_ref().map_or_else(String::new, |(t, m)| format!("; worst {t} {}", pct(m.value)))
+            ),
+            "at": b.session.map(day).unwrap_or_default(),
+        }));
+    }
+    for c in b.correlations.iter().filter(|c| c.pair.starts_with("BTC")) {
+        d.markets.push(serde_json::json!({
+            "what": format!("{} correlation, {} sessions", c.pair, c.window),
+            "value": format!(
+                "{:+.2} (beta {:.2}{})",
+                c.correlation.value,
+                c.beta.value,
+                c.change.as_ref().map_or_else(String::new, |x| format!("; {:+.2} on the {} before", x.value, c.window))
+            ),
+            "at": day(c.to),
+        }));
+    }
+    if let Some(f) = &b.fear_greed {
+        d.markets.push(serde_json::json!({
+            "what": "Crypto Fear & Greed Index",
+            "value": format!("{:.0} ({})", f.value.value, f.band),
+            "at": day(f.day),
+        }));
+    }
+    let values: Vec<f64> = b
+        .history
+        .iter()
+        .flat_map(|h| [h.basket, h.btc])
+        .flatten()
+        .collect();
+    let (lo, hi) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, z), &v| {
+            (a.min(v), z.max(v))
+        });
+    if b.history.len() < 2 || hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
+        return;
+    }
+    let n = (b.history.len() - 1) as f64;
+    let line = |pick: &dyn Fn(&canary_engine::SessionPoint) -> Option<f64>| {
+        b.history
+            .iter()
+            .enumerate()
+            .filter_map(|(i, h)| {
+                let v = pick(h)?;
+                Some(format!(
+                    "{:.1},{:.1}",
+                    i as f64 / n * 600.0,
+                    120.0 - (v - lo) / (hi - lo) * 120.0
+                ))
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    d.basket_points = line(&|h| h.basket);
+    d.btc_points = line(&|h| h.btc);
+    d.chart_span = format!(
+        "{} to {}, both from 100: {:.0} to {:.0}",
+        day(b.history[0].day),
+        day(b.history[b.history.len() - 1].day),
+        lo,
+        hi
+    );
 }
 
 /// The derivatives as rows (the broadest series of each kind, stale ones marked), and the

@@ -90,6 +90,20 @@ pub struct FearGreed {
     pub band: &'static str,
 }
 
+/// One session of the chart: the miners' basket and BTC each compounded from 100 at the
+/// first session shown, and BTC's 30-session correlation to the Nasdaq-100 then. Chart data:
+/// the figures it ends on are the report's claims.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SessionPoint {
+    pub day: Timestamp,
+    pub basket: Option<f64>,
+    pub btc: Option<f64>,
+    pub correlation_30: Option<f64>,
+}
+
+/// Sessions the chart spans.
+pub const HISTORY_SESSIONS: usize = 90;
+
 /// The report's body.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MarketsBody {
@@ -104,6 +118,8 @@ pub struct MarketsBody {
     pub correlations: Vec<CoMoveRow>,
     pub basket: Option<Basket>,
     pub fear_greed: Option<FearGreed>,
+    /// The last [`HISTORY_SESSIONS`] sessions, for a chart.
+    pub history: Vec<SessionPoint>,
     /// What could not be computed, and why.
     pub missing: Vec<String>,
 }
@@ -385,6 +401,7 @@ pub fn markets(ctx: &Context<'_>, p: &MarketsParams) -> Result<Report<MarketsBod
         correlations: Vec::new(),
         basket: None,
         fear_greed: None,
+        history: Vec::new(),
         missing: Vec::new(),
     };
     let us = |t: &str| -> Option<MarketSeries> {
@@ -469,6 +486,12 @@ pub fn markets(ctx: &Context<'_>, p: &MarketsParams) -> Result<Report<MarketsBod
                     }
                 }
             }
+            body.history = history(
+                &days,
+                &closes.input.value,
+                index_closes.first().map(|c| c.input.value.as_slice()),
+                &miner_closes,
+            );
             if let Some(bc) = &btc_close {
                 for m in &miner_closes {
                     let returns = aligned_log_returns(&m.input.value, &closes.input.value);
@@ -498,6 +521,53 @@ pub fn markets(ctx: &Context<'_>, p: &MarketsParams) -> Result<Report<MarketsBod
         );
     }
     draft.finish(body)
+}
+
+/// The chart's sessions: the basket (the mean move of the miners with a close that day and
+/// the session before) and BTC at the US closes, each compounded from 100, and the rolling
+/// 30-session correlation of BTC to the index.
+fn history(
+    days: &[Timestamp],
+    btc: &[(Timestamp, f64)],
+    index: Option<&[(Timestamp, f64)]>,
+    miners: &[Closes<'_>],
+) -> Vec<SessionPoint> {
+    let start = days.len().saturating_sub(HISTORY_SESSIONS + 1);
+    let days = &days[start..];
+    let price = |series: &[(Timestamp, f64)], d: Timestamp| {
+        series
+            .binary_search_by(|x| x.0.cmp(&d))
+            .ok()
+            .map(|i| series[i].1)
+    };
+    let returns = index
+        .map(|ix| aligned_log_returns(btc, ix))
+        .unwrap_or_default();
+    let mut out: Vec<SessionPoint> = Vec::with_capacity(days.len());
+    let (mut basket, mut btc_ix) = (Some(100.0), Some(100.0));
+    for (k, &d) in days.iter().enumerate() {
+        if k > 0 {
+            let prev = days[k - 1];
+            let moves: Vec<f64> = miners
+                .iter()
+                .filter_map(|m| {
+                    Some(price(&m.input.value, d)? / price(&m.input.value, prev)? - 1.0)
+                })
+                .collect();
+            basket = basket.zip(basket_equal(&moves)).map(|(b, m)| b * (1.0 + m));
+            btc_ix = btc_ix
+                .zip(price(btc, d).zip(price(btc, prev)))
+                .map(|(b, (p, q))| b * p / q);
+        }
+        let end = returns.partition_point(|r| r.0 <= d);
+        out.push(SessionPoint {
+            day: d,
+            basket,
+            btc: btc_ix,
+            correlation_30: co_move_at(&returns, end, 30).map(|c| c.correlation),
+        });
+    }
+    out
 }
 
 /// The miners that traded in the session, equal-weighted, against BTC over it.
