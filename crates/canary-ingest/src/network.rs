@@ -108,11 +108,19 @@ impl NetworkKind {
                     required: false,
                 },
             ],
-            NetworkKind::Fees => &[SeriesSpec {
-                series: NetworkSeries::FeesBtc,
-                aliases: &["fees_btc", "fees", "fee", "avg_fees_per_block", "value"],
-                required: true,
-            }],
+            // Per block or per day: a file gives either (or both); one is needed.
+            NetworkKind::Fees => &[
+                SeriesSpec {
+                    series: NetworkSeries::FeesBtc,
+                    aliases: &["fees_btc", "fees", "fee", "avg_fees_per_block", "value"],
+                    required: false,
+                },
+                SeriesSpec {
+                    series: NetworkSeries::FeesTotalBtc,
+                    aliases: &["fees_total_btc", "total_fees_btc", "fees_total"],
+                    required: false,
+                },
+            ],
         }
     }
 }
@@ -234,6 +242,21 @@ pub fn read_network_from(
             _ => {}
         }
     }
+    if cols.is_empty() {
+        let names: Vec<String> = specs
+            .iter()
+            .map(|s| format!("{} ({})", s.series, s.series.unit()))
+            .collect();
+        return Err(err(
+            Some(1),
+            None,
+            format!(
+                "no column of {} in the header ({}); name one in the column map (SERIES=COLUMN)",
+                names.join(" or "),
+                excerpt(&header.join(", "))
+            ),
+        ));
+    }
     let mut notes = Vec::new();
     let scales: Vec<f64> = cols
         .iter()
@@ -306,6 +329,22 @@ mod tests {
     use super::*;
     use crate::csv::TimeRange;
     use crate::test_file as file;
+
+    #[test]
+    fn fees_are_read_per_block_or_per_day_and_one_column_is_needed() {
+        let f = file("date_utc,hashrate_ths,fees_total_btc\n2025-11-04,1,\n2025-11-05,1,4.23\n");
+        let p = read_network(f.path(), NetworkKind::Fees, &[], &TimeRange::default()).unwrap();
+        assert_eq!(p.series.len(), 1);
+        assert_eq!(p.series[0].0.series, NetworkSeries::FeesTotalBtc);
+        assert_eq!(p.series[0].1.len(), 1, "an empty cell is not reported");
+        let f = file("date,fees_btc\n2025-11-05,0.03\n");
+        let p = read_network(f.path(), NetworkKind::Fees, &[], &TimeRange::default()).unwrap();
+        assert_eq!(p.series[0].0.series, NetworkSeries::FeesBtc);
+        let f = file("date,hashrate_ths\n2025-11-05,1\n");
+        let e = read_network(f.path(), NetworkKind::Fees, &[], &TimeRange::default()).unwrap_err();
+        assert_eq!(e.line, Some(1));
+        assert!(e.reason.contains("fees_total_btc (BTC/day)"), "{e}");
+    }
 
     #[test]
     fn errors_name_the_physical_line_with_lf_crlf_and_quoted_newlines() {

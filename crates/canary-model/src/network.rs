@@ -86,6 +86,8 @@ pub enum NetworkSeries {
     SubsidyUsd,
     /// Average fees per block, BTC.
     FeesBtc,
+    /// Fees paid over the day, all blocks together, BTC.
+    FeesTotalBtc,
     /// Fleet efficiency (Cambridge CBECI), estimate, J/TH.
     FleetEfficiencyEstimate,
     /// Fleet efficiency, lower bound (the most efficient fleet consistent with the data), J/TH.
@@ -95,12 +97,13 @@ pub enum NetworkSeries {
 }
 
 impl NetworkSeries {
-    pub const ALL: [NetworkSeries; 8] = [
+    pub const ALL: [NetworkSeries; 9] = [
         NetworkSeries::HashrateHs,
         NetworkSeries::Difficulty,
         NetworkSeries::SubsidyBtc,
         NetworkSeries::SubsidyUsd,
         NetworkSeries::FeesBtc,
+        NetworkSeries::FeesTotalBtc,
         NetworkSeries::FleetEfficiencyEstimate,
         NetworkSeries::FleetEfficiencyLower,
         NetworkSeries::FleetEfficiencyUpper,
@@ -115,6 +118,7 @@ impl NetworkSeries {
             NetworkSeries::SubsidyBtc => "subsidy_btc",
             NetworkSeries::SubsidyUsd => "subsidy_usd",
             NetworkSeries::FeesBtc => "fees_btc",
+            NetworkSeries::FeesTotalBtc => "fees_total_btc",
             NetworkSeries::FleetEfficiencyEstimate => "fleet_efficiency_estimate_j_per_th",
             NetworkSeries::FleetEfficiencyLower => "fleet_efficiency_lower_j_per_th",
             NetworkSeries::FleetEfficiencyUpper => "fleet_efficiency_upper_j_per_th",
@@ -127,7 +131,7 @@ impl NetworkSeries {
         match self {
             NetworkSeries::HashrateHs => "H/s",
             NetworkSeries::Difficulty => "",
-            NetworkSeries::SubsidyBtc => "BTC/day",
+            NetworkSeries::SubsidyBtc | NetworkSeries::FeesTotalBtc => "BTC/day",
             NetworkSeries::SubsidyUsd => "USD/day",
             NetworkSeries::FeesBtc => "BTC/block",
             NetworkSeries::FleetEfficiencyEstimate
@@ -147,7 +151,9 @@ impl NetworkSeries {
         match self {
             NetworkSeries::HashrateHs => 1e27,
             NetworkSeries::Difficulty => 1e20,
-            NetworkSeries::SubsidyBtc | NetworkSeries::FeesBtc => 2.1e7,
+            NetworkSeries::SubsidyBtc | NetworkSeries::FeesBtc | NetworkSeries::FeesTotalBtc => {
+                2.1e7
+            }
             NetworkSeries::SubsidyUsd => 1e15,
             NetworkSeries::FleetEfficiencyEstimate
             | NetworkSeries::FleetEfficiencyLower

@@ -429,3 +429,54 @@ fn shared_data_2026_hash_rate_in_th_per_second_gives_fresh_hash_ribbons() {
         "{low}"
     );
 }
+
+/// Fees from the 2026 network file's daily totals (2025-11-05 on): the hashprice is taken
+/// with the last 7 days' fees, and at Luxor's reference point of 2026-01-12 (BTC $91,132,
+/// 7-day hash rate 1,024 EH/s: $39.53/PH/day, `miners_fundamentals.csv`) Canary's is within
+/// 5 % of it from its own hash rate (Coin Metrics' 7-day mean is 1,014 EH/s, and Luxor's
+/// price is of another hour: $40.76 here). Before fees are known, the given fees stand, said
+/// so.
+#[test]
+fn shared_data_daily_fees_enter_the_hashprice_and_match_a_published_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("f.db");
+    let f = shared("data/btc_network_daily_hashrate_difficulty_2018-01_2026-02.csv");
+    for series in ["hashrate", "fees"] {
+        ok(&canary(
+            &db,
+            &["network", "import", f.to_str().unwrap(), "--series", series],
+        ));
+    }
+    let report = |asof: &str| -> serde_json::Value {
+        serde_json::from_str(&ok(&canary(
+            &db,
+            &[
+                "network", "--asof", asof, "--price", "91132", "--format", "json",
+            ],
+        )))
+        .unwrap()
+    };
+    let row = |doc: &serde_json::Value, label: &str| {
+        doc["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["label"].as_str().unwrap().starts_with(label))
+            .unwrap_or_else(|| panic!("no {label} in {doc}"))
+            .clone()
+    };
+    let doc = report("2026-01-12T12:00:00Z");
+    let hp = row(
+        &doc,
+        "hashprice (subsidy by schedule + fees of the last 7 days)",
+    );
+    let per_ph = hp["value"].as_f64().unwrap() * 1000.0;
+    assert!((per_ph / 39.53 - 1.0).abs() < 0.05, "{per_ph} $/PH/day");
+    let fees = row(&doc, "fees per block, mean of the last 7 days")["value"]
+        .as_f64()
+        .unwrap();
+    assert!((0.01..0.05).contains(&fees), "{fees} BTC/block");
+    // Before the file's fees begin: the given fees (0 by default), named as given.
+    let early = report("2025-10-01T00:00:00Z");
+    row(&early, "hashprice (subsidy by schedule + given fees)");
+}

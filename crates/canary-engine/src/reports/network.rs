@@ -270,6 +270,43 @@ fn hashrate(
     Some((mean7, m7))
 }
 
+/// Fees per block for the hashprice: the mean of the last 7 days' stored daily totals over
+/// 144 blocks when they are current, else the fees given (an assumption, said so); with the
+/// claim and how it was taken.
+fn fees_per_block(
+    b: &mut Builder,
+    input: Option<&Input<Vec<(Timestamp, f64)>>>,
+    given: f64,
+) -> (f64, ClaimId, &'static str) {
+    if let Some(input) = input.filter(|i| !i.is_stale()) {
+        let (_, c) = b.latest(input, "fees paid over the day", "BTC/day");
+        let last = b.draft.add(c);
+        let week = &input.value[input.value.len().saturating_sub(7)..];
+        let per_block = week.iter().map(|x| x.1).sum::<f64>() / week.len() as f64 / 144.0;
+        let id = b.row(
+            Claim::derived(
+                "fees per block, mean of the last 7 days",
+                per_block,
+                "BTC/block",
+                b.draft.as_of,
+                SMA.of(&[&last])
+                    .param("n", week.len())
+                    .param("blocks_per_day", 144),
+            ),
+            format!("{per_block:.4} BTC/block"),
+        );
+        return (per_block, id, "fees of the last 7 days");
+    }
+    let id = super::given(
+        &mut b.draft,
+        "fees per block (given; no current daily fees stored)",
+        given,
+        "BTC/block",
+        "fees_btc",
+    );
+    (given, id, "given fees")
+}
+
 /// Difficulty, the hash rate it implies, the nowcast, and the next retarget.
 fn difficulty(
     b: &mut Builder,
@@ -418,6 +455,7 @@ pub fn network(ctx: &Context<'_>, p: &NetworkParams) -> Result<Report<NetworkBod
     puell_multiple(&mut b, s_in.as_ref());
 
     // Share of the fleet under water at the power price.
+    let fees_in = ctx.network(NetworkSeries::FeesTotalBtc, None)?;
     let price = super::price(ctx, &mut b.draft, p.price, &p.symbol)?;
     let fleet = [
         (
@@ -436,20 +474,23 @@ pub fn network(ctx: &Context<'_>, p: &NetworkParams) -> Result<Report<NetworkBod
     .into_iter()
     .map(|(s, label)| Ok(ctx.network(s, None)?.map(|i| (i, label))))
     .collect::<Result<Vec<_>, EngineError>>()?;
-    match (price, &hashrate7, fleet.as_slice()) {
-        (Some((px, px_id)), Some((h, h_id)), [Some(lo), Some(est), Some(hi)]) => {
+    // The hashprice and the least efficient machine covering power, at the price.
+    let priced = price.is_some();
+    let emax = match (price, &hashrate7) {
+        (Some((px, px_id)), Some((h, h_id))) => {
             let sub = subsidy_btc(estimated_height(asof));
-            let hp = Hashprice::from_hashrate(h / 1e12, sub, p.fees_btc, px);
+            let (fees, fees_id, fees_from) = fees_per_block(&mut b, fees_in.as_ref(), p.fees_btc);
+            let hp = Hashprice::from_hashrate(h / 1e12, sub, fees, px);
             let hp_id = b.row(
                 Claim::derived(
-                    "hashprice (subsidy by schedule + given fees)",
+                    format!("hashprice (subsidy by schedule + {fees_from})"),
                     hp.usd_per_th_day,
                     "USD/TH/day",
                     asof,
                     HASHPRICE
-                        .of(&[&px_id, h_id])
+                        .of(&[&px_id, h_id, &fees_id])
                         .param("subsidy_btc", sub)
-                        .param("fees_btc", p.fees_btc),
+                        .param("fees_btc", fees),
                 ),
                 format!(
                     "${:.5}/TH/day (${:.2}/PH/day)",
@@ -475,6 +516,12 @@ pub fn network(ctx: &Context<'_>, p: &NetworkParams) -> Result<Report<NetworkBod
                 ),
                 format!("{emax:.1} J/TH at ${}/MWh", p.power_usd_per_mwh),
             );
+            Some((emax, emax_id))
+        }
+        _ => None,
+    };
+    match (emax, fleet.as_slice()) {
+        (Some((emax, emax_id)), [Some(lo), Some(est), Some(hi)]) => {
             let mut vals = Vec::new();
             let mut ids = Vec::new();
             for (input, label) in [lo, est, hi] {
@@ -500,12 +547,12 @@ pub fn network(ctx: &Context<'_>, p: &NetworkParams) -> Result<Report<NetworkBod
                 ),
             );
         }
-        (price, hashrate, fleet) => {
+        (emax, fleet) => {
             let mut lacking = Vec::new();
-            if price.is_none() {
+            if !priced {
                 lacking.push("a price (none given, no daily bars stored)".to_string());
             }
-            if hashrate.is_none() {
+            if hashrate7.is_none() {
                 lacking.push("the hash rate".to_string());
             }
             let absent: Vec<&str> = fleet
@@ -517,10 +564,13 @@ pub fn network(ctx: &Context<'_>, p: &NetworkParams) -> Result<Report<NetworkBod
             if !absent.is_empty() {
                 lacking.push(format!("the fleet-efficiency {}", absent.join(", ")));
             }
-            b.body.missing.push(format!(
-                "fleet under water: needs {}",
-                lacking.join(" and ")
-            ));
+            if !lacking.is_empty() {
+                b.body.missing.push(format!(
+                    "fleet under water: needs {}",
+                    lacking.join(" and ")
+                ));
+            }
+            let _ = emax;
         }
     }
     b.draft.finish(b.body)
