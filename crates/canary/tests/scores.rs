@@ -197,3 +197,54 @@ fn score_flags_are_checked() {
         "{o:?}"
     );
 }
+
+/// docs/track-record.md's comparison with the Crypto Fear & Greed Index: the index as fear,
+/// calibrated like the baselines, and Risk on the same days, to 2026-06-15.
+#[test]
+fn the_fear_and_greed_comparison_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let bars = shared("data/btcusdt_binance_1d.csv");
+    ok(&canary(
+        &db,
+        &["import", bars.to_str().unwrap(), "--symbol", "BTCUSDT"],
+    ));
+    let fg = shared("data/fear_greed_index_daily_alternative_me_2018-02_2026-02.csv");
+    ok(&canary(&db, &["markets", "import", fg.to_str().unwrap()]));
+    let doc: serde_json::Value = serde_json::from_str(&ok(&canary(
+        &db,
+        &[
+            "backtest",
+            "scores",
+            "--symbol",
+            "BTCUSDT",
+            "--to",
+            "2026-06-15T00:00:00Z",
+            "--format",
+            "json",
+        ],
+    )))
+    .unwrap();
+    let close = |a: &serde_json::Value, b: f64| (a.as_f64().unwrap() - b).abs() <= 1e-9 * b.abs();
+    // The main run is unchanged by the index being stored.
+    assert_eq!(doc["days"], 2510);
+    assert!(close(&doc["score"]["auc"], 0.595_055_352_675_618_9));
+    let g = &doc["fear_greed"];
+    assert_eq!(g["days"], 2394);
+    assert_eq!(g["first_day"], "2019-07-25T00:00:00Z");
+    assert_eq!(g["last_day"], "2026-02-12T00:00:00Z");
+    let (risk, gauge) = (&g["risk"], &g["gauge"]);
+    assert!(close(&risk["auc"], 0.603_984_745_913_907));
+    assert!(close(
+        &risk["auc_gain_interval"][0],
+        -0.002_245_280_822_277_945_5
+    ));
+    assert!(close(
+        &risk["auc_gain_interval"][1],
+        0.129_407_611_928_187_95
+    ));
+    assert!(close(&risk["brier"], 0.141_330_184_954_773_12));
+    assert!(close(&gauge["auc"], 0.546_578_114_004_222_4));
+    assert!(close(&gauge["auc_interval"][0], 0.477_565_731_997_757_87));
+    assert!(close(&gauge["brier_skill"], 0.001_305_049_744_647_401_9));
+}

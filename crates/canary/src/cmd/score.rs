@@ -311,6 +311,22 @@ pub fn backtest(session: &Session, a: &BacktestScoresArgs) -> Result<()> {
             x.candidates.len()
         );
     }
+    if let Some(g) = &x.fear_greed {
+        println!(
+            "\n## Against the Crypto Fear & Greed Index\n\nThe index as fear (100 - index; a day's value as published by its close), \
+             calibrated the same way, and Risk, both on the {} days above that have a forecast from the index \
+             ({} → {}); Risk's gains are over the index.\n",
+            g.days,
+            day(g.first_day),
+            day(g.last_day)
+        );
+        println!(
+            "| series | AUC | AUC 90% CI | AUC gain over the index, 90% CI | Brier | Brier of base rate | Brier skill | Brier gain over the index, 90% CI |"
+        );
+        println!("|---|---|---|---|---|---|---|---|");
+        println!("{}", record_lines(&g.risk));
+        println!("{}", record_lines(&g.gauge));
+    }
     for t in std::iter::once(&x.score)
         .chain(&x.baselines)
         .chain(&x.candidates)

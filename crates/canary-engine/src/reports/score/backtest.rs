@@ -67,6 +67,18 @@ pub struct TrackRecord {
     pub signals: Vec<SignalRow>,
 }
 
+/// A published gauge and Risk, each calibrated and judged on the same days.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GaugeComparison {
+    pub days: usize,
+    pub first_day: Option<Timestamp>,
+    pub last_day: Option<Timestamp>,
+    /// The gauge, oriented so that higher means riskier.
+    pub gauge: TrackRecord,
+    /// Risk on those days; its gain intervals are over the gauge.
+    pub risk: TrackRecord,
+}
+
 /// The walk-forward track record.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ScoreBacktestBody {
@@ -88,6 +100,9 @@ pub struct ScoreBacktestBody {
     pub baselines: Vec<TrackRecord>,
     /// Methods tried against the score on the same days, not (yet) the published method.
     pub candidates: Vec<TrackRecord>,
+    /// The Crypto Fear & Greed Index as a gauge against Risk, when it is stored: both judged
+    /// on the days above that have a forecast from the index.
+    pub fear_greed: Option<GaugeComparison>,
     pub components_present: BTreeMap<String, f64>,
     pub record_claim: ClaimId,
 }
@@ -127,6 +142,9 @@ pub fn backtest_scores(
     let forecasts = Forecasts::fit(&mut history, &ev, &purge);
     let judge = Judge::new(&d, judged_days(&d, &b, &ev, &forecasts), &ev, h, b, m);
     let (score, baselines, candidates) = judge.records(&history, &forecasts);
+    let fear_greed = fear_greed_comparison(
+        ctx, &d, &history, &forecasts, &judge, &ev, &purge, &mut draft,
+    )?;
     let k = judge.e.iter().filter(|&&x| x).count();
     let base_rate = if judge.days.is_empty() {
         0.0
@@ -177,9 +195,98 @@ pub fn backtest_scores(
         score,
         baselines,
         candidates,
+        fear_greed,
         components_present,
         record_claim,
     })
+}
+
+/// The Crypto Fear & Greed Index as fear (100 − index) on each day, the value published by the
+/// day's close (alternative.me publishes a day's value at its 00:00 UTC), NaN before the first
+/// or where a day has none; `None` when the index is not stored.
+fn fear_series(
+    ctx: &Context<'_>,
+    d: &Daily,
+    draft: &mut Draft,
+) -> Result<Option<Vec<f64>>, EngineError> {
+    let Ok(ticker) = canary_model::markets::Ticker::FEAR_GREED.parse() else {
+        return Ok(None);
+    };
+    let s = canary_model::markets::MarketSeries {
+        market: canary_model::markets::Market::Utc,
+        ticker,
+        field: canary_model::markets::Field::Value,
+    };
+    let Some(input) = ctx.markets_since(&s, Timestamp::from_millis(0))? else {
+        return Ok(None);
+    };
+    draft.uses(&input);
+    let v = &input.value;
+    Ok(Some(
+        d.opens
+            .iter()
+            .map(|&open| {
+                // Published at 00:00 UTC of its day: the next day's is out at this day's close.
+                let close = open.add_millis(86_400_000);
+                match v.binary_search_by(|x| x.0.cmp(&close)) {
+                    Ok(i) => 100.0 - v[i].1,
+                    Err(_) => f64::NAN,
+                }
+            })
+            .collect(),
+    ))
+}
+
+/// The Fear & Greed Index against Risk: the index as fear calibrated walk-forward like the
+/// baselines, both judged on the judged days with a forecast from the index, Risk's gains
+/// taken over the index.
+#[expect(clippy::too_many_arguments)]
+fn fear_greed_comparison(
+    ctx: &Context<'_>,
+    d: &Daily,
+    history: &History,
+    forecasts: &Forecasts,
+    judge: &Judge<'_>,
+    ev: &[Option<bool>],
+    purge: &Purge,
+    draft: &mut Draft,
+) -> Result<Option<GaugeComparison>, EngineError> {
+    let Some(fear) = fear_series(ctx, d, draft)? else {
+        return Ok(None);
+    };
+    let fg = walk_forward(&fear, ev, purge);
+    let days: Vec<usize> = judge
+        .days
+        .iter()
+        .copied()
+        .filter(|&i| fg[i].is_some())
+        .collect();
+    if days.is_empty() {
+        return Ok(None);
+    }
+    let j = Judge::new(d, days, ev, purge.h, judge.b, judge.m);
+    let (fear_s, risk_s) = (j.col(&fear), j.col(&history.risk));
+    let gauge = j.record(
+        "Crypto Fear & Greed Index, as fear (100 - index)",
+        &fear_s,
+        &fg,
+        j.boot(&fear_s, &fear_s, 0x00ca_7a26),
+        None,
+    );
+    let risk = j.record(
+        &format!("Risk ({}) on the same days", j.m.name()),
+        &risk_s,
+        &forecasts.risk,
+        j.boot(&risk_s, &fear_s, 0x00ca_7a27),
+        Some(&fg),
+    );
+    Ok(Some(GaugeComparison {
+        days: j.days.len(),
+        first_day: j.days.first().map(|&i| d.opens[i]),
+        last_day: j.days.last().map(|&i| d.opens[i]),
+        gauge,
+        risk,
+    }))
 }
 
 /// Every day scored from what was known at its close.
