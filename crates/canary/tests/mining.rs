@@ -480,3 +480,72 @@ fn shared_data_daily_fees_enter_the_hashprice_and_match_a_published_one() {
     let early = report("2025-10-01T00:00:00Z");
     row(&early, "hashprice (subsidy by schedule + given fees)");
 }
+
+/// Without a current USD subsidy series (the shared one ends in 2025-03), the Puell Multiple
+/// takes the issuance from the schedule and the daily closes, and says so: as of the crash
+/// morning, 3.125 BTC × 144 × the 2026-02-05 close over the mean of the 365 days to it
+/// (0.62607…, computed apart in Python from the daily file's closes).
+#[test]
+fn shared_data_puell_from_the_schedule_when_no_current_subsidy_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    let bars = shared("data/btcusdt_binance_1d.csv");
+    ok(&canary(
+        &db,
+        &["import", bars.to_str().unwrap(), "--symbol", "BTCUSDT"],
+    ));
+    let sub = shared("data/network_blockreward_daily.csv");
+    ok(&canary(
+        &db,
+        &[
+            "network",
+            "import",
+            sub.to_str().unwrap(),
+            "--series",
+            "subsidy",
+        ],
+    ));
+    let doc: serde_json::Value = serde_json::from_str(&ok(&canary(
+        &db,
+        &[
+            "network",
+            "--asof",
+            "2026-02-06T05:00:00Z",
+            "--format",
+            "json",
+        ],
+    )))
+    .unwrap();
+    let puell = doc["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| {
+            r["label"].as_str().unwrap().starts_with(
+                "Puell Multiple (issuance USD / 365-day mean, issuance by the schedule",
+            )
+        })
+        .unwrap_or_else(|| panic!("no Puell in {doc}"));
+    let v = puell["value"].as_f64().unwrap();
+    assert!((v - 0.626_072_964_150_112).abs() < 1e-9, "{v}");
+    // A year earlier the stored series is current and is used as it is.
+    let doc: serde_json::Value = serde_json::from_str(&ok(&canary(
+        &db,
+        &[
+            "network",
+            "--asof",
+            "2025-03-01T00:00:00Z",
+            "--format",
+            "json",
+        ],
+    )))
+    .unwrap();
+    assert!(
+        doc["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["label"] == "Puell Multiple (issuance USD / 365-day mean)"),
+        "{doc}"
+    );
+}

@@ -18,6 +18,7 @@ use canary_model::{Claim, ClaimId, Symbol, Timestamp};
 use serde::Serialize;
 
 use super::Price;
+use crate::context::Series;
 use crate::{Context, Draft, EngineError, Input, Report};
 
 /// What to compute.
@@ -307,6 +308,62 @@ fn fees_per_block(
     (given, id, "given fees")
 }
 
+/// The hashprice and the least efficient machine covering power at the price, as rows; the
+/// machine's efficiency and claim.
+fn hashprice_rows(
+    b: &mut Builder,
+    price: Option<(f64, ClaimId)>,
+    hashrate7: Option<&(f64, ClaimId)>,
+    fees_in: Option<&Input<Series>>,
+    p: &NetworkParams,
+) -> Option<(f64, ClaimId)> {
+    let asof = b.draft.as_of;
+    match (price, hashrate7) {
+        (Some((px, px_id)), Some((h, h_id))) => {
+            let sub = subsidy_btc(estimated_height(asof));
+            let (fees, fees_id, fees_from) = fees_per_block(b, fees_in, p.fees_btc);
+            let hp = Hashprice::from_hashrate(h / 1e12, sub, fees, px);
+            let hp_id = b.row(
+                Claim::derived(
+                    format!("hashprice (subsidy by schedule + {fees_from})"),
+                    hp.usd_per_th_day,
+                    "USD/TH/day",
+                    asof,
+                    HASHPRICE
+                        .of(&[&px_id, h_id, &fees_id])
+                        .param("subsidy_btc", sub)
+                        .param("fees_btc", fees),
+                ),
+                format!(
+                    "${:.5}/TH/day (${:.2}/PH/day)",
+                    hp.usd_per_th_day,
+                    hp.usd_per_ph_day()
+                ),
+            );
+            let power_id = super::given(
+                &mut b.draft,
+                "power price",
+                p.power_usd_per_mwh,
+                "USD/MWh",
+                "power_usd_per_mwh",
+            );
+            let emax = max_profitable_efficiency(hp.usd_per_th_day, p.power_usd_per_mwh, 0.0);
+            let emax_id = b.row(
+                Claim::derived(
+                    "least efficient machine covering power",
+                    emax,
+                    "J/TH",
+                    asof,
+                    MAX_PROFITABLE_EFFICIENCY.of(&[&hp_id, &power_id]),
+                ),
+                format!("{emax:.1} J/TH at ${}/MWh", p.power_usd_per_mwh),
+            );
+            Some((emax, emax_id))
+        }
+        _ => None,
+    }
+}
+
 /// Difficulty, the hash rate it implies, the nowcast, and the next retarget.
 fn difficulty(
     b: &mut Builder,
@@ -379,21 +436,82 @@ fn difficulty(
     );
 }
 
-fn puell_multiple(b: &mut Builder, input: Option<&Input<Vec<(Timestamp, f64)>>>) {
-    let asof = b.draft.as_of;
-    let Some(input) = input else {
-        b.body
-            .missing
-            .push("Puell: no subsidy in USD stored (import the daily block-reward series)".into());
-        return;
+/// The daily issuance in USD when no current one is stored: the subsidy by the schedule at
+/// each day's estimated height × 144 blocks × the day's close, from the last 400 daily bars
+/// of `symbol`; `None` without bars. The claim is the last close's, the method named.
+fn issuance_from_schedule(
+    ctx: &Context<'_>,
+    b: &mut Builder,
+    symbol: &Symbol,
+) -> Result<Option<(Series, ClaimId)>, EngineError> {
+    let bars = match ctx.last_bars(symbol, canary_model::Timeframe::D1, 400) {
+        Ok(bars) => bars,
+        Err(EngineError::NoBars { .. }) => return Ok(None),
+        Err(e) => return Err(e),
     };
-    let (_, c) = b.latest(input, "subsidy issued (USD)", "USD/day");
-    let id = b.draft.add(c);
-    match puell(&input.value) {
+    b.draft.uses(&bars);
+    let tf = bars.value.timeframe;
+    let series: Vec<(Timestamp, f64)> = bars
+        .value
+        .candles
+        .iter()
+        .map(|c| {
+            let mid = c.open_time.add_millis(tf.duration_ms() / 2);
+            (
+                c.open_time,
+                subsidy_btc(estimated_height(mid)) * 144.0 * c.close,
+            )
+        })
+        .collect();
+    let Some(last) = bars.value.candles.len().checked_sub(1) else {
+        return Ok(None);
+    };
+    let bars_view = bars.bars();
+    let close = b.draft.add(bars_view.claim(
+        format!("{symbol} daily close"),
+        "close",
+        last,
+        bars.value.candles[last].close,
+        "USD",
+        b.draft.as_of,
+    ));
+    let id = b.draft.add(Claim::derived(
+        "subsidy issued (USD), by the schedule at the day's close",
+        series[last].1,
+        "USD/day",
+        b.draft.as_of,
+        canary_model::Method::new("issuance_usd_by_schedule", 1)
+            .of(&[&close])
+            .param("blocks_per_day", 144),
+    ));
+    Ok(Some((series, id)))
+}
+
+fn puell_multiple(
+    ctx: &Context<'_>,
+    b: &mut Builder,
+    input: Option<&Input<Vec<(Timestamp, f64)>>>,
+    symbol: &Symbol,
+) -> Result<(), EngineError> {
+    let asof = b.draft.as_of;
+    let stored = input.filter(|i| !i.is_stale());
+    let (series, id, how) = if let Some(input) = stored {
+        let (_, c) = b.latest(input, "subsidy issued (USD)", "USD/day");
+        (input.value.clone(), b.draft.add(c), "")
+    } else {
+        let Some((series, id)) = issuance_from_schedule(ctx, b, symbol)? else {
+            b.body.missing.push(
+                "Puell: no current subsidy in USD stored and no daily bars to take it from the schedule".into(),
+            );
+            return Ok(());
+        };
+        (series, id, ", issuance by the schedule × daily close")
+    };
+    match puell(&series) {
         Some(p) => {
             b.row(
                 Claim::derived(
-                    "Puell Multiple (issuance USD / 365-day mean)",
+                    format!("Puell Multiple (issuance USD / 365-day mean{how})"),
                     p.puell,
                     "ratio",
                     asof,
@@ -403,7 +521,7 @@ fn puell_multiple(b: &mut Builder, input: Option<&Input<Vec<(Timestamp, f64)>>>)
             );
             b.row(
                 Claim::derived(
-                    "Puell Multiple, halving-adjusted",
+                    format!("Puell Multiple, halving-adjusted{how}"),
                     p.halving_adjusted,
                     "ratio",
                     asof,
@@ -417,6 +535,7 @@ fn puell_multiple(b: &mut Builder, input: Option<&Input<Vec<(Timestamp, f64)>>>)
             .missing
             .push("Puell: needs 365 days of subsidy in USD".into()),
     }
+    Ok(())
 }
 
 /// The network report as of the context's time.
@@ -452,7 +571,7 @@ pub fn network(ctx: &Context<'_>, p: &NetworkParams) -> Result<Report<NetworkBod
     let d_in = ctx.network(NetworkSeries::Difficulty, vendor)?;
     difficulty(&mut b, d_in.as_ref(), hashrate7.as_ref());
     let s_in = ctx.network(NetworkSeries::SubsidyUsd, None)?;
-    puell_multiple(&mut b, s_in.as_ref());
+    puell_multiple(ctx, &mut b, s_in.as_ref(), &p.symbol)?;
 
     // Share of the fleet under water at the power price.
     let fees_in = ctx.network(NetworkSeries::FeesTotalBtc, None)?;
@@ -476,50 +595,7 @@ pub fn network(ctx: &Context<'_>, p: &NetworkParams) -> Result<Report<NetworkBod
     .collect::<Result<Vec<_>, EngineError>>()?;
     // The hashprice and the least efficient machine covering power, at the price.
     let priced = price.is_some();
-    let emax = match (price, &hashrate7) {
-        (Some((px, px_id)), Some((h, h_id))) => {
-            let sub = subsidy_btc(estimated_height(asof));
-            let (fees, fees_id, fees_from) = fees_per_block(&mut b, fees_in.as_ref(), p.fees_btc);
-            let hp = Hashprice::from_hashrate(h / 1e12, sub, fees, px);
-            let hp_id = b.row(
-                Claim::derived(
-                    format!("hashprice (subsidy by schedule + {fees_from})"),
-                    hp.usd_per_th_day,
-                    "USD/TH/day",
-                    asof,
-                    HASHPRICE
-                        .of(&[&px_id, h_id, &fees_id])
-                        .param("subsidy_btc", sub)
-                        .param("fees_btc", fees),
-                ),
-                format!(
-                    "${:.5}/TH/day (${:.2}/PH/day)",
-                    hp.usd_per_th_day,
-                    hp.usd_per_ph_day()
-                ),
-            );
-            let power_id = super::given(
-                &mut b.draft,
-                "power price",
-                p.power_usd_per_mwh,
-                "USD/MWh",
-                "power_usd_per_mwh",
-            );
-            let emax = max_profitable_efficiency(hp.usd_per_th_day, p.power_usd_per_mwh, 0.0);
-            let emax_id = b.row(
-                Claim::derived(
-                    "least efficient machine covering power",
-                    emax,
-                    "J/TH",
-                    asof,
-                    MAX_PROFITABLE_EFFICIENCY.of(&[&hp_id, &power_id]),
-                ),
-                format!("{emax:.1} J/TH at ${}/MWh", p.power_usd_per_mwh),
-            );
-            Some((emax, emax_id))
-        }
-        _ => None,
-    };
+    let emax = hashprice_rows(&mut b, price, hashrate7.as_ref(), fees_in.as_ref(), p);
     match (emax, fleet.as_slice()) {
         (Some((emax, emax_id)), [Some(lo), Some(est), Some(hi)]) => {
             let mut vals = Vec::new();
@@ -530,9 +606,19 @@ pub fn network(ctx: &Context<'_>, p: &NetworkParams) -> Result<Report<NetworkBod
                 ids.push(b.draft.add(c));
             }
             let share = share_under_water(vals[0], vals[1], vals[2], emax);
+            // An old fleet estimate is used as the latest known, and the label says so.
+            let assumed = match (est.0.is_stale(), est.0.value.last()) {
+                (true, Some(&(t, _))) => {
+                    format!(
+                        ", the fleet's efficiency as of {}, assumed unchanged",
+                        day(t)
+                    )
+                }
+                _ => String::new(),
+            };
             b.row(
                 Claim::derived(
-                    "share of the network fleet under water (triangular over the fleet-efficiency bounds)",
+                    format!("share of the network fleet under water (triangular over the fleet-efficiency bounds{assumed})"),
                     share * 100.0,
                     "%",
                     asof,
