@@ -20,6 +20,10 @@ for f in btcusdt_perp_funding_8h_binance_2019-09_2026-04 btc_open_interest_daily
     # The first byte picks the options: 0 reads the file by its header alone.
     [ -f "$data/$f.csv" ] && { printf '\000'; head -c 3000 "$data/$f.csv"; } > "/tmp/canary-seed-$f" && seed derivatives_csv "/tmp/canary-seed-$f" "$f"
 done
+for f in equities_daily_ohlcv_yahoo_2018-01_2026-05 us_indices_daily_fred_nasdaq100_sp500_2018-01_2026-08 fear_greed_index_daily_alternative_me_2018-02_2026-02; do
+    # The first byte picks the options: 0 reads the file by its header alone.
+    [ -f "$data/$f.csv" ] && { printf '\000'; head -c 3000 "$data/$f.csv"; } > "/tmp/canary-seed-$f" && seed markets_csv "/tmp/canary-seed-$f" "$f"
+done
 seed facts_toml ../miners.toml miners.toml
 printf '[MARA]\nkind = "miner"\nsource = "s"\naddresses = ["bc1qa"]\n[CB]\nkind = "exchange"\nsource = "s"\naddresses = ["bc1qb"]\n' > /tmp/canary-seed-labels
 seed labels_toml /tmp/canary-seed-labels labels
@@ -38,11 +42,12 @@ printf '\x01[{"id":"1","title":"BTC up","published":"2026-02-05T10:00:00Z","link
 i=0
 for r in 'BTCUSDT.close < 58000' 'crosses_below(BTCUSDT.close, watch.support)' 'BTCUSDT.rsi14.1d < 30 and not threat(BTCUSDT) >= 4' \
     'risk(BTCUSDT) rises_by 15 within 24h or BTCUSDT.volume > 1.5M' 'outflow(MARA, exchange, 24h) > 50' 'analysis.tag == "bitcoin-miners"' \
-    '(BTCUSDT.close < 58k and (BTCUSDT.ema20.4h > 1e5 or BTCUSDT.atr14 falls_by 2.5 within 90m))'; do
+    '(BTCUSDT.close < 58k and (BTCUSDT.ema20.4h > 1e5 or BTCUSDT.atr14 falls_by 2.5 within 90m))' \
+    'equity_move(MARA) < -15 and (basket_move() < -10 or correlation(NDX, 30) > 0.5)'; do
     i=$((i + 1)); printf '%s' "$r" > "/tmp/canary-seed-rule$i"; seed alert_rule "/tmp/canary-seed-rule$i" "rule$i"
 done
 cargo +nightly fuzz build
-for t in ${TARGETS:-candles_csv network_csv derivatives_csv facts_toml labels_toml indicator_spec timestamp connectors news_feed headlines alert_rule}; do
+for t in ${TARGETS:-candles_csv network_csv derivatives_csv markets_csv facts_toml labels_toml indicator_spec timestamp connectors news_feed headlines alert_rule}; do
     echo "== $t"
     cargo +nightly fuzz run "$t" "corpus/$t" -- -max_total_time="$secs" -runs="$runs" \
         -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 2>&1 |
