@@ -335,14 +335,14 @@ impl Company {
     ) -> Result<Estimate, Vec<&'static str>> {
         let mut fallbacks = Vec::new();
         let mut left_out = Vec::new();
-        let uptime = self.uptime.unwrap_or_else(|| {
-            fallbacks.push("uptime: the industry's, assumed");
-            fb.uptime
-        });
+        // The industry's uptime stands in only where a hash rate is turned into BTC or MWh.
+        let uptime = self.uptime.unwrap_or(fb.uptime);
+        let mut uptime_used = false;
         let mined = match (self.btc_mined_per_month(net), self.hashrate_ehs, net) {
             (Figure::Value(m), ..) => m,
             (Figure::Missing(_), Some(h), Some(n)) => {
                 fallbacks.push("production: its hash rate against the network's");
+                uptime_used = true;
                 let fee = self.pool_fee.unwrap_or(0.0);
                 h * 1e6 * uptime / n.hashrate_ths
                     * 144.0
@@ -390,9 +390,13 @@ impl Company {
                     }
                     (None, None) => return Err(vec!["power_usd_per_mwh (or a peer's)"]),
                 };
+                uptime_used = true;
                 h * 1e6 * e * 24.0 / 1e6 * uptime * price * DAYS_PER_MONTH
             }
         };
+        if uptime_used && self.uptime.is_none() {
+            fallbacks.insert(0, "uptime: the industry's, assumed");
+        }
         let mut cost = power;
         match self.other_direct_usd_per_month {
             Some(v) => cost += v,
@@ -568,6 +572,11 @@ mod tests {
         };
         let e = r.cash_break_even_estimate(None, &FALLBACKS).unwrap();
         assert!((e.value - 50_000.0).abs() < 1e-9);
+        assert_eq!(
+            e.fallbacks,
+            ["power: its reported power cost per BTC"],
+            "no uptime used"
+        );
         // Nothing to estimate from: the missing inputs are named.
         let none = Company::default().cash_break_even_estimate(Some(&NET), &FALLBACKS);
         assert!(none.unwrap_err()[0].contains("hashrate_ehs"));

@@ -164,6 +164,8 @@ pub struct Context<'a> {
     profiles: Option<&'a Profiles>,
     /// The derivatives series known at T, listed once (a listing reads the whole table).
     derivs: std::sync::OnceLock<Vec<DerivSeriesInfo>>,
+    /// The market series known at T, listed once.
+    markets: std::sync::OnceLock<Vec<canary_store::MarketSeriesInfo>>,
 }
 
 impl<'a> Context<'a> {
@@ -178,6 +180,7 @@ impl<'a> Context<'a> {
             kinds: store.source_kinds()?,
             profiles: None,
             derivs: std::sync::OnceLock::new(),
+            markets: std::sync::OnceLock::new(),
         })
     }
 
@@ -216,6 +219,7 @@ impl<'a> Context<'a> {
             kinds: self.kinds.clone(),
             profiles: self.profiles,
             derivs: std::sync::OnceLock::new(),
+            markets: std::sync::OnceLock::new(),
         })
     }
 
@@ -549,7 +553,11 @@ impl<'a> Context<'a> {
     /// # Errors
     /// A database error.
     pub fn market_series(&self) -> Result<Vec<canary_store::MarketSeriesInfo>, EngineError> {
-        Ok(self.store.market_series(Some(self.asof))?)
+        if let Some(list) = self.markets.get() {
+            return Ok(list.clone());
+        }
+        let list = self.store.market_series(Some(self.asof))?;
+        Ok(self.markets.get_or_init(|| list).clone())
     }
 
     /// Every version of a market series' values known at T, each with when it became
@@ -579,11 +587,14 @@ impl<'a> Context<'a> {
         let Some(&(day, _)) = values.last() else {
             return Ok(None);
         };
+        if self.markets.get().is_none() {
+            self.market_series()?;
+        }
         let sources: Vec<String> = self
-            .market_series()?
-            .into_iter()
-            .find(|i| &i.series == series)
-            .map(|i| i.sources)
+            .markets
+            .get()
+            .and_then(|l| l.iter().find(|i| &i.series == series))
+            .map(|i| i.sources.clone())
             .unwrap_or_default();
         let name = series.to_string();
         let known = |d: Timestamp| series.available_at(d).unwrap_or(d);

@@ -144,10 +144,24 @@ fn plan(
     let close_col = position(&lower, &["close"]);
     let fng_col = position(&lower, &["fear_greed_index"])
         .or_else(|| position(&lower, &["value_classification"]).and(position(&lower, &["value"])));
-    let index_cols: Vec<(usize, Ticker)> = INDEX_COLUMNS
-        .iter()
-        .filter_map(|(name, t)| Some((position(&lower, &[name])?, t.parse().ok()?)))
-        .collect();
+    let mut index_cols: Vec<(usize, Ticker)> = Vec::new();
+    for (name, t) in INDEX_COLUMNS {
+        let (Some(c), Ok(t)) = (position(&lower, &[name]), t.parse::<Ticker>()) else {
+            continue;
+        };
+        if let Some((other, _)) = index_cols.iter().find(|(_, x)| *x == t) {
+            return Err(err(
+                Some(1),
+                Some(&header[c]),
+                format!(
+                    "{} and {} are both the {t} index: keep one column",
+                    quoted(&header[*other]),
+                    quoted(&header[c])
+                ),
+            ));
+        }
+        index_cols.push((c, t));
+    }
     let (layout, columns) = if let Some(c) = fng_col {
         (Layout::FearGreed, vec![(c, Field::Value)])
     } else if !index_cols.is_empty() && close_col.is_none() {
@@ -322,10 +336,24 @@ pub fn read_markets_from(
         notes.push(format!("{not_reported} empty cell(s) read as not reported"));
     }
     let mut series: Vec<(MarketSeries, Vec<Value>)> = by_series.into_iter().collect();
-    for (s, values) in &mut series {
+    for (_, values) in &mut series {
         values.sort_by_key(|v| v.1);
+    }
+    let span = series
+        .iter()
+        .filter(|(s, _)| s.market == Market::Us)
+        .filter_map(|(_, v)| v.first().zip(v.last()))
+        .fold(
+            None,
+            |acc: Option<(Timestamp, Timestamp)>, (a, b)| match acc {
+                None => Some((a.1, b.1)),
+                Some((x, y)) => Some((x.min(a.1), y.max(b.1))),
+            },
+        );
+    let calendar = span.map_or_else(Vec::new, |(a, b)| trading_days(a, b));
+    for (s, values) in &series {
         if matches!(s.field, Field::Close | Field::Value) {
-            let missing = missing_days(s.market, values);
+            let missing = missing_days(s.market, values, &calendar);
             if missing > 0 {
                 notes.push(format!(
                     "{}: {missing} {} between its first and last day have no value (not filled)",
@@ -402,21 +430,34 @@ fn check_range(row: &[(MarketSeries, f64)]) -> Result<(), (Field, String)> {
     Ok(())
 }
 
-/// How many days its market has a value on between a series' first and last day that it lacks.
-fn missing_days(market: Market, values: &[Value]) -> u64 {
+/// How many days its market has a value on between a series' first and last day that it lacks,
+/// the market's days counted from `calendar` (every US trading day of the file's span, sorted).
+fn missing_days(market: Market, values: &[Value], calendar: &[Timestamp]) -> u64 {
     let (Some(first), Some(last)) = (values.first(), values.last()) else {
         return 0;
     };
-    let mut expected = 0u64;
-    let mut t = first.1;
-    while t <= last.1 {
+    let expected = if market == Market::Utc {
+        u64::try_from((last.1.millis() - first.1.millis()) / DAY_MS + 1).unwrap_or(0)
+    } else {
+        let a = calendar.partition_point(|d| *d < first.1);
+        let b = calendar.partition_point(|d| *d <= last.1);
+        (b - a) as u64
+    };
+    expected.saturating_sub(values.len() as u64)
+}
+
+/// Every US trading day from `first` to `last`, computed once for a file.
+fn trading_days(first: Timestamp, last: Timestamp) -> Vec<Timestamp> {
+    let mut out = Vec::new();
+    let mut t = first;
+    while t <= last {
         let (y, m, d, ..) = t.to_civil();
-        if market == Market::Utc || us_trading_day(y, m, d) {
-            expected += 1;
+        if us_trading_day(y, m, d) {
+            out.push(t);
         }
         t = t.add_millis(DAY_MS);
     }
-    expected.saturating_sub(values.len() as u64)
+    out
 }
 
 #[cfg(test)]

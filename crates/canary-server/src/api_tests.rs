@@ -585,6 +585,7 @@ async fn markets_route_answers_as_of_the_time_asked() {
     for (uri, param) in [
         ("/api/v1/markets?miners=MA%20RA", "miners"),
         ("/api/v1/markets?miners=,", "miners"),
+        ("/api/v1/markets?miners=MARA,mara", "named twice"),
         ("/api/v1/markets?symbol=%3Cx%3E", "symbol"),
     ] {
         let detail = get(&app, uri).await.problem(400);

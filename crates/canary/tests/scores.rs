@@ -230,21 +230,21 @@ fn the_fear_and_greed_comparison_holds() {
     assert_eq!(doc["days"], 2510);
     assert!(close(&doc["score"]["auc"], 0.595_055_352_675_618_9));
     let g = &doc["fear_greed"];
-    assert_eq!(g["days"], 2394);
+    assert_eq!(g["days"], 2395);
     assert_eq!(g["first_day"], "2019-07-25T00:00:00Z");
-    assert_eq!(g["last_day"], "2026-02-12T00:00:00Z");
+    assert_eq!(g["last_day"], "2026-02-13T00:00:00Z");
     let (risk, gauge) = (&g["risk"], &g["gauge"]);
-    assert!(close(&risk["auc"], 0.603_984_745_913_907));
+    assert!(close(&risk["auc"], 0.603_574_586_333_207));
     assert!(close(
         &risk["auc_gain_interval"][0],
-        -0.002_245_280_822_277_945_5
+        0.001_405_935_974_441_275_1
     ));
     assert!(close(
         &risk["auc_gain_interval"][1],
-        0.129_407_611_928_187_95
+        0.128_021_681_867_286_85
     ));
-    assert!(close(&risk["brier"], 0.141_330_184_954_773_12));
-    assert!(close(&gauge["auc"], 0.546_578_114_004_222_4));
-    assert!(close(&gauge["auc_interval"][0], 0.477_565_731_997_757_87));
-    assert!(close(&gauge["brier_skill"], 0.001_305_049_744_647_401_9));
+    assert!(close(&risk["brier"], 0.141_309_768_593_714_16));
+    assert!(close(&gauge["auc"], 0.542_124_542_124_542_1));
+    assert!(close(&gauge["auc_interval"][0], 0.475_696_733_389_422_4));
+    assert!(close(&gauge["brier_skill"], 0.001_128_707_470_999_135_2));
 }

@@ -117,16 +117,26 @@ fn markets_context(
                 .as_ref()
                 .map_or_else(String::new, |b| w.pct(b.value * 100.0, &b.claim, true));
             let worst_move = w.pct(wm.value * 100.0, &wm.claim, true);
-            let rank = m
+            let (rank, since) = m
                 .miners
                 .iter()
                 .find(|x| &x.ticker == worst)
-                .and_then(|x| x.rank_from_worst.as_ref())
-                .filter(|r| r.value <= 10.0)
-                .map_or_else(String::new, |r| w.ordinal(r.value, &r.claim));
+                .and_then(|x| Some((x.rank_from_worst.as_ref()?, x.ranked_since)))
+                .filter(|(r, _)| r.value <= 10.0)
+                .map_or_else(
+                    || (String::new(), String::new()),
+                    |(r, since)| (w.ordinal(r.value, &r.claim), w.date(since, &r.claim)),
+                );
             t.push(ph.say(
                 "markets_basket",
-                &[v(&basket), v(&btc), v(worst), v(&worst_move), v(&rank)],
+                &[
+                    v(&basket),
+                    v(&btc),
+                    v(worst),
+                    v(&worst_move),
+                    v(&rank),
+                    v(&since),
+                ],
             )?);
         }
     }
@@ -643,7 +653,7 @@ mod tests {
             assert!(p.contains(t), "{t}: {p}");
         }
         assert!(
-            p.contains("CLSK fared worst at -19.1%, its worst day in three years"),
+            p.contains("CLSK fared worst at -19.1%, its worst day since 2023-02-01"),
             "{p}"
         );
         assert!(

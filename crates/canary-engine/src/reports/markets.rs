@@ -47,8 +47,9 @@ pub struct TickerMove {
     pub day_move: Valued,
     /// Its rank among the ticker's daily moves of the last [`RANK_SESSIONS`] (1 = the worst).
     pub rank_from_worst: Option<Valued>,
-    /// How many moves that rank is among.
+    /// How many moves that rank is among, and the day of the first of them.
     pub ranked_among: usize,
+    pub ranked_since: Timestamp,
     /// Whether its last day is older than the session the report describes.
     pub behind: bool,
 }
@@ -179,7 +180,7 @@ impl Closes<'_> {
                 return derived(
                     draft,
                     Claim::derived(
-                        format!("BTC at the US close of {}", &t.to_string()[..10]),
+                        format!("{} at the US close of {}", b.symbol, &t.to_string()[..10]),
                         v,
                         "USD",
                         draft.as_of,
@@ -252,7 +253,9 @@ fn last_move(
                 MOVE_RANK
                     .of(&[&day_move.claim])
                     .param("among", among)
-                    .param("since", since.to_string()),
+                    .param("since", since.to_string())
+                    .param("to", day.to_string())
+                    .param("series", c.input.series.clone()),
             ),
         )
     });
@@ -263,6 +266,7 @@ fn last_move(
         day_move,
         rank_from_worst: rank,
         ranked_among: window.len(),
+        ranked_since: since,
         behind: session.is_some_and(|s| day < s),
     })
 }
@@ -308,17 +312,44 @@ pub(crate) fn btc_at_closes(
     Ok(None)
 }
 
+/// The claims of `c`'s closes on the first and last day of a window of `returns` ending at
+/// `end` (exclusive): the first day is the common day the window's first return starts from.
+fn window_ends(
+    draft: &mut Draft,
+    c: &Closes<'_>,
+    returns: &[(Timestamp, f64, f64)],
+    end: usize,
+    window: usize,
+) -> Vec<ClaimId> {
+    let start = end - window;
+    let first = if start > 0 {
+        returns[start - 1].0
+    } else {
+        returns[start].0
+    };
+    let last = returns[end - 1].0;
+    [first, last]
+        .into_iter()
+        .filter_map(|d| {
+            let i = c.input.value.binary_search_by(|x| x.0.cmp(&d)).ok()?;
+            Some(c.claim(draft, i).claim)
+        })
+        .collect()
+}
+
 /// The correlation row of `a` to `b` over `window` aligned sessions, with its change from the
-/// window before.
+/// window before; each figure cites both series' closes at its window's ends.
 fn co_move_row(
     draft: &mut Draft,
     pair: &str,
     returns: &[(Timestamp, f64, f64)],
     window: usize,
-    inputs: &[&ClaimId],
+    series: (&Closes<'_>, &Closes<'_>),
 ) -> Option<CoMoveRow> {
-    let now: CoMove = co_move(returns, window)?;
-    let claim = |draft: &mut Draft, label: &str, v: f64, m: &CoMove, method| {
+    let claim = |draft: &mut Draft, label: &str, v: f64, m: &CoMove, end: usize, method| {
+        let mut ids = window_ends(draft, series.0, returns, end, window);
+        ids.extend(window_ends(draft, series.1, returns, end, window));
+        let refs: Vec<&ClaimId> = ids.iter().collect();
         derived(
             draft,
             Claim::derived(
@@ -330,7 +361,7 @@ fn co_move_row(
                     "correlation"
                 },
                 draft.as_of,
-                canary_model::Method::of(method, inputs)
+                canary_model::Method::of(method, &refs)
                     .param("window", window)
                     .param("from", m.from.to_string())
                     .param("to", m.to.to_string())
@@ -338,14 +369,30 @@ fn co_move_row(
             ),
         )
     };
-    let correlation = claim(draft, "correlation", now.correlation, &now, CORRELATION);
-    let beta = claim(draft, "beta", now.beta, &now, BETA);
-    let before = returns
-        .len()
-        .checked_sub(window)
-        .and_then(|end| co_move_at(returns, end, window));
-    let previous =
-        before.map(|b| claim(draft, "correlation before", b.correlation, &b, CORRELATION));
+    let end = returns.len();
+    let now: CoMove = co_move(returns, window)?;
+    let correlation = claim(
+        draft,
+        "correlation",
+        now.correlation,
+        &now,
+        end,
+        CORRELATION,
+    );
+    let beta = claim(draft, "beta", now.beta, &now, end, BETA);
+    let before_end = end.checked_sub(window);
+    let previous = before_end
+        .and_then(|e| Some((e, co_move_at(returns, e, window)?)))
+        .map(|(e, b)| {
+            claim(
+                draft,
+                "correlation before",
+                b.correlation,
+                &b,
+                e,
+                CORRELATION,
+            )
+        });
     let change = previous.as_ref().map(|p| {
         derived(
             draft,
@@ -373,7 +420,14 @@ fn co_move_row(
 /// The miners to put in the basket: the given ones, else the facts file's miners.
 pub(crate) fn miner_tickers(ctx: &Context<'_>, p: &MarketsParams) -> Vec<Ticker> {
     if let Some(m) = &p.miners {
-        return m.clone();
+        // Each counts once in the equal-weighted basket, in the order given.
+        let mut out: Vec<Ticker> = Vec::with_capacity(m.len());
+        for t in m {
+            if !out.contains(t) {
+                out.push(t.clone());
+            }
+        }
+        return out;
     }
     ctx.profiles()
         .map(|pr| {
@@ -464,23 +518,22 @@ pub fn markets(ctx: &Context<'_>, p: &MarketsParams) -> Result<Report<MarketsBod
                 age_ms: bars.age_ms,
                 warnings: Vec::new(),
             };
+            let asset = crate::ScoreParams::asset_of(&p.symbol);
             let closes = Closes {
-                ticker: "BTC".into(),
+                ticker: asset.clone(),
                 input,
                 bars: Some(bars),
             };
             body.btc = last_move(&mut draft, &closes, body.session, " at US closes");
-            let btc_close = body.btc.as_ref().map(|b| b.close.claim.clone());
-            if let (Some(ndx), Some(bc)) = (index_closes.first(), &btc_close) {
+            if let (Some(ndx), Some(_)) = (index_closes.first(), &body.btc) {
                 let returns = aligned_log_returns(&closes.input.value, &ndx.input.value);
-                let last = ndx.claim(&mut draft, ndx.input.value.len() - 1);
                 for w in WINDOWS {
                     if let Some(row) = co_move_row(
                         &mut draft,
-                        &format!("BTC–{}", ndx.ticker),
+                        &format!("{asset}–{}", ndx.ticker),
                         &returns,
                         w,
-                        &[bc, &last.claim],
+                        (&closes, ndx),
                     ) {
                         body.correlations.push(row);
                     }
@@ -492,16 +545,15 @@ pub fn markets(ctx: &Context<'_>, p: &MarketsParams) -> Result<Report<MarketsBod
                 index_closes.first().map(|c| c.input.value.as_slice()),
                 &miner_closes,
             );
-            if let Some(bc) = &btc_close {
+            if body.btc.is_some() {
                 for m in &miner_closes {
                     let returns = aligned_log_returns(&m.input.value, &closes.input.value);
-                    let last = m.claim(&mut draft, m.input.value.len() - 1);
                     if let Some(row) = co_move_row(
                         &mut draft,
-                        &format!("{}–BTC", m.ticker),
+                        &format!("{}–{asset}", m.ticker),
                         &returns,
                         WINDOWS[0],
-                        &[&last.claim, bc],
+                        (m, &closes),
                     ) {
                         body.correlations.push(row);
                     }
@@ -554,10 +606,14 @@ fn history(
                     Some(price(&m.input.value, d)? / price(&m.input.value, prev)? - 1.0)
                 })
                 .collect();
-            basket = basket.zip(basket_equal(&moves)).map(|(b, m)| b * (1.0 + m));
-            btc_ix = btc_ix
-                .zip(price(btc, d).zip(price(btc, prev)))
-                .map(|(b, (p, q))| b * p / q);
+            // A session without a move (no close that day or the one before) leaves the
+            // line where it was.
+            if let (Some(b), Some(m)) = (basket, basket_equal(&moves)) {
+                basket = Some(b * (1.0 + m));
+            }
+            if let (Some(b), Some(p), Some(q)) = (btc_ix, price(btc, d), price(btc, prev)) {
+                btc_ix = Some(b * p / q);
+            }
         }
         let end = returns.partition_point(|r| r.0 <= d);
         out.push(SessionPoint {

@@ -283,6 +283,17 @@ fn fees_per_block(
         let (_, c) = b.latest(input, "fees paid over the day", "BTC/day");
         let last = b.draft.add(c);
         let week = &input.value[input.value.len().saturating_sub(7)..];
+        // The window's first day too: the mean is of the days between.
+        let (t0, v0) = week[0];
+        let first = b.draft.add(Claim::data(
+            "fees paid over the day",
+            v0,
+            "BTC/day",
+            b.draft.as_of,
+            &input.series,
+            &input.source,
+            t0,
+        ));
         let per_block = week.iter().map(|x| x.1).sum::<f64>() / week.len() as f64 / 144.0;
         let id = b.row(
             Claim::derived(
@@ -290,7 +301,7 @@ fn fees_per_block(
                 per_block,
                 "BTC/block",
                 b.draft.as_of,
-                SMA.of(&[&last])
+                SMA.of(&[&first, &last])
                     .param("n", week.len())
                     .param("blocks_per_day", 144),
             ),

@@ -318,11 +318,19 @@ pub(super) async fn markets(
             }
             let mut out = Vec::with_capacity(parts.len());
             for t in parts {
-                out.push(t.parse::<canary_model::markets::Ticker>().map_err(
+                let ticker = t.parse::<canary_model::markets::Ticker>().map_err(
                     |e: canary_model::markets::MarketError| {
-                        Problem::param("miners", t, &e.to_string())
+                        Problem::param("miners", &canary_model::excerpt::excerpt(t), &e.to_string())
                     },
-                )?);
+                )?;
+                if out.contains(&ticker) {
+                    return Err(Problem::param(
+                        "miners",
+                        ticker.as_str(),
+                        "named twice: each miner counts once in the equal-weighted basket",
+                    ));
+                }
+                out.push(ticker);
             }
             Some(out)
         }

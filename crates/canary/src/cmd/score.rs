@@ -313,7 +313,7 @@ pub fn backtest(session: &Session, a: &BacktestScoresArgs) -> Result<()> {
     }
     if let Some(g) = &x.fear_greed {
         println!(
-            "\n## Against the Crypto Fear & Greed Index\n\nThe index as fear (100 - index; a day's value as published by its close), \
+            "\n## Against the Crypto Fear & Greed Index\n\nThe index as fear (100 - index; the value dated each day, as stored by the day's close), \
              calibrated the same way, and Risk, both on the {} days above that have a forecast from the index \
              ({} → {}); Risk's gains are over the index.\n",
             g.days,

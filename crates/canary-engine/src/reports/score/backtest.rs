@@ -201,9 +201,10 @@ pub fn backtest_scores(
     })
 }
 
-/// The Crypto Fear & Greed Index as fear (100 − index) on each day, the value published by the
-/// day's close (alternative.me publishes a day's value at its 00:00 UTC), NaN before the first
-/// or where a day has none; `None` when the index is not stored.
+/// The Crypto Fear & Greed Index as fear (100 − index) on each day: the value dated that day
+/// (published at its 00:00 UTC, a day before the day's close) in the version stored by the
+/// day's close, so a later revision never reaches an earlier day; NaN where there is none.
+/// `None` when the index is not stored.
 fn fear_series(
     ctx: &Context<'_>,
     d: &Daily,
@@ -221,17 +222,23 @@ fn fear_series(
         return Ok(None);
     };
     draft.uses(&input);
-    let v = &input.value;
+    // Each day's versions in the order they became available.
+    let mut by_day: BTreeMap<Timestamp, Vec<(Timestamp, f64)>> = BTreeMap::new();
+    for v in ctx.market_versions(&s)? {
+        by_day
+            .entry(v.time)
+            .or_default()
+            .push((v.available_at, v.value));
+    }
     Ok(Some(
         d.opens
             .iter()
             .map(|&open| {
-                // Published at 00:00 UTC of its day: the next day's is out at this day's close.
                 let close = open.add_millis(86_400_000);
-                match v.binary_search_by(|x| x.0.cmp(&close)) {
-                    Ok(i) => 100.0 - v[i].1,
-                    Err(_) => f64::NAN,
-                }
+                by_day
+                    .get(&open)
+                    .and_then(|vs| vs.iter().rev().find(|(at, _)| *at <= close))
+                    .map_or(f64::NAN, |&(_, v)| 100.0 - v)
             })
             .collect(),
     ))
