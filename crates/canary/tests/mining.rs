@@ -549,3 +549,63 @@ fn shared_data_puell_from_the_schedule_when_no_current_subsidy_is_stored() {
         "{doc}"
     );
 }
+
+/// The hashprice stress ratio (the score's input) as of the crash morning, from days-old hash
+/// rate and price and CBECI's last fleet estimate (2025-03-10, named as assumed unchanged):
+/// 19.528 J/TH × 24 h × $55/MWh over 3.125 BTC × 144 × $62,909.86 per 912.49 EH/s
+/// (the 7-day mean), 0.83086…, worked out apart.
+#[test]
+fn shared_data_hashprice_stress_from_days_old_data_with_the_fleet_assumed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let bars = shared("data/btcusdt_binance_1d.csv");
+    ok(&canary(
+        &db,
+        &["import", bars.to_str().unwrap(), "--symbol", "BTCUSDT"],
+    ));
+    let net = shared("data/btc_network_daily_hashrate_difficulty_2018-01_2026-02.csv");
+    ok(&canary(
+        &db,
+        &[
+            "network",
+            "import",
+            net.to_str().unwrap(),
+            "--series",
+            "hashrate",
+        ],
+    ));
+    let fleet = shared("data/network_fleet_efficiency_cbeci_daily.csv");
+    ok(&canary(
+        &db,
+        &[
+            "network",
+            "import",
+            fleet.to_str().unwrap(),
+            "--series",
+            "fleet-efficiency",
+        ],
+    ));
+    let doc: serde_json::Value = serde_json::from_str(&ok(&canary(
+        &db,
+        &[
+            "network",
+            "--asof",
+            "2026-02-06T05:00:00Z",
+            "--format",
+            "json",
+        ],
+    )))
+    .unwrap();
+    let row = doc["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| {
+            r["label"]
+                == "hashprice stress ratio (fleet power cost / subsidy hashprice, the fleet's efficiency as of 2025-03-10, assumed unchanged)"
+        })
+        .unwrap_or_else(|| panic!("no stress ratio in {doc}"))
+        .clone();
+    let v = row["value"].as_f64().unwrap();
+    assert!((v - 0.830_863_939_805_217_6).abs() < 1e-12, "{v}");
+}

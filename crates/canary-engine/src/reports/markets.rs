@@ -2,8 +2,8 @@
 //! Each index's and each miner's day move with its rank among the ticker's daily moves of the
 //! last three years; BTC's move over the same session, its price taken at each US close (the
 //! close of the last bar closed by then, from its 1 h bars, else its 4 h ones); the 30- and
-//! 90-session correlation and beta of BTC to the Nasdaq-100, the 30-session one's change from
-//! the 30 sessions before, and each miner's beta to BTC; the miners' equal-weighted basket
+//! 90-session correlation and beta of BTC to the Nasdaq-100 and of each miner to BTC, each
+//! with its change from the window before; the miners' equal-weighted basket
 //! against BTC; the Crypto Fear & Greed Index. Nothing dated after T: a US day counts from its
 //! exchange's close.
 
@@ -548,14 +548,16 @@ pub fn markets(ctx: &Context<'_>, p: &MarketsParams) -> Result<Report<MarketsBod
             if body.btc.is_some() {
                 for m in &miner_closes {
                     let returns = aligned_log_returns(&m.input.value, &closes.input.value);
-                    if let Some(row) = co_move_row(
-                        &mut draft,
-                        &format!("{}–{asset}", m.ticker),
-                        &returns,
-                        WINDOWS[0],
-                        (m, &closes),
-                    ) {
-                        body.correlations.push(row);
+                    for w in WINDOWS {
+                        if let Some(row) = co_move_row(
+                            &mut draft,
+                            &format!("{}–{asset}", m.ticker),
+                            &returns,
+                            w,
+                            (m, &closes),
+                        ) {
+                            body.correlations.push(row);
+                        }
                     }
                 }
             }

@@ -3,6 +3,7 @@
 //! fleet under water at a power price (`canary_analytics::mining`).
 
 use canary_analytics::mining::difficulty::{EPOCH_POSITION, epoch_position};
+use canary_analytics::mining::hashprice::power_cost_per_th_day;
 use canary_analytics::mining::hashprice::{
     HASHPRICE, HASHRATE_FROM_DIFFICULTY, Hashprice, MAX_PROFITABLE_EFFICIENCY, SHARE_UNDER_WATER,
     hashrate_from_difficulty_hs, max_profitable_efficiency, share_under_water,
@@ -12,6 +13,7 @@ use canary_analytics::mining::indicators::{
     difficulty_nowcast, hash_ribbons, puell,
 };
 use canary_analytics::mining::protocol::{estimated_height, subsidy_btc};
+use canary_analytics::score::inputs::STRESS_POWER_USD_PER_MWH;
 use canary_analytics::ta::SMA;
 use canary_model::network::NetworkSeries;
 use canary_model::{Claim, ClaimId, Symbol, Timestamp};
@@ -319,6 +321,48 @@ fn fees_per_block(
     (given, id, "given fees")
 }
 
+/// The hashprice stress ratio the score reads (`score::inputs::stress_series`), as of T: the
+/// power cost per TH-day of the fleet's estimated efficiency at the score's power price over
+/// the subsidy-only hashprice, the subsidy by the schedule × 144 blocks at the price; an old
+/// fleet estimate is named as assumed. The score itself keeps its pre-registered inputs.
+fn stress_row(
+    b: &mut Builder,
+    (px, px_id): (f64, &ClaimId),
+    (h, h_id): (f64, &ClaimId),
+    (eff, eff_id): (f64, &ClaimId),
+    eff_input: &Input<Series>,
+) {
+    let asof = b.draft.as_of;
+    let sub = subsidy_btc(estimated_height(asof));
+    let hashprice = sub * 144.0 * px / (h / 1e12);
+    if hashprice <= 0.0 {
+        return;
+    }
+    let ratio = power_cost_per_th_day(eff, STRESS_POWER_USD_PER_MWH) / hashprice;
+    let assumed = match (eff_input.is_stale(), eff_input.value.last()) {
+        (true, Some(&(t, _))) => format!(
+            ", the fleet's efficiency as of {}, assumed unchanged",
+            day(t)
+        ),
+        _ => String::new(),
+    };
+    b.row(
+        Claim::derived(
+            format!("hashprice stress ratio (fleet power cost / subsidy hashprice{assumed})"),
+            ratio,
+            "ratio",
+            asof,
+            canary_analytics::score::inputs::SCORE_INPUT
+                .of(&[px_id, h_id, eff_id])
+                .param("key", "hashprice_stress")
+                .param("power_usd_per_mwh", STRESS_POWER_USD_PER_MWH)
+                .param("subsidy_btc", sub)
+                .param("blocks_per_day", 144),
+        ),
+        format!("{ratio:.2} (above 1: the fleet's power costs more than the subsidy earns)"),
+    );
+}
+
 /// The hashprice and the least efficient machine covering power at the price, as rows; the
 /// machine's efficiency and claim.
 fn hashprice_rows(
@@ -606,6 +650,7 @@ pub fn network(ctx: &Context<'_>, p: &NetworkParams) -> Result<Report<NetworkBod
     .collect::<Result<Vec<_>, EngineError>>()?;
     // The hashprice and the least efficient machine covering power, at the price.
     let priced = price.is_some();
+    let for_stress = price.clone().zip(hashrate7.clone());
     let emax = hashprice_rows(&mut b, price, hashrate7.as_ref(), fees_in.as_ref(), p);
     match (emax, fleet.as_slice()) {
         (Some((emax, emax_id)), [Some(lo), Some(est), Some(hi)]) => {
@@ -615,6 +660,9 @@ pub fn network(ctx: &Context<'_>, p: &NetworkParams) -> Result<Report<NetworkBod
                 let (v, c) = b.latest(input, label, "J/TH");
                 vals.push(v);
                 ids.push(b.draft.add(c));
+            }
+            if let Some(((px, px_id), (h, h_id))) = &for_stress {
+                stress_row(&mut b, (*px, px_id), (*h, h_id), (vals[1], &ids[1]), &est.0);
             }
             let share = share_under_water(vals[0], vals[1], vals[2], emax);
             // An old fleet estimate is used as the latest known, and the label says so.
