@@ -708,6 +708,101 @@ mod tests {
         assert!(a[100].is_some());
     }
 
+    /// Days, scores and events where a label decides the fit: the score orders the days and
+    /// each label is drawn from it, so flipping labels moves the isotonic and logistic fits.
+    fn purge_case() -> (Vec<f64>, Vec<Option<bool>>) {
+        let mut r = SplitMix(23);
+        let n = 400;
+        let scores: Vec<f64> = (0..n).map(|_| r.below(1000) as f64 / 10.0).collect();
+        let events = scores
+            .iter()
+            .map(|&x| Some(r.below(100) as f64 / 100.0 < 0.1 + 0.6 * x / 100.0))
+            .collect();
+        (scores, events)
+    }
+
+    /// The labels of the days just before a block, whose event windows are still open at the
+    /// block's start (the last `h` days, the purge) or closed less than `embargo` days before
+    /// it (the `embargo` days before those), flipped to the opposite.
+    fn flip_before(
+        events: &[Option<bool>],
+        start: usize,
+        days: std::ops::Range<usize>,
+    ) -> Vec<Option<bool>> {
+        let mut e = events.to_vec();
+        for j in days {
+            e[start - 1 - j] = e[start - 1 - j].map(|x| !x);
+        }
+        e
+    }
+
+    /// The purge: a block's probabilities do not change when the labels of the `h` days before
+    /// it change (their windows overlap the block). Without the purge (training on every day
+    /// before the block) they would; the next block, which may use those days, shows the
+    /// flips matter.
+    #[test]
+    fn the_purge_keeps_labels_still_open_at_a_block_out_of_its_fit() {
+        let (scores, events) = purge_case();
+        let features: Vec<Vec<f64>> = scores.iter().map(|x| vec![x / 100.0]).collect();
+        let (start, refit) = (300, P50.refit_every);
+        let flipped = flip_before(&events, start, 0..P50.h);
+        for (name, a, b) in [
+            (
+                "isotonic",
+                walk_forward(&scores, &events, &P50),
+                walk_forward(&scores, &flipped, &P50),
+            ),
+            (
+                "logistic",
+                walk_forward_logistic(&features, &events, &P50, 1.0),
+                walk_forward_logistic(&features, &flipped, &P50, 1.0),
+            ),
+        ] {
+            for i in start..start + refit {
+                assert!(a[i].is_some(), "{name}: day {i} forecast");
+                assert_eq!(
+                    a[i], b[i],
+                    "{name}: day {i} saw labels still open at its block"
+                );
+            }
+            assert!(
+                (start + refit..start + 2 * refit).any(|i| a[i] != b[i]),
+                "{name}: the flipped labels never mattered"
+            );
+        }
+    }
+
+    /// The embargo: a block's probabilities do not change when the labels of the `embargo`
+    /// days before the purged ones change. Without the embargo (training on days whose
+    /// windows closed by the block's start) they would.
+    #[test]
+    fn the_embargo_keeps_the_days_next_to_the_purge_out_of_a_blocks_fit() {
+        let (scores, events) = purge_case();
+        let features: Vec<Vec<f64>> = scores.iter().map(|x| vec![x / 100.0]).collect();
+        let (start, refit) = (300, P50.refit_every);
+        let flipped = flip_before(&events, start, P50.h..P50.h + P50.embargo);
+        for (name, a, b) in [
+            (
+                "isotonic",
+                walk_forward(&scores, &events, &P50),
+                walk_forward(&scores, &flipped, &P50),
+            ),
+            (
+                "logistic",
+                walk_forward_logistic(&features, &events, &P50, 1.0),
+                walk_forward_logistic(&features, &flipped, &P50, 1.0),
+            ),
+        ] {
+            for i in start..start + refit {
+                assert_eq!(a[i], b[i], "{name}: day {i} saw embargoed labels");
+            }
+            assert!(
+                (start + refit..start + 2 * refit).any(|i| a[i] != b[i]),
+                "{name}: the flipped labels never mattered"
+            );
+        }
+    }
+
     #[test]
     fn signals_and_episodes() {
         let levels = [1, 5, 5, 1, 3];
