@@ -32,36 +32,37 @@ fn shared_data_stats_as_of_the_crash_morning() {
     ));
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     let stat = |k: &str| -> f64 { stat(&doc, k)["value"].as_f64().unwrap() };
-    // Every statistic, worked out from the 4h file by a separate script (Python's statistics
-    // module; daily bars as UTC days of complete 4h bars; the σ move as the latest log return
-    // over the sample σ of the previous n; supply at the height estimated at 600 s per block
-    // after the 2024 halving block, 934,637).
-    let expected = [
-        ("last_price", 64168.33),
-        ("change_24h", -9.905360960079745),
-        ("change_7d", -22.386186728188427),
-        ("change_30d", -30.864885871300185),
-        ("rsi14_intraday", 18.721315686061423),
-        ("daily_close", 62909.86),
-        ("daily_move", -14.017431361060218),
-        ("daily_move_sigma_30", -6.372283612466),
-        ("daily_move_sigma_90", -6.9622840883426615),
-        ("drawdown_ath", -49.15331368245691),
-        ("drawdown_90d", -40.30853023255814),
-        ("rv30", 67.18244728076041),
-        ("rv30_percentile_2y", 91.36986301369862),
-        ("rsi14_daily", 15.820042290401084),
-        ("volume_vs_median30", 6.577719988842444),
-        ("supply_estimate", 19_983_243.75),
-        ("market_value_change_24h", -140_980_185_996.749_97),
-    ];
+    // Every statistic, worked out from the 4h file by tests/stats_reference.py (Python's
+    // standard library, no Canary code; its docstring gives each definition).
+    let python = std::env::var("CANARY_TEST_PYTHON").expect(
+        "CANARY_TEST_PYTHON is not set: run `make test`, which makes .venv-test and points it there",
+    );
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/stats_reference.py");
+    let run = std::process::Command::new(&python)
+        .arg(&script)
+        .arg(shared("data"))
+        .arg("2026-02-06T05:00:00Z")
+        .output()
+        .unwrap_or_else(|e| panic!("{python}: {e}"));
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let reference: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let expected = reference.as_object().unwrap();
+    assert_eq!(expected.len(), 17);
     for (k, want) in expected {
+        let want = want.as_f64().unwrap();
         let got = stat(k);
         assert!(
             (got - want).abs() <= 1e-9 * want.abs(),
             "{k}: {got} vs {want}"
         );
     }
+    // The crash morning's figures as published (docs and the analysis): the script agrees.
+    assert_eq!(stat("last_price"), 64168.33);
+    assert!((stat("change_24h") - -9.905360960079745).abs() < 1e-9);
     assert_eq!(doc["stats"].as_array().unwrap().len(), expected.len());
     assert!(doc["missing"].as_array().unwrap().is_empty());
     let talib = oracle_value(
