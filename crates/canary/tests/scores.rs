@@ -248,3 +248,91 @@ fn the_fear_and_greed_comparison_holds() {
     assert!(close(&gauge["auc_interval"][0], 0.475_696_733_389_422_4));
     assert!(close(&gauge["brier_skill"], 0.001_128_707_470_999_135_2));
 }
+
+/// docs/track-record.md's two published runs, to 2026-06-15: every line of their tables and
+/// their "Event:" line appears, byte for byte, in what the documented commands print today.
+/// A change to the method or the data that moves a published figure fails here, and the
+/// document must be rerun and updated with it.
+#[test]
+fn the_published_track_record_holds() {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/track-record.md"),
+    )
+    .unwrap();
+    let section = |from: &str, to: &str| -> Vec<String> {
+        let start = doc
+            .find(from)
+            .unwrap_or_else(|| panic!("no {from:?} in the document"));
+        let rest = &doc[start..];
+        let end = rest.find(to).unwrap_or(rest.len());
+        rest[..end]
+            .lines()
+            .filter(|l| l.starts_with("| ") || l.starts_with("Event:"))
+            .map(str::to_string)
+            .collect()
+    };
+    let market = section(
+        "## Result: market components only",
+        "## Result: with the network components",
+    );
+    let network = section(
+        "## Result: with the network components",
+        "## Pre-registered",
+    );
+    assert!(
+        market.len() > 100 && network.len() >= 8,
+        "{} {}",
+        market.len(),
+        network.len()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let run = || {
+        ok(&canary(
+            &db,
+            &[
+                "backtest",
+                "scores",
+                "--symbol",
+                "BTCUSDT",
+                "--to",
+                "2026-06-15T00:00:00Z",
+            ],
+        ))
+    };
+    let bars = shared("data/btcusdt_binance_1d.csv");
+    ok(&canary(
+        &db,
+        &["import", bars.to_str().unwrap(), "--symbol", "BTCUSDT"],
+    ));
+    let out = run();
+    let printed: std::collections::BTreeSet<&str> = out.lines().collect();
+    for line in &market {
+        assert!(
+            printed.contains(line.as_str()),
+            "published, not printed now:\n{line}\n\n{out}"
+        );
+    }
+    for (file, series) in [
+        ("data/network_hashrate_daily.csv", "hashrate"),
+        ("data/network_blockreward_daily.csv", "subsidy"),
+        (
+            "data/network_fleet_efficiency_cbeci_daily.csv",
+            "fleet-efficiency",
+        ),
+    ] {
+        let f = shared(file);
+        ok(&canary(
+            &db,
+            &["network", "import", f.to_str().unwrap(), "--series", series],
+        ));
+    }
+    let out = run();
+    let printed: std::collections::BTreeSet<&str> = out.lines().collect();
+    for line in &network {
+        assert!(
+            printed.contains(line.as_str()),
+            "published, not printed now:\n{line}\n\n{out}"
+        );
+    }
+}
