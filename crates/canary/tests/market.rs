@@ -318,3 +318,94 @@ fn shared_data_stale_bars_are_flagged() {
         );
     }
 }
+
+/// docs/levels.md's table of the bounce backtest, to 2026-06-15: each of its 14 rows is
+/// what the documented command prints today, figure for figure (run two at a time).
+#[test]
+fn the_published_levels_backtest_holds() {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/levels.md"),
+    )
+    .unwrap();
+    let rows: Vec<String> = doc
+        .lines()
+        .filter(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            cells.len() == 12 && (cells[2] == "1d" || cells[2] == "4h")
+        })
+        .map(str::to_string)
+        .collect();
+    assert_eq!(rows.len(), 14, "the document's table");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("l.db");
+    import_4h(&db);
+    ok(&canary(
+        &db,
+        &[
+            "resample", "--symbol", "BTCUSDT", "--from", "4h", "--to", "1d",
+        ],
+    ));
+    let thousands = |n: u64| {
+        let s = n.to_string();
+        let mut out = String::new();
+        for (i, c) in s.chars().enumerate() {
+            if i > 0 && (s.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    };
+    let printed = |row: &str| -> String {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let (variant, tf) = (cells[1], cells[2]);
+        let out = ok(&canary(
+            &db,
+            &[
+                "backtest",
+                "levels",
+                "--symbol",
+                "BTCUSDT",
+                "--tf",
+                tf,
+                "--variant",
+                variant,
+                "--to",
+                "2026-06-15T00:00:00Z",
+                "--format",
+                "json",
+            ],
+        ));
+        let d: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let n = |v: &serde_json::Value| v.as_u64().unwrap();
+        let f = |v: &serde_json::Value| v.as_f64().unwrap();
+        let (l, b) = (&d["levels"], &d["baseline"]);
+        let pct = |a: &serde_json::Value, t: &serde_json::Value| {
+            format!("{:.1} %", n(a) as f64 / n(t) as f64 * 100.0)
+        };
+        format!(
+            "| {variant} | {tf} | {} | {} | {} | {} | {} | {:.3} | [{:.3}, {:.3}] | {:.2}–{:.2} |",
+            thousands(n(&l["touches"])),
+            pct(&l["bounces"], &l["touches"]),
+            pct(&l["breaks"], &l["touches"]),
+            thousands(n(&b["touches"])),
+            pct(&b["bounces"], &b["touches"]),
+            f(&d["lift"]),
+            f(&d["lift_interval"][0]),
+            f(&d["lift_interval"][1]),
+            f(&d["lift_by_seed"][0]),
+            f(&d["lift_by_seed"][1]),
+        )
+    };
+    let (a, b) = rows.split_at(rows.len() / 2);
+    let check = |part: &[String]| {
+        for row in part {
+            assert_eq!(&printed(row), row, "published, not printed now");
+        }
+    };
+    std::thread::scope(|s| {
+        let h = s.spawn(|| check(a));
+        check(b);
+        h.join().unwrap();
+    });
+}
