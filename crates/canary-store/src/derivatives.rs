@@ -7,15 +7,8 @@ use crate::points::{self, Point, Table};
 use crate::write::Revisions;
 use crate::{DerivativesStore, InsertReport, Source, SqliteStore, StoreError};
 
-/// A stored series and what it holds as of a time.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DerivSeriesInfo {
-    pub series: DerivSeries,
-    pub first: Timestamp,
-    pub last: Timestamp,
-    /// Every source that wrote a value, sorted.
-    pub sources: Vec<String>,
-}
+/// A stored derivatives series and what it holds as of a time.
+pub type DerivSeriesInfo = points::SeriesListing<DerivSeries>;
 
 impl DerivativesStore for SqliteStore {
     fn insert_derivatives(
@@ -25,12 +18,8 @@ impl DerivativesStore for SqliteStore {
         ingested_at: Timestamp,
         revisions: Revisions,
     ) -> Result<InsertReport, StoreError> {
-        let keys: Vec<String> = series.iter().map(|(s, _)| s.to_string()).collect();
-        let named: Vec<(&str, &[Point])> = keys
-            .iter()
-            .zip(series)
-            .map(|(k, (_, p))| (k.as_str(), *p))
-            .collect();
+        let (keys, points) = points::keyed(series);
+        let named: Vec<(&str, &[Point])> = keys.iter().map(String::as_str).zip(points).collect();
         let tx = self.begin_write()?;
         points::insert(
             tx,
@@ -77,28 +66,6 @@ impl DerivativesStore for SqliteStore {
         &self,
         asof: Option<Timestamp>,
     ) -> Result<Vec<DerivSeriesInfo>, StoreError> {
-        points::list(&self.conn, Table::Derivatives, asof)?
-            .into_iter()
-            .map(|l| {
-                let series =
-                    l.key
-                        .parse()
-                        .map_err(|e: canary_model::derivatives::DerivError| {
-                            StoreError::Corrupt {
-                                what: format!(
-                                    "derivatives series {}",
-                                    canary_model::excerpt::quoted(&l.key)
-                                ),
-                                reason: e.to_string(),
-                            }
-                        })?;
-                Ok(DerivSeriesInfo {
-                    series,
-                    first: l.first,
-                    last: l.last,
-                    sources: l.sources,
-                })
-            })
-            .collect()
+        points::list_series(&self.conn, Table::Derivatives, asof, "derivatives series")
     }
 }

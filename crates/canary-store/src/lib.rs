@@ -58,7 +58,7 @@ pub use events::{NewEvent, StoredEvent, content as event_content};
 pub use flows::StoredOutflow;
 pub use markets::MarketSeriesInfo;
 pub use news::{Feed, FeedPoll, NewsInsertReport, NewsQuery};
-pub use points::Point;
+pub use points::{Point, SeriesListing};
 pub use sqlite::SqliteStore;
 pub(crate) use sqlite::{register_source, stamp};
 pub use tokens::StoredToken;

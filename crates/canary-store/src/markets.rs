@@ -8,16 +8,8 @@ use crate::points::{self, Point, Table};
 use crate::write::Revisions;
 use crate::{InsertReport, MarketStore, Source, SqliteStore, StoreError};
 
-/// A stored market series and what it holds as of a time.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MarketSeriesInfo {
-    pub series: MarketSeries,
-    /// The first and last day with a value known then.
-    pub first: Timestamp,
-    pub last: Timestamp,
-    /// Every source that wrote a value, sorted.
-    pub sources: Vec<String>,
-}
+/// A stored market series and what it holds as of a time (its first and last day).
+pub type MarketSeriesInfo = points::SeriesListing<MarketSeries>;
 
 impl MarketStore for SqliteStore {
     fn insert_markets(
@@ -27,12 +19,8 @@ impl MarketStore for SqliteStore {
         ingested_at: Timestamp,
         revisions: Revisions,
     ) -> Result<InsertReport, StoreError> {
-        let keys: Vec<String> = series.iter().map(|(s, _)| s.to_string()).collect();
-        let named: Vec<(&str, &[Point])> = keys
-            .iter()
-            .zip(series)
-            .map(|(k, (_, p))| (k.as_str(), *p))
-            .collect();
+        let (keys, points) = points::keyed(series);
+        let named: Vec<(&str, &[Point])> = keys.iter().map(String::as_str).zip(points).collect();
         let tx = self.begin_write()?;
         points::insert(tx, Table::Markets, &named, source, ingested_at, revisions)
     }
@@ -55,28 +43,6 @@ impl MarketStore for SqliteStore {
     }
 
     fn market_series(&self, asof: Option<Timestamp>) -> Result<Vec<MarketSeriesInfo>, StoreError> {
-        points::list(&self.conn, Table::Markets, asof)?
-            .into_iter()
-            .map(|l| {
-                let series = l
-                    .key
-                    .parse()
-                    .map_err(
-                        |e: canary_model::markets::MarketError| StoreError::Corrupt {
-                            what: format!(
-                                "market series {}",
-                                canary_model::excerpt::quoted(&l.key)
-                            ),
-                            reason: e.to_string(),
-                        },
-                    )?;
-                Ok(MarketSeriesInfo {
-                    series,
-                    first: l.first,
-                    last: l.last,
-                    sources: l.sources,
-                })
-            })
-            .collect()
+        points::list_series(&self.conn, Table::Markets, asof, "market series")
     }
 }

@@ -219,6 +219,13 @@ pub(crate) fn insert(
     Ok(report)
 }
 
+/// The keys of typed series, paired with their points as [`insert`] takes them.
+pub(crate) fn keyed<'a, S: std::fmt::Display>(
+    series: &[(&S, &'a [Point])],
+) -> (Vec<String>, Vec<&'a [Point]>) {
+    series.iter().map(|(s, p)| (s.to_string(), *p)).unzip()
+}
+
 /// As [`read`], the values from `from` on, found by the key (series, then time).
 pub(crate) fn read_from(
     conn: &Connection,
@@ -264,7 +271,7 @@ pub(crate) fn read(
 }
 
 /// A stored series as of a time: its key, first and last time, and the sources that wrote it.
-pub(crate) struct Listed {
+struct Listed {
     pub key: String,
     pub first: Timestamp,
     pub last: Timestamp,
@@ -272,10 +279,50 @@ pub(crate) struct Listed {
     pub sources: Vec<String>,
 }
 
+/// A stored series and what it holds as of a time (derivatives and market series alike).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesListing<S> {
+    pub series: S,
+    /// The first and last time (a market series: day) with a value known then.
+    pub first: Timestamp,
+    pub last: Timestamp,
+    /// Every source that wrote a value, sorted.
+    pub sources: Vec<String>,
+}
+
+/// [`list`], each key read as a series of `S`; `what` names the kind in an error about a
+/// stored key that is not one.
+pub(crate) fn list_series<S>(
+    conn: &Connection,
+    table: Table,
+    asof: Option<Timestamp>,
+    what: &str,
+) -> Result<Vec<SeriesListing<S>>, StoreError>
+where
+    S: std::str::FromStr,
+    S::Err: std::fmt::Display,
+{
+    list(conn, table, asof)?
+        .into_iter()
+        .map(|l| {
+            let series = l.key.parse().map_err(|e: S::Err| StoreError::Corrupt {
+                what: format!("{what} {}", canary_model::excerpt::quoted(&l.key)),
+                reason: e.to_string(),
+            })?;
+            Ok(SeriesListing {
+                series,
+                first: l.first,
+                last: l.last,
+                sources: l.sources,
+            })
+        })
+        .collect()
+}
+
 /// Every series of a table with a catalog that has values available at `asof`, in key order:
 /// the series and their sources from the catalog, each series' first and last value known
 /// then by a seek on its key (the values are keyed by series, then time).
-pub(crate) fn list(
+fn list(
     conn: &Connection,
     table: Table,
     asof: Option<Timestamp>,

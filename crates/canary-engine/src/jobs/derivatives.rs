@@ -20,13 +20,7 @@ pub struct DerivativesFile {
 }
 
 /// What a file holds of one series.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DerivSeriesRead {
-    pub series: DerivSeries,
-    pub values: usize,
-    pub first: Option<Timestamp>,
-    pub last: Option<Timestamp>,
-}
+pub type DerivSeriesRead = super::SeriesRead<DerivSeries>;
 
 impl DerivativesFile {
     /// Read and validate `path`.
@@ -60,16 +54,7 @@ impl DerivativesFile {
     /// Each series the file holds, in series order.
     #[must_use]
     pub fn series(&self) -> Vec<DerivSeriesRead> {
-        self.parsed
-            .series
-            .iter()
-            .map(|(s, v)| DerivSeriesRead {
-                series: s.clone(),
-                values: v.len(),
-                first: v.first().map(|x| x.1),
-                last: v.last().map(|x| x.1),
-            })
-            .collect()
+        super::summarise(&self.parsed.series)
     }
 
     /// Store every series under `source` (else the file's name) in one write.
@@ -85,25 +70,14 @@ impl DerivativesFile {
         ingested_at: Timestamp,
     ) -> Result<(String, InsertReport), WriteFailed> {
         let source = source.map_or_else(|| super::file_source(&self.path), str::to_string);
-        let points: Vec<Vec<Point>> = self
-            .parsed
-            .series
-            .iter()
-            .map(|(s, values)| {
-                values
-                    .iter()
-                    .map(|&(_, t, v)| Point {
-                        time: t,
-                        value: v,
-                        available_at: if self.parsed.known_after_interval {
-                            t.add_millis(s.interval.millis()).max(s.available_at(t))
-                        } else {
-                            s.available_at(t)
-                        },
-                    })
-                    .collect()
-            })
-            .collect();
+        let after_interval = self.parsed.known_after_interval;
+        let points = super::points_of(&self.parsed.series, |s, t| {
+            if after_interval {
+                t.add_millis(s.interval.millis()).max(s.available_at(t))
+            } else {
+                s.available_at(t)
+            }
+        });
         let refs: Vec<(&DerivSeries, &[Point])> = self
             .parsed
             .series

@@ -20,13 +20,7 @@ pub struct MarketsFile {
 }
 
 /// What a file holds of one series.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MarketSeriesRead {
-    pub series: MarketSeries,
-    pub values: usize,
-    pub first: Option<Timestamp>,
-    pub last: Option<Timestamp>,
-}
+pub type MarketSeriesRead = super::SeriesRead<MarketSeries>;
 
 impl MarketsFile {
     /// Read and validate `path`.
@@ -60,16 +54,7 @@ impl MarketsFile {
     /// Each series the file holds, in series order.
     #[must_use]
     pub fn series(&self) -> Vec<MarketSeriesRead> {
-        self.parsed
-            .series
-            .iter()
-            .map(|(s, v)| MarketSeriesRead {
-                series: s.clone(),
-                values: v.len(),
-                first: v.first().map(|x| x.1),
-                last: v.last().map(|x| x.1),
-            })
-            .collect()
+        super::summarise(&self.parsed.series)
     }
 
     /// Store every series under `source` (else the file's name) in one write.
@@ -85,23 +70,9 @@ impl MarketsFile {
         ingested_at: Timestamp,
     ) -> Result<(String, InsertReport), WriteFailed> {
         let source = source.map_or_else(|| super::file_source(&self.path), str::to_string);
-        let points: Vec<Vec<Point>> = self
-            .parsed
-            .series
-            .iter()
-            .map(|(s, values)| {
-                values
-                    .iter()
-                    .map(|&(_, t, v)| Point {
-                        time: t,
-                        value: v,
-                        // The reader checked every day; one it let through is refused by the
-                        // store, which asks the same question.
-                        available_at: s.available_at(t).unwrap_or(t),
-                    })
-                    .collect()
-            })
-            .collect();
+        // The reader checked every day; one it let through is refused by the store, which
+        // asks the same question.
+        let points = super::points_of(&self.parsed.series, |s, t| s.available_at(t).unwrap_or(t));
         let refs: Vec<(&MarketSeries, &[Point])> = self
             .parsed
             .series

@@ -26,7 +26,53 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 
 use canary_ingest::csv::ImportError;
+use canary_model::Timestamp;
 use canary_store::{Conflict, StoreError};
+
+/// What a file holds of one series: how many values, the first and last time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesRead<S> {
+    pub series: S,
+    pub values: usize,
+    pub first: Option<Timestamp>,
+    pub last: Option<Timestamp>,
+}
+
+/// A file's series as read: each with its values, `(file line, time, value)`.
+type FileSeries<S> = [(S, Vec<(u64, Timestamp, f64)>)];
+
+/// A file's series summarised, in series order.
+fn summarise<S: Clone>(series: &FileSeries<S>) -> Vec<SeriesRead<S>> {
+    series
+        .iter()
+        .map(|(s, v)| SeriesRead {
+            series: s.clone(),
+            values: v.len(),
+            first: v.first().map(|x| x.1),
+            last: v.last().map(|x| x.1),
+        })
+        .collect()
+}
+
+/// A file's series as points, each value available when `available_at` says.
+fn points_of<S>(
+    series: &FileSeries<S>,
+    available_at: impl Fn(&S, Timestamp) -> Timestamp,
+) -> Vec<Vec<canary_store::Point>> {
+    series
+        .iter()
+        .map(|(s, values)| {
+            values
+                .iter()
+                .map(|&(_, t, v)| canary_store::Point {
+                    time: t,
+                    value: v,
+                    available_at: available_at(s, t),
+                })
+                .collect()
+        })
+        .collect()
+}
 
 /// Run `future` to its end on a runtime on this thread (a fetch, a delivery, the engine of
 /// `canary run`), with I/O and timers enabled.

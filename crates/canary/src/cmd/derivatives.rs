@@ -30,12 +30,13 @@ fn span(first: Option<canary_model::Timestamp>, last: Option<canary_model::Times
 }
 
 fn import(session: &Session, a: &DerivativesImportArgs) -> Result<()> {
-    if a.source.is_some() && a.files.len() > 1 {
-        anyhow::bail!(
-            "--source names the source of one file; with {} files each is stored under its own name",
-            a.files.len()
-        );
-    }
+    let many = super::import::Files {
+        count: a.files.len(),
+        source: a.source.as_deref(),
+        dry_run: a.dry_run,
+        strict: a.strict,
+    };
+    many.check()?;
     let opts = DerivOptions {
         kind: a.kind,
         market: a.market.clone(),
@@ -52,43 +53,25 @@ fn import(session: &Session, a: &DerivativesImportArgs) -> Result<()> {
     for path in &a.files {
         files.push(DerivativesFile::read(path, &opts).map_err(super::ingest_hint)?);
     }
-    let mut store = if a.dry_run {
-        None
-    } else {
-        Some(super::open(session)?)
-    };
-    for f in &files {
-        println!("{} ({}):", f.path().display(), f.layout().name());
-        for s in f.series() {
-            println!(
-                "  {}: {} values, {}",
-                s.series,
-                s.values,
-                span(s.first, s.last)
-            );
-        }
-        for n in f.notes() {
-            println!("  note: {n}");
-        }
-        if let Some(store) = store.as_mut() {
-            let (source, r) = f
-                .store(
-                    &mut **store,
-                    a.source.as_deref(),
-                    super::import::revisions(a.strict),
-                    session.now(),
-                )
-                .map_err(super::import::write_failed)?;
-            println!(
-                "  imported {} values, {} already present, {} revised (source {source})",
-                r.inserted, r.present, r.revised
-            );
-        }
-    }
-    if a.dry_run {
-        println!("dry run: every file valid, nothing stored");
-    }
-    Ok(())
+    many.store_each(
+        session,
+        &files,
+        |f| {
+            println!("{} ({}):", f.path().display(), f.layout().name());
+            for s in f.series() {
+                println!(
+                    "  {}: {} values, {}",
+                    s.series,
+                    s.values,
+                    span(s.first, s.last)
+                );
+            }
+            for n in f.notes() {
+                println!("  note: {n}");
+            }
+        },
+        DerivativesFile::store,
+    )
 }
 
 fn pct(v: &Valued, decimals: usize) -> String {

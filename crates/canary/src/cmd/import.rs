@@ -164,3 +164,74 @@ pub fn write_failed(w: WriteFailed) -> anyhow::Error {
         d => anyhow!(d),
     }
 }
+
+/// The flags every multi-file import shares (`derivatives import`, `markets import`).
+pub struct Files<'a> {
+    pub count: usize,
+    pub source: Option<&'a str>,
+    pub dry_run: bool,
+    pub strict: bool,
+}
+
+impl Files<'_> {
+    /// `--source` names the source of one file: refused with several.
+    ///
+    /// # Errors
+    /// `--source` with more than one file.
+    pub fn check(&self) -> Result<()> {
+        if self.source.is_some() && self.count > 1 {
+            anyhow::bail!(
+                "--source names the source of one file; with {} files each is stored under its own name",
+                self.count
+            );
+        }
+        Ok(())
+    }
+
+    /// Store each file (all read and checked before), each in one write: `describe` prints
+    /// what a file holds, `store` writes it; with `--dry-run`, nothing is written.
+    ///
+    /// # Errors
+    /// The database cannot be opened, or a write fails (what it names, and the flag that
+    /// changes it).
+    pub fn store_each<F>(
+        &self,
+        session: &Session,
+        files: &[F],
+        describe: impl Fn(&F),
+        store: impl Fn(
+            &F,
+            &mut dyn canary_store::Stores,
+            Option<&str>,
+            Revisions,
+            canary_model::Timestamp,
+        ) -> Result<(String, canary_store::InsertReport), WriteFailed>,
+    ) -> Result<()> {
+        let mut db = if self.dry_run {
+            None
+        } else {
+            Some(super::open(session)?)
+        };
+        for f in files {
+            describe(f);
+            if let Some(db) = db.as_mut() {
+                let (source, r) = store(
+                    f,
+                    &mut **db,
+                    self.source,
+                    revisions(self.strict),
+                    session.now(),
+                )
+                .map_err(write_failed)?;
+                println!(
+                    "  imported {} values, {} already present, {} revised (source {source})",
+                    r.inserted, r.present, r.revised
+                );
+            }
+        }
+        if self.dry_run {
+            println!("dry run: every file valid, nothing stored");
+        }
+        Ok(())
+    }
+}

@@ -123,12 +123,13 @@ fn report(session: &Session, a: &MarketsArgs) -> Result<()> {
 }
 
 fn import(session: &Session, a: &MarketsImportArgs) -> Result<()> {
-    if a.source.is_some() && a.files.len() > 1 {
-        anyhow::bail!(
-            "--source names the source of one file; with {} files each is stored under its own name",
-            a.files.len()
-        );
-    }
+    let many = super::import::Files {
+        count: a.files.len(),
+        source: a.source.as_deref(),
+        dry_run: a.dry_run,
+        strict: a.strict,
+    };
+    many.check()?;
     let opts = MarketOptions {
         ticker: a.ticker.clone(),
         range: TimeRange {
@@ -141,58 +142,39 @@ fn import(session: &Session, a: &MarketsImportArgs) -> Result<()> {
     for path in &a.files {
         files.push(MarketsFile::read(path, &opts).map_err(super::ingest_hint)?);
     }
-    let mut store = if a.dry_run {
-        None
-    } else {
-        Some(super::open(session)?)
-    };
-    for f in &files {
-        println!("{} ({}):", f.path().display(), f.layout().name());
-        let series = f.series();
-        // One line per ticker: its days and span (every field of a day shares them).
-        let mut shown = std::collections::BTreeSet::new();
-        for s in &series {
-            if shown.insert(s.series.ticker.clone()) {
-                let fields: Vec<&str> = series
-                    .iter()
-                    .filter(|x| x.series.ticker == s.series.ticker)
-                    .map(|x| x.series.field.name())
-                    .collect();
-                let span = match (s.first, s.last) {
-                    (Some(a), Some(b)) => {
-                        format!("{} → {}", &a.to_string()[..10], &b.to_string()[..10])
-                    }
-                    _ => "empty".into(),
-                };
-                println!(
-                    "  {}:{}: {} days, {span} ({})",
-                    s.series.market,
-                    s.series.ticker,
-                    s.values,
-                    fields.join(", ")
-                );
-            }
-        }
-        for n in f.notes() {
-            println!("  note: {n}");
-        }
-        if let Some(store) = store.as_mut() {
-            let (source, r) = f
-                .store(
-                    &mut **store,
-                    a.source.as_deref(),
-                    super::import::revisions(a.strict),
-                    session.now(),
-                )
-                .map_err(super::import::write_failed)?;
+    many.store_each(session, &files, describe, MarketsFile::store)
+}
+
+/// What a market file holds: one line per ticker, its days and span (every field of a day
+/// shares them), and the notes.
+fn describe(f: &MarketsFile) {
+    println!("{} ({}):", f.path().display(), f.layout().name());
+    let series = f.series();
+    // One line per ticker: its days and span (every field of a day shares them).
+    let mut shown = std::collections::BTreeSet::new();
+    for s in &series {
+        if shown.insert(s.series.ticker.clone()) {
+            let fields: Vec<&str> = series
+                .iter()
+                .filter(|x| x.series.ticker == s.series.ticker)
+                .map(|x| x.series.field.name())
+                .collect();
+            let span = match (s.first, s.last) {
+                (Some(a), Some(b)) => {
+                    format!("{} → {}", &a.to_string()[..10], &b.to_string()[..10])
+                }
+                _ => "empty".into(),
+            };
             println!(
-                "  imported {} values, {} already present, {} revised (source {source})",
-                r.inserted, r.present, r.revised
+                "  {}:{}: {} days, {span} ({})",
+                s.series.market,
+                s.series.ticker,
+                s.values,
+                fields.join(", ")
             );
         }
     }
-    if a.dry_run {
-        println!("dry run: every file valid, nothing stored");
+    for n in f.notes() {
+        println!("  note: {n}");
     }
-    Ok(())
 }
