@@ -12,22 +12,15 @@ use std::time::Duration;
 
 use canary_ingest::binance::BinanceStream;
 use canary_model::event::Event;
-use canary_model::{Symbol, Timeframe, Timestamp};
+use canary_model::{Symbol, Timeframe};
 use futures_util::SinkExt;
 use tokio_tungstenite::tungstenite::Message;
 
 const MIN: i64 = 60_000;
 
-// The stream's own clock, as the live connector stamps what it receives (this crate is below
-// the engine's clock module).
-#[expect(clippy::disallowed_methods)]
-fn wall() -> Timestamp {
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis();
-    Timestamp::from_millis(i64::try_from(ms).unwrap())
-}
+mod common;
+
+use common::wall;
 
 /// The bar of every minute, the same for the stream and REST.
 fn bar(open: i64) -> (f64, f64, f64, f64) {

@@ -9,21 +9,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use canary_ingest::coinbase::CoinbaseStream;
+use canary_model::Symbol;
 use canary_model::event::Event;
-use canary_model::{Symbol, Timestamp};
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 
-// The stream's own clock, as the live connector stamps what it receives (this crate is below
-// the engine's clock module).
-#[expect(clippy::disallowed_methods)]
-fn wall() -> Timestamp {
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis();
-    Timestamp::from_millis(i64::try_from(ms).unwrap())
-}
+mod common;
+
+use common::wall;
 
 fn trade(kind: &str, id: u64, second: u32, price: &str) -> String {
     format!(

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{canary, ok, shared};
+use common::{canary, import_1d, ok, shared};
 
 const FILES: [&str; 7] = [
     "data/btcusdt_perp_funding_8h_binance_2019-09_2026-04.csv",
@@ -38,15 +38,7 @@ fn the_crash_morning_has_funding_to_midnight_and_stale_open_interest_and_liquida
     // Again: everything already present.
     let again = import_all(&db);
     assert!(!again.contains("imported 1"), "{again}");
-    ok(&canary(
-        &db,
-        &[
-            "import",
-            shared("data/btcusdt_binance_1d.csv").to_str().unwrap(),
-            "--symbol",
-            "BTCUSDT",
-        ],
-    ));
+    import_1d(&db);
 
     let out = ok(&canary(
         &db,
@@ -117,15 +109,7 @@ fn a_bad_file_among_several_stores_none_of_them() {
     )
     .unwrap();
     let good = shared(FILES[0]);
-    ok(&canary(
-        &db,
-        &[
-            "import",
-            shared("data/btcusdt_binance_1d.csv").to_str().unwrap(),
-            "--symbol",
-            "BTCUSDT",
-        ],
-    ));
+    import_1d(&db);
     let out = canary(
         &db,
         &[
@@ -177,15 +161,7 @@ fn the_published_liquidation_map_figures_hold() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("d.db");
     import_all(&db);
-    ok(&canary(
-        &db,
-        &[
-            "import",
-            shared("data/btcusdt_binance_1d.csv").to_str().unwrap(),
-            "--symbol",
-            "BTCUSDT",
-        ],
-    ));
+    import_1d(&db);
     let run = |venues: &str| -> serde_json::Value {
         let out = ok(&canary(
             &db,
@@ -333,15 +309,7 @@ fn the_pre_registered_score_record_holds() {
     let dir = tempfile::tempdir().unwrap();
     let run = |name: &str, with_derivatives: bool| -> serde_json::Value {
         let db = dir.path().join(name);
-        ok(&canary(
-            &db,
-            &[
-                "import",
-                shared("data/btcusdt_binance_1d.csv").to_str().unwrap(),
-                "--symbol",
-                "BTCUSDT",
-            ],
-        ));
+        import_1d(&db);
         if with_derivatives {
             let files: Vec<String> = [FILES[0], FILES[1], FILES[6]]
                 .iter()
@@ -420,15 +388,7 @@ fn one_price_every_stress_model() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("d.db");
     import_all(&db);
-    ok(&canary(
-        &db,
-        &[
-            "import",
-            shared("data/btcusdt_binance_1d.csv").to_str().unwrap(),
-            "--symbol",
-            "BTCUSDT",
-        ],
-    ));
+    import_1d(&db);
     let out = ok(&canary(
         &db,
         &[

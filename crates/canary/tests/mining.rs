@@ -353,6 +353,36 @@ fn shared_data_network_figures_a_year_old_are_flagged_stale() {
     assert!(stale < first_table_line, "{table}");
 }
 
+/// The 2026 network file (Coin Metrics layout): hash rate in TH/s, difficulty, daily fees.
+const NETWORK_2026: &str = "data/btc_network_daily_hashrate_difficulty_2018-01_2026-02.csv";
+
+/// `canary network import FILE --series SERIES`, its output.
+fn network_import(db: &std::path::Path, file: &str, series: &str) -> String {
+    let f = shared(file);
+    ok(&canary(
+        db,
+        &["network", "import", f.to_str().unwrap(), "--series", series],
+    ))
+}
+
+/// The network report as of `asof` (with the extra arguments), as JSON.
+fn network_report(db: &std::path::Path, asof: &str, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["network", "--asof", asof, "--format", "json"];
+    args.extend(extra);
+    serde_json::from_str(&ok(&canary(db, &args))).unwrap()
+}
+
+/// The report's row whose label starts with `label`.
+fn row(doc: &serde_json::Value, label: &str) -> serde_json::Value {
+    doc["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["label"].as_str().unwrap().starts_with(label))
+        .unwrap_or_else(|| panic!("no {label} in {doc}"))
+        .clone()
+}
+
 /// The 2026 network file (Coin Metrics layout, hash rate in TH/s) imported for hash rate and
 /// difficulty: as of the crash morning the network report reads days-old data, with no stale
 /// warning, and Hash Ribbons from 2026 (SMAs checked apart, in Python, over the file's last 30
@@ -361,51 +391,12 @@ fn shared_data_network_figures_a_year_old_are_flagged_stale() {
 fn shared_data_2026_hash_rate_in_th_per_second_gives_fresh_hash_ribbons() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("n.db");
-    let f = shared("data/btc_network_daily_hashrate_difficulty_2018-01_2026-02.csv");
-    let out = ok(&canary(
-        &db,
-        &[
-            "network",
-            "import",
-            f.to_str().unwrap(),
-            "--series",
-            "hashrate",
-        ],
-    ));
+    let out = network_import(&db, NETWORK_2026, "hashrate");
     assert!(out.contains("\"hashrate_ths\" read as TH/s"), "{out}");
-    ok(&canary(
-        &db,
-        &[
-            "network",
-            "import",
-            f.to_str().unwrap(),
-            "--series",
-            "difficulty",
-        ],
-    ));
-    let doc: serde_json::Value = serde_json::from_str(&ok(&canary(
-        &db,
-        &[
-            "network",
-            "--asof",
-            "2026-02-06T05:00:00Z",
-            "--price",
-            "64000",
-            "--format",
-            "json",
-        ],
-    )))
-    .unwrap();
+    network_import(&db, NETWORK_2026, "difficulty");
+    let doc = network_report(&db, "2026-02-06T05:00:00Z", &["--price", "64000"]);
     assert!(doc["warnings"].as_array().unwrap().is_empty(), "{doc}");
-    let row = |label: &str| {
-        doc["rows"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["label"].as_str().unwrap().starts_with(label))
-            .unwrap_or_else(|| panic!("no {label} in {doc}"))
-            .clone()
-    };
+    let row = |label: &str| row(&doc, label);
     assert_eq!(row("network hash rate (daily)")["value"], 8.9438e20);
     let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b;
     assert!(close(
@@ -440,32 +431,10 @@ fn shared_data_2026_hash_rate_in_th_per_second_gives_fresh_hash_ribbons() {
 fn shared_data_daily_fees_enter_the_hashprice_and_match_a_published_one() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("f.db");
-    let f = shared("data/btc_network_daily_hashrate_difficulty_2018-01_2026-02.csv");
     for series in ["hashrate", "fees"] {
-        ok(&canary(
-            &db,
-            &["network", "import", f.to_str().unwrap(), "--series", series],
-        ));
+        network_import(&db, NETWORK_2026, series);
     }
-    let report = |asof: &str| -> serde_json::Value {
-        serde_json::from_str(&ok(&canary(
-            &db,
-            &[
-                "network", "--asof", asof, "--price", "91132", "--format", "json",
-            ],
-        )))
-        .unwrap()
-    };
-    let row = |doc: &serde_json::Value, label: &str| {
-        doc["rows"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["label"].as_str().unwrap().starts_with(label))
-            .unwrap_or_else(|| panic!("no {label} in {doc}"))
-            .clone()
-    };
-    let doc = report("2026-01-12T12:00:00Z");
+    let doc = network_report(&db, "2026-01-12T12:00:00Z", &["--price", "91132"]);
     let hp = row(
         &doc,
         "hashprice (subsidy by schedule + fees of the last 7 days)",
@@ -477,7 +446,7 @@ fn shared_data_daily_fees_enter_the_hashprice_and_match_a_published_one() {
         .unwrap();
     assert!((0.01..0.05).contains(&fees), "{fees} BTC/block");
     // Before the file's fees begin: the given fees (0 by default), named as given.
-    let early = report("2025-10-01T00:00:00Z");
+    let early = network_report(&db, "2025-10-01T00:00:00Z", &["--price", "91132"]);
     row(&early, "hashprice (subsidy by schedule + given fees)");
 }
 
@@ -489,64 +458,20 @@ fn shared_data_daily_fees_enter_the_hashprice_and_match_a_published_one() {
 fn shared_data_puell_from_the_schedule_when_no_current_subsidy_is_stored() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("p.db");
-    let bars = shared("data/btcusdt_binance_1d.csv");
-    ok(&canary(
-        &db,
-        &["import", bars.to_str().unwrap(), "--symbol", "BTCUSDT"],
-    ));
-    let sub = shared("data/network_blockreward_daily.csv");
-    ok(&canary(
-        &db,
-        &[
-            "network",
-            "import",
-            sub.to_str().unwrap(),
-            "--series",
-            "subsidy",
-        ],
-    ));
-    let doc: serde_json::Value = serde_json::from_str(&ok(&canary(
-        &db,
-        &[
-            "network",
-            "--asof",
-            "2026-02-06T05:00:00Z",
-            "--format",
-            "json",
-        ],
-    )))
-    .unwrap();
-    let puell = doc["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| {
-            r["label"].as_str().unwrap().starts_with(
-                "Puell Multiple (issuance USD / 365-day mean, issuance by the schedule",
-            )
-        })
-        .unwrap_or_else(|| panic!("no Puell in {doc}"));
+    import_1d(&db);
+    network_import(&db, "data/network_blockreward_daily.csv", "subsidy");
+    let doc = network_report(&db, "2026-02-06T05:00:00Z", &[]);
+    let puell = row(
+        &doc,
+        "Puell Multiple (issuance USD / 365-day mean, issuance by the schedule",
+    );
     let v = puell["value"].as_f64().unwrap();
     assert!((v - 0.626_072_964_150_112).abs() < 1e-9, "{v}");
     // A year earlier the stored series is current and is used as it is.
-    let doc: serde_json::Value = serde_json::from_str(&ok(&canary(
-        &db,
-        &[
-            "network",
-            "--asof",
-            "2025-03-01T00:00:00Z",
-            "--format",
-            "json",
-        ],
-    )))
-    .unwrap();
-    assert!(
-        doc["rows"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["label"] == "Puell Multiple (issuance USD / 365-day mean)"),
-        "{doc}"
+    let doc = network_report(&db, "2025-03-01T00:00:00Z", &[]);
+    assert_eq!(
+        row(&doc, "Puell Multiple (issuance USD / 365-day mean")["label"],
+        "Puell Multiple (issuance USD / 365-day mean)"
     );
 }
 
@@ -558,54 +483,19 @@ fn shared_data_puell_from_the_schedule_when_no_current_subsidy_is_stored() {
 fn shared_data_hashprice_stress_from_days_old_data_with_the_fleet_assumed() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("s.db");
-    let bars = shared("data/btcusdt_binance_1d.csv");
-    ok(&canary(
+    import_1d(&db);
+    network_import(&db, NETWORK_2026, "hashrate");
+    network_import(
         &db,
-        &["import", bars.to_str().unwrap(), "--symbol", "BTCUSDT"],
-    ));
-    let net = shared("data/btc_network_daily_hashrate_difficulty_2018-01_2026-02.csv");
-    ok(&canary(
-        &db,
-        &[
-            "network",
-            "import",
-            net.to_str().unwrap(),
-            "--series",
-            "hashrate",
-        ],
-    ));
-    let fleet = shared("data/network_fleet_efficiency_cbeci_daily.csv");
-    ok(&canary(
-        &db,
-        &[
-            "network",
-            "import",
-            fleet.to_str().unwrap(),
-            "--series",
-            "fleet-efficiency",
-        ],
-    ));
-    let doc: serde_json::Value = serde_json::from_str(&ok(&canary(
-        &db,
-        &[
-            "network",
-            "--asof",
-            "2026-02-06T05:00:00Z",
-            "--format",
-            "json",
-        ],
-    )))
-    .unwrap();
-    let row = doc["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| {
-            r["label"]
-                == "hashprice stress ratio (fleet power cost / subsidy hashprice, the fleet's efficiency as of 2025-03-10, assumed unchanged)"
-        })
-        .unwrap_or_else(|| panic!("no stress ratio in {doc}"))
-        .clone();
-    let v = row["value"].as_f64().unwrap();
+        "data/network_fleet_efficiency_cbeci_daily.csv",
+        "fleet-efficiency",
+    );
+    let doc = network_report(&db, "2026-02-06T05:00:00Z", &[]);
+    let stress = row(&doc, "hashprice stress ratio");
+    assert_eq!(
+        stress["label"],
+        "hashprice stress ratio (fleet power cost / subsidy hashprice, the fleet's efficiency as of 2025-03-10, assumed unchanged)"
+    );
+    let v = stress["value"].as_f64().unwrap();
     assert!((v - 0.830_863_939_805_217_6).abs() < 1e-12, "{v}");
 }

@@ -7,16 +7,12 @@ mod common;
 
 use std::path::Path;
 
-use common::{assert_report, canary, ok, parse_csv, shared};
+use common::{assert_report, canary, import_1d, ok, parse_csv, shared};
 
 const ASOF: &str = "2026-02-06T05:00:00Z";
 
 fn store(db: &Path) {
-    let d = shared("data/btcusdt_binance_1d.csv");
-    ok(&canary(
-        db,
-        &["import", d.to_str().unwrap(), "--symbol", "BTCUSDT"],
-    ));
+    import_1d(db);
     let n = shared("data/news_2026-02-05_sources.csv");
     ok(&canary(db, &["news", "import", n.to_str().unwrap()]));
 }
@@ -204,11 +200,7 @@ fn score_flags_are_checked() {
 fn the_fear_and_greed_comparison_holds() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("g.db");
-    let bars = shared("data/btcusdt_binance_1d.csv");
-    ok(&canary(
-        &db,
-        &["import", bars.to_str().unwrap(), "--symbol", "BTCUSDT"],
-    ));
+    import_1d(&db);
     let fg = shared("data/fear_greed_index_daily_alternative_me_2018-02_2026-02.csv");
     ok(&canary(&db, &["markets", "import", fg.to_str().unwrap()]));
     let doc: serde_json::Value = serde_json::from_str(&ok(&canary(
@@ -300,11 +292,7 @@ fn the_published_track_record_holds() {
             ],
         ))
     };
-    let bars = shared("data/btcusdt_binance_1d.csv");
-    ok(&canary(
-        &db,
-        &["import", bars.to_str().unwrap(), "--symbol", "BTCUSDT"],
-    ));
+    import_1d(&db);
     let out = run();
     let printed: std::collections::BTreeSet<&str> = out.lines().collect();
     for line in &market {

@@ -1,4 +1,4 @@
-//! What the derivatives streams' loopback tests share: the wall clock the connectors stamp
+//! What the streams' loopback tests share: the wall clock the connectors stamp
 //! with, a REST server answering from a function, and a WebSocket listener on loopback.
 
 #![allow(dead_code, reason = "each test file uses its part")]
@@ -8,8 +8,9 @@ use std::sync::{Arc, Mutex};
 
 use canary_model::Timestamp;
 
-/// The stream's own clock, as the live connector stamps what it receives (this crate is below
-/// the engine's clock module).
+/// The stream's own clock, as the live connector stamps what it receives: the one place these
+/// tests read the wall clock (the connectors take it as their `Now`; this crate is below the
+/// engine's clock module, which is the one place everything else reads it).
 #[expect(
     clippy::disallowed_methods,
     reason = "the live connectors' clock in a test"

@@ -38,6 +38,15 @@ pub fn ok(out: &Output) -> String {
     String::from_utf8(out.stdout.clone()).unwrap()
 }
 
+/// The shared daily bars of BTCUSDT imported.
+pub fn import_1d(db: &Path) -> String {
+    let f = shared("data/btcusdt_binance_1d.csv");
+    ok(&canary(
+        db,
+        &["import", f.to_str().unwrap(), "--symbol", "BTCUSDT"],
+    ))
+}
+
 pub fn import_4h(db: &Path) -> String {
     let f = shared("data/btcusdt_binance_4h.csv");
     ok(&canary(
