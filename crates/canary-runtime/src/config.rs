@@ -738,7 +738,7 @@ impl Config {
                 if to <= from {
                     return bad(format!("source {n}: to"), "must be after from");
                 }
-                if !db.is_file() {
+                if !canary_store::exists(db) {
                     return bad(
                         format!("source {n}: db {}", db.display()),
                         "no such database",

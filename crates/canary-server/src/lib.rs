@@ -560,7 +560,7 @@ pub async fn serve(
     if !config.public && !config.addr.ip().is_loopback() {
         return Err(ServeError::NotLoopback(config.addr));
     }
-    if !config.db.is_file() {
+    if !canary_store::exists(&config.db) {
         return Err(ServeError::NoDatabase(config.db.clone()));
     }
     let listener = tokio::net::TcpListener::bind(config.addr)

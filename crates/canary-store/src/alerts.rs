@@ -1,9 +1,9 @@
 //! Alert rules, their state after each evaluation, and the deliveries of their notices.
 
 use canary_model::Timestamp;
-use rusqlite::{OptionalExtension, params};
 
-use crate::{AlertStore, SqliteStore, StoreError};
+use crate::sql::args;
+use crate::{AlertStore, SqlStore, StoreError};
 
 /// A stored rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,7 +56,7 @@ pub struct Silence {
     pub comment: String,
 }
 
-impl AlertStore for SqliteStore {
+impl AlertStore for SqlStore {
     fn add_silence(
         &mut self,
         owner: &str,
@@ -67,11 +67,12 @@ impl AlertStore for SqliteStore {
         now: Timestamp,
     ) -> Result<Option<i64>, StoreError> {
         let tx = self.begin_write()?;
-        let n = tx.execute(
+        let id: Option<i64> = tx.one(
             "INSERT INTO alert_silences (owner, rule_id, starts_at, ends_at, comment, created_at)
              SELECT owner, id, ?3, ?4, ?5, ?6 FROM alert_rules
-             WHERE id = ?2 AND owner = ?1 AND active = 1",
-            params![
+             WHERE id = ?2 AND owner = ?1 AND active = 1
+             RETURNING id",
+            args![
                 owner,
                 rule_id,
                 starts.millis(),
@@ -79,8 +80,8 @@ impl AlertStore for SqliteStore {
                 comment,
                 now.millis()
             ],
+            |r| r.get(0),
         )?;
-        let id = (n > 0).then(|| tx.last_insert_rowid());
         tx.commit()?;
         Ok(id)
     }
@@ -92,30 +93,31 @@ impl AlertStore for SqliteStore {
         now: Timestamp,
     ) -> Result<usize, StoreError> {
         let tx = self.begin_write()?;
-        let n = tx.execute(
-            "UPDATE alert_silences SET ends_at = MAX(starts_at, ?3)
+        let n = tx.exec(
+            "UPDATE alert_silences
+             SET ends_at = CASE WHEN starts_at > ?3 THEN starts_at ELSE ?3 END
              WHERE owner = ?1 AND rule_id = ?2 AND ends_at > ?3",
-            params![owner, rule_id, now.millis()],
+            args![owner, rule_id, now.millis()],
         )?;
         tx.commit()?;
         Ok(n)
     }
 
     fn silences(&self, rule_id: i64) -> Result<Vec<Silence>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
+        self.db.all(
             "SELECT id, rule_id, starts_at, ends_at, comment FROM alert_silences
              WHERE rule_id = ?1 ORDER BY starts_at, id",
-        )?;
-        let rows = stmt.query_map(params![rule_id], |r| {
-            Ok(Silence {
-                id: r.get(0)?,
-                rule_id: r.get(1)?,
-                starts_at: Timestamp::from_millis(r.get(2)?),
-                ends_at: Timestamp::from_millis(r.get(3)?),
-                comment: r.get(4)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            args![rule_id],
+            |r| {
+                Ok(Silence {
+                    id: r.get(0)?,
+                    rule_id: r.get(1)?,
+                    starts_at: Timestamp::from_millis(r.get(2)?),
+                    ends_at: Timestamp::from_millis(r.get(3)?),
+                    comment: r.get(4)?,
+                })
+            },
+        )
     }
 
     fn add_rule(
@@ -128,60 +130,57 @@ impl AlertStore for SqliteStore {
         now: Timestamp,
     ) -> Result<i64, StoreError> {
         let tx = self.begin_write()?;
-        tx.execute(
+        let id: i64 = tx.value(
             "INSERT INTO alert_rules (owner, rule, timeframe, policy, channel, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![owner, rule, timeframe, policy, channel, now.millis()],
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+            args![owner, rule, timeframe, policy, channel, now.millis()],
         )?;
-        let id = tx.last_insert_rowid();
         tx.commit()?;
         Ok(id)
     }
 
     fn rules(&self, owner: Option<&str>) -> Result<Vec<StoredRule>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
+        self.db.all(
             "SELECT id, owner, rule, timeframe, policy, channel, created_at FROM alert_rules
-             WHERE active = 1 AND (?1 IS NULL OR owner = ?1) ORDER BY id",
-        )?;
-        let rows = stmt.query_map(params![owner], |r| {
-            Ok(StoredRule {
-                id: r.get(0)?,
-                owner: r.get(1)?,
-                rule: r.get(2)?,
-                timeframe: r.get(3)?,
-                policy: r.get(4)?,
-                channel: r.get(5)?,
-                created_at: Timestamp::from_millis(r.get(6)?),
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+             WHERE active = 1 AND (CAST(?1 AS TEXT) IS NULL OR owner = ?1) ORDER BY id",
+            args![owner],
+            |r| {
+                Ok(StoredRule {
+                    id: r.get(0)?,
+                    owner: r.get(1)?,
+                    rule: r.get(2)?,
+                    timeframe: r.get(3)?,
+                    policy: r.get(4)?,
+                    channel: r.get(5)?,
+                    created_at: Timestamp::from_millis(r.get(6)?),
+                })
+            },
+        )
     }
 
     fn remove_rule(&mut self, owner: &str, id: i64) -> Result<bool, StoreError> {
         let tx = self.begin_write()?;
-        let n = tx.execute(
+        let n = tx.exec(
             "UPDATE alert_rules SET active = 0 WHERE id = ?1 AND owner = ?2 AND active = 1",
-            params![id, owner],
+            args![id, owner],
         )?;
         tx.commit()?;
         Ok(n > 0)
     }
 
     fn alert_state(&self, rule_id: i64) -> Result<Option<StoredAlertState>, StoreError> {
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT rule_id, fingerprint, alert, evaluated_to FROM alert_state WHERE rule_id = ?1",
-            )?
-            .query_row(params![rule_id], |r| {
+        self.db.one(
+            "SELECT rule_id, fingerprint, alert, evaluated_to FROM alert_state WHERE rule_id = ?1",
+            args![rule_id],
+            |r| {
                 Ok(StoredAlertState {
                     rule_id: r.get(0)?,
                     fingerprint: r.get(1)?,
                     alert: r.get(2)?,
                     evaluated_to: Timestamp::from_millis(r.get(3)?),
                 })
-            })
-            .optional()?)
+            },
+        )
     }
 
     fn save_evaluation(
@@ -191,11 +190,11 @@ impl AlertStore for SqliteStore {
         now: Timestamp,
     ) -> Result<usize, StoreError> {
         let tx = self.begin_write()?;
-        tx.execute(
+        tx.exec(
             "INSERT INTO alert_state (rule_id, fingerprint, alert, evaluated_to)
              VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (rule_id) DO UPDATE SET fingerprint = ?2, alert = ?3, evaluated_to = ?4",
-            params![
+            args![
                 state.rule_id,
                 state.fingerprint,
                 state.alert,
@@ -205,11 +204,11 @@ impl AlertStore for SqliteStore {
         let mut new = 0;
         for (key, notice, late, silenced) in notices {
             let status = if *silenced { "silenced" } else { "pending" };
-            new += tx.execute(
-                "INSERT OR IGNORE INTO alert_deliveries
+            new += tx.exec(
+                "INSERT INTO alert_deliveries
                     (idempotency_key, rule_id, notice, late, status, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![key, state.rule_id, notice, late, status, now.millis()],
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+                args![key, state.rule_id, notice, late, status, now.millis()],
             )?;
         }
         tx.commit()?;
@@ -224,11 +223,11 @@ impl AlertStore for SqliteStore {
         now: Timestamp,
     ) -> Result<bool, StoreError> {
         let tx = self.begin_write()?;
-        let n = tx.execute(
-            "INSERT OR IGNORE INTO alert_deliveries
+        let n = tx.exec(
+            "INSERT INTO alert_deliveries
                 (idempotency_key, rule_id, notice, late, status, created_at)
-             VALUES (?1, ?2, ?3, 0, 'pending', ?4)",
-            params![key, rule_id, notice, now.millis()],
+             VALUES (?1, ?2, ?3, 0, 'pending', ?4) ON CONFLICT DO NOTHING",
+            args![key, rule_id, notice, now.millis()],
         )?;
         tx.commit()?;
         Ok(n > 0)
@@ -257,16 +256,16 @@ impl AlertStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let tx = self.begin_write()?;
         match outcome {
-            Ok(latency) => tx.execute(
+            Ok(latency) => tx.exec(
                 "UPDATE alert_deliveries SET status = 'delivered', attempts = attempts + 1,
                     latency_ms = ?2, delivered_at = ?3, last_error = NULL
                  WHERE idempotency_key = ?1",
-                params![key, latency, now.millis()],
+                args![key, latency, now.millis()],
             )?,
-            Err(e) => tx.execute(
+            Err(e) => tx.exec(
                 "UPDATE alert_deliveries SET status = 'failed', attempts = attempts + 1,
                     last_error = ?2 WHERE idempotency_key = ?1",
-                params![key, e],
+                args![key, e],
             )?,
         };
         tx.commit()?;
@@ -274,27 +273,29 @@ impl AlertStore for SqliteStore {
     }
 }
 
-impl SqliteStore {
+impl SqlStore {
     fn deliveries(&self, tail: &str) -> Result<Vec<Delivery>, StoreError> {
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT idempotency_key, rule_id, notice, late, status, attempts, last_error,
+        self.db.all(
+            &format!(
+                "SELECT idempotency_key, rule_id, notice, late, status, attempts, last_error,
                     latency_ms, created_at, delivered_at FROM alert_deliveries {tail}"
-        ))?;
-        let rows = stmt.query_map([], |r| {
-            Ok(Delivery {
-                idempotency_key: r.get(0)?,
-                rule_id: r.get(1)?,
-                notice: r.get(2)?,
-                late: r.get(3)?,
-                status: r.get(4)?,
-                attempts: r.get(5)?,
-                last_error: r.get(6)?,
-                latency_ms: r.get(7)?,
-                created_at: Timestamp::from_millis(r.get(8)?),
-                delivered_at: r.get::<_, Option<i64>>(9)?.map(Timestamp::from_millis),
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            ),
+            &[],
+            |r| {
+                Ok(Delivery {
+                    idempotency_key: r.get(0)?,
+                    rule_id: r.get(1)?,
+                    notice: r.get(2)?,
+                    late: r.get(3)?,
+                    status: r.get(4)?,
+                    attempts: r.get(5)?,
+                    last_error: r.get(6)?,
+                    latency_ms: r.get(7)?,
+                    created_at: Timestamp::from_millis(r.get(8)?),
+                    delivered_at: r.get::<Option<i64>>(9)?.map(Timestamp::from_millis),
+                })
+            },
+        )
     }
 }
 
@@ -305,7 +306,7 @@ mod tests {
 
     #[test]
     fn rules_belong_to_their_owner_and_notices_are_recorded_once() {
-        let mut s = SqliteStore::in_memory().unwrap();
+        let mut s = SqlStore::in_memory().unwrap();
         let now = Timestamp::from_millis(1_800_000_000_000);
         let a = s
             .add_rule("alice", "BTCUSDT.close < 1", "1d", "{}", "{}", now)
@@ -352,7 +353,7 @@ mod tests {
 
     #[test]
     fn silences_belong_to_the_rule_owner_and_can_be_lifted() {
-        let mut s = SqliteStore::in_memory().unwrap();
+        let mut s = SqlStore::in_memory().unwrap();
         let t = |h: i64| Timestamp::from_millis(1_800_000_000_000 + h * 3_600_000);
         let a = s
             .add_rule("alice", "BTCUSDT.close < 1", "1d", "{}", "{}", t(0))

@@ -1,9 +1,9 @@
 //! Analyses, stored append-only by content id.
 
 use canary_model::Timestamp;
-use rusqlite::{OptionalExtension, Row, params};
 
-use crate::{AnalysisStore, SqliteStore, StoreError, stamp};
+use crate::sql::{Row, args};
+use crate::{AnalysisStore, SqlStore, StoreError, stamp};
 
 /// An analysis as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,7 +26,7 @@ pub struct StoredAnalysis {
 const COLUMNS: &str =
     "id, symbol, topic, as_of, version, headline, label, tags, markdown, json, created_at, html";
 
-fn of(r: &Row<'_>) -> rusqlite::Result<StoredAnalysis> {
+fn of(r: &Row<'_>) -> Result<StoredAnalysis, StoreError> {
     Ok(StoredAnalysis {
         id: r.get(0)?,
         symbol: r.get(1)?,
@@ -36,7 +36,7 @@ fn of(r: &Row<'_>) -> rusqlite::Result<StoredAnalysis> {
         headline: r.get(5)?,
         label: r.get(6)?,
         tags: r
-            .get::<_, String>(7)?
+            .get::<String>(7)?
             .split_whitespace()
             .map(str::to_string)
             .collect(),
@@ -47,23 +47,20 @@ fn of(r: &Row<'_>) -> rusqlite::Result<StoredAnalysis> {
     })
 }
 
-impl AnalysisStore for SqliteStore {
+impl AnalysisStore for SqlStore {
     fn insert_analysis(&mut self, a: &StoredAnalysis, now: Timestamp) -> Result<bool, StoreError> {
         let tx = self.begin_write()?;
-        let known: Option<String> = tx
-            .query_row(
-                "SELECT id FROM analyses WHERE id = ?1",
-                params![a.id],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let known: Option<String> =
+            tx.one("SELECT id FROM analyses WHERE id = ?1", args![a.id], |r| {
+                r.get(0)
+            })?;
         if known.is_some() {
             return Ok(false);
         }
         let at = stamp(&tx, now)?;
-        tx.execute(
+        tx.exec(
             &format!("INSERT INTO analyses ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"),
-            params![
+            args![
                 a.id,
                 a.symbol,
                 a.topic,
@@ -83,13 +80,14 @@ impl AnalysisStore for SqliteStore {
     }
 
     fn analysis(&self, id: &str) -> Result<Option<StoredAnalysis>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM analyses WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT 2"
-        ))?;
         let hi = format!("{id}\u{10ffff}");
-        let rows = stmt
-            .query_map(params![id, hi], of)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let rows = self.db.all(
+            &format!(
+                "SELECT {COLUMNS} FROM analyses WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT 2"
+            ),
+            args![id, hi],
+            of,
+        )?;
         Ok(if rows.len() == 1 {
             rows.into_iter().next()
         } else {
@@ -103,30 +101,24 @@ impl AnalysisStore for SqliteStore {
         limit: usize,
     ) -> Result<(usize, Vec<String>), StoreError> {
         let hi = format!("{prefix}\u{10ffff}");
-        let count: i64 = self.conn.query_row(
+        let count: i64 = self.db.value(
             "SELECT COUNT(*) FROM analyses WHERE id >= ?1 AND id < ?2",
-            params![prefix, hi],
-            |r| r.get(0),
+            args![prefix, hi],
         )?;
-        let mut stmt = self.conn.prepare_cached(
+        let ids = self.db.all(
             "SELECT id FROM analyses WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT ?3",
+            args![prefix, hi, i64::try_from(limit).unwrap_or(i64::MAX)],
+            |r| r.get::<String>(0),
         )?;
-        let ids = stmt
-            .query_map(
-                params![prefix, hi, i64::try_from(limit).unwrap_or(i64::MAX)],
-                |r| r.get(0),
-            )?
-            .collect::<rusqlite::Result<Vec<String>>>()?;
         Ok((usize::try_from(count).unwrap_or(0), ids))
     }
 
     fn analyses(&self, tag: Option<&str>) -> Result<Vec<StoredAnalysis>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM analyses ORDER BY as_of DESC, created_at DESC, id"
-        ))?;
-        let rows = stmt
-            .query_map([], of)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let rows = self.db.all(
+            &format!("SELECT {COLUMNS} FROM analyses ORDER BY as_of DESC, created_at DESC, id"),
+            &[],
+            of,
+        )?;
         Ok(rows
             .into_iter()
             .filter(|a| tag.is_none_or(|t| a.tags.iter().any(|x| x.eq_ignore_ascii_case(t))))
@@ -134,13 +126,14 @@ impl AnalysisStore for SqliteStore {
     }
 
     fn analysis_versions(&self, a: &StoredAnalysis) -> Result<Vec<StoredAnalysis>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM analyses WHERE symbol = ?1 AND topic = ?2 AND as_of = ?3
-             ORDER BY created_at, id"
-        ))?;
-        Ok(stmt
-            .query_map(params![a.symbol, a.topic, a.as_of.millis()], of)?
-            .collect::<rusqlite::Result<Vec<_>>>()?)
+        self.db.all(
+            &format!(
+                "SELECT {COLUMNS} FROM analyses WHERE symbol = ?1 AND topic = ?2 AND as_of = ?3
+                 ORDER BY created_at, id"
+            ),
+            args![a.symbol, a.topic, a.as_of.millis()],
+            of,
+        )
     }
 }
 
@@ -168,7 +161,7 @@ mod tests {
 
     #[test]
     fn analyses_are_append_only_with_versions() {
-        let mut s = SqliteStore::in_memory().unwrap();
+        let mut s = SqlStore::in_memory().unwrap();
         let now = Timestamp::from_millis(1_800_000_000_000);
         assert!(s.insert_analysis(&a("a1", "one"), now).unwrap());
         assert!(!s.insert_analysis(&a("a1", "one"), now).unwrap());

@@ -5,12 +5,12 @@ use canary_model::derivatives::DerivSeries;
 
 use crate::points::{self, Point, Table};
 use crate::write::Revisions;
-use crate::{DerivativesStore, InsertReport, Source, SqliteStore, StoreError};
+use crate::{DerivativesStore, InsertReport, Source, SqlStore, StoreError};
 
 /// A stored derivatives series and what it holds as of a time.
 pub type DerivSeriesInfo = points::SeriesListing<DerivSeries>;
 
-impl DerivativesStore for SqliteStore {
+impl DerivativesStore for SqlStore {
     fn insert_derivatives(
         &mut self,
         series: &[(&DerivSeries, &[Point])],
@@ -36,7 +36,7 @@ impl DerivativesStore for SqliteStore {
         series: &DerivSeries,
         asof: Option<Timestamp>,
     ) -> Result<Vec<(Timestamp, f64)>, StoreError> {
-        points::read(&self.conn, Table::Derivatives, &series.to_string(), asof)
+        points::read(&self.db, Table::Derivatives, &series.to_string(), asof)
     }
 
     fn derivatives_since(
@@ -46,7 +46,7 @@ impl DerivativesStore for SqliteStore {
         asof: Option<Timestamp>,
     ) -> Result<Vec<(Timestamp, f64)>, StoreError> {
         points::read_from(
-            &self.conn,
+            &self.db,
             Table::Derivatives,
             &series.to_string(),
             from,
@@ -59,13 +59,13 @@ impl DerivativesStore for SqliteStore {
         series: &DerivSeries,
         asof: Option<Timestamp>,
     ) -> Result<Vec<Point>, StoreError> {
-        points::versions(&self.conn, Table::Derivatives, &series.to_string(), asof)
+        points::versions(&self.db, Table::Derivatives, &series.to_string(), asof)
     }
 
     fn derivative_series(
         &self,
         asof: Option<Timestamp>,
     ) -> Result<Vec<DerivSeriesInfo>, StoreError> {
-        points::list_series(&self.conn, Table::Derivatives, asof, "derivatives series")
+        points::list_series(&self.db, Table::Derivatives, asof, "derivatives series")
     }
 }

@@ -10,10 +10,11 @@
 //! for among a source's events of one millisecond.
 
 use canary_model::Timestamp;
+use rusqlite::Connection;
 use rusqlite::functions::FunctionFlags;
-use rusqlite::{Connection, params};
 
-use crate::{EventStore, SqliteStore, StoreError};
+use crate::sql::args;
+use crate::{EventStore, SqlStore, StoreError};
 
 /// One event as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,22 +64,20 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
     )
 }
 
-impl EventStore for SqliteStore {
+impl EventStore for SqlStore {
     fn append_events(&mut self, events: &[NewEvent]) -> Result<usize, StoreError> {
         if events.is_empty() {
             return Ok(0);
         }
         let tx = self.begin_write()?;
         let mut new = 0;
-        {
-            let mut stmt = tx.prepare_cached(
+        for e in events {
+            new += tx.exec(
                 "INSERT INTO events
                      (source, kind, symbol, event_time, available_at, payload, content, occurrence)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                  ON CONFLICT (source, kind, event_time, content, occurrence) DO NOTHING",
-            )?;
-            for e in events {
-                new += stmt.execute(params![
+                args![
                     e.source,
                     e.kind,
                     e.symbol,
@@ -87,31 +86,31 @@ impl EventStore for SqliteStore {
                     e.payload,
                     content(&e.payload),
                     e.occurrence,
-                ])?;
-            }
+                ],
+            )?;
         }
         tx.commit()?;
         Ok(new)
     }
 
     fn events(&self, from: Timestamp, to: Timestamp) -> Result<Vec<StoredEvent>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
+        self.db.all(
             "SELECT seq, source, kind, symbol, event_time, available_at, payload, occurrence
              FROM events WHERE available_at >= ?1 AND available_at < ?2 ORDER BY seq",
-        )?;
-        let rows = stmt.query_map(params![from.millis(), to.millis()], |r| {
-            Ok(StoredEvent {
-                seq: r.get(0)?,
-                source: r.get(1)?,
-                kind: r.get(2)?,
-                symbol: r.get(3)?,
-                event_time: Timestamp::from_millis(r.get(4)?),
-                available_at: Timestamp::from_millis(r.get(5)?),
-                payload: r.get(6)?,
-                occurrence: r.get(7)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            args![from.millis(), to.millis()],
+            |r| {
+                Ok(StoredEvent {
+                    seq: r.get(0)?,
+                    source: r.get(1)?,
+                    kind: r.get(2)?,
+                    symbol: r.get(3)?,
+                    event_time: Timestamp::from_millis(r.get(4)?),
+                    available_at: Timestamp::from_millis(r.get(5)?),
+                    payload: r.get(6)?,
+                    occurrence: r.get(7)?,
+                })
+            },
+        )
     }
 }
 
@@ -122,7 +121,7 @@ mod tests {
 
     #[test]
     fn events_come_back_in_the_order_taken() {
-        let mut s = SqliteStore::in_memory().unwrap();
+        let mut s = SqlStore::in_memory().unwrap();
         let e = |t: i64, k: &str| NewEvent {
             source: "x".into(),
             kind: k.into(),
@@ -152,7 +151,7 @@ mod tests {
         }
     }
 
-    fn all(s: &SqliteStore) -> Vec<StoredEvent> {
+    fn all(s: &SqlStore) -> Vec<StoredEvent> {
         s.events(Timestamp::from_millis(0), Timestamp::from_millis(i64::MAX))
             .unwrap()
     }
@@ -161,7 +160,7 @@ mod tests {
     /// twice) are stored once; the first copy, with its availability, is the one kept.
     #[test]
     fn an_event_given_again_is_stored_once() {
-        let mut s = SqliteStore::in_memory().unwrap();
+        let mut s = SqlStore::in_memory().unwrap();
         let run = [trade(1, 5, 0), trade(2, 6, 0), trade(3, 7, 0)];
         assert_eq!(s.append_events(&run).unwrap(), 3);
         let again = [trade(2, 8, 0), trade(3, 9, 0), trade(4, 9, 0)];
@@ -182,7 +181,7 @@ mod tests {
     /// given again, they are both present.
     #[test]
     fn equal_events_of_one_time_are_kept_by_occurrence() {
-        let mut s = SqliteStore::in_memory().unwrap();
+        let mut s = SqlStore::in_memory().unwrap();
         let pair = [trade(1, 5, 0), trade(1, 5, 1)];
         assert_eq!(s.append_events(&pair).unwrap(), 2);
         assert_eq!(s.append_events(&pair).unwrap(), 0);
@@ -213,12 +212,12 @@ mod tests {
                 c.execute(
                     "INSERT INTO events (source, kind, symbol, event_time, available_at, payload)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![e.source, e.kind, e.symbol, t, available_at, e.payload],
+                    rusqlite::params![e.source, e.kind, e.symbol, t, available_at, e.payload],
                 )
                 .unwrap();
             }
         }
-        let mut s = SqliteStore::open(&path).unwrap();
+        let mut s = SqlStore::open(&path).unwrap();
         let got: Vec<_> = all(&s)
             .iter()
             .map(|e| (e.seq, e.event_time.millis(), e.available_at.millis()))

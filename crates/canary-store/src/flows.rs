@@ -1,10 +1,10 @@
 //! Entity outflows: insert (one transaction, idempotent by transaction) and point-in-time reads.
 
 use canary_model::Timestamp;
-use rusqlite::{OptionalExtension, Transaction, params};
 
+use crate::sql::{Db, args};
 use crate::write::{self, Record, Revisions, Stored, unwrap_store};
-use crate::{FlowStore, InsertReport, Source, SqliteStore, StoreError};
+use crate::{FlowStore, InsertReport, Source, SqlStore, StoreError};
 
 /// One stored outflow.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,20 +21,20 @@ impl Record for &StoredOutflow {
     /// A transaction's outflow does not change: a different amount is an error.
     const VERSIONED: bool = false;
 
-    fn latest(&self, tx: &Transaction<'_>) -> rusqlite::Result<Option<Stored<f64>>> {
-        tx.prepare_cached(
+    fn latest(&self, tx: &Db) -> Result<Option<Stored<f64>>, StoreError> {
+        tx.one(
             "SELECT btc, source, available_at, ingested_at FROM entity_outflows
              WHERE entity = ?1 AND txid = ?2 AND destination = ?3",
-        )?
-        .query_row(params![self.entity, self.txid, self.destination], |x| {
-            Ok(Stored {
-                values: x.get(0)?,
-                source: x.get(1)?,
-                available_at: x.get(2)?,
-                ingested_at: x.get(3)?,
-            })
-        })
-        .optional()
+            args![&self.entity, &self.txid, &self.destination],
+            |x| {
+                Ok(Stored {
+                    values: x.get(0)?,
+                    source: x.get(1)?,
+                    available_at: x.get(2)?,
+                    ingested_at: x.get(3)?,
+                })
+            },
+        )
     }
 
     fn same(&self, stored: &f64) -> bool {
@@ -48,25 +48,25 @@ impl Record for &StoredOutflow {
 
     fn put(
         &self,
-        tx: &Transaction<'_>,
+        tx: &Db,
         source: &str,
         available_at: i64,
         ingested_at: i64,
-    ) -> rusqlite::Result<()> {
-        tx.prepare_cached(
+    ) -> Result<(), StoreError> {
+        tx.exec(
             "INSERT INTO entity_outflows (entity, txid, destination, btc, time, source, available_at, ingested_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )?
-        .execute(params![
-            self.entity,
-            self.txid,
-            self.destination,
-            self.btc,
-            self.time.millis(),
-            source,
-            available_at,
-            ingested_at
-        ])?;
+            args![
+                &self.entity,
+                &self.txid,
+                &self.destination,
+                self.btc,
+                self.time.millis(),
+                source,
+                available_at,
+                ingested_at
+            ],
+        )?;
         Ok(())
     }
 
@@ -82,7 +82,7 @@ impl Record for &StoredOutflow {
     }
 }
 
-impl FlowStore for SqliteStore {
+impl FlowStore for SqlStore {
     fn insert_outflows(
         &mut self,
         rows: &[StoredOutflow],
@@ -113,12 +113,10 @@ impl FlowStore for SqliteStore {
         entity: &str,
         asof: Option<Timestamp>,
     ) -> Result<Vec<StoredOutflow>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
+        self.db.all(
             "SELECT entity, txid, destination, btc, time FROM entity_outflows
              WHERE entity = ?1 AND available_at <= ?2 ORDER BY time, txid, destination",
-        )?;
-        let rows = stmt.query_map(
-            params![entity, asof.map_or(i64::MAX, Timestamp::millis)],
+            args![entity, asof.map_or(i64::MAX, Timestamp::millis)],
             |r| {
                 Ok(StoredOutflow {
                     entity: r.get(0)?,
@@ -128,16 +126,15 @@ impl FlowStore for SqliteStore {
                     time: Timestamp::from_millis(r.get(4)?),
                 })
             },
-        )?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        )
     }
 
     fn flow_entities(&self) -> Result<Vec<String>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT DISTINCT entity FROM entity_outflows ORDER BY entity")?;
-        let rows = stmt.query_map([], |r| r.get(0))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.db.all(
+            "SELECT DISTINCT entity FROM entity_outflows ORDER BY entity",
+            &[],
+            |r| r.get(0),
+        )
     }
 }
 
@@ -149,7 +146,7 @@ mod tests {
     #[test]
     fn outflows_are_idempotent_and_point_in_time() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = SqliteStore::open(&dir.path().join("f.db")).unwrap();
+        let mut s = SqlStore::open(&dir.path().join("f.db")).unwrap();
         let row = |txid: &str, btc: f64, t: i64| StoredOutflow {
             entity: "MARA".into(),
             txid: txid.into(),

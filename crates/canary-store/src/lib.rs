@@ -6,12 +6,15 @@
 //! them, and [`open`] gives one as a `Box<dyn Stores>`. Every read takes an optional as-of
 //! time and returns only rows whose `available_at` is at or before it: what was knowable then.
 //! One conformance suite ([`conformance`]), written once and generic over the backend,
-//! checks the contracts; a new backend goes beside `sqlite.rs` and must pass it unchanged.
+//! checks the contracts; a new backend must pass it unchanged.
 //!
-//! The SQLite backend ([`SqliteStore`], `sqlite.rs`): one file in WAL mode, the schema's
-//! migrations embedded and applied on open (tracked by `PRAGMA user_version`), the write lock
-//! taken at once and another writer waited for ([`WriteWait`]), each source's kind recorded
-//! ([`Source`]). The SQL of each kind lives in its file:
+//! One type, [`SqlStore`] (`store.rs`), on two engines: SQLite (`sqlite.rs`: one file in WAL
+//! mode, the schema's migrations embedded and applied on open, tracked by `PRAGMA
+//! user_version`) and PostgreSQL (`pg.rs`: a server several processes share, its schema in
+//! `migrations/postgres/`), both reached through `sql.rs` so that the SQL of each kind is
+//! written once. On both, the write lock is taken at once and another writer waited for
+//! ([`WriteWait`]), and each source's kind recorded ([`Source`]). The SQL of each kind lives
+//! in its file (the SQLite migration numbers given):
 //! - Candles (`candles/`): streamed inserts in one transaction, point-in-time reads of the
 //!   latest version of each bar (or the last N), bars keyed by an integer series id; bars
 //!   appended in order packed into blocks (`blocks.rs`, migration 0015), merged into every
@@ -44,8 +47,11 @@ mod flows;
 mod markets;
 mod network;
 mod news;
+mod pg;
 mod points;
+mod sql;
 mod sqlite;
+mod store;
 mod tokens;
 mod traits;
 mod write;
@@ -59,8 +65,8 @@ pub use flows::StoredOutflow;
 pub use markets::MarketSeriesInfo;
 pub use news::{Feed, FeedPoll, NewsInsertReport, NewsQuery};
 pub use points::{Point, SeriesListing};
-pub use sqlite::SqliteStore;
-pub(crate) use sqlite::{register_source, stamp};
+pub use store::SqlStore;
+pub(crate) use store::{register_source, stamp};
 pub use tokens::StoredToken;
 pub use traits::{
     AlertStore, AnalysisStore, CandleStore, CandleStoreExt, Catalog, DerivativesStore, EventStore,
@@ -76,31 +82,64 @@ pub mod prelude {
     };
 }
 
-/// Open (creating if needed) the store at `path` and bring its schema up to date.
+/// The PostgreSQL server `at` names, if it names one (`postgres://…` or `postgresql://…`)
+/// rather than a SQLite file.
+#[must_use]
+pub fn server_address(at: &Path) -> Option<&str> {
+    at.to_str()
+        .filter(|s| s.starts_with("postgres://") || s.starts_with("postgresql://"))
+}
+
+/// Whether there is a store at `at`: a SQLite file that exists, or a server's address (the
+/// server itself answers when the store is opened).
+#[must_use]
+pub fn exists(at: &Path) -> bool {
+    server_address(at).is_some() || at.is_file()
+}
+
+/// Where a store is, as messages show it: the file, or the server's address without its
+/// password.
+#[must_use]
+pub fn shown(at: &Path) -> String {
+    match server_address(at) {
+        Some(url) => pg::shown_address(url),
+        None => at.display().to_string(),
+    }
+}
+
+/// Open (creating if needed) the store at `at`, a SQLite file or a PostgreSQL server's address
+/// (see [`server_address`]), and bring its schema up to date.
 ///
 /// # Errors
-/// When the store cannot be opened or created, its schema is newer than this build, or a
-/// migration fails.
-pub fn open(path: &Path) -> Result<Box<dyn Stores>, StoreError> {
-    open_with(path, WriteWait::default())
+/// When the store cannot be opened, created or reached, its schema is newer than this build,
+/// or a migration fails.
+pub fn open(at: &Path) -> Result<Box<dyn Stores>, StoreError> {
+    open_with(at, WriteWait::default())
 }
 
 /// As [`open`], with writes that wait for another writer as `wait` says.
 ///
 /// # Errors
 /// As [`open`].
-pub fn open_with(path: &Path, wait: WriteWait) -> Result<Box<dyn Stores>, StoreError> {
-    let mut store = SqliteStore::open(path)?;
+pub fn open_with(at: &Path, wait: WriteWait) -> Result<Box<dyn Stores>, StoreError> {
+    let mut store = match server_address(at) {
+        Some(url) => SqlStore::connect(url)?,
+        None => SqlStore::open(at)?,
+    };
     store.set_write_wait(wait);
     Ok(Box::new(store))
 }
 
-/// Open a store that must already exist (for work that only reads).
+/// Open a store that must already exist (for work that only reads): a SQLite file must be
+/// there; a server is connected to as by [`open`].
 ///
 /// # Errors
-/// [`StoreError::Missing`] when there is none at `path`; otherwise as [`open`].
-pub fn open_existing(path: &Path) -> Result<Box<dyn Stores>, StoreError> {
-    Ok(Box::new(SqliteStore::open_existing(path)?))
+/// [`StoreError::Missing`] when there is no file at `at`; otherwise as [`open`].
+pub fn open_existing(at: &Path) -> Result<Box<dyn Stores>, StoreError> {
+    match server_address(at) {
+        Some(url) => Ok(Box::new(SqlStore::connect(url)?)),
+        None => Ok(Box::new(SqlStore::open_existing(at)?)),
+    }
 }
 
 /// An empty store in memory (for reports whose inputs are all given).
@@ -108,7 +147,7 @@ pub fn open_existing(path: &Path) -> Result<Box<dyn Stores>, StoreError> {
 /// # Errors
 /// A migration error (never for this build's schema).
 pub fn in_memory() -> Result<Box<dyn Stores>, StoreError> {
-    Ok(Box::new(SqliteStore::in_memory()?))
+    Ok(Box::new(SqlStore::in_memory()?))
 }
 
 use std::path::{Path, PathBuf};
@@ -150,6 +189,11 @@ pub enum StoreError {
     },
     #[error("cannot open database {path}: {source} (check the path and its permissions)")]
     Open { path: PathBuf, source: BackendError },
+    /// A PostgreSQL server that could not be reached or refused the connection.
+    #[error(
+        "cannot connect to the database at {url}: {source} (is the server running, and are the address, user, password and database name right?)"
+    )]
+    Connect { url: String, source: BackendError },
     #[error(
         "database {path} has schema version {found}, newer than this canary knows ({known}): use a newer canary"
     )]
@@ -210,6 +254,18 @@ pub struct BackendError(Box<dyn std::error::Error + Send + Sync>);
 impl BackendError {
     pub(crate) fn new(e: impl std::error::Error + Send + Sync + 'static) -> Self {
         BackendError(Box::new(e))
+    }
+
+    pub(crate) fn message(m: String) -> Self {
+        BackendError(m.into())
+    }
+
+    /// The SQLSTATE of a PostgreSQL error, if this is one.
+    pub(crate) fn postgres_code(&self) -> Option<&str> {
+        self.0
+            .downcast_ref::<postgres::Error>()
+            .and_then(postgres::Error::code)
+            .map(postgres::error::SqlState::code)
     }
 }
 

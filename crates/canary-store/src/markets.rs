@@ -6,12 +6,12 @@ use canary_model::markets::MarketSeries;
 
 use crate::points::{self, Point, Table};
 use crate::write::Revisions;
-use crate::{InsertReport, MarketStore, Source, SqliteStore, StoreError};
+use crate::{InsertReport, MarketStore, Source, SqlStore, StoreError};
 
 /// A stored market series and what it holds as of a time (its first and last day).
 pub type MarketSeriesInfo = points::SeriesListing<MarketSeries>;
 
-impl MarketStore for SqliteStore {
+impl MarketStore for SqlStore {
     fn insert_markets(
         &mut self,
         series: &[(&MarketSeries, &[Point])],
@@ -31,7 +31,7 @@ impl MarketStore for SqliteStore {
         from: Timestamp,
         asof: Option<Timestamp>,
     ) -> Result<Vec<(Timestamp, f64)>, StoreError> {
-        points::read_from(&self.conn, Table::Markets, &series.to_string(), from, asof)
+        points::read_from(&self.db, Table::Markets, &series.to_string(), from, asof)
     }
 
     fn market_versions(
@@ -39,10 +39,10 @@ impl MarketStore for SqliteStore {
         series: &MarketSeries,
         asof: Option<Timestamp>,
     ) -> Result<Vec<Point>, StoreError> {
-        points::versions(&self.conn, Table::Markets, &series.to_string(), asof)
+        points::versions(&self.db, Table::Markets, &series.to_string(), asof)
     }
 
     fn market_series(&self, asof: Option<Timestamp>) -> Result<Vec<MarketSeriesInfo>, StoreError> {
-        points::list_series(&self.conn, Table::Markets, asof, "market series")
+        points::list_series(&self.db, Table::Markets, asof, "market series")
     }
 }

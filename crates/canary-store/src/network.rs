@@ -1,14 +1,14 @@
 //! Network series: insert (one transaction, idempotent, conflicts refused) and point-in-time
 //! reads, with the same guarantees as candles.
 
+use crate::sql::args;
 use canary_model::Timestamp;
-use rusqlite::params;
 
 use crate::points::{self, Point, Table};
 use crate::write::Revisions;
-use crate::{InsertReport, NetworkStore, Source, SqliteStore, StoreError};
+use crate::{InsertReport, NetworkStore, Source, SqlStore, StoreError};
 
-impl NetworkStore for SqliteStore {
+impl NetworkStore for SqlStore {
     fn insert_network(
         &mut self,
         series: &[(&str, &[Point])],
@@ -25,14 +25,16 @@ impl NetworkStore for SqliteStore {
         series: &str,
         asof: Option<Timestamp>,
     ) -> Result<Vec<(Timestamp, f64)>, StoreError> {
-        points::read(&self.conn, Table::Network, series, asof)
+        points::read(&self.db, Table::Network, series, asof)
     }
 
     fn network_sources(&self, series: &str) -> Result<String, StoreError> {
-        let s: Option<String> = self.conn.query_row(
-            "SELECT GROUP_CONCAT(DISTINCT source) FROM network_points WHERE series = ?1",
-            params![series],
-            |r| r.get(0),
+        let s: Option<String> = self.db.value(
+            &format!(
+                "SELECT {} FROM network_points WHERE series = ?1",
+                crate::store::distinct_list(&self.db, "source")
+            ),
+            args![series],
         )?;
         Ok(s.unwrap_or_default())
     }
@@ -46,7 +48,7 @@ mod tests {
     /// Issue 19, item 8: no value that is not finite, or beyond its series' bound, is stored.
     #[test]
     fn non_finite_and_huge_values_are_never_stored() {
-        let mut s = SqliteStore::in_memory().unwrap();
+        let mut s = SqlStore::in_memory().unwrap();
         for (series, value, says) in [
             ("x:custom", f64::NAN, "NaN is not a finite number"),
             ("mempool:difficulty", 1e300, "1e300 is above 1e20"),
@@ -73,7 +75,7 @@ mod tests {
     #[test]
     fn network_points_are_idempotent_point_in_time_and_conflicts_roll_back() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = SqliteStore::open(&dir.path().join("n.db")).unwrap();
+        let mut s = SqlStore::open(&dir.path().join("n.db")).unwrap();
         let day = 86_400_000;
         let pts: Vec<Point> = (0..5)
             .map(|i| Point {

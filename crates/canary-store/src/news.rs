@@ -4,9 +4,9 @@
 use canary_model::Timestamp;
 use canary_model::news::NewsItem;
 use canary_news::dedup::{Duplicate, Fingerprint, Seen, find_duplicate, fingerprint, item_text};
-use rusqlite::{OptionalExtension, Row, params};
 
-use crate::{NewsStore, Source, SqliteStore, StoreError, register_source, stamp};
+use crate::sql::{Row, args};
+use crate::{NewsStore, Source, SqlStore, StoreError, register_source, stamp};
 
 /// Near copies are looked for among items available this long before or after an item.
 pub const COPY_WINDOW_MS: i64 = 7 * 86_400_000;
@@ -74,7 +74,7 @@ pub const MAX_BACKOFF_S: i64 = 86_400;
 const ITEM_COLUMNS: &str = "id, outlet, source, url, title, summary, published_at, \
                             available_at, language, duplicate_of";
 
-fn item_of(r: &Row<'_>) -> rusqlite::Result<NewsItem> {
+fn item_of(r: &Row<'_>) -> Result<NewsItem, StoreError> {
     Ok(NewsItem {
         id: r.get(0)?,
         outlet: r.get(1)?,
@@ -82,21 +82,21 @@ fn item_of(r: &Row<'_>) -> rusqlite::Result<NewsItem> {
         url: r.get(3)?,
         title: r.get(4)?,
         summary: r.get(5)?,
-        published_at: r.get::<_, Option<i64>>(6)?.map(Timestamp::from_millis),
+        published_at: r.get::<Option<i64>>(6)?.map(Timestamp::from_millis),
         available_at: Timestamp::from_millis(r.get(7)?),
         language: r.get(8)?,
         duplicate_of: r.get(9)?,
     })
 }
 
-fn feed_of(r: &Row<'_>) -> rusqlite::Result<Feed> {
+fn feed_of(r: &Row<'_>) -> Result<Feed, StoreError> {
     Ok(Feed {
         url: r.get(0)?,
         interval_s: r.get(1)?,
         etag: r.get(2)?,
         last_modified: r.get(3)?,
         added_at: Timestamp::from_millis(r.get(4)?),
-        last_polled: r.get::<_, Option<i64>>(5)?.map(Timestamp::from_millis),
+        last_polled: r.get::<Option<i64>>(5)?.map(Timestamp::from_millis),
         next_poll: Timestamp::from_millis(r.get(6)?),
         failures: r.get(7)?,
         last_error: r.get(8)?,
@@ -125,7 +125,7 @@ const fn from_sql(h: i64) -> u64 {
     h.cast_unsigned()
 }
 
-impl NewsStore for SqliteStore {
+impl NewsStore for SqlStore {
     fn insert_news(
         &mut self,
         items: &[NewsItem],
@@ -142,12 +142,10 @@ impl NewsStore for SqliteStore {
         });
         let mut window: Vec<Candidate> = Vec::new();
         if !items.is_empty() {
-            let mut stmt = tx.prepare(
+            window = tx.all(
                 "SELECT id, available_at, url, content_hash, simhash, title, summary
                  FROM news_items WHERE available_at BETWEEN ?1 AND ?2",
-            )?;
-            let rows = stmt.query_map(
-                params![
+                args![
                     lo.saturating_sub(COPY_WINDOW_MS),
                     hi.saturating_add(COPY_WINDOW_MS)
                 ],
@@ -160,41 +158,39 @@ impl NewsStore for SqliteStore {
                             content: from_sql(r.get(3)?),
                             simhash: from_sql(r.get(4)?),
                         },
-                        text: item_text(&r.get::<_, String>(5)?, &r.get::<_, String>(6)?),
+                        text: item_text(&r.get::<String>(5)?, &r.get::<String>(6)?),
                     })
                 },
             )?;
-            for c in rows {
-                window.push(c?);
-            }
         }
         for item in items {
-            let known: Option<String> = tx
-                .prepare_cached("SELECT id FROM news_items WHERE id = ?1")?
-                .query_row(params![item.id], |r| r.get(0))
-                .optional()?;
+            let known: Option<String> = tx.one(
+                "SELECT id FROM news_items WHERE id = ?1",
+                args![item.id],
+                |r| r.get(0),
+            )?;
             if known.is_some() {
                 report.present += 1;
                 continue;
             }
             let fp = fingerprint(&item.title, &item.summary, item.url.as_deref());
             if let Some(url) = &fp.url {
-                let same: Option<String> = tx
-                    .prepare_cached("SELECT id FROM news_items WHERE url = ?1 LIMIT 1")?
-                    .query_row(params![url], |r| r.get(0))
-                    .optional()?;
+                let same: Option<String> = tx.one(
+                    "SELECT id FROM news_items WHERE url = ?1 LIMIT 1",
+                    args![url],
+                    |r| r.get(0),
+                )?;
                 if same.is_some() {
                     report.present += 1;
                     continue;
                 }
             }
-            let exact: Option<String> = tx
-                .prepare_cached(
-                    "SELECT id FROM news_items WHERE content_hash = ?1
-                     ORDER BY available_at, id LIMIT 1",
-                )?
-                .query_row(params![to_sql(fp.content)], |r| r.get(0))
-                .optional()?;
+            let exact: Option<String> = tx.one(
+                "SELECT id FROM news_items WHERE content_hash = ?1
+                 ORDER BY available_at, id LIMIT 1",
+                args![to_sql(fp.content)],
+                |r| r.get(0),
+            )?;
             let text = item_text(&item.title, &item.summary);
             let t = item.available_at.millis();
             let dup = match exact {
@@ -226,26 +222,26 @@ impl NewsStore for SqliteStore {
                 }
                 None => None,
             };
-            tx.prepare_cached(
+            tx.exec(
                 "INSERT INTO news_items (id, outlet, source, url, title, summary, published_at,
                     available_at, language, duplicate_of, content_hash, simhash, ingested_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-            )?
-            .execute(params![
-                item.id,
-                item.outlet,
-                source.name,
-                fp.url,
-                item.title,
-                item.summary,
-                item.published_at.map(Timestamp::millis),
-                t,
-                item.language,
-                duplicate_of,
-                to_sql(fp.content),
-                to_sql(fp.simhash),
-                at,
-            ])?;
+                args![
+                    item.id,
+                    item.outlet,
+                    source.name,
+                    fp.url,
+                    item.title,
+                    item.summary,
+                    item.published_at.map(Timestamp::millis),
+                    t,
+                    item.language,
+                    duplicate_of,
+                    to_sql(fp.content),
+                    to_sql(fp.simhash),
+                    at,
+                ],
+            )?;
             report.inserted += 1;
             report.new_ids.push(item.id.clone());
             window.push(Candidate {
@@ -265,25 +261,24 @@ impl NewsStore for SqliteStore {
         let limit = q
             .limit
             .map_or(i64::MAX, |n| i64::try_from(n).unwrap_or(i64::MAX));
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {ITEM_COLUMNS} FROM news_items
-             WHERE available_at <= ?1 AND available_at >= ?2
-             ORDER BY available_at DESC, id DESC LIMIT ?3"
-        ))?;
-        let mut out = stmt
-            .query_map(params![asof, since, limit], item_of)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut out = self.db.all(
+            &format!(
+                "SELECT {ITEM_COLUMNS} FROM news_items
+                 WHERE available_at <= ?1 AND available_at >= ?2
+                 ORDER BY available_at DESC, id DESC LIMIT ?3"
+            ),
+            args![asof, since, limit],
+            item_of,
+        )?;
         out.reverse();
         Ok(out)
     }
 
     fn news_by_ids(&self, ids: &[String]) -> Result<Vec<NewsItem>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {ITEM_COLUMNS} FROM news_items WHERE id = ?1"
-        ))?;
+        let sql = format!("SELECT {ITEM_COLUMNS} FROM news_items WHERE id = ?1");
         let mut out = Vec::new();
         for id in ids {
-            if let Some(i) = stmt.query_row(params![id], item_of).optional()? {
+            if let Some(i) = self.db.one(&sql, args![id], item_of)? {
                 out.push(i);
             }
         }
@@ -292,47 +287,46 @@ impl NewsStore for SqliteStore {
     }
 
     fn news_written_after(&self, stamp: i64) -> Result<(Vec<NewsItem>, i64), StoreError> {
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {ITEM_COLUMNS}, ingested_at FROM news_items WHERE ingested_at > ?1
-             ORDER BY ingested_at, id"
-        ))?;
         let mut last = stamp;
         let mut out = Vec::new();
-        let rows = stmt.query_map(params![stamp], |r| Ok((item_of(r)?, r.get::<_, i64>(10)?)))?;
-        for row in rows {
-            let (item, at) = row?;
-            last = last.max(at);
-            out.push(item);
-        }
+        self.db.each(
+            &format!(
+                "SELECT {ITEM_COLUMNS}, ingested_at FROM news_items WHERE ingested_at > ?1
+                 ORDER BY ingested_at, id"
+            ),
+            args![stamp],
+            |r| {
+                last = last.max(r.get::<i64>(10)?);
+                out.push(item_of(r)?);
+                Ok(true)
+            },
+        )?;
         Ok((out, last))
     }
 
     fn news_count(&self) -> Result<u64, StoreError> {
-        let n: i64 = self
-            .conn
-            .query_row("SELECT count(*) FROM news_items", [], |r| r.get(0))?;
+        let n: i64 = self.db.value("SELECT count(*) FROM news_items", &[])?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
     fn add_feed(&mut self, url: &str, interval_s: i64, now: Timestamp) -> Result<bool, StoreError> {
         let tx = self.begin_write()?;
-        let existed: bool = tx
-            .query_row(
+        let existed = tx
+            .one(
                 "SELECT 1 FROM news_feeds WHERE url = ?1",
-                params![url],
+                args![url],
                 |_| Ok(()),
-            )
-            .optional()?
+            )?
             .is_some();
         if existed {
-            tx.execute(
+            tx.exec(
                 "UPDATE news_feeds SET interval_s = ?2 WHERE url = ?1",
-                params![url, interval_s],
+                args![url, interval_s],
             )?;
         } else {
-            tx.execute(
+            tx.exec(
                 "INSERT INTO news_feeds (url, interval_s, added_at, next_poll) VALUES (?1, ?2, ?3, ?3)",
-                params![url, interval_s, now.millis()],
+                args![url, interval_s, now.millis()],
             )?;
         }
         tx.commit()?;
@@ -341,17 +335,17 @@ impl NewsStore for SqliteStore {
 
     fn remove_feed(&mut self, url: &str) -> Result<bool, StoreError> {
         let tx = self.begin_write()?;
-        let n = tx.execute("DELETE FROM news_feeds WHERE url = ?1", params![url])?;
+        let n = tx.exec("DELETE FROM news_feeds WHERE url = ?1", args![url])?;
         tx.commit()?;
         Ok(n > 0)
     }
 
     fn feeds(&self) -> Result<Vec<Feed>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {FEED_COLUMNS} FROM news_feeds ORDER BY url"
-        ))?;
-        let rows = stmt.query_map([], feed_of)?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        self.db.all(
+            &format!("SELECT {FEED_COLUMNS} FROM news_feeds ORDER BY url"),
+            &[],
+            feed_of,
+        )
     }
 
     fn record_poll(
@@ -361,13 +355,11 @@ impl NewsStore for SqliteStore {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let tx = self.begin_write()?;
-        let Some((interval, failures)): Option<(i64, i64)> = tx
-            .query_row(
-                "SELECT interval_s, failures FROM news_feeds WHERE url = ?1",
-                params![url],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?
+        let Some((interval, failures)): Option<(i64, i64)> = tx.one(
+            "SELECT interval_s, failures FROM news_feeds WHERE url = ?1",
+            args![url],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?
         else {
             return Ok(());
         };
@@ -378,13 +370,13 @@ impl NewsStore for SqliteStore {
                 last_modified,
                 new_items,
             } => {
-                tx.execute(
+                tx.exec(
                     "UPDATE news_feeds SET etag = coalesce(?2, etag),
                         last_modified = coalesce(?3, last_modified), last_polled = ?4,
                         next_poll = ?5, failures = 0, last_error = NULL, last_status = ?6,
                         items = items + ?7
                      WHERE url = ?1",
-                    params![
+                    args![
                         url,
                         etag,
                         last_modified,
@@ -398,11 +390,11 @@ impl NewsStore for SqliteStore {
             FeedPoll::Failed { error } => {
                 let n = failures + 1;
                 let backoff = (interval.saturating_mul(1_i64 << n.min(20))).min(MAX_BACKOFF_S);
-                tx.execute(
+                tx.exec(
                     "UPDATE news_feeds SET last_polled = ?2, next_poll = ?3, failures = ?4,
                         last_error = ?5, last_status = 'failed'
                      WHERE url = ?1",
-                    params![url, now.millis(), now.millis() + backoff * 1000, n, error],
+                    args![url, now.millis(), now.millis() + backoff * 1000, n, error],
                 )?;
             }
         }
@@ -440,7 +432,7 @@ mod tests {
 
     #[test]
     fn duplicates_are_found_across_batches_and_reads_are_point_in_time() {
-        let mut s = SqliteStore::in_memory().unwrap();
+        let mut s = SqlStore::in_memory().unwrap();
         let now = t("2026-02-06T00:00:00Z");
         let r = s
             .insert_news(
@@ -509,7 +501,7 @@ mod tests {
 
     #[test]
     fn feeds_back_off_after_failures_and_keep_validators() {
-        let mut s = SqliteStore::in_memory().unwrap();
+        let mut s = SqlStore::in_memory().unwrap();
         let now = t("2026-02-05T00:00:00Z");
         assert!(s.add_feed("http://127.0.0.1:1/rss", 600, now).unwrap());
         assert!(!s.add_feed("http://127.0.0.1:1/rss", 900, now).unwrap());

@@ -2,8 +2,8 @@
 //! write record, one as-of read and one listing for all.
 
 use canary_model::Timestamp;
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
+use crate::sql::{Db, Dialect, Tx, args};
 use crate::write::{self, Record, Revisions, Stored, unwrap_store};
 use crate::{InsertReport, Source, StoreError};
 
@@ -104,30 +104,33 @@ impl Record for PointRecord<'_> {
     type Values = f64;
     const VERSIONED: bool = true;
 
-    fn latest(&self, tx: &Transaction<'_>) -> rusqlite::Result<Option<Stored<f64>>> {
+    fn latest(&self, tx: &Db) -> Result<Option<Stored<f64>>, StoreError> {
         // Every version, the latest picked here (see the candles' lookup: ORDER BY would
-        // prepare the statement again at every call).
-        let mut stmt = tx.prepare_cached(&format!(
-            "SELECT value, source, available_at, ingested_at FROM {}
-             WHERE series = ?1 AND time = ?2",
-            self.table.name()
-        ))?;
-        let mut rows = stmt.query(params![self.series, self.point.time.millis()])?;
+        // prepare the statement again at every call on SQLite).
         let mut latest: Option<Stored<f64>> = None;
-        while let Some(r) = rows.next()? {
-            let available_at: i64 = r.get(2)?;
-            if latest
-                .as_ref()
-                .is_none_or(|v| available_at > v.available_at)
-            {
-                latest = Some(Stored {
-                    values: r.get(0)?,
-                    source: r.get(1)?,
-                    available_at,
-                    ingested_at: r.get(3)?,
-                });
-            }
-        }
+        tx.each(
+            &format!(
+                "SELECT value, source, available_at, ingested_at FROM {}
+                 WHERE series = ?1 AND time = ?2",
+                self.table.name()
+            ),
+            args![self.series, self.point.time.millis()],
+            |r| {
+                let available_at: i64 = r.get(2)?;
+                if latest
+                    .as_ref()
+                    .is_none_or(|v| available_at > v.available_at)
+                {
+                    latest = Some(Stored {
+                        values: r.get(0)?,
+                        source: r.get(1)?,
+                        available_at,
+                        ingested_at: r.get(3)?,
+                    });
+                }
+                Ok(true)
+            },
+        )?;
         Ok(latest)
     }
 
@@ -141,32 +144,37 @@ impl Record for PointRecord<'_> {
 
     fn put(
         &self,
-        tx: &Transaction<'_>,
+        tx: &Db,
         source: &str,
         available_at: i64,
         ingested_at: i64,
-    ) -> rusqlite::Result<()> {
-        tx.prepare_cached(&format!(
-            "INSERT INTO {} (series, time, value, source, available_at, ingested_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            self.table.name()
-        ))?
-        .execute(params![
-            self.series,
-            self.point.time.millis(),
-            self.point.value,
-            source,
-            available_at,
-            ingested_at
-        ])?;
+    ) -> Result<(), StoreError> {
+        tx.exec(
+            &format!(
+                "INSERT INTO {} (series, time, value, source, available_at, ingested_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                self.table.name()
+            ),
+            args![
+                self.series,
+                self.point.time.millis(),
+                self.point.value,
+                source,
+                available_at,
+                ingested_at
+            ],
+        )?;
         if let Some(catalog) = self.table.catalog() {
-            tx.prepare_cached(&format!(
-                "INSERT INTO {catalog} (series, source, first_available)
-                 VALUES (?1, ?2, ?3)
-                 ON CONFLICT (series, source)
-                 DO UPDATE SET first_available = MIN(first_available, excluded.first_available)"
-            ))?
-            .execute(params![self.series, source, available_at])?;
+            tx.exec(
+                &format!(
+                    "INSERT INTO {catalog} (series, source, first_available)
+                     VALUES (?1, ?2, ?3)
+                     ON CONFLICT (series, source) DO UPDATE SET first_available =
+                         CASE WHEN excluded.first_available < {catalog}.first_available
+                              THEN excluded.first_available ELSE {catalog}.first_available END"
+                ),
+                args![self.series, source, available_at],
+            )?;
         }
         Ok(())
     }
@@ -187,7 +195,7 @@ impl Record for PointRecord<'_> {
 
 /// Insert values of several series in one transaction (see [`crate::NetworkStore`]).
 pub(crate) fn insert(
-    tx: Transaction<'_>,
+    tx: Tx<'_>,
     table: Table,
     series: &[(&str, &[Point])],
     source: Source<'_>,
@@ -228,46 +236,55 @@ pub(crate) fn keyed<'a, S: std::fmt::Display>(
 
 /// As [`read`], the values from `from` on, found by the key (series, then time).
 pub(crate) fn read_from(
-    conn: &Connection,
+    db: &Db,
     table: Table,
     series: &str,
     from: Timestamp,
     asof: Option<Timestamp>,
 ) -> Result<Vec<(Timestamp, f64)>, StoreError> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT time, value, MAX(available_at) FROM {}
-         WHERE series = ?1 AND time >= ?3 AND available_at <= ?2 GROUP BY time ORDER BY time",
-        table.name()
-    ))?;
-    let rows = stmt.query_map(
-        params![
-            series,
-            asof.map_or(i64::MAX, Timestamp::millis),
-            from.millis()
-        ],
-        |r| Ok((Timestamp::from_millis(r.get(0)?), r.get::<_, f64>(1)?)),
-    )?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    latest_values(db, table, series, Some(from), asof)
 }
 
 /// The latest version of each value of a series available at `asof`, in time order.
 pub(crate) fn read(
-    conn: &Connection,
+    db: &Db,
     table: Table,
     series: &str,
     asof: Option<Timestamp>,
 ) -> Result<Vec<(Timestamp, f64)>, StoreError> {
-    // SQLite returns the row's other columns from the row holding the MAX().
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT time, value, MAX(available_at) FROM {}
-         WHERE series = ?1 AND available_at <= ?2 GROUP BY time ORDER BY time",
-        table.name()
-    ))?;
-    let rows = stmt.query_map(
-        params![series, asof.map_or(i64::MAX, Timestamp::millis)],
-        |r| Ok((Timestamp::from_millis(r.get(0)?), r.get::<_, f64>(1)?)),
-    )?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    latest_values(db, table, series, None, asof)
+}
+
+/// The latest version available at `asof` of each value of a series from `from` on.
+fn latest_values(
+    db: &Db,
+    table: Table,
+    series: &str,
+    from: Option<Timestamp>,
+    asof: Option<Timestamp>,
+) -> Result<Vec<(Timestamp, f64)>, StoreError> {
+    let name = table.name();
+    let sql = match db.dialect() {
+        // SQLite returns the row's other columns from the row holding the MAX().
+        Dialect::Sqlite => format!(
+            "SELECT time, value, MAX(available_at) FROM {name}
+             WHERE series = ?1 AND time >= ?3 AND available_at <= ?2 GROUP BY time ORDER BY time"
+        ),
+        Dialect::Postgres => format!(
+            "SELECT DISTINCT ON (time) time, value FROM {name}
+             WHERE series = ?1 AND time >= ?3 AND available_at <= ?2
+             ORDER BY time, available_at DESC"
+        ),
+    };
+    db.all(
+        &sql,
+        args![
+            series,
+            asof.map_or(i64::MAX, Timestamp::millis),
+            from.map_or(i64::MIN, Timestamp::millis)
+        ],
+        |r| Ok((Timestamp::from_millis(r.get(0)?), r.get::<f64>(1)?)),
+    )
 }
 
 /// A stored series as of a time: its key, first and last time, and the sources that wrote it.
@@ -293,7 +310,7 @@ pub struct SeriesListing<S> {
 /// [`list`], each key read as a series of `S`; `what` names the kind in an error about a
 /// stored key that is not one.
 pub(crate) fn list_series<S>(
-    conn: &Connection,
+    db: &Db,
     table: Table,
     asof: Option<Timestamp>,
     what: &str,
@@ -302,7 +319,7 @@ where
     S: std::str::FromStr,
     S::Err: std::fmt::Display,
 {
-    list(conn, table, asof)?
+    list(db, table, asof)?
         .into_iter()
         .map(|l| {
             let series = l.key.parse().map_err(|e: S::Err| StoreError::Corrupt {
@@ -322,24 +339,23 @@ where
 /// Every series of a table with a catalog that has values available at `asof`, in key order:
 /// the series and their sources from the catalog, each series' first and last value known
 /// then by a seek on its key (the values are keyed by series, then time).
-fn list(
-    conn: &Connection,
-    table: Table,
-    asof: Option<Timestamp>,
-) -> Result<Vec<Listed>, StoreError> {
+fn list(db: &Db, table: Table, asof: Option<Timestamp>) -> Result<Vec<Listed>, StoreError> {
     let at = asof.map_or(i64::MAX, Timestamp::millis);
     let Some(catalog) = table.catalog() else {
         return Ok(Vec::new());
     };
     let mut by_series = std::collections::BTreeMap::<String, Vec<String>>::new();
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT series, source FROM {catalog} WHERE first_available <= ?1
-         ORDER BY series, source"
-    ))?;
-    for r in stmt.query_map(params![at], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))? {
-        let (k, s) = r?;
-        by_series.entry(k).or_default().push(s);
-    }
+    db.each(
+        &format!(
+            "SELECT series, source FROM {catalog} WHERE first_available <= ?1
+             ORDER BY series, source"
+        ),
+        args![at],
+        |r| {
+            by_series.entry(r.get(0)?).or_default().push(r.get(1)?);
+            Ok(true)
+        },
+    )?;
     let seek_sql = |order: &str| {
         format!(
             "SELECT time FROM {} WHERE series = ?1 AND available_at <= ?2
@@ -347,14 +363,11 @@ fn list(
             table.name()
         )
     };
-    let mut first = conn.prepare_cached(&seek_sql("ASC"))?;
-    let mut last = conn.prepare_cached(&seek_sql("DESC"))?;
+    let (first, last) = (seek_sql("ASC"), seek_sql("DESC"));
     let mut out = Vec::new();
     for (key, sources) in by_series {
-        let seek = |stmt: &mut rusqlite::CachedStatement<'_>| -> Result<Option<i64>, StoreError> {
-            Ok(stmt.query_row(params![key, at], |r| r.get(0)).optional()?)
-        };
-        let (Some(f), Some(l)) = (seek(&mut first)?, seek(&mut last)?) else {
+        let seek = |sql: &str| db.one(sql, args![&key, at], |r| r.get::<i64>(0));
+        let (Some(f), Some(l)) = (seek(&first)?, seek(&last)?) else {
             continue;
         };
         out.push(Listed {
@@ -370,18 +383,18 @@ fn list(
 /// Every version of every value of a series available at `asof`, in the order they became
 /// available (then time).
 pub(crate) fn versions(
-    conn: &Connection,
+    db: &Db,
     table: Table,
     series: &str,
     asof: Option<Timestamp>,
 ) -> Result<Vec<Point>, StoreError> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT time, value, available_at FROM {}
-         WHERE series = ?1 AND available_at <= ?2 ORDER BY available_at, time",
-        table.name()
-    ))?;
-    let rows = stmt.query_map(
-        params![series, asof.map_or(i64::MAX, Timestamp::millis)],
+    db.all(
+        &format!(
+            "SELECT time, value, available_at FROM {}
+             WHERE series = ?1 AND available_at <= ?2 ORDER BY available_at, time",
+            table.name()
+        ),
+        args![series, asof.map_or(i64::MAX, Timestamp::millis)],
         |r| {
             Ok(Point {
                 time: Timestamp::from_millis(r.get(0)?),
@@ -389,6 +402,5 @@ pub(crate) fn versions(
                 available_at: Timestamp::from_millis(r.get(2)?),
             })
         },
-    )?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    )
 }

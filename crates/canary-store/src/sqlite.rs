@@ -1,15 +1,14 @@
 //! The SQLite backend: one file in WAL mode, the schema's migrations embedded and applied on
 //! open (tracked by `PRAGMA user_version`), one writer at a time (`BEGIN IMMEDIATE`, waiting
 //! for another process's write as [`WriteWait`] says). The SQL of each kind of data lives in
-//! the file of that kind (`candles/`, `news.rs`, …), as `impl …Store for SqliteStore`.
+//! the file of that kind (`candles/`, `news.rs`, …), written once for both engines (`sql.rs`).
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use canary_model::SourceKind;
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::Connection;
 
-use crate::{BackendError, Catalog, Source, StoreError, WriteWait, events};
+use crate::sql::{Db, Tx};
+use crate::{BackendError, SqlStore, StoreError, events};
 
 /// The embedded migrations, applied in order; `user_version` is the number applied.
 pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
@@ -74,21 +73,14 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     ("0020_markets", include_str!("migrations/0020_markets.sql")),
 ];
 
-/// An open store.
-#[derive(Debug)]
-pub struct SqliteStore {
-    pub(crate) conn: Connection,
-    path: PathBuf,
-    wait: WriteWait,
-}
-
-impl SqliteStore {
-    /// Open (creating if needed) the database at `path` and bring its schema up to date.
+impl SqlStore {
+    /// Open (creating if needed) the SQLite database at `path` and bring its schema up to
+    /// date.
     ///
     /// # Errors
     /// When the file cannot be opened or created, its schema is newer than this build, or a
     /// migration fails.
-    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+    pub fn open(path: &Path) -> Result<SqlStore, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
                 dir: dir.to_path_buf(),
@@ -111,176 +103,94 @@ impl SqliteStore {
         // Readers never wait in WAL mode; writers wait in `begin_write`.
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(open_err)?;
+        conn.set_prepared_statement_cache_capacity(64);
         events::register(&conn).map_err(open_err)?;
-        let mut store = SqliteStore {
-            conn,
-            path: path.to_path_buf(),
-            wait: WriteWait::default(),
-        };
-        store.migrate()?;
+        let mut store = SqlStore::with(Db::Sqlite(conn), path.to_path_buf());
+        store.migrate_sqlite()?;
         Ok(store)
     }
 
-    /// Open a database that must already exist (for commands that only read).
+    /// Open a SQLite database that must already exist (for commands that only read).
     ///
     /// # Errors
-    /// [`StoreError::Missing`] when there is no file at `path`; otherwise as [`SqliteStore::open`].
-    pub fn open_existing(path: &Path) -> Result<SqliteStore, StoreError> {
+    /// [`StoreError::Missing`] when there is no file at `path`; otherwise as [`SqlStore::open`].
+    pub fn open_existing(path: &Path) -> Result<SqlStore, StoreError> {
         if !path.is_file() {
             return Err(StoreError::Missing {
                 path: path.to_path_buf(),
             });
         }
-        SqliteStore::open(path)
+        SqlStore::open(path)
     }
 
-    /// An empty store in memory (for reports whose inputs are all given).
+    /// An empty SQLite store in memory (for reports whose inputs are all given).
     ///
     /// # Errors
     /// A migration error (never for this build's schema).
-    pub fn in_memory() -> Result<SqliteStore, StoreError> {
-        SqliteStore::open(Path::new(":memory:"))
-    }
-
-    /// How writes wait for another writer.
-    pub fn set_write_wait(&mut self, wait: WriteWait) {
-        self.wait = wait;
+    pub fn in_memory() -> Result<SqlStore, StoreError> {
+        SqlStore::open(Path::new(":memory:"))
     }
 
     /// Begin a write transaction holding the write lock from the start (`BEGIN IMMEDIATE`),
     /// waiting while another process writes: a deferred transaction that upgrades later
     /// fails at once instead. A note is given once the wait passes a second.
-    pub(crate) fn begin_write(&self) -> Result<Transaction<'_>, StoreError> {
+    pub(crate) fn begin_sqlite(&self, conn: &Connection) -> Result<Tx<'_>, StoreError> {
         let start = std::time::Instant::now();
         let first = std::time::Duration::from_secs(1).min(self.wait.limit);
-        self.conn.busy_timeout(first)?;
-        let mut attempt =
-            Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate);
-        if is_busy(&attempt) {
+        conn.busy_timeout(first)?;
+        let mut attempt = conn.execute_batch("BEGIN IMMEDIATE");
+        if attempt.as_ref().is_err_and(is_busy_error) {
             if let Some(note) = self.wait.note {
-                note(&self.path, start.elapsed());
+                note(&self.place, start.elapsed());
             }
-            self.conn
-                .busy_timeout(self.wait.limit.saturating_sub(start.elapsed()))?;
-            attempt =
-                Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate);
+            conn.busy_timeout(self.wait.limit.saturating_sub(start.elapsed()))?;
+            attempt = conn.execute_batch("BEGIN IMMEDIATE");
         }
-        self.conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
         match attempt {
             Err(e) if is_busy_error(&e) => Err(StoreError::Busy {
-                path: self.path.clone(),
+                path: self.place.clone(),
                 waited_s: start.elapsed().as_secs_f64(),
             }),
-            other => Ok(other?),
+            Err(e) => Err(e.into()),
+            Ok(()) => Ok(Tx::begun(&self.db)),
         }
     }
 
-    fn migrate(&mut self) -> Result<(), StoreError> {
-        let found: i64 = self
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))?;
-        #[expect(clippy::cast_possible_wrap)]
-        let known = MIGRATIONS.len() as i64;
-        if found > known {
-            return Err(StoreError::TooNew {
-                path: self.path.clone(),
-                found,
-                known,
-            });
-        }
+    fn migrate_sqlite(&mut self) -> Result<(), StoreError> {
+        let Db::Sqlite(conn) = &self.db else {
+            unreachable!("a SQLite store")
+        };
+        let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        self.schema_not_newer(found, MIGRATIONS.len())?;
         for (i, (name, sql)) in MIGRATIONS
             .iter()
             .enumerate()
             .skip(usize::try_from(found).unwrap_or(0))
         {
             let err = |source| StoreError::Migrate {
-                path: self.path.clone(),
+                path: self.place.clone(),
                 name,
                 source: BackendError::new(source),
             };
             let tx = self.begin_write()?;
             // Another process may have applied it while this one waited.
-            let now: i64 = tx
+            let now: i64 = conn
                 .pragma_query_value(None, "user_version", |r| r.get(0))
                 .map_err(err)?;
             if now > i64::try_from(i).unwrap_or(i64::MAX) {
                 continue;
             }
-            tx.execute_batch(sql).map_err(err)?;
-            tx.pragma_update(
+            conn.execute_batch(sql).map_err(err)?;
+            conn.pragma_update(
                 None,
                 "user_version",
                 i64::try_from(i + 1).unwrap_or(i64::MAX),
             )
             .map_err(err)?;
-            tx.commit().map_err(err)?;
+            tx.commit()?;
         }
         Ok(())
-    }
-}
-
-impl Catalog for SqliteStore {
-    fn source_kinds(&self) -> Result<BTreeMap<String, SourceKind>, StoreError> {
-        let mut stmt = self.conn.prepare_cached("SELECT name, kind FROM sources")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        let mut out = BTreeMap::new();
-        for row in rows {
-            let (name, kind) = row?;
-            let kind =
-                kind.parse()
-                    .map_err(|e: canary_model::SourceKindError| StoreError::Corrupt {
-                        what: format!("source {name}"),
-                        reason: e.to_string(),
-                    })?;
-            out.insert(name, kind);
-        }
-        Ok(out)
-    }
-
-    fn data_version(&self) -> Result<String, StoreError> {
-        Ok(self.conn.query_row(
-            "SELECT (SELECT last FROM write_stamps) || ':' ||
-                    (SELECT COUNT(*) || '/' || IFNULL(MAX(ingested_at), 0) FROM news_items) || ':' ||
-                    (SELECT COUNT(*) || '/' || IFNULL(MAX(created_at), 0) FROM analyses)",
-            [],
-            |r| r.get(0),
-        )?)
-    }
-}
-
-/// The `ingested_at` of the rows a write transaction stores: `now`, or one millisecond after
-/// the previous batch's stamp if that is not earlier, so that every batch's stamp is its own.
-pub(crate) fn stamp(tx: &Transaction<'_>, now: canary_model::Timestamp) -> Result<i64, StoreError> {
-    let last: i64 = tx.query_row("SELECT last FROM write_stamps", [], |r| r.get(0))?;
-    let at = now.millis().max(last + 1);
-    tx.execute("UPDATE write_stamps SET last = ?1", params![at])?;
-    Ok(at)
-}
-
-/// Record a source's kind inside a write transaction, refusing a name already recorded with
-/// another kind.
-pub(crate) fn register_source(tx: &Transaction<'_>, source: Source<'_>) -> Result<(), StoreError> {
-    let stored: Option<String> = tx
-        .query_row(
-            "SELECT kind FROM sources WHERE name = ?1",
-            params![source.name],
-            |r| r.get(0),
-        )
-        .optional()?;
-    match stored {
-        None => {
-            tx.execute(
-                "INSERT INTO sources (name, kind) VALUES (?1, ?2)",
-                params![source.name, source.kind.as_str()],
-            )?;
-            Ok(())
-        }
-        Some(k) if k == source.kind.as_str() => Ok(()),
-        Some(k) => Err(StoreError::SourceKind {
-            name: source.name.to_string(),
-            stored: k.parse().unwrap_or(SourceKind::Real),
-            new: source.kind,
-        }),
     }
 }
 
@@ -297,15 +207,11 @@ fn is_busy_error(e: &rusqlite::Error) -> bool {
     )
 }
 
-fn is_busy<T>(r: &Result<T, rusqlite::Error>) -> bool {
-    r.as_ref().err().is_some_and(is_busy_error)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::StoredOutflow;
     use crate::prelude::*;
+    use crate::{Source, StoredOutflow, WriteWait};
     use std::sync::atomic::{AtomicBool, Ordering};
 
     static NOTED: AtomicBool = AtomicBool::new(false);
@@ -318,8 +224,8 @@ mod tests {
     fn a_writer_waits_for_another_then_gives_up_writing_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("w.db");
-        let holder = SqliteStore::open(&path).unwrap();
-        let mut waiter = SqliteStore::open(&path).unwrap();
+        let holder = SqlStore::open(&path).unwrap();
+        let mut waiter = SqlStore::open(&path).unwrap();
         waiter.set_write_wait(WriteWait {
             limit: std::time::Duration::from_millis(1500),
             note: Some(note),

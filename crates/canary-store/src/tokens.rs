@@ -2,9 +2,9 @@
 //! token; the token itself is shown once, at creation, and never stored.
 
 use canary_model::Timestamp;
-use rusqlite::{OptionalExtension, params};
 
-use crate::{SqliteStore, StoreError, TokenStore};
+use crate::sql::{Row, args};
+use crate::{SqlStore, StoreError, TokenStore};
 
 /// An issued token (without the token).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,18 +19,18 @@ pub struct StoredToken {
     pub revoked_at: Option<Timestamp>,
 }
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredToken> {
+fn row(r: &Row<'_>) -> Result<StoredToken, StoreError> {
     Ok(StoredToken {
         id: r.get(0)?,
         name: r.get(1)?,
         hash: r.get(2)?,
         scope: r.get(3)?,
         created_at: Timestamp::from_millis(r.get(4)?),
-        revoked_at: r.get::<_, Option<i64>>(5)?.map(Timestamp::from_millis),
+        revoked_at: r.get::<Option<i64>>(5)?.map(Timestamp::from_millis),
     })
 }
 
-impl TokenStore for SqliteStore {
+impl TokenStore for SqlStore {
     fn add_token(
         &mut self,
         name: &str,
@@ -39,32 +39,30 @@ impl TokenStore for SqliteStore {
         now: Timestamp,
     ) -> Result<i64, StoreError> {
         let tx = self.begin_write()?;
-        tx.execute(
-            "INSERT INTO api_tokens (name, hash, scope, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![name, hash, scope, now.millis()],
+        let id: i64 = tx.value(
+            "INSERT INTO api_tokens (name, hash, scope, created_at) VALUES (?1, ?2, ?3, ?4)
+             RETURNING id",
+            args![name, hash, scope, now.millis()],
         )?;
-        let id = tx.last_insert_rowid();
         tx.commit()?;
         Ok(id)
     }
 
     fn token_by_hash(&self, hash: &str) -> Result<Option<StoredToken>, StoreError> {
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT id, name, hash, scope, created_at, revoked_at FROM api_tokens
-                 WHERE hash = ?1",
-            )?
-            .query_row(params![hash], row)
-            .optional()?)
+        self.db.one(
+            "SELECT id, name, hash, scope, created_at, revoked_at FROM api_tokens
+             WHERE hash = ?1",
+            args![hash],
+            row,
+        )
     }
 
     fn tokens(&self) -> Result<Vec<StoredToken>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
+        self.db.all(
             "SELECT id, name, hash, scope, created_at, revoked_at FROM api_tokens ORDER BY id",
-        )?;
-        let rows = stmt.query_map([], row)?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            &[],
+            row,
+        )
     }
 
     fn revoke_token(
@@ -74,24 +72,23 @@ impl TokenStore for SqliteStore {
         now: Timestamp,
     ) -> Result<Option<(StoredToken, usize)>, StoreError> {
         let tx = self.begin_write()?;
-        let token = tx
-            .prepare_cached(
-                "SELECT id, name, hash, scope, created_at, revoked_at FROM api_tokens
-                 WHERE id = ?1 AND revoked_at IS NULL",
-            )?
-            .query_row(params![id], row)
-            .optional()?;
+        let token = tx.one(
+            "SELECT id, name, hash, scope, created_at, revoked_at FROM api_tokens
+             WHERE id = ?1 AND revoked_at IS NULL",
+            args![id],
+            row,
+        )?;
         let Some(token) = token else {
             return Ok(None);
         };
-        tx.execute(
+        tx.exec(
             "UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1",
-            params![id, now.millis()],
+            args![id, now.millis()],
         )?;
         let removed = if remove_rules {
-            tx.execute(
+            tx.exec(
                 "UPDATE alert_rules SET active = 0 WHERE owner = ?1 AND active = 1",
-                params![token.hash],
+                args![token.hash],
             )?
         } else {
             0
@@ -114,7 +111,7 @@ mod tests {
 
     #[test]
     fn tokens_are_kept_by_hash_and_revoked_with_or_without_their_rules() {
-        let mut s = SqliteStore::in_memory().unwrap();
+        let mut s = SqlStore::in_memory().unwrap();
         let t = Timestamp::from_millis(1_000);
         let a = s.add_token("dashboard", "aa", "read", t).unwrap();
         let b = s.add_token("bot", "bb", "alerts", t).unwrap();
@@ -148,7 +145,7 @@ mod tests {
         // A database as it was before migration 0016, holding a rule of `local`.
         let local = "25bf8e1a2393f1108d37029b3df5593236c755742ec93465bbafa9b290bddcf6";
         {
-            let mut s = SqliteStore::open(&path).unwrap();
+            let mut s = SqlStore::open(&path).unwrap();
             s.add_rule(
                 local,
                 "BTCUSDT.close < 1",
@@ -167,13 +164,13 @@ mod tests {
                 Timestamp::from_millis(1),
             )
             .unwrap();
-            s.conn
-                .execute_batch(
+            s.db
+                .batch(
                     "DROP TABLE api_tokens; DROP TABLE derivative_points; DROP TABLE derivative_catalog; DROP TABLE market_points; DROP TABLE market_catalog; PRAGMA user_version = 15;",
                 )
                 .unwrap();
         }
-        let s = SqliteStore::open(&path).unwrap();
+        let s = SqlStore::open(&path).unwrap();
         assert!(s.rules(Some(local)).unwrap().is_empty());
         assert_eq!(s.rules(Some("operator")).unwrap().len(), 1);
         assert_eq!(s.rules(Some("ab12")).unwrap().len(), 1, "other owners stay");

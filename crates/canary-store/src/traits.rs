@@ -1,6 +1,6 @@
 //! The store's surface, one trait per kind of data. Each trait states the contract every
 //! backend keeps (the conformance suite in [`crate::conformance`] checks it); the SQLite
-//! backend ([`crate::SqliteStore`]) implements them all, and [`Stores`] is all of them at
+//! backend ([`crate::SqlStore`]) implements them all, and [`Stores`] is all of them at
 //! once, the handle the engine works with.
 //!
 //! No backend's own types appear here: times are [`Timestamp`]s, errors [`StoreError`]s.

@@ -3,8 +3,7 @@
 //! version available from its ingest time, when the table keeps versions and the writer
 //! allows it) or a conflict that writes nothing.
 
-use rusqlite::Transaction;
-
+use crate::sql::Db;
 use crate::{Conflict, InsertReport, StoreError};
 
 /// What to do with a row whose key is stored with other values.
@@ -34,7 +33,7 @@ pub(crate) trait Record {
     const VERSIONED: bool;
 
     /// The latest stored version of this row's key, if any.
-    fn latest(&self, tx: &Transaction<'_>) -> rusqlite::Result<Option<Stored<Self::Values>>>;
+    fn latest(&self, tx: &Db) -> Result<Option<Stored<Self::Values>>, StoreError>;
     /// This row's values equal the stored ones, bit for bit.
     fn same(&self, stored: &Self::Values) -> bool;
     /// When this row's values became knowable.
@@ -42,11 +41,11 @@ pub(crate) trait Record {
     /// Write the row, available from `available_at`.
     fn put(
         &self,
-        tx: &Transaction<'_>,
+        tx: &Db,
         source: &str,
         available_at: i64,
         ingested_at: i64,
-    ) -> rusqlite::Result<()>;
+    ) -> Result<(), StoreError>;
     /// What the row is (`BTCUSDT 4h bar at …`), and the two versions as people read them.
     fn describe(&self, stored: &Self::Values) -> (String, String, String);
     /// Why the row may not be stored (a value that is not finite, or out of its bounds), with
@@ -66,17 +65,11 @@ pub enum WriteError<E> {
     Store(#[from] StoreError),
 }
 
-impl<E> From<rusqlite::Error> for WriteError<E> {
-    fn from(e: rusqlite::Error) -> Self {
-        WriteError::Store(e.into())
-    }
-}
-
 /// Insert tagged rows in the open transaction (the caller commits). A tag is the caller's
 /// name for a row (its position, or its file line) and comes back in errors. `progress` is
 /// called with the number of rows handled, every few thousand.
 pub(crate) fn insert<R: Record, E>(
-    tx: &Transaction<'_>,
+    tx: &Db,
     rows: impl IntoIterator<Item = Result<(u64, R), E>>,
     source: &str,
     ingested_at: i64,
@@ -127,7 +120,7 @@ pub(crate) fn insert<R: Record, E>(
 }
 
 /// The error for a row whose key this batch has already written.
-fn duplicate<R: Record>(tx: &Transaction<'_>, row: &R, tag: u64) -> Result<StoreError, StoreError> {
+fn duplicate<R: Record>(tx: &Db, row: &R, tag: u64) -> Result<StoreError, StoreError> {
     let what = match row.latest(tx)? {
         Some(s) => row.describe(&s.values).0,
         None => "a row".to_string(),

@@ -2,7 +2,7 @@
 //! temporary folder per test, opened again for a second handle as a second process would.
 
 use canary_store::conformance::Backend;
-use canary_store::{SqliteStore, Stores};
+use canary_store::{SqlStore, Stores};
 
 struct Sqlite(tempfile::TempDir);
 
@@ -15,7 +15,7 @@ impl Sqlite {
 impl Backend for Sqlite {
     fn open(&self, name: &str) -> Box<dyn Stores> {
         let path = self.0.path().join(format!("{name}.db"));
-        Box::new(SqliteStore::open(&path).expect("the store opens"))
+        Box::new(SqlStore::open(&path).expect("the store opens"))
     }
 }
 

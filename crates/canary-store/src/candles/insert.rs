@@ -8,10 +8,10 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use canary_model::{Candle, Symbol, Timeframe, Timestamp};
-use rusqlite::{Transaction, params};
 
 use super::{InsertReport, LoadedBlock, NewCandle, block_candle, block_holding};
 use crate::blocks::{self, BLOCK_BARS, BlockBar};
+use crate::sql::{Db, args};
 use crate::write::{self, Record, Revisions, Stored, WriteError};
 use crate::{Source, Stopped, StoreError};
 
@@ -19,7 +19,7 @@ use crate::{Source, Stopped, StoreError};
 /// rest written row by row; the first invalid bar, input error or refused row stops it.
 #[expect(clippy::too_many_arguments)]
 pub(super) fn insert_candle_stream(
-    tx: &Transaction<'_>,
+    tx: &Db,
     symbol: &Symbol,
     tf: Timeframe,
     source: Source<'_>,
@@ -29,21 +29,19 @@ pub(super) fn insert_candle_stream(
     progress: &mut dyn FnMut(usize),
 ) -> Result<InsertReport, WriteError<Stopped>> {
     crate::register_source(tx, source)?;
-    tx.execute(
-        "INSERT OR IGNORE INTO series (symbol, timeframe) VALUES (?1, ?2)",
-        params![symbol.as_str(), tf.as_str()],
+    tx.exec(
+        "INSERT INTO series (symbol, timeframe) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+        args![symbol.as_str(), tf.as_str()],
     )?;
-    let series_id: i64 = tx.query_row(
+    let series_id: i64 = tx.value(
         "SELECT id FROM series WHERE symbol = ?1 AND timeframe = ?2",
-        params![symbol.as_str(), tf.as_str()],
-        |r| r.get(0),
+        args![symbol.as_str(), tf.as_str()],
     )?;
     // The latest bar the series holds, if any: bars after it are new.
-    let held_last: Option<i64> = tx.query_row(
+    let held_last: Option<i64> = tx.value(
         "SELECT MAX(t) FROM (SELECT MAX(open_time) AS t FROM candles WHERE series_id = ?1
-                 UNION ALL SELECT MAX(last_open) FROM candle_blocks WHERE series_id = ?1)",
-        params![series_id],
-        |r| r.get(0),
+                 UNION ALL SELECT MAX(last_open) FROM candle_blocks WHERE series_id = ?1) AS held",
+        args![series_id],
     )?;
     let stamp = crate::stamp(tx, ingested_at)?;
     let cache = BlockCache::default();
@@ -159,10 +157,10 @@ impl BlockCache {
     /// The block of `series_id` whose time range holds `t`, if any.
     fn holding(
         &self,
-        tx: &Transaction<'_>,
+        tx: &Db,
         series_id: i64,
         t: i64,
-    ) -> rusqlite::Result<Option<Rc<LoadedBlock>>> {
+    ) -> Result<Option<Rc<LoadedBlock>>, StoreError> {
         if let Some(b) = self.0.borrow().as_ref()
             && (b.first_open..=b.last_open).contains(&t)
         {
@@ -211,7 +209,7 @@ impl Packer<'_> {
         self.pending.push((tag, row));
     }
 
-    fn flush(&mut self, tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    fn flush(&mut self, tx: &Db) -> Result<(), StoreError> {
         let bars: Vec<BlockBar> = self
             .pending
             .iter()
@@ -228,20 +226,20 @@ impl Packer<'_> {
         let (Some(first), Some(last)) = (bars.first(), bars.last()) else {
             return Ok(());
         };
-        tx.prepare_cached(
+        tx.exec(
             "INSERT INTO candle_blocks (series_id, first_open, last_open, bars, source,
                 ingested_at, avail_offset, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )?
-        .execute(params![
-            self.series_id,
-            first.open_time,
-            last.open_time,
-            i64::try_from(bars.len()).unwrap_or(i64::MAX),
-            self.source,
-            self.ingested_at,
-            self.offset.unwrap_or(0),
-            blocks::encode(&bars, self.step),
-        ])?;
+            args![
+                self.series_id,
+                first.open_time,
+                last.open_time,
+                i64::try_from(bars.len()).unwrap_or(i64::MAX),
+                self.source,
+                self.ingested_at,
+                self.offset.unwrap_or(0),
+                blocks::encode(&bars, self.step),
+            ],
+        )?;
         self.written += bars.len();
         self.pending.clear();
         Ok(())
@@ -252,7 +250,7 @@ impl Record for CandleRecord<'_> {
     type Values = Candle;
     const VERSIONED: bool = true;
 
-    fn latest(&self, tx: &Transaction<'_>) -> rusqlite::Result<Option<Stored<Candle>>> {
+    fn latest(&self, tx: &Db) -> Result<Option<Stored<Candle>>, StoreError> {
         let c = &self.row.candle;
         let t = c.open_time.millis();
         let in_block = self.blocks.holding(tx, self.series_id, t)?.and_then(|b| {
@@ -266,38 +264,37 @@ impl Record for CandleRecord<'_> {
         // Every version, the latest picked here: with ORDER BY or MAX the bundled SQLite
         // (3.54, STAT4) prepares the statement again at every call, four times the cost.
         let mut in_rows: Option<Stored<Candle>> = None;
-        let mut stmt = tx.prepare_cached(
+        tx.each(
             "SELECT open, high, low, close, volume, quote_volume, trades, source, available_at,
                     ingested_at
              FROM candles WHERE series_id = ?1 AND open_time = ?2",
+            args![self.series_id, t],
+            |r| {
+                let available_at: i64 = r.get(8)?;
+                if in_rows
+                    .as_ref()
+                    .is_some_and(|v| v.available_at >= available_at)
+                {
+                    return Ok(true);
+                }
+                in_rows = Some(Stored {
+                    values: Candle {
+                        open_time: c.open_time,
+                        open: r.get(0)?,
+                        high: r.get(1)?,
+                        low: r.get(2)?,
+                        close: r.get(3)?,
+                        volume: r.get(4)?,
+                        quote_volume: r.get(5)?,
+                        trades: r.get::<Option<i64>>(6)?.and_then(|t| u64::try_from(t).ok()),
+                    },
+                    source: r.get(7)?,
+                    available_at,
+                    ingested_at: r.get(9)?,
+                });
+                Ok(true)
+            },
         )?;
-        let mut rows = stmt.query(params![self.series_id, t])?;
-        while let Some(r) = rows.next()? {
-            let available_at: i64 = r.get(8)?;
-            if in_rows
-                .as_ref()
-                .is_some_and(|v| v.available_at >= available_at)
-            {
-                continue;
-            }
-            in_rows = Some(Stored {
-                values: Candle {
-                    open_time: c.open_time,
-                    open: r.get(0)?,
-                    high: r.get(1)?,
-                    low: r.get(2)?,
-                    close: r.get(3)?,
-                    volume: r.get(4)?,
-                    quote_volume: r.get(5)?,
-                    trades: r
-                        .get::<_, Option<i64>>(6)?
-                        .and_then(|t| u64::try_from(t).ok()),
-                },
-                source: r.get(7)?,
-                available_at,
-                ingested_at: r.get(9)?,
-            });
-        }
         // Revisions of a block's bar are rows, later than it; the later version is the latest.
         Ok(match (in_rows, in_block) {
             (Some(r), Some(b)) if b.available_at > r.available_at => Some(b),
@@ -315,32 +312,32 @@ impl Record for CandleRecord<'_> {
 
     fn put(
         &self,
-        tx: &Transaction<'_>,
+        tx: &Db,
         source: &str,
         available_at: i64,
         ingested_at: i64,
-    ) -> rusqlite::Result<()> {
+    ) -> Result<(), StoreError> {
         let c = &self.row.candle;
-        tx.prepare_cached(
+        tx.exec(
             "INSERT INTO candles (series_id, open_time, open, high, low, close, volume,
                 quote_volume, trades, source, available_at, ingested_at, source_bars)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-        )?
-        .execute(params![
-            self.series_id,
-            c.open_time.millis(),
-            c.open,
-            c.high,
-            c.low,
-            c.close,
-            c.volume,
-            c.quote_volume,
-            c.trades.and_then(|t| i64::try_from(t).ok()),
-            source,
-            available_at,
-            ingested_at,
-            self.row.source_bars,
-        ])?;
+            args![
+                self.series_id,
+                c.open_time.millis(),
+                c.open,
+                c.high,
+                c.low,
+                c.close,
+                c.volume,
+                c.quote_volume,
+                c.trades.and_then(|t| i64::try_from(t).ok()),
+                source,
+                available_at,
+                ingested_at,
+                self.row.source_bars,
+            ],
+        )?;
         Ok(())
     }
 

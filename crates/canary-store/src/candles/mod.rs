@@ -10,11 +10,11 @@
 use canary_model::SourceKind;
 
 use canary_model::{Candle, Symbol, Timeframe, Timestamp};
-use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::blocks::{self, BlockBar};
+use crate::sql::{Db, Row, args};
 use crate::write::{Revisions, WriteError};
-use crate::{CandleStore, Source, SqliteStore, Stopped, StoreError};
+use crate::{CandleStore, Source, SqlStore, Stopped, StoreError};
 
 mod insert;
 mod read;
@@ -100,10 +100,11 @@ struct LoadedBlock {
 }
 
 impl LoadedBlock {
-    fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+    fn from_row(r: &Row<'_>) -> Result<Self, StoreError> {
         let data: Vec<u8> = r.get(5)?;
-        let bars = blocks::decode(&data).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Blob, e.into())
+        let bars = blocks::decode(&data).map_err(|e| StoreError::Corrupt {
+            what: "a block of bars".to_string(),
+            reason: e.clone(),
         })?;
         Ok(LoadedBlock {
             first_open: r.get(0)?,
@@ -126,20 +127,18 @@ impl LoadedBlock {
 const BLOCK_COLUMNS: &str = "first_open, last_open, source, ingested_at, avail_offset, data";
 
 /// The block of a series whose time range holds `t`, if any.
-fn block_holding(
-    conn: &Connection,
-    series_id: i64,
-    t: i64,
-) -> rusqlite::Result<Option<LoadedBlock>> {
-    conn.prepare_cached(&format!(
-        "SELECT {BLOCK_COLUMNS} FROM candle_blocks
-         WHERE series_id = ?1 AND first_open <= ?2 AND last_open >= ?2"
-    ))?
-    .query_row(params![series_id, t], LoadedBlock::from_row)
-    .optional()
+fn block_holding(db: &Db, series_id: i64, t: i64) -> Result<Option<LoadedBlock>, StoreError> {
+    db.one(
+        &format!(
+            "SELECT {BLOCK_COLUMNS} FROM candle_blocks
+             WHERE series_id = ?1 AND first_open <= ?2 AND last_open >= ?2"
+        ),
+        args![series_id, t],
+        LoadedBlock::from_row,
+    )
 }
 
-impl CandleStore for SqliteStore {
+impl CandleStore for SqlStore {
     fn insert_candle_stream(
         &mut self,
         symbol: &Symbol,
@@ -172,7 +171,7 @@ impl CandleStore for SqliteStore {
         first: Timestamp,
         last: Timestamp,
     ) -> Result<(Option<Timestamp>, Option<Timestamp>), StoreError> {
-        read::open_times_around(&self.conn, symbol, tf, first, last)
+        read::open_times_around(&self.db, symbol, tf, first, last)
     }
 
     fn for_each_open_time(
@@ -183,7 +182,7 @@ impl CandleStore for SqliteStore {
         to: Timestamp,
         f: &mut dyn FnMut(Timestamp),
     ) -> Result<(), StoreError> {
-        read::for_each_open_time(&self.conn, symbol, tf, from, to, f)
+        read::for_each_open_time(&self.db, symbol, tf, from, to, f)
     }
 
     fn candles_each(
@@ -193,11 +192,11 @@ impl CandleStore for SqliteStore {
         q: &CandleQuery,
         f: &mut dyn FnMut(&StoredCandle),
     ) -> Result<(), StoreError> {
-        read::candles_each(&self.conn, symbol, tf, q, f)
+        read::candles_each(&self.db, symbol, tf, q, f)
     }
 
     fn series(&self) -> Result<Vec<SeriesInfo>, StoreError> {
-        series::series(&self.conn)
+        series::series(&self.db)
     }
 }
 
@@ -213,7 +212,7 @@ mod tests {
     /// A batch: bars by slot (hours after BASE), close, and hours from open to availability.
     type Batch = Vec<(i64, u8, i64)>;
 
-    fn write(s: &mut SqliteStore, batch: &Batch, k: usize) -> Result<InsertReport, String> {
+    fn write(s: &mut SqlStore, batch: &Batch, k: usize) -> Result<InsertReport, String> {
         let rows: Vec<NewCandle> = batch
             .iter()
             .map(|&(slot, close, lag)| {
@@ -264,8 +263,8 @@ mod tests {
             range in (0i64..9000, 0i64..9000),
         ) {
             let dir = tempfile::tempdir().unwrap();
-            let mut a = SqliteStore::open(&dir.path().join("a.db")).unwrap();
-            let mut b = SqliteStore::open(&dir.path().join("b.db")).unwrap();
+            let mut a = SqlStore::open(&dir.path().join("a.db")).unwrap();
+            let mut b = SqlStore::open(&dir.path().join("b.db")).unwrap();
             let pre = vec![bar(BASE + 20_000 * HOUR, 50.0)];
             b.insert_candles(
                 &Symbol::new("BTCUSDT").unwrap(),
@@ -300,7 +299,7 @@ mod tests {
                 let (ca, cb) = (a.candles(&sym, Timeframe::H1, q), b.candles(&sym, Timeframe::H1, q));
                 prop_assert_eq!(ca.unwrap(), cb.unwrap(), "{:?}", q);
             }
-            let times = |s: &SqliteStore| {
+            let times = |s: &SqlStore| {
                 let mut v = Vec::new();
                 s.for_each_open_time(
                     &sym,
@@ -342,7 +341,7 @@ mod tests {
     /// an import reports at its ends.
     #[test]
     fn the_stored_bars_around_a_run_are_found_in_blocks_and_rows() {
-        let mut s = SqliteStore::in_memory().unwrap();
+        let mut s = SqlStore::in_memory().unwrap();
         let sym = Symbol::new("BTCUSDT").unwrap();
         let h = 3_600_000;
         for hours in [0..100, 300..311] {
@@ -381,7 +380,7 @@ mod tests {
     /// whether the bar would go to a block or a row, and writes nothing.
     #[test]
     fn non_finite_values_are_never_stored() {
-        let mut s = SqliteStore::in_memory().unwrap();
+        let mut s = SqlStore::in_memory().unwrap();
         let sym = Symbol::new("BTCUSDT").unwrap();
         for (n, bad_at) in [(10_usize, 3_usize), (200, 150)] {
             let mut rows: Vec<_> = (0..i64::try_from(n).unwrap())
@@ -417,7 +416,7 @@ mod tests {
     #[test]
     fn insert_is_idempotent_conflicts_roll_back_and_reads_are_point_in_time() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = SqliteStore::open(&dir.path().join("sub/canary.db")).unwrap();
+        let mut s = SqlStore::open(&dir.path().join("sub/canary.db")).unwrap();
         let sym = Symbol::new("BTCUSDT").unwrap();
         let tf = Timeframe::H1;
         let rows: Vec<_> = (0..10)
@@ -494,14 +493,14 @@ mod tests {
         assert_eq!(times, [2, 3, 4]);
         drop(s);
         // Reopening keeps the data and does not re-run migrations.
-        let s = SqliteStore::open(&dir.path().join("sub/canary.db")).unwrap();
+        let s = SqlStore::open(&dir.path().join("sub/canary.db")).unwrap();
         assert_eq!(s.series().unwrap()[0].bars, 10);
     }
 
     #[test]
     fn a_revision_is_a_new_version_seen_from_its_ingest_time() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = SqliteStore::open(&dir.path().join("r.db")).unwrap();
+        let mut s = SqlStore::open(&dir.path().join("r.db")).unwrap();
         let sym = Symbol::new("BTCUSDT").unwrap();
         let tf = Timeframe::H1;
         let h = 3_600_000;
@@ -580,7 +579,7 @@ mod tests {
     #[test]
     fn a_bar_given_twice_in_one_write_is_refused_naming_its_tag() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = SqliteStore::open(&dir.path().join("d.db")).unwrap();
+        let mut s = SqlStore::open(&dir.path().join("d.db")).unwrap();
         let sym = Symbol::new("BTCUSDT").unwrap();
         let h = 3_600_000;
         let now = Timestamp::from_millis(0);
@@ -656,7 +655,7 @@ mod tests {
     #[test]
     fn a_source_keeps_its_kind() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = SqliteStore::open(&dir.path().join("k.db")).unwrap();
+        let mut s = SqlStore::open(&dir.path().join("k.db")).unwrap();
         let sym = Symbol::new("BTCUSDT").unwrap();
         let now = Timestamp::from_millis(0);
         let rows = [bar(0, 100.0)];
@@ -717,7 +716,7 @@ mod tests {
                 .unwrap();
             }
         }
-        let s = SqliteStore::open(&path).unwrap();
+        let s = SqlStore::open(&path).unwrap();
         let kinds = s.source_kinds().unwrap();
         assert_eq!(kinds["sim"], SourceKind::Sim);
         assert_eq!(kinds["sim:resample:4h"], SourceKind::Sim);

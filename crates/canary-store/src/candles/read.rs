@@ -4,32 +4,32 @@
 //! the last N; and the open times stored around a run or within a range, from both.
 
 use canary_model::{Candle, Symbol, Timeframe, Timestamp};
-use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{BLOCK_COLUMNS, CandleQuery, LoadedBlock, StoredCandle, block_candle};
 use crate::StoreError;
 use crate::blocks::BlockBar;
+use crate::sql::{Db, Dialect, args};
 
 /// Call `f` with each bar `q` selects, in open-time order: the rows' latest versions and the
 /// blocks' bars, merged.
 pub(super) fn candles_each(
-    conn: &Connection,
+    db: &Db,
     symbol: &Symbol,
     tf: Timeframe,
     q: &CandleQuery,
     f: &mut dyn FnMut(&StoredCandle),
 ) -> Result<(), StoreError> {
-    let rows = latest_rows(conn, symbol, tf, q)?;
+    let rows = latest_rows(db, symbol, tf, q)?;
     // The bars kept in blocks, merged in: of two versions of a bar, the later available.
-    let Some(sid) = series_id(conn, symbol, tf)? else {
+    let Some(sid) = series_id(db, symbol, tf)? else {
         rows.iter().for_each(f);
         return Ok(());
     };
     let window = Window::of(q);
     let Some(n) = q.last else {
-        return stream_merged(conn, sid, symbol, tf, window, rows, f);
+        return stream_merged(db, sid, symbol, tf, window, rows, f);
     };
-    let packed = newest_block_bars(conn, sid, symbol, tf, window, n)?;
+    let packed = newest_block_bars(db, sid, symbol, tf, window, n)?;
     let merged = merge_versions(rows, packed);
     merged[merged.len().saturating_sub(n)..].iter().for_each(f);
     Ok(())
@@ -61,64 +61,58 @@ impl Window {
 /// The latest version of each bar kept as a row that `q` selects, in open-time order (with
 /// `last`, only the newest that many).
 fn latest_rows(
-    conn: &Connection,
+    db: &Db,
     symbol: &Symbol,
     tf: Timeframe,
     q: &CandleQuery,
 ) -> Result<Vec<StoredCandle>, StoreError> {
-    // The latest version of each bar available at the time (SQLite returns the other
-    // columns of the row that holds the MAX); with `last`, the newest bars first, reversed
-    // below.
-    let mut stmt = conn.prepare_cached(if q.last.is_some() {
-        "SELECT open_time, open, high, low, close, volume, quote_volume, trades, source,
-                    MAX(available_at), ingested_at, source_bars
-             FROM candles
-             WHERE series_id = (SELECT id FROM series WHERE symbol = ?1 AND timeframe = ?2)
-               AND open_time >= ?3 AND open_time <= ?4
-               AND available_at <= ?5
-             GROUP BY open_time
-             ORDER BY open_time DESC LIMIT ?6"
+    // The latest version of each bar available at the time; with `last`, the newest bars
+    // first, reversed below.
+    let columns = "open_time, open, high, low, close, volume, quote_volume, trades, source";
+    let filter = "FROM candles
+         WHERE series_id = (SELECT id FROM series WHERE symbol = ?1 AND timeframe = ?2)
+           AND open_time >= ?3 AND open_time <= ?4 AND available_at <= ?5";
+    let order = if q.last.is_some() { "DESC" } else { "ASC" };
+    let limit = if q.last.is_some() { "LIMIT ?6" } else { "" };
+    let sql = match db.dialect() {
+        // SQLite returns the other columns of the row that holds the MAX().
+        Dialect::Sqlite => format!(
+            "SELECT {columns}, MAX(available_at), ingested_at, source_bars {filter}
+             GROUP BY open_time ORDER BY open_time {order} {limit}"
+        ),
+        Dialect::Postgres => format!(
+            "SELECT DISTINCT ON (open_time) {columns}, available_at, ingested_at, source_bars
+             {filter} ORDER BY open_time {order}, available_at DESC {limit}"
+        ),
+    };
+    let last = q.last.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+    let (name, tf_name, n) = (symbol.as_str(), tf.as_str(), last.unwrap_or(0));
+    let (from, to, asof) = (
+        q.from.map_or(i64::MIN, Timestamp::millis),
+        q.to.map_or(i64::MAX, Timestamp::millis),
+        q.asof.map_or(i64::MAX, Timestamp::millis),
+    );
+    let all_args = args![name, tf_name, from, to, asof, n];
+    let given = if last.is_some() {
+        all_args
     } else {
-        "SELECT open_time, open, high, low, close, volume, quote_volume, trades, source,
-                    MAX(available_at), ingested_at, source_bars
-             FROM candles
-             WHERE series_id = (SELECT id FROM series WHERE symbol = ?1 AND timeframe = ?2)
-               AND open_time >= ?3 AND open_time <= ?4
-               AND available_at <= ?5 AND ?6 >= 0
-             GROUP BY open_time
-             ORDER BY open_time"
+        &all_args[..5]
+    };
+    let rows = db.all(&sql, given, |r| {
+        Ok((
+            r.get::<i64>(0)?,
+            [r.get::<f64>(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?],
+            r.get::<Option<f64>>(6)?,
+            r.get::<Option<i64>>(7)?,
+            r.get::<String>(8)?,
+            r.get::<i64>(9)?,
+            r.get::<i64>(10)?,
+            r.get::<Option<u32>>(11)?,
+        ))
     })?;
-    let rows = stmt.query_map(
-        params![
-            symbol.as_str(),
-            tf.as_str(),
-            q.from.map_or(i64::MIN, Timestamp::millis),
-            q.to.map_or(i64::MAX, Timestamp::millis),
-            q.asof.map_or(i64::MAX, Timestamp::millis),
-            q.last.map_or(0, |n| i64::try_from(n).unwrap_or(i64::MAX)),
-        ],
-        |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                [
-                    r.get::<_, f64>(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ],
-                r.get::<_, Option<f64>>(6)?,
-                r.get::<_, Option<i64>>(7)?,
-                r.get::<_, String>(8)?,
-                r.get::<_, i64>(9)?,
-                r.get::<_, i64>(10)?,
-                r.get::<_, Option<u32>>(11)?,
-            ))
-        },
-    )?;
     let mut out = Vec::new();
     for row in rows {
-        let (t, [o, h, l, c, v], qv, trades, source, avail, ingested, source_bars) = row?;
+        let (t, [o, h, l, c, v], qv, trades, source, avail, ingested, source_bars) = row;
         let open_time = Timestamp::from_millis(t);
         let candle = Candle::new(
             open_time,
@@ -152,7 +146,7 @@ fn latest_rows(
 /// latest versions, in open-time order) merged in as their times come; of two versions of a
 /// bar, the later available.
 fn stream_merged(
-    conn: &Connection,
+    db: &Db,
     sid: i64,
     symbol: &Symbol,
     tf: Timeframe,
@@ -162,7 +156,7 @@ fn stream_merged(
 ) -> Result<(), StoreError> {
     let mut failed = None;
     let mut rows = rows.into_iter().peekable();
-    for_each_block(conn, sid, window.from, window.to, window.asof, false, |b| {
+    for_each_block(db, sid, window.from, window.to, window.asof, false, |b| {
         let mut held: Option<StoredCandle> = None;
         for bar in b.bars.iter().filter(|x| window.shows(x.open_time, b)) {
             let candle = match checked(bar, symbol, tf) {
@@ -205,7 +199,7 @@ fn stream_merged(
 /// The blocks' bars the window shows, read from the newest block back until they number `n`
 /// or more (whole blocks), in open-time order.
 fn newest_block_bars(
-    conn: &Connection,
+    db: &Db,
     sid: i64,
     symbol: &Symbol,
     tf: Timeframe,
@@ -214,7 +208,7 @@ fn newest_block_bars(
 ) -> Result<Vec<StoredCandle>, StoreError> {
     let mut failed = None;
     let mut packed: Vec<StoredCandle> = Vec::new();
-    for_each_block(conn, sid, window.from, window.to, window.asof, true, |b| {
+    for_each_block(db, sid, window.from, window.to, window.asof, true, |b| {
         let before = packed.len();
         for bar in b.bars.iter().filter(|x| window.shows(x.open_time, b)) {
             match checked(bar, symbol, tf) {
@@ -243,28 +237,26 @@ fn newest_block_bars(
 }
 
 pub(super) fn open_times_around(
-    conn: &Connection,
+    db: &Db,
     symbol: &Symbol,
     tf: Timeframe,
     first: Timestamp,
     last: Timestamp,
 ) -> Result<(Option<Timestamp>, Option<Timestamp>), StoreError> {
-    let Some(sid) = series_id(conn, symbol, tf)? else {
+    let Some(sid) = series_id(db, symbol, tf)? else {
         return Ok((None, None));
     };
     let (first, last) = (first.millis(), last.millis());
-    let row_before: Option<i64> = conn.query_row(
+    let row_before: Option<i64> = db.value(
         "SELECT MAX(open_time) FROM candles WHERE series_id = ?1 AND open_time < ?2",
-        params![sid, first],
-        |r| r.get(0),
+        args![sid, first],
     )?;
-    let row_after: Option<i64> = conn.query_row(
+    let row_after: Option<i64> = db.value(
         "SELECT MIN(open_time) FROM candles WHERE series_id = ?1 AND open_time > ?2",
-        params![sid, last],
-        |r| r.get(0),
+        args![sid, last],
     )?;
     let mut block_before: Option<i64> = None;
-    for_each_block(conn, sid, i64::MIN, first - 1, i64::MAX, true, |b| {
+    for_each_block(db, sid, i64::MIN, first - 1, i64::MAX, true, |b| {
         block_before = b
             .bars
             .iter()
@@ -274,7 +266,7 @@ pub(super) fn open_times_around(
         block_before.is_none()
     })?;
     let mut block_after: Option<i64> = None;
-    for_each_block(conn, sid, last + 1, i64::MAX, i64::MAX, false, |b| {
+    for_each_block(db, sid, last + 1, i64::MAX, i64::MAX, false, |b| {
         block_after = b
             .bars
             .iter()
@@ -292,26 +284,25 @@ pub(super) fn open_times_around(
 }
 
 pub(super) fn for_each_open_time(
-    conn: &Connection,
+    db: &Db,
     symbol: &Symbol,
     tf: Timeframe,
     from: Timestamp,
     to: Timestamp,
     f: &mut dyn FnMut(Timestamp),
 ) -> Result<(), StoreError> {
-    let Some(sid) = series_id(conn, symbol, tf)? else {
+    let Some(sid) = series_id(db, symbol, tf)? else {
         return Ok(());
     };
     let (from, to) = (from.millis(), to.millis());
-    let mut stmt = conn.prepare_cached(
+    let rows: Vec<i64> = db.all(
         "SELECT DISTINCT open_time FROM candles
              WHERE series_id = ?1 AND open_time BETWEEN ?2 AND ?3 ORDER BY open_time",
+        args![sid, from, to],
+        |r| r.get(0),
     )?;
-    let rows: Vec<i64> = stmt
-        .query_map(params![sid, from, to], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
     let mut in_blocks = Vec::new();
-    for_each_block(conn, sid, from, to, i64::MAX, false, |b| {
+    for_each_block(db, sid, from, to, i64::MAX, false, |b| {
         in_blocks.extend(
             b.bars
                 .iter()
@@ -340,24 +331,26 @@ pub(super) fn for_each_open_time(
 }
 
 /// The id of a stored series.
-fn series_id(conn: &Connection, symbol: &Symbol, tf: Timeframe) -> rusqlite::Result<Option<i64>> {
-    conn.prepare_cached("SELECT id FROM series WHERE symbol = ?1 AND timeframe = ?2")?
-        .query_row(params![symbol.as_str(), tf.as_str()], |r| r.get(0))
-        .optional()
+fn series_id(db: &Db, symbol: &Symbol, tf: Timeframe) -> Result<Option<i64>, StoreError> {
+    db.one(
+        "SELECT id FROM series WHERE symbol = ?1 AND timeframe = ?2",
+        args![symbol.as_str(), tf.as_str()],
+        |r| r.get(0),
+    )
 }
 
 /// Call `f` with each block of a series that may hold bars opened from `from` to `to` and
 /// available by `asof`, in time order (newest first with `newest_first`), until it returns
 /// false.
 fn for_each_block(
-    conn: &Connection,
+    db: &Db,
     sid: i64,
     from: i64,
     to: i64,
     asof: i64,
     newest_first: bool,
     mut f: impl FnMut(&LoadedBlock) -> bool,
-) -> rusqlite::Result<()> {
+) -> Result<(), StoreError> {
     let sql = format!(
         "SELECT {BLOCK_COLUMNS} FROM candle_blocks
          WHERE series_id = ?1 AND last_open >= ?2 AND first_open <= ?3
@@ -365,14 +358,9 @@ fn for_each_block(
          ORDER BY first_open {}",
         if newest_first { "DESC" } else { "ASC" }
     );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows = stmt.query(params![sid, from, to, asof])?;
-    while let Some(r) = rows.next()? {
-        if !f(&LoadedBlock::from_row(r)?) {
-            break;
-        }
-    }
-    Ok(())
+    db.each(&sql, args![sid, from, to, asof], |r| {
+        Ok(f(&LoadedBlock::from_row(r)?))
+    })
 }
 
 /// Two lists of bars in open-time order, one version of each bar in each, merged: where both
@@ -417,7 +405,7 @@ fn checked(bar: &BlockBar, symbol: &Symbol, tf: Timeframe) -> Result<Candle, Sto
 mod tests {
     use super::*;
     use crate::prelude::*;
-    use crate::{Revisions, Source, SqliteStore};
+    use crate::{Revisions, Source, SqlStore};
 
     const H: i64 = 3_600_000;
 
@@ -437,7 +425,7 @@ mod tests {
     }
 
     /// Store `bars` as one write ingested at hour `at`.
-    fn write(s: &mut SqliteStore, source: &str, at: i64, bars: &[crate::NewCandle]) {
+    fn write(s: &mut SqlStore, source: &str, at: i64, bars: &[crate::NewCandle]) {
         s.insert_candles(
             &sym(),
             Timeframe::H1,
@@ -464,9 +452,8 @@ mod tests {
             .collect()
     }
 
-    fn blocks(s: &SqliteStore) -> i64 {
-        s.conn
-            .query_row("SELECT COUNT(*) FROM candle_blocks", [], |r| r.get(0))
+    fn blocks(s: &SqlStore) -> i64 {
+        s.db.value("SELECT COUNT(*) FROM candle_blocks", &[])
             .unwrap()
     }
 
@@ -496,7 +483,7 @@ mod tests {
 
     #[test]
     fn latest_rows_are_each_bars_latest_version_known_in_open_time_order() {
-        let mut s = SqliteStore::in_memory().unwrap();
+        let mut s = SqlStore::in_memory().unwrap();
         write(
             &mut s,
             "a",
@@ -505,7 +492,7 @@ mod tests {
         );
         write(&mut s, "b", 34, &[bar(2, 150.0)]);
         assert_eq!(blocks(&s), 0, "a short write is rows");
-        let rows = |q| latest_rows(&s.conn, &sym(), Timeframe::H1, &q).unwrap();
+        let rows = |q| latest_rows(&s.db, &sym(), Timeframe::H1, &q).unwrap();
         let before = rows(query(Some(20), None));
         assert_eq!(hours(&before), [0, 1, 2, 3, 4]);
         assert_eq!(
@@ -524,7 +511,7 @@ mod tests {
 
     #[test]
     fn newest_block_bars_read_whole_blocks_back_until_they_hold_n() {
-        let mut s = SqliteStore::in_memory().unwrap();
+        let mut s = SqlStore::in_memory().unwrap();
         write(
             &mut s,
             "a",
@@ -538,10 +525,10 @@ mod tests {
             &(100..200).map(|h| bar(h, 100.0)).collect::<Vec<_>>(),
         );
         assert_eq!(blocks(&s), 2, "each write appended a block");
-        let sid = series_id(&s.conn, &sym(), Timeframe::H1).unwrap().unwrap();
+        let sid = series_id(&s.db, &sym(), Timeframe::H1).unwrap().unwrap();
         let newest = |asof, n| {
             let w = Window::of(&query(asof, None));
-            hours(&newest_block_bars(&s.conn, sid, &sym(), Timeframe::H1, w, n).unwrap())
+            hours(&newest_block_bars(&s.db, sid, &sym(), Timeframe::H1, w, n).unwrap())
         };
         assert_eq!(newest(None, 50), (100..200).collect::<Vec<_>>());
         assert_eq!(newest(None, 101), (0..200).collect::<Vec<_>>());
@@ -552,7 +539,7 @@ mod tests {
 
     #[test]
     fn stream_merged_hands_over_rows_between_block_bars_the_later_version_winning() {
-        let mut s = SqliteStore::in_memory().unwrap();
+        let mut s = SqlStore::in_memory().unwrap();
         write(
             &mut s,
             "a",
@@ -567,13 +554,13 @@ mod tests {
             &[bar(5, 50.0), bar(20, 150.0), bar(300, 70.0)],
         );
         assert_eq!(blocks(&s), 1);
-        let sid = series_id(&s.conn, &sym(), Timeframe::H1).unwrap().unwrap();
+        let sid = series_id(&s.db, &sym(), Timeframe::H1).unwrap().unwrap();
         let streamed = |asof| {
             let q = query(asof, None);
-            let rows = latest_rows(&s.conn, &sym(), Timeframe::H1, &q).unwrap();
+            let rows = latest_rows(&s.db, &sym(), Timeframe::H1, &q).unwrap();
             let mut out = Vec::new();
             stream_merged(
-                &s.conn,
+                &s.db,
                 sid,
                 &sym(),
                 Timeframe::H1,

@@ -5,13 +5,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use canary_model::{Symbol, Timestamp};
-use rusqlite::Connection;
 
 use super::{LoadedBlock, SeriesInfo, block_holding};
 use crate::StoreError;
+use crate::sql::Db;
 
 /// Every stored series with its bar count, first and last open time and sources.
-pub(super) fn series(conn: &Connection) -> Result<Vec<SeriesInfo>, StoreError> {
+pub(super) fn series(db: &Db) -> Result<Vec<SeriesInfo>, StoreError> {
     // Per series id: bars, first, last and sources, from the rows and from the blocks.
     struct Extent {
         bars: i64,
@@ -37,38 +37,45 @@ pub(super) fn series(conn: &Connection) -> Result<Vec<SeriesInfo>, StoreError> {
         e.last = e.last.max(last);
         e.sources.insert(source);
     };
-    let mut stmt = conn.prepare(
-        "SELECT series_id, source, COUNT(*), MIN(first_open), MAX(last_open), SUM(bars)
+    db.each(
+        "SELECT series_id, source, COUNT(*), MIN(first_open), MAX(last_open),
+                CAST(SUM(bars) AS BIGINT)
              FROM candle_blocks GROUP BY series_id, source",
+        &[],
+        |r| {
+            add(
+                &mut by_id,
+                r.get(0)?,
+                r.get(5)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(1)?,
+            );
+            Ok(true)
+        },
     )?;
-    let mut rows = stmt.query([])?;
-    while let Some(r) = rows.next()? {
-        add(
-            &mut by_id,
-            r.get(0)?,
-            r.get(5)?,
-            r.get(3)?,
-            r.get(4)?,
-            r.get(1)?,
-        );
-    }
     let packed: BTreeSet<i64> = by_id.keys().copied().collect();
     // Bars kept as rows count once each, and not at all when a block holds them (a
     // revision of a block's bar).
-    let mut stmt = conn.prepare(
-        "SELECT series_id, open_time, GROUP_CONCAT(DISTINCT source)
+    // Read whole before the blocks are looked up: a query may not run while another's rows
+    // are read.
+    let rows: Vec<(i64, i64, String)> = db.all(
+        &format!(
+            "SELECT series_id, open_time, {}
              FROM candles GROUP BY series_id, open_time ORDER BY series_id, open_time",
+            crate::store::distinct_list(db, "source")
+        ),
+        &[],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
-    let mut rows = stmt.query([])?;
     let mut block: Option<(i64, LoadedBlock)> = None;
-    while let Some(r) = rows.next()? {
-        let (id, t, sources): (i64, i64, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
+    for (id, t, sources) in rows {
         let known = if packed.contains(&id) {
             if block
                 .as_ref()
                 .is_none_or(|(bid, b)| *bid != id || !(b.first_open..=b.last_open).contains(&t))
             {
-                block = block_holding(conn, id, t)?.map(|b| (id, b));
+                block = block_holding(db, id, t)?.map(|b| (id, b));
             }
             block
                 .as_ref()
@@ -81,18 +88,13 @@ pub(super) fn series(conn: &Connection) -> Result<Vec<SeriesInfo>, StoreError> {
             add(&mut by_id, id, bars, t, t, source.to_string());
         }
     }
-    let mut names =
-        conn.prepare("SELECT id, symbol, timeframe FROM series ORDER BY symbol, timeframe")?;
-    let rows = names.query_map([], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-        ))
-    })?;
+    let names = db.all(
+        "SELECT id, symbol, timeframe FROM series ORDER BY symbol, timeframe",
+        &[],
+        |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?, r.get::<String>(2)?)),
+    )?;
     let mut listed = Vec::new();
-    for row in rows {
-        let (id, symbol, timeframe) = row?;
+    for (id, symbol, timeframe) in names {
         if let Some(e) = by_id.remove(&id) {
             let sources = e.sources.into_iter().collect::<Vec<_>>().join(",");
             listed.push((symbol, timeframe, e.bars, e.first, e.last, sources));

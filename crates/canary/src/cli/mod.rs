@@ -41,8 +41,9 @@ pub use tokens::*;
 #[derive(Debug, Parser)]
 #[command(name = "canary", version, about)]
 pub struct Cli {
-    /// The database file (SQLite). Commands that store data create it; commands that only
-    /// read refuse a missing one.
+    /// The store: a SQLite file, or a PostgreSQL server's address
+    /// (postgres://USER@HOST:PORT/DATABASE; the password from PGPASSWORD). Commands that store
+    /// data create a missing file; commands that only read refuse one.
     #[arg(long, global = true, env = "CANARY_DB", default_value = "canary.db")]
     pub db: PathBuf,
 

@@ -37,7 +37,7 @@ pub fn run(session: &Session, a: &ImportArgs) -> Result<()> {
             .check(&a.symbol, |n| pb.set_position(n))
             .map_err(|e| bars_error(e, a, session))?;
         // Where the file meets the bars already stored, if there is a database.
-        if session.db().is_file() {
+        if canary_store::exists(session.db()) {
             let store = super::open_existing(session)?;
             summary.add_stored_ends(&*store)?;
         }
@@ -147,7 +147,7 @@ fn bars_error(e: BarsError, a: &ImportArgs, session: &Session) -> anyhow::Error 
         BarsError::Write(w) => write_failed(w).context(format!(
             "importing {} into {}",
             a.file.display(),
-            session.db().display()
+            canary_store::shown(session.db())
         )),
         e => anyhow!(e),
     }

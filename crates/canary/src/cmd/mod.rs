@@ -261,7 +261,7 @@ fn with_store<T>(
     f: impl FnOnce(&dyn Stores) -> Result<T, EngineError>,
 ) -> Result<T> {
     let db = session.db();
-    if db.is_file() {
+    if canary_store::exists(db) {
         let store = open_existing(session)?;
         return f(&*store).map_err(hint);
     }
@@ -273,7 +273,7 @@ fn with_store<T>(
         | EngineError::Empty(_) => anyhow::anyhow!(
             "{:#}\n  and there is no database at {} to read it from (import data first, or pass --db)",
             hint(e),
-            db.display()
+            canary_store::shown(db)
         ),
         e => hint(e),
     })
@@ -297,7 +297,7 @@ fn series(session: &Session) -> Result<()> {
     if list.is_empty() {
         println!(
             "{}: no series stored yet (canary import FILE --symbol S)",
-            session.db().display()
+            canary_store::shown(session.db())
         );
         return Ok(());
     }

@@ -481,8 +481,19 @@ fn stories(session: &Session, a: &StoriesArgs) -> Result<()> {
     Ok(())
 }
 
-/// The search index of a database: a folder beside it (`canary.session.search`).
+/// The search index of a database: a folder beside it (`canary.db.search`); for a store on a
+/// PostgreSQL server, a folder named after the server's database in the current one
+/// (`canary.search` for `postgres://…/canary`).
 pub(super) fn index_dir(session: &Session) -> PathBuf {
+    if let Some(url) = canary_store::server_address(session.db()) {
+        let name = url
+            .rsplit('/')
+            .next()
+            .and_then(|tail| tail.split('?').next())
+            .filter(|n| !n.is_empty() && !n.contains(['@', ':']))
+            .unwrap_or("canary");
+        return PathBuf::from(format!("{name}.search"));
+    }
     let mut s = session.db().as_os_str().to_owned();
     s.push(".search");
     PathBuf::from(s)

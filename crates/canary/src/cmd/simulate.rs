@@ -40,7 +40,7 @@ pub fn run(session: &Session, a: &SimulateArgs) -> Result<()> {
             symbol,
             a.tf,
             r.present,
-            session.db().display(),
+            canary_store::shown(session.db()),
             a.scenario,
             a.seed
         );
