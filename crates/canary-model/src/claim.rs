@@ -63,16 +63,6 @@ pub struct Claim {
     pub provenance: Provenance,
 }
 
-/// 64-bit FNV-1a (Fowler–Noll–Vo), a stable, platform-independent content hash.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
-
 impl Claim {
     /// A claim whose id is computed from its label, value (bit pattern), unit, as-of time and
     /// provenance.
@@ -94,7 +84,7 @@ impl Claim {
             as_of.millis()
         );
         Claim {
-            id: ClaimId(format!("c{:016x}", fnv1a(text.as_bytes()))),
+            id: ClaimId(format!("c{:016x}", crate::fnv1a(text.as_bytes()))),
             label,
             value,
             unit,

@@ -1,5 +1,8 @@
 //! What the live engine takes in: market events from sources, each stamped with the time
-//! Canary had it.
+//! Canary had it; and each event's identity (its source, kind, own time, [`content`] and
+//! occurrence, counted by [`Occurrences`]), by which it is stored once and published once.
+
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -137,6 +140,65 @@ pub struct Stamped {
     pub available_at: Timestamp,
 }
 
+/// The hash of an event's payload in its identity: 64-bit FNV-1a of its JSON, a fixed
+/// function, so that a payload stored or published by one build is recognised by the next.
+#[must_use]
+pub fn content(payload: &str) -> i64 {
+    crate::fnv1a(payload.as_bytes()).cast_signed()
+}
+
+/// The occurrence of each event in its source's stream, which its stored identity ends with
+/// (`canary_store::NewEvent::occurrence`, a bus message's id): how many events of the same content the source
+/// sent before it at the same time. Equal content means an equal own time, and a source sends
+/// each symbol's events in time order, so equal events come together: the events of each
+/// source's (and symbol's) latest time are counted, and the count starts again when that time
+/// moves on. Two equal trades of one millisecond are thus 0 and 1, in this run and in any run
+/// of the same input, so that a run given its input again (a restart, a bar file run twice, a
+/// replay) stores nothing twice; the same content again after the time has moved on is a
+/// repeat. Contents are counted by their hash ([`content`]): two contents
+/// of one hash would only number the second 1, still stored.
+#[derive(Debug, Default)]
+pub struct Occurrences(HashMap<String, HashMap<String, Latest>>);
+
+/// The events of a source's symbol at its latest time: how many of each content.
+#[derive(Debug)]
+struct Latest {
+    time: Timestamp,
+    seen: HashMap<i64, u32>,
+}
+
+impl Occurrences {
+    /// The occurrence of `e`, whose JSON is `payload`, counting it.
+    pub fn next(&mut self, e: &Event, payload: &str) -> u32 {
+        let symbol = e.symbol().map_or("", Symbol::as_str);
+        if !self
+            .0
+            .get(e.source())
+            .is_some_and(|m| m.contains_key(symbol))
+        {
+            self.0.entry(e.source().to_string()).or_default().insert(
+                symbol.to_string(),
+                Latest {
+                    time: e.time(),
+                    seen: HashMap::new(),
+                },
+            );
+        }
+        let latest = self
+            .0
+            .get_mut(e.source())
+            .and_then(|m| m.get_mut(symbol))
+            .expect("inserted above");
+        if latest.time != e.time() {
+            latest.time = e.time();
+            latest.seen.clear();
+        }
+        let n = latest.seen.entry(content(payload)).or_insert(0);
+        *n += 1;
+        *n - 1
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,5 +237,36 @@ mod tests {
         let e: Event = serde_json::from_str(json).unwrap();
         assert_eq!(e.kind(), "liquidation");
         assert!(matches!(e, Event::Liquidation { coverage: None, .. }));
+    }
+
+    fn trade(source: &str, symbol: &str, time: &str, price: f64) -> (Event, String) {
+        let e = Event::Trade {
+            source: source.into(),
+            symbol: Symbol::new(symbol).unwrap(),
+            time: Timestamp::parse(time).unwrap(),
+            price,
+            qty: 1.0,
+        };
+        let payload = serde_json::to_string(&e).unwrap();
+        (e, payload)
+    }
+
+    /// Equal events of one time count 0, 1, …; the count starts again when the time moves on,
+    /// and each source's symbol counts apart.
+    #[test]
+    fn equal_events_of_one_time_are_numbered() {
+        let mut o = Occurrences::default();
+        let mut next = |x: (Event, String)| o.next(&x.0, &x.1);
+        let t0 = "2026-02-05T10:00:00Z";
+        assert_eq!(next(trade("binance", "BTCUSDT", t0, 1.0)), 0);
+        assert_eq!(next(trade("binance", "BTCUSDT", t0, 1.0)), 1);
+        assert_eq!(next(trade("binance", "BTCUSDT", t0, 2.0)), 0);
+        assert_eq!(next(trade("binance", "BTCUSDT", t0, 1.0)), 2);
+        assert_eq!(next(trade("coinbase", "BTCUSDT", t0, 1.0)), 0);
+        assert_eq!(next(trade("binance", "ETHUSDT", t0, 1.0)), 0);
+        let t1 = "2026-02-05T10:00:01Z";
+        assert_eq!(next(trade("binance", "BTCUSDT", t1, 1.0)), 0);
+        // Back at the first time: a repeat, numbered afresh.
+        assert_eq!(next(trade("binance", "BTCUSDT", t0, 1.0)), 0);
     }
 }

@@ -31,6 +31,18 @@ mod symbol;
 mod time;
 mod timeframe;
 
+/// 64-bit FNV-1a (Fowler–Noll–Vo), a stable, platform-independent content hash: what
+/// claim ids, stored event identities and news fingerprints are made of.
+#[must_use]
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
 pub use candle::{Candle, CandleError, CandleField, MAX_PRICE, MAX_TRADES, MAX_VOLUME, MIN_PRICE};
 pub use claim::{Claim, ClaimId, ClaimSet, DanglingInput, Derivation, Method, Provenance};
 pub use source::{SourceKind, SourceKindError};

@@ -236,16 +236,7 @@ pub fn words(text: &str) -> Vec<String> {
     out
 }
 
-/// 64-bit FNV-1a.
-#[must_use]
-pub fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
+pub use canary_model::fnv1a;
 
 /// A 64-bit finaliser (SplitMix64's) that spreads FNV's bits, so that SimHash's bit columns
 /// are independent.

@@ -46,11 +46,10 @@ pub struct NewEvent {
     pub occurrence: u32,
 }
 
-/// The hash of an event's payload in its identity: 64-bit FNV-1a of the JSON, a fixed
-/// function, so that a payload stored by one build is recognised by the next.
+/// The hash of an event's payload in its identity ([`canary_model::event::content`]).
 #[must_use]
 pub fn content(payload: &str) -> i64 {
-    i64::from_le_bytes(canary_news::text::fnv1a(payload.as_bytes()).to_le_bytes())
+    canary_model::event::content(payload)
 }
 
 /// [`content`] as the SQL function `canary_event_content(payload)`, for the migration that

@@ -2,14 +2,14 @@
 //! delivery task woken; a graceful end stores what was taken and sends what is pending.
 //!
 //! Beside the loop: the rules evaluated on every trade (`intrabar.rs`), the venues'
-//! cross-check and the notices about the sources (`health.rs`), each event's occurrence in its
-//! source's stream (`occurrences.rs`), and the derivatives sources' levels sampled to one a
-//! minute and liquidations summed into 1-minute bars (`derivatives.rs`).
+//! cross-check and the notices about the sources (`health.rs`), and the derivatives sources'
+//! levels sampled to one a minute and liquidations summed into 1-minute bars
+//! (`derivatives.rs`). Each event's occurrence in its source's stream is counted by
+//! `canary_model::event::Occurrences`.
 
 mod derivatives;
 mod health;
 mod intrabar;
-mod occurrences;
 
 use canary_ingest::bus::Subscribe;
 use canary_store::prelude::*;
@@ -26,8 +26,8 @@ use tokio::sync::{Notify, mpsc};
 use super::{Clock, Closed, Event, Processor, Stamped};
 use canary_engine::alerting::{self, Checked};
 use canary_engine::{EngineError, ScoreParams};
+use canary_model::event::Occurrences;
 use intrabar::IntrabarRule;
-use occurrences::Occurrences;
 
 /// A symbol and the timeframes to build for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
