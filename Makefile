@@ -12,14 +12,16 @@ run:
 # test starts a real SMTP server and the API test validates the OpenAPI document:
 # scripts/test-python.sh makes .venv-test for them (PyPI). The browser tests drive chromium
 # (Debian) with playwright-core (npm): scripts/test-browser.sh installs them. The store's
-# conformance suite and the command line also run on PostgreSQL (Debian):
-# scripts/test-postgres.sh starts a server on loopback for the run and stops it after.
+# conformance suite and the command line also run on PostgreSQL (Debian), the bus on NATS
+# JetStream (nats-server from PyPI): scripts/test-postgres.sh and scripts/test-nats.sh start
+# each on loopback for the run and stop it after.
 test:
 	@CANARY_TEST_PYTHON="$$(bash scripts/test-python.sh)" || exit 1; \
 	BROWSER="$$(bash scripts/test-browser.sh)" || exit 1; \
 	PG="$$(bash scripts/test-postgres.sh start)" || exit 1; \
-	trap 'bash scripts/test-postgres.sh stop "$${PG#* }"' EXIT; \
-	export CANARY_TEST_POSTGRES="$${PG% *}"; \
+	NATS="$$(bash scripts/test-nats.sh start)" || { bash scripts/test-postgres.sh stop "$${PG#* }"; exit 1; }; \
+	trap 'bash scripts/test-postgres.sh stop "$${PG#* }"; bash scripts/test-nats.sh stop "$${NATS#* }"' EXIT; \
+	export CANARY_TEST_POSTGRES="$${PG% *}" CANARY_TEST_NATS="$${NATS% *}"; \
 	export CANARY_TEST_PYTHON; \
 	export CANARY_CHROMIUM="$${BROWSER% *}" CANARY_NODE_MODULES="$${BROWSER#* }"; \
 	if command -v cargo-nextest >/dev/null 2>&1; then \

@@ -201,6 +201,8 @@ pub struct Engine {
     bars: Vec<(String, Closed)>,
     derivatives: derivatives::Derivatives,
     last_flush: std::time::Instant,
+    /// How many times what was taken has been stored.
+    stores: u64,
     summary: Summary,
 }
 
@@ -257,6 +259,7 @@ impl Engine {
             bars: Vec::new(),
             derivatives: derivatives::Derivatives::default(),
             last_flush: std::time::Instant::now(),
+            stores: 0,
             summary: Summary::default(),
         };
         engine.load_intrabar()?;
@@ -311,8 +314,13 @@ impl Engine {
         let mut outputs = Vec::new();
         let result = async {
             while let Some(s) = rx.next().await {
+                let stores = self.stores;
                 self.take(&s, &mut closed, &mut outputs)?;
                 self.after_event(&mut closed, &mut outputs, &wake)?;
+                if self.stores != stores {
+                    // What was taken is stored: a durable bus may forget it.
+                    rx.stored().await;
+                }
                 if let Some(o) = &out {
                     for x in outputs.drain(..) {
                         if o.send(x).await.is_err() {
@@ -324,6 +332,7 @@ impl Engine {
             }
             self.derivatives.finish();
             self.flush()?;
+            rx.stored().await;
             Ok::<_, EngineError>(())
         }
         .await;
@@ -562,6 +571,7 @@ impl Engine {
     /// Store the events, bars and derivatives values taken since the last flush.
     fn flush(&mut self) -> Result<(), EngineError> {
         self.last_flush = std::time::Instant::now();
+        self.stores += 1;
         let now = self.clock.now();
         for (e, had) in std::mem::take(&mut self.derivatives.sampled) {
             self.record(&e, had);

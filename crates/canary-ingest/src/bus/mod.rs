@@ -1,10 +1,15 @@
 //! The bus: where sources publish stamped events and the engine takes them, in order.
 //!
 //! Two traits are the seam: a source publishes through a [`Publish`] (an exchange stream, a
-//! file replayed, the simulator, recorded events), the engine takes from a [`Subscribe`]. In
-//! one process they are a bounded channel ([`in_process`]): a slow engine slows its sources,
-//! and no queue grows without bound. A networked bus (NATS JetStream, for several processes)
-//! implements the same two traits; no source, processor or engine loop changes.
+//! file replayed, the simulator, recorded events), the engine takes from a [`Subscribe`] and
+//! says when the effects of what it took are stored ([`Subscribe::stored`]). In one process
+//! they are a bounded channel ([`in_process`]): a slow engine slows its sources, and no queue
+//! grows without bound. Across processes they are NATS JetStream ([`nats`]): durable,
+//! partitioned by venue and symbol, each message published once by its event's identity and
+//! acknowledged only once its effects are stored. No source, processor or engine loop
+//! changes between the two.
+
+pub mod nats;
 
 use std::future::Future;
 
@@ -26,8 +31,15 @@ pub trait Publish: Clone + Send + Sync + 'static {
 
 /// Where the engine takes events from.
 pub trait Subscribe: Send {
-    /// The next event in the order published; `None` once every publisher is gone.
+    /// The next event in the order published (per venue and symbol); `None` once every
+    /// publisher is gone, or the subscriber was told to stop.
     fn next(&mut self) -> impl Future<Output = Option<Stamped>> + Send;
+
+    /// The effects of every event taken so far are stored: a durable bus may forget them,
+    /// and gives them again to the next subscriber only if this is never said.
+    fn stored(&mut self) -> impl Future<Output = ()> + Send {
+        std::future::ready(())
+    }
 }
 
 /// The in-process bus's publishing side.

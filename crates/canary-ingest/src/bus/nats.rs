@@ -1,0 +1,490 @@
+//! The bus on NATS JetStream, for sources and engines in several processes.
+//!
+//! One stream (`CANARY_EVENTS` unless configured) holds every event under
+//! `canary.ev.<partition>.<venue>.<kind>.<symbol>` (the prefix configurable): the partition is a fixed function of the
+//! venue and the symbol (FNV-1a modulo the stream's partition count, 64 by default, recorded in
+//! the stream's metadata so that every process agrees), so that one consumer per partition
+//! takes each symbol's events in the order they were published. The payload is the event's
+//! JSON with the time Canary had it.
+//!
+//! Publishing: each message's id (`Nats-Msg-Id`) is the event's identity (source, kind, own
+//! time, content hash, occurrence: `canary_model::event`), so that a publisher that reconnects
+//! and sends again, or a standby publisher sending the same event, is stored once by the
+//! server within its duplicate window (2 minutes); a publish is retried, with the same id,
+//! until the server acknowledges it.
+//!
+//! Taking: each partition has a durable pull consumer named after the subscriber's group
+//! (`<group>-<partition>`), acknowledging all before the message acknowledged. A subscriber
+//! acknowledges the last message it took of each partition only when the engine says their
+//! effects are stored ([`super::Subscribe::stored`]); a subscriber that dies before that
+//! leaves them to the next. A message given twice to one subscriber (redelivered after its
+//! acknowledgement wait) is taken once.
+//!
+//! The server, not the bus, keeps nothing a user is promised: JetStream acknowledges writes it
+//! has not yet synced to disk (by default every 2 minutes), so the store stays the record of
+//! bars, notices and deliveries. Features relied on (nats-server 2.10 or later): JetStream
+//! file streams with subjects, stream metadata, message-id deduplication, durable pull
+//! consumers with `AckPolicy::All`.
+
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer, stream};
+use canary_model::Timestamp;
+use canary_model::event::{Event, Occurrences, Stamped, content};
+use futures_util::stream::{SelectAll, Stream, StreamExt};
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+use super::{Closed, Publish, Subscribe};
+
+/// The stream metadata key that records the partition count.
+const PARTITIONS_KEY: &str = "canary.partitions";
+
+/// Where the bus is and how its stream is made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NatsConfig {
+    /// The server (`nats://host:port`, or several separated by commas).
+    pub url: String,
+    /// The stream's name.
+    pub stream: String,
+    /// The tokens every subject of the stream starts with (`canary.ev`).
+    pub prefix: String,
+    /// Partitions (1 to 1024): fixed for the stream's life.
+    pub partitions: u16,
+    /// Copies of each message in a cluster (1, 3 or 5).
+    pub replicas: usize,
+    /// How long the stream keeps a message.
+    pub max_age: Duration,
+    /// How long a message taken and not acknowledged waits before it is given again: to the
+    /// next subscriber when the one that took it has died (the failover delay), to the same
+    /// one otherwise, which takes it once.
+    pub ack_wait: Duration,
+}
+
+impl NatsConfig {
+    /// The defaults: stream `CANARY_EVENTS` under `canary.ev`, 64 partitions, one replica,
+    /// a week's messages, given again after 10 s (the engine stores every second).
+    #[must_use]
+    pub fn new(url: &str) -> Self {
+        NatsConfig {
+            url: url.to_string(),
+            stream: "CANARY_EVENTS".to_string(),
+            prefix: "canary.ev".to_string(),
+            partitions: 64,
+            replicas: 1,
+            max_age: Duration::from_secs(7 * 86_400),
+            ack_wait: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Why the bus could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    #[error(
+        "cannot connect to the NATS server at {url}: {reason} (is nats-server running, with JetStream on: -js?)"
+    )]
+    Connect { url: String, reason: String },
+    #[error("the JetStream stream {stream} at {url}: {reason}")]
+    Stream {
+        url: String,
+        stream: String,
+        reason: String,
+    },
+    #[error(
+        "the JetStream stream {stream} at {url} has {found} partitions and this process was configured with {configured}: give every process the same count (or a new stream name)"
+    )]
+    Partitions {
+        url: String,
+        stream: String,
+        found: String,
+        configured: u16,
+    },
+    #[error("the consumer {name} of stream {stream}: {reason}")]
+    Consumer {
+        stream: String,
+        name: String,
+        reason: String,
+    },
+    #[error("{0}")]
+    Config(String),
+}
+
+/// The partition of a venue's symbol among `n`.
+#[must_use]
+pub fn partition(venue: &str, symbol: &str, n: u16) -> u16 {
+    let mut key = Vec::with_capacity(venue.len() + symbol.len() + 1);
+    key.extend_from_slice(venue.as_bytes());
+    key.push(0);
+    key.extend_from_slice(symbol.as_bytes());
+    let p = canary_model::fnv1a(&key) % u64::from(n.max(1));
+    u16::try_from(p).unwrap_or(0)
+}
+
+/// A name as one subject token: characters other than letters, digits, `-` and `_` become
+/// `_` (a subject's tokens may not hold `.`, `*`, `>` or spaces), and an empty name `_`. The
+/// token routes; the payload keeps the name as it is.
+fn token(name: &str) -> String {
+    let t: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if t.is_empty() { "_".to_string() } else { t }
+}
+
+/// What an event is routed by: its symbol, or for a derivatives value its series' market.
+fn routing_symbol(e: &Event) -> String {
+    match e {
+        Event::Derivative { series, .. } => series.market().to_string(),
+        Event::Liquidation { order, .. } => order.market.clone(),
+        other => other
+            .symbol()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+    }
+}
+
+/// The subject an event is published under, after `prefix`, among `n` partitions.
+#[must_use]
+pub fn subject(prefix: &str, e: &Event, n: u16) -> String {
+    let symbol = routing_symbol(e);
+    let p = partition(e.source(), &symbol, n);
+    format!(
+        "{prefix}.{p}.{}.{}.{}",
+        token(e.source()),
+        token(e.kind()),
+        token(&symbol)
+    )
+}
+
+/// A message as published.
+#[derive(Serialize)]
+struct WireOut<'a> {
+    available_at: i64,
+    event: &'a Event,
+}
+
+/// A message as taken.
+#[derive(Deserialize)]
+struct WireIn {
+    available_at: i64,
+    event: Event,
+}
+
+/// A connection to the bus's stream.
+#[derive(Debug, Clone)]
+pub struct NatsBus {
+    js: jetstream::Context,
+    config: NatsConfig,
+}
+
+impl NatsBus {
+    /// Connect and make the stream if it is not there; a stream made with another partition
+    /// count is refused.
+    ///
+    /// # Errors
+    /// [`BusError`], naming the server and what to do.
+    pub async fn connect(config: NatsConfig) -> Result<Self, BusError> {
+        if !(1..=1024).contains(&config.partitions) {
+            return Err(BusError::Config(format!(
+                "{} partitions: give 1 to 1024",
+                config.partitions
+            )));
+        }
+        let client = async_nats::ConnectOptions::new()
+            .name("canary")
+            .connection_timeout(Duration::from_secs(5))
+            .connect(config.url.as_str());
+        let client = tokio::time::timeout(Duration::from_secs(10), client)
+            .await
+            .map_err(|_| BusError::Connect {
+                url: config.url.clone(),
+                reason: "no answer in 10 s".to_string(),
+            })?
+            .map_err(|e| BusError::Connect {
+                url: config.url.clone(),
+                reason: e.to_string(),
+            })?;
+        let js = jetstream::new(client);
+        let stream_err = |reason: String| BusError::Stream {
+            url: config.url.clone(),
+            stream: config.stream.clone(),
+            reason,
+        };
+        let mut stream = js
+            .get_or_create_stream(stream::Config {
+                name: config.stream.clone(),
+                subjects: vec![format!("{}.>", config.prefix)],
+                storage: stream::StorageType::File,
+                num_replicas: config.replicas,
+                duplicate_window: Duration::from_secs(120),
+                max_age: config.max_age,
+                metadata: HashMap::from([(
+                    PARTITIONS_KEY.to_string(),
+                    config.partitions.to_string(),
+                )]),
+                ..stream::Config::default()
+            })
+            .await
+            .map_err(|e| stream_err(e.to_string()))?;
+        let info = stream.info().await.map_err(|e| stream_err(e.to_string()))?;
+        let found = info
+            .config
+            .metadata
+            .get(PARTITIONS_KEY)
+            .cloned()
+            .unwrap_or_else(|| "no recorded".to_string());
+        if found != config.partitions.to_string() {
+            return Err(BusError::Partitions {
+                url: config.url.clone(),
+                stream: config.stream.clone(),
+                found,
+                configured: config.partitions,
+            });
+        }
+        Ok(NatsBus { js, config })
+    }
+
+    /// The configuration it was connected with.
+    #[must_use]
+    pub fn config(&self) -> &NatsConfig {
+        &self.config
+    }
+
+    /// A publisher: clones share the occurrence count of each source's latest time.
+    #[must_use]
+    pub fn publisher(&self) -> NatsPublisher {
+        NatsPublisher {
+            js: self.js.clone(),
+            partitions: self.config.partitions,
+            prefix: self.config.prefix.clone(),
+            occurrences: Arc::new(Mutex::new(Occurrences::default())),
+        }
+    }
+
+    /// A subscriber of `group` taking the given partitions (every one when empty), from
+    /// where the group last acknowledged; it ends when `stop` turns true.
+    ///
+    /// # Errors
+    /// A partition out of range; a consumer the server would not make.
+    pub async fn subscriber(
+        &self,
+        group: &str,
+        partitions: &[u16],
+        stop: watch::Receiver<bool>,
+    ) -> Result<NatsSubscriber, BusError> {
+        let all: Vec<u16> = (0..self.config.partitions).collect();
+        let wanted = if partitions.is_empty() {
+            &all[..]
+        } else {
+            partitions
+        };
+        if let Some(p) = wanted.iter().find(|&&p| p >= self.config.partitions) {
+            return Err(BusError::Config(format!(
+                "partition {p} is not one of the stream's 0 to {}",
+                self.config.partitions - 1
+            )));
+        }
+        let stream =
+            self.js
+                .get_stream(&self.config.stream)
+                .await
+                .map_err(|e| BusError::Stream {
+                    url: self.config.url.clone(),
+                    stream: self.config.stream.clone(),
+                    reason: e.to_string(),
+                })?;
+        let mut messages: SelectAll<Taken> = SelectAll::new();
+        for &p in wanted {
+            let name = format!("{}-{p}", token(group));
+            let err = |reason: String| BusError::Consumer {
+                stream: self.config.stream.clone(),
+                name: name.clone(),
+                reason,
+            };
+            let consumer: consumer::PullConsumer = stream
+                .get_or_create_consumer(
+                    &name,
+                    consumer::pull::Config {
+                        durable_name: Some(name.clone()),
+                        filter_subject: format!("{}.{p}.>", self.config.prefix),
+                        ack_policy: consumer::AckPolicy::All,
+                        deliver_policy: consumer::DeliverPolicy::All,
+                        ack_wait: self.config.ack_wait,
+                        max_ack_pending: -1,
+                        ..consumer::pull::Config::default()
+                    },
+                )
+                .await
+                .map_err(|e| err(e.to_string()))?;
+            let stream = consumer.messages().await.map_err(|e| err(e.to_string()))?;
+            messages.push(Box::pin(
+                stream.map(move |m| (p, m.map_err(|e| e.to_string()))),
+            ));
+        }
+        Ok(NatsSubscriber {
+            messages,
+            taken: HashMap::new(),
+            highest: HashMap::new(),
+            stop,
+            stream: self.config.stream.clone(),
+        })
+    }
+}
+
+/// The messages of one partition's consumer, each with its partition.
+type Taken =
+    Pin<Box<dyn Stream<Item = (u16, Result<jetstream::Message, String>)> + Send + 'static>>;
+
+/// Publishes events to the bus's stream.
+#[derive(Debug, Clone)]
+pub struct NatsPublisher {
+    js: jetstream::Context,
+    partitions: u16,
+    prefix: String,
+    occurrences: Arc<Mutex<Occurrences>>,
+}
+
+impl NatsPublisher {
+    /// The message id of an event: its identity.
+    fn id(&self, e: &Event) -> String {
+        let json = serde_json::to_string(e).unwrap_or_default();
+        let occurrence = self.occurrences.lock().map_or(0, |mut o| o.next(e, &json));
+        format!(
+            "{}|{}|{}|{:016x}|{occurrence}",
+            e.source(),
+            e.kind(),
+            e.time().millis(),
+            content(&json).cast_unsigned()
+        )
+    }
+}
+
+impl Publish for NatsPublisher {
+    async fn publish(&self, s: Stamped) -> Result<(), Closed> {
+        let id = self.id(&s.event);
+        let body = serde_json::to_vec(&WireOut {
+            available_at: s.available_at.millis(),
+            event: &s.event,
+        })
+        .map_err(|_| Closed)?;
+        let subject = subject(&self.prefix, &s.event, self.partitions);
+        let body = bytes::Bytes::from(body);
+        let mut wait = Duration::from_millis(50);
+        loop {
+            let sent = self
+                .js
+                .send_publish(
+                    subject.clone(),
+                    jetstream::message::PublishMessage::build()
+                        .payload(body.clone())
+                        .message_id(id.as_str()),
+                )
+                .await;
+            if let Ok(ack) = sent
+                && ack.await.is_ok()
+            {
+                return Ok(());
+            }
+            // Not stored (the server is away, or did not answer): sent again with the same
+            // id, which the server stores once.
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(Duration::from_secs(5));
+        }
+    }
+}
+
+/// Takes events from some partitions of the bus's stream.
+pub struct NatsSubscriber {
+    messages: SelectAll<Taken>,
+    /// The last message taken of each partition and not yet acknowledged.
+    taken: HashMap<u16, jetstream::Message>,
+    /// The highest stream sequence taken of each partition.
+    highest: HashMap<u16, u64>,
+    stop: watch::Receiver<bool>,
+    stream: String,
+}
+
+impl std::fmt::Debug for NatsSubscriber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NatsSubscriber")
+            .field("stream", &self.stream)
+            .field("partitions", &self.messages.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl NatsSubscriber {
+    /// A message as the event it carries; one that does not read as an event is the bus's
+    /// own `malformed` event, so that the engine records and counts it.
+    fn event_of(&self, m: &jetstream::Message) -> Stamped {
+        match serde_json::from_slice::<WireIn>(&m.payload) {
+            Ok(w) => Stamped {
+                event: w.event,
+                available_at: Timestamp::from_millis(w.available_at),
+            },
+            Err(e) => {
+                let at = m.info().map_or(0, |i| {
+                    i64::try_from(i.published.unix_timestamp_nanos() / 1_000_000).unwrap_or(0)
+                });
+                let time = Timestamp::from_millis(at);
+                Stamped {
+                    event: Event::Malformed {
+                        source: format!("bus:{}", self.stream),
+                        time,
+                        payload: canary_model::excerpt::excerpt(&String::from_utf8_lossy(
+                            &m.payload,
+                        )),
+                        error: e.to_string(),
+                    },
+                    available_at: time,
+                }
+            }
+        }
+    }
+}
+
+impl Subscribe for NatsSubscriber {
+    async fn next(&mut self) -> Option<Stamped> {
+        loop {
+            if *self.stop.borrow() {
+                return None;
+            }
+            let got = tokio::select! {
+                m = self.messages.next() => m,
+                _ = self.stop.changed() => continue,
+            };
+            let (p, m) = got?;
+            // An error of the pull (a missed heartbeat, a reconnection) is passed over: the
+            // consumer goes on from where it was.
+            let Ok(m) = m else { continue };
+            let Ok(seq) = m.info().map(|i| i.stream_sequence) else {
+                continue;
+            };
+            if self.highest.get(&p).is_some_and(|&h| seq <= h) {
+                continue;
+            }
+            self.highest.insert(p, seq);
+            let s = self.event_of(&m);
+            self.taken.insert(p, m);
+            return Some(s);
+        }
+    }
+
+    async fn stored(&mut self) {
+        for (_, m) in self.taken.drain() {
+            // Not acknowledged (the server is away): given again to the next subscriber,
+            // whose engine stores nothing twice.
+            let _ = m.ack().await;
+        }
+    }
+}
