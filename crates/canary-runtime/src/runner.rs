@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use canary_ingest::binance::{BinanceStream, Ended};
+use canary_ingest::binance::BinanceStream;
 use canary_ingest::binance_futures::BinanceFuturesStream;
+use canary_ingest::bus::Publish;
 use canary_ingest::bybit::BybitStream;
 use canary_ingest::coinbase::CoinbaseStream;
 use canary_ingest::csv::{ImportOptions, read_candles};
@@ -149,9 +150,57 @@ fn settings(
     }
 }
 
-/// Run `config` into the session's store. Replays (bar files, the simulator, recorded events)
-/// run on a replay clock at `config.speed` and end with their events; live sources run on the
-/// session's clock (the wall clock) until `stop`. Outputs go to `out` as they come.
+/// Which part of a run a process does. One process does all of it by default, on the
+/// in-process bus; across processes the parts share a NATS JetStream bus (and a store they
+/// can all reach: PostgreSQL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Role {
+    /// Sources, engine and delivery.
+    #[default]
+    All,
+    /// The sources only, publishing to the bus.
+    Ingest,
+    /// The engine only, taking from the bus: bars, scores and rules, notices stored for a
+    /// deliverer.
+    Eval,
+    /// Delivery only: the notices stored by evaluators, sent.
+    Deliver,
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "all" => Role::All,
+            "ingest" => Role::Ingest,
+            "eval" => Role::Eval,
+            "deliver" => Role::Deliver,
+            other => {
+                return Err(format!(
+                    "{other:?} is not a role: give all, ingest, eval or deliver"
+                ));
+            }
+        })
+    }
+}
+
+/// Where a process's part of a run goes: its role, the bus, and for an evaluator its group
+/// and partitions.
+#[derive(Debug, Clone, Default)]
+pub struct Placement {
+    pub role: Role,
+    /// NATS JetStream; `None`: the in-process bus (only for [`Role::All`]).
+    pub bus: Option<canary_ingest::bus::nats::NatsConfig>,
+    /// The evaluators' group (their durable consumers are named after it).
+    pub group: String,
+    /// The partitions this evaluator takes (every one when empty).
+    pub partitions: Vec<u16>,
+}
+
+/// Run `config` into the session's store, every part in this process on the in-process bus.
+/// Replays (bar files, the simulator, recorded events) run on a replay clock at
+/// `config.speed` and end with their events; live sources run on the session's clock (the
+/// wall clock) until `stop`. Outputs go to `out` as they come.
 ///
 /// # Errors
 /// A source that does not read, a market that is not valid, a database error.
@@ -162,45 +211,262 @@ pub async fn run(
     out: Option<mpsc::Sender<Output>>,
     stop: watch::Receiver<bool>,
 ) -> Result<Summary, EngineError> {
-    if config.sources.iter().any(SourceConfig::is_live) || !config.schedules.is_empty() {
-        return run_live(config, session, alerts, out, stop).await;
-    }
-    let (events, source_kinds) = gather(config, session.db())?;
-    let start = events.first().map_or(Timestamp::from_millis(0), |e| {
-        Timestamp::from_millis(e.available_at.millis() - 1)
-    });
-    let replay = session
-        .clone()
-        .with_clock(Arc::new(ReplayClock::starting(start)));
-    let mut engine = Engine::new(settings(config, replay, alerts, source_kinds))?;
-    // What a recorded liquidation stream left out, said by its orders: its bars say it too.
-    for e in &events {
-        if let Event::Liquidation {
-            source,
-            coverage: Some(c),
-            ..
-        } = &e.event
-        {
-            engine.cover(source, c);
-        }
-    }
-    let (tx, rx) = canary_ingest::bus::in_process(CHANNEL);
-    let speed = config.speed;
-    let feeder = tokio::spawn(async move { play(events, speed, &tx, stop).await });
-    let summary = engine.run(rx, out).await?;
-    // The feeder ends when its events are sent or shutdown was asked for.
-    let _ = feeder.await;
-    Ok(summary)
+    run_placed(config, session, alerts, out, stop, &Placement::default()).await
 }
 
-async fn run_live(
+/// What a run's sources send.
+enum Feed {
+    /// Events read ahead (files, the simulator, a recorded run), played at `speed`.
+    Replay(Vec<Stamped>, f64),
+    /// Sources that connect and run until stopped, and the scheduled jobs.
+    Live(LiveSources),
+}
+
+/// As [`run`], this process doing the part `placement` gives it. On a NATS bus the engine
+/// runs until `stop`, replays too (its sources may be other processes).
+///
+/// # Errors
+/// As [`run`]; a role other than `all` without a bus; a bus that cannot be reached.
+pub async fn run_placed(
     config: &Config,
     session: &canary_engine::Session,
     alerts: Option<AlertSettings>,
     out: Option<mpsc::Sender<Output>>,
     stop: watch::Receiver<bool>,
+    placement: &Placement,
 ) -> Result<Summary, EngineError> {
-    let clock = session.clock().clone();
+    if placement.role == Role::Deliver {
+        return deliver_only(session, alerts, config, stop).await;
+    }
+    let bus = match (&placement.bus, placement.role) {
+        (None, Role::All) => None,
+        (None, role) => {
+            return Err(EngineError::param(
+                "role",
+                format!("{role:?}").to_lowercase(),
+                "runs with others over a bus: give --bus nats://HOST:PORT",
+            ));
+        }
+        (Some(c), _) => Some(
+            canary_ingest::bus::nats::NatsBus::connect(c.clone())
+                .await
+                .map_err(|e| EngineError::param("bus", &c.url, &e.to_string()))?,
+        ),
+    };
+    let live = config.sources.iter().any(SourceConfig::is_live) || !config.schedules.is_empty();
+    let (feed, kinds, engine_session) = if live {
+        let sources = live_sources(config, session)?;
+        let kinds = sources.kinds.clone();
+        (Feed::Live(sources), kinds, session.clone())
+    } else {
+        let (events, kinds) = gather(config, session.db())?;
+        let start = events.first().map_or(Timestamp::from_millis(0), |e| {
+            Timestamp::from_millis(e.available_at.millis() - 1)
+        });
+        let replay = session
+            .clone()
+            .with_clock(Arc::new(ReplayClock::starting(start)));
+        (Feed::Replay(events, config.speed), kinds, replay)
+    };
+    let covers = feed_coverage(&feed);
+    let engine = move || -> Result<Engine, EngineError> {
+        let mut engine = Engine::new(settings(config, engine_session, alerts, kinds))?;
+        for (source, coverage) in covers {
+            engine.cover(&source, &coverage);
+        }
+        if placement.role == Role::Eval {
+            engine.store_notices_only();
+        }
+        Ok(engine)
+    };
+    match bus {
+        None => {
+            let engine = engine()?;
+            let (tx, rx) = canary_ingest::bus::in_process(CHANNEL);
+            let tasks = spawn_feed(feed, config, session, &tx, &stop, out.as_ref());
+            // The engine runs until every sender is gone: a replay's when it has played, a
+            // live one's at shutdown.
+            let mut until = stop.clone();
+            let live = tasks.live;
+            let holder = tokio::spawn(async move {
+                if live {
+                    while !*until.borrow() {
+                        if until.changed().await.is_err() {
+                            break;
+                        }
+                    }
+                }
+                drop(tx);
+            });
+            let summary = engine.run(rx, out).await?;
+            let _ = holder.await;
+            for t in tasks.handles {
+                let _ = t.await;
+            }
+            Ok(summary)
+        }
+        Some(bus) => {
+            let tasks = match placement.role {
+                Role::All | Role::Ingest => {
+                    spawn_feed(feed, config, session, &bus.publisher(), &stop, out.as_ref())
+                }
+                Role::Eval | Role::Deliver => Tasks::default(),
+            };
+            let summary = if placement.role == Role::Ingest {
+                // A replay's sources end when they have published; live ones at shutdown.
+                if tasks.live {
+                    let mut until = stop.clone();
+                    while !*until.borrow() {
+                        if until.changed().await.is_err() {
+                            break;
+                        }
+                    }
+                }
+                Summary::default()
+            } else {
+                let group = if placement.group.is_empty() {
+                    "eval"
+                } else {
+                    &placement.group
+                };
+                let rx = bus
+                    .subscriber(group, &placement.partitions, stop.clone())
+                    .await
+                    .map_err(|e| EngineError::param("bus", &bus.config().url, &e.to_string()))?;
+                engine()?.run(rx, out).await?
+            };
+            for t in tasks.handles {
+                let _ = t.await;
+            }
+            Ok(summary)
+        }
+    }
+}
+
+/// What a recorded liquidation stream, or a live Binance one, leaves out: its bars say it.
+fn feed_coverage(feed: &Feed) -> Vec<(String, String)> {
+    match feed {
+        Feed::Replay(events, _) => events
+            .iter()
+            .filter_map(|e| match &e.event {
+                Event::Liquidation {
+                    source,
+                    coverage: Some(c),
+                    ..
+                } => Some((source.clone(), c.clone())),
+                _ => None,
+            })
+            .collect(),
+        Feed::Live(s) => s
+            .derivatives
+            .iter()
+            .filter_map(|d| match d {
+                Derivatives::Binance(s, _) => Some((
+                    s.name.clone(),
+                    canary_ingest::binance_futures::LIQUIDATION_COVERAGE.to_string(),
+                )),
+                Derivatives::Bybit(..) => None,
+            })
+            .collect(),
+    }
+}
+
+/// The tasks of a feed, and whether it runs until stopped (live) or ends (a replay).
+#[derive(Default)]
+struct Tasks {
+    handles: Vec<tokio::task::JoinHandle<()>>,
+    live: bool,
+}
+
+/// Start a feed's sources, each publishing to `tx`.
+fn spawn_feed<P: Publish>(
+    feed: Feed,
+    config: &Config,
+    session: &canary_engine::Session,
+    tx: &P,
+    stop: &watch::Receiver<bool>,
+    out: Option<&mpsc::Sender<Output>>,
+) -> Tasks {
+    let mut handles = Vec::new();
+    match feed {
+        Feed::Replay(events, speed) => {
+            let (tx, stop) = (tx.clone(), stop.clone());
+            handles.push(tokio::spawn(async move {
+                let _ = play(events, speed, &tx, stop).await;
+            }));
+            Tasks {
+                handles,
+                live: false,
+            }
+        }
+        Feed::Live(sources) => {
+            let clock = session.clock().clone();
+            for (stream, last) in sources.streams {
+                let (tx, stop, clock) = (tx.clone(), stop.clone(), clock.clone());
+                let now: canary_ingest::binance::Now = Arc::new(move || clock.now());
+                handles.push(tokio::spawn(async move {
+                    stream.run(&tx, now, last, stop).await;
+                }));
+            }
+            for stream in sources.coinbase {
+                let (tx, stop, clock) = (tx.clone(), stop.clone(), clock.clone());
+                let now: canary_ingest::binance::Now = Arc::new(move || clock.now());
+                handles.push(tokio::spawn(async move {
+                    stream.run(&tx, now, stop).await;
+                }));
+            }
+            for d in sources.derivatives {
+                handles.push(d.spawn(tx.clone(), stop.clone(), clock.clone()));
+            }
+            for job in &config.schedules {
+                let (job, stop, session, out) =
+                    (job.clone(), stop.clone(), session.clone(), out.cloned());
+                handles.push(tokio::spawn(async move {
+                    schedule(job, session, out, stop).await;
+                }));
+            }
+            Tasks {
+                handles,
+                live: true,
+            }
+        }
+    }
+}
+
+/// A deliverer: the notices evaluators stored, sent as [`AlertSettings`] says, every half
+/// second until `stop`; what is pending then is sent before it ends.
+async fn deliver_only(
+    session: &canary_engine::Session,
+    alerts: Option<AlertSettings>,
+    config: &Config,
+    stop: watch::Receiver<bool>,
+) -> Result<Summary, EngineError> {
+    let (delivered, failed) = super::engine::deliver_until(
+        session.clone(),
+        alerts.as_ref(),
+        config.alerts.system.as_ref().map(|s| s.channel.clone()),
+        stop,
+    )
+    .await?;
+    Ok(Summary {
+        delivered,
+        failed_deliveries: failed,
+        ..Summary::default()
+    })
+}
+
+/// The live sources of a config: the streams with what the store holds, and each's kind.
+struct LiveSources {
+    streams: Vec<(BinanceStream, BTreeMap<Symbol, Timestamp>)>,
+    coinbase: Vec<CoinbaseStream>,
+    derivatives: Vec<Derivatives>,
+    kinds: BTreeMap<String, SourceKind>,
+}
+
+fn live_sources(
+    config: &Config,
+    session: &canary_engine::Session,
+) -> Result<LiveSources, EngineError> {
     let mut streams = Vec::new();
     let mut kinds = BTreeMap::new();
     {
@@ -293,57 +559,12 @@ async fn run_live(
     for d in &derivatives {
         kinds.insert(d.name().to_string(), SourceKind::Real);
     }
-    let mut engine = Engine::new(settings(config, session.clone(), alerts, kinds))?;
-    for d in &derivatives {
-        if let Derivatives::Binance(s, _) = d {
-            engine.cover(
-                &s.name,
-                canary_ingest::binance_futures::LIQUIDATION_COVERAGE,
-            );
-        }
-    }
-    let (tx, rx) = canary_ingest::bus::in_process(CHANNEL);
-    let mut tasks = Vec::new();
-    for (stream, last) in streams {
-        let (tx, stop, clock) = (tx.clone(), stop.clone(), clock.clone());
-        let now: canary_ingest::binance::Now = Arc::new(move || clock.now());
-        tasks.push(tokio::spawn(async move {
-            stream.run(&tx, now, last, stop).await
-        }));
-    }
-    for stream in coinbase {
-        let (tx, stop, clock) = (tx.clone(), stop.clone(), clock.clone());
-        let now: canary_ingest::binance::Now = Arc::new(move || clock.now());
-        tasks.push(tokio::spawn(
-            async move { stream.run(&tx, now, stop).await },
-        ));
-    }
-    for d in derivatives {
-        tasks.push(d.spawn(tx.clone(), stop.clone(), clock.clone()));
-    }
-    for job in &config.schedules {
-        let (job, stop, session, out) = (job.clone(), stop.clone(), session.clone(), out.clone());
-        tasks.push(tokio::spawn(async move {
-            schedule(job, session, out, stop).await;
-            Ended::Shutdown
-        }));
-    }
-    // The engine runs until shutdown, whether or not a source is sending.
-    let mut until = stop.clone();
-    tasks.push(tokio::spawn(async move {
-        while !*until.borrow() {
-            if until.changed().await.is_err() {
-                break;
-            }
-        }
-        drop(tx);
-        Ended::Shutdown
-    }));
-    let summary = engine.run(rx, out).await?;
-    for t in tasks {
-        let _ = t.await;
-    }
-    Ok(summary)
+    Ok(LiveSources {
+        streams,
+        coinbase,
+        derivatives,
+        kinds,
+    })
 }
 
 /// A live derivatives source with what the store holds of each symbol.
@@ -361,18 +582,18 @@ impl Derivatives {
     }
 
     /// Run it on its own task, stamping on the session's clock.
-    fn spawn(
+    fn spawn<P: Publish>(
         self,
-        tx: canary_ingest::bus::Publisher,
+        tx: P,
         stop: watch::Receiver<bool>,
         clock: Arc<dyn super::Clock>,
-    ) -> tokio::task::JoinHandle<Ended> {
+    ) -> tokio::task::JoinHandle<()> {
         let now: canary_ingest::binance::Now = Arc::new(move || clock.now());
         tokio::spawn(async move {
             match self {
                 Derivatives::Binance(s, held) => s.run(&tx, now, held, stop).await,
                 Derivatives::Bybit(s, held) => s.run(&tx, now, held, stop).await,
-            }
+            };
         })
     }
 }

@@ -72,16 +72,11 @@ impl SqlStore {
             config.password(p);
         }
         let place = shown(&config);
-        let client = config
-            .connect(postgres::NoTls)
-            .map_err(|e| StoreError::Connect {
-                url: place.clone(),
-                source: BackendError::new(e),
-            })?;
-        let mut store = SqlStore::with(
-            Db::Postgres(Box::new(std::cell::RefCell::new(Pg::new(client, config)))),
-            PathBuf::from(place),
-        );
+        let pg = Pg::start(config).map_err(|e| StoreError::Connect {
+            url: place.clone(),
+            source: BackendError::new(e),
+        })?;
+        let mut store = SqlStore::with(Db::Postgres(pg), PathBuf::from(place));
         store.migrate_postgres()?;
         Ok(store)
     }

@@ -10,7 +10,6 @@
 //! [`Tx::commit`], rolled back when dropped uncommitted. Its statements run on the same
 //! connection, so a function given a `&Db` works inside one or outside alike.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 
 use crate::{BackendError, StoreError};
@@ -25,7 +24,7 @@ pub(crate) enum Dialect {
 /// A connection to the store's database.
 pub(crate) enum Db {
     Sqlite(rusqlite::Connection),
-    Postgres(Box<RefCell<Pg>>),
+    Postgres(Pg),
 }
 
 impl std::fmt::Debug for Db {
@@ -37,27 +36,128 @@ impl std::fmt::Debug for Db {
     }
 }
 
-/// A PostgreSQL client with its prepared statements, by the SQL they were written in. A
-/// connection the server closed (a restart, a network cut) is opened again before the next
-/// statement, unless it closed inside a transaction: that transaction is lost, and its error
-/// says so; the next one opens a new connection.
+/// A PostgreSQL connection, driven by a thread of its own: the `postgres` client runs an
+/// async runtime inside every call, which may not start on a thread that already drives one
+/// (the server's, the engine's), so every statement is handed to the connection's thread and
+/// its rows handed back in batches. Statements wait for each other as on one connection.
 pub(crate) struct Pg {
-    pub client: postgres::Client,
+    jobs: std::sync::mpsc::Sender<Job>,
+    /// A query's rows are being read: another query now would wait for it forever.
+    reading: std::cell::Cell<bool>,
+}
+
+/// Work for the connection's thread.
+type Job = Box<dyn FnOnce(&mut PgConn) + Send>;
+
+/// Rows handed back at a time.
+const BATCH: usize = 256;
+
+impl Pg {
+    /// Connect on a new thread, which then runs the statements sent to it until the handle is
+    /// dropped.
+    pub fn start(config: postgres::Config) -> Result<Pg, postgres::Error> {
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let (ready, connected) = std::sync::mpsc::sync_channel(1);
+        std::thread::Builder::new()
+            .name("canary-postgres".to_string())
+            .spawn(move || {
+                let client = match config.connect(postgres::NoTls) {
+                    Ok(c) => {
+                        let _ = ready.send(Ok(()));
+                        c
+                    }
+                    Err(e) => {
+                        let _ = ready.send(Err(e));
+                        return;
+                    }
+                };
+                let mut conn = PgConn {
+                    client,
+                    config,
+                    statements: HashMap::new(),
+                    in_transaction: false,
+                };
+                while let Ok(job) = queue.recv() {
+                    job(&mut conn);
+                }
+            })
+            .expect("a thread for the database connection");
+        connected.recv().unwrap_or_else(|_| {
+            unreachable!("the connection's thread says how connecting went before it ends")
+        })?;
+        Ok(Pg {
+            jobs,
+            reading: std::cell::Cell::new(false),
+        })
+    }
+
+    /// Run `f` on the connection's thread and wait for what it gives.
+    fn run<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut PgConn) -> R + Send + 'static,
+    ) -> Result<R, StoreError> {
+        if self.reading.get() {
+            return Err(StoreError::Sql(BackendError::message(
+                "a query was started while another's rows were being read (a defect)".to_string(),
+            )));
+        }
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        self.jobs
+            .send(Box::new(move |c| {
+                let _ = tx.send(f(c));
+            }))
+            .map_err(|_| gone())?;
+        rx.recv().map_err(|_| gone())
+    }
+}
+
+fn gone() -> StoreError {
+    StoreError::Sql(BackendError::message(
+        "the database connection's thread has ended (a defect)".to_string(),
+    ))
+}
+
+/// A statement's argument, owned, to travel to the connection's thread.
+#[derive(Debug, Clone)]
+enum OwnedArg {
+    Int(Option<i64>),
+    Real(Option<f64>),
+    Text(Option<String>),
+    Blob(Option<Vec<u8>>),
+}
+
+impl OwnedArg {
+    fn of(a: &Arg<'_>) -> Self {
+        match *a {
+            Arg::Int(v) => OwnedArg::Int(v),
+            Arg::Real(v) => OwnedArg::Real(v),
+            Arg::Text(v) => OwnedArg::Text(v.map(str::to_string)),
+            Arg::Blob(v) => OwnedArg::Blob(v.map(<[u8]>::to_vec)),
+        }
+    }
+
+    fn pg(&self) -> &(dyn postgres::types::ToSql + Sync) {
+        match self {
+            OwnedArg::Int(v) => v,
+            OwnedArg::Real(v) => v,
+            OwnedArg::Text(v) => v,
+            OwnedArg::Blob(v) => v,
+        }
+    }
+}
+
+/// The connection itself, on its thread, with its prepared statements by the SQL they were
+/// written in. A connection the server closed (a restart, a network cut) is opened again
+/// before the next statement, unless it closed inside a transaction: that transaction is
+/// lost, and its error says so; the next one opens a new connection.
+pub(crate) struct PgConn {
+    client: postgres::Client,
     config: postgres::Config,
     statements: HashMap<String, postgres::Statement>,
     in_transaction: bool,
 }
 
-impl Pg {
-    pub fn new(client: postgres::Client, config: postgres::Config) -> Self {
-        Pg {
-            client,
-            config,
-            statements: HashMap::new(),
-            in_transaction: false,
-        }
-    }
-
+impl PgConn {
     /// A live connection: the same one, or a new one if the server closed it between
     /// transactions.
     fn live(&mut self) -> Result<(), StoreError> {
@@ -94,7 +194,7 @@ impl Pg {
     /// outside a transaction.
     fn again<T>(
         &mut self,
-        mut f: impl FnMut(&mut Pg) -> Result<T, postgres::Error>,
+        mut f: impl FnMut(&mut PgConn) -> Result<T, postgres::Error>,
     ) -> Result<T, StoreError> {
         match f(self) {
             Err(e) if self.lost(&e) => {
@@ -205,17 +305,6 @@ impl rusqlite::ToSql for Arg<'_> {
             Arg::Blob(Some(v)) => ValueRef::Blob(v),
             Arg::Int(None) | Arg::Real(None) | Arg::Text(None) | Arg::Blob(None) => ValueRef::Null,
         }))
-    }
-}
-
-impl Arg<'_> {
-    fn pg(&self) -> &(dyn postgres::types::ToSql + Sync) {
-        match self {
-            Arg::Int(v) => v,
-            Arg::Real(v) => v,
-            Arg::Text(v) => v,
-            Arg::Blob(v) => v,
-        }
     }
 }
 
@@ -375,26 +464,10 @@ impl Db {
         }
     }
 
-    fn pg(&self) -> Result<std::cell::RefMut<'_, Pg>, StoreError> {
-        let mut pg = match self {
-            Db::Postgres(c) => c.try_borrow_mut().map_err(|_| {
-                StoreError::Sql(BackendError::message(
-                    "a query was started while another's rows were being read (a defect)"
-                        .to_string(),
-                ))
-            })?,
-            Db::Sqlite(_) => unreachable!("called on PostgreSQL connections only"),
-        };
-        pg.live()?;
-        Ok(pg)
-    }
-
     /// Mark the connection inside a transaction or out of one.
     fn set_in_transaction(&self, yes: bool) {
-        if let Db::Postgres(c) = self
-            && let Ok(mut pg) = c.try_borrow_mut()
-        {
-            pg.in_transaction = yes;
+        if let Db::Postgres(pg) = self {
+            let _ = pg.run(move |c| c.in_transaction = yes);
         }
     }
 
@@ -404,12 +477,16 @@ impl Db {
             Db::Sqlite(c) => Ok(c
                 .prepare_cached(sql)?
                 .execute(rusqlite::params_from_iter(args))?),
-            Db::Postgres(_) => {
-                let params: Vec<_> = args.iter().map(Arg::pg).collect();
-                let n = self.pg()?.again(|pg| {
-                    let stmt = pg.prepare(sql)?;
-                    pg.client.execute(&stmt, &params)
-                })?;
+            Db::Postgres(pg) => {
+                let (sql, args) = (sql.to_string(), owned(args));
+                let n = pg.run(move |c| {
+                    c.live()?;
+                    c.again(|c| {
+                        let stmt = c.prepare(&sql)?;
+                        let params: Vec<_> = args.iter().map(OwnedArg::pg).collect();
+                        c.client.execute(&stmt, &params)
+                    })
+                })??;
                 Ok(usize::try_from(n).unwrap_or(usize::MAX))
             }
         }
@@ -419,7 +496,13 @@ impl Db {
     pub fn batch(&self, sql: &str) -> Result<(), StoreError> {
         match self {
             Db::Sqlite(c) => Ok(c.execute_batch(sql)?),
-            Db::Postgres(_) => self.pg()?.again(|pg| pg.client.batch_execute(sql)),
+            Db::Postgres(pg) => {
+                let sql = sql.to_string();
+                pg.run(move |c| {
+                    c.live()?;
+                    c.again(|c| c.client.batch_execute(&sql))
+                })?
+            }
         }
     }
 
@@ -442,21 +525,31 @@ impl Db {
                 }
                 Ok(())
             }
-            Db::Postgres(_) => {
-                let mut pg = self.pg()?;
-                let mut tried = false;
-                loop {
-                    let stmt = pg.again(|pg| pg.prepare(sql))?;
-                    match stream(&mut pg, &stmt, args, &mut f) {
-                        Ok(done) => return done,
-                        // No row was handed over yet: the query may be asked again.
-                        Err(e) if !tried && pg.lost(&e) => {
-                            tried = true;
-                            pg.reconnect()?;
-                        }
-                        Err(e) => return Err(e.into()),
-                    }
+            Db::Postgres(pg) => {
+                if pg.reading.get() {
+                    return pg.run(|_| ());
                 }
+                let (sql, args) = (sql.to_string(), owned(args));
+                let (tx, batches) = std::sync::mpsc::sync_channel(2);
+                pg.jobs
+                    .send(Box::new(move |c| stream(c, &sql, &args, &tx)))
+                    .map_err(|_| gone())?;
+                // Reading: a query asked by `f` now is refused, not left waiting.
+                pg.reading.set(true);
+                let read = (|| {
+                    for batch in &batches {
+                        for r in &batch? {
+                            if !f(&Row::Postgres(r))? {
+                                return Ok(());
+                            }
+                        }
+                    }
+                    Ok(())
+                })();
+                // Dropping the receiver ends a stream not read to its end.
+                drop(batches);
+                pg.reading.set(false);
+                read
             }
         }
     }
@@ -505,25 +598,74 @@ impl Db {
     }
 }
 
-/// Hand each row of a prepared query to `f` until it returns `false`: the outer error when
-/// the query could not be asked (so that it may be asked again), the inner one when reading
-/// or handling a row failed.
+fn owned(args: &[Arg<'_>]) -> Vec<OwnedArg> {
+    args.iter().map(OwnedArg::of).collect()
+}
+
+/// On the connection's thread: a query's rows sent in batches to `out` until they end or the
+/// reader goes; asked again on a new connection if the old one was found lost before any
+/// row was sent.
 fn stream(
-    pg: &mut Pg,
+    c: &mut PgConn,
+    sql: &str,
+    args: &[OwnedArg],
+    out: &std::sync::mpsc::SyncSender<Result<Vec<postgres::Row>, StoreError>>,
+) {
+    let send_err = |e: StoreError| {
+        let _ = out.send(Err(e));
+    };
+    if let Err(e) = c.live() {
+        return send_err(e);
+    }
+    let mut tried = false;
+    loop {
+        let stmt = match c.again(|c| c.prepare(sql)) {
+            Ok(s) => s,
+            Err(e) => return send_err(e),
+        };
+        match send_rows(&mut c.client, &stmt, args, out) {
+            Ok(()) => return,
+            // No row was sent yet: the query may be asked again.
+            Err(e) if !tried && c.lost(&e) => {
+                tried = true;
+                if let Err(e) = c.reconnect() {
+                    return send_err(e);
+                }
+            }
+            Err(e) => return send_err(e.into()),
+        }
+    }
+}
+
+/// A prepared query's rows sent in batches to `out` (an error reading one sent too), until
+/// they end or the reader goes; the error when the query could not be asked.
+fn send_rows(
+    client: &mut postgres::Client,
     stmt: &postgres::Statement,
-    args: &[Arg<'_>],
-    f: &mut dyn FnMut(&Row<'_>) -> Result<bool, StoreError>,
-) -> Result<Result<(), StoreError>, postgres::Error> {
+    args: &[OwnedArg],
+    out: &std::sync::mpsc::SyncSender<Result<Vec<postgres::Row>, StoreError>>,
+) -> Result<(), postgres::Error> {
     use postgres::fallible_iterator::FallibleIterator;
-    let mut rows = pg.client.query_raw(stmt, args.iter().map(Arg::pg))?;
-    Ok((|| {
-        while let Some(r) = rows.next()? {
-            if !f(&Row::Postgres(&r))? {
-                break;
+    let mut rows = client.query_raw(stmt, args.iter().map(OwnedArg::pg))?;
+    let mut batch = Vec::with_capacity(BATCH);
+    loop {
+        match rows.next() {
+            Ok(Some(r)) => {
+                batch.push(r);
+                if batch.len() == BATCH && out.send(Ok(std::mem::take(&mut batch))).is_err() {
+                    return Ok(());
+                }
+            }
+            Ok(None) => {
+                let _ = out.send(Ok(batch));
+                return Ok(());
+            }
+            Err(e) => {
+                let _ = out.send(Err(e.into()));
+                return Ok(());
             }
         }
-        Ok(())
-    })())
+    }
 }
 
 /// An open write transaction on a [`Db`]: committed by [`Tx::commit`], rolled back if dropped

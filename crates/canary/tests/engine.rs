@@ -7,72 +7,17 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{canary, ok, shared};
+use common::{canary, ok, paced_config, shared};
 
 /// The real 4h bars before the window, imported, daily bars built, the rules added.
 fn prepare(dir: &Path, name: &str, hook: &str) -> PathBuf {
     let db = dir.join(format!("{name}.db"));
-    let text = std::fs::read_to_string(shared("data/btcusdt_binance_4h.csv")).unwrap();
-    let pre: String = text
-        .lines()
-        .enumerate()
-        .filter(|(i, l)| *i == 0 || l.get(..10).is_some_and(|d| d < "2026-02-05"))
-        .flat_map(|(_, l)| [l, "\n"])
-        .collect();
-    let pre_file = dir.join(format!("{name}-pre.csv"));
-    std::fs::write(&pre_file, pre).unwrap();
-    ok(&canary(
-        &db,
-        &["import", pre_file.to_str().unwrap(), "--symbol", "BTCUSDT"],
-    ));
-    ok(&canary(
-        &db,
-        &[
-            "resample", "--symbol", "BTCUSDT", "--from", "4h", "--to", "1d",
-        ],
-    ));
-    let since = ["--since", "2026-02-05T00:00:00Z"];
-    let rules: [&[&str]; 7] = [
-        &["crosses_below(BTCUSDT.close, watch.support)", "--tf", "4h"],
-        &[
-            "BTCUSDT.rsi14.1d < 30",
-            "--webhook",
-            hook,
-            "--allow-private",
-        ],
-        &["threat(BTCUSDT) >= 4"],
-        &["BTCUSDT.close < 70700", "--tf", "4h", "--band", "500"],
-        &["BTCUSDT.close < 70700", "--tf", "4h"],
-        &["BTCUSDT.close > 70600", "--tf", "4h", "--cooldown", "3d"],
-        &["BTCUSDT.close > 70600", "--tf", "4h"],
-    ];
-    for r in rules {
-        let mut a = vec!["alerts", "add"];
-        a.extend_from_slice(r);
-        a.extend_from_slice(&since);
-        ok(&canary(&db, &a));
-    }
+    common::prepare_crash(&db, dir, hook);
     db
 }
 
 fn config(dir: &Path, name: &str, from: &str, to: &str) -> PathBuf {
     paced_config(dir, name, from, to, 0.0)
-}
-
-/// The real 4h bars closing in `(from, to]` as a bars source, played at `speed`.
-fn paced_config(dir: &Path, name: &str, from: &str, to: &str, speed: f64) -> PathBuf {
-    let path = dir.join(format!("{name}.toml"));
-    std::fs::write(
-        &path,
-        format!(
-            "speed = {speed}\n\n[[market]]\nsymbol = \"BTCUSDT\"\ntimeframes = [\"4h\", \"1d\"]\n\n\
-             [[source]]\ntype = \"bars\"\npath = {:?}\nsymbol = \"BTCUSDT\"\nfrom = \"{from}\"\nto = \"{to}\"\n\n\
-             [alerts]\nallow_private = true\n",
-            shared("data/btcusdt_binance_4h.csv").display().to_string()
-        ),
-    )
-    .unwrap();
-    path
 }
 
 fn notices(out: &str) -> Vec<String> {

@@ -8,51 +8,7 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::{ok, shared};
-
-/// A database of its own on the test server, dropped when the test ends.
-struct Database {
-    server: String,
-    name: String,
-}
-
-impl Database {
-    fn new(tag: &str) -> Self {
-        let server = std::env::var("CANARY_TEST_POSTGRES").unwrap_or_else(|_| {
-            panic!(
-                "CANARY_TEST_POSTGRES is not set: run `make test`, which starts a PostgreSQL \
-                 server on loopback (scripts/test-postgres.sh start) and sets it"
-            )
-        });
-        let name = format!("cli_{tag}_{}", std::process::id());
-        let mut admin = admin(&server);
-        for sql in [
-            format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
-            format!("CREATE DATABASE \"{name}\""),
-        ] {
-            admin.batch_execute(&sql).expect("a database is made");
-        }
-        Database { server, name }
-    }
-
-    fn url(&self) -> String {
-        format!("{}/{}", self.server, self.name)
-    }
-}
-
-fn admin(server: &str) -> postgres::Client {
-    postgres::Client::connect(&format!("{server}/postgres"), postgres::NoTls)
-        .unwrap_or_else(|e| panic!("the test server at {server} answers: {e}"))
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        let _ = admin(&self.server).batch_execute(&format!(
-            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-            self.name
-        ));
-    }
-}
+use common::{PgDatabase as Database, ok, shared};
 
 /// `canary --db STORE ARGS` run in `dir` (where a PostgreSQL store keeps its search index).
 fn canary(dir: &Path, store: &str, args: &[&str]) -> Output {

@@ -203,6 +203,9 @@ pub struct Engine {
     last_flush: std::time::Instant,
     /// How many times what was taken has been stored.
     stores: u64,
+    /// Whether this engine sends the notices it stores (an evaluator among several leaves
+    /// them to a deliverer).
+    deliver: bool,
     summary: Summary,
 }
 
@@ -260,10 +263,17 @@ impl Engine {
             derivatives: derivatives::Derivatives::default(),
             last_flush: std::time::Instant::now(),
             stores: 0,
+            deliver: true,
             summary: Summary::default(),
         };
         engine.load_intrabar()?;
         Ok(engine)
+    }
+
+    /// Store notices without sending them: a deliverer process sends them
+    /// ([`deliver_until`]).
+    pub fn store_notices_only(&mut self) {
+        self.deliver = false;
     }
 
     /// Say what a source's liquidation stream leaves out (Binance's: one order per symbol per
@@ -287,19 +297,10 @@ impl Engine {
         let delivered = Arc::new(std::sync::Mutex::new((0_u64, 0_u64)));
         let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let system_channel = self.settings.system.as_ref().map(|s| s.channel.clone());
-        let delivery = (self.settings.alerts.is_some() || system_channel.is_some()).then(|| {
-            let a = self.settings.alerts.as_ref();
+        let sends = self.settings.alerts.is_some() || system_channel.is_some();
+        let delivery = (self.deliver && sends).then(|| {
             let session = self.settings.session.clone();
-            let system_channel = system_channel.clone();
-            let send = Send {
-                sending: canary_delivery::Sending {
-                    attempts: a.map_or(4, |a| a.attempts),
-                    backoff: a.map_or(Duration::from_millis(500), |a| a.backoff),
-                    timeout: a.map_or(Duration::from_secs(10), |a| a.timeout),
-                    allow_private: a.is_some_and(|a| a.allow_private),
-                },
-                system: system_channel,
-            };
+            let send = Send::of(self.settings.alerts.as_ref(), system_channel.clone());
             let (wake, clock, delivered, done) = (
                 wake.clone(),
                 self.clock.clone(),
@@ -654,6 +655,64 @@ fn warm(store: &dyn Stores, p: &mut Processor, now: Timestamp) -> Result<(), Eng
 struct Send {
     sending: canary_delivery::Sending,
     system: Option<canary_engine::alerting::Channel>,
+}
+
+impl Send {
+    fn of(a: Option<&AlertSettings>, system: Option<canary_engine::alerting::Channel>) -> Self {
+        Send {
+            sending: canary_delivery::Sending {
+                attempts: a.map_or(4, |a| a.attempts),
+                backoff: a.map_or(Duration::from_millis(500), |a| a.backoff),
+                timeout: a.map_or(Duration::from_secs(10), |a| a.timeout),
+                allow_private: a.is_some_and(|a| a.allow_private),
+            },
+            system,
+        }
+    }
+}
+
+/// A deliverer on its own: the notices stored (by evaluators in other processes), sent every
+/// half second until `stop`, then once more; how many were delivered and how many failed.
+///
+/// # Errors
+/// A database error.
+pub async fn deliver_until(
+    session: canary_engine::Session,
+    alerts: Option<&AlertSettings>,
+    system: Option<canary_engine::alerting::Channel>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> Result<(u64, u64), EngineError> {
+    let send = Send::of(alerts, system);
+    let mut store = session.open()?;
+    let client = canary_delivery::guard::http_client(send.sending.allow_private)
+        .map_err(|e| EngineError::param("http client", "", &e.to_string()))?;
+    let (mut ok, mut failed) = (0, 0);
+    loop {
+        let last = *stop.borrow();
+        let sent = canary_delivery::deliver(
+            &mut *store,
+            &client,
+            session.now(),
+            &send.sending,
+            None,
+            send.system.as_ref(),
+        )
+        .await?;
+        for s in &sent {
+            if s.ok {
+                ok += 1;
+            } else {
+                failed += 1;
+            }
+        }
+        if last {
+            return Ok((ok, failed));
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(500)) => {}
+            _ = stop.changed() => {}
+        }
+    }
 }
 
 async fn deliveries(

@@ -69,6 +69,65 @@ pub struct RunArgs {
     /// Print only notices, source events and the summary (not every bar close).
     #[arg(long)]
     pub quiet: bool,
+    /// What this process does: all (sources, engine and delivery), ingest (the sources,
+    /// publishing to --bus), eval (the engine, taking from --bus; notices stored for a
+    /// deliverer) or deliver (the stored notices sent). See docs/scale-out.md.
+    #[arg(long, default_value = "all")]
+    pub role: canary_runtime::runner::Role,
+    /// The bus the roles share: a NATS JetStream server (nats://HOST:PORT). Without it,
+    /// everything runs in this process.
+    #[arg(long)]
+    pub bus: Option<String>,
+    /// The bus stream's name (letters, digits, `-` and `_`): runs on one server that must not
+    /// mix take a name each.
+    #[arg(long, default_value = "CANARY_EVENTS", value_parser = stream_name)]
+    pub bus_stream: String,
+    /// The bus stream's partition count (1 to 1024), the same for every process.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub bus_partitions: u16,
+    /// The partitions this evaluator takes: a list and ranges (0-31, or 0,4,8-11); every one
+    /// when not given. Evaluators running at once must take partitions of their own.
+    #[arg(long, value_parser = partition_list)]
+    pub partitions: Option<Vec<u16>>,
+}
+
+fn stream_name(s: &str) -> Result<String, String> {
+    if !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "{s:?}: a stream name is 1 to 64 letters, digits, `-` or `_`"
+        ))
+    }
+}
+
+/// A list of partitions: numbers and ranges separated by commas (`0-31`, `0,4,8-11`).
+fn partition_list(s: &str) -> Result<Vec<u16>, String> {
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim) {
+        let number = |x: &str| {
+            x.trim()
+                .parse::<u16>()
+                .map_err(|_| format!("{x:?} is not a partition number (0 to 1023)"))
+        };
+        match part.split_once('-') {
+            Some((a, b)) => {
+                let (a, b) = (number(a)?, number(b)?);
+                if a > b {
+                    return Err(format!("{part}: the range runs backwards"));
+                }
+                out.extend(a..=b);
+            }
+            None => out.push(number(part)?),
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
 }
 
 #[derive(Debug, Args)]

@@ -169,7 +169,12 @@ fn live(a: &DemoArgs) -> Result<()> {
         crosschecks: Vec::new(),
         alerts: AlertsConfig::default(),
     };
-    super::engine::run_config(&super::session(&db), &config, false)?;
+    super::engine::run_config(
+        &super::session(&db),
+        &config,
+        false,
+        &canary_runtime::runner::Placement::default(),
+    )?;
     println!(
         "\nThe rules and their notices stay in {0}: canary --db {0} alerts log",
         db.display()

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use anyhow::Result;
 use canary_alerts::state::Notice;
+use canary_ingest::bus::nats::NatsConfig;
 use canary_runtime::config::{Config, SourceConfig};
+use canary_runtime::runner::{Placement, Role};
 use canary_runtime::{AlertSettings, Event, Output};
 use tokio::sync::{mpsc, watch};
 
@@ -15,11 +17,32 @@ use crate::cli::RunArgs;
 
 pub fn run(session: &Session, a: &RunArgs) -> Result<()> {
     let config = Config::load(&a.config).map_err(super::hint)?;
-    run_config(session, &config, a.quiet)
+    let placement = Placement {
+        role: a.role,
+        bus: a.bus.as_deref().map(|url| {
+            let mut c = NatsConfig::new(url);
+            c.partitions = a.bus_partitions;
+            if c.stream != a.bus_stream {
+                // A stream of its own has subjects of its own.
+                c.prefix = format!("canary.{}", a.bus_stream.to_lowercase());
+                c.stream.clone_from(&a.bus_stream);
+            }
+            c
+        }),
+        group: String::new(),
+        partitions: a.partitions.clone().unwrap_or_default(),
+    };
+    run_config(session, &config, a.quiet, &placement)
 }
 
-/// Run a loaded config (`canary demo --live` builds its own).
-pub fn run_config(session: &Session, config: &Config, quiet: bool) -> Result<()> {
+/// Run a loaded config (`canary demo --live` builds its own), this process doing the part
+/// `placement` says.
+pub fn run_config(
+    session: &Session,
+    config: &Config,
+    quiet: bool,
+    placement: &Placement,
+) -> Result<()> {
     if config
         .sources
         .iter()
@@ -43,11 +66,33 @@ pub fn run_config(session: &Session, config: &Config, quiet: bool) -> Result<()>
                 print(&o, quiet);
             }
         });
-        let s = canary_runtime::run(config, &live, Some(alerts), Some(otx), stop_rx).await;
+        let s = canary_runtime::runner::run_placed(
+            config,
+            &live,
+            Some(alerts),
+            Some(otx),
+            stop_rx,
+            placement,
+        )
+        .await;
         let _ = printer.await;
         s
     })?;
     let s = summary.map_err(super::hint)?;
+    match placement.role {
+        Role::Ingest => {
+            println!("sources stopped: what they sent is on the bus");
+            return Ok(());
+        }
+        Role::Deliver => {
+            println!(
+                "deliverer stopped: {} delivered, {} failed",
+                s.delivered, s.failed_deliveries
+            );
+            return Ok(());
+        }
+        Role::All | Role::Eval => {}
+    }
     println!(
         "{} events, {} bars closed and stored, {} notices ({} delivered, {} failed){}{}",
         s.events,

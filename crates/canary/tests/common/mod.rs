@@ -281,3 +281,113 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// A database of its own on the test server, dropped when the test ends.
+pub struct PgDatabase {
+    pub server: String,
+    pub name: String,
+}
+
+impl PgDatabase {
+    pub fn new(tag: &str) -> Self {
+        let server = std::env::var("CANARY_TEST_POSTGRES").unwrap_or_else(|_| {
+            panic!(
+                "CANARY_TEST_POSTGRES is not set: run `make test`, which starts a PostgreSQL \
+                 server on loopback (scripts/test-postgres.sh start) and sets it"
+            )
+        });
+        let name = format!("cli_{tag}_{}", std::process::id());
+        let mut admin = admin(&server);
+        for sql in [
+            format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+            format!("CREATE DATABASE \"{name}\""),
+        ] {
+            admin.batch_execute(&sql).expect("a database is made");
+        }
+        PgDatabase { server, name }
+    }
+
+    pub fn url(&self) -> String {
+        format!("{}/{}", self.server, self.name)
+    }
+}
+
+fn admin(server: &str) -> postgres::Client {
+    postgres::Client::connect(&format!("{server}/postgres"), postgres::NoTls)
+        .unwrap_or_else(|e| panic!("the test server at {server} answers: {e}"))
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let _ = admin(&self.server).batch_execute(&format!(
+            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+            self.name
+        ));
+    }
+}
+
+/// The store at `db` made ready for the crash window (2026-02-05 on): the real 4h bars
+/// before it imported (through a file written in `dir`), daily bars built, seven rules added
+/// (the second sending to the webhook `hook`).
+pub fn prepare_crash(db: &Path, dir: &Path, hook: &str) {
+    let name = db
+        .file_stem()
+        .map_or_else(|| "store".to_string(), |n| n.to_string_lossy().into_owned())
+        .replace(['/', ':', '@'], "_");
+    let text = std::fs::read_to_string(shared("data/btcusdt_binance_4h.csv")).unwrap();
+    let pre: String = text
+        .lines()
+        .enumerate()
+        .filter(|(i, l)| *i == 0 || l.get(..10).is_some_and(|d| d < "2026-02-05"))
+        .flat_map(|(_, l)| [l, "\n"])
+        .collect();
+    let pre_file = dir.join(format!("{name}-pre.csv"));
+    std::fs::write(&pre_file, pre).unwrap();
+    ok(&canary(
+        db,
+        &["import", pre_file.to_str().unwrap(), "--symbol", "BTCUSDT"],
+    ));
+    ok(&canary(
+        db,
+        &[
+            "resample", "--symbol", "BTCUSDT", "--from", "4h", "--to", "1d",
+        ],
+    ));
+    let since = ["--since", "2026-02-05T00:00:00Z"];
+    let rules: [&[&str]; 7] = [
+        &["crosses_below(BTCUSDT.close, watch.support)", "--tf", "4h"],
+        &[
+            "BTCUSDT.rsi14.1d < 30",
+            "--webhook",
+            hook,
+            "--allow-private",
+        ],
+        &["threat(BTCUSDT) >= 4"],
+        &["BTCUSDT.close < 70700", "--tf", "4h", "--band", "500"],
+        &["BTCUSDT.close < 70700", "--tf", "4h"],
+        &["BTCUSDT.close > 70600", "--tf", "4h", "--cooldown", "3d"],
+        &["BTCUSDT.close > 70600", "--tf", "4h"],
+    ];
+    for r in rules {
+        let mut a = vec!["alerts", "add"];
+        a.extend_from_slice(r);
+        a.extend_from_slice(&since);
+        ok(&canary(db, &a));
+    }
+}
+
+/// The real 4h bars closing in `(from, to]` as a bars source, played at `speed`.
+pub fn paced_config(dir: &Path, name: &str, from: &str, to: &str, speed: f64) -> PathBuf {
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(
+        &path,
+        format!(
+            "speed = {speed}\n\n[[market]]\nsymbol = \"BTCUSDT\"\ntimeframes = [\"4h\", \"1d\"]\n\n\
+             [[source]]\ntype = \"bars\"\npath = {:?}\nsymbol = \"BTCUSDT\"\nfrom = \"{from}\"\nto = \"{to}\"\n\n\
+             [alerts]\nallow_private = true\n",
+            shared("data/btcusdt_binance_4h.csv").display().to_string()
+        ),
+    )
+    .unwrap();
+    path
+}

@@ -1,0 +1,182 @@
+//! `canary run` split into roles over a NATS JetStream bus and a PostgreSQL store, as on
+//! several machines: an ingest process replays the crash's bars onto the bus, an evaluator
+//! takes them and stores bars and notices, a deliverer sends what the evaluator stored. It
+//! must do what one process does on its own, notice for notice and bar for bar. Servers:
+//! `CANARY_TEST_NATS` and `CANARY_TEST_POSTGRES`, started by `make test`.
+
+mod common;
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use common::{PgDatabase, canary, ok, paced_config, prepare_crash};
+
+const START: &str = "2026-02-05T00:00:00Z";
+const END: &str = "2026-02-07T00:00:00Z";
+
+fn nats() -> String {
+    std::env::var("CANARY_TEST_NATS").unwrap_or_else(|_| {
+        panic!(
+            "CANARY_TEST_NATS is not set: run `make test`, which starts a NATS server on \
+             loopback (scripts/test-nats.sh start) and sets it"
+        )
+    })
+}
+
+/// `canary --db DB run --config CFG ARGS` started, its output piped.
+fn start(db: &Path, cfg: &Path, args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_canary"))
+        .arg("--db")
+        .arg(db)
+        .args(["run", "--config"])
+        .arg(cfg)
+        .args(args)
+        .env_remove("CANARY_DB")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("canary starts")
+}
+
+/// What a child has printed and has still to print.
+type Lines = std::io::Lines<std::io::BufReader<std::process::ChildStdout>>;
+
+/// Ctrl-C, then everything it printed (`seen` already, then the rest); it must stop cleanly.
+fn stop(mut child: Child, mut seen: Vec<String>, rest: Option<Lines>) -> String {
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let rest = rest.or_else(|| {
+        child
+            .stdout
+            .take()
+            .map(|o| std::io::BufReader::new(o).lines())
+    });
+    if let Some(r) = rest {
+        seen.extend(r.map_while(Result::ok));
+    }
+    let out = child.wait_with_output().unwrap();
+    let text = seen.join("\n");
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
+fn notices(out: &str) -> Vec<String> {
+    out.lines()
+        .filter(|l| l.starts_with("alert: "))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Every bar of `tf` stored in the window, as stored.
+fn bars(db: &Path, tf: &str) -> Vec<(canary_model::Candle, String, i64, Option<u32>)> {
+    use canary_model::{Symbol, Timestamp};
+    canary_store::open_existing(db)
+        .unwrap()
+        .candles(
+            &Symbol::new("BTCUSDT").unwrap(),
+            tf.parse().unwrap(),
+            &canary_store::CandleQuery {
+                from: Some(Timestamp::parse(START).unwrap()),
+                ..canary_store::CandleQuery::default()
+            },
+        )
+        .unwrap()
+        .into_iter()
+        .map(|b| (b.candle, b.source, b.available_at.millis(), b.source_bars))
+        .collect()
+}
+
+#[test]
+fn shared_data_roles_over_a_bus_do_what_one_process_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (base, got) = common::receiver(0);
+    let hook = format!("{base}/hook");
+
+    // One process, on SQLite.
+    let one = d.join("one.db");
+    prepare_crash(&one, d, &hook);
+    let cfg = paced_config(d, "window", START, END, 0.0);
+    let alone = ok(&canary(&one, &["run", "--config", cfg.to_str().unwrap()]));
+    assert_eq!(notices(&alone).len(), 10, "{alone}");
+    assert_eq!(
+        got.lock().unwrap().len(),
+        1,
+        "the webhook rule's one firing"
+    );
+
+    // Three processes on PostgreSQL and NATS.
+    let pg = PgDatabase::new("roles");
+    let shared = PathBuf::from(pg.url());
+    prepare_crash(&shared, d, &hook);
+    let stream = format!("ROLES_{}", std::process::id());
+    let bus = [
+        "--bus",
+        &nats(),
+        "--bus-stream",
+        &stream,
+        "--bus-partitions",
+        "8",
+    ];
+    let mut eval = start(&shared, &cfg, &[&["--role", "eval"][..], &bus[..]].concat());
+    let deliver = start(&shared, &cfg, &["--role", "deliver"]);
+    let ingest = ok(&canary(
+        &shared,
+        &[
+            &["run", "--config", cfg.to_str().unwrap(), "--role", "ingest"][..],
+            &bus[..],
+        ]
+        .concat(),
+    ));
+    assert!(ingest.contains("sources stopped"), "{ingest}");
+    // The evaluator has taken the window when the last day closes.
+    let mut seen = Vec::new();
+    let mut lines = std::io::BufReader::new(eval.stdout.take().unwrap()).lines();
+    let last_day = "BTCUSDT 1d bar closed 2026-02-07T00:00:00Z";
+    for l in lines.by_ref() {
+        let l = l.unwrap();
+        let done = l.starts_with(last_day);
+        seen.push(l);
+        if done {
+            break;
+        }
+    }
+    let waited = std::time::Instant::now();
+    while got.lock().unwrap().len() < 2 {
+        if waited.elapsed() > std::time::Duration::from_secs(30) {
+            let said = stop(deliver, Vec::new(), None);
+            panic!("the deliverer sent no webhook in 30 s: {said}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // Give the deliverer a moment past its last pass, then stop both.
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let evaluated = stop(eval, seen, Some(lines));
+    let delivered = stop(deliver, Vec::new(), None);
+
+    assert_eq!(notices(&evaluated), notices(&alone), "{evaluated}");
+    assert!(
+        evaluated.contains("14 bars closed and stored, 10 notices (0 delivered"),
+        "the evaluator stores notices and leaves them to the deliverer: {evaluated}"
+    );
+    assert!(
+        delivered.contains("10 delivered, 0 failed"),
+        "the deliverer sent every notice: {delivered}"
+    );
+    assert_eq!(bars(&shared, "4h"), bars(&one, "4h"));
+    assert_eq!(bars(&shared, "1d"), bars(&one, "1d"));
+    let hooks = got.lock().unwrap();
+    assert_eq!(hooks.len(), 2, "one webhook per store, none twice");
+    assert_eq!(
+        hooks[0].headers.get("idempotency-key"),
+        hooks[1].headers.get("idempotency-key"),
+        "the same notice, by the same key"
+    );
+}
