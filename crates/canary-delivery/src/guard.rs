@@ -201,12 +201,15 @@ impl reqwest::dns::Resolve for Guarded {
     }
 }
 
+/// The client notices are sent with.
+pub type HttpClient = reqwest::Client;
+
 /// The HTTP client notices are sent with: names resolved through the guard, no redirect
 /// followed, no proxy.
 ///
 /// # Errors
 /// The client cannot be built (no TLS roots).
-pub fn http_client(allow_private: bool) -> Result<reqwest::Client, reqwest::Error> {
+pub fn http_client(allow_private: bool) -> Result<HttpClient, reqwest::Error> {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()

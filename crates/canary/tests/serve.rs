@@ -497,25 +497,7 @@ fn shared_data_the_engine_beside_the_server_streams_bars_scores_and_alerts() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("live.db");
     // The bars before the window stored; the window replayed by the engine.
-    let text = std::fs::read_to_string(shared("data/btcusdt_binance_4h.csv")).unwrap();
-    let pre: String = text
-        .lines()
-        .enumerate()
-        .filter(|(i, l)| *i == 0 || l.get(..10).is_some_and(|d| d < "2026-02-05"))
-        .flat_map(|(_, l)| [l, "\n"])
-        .collect();
-    let pre_file = dir.path().join("pre.csv");
-    std::fs::write(&pre_file, pre).unwrap();
-    ok(&canary(
-        &db,
-        &["import", pre_file.to_str().unwrap(), "--symbol", "BTCUSDT"],
-    ));
-    ok(&canary(
-        &db,
-        &[
-            "resample", "--symbol", "BTCUSDT", "--from", "4h", "--to", "1d",
-        ],
-    ));
+    common::import_before_crash(&db, dir.path());
     ok(&canary(
         &db,
         &[

@@ -671,6 +671,41 @@ impl Send {
     }
 }
 
+/// What sends the stored notices: the store, the HTTP client and how to send.
+struct Deliverer {
+    store: Box<dyn canary_store::Stores>,
+    client: canary_delivery::guard::HttpClient,
+    send: Send,
+}
+
+impl Deliverer {
+    fn open(session: &canary_engine::Session, send: Send) -> Result<Self, EngineError> {
+        let store = session.open()?;
+        let client = canary_delivery::guard::http_client(send.sending.allow_private)
+            .map_err(|e| EngineError::param("http client", "", &e.to_string()))?;
+        Ok(Deliverer {
+            store,
+            client,
+            send,
+        })
+    }
+
+    /// Send what is pending at `now`: how many were delivered and how many failed.
+    async fn pass(&mut self, now: Timestamp) -> Result<(u64, u64), EngineError> {
+        let sent = canary_delivery::deliver(
+            &mut *self.store,
+            &self.client,
+            now,
+            &self.send.sending,
+            None,
+            self.send.system.as_ref(),
+        )
+        .await?;
+        let ok = sent.iter().filter(|s| s.ok).count() as u64;
+        Ok((ok, sent.len() as u64 - ok))
+    }
+}
+
 /// A deliverer on its own: the notices stored (by evaluators in other processes), sent every
 /// half second until `stop`, then once more; how many were delivered and how many failed.
 ///
@@ -682,29 +717,12 @@ pub async fn deliver_until(
     system: Option<canary_engine::alerting::Channel>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> Result<(u64, u64), EngineError> {
-    let send = Send::of(alerts, system);
-    let mut store = session.open()?;
-    let client = canary_delivery::guard::http_client(send.sending.allow_private)
-        .map_err(|e| EngineError::param("http client", "", &e.to_string()))?;
+    let mut deliverer = Deliverer::open(&session, Send::of(alerts, system))?;
     let (mut ok, mut failed) = (0, 0);
     loop {
         let last = *stop.borrow();
-        let sent = canary_delivery::deliver(
-            &mut *store,
-            &client,
-            session.now(),
-            &send.sending,
-            None,
-            send.system.as_ref(),
-        )
-        .await?;
-        for s in &sent {
-            if s.ok {
-                ok += 1;
-            } else {
-                failed += 1;
-            }
-        }
+        let (o, f) = deliverer.pass(session.now()).await?;
+        (ok, failed) = (ok + o, failed + f);
         if last {
             return Ok((ok, failed));
         }
@@ -723,30 +741,15 @@ async fn deliveries(
     delivered: Arc<std::sync::Mutex<(u64, u64)>>,
     done: Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<(), EngineError> {
-    let mut store = session.open()?;
-    let client = canary_delivery::guard::http_client(send.sending.allow_private)
-        .map_err(|e| EngineError::param("http client", "", &e.to_string()))?;
+    let mut deliverer = Deliverer::open(&session, send)?;
     loop {
         wake.notified().await;
         let finished = done.load(std::sync::atomic::Ordering::Acquire);
-        let sent = canary_delivery::deliver(
-            &mut *store,
-            &client,
-            clock.now(),
-            &send.sending,
-            None,
-            send.system.as_ref(),
-        )
-        .await?;
+        let (ok, failed) = deliverer.pass(clock.now()).await?;
         {
             let mut d = delivered.lock().expect("not poisoned");
-            for s in &sent {
-                if s.ok {
-                    d.0 += 1;
-                } else {
-                    d.1 += 1;
-                }
-            }
+            d.0 += ok;
+            d.1 += failed;
         }
         if finished {
             return Ok(());

@@ -326,10 +326,9 @@ impl Drop for PgDatabase {
     }
 }
 
-/// The store at `db` made ready for the crash window (2026-02-05 on): the real 4h bars
-/// before it imported (through a file written in `dir`), daily bars built, seven rules added
-/// (the second sending to the webhook `hook`).
-pub fn prepare_crash(db: &Path, dir: &Path, hook: &str) {
+/// The real 4h bars before the crash window (2026-02-05) imported into `db` through a file
+/// written in `dir`, and the daily bars built from them.
+pub fn import_before_crash(db: &Path, dir: &Path) {
     let name = db
         .file_stem()
         .map_or_else(|| "store".to_string(), |n| n.to_string_lossy().into_owned())
@@ -353,6 +352,12 @@ pub fn prepare_crash(db: &Path, dir: &Path, hook: &str) {
             "resample", "--symbol", "BTCUSDT", "--from", "4h", "--to", "1d",
         ],
     ));
+}
+
+/// The store at `db` made ready for the crash window (2026-02-05 on): the bars before it
+/// ([`import_before_crash`]) and seven rules (the second sending to the webhook `hook`).
+pub fn prepare_crash(db: &Path, dir: &Path, hook: &str) {
+    import_before_crash(db, dir);
     let since = ["--since", "2026-02-05T00:00:00Z"];
     let rules: [&[&str]; 7] = [
         &["crosses_below(BTCUSDT.close, watch.support)", "--tf", "4h"],
