@@ -212,3 +212,80 @@ async fn stopping_and_refusals() {
         "{e}"
     );
 }
+
+/// Partitions are leased all or none: a second evaluator wanting one of them waits, saying
+/// who holds it, until the first lets them go (a clean stop) or its lease lapses (a crash:
+/// nothing renews it).
+#[tokio::test]
+async fn an_evaluator_waits_for_partitions_another_holds_until_they_are_let_go_or_lapse() {
+    let c = config("lease", 4);
+    let bus = NatsBus::connect(c.clone()).await.unwrap();
+    let ttl = Duration::from_secs(2);
+    let never = watch::channel(false).1;
+    let first = bus
+        .lease("eval", "first", &[0, 1], ttl, |_| {}, never.clone())
+        .await
+        .unwrap()
+        .expect("free partitions are leased at once");
+    // Held past its time to live: it is renewed.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(!*first.lost.borrow());
+    let said = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = said.clone();
+    let other = bus.clone();
+    let second = tokio::spawn(async move {
+        let started = std::time::Instant::now();
+        let lease = other
+            .lease(
+                "eval",
+                "second",
+                &[1, 2],
+                ttl,
+                move |why| record.lock().unwrap().push(why.to_string()),
+                watch::channel(false).1,
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        (lease, started.elapsed())
+    });
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        *said.lock().unwrap(),
+        ["partition 1 is held by first"],
+        "the second waits, saying why"
+    );
+    first.release().await;
+    let (second, waited) = tokio::time::timeout(Duration::from_secs(5), second)
+        .await
+        .expect("the second takes them once let go")
+        .unwrap();
+    assert!(waited < Duration::from_secs(3), "{waited:?}");
+    // A crash: the lease is dropped without being let go, and lapses.
+    drop(second);
+    let started = std::time::Instant::now();
+    let third = bus
+        .lease("eval", "third", &[2], ttl, |_| {}, never.clone())
+        .await
+        .unwrap()
+        .unwrap();
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(500) && waited < Duration::from_secs(6),
+        "taken once the crashed holder's lease lapsed: {waited:?}"
+    );
+    // Stopped while waiting: no lease.
+    let (tell, stop) = watch::channel(false);
+    let waiting = tokio::spawn({
+        let bus = bus.clone();
+        async move {
+            bus.lease("eval", "fourth", &[2], ttl, |_| {}, stop)
+                .await
+                .unwrap()
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    tell.send(true).unwrap();
+    assert!(waiting.await.unwrap().is_none());
+    third.release().await;
+}

@@ -195,6 +195,9 @@ pub struct Placement {
     pub group: String,
     /// The partitions this evaluator takes (every one when empty).
     pub partitions: Vec<u16>,
+    /// How long an evaluator's lease on its partitions outlives its last renewal: a standby
+    /// takes over this long after an evaluator dies (zero: three seconds).
+    pub lease_ttl: Duration,
 }
 
 /// Run `config` into the session's store, every part in this process on the in-process bus.
@@ -277,6 +280,9 @@ pub async fn run_placed(
         if placement.role == Role::Eval {
             engine.store_notices_only();
         }
+        if placement.bus.is_some() {
+            engine.warm_at_first_event();
+        }
         Ok(engine)
     };
     match bus {
@@ -324,16 +330,7 @@ pub async fn run_placed(
                 }
                 Summary::default()
             } else {
-                let group = if placement.group.is_empty() {
-                    "eval"
-                } else {
-                    &placement.group
-                };
-                let rx = bus
-                    .subscriber(group, &placement.partitions, stop.clone())
-                    .await
-                    .map_err(|e| EngineError::param("bus", &bus.config().url, &e.to_string()))?;
-                engine()?.run(rx, out).await?
+                evaluate(&bus, placement, engine, out, stop.clone()).await?
             };
             for t in tasks.handles {
                 let _ = t.await;
@@ -341,6 +338,77 @@ pub async fn run_placed(
             Ok(summary)
         }
     }
+}
+
+/// An evaluator on the bus: its partitions leased (waiting while another holds any), then the
+/// engine `engine` makes, taking them until `stop` or the lease's loss.
+async fn evaluate(
+    bus: &canary_ingest::bus::nats::NatsBus,
+    placement: &Placement,
+    engine: impl FnOnce() -> Result<Engine, EngineError>,
+    out: Option<mpsc::Sender<Output>>,
+    stop: watch::Receiver<bool>,
+) -> Result<Summary, EngineError> {
+    let group = if placement.group.is_empty() {
+        "eval"
+    } else {
+        &placement.group
+    };
+    let bus_err = |e: canary_ingest::bus::nats::BusError| {
+        EngineError::param("bus", &bus.config().url, &e.to_string())
+    };
+    // Its partitions to itself first: a standby waits here while another holds
+    // any of them, and starts from what the store holds once they lapse.
+    let ttl = if placement.lease_ttl.is_zero() {
+        Duration::from_secs(3)
+    } else {
+        placement.lease_ttl
+    };
+    let holder = format!("evaluator {}", std::process::id());
+    let Some(lease) = bus
+        .lease(
+            group,
+            &holder,
+            &placement.partitions,
+            ttl,
+            |why| eprintln!("waiting: {why}; this evaluator starts when it lapses"),
+            stop.clone(),
+        )
+        .await
+        .map_err(bus_err)?
+    else {
+        return Ok(Summary::default());
+    };
+    // Stopped by a shutdown or by the lease's loss.
+    let (until_tx, until) = watch::channel(false);
+    let (mut asked, mut lost) = (stop.clone(), lease.lost.clone());
+    let watcher = tokio::spawn(async move {
+        loop {
+            if *asked.borrow() || *lost.borrow() {
+                let _ = until_tx.send(true);
+                return *lost.borrow();
+            }
+            tokio::select! {
+                r = asked.changed() => if r.is_err() { return false },
+                r = lost.changed() => if r.is_err() { return false },
+            }
+        }
+    });
+    let rx = bus
+        .subscriber(group, &placement.partitions, until)
+        .await
+        .map_err(bus_err)?;
+    let summary = engine()?.run(rx, out).await?;
+    watcher.abort();
+    if *lease.lost.borrow() {
+        return Err(EngineError::param(
+            "lease",
+            group,
+            "this evaluator lost its partitions' lease (too slow to renew it, or cut off from the bus); what it took is stored, and another evaluator may hold them now",
+        ));
+    }
+    lease.release().await;
+    Ok(summary)
 }
 
 /// What a recorded liquidation stream, or a live Binance one, leaves out: its bars say it.

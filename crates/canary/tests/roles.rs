@@ -180,3 +180,124 @@ fn shared_data_roles_over_a_bus_do_what_one_process_does() {
         "the same notice, by the same key"
     );
 }
+
+/// Every notice's idempotency key and status in a store's delivery log, sorted.
+fn deliveries(db: &Path) -> Vec<(String, String)> {
+    let mut v: Vec<_> = canary_store::open_existing(db)
+        .unwrap()
+        .delivery_log(None)
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.idempotency_key, d.status))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Read a child's lines until one starts with `prefix` (failing after `secs`), keeping them.
+fn read_until(lines: &mut Lines, seen: &mut Vec<String>, prefix: &str) {
+    for l in lines.by_ref() {
+        let l = l.unwrap();
+        let done = l.starts_with(prefix);
+        seen.push(l);
+        if done {
+            return;
+        }
+    }
+    panic!("never printed {prefix:?}: {}", seen.join("\n"));
+}
+
+/// Issue 23: the active evaluator killed (SIGKILL) mid-run, a standby given the same
+/// partitions takes over once the dead one's lease lapses, from what the store holds; the
+/// ingest goes on publishing meanwhile. Every notice due is stored and delivered once, under
+/// the same keys as one process's run, and the bars are the same.
+#[test]
+fn shared_data_a_standby_evaluator_takes_over_when_the_active_one_is_killed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (base, got) = common::receiver(0);
+    let hook = format!("{base}/hook");
+    let one = d.join("one.db");
+    prepare_crash(&one, d, &hook);
+    let whole = paced_config(d, "whole", START, END, 0.0);
+    ok(&canary(&one, &["run", "--config", whole.to_str().unwrap()]));
+    assert_eq!(got.lock().unwrap().len(), 1);
+
+    let pg = PgDatabase::new("failover");
+    let shared = PathBuf::from(pg.url());
+    prepare_crash(&shared, d, &hook);
+    // A 4h bar a second: the window takes twelve.
+    let paced = paced_config(d, "paced", START, END, 14_400.0);
+    let stream = format!("FAILOVER_{}", std::process::id());
+    let bus = [
+        "--bus",
+        &nats(),
+        "--bus-stream",
+        &stream,
+        "--bus-partitions",
+        "8",
+    ];
+    let eval = [&["--role", "eval"][..], &bus[..]].concat();
+    let mut active = start(&shared, &paced, &eval);
+    let mut active_out = std::io::BufReader::new(active.stdout.take().unwrap()).lines();
+    // The active one holds the lease before the standby asks for it.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let mut standby = start(&shared, &paced, &eval);
+    let deliver = start(&shared, &paced, &["--role", "deliver"]);
+    let mut ingest = start(
+        &shared,
+        &paced,
+        &[&["--role", "ingest"][..], &bus[..]].concat(),
+    );
+    let mut seen = Vec::new();
+    read_until(
+        &mut active_out,
+        &mut seen,
+        "BTCUSDT 4h bar closed 2026-02-05T16:00:00Z",
+    );
+    Command::new("kill")
+        .args(["-KILL", &active.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(!active.wait().unwrap().success(), "killed");
+    let mut standby_out = std::io::BufReader::new(standby.stdout.take().unwrap()).lines();
+    let mut after = Vec::new();
+    read_until(
+        &mut standby_out,
+        &mut after,
+        "BTCUSDT 1d bar closed 2026-02-07T00:00:00Z",
+    );
+    assert!(
+        ingest.wait().unwrap().success(),
+        "the ingest published the window"
+    );
+    let waited = std::time::Instant::now();
+    while got.lock().unwrap().len() < 2 {
+        assert!(
+            waited.elapsed() < std::time::Duration::from_secs(30),
+            "the webhook notice was delivered"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let took_over = stop(standby, after, Some(standby_out));
+    stop(deliver, Vec::new(), None);
+    assert!(
+        !took_over.contains("BTCUSDT 4h bar closed 2026-02-05T04:00:00Z"),
+        "the standby began where the store was, not at the start: {took_over}"
+    );
+    let keys = deliveries(&shared);
+    assert_eq!(
+        keys,
+        deliveries(&one),
+        "the same notices, each delivered once"
+    );
+    assert!(
+        keys.iter().all(|(_, status)| status == "delivered"),
+        "{keys:?}"
+    );
+    assert_eq!(bars(&shared, "4h"), bars(&one, "4h"));
+    assert_eq!(bars(&shared, "1d"), bars(&one, "1d"));
+    let hooks = got.lock().unwrap();
+    assert_eq!(hooks.len(), 2, "one webhook per store: {hooks:?}");
+}

@@ -17,8 +17,10 @@
 //! (`<group>-<partition>`), acknowledging all before the message acknowledged. A subscriber
 //! acknowledges the last message it took of each partition only when the engine says their
 //! effects are stored ([`super::Subscribe::stored`]); a subscriber that dies before that
-//! leaves them to the next. A message given twice to one subscriber (redelivered after its
-//! acknowledgement wait) is taken once.
+//! leaves them to the next, which resumes the partition from its acknowledgement floor, in
+//! order. A message given twice to one subscriber (redelivered after its acknowledgement
+//! wait) is taken once. One subscriber of a group takes a partition at a time: evaluators
+//! hold a [`Lease`] on theirs.
 //!
 //! The server, not the bus, keeps nothing a user is promised: JetStream acknowledges writes it
 //! has not yet synced to disk (by default every 2 minutes), so the store stays the record of
@@ -66,7 +68,7 @@ pub struct NatsConfig {
 
 impl NatsConfig {
     /// The defaults: stream `CANARY_EVENTS` under `canary.ev`, 64 partitions, one replica,
-    /// a week's messages, given again after 10 s (the engine stores every second).
+    /// a week's messages, given again after 4 s (the engine stores every second).
     #[must_use]
     pub fn new(url: &str) -> Self {
         NatsConfig {
@@ -76,7 +78,7 @@ impl NatsConfig {
             partitions: 64,
             replicas: 1,
             max_age: Duration::from_secs(7 * 86_400),
-            ack_wait: Duration::from_secs(10),
+            ack_wait: Duration::from_secs(4),
         }
     }
 }
@@ -111,6 +113,38 @@ pub enum BusError {
     },
     #[error("{0}")]
     Config(String),
+}
+
+/// An evaluator's hold on its partitions: every one leased in the bus's key-value bucket
+/// (`<stream>_LEASES`, key `<group>.<partition>`), each lease lapsing `ttl` after its last
+/// renewal. Renewed every third of `ttl` while held; `lost` turns true if a renewal finds
+/// the lease gone or taken (the process was too slow, or cut off), and the evaluator must
+/// stop: another may hold its partitions by then. Dropped, it lets the leases go.
+#[derive(Debug)]
+pub struct Lease {
+    /// Turns true when a lease was lost.
+    pub lost: watch::Receiver<bool>,
+    renew: tokio::task::JoinHandle<()>,
+    release: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Lease {
+    /// Let the leases go now (a clean stop), so that a standby need not wait for them to
+    /// lapse.
+    pub async fn release(mut self) {
+        if let Some(tx) = self.release.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.renew).await;
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if self.release.is_some() {
+            self.renew.abort();
+        }
+    }
 }
 
 /// The partition of a venue's symbol among `n`.
@@ -271,6 +305,142 @@ impl NatsBus {
         }
     }
 
+    /// Lease `partitions` (every one when empty) for `holder` of `group`: all of them or
+    /// none, waiting while another holds any (checking every half second, with `waiting`
+    /// called once), until `stop`. `None` when stopped first.
+    ///
+    /// # Errors
+    /// The bucket cannot be made or read.
+    pub async fn lease(
+        &self,
+        group: &str,
+        holder: &str,
+        partitions: &[u16],
+        ttl: Duration,
+        mut waiting: impl FnMut(&str),
+        mut stop: watch::Receiver<bool>,
+    ) -> Result<Option<Lease>, BusError> {
+        use async_nats::jetstream::kv;
+        let bucket = format!("{}_LEASES", self.config.stream);
+        let err = |reason: String| BusError::Stream {
+            url: self.config.url.clone(),
+            stream: bucket.clone(),
+            reason,
+        };
+        let store = match self.js.get_key_value(&bucket).await {
+            Ok(s) => s,
+            Err(_) => self
+                .js
+                .create_key_value(kv::Config {
+                    bucket: bucket.clone(),
+                    history: 1,
+                    max_age: ttl,
+                    storage: stream::StorageType::File,
+                    num_replicas: self.config.replicas,
+                    ..kv::Config::default()
+                })
+                .await
+                .map_err(|e| err(e.to_string()))?,
+        };
+        let all: Vec<u16> = (0..self.config.partitions).collect();
+        let wanted = if partitions.is_empty() {
+            all
+        } else {
+            partitions.to_vec()
+        };
+        let keys: Vec<String> = wanted
+            .iter()
+            .map(|p| format!("{}.{p}", token(group)))
+            .collect();
+        let value = bytes::Bytes::from(holder.to_string());
+        let mut said = false;
+        let held = loop {
+            // In order, all or none: two evaluators wanting overlapping sets never each hold
+            // a part for long.
+            let mut held: Vec<(String, u64)> = Vec::new();
+            let mut taken_by = None;
+            for k in &keys {
+                match store.create(k, value.clone()).await {
+                    Ok(rev) => held.push((k.clone(), rev)),
+                    Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => {
+                        let by = store
+                            .entry(k.clone())
+                            .await
+                            .ok()
+                            .flatten()
+                            .map(|e| String::from_utf8_lossy(&e.value).into_owned());
+                        taken_by = Some(format!(
+                            "partition {} is held by {}",
+                            k.rsplit('.').next().unwrap_or(k),
+                            by.unwrap_or_else(|| "another evaluator".to_string())
+                        ));
+                        break;
+                    }
+                    Err(e) => return Err(err(e.to_string())),
+                }
+            }
+            let Some(why) = taken_by else {
+                break held;
+            };
+            for (k, rev) in held {
+                let _ = store.delete_expect_revision(&k, Some(rev)).await;
+            }
+            if !said {
+                waiting(&why);
+                said = true;
+            }
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_millis(500)) => {}
+                _ = stop.changed() => {}
+            }
+            if *stop.borrow() {
+                return Ok(None);
+            }
+        };
+        let (lost_tx, lost) = watch::channel(false);
+        let (release, mut released) = tokio::sync::oneshot::channel::<()>();
+        let renew = tokio::spawn(async move {
+            let mut held = held;
+            let mut renewed = std::time::Instant::now();
+            loop {
+                tokio::select! {
+                    () = tokio::time::sleep(ttl / 3) => {}
+                    _ = &mut released => {
+                        for (k, rev) in &held {
+                            let _ = store.delete_expect_revision(k, Some(*rev)).await;
+                        }
+                        return;
+                    }
+                }
+                let mut all = true;
+                for (k, rev) in &mut held {
+                    match store.update(k.as_str(), value.clone(), *rev).await {
+                        Ok(r) => *rev = r,
+                        // Taken, or lapsed and taken: another may be evaluating already.
+                        Err(e) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => {
+                            let _ = lost_tx.send(true);
+                            return;
+                        }
+                        Err(_) => all = false,
+                    }
+                }
+                if all {
+                    renewed = std::time::Instant::now();
+                } else if renewed.elapsed() >= ttl * 2 / 3 {
+                    // The server has not answered for most of the lease: it may lapse
+                    // before the next try.
+                    let _ = lost_tx.send(true);
+                    return;
+                }
+            }
+        });
+        Ok(Some(Lease {
+            lost,
+            renew,
+            release: Some(release),
+        }))
+    }
+
     /// A subscriber of `group` taking the given partitions (every one when empty), from
     /// where the group last acknowledged; it ends when `stop` turns true.
     ///
@@ -311,19 +481,37 @@ impl NatsBus {
                 name: name.clone(),
                 reason,
             };
+            // Resumed from what the group acknowledged, in order: the consumer is made again
+            // from just after its acknowledgement floor, so that what a previous subscriber
+            // took and never acknowledged comes first, now, rather than after its wait and
+            // behind newer messages (which would reach the engine out of order).
+            let floor = match stream.consumer_info(&name).await {
+                Ok(info) => {
+                    stream
+                        .delete_consumer(&name)
+                        .await
+                        .map_err(|e| err(e.to_string()))?;
+                    info.ack_floor.stream_sequence
+                }
+                Err(_) => 0,
+            };
+            let deliver_policy = if floor == 0 {
+                consumer::DeliverPolicy::All
+            } else {
+                consumer::DeliverPolicy::ByStartSequence {
+                    start_sequence: floor + 1,
+                }
+            };
             let consumer: consumer::PullConsumer = stream
-                .get_or_create_consumer(
-                    &name,
-                    consumer::pull::Config {
-                        durable_name: Some(name.clone()),
-                        filter_subject: format!("{}.{p}.>", self.config.prefix),
-                        ack_policy: consumer::AckPolicy::All,
-                        deliver_policy: consumer::DeliverPolicy::All,
-                        ack_wait: self.config.ack_wait,
-                        max_ack_pending: -1,
-                        ..consumer::pull::Config::default()
-                    },
-                )
+                .create_consumer(consumer::pull::Config {
+                    durable_name: Some(name.clone()),
+                    filter_subject: format!("{}.{p}.>", self.config.prefix),
+                    ack_policy: consumer::AckPolicy::All,
+                    deliver_policy,
+                    ack_wait: self.config.ack_wait,
+                    max_ack_pending: -1,
+                    ..consumer::pull::Config::default()
+                })
                 .await
                 .map_err(|e| err(e.to_string()))?;
             let stream = consumer.messages().await.map_err(|e| err(e.to_string()))?;

@@ -206,6 +206,9 @@ pub struct Engine {
     /// Whether this engine sends the notices it stores (an evaluator among several leaves
     /// them to a deliverer).
     deliver: bool,
+    /// Markets whose state is read from the store again at their first event (an evaluator
+    /// taking over a bus partition mid-stream starts where the store is then, not at start).
+    cold: std::collections::BTreeSet<Symbol>,
     summary: Summary,
 }
 
@@ -264,6 +267,7 @@ impl Engine {
             last_flush: std::time::Instant::now(),
             stores: 0,
             deliver: true,
+            cold: std::collections::BTreeSet::new(),
             summary: Summary::default(),
         };
         engine.load_intrabar()?;
@@ -274,6 +278,14 @@ impl Engine {
     /// ([`deliver_until`]).
     pub fn store_notices_only(&mut self) {
         self.deliver = false;
+    }
+
+    /// Read each market's state (its bars so far, its open bars of every timeframe) from the
+    /// store again when its first event comes, as of just before that event: for an engine
+    /// fed by a bus, which may resume a partition anywhere in its stream (after another
+    /// evaluator stopped), not where its clock started.
+    pub fn warm_at_first_event(&mut self) {
+        self.cold = self.processors.keys().cloned().collect();
     }
 
     /// Say what a source's liquidation stream leaves out (Binance's: one order per symbol per
@@ -371,6 +383,16 @@ impl Engine {
         let source = e.source().to_string();
         if let Some(sym) = e.symbol() {
             self.fed_by.insert(sym.clone(), source.clone());
+        }
+        if let Some(sym) = e.symbol()
+            && self.cold.remove(sym)
+            && let Some(p) = self.processors.get_mut(sym)
+        {
+            warm(
+                &*self.store,
+                p,
+                Timestamp::from_millis(s.available_at.millis() - 1),
+            )?;
         }
         let before = closed.len();
         match &s.event {

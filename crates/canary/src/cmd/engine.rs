@@ -29,8 +29,8 @@ pub fn run(session: &Session, a: &RunArgs) -> Result<()> {
             }
             c
         }),
-        group: String::new(),
         partitions: a.partitions.clone().unwrap_or_default(),
+        ..Placement::default()
     };
     run_config(session, &config, a.quiet, &placement)
 }
@@ -52,7 +52,10 @@ pub fn run_config(
     }
     let alerts = alert_settings(config)?;
     let live = super::live_session(session)?;
-    let summary = canary_engine::jobs::block_on(async {
+    // On a bus, the connection to it and the lease's renewal run on threads of their own:
+    // the engine's work at a close (scores, the store) must not hold them up.
+    let workers = if placement.bus.is_some() { 2 } else { 0 };
+    let run = async {
         let (stop_tx, stop_rx) = watch::channel(false);
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
@@ -77,7 +80,12 @@ pub fn run_config(
         .await;
         let _ = printer.await;
         s
-    })?;
+    };
+    let summary = if workers > 0 {
+        canary_engine::jobs::block_on_workers(workers, run)
+    } else {
+        canary_engine::jobs::block_on(run)
+    }?;
     let s = summary.map_err(super::hint)?;
     match placement.role {
         Role::Ingest => {
