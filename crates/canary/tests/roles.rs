@@ -93,16 +93,15 @@ fn bars(db: &Path, tf: &str) -> Vec<(canary_model::Candle, String, i64, Option<u
         .collect()
 }
 
-#[test]
-fn shared_data_roles_over_a_bus_do_what_one_process_does() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let (base, got) = common::receiver(0);
-    let hook = format!("{base}/hook");
-
-    // One process, on SQLite.
+/// The crash window run by one process on SQLite, as the reference: its store (prepared in
+/// `d`, rules sending to `hook`) and what it printed. `got` is the webhook's record.
+fn one_process(
+    d: &Path,
+    hook: &str,
+    got: &std::sync::Mutex<Vec<common::Received>>,
+) -> (PathBuf, String) {
     let one = d.join("one.db");
-    prepare_crash(&one, d, &hook);
+    prepare_crash(&one, d, hook);
     let cfg = paced_config(d, "window", START, END, 0.0);
     let alone = ok(&canary(&one, &["run", "--config", cfg.to_str().unwrap()]));
     assert_eq!(notices(&alone).len(), 10, "{alone}");
@@ -111,29 +110,52 @@ fn shared_data_roles_over_a_bus_do_what_one_process_does() {
         1,
         "the webhook rule's one firing"
     );
+    (one, alone)
+}
+
+/// The bus options of a run on a stream of its own, named after `tag`.
+fn bus_args(tag: &str) -> Vec<String> {
+    [
+        "--bus".to_string(),
+        nats(),
+        "--bus-stream".to_string(),
+        format!("{tag}_{}", std::process::id()),
+        "--bus-partitions".to_string(),
+        "8".to_string(),
+    ]
+    .to_vec()
+}
+
+/// `args` then `more`, as `&str`s.
+fn with<'a>(args: &[&'a str], more: &'a [String]) -> Vec<&'a str> {
+    args.iter()
+        .copied()
+        .chain(more.iter().map(String::as_str))
+        .collect()
+}
+
+#[test]
+fn shared_data_roles_over_a_bus_do_what_one_process_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (base, got) = common::receiver(0);
+    let hook = format!("{base}/hook");
+
+    // One process, on SQLite.
+    let (one, alone) = one_process(d, &hook, &got);
+    let cfg = paced_config(d, "window", START, END, 0.0);
 
     // Three processes on PostgreSQL and NATS.
     let pg = PgDatabase::new("roles");
     let shared = PathBuf::from(pg.url());
     prepare_crash(&shared, d, &hook);
-    let stream = format!("ROLES_{}", std::process::id());
-    let bus = [
-        "--bus",
-        &nats(),
-        "--bus-stream",
-        &stream,
-        "--bus-partitions",
-        "8",
-    ];
-    let mut eval = start(&shared, &cfg, &[&["--role", "eval"][..], &bus[..]].concat());
+    let bus = bus_args("ROLES");
+    let mut eval = start(&shared, &cfg, &with(&["--role", "eval"], &bus));
     let deliver = start(&shared, &cfg, &["--role", "deliver"]);
+    let cfg_path = cfg.to_str().unwrap();
     let ingest = ok(&canary(
         &shared,
-        &[
-            &["run", "--config", cfg.to_str().unwrap(), "--role", "ingest"][..],
-            &bus[..],
-        ]
-        .concat(),
+        &with(&["run", "--config", cfg_path, "--role", "ingest"], &bus),
     ));
     assert!(ingest.contains("sources stopped"), "{ingest}");
     // The evaluator has taken the window when the last day closes.
@@ -217,38 +239,22 @@ fn shared_data_a_standby_evaluator_takes_over_when_the_active_one_is_killed() {
     let d = dir.path();
     let (base, got) = common::receiver(0);
     let hook = format!("{base}/hook");
-    let one = d.join("one.db");
-    prepare_crash(&one, d, &hook);
-    let whole = paced_config(d, "whole", START, END, 0.0);
-    ok(&canary(&one, &["run", "--config", whole.to_str().unwrap()]));
-    assert_eq!(got.lock().unwrap().len(), 1);
+    let (one, _) = one_process(d, &hook, &got);
 
     let pg = PgDatabase::new("failover");
     let shared = PathBuf::from(pg.url());
     prepare_crash(&shared, d, &hook);
     // A 4h bar a second: the window takes twelve.
     let paced = paced_config(d, "paced", START, END, 14_400.0);
-    let stream = format!("FAILOVER_{}", std::process::id());
-    let bus = [
-        "--bus",
-        &nats(),
-        "--bus-stream",
-        &stream,
-        "--bus-partitions",
-        "8",
-    ];
-    let eval = [&["--role", "eval"][..], &bus[..]].concat();
+    let bus = bus_args("FAILOVER");
+    let eval = with(&["--role", "eval"], &bus);
     let mut active = start(&shared, &paced, &eval);
     let mut active_out = std::io::BufReader::new(active.stdout.take().unwrap()).lines();
     // The active one holds the lease before the standby asks for it.
     std::thread::sleep(std::time::Duration::from_secs(2));
     let mut standby = start(&shared, &paced, &eval);
     let deliver = start(&shared, &paced, &["--role", "deliver"]);
-    let mut ingest = start(
-        &shared,
-        &paced,
-        &[&["--role", "ingest"][..], &bus[..]].concat(),
-    );
+    let mut ingest = start(&shared, &paced, &with(&["--role", "ingest"], &bus));
     let mut seen = Vec::new();
     read_until(
         &mut active_out,
