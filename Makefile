@@ -1,5 +1,5 @@
 # Canary — the two commands that matter are `make run` and `make test`.
-.PHONY: run test lint bench bench-liqmap bench-talib bench-import bench-asof bench-engine bench-load crash fuzz ci
+.PHONY: run test lint bench bench-liqmap bench-talib bench-import bench-asof bench-engine bench-load crash fuzz ci cluster cluster-stop
 
 # The offline demo: a simulated crash stored under ./demo/, its reports and its analysis; then
 # served at http://127.0.0.1:8080 (the feed, the analysis page, the API and a live simulated
@@ -72,6 +72,14 @@ crash:
 # fuzz/README.md). Needs the nightly toolchain; installs cargo-fuzz if missing.
 fuzz:
 	bash fuzz/run.sh 60
+
+# Canary as on several machines, on this one (docs/scale-out.md): a three-server NATS cluster,
+# PostgreSQL, an ingest of 500 simulated symbols, two evaluators, a deliverer, two API servers.
+cluster:
+	bash scripts/cluster.sh start
+
+cluster-stop:
+	bash scripts/cluster.sh stop
 
 ci:
 	bash .ci/run

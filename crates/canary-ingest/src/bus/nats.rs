@@ -234,10 +234,12 @@ impl NatsBus {
                 config.partitions
             )));
         }
+        // A cluster's servers separated by commas: the client picks one and fails over.
+        let servers: Vec<&str> = config.url.split(',').map(str::trim).collect();
         let client = async_nats::ConnectOptions::new()
             .name("canary")
             .connection_timeout(Duration::from_secs(5))
-            .connect(config.url.as_str());
+            .connect(servers);
         let client = tokio::time::timeout(Duration::from_secs(10), client)
             .await
             .map_err(|_| BusError::Connect {
@@ -254,22 +256,34 @@ impl NatsBus {
             stream: config.stream.clone(),
             reason,
         };
-        let mut stream = js
-            .get_or_create_stream(stream::Config {
-                name: config.stream.clone(),
-                subjects: vec![format!("{}.>", config.prefix)],
-                storage: stream::StorageType::File,
-                num_replicas: config.replicas,
-                duplicate_window: Duration::from_secs(120),
-                max_age: config.max_age,
-                metadata: HashMap::from([(
-                    PARTITIONS_KEY.to_string(),
-                    config.partitions.to_string(),
-                )]),
-                ..stream::Config::default()
-            })
-            .await
-            .map_err(|e| stream_err(e.to_string()))?;
+        let wanted = stream::Config {
+            name: config.stream.clone(),
+            subjects: vec![format!("{}.>", config.prefix)],
+            storage: stream::StorageType::File,
+            num_replicas: config.replicas,
+            duplicate_window: Duration::from_secs(120),
+            max_age: config.max_age,
+            metadata: HashMap::from([(PARTITIONS_KEY.to_string(), config.partitions.to_string())]),
+            ..stream::Config::default()
+        };
+        // A cluster just started (or electing a leader) does not answer at once: asked again
+        // for half a minute before the error is given.
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let mut stream = loop {
+            match js.get_or_create_stream(wanted.clone()).await {
+                Ok(s) => break s,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        async_nats::jetstream::context::CreateStreamErrorKind::TimedOut
+                            | async_nats::jetstream::context::CreateStreamErrorKind::JetStreamUnavailable
+                    ) && std::time::Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(e) => return Err(stream_err(e.to_string())),
+            }
+        };
         let info = stream.info().await.map_err(|e| stream_err(e.to_string()))?;
         let found = info
             .config
@@ -327,20 +341,41 @@ impl NatsBus {
             stream: bucket.clone(),
             reason,
         };
-        let store = match self.js.get_key_value(&bucket).await {
-            Ok(s) => s,
-            Err(_) => self
-                .js
-                .create_key_value(kv::Config {
-                    bucket: bucket.clone(),
-                    history: 1,
-                    max_age: ttl,
-                    storage: stream::StorageType::File,
-                    num_replicas: self.config.replicas,
-                    ..kv::Config::default()
-                })
-                .await
-                .map_err(|e| err(e.to_string()))?,
+        // A bucket just made on a cluster (by another evaluator starting too) may not answer
+        // at once: what fails is tried again for half a minute before the error is given.
+        let patience = Duration::from_secs(30);
+        let mut failing_since: Option<std::time::Instant> = None;
+        let mut transient = |reason: String| -> Result<(), BusError> {
+            let since = *failing_since.get_or_insert_with(std::time::Instant::now);
+            if since.elapsed() >= patience {
+                Err(err(reason))
+            } else {
+                Ok(())
+            }
+        };
+        let store = loop {
+            let got = match self.js.get_key_value(&bucket).await {
+                Ok(s) => Ok(s),
+                Err(_) => self
+                    .js
+                    .create_key_value(kv::Config {
+                        bucket: bucket.clone(),
+                        history: 1,
+                        max_age: ttl,
+                        storage: stream::StorageType::File,
+                        num_replicas: self.config.replicas,
+                        ..kv::Config::default()
+                    })
+                    .await
+                    .map_err(|e| e.to_string()),
+            };
+            match got {
+                Ok(s) => break s,
+                Err(reason) => {
+                    transient(reason)?;
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
         };
         let all: Vec<u16> = (0..self.config.partitions).collect();
         let wanted = if partitions.is_empty() {
@@ -376,7 +411,11 @@ impl NatsBus {
                         ));
                         break;
                     }
-                    Err(e) => return Err(err(e.to_string())),
+                    Err(e) => {
+                        transient(e.to_string())?;
+                        taken_by = Some(String::new());
+                        break;
+                    }
                 }
             }
             let Some(why) = taken_by else {
@@ -385,7 +424,7 @@ impl NatsBus {
             for (k, rev) in held {
                 let _ = store.delete_expect_revision(&k, Some(rev)).await;
             }
-            if !said {
+            if !said && !why.is_empty() {
                 waiting(&why);
                 said = true;
             }

@@ -729,10 +729,11 @@ impl Deliverer {
 }
 
 /// A deliverer on its own: the notices stored (by evaluators in other processes), sent every
-/// half second until `stop`, then once more; how many were delivered and how many failed.
+/// half second until `stop`, then once more; how many were delivered and how many failed. A
+/// pass the store cannot answer (its server restarting) is said once and tried again.
 ///
 /// # Errors
-/// A database error.
+/// The store cannot be opened; the last pass, at the stop, fails.
 pub async fn deliver_until(
     session: canary_engine::Session,
     alerts: Option<&AlertSettings>,
@@ -741,10 +742,29 @@ pub async fn deliver_until(
 ) -> Result<(u64, u64), EngineError> {
     let mut deliverer = Deliverer::open(&session, Send::of(alerts, system))?;
     let (mut ok, mut failed) = (0, 0);
+    let mut said = None;
     loop {
         let last = *stop.borrow();
-        let (o, f) = deliverer.pass(session.now()).await?;
-        (ok, failed) = (ok + o, failed + f);
+        match deliverer.pass(session.now()).await {
+            Ok((o, f)) => {
+                (ok, failed) = (ok + o, failed + f);
+                if said.take().is_some() {
+                    eprintln!("delivering again: the store answers");
+                }
+            }
+            // The store away (a restart of its server): what is pending stays stored, and
+            // is sent once it answers again.
+            Err(e) => {
+                let message = e.to_string();
+                if said.as_ref() != Some(&message) {
+                    eprintln!("cannot deliver now: {message}; trying again every half second");
+                    said = Some(message);
+                }
+                if last {
+                    return Err(e);
+                }
+            }
+        }
         if last {
             return Ok((ok, failed));
         }

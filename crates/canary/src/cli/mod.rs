@@ -255,6 +255,45 @@ mod tests {
     use super::*;
     use clap::CommandFactory;
 
+    /// An evaluator's role, bus and partitions read as given; a bad list is named.
+    #[test]
+    fn run_roles_read_their_partitions() {
+        let cli = Cli::try_parse_from([
+            "canary",
+            "run",
+            "--role",
+            "eval",
+            "--bus",
+            "nats://127.0.0.1:4222",
+            "--partitions",
+            "0-3,9,2",
+            "--bus-replicas",
+            "3",
+        ])
+        .unwrap();
+        let Command::Run(a) = cli.command else {
+            panic!("run")
+        };
+        assert_eq!(a.role, canary_runtime::runner::Role::Eval);
+        assert_eq!(a.partitions.unwrap().0, [0, 1, 2, 3, 9]);
+        assert_eq!(a.bus_replicas, 3);
+        for (bad, says) in [
+            (&["--partitions", "5-2"][..], "the range runs backwards"),
+            (&["--partitions", "x"][..], "is not a partition number"),
+            (&["--role", "api"][..], "give all, ingest, eval or deliver"),
+            (&["--bus-replicas", "2"][..], "give 1, 3 or 5 copies"),
+            (
+                &["--bus-stream", "a.b"][..],
+                "a stream name is 1 to 64 letters",
+            ),
+        ] {
+            let e = Cli::try_parse_from([&["canary", "run"][..], bad].concat())
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(says), "{bad:?}: {e}");
+        }
+    }
+
     /// Every option and argument of every command says what it is in `--help`.
     #[test]
     fn every_option_has_a_help_line() {

@@ -82,13 +82,30 @@ pub struct RunArgs {
     /// mix take a name each.
     #[arg(long, default_value = "CANARY_EVENTS", value_parser = stream_name)]
     pub bus_stream: String,
+    /// Copies of each message the bus keeps (1, or 3 or 5 on a cluster of that many servers);
+    /// set when the stream is made.
+    #[arg(long, default_value_t = 1, value_parser = replicas)]
+    pub bus_replicas: usize,
     /// The bus stream's partition count (1 to 1024), the same for every process.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub bus_partitions: u16,
     /// The partitions this evaluator takes: a list and ranges (0-31, or 0,4,8-11); every one
     /// when not given. Evaluators running at once must take partitions of their own.
     #[arg(long, value_parser = partition_list)]
-    pub partitions: Option<Vec<u16>>,
+    pub partitions: Option<Partitions>,
+}
+
+/// The partitions an evaluator takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Partitions(pub Vec<u16>);
+
+fn replicas(s: &str) -> Result<usize, String> {
+    match s {
+        "1" => Ok(1),
+        "3" => Ok(3),
+        "5" => Ok(5),
+        _ => Err(format!("{s:?}: give 1, 3 or 5 copies")),
+    }
 }
 
 fn stream_name(s: &str) -> Result<String, String> {
@@ -106,7 +123,7 @@ fn stream_name(s: &str) -> Result<String, String> {
 }
 
 /// A list of partitions: numbers and ranges separated by commas (`0-31`, `0,4,8-11`).
-fn partition_list(s: &str) -> Result<Vec<u16>, String> {
+fn partition_list(s: &str) -> Result<Partitions, String> {
     let mut out = Vec::new();
     for part in s.split(',').map(str::trim) {
         let number = |x: &str| {
@@ -127,7 +144,7 @@ fn partition_list(s: &str) -> Result<Vec<u16>, String> {
     }
     out.sort_unstable();
     out.dedup();
-    Ok(out)
+    Ok(Partitions(out))
 }
 
 #[derive(Debug, Args)]

@@ -22,6 +22,7 @@ pub fn run(session: &Session, a: &RunArgs) -> Result<()> {
         bus: a.bus.as_deref().map(|url| {
             let mut c = NatsConfig::new(url);
             c.partitions = a.bus_partitions;
+            c.replicas = a.bus_replicas;
             if c.stream != a.bus_stream {
                 // A stream of its own has subjects of its own.
                 c.prefix = format!("canary.{}", a.bus_stream.to_lowercase());
@@ -29,7 +30,7 @@ pub fn run(session: &Session, a: &RunArgs) -> Result<()> {
             }
             c
         }),
-        partitions: a.partitions.clone().unwrap_or_default(),
+        partitions: a.partitions.clone().map(|p| p.0).unwrap_or_default(),
         ..Placement::default()
     };
     run_config(session, &config, a.quiet, &placement)
