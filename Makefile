@@ -1,5 +1,5 @@
 # Canary — the two commands that matter are `make run` and `make test`.
-.PHONY: run test lint bench bench-liqmap bench-talib bench-import bench-asof bench-engine bench-load crash fuzz ci cluster cluster-stop
+.PHONY: run test lint bench bench-liqmap bench-talib bench-import bench-asof bench-engine bench-load bench-bus crash fuzz ci cluster cluster-stop
 
 # The offline demo: a simulated crash stored under ./demo/, its reports and its analysis; then
 # served at http://127.0.0.1:8080 (the feed, the analysis page, the API and a live simulated
@@ -50,6 +50,11 @@ bench-talib:
 # whole engine with storage, and bar close -> webhook latency p50/p99 on loopback.
 bench-engine:
 	cargo bench -p canary-runtime --bench engine
+
+# Events through a three-copy NATS bus into bars stored in PostgreSQL, servers on loopback
+# (target 25,000 events/s; bench/README.md).
+bench-bus:
+	bash bench/bus.sh
 
 # canary serve under 1,000 requests/s for 60 s on loopback: p50/p99 and errors per route.
 bench-load:

@@ -5,6 +5,7 @@
 # evaluators taking half the partitions each, a deliverer and two API servers.
 #
 #   scripts/cluster.sh start    (make cluster)       SYMBOLS=500 BARS=240 SPEED=3600 by default
+#   scripts/cluster.sh servers  the NATS cluster and PostgreSQL only (for benchmarks)
 #   scripts/cluster.sh status
 #   scripts/cluster.sh stop     (make cluster-stop)  Ctrl-C to every process, then the servers
 #
@@ -51,7 +52,7 @@ stop_pid() { # NAME
 }
 
 case "${1:-start}" in
-start)
+start | servers)
     if [ -d "$STATE" ]; then
         echo "cluster: already started (scripts/cluster.sh stop first)" >&2
         exit 1
@@ -60,11 +61,9 @@ start)
     BARS="${BARS:-240}"
     SPEED="${SPEED:-3600}"
     mkdir -p "$STATE/logs"
-    if [ -n "${CANARY_BIN:-}" ]; then
-        BIN="$CANARY_BIN"
-    else
+    BIN="${CANARY_BIN:-target/debug/canary}"
+    if [ "$1" = start ] && [ -z "${CANARY_BIN:-}" ]; then
         cargo build --quiet -p canary
-        BIN="target/debug/canary"
     fi
     PY="$(bash scripts/test-python.sh)"
     NATS_BIN="$(dirname "$PY")/nats-server"
@@ -92,6 +91,15 @@ start)
     SERVER="${PG% *}"
     psql -q "$SERVER/postgres" -c "CREATE DATABASE canary"
     DB="$SERVER/canary"
+    if [ "$1" = servers ]; then
+        {
+            echo "store:   $DB"
+            echo "server:  $SERVER"
+            echo "bus:     $BUS"
+        } | tee "$STATE/addresses"
+        echo "stop:    scripts/cluster.sh stop"
+        exit 0
+    fi
 
     # The simulated market: one simulator per symbol, each its own seed.
     CFG="$STATE/canary.toml"
@@ -148,7 +156,7 @@ stop)
     echo "cluster: stopped"
     ;;
 *)
-    echo "usage: scripts/cluster.sh start | status | stop" >&2
+    echo "usage: scripts/cluster.sh start | servers | status | stop" >&2
     exit 2
     ;;
 esac

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The bus across processes (issue 23): a three-server NATS JetStream cluster and PostgreSQL
+# started on loopback (scripts/cluster.sh servers), then crates/canary-runtime/benches/bus.rs:
+# events/s published with three copies, and events/s taken from the bus into bars stored in
+# PostgreSQL, with the processor. Exits non-zero when a target is missed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DIR="$(mktemp -d "${TMPDIR:-/tmp}/canary-bench-bus.XXXXXX")"
+export CLUSTER_DIR="$DIR/cluster"
+trap 'bash scripts/cluster.sh stop >/dev/null; rm -rf "$DIR"' EXIT
+OUT="$(bash scripts/cluster.sh servers)"
+CANARY_BENCH_NATS="$(echo "$OUT" | sed -n 's/^bus: *//p')"
+CANARY_BENCH_POSTGRES="$(echo "$OUT" | sed -n 's/^server: *//p')"
+export CANARY_BENCH_NATS CANARY_BENCH_POSTGRES
+cargo bench -p canary-runtime --bench bus

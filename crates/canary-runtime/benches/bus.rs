@@ -1,0 +1,212 @@
+//! Events through the bus across processes into stored bars (issue 23), printed with the
+//! processor it ran on: `make bench-bus` (bench/bus.sh) starts a three-server NATS cluster and
+//! PostgreSQL on loopback and runs this with `CANARY_BENCH_NATS` (the servers, comma-separated)
+//! and `CANARY_BENCH_POSTGRES` (`postgres://USER@HOST:PORT`) set.
+//!
+//! 1. **Publish**: 1m bars of many symbols published to a stream keeping three copies, one
+//!    task per symbol group (each symbol's bars in order), every message acknowledged by the
+//!    stream: events per second.
+//! 2. **Into stored bars**: an evaluator's engine takes them all from the bus and stores every
+//!    bar (with the events) in PostgreSQL, acknowledging as it stores: events per second, from
+//!    its first event to its last bar stored, against the target of 25,000.
+//!
+//! Not a criterion bench: each part is one long run, printed with its target beside it; the
+//! exit status is not zero when a target is missed.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use canary_ingest::bus::Publish;
+use canary_ingest::bus::nats::{NatsBus, NatsConfig};
+use canary_model::{Candle, Symbol, Timeframe, Timestamp};
+use canary_runtime::{Engine, EngineSettings, Event, Market, Output, ReplayClock, Stamped};
+use tokio::sync::{mpsc, watch};
+
+const TARGET: f64 = 25_000.0;
+const T0: i64 = 1_767_225_600_000; // 2026-01-01
+const SYMBOLS: usize = 200;
+const BARS: usize = 300;
+const PUBLISHERS: usize = 50;
+
+fn cpu() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown processor".into())
+}
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        eprintln!("{name} is not set: run `make bench-bus`, which starts the servers");
+        std::process::exit(2)
+    })
+}
+
+fn symbol(i: usize) -> Symbol {
+    Symbol::new(&format!("B{i:03}USDT")).expect("a symbol")
+}
+
+/// Every symbol's 1m bars, a random walk each, grouped by symbol in time order.
+fn bars() -> Vec<Vec<Stamped>> {
+    let m1: Timeframe = "1m".parse().expect("a timeframe");
+    (0..SYMBOLS)
+        .map(|s| {
+            let mut price = 100.0 + s as f64;
+            let mut x: u64 = 2026 + s as u64;
+            (0..BARS)
+                .map(|i| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    let step = ((x >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 0.002;
+                    let open = price;
+                    price *= 1.0 + step;
+                    let t = T0 + i64::try_from(i).expect("small") * 60_000;
+                    let candle = Candle::new(
+                        Timestamp::from_millis(t),
+                        open,
+                        open.max(price) * 1.0005,
+                        open.min(price) * 0.9995,
+                        price,
+                        10.0,
+                        None,
+                        None,
+                    )
+                    .expect("a valid bar");
+                    Stamped {
+                        event: Event::Bar {
+                            source: "bench".into(),
+                            symbol: symbol(s),
+                            timeframe: m1,
+                            candle,
+                        },
+                        available_at: Timestamp::from_millis(t + 60_000),
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn main() {
+    let nats = env("CANARY_BENCH_NATS");
+    let server = env("CANARY_BENCH_POSTGRES");
+    let replicas: usize = std::env::var("CANARY_BENCH_REPLICAS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3);
+    println!(
+        "processor: {} ({} logical cores); NATS {} ({replicas} copies), PostgreSQL {server}",
+        cpu(),
+        std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        nats
+    );
+    let mut admin = postgres::Client::connect(&format!("{server}/postgres"), postgres::NoTls)
+        .expect("the PostgreSQL server answers");
+    let db_name = format!("bench_bus_{}", std::process::id());
+    admin
+        .batch_execute(&format!("CREATE DATABASE {db_name}"))
+        .expect("a database");
+    let db = format!("{server}/{db_name}");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let mut config = NatsConfig::new(&nats);
+    config.stream = format!("BENCH_{}", std::process::id());
+    config.prefix = format!("bench.{}", std::process::id());
+    config.replicas = replicas;
+    let groups = bars();
+    let events: usize = groups.iter().map(Vec::len).sum();
+    let missed = rt.block_on(async move {
+        let bus = NatsBus::connect(config).await.expect("the bus");
+        // 1. Publish.
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        let mut shares: Vec<Vec<Vec<Stamped>>> = (0..PUBLISHERS).map(|_| Vec::new()).collect();
+        for (i, g) in groups.into_iter().enumerate() {
+            shares[i % PUBLISHERS].push(g);
+        }
+        for share in shares {
+            let publisher = bus.publisher();
+            tasks.push(tokio::spawn(async move {
+                // Each symbol's bars in order; the symbols of a share one after another bar
+                // by bar, as a live feed sends them.
+                let longest = share.iter().map(Vec::len).max().unwrap_or(0);
+                for i in 0..longest {
+                    for g in &share {
+                        if let Some(e) = g.get(i) {
+                            publisher.publish(e.clone()).await.expect("published");
+                        }
+                    }
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.expect("a publisher");
+        }
+        let publish = events as f64 / started.elapsed().as_secs_f64();
+        println!(
+            "publish: {events} events ({SYMBOLS} symbols x {BARS} 1m bars, {PUBLISHERS} publishers): {publish:.0} events/s acknowledged"
+        );
+        // 2. Into stored bars.
+        let session = canary_engine::Session::new(&db).with_clock(Arc::new(
+            ReplayClock::starting(Timestamp::from_millis(T0 - 1)),
+        ));
+        let settings = EngineSettings {
+            session,
+            markets: (0..SYMBOLS)
+                .map(|s| Market {
+                    symbol: symbol(s),
+                    timeframes: ["1m", "5m"].map(|t| t.parse().expect("a timeframe")).to_vec(),
+                })
+                .collect(),
+            source_kinds: BTreeMap::new(),
+            crosschecks: Vec::new(),
+            alerts: None,
+            system: None,
+            flush_every: Duration::from_secs(1),
+        };
+        let mut engine = Engine::new(settings).expect("an engine");
+        engine.warm_at_first_event();
+        let (tell, stop) = watch::channel(false);
+        let rx = bus.subscriber("bench", &[], stop).await.expect("a subscriber");
+        let (otx, mut orx) = mpsc::channel::<Output>(4096);
+        let m1: Timeframe = "1m".parse().expect("a timeframe");
+        let counter = tokio::spawn(async move {
+            let mut first = None;
+            let mut n = 0;
+            while let Some(o) = orx.recv().await {
+                first.get_or_insert_with(Instant::now);
+                if matches!(&o, Output::Bar(c) if c.timeframe == m1) {
+                    n += 1;
+                    if n == events {
+                        let _ = tell.send(true);
+                    }
+                }
+            }
+            first
+        });
+        let started = Instant::now();
+        engine.run(rx, Some(otx)).await.expect("the engine runs");
+        let elapsed = started.elapsed();
+        let _ = counter.await;
+        let stored = events as f64 / elapsed.as_secs_f64();
+        println!(
+            "into stored bars: {events} events taken from the bus and stored with their bars in PostgreSQL: {stored:.0} events/s (target {TARGET:.0})"
+        );
+        stored < TARGET
+    });
+    let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)"));
+    if missed {
+        println!("target NOT met");
+        std::process::exit(1);
+    }
+}
