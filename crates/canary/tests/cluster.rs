@@ -41,6 +41,24 @@ fn field(summary: &str, label: &str) -> String {
         .to_string()
 }
 
+/// Every process's log, for a failure's message.
+fn logs(state: &Path) -> String {
+    std::fs::read_dir(state.join("logs"))
+        .map(|d| {
+            d.map(|e| {
+                let p = e.map(|e| e.path()).unwrap_or_default();
+                format!(
+                    "== {}\n{}",
+                    p.display(),
+                    std::fs::read_to_string(&p).unwrap_or_default()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+        })
+        .unwrap_or_default()
+}
+
 #[test]
 fn the_cluster_starts_takes_a_simulated_market_through_the_bus_and_stops() {
     let dir = tempfile::tempdir().unwrap();
@@ -65,18 +83,7 @@ fn the_cluster_starts_takes_a_simulated_market_through_the_bus_and_stops() {
             break series;
         }
         if waited.elapsed() > Duration::from_secs(120) {
-            let logs = std::fs::read_dir(state.join("logs"))
-                .unwrap()
-                .map(|e| {
-                    let p = e.unwrap().path();
-                    format!(
-                        "== {}\n{}",
-                        p.display(),
-                        std::fs::read_to_string(&p).unwrap_or_default()
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("\n");
+            let logs = logs(&state);
             cluster(&state, "stop");
             panic!("{done} of 12 symbols' bars stored in 120 s: {series:?}\n{logs}");
         }
@@ -90,7 +97,11 @@ fn the_cluster_starts_takes_a_simulated_market_through_the_bus_and_stops() {
     );
     let status = cluster(&state, "status");
     for role in ["eval-a", "eval-b", "deliver", "api-1", "api-2"] {
-        assert!(status.contains(&format!("{role}: running")), "{status}");
+        if !status.contains(&format!("{role}: running")) {
+            let logs = logs(&state);
+            cluster(&state, "stop");
+            panic!("{role} is not running: {status}\n{logs}");
+        }
     }
     for api in &apis {
         let body = reqwest::blocking::get(format!("{api}/api/v1/health"))

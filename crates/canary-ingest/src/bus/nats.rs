@@ -465,9 +465,9 @@ impl NatsBus {
                 }
                 if all {
                     renewed = std::time::Instant::now();
-                } else if renewed.elapsed() >= ttl * 2 / 3 {
-                    // The server has not answered for most of the lease: it may lapse
-                    // before the next try.
+                } else if renewed.elapsed() >= ttl {
+                    // The server has not answered for the whole lease: it has lapsed, and
+                    // another may hold the partitions now.
                     let _ = lost_tx.send(true);
                     return;
                 }
