@@ -54,8 +54,17 @@ start)
     as_server "$BIN/initdb" -D "$DIR/data" --username=canary --auth=trust \
         --encoding=UTF8 --locale=C >"$DIR/initdb.log" 2>&1 \
         || { cat "$DIR/initdb.log" >&2; exit 1; }
+    # In the server's own configuration, so that a restart (pg_ctl stop, then start) finds it.
+    cat >>"$DIR/data/postgresql.conf" <<CONF
+port = $PORT
+unix_socket_directories = '$DIR'
+listen_addresses = '127.0.0.1'
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_connections = 200
+CONF
     as_server "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 start \
-        -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
         >&2 || { cat "$DIR/server.log" >&2; exit 1; }
     echo "postgres://canary@127.0.0.1:$PORT $DIR"
     ;;

@@ -307,3 +307,198 @@ fn shared_data_a_standby_evaluator_takes_over_when_the_active_one_is_killed() {
     let hooks = got.lock().unwrap();
     assert_eq!(hooks.len(), 2, "one webhook per store: {hooks:?}");
 }
+
+/// The store's server stopped at once (`pg_ctl stop -m immediate`) while the deliverer is
+/// sending, then started again: the deliverer says so, goes on once it answers, and every
+/// notice is delivered: none lost, none invented, none sent more than twice (those in
+/// flight when the store went are sent again under the same idempotency key, which is how a
+/// receiver keeps them apart).
+#[test]
+fn shared_data_the_deliverer_outlives_a_restart_of_the_stores_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A server of this test's own, since it is stopped in the middle.
+    let own = OwnServer::start();
+    let server = own.url.clone();
+    postgres::Client::connect(&format!("{server}/postgres"), postgres::NoTls)
+        .unwrap()
+        .batch_execute("CREATE DATABASE canary")
+        .unwrap();
+    let shared = PathBuf::from(format!("{server}/canary"));
+    // A receiver slow to answer, so that the restart falls among the sends.
+    let (base, got) = common::receiver_with(|_, _| {
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        ("200 OK".into(), "ok".into())
+    });
+    let hook = format!("{base}/hook");
+    prepare_crash(&shared, d, &hook);
+    for k in 1..=5 {
+        let rule = format!("BTCUSDT.close > {k}");
+        ok(&canary(
+            &shared,
+            &[
+                "alerts",
+                "add",
+                &rule,
+                "--tf",
+                "4h",
+                "--webhook",
+                &hook,
+                "--allow-private",
+                "--since",
+                START,
+            ],
+        ));
+    }
+    // The window evaluated over the bus, its notices stored for the deliverer.
+    let cfg = paced_config(d, "window", START, END, 0.0);
+    let bus = bus_args("RESTART");
+    let mut eval = start(&shared, &cfg, &with(&["--role", "eval"], &bus));
+    let mut lines = std::io::BufReader::new(eval.stdout.take().unwrap()).lines();
+    let cfg_path = cfg.to_str().unwrap();
+    ok(&canary(
+        &shared,
+        &with(&["run", "--config", cfg_path, "--role", "ingest"], &bus),
+    ));
+    let mut seen = Vec::new();
+    read_until(
+        &mut lines,
+        &mut seen,
+        "BTCUSDT 1d bar closed 2026-02-07T00:00:00Z",
+    );
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    stop(eval, seen, Some(lines));
+    let due: Vec<String> = deliveries(&shared).into_iter().map(|(k, _)| k).collect();
+    assert_eq!(
+        due.len(),
+        15,
+        "ten notices of the crash's rules and five more: {due:?}"
+    );
+
+    // The deliverer sending, the server stopped at once after the second webhook, started
+    // again two seconds later.
+    let deliver = start(&shared, &cfg, &["--role", "deliver"]);
+    let waited = std::time::Instant::now();
+    while got.lock().unwrap().len() < 2 {
+        assert!(
+            waited.elapsed() < std::time::Duration::from_secs(30),
+            "sending began"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    own.pg_ctl(&["-m", "immediate", "stop"]);
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    own.pg_ctl(&["-w", "start"]);
+    // Every notice delivered in the end.
+    let waited = std::time::Instant::now();
+    loop {
+        let log = deliveries(&shared);
+        if log.iter().all(|(_, status)| status == "delivered") {
+            break;
+        }
+        assert!(
+            waited.elapsed() < std::time::Duration::from_secs(60),
+            "still pending after the restart: {log:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let said = {
+        Command::new("kill")
+            .args(["-INT", &deliver.id().to_string()])
+            .status()
+            .unwrap();
+        let out = deliver.wait_with_output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    assert!(
+        said.contains("cannot deliver now"),
+        "said while the store was away: {said}"
+    );
+    let hooks = got.lock().unwrap();
+    let mut sends: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for r in hooks.iter() {
+        let key = r
+            .headers
+            .get("idempotency-key")
+            .cloned()
+            .unwrap_or_default();
+        *sends.entry(key).or_default() += 1;
+    }
+    assert!(
+        sends.keys().all(|k| due.contains(k)),
+        "only stored notices were sent: {sends:?}"
+    );
+    assert_eq!(sends.len(), 6, "every webhook notice arrived: {sends:?}");
+    // Sent, then the store went before the attempt was recorded: sent again after it came
+    // back, under the same key, and never a third time.
+    assert!(
+        sends.values().all(|&n| n <= 2),
+        "a notice sent more than twice across one restart: {sends:?}"
+    );
+}
+
+/// A PostgreSQL server of one test's own (scripts/test-postgres.sh), stopped when dropped.
+struct OwnServer {
+    script: PathBuf,
+    url: String,
+    folder: String,
+}
+
+impl OwnServer {
+    fn start() -> Self {
+        let script =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/test-postgres.sh");
+        let out = Command::new("bash")
+            .arg(&script)
+            .arg("start")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let line = String::from_utf8(out.stdout).unwrap();
+        let (url, folder) = line.trim().split_once(' ').expect("ADDRESS FOLDER");
+        OwnServer {
+            script,
+            url: url.to_string(),
+            folder: folder.to_string(),
+        }
+    }
+
+    /// `pg_ctl ARGS` on its data folder (as PostgreSQL's user when this runs as root).
+    fn pg_ctl(&self, args: &[&str]) {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()
+            .and_then(|mut d| d.next())
+            .and_then(Result::ok)
+            .map(|e| e.path().join("bin/pg_ctl"))
+            .expect("PostgreSQL's binaries");
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+        let mut c = if root {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&bin);
+            c
+        } else {
+            Command::new(&bin)
+        };
+        let data = format!("{}/data", self.folder);
+        let log = format!("{}/server.log", self.folder);
+        let out = c
+            .args(["-D", &data, "-l", &log])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "pg_ctl {args:?}: {out:?}");
+    }
+}
+
+impl Drop for OwnServer {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(&self.script)
+            .args(["stop", &self.folder])
+            .status();
+    }
+}
