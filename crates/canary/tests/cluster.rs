@@ -41,6 +41,21 @@ fn field(summary: &str, label: &str) -> String {
         .to_string()
 }
 
+/// Stops the cluster at `.0` when dropped, if it is still there.
+struct Stop<'a>(&'a Path);
+
+impl Drop for Stop<'_> {
+    fn drop(&mut self) {
+        if self.0.exists() {
+            let _ = Command::new("bash")
+                .arg(script())
+                .arg("stop")
+                .env("CLUSTER_DIR", self.0)
+                .status();
+        }
+    }
+}
+
 /// Every process's log, for a failure's message.
 fn logs(state: &Path) -> String {
     std::fs::read_dir(state.join("logs"))
@@ -64,6 +79,8 @@ fn the_cluster_starts_takes_a_simulated_market_through_the_bus_and_stops() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("cluster");
     let summary = cluster(&state, "start");
+    // Stopped whatever happens: a failed assertion leaves no server or process running.
+    let _stop = Stop(&state);
     let db = field(&summary, "store:");
     let apis: Vec<String> = field(&summary, "api:")
         .split_whitespace()

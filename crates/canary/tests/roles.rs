@@ -25,7 +25,39 @@ fn nats() -> String {
 }
 
 /// `canary --db DB run --config CFG ARGS` started, its output piped.
-fn start(db: &Path, cfg: &Path, args: &[&str]) -> Child {
+/// A started `canary`, killed if the test ends (a failed assertion) before it was stopped, so
+/// that no process outlives its test.
+struct Running(Option<Child>);
+
+impl Running {
+    fn take(mut self) -> Child {
+        self.0.take().expect("still running")
+    }
+}
+
+impl std::ops::Deref for Running {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        self.0.as_ref().expect("still running")
+    }
+}
+
+impl std::ops::DerefMut for Running {
+    fn deref_mut(&mut self) -> &mut Child {
+        self.0.as_mut().expect("still running")
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(c) = &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn start(db: &Path, cfg: &Path, args: &[&str]) -> Running {
     Command::new(env!("CARGO_BIN_EXE_canary"))
         .arg("--db")
         .arg(db)
@@ -36,6 +68,7 @@ fn start(db: &Path, cfg: &Path, args: &[&str]) -> Child {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
+        .map(|c| Running(Some(c)))
         .expect("canary starts")
 }
 
@@ -43,7 +76,8 @@ fn start(db: &Path, cfg: &Path, args: &[&str]) -> Child {
 type Lines = std::io::Lines<std::io::BufReader<std::process::ChildStdout>>;
 
 /// Ctrl-C, then everything it printed (`seen` already, then the rest); it must stop cleanly.
-fn stop(mut child: Child, mut seen: Vec<String>, rest: Option<Lines>) -> String {
+fn stop(child: Running, mut seen: Vec<String>, rest: Option<Lines>) -> String {
+    let mut child = child.take();
     Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -407,7 +441,7 @@ fn shared_data_the_deliverer_outlives_a_restart_of_the_stores_server() {
             .args(["-INT", &deliver.id().to_string()])
             .status()
             .unwrap();
-        let out = deliver.wait_with_output().unwrap();
+        let out = deliver.take().wait_with_output().unwrap();
         assert!(out.status.success(), "{out:?}");
         String::from_utf8_lossy(&out.stderr).into_owned()
     };
