@@ -29,18 +29,6 @@ const SYMBOLS: usize = 200;
 const BARS: usize = 300;
 const PUBLISHERS: usize = 50;
 
-fn cpu() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, v)| v.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown processor".into())
-}
-
 fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
         eprintln!("{name} is not set: run `make bench-bus`, which starts the servers");
@@ -103,7 +91,7 @@ fn main() {
         .unwrap_or(3);
     println!(
         "processor: {} ({} logical cores); NATS {} ({replicas} copies), PostgreSQL {server}",
-        cpu(),
+        canary_engine::jobs::processor(),
         std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
         nats
     );

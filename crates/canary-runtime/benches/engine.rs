@@ -31,18 +31,6 @@ use canary_runtime::{
 const GOAL: f64 = 5_000_000.0;
 const T0: i64 = 1_767_225_600_000; // 2026-01-01
 
-fn cpu() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, v)| v.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown processor".into())
-}
-
 /// A random walk of trades, one every 250 ms.
 fn trades(n: usize) -> Vec<(Timestamp, f64, f64)> {
     let mut x: u64 = 2026;
@@ -337,7 +325,7 @@ fn main() {
     // `cargo bench` passes --bench; nothing else is taken.
     println!(
         "processor: {} ({} logical cores), one core used",
-        cpu(),
+        canary_engine::jobs::processor(),
         std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
     );
     let ts = trades(20_000_000);

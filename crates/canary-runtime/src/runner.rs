@@ -184,15 +184,13 @@ impl std::str::FromStr for Role {
     }
 }
 
-/// Where a process's part of a run goes: its role, the bus, and for an evaluator its group
-/// and partitions.
+/// Where a process's part of a run goes: its role, the bus, and for an evaluator its
+/// partitions.
 #[derive(Debug, Clone, Default)]
 pub struct Placement {
     pub role: Role,
     /// NATS JetStream; `None`: the in-process bus (only for [`Role::All`]).
     pub bus: Option<canary_ingest::bus::nats::NatsConfig>,
-    /// The evaluators' group (their durable consumers are named after it).
-    pub group: String,
     /// The partitions this evaluator takes (every one when empty).
     pub partitions: Vec<u16>,
     /// How long an evaluator's lease on its partitions outlives its last renewal: a standby
@@ -349,11 +347,9 @@ async fn evaluate(
     out: Option<mpsc::Sender<Output>>,
     stop: watch::Receiver<bool>,
 ) -> Result<Summary, EngineError> {
-    let group = if placement.group.is_empty() {
-        "eval"
-    } else {
-        &placement.group
-    };
+    // Every evaluator is of one group: its durable consumers and its leases are named after
+    // it, so that a standby takes over where the one it replaces stopped.
+    let group = "eval";
     let bus_err = |e: canary_ingest::bus::nats::BusError| {
         EngineError::param("bus", &bus.config().url, &e.to_string())
     };

@@ -13,18 +13,6 @@ use canary_model::{Symbol, Timestamp};
 
 const ASOF: &str = "2026-02-06T05:00:00Z";
 
-fn cpu() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, v)| v.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown processor".into())
-}
-
 fn store_real_data(db: &Path) {
     let file =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/btcusdt_binance_4h.csv");
@@ -182,7 +170,7 @@ fn report(
 ) {
     println!(
         "processor: {} ({} logical cores); server and client in one process, 2 worker threads",
-        cpu(),
+        canary_engine::jobs::processor(),
         std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
     );
     println!(

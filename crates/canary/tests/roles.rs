@@ -536,3 +536,32 @@ impl Drop for OwnServer {
             .status();
     }
 }
+
+/// Role options that do not fit together are refused before anything runs, saying what to
+/// give instead.
+#[test]
+fn shared_data_role_options_that_do_not_fit_are_refused_saying_what_to_give() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("x.db");
+    let cfg = paced_config(dir.path(), "window", START, END, 0.0);
+    let cfg = cfg.to_str().unwrap();
+    for (args, says) in [
+        (
+            &["--partitions", "0-3", "--bus", "nats://127.0.0.1:1"][..],
+            "give it with --role eval",
+        ),
+        (
+            &["--role", "deliver", "--bus", "nats://127.0.0.1:1"][..],
+            "leave out --bus",
+        ),
+        (&["--role", "eval"][..], "give --bus nats://HOST:PORT"),
+        (&["--role", "ingest"][..], "give --bus nats://HOST:PORT"),
+    ] {
+        let out = canary(&db, &[&["run", "--config", cfg][..], args].concat());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains(says),
+            "{args:?}: {err}"
+        );
+    }
+}

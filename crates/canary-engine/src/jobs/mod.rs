@@ -86,6 +86,21 @@ pub fn block_on<F: Future>(future: F) -> std::io::Result<F::Output> {
     Ok(rt.block_on(future))
 }
 
+/// The processor this runs on (its model name, from `/proc/cpuinfo`), which every measured
+/// figure is printed with.
+#[must_use]
+pub fn processor() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown processor".into())
+}
+
 /// As [`block_on`], with `workers` threads running spawned tasks beside it (a server).
 ///
 /// # Errors

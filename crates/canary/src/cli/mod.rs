@@ -286,6 +286,8 @@ mod tests {
                 &["--bus-stream", "a.b"][..],
                 "a stream name is 1 to 64 letters",
             ),
+            // The bus's options without a bus.
+            (&["--bus-partitions", "8"][..], "--bus <BUS>"),
         ] {
             let e = Cli::try_parse_from([&["canary", "run"][..], bad].concat())
                 .unwrap_err()

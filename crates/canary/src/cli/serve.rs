@@ -80,18 +80,23 @@ pub struct RunArgs {
     pub bus: Option<String>,
     /// The bus stream's name (letters, digits, `-` and `_`): runs on one server that must not
     /// mix take a name each.
-    #[arg(long, default_value = "CANARY_EVENTS", value_parser = stream_name)]
+    #[arg(long, default_value = "CANARY_EVENTS", value_parser = stream_name, requires = "bus")]
     pub bus_stream: String,
     /// Copies of each message the bus keeps (1, or 3 or 5 on a cluster of that many servers);
     /// set when the stream is made.
-    #[arg(long, default_value_t = 1, value_parser = replicas)]
+    #[arg(long, default_value_t = 1, value_parser = replicas, requires = "bus")]
     pub bus_replicas: usize,
     /// The bus stream's partition count (1 to 1024), the same for every process.
-    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    #[arg(
+        long,
+        default_value_t = 64,
+        value_parser = clap::value_parser!(u16).range(1..=1024),
+        requires = "bus"
+    )]
     pub bus_partitions: u16,
     /// The partitions this evaluator takes: a list and ranges (0-31, or 0,4,8-11); every one
     /// when not given. Evaluators running at once must take partitions of their own.
-    #[arg(long, value_parser = partition_list)]
+    #[arg(long, value_parser = partition_list, requires = "bus")]
     pub partitions: Option<Partitions>,
 }
 

@@ -16,6 +16,16 @@ use tokio::sync::{mpsc, watch};
 use crate::cli::RunArgs;
 
 pub fn run(session: &Session, a: &RunArgs) -> Result<()> {
+    if a.partitions.is_some() && a.role != Role::Eval {
+        anyhow::bail!(
+            "--partitions says which partitions an evaluator takes: give it with --role eval"
+        );
+    }
+    if a.bus.is_some() && a.role == Role::Deliver {
+        anyhow::bail!(
+            "--role deliver sends what evaluators stored and reads nothing from the bus: leave out --bus"
+        );
+    }
     let config = Config::load(&a.config).map_err(super::hint)?;
     let placement = Placement {
         role: a.role,
