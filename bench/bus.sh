@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR="$(mktemp -d "${TMPDIR:-/tmp}/canary-bench-bus.XXXXXX")"
 export CLUSTER_DIR="$DIR/cluster"
+# PostgreSQL as users run it: every commit synced to disk.
+export PG_DURABLE=1
 trap 'bash scripts/cluster.sh stop >/dev/null; rm -rf "$DIR"' EXIT
 OUT="$(bash scripts/cluster.sh servers)"
 CANARY_BENCH_NATS="$(echo "$OUT" | sed -n 's/^bus: *//p')"

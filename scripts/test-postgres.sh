@@ -9,7 +9,8 @@
 # Installs Debian's postgresql package first when no `initdb` is found. The server runs as
 # the `postgres` user when this runs as root (PostgreSQL refuses to run as root), trusts
 # connections from loopback only, and trades durability for speed (fsync off): it holds
-# nothing but test data, and is removed by `stop`.
+# nothing but test data, and is removed by `stop`. With PG_DURABLE=1 it keeps PostgreSQL's
+# durable defaults (fsync, synchronous commit), as a benchmark must.
 set -euo pipefail
 
 bindir() {
@@ -59,11 +60,12 @@ start)
 port = $PORT
 unix_socket_directories = '$DIR'
 listen_addresses = '127.0.0.1'
-fsync = off
-synchronous_commit = off
-full_page_writes = off
 max_connections = 200
 CONF
+    if [ "${PG_DURABLE:-0}" != 1 ]; then
+        printf 'fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n' \
+            >>"$DIR/data/postgresql.conf"
+    fi
     as_server "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 start \
         >&2 || { cat "$DIR/server.log" >&2; exit 1; }
     echo "postgres://canary@127.0.0.1:$PORT $DIR"

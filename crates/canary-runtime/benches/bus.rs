@@ -8,7 +8,13 @@
 //!    stream: events per second.
 //! 2. **Into stored bars**: an evaluator's engine takes them all from the bus and stores every
 //!    bar (with the events) in PostgreSQL, acknowledging as it stores: events per second, from
-//!    its first event to its last bar stored, against the target of 25,000.
+//!    its first event to its last bar stored, against the target of 25,000. The engine stores
+//!    what a batch of events closed in one transaction (`LiveStore::store_taken`).
+//!
+//! The markets take 1m bars only. With a higher timeframe built from them, the partitions'
+//! consumers run apart in replayed time, and the clock they share closes a symbol's 5m bar
+//! before its own 1m bars have come, then closes it again as a revision: that defect of
+//! evaluation under skew (noted on issue 23) would be what was measured.
 //!
 //! Not a criterion bench: each part is one long run, printed with its target beside it; the
 //! exit status is not zero when a target is missed.
@@ -26,7 +32,7 @@ use tokio::sync::{mpsc, watch};
 const TARGET: f64 = 25_000.0;
 const T0: i64 = 1_767_225_600_000; // 2026-01-01
 const SYMBOLS: usize = 200;
-const BARS: usize = 300;
+const BARS: usize = 1000;
 const PUBLISHERS: usize = 50;
 
 fn env(name: &str) -> String {
@@ -153,7 +159,7 @@ fn main() {
             markets: (0..SYMBOLS)
                 .map(|s| Market {
                     symbol: symbol(s),
-                    timeframes: ["1m", "5m"].map(|t| t.parse().expect("a timeframe")).to_vec(),
+                    timeframes: ["1m"].map(|t| t.parse().expect("a timeframe")).to_vec(),
                 })
                 .collect(),
             source_kinds: BTreeMap::new(),

@@ -280,6 +280,7 @@ pub async fn run_placed(
         }
         if placement.bus.is_some() {
             engine.warm_at_first_event();
+            engine.place_rules_with_markets();
         }
         Ok(engine)
     };

@@ -25,7 +25,7 @@ use canary_model::{Candle, SourceKind, Symbol, Timeframe, Timestamp};
 
 use crate::prelude::*;
 use crate::{
-    CandleQuery, NewCandle, NewEvent, NewsQuery, Point, Revisions, Source, StoreError,
+    CandleQuery, NewCandle, NewEvent, NewsQuery, Point, Revisions, SeriesBars, Source, StoreError,
     StoredAlertState, StoredAnalysis, StoredCandle, StoredOutflow, WriteError,
 };
 
@@ -55,6 +55,8 @@ macro_rules! conformance_suite {
             an_outflow_is_known_from_its_block_time_and_never_revised,
             news_is_known_from_when_it_was_seen_and_stored_once,
             events_are_stored_once_by_identity_in_the_order_taken,
+            what_the_engine_took_is_stored_at_once_as_each_write_would,
+            what_the_engine_took_is_stored_whole_or_not_at_all,
             an_evaluation_and_its_notices_are_saved_once,
             analyses_are_append_only,
             tokens_are_revoked_never_deleted,
@@ -852,6 +854,185 @@ pub fn events_are_stored_once_by_identity_in_the_order_taken(b: &impl Backend) {
         "the order taken"
     );
     assert!(s.events(t(BASE + 16), t(BASE + HOUR)).expect("later").len() == 1);
+}
+
+/// The live engine's store of what it took, at once: the same rows, reports and reads as
+/// the events appended then each series' bars inserted one write after another. The
+/// series cover each way a bar meets what is stored: appended after the latest, into a
+/// fresh series, revised, present, and a series given twice.
+pub fn what_the_engine_took_is_stored_at_once_as_each_write_would(b: &impl Backend) {
+    let (btc, eth, sol) = (btc(), sym("ETHUSDT"), sym("SOLUSDT"));
+    let other = |i: i64| bar(i, 500.0 + i as f64);
+    let held = [(&btc, bars(0..10)), (&sol, bars(0..5))];
+    let events = [ev_at(20, "a"), ev_at(10, "b"), ev_at(10, "b")];
+    let btc_new = bars(10..12);
+    let eth_new = bars(0..3);
+    let sol_new = [other(3), bar(4, 104.0), bar(5, 105.0)];
+    let sol_late = [bar(6, 106.0)];
+    let series: [(&Symbol, &[NewCandle], &str); 4] = [
+        (&btc, &btc_new, "conformance"),
+        (&eth, &eth_new, "conformance"),
+        (&sol, &sol_new, "conformance"),
+        (&sol, &sol_late, "conformance-b"),
+    ];
+    // Ingested before the bars' own availability, so that a revision's is its bar's (a
+    // batch shares one ingest stamp where separate writes take one each).
+    let ingested = BASE + HOUR;
+    let prepare = |name: &str| {
+        let mut s = b.open(name);
+        for (symbol, rows) in &held {
+            write_bars(&mut *s, symbol, rows, BASE, Revisions::Keep).expect("held bars");
+        }
+        s.append_events(&events[..1]).expect("an event held");
+        s
+    };
+    let mut one = prepare("taken-at-once");
+    let groups: Vec<SeriesBars<'_>> = series
+        .iter()
+        .map(|(symbol, rows, source)| SeriesBars {
+            source: Source::real(source),
+            symbol,
+            tf: Timeframe::H1,
+            rows,
+        })
+        .collect();
+    let taken = one
+        .store_taken(&events, &groups, t(ingested))
+        .expect("stored at once");
+    let mut each = prepare("taken-one-by-one");
+    let mut expected = crate::Taken {
+        events: each.append_events(&events).expect("events"),
+        ..crate::Taken::default()
+    };
+    for (symbol, rows, source) in &series {
+        let r = each
+            .insert_candles(
+                symbol,
+                Timeframe::H1,
+                Source::real(source),
+                t(ingested),
+                rows,
+                Revisions::Keep,
+                |_| {},
+            )
+            .expect("one series");
+        expected.bars.inserted += r.inserted;
+        expected.bars.present += r.present;
+        expected.bars.revised += r.revised;
+    }
+    assert_eq!(taken, expected);
+    assert_eq!(
+        (
+            taken.events,
+            taken.bars.inserted,
+            taken.bars.present,
+            taken.bars.revised
+        ),
+        (1, 7, 1, 1),
+        "one new event (one held, one given twice); bars 10 and 11, three of a fresh series, 5 and 6 new, 4 present, 3 revised"
+    );
+    let seen = |s: &dyn Stores, symbol: &Symbol, q: &CandleQuery| -> Vec<_> {
+        read(s, symbol, q)
+            .into_iter()
+            .map(|c| (c.candle, c.source, c.available_at, c.source_bars))
+            .collect()
+    };
+    for symbol in [&btc, &eth, &sol] {
+        for q in [
+            CandleQuery::default(),
+            asof(BASE + 4 * HOUR),
+            asof(BASE + 5 * HOUR),
+        ] {
+            assert_eq!(
+                seen(&*one, symbol, &q),
+                seen(&*each, symbol, &q),
+                "{symbol} {q:?}"
+            );
+        }
+    }
+    assert_eq!(
+        closes(&*one, &asof(BASE + 5 * HOUR))[..4],
+        [100.0, 101.0, 102.0, 103.0],
+        "BTC as held"
+    );
+    let sol_at = |ms: i64| -> Vec<f64> {
+        read(&*one, &sol, &asof(ms))
+            .iter()
+            .map(|c| c.candle.close)
+            .collect()
+    };
+    assert_eq!(
+        sol_at(BASE + 4 * HOUR)[3],
+        103.0,
+        "the old version before the revision"
+    );
+    assert_eq!(
+        sol_at(BASE + 5 * HOUR)[3],
+        503.0,
+        "the revision from its availability"
+    );
+    let all = |s: &dyn Stores| -> Vec<_> {
+        s.events(t(BASE), t(BASE + DAY))
+            .expect("events")
+            .into_iter()
+            .map(|e| (e.payload, e.occurrence))
+            .collect()
+    };
+    assert_eq!(all(&*one), all(&*each));
+    // Stored again: nothing new.
+    let again = one
+        .store_taken(&events, &groups, t(ingested + 1))
+        .expect("again");
+    assert_eq!(
+        (again.events, again.bars.inserted, again.bars.present),
+        (0, 0, 9)
+    );
+}
+
+/// A batch of the live engine with an invalid bar writes nothing, events included.
+pub fn what_the_engine_took_is_stored_whole_or_not_at_all(b: &impl Backend) {
+    let mut s = b.open("taken-whole");
+    let mut broken = bar(2, 102.0);
+    broken.candle.high = f64::NAN;
+    let fine = bars(0..2);
+    let rows = [broken];
+    let groups = [
+        SeriesBars {
+            source: Source::real("conformance"),
+            symbol: &btc(),
+            tf: Timeframe::H1,
+            rows: &fine,
+        },
+        SeriesBars {
+            source: Source::real("conformance"),
+            symbol: &sym("ETHUSDT"),
+            tf: Timeframe::H1,
+            rows: &rows,
+        },
+    ];
+    let e = s
+        .store_taken(&[ev_at(1, "a")], &groups, t(BASE + HOUR))
+        .expect_err("an invalid bar");
+    assert!(matches!(e, StoreError::Invalid { .. }), "{e}");
+    assert!(closes(&*s, &CandleQuery::default()).is_empty(), "no bar");
+    assert!(s.events(t(BASE), t(BASE + DAY)).expect("events").is_empty());
+}
+
+fn sym(name: &str) -> Symbol {
+    Symbol::new(name).expect("a valid symbol")
+}
+
+/// An event of the engine `at` ms after [`BASE`], available 5 ms later.
+fn ev_at(at: i64, payload: &str) -> NewEvent {
+    NewEvent {
+        source: "conformance-ws".into(),
+        kind: "trade".into(),
+        symbol: Some("BTCUSDT".into()),
+        event_time: t(BASE + at),
+        available_at: t(BASE + at + 5),
+        payload: format!(r#"{{"p":"{payload}"}}"#),
+        occurrence: 0,
+    }
 }
 
 /// A rule's state and its notices are saved together, and a notice saved again under its

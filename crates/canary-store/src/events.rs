@@ -13,7 +13,7 @@ use canary_model::Timestamp;
 use rusqlite::Connection;
 use rusqlite::functions::FunctionFlags;
 
-use crate::sql::args;
+use crate::sql::{Column, Db, args};
 use crate::{EventStore, SqlStore, StoreError};
 
 /// One event as stored.
@@ -63,31 +63,37 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
     )
 }
 
+/// Insert events in the open transaction, each unless stored already; how many were new.
+pub(crate) fn insert_events(tx: &Db, events: &[NewEvent]) -> Result<usize, StoreError> {
+    let text =
+        |f: &dyn Fn(&NewEvent) -> Option<String>| Column::Text(events.iter().map(f).collect());
+    let int =
+        |f: &dyn Fn(&NewEvent) -> i64| Column::Int(events.iter().map(|e| Some(f(e))).collect());
+    let columns = vec![
+        text(&|e| Some(e.source.clone())),
+        text(&|e| Some(e.kind.clone())),
+        text(&|e| e.symbol.clone()),
+        int(&|e| e.event_time.millis()),
+        int(&|e| e.available_at.millis()),
+        text(&|e| Some(e.payload.clone())),
+        int(&|e| content(&e.payload)),
+        int(&|e| i64::from(e.occurrence)),
+    ];
+    tx.insert_columns(
+        "INSERT INTO events
+             (source, kind, symbol, event_time, available_at, payload, content, occurrence)",
+        "ON CONFLICT (source, kind, event_time, content, occurrence) DO NOTHING",
+        columns,
+    )
+}
+
 impl EventStore for SqlStore {
     fn append_events(&mut self, events: &[NewEvent]) -> Result<usize, StoreError> {
         if events.is_empty() {
             return Ok(0);
         }
         let tx = self.begin_write()?;
-        let mut new = 0;
-        for e in events {
-            new += tx.exec(
-                "INSERT INTO events
-                     (source, kind, symbol, event_time, available_at, payload, content, occurrence)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                 ON CONFLICT (source, kind, event_time, content, occurrence) DO NOTHING",
-                args![
-                    e.source,
-                    e.kind,
-                    e.symbol,
-                    e.event_time.millis(),
-                    e.available_at.millis(),
-                    e.payload,
-                    content(&e.payload),
-                    e.occurrence,
-                ],
-            )?;
-        }
+        let new = insert_events(&tx, events)?;
         tx.commit()?;
         Ok(new)
     }

@@ -31,6 +31,8 @@
 //! - Events (`events.rs`, migrations 0013 and 0017): what the live engine took in, in order,
 //!   each with when Canary had it, so that a live day replays exactly; each stored once, by
 //!   its identity (source, kind, time, content, occurrence).
+//! - What the live engine took (`live.rs`): its events and the bars that closed, stored in
+//!   one transaction and few statements.
 //! - Analyses (`analyses.rs`, migrations 0010 and 0014): append-only by content id, with
 //!   versions and the HTML page as rendered when stored.
 //! - Entity outflows (`flows.rs`), idempotent by transaction; network series (`network.rs`):
@@ -44,6 +46,7 @@ pub mod conformance;
 mod derivatives;
 mod events;
 mod flows;
+mod live;
 mod markets;
 mod network;
 mod news;
@@ -62,6 +65,7 @@ pub use candles::{CandleQuery, InsertReport, NewCandle, SeriesInfo, StoredCandle
 pub use derivatives::DerivSeriesInfo;
 pub use events::{NewEvent, StoredEvent, content as event_content};
 pub use flows::StoredOutflow;
+pub use live::{SeriesBars, Taken};
 pub use markets::MarketSeriesInfo;
 pub use news::{Feed, FeedPoll, NewsInsertReport, NewsQuery};
 pub use points::{Point, SeriesListing};
@@ -70,7 +74,7 @@ pub(crate) use store::{register_source, stamp};
 pub use tokens::StoredToken;
 pub use traits::{
     AlertStore, AnalysisStore, CandleStore, CandleStoreExt, Catalog, DerivativesStore, EventStore,
-    FlowStore, MarketStore, NetworkStore, NewsStore, Stopped, Stores, TokenStore,
+    FlowStore, LiveStore, MarketStore, NetworkStore, NewsStore, Stopped, Stores, TokenStore,
 };
 pub use write::{Revisions, WriteError};
 
@@ -78,7 +82,7 @@ pub use write::{Revisions, WriteError};
 pub mod prelude {
     pub use crate::traits::{
         AlertStore, AnalysisStore, CandleStore, CandleStoreExt, Catalog, DerivativesStore,
-        EventStore, FlowStore, MarketStore, NetworkStore, NewsStore, Stores, TokenStore,
+        EventStore, FlowStore, LiveStore, MarketStore, NetworkStore, NewsStore, Stores, TokenStore,
     };
 }
 

@@ -137,11 +137,13 @@ impl SqlStore {
     /// The write lock within `wait`, or `None` when another writer held it all that time.
     fn try_lock(&self, wait: std::time::Duration) -> Result<Option<Tx<'_>>, StoreError> {
         let db = &self.db;
-        db.batch("BEGIN")?;
-        let tx = Tx::begun(db);
-        // `lock_timeout` 0 would mean no limit.
+        // `lock_timeout` 0 would mean no limit. Both in one round trip.
         let ms = wait.as_millis().clamp(1, u128::from(u32::MAX));
-        tx.batch(&format!("SET LOCAL lock_timeout = {ms}"))?;
+        if let Err(e) = db.batch(&format!("BEGIN; SET LOCAL lock_timeout = {ms}")) {
+            let _ = db.batch("ROLLBACK");
+            return Err(e);
+        }
+        let tx = Tx::begun(db);
         match tx.exec("SELECT last FROM write_stamps FOR UPDATE", &[]) {
             Ok(_) => Ok(Some(tx)),
             Err(StoreError::Sql(e)) if is_lock_timeout(&e) => Ok(None),

@@ -52,6 +52,11 @@ type Job = Box<dyn FnOnce(&mut PgConn) + Send>;
 /// Rows handed back at a time.
 const BATCH: usize = 256;
 
+/// The most rows one multi-row statement writes ([`Db::insert_rows`]): 256 bars of 13
+/// values are 3,328 arguments, far under either engine's limit (SQLite 32,766, PostgreSQL
+/// 65,535).
+pub(crate) const ROWS_AT_ONCE: usize = 256;
+
 impl Pg {
     /// Connect on a new thread, which then runs the statements sent to it until the handle is
     /// dropped.
@@ -124,6 +129,7 @@ enum OwnedArg {
     Real(Option<f64>),
     Text(Option<String>),
     Blob(Option<Vec<u8>>),
+    Ints(Vec<i64>),
 }
 
 impl OwnedArg {
@@ -133,6 +139,7 @@ impl OwnedArg {
             Arg::Real(v) => OwnedArg::Real(v),
             Arg::Text(v) => OwnedArg::Text(v.map(str::to_string)),
             Arg::Blob(v) => OwnedArg::Blob(v.map(<[u8]>::to_vec)),
+            Arg::Ints(v) => OwnedArg::Ints(v.to_vec()),
         }
     }
 
@@ -142,6 +149,7 @@ impl OwnedArg {
             OwnedArg::Real(v) => v,
             OwnedArg::Text(v) => v,
             OwnedArg::Blob(v) => v,
+            OwnedArg::Ints(v) => v,
         }
     }
 }
@@ -247,6 +255,8 @@ pub(crate) enum Arg<'a> {
     Real(Option<f64>),
     Text(Option<&'a str>),
     Blob(Option<&'a [u8]>),
+    /// A list of integers, as a PostgreSQL array (`= ANY(?1)`); SQLite has no such value.
+    Ints(&'a [i64]),
 }
 
 /// A value that can be given to a statement, by reference (as `rusqlite::params!` takes them).
@@ -299,12 +309,59 @@ impl rusqlite::ToSql for Arg<'_> {
     fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
         use rusqlite::types::{ToSqlOutput, ValueRef};
         Ok(ToSqlOutput::Borrowed(match *self {
+            Arg::Ints(_) => {
+                return Err(rusqlite::Error::ToSqlConversionFailure(
+                    "a list of values is bound on PostgreSQL only (a defect)".into(),
+                ));
+            }
             Arg::Int(Some(v)) => ValueRef::Integer(v),
             Arg::Real(Some(v)) => ValueRef::Real(v),
             Arg::Text(Some(v)) => ValueRef::Text(v.as_bytes()),
             Arg::Blob(Some(v)) => ValueRef::Blob(v),
             Arg::Int(None) | Arg::Real(None) | Arg::Text(None) | Arg::Blob(None) => ValueRef::Null,
         }))
+    }
+}
+
+/// One column of the rows [`Db::insert_columns`] writes.
+#[derive(Debug, Clone)]
+pub(crate) enum Column {
+    Int(Vec<Option<i64>>),
+    Real(Vec<Option<f64>>),
+    Text(Vec<Option<String>>),
+}
+
+impl Column {
+    fn len(&self) -> usize {
+        match self {
+            Column::Int(v) => v.len(),
+            Column::Real(v) => v.len(),
+            Column::Text(v) => v.len(),
+        }
+    }
+
+    fn arg(&self, i: usize) -> Arg<'_> {
+        match self {
+            Column::Int(v) => Arg::Int(v[i]),
+            Column::Real(v) => Arg::Real(v[i]),
+            Column::Text(v) => Arg::Text(v[i].as_deref()),
+        }
+    }
+
+    fn array_type(&self) -> &'static str {
+        match self {
+            Column::Int(_) => "bigint[]",
+            Column::Real(_) => "double precision[]",
+            Column::Text(_) => "text[]",
+        }
+    }
+
+    fn pg(&self) -> &(dyn postgres::types::ToSql + Sync) {
+        match self {
+            Column::Int(v) => v,
+            Column::Real(v) => v,
+            Column::Text(v) => v,
+        }
     }
 }
 
@@ -484,6 +541,78 @@ impl Db {
                     c.again(|c| {
                         let stmt = c.prepare(&sql)?;
                         let params: Vec<_> = args.iter().map(OwnedArg::pg).collect();
+                        c.client.execute(&stmt, &params)
+                    })
+                })??;
+                Ok(usize::try_from(n).unwrap_or(usize::MAX))
+            }
+        }
+    }
+
+    /// Insert many rows in few statements: `head` is the statement up to `VALUES`, `tail`
+    /// what follows the rows (`ON CONFLICT …`, or nothing), `args` each row's `width` values
+    /// one row after another. The rows go in chunks of a power of two up to
+    /// [`ROWS_AT_ONCE`], so that each engine prepares few distinct statements, and each
+    /// chunk is one round trip to a server. The number of rows changed.
+    pub fn insert_rows(
+        &self,
+        head: &str,
+        tail: &str,
+        width: usize,
+        args: &[Arg<'_>],
+    ) -> Result<usize, StoreError> {
+        debug_assert!(width > 0 && args.len().is_multiple_of(width), "whole rows");
+        let row = format!("({})", vec!["?"; width].join(", "));
+        let mut changed = 0;
+        let mut rest = args;
+        while rest.len() >= width {
+            let take = ROWS_AT_ONCE.min(1 << (rest.len() / width).ilog2());
+            let (chunk, after) = rest.split_at(take * width);
+            let sql = format!(
+                "{head} VALUES {} {tail}",
+                vec![row.as_str(); take].join(", ")
+            );
+            changed += self.exec(&sql, chunk)?;
+            rest = after;
+        }
+        Ok(changed)
+    }
+
+    /// Insert rows given column by column: on SQLite as [`Db::insert_rows`]; on PostgreSQL
+    /// in one statement whatever their number, each column an array unnested
+    /// (`INSERT … SELECT * FROM UNNEST($1::bigint[], …)`), so that a batch is one round
+    /// trip to the server. The rows are inserted in order. The number of rows changed.
+    pub fn insert_columns(
+        &self,
+        head: &str,
+        tail: &str,
+        columns: Vec<Column>,
+    ) -> Result<usize, StoreError> {
+        let rows = columns.first().map_or(0, Column::len);
+        debug_assert!(columns.iter().all(|c| c.len() == rows), "whole rows");
+        if rows == 0 {
+            return Ok(0);
+        }
+        match self {
+            Db::Sqlite(_) => {
+                let mut args = Vec::with_capacity(rows * columns.len());
+                for i in 0..rows {
+                    args.extend(columns.iter().map(|c| c.arg(i)));
+                }
+                self.insert_rows(head, tail, columns.len(), &args)
+            }
+            Db::Postgres(pg) => {
+                let arrays: Vec<String> = columns
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| format!("${}::{}", i + 1, c.array_type()))
+                    .collect();
+                let sql = format!("{head} SELECT * FROM UNNEST({}) {tail}", arrays.join(", "));
+                let n = pg.run(move |c| {
+                    c.live()?;
+                    c.again(|c| {
+                        let stmt = c.prepare(&sql)?;
+                        let params: Vec<_> = columns.iter().map(Column::pg).collect();
                         c.client.execute(&stmt, &params)
                     })
                 })??;

@@ -17,6 +17,8 @@ pub struct SqlStore {
     /// Where it is, as errors name it: the file, or the server's address without a password.
     pub(crate) place: PathBuf,
     pub(crate) wait: WriteWait,
+    /// Sources and series ids committed writes have seen.
+    pub(crate) known: crate::live::Known,
 }
 
 impl SqlStore {
@@ -25,6 +27,7 @@ impl SqlStore {
             db,
             place,
             wait: WriteWait::default(),
+            known: crate::live::Known::default(),
         }
     }
 

@@ -14,9 +14,9 @@ use canary_model::{SourceKind, Symbol, Timeframe, Timestamp};
 
 use crate::{
     CandleQuery, Delivery, DerivSeriesInfo, Feed, FeedPoll, InsertReport, MarketSeriesInfo,
-    NewCandle, NewEvent, NewsInsertReport, NewsQuery, Point, Revisions, SeriesInfo, Silence,
-    Source, StoreError, StoredAlertState, StoredAnalysis, StoredCandle, StoredEvent, StoredOutflow,
-    StoredRule, StoredToken, WriteError,
+    NewCandle, NewEvent, NewsInsertReport, NewsQuery, Point, Revisions, SeriesBars, SeriesInfo,
+    Silence, Source, StoreError, StoredAlertState, StoredAnalysis, StoredCandle, StoredEvent,
+    StoredOutflow, StoredRule, StoredToken, Taken, WriteError,
 };
 
 /// What the store as a whole says: the kind of each source, and a version of its data.
@@ -50,6 +50,7 @@ pub trait Stores:
     + AlertStore
     + TokenStore
     + EventStore
+    + LiveStore
     + Send
     + std::fmt::Debug
 {
@@ -67,6 +68,7 @@ impl<T> Stores for T where
         + AlertStore
         + TokenStore
         + EventStore
+        + LiveStore
         + Send
         + std::fmt::Debug
 {
@@ -428,6 +430,26 @@ pub trait EventStore {
     /// # Errors
     /// A database error.
     fn events(&self, from: Timestamp, to: Timestamp) -> Result<Vec<StoredEvent>, StoreError>;
+}
+
+/// What the live engine took since its last store, stored at once.
+///
+/// Contract: the same rows, reports and reads as [`EventStore::append_events`] then
+/// [`CandleStoreExt::insert_candles`] of each series (with [`Revisions::Keep`] and the same
+/// ingest time) would give; written all or nothing.
+pub trait LiveStore {
+    /// Store `events` (each unless stored already) and the bars of each series in one
+    /// transaction, the bars ingested at `ingested_at`.
+    ///
+    /// # Errors
+    /// As those writes: a bar given twice or invalid, a source of another kind, a database
+    /// error; nothing is written.
+    fn store_taken(
+        &mut self,
+        events: &[NewEvent],
+        bars: &[SeriesBars<'_>],
+        ingested_at: Timestamp,
+    ) -> Result<Taken, StoreError>;
 }
 
 /// Entity outflows (coins a miner or a fund sent on), by transaction.

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use canary_alerts::eval::Evaluator;
 use canary_alerts::rule::parse;
 use canary_alerts::state::{Alert, Notice, Policy, fingerprint};
-use canary_model::{Timeframe, Timestamp};
+use canary_model::{Symbol, Timeframe, Timestamp};
 use canary_news::sentiment::Lexicon;
 use canary_news::tags::Dictionary;
 use canary_store::{StoredAlertState, Stores};
@@ -216,6 +216,24 @@ pub fn check(
     lex: &Lexicon,
     score: &ScoreParams,
 ) -> Result<Vec<Checked>, EngineError> {
+    check_where(store, now, dict, lex, score, &|_| true)
+}
+
+/// [`check`] for the rules whose clock symbol (the instrument whose closes it is evaluated
+/// at) `owns` accepts: an evaluator among several checks the rules of the markets it
+/// takes, so that each rule is placed with its instrument's partition, and no two
+/// evaluators move one rule's state.
+///
+/// # Errors
+/// As [`check`].
+pub fn check_where(
+    store: &mut dyn Stores,
+    now: Timestamp,
+    dict: &Dictionary,
+    lex: &Lexicon,
+    score: &ScoreParams,
+    owns: &dyn Fn(&Symbol) -> bool,
+) -> Result<Vec<Checked>, EngineError> {
     let mut out = Vec::new();
     let failed = |r: &canary_store::StoredRule, e: &EngineError| Checked {
         rule_id: r.id,
@@ -233,6 +251,9 @@ pub fn check(
             if let Err(e) = parse(&r.rule) {
                 out.push(failed(&r, &e.into()));
             }
+            continue;
+        }
+        if parse(&r.rule).is_ok_and(|e| !owns(&e.clock_symbol())) {
             continue;
         }
         match check_rule(store, &r, now, dict, lex, score) {

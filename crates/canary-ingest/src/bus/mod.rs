@@ -32,7 +32,8 @@ pub trait Publish: Clone + Send + Sync + 'static {
 /// Where the engine takes events from.
 pub trait Subscribe: Send {
     /// The next event in the order published (per venue and symbol); `None` once every
-    /// publisher is gone, or the subscriber was told to stop.
+    /// publisher is gone, or the subscriber was told to stop. Dropped before it is ready, it
+    /// gives up nothing: the engine polls it once to take what is at hand.
     fn next(&mut self) -> impl Future<Output = Option<Stamped>> + Send;
 
     /// The effects of every event taken so far are stored: a durable bus may forget them,

@@ -12,7 +12,6 @@ mod health;
 mod intrabar;
 
 use canary_ingest::bus::Subscribe;
-use canary_store::prelude::*;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,7 +19,7 @@ use std::time::Duration;
 use canary_model::{SourceKind, Symbol, Timeframe, Timestamp};
 use canary_news::sentiment::Lexicon;
 use canary_news::tags::Dictionary;
-use canary_store::{CandleQuery, NewCandle, NewEvent, Revisions, Source, Stores};
+use canary_store::{CandleQuery, NewCandle, NewEvent, SeriesBars, Source, Stores};
 use tokio::sync::{Notify, mpsc};
 
 use super::{Clock, Closed, Event, Processor, Stamped};
@@ -198,7 +197,10 @@ pub struct Engine {
     divergences: Vec<(CrossCheck, Timestamp, f64, f64, f64)>,
     events: Vec<NewEvent>,
     occurrences: Occurrences,
-    bars: Vec<(String, Closed)>,
+    /// Bars closed and not yet stored: each with its source and availability.
+    bars: Vec<(String, Closed, Timestamp)>,
+    /// The clock's time at the last tick of every market.
+    ticked: Option<Timestamp>,
     derivatives: derivatives::Derivatives,
     last_flush: std::time::Instant,
     /// How many times what was taken has been stored.
@@ -209,6 +211,8 @@ pub struct Engine {
     /// Markets whose state is read from the store again at their first event (an evaluator
     /// taking over a bus partition mid-stream starts where the store is then, not at start).
     cold: std::collections::BTreeSet<Symbol>,
+    /// Whether only the rules of the markets this engine has taken events of are checked.
+    placed: bool,
     summary: Summary,
 }
 
@@ -263,11 +267,13 @@ impl Engine {
             events: Vec::new(),
             occurrences: Occurrences::default(),
             bars: Vec::new(),
+            ticked: None,
             derivatives: derivatives::Derivatives::default(),
             last_flush: std::time::Instant::now(),
             stores: 0,
             deliver: true,
             cold: std::collections::BTreeSet::new(),
+            placed: false,
             summary: Summary::default(),
         };
         engine.load_intrabar()?;
@@ -286,6 +292,14 @@ impl Engine {
     /// evaluator stopped), not where its clock started.
     pub fn warm_at_first_event(&mut self) {
         self.cold = self.processors.keys().cloned().collect();
+    }
+
+    /// Check only the rules whose clock symbol this engine has taken events of: for an
+    /// evaluator among several on a bus, so that a rule is placed with its instrument's
+    /// partition (a stable hash of venue and symbol) and moves with it to whichever
+    /// evaluator holds that partition's lease.
+    pub fn place_rules_with_markets(&mut self) {
+        self.placed = true;
     }
 
     /// Say what a source's liquidation stream leaves out (Binance's: one order per symbol per
@@ -328,8 +342,9 @@ impl Engine {
         let result = async {
             while let Some(s) = rx.next().await {
                 let stores = self.stores;
-                self.take(&s, &mut closed, &mut outputs)?;
-                self.after_event(&mut closed, &mut outputs, &wake)?;
+                let ended = self
+                    .batch(s, &mut rx, &mut closed, &mut outputs, &wake)
+                    .await?;
                 if self.stores != stores {
                     // What was taken is stored: a durable bus may forget it.
                     rx.stored().await;
@@ -342,6 +357,9 @@ impl Engine {
                     }
                 }
                 outputs.clear();
+                if ended {
+                    break;
+                }
             }
             self.derivatives.finish();
             self.flush()?;
@@ -363,6 +381,78 @@ impl Engine {
             self.processors.values().map(Processor::late).sum::<u64>() + self.derivatives.late;
         self.summary.refused_derivatives = self.derivatives.refused;
         Ok(self.summary)
+    }
+
+    /// Take `first` and the events at hand after it (up to [`BATCH_EVENTS`], for at most
+    /// [`BATCH_TIME`]), then store what they closed in one write and check the rules at
+    /// once: a close per write would cap the engine at a few hundred closes a second on a
+    /// database server. A batch ends before an event whose availability would make a close
+    /// it holds late to evaluate (later than one bar after the close), so that a notice is
+    /// late exactly when it would be evaluated event by event. Whether the events ended.
+    async fn batch(
+        &mut self,
+        first: Stamped,
+        rx: &mut impl Subscribe,
+        closed: &mut Vec<Closed>,
+        outputs: &mut Vec<Output>,
+        wake: &Notify,
+    ) -> Result<bool, EngineError> {
+        let started = std::time::Instant::now();
+        let mut due = None;
+        self.take_one(&first, closed, outputs, &mut due)?;
+        let mut taken = 1;
+        while taken < BATCH_EVENTS && started.elapsed() < BATCH_TIME {
+            // What is at hand, or what comes within a moment: a burst is one write.
+            let next = match at_hand(rx) {
+                std::task::Poll::Ready(next) => next,
+                std::task::Poll::Pending => match tokio::time::timeout(LINGER, rx.next()).await {
+                    Ok(next) => next,
+                    Err(_) => break,
+                },
+            };
+            let Some(s) = next else {
+                self.after_batch(closed, outputs, wake)?;
+                return Ok(true);
+            };
+            if due.is_some_and(|d| s.available_at > d) {
+                self.after_batch(closed, outputs, wake)?;
+                due = None;
+            }
+            self.take_one(&s, closed, outputs, &mut due)?;
+            taken += 1;
+        }
+        self.after_batch(closed, outputs, wake)?;
+        Ok(false)
+    }
+
+    /// Take one event and close the bars its time closes; `due` becomes the earliest time
+    /// after which a close now pending would be late to evaluate.
+    fn take_one(
+        &mut self,
+        s: &Stamped,
+        closed: &mut Vec<Closed>,
+        outputs: &mut Vec<Output>,
+        due: &mut Option<Timestamp>,
+    ) -> Result<(), EngineError> {
+        let before = closed.len();
+        self.take(s, closed, outputs)?;
+        self.after_event(s.event.symbol(), closed, outputs);
+        // Without rules there is no notice to be late. A close already late when it closed
+        // (an evaluator catching up) stays late however long the batch: only the others
+        // bound it.
+        if self.settings.alerts.is_none() {
+            return Ok(());
+        }
+        let now = self.clock.now();
+        for c in &closed[before..] {
+            let late_after = Timestamp::from_millis(
+                c.timeframe.close_of(c.candle.open_time).millis() + c.timeframe.duration_ms(),
+            );
+            if now <= late_after {
+                *due = Some(due.map_or(late_after, |d| d.min(late_after)));
+            }
+        }
+        Ok(())
     }
 
     fn take(
@@ -448,8 +538,10 @@ impl Engine {
                 outputs.push(Output::System(other.clone()));
             }
         }
+        let now = self.clock.now();
         for c in &closed[before..] {
-            self.bars.push((source.clone(), c.clone()));
+            self.bars
+                .push((source.clone(), c.clone(), available(now, c)));
         }
         Ok(())
     }
@@ -469,12 +561,15 @@ impl Engine {
         });
     }
 
+    /// After each event: the liquidation bars it completed, and the bars its time closes.
+    /// Every market is ticked when the clock has moved; otherwise only the one the event
+    /// fed, since nothing else can have come due.
     fn after_event(
         &mut self,
+        fed: Option<&Symbol>,
         closed: &mut Vec<Closed>,
         outputs: &mut Vec<Output>,
-        wake: &Notify,
-    ) -> Result<(), EngineError> {
+    ) {
         let now = self.clock.now();
         for b in std::mem::take(&mut self.derivatives.bars) {
             outputs.push(Output::Liquidations {
@@ -487,13 +582,31 @@ impl Engine {
             });
         }
         let before = closed.len();
-        for p in self.processors.values_mut() {
-            p.tick(now, closed);
+        if self.ticked == Some(now) {
+            if let Some(p) = fed.and_then(|s| self.processors.get_mut(s)) {
+                p.tick(now, closed);
+            }
+        } else {
+            for p in self.processors.values_mut() {
+                p.tick(now, closed);
+            }
+            self.ticked = Some(now);
         }
         for c in &closed[before..] {
             let source = self.fed_by.get(&c.symbol).cloned().unwrap_or_default();
-            self.bars.push((source, c.clone()));
+            self.bars.push((source, c.clone(), available(now, c)));
         }
+    }
+
+    /// After a batch of events: what they closed stored (or what was taken, once the flush
+    /// interval has passed), then cross-checked, scored and the rules checked at once.
+    fn after_batch(
+        &mut self,
+        closed: &mut Vec<Closed>,
+        outputs: &mut Vec<Output>,
+        wake: &Notify,
+    ) -> Result<(), EngineError> {
+        let now = self.clock.now();
         if closed.is_empty() {
             if self.last_flush.elapsed() >= self.settings.flush_every {
                 self.flush()?;
@@ -565,8 +678,16 @@ impl Engine {
             self.load_intrabar()?;
         }
         if let Some(a) = &self.settings.alerts {
-            let checked: Vec<Checked> =
-                alerting::check(&mut *self.store, now, &a.dictionary, &a.lexicon, &a.score)?;
+            let fed = &self.fed_by;
+            let placed = self.placed;
+            let checked: Vec<Checked> = alerting::check_where(
+                &mut *self.store,
+                now,
+                &a.dictionary,
+                &a.lexicon,
+                &a.score,
+                &|s| !placed || fed.contains_key(s),
+            )?;
             for c in checked {
                 if let Some(error) = c.error {
                     outputs.push(Output::RuleError {
@@ -599,43 +720,73 @@ impl Engine {
         for (e, had) in std::mem::take(&mut self.derivatives.sampled) {
             self.record(&e, had);
         }
-        self.store.append_events(&self.events)?;
-        self.events.clear();
         self.store_derivatives(now)?;
-        let mut by_series: BTreeMap<(String, Symbol, Timeframe), Vec<NewCandle>> = BTreeMap::new();
-        for (source, c) in self.bars.drain(..) {
-            let available_at = now.max(c.timeframe.close_of(c.candle.open_time));
-            by_series
+        // A bar closed twice in one batch (a venue's own bar of a timeframe the engine also
+        // builds) is written again after the first, as two writes would: the second is
+        // present, or a revision.
+        let mut by_series: BTreeMap<(String, Symbol, Timeframe), Vec<Vec<NewCandle>>> =
+            BTreeMap::new();
+        for (source, c, available_at) in self.bars.drain(..) {
+            let writes = by_series
                 .entry((source, c.symbol.clone(), c.timeframe))
-                .or_default()
-                .push(NewCandle {
+                .or_default();
+            let t = c.candle.open_time;
+            if writes
+                .last()
+                .is_none_or(|w| w.iter().any(|r| r.candle.open_time == t))
+            {
+                writes.push(Vec::new());
+            }
+            if let Some(w) = writes.last_mut() {
+                w.push(NewCandle {
                     candle: c.candle,
                     available_at,
                     source_bars: c.source_bars,
                 });
+            }
         }
-        for ((source, symbol, tf), rows) in by_series {
-            let kind = self
-                .settings
-                .source_kinds
-                .get(&source)
-                .copied()
-                .unwrap_or(SourceKind::Real);
-            self.store.insert_candles(
-                &symbol,
-                tf,
-                Source {
-                    name: &source,
-                    kind,
-                },
-                now,
-                &rows,
-                Revisions::Keep,
-                |_| {},
-            )?;
-        }
+        let kinds = &self.settings.source_kinds;
+        let groups: Vec<SeriesBars<'_>> = by_series
+            .iter()
+            .flat_map(|((source, symbol, tf), writes)| {
+                writes.iter().map(move |rows| SeriesBars {
+                    source: Source {
+                        name: source,
+                        kind: kinds.get(source).copied().unwrap_or(SourceKind::Real),
+                    },
+                    symbol,
+                    tf: *tf,
+                    rows,
+                })
+            })
+            .collect();
+        self.store.store_taken(&self.events, &groups, now)?;
+        self.events.clear();
         Ok(())
     }
+}
+
+/// The most events a batch takes before what they closed is stored.
+const BATCH_EVENTS: usize = 4096;
+/// The longest a batch gathers the events at hand.
+const BATCH_TIME: Duration = Duration::from_millis(100);
+/// How long a batch waits for one more event when none is at hand: a burst arriving over
+/// a few milliseconds is one write, and a close waits no longer than this to be stored.
+const LINGER: Duration = Duration::from_millis(2);
+
+/// The subscriber's next event if it is at hand (`Ready(None)` once they have ended), or
+/// `Pending` if it would have to wait: its `next` polled once, and dropped if not ready,
+/// which gives up nothing (each subscriber's `next` only waits on its channel or stream).
+fn at_hand(rx: &mut impl Subscribe) -> std::task::Poll<Option<Stamped>> {
+    use std::future::Future;
+    use std::task::{Context, Waker};
+    let mut next = std::pin::pin!(rx.next());
+    next.as_mut().poll(&mut Context::from_waker(Waker::noop()))
+}
+
+/// When a bar closed at `now` is available: at its close, or later if it closed late.
+fn available(now: Timestamp, c: &Closed) -> Timestamp {
+    now.max(c.timeframe.close_of(c.candle.open_time))
 }
 
 /// Resume a processor from what the store holds at `now`.
@@ -929,6 +1080,114 @@ mod tests {
     /// Two equal trades of one millisecond (a venue without trade ids) are two events, stored
     /// both; the same input run again, as after a restart, stores nothing twice (issue 19,
     /// item 7), and a minute built from it is the same.
+    /// Hourly bars taken in batches (all at hand at once) close each bar of every
+    /// timeframe once, with what one at a time would store.
+    #[test]
+    fn bars_taken_in_a_batch_close_once() {
+        let h1: Timeframe = "1h".parse().unwrap();
+        let h4: Timeframe = "4h".parse().unwrap();
+        let sym = Symbol::new("SIMUSDT").unwrap();
+        let t0 = Timestamp::parse("2026-01-01T00:00:00Z").unwrap();
+        let input: Vec<Stamped> = (0..9_i64)
+            .map(|i| {
+                let t = t0.millis() + i * 3_600_000;
+                let p = 100.0 + i as f64;
+                Stamped {
+                    event: Event::Bar {
+                        source: "sim".into(),
+                        symbol: sym.clone(),
+                        timeframe: h1,
+                        candle: canary_model::Candle::new(
+                            Timestamp::from_millis(t),
+                            p,
+                            p + 1.0,
+                            p - 1.0,
+                            p,
+                            1.0,
+                            None,
+                            None,
+                        )
+                        .unwrap(),
+                    },
+                    available_at: Timestamp::from_millis(t + 3_600_000),
+                }
+            })
+            .collect();
+        let run = |db: &std::path::Path, input: &[Stamped], capacity: usize, warm_first: bool| {
+            let settings = EngineSettings {
+                session: canary_engine::Session::new(db)
+                    .with_clock(Arc::new(ReplayClock::starting(t0))),
+                markets: vec![Market {
+                    symbol: sym.clone(),
+                    timeframes: vec![h1, h4],
+                }],
+                source_kinds: BTreeMap::new(),
+                crosschecks: Vec::new(),
+                alerts: None,
+                system: None,
+                flush_every: Duration::from_secs(1),
+            };
+            let mut engine = Engine::new(settings).unwrap();
+            if warm_first {
+                engine.warm_at_first_event();
+            }
+            let input = input.to_vec();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let summary = rt.block_on(async move {
+                let (tx, rx) = canary_ingest::bus::in_process(capacity);
+                let feed = tokio::spawn(async move {
+                    for s in input {
+                        tx.publish(s).await.unwrap();
+                    }
+                });
+                let summary = engine.run(rx, None).await.unwrap();
+                feed.await.unwrap();
+                summary
+            });
+            let store = canary_store::open(db).unwrap();
+            let bars = |tf| {
+                store
+                    .candles(&sym, tf, &CandleQuery::default())
+                    .unwrap()
+                    .into_iter()
+                    .map(|b| (b.candle, b.available_at, b.source_bars))
+                    .collect::<Vec<_>>()
+            };
+            (summary.bars, bars(h1), bars(h4))
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let one = run(&dir.path().join("one.db"), &input, 1, false);
+        assert_eq!((one.0, one.1.len(), one.2.len()), (11, 9, 2));
+        for warm_first in [false, true] {
+            let db = dir.path().join(format!("b{warm_first}.db"));
+            let batched = run(&db, &input, 64, warm_first);
+            assert_eq!(batched, one, "warm at first event: {warm_first}");
+        }
+        // The venue's own 4h bar after the one built: the same bar closed twice in a batch,
+        // stored as two writes would store it, the later a revision.
+        let own = canary_model::Candle::new(t0, 100.0, 110.0, 90.0, 99.0, 4.0, None, None).unwrap();
+        let mut venue = input.clone();
+        venue.insert(
+            4,
+            Stamped {
+                event: Event::Bar {
+                    source: "sim".into(),
+                    symbol: sym.clone(),
+                    timeframe: h4,
+                    candle: own,
+                },
+                available_at: Timestamp::from_millis(t0.millis() + 4 * 3_600_000),
+            },
+        );
+        let (bars, _, h4s) = run(&dir.path().join("venue.db"), &venue, 64, false);
+        assert_eq!(bars, 12);
+        assert_eq!(h4s.len(), 2);
+        assert_eq!(h4s[0].0, own, "the later version read");
+    }
+
     #[test]
     fn equal_trades_are_stored_each_and_a_rerun_stores_nothing_twice() {
         let dir = tempfile::tempdir().unwrap();
@@ -1013,6 +1272,136 @@ mod tests {
 
     /// An intrabar rule fires on the trade that crosses its line, at most once per bar, and
     /// again in the next bar; it is refused on what only a close knows.
+    /// Rules checked with the built-in score, dictionary and lexicon, one quick attempt.
+    fn test_alerts(symbol: &Symbol) -> AlertSettings {
+        AlertSettings {
+            score: ScoreParams {
+                symbol: symbol.clone(),
+                method: canary_analytics::score::Methodology::built_in(),
+                asset: "BTC".into(),
+                horizon_days: 7,
+                drawdown: 0.10,
+            },
+            dictionary: Dictionary::built_in(),
+            lexicon: Lexicon::built_in().clone(),
+            attempts: 1,
+            backoff: Duration::from_millis(1),
+            timeout: Duration::from_secs(1),
+            allow_private: false,
+        }
+    }
+
+    /// An evaluator placed with its markets checks the rules of the instruments whose
+    /// events it takes; another instrument's rule, over bars another evaluator stored, is
+    /// left to that one (and is checked when nothing is placed).
+    #[test]
+    fn a_placed_engine_checks_the_rules_of_its_own_markets() {
+        use canary_engine::alerting::{Allow, Channel, Owner, RuleSpec, add_rule};
+        let m1: Timeframe = "1m".parse().unwrap();
+        let t0 = Timestamp::parse("2026-02-05T20:00:00Z").unwrap();
+        let (btc, eth) = (
+            Symbol::new("BTCUSD").unwrap(),
+            Symbol::new("ETHUSD").unwrap(),
+        );
+        let minute = |i: i64| Timestamp::from_millis(t0.millis() + i * 60_000);
+        let candle = |i: i64| {
+            canary_model::Candle::new(minute(i), 10.0, 11.0, 9.0, 10.5, 1.0, None, None).unwrap()
+        };
+        let run = |placed: bool| {
+            let dir = tempfile::tempdir().unwrap();
+            let db = dir.path().join("p.db");
+            {
+                let mut store = canary_store::open(&db).unwrap();
+                let allow = Allow {
+                    before_data: true,
+                    ..Allow::default()
+                };
+                for rule in ["BTCUSD.close > 10", "ETHUSD.close > 10"] {
+                    let spec = RuleSpec {
+                        rule: rule.into(),
+                        timeframe: m1,
+                        policy: canary_alerts::state::Policy::default(),
+                        channel: Channel::Log,
+                    };
+                    add_rule(&mut *store, &Owner::Operator, &spec, t0, allow).unwrap();
+                }
+                // ETH's bars, as the evaluator of its partition stored them.
+                let rows: Vec<NewCandle> = (0..3)
+                    .map(|i| NewCandle {
+                        candle: candle(i),
+                        available_at: minute(i + 1),
+                        source_bars: None,
+                    })
+                    .collect();
+                store
+                    .store_taken(
+                        &[],
+                        &[SeriesBars {
+                            source: Source::real("other"),
+                            symbol: &eth,
+                            tf: m1,
+                            rows: &rows,
+                        }],
+                        minute(1),
+                    )
+                    .unwrap();
+            }
+            let settings = EngineSettings {
+                session: canary_engine::Session::new(&db)
+                    .with_clock(Arc::new(ReplayClock::starting(t0))),
+                markets: [&btc, &eth]
+                    .map(|s| Market {
+                        symbol: s.clone(),
+                        timeframes: vec![m1],
+                    })
+                    .to_vec(),
+                source_kinds: BTreeMap::new(),
+                crosschecks: Vec::new(),
+                alerts: Some(test_alerts(&btc)),
+                system: None,
+                flush_every: Duration::from_secs(1),
+            };
+            let mut engine = Engine::new(settings).unwrap();
+            engine.store_notices_only();
+            if placed {
+                engine.place_rules_with_markets();
+            }
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let btc = btc.clone();
+            rt.block_on(async move {
+                let (tx, rx) = canary_ingest::bus::in_process(16);
+                for i in 0..3 {
+                    tx.publish(Stamped {
+                        event: Event::Bar {
+                            source: "test".into(),
+                            symbol: btc.clone(),
+                            timeframe: m1,
+                            candle: candle(i),
+                        },
+                        available_at: minute(i + 1),
+                    })
+                    .await
+                    .unwrap();
+                }
+                drop(tx);
+                let (otx, mut orx) = mpsc::channel(64);
+                engine.run(rx, Some(otx)).await.unwrap();
+                let mut fired = Vec::new();
+                while let Some(o) = orx.recv().await {
+                    if let Output::Notice { rule, .. } = o {
+                        fired.push(rule);
+                    }
+                }
+                fired
+            })
+        };
+        assert_eq!(run(true), ["BTCUSD.close > 10"]);
+        assert_eq!(run(false), ["BTCUSD.close > 10", "ETHUSD.close > 10"]);
+    }
+
     #[test]
     fn intrabar_rules_fire_on_trades_once_per_bar() {
         use canary_alerts::state::Notice;
@@ -1056,21 +1445,7 @@ mod tests {
             }],
             source_kinds: BTreeMap::new(),
             crosschecks: Vec::new(),
-            alerts: Some(AlertSettings {
-                score: ScoreParams {
-                    symbol: sym.clone(),
-                    method: canary_analytics::score::Methodology::built_in(),
-                    asset: "BTC".into(),
-                    horizon_days: 7,
-                    drawdown: 0.10,
-                },
-                dictionary: Dictionary::built_in(),
-                lexicon: Lexicon::built_in().clone(),
-                attempts: 1,
-                backoff: Duration::from_millis(1),
-                timeout: Duration::from_secs(1),
-                allow_private: false,
-            }),
+            alerts: Some(test_alerts(&sym)),
             system: None,
             flush_every: Duration::from_secs(1),
         };

@@ -18,7 +18,7 @@ use crate::{Source, Stopped, StoreError};
 /// Store `rows` in `tx` (its caller commits): the leading run that fits blocks packed, the
 /// rest written row by row; the first invalid bar, input error or refused row stops it.
 #[expect(clippy::too_many_arguments)]
-pub(super) fn insert_candle_stream(
+pub(crate) fn insert_candle_stream(
     tx: &Db,
     symbol: &Symbol,
     tf: Timeframe,
@@ -190,7 +190,7 @@ struct Packer<'a> {
 
 /// A write that appends fewer bars than this (a live bar at each close, a short file) stores
 /// them as rows: blocks of a few bars would only make reads slower.
-const MIN_BLOCK_BARS: usize = 64;
+pub(crate) const MIN_BLOCK_BARS: usize = 64;
 
 impl Packer<'_> {
     fn fits(&self, row: &NewCandle) -> bool {
@@ -359,7 +359,7 @@ impl Record for CandleRecord<'_> {
 
 /// Why a bar may not be stored, if it may not (what [`Candle::new`] refuses: values not
 /// finite or beyond the bounds that keep the analytics finite), with what the bar is.
-fn invalid_bar(c: &Candle, symbol: &Symbol, tf: Timeframe) -> Option<(String, String)> {
+pub(crate) fn invalid_bar(c: &Candle, symbol: &Symbol, tf: Timeframe) -> Option<(String, String)> {
     c.checked().err().map(|e| {
         (
             format!("{symbol} {tf} bar at {}", c.open_time),

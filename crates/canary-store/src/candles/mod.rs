@@ -17,6 +17,7 @@ use crate::write::{Revisions, WriteError};
 use crate::{CandleStore, Source, SqlStore, Stopped, StoreError};
 
 mod insert;
+pub(crate) use insert::{MIN_BLOCK_BARS, insert_candle_stream, invalid_bar};
 mod read;
 mod series;
 
