@@ -7,6 +7,7 @@
 #   scripts/cluster.sh start    (make cluster)       SYMBOLS=500 BARS=240 SPEED=3600 by default
 #   scripts/cluster.sh servers  the NATS cluster and PostgreSQL only (for benchmarks)
 #   scripts/cluster.sh status
+#   scripts/cluster.sh leader STREAM   the NATS server leading a stream: "nats-N PID"
 #   scripts/cluster.sh stop     (make cluster-stop)  Ctrl-C to every process, then the servers
 #
 # State and logs live in .cluster/ (or $CLUSTER_DIR), removed by stop. The binary is built
@@ -69,14 +70,18 @@ start | servers)
     NATS_BIN="$(dirname "$PY")/nats-server"
 
     # Three NATS servers in one cluster.
-    CLIENT=() ROUTE=()
-    for i in 0 1 2; do CLIENT+=("$(free_port)"); ROUTE+=("$(free_port)"); done
+    CLIENT=() ROUTE=() MONITOR=()
+    for i in 0 1 2; do
+        CLIENT+=("$(free_port)"); ROUTE+=("$(free_port)"); MONITOR+=("$(free_port)")
+        echo "${MONITOR[$i]}" >"$STATE/nats-$i.monitor"
+    done
     for i in 0 1 2; do
         routes=""
         for j in 0 1 2; do
             [ "$i" = "$j" ] || routes="${routes:+$routes,}nats://127.0.0.1:${ROUTE[$j]}"
         done
-        "$NATS_BIN" -a 127.0.0.1 -p "${CLIENT[$i]}" -n "nats-$i" -js -sd "$STATE/nats-$i" \
+        "$NATS_BIN" -a 127.0.0.1 -p "${CLIENT[$i]}" -m "${MONITOR[$i]}" -n "nats-$i" -js \
+            -sd "$STATE/nats-$i" \
             --cluster_name canary --cluster "nats://127.0.0.1:${ROUTE[$i]}" --routes "$routes" \
             >"$STATE/logs/nats-$i.log" 2>&1 &
         echo $! >"$STATE/nats-$i.pid"
@@ -145,6 +150,35 @@ status)
         if kill -0 "$(cat "$f")" 2>/dev/null; then echo "$name: running"; else echo "$name: ended"; fi
     done
     ;;
+leader)
+    STREAM="${2:?cluster: leader needs a stream name}"
+    [ -d "$STATE" ] || { echo "cluster: not started" >&2; exit 1; }
+    # Each live server's monitoring page says who leads the stream (JetStream's `jsz`).
+    for i in 0 1 2; do
+        pid="$(cat "$STATE/nats-$i.pid" 2>/dev/null || true)"
+        [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || continue
+        name="$(python3 - "$(cat "$STATE/nats-$i.monitor")" "$STREAM" <<'PY' || true
+import json, sys, urllib.request
+port, stream = sys.argv[1], sys.argv[2]
+url = f"http://127.0.0.1:{port}/jsz?streams=true"
+with urllib.request.urlopen(url, timeout=5) as r:
+    jsz = json.load(r)
+for account in jsz.get("account_details") or []:
+    for s in account.get("stream_detail") or []:
+        if s.get("name") == stream and (s.get("cluster") or {}).get("leader"):
+            print(s["cluster"]["leader"])
+            sys.exit(0)
+sys.exit(1)
+PY
+)"
+        if [ -n "$name" ]; then
+            echo "$name $(cat "$STATE/$name.pid")"
+            exit 0
+        fi
+    done
+    echo "cluster: no server says who leads stream $STREAM" >&2
+    exit 1
+    ;;
 stop)
     [ -d "$STATE" ] || { echo "cluster: not started"; exit 0; }
     for r in "${ROLES[@]}"; do stop_pid "$r"; done
@@ -156,7 +190,7 @@ stop)
     echo "cluster: stopped"
     ;;
 *)
-    echo "usage: scripts/cluster.sh start | servers | status | stop" >&2
+    echo "usage: scripts/cluster.sh start | servers | status | leader STREAM | stop" >&2
     exit 2
     ;;
 esac

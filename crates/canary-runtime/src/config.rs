@@ -34,7 +34,7 @@
 //!
 //! [[source]]                         # the events an earlier run stored, replayed
 //! type = "events"
-//! db = "recorded.db"                 # had after `from`, up to and including `to`
+//! db = "recorded.db"                 # or postgres://…; had after `from`, up to `to`
 //! from = "2026-02-05T00:00:00Z"
 //! to = "2026-02-07T00:00:00Z"
 //!
@@ -560,6 +560,7 @@ impl Config {
             | SourceConfig::BinanceFutures { ca: Some(p), .. }
             | SourceConfig::Bybit { ca: Some(p), .. } = s
                 && p.is_relative()
+                && canary_store::server_address(p).is_none()
             {
                 *p = dir.join(&*p);
             }

@@ -93,7 +93,16 @@ pub fn gather(
                 from,
                 to,
             } => {
-                if std::fs::canonicalize(recorded).ok() == std::fs::canonicalize(db).ok() {
+                let same = match (
+                    canary_store::server_address(recorded),
+                    canary_store::server_address(db),
+                ) {
+                    (None, None) => {
+                        std::fs::canonicalize(recorded).ok() == std::fs::canonicalize(db).ok()
+                    }
+                    (a, b) => a == b,
+                };
+                if same {
                     return Err(EngineError::param(
                         "events",
                         recorded.display().to_string(),

@@ -193,17 +193,7 @@ fn shared_data_roles_over_a_bus_do_what_one_process_does() {
     ));
     assert!(ingest.contains("sources stopped"), "{ingest}");
     // The evaluator has taken the window when the last day closes.
-    let mut seen = Vec::new();
-    let mut lines = std::io::BufReader::new(eval.stdout.take().unwrap()).lines();
-    let last_day = "BTCUSDT 1d bar closed 2026-02-07T00:00:00Z";
-    for l in lines.by_ref() {
-        let l = l.unwrap();
-        let done = l.starts_with(last_day);
-        seen.push(l);
-        if done {
-            break;
-        }
-    }
+    let (lines, seen) = to_the_last_close(&mut eval);
     let waited = std::time::Instant::now();
     while got.lock().unwrap().len() < 2 {
         if waited.elapsed() > std::time::Duration::from_secs(30) {
@@ -250,8 +240,9 @@ fn deliveries(db: &Path) -> Vec<(String, String)> {
     v
 }
 
-/// Read a child's lines until one starts with `prefix` (failing after `secs`), keeping them.
-fn read_until(lines: &mut Lines, seen: &mut Vec<String>, prefix: &str) {
+/// Read a child's lines (its stdout, `lines`) until one starts with `prefix`, keeping them
+/// in `seen`: if they end first, what it said on stderr and how it ended are in the failure.
+fn expect_line(child: &mut Running, lines: &mut Lines, seen: &mut Vec<String>, prefix: &str) {
     for l in lines.by_ref() {
         let l = l.unwrap();
         let done = l.starts_with(prefix);
@@ -260,7 +251,15 @@ fn read_until(lines: &mut Lines, seen: &mut Vec<String>, prefix: &str) {
             return;
         }
     }
-    panic!("never printed {prefix:?}: {}", seen.join("\n"));
+    let mut err = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = std::io::Read::read_to_string(&mut e, &mut err);
+    }
+    let status = child.wait();
+    panic!(
+        "never printed {prefix:?} ({status:?}): {}\nstderr: {err}",
+        seen.join("\n")
+    );
 }
 
 /// Issue 23: the active evaluator killed (SIGKILL) mid-run, a standby given the same
@@ -281,32 +280,16 @@ fn shared_data_a_standby_evaluator_takes_over_when_the_active_one_is_killed() {
     // A 4h bar a second: the window takes twelve.
     let paced = paced_config(d, "paced", START, END, 14_400.0);
     let bus = bus_args("FAILOVER");
-    let eval = with(&["--role", "eval"], &bus);
-    let mut active = start(&shared, &paced, &eval);
-    let mut active_out = std::io::BufReader::new(active.stdout.take().unwrap()).lines();
-    // The active one holds the lease before the standby asks for it.
-    std::thread::sleep(std::time::Duration::from_secs(2));
-    let mut standby = start(&shared, &paced, &eval);
-    let deliver = start(&shared, &paced, &["--role", "deliver"]);
-    let mut ingest = start(&shared, &paced, &with(&["--role", "ingest"], &bus));
-    let mut seen = Vec::new();
-    read_until(
-        &mut active_out,
-        &mut seen,
-        "BTCUSDT 4h bar closed 2026-02-05T16:00:00Z",
-    );
-    Command::new("kill")
-        .args(["-KILL", &active.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(!active.wait().unwrap().success(), "killed");
-    let mut standby_out = std::io::BufReader::new(standby.stdout.take().unwrap()).lines();
-    let mut after = Vec::new();
-    read_until(
-        &mut standby_out,
-        &mut after,
-        "BTCUSDT 1d bar closed 2026-02-07T00:00:00Z",
-    );
+    let Window {
+        active,
+        active_out,
+        mut standby,
+        deliverer: deliver,
+        mut ingest,
+    } = window_with_standby(&shared, &paced, &bus);
+    kill(active);
+    drop(active_out);
+    let (standby_out, after) = to_the_last_close(&mut standby);
     assert!(
         ingest.wait().unwrap().success(),
         "the ingest published the window"
@@ -360,46 +343,18 @@ fn shared_data_the_deliverer_outlives_a_restart_of_the_stores_server() {
         .unwrap();
     let shared = PathBuf::from(format!("{server}/canary"));
     // A receiver slow to answer, so that the restart falls among the sends.
-    let (base, got) = common::receiver_with(|_, _| {
-        std::thread::sleep(std::time::Duration::from_millis(400));
-        ("200 OK".into(), "ok".into())
-    });
-    let hook = format!("{base}/hook");
-    prepare_crash(&shared, d, &hook);
-    for k in 1..=5 {
-        let rule = format!("BTCUSDT.close > {k}");
-        ok(&canary(
-            &shared,
-            &[
-                "alerts",
-                "add",
-                &rule,
-                "--tf",
-                "4h",
-                "--webhook",
-                &hook,
-                "--allow-private",
-                "--since",
-                START,
-            ],
-        ));
-    }
+    let (hook, got) = slow_receiver();
+    prepare_with_webhooks(&shared, d, &hook);
     // The window evaluated over the bus, its notices stored for the deliverer.
     let cfg = paced_config(d, "window", START, END, 0.0);
     let bus = bus_args("RESTART");
     let mut eval = start(&shared, &cfg, &with(&["--role", "eval"], &bus));
-    let mut lines = std::io::BufReader::new(eval.stdout.take().unwrap()).lines();
     let cfg_path = cfg.to_str().unwrap();
     ok(&canary(
         &shared,
         &with(&["run", "--config", cfg_path, "--role", "ingest"], &bus),
     ));
-    let mut seen = Vec::new();
-    read_until(
-        &mut lines,
-        &mut seen,
-        "BTCUSDT 1d bar closed 2026-02-07T00:00:00Z",
-    );
+    let (lines, seen) = to_the_last_close(&mut eval);
     std::thread::sleep(std::time::Duration::from_secs(1));
     stop(eval, seen, Some(lines));
     let due: Vec<String> = deliveries(&shared).into_iter().map(|(k, _)| k).collect();
@@ -449,9 +404,17 @@ fn shared_data_the_deliverer_outlives_a_restart_of_the_stores_server() {
         said.contains("cannot deliver now"),
         "said while the store was away: {said}"
     );
-    let hooks = got.lock().unwrap();
+    // Sent, then the store went before the attempt was recorded: sent again after it came
+    // back, under the same key, and never a third time.
+    six_webhooks_each_at_most_twice(&got.lock().unwrap(), &due);
+}
+
+/// The webhooks received: the six notices of `prepare_with_webhooks` that send one, each
+/// a stored notice of `due`, none more than twice (one sent again under its key after its
+/// sender or the store went before the attempt was recorded).
+fn six_webhooks_each_at_most_twice(hooks: &[common::Received], due: &[String]) {
     let mut sends: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
-    for r in hooks.iter() {
+    for r in hooks {
         let key = r
             .headers
             .get("idempotency-key")
@@ -464,12 +427,59 @@ fn shared_data_the_deliverer_outlives_a_restart_of_the_stores_server() {
         "only stored notices were sent: {sends:?}"
     );
     assert_eq!(sends.len(), 6, "every webhook notice arrived: {sends:?}");
-    // Sent, then the store went before the attempt was recorded: sent again after it came
-    // back, under the same key, and never a third time.
     assert!(
         sends.values().all(|&n| n <= 2),
-        "a notice sent more than twice across one restart: {sends:?}"
+        "a notice sent more than twice: {sends:?}"
     );
+}
+
+/// The crash window paced on a bus: an active evaluator, a standby on the same partitions
+/// (started once the active one holds the lease), a deliverer and the ingest, returned once
+/// the active one has closed the 4h bar of 2026-02-05 16:00.
+struct Window {
+    active: Running,
+    /// What the active one prints, kept open until it is killed.
+    active_out: Lines,
+    standby: Running,
+    deliverer: Running,
+    ingest: Running,
+}
+
+/// What an evaluator has still to print, and what it printed up to the window's last close.
+fn to_the_last_close(standby: &mut Running) -> (Lines, Vec<String>) {
+    let mut out = std::io::BufReader::new(standby.stdout.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    expect_line(
+        standby,
+        &mut out,
+        &mut seen,
+        "BTCUSDT 1d bar closed 2026-02-07T00:00:00Z",
+    );
+    (out, seen)
+}
+
+fn window_with_standby(shared: &Path, paced: &Path, bus: &[String]) -> Window {
+    let eval = with(&["--role", "eval"], bus);
+    let mut active = start(shared, paced, &eval);
+    let mut active_out = std::io::BufReader::new(active.stdout.take().unwrap()).lines();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let standby = start(shared, paced, &eval);
+    let deliverer = start(shared, paced, &["--role", "deliver"]);
+    let ingest = start(shared, paced, &with(&["--role", "ingest"], bus));
+    let mut seen = Vec::new();
+    expect_line(
+        &mut active,
+        &mut active_out,
+        &mut seen,
+        "BTCUSDT 4h bar closed 2026-02-05T16:00:00Z",
+    );
+    Window {
+        active,
+        active_out,
+        standby,
+        deliverer,
+        ingest,
+    }
 }
 
 /// A PostgreSQL server of one test's own (scripts/test-postgres.sh), stopped when dropped.
@@ -498,34 +508,40 @@ impl OwnServer {
         }
     }
 
-    /// `pg_ctl ARGS` on its data folder (as PostgreSQL's user when this runs as root).
+    /// `pg_ctl ARGS` on its data folder.
     fn pg_ctl(&self, args: &[&str]) {
-        let bin = std::fs::read_dir("/usr/lib/postgresql")
-            .ok()
-            .and_then(|mut d| d.next())
-            .and_then(Result::ok)
-            .map(|e| e.path().join("bin/pg_ctl"))
-            .expect("PostgreSQL's binaries");
-        let root = Command::new("id")
-            .arg("-u")
-            .output()
-            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-        let mut c = if root {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&bin);
-            c
-        } else {
-            Command::new(&bin)
-        };
-        let data = format!("{}/data", self.folder);
-        let log = format!("{}/server.log", self.folder);
-        let out = c
-            .args(["-D", &data, "-l", &log])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "pg_ctl {args:?}: {out:?}");
+        pg_ctl(&self.folder, args);
     }
+}
+
+/// `pg_ctl ARGS` on the data folder of a server `scripts/test-postgres.sh` started in
+/// `folder` (as PostgreSQL's user when this runs as root).
+fn pg_ctl(folder: &str, args: &[&str]) {
+    let bin = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()
+        .and_then(|mut d| d.next())
+        .and_then(Result::ok)
+        .map(|e| e.path().join("bin/pg_ctl"))
+        .expect("PostgreSQL's binaries");
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    let mut c = if root {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(&bin);
+        c
+    } else {
+        Command::new(&bin)
+    };
+    let data = format!("{folder}/data");
+    let log = format!("{folder}/server.log");
+    let out = c
+        .args(["-D", &data, "-l", &log])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "pg_ctl {args:?}: {out:?}");
 }
 
 impl Drop for OwnServer {
@@ -564,4 +580,220 @@ fn shared_data_role_options_that_do_not_fit_are_refused_saying_what_to_give() {
             "{args:?}: {err}"
         );
     }
+}
+
+/// A webhook receiver that takes 300 ms to answer, so that what happens meanwhile falls
+/// among the sends: its address and what it received.
+fn slow_receiver() -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<common::Received>>>,
+) {
+    let (base, got) = common::receiver_with(|_, _| {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        ("200 OK".into(), "ok".into())
+    });
+    (format!("{base}/hook"), got)
+}
+
+/// The crash window's rules (`prepare_crash`, one of them a webhook) and five more that send
+/// to `hook` at every 4h close from the crash on: fifteen notices, six of them webhooks.
+fn prepare_with_webhooks(db: &Path, d: &Path, hook: &str) {
+    prepare_crash(db, d, hook);
+    for k in 1..=5 {
+        let rule = format!("BTCUSDT.close > {k}");
+        ok(&canary(
+            db,
+            &[
+                "alerts",
+                "add",
+                &rule,
+                "--tf",
+                "4h",
+                "--webhook",
+                hook,
+                "--allow-private",
+                "--since",
+                START,
+            ],
+        ));
+    }
+}
+
+/// A three-server NATS cluster and a PostgreSQL server of one test's own
+/// (`scripts/cluster.sh servers`), stopped when dropped.
+struct Cluster {
+    dir: tempfile::TempDir,
+    store: PathBuf,
+    bus: String,
+}
+
+impl Cluster {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let out = Self::script(dir.path(), &["servers"]);
+        let line = |name: &str| {
+            out.lines()
+                .find_map(|l| l.strip_prefix(name))
+                .unwrap_or_else(|| panic!("no {name} in {out}"))
+                .trim()
+                .to_string()
+        };
+        Cluster {
+            store: PathBuf::from(line("store:")),
+            bus: line("bus:"),
+            dir,
+        }
+    }
+
+    fn state(dir: &Path) -> PathBuf {
+        dir.join("cluster")
+    }
+
+    fn script(dir: &Path, args: &[&str]) -> String {
+        let out = Command::new("bash")
+            .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/cluster.sh"))
+            .args(args)
+            .env("CLUSTER_DIR", Self::state(dir))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "cluster.sh {args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// The NATS server leading `stream`, killed (SIGKILL): its name.
+    fn kill_leader(&self, stream: &str) -> String {
+        let out = Self::script(self.dir.path(), &["leader", stream]);
+        let (name, pid) = out.trim().split_once(' ').expect("NAME PID");
+        Command::new("kill").args(["-KILL", pid]).status().unwrap();
+        name.to_string()
+    }
+
+    /// `pg_ctl ARGS` on the store's server.
+    fn pg_ctl(&self, args: &[&str]) {
+        let folder = std::fs::read_to_string(Self::state(self.dir.path()).join("postgres.dir"))
+            .expect("the server's folder");
+        pg_ctl(folder.trim(), args);
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/cluster.sh"))
+            .arg("stop")
+            .env("CLUSTER_DIR", Self::state(self.dir.path()))
+            .output();
+    }
+}
+
+/// Kill (SIGKILL) a started process.
+fn kill(child: Running) {
+    let mut child = child.take();
+    Command::new("kill")
+        .args(["-KILL", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(!child.wait().unwrap().success(), "killed");
+}
+
+/// Issue 23's failover: during a run with rules firing, the JetStream stream's leader, the
+/// active evaluator and the deliverer killed (SIGKILL) at once; a standby evaluator and a
+/// new deliverer go on, and the store's server is stopped at once (`pg_ctl stop -m
+/// immediate`) and started again while the notices are being sent. Every notice due is
+/// delivered (none lost, none sent under a key of no notice, none more than twice: one in
+/// flight when a deliverer or the store went is sent again under its key), and the notice
+/// ids are those a replay of the same period from the store's recorded events derives.
+#[test]
+fn shared_data_notices_survive_the_bus_leader_an_evaluator_the_deliverer_and_the_store_killed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cluster = Cluster::start();
+    let shared = cluster.store.clone();
+    // A receiver slow to answer, so that kills and the restart fall among the sends.
+    let (hook, got) = slow_receiver();
+    prepare_with_webhooks(&shared, d, &hook);
+    // A 4h bar a second: the window takes twelve.
+    let paced = paced_config(d, "paced", START, END, 14_400.0);
+    let stream = format!("KILLS_{}", std::process::id());
+    let bus: Vec<String> = [
+        "--bus",
+        &cluster.bus,
+        "--bus-stream",
+        &stream,
+        "--bus-partitions",
+        "8",
+        "--bus-replicas",
+        "3",
+    ]
+    .map(str::to_string)
+    .to_vec();
+    let Window {
+        active,
+        active_out,
+        mut standby,
+        deliverer,
+        mut ingest,
+    } = window_with_standby(&shared, &paced, &bus);
+    let leader = cluster.kill_leader(&stream);
+    kill(active);
+    drop(active_out);
+    kill(deliverer);
+    let (standby_out, after) = to_the_last_close(&mut standby);
+    let published = ingest.wait().unwrap();
+    assert!(
+        published.success(),
+        "the ingest published the window with {leader} killed"
+    );
+    let sent_before = got.lock().unwrap().len();
+    let deliverer = start(&shared, &paced, &["--role", "deliver"]);
+    let waited = std::time::Instant::now();
+    while got.lock().unwrap().len() < sent_before + 1 {
+        assert!(
+            waited.elapsed() < std::time::Duration::from_secs(30),
+            "the new deliverer sent nothing: {:?}",
+            deliveries(&shared)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    cluster.pg_ctl(&["-m", "immediate", "stop"]);
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    cluster.pg_ctl(&["-w", "start"]);
+    let waited = std::time::Instant::now();
+    let log = loop {
+        let log = deliveries(&shared);
+        if log.len() == 15 && log.iter().all(|(_, status)| status == "delivered") {
+            break log;
+        }
+        assert!(
+            waited.elapsed() < std::time::Duration::from_secs(60),
+            "not all delivered a minute after the restart: {log:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    stop(standby, after, Some(standby_out));
+    stop(deliverer, Vec::new(), None);
+
+    // The same period replayed from the events the store recorded, in one process.
+    let (quiet, _) = common::receiver(0);
+    let replay = d.join("replay.db");
+    prepare_with_webhooks(&replay, d, &format!("{quiet}/hook"));
+    let cfg = d.join("replay.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "speed = 0\n\n[[market]]\nsymbol = \"BTCUSDT\"\ntimeframes = [\"4h\", \"1d\"]\n\n\
+             [[source]]\ntype = \"events\"\ndb = {:?}\nfrom = \"{START}\"\nto = \"{END}\"\n\n\
+             [alerts]\nallow_private = true\n",
+            shared.display().to_string()
+        ),
+    )
+    .unwrap();
+    ok(&canary(
+        &replay,
+        &["run", "--config", cfg.to_str().unwrap()],
+    ));
+    let ids = |log: &[(String, String)]| log.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&log), ids(&deliveries(&replay)), "the replay's notices");
+
+    six_webhooks_each_at_most_twice(&got.lock().unwrap(), &ids(&log));
 }

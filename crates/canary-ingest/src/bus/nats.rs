@@ -503,60 +503,30 @@ impl NatsBus {
                 self.config.partitions - 1
             )));
         }
-        let stream =
-            self.js
-                .get_stream(&self.config.stream)
-                .await
-                .map_err(|e| BusError::Stream {
-                    url: self.config.url.clone(),
-                    stream: self.config.stream.clone(),
-                    reason: e.to_string(),
-                })?;
         let mut messages: SelectAll<Taken> = SelectAll::new();
         for &p in wanted {
             let name = format!("{}-{p}", token(group));
-            let err = |reason: String| BusError::Consumer {
-                stream: self.config.stream.clone(),
-                name: name.clone(),
-                reason,
-            };
-            // Resumed from what the group acknowledged, in order: the consumer is made again
-            // from just after its acknowledgement floor, so that what a previous subscriber
-            // took and never acknowledged comes first, now, rather than after its wait and
-            // behind newer messages (which would reach the engine out of order).
-            let floor = match stream.consumer_info(&name).await {
-                Ok(info) => {
-                    stream
-                        .delete_consumer(&name)
-                        .await
-                        .map_err(|e| err(e.to_string()))?;
-                    info.ack_floor.stream_sequence
-                }
-                Err(_) => 0,
-            };
-            let deliver_policy = if floor == 0 {
-                consumer::DeliverPolicy::All
-            } else {
-                consumer::DeliverPolicy::ByStartSequence {
-                    start_sequence: floor + 1,
+            // A cluster electing a leader (one of its servers gone) does not answer for a
+            // few seconds: each step is tried again for half a minute, keeping the floor
+            // once read, so that a consumer deleted before the failure resumes from it.
+            let deadline = std::time::Instant::now() + Duration::from_secs(30);
+            let mut floor = None;
+            let taken = loop {
+                match self.partition(&name, p, &mut floor).await {
+                    Ok(t) => break t,
+                    Err(_) if std::time::Instant::now() < deadline => {
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                    }
+                    Err(reason) => {
+                        return Err(BusError::Consumer {
+                            stream: self.config.stream.clone(),
+                            name,
+                            reason,
+                        });
+                    }
                 }
             };
-            let consumer: consumer::PullConsumer = stream
-                .create_consumer(consumer::pull::Config {
-                    durable_name: Some(name.clone()),
-                    filter_subject: format!("{}.{p}.>", self.config.prefix),
-                    ack_policy: consumer::AckPolicy::All,
-                    deliver_policy,
-                    ack_wait: self.config.ack_wait,
-                    max_ack_pending: -1,
-                    ..consumer::pull::Config::default()
-                })
-                .await
-                .map_err(|e| err(e.to_string()))?;
-            let stream = consumer.messages().await.map_err(|e| err(e.to_string()))?;
-            messages.push(Box::pin(
-                stream.map(move |m| (p, m.map_err(|e| e.to_string()))),
-            ));
+            messages.push(taken);
         }
         Ok(NatsSubscriber {
             messages,
@@ -565,6 +535,60 @@ impl NatsBus {
             stop,
             stream: self.config.stream.clone(),
         })
+    }
+
+    /// Partition `p`'s messages through the group's consumer `name`, resumed from what the
+    /// group acknowledged, in order: the consumer is made again from just after its
+    /// acknowledgement floor (read once into `floor`, 0 when there was no consumer), so that
+    /// what a previous subscriber took and never acknowledged comes first, now, rather than
+    /// after its wait and behind newer messages (which would reach the engine out of order).
+    async fn partition(
+        &self,
+        name: &str,
+        p: u16,
+        floor: &mut Option<u64>,
+    ) -> Result<Taken, String> {
+        use async_nats::jetstream::context::ConsumerInfoErrorKind;
+        let stream = self
+            .js
+            .get_stream(&self.config.stream)
+            .await
+            .map_err(|e| e.to_string())?;
+        match stream.consumer_info(name).await {
+            Ok(info) => {
+                floor.get_or_insert(info.ack_floor.stream_sequence);
+                stream
+                    .delete_consumer(name)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            Err(e) if e.kind() == ConsumerInfoErrorKind::NotFound => {
+                floor.get_or_insert(0);
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+        let deliver_policy = match *floor {
+            None | Some(0) => consumer::DeliverPolicy::All,
+            Some(f) => consumer::DeliverPolicy::ByStartSequence {
+                start_sequence: f + 1,
+            },
+        };
+        let consumer: consumer::PullConsumer = stream
+            .create_consumer(consumer::pull::Config {
+                durable_name: Some(name.to_string()),
+                filter_subject: format!("{}.{p}.>", self.config.prefix),
+                ack_policy: consumer::AckPolicy::All,
+                deliver_policy,
+                ack_wait: self.config.ack_wait,
+                max_ack_pending: -1,
+                ..consumer::pull::Config::default()
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+        let messages = consumer.messages().await.map_err(|e| e.to_string())?;
+        Ok(Box::pin(
+            messages.map(move |m| (p, m.map_err(|e| e.to_string()))),
+        ))
     }
 }
 
