@@ -29,18 +29,14 @@ use canary_model::{Candle, Symbol, Timeframe, Timestamp};
 use canary_runtime::{Engine, EngineSettings, Event, Market, Output, ReplayClock, Stamped};
 use tokio::sync::{mpsc, watch};
 
+mod servers;
+use servers::Servers;
+
 const TARGET: f64 = 25_000.0;
 const T0: i64 = 1_767_225_600_000; // 2026-01-01
 const SYMBOLS: usize = 200;
 const BARS: usize = 1000;
 const PUBLISHERS: usize = 50;
-
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        eprintln!("{name} is not set: run `make bench-bus`, which starts the servers");
-        std::process::exit(2)
-    })
-}
 
 fn symbol(i: usize) -> Symbol {
     Symbol::new(&format!("B{i:03}USDT")).expect("a symbol")
@@ -89,25 +85,12 @@ fn bars() -> Vec<Vec<Stamped>> {
 }
 
 fn main() {
-    let nats = env("CANARY_BENCH_NATS");
-    let server = env("CANARY_BENCH_POSTGRES");
     let replicas: usize = std::env::var("CANARY_BENCH_REPLICAS")
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(3);
-    println!(
-        "processor: {} ({} logical cores); NATS {} ({replicas} copies), PostgreSQL {server}",
-        canary_engine::jobs::processor(),
-        std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
-        nats
-    );
-    let mut admin = postgres::Client::connect(&format!("{server}/postgres"), postgres::NoTls)
-        .expect("the PostgreSQL server answers");
-    let db_name = format!("bench_bus_{}", std::process::id());
-    admin
-        .batch_execute(&format!("CREATE DATABASE {db_name}"))
-        .expect("a database");
-    let db = format!("{server}/{db_name}");
+    let servers = Servers::from_env("bus", replicas);
+    let (nats, db) = (servers.nats.clone(), servers.db.clone());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -198,7 +181,7 @@ fn main() {
         );
         stored < TARGET
     });
-    let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)"));
+    drop(servers);
     if missed {
         println!("target NOT met");
         std::process::exit(1);

@@ -32,6 +32,9 @@ use canary_runtime::engine::deliver_until;
 use canary_runtime::{AlertSettings, Engine, EngineSettings, Event, Market, ReplayClock, Stamped};
 use tokio::sync::watch;
 
+mod servers;
+use servers::Servers;
+
 const T0: i64 = 1_767_225_600_000; // 2026-01-01
 const SYMBOLS: usize = 50;
 const STEADY_MINUTES: i64 = 120;
@@ -40,13 +43,6 @@ const PACE: Duration = Duration::from_millis(250);
 const LEASE: Duration = Duration::from_secs(3);
 const STEADY_P99: f64 = 2.0;
 const CRASH_P99: f64 = 10.0;
-
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        eprintln!("{name} is not set: run `make bench-latency`, which starts the servers");
-        std::process::exit(2)
-    })
-}
 
 fn symbol(i: usize) -> Symbol {
     Symbol::new(&format!("L{i:03}USDT")).expect("a symbol")
@@ -250,20 +246,8 @@ fn latencies(
 }
 
 fn main() {
-    let nats = env("CANARY_BENCH_NATS");
-    let server = env("CANARY_BENCH_POSTGRES");
-    println!(
-        "processor: {} ({} logical cores); NATS {nats} (3 copies), PostgreSQL {server}",
-        canary_engine::jobs::processor(),
-        std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
-    );
-    let mut admin = postgres::Client::connect(&format!("{server}/postgres"), postgres::NoTls)
-        .expect("the PostgreSQL server answers");
-    let db_name = format!("bench_latency_{}", std::process::id());
-    admin
-        .batch_execute(&format!("CREATE DATABASE {db_name}"))
-        .expect("a database");
-    let db = format!("{server}/{db_name}");
+    let servers = Servers::from_env("latency", 3);
+    let (nats, db) = (servers.nats.clone(), servers.db.clone());
     let (hook, got) = receiver();
     let m1: Timeframe = "1m".parse().expect("a timeframe");
     let rule_symbol = add_rules(&db, &hook);
@@ -359,7 +343,7 @@ fn main() {
         &rule_symbol,
         crash_at,
     );
-    let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)"));
+    drop(servers);
     if steady.is_empty() || crossing.is_empty() {
         println!(
             "no notices arrived ({} steady, {} after the crash)",

@@ -1,0 +1,55 @@
+//! What the benches across processes share (`bus.rs`, `latency.rs`): the servers
+//! `bench/bus.sh` started, named by the environment, a database of the bench's own on the
+//! PostgreSQL server (dropped at the end), and the first line every figure is printed under.
+
+/// The servers and a database of this bench's own.
+pub struct Servers {
+    /// The NATS servers, comma-separated.
+    pub nats: String,
+    /// The database's address.
+    pub db: String,
+    admin: postgres::Client,
+    name: String,
+}
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        eprintln!("{name} is not set: run it through bench/bus.sh, which starts the servers");
+        std::process::exit(2)
+    })
+}
+
+impl Servers {
+    /// From `CANARY_BENCH_NATS` and `CANARY_BENCH_POSTGRES`, with a database named after
+    /// `bench`; prints the processor, the servers and `copies` (the stream's).
+    pub fn from_env(bench: &str, copies: usize) -> Servers {
+        let nats = env("CANARY_BENCH_NATS");
+        let server = env("CANARY_BENCH_POSTGRES");
+        println!(
+            "processor: {} ({} logical cores); NATS {nats} ({copies} copies), PostgreSQL {server}",
+            canary_engine::jobs::processor(),
+            std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        );
+        let mut admin = postgres::Client::connect(&format!("{server}/postgres"), postgres::NoTls)
+            .expect("the PostgreSQL server answers");
+        let name = format!("bench_{bench}_{}", std::process::id());
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("a database");
+        Servers {
+            nats,
+            db: format!("{server}/{name}"),
+            admin,
+            name,
+        }
+    }
+}
+
+impl Drop for Servers {
+    fn drop(&mut self) {
+        let name = &self.name;
+        let _ = self
+            .admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+    }
+}
