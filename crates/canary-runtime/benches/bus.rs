@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use canary_ingest::bus::Publish;
-use canary_ingest::bus::nats::{NatsBus, NatsConfig};
+use canary_ingest::bus::nats::NatsBus;
 use canary_model::{Candle, Symbol, Timeframe, Timestamp};
 use canary_runtime::{Engine, EngineSettings, Event, Market, Output, ReplayClock, Stamped};
 use tokio::sync::{mpsc, watch};
@@ -90,16 +90,9 @@ fn main() {
         .and_then(|r| r.parse().ok())
         .unwrap_or(3);
     let servers = Servers::from_env("bus", replicas);
-    let (nats, db) = (servers.nats.clone(), servers.db.clone());
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    let mut config = NatsConfig::new(&nats);
-    config.stream = format!("BENCH_{}", std::process::id());
-    config.prefix = format!("bench.{}", std::process::id());
-    config.replicas = replicas;
+    let db = servers.db.clone();
+    let rt = Servers::runtime();
+    let config = servers.bus_config();
     let groups = bars();
     let events: usize = groups.iter().map(Vec::len).sum();
     let missed = rt.block_on(async move {

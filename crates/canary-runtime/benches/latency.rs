@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use canary_engine::alerting::{Allow, Channel, Owner, RuleSpec, add_rule};
 use canary_ingest::bus::Publish;
-use canary_ingest::bus::nats::{NatsBus, NatsConfig};
+use canary_ingest::bus::nats::NatsBus;
 use canary_model::{Candle, Symbol, Timeframe, Timestamp};
 use canary_runtime::engine::deliver_until;
 use canary_runtime::{AlertSettings, Engine, EngineSettings, Event, Market, ReplayClock, Stamped};
@@ -247,19 +247,12 @@ fn latencies(
 
 fn main() {
     let servers = Servers::from_env("latency", 3);
-    let (nats, db) = (servers.nats.clone(), servers.db.clone());
+    let db = servers.db.clone();
     let (hook, got) = receiver();
     let m1: Timeframe = "1m".parse().expect("a timeframe");
     let rule_symbol = add_rules(&db, &hook);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    let mut config = NatsConfig::new(&nats);
-    config.stream = format!("LATENCY_{}", std::process::id());
-    config.prefix = format!("latency.{}", std::process::id());
-    config.replicas = 3;
+    let rt = Servers::runtime();
+    let config = servers.bus_config();
     let published: Arc<Mutex<HashMap<(usize, i64), Instant>>> = Arc::default();
     let crash_at = rt.block_on(async {
         let bus = NatsBus::connect(config).await.expect("the bus");

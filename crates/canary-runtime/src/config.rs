@@ -835,6 +835,17 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(good.alerts.check);
+        // A recorded run on a server is its address, not a path beside the config.
+        let server = "postgres://canary@127.0.0.1:5432/canary";
+        let events = write(&format!(
+            "{market}[[source]]\ntype = \"events\"\ndb = \"{server}\"\n\
+             from = \"2026-02-05T00:00:00Z\"\nto = \"2026-02-07T00:00:00Z\"\n"
+        ))
+        .unwrap();
+        match &events.sources[0] {
+            SourceConfig::Events { db, .. } => assert_eq!(db, Path::new(server)),
+            other => panic!("{other:?}"),
+        }
         let err = |text: String| write(&text).unwrap_err().to_string();
         let e = err(format!(
             "{market}[[source]]\ntype = \"bars\"\npath = \"nope.csv\"\nsymbol = \"BTCUSDT\"\n"

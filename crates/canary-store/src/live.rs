@@ -67,6 +67,7 @@ impl LiveStore for SqlStore {
         let mut sources = BTreeMap::new();
         let mut series = BTreeMap::new();
         if !bars.is_empty() {
+            let mut ids = Vec::with_capacity(bars.len());
             for b in &bars {
                 if self.known.sources.get(b.source.name) != Some(&b.source.kind)
                     && !sources.contains_key(b.source.name)
@@ -75,21 +76,15 @@ impl LiveStore for SqlStore {
                     sources.insert(b.source.name.to_string(), b.source.kind);
                 }
                 let key = (b.symbol.as_str().to_string(), b.tf);
-                if !self.known.series.contains_key(&key) && !series.contains_key(&key) {
-                    series.insert(key, series_id(&tx, b.symbol, b.tf)?);
-                }
+                let id = if let Some(id) = self.known.series.get(&key).or(series.get(&key)) {
+                    *id
+                } else {
+                    let id = series_id(&tx, b.symbol, b.tf)?;
+                    series.insert(key, id);
+                    id
+                };
+                ids.push(id);
             }
-            let ids: Vec<i64> = bars
-                .iter()
-                .map(|b| {
-                    let key = (b.symbol.as_str().to_string(), b.tf);
-                    self.known.series.get(&key).or(series.get(&key)).copied()
-                })
-                .collect::<Option<_>>()
-                .ok_or_else(|| StoreError::Corrupt {
-                    what: "the live engine's bars".into(),
-                    reason: "a series without an id".into(),
-                })?;
             let distinct: std::collections::BTreeSet<i64> = ids.iter().copied().collect();
             let held = latest_held(&tx, &distinct.into_iter().collect::<Vec<_>>())?;
             let stamp = crate::stamp(&tx, ingested_at)?;

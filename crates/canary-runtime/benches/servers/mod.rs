@@ -1,15 +1,17 @@
 //! What the benches across processes share (`bus.rs`, `latency.rs`): the servers
 //! `bench/bus.sh` started, named by the environment, a database of the bench's own on the
-//! PostgreSQL server (dropped at the end), and the first line every figure is printed under.
+//! PostgreSQL server (dropped at the end), a stream of its own on the NATS cluster, the
+//! runtime the bench runs in, and the first line every figure is printed under.
 
 /// The servers and a database of this bench's own.
 pub struct Servers {
     /// The NATS servers, comma-separated.
-    pub nats: String,
+    nats: String,
     /// The database's address.
     pub db: String,
     admin: postgres::Client,
     name: String,
+    copies: usize,
 }
 
 fn env(name: &str) -> String {
@@ -41,7 +43,26 @@ impl Servers {
             db: format!("{server}/{name}"),
             admin,
             name,
+            copies,
         }
+    }
+
+    /// The bus on a stream (and subjects) of this bench's own, keeping `copies`.
+    pub fn bus_config(&self) -> canary_ingest::bus::nats::NatsConfig {
+        let mut config = canary_ingest::bus::nats::NatsConfig::new(&self.nats);
+        config.stream = self.name.to_uppercase();
+        config.prefix.clone_from(&self.name);
+        config.replicas = self.copies;
+        config
+    }
+
+    /// Two worker threads, as `canary run` has on a bus.
+    pub fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime")
     }
 }
 

@@ -384,11 +384,13 @@ impl Engine {
     }
 
     /// Take `first` and the events at hand after it (up to [`BATCH_EVENTS`], for at most
-    /// [`BATCH_TIME`]), then store what they closed in one write and check the rules at
-    /// once: a close per write would cap the engine at a few hundred closes a second on a
-    /// database server. A batch ends before an event whose availability would make a close
-    /// it holds late to evaluate (later than one bar after the close), so that a notice is
-    /// late exactly when it would be evaluated event by event. Whether the events ended.
+    /// [`BATCH_TIME`], waiting [`LINGER`] for one more), then store what they closed in one
+    /// write and check the rules at once: a close per write would cap the engine at a few
+    /// hundred closes a second on a database server. With rules, a batch ends before an
+    /// event whose availability would make a close it holds late to evaluate (later than
+    /// one bar after the close; a close already late when it closed does not count), so
+    /// that a notice is late exactly when it would be evaluated event by event. Whether the
+    /// events ended.
     async fn batch(
         &mut self,
         first: Stamped,
