@@ -130,8 +130,10 @@ start | servers)
     start_role eval-b run --config "$CFG" --quiet --role eval "${OPTS[@]}" --partitions 32-63
     start_role deliver run --config "$CFG" --role deliver
     API=("$(free_port)" "$(free_port)")
-    start_role api-1 serve --addr "127.0.0.1:${API[0]}"
-    start_role api-2 serve --addr "127.0.0.1:${API[1]}"
+    # The API servers follow what the evaluators report, for /api/v1/stream.
+    FOLLOW=(--bus "$BUS" --bus-replicas 3 --bus-stream CLUSTER)
+    start_role api-1 serve --addr "127.0.0.1:${API[0]}" "${FOLLOW[@]}"
+    start_role api-2 serve --addr "127.0.0.1:${API[1]}" "${FOLLOW[@]}"
     start_role ingest run --config "$CFG" --role ingest "${OPTS[@]}"
     {
         echo "store:   $DB"

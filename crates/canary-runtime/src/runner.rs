@@ -320,6 +320,10 @@ pub async fn run_placed(
             Ok(summary)
         }
         Some(bus) => {
+            // What this process reports goes to the bus's outputs stream too, for the API
+            // servers following it.
+            let (out, sharing) = share_outputs(bus.config(), out).await?;
+            let mut out = Some(out);
             let tasks = match placement.role {
                 Role::All | Role::Ingest => {
                     spawn_feed(feed, config, session, &bus.publisher(), &stop, out.as_ref())
@@ -338,14 +342,74 @@ pub async fn run_placed(
                 }
                 Summary::default()
             } else {
-                evaluate(&bus, placement, engine, out, stop.clone()).await?
+                evaluate(&bus, placement, engine, out.take(), stop.clone()).await?
             };
             for t in tasks.handles {
                 let _ = t.await;
             }
+            drop(out);
+            let _ = sharing.await;
             Ok(summary)
         }
     }
+}
+
+/// The outputs sent to the returned sender published to the bus's outputs stream (for `canary
+/// serve --bus`), then passed on to `out`. Publishing does not hold up the engine: up to 1,024
+/// wait for the server's acknowledgement at once. The stream is a view: an output it did not
+/// take is said once (and when it takes them again), the store keeps what it is about. The
+/// task ends when the sender is dropped, once what it published is acknowledged (or 10 s).
+async fn share_outputs(
+    config: &canary_ingest::bus::nats::NatsConfig,
+    out: Option<mpsc::Sender<Output>>,
+) -> Result<(mpsc::Sender<Output>, tokio::task::JoinHandle<()>), EngineError> {
+    use canary_ingest::bus::nats::outputs::NatsOutputs;
+    let outputs = NatsOutputs::connect(config)
+        .await
+        .map_err(|e| EngineError::param("bus", &config.url, &e.to_string()))?;
+    let (tx, mut rx) = mpsc::channel::<Output>(256);
+    let task = tokio::spawn(async move {
+        let mut acks = tokio::task::JoinSet::new();
+        let mut failing = false;
+        let mut said = |ok: bool, why: &dyn std::fmt::Display| {
+            if ok && failing {
+                eprintln!("outputs reach the bus's outputs stream again");
+            } else if !ok && !failing {
+                eprintln!(
+                    "outputs are not reaching the bus's outputs stream ({why}): API servers following it miss them; the store has what they are about"
+                );
+            }
+            failing = !ok;
+        };
+        loop {
+            tokio::select! {
+                o = rx.recv() => {
+                    let Some(o) = o else { break };
+                    if let Ok(line) = serde_json::to_string(&o) {
+                        match outputs.publish(o.kind(), line).await {
+                            Ok(ack) => {
+                                acks.spawn(ack.into_future());
+                            }
+                            Err(e) => said(false, &e),
+                        }
+                    }
+                    while acks.len() > 1024 {
+                        if let Some(Ok(r)) = acks.join_next().await {
+                            said(r.is_ok(), &r.err().map_or(String::new(), |e| e.to_string()));
+                        }
+                    }
+                    if let Some(out) = &out {
+                        let _ = out.send(o).await;
+                    }
+                }
+                Some(Ok(r)) = acks.join_next(), if !acks.is_empty() => {
+                    said(r.is_ok(), &r.err().map_or(String::new(), |e| e.to_string()));
+                }
+            }
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(10), acks.join_all()).await;
+    });
+    Ok((tx, task))
 }
 
 /// An evaluator on the bus: its partitions leased (waiting while another holds any), then the

@@ -417,15 +417,15 @@ async fn the_stream_sends_the_kinds_asked_for_and_says_when_no_engine_runs() {
     let dir = tempfile::tempdir().unwrap();
     let idle = app(dir.path());
     let none = get(&idle, "/api/v1/stream").await;
-    assert!(none.problem(404).contains("no engine runs"));
+    assert!(none.problem(404).contains("no engine reports"));
     // A WebSocket request that is not an upgrade is told so, as problem+json.
     let plain = get(&idle, "/api/v1/ws").await;
     assert!(plain.problem(400).contains("upgrade"));
     let db = dir.path().join("s.db");
     crash_store(&db, Timestamp::parse(ASOF).unwrap());
     let mut state = AppState::new(ServerConfig::new(db)).unwrap();
-    let (tx, _) = tokio::sync::broadcast::channel::<std::sync::Arc<str>>(16);
-    state.live = Some(tx.clone());
+    let feed = std::sync::Arc::new(crate::live::LiveFeed::new("1", 16));
+    state.live = Some(feed.clone());
     let app = router(state);
     let mut req = Request::get("/api/v1/stream?kinds=bar")
         .body(Body::empty())
@@ -436,22 +436,91 @@ async fn the_stream_sends_the_kinds_asked_for_and_says_when_no_engine_runs() {
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["content-type"], "text/event-stream");
     let mut body = r.into_body().into_data_stream();
-    tx.send(r#"{"kind":"score","risk":50}"#.into()).unwrap();
-    tx.send(r#"{"kind":"bar","close":64168}"#.into()).unwrap();
-    let first = tokio::time::timeout(std::time::Duration::from_secs(5), body.next())
-        .await
-        .expect("an event within 5 s")
-        .unwrap()
-        .unwrap();
-    let text = String::from_utf8_lossy(&first);
+    feed.push(1, "score", r#"{"kind":"score","risk":50}"#.into());
+    feed.push(2, "bar", r#"{"kind":"bar","close":64168}"#.into());
+    let mut text = String::new();
+    while !text.contains("data: ") {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), body.next())
+            .await
+            .expect("an event within 5 s")
+            .unwrap()
+            .unwrap();
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(text.starts_with("retry: 1000\nid: 1:0\n\n"), "{text}");
     assert!(
-        text.contains("event: bar") && text.contains("64168"),
+        text.contains("event: bar") && text.contains("64168") && text.contains("id: 1:2"),
         "{text}"
     );
     assert!(
         !text.contains("score"),
         "a kind not asked for is not sent: {text}"
     );
+}
+
+/// A client reconnecting with `Last-Event-ID` is given what came after it (of its kinds), an
+/// id of another sequence a `reset` event, an id older than what is kept a `lagged` count.
+#[tokio::test]
+async fn a_client_that_reconnects_resumes_after_its_last_event_id() {
+    use futures_util::StreamExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    crash_store(&db, Timestamp::parse(ASOF).unwrap());
+    let mut state = AppState::new(ServerConfig::new(db)).unwrap();
+    let feed = std::sync::Arc::new(crate::live::LiveFeed::new("5", 3));
+    for seq in 1..=5 {
+        let kind = if seq == 4 { "score" } else { "bar" };
+        feed.push(
+            seq,
+            kind,
+            format!(r#"{{"kind":"{kind}","n":{seq}}}"#).into(),
+        );
+    }
+    state.live = Some(feed.clone());
+    let app = router(state);
+    let events_until = |last: &'static str, until: &'static str| {
+        let app = app.clone();
+        async move {
+            let mut req = Request::get("/api/v1/stream?kinds=bar")
+                .header("last-event-id", last)
+                .body(Body::empty())
+                .unwrap();
+            req.extensions_mut()
+                .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40_000))));
+            let r = tower::ServiceExt::oneshot(app, req).await.unwrap();
+            let mut body = r.into_body().into_data_stream();
+            let mut text = String::new();
+            // After the first block, which says how long to wait before reconnecting.
+            let after_hello = |t: &str| t.split_once("\n\n").map(|(_, rest)| rest.to_string());
+            while !after_hello(&text).is_some_and(|t| t.contains(until)) {
+                let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), body.next())
+                    .await
+                    .expect("events within 5 s")
+                    .unwrap()
+                    .unwrap();
+                text.push_str(&String::from_utf8_lossy(&chunk));
+            }
+            assert!(
+                text.starts_with(&format!("retry: 1000\nid: {last}\n\n")) || last.starts_with("4:"),
+                "{text}"
+            );
+            after_hello(&text).unwrap()
+        }
+    };
+    // After 3: 4 is a score (not asked for), then 5.
+    let resumed = events_until("5:3", "\n\n").await;
+    assert!(
+        resumed.starts_with("id: 5:5\nevent: bar\ndata: {\"kind\":\"bar\",\"n\":5}"),
+        "{resumed}"
+    );
+    feed.push(6, "bar", r#"{"kind":"bar","n":6}"#.into());
+    // After 1: 2 and 3 are no longer kept (the latest 3 are), then 5 and 6.
+    let late = events_until("5:1", "id: 5:6").await;
+    assert!(late.starts_with("event: lagged\ndata: 2\n\n"), "{late}");
+    assert!(late.contains("\"n\":5"), "{late}");
+    // Of another sequence: a reset, then what comes.
+    let other = events_until("4:3", "\n\n").await;
+    assert!(other.starts_with("event: reset\n"), "{other}");
 }
 
 #[tokio::test]

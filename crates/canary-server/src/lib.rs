@@ -21,6 +21,7 @@
 
 pub mod api;
 pub mod asof;
+pub mod live;
 pub mod pages;
 pub mod problem;
 #[cfg(test)]
@@ -114,8 +115,9 @@ pub struct AppState {
     pub session: canary_engine::Session,
     pub dictionary: Arc<Dictionary>,
     pub lexicon: Arc<Lexicon>,
-    /// What the engine running beside the server reports, as JSON lines (`/api/v1/stream`).
-    pub live: Option<tokio::sync::broadcast::Sender<Arc<str>>>,
+    /// What an engine reports, as JSON lines (`/api/v1/stream`): one beside the server, or
+    /// those on the bus the server follows.
+    pub live: Option<Arc<live::LiveFeed>>,
     /// One permit per report computing (`ServerConfig::max_reports`).
     reports: Arc<tokio::sync::Semaphore>,
     buckets: Arc<Mutex<HashMap<String, (f64, Instant)>>>,
@@ -541,8 +543,8 @@ pub enum ServeError {
 }
 
 /// Listen on `config.addr` until `stop` resolves; `ready` gets the address bound (port 0
-/// picks a free one). `live` carries what an engine running beside the server reports, for
-/// `/api/v1/stream`.
+/// picks a free one). `live` carries what an engine reports (one beside the server, or those
+/// on a bus), for `/api/v1/stream`.
 ///
 /// Each connection is served by hyper with a header-read timeout (which also closes a
 /// kept-alive connection idle that long), at most `max_connections` at once: past that,
@@ -553,7 +555,7 @@ pub enum ServeError {
 /// A non-loopback address not allowed, no database, an address in use.
 pub async fn serve(
     config: ServerConfig,
-    live: Option<tokio::sync::broadcast::Sender<Arc<str>>>,
+    live: Option<Arc<live::LiveFeed>>,
     ready: impl FnOnce(SocketAddr),
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
@@ -572,7 +574,7 @@ pub async fn serve(
     ready(listener.local_addr()?);
     let (header_timeout, max_connections) = (config.header_timeout, config.max_connections);
     let mut state = AppState::new(config)?;
-    state.live = live;
+    state.live = live.clone();
     let app = router(state);
     let slots = Arc::new(tokio::sync::Semaphore::new(max_connections.max(1)));
     // Dropped on stop: every connection watching it shuts down gracefully.
@@ -620,6 +622,10 @@ pub async fn serve(
         });
     }
     drop(stopping);
+    // The live streams end, or their requests would never finish.
+    if let Some(l) = &live {
+        l.close();
+    }
     // Wait for the connections in flight to finish.
     let _ = slots
         .acquire_many(u32::try_from(max_connections.max(1)).unwrap_or(u32::MAX))

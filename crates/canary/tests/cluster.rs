@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+mod common;
+
 fn script() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/cluster.sh")
 }
@@ -126,6 +128,24 @@ fn the_cluster_starts_takes_a_simulated_market_through_the_bus_and_stops() {
             .unwrap_or_else(|e| panic!("{api} answers: {e}"));
         assert!(body.contains("ok"), "{api}: {body}");
     }
+    // Both API servers stream what the evaluators reported, from the first output on, under
+    // the same ids: every symbol's 1h closes among them.
+    let streamed: Vec<Vec<common::Sse>> = apis
+        .iter()
+        .map(|api| {
+            let (epoch, _) = common::stream_position(api)
+                .split_once(':')
+                .map(|(e, s)| (e.to_string(), s.to_string()))
+                .unwrap();
+            common::drain(&common::sse(api, Some(&format!("{epoch}:0"))))
+        })
+        .collect();
+    assert_eq!(streamed[0], streamed[1], "the same outputs, ids and all");
+    let hourly = streamed[0]
+        .iter()
+        .filter(|e| e.kind == "bar" && e.data.contains(r#""timeframe":"1h""#))
+        .count();
+    assert_eq!(hourly, 12 * 30, "every 1h close, once");
     let stopped = cluster(&state, "stop");
     assert!(stopped.contains("cluster: stopped"), "{stopped}");
     assert!(

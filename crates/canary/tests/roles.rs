@@ -184,6 +184,9 @@ fn shared_data_roles_over_a_bus_do_what_one_process_does() {
     let shared = PathBuf::from(pg.url());
     prepare_crash(&shared, d, &hook);
     let bus = bus_args("ROLES");
+    // Two API servers following the evaluators' outputs, a client of each from the start.
+    let apis = [0, 1].map(|_| common::Server::start(&shared, &with(&[], &bus[..4])));
+    let streams = [0, 1].map(|i| common::sse(&apis[i].base, None));
     let mut eval = start(&shared, &cfg, &with(&["--role", "eval"], &bus));
     let deliver = start(&shared, &cfg, &["--role", "deliver"]);
     let cfg_path = cfg.to_str().unwrap();
@@ -225,6 +228,31 @@ fn shared_data_roles_over_a_bus_do_what_one_process_does() {
         hooks[1].headers.get("idempotency-key"),
         "the same notice, by the same key"
     );
+
+    // Both API servers streamed what the evaluator reported, each output under the same id.
+    let [first, second] = streams.map(|s| common::drain(&s));
+    assert_eq!(
+        first, second,
+        "both servers give the same outputs, ids and all"
+    );
+    let count = |kind: &str| first.iter().filter(|e| e.kind == kind).count();
+    assert_eq!((count("bar"), count("notice")), (14, 10), "{first:?}");
+    let seqs: Vec<u64> = first
+        .iter()
+        .map(|e| e.id.rsplit_once(':').unwrap().1.parse().unwrap())
+        .collect();
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as u64).collect::<Vec<_>>(),
+        "ids in sequence"
+    );
+    // A client that read half of them from one server resumes on the other.
+    let half = first.len() / 2;
+    let resumed = common::drain(&common::sse(&apis[1].base, Some(&first[half - 1].id)));
+    assert_eq!(resumed, first[half..], "the rest, once each");
+    // An id of another stream is said to be one.
+    let other = common::drain(&common::sse(&apis[0].base, Some("1:1")));
+    assert_eq!(other.first().map(|e| e.kind.as_str()), Some("reset"));
 }
 
 /// Every notice's idempotency key and status in a store's delivery log, sorted.

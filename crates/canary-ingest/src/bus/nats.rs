@@ -42,6 +42,8 @@ use tokio::sync::watch;
 
 use super::{Closed, Publish, Subscribe};
 
+pub mod outputs;
+
 /// The stream metadata key that records the partition count.
 const PARTITIONS_KEY: &str = "canary.partitions";
 
@@ -200,6 +202,52 @@ pub fn subject(prefix: &str, e: &Event, n: u16) -> String {
     )
 }
 
+/// A JetStream context on the server at `url` (or several, separated by commas: the client
+/// picks one and fails over).
+pub(super) async fn jetstream(url: &str) -> Result<jetstream::Context, BusError> {
+    let servers: Vec<&str> = url.split(',').map(str::trim).collect();
+    let client = async_nats::ConnectOptions::new()
+        .name("canary")
+        .connection_timeout(Duration::from_secs(5))
+        .connect(servers);
+    let client = tokio::time::timeout(Duration::from_secs(10), client)
+        .await
+        .map_err(|_| BusError::Connect {
+            url: url.to_string(),
+            reason: "no answer in 10 s".to_string(),
+        })?
+        .map_err(|e| BusError::Connect {
+            url: url.to_string(),
+            reason: e.to_string(),
+        })?;
+    Ok(jetstream::new(client))
+}
+
+/// The stream `wanted` describes, made if it is not there. A cluster just started (or
+/// electing a leader) does not answer at once: asked again for half a minute before the
+/// error is given.
+pub(super) async fn made(
+    js: &jetstream::Context,
+    wanted: stream::Config,
+) -> Result<stream::Stream, String> {
+    use async_nats::jetstream::context::CreateStreamErrorKind;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        match js.get_or_create_stream(wanted.clone()).await {
+            Ok(s) => return Ok(s),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    CreateStreamErrorKind::TimedOut | CreateStreamErrorKind::JetStreamUnavailable
+                ) && std::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
 /// A message as published.
 #[derive(Serialize)]
 struct WireOut<'a> {
@@ -234,23 +282,7 @@ impl NatsBus {
                 config.partitions
             )));
         }
-        // A cluster's servers separated by commas: the client picks one and fails over.
-        let servers: Vec<&str> = config.url.split(',').map(str::trim).collect();
-        let client = async_nats::ConnectOptions::new()
-            .name("canary")
-            .connection_timeout(Duration::from_secs(5))
-            .connect(servers);
-        let client = tokio::time::timeout(Duration::from_secs(10), client)
-            .await
-            .map_err(|_| BusError::Connect {
-                url: config.url.clone(),
-                reason: "no answer in 10 s".to_string(),
-            })?
-            .map_err(|e| BusError::Connect {
-                url: config.url.clone(),
-                reason: e.to_string(),
-            })?;
-        let js = jetstream::new(client);
+        let js = jetstream(&config.url).await?;
         let stream_err = |reason: String| BusError::Stream {
             url: config.url.clone(),
             stream: config.stream.clone(),
@@ -266,24 +298,7 @@ impl NatsBus {
             metadata: HashMap::from([(PARTITIONS_KEY.to_string(), config.partitions.to_string())]),
             ..stream::Config::default()
         };
-        // A cluster just started (or electing a leader) does not answer at once: asked again
-        // for half a minute before the error is given.
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        let mut stream = loop {
-            match js.get_or_create_stream(wanted.clone()).await {
-                Ok(s) => break s,
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        async_nats::jetstream::context::CreateStreamErrorKind::TimedOut
-                            | async_nats::jetstream::context::CreateStreamErrorKind::JetStreamUnavailable
-                    ) && std::time::Instant::now() < deadline =>
-                {
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                }
-                Err(e) => return Err(stream_err(e.to_string())),
-            }
-        };
+        let mut stream = made(&js, wanted).await.map_err(stream_err)?;
         let info = stream.info().await.map_err(|e| stream_err(e.to_string()))?;
         let found = info
             .config

@@ -152,6 +152,23 @@ pub enum Output {
     },
 }
 
+impl Output {
+    /// Its kind, as its JSON gives it (`bar`, `score`, `notice`, …).
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Output::Bar(_) => "bar",
+            Output::Score { .. } => "score",
+            Output::Notice { .. } => "notice",
+            Output::RuleError { .. } => "rule_error",
+            Output::System(_) => "system",
+            Output::Liquidations { .. } => "liquidations",
+            Output::Divergence { .. } => "divergence",
+            Output::Job { .. } => "job",
+        }
+    }
+}
+
 /// A source's event inside an output tagged `system`: under `event`.
 fn system_event<S: serde::Serializer>(e: &Event, s: S) -> Result<S::Ok, S::Error> {
     use serde::ser::SerializeMap;
@@ -959,6 +976,59 @@ mod tests {
     use canary_engine::ScoreParams;
     use canary_ingest::bus::Publish;
     use canary_model::Candle;
+
+    /// An output's kind is the one its JSON gives (what the bus's outputs are filed under).
+    #[test]
+    fn an_outputs_kind_is_its_jsons() {
+        let t = Timestamp::from_millis(0);
+        let btc = Symbol::new("BTCUSDT").unwrap();
+        for o in [
+            Output::Score {
+                symbol: btc.clone(),
+                day: t,
+                risk: None,
+                threat: None,
+                pulse: None,
+                label: None,
+            },
+            Output::RuleError {
+                rule_id: 1,
+                rule: "r".into(),
+                error: "e".into(),
+            },
+            Output::System(Event::Reconnected {
+                source: "s".into(),
+                time: t,
+            }),
+            Output::Liquidations {
+                source: "s".into(),
+                venue: "v".into(),
+                market: "m".into(),
+                open_time: t,
+                long_usd: 0.0,
+                short_usd: 0.0,
+            },
+            Output::Divergence {
+                check: CrossCheck {
+                    a: btc.clone(),
+                    b: btc,
+                    timeframe: "1m".parse().unwrap(),
+                    max_diff_pct: 0.5,
+                },
+                open_time: t,
+                close_a: 1.0,
+                close_b: 2.0,
+                diff_pct: 100.0,
+            },
+            Output::Job {
+                name: "j".into(),
+                result: Ok("done".into()),
+            },
+        ] {
+            let json = serde_json::to_value(&o).unwrap();
+            assert_eq!(json["kind"], o.kind());
+        }
+    }
 
     /// Two venues' 1m closes: within the allowed difference nothing is said; past it, a
     /// divergence naming both closes, once both bars are in (in either order).

@@ -276,7 +276,7 @@ mod tests {
         };
         assert_eq!(a.role, canary_runtime::runner::Role::Eval);
         assert_eq!(a.partitions.unwrap().0, [0, 1, 2, 3, 9]);
-        assert_eq!(a.bus_replicas, 3);
+        assert_eq!(a.bus.bus_replicas, 3);
         for (bad, says) in [
             (&["--partitions", "5-2"][..], "the range runs backwards"),
             (&["--partitions", "x"][..], "is not a partition number"),

@@ -59,6 +59,10 @@ pub struct ServeArgs {
     /// Connections open at once, beyond which new ones wait (1 to 100000).
     #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub max_connections: u32,
+    /// Stream what the evaluators of this bus report (bars, scores, notices) at
+    /// /api/v1/stream, as every API server following it does, with the same event ids.
+    #[command(flatten)]
+    pub bus: BusArgs,
 }
 
 #[derive(Debug, Args)]
@@ -74,18 +78,8 @@ pub struct RunArgs {
     /// deliverer) or deliver (the stored notices sent). See docs/scale-out.md.
     #[arg(long, default_value = "all")]
     pub role: canary_runtime::runner::Role,
-    /// The bus the roles share: a NATS JetStream server (nats://HOST:PORT). Without it,
-    /// everything runs in this process.
-    #[arg(long)]
-    pub bus: Option<String>,
-    /// The bus stream's name (letters, digits, `-` and `_`): runs on one server that must not
-    /// mix take a name each.
-    #[arg(long, default_value = "CANARY_EVENTS", value_parser = stream_name, requires = "bus")]
-    pub bus_stream: String,
-    /// Copies of each message the bus keeps (1, or 3 or 5 on a cluster of that many servers);
-    /// set when the stream is made.
-    #[arg(long, default_value_t = 1, value_parser = replicas, requires = "bus")]
-    pub bus_replicas: usize,
+    #[command(flatten)]
+    pub bus: BusArgs,
     /// The bus stream's partition count (1 to 1024), the same for every process.
     #[arg(
         long,
@@ -98,6 +92,41 @@ pub struct RunArgs {
     /// when not given. Evaluators running at once must take partitions of their own.
     #[arg(long, value_parser = partition_list, requires = "bus")]
     pub partitions: Option<Partitions>,
+}
+
+/// The bus processes share (`run --role`, and `serve` following the evaluators).
+#[derive(Debug, Args)]
+pub struct BusArgs {
+    /// The bus the roles share: a NATS JetStream server (nats://HOST:PORT, or several
+    /// separated by commas). Without it, everything runs in this process.
+    #[arg(long)]
+    pub bus: Option<String>,
+    /// The bus stream's name (letters, digits, `-` and `_`): runs on one server that must not
+    /// mix take a name each.
+    #[arg(long, default_value = "CANARY_EVENTS", value_parser = stream_name, requires = "bus")]
+    pub bus_stream: String,
+    /// Copies of each message the bus keeps (1, or 3 or 5 on a cluster of that many servers);
+    /// set when the stream is made.
+    #[arg(long, default_value_t = 1, value_parser = replicas, requires = "bus")]
+    pub bus_replicas: usize,
+}
+
+impl BusArgs {
+    /// The bus these options name, with `partitions`; `None` without `--bus`.
+    #[must_use]
+    pub fn config(&self, partitions: u16) -> Option<canary_ingest::bus::nats::NatsConfig> {
+        self.bus.as_deref().map(|url| {
+            let mut c = canary_ingest::bus::nats::NatsConfig::new(url);
+            c.partitions = partitions;
+            c.replicas = self.bus_replicas;
+            if c.stream != self.bus_stream {
+                // A stream of its own has subjects of its own.
+                c.prefix = format!("canary.{}", self.bus_stream.to_lowercase());
+                c.stream.clone_from(&self.bus_stream);
+            }
+            c
+        })
+    }
 }
 
 /// The partitions an evaluator takes.

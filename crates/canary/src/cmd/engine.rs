@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use anyhow::Result;
 use canary_alerts::state::Notice;
-use canary_ingest::bus::nats::NatsConfig;
 use canary_runtime::config::{Config, SourceConfig};
 use canary_runtime::runner::{Placement, Role};
 use canary_runtime::{AlertSettings, Event, Output};
@@ -21,7 +20,7 @@ pub fn run(session: &Session, a: &RunArgs) -> Result<()> {
             "--partitions says which partitions an evaluator takes: give it with --role eval"
         );
     }
-    if a.bus.is_some() && a.role == Role::Deliver {
+    if a.bus.bus.is_some() && a.role == Role::Deliver {
         anyhow::bail!(
             "--role deliver sends what evaluators stored and reads nothing from the bus: leave out --bus"
         );
@@ -29,17 +28,7 @@ pub fn run(session: &Session, a: &RunArgs) -> Result<()> {
     let config = Config::load(&a.config).map_err(super::hint)?;
     let placement = Placement {
         role: a.role,
-        bus: a.bus.as_deref().map(|url| {
-            let mut c = NatsConfig::new(url);
-            c.partitions = a.bus_partitions;
-            c.replicas = a.bus_replicas;
-            if c.stream != a.bus_stream {
-                // A stream of its own has subjects of its own.
-                c.prefix = format!("canary.{}", a.bus_stream.to_lowercase());
-                c.stream.clone_from(&a.bus_stream);
-            }
-            c
-        }),
+        bus: a.bus.config(a.bus_partitions),
         partitions: a.partitions.clone().map(|p| p.0).unwrap_or_default(),
         ..Placement::default()
     };

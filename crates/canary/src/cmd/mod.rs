@@ -21,9 +21,12 @@ mod simulate;
 mod stats;
 mod watch;
 
+use std::sync::Arc;
+
 use anyhow::Result;
 use canary_engine::{Context, EngineError, Session};
 use canary_model::Timestamp;
+use canary_server::live::{LiveFeed, RESUME_WINDOW};
 use canary_store::Stores;
 
 use crate::cli::{Cli, Command};
@@ -317,6 +320,39 @@ fn series(session: &Session) -> Result<()> {
     Ok(())
 }
 
+/// The outputs the evaluators of a bus publish, followed into a feed for the stream's
+/// clients: the latest ones first (so that a client resumes here as on any server following
+/// the bus), then as they come; read again from where it was after the server is lost.
+async fn follow_bus(config: &canary_ingest::bus::nats::NatsConfig) -> Result<Arc<LiveFeed>> {
+    use canary_ingest::bus::nats::outputs::NatsOutputs;
+    use futures_util::StreamExt;
+    let outputs = NatsOutputs::connect(config).await?;
+    let feed = Arc::new(LiveFeed::new(outputs.epoch(), RESUME_WINDOW));
+    let first = outputs.follow(0, RESUME_WINDOW as u64).await?;
+    let to_clients = feed.clone();
+    tokio::spawn(async move {
+        let mut next = 0;
+        let mut messages = Some(Box::pin(first));
+        loop {
+            if let Some(m) = messages.as_mut() {
+                while let Some(o) = m.next().await {
+                    next = o.seq + 1;
+                    to_clients.push(o.seq, &o.kind, o.line.into());
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            messages = match outputs.follow(next, RESUME_WINDOW as u64).await {
+                Ok(m) => Some(Box::pin(m)),
+                Err(e) => {
+                    eprintln!("following the bus's outputs: {e}; trying again");
+                    None
+                }
+            };
+        }
+    });
+    Ok(feed)
+}
+
 /// `canary serve`: the HTTP API on the database until Ctrl-C.
 fn serve(session: &Session, a: &crate::cli::ServeArgs) -> Result<()> {
     let mut config = canary_server::ServerConfig::new(session.db().to_path_buf());
@@ -343,6 +379,14 @@ fn serve(session: &Session, a: &crate::cli::ServeArgs) -> Result<()> {
         .as_ref()
         .map(engine::alert_settings)
         .transpose()?;
+    let bus = a
+        .bus
+        .config(canary_ingest::bus::nats::NatsConfig::new("").partitions);
+    if bus.is_some() && engine_config.is_some() {
+        anyhow::bail!(
+            "--run runs an engine in this process and --bus follows evaluators in others: give one of them"
+        );
+    }
     if engine_config.as_ref().is_some_and(|c| {
         c.sources
             .iter()
@@ -352,17 +396,21 @@ fn serve(session: &Session, a: &crate::cli::ServeArgs) -> Result<()> {
     }
     canary_engine::jobs::block_on_workers(2, async move {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        // The engine beside the server: its outputs broadcast to /api/v1/stream (bounded:
-        // a slow client is told how many it missed).
-        let (live, engine) = match engine_config {
-            Some(c) => {
-                let (btx, _) = tokio::sync::broadcast::channel::<std::sync::Arc<str>>(1024);
-                let (otx, mut orx) = tokio::sync::mpsc::channel(256);
-                let to_clients = btx.clone();
+        // The engine beside the server, or the evaluators of a bus: their outputs to
+        // /api/v1/stream (bounded: a slow client is told how many it missed).
+        let (live, engine) = match (engine_config, bus) {
+            (Some(c), _) => {
+                // Ids of this server's run: its start names their sequence.
+                let epoch = canary_engine::clock::wall_now().millis();
+                let feed = Arc::new(LiveFeed::new(epoch.to_string(), RESUME_WINDOW));
+                let (otx, mut orx) = tokio::sync::mpsc::channel::<canary_runtime::Output>(256);
+                let to_clients = feed.clone();
                 tokio::spawn(async move {
+                    let mut seq = 0;
                     while let Some(o) = orx.recv().await {
                         if let Ok(line) = serde_json::to_string(&o) {
-                            let _ = to_clients.send(line.into());
+                            seq += 1;
+                            to_clients.push(seq, o.kind(), line.into());
                         }
                     }
                 });
@@ -371,17 +419,25 @@ fn serve(session: &Session, a: &crate::cli::ServeArgs) -> Result<()> {
                 let task = tokio::spawn(async move {
                     canary_runtime::run(&c, &session, alerts, Some(otx), stop).await
                 });
-                (Some(btx), Some(task))
+                (Some(feed), Some(task))
             }
-            None => (None, None),
+            (None, Some(bus)) => (Some(follow_bus(&bus).await?), None),
+            (None, None) => (None, None),
         };
+        let following = live.is_some();
         canary_server::serve(
             config,
             live,
             |addr| {
                 println!(
                     "serving http://{addr} (API at /api/v1, its OpenAPI document at /api/v1/openapi.json){}; Ctrl-C stops",
-                    if engine.is_some() { ", the engine's stream at /api/v1/stream" } else { "" }
+                    if engine.is_some() {
+                        ", the engine's stream at /api/v1/stream"
+                    } else if following {
+                        ", the bus's evaluators' stream at /api/v1/stream"
+                    } else {
+                        ""
+                    }
                 );
             },
             async move {

@@ -396,3 +396,74 @@ pub fn paced_config(dir: &Path, name: &str, from: &str, to: &str, speed: f64) ->
     .unwrap();
     path
 }
+
+/// One Server-Sent Event: its id, kind and data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sse {
+    pub id: String,
+    pub kind: String,
+    pub data: String,
+}
+
+/// A client of `base`'s /api/v1/stream, connected (after `last` when given): its events as
+/// they come (an event without an id of its own keeps the one before, as a browser's
+/// `EventSource` does; the stream's first, with no data, is not passed on).
+pub fn sse(base: &str, last: Option<&str>) -> std::sync::mpsc::Receiver<Sse> {
+    let mut req = reqwest::blocking::Client::builder()
+        .timeout(None)
+        .build()
+        .unwrap()
+        .get(format!("{base}/api/v1/stream"));
+    if let Some(id) = last {
+        req = req.header("last-event-id", id);
+    }
+    let r = req.send().unwrap();
+    assert_eq!(r.headers()["content-type"], "text/event-stream");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut e = Sse {
+            id: String::new(),
+            kind: String::new(),
+            data: String::new(),
+        };
+        for line in std::io::BufReader::new(r).lines().map_while(Result::ok) {
+            if let Some(v) = line.strip_prefix("id: ") {
+                e.id = v.to_string();
+            } else if let Some(v) = line.strip_prefix("event: ") {
+                e.kind = v.to_string();
+            } else if let Some(v) = line.strip_prefix("data: ") {
+                e.data = v.to_string();
+            } else if line.is_empty() && !e.kind.is_empty() {
+                let kind = std::mem::take(&mut e.kind);
+                if tx
+                    .send(Sse {
+                        kind,
+                        data: std::mem::take(&mut e.data),
+                        ..e.clone()
+                    })
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        }
+    });
+    rx
+}
+
+/// What a stream's client gets until it has had nothing for 3 s.
+pub fn drain(rx: &std::sync::mpsc::Receiver<Sse>) -> Vec<Sse> {
+    std::iter::from_fn(|| rx.recv_timeout(std::time::Duration::from_secs(3)).ok()).collect()
+}
+
+/// Where a new client of `base`'s /api/v1/stream stands: the id its first event gives
+/// (`EPOCH:SEQ`, the latest output's).
+pub fn stream_position(base: &str) -> String {
+    let r = reqwest::blocking::get(format!("{base}/api/v1/stream")).unwrap();
+    std::io::BufReader::new(r)
+        .lines()
+        .map_while(Result::ok)
+        .take_while(|l| !l.is_empty())
+        .find_map(|l| l.strip_prefix("id: ").map(str::to_string))
+        .unwrap_or_else(|| panic!("{base}: the stream's first event has no id"))
+}
