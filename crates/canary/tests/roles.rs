@@ -794,7 +794,8 @@ fn shared_data_notices_survive_the_bus_leader_an_evaluator_the_deliverer_and_the
         }
         assert!(
             waited.elapsed() < std::time::Duration::from_secs(60),
-            "not all delivered a minute after the restart: {log:?}"
+            "not all delivered a minute after the restart: {log:?}\nSTANDBY:\n{}",
+            after.join("\n")
         );
         std::thread::sleep(std::time::Duration::from_millis(200));
     };
