@@ -213,4 +213,9 @@ fn report(
             "NOT met"
         }
     );
+    // A miss or an error fails the bench, so that `make bench-load` shows a regression.
+    if worst_cached_p99 > 5.0 || errs > 0 {
+        println!("target NOT met");
+        std::process::exit(1);
+    }
 }
