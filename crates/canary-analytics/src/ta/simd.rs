@@ -29,35 +29,42 @@ pub(crate) enum Level {
     Avx512,
 }
 
-/// Run `f` compiled for the widest level up to `max` that the processor has. `f` should be an
-/// `#[inline(always)]` closure calling `#[inline(always)]` code: what is not inlined into it
-/// keeps the baseline instructions.
+/// The widest level up to `max` that this processor has: the one [`with_simd`] runs.
 #[inline(always)]
-pub(crate) fn with_simd<R>(max: Level, f: impl FnOnce() -> R) -> R {
+pub(crate) fn widest(max: Level) -> Level {
     #[cfg(target_arch = "x86_64")]
     {
-        let has = |feature: &str| match feature {
-            "avx512" => {
-                std::arch::is_x86_feature_detected!("avx512f")
-                    && std::arch::is_x86_feature_detected!("avx512dq")
-                    && std::arch::is_x86_feature_detected!("avx512vl")
-                    && std::arch::is_x86_feature_detected!("avx512bw")
-                    && std::arch::is_x86_feature_detected!("avx512cd")
-            }
-            _ => std::arch::is_x86_feature_detected!("avx2"),
-        };
-        if max >= Level::Avx512 && has("avx512") {
-            // SAFETY: `in_avx512` requires these AVX-512 subsets; the processor has them
-            // (checked just above).
-            return unsafe { in_avx512(f) };
+        if max >= Level::Avx512
+            && std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512dq")
+            && std::arch::is_x86_feature_detected!("avx512vl")
+            && std::arch::is_x86_feature_detected!("avx512bw")
+            && std::arch::is_x86_feature_detected!("avx512cd")
+        {
+            return Level::Avx512;
         }
-        if max >= Level::Avx2 && has("avx2") {
-            // SAFETY: `in_avx2` requires AVX2; the processor has it (checked just above).
-            return unsafe { in_avx2(f) };
+        if max >= Level::Avx2 && std::arch::is_x86_feature_detected!("avx2") {
+            return Level::Avx2;
         }
     }
     let _ = max;
-    f()
+    Level::Baseline
+}
+
+/// Run `f` compiled for the widest level up to `max` that the processor has ([`widest`]).
+/// `f` should be an `#[inline(always)]` closure calling `#[inline(always)]` code: what is not
+/// inlined into it keeps the baseline instructions.
+#[inline(always)]
+pub(crate) fn with_simd<R>(max: Level, f: impl FnOnce() -> R) -> R {
+    match widest(max) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `in_avx512` requires these AVX-512 subsets; `widest` found them.
+        Level::Avx512 => unsafe { in_avx512(f) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `in_avx2` requires AVX2; `widest` found it.
+        Level::Avx2 => unsafe { in_avx2(f) },
+        _ => f(),
+    }
 }
 
 #[cfg(target_arch = "x86_64")]

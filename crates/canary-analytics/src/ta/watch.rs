@@ -168,15 +168,20 @@ pub fn watch_set_with(
         check_len(name, col.len(), len)?;
     }
     let path = Path {
-        simd: match path.simd {
-            Simd::Baseline => Level::Baseline,
-            Simd::Avx2 => Level::Avx2,
-            Simd::Avx512 => Level::Avx512,
-        },
+        simd: level(path.simd),
         stream: path.stream && len >= STREAM_FROM,
     };
     run(high, low, close, bars_per_year, out, path);
     Ok(())
+}
+
+/// The kernel's level for a tier.
+fn level(simd: Simd) -> Level {
+    match simd {
+        Simd::Baseline => Level::Baseline,
+        Simd::Avx2 => Level::Avx2,
+        Simd::Avx512 => Level::Avx512,
+    }
 }
 
 /// The widest vector instructions the kernel may use; a processor without them runs the next
@@ -220,6 +225,18 @@ impl WatchPath {
             p(Simd::Baseline, false),
             p(Simd::Baseline, true),
         ]
+    }
+
+    /// The path as it runs on this processor: its tier narrowed to the widest the processor
+    /// has (`avx512` runs as `avx2` on one without AVX-512). What a report of a timing names.
+    #[must_use]
+    pub fn on_this_processor(self) -> WatchPath {
+        let simd = match super::simd::widest(level(self.simd)) {
+            Level::Baseline => Simd::Baseline,
+            Level::Avx2 => Simd::Avx2,
+            Level::Avx512 => Simd::Avx512,
+        };
+        WatchPath { simd, ..self }
     }
 
     /// A path from its names as in `CANARY_SIMD` (`baseline`, `avx2`, `avx512`) and
@@ -293,10 +310,11 @@ fn best_time(
         .unwrap_or_default()
 }
 
-/// The fastest vector tier on this processor, timed on a [`TIER_BARS`]-bar series. `time`
-/// runs the closure it is given and says how long it took (the caller owns the clock: this
-/// crate reads none). A narrower tier is chosen over a wider one only when it is at least 5 %
-/// faster, so that noise never trades a tier for a slower one.
+/// The fastest vector tier on this processor, timed on a [`TIER_BARS`]-bar series, among
+/// those it has (a tier it lacks is never timed nor named). `time` runs the closure it is
+/// given and says how long it took (the caller owns the clock: this crate reads none). A
+/// narrower tier is chosen over a wider one only when it is at least 5 % faster, so that
+/// noise never trades a tier for a slower one.
 pub fn calibrate_tier(mut time: impl FnMut(&mut dyn FnMut()) -> std::time::Duration) -> Simd {
     let series = calibration_series(TIER_BARS);
     let mut out = WatchSetBuffers::with_len(TIER_BARS);
@@ -306,12 +324,15 @@ pub fn calibrate_tier(mut time: impl FnMut(&mut dyn FnMut()) -> std::time::Durat
             simd,
             stream: false,
         };
+        if path.on_this_processor() != path {
+            continue;
+        }
         let t = best_time(&mut time, &series, &mut out, path, 5);
         if chosen.is_none_or(|(_, best)| t.as_secs_f64() < 0.95 * best.as_secs_f64()) {
             chosen = Some((simd, t));
         }
     }
-    chosen.map_or(Simd::Avx512, |c| c.0)
+    chosen.map_or(Simd::Baseline, |c| c.0)
 }
 
 /// Whether stores that bypass the caches are faster on this processor for a long series (of
@@ -787,12 +808,12 @@ mod tests {
         );
         assert!(WatchPath::parse(Some("sse"), None).is_err());
         assert!(WatchPath::parse(None, Some("yes")).is_err());
-        // Every tier timed equal: the widest stays.
+        // Every tier timed equal: the widest this processor has stays.
         let same = calibrate_tier(|f| {
             f();
             std::time::Duration::from_millis(10)
         });
-        assert_eq!(same, Simd::Avx512);
+        assert_eq!(same, WatchPath::PLAIN.on_this_processor().simd);
         // Each later timing 10 % below the one before: the last tier tried is chosen.
         let mut t = 100.0;
         let faster = calibrate_tier(|f| {
@@ -801,6 +822,33 @@ mod tests {
             std::time::Duration::from_secs_f64(t)
         });
         assert_eq!(faster, Simd::Baseline);
+    }
+
+    /// A path is named as it runs: a tier the processor lacks becomes the widest narrower one
+    /// it has, never a wider one, and a tier it has is kept.
+    #[test]
+    fn a_path_runs_and_is_named_at_a_tier_this_processor_has() {
+        #[cfg(target_arch = "x86_64")]
+        let has = |simd: Simd| match simd {
+            Simd::Baseline => true,
+            Simd::Avx2 => std::arch::is_x86_feature_detected!("avx2"),
+            Simd::Avx512 => {
+                std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx512dq")
+                    && std::arch::is_x86_feature_detected!("avx512vl")
+                    && std::arch::is_x86_feature_detected!("avx512bw")
+                    && std::arch::is_x86_feature_detected!("avx512cd")
+            }
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let has = |simd: Simd| simd == Simd::Baseline;
+        for path in WatchPath::all() {
+            let ran = path.on_this_processor();
+            assert_eq!(ran.stream, path.stream);
+            assert!(ran.simd <= path.simd, "{path} ran as {ran}");
+            assert!(has(ran.simd), "{ran} is not on this processor");
+            assert_eq!(ran == path, has(path.simd), "{path} ran as {ran}");
+        }
     }
 
     /// The kernel compiled for AVX-512, AVX2 or the baseline, with cache-bypassing stores or
