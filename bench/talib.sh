@@ -13,7 +13,10 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check "TA-Lib==0.8.2" numpy
-echo "processor: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs) ($(nproc) cores); $(date -u +%Y-%m-%d)"
+field() { grep -m1 "^$1" /proc/cpuinfo | cut -d: -f2- | xargs; }
+avx512=no
+grep -qw avx512f /proc/cpuinfo && avx512=yes
+echo "processor: $(field 'model name') (family $(field 'cpu family'), model $(field 'model\s*:'), AVX-512 $avx512; $(nproc) cores); CANARY_SIMD=${CANARY_SIMD:-unset}; $(date -u +%Y-%m-%d)"
 echo "building and timing Canary ($bars bars)..." >&2
 cargo run --quiet --release -p canary-analytics --example bench_vs_talib -- "$out/series.bin" "$bars" > "$out/canary.tsv"
 echo "timing TA-Lib..." >&2
