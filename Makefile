@@ -1,5 +1,5 @@
 # Canary — the two commands that matter are `make run` and `make test`.
-.PHONY: run test lint bench bench-liqmap bench-talib bench-import bench-asof bench-engine bench-load bench-bus bench-latency crash fuzz ci cluster cluster-stop
+.PHONY: run test lint bench bench-liqmap bench-talib bench-import bench-asof bench-engine bench-load bench-bus bench-latency bench-watch bench-score bench-sentiment bench-backtest crash fuzz ci cluster cluster-stop
 
 # The offline demo: a simulated crash stored under ./demo/, its reports and its analysis; then
 # served at http://127.0.0.1:8080 (the feed, the analysis page, the API and a live simulated
@@ -62,6 +62,26 @@ bench-bus:
 # (target p99 <= 2 s) and across an evaluator's crash (<= 10 s); bench/README.md.
 bench-latency:
 	bash bench/bus.sh latency
+
+# The Watch (docs/levels.md, target 50 ms) and the miners' analysis (docs/analysis.md, target
+# 100 ms) as of the crash on the real data; criterion, then the targets checked.
+bench-watch:
+	cargo bench -p canary-engine --bench watch
+	python3 bench/criterion.py watch_btcusdt_1d_4h_asof_2026_02_06=50 analyze_miners_btcusdt_asof_2026_02_06=100
+
+# Scoring one as-of time of 3,000 days (docs/track-record.md, target 10 ms).
+bench-score:
+	cargo bench -p canary-analytics --bench score
+	python3 bench/criterion.py score/one_asof_3000_days=10 score/normalise_and_score_only
+
+# Headline sentiment and tags (docs/news.md; no target).
+bench-sentiment:
+	cargo bench -p canary-news --bench sentiment
+	python3 bench/criterion.py news/sentiment news/tags
+
+# The track record's whole backtest, timed (docs/track-record.md; no target).
+bench-backtest:
+	bash bench/backtest.sh
 
 # canary serve under 1,000 requests/s for 60 s on loopback: p50/p99 and errors per route.
 bench-load:
