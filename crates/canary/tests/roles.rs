@@ -101,11 +101,17 @@ fn stop(child: Running, mut seen: Vec<String>, rest: Option<Lines>) -> String {
     text
 }
 
+/// The notices a run printed, sorted: an evaluator that takes two closes in one batch checks
+/// the rules once for both and prints their notices by rule, not by close, so only the set
+/// is the same as one process's.
 fn notices(out: &str) -> Vec<String> {
-    out.lines()
+    let mut n: Vec<String> = out
+        .lines()
         .filter(|l| l.starts_with("alert: "))
         .map(str::to_string)
-        .collect()
+        .collect();
+    n.sort();
+    n
 }
 
 /// Every bar of `tf` stored in the window, as stored.
