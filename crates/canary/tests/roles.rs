@@ -768,10 +768,12 @@ fn shared_data_notices_survive_the_bus_leader_an_evaluator_the_deliverer_and_the
         deliverer,
         mut ingest,
     } = window_with_standby(&shared, &paced, &bus);
-    let leader = cluster.kill_leader(&stream);
+    // The evaluator and the deliverer first: finding the stream's leader takes a moment, in
+    // which they would otherwise go on (and might send every webhook before the kill).
     kill(active);
     drop(active_out);
     kill(deliverer);
+    let leader = cluster.kill_leader(&stream);
     let (standby_out, after) = to_the_last_close(&mut standby);
     let published = ingest.wait().unwrap();
     assert!(
