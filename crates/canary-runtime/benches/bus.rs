@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use canary_ingest::bus::Publish;
 use canary_ingest::bus::nats::NatsBus;
-use canary_model::{Candle, Symbol, Timeframe, Timestamp};
+use canary_model::{Symbol, Timeframe, Timestamp};
 use canary_runtime::{Engine, EngineSettings, Event, Market, Output, ReplayClock, Stamped};
 use tokio::sync::{mpsc, watch};
 
@@ -33,7 +33,7 @@ mod servers;
 use servers::Servers;
 
 const TARGET: f64 = 25_000.0;
-const T0: i64 = 1_767_225_600_000; // 2026-01-01
+use servers::T0;
 const SYMBOLS: usize = 200;
 const BARS: usize = 1000;
 const PUBLISHERS: usize = 50;
@@ -57,18 +57,7 @@ fn bars() -> Vec<Vec<Stamped>> {
                     let step = ((x >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 0.002;
                     let open = price;
                     price *= 1.0 + step;
-                    let t = T0 + i64::try_from(i).expect("small") * 60_000;
-                    let candle = Candle::new(
-                        Timestamp::from_millis(t),
-                        open,
-                        open.max(price) * 1.0005,
-                        open.min(price) * 0.9995,
-                        price,
-                        10.0,
-                        None,
-                        None,
-                    )
-                    .expect("a valid bar");
+                    let candle = servers::minute_bar(i64::try_from(i).expect("small"), open, price);
                     Stamped {
                         event: Event::Bar {
                             source: "bench".into(),
@@ -76,7 +65,7 @@ fn bars() -> Vec<Vec<Stamped>> {
                             timeframe: m1,
                             candle,
                         },
-                        available_at: Timestamp::from_millis(t + 60_000),
+                        available_at: Timestamp::from_millis(candle.open_time.millis() + 60_000),
                     }
                 })
                 .collect()

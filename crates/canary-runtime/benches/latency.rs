@@ -35,7 +35,7 @@ use tokio::sync::watch;
 mod servers;
 use servers::Servers;
 
-const T0: i64 = 1_767_225_600_000; // 2026-01-01
+use servers::T0;
 const SYMBOLS: usize = 50;
 const STEADY_MINUTES: i64 = 120;
 const AFTER_MINUTES: i64 = 80;
@@ -57,17 +57,7 @@ fn bar(s: usize, i: i64) -> Candle {
     let up = x.is_multiple_of(2);
     let open = 100.0 + s as f64;
     let close = if up { open * 1.001 } else { open * 0.999 };
-    Candle::new(
-        Timestamp::from_millis(T0 + i * 60_000),
-        open,
-        open.max(close) * 1.0005,
-        open.min(close) * 0.9995,
-        close,
-        10.0,
-        None,
-        None,
-    )
-    .expect("a valid bar")
+    servers::minute_bar(i, open, close)
 }
 
 /// Each webhook's idempotency key and when it arrived.

@@ -74,3 +74,21 @@ impl Drop for Servers {
             .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
     }
 }
+
+/// The benches' first minute: 2026-01-01T00:00Z.
+pub const T0: i64 = 1_767_225_600_000;
+
+/// Minute `i`'s bar from `open` to `close`, its high and low a little beyond them.
+pub fn minute_bar(i: i64, open: f64, close: f64) -> canary_model::Candle {
+    canary_model::Candle::new(
+        canary_model::Timestamp::from_millis(T0 + i * 60_000),
+        open,
+        open.max(close) * 1.0005,
+        open.min(close) * 0.9995,
+        close,
+        10.0,
+        None,
+        None,
+    )
+    .expect("a valid bar")
+}
